@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "ivig.accounts"
+    label = "accounts"
+    verbose_name = "Users and roles"
+
+    def ready(self) -> None:
+        # Load the Celery app so that @shared_task binds to it in every process.
+        import ivig.celery  # noqa: F401
+
+        from .roles import grant_role_permissions_after_migrate
+
+        post_migrate.connect(grant_role_permissions_after_migrate, dispatch_uid="ivig-roles")

@@ -1,0 +1,32 @@
+"""Role-aware navigation for the base template."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from .roles import Role, roles_of
+
+# (label, url name, roles that see it). A link whose page does not exist yet is left out.
+NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
+    ("Orders", "orders:home", (Role.CLINICIAN,)),
+    ("Patients", "orders:patient-list", tuple(Role)),
+    ("Verification queue", "orders:verification-queue", (Role.PHARMACIST,)),
+    ("Formulary", "formulary:product-list", tuple(Role)),
+    ("Dosing policy", "formulary:policy", (Role.PHARMACIST,)),
+    ("Schedule", "infusions:schedule", (Role.NURSE,)),
+    ("Authorizations", "orders:authorizations", (Role.AUTHORIZATION_ADMIN,)),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    roles = roles_of(request.user)
+    links = []
+    for label, url_name, allowed in NAVIGATION:
+        if not any(role in allowed for role in roles):
+            continue
+        try:
+            links.append({"label": label, "url": reverse(url_name)})
+        except NoReverseMatch:
+            continue
+    return {"nav_links": links, "user_roles": [role.label for role in roles]}

@@ -1,0 +1,64 @@
+"""Role checks for pages and API endpoints (DESIGN 1: every view checks the role)."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from .roles import Role, has_role
+
+
+def role_required(
+    *roles: Role,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Page decorator: sign-in first, then 403 unless the user holds one of ``roles``."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("Your role may not open this page.")
+            return view(request, *args, **kwargs)
+
+        wrapper.allowed_roles = roles  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+class RoleRequiredMixin:
+    """Class-based-view form of ``role_required``; set ``allowed_roles``."""
+
+    allowed_roles: tuple[Role, ...] = ()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not has_role(request.user, *self.allowed_roles):
+            raise PermissionDenied("Your role may not open this page.")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def api_roles(*roles: Role) -> type[BasePermission]:
+    """DRF permission class allowing only ``roles`` (authentication is checked first)."""
+
+    class HasRole(BasePermission):
+        message = "Your role may not use this endpoint."
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return bool(request.user and request.user.is_authenticated) and has_role(
+                request.user, *roles
+            )
+
+    HasRole.__name__ = "HasRole_" + "_".join(role.value for role in roles)
+    return HasRole
+
+
+ALL_ROLES = tuple(Role)

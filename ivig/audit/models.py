@@ -1,0 +1,21 @@
+"""The read log: who opened which patient's or order's page (changes are in each model's
+history, recorded by django-simple-history through the services)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AccessLog(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    subject_type = models.CharField(max_length=50)
+    subject_id = models.CharField(max_length=64)
+    path = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} opened {self.subject_type} {self.subject_id} at {self.accessed_at}"
