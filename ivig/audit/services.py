@@ -10,6 +10,10 @@ from .models import AccessLog
 
 def access_record(request: HttpRequest, subject: models.Model | Any) -> AccessLog:
     """Log that ``request.user`` opened ``subject``'s page (a patient, an order, ...)."""
+    if not request.user.is_authenticated:
+        raise PermissionError(
+            "Only a signed-in user's reads are logged; the view must check first."
+        )
     return AccessLog.objects.create(
         user=request.user,
         subject_type=subject._meta.label_lower,
