@@ -1,0 +1,321 @@
+"""Safety finding codes, severities, messages and their order (DESIGN 3.8).
+
+Severities: ``stop`` (the order cannot be signed), ``override`` (signing needs a reason), ``warn``.
+Findings are listed stop, override, warn, then by code alphabetically; each code at most once.
+
+Risk groups (DESIGN 3.8): renal = renal_impairment, renal_failure, diabetes, dehydration,
+sepsis, nephrotoxic_drugs, or age ≥ 65; thrombosis = cardiac_disease, cardiac_insufficiency,
+stroke, myocardial_infarction, thrombosis, hypercoagulable, limited_mobility, estrogen_use,
+indwelling_catheter, or age ≥ 65. An age outside 0-130 (INVALID_INPUT) does not count.
+
+When each code is raised, as implemented (plan.py decides; the messages are built here):
+- INVALID_INPUT (stop): one finding listing every problem (see plan.py).
+- MAX_DOSE_PER_28_DAYS (stop): most infusion days in any 28 days * rounded daily dose
+  > max_g_per_kg_per_28_days * dosing weight.
+- MAX_DAILY_DOSE (stop): rounded daily dose > max_daily_g_per_kg * dosing weight.
+- RATE_ABOVE_MAXIMUM (stop): target rate above the maximum (policy, never above 200 mL/h); the
+  plan is still computed at the cap.
+- IGA_DEFICIENCY_WITH_ANTIBODIES (stop) / IGA_DEFICIENCY (override): IgA status
+  ``deficient_with_antibodies`` / ``deficient`` and a product that is not low-IgA.
+- SUCROSE_RENAL_RISK (stop): product contains sucrose and a renal risk.
+- RENAL_RISK / THROMBOSIS_RISK (override): any renal / thrombosis risk.
+- FLUID_OVERLOAD_RISK (override): cardiac_insufficiency or renal_failure and concentration < 10 %.
+- ASEPTIC_MENINGITIS_RISK (warn): migraine.
+- HEMOLYSIS_RISK (warn): blood group A, B or AB and cycle dose as ordered ≥ 2 g/kg.
+- NO_CONCOMITANT_IMMUNOSUPPRESSANT (warn): indication category "Autoimmune mucocutaneous
+  blistering diseases" or "Autoimmune connective tissue disorders" and no (or a blank)
+  concomitant immunosuppressant.
+- WEIGHT_OUTDATED (override): weight date and evaluation date both known and more than 30 days
+  apart.
+- CYCLE_INTERVAL_UNUSUAL (warn): more than one cycle and an interval outside 14-28 days.
+- DOSING_WEIGHT_OVERRIDDEN (warn): an explicit basis other than ``auto``.
+- NO_AUTHORIZATION (warn): only when the caller says explicitly that no authorization covers the
+  order (``authorization_covered is False``).
+- PREGNANCY (warn): pregnant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Final
+
+from ivig.engine.formatting import format_decimal
+from ivig.engine.models import Finding, Severity
+
+INVALID_INPUT: Final = "INVALID_INPUT"
+MAX_DOSE_PER_28_DAYS: Final = "MAX_DOSE_PER_28_DAYS"
+MAX_DAILY_DOSE: Final = "MAX_DAILY_DOSE"
+RATE_ABOVE_MAXIMUM: Final = "RATE_ABOVE_MAXIMUM"
+IGA_DEFICIENCY_WITH_ANTIBODIES: Final = "IGA_DEFICIENCY_WITH_ANTIBODIES"
+IGA_DEFICIENCY: Final = "IGA_DEFICIENCY"
+SUCROSE_RENAL_RISK: Final = "SUCROSE_RENAL_RISK"
+RENAL_RISK: Final = "RENAL_RISK"
+THROMBOSIS_RISK: Final = "THROMBOSIS_RISK"
+FLUID_OVERLOAD_RISK: Final = "FLUID_OVERLOAD_RISK"
+ASEPTIC_MENINGITIS_RISK: Final = "ASEPTIC_MENINGITIS_RISK"
+HEMOLYSIS_RISK: Final = "HEMOLYSIS_RISK"
+NO_CONCOMITANT_IMMUNOSUPPRESSANT: Final = "NO_CONCOMITANT_IMMUNOSUPPRESSANT"
+WEIGHT_OUTDATED: Final = "WEIGHT_OUTDATED"
+CYCLE_INTERVAL_UNUSUAL: Final = "CYCLE_INTERVAL_UNUSUAL"
+DOSING_WEIGHT_OVERRIDDEN: Final = "DOSING_WEIGHT_OVERRIDDEN"
+NO_AUTHORIZATION: Final = "NO_AUTHORIZATION"
+PREGNANCY: Final = "PREGNANCY"
+
+# Typographic signs for messages (escaped: ruff flags the literal characters as confusable).
+TIMES: Final = "\u00d7"
+RANGE_DASH: Final = "\u2013"
+
+SEVERITY_BY_CODE: Final[dict[str, Severity]] = {
+    INVALID_INPUT: "stop",
+    MAX_DOSE_PER_28_DAYS: "stop",
+    MAX_DAILY_DOSE: "stop",
+    RATE_ABOVE_MAXIMUM: "stop",
+    IGA_DEFICIENCY_WITH_ANTIBODIES: "stop",
+    IGA_DEFICIENCY: "override",
+    SUCROSE_RENAL_RISK: "stop",
+    RENAL_RISK: "override",
+    THROMBOSIS_RISK: "override",
+    FLUID_OVERLOAD_RISK: "override",
+    ASEPTIC_MENINGITIS_RISK: "warn",
+    HEMOLYSIS_RISK: "warn",
+    NO_CONCOMITANT_IMMUNOSUPPRESSANT: "warn",
+    WEIGHT_OUTDATED: "override",
+    CYCLE_INTERVAL_UNUSUAL: "warn",
+    DOSING_WEIGHT_OVERRIDDEN: "warn",
+    NO_AUTHORIZATION: "warn",
+    PREGNANCY: "warn",
+}
+SEVERITY_ORDER: Final[dict[Severity, int]] = {"stop": 0, "override": 1, "warn": 2}
+
+RENAL_RISK_FACTORS: Final = frozenset(
+    {"renal_impairment", "renal_failure", "diabetes", "dehydration", "sepsis", "nephrotoxic_drugs"}
+)
+THROMBOSIS_RISK_FACTORS: Final = frozenset(
+    {
+        "cardiac_disease",
+        "cardiac_insufficiency",
+        "stroke",
+        "myocardial_infarction",
+        "thrombosis",
+        "hypercoagulable",
+        "limited_mobility",
+        "estrogen_use",
+        "indwelling_catheter",
+    }
+)
+FLUID_OVERLOAD_RISK_FACTORS: Final = frozenset({"cardiac_insufficiency", "renal_failure"})
+RISK_MIN_AGE_YEARS: Final = 65
+FLUID_OVERLOAD_BELOW_CONCENTRATION_PCT: Final = Decimal(10)
+HEMOLYSIS_BLOOD_GROUPS: Final = frozenset({"A", "B", "AB"})
+HEMOLYSIS_MIN_CYCLE_DOSE_G_PER_KG: Final = Decimal(2)
+IMMUNOSUPPRESSANT_EXPECTED_CATEGORIES: Final = frozenset(
+    {"Autoimmune mucocutaneous blistering diseases", "Autoimmune connective tissue disorders"}
+)
+WEIGHT_OUTDATED_AFTER_DAYS: Final = 30
+USUAL_CYCLE_INTERVAL_MIN_DAYS: Final = 14
+USUAL_CYCLE_INTERVAL_MAX_DAYS: Final = 28
+
+
+def finding(code: str, message: str) -> Finding:
+    return Finding(code=code, severity=SEVERITY_BY_CODE[code], message=message)
+
+
+def ordered(findings: Iterable[Finding]) -> list[Finding]:
+    """Stop, override, warn, then code; the first finding of a code wins (at most once each)."""
+    unique: dict[str, Finding] = {}
+    for item in findings:
+        unique.setdefault(item.code, item)
+    return sorted(unique.values(), key=lambda item: (SEVERITY_ORDER[item.severity], item.code))
+
+
+def _join(words: Iterable[str]) -> str:
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _factor_words(factors: Iterable[str], age_years: int | None) -> str:
+    words = [factor.replace("_", " ") for factor in sorted(set(factors))]
+    if age_years is not None and age_years >= RISK_MIN_AGE_YEARS:
+        words.append(f"age {age_years}")
+    return _join(words)
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def invalid_input(problems: Iterable[str]) -> Finding:
+    return finding(INVALID_INPUT, "Cannot plan: " + "; ".join(problems) + ".")
+
+
+def max_dose_per_28_days(
+    *,
+    days_in_window: int,
+    daily_dose_g: Decimal,
+    cap_g: Decimal,
+    max_g_per_kg_per_28_days: Decimal,
+    dosing_weight_kg: Decimal,
+) -> Finding:
+    window_g = daily_dose_g * days_in_window
+    return finding(
+        MAX_DOSE_PER_28_DAYS,
+        f"{days_in_window} infusion days of {format_decimal(daily_dose_g)} g fall within 28 days "
+        f"({format_decimal(window_g)} g), above the indication's 28-day maximum of "
+        f"{format_decimal(cap_g)} g ({format_decimal(max_g_per_kg_per_28_days)} g/kg {TIMES} "
+        f"{format_decimal(dosing_weight_kg)} kg).",
+    )
+
+
+def max_daily_dose(
+    *,
+    daily_dose_g: Decimal,
+    cap_g: Decimal,
+    max_daily_g_per_kg: Decimal,
+    dosing_weight_kg: Decimal,
+) -> Finding:
+    return finding(
+        MAX_DAILY_DOSE,
+        f"Daily dose {format_decimal(daily_dose_g)} g is above the indication's maximum of "
+        f"{format_decimal(cap_g)} g ({format_decimal(max_daily_g_per_kg)} g/kg {TIMES} "
+        f"{format_decimal(dosing_weight_kg)} kg).",
+    )
+
+
+def rate_above_maximum(target_rate_ml_per_h: int, maximum_ml_per_h: int) -> Finding:
+    return finding(
+        RATE_ABOVE_MAXIMUM,
+        f"Target rate {target_rate_ml_per_h} mL/h is above the maximum of {maximum_ml_per_h} "
+        f"mL/h; the plan never runs faster than {maximum_ml_per_h} mL/h.",
+    )
+
+
+def iga_deficiency_with_antibodies(brand_name: str) -> Finding:
+    return finding(
+        IGA_DEFICIENCY_WITH_ANTIBODIES,
+        f"IgA deficiency with anti-IgA antibodies: {brand_name} is not a low-IgA product "
+        "(risk of anaphylaxis); choose a low-IgA product.",
+    )
+
+
+def iga_deficiency(brand_name: str) -> Finding:
+    return finding(
+        IGA_DEFICIENCY,
+        f"IgA deficiency (anti-IgA antibodies unknown): {brand_name} is not a low-IgA product; "
+        "check anti-IgA antibodies or choose a low-IgA product.",
+    )
+
+
+def sucrose_renal_risk(brand_name: str, factors: Iterable[str], age_years: int | None) -> Finding:
+    return finding(
+        SUCROSE_RENAL_RISK,
+        f"{brand_name} contains sucrose, linked to a disproportionate share of IVIg acute renal "
+        f"failure, and the patient has a renal risk ({_factor_words(factors, age_years)}); "
+        "choose a sucrose-free product.",
+    )
+
+
+def _at_risk_cap_note(at_risk_cap_ml_per_h: int | None) -> str:
+    if at_risk_cap_ml_per_h is None:
+        return ""
+    return (
+        f" The rate is capped at {at_risk_cap_ml_per_h} mL/h (the label's maximum for patients "
+        "at risk)."
+    )
+
+
+def renal_risk(
+    factors: Iterable[str], age_years: int | None, at_risk_cap_ml_per_h: int | None
+) -> Finding:
+    return finding(
+        RENAL_RISK,
+        f"Renal risk ({_factor_words(factors, age_years)}): give the minimum practicable dose "
+        "and infusion rate, ensure adequate hydration and check creatinine."
+        + _at_risk_cap_note(at_risk_cap_ml_per_h),
+    )
+
+
+def thrombosis_risk(
+    factors: Iterable[str], age_years: int | None, at_risk_cap_ml_per_h: int | None
+) -> Finding:
+    capped = _at_risk_cap_note(at_risk_cap_ml_per_h)
+    return finding(
+        THROMBOSIS_RISK,
+        f"Thrombosis risk ({_factor_words(factors, age_years)}): give the minimum practicable "
+        f"dose and infusion rate and ensure adequate hydration.{capped}",
+    )
+
+
+def fluid_overload_risk(
+    factors: Iterable[str], brand_name: str, concentration_pct: Decimal
+) -> Finding:
+    return finding(
+        FLUID_OVERLOAD_RISK,
+        f"{_factor_words(factors, None).capitalize()} with a "
+        f"{format_decimal(concentration_pct)} % product ({brand_name}): risk of fluid overload; "
+        "consider a 10 % product and watch fluid balance.",
+    )
+
+
+def aseptic_meningitis_risk() -> Finding:
+    return finding(
+        ASEPTIC_MENINGITIS_RISK,
+        "History of migraine: risk of aseptic meningitis, more frequent with high doses and "
+        "rapid infusion; watch for moderate to severe headache.",
+    )
+
+
+def hemolysis_risk(blood_group: str, cycle_dose_g_per_kg: Decimal) -> Finding:
+    return finding(
+        HEMOLYSIS_RISK,
+        f"Blood group {blood_group} with {format_decimal(cycle_dose_g_per_kg)} g/kg per cycle as "
+        "ordered: risk of hemolysis; check hemoglobin.",
+    )
+
+
+def no_concomitant_immunosuppressant(indication_name: str) -> Finding:
+    return finding(
+        NO_CONCOMITANT_IMMUNOSUPPRESSANT,
+        f"No concomitant cytotoxic or immunosuppressive therapy recorded for {indication_name}: "
+        "risk of rebound; the protocol pairs IVIg with rituximab, cyclophosphamide, "
+        "mycophenolate or azathioprine.",
+    )
+
+
+def weight_outdated(measured_on: date, evaluated_on: date) -> Finding:
+    age_days = (evaluated_on - measured_on).days
+    return finding(
+        WEIGHT_OUTDATED,
+        f"The latest weight is {age_days} days old (measured {measured_on.isoformat()}), more "
+        f"than {WEIGHT_OUTDATED_AFTER_DAYS} days: weigh the patient again.",
+    )
+
+
+def cycle_interval_unusual(cycle_interval_days: int) -> Finding:
+    return finding(
+        CYCLE_INTERVAL_UNUSUAL,
+        f"Cycles {cycle_interval_days} days apart: outside the protocol's usual "
+        f"{USUAL_CYCLE_INTERVAL_MIN_DAYS}{RANGE_DASH}{USUAL_CYCLE_INTERVAL_MAX_DAYS} days.",
+    )
+
+
+def dosing_weight_overridden(basis: str, dosing_weight_kg: Decimal | None) -> Finding:
+    weight = "" if dosing_weight_kg is None else f" ({format_decimal(dosing_weight_kg)} kg)"
+    return finding(
+        DOSING_WEIGHT_OVERRIDDEN,
+        f"Dosing weight basis set explicitly to {basis} body weight{weight} instead of auto.",
+    )
+
+
+def no_authorization() -> Finding:
+    return finding(
+        NO_AUTHORIZATION,
+        "No approved insurance authorization covers this order: sessions cannot start until one "
+        "does.",
+    )
+
+
+def pregnancy() -> Finding:
+    return finding(PREGNANCY, "Pregnant: IVIg may be used in pregnancy; note for the team.")

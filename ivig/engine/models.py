@@ -1,0 +1,230 @@
+"""Inputs and outputs of the dose/rate engine (DESIGN 2, 3; API.md).
+
+Inputs are frozen pydantic models that refuse unknown fields. They check *types* only; clinical
+*ranges* (weight 1-350 kg, height 40-250 cm, days per cycle 1-5, ...) are the engine's business
+and come back as an ``INVALID_INPUT`` finding (DESIGN 3.8), never as a validation error. The one
+structural rule enforced here is that a regimen names exactly one of ``total_dose_g_per_kg`` and
+``daily_dose_mg_per_kg`` (API.md); the API turns that ``ValueError`` into a 400.
+
+Formulary facts (``ProductFacts``, ``DosingPolicy``) are owned by pharmacists and built by the
+formulary app; their sanity constraints (concentration above 0, vial sizes above 0, ...) are
+enforced here because a nonsensical formulary row is a data error, not a clinical finding.
+
+``DosePlan`` has exactly the fields of API.md's response, in that order. Every field the engine
+may be unable to compute is ``None`` (JSON null). ``DosePlan.model_dump(mode="json")`` (or
+``dose_plan_to_json``) gives the API.md shape: decimals as strings without trailing zeros (see
+``format_decimal``), except a titration step's ``minutes`` and ``volume_ml`` which keep exactly
+one decimal place ("15.0"); whole numbers as integers; dates as ISO 8601.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+from ivig.engine.formatting import format_decimal
+
+Sex = Literal["female", "male"]
+BloodGroup = Literal["O", "A", "B", "AB", "unknown"]
+IgaStatus = Literal["normal", "deficient", "deficient_with_antibodies", "unknown"]
+RiskFactor = Literal[
+    "migraine",
+    "cardiac_disease",
+    "cardiac_insufficiency",
+    "stroke",
+    "myocardial_infarction",
+    "thrombosis",
+    "hypercoagulable",
+    "limited_mobility",
+    "estrogen_use",
+    "indwelling_catheter",
+    "renal_impairment",
+    "renal_failure",
+    "diabetes",
+    "dehydration",
+    "sepsis",
+    "nephrotoxic_drugs",
+]
+DosingWeightBasisChoice = Literal["auto", "actual", "ideal", "adjusted"]
+DosingWeightBasis = Literal["actual", "ideal", "adjusted"]
+RateProtocol = Literal["protocol", "label"]
+Severity = Literal["stop", "override", "warn"]
+
+_ONE_PLACE = Decimal("0.1")
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PatientFacts(_Input):
+    """The patient as the engine sees them. Missing or out-of-range values give INVALID_INPUT."""
+
+    weight_kg: Decimal | None
+    height_cm: Decimal | None
+    sex: Sex | None
+    age_years: int
+    blood_group: BloodGroup = "unknown"
+    iga_status: IgaStatus = "unknown"
+    risk_factors: list[RiskFactor] = Field(default_factory=list)
+    pregnant: bool = False
+    # Not part of the public API request: the orders app fills it for WEIGHT_OUTDATED.
+    weight_measured_on: date | None = None
+
+
+class LabelRateStep(_Input):
+    """One step of a product's label titration; ``minutes`` None = runs to the end (last step)."""
+
+    rate_mg_per_kg_per_min: Decimal = Field(gt=0)
+    minutes: int | None = Field(default=None, gt=0)
+
+
+class ProductFacts(_Input):
+    """What the formulary knows about a product (seeded from reference/products.csv)."""
+
+    slug: str
+    brand_name: str
+    concentration_pct: Decimal = Field(gt=0)
+    low_iga: bool
+    contains_sucrose: bool
+    vial_sizes_g: list[Decimal]  # active sizes only; empty gives INVALID_INPUT
+    label_rate_steps: list[LabelRateStep]
+    label_max_mg_per_kg_per_min: Decimal | None = Field(default=None, gt=0)
+    at_risk_max_mg_per_kg_per_min: Decimal | None = Field(default=None, gt=0)
+    price_per_g: Decimal = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _check_vials_and_steps(self) -> ProductFacts:
+        if any(size_g <= 0 for size_g in self.vial_sizes_g):
+            raise ValueError("vial sizes must be above 0 g")
+        if any(step.minutes is None for step in self.label_rate_steps[:-1]):
+            raise ValueError("every label rate step but the last needs its minutes")
+        return self
+
+
+class IndicationFacts(_Input):
+    """An indication row of reference/indications.csv, as far as the engine needs it."""
+
+    slug: str
+    name: str
+    category: str
+    max_daily_g_per_kg: Decimal = Field(gt=0)
+    max_g_per_kg_per_28_days: Decimal = Field(gt=0)
+
+
+class Regimen(_Input):
+    """Exactly one of ``total_dose_g_per_kg`` (per cycle) or ``daily_dose_mg_per_kg``."""
+
+    total_dose_g_per_kg: Decimal | None = None
+    daily_dose_mg_per_kg: Decimal | None = None
+    days_per_cycle: int
+    cycles: int
+    cycle_interval_days: int
+    start_date: date
+
+    @model_validator(mode="after")
+    def _exactly_one_dose(self) -> Regimen:
+        if (self.total_dose_g_per_kg is None) == (self.daily_dose_mg_per_kg is None):
+            raise ValueError("give exactly one of total_dose_g_per_kg and daily_dose_mg_per_kg")
+        return self
+
+
+class DosingPolicy(_Input):
+    """The pharmacy's dosing policy (formulary app)."""
+
+    rounding_tolerance_pct: Decimal = Field(default=Decimal(10), ge=0)
+    max_rate_ml_per_h: int = Field(default=200, ge=1)
+    premedication_lead_minutes: int = Field(default=30, ge=0)
+    observation_minutes: int = Field(default=30, ge=0)
+
+
+class PlanRequest(_Input):
+    """Everything the engine needs for one plan. ``product``/``indication`` None = unknown slug."""
+
+    patient: PatientFacts
+    product: ProductFacts | None
+    indication: IndicationFacts | None
+    regimen: Regimen
+    dosing_weight_basis: DosingWeightBasisChoice = "auto"
+    rate_protocol: RateProtocol = "protocol"
+    target_rate_ml_per_h: int = 200
+    concomitant_immunosuppressant: str | None = None
+    policy: DosingPolicy = Field(default_factory=DosingPolicy)
+    # Date of signing; with patient.weight_measured_on it drives WEIGHT_OUTDATED.
+    evaluated_on: date | None = None
+    # Orders only: False (explicitly not covered) gives NO_AUTHORIZATION; None = not checked.
+    authorization_covered: bool | None = None
+
+
+def _one_place(value: Decimal) -> str:
+    # API.md shows titration minutes and volumes with exactly one decimal place: "15.0", "8.5".
+    return format(value.quantize(_ONE_PLACE, rounding=ROUND_HALF_UP), "f")
+
+
+# Decimals travel as strings without trailing zeros (API.md).
+DecimalText = Annotated[Decimal, PlainSerializer(format_decimal, return_type=str, when_used="json")]
+# ... except a titration step's minutes and volume, which keep one decimal place.
+DecimalOnePlace = Annotated[Decimal, PlainSerializer(_one_place, return_type=str, when_used="json")]
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VialCount(_Output):
+    size_g: DecimalText
+    count: int
+
+
+class TitrationStep(_Output):
+    """One rate step. ``minutes``/``volume_ml`` are rounded to 0.1 (half up) for display."""
+
+    start_min: int
+    rate_ml_per_h: int
+    minutes: DecimalOnePlace
+    volume_ml: DecimalOnePlace
+
+
+class CyclePlan(_Output):
+    number: int
+    days: list[date]
+
+
+class Finding(_Output):
+    code: str
+    severity: Severity
+    message: str
+
+
+class DosePlan(_Output):
+    """The engine's answer: API.md's response, field for field, in order."""
+
+    bmi: DecimalText | None
+    ideal_body_weight_kg: DecimalText | None
+    adjusted_body_weight_kg: DecimalText | None
+    dosing_weight_kg: DecimalText | None
+    dosing_weight_basis: DosingWeightBasis | None
+    calculated_daily_dose_g: DecimalText | None
+    daily_dose_g: DecimalText | None
+    vials: list[VialCount] | None
+    waste_g: DecimalText | None
+    daily_volume_ml: int | None
+    cycle_dose_g: DecimalText | None
+    cycle_dose_g_per_kg: DecimalText | None
+    titration: list[TitrationStep] | None
+    target_rate_reached_min: int | None
+    infusion_minutes: int | None
+    vital_checks_min: list[int] | None
+    premedication_min_before: int | None
+    chair_minutes: int | None
+    cycles: list[CyclePlan] | None
+    cost_per_cycle: DecimalText | None
+    findings: list[Finding]
+
+
+def dose_plan_to_json(plan: DosePlan) -> dict[str, Any]:
+    """The plan as API.md's JSON object (ready for ``json.dumps``)."""
+    return plan.model_dump(mode="json")

@@ -1,0 +1,440 @@
+"""``compute_plan``: the one entry point of the dose/rate engine (DESIGN 3, API.md).
+
+It validates the clinical ranges, computes every number it can, evaluates every finding whose
+inputs are valid, and returns a ``DosePlan``. It never raises for a clinical problem: those are
+findings. All arithmetic runs in a fixed Decimal context (28 significant digits), so a caller's
+context cannot change a dose; every rounding to a displayed or clinical quantum names its mode.
+
+INVALID_INPUT (stop, DESIGN 3.8): one finding whose message lists every problem, among: weight
+missing or outside 1-350 kg, height missing or outside 40-250 cm (both inclusive), sex missing,
+age outside 0-130 years, dose ≤ 0, days per cycle outside 1-5, cycles outside 1-60, cycle
+interval outside 7-90 days, target rate below 1 mL/h, unknown product or indication, and (our
+additions, so that nothing is planned from data that cannot be planned):
+- the product has no active vial size;
+- the label rate protocol is asked for a product without label rate steps;
+- the dosing weight rounds to 0 kg or less (explicit ``ideal`` for a very short patient);
+- the daily dose rounds to 0 g (a dose under 0.05 g with no vial amount within tolerance);
+  the daily dose and everything computed from it are then null;
+- a daily dose above 10 g/kg (``MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG``, five times the highest
+  daily maximum of any indication): a typing error, refused so that an absurd order cannot
+  produce an endless infusion schedule.
+
+Output: the many small rows (titration steps, cycles) are built with ``model_construct`` (no
+re-validation): their values come typed from the engine's own functions (checked by mypy and the
+tests, including a JSON round trip through full validation); the ``DosePlan`` itself is validated.
+
+An invalid value is treated as unknown: every number that does not depend on it is still
+computed, every number that does is null (e.g. an unknown indication leaves the rounding cap
+unknown, so the daily dose and everything after it are null, while the calculated daily dose is
+shown). The premedication lead comes from the policy and is always given.
+"""
+
+from __future__ import annotations
+
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+from ivig.engine import findings as f
+from ivig.engine.dosing import (
+    DOSE_DISPLAY_QUANTUM_G,
+    VialRounding,
+    calculated_daily_dose_g,
+    cost_per_cycle,
+    cycle_dose_g_per_kg,
+    daily_dose_g_per_kg,
+    daily_volume_ml,
+    ordered_cycle_dose_g_per_kg,
+    round_to_vials,
+)
+from ivig.engine.formatting import format_decimal
+from ivig.engine.models import (
+    CyclePlan,
+    DosePlan,
+    Finding,
+    PlanRequest,
+    TitrationStep,
+    VialCount,
+)
+from ivig.engine.rates import (
+    RateCaps,
+    Titration,
+    label_steps,
+    max_rate_ml_per_h,
+    protocol_steps,
+    rate_caps,
+    titration,
+)
+from ivig.engine.schedule import (
+    chair_minutes,
+    cycle_days,
+    max_infusion_days_in_window,
+    vital_checks_min,
+)
+from ivig.engine.weights import BMI_DISPLAY_QUANTUM, compute_weights, round_weight_kg
+
+ENGINE_DECIMAL_CONTEXT = Context(
+    prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
+)
+
+WEIGHT_MIN_KG = Decimal(1)
+WEIGHT_MAX_KG = Decimal(350)
+HEIGHT_MIN_CM = Decimal(40)
+HEIGHT_MAX_CM = Decimal(250)
+AGE_MIN_YEARS = 0
+AGE_MAX_YEARS = 130
+DAYS_PER_CYCLE_MIN = 1
+DAYS_PER_CYCLE_MAX = 5
+CYCLES_MIN = 1
+CYCLES_MAX = 60
+CYCLE_INTERVAL_MIN_DAYS = 7
+CYCLE_INTERVAL_MAX_DAYS = 90
+TARGET_RATE_MIN_ML_PER_H = 1
+MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG = Decimal(10)
+
+
+def compute_plan(request: PlanRequest) -> DosePlan:
+    """The dose, vials, rates, schedule, cost and findings for one request (DESIGN 3)."""
+    with localcontext(ENGINE_DECIMAL_CONTEXT):
+        return _compute_plan(request)
+
+
+def _in_range(value: int, low: int, high: int) -> int | None:
+    return value if low <= value <= high else None
+
+
+def _compute_plan(request: PlanRequest) -> DosePlan:
+    patient = request.patient
+    regimen = request.regimen
+    product = request.product
+    indication = request.indication
+    policy = request.policy
+    problems: list[str] = []
+
+    # --- validate (DESIGN 3.8 INVALID_INPUT); an invalid value becomes None --------------------
+    weight_kg = patient.weight_kg
+    if weight_kg is None:
+        problems.append("weight is missing")
+    elif not WEIGHT_MIN_KG <= weight_kg <= WEIGHT_MAX_KG:
+        problems.append(f"weight {format_decimal(weight_kg)} kg is not between 1 and 350 kg")
+        weight_kg = None
+    height_cm = patient.height_cm
+    if height_cm is None:
+        problems.append("height is missing")
+    elif not HEIGHT_MIN_CM <= height_cm <= HEIGHT_MAX_CM:
+        problems.append(f"height {format_decimal(height_cm)} cm is not between 40 and 250 cm")
+        height_cm = None
+    if patient.sex is None:
+        problems.append("sex is missing")
+    age_years = _in_range(patient.age_years, AGE_MIN_YEARS, AGE_MAX_YEARS)
+    if age_years is None:
+        problems.append(f"age {patient.age_years} years is not between 0 and 130 years")
+
+    dose_valid = True
+    if regimen.total_dose_g_per_kg is not None and regimen.total_dose_g_per_kg <= 0:
+        problems.append(
+            f"total dose {format_decimal(regimen.total_dose_g_per_kg)} g/kg is not above 0"
+        )
+        dose_valid = False
+    if regimen.daily_dose_mg_per_kg is not None and regimen.daily_dose_mg_per_kg <= 0:
+        problems.append(
+            f"daily dose {format_decimal(regimen.daily_dose_mg_per_kg)} mg/kg is not above 0"
+        )
+        dose_valid = False
+    days_per_cycle = _in_range(regimen.days_per_cycle, DAYS_PER_CYCLE_MIN, DAYS_PER_CYCLE_MAX)
+    if days_per_cycle is None:
+        problems.append(f"{regimen.days_per_cycle} days per cycle is not between 1 and 5")
+    cycles = _in_range(regimen.cycles, CYCLES_MIN, CYCLES_MAX)
+    if cycles is None:
+        problems.append(f"{regimen.cycles} cycles is not between 1 and 60")
+    interval_days = _in_range(
+        regimen.cycle_interval_days, CYCLE_INTERVAL_MIN_DAYS, CYCLE_INTERVAL_MAX_DAYS
+    )
+    if interval_days is None:
+        problems.append(
+            f"a cycle interval of {regimen.cycle_interval_days} days is not between 7 and 90 days"
+        )
+    target_rate_ml_per_h: int | None = request.target_rate_ml_per_h
+    if request.target_rate_ml_per_h < TARGET_RATE_MIN_ML_PER_H:
+        problems.append(f"target rate {request.target_rate_ml_per_h} mL/h is below 1 mL/h")
+        target_rate_ml_per_h = None
+    if product is None:
+        problems.append("the product is unknown")
+    elif not product.vial_sizes_g:
+        problems.append(f"{product.brand_name} has no active vial size")
+    label_steps_missing = (
+        product is not None and request.rate_protocol == "label" and not product.label_rate_steps
+    )
+    if label_steps_missing:
+        assert product is not None
+        problems.append(f"{product.brand_name} has no label rate steps")
+    if indication is None:
+        problems.append("the indication is unknown")
+    if dose_valid:
+        per_kg_per_day = daily_dose_g_per_kg(
+            total_dose_g_per_kg=regimen.total_dose_g_per_kg,
+            daily_dose_mg_per_kg=regimen.daily_dose_mg_per_kg,
+            days_per_cycle=days_per_cycle,
+        )
+        if per_kg_per_day is not None and per_kg_per_day > MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG:
+            problems.append(
+                f"a daily dose of {format_decimal(per_kg_per_day)} g/kg is implausible "
+                "(above 10 g/kg)"
+            )
+            dose_valid = False
+
+    # --- weights (DESIGN 3.1) ----------------------------------------------------------------
+    weights = compute_weights(
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        sex=patient.sex,
+        age_years=age_years,
+        pregnant=patient.pregnant,
+        basis_choice=request.dosing_weight_basis,
+    )
+    if weights.dosing_weight_not_positive:
+        problems.append(f"the dosing weight ({weights.basis} body weight) is 0 kg")
+    dosing_weight_kg = weights.dosing_weight_kg
+
+    # --- dose and vials (DESIGN 3.2, 3.3, 3.7) -----------------------------------------------
+    calc_g: Decimal | None = None
+    if dosing_weight_kg is not None and dose_valid:
+        calc_g = calculated_daily_dose_g(
+            total_dose_g_per_kg=regimen.total_dose_g_per_kg,
+            daily_dose_mg_per_kg=regimen.daily_dose_mg_per_kg,
+            days_per_cycle=days_per_cycle,
+            dosing_weight_kg=dosing_weight_kg,
+        )
+    rounding: VialRounding | None = None
+    if (
+        calc_g is not None
+        and dosing_weight_kg is not None
+        and days_per_cycle is not None
+        and product is not None
+        and product.vial_sizes_g
+        and indication is not None
+    ):
+        rounding = round_to_vials(
+            calculated_daily_dose_g=calc_g,
+            vial_sizes_g=tuple(product.vial_sizes_g),
+            tolerance_pct=policy.rounding_tolerance_pct,
+            days_per_cycle=days_per_cycle,
+            cycle_cap_g=indication.max_g_per_kg_per_28_days * dosing_weight_kg,
+        )
+    if rounding is not None and rounding.daily_dose_g <= 0:
+        problems.append("the daily dose rounds to 0 g")
+        rounding = None
+    volume_ml: int | None = None
+    cycle_dose_g: Decimal | None = None
+    cycle_g_per_kg: Decimal | None = None
+    cost: Decimal | None = None
+    if rounding is not None:
+        assert product is not None and days_per_cycle is not None and dosing_weight_kg is not None
+        volume_ml = daily_volume_ml(rounding.daily_dose_g, product.concentration_pct)
+        cycle_dose_g = rounding.daily_dose_g * days_per_cycle
+        cycle_g_per_kg = cycle_dose_g_per_kg(cycle_dose_g, dosing_weight_kg)
+        cost = cost_per_cycle(rounding.dispensed_g, days_per_cycle, product.price_per_g)
+
+    # --- rates (DESIGN 3.4) -----------------------------------------------------------------
+    renal_factors = sorted(f.RENAL_RISK_FACTORS.intersection(patient.risk_factors))
+    thrombosis_factors = sorted(f.THROMBOSIS_RISK_FACTORS.intersection(patient.risk_factors))
+    aged = age_years is not None and age_years >= f.RISK_MIN_AGE_YEARS
+    renal_risk = bool(renal_factors) or aged
+    thrombosis_risk = bool(thrombosis_factors) or aged
+
+    caps: RateCaps | None = None
+    planned: Titration | None = None
+    if (
+        volume_ml is not None
+        and product is not None
+        and dosing_weight_kg is not None
+        and target_rate_ml_per_h is not None
+        and not label_steps_missing
+    ):
+        caps = rate_caps(
+            target_rate_ml_per_h=target_rate_ml_per_h,
+            policy_max_rate_ml_per_h=policy.max_rate_ml_per_h,
+            label_max_mg_per_kg_per_min=product.label_max_mg_per_kg_per_min,
+            at_risk_max_mg_per_kg_per_min=product.at_risk_max_mg_per_kg_per_min,
+            patient_at_risk=renal_risk or thrombosis_risk,
+            dosing_weight_kg=dosing_weight_kg,
+            concentration_pct=product.concentration_pct,
+        )
+        top_ml_per_h = caps.top_rate_ml_per_h
+        steps = (
+            protocol_steps(dosing_weight_kg, top_ml_per_h)
+            if request.rate_protocol == "protocol"
+            else label_steps(
+                product.label_rate_steps, dosing_weight_kg, product.concentration_pct, top_ml_per_h
+            )
+        )
+        planned = titration(steps, volume_ml)
+
+    # --- around the infusion and calendar (DESIGN 3.5, 3.6) ---------------------------------
+    cycle_plans: list[CyclePlan] | None = None
+    if days_per_cycle is not None and cycles is not None and interval_days is not None:
+        days = cycle_days(regimen.start_date, days_per_cycle, cycles, interval_days)
+        cycle_plans = [
+            CyclePlan.model_construct(number=number, days=cycle)
+            for number, cycle in enumerate(days, start=1)
+        ]
+
+    # --- findings (DESIGN 3.8) --------------------------------------------------------------
+    found: list[Finding] = []
+    if problems:
+        found.append(f.invalid_input(problems))
+    if rounding is not None and indication is not None and dosing_weight_kg is not None:
+        if cycle_plans is not None:
+            most_days = max_infusion_days_in_window(
+                [day for cycle in cycle_plans for day in cycle.days]
+            )
+            cap_28_days_g = indication.max_g_per_kg_per_28_days * dosing_weight_kg
+            if rounding.daily_dose_g * most_days > cap_28_days_g:
+                found.append(
+                    f.max_dose_per_28_days(
+                        days_in_window=most_days,
+                        daily_dose_g=rounding.daily_dose_g,
+                        cap_g=cap_28_days_g,
+                        max_g_per_kg_per_28_days=indication.max_g_per_kg_per_28_days,
+                        dosing_weight_kg=dosing_weight_kg,
+                    )
+                )
+        daily_cap_g = indication.max_daily_g_per_kg * dosing_weight_kg
+        if rounding.daily_dose_g > daily_cap_g:
+            found.append(
+                f.max_daily_dose(
+                    daily_dose_g=rounding.daily_dose_g,
+                    cap_g=daily_cap_g,
+                    max_daily_g_per_kg=indication.max_daily_g_per_kg,
+                    dosing_weight_kg=dosing_weight_kg,
+                )
+            )
+    maximum_ml_per_h = max_rate_ml_per_h(policy.max_rate_ml_per_h)
+    if target_rate_ml_per_h is not None and target_rate_ml_per_h > maximum_ml_per_h:
+        found.append(f.rate_above_maximum(target_rate_ml_per_h, maximum_ml_per_h))
+    if product is not None and not product.low_iga:
+        if patient.iga_status == "deficient_with_antibodies":
+            found.append(f.iga_deficiency_with_antibodies(product.brand_name))
+        elif patient.iga_status == "deficient":
+            found.append(f.iga_deficiency(product.brand_name))
+    if product is not None and product.contains_sucrose and renal_risk:
+        found.append(f.sucrose_renal_risk(product.brand_name, renal_factors, age_years))
+    at_risk_cap_ml_per_h = None
+    if caps is not None and caps.at_risk_max_ml_per_h is not None:
+        at_risk_cap_ml_per_h = min(caps.top_rate_ml_per_h, caps.at_risk_max_ml_per_h)
+    if renal_risk:
+        found.append(f.renal_risk(renal_factors, age_years, at_risk_cap_ml_per_h))
+    if thrombosis_risk:
+        found.append(f.thrombosis_risk(thrombosis_factors, age_years, at_risk_cap_ml_per_h))
+    fluid_factors = sorted(f.FLUID_OVERLOAD_RISK_FACTORS.intersection(patient.risk_factors))
+    if (
+        product is not None
+        and fluid_factors
+        and product.concentration_pct < f.FLUID_OVERLOAD_BELOW_CONCENTRATION_PCT
+    ):
+        found.append(
+            f.fluid_overload_risk(fluid_factors, product.brand_name, product.concentration_pct)
+        )
+    if "migraine" in patient.risk_factors:
+        found.append(f.aseptic_meningitis_risk())
+    ordered_g_per_kg = (
+        ordered_cycle_dose_g_per_kg(
+            total_dose_g_per_kg=regimen.total_dose_g_per_kg,
+            daily_dose_mg_per_kg=regimen.daily_dose_mg_per_kg,
+            days_per_cycle=days_per_cycle,
+        )
+        if dose_valid
+        else None
+    )
+    if (
+        patient.blood_group in f.HEMOLYSIS_BLOOD_GROUPS
+        and ordered_g_per_kg is not None
+        and ordered_g_per_kg >= f.HEMOLYSIS_MIN_CYCLE_DOSE_G_PER_KG
+    ):
+        found.append(f.hemolysis_risk(patient.blood_group, ordered_g_per_kg))
+    if (
+        indication is not None
+        and indication.category in f.IMMUNOSUPPRESSANT_EXPECTED_CATEGORIES
+        and not (request.concomitant_immunosuppressant or "").strip()
+    ):
+        found.append(f.no_concomitant_immunosuppressant(indication.name))
+    if (
+        patient.weight_measured_on is not None
+        and request.evaluated_on is not None
+        and (request.evaluated_on - patient.weight_measured_on).days > f.WEIGHT_OUTDATED_AFTER_DAYS
+    ):
+        found.append(f.weight_outdated(patient.weight_measured_on, request.evaluated_on))
+    if (
+        cycles is not None
+        and cycles > 1
+        and interval_days is not None
+        and not (
+            f.USUAL_CYCLE_INTERVAL_MIN_DAYS <= interval_days <= f.USUAL_CYCLE_INTERVAL_MAX_DAYS
+        )
+    ):
+        found.append(f.cycle_interval_unusual(interval_days))
+    if request.dosing_weight_basis != "auto":
+        found.append(f.dosing_weight_overridden(request.dosing_weight_basis, dosing_weight_kg))
+    if request.authorization_covered is False:
+        found.append(f.no_authorization())
+    if patient.pregnant:
+        found.append(f.pregnancy())
+
+    # --- the plan ----------------------------------------------------------------------------
+    infusion_minutes = None if planned is None else planned.infusion_minutes
+    return DosePlan(
+        bmi=None
+        if weights.bmi is None
+        else weights.bmi.quantize(BMI_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP),
+        ideal_body_weight_kg=None
+        if weights.ideal_kg is None
+        else round_weight_kg(weights.ideal_kg),
+        adjusted_body_weight_kg=None
+        if weights.adjusted_kg is None
+        else round_weight_kg(weights.adjusted_kg),
+        dosing_weight_kg=dosing_weight_kg,
+        dosing_weight_basis=weights.basis,
+        calculated_daily_dose_g=None
+        if calc_g is None
+        else calc_g.quantize(DOSE_DISPLAY_QUANTUM_G, rounding=ROUND_HALF_UP),
+        daily_dose_g=None if rounding is None else rounding.daily_dose_g,
+        vials=None
+        if rounding is None
+        else [VialCount(size_g=size_g, count=count) for size_g, count in rounding.vials],
+        waste_g=None if rounding is None else rounding.waste_g,
+        daily_volume_ml=volume_ml,
+        cycle_dose_g=cycle_dose_g,
+        cycle_dose_g_per_kg=cycle_g_per_kg,
+        titration=None
+        if planned is None
+        else [
+            TitrationStep.model_construct(
+                start_min=step.start_min,
+                rate_ml_per_h=step.rate_ml_per_h,
+                minutes=step.minutes,
+                volume_ml=step.volume_ml,
+            )
+            for step in planned.steps
+        ],
+        target_rate_reached_min=None if planned is None else planned.target_rate_reached_min,
+        infusion_minutes=infusion_minutes,
+        vital_checks_min=None
+        if planned is None
+        else vital_checks_min(planned.infusion_minutes, planned.target_rate_reached_min),
+        premedication_min_before=policy.premedication_lead_minutes,
+        chair_minutes=None
+        if infusion_minutes is None
+        else chair_minutes(
+            policy.premedication_lead_minutes, infusion_minutes, policy.observation_minutes
+        ),
+        cycles=cycle_plans,
+        cost_per_cycle=cost,
+        findings=f.ordered(found),
+    )
