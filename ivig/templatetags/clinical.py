@@ -4,6 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from ivig.engine import format_decimal
+
 register = template.Library()
 
 
@@ -15,8 +17,6 @@ def num(value: Decimal | int | str | None) -> str:
     """
     if value is None or value == "":
         return "—"
-    from ivig.engine import format_decimal
-
     try:
         text = format_decimal(Decimal(str(value)))
     except InvalidOperation:
