@@ -225,10 +225,11 @@ def test_access_is_logged(clinician, rf):
 
 
 def _run_check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in this process, never in deployment.
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS")
+        if k not in ("DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
