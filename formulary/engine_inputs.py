@@ -1,0 +1,49 @@
+"""Formulary rows as the engine's inputs: the one place they are translated (STYLE)."""
+
+from datetime import date
+
+from ivig.engine import DosingPolicy as PolicyFacts
+from ivig.engine import LabelRateStep as StepFacts
+from ivig.engine import ProductFacts
+
+from .models import DosingPolicy, Product
+from .selectors import current_price
+from .services import FormularyError
+
+
+def product_facts(product: Product, on: date | None = None) -> ProductFacts:
+    """What the engine needs of ``product``: active vial sizes, label steps, the price in effect
+    ``on`` (default today). Uses prefetched sizes and steps when ``products_list`` loaded them.
+
+    A product with no price in effect cannot be costed (DESIGN 3.7): ``FormularyError``.
+    """
+    price_per_g = current_price(product, on)
+    if price_per_g is None:
+        raise FormularyError(
+            "no_current_price", f"{product.brand_name} has no price in effect; set one first."
+        )
+    return ProductFacts(
+        slug=product.slug,
+        brand_name=product.brand_name,
+        concentration_pct=product.concentration_pct,
+        low_iga=product.low_iga,
+        contains_sucrose=product.contains_sucrose,
+        vial_sizes_g=sorted(vial.size_g for vial in product.vial_sizes.all() if vial.active),
+        label_rate_steps=[
+            StepFacts(rate_mg_per_kg_per_min=step.rate_mg_per_kg_per_min, minutes=step.minutes)
+            for step in sorted(product.label_rate_steps.all(), key=lambda step: step.position)
+        ],
+        label_max_mg_per_kg_per_min=product.label_max_mg_per_kg_per_min,
+        at_risk_max_mg_per_kg_per_min=product.at_risk_max_mg_per_kg_per_min,
+        price_per_g=price_per_g,
+    )
+
+
+def dosing_policy_facts(policy: DosingPolicy) -> PolicyFacts:
+    """The pharmacy's dosing policy as the engine's ``DosingPolicy``."""
+    return PolicyFacts(
+        rounding_tolerance_pct=policy.rounding_tolerance_pct,
+        max_rate_ml_per_h=policy.max_rate_ml_per_h,
+        premedication_lead_minutes=policy.premedication_lead_minutes,
+        observation_minutes=policy.observation_minutes,
+    )
