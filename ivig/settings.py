@@ -243,6 +243,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "OAS_VERSION": "3.1.0",  # pydantic models describe null as a type (3.1 style)
+    # The patient's choice sets by name; without this they collide with the dose-plan API's
+    # label-less enums of the same field names (drf_spectacular.W001 fails check --deploy).
+    "ENUM_NAME_OVERRIDES": {
+        "BloodGroupEnum": "orders.models.BloodGroup",
+        "IgaStatusEnum": "orders.models.IgaStatus",
+        "RiskFactorEnum": "orders.models.RiskFactor",
+        "SexEnum": "orders.models.Sex",
+    },
 }
 
 LOGGING = {

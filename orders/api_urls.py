@@ -1,0 +1,19 @@
+"""The orders app's routes under ``/api/v1/``."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("patients", api.PatientViewSet, basename="api-patient")
+router.register("indications", api.IndicationViewSet, basename="api-indication")
+
+urlpatterns = [
+    path(
+        "patients/<int:patient_id>/weights/",
+        api.PatientWeightListCreate.as_view(),
+        name="api-patient-weights",
+    ),
+    *router.urls,
+]
