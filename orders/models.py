@@ -269,3 +269,200 @@ class PatientWeight(models.Model):
             raise ValidationError(
                 {"measured_on": "A weight cannot be measured before the date of birth."}
             )
+
+
+class OrderStatus(models.TextChoices):
+    """DESIGN 4: draft → signed → verified → active → completed | discontinued.
+
+    ``superseded``: a signed or verified order that a newer version replaced (DESIGN 4: never
+    edited in place); it stays readable in the order's history.
+    """
+
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed, awaiting verification"
+    VERIFIED = "verified", "Verified"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    DISCONTINUED = "discontinued", "Discontinued"
+    SUPERSEDED = "superseded", "Superseded by a newer version"
+
+
+class DosingWeightBasis(models.TextChoices):
+    AUTO = "auto", "Automatic (DESIGN 3.1)"
+    ACTUAL = "actual", "Actual body weight"
+    IDEAL = "ideal", "Ideal body weight"
+    ADJUSTED = "adjusted", "Adjusted body weight"
+
+
+class RateProtocol(models.TextChoices):
+    PROTOCOL = "protocol", "Protocol rate (0.5 mL/kg/h, +15 mL/h every 15 min)"
+    LABEL = "label", "Product label rate"
+
+
+class Order(models.Model):
+    """An IVIg order (DESIGN 4). One row per version: a change to a signed or verified order
+    makes a new row (``supersedes`` the old one, same ``lineage``) that is signed and verified
+    again. ``version`` is the optimistic-concurrency token of edits to this row.
+
+    Clinical numbers are not stored here but computed by the engine from these fields; what the
+    engine said at signing is frozen in ``plan_at_signing`` / ``findings_at_signing``.
+    """
+
+    lineage = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="versions",
+        help_text="The first version of this order (null on the first version itself).",
+    )
+    revision = models.PositiveSmallIntegerField(default=1)
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="orders")
+    indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="orders")
+    product = models.ForeignKey(
+        "formulary.Product", on_delete=models.PROTECT, related_name="orders"
+    )
+    total_dose_g_per_kg = models.DecimalField(
+        "dose per cycle (g/kg)", max_digits=5, decimal_places=3, null=True, blank=True
+    )
+    daily_dose_mg_per_kg = models.DecimalField(
+        "daily dose (mg/kg)", max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    days_per_cycle = models.PositiveSmallIntegerField()
+    cycles = models.PositiveSmallIntegerField()
+    cycle_interval_days = models.PositiveSmallIntegerField("cycle interval (days)")
+    start_date = models.DateField()
+    dosing_weight_basis = models.CharField(
+        max_length=10, choices=DosingWeightBasis.choices, default=DosingWeightBasis.AUTO
+    )
+    rate_protocol = models.CharField(
+        max_length=10, choices=RateProtocol.choices, default=RateProtocol.PROTOCOL
+    )
+    target_rate_ml_per_h = models.PositiveSmallIntegerField("target rate (mL/h)", default=200)
+    premedication = models.TextField(blank=True)
+    hydration = models.TextField(blank=True)
+    concomitant_immunosuppressant = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    status = models.CharField(
+        max_length=12, choices=OrderStatus.choices, default=OrderStatus.DRAFT, db_index=True
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    discontinued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    discontinued_at = models.DateTimeField(null=True, blank=True)
+    discontinue_reason = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    plan_at_signing = models.JSONField(null=True, blank=True, editable=False)
+    findings_at_signing = models.JSONField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("sign_order", "Can sign an order"),
+            ("verify_order", "Can verify or reject an order"),
+            ("discontinue_order", "Can discontinue an order"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(total_dose_g_per_kg__isnull=False, daily_dose_mg_per_kg__isnull=True)
+                    | Q(total_dose_g_per_kg__isnull=True, daily_dose_mg_per_kg__isnull=False)
+                ),
+                name="order_exactly_one_dose",
+                violation_error_message="Give either a dose per cycle or a daily dose, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_dose_g_per_kg__isnull=True) | Q(total_dose_g_per_kg__gt=0),
+                name="order_total_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_dose_mg_per_kg__isnull=True) | Q(daily_dose_mg_per_kg__gt=0),
+                name="order_daily_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(days_per_cycle__gte=1, days_per_cycle__lte=5),
+                name="order_days_per_cycle_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(cycles__gte=1, cycles__lte=60), name="order_cycles_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(cycle_interval_days__gte=7, cycle_interval_days__lte=90),
+                name="order_cycle_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_rate_ml_per_h__gte=1), name="order_target_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            # DESIGN 1/4: the independent double check, enforced by the database too.
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True)
+                | Q(signed_by__isnull=True)
+                | ~Q(verified_by=models.F("signed_by")),
+                name="order_verifier_is_not_signer",
+                violation_error_message="An order cannot be verified by the person who signed it.",
+            ),
+            models.UniqueConstraint(
+                fields=["lineage", "revision"], name="order_revision_unique_in_lineage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number} v{self.revision} ({self.get_status_display()})"
+
+    @property
+    def number(self) -> str:
+        """What people call the order: the first version's id, e.g. ``IV-000042``."""
+        return f"IV-{(self.lineage_id or self.pk or 0):06d}"
+
+
+class OrderOverride(models.Model):
+    """A clinician's reason for signing despite an ``override`` finding (DESIGN 3.8, 4), and
+    the verifying pharmacist's acknowledgement of it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="overrides")
+    code = models.CharField(max_length=50)
+    message = models.TextField()
+    reason = models.TextField()
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    overridden_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "code"], name="order_override_code_unique"),
+            models.CheckConstraint(condition=~Q(reason=""), name="order_override_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
