@@ -31,6 +31,7 @@ shown). The premedication lead comes from the policy and is always given.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
@@ -161,6 +162,13 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         problems.append(
             f"a cycle interval of {regimen.cycle_interval_days} days is not between 7 and 90 days"
         )
+    if cycles is not None and interval_days is not None and days_per_cycle is not None:
+        last_day_ordinal = (
+            regimen.start_date.toordinal() + (cycles - 1) * interval_days + days_per_cycle - 1
+        )
+        if last_day_ordinal > date.max.toordinal():
+            problems.append("the course would end after the last date the calendar can hold")
+            cycles = None
     target_rate_ml_per_h: int | None = request.target_rate_ml_per_h
     if request.target_rate_ml_per_h < TARGET_RATE_MIN_ML_PER_H:
         problems.append(f"target rate {request.target_rate_ml_per_h} mL/h is below 1 mL/h")
