@@ -8,19 +8,25 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from formulary.models import Product
+from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_roles
 from ivig.accounts.roles import Role
 from ivig.audit.services import access_record
+from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import selectors, services
+from .engine_inputs import plan_for_order
 from .errors import OrderError
-from .models import Indication, Patient, PatientWeight, RiskFactor
+from .filters import OrderFilter
+from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
 
 ReadAllRoles = api_roles(*ALL_ROLES)
 WriteClinicians = api_roles(Role.CLINICIAN)
@@ -38,7 +44,7 @@ class ClinicianWrites(BasePermission):
 
 def order_error_response(error: OrderError) -> Response:
     """409 when someone else changed the record first, else 400 with field messages."""
-    body: dict[str, Any] = {"code": error.code, "detail": error.message}
+    body: dict[str, Any] = {"code": error.code, "detail": error.message, **error.details}
     if error.is_conflict:
         return Response(body, status=status.HTTP_409_CONFLICT)
     for field, messages in error.field_errors.items():
@@ -288,3 +294,310 @@ class PatientWeightListCreate(generics.ListCreateAPIView):
         except OrderError as error:
             return order_error_response(error)
         return Response(self.get_serializer(weight).data, status=status.HTTP_201_CREATED)
+
+
+# --- orders (DESIGN 4) -----------------------------------------------------------------------
+
+Username = serializers.SlugRelatedField[User]
+
+
+def _username(**kwargs: Any) -> serializers.SlugRelatedField[User]:
+    return Username(slug_field="username", read_only=True, **kwargs)
+
+
+class OrderOverrideSerializer(serializers.ModelSerializer):
+    overridden_by = _username()
+    acknowledged_by = _username(allow_null=True)
+
+    class Meta:
+        model = OrderOverride
+        fields = (
+            "code",
+            "message",
+            "reason",
+            "overridden_by",
+            "overridden_at",
+            "acknowledged_by",
+            "acknowledged_at",
+        )
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order version as stored: its choices, status, who did what when, the overrides, and
+    the engine's plan and findings as they were at signing."""
+
+    number = serializers.CharField(read_only=True, help_text="What people call the order.")
+    indication = serializers.SlugRelatedField[Indication](slug_field="slug", read_only=True)
+    product = serializers.SlugRelatedField[Product](slug_field="slug", read_only=True)
+    created_by = _username()
+    signed_by = _username(allow_null=True)
+    verified_by = _username(allow_null=True)
+    discontinued_by = _username(allow_null=True)
+    overrides = OrderOverrideSerializer(many=True, read_only=True)
+    plan_at_signing = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="The engine's plan (API.md) at signing."
+    )
+    findings_at_signing = serializers.JSONField(
+        read_only=True, allow_null=True, help_text="The engine's findings at signing."
+    )
+
+    class Meta:
+        model = Order
+        fields = (
+            "id",
+            "number",
+            "lineage",
+            "revision",
+            "supersedes",
+            "patient",
+            *services.ORDER_FIELDS,
+            "status",
+            "version",
+            "created_by",
+            "created_at",
+            "signed_by",
+            "signed_at",
+            "verified_by",
+            "verified_at",
+            "rejection_reason",
+            "discontinued_by",
+            "discontinued_at",
+            "discontinue_reason",
+            "completed_at",
+            "overrides",
+            "plan_at_signing",
+            "findings_at_signing",
+        )
+        read_only_fields = fields
+
+
+class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
+    indication = serializers.SlugRelatedField[Indication](
+        slug_field="slug", queryset=Indication.objects.all()
+    )
+    product = serializers.SlugRelatedField[Product](
+        slug_field="slug", queryset=Product.objects.all()
+    )
+    premedication = serializers.CharField(
+        required=False, allow_blank=True, help_text="Default: the dosing policy's."
+    )
+
+    class Meta:
+        model = Order
+        fields = ("patient", *services.ORDER_FIELDS)
+
+
+class OrderUpdateSerializer(OrderCreateSerializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version you read; a stale version is refused (409)."
+    )
+
+    class Meta:
+        model = Order
+        fields = (*services.ORDER_FIELDS, "version")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "version" not in attrs:  # required even for PATCH
+            raise serializers.ValidationError({"version": ["This field is required."]})
+        return attrs
+
+
+class OrderSignSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, help_text="The signing clinician's password."
+    )
+    override_reasons = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=dict,
+        help_text='A reason per override finding code, e.g. {"RENAL_RISK": "…"}.',
+    )
+    version = serializers.IntegerField(min_value=1)
+
+
+class OrderVerifySerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    acknowledged_codes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text="Every override's code: the pharmacist acknowledges each.",
+    )
+    version = serializers.IntegerField(min_value=1)
+
+
+class OrderReasonSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class OrderVersionSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+CLINICIANS = (Role.CLINICIAN,)
+ORDER_ACTION_ROLES: dict[str, tuple[Role, ...]] = {
+    "list": ALL_ROLES,
+    "retrieve": ALL_ROLES,
+    "plan": ALL_ROLES,
+    "create": CLINICIANS,
+    "update": CLINICIANS,
+    "partial_update": CLINICIANS,
+    "sign": CLINICIANS,
+    "discontinue": CLINICIANS,
+    "complete": CLINICIANS,
+    "verify": (Role.PHARMACIST,),
+    "reject": (Role.PHARMACIST,),
+}
+
+STEP_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Field errors or a rule refused it."),
+    403: OpenApiResponse(description="Your role may not do this."),
+    409: OpenApiResponse(
+        ErrorSerializer, description="Stale version, or the order's status forbids it."
+    ),
+}
+
+
+def _step_schema(request: type[serializers.Serializer], summary: str) -> Any:
+    return extend_schema(
+        request=request, responses={200: OrderSerializer, **STEP_ERRORS}, summary=summary
+    )
+
+
+class OrderViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """IVIg orders (DESIGN 4): every role reads (each retrieve is logged); clinicians create,
+    change, sign, discontinue and complete; pharmacists verify and reject."""
+
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    queryset = selectors.orders_with_related()
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [api_roles(*ORDER_ACTION_ROLES.get(self.action or "", ()))()]
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        classes: dict[str, type[BaseSerializer]] = {
+            "create": OrderCreateSerializer,
+            "update": OrderUpdateSerializer,
+            "partial_update": OrderUpdateSerializer,
+            "sign": OrderSignSerializer,
+            "verify": OrderVerifySerializer,
+            "reject": OrderReasonSerializer,
+            "discontinue": OrderReasonSerializer,
+            "complete": OrderVersionSerializer,
+        }
+        return classes.get(self.action or "", OrderSerializer)
+
+    def _shown(self, order: Order, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.orders_with_related().get(pk=order.pk)
+        return Response(OrderSerializer(fresh).data, status=status_code)
+
+    def _input(self, request: Request, **kwargs: Any) -> dict[str, Any]:
+        serializer = self.get_serializer(data=request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        order = self.get_object()
+        access_record(request._request, order)
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer, 400: OpenApiResponse(description="Field errors.")},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        values = self._input(request)
+        try:
+            order = services.order_create(by=acting_user(request), **values)
+        except OrderError as error:
+            return order_error_response(error)
+        return self._shown(order, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=OrderUpdateSerializer,
+        responses={
+            200: OrderSerializer,
+            201: OpenApiResponse(
+                OrderSerializer,
+                description="The order was signed or verified: the change is a new version.",
+            ),
+            **STEP_ERRORS,
+        },
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        order = self.get_object()
+        changes = self._input(request, partial=kwargs.get("partial", False))
+        version = changes.pop("version")
+        try:
+            saved = services.order_update(
+                order, by=acting_user(request), version=version, **changes
+            )
+        except OrderError as error:
+            return order_error_response(error)
+        return self._shown(
+            saved, status.HTTP_201_CREATED if saved.pk != order.pk else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        request=OrderUpdateSerializer,
+        responses={
+            200: OrderSerializer,
+            201: OpenApiResponse(OrderSerializer, description="A new version."),
+            **STEP_ERRORS,
+        },
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def _step(self, request: Request, step: Any) -> Response:
+        order = self.get_object()
+        data = self._input(request)
+        try:
+            return self._shown(step(order, by=acting_user(request), **data))
+        except OrderError as error:
+            return order_error_response(error)
+
+    @_step_schema(OrderSignSerializer, "Sign a draft (clinician; password again)")
+    @action(detail=True, methods=["post"])
+    def sign(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, services.order_sign)
+
+    @_step_schema(OrderVerifySerializer, "Verify a signed order (another pharmacist)")
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, services.order_verify)
+
+    @_step_schema(OrderReasonSerializer, "Reject a signed order back to draft (pharmacist)")
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, services.order_reject)
+
+    @_step_schema(OrderReasonSerializer, "Discontinue an order (clinician)")
+    @action(detail=True, methods=["post"])
+    def discontinue(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, services.order_discontinue)
+
+    @_step_schema(OrderVersionSerializer, "Mark a verified or active order completed")
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        return self._step(request, services.order_complete)
+
+    @extend_schema(
+        responses={200: DosePlan, 400: OpenApiResponse(ErrorSerializer)},
+        summary="The engine's plan for the order today (API.md's response)",
+    )
+    @action(detail=True, methods=["get"])
+    def plan(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()
+        access_record(request._request, order)
+        try:
+            plan = plan_for_order(order, timezone.localdate(), with_authorization=True)
+        except FormularyError as error:
+            return order_error_response(OrderError(OrderError.NO_CURRENT_PRICE, error.message))
+        return Response(dose_plan_to_json(plan))

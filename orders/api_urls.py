@@ -8,6 +8,7 @@ from . import api
 router = SimpleRouter()
 router.register("patients", api.PatientViewSet, basename="api-patient")
 router.register("indications", api.IndicationViewSet, basename="api-indication")
+router.register("orders", api.OrderViewSet, basename="api-order")
 
 urlpatterns = [
     path(

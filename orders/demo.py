@@ -1,6 +1,7 @@
-"""Demo patients (DESIGN 9), registered through the services by the demo clinician.
+"""Demo patients and orders (DESIGN 9), made through the services by the demo users.
 
-Idempotent by MRN: a second run adds nothing. Only when DEBUG, like the demo users.
+Idempotent: patients by MRN, orders by patient (a patient with an order gets no demo order).
+Only when DEBUG, like the demo users.
 """
 
 from datetime import date, timedelta
@@ -10,10 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from formulary.models import Product
+from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
+from ivig.engine import Finding
 
-from .models import Patient
-from .services import patient_create
+from .engine_inputs import plan_for_order
+from .models import Indication, Order, OrderStatus, Patient
+from .services import order_create, order_sign, order_verify, patient_create
 
 
 def _years_ago(today: date, years: int, days: int = 0) -> date:
@@ -94,6 +99,78 @@ def demo_patients(today: date) -> list[dict[str, Any]]:
     ]
 
 
+# (MRN, indication, product, how far the order gets): one order in each state a user meets
+# first — a draft to sign, one awaiting the pharmacist (with overrides), one verified.
+DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
+    ("DEMO-0001", "pemphigus-vulgaris", "privigen", OrderStatus.DRAFT),
+    ("DEMO-0003", "bullous-pemphigoid", "gamunex-c", OrderStatus.SIGNED),
+    ("DEMO-0005", "pemphigoid-gestationis", "privigen", OrderStatus.VERIFIED),
+)
+
+# The demo clinician's reasons for the override findings the demo patients raise.
+DEMO_OVERRIDE_REASONS = {
+    "RENAL_RISK": "Creatinine normal last week; hydrate 500 mL before; slowest practicable rate.",
+    "THROMBOSIS_RISK": "Mobile, well hydrated; reviewed with cardiology.",
+    "IGA_DEFICIENCY": "Low-IgA product unavailable; premedicate and observe.",
+    "WEIGHT_OUTDATED": "Weight stable on review.",
+    "FLUID_OVERLOAD_RISK": "Fluid status checked.",
+}
+
+
+def _overrides(findings: list[Finding]) -> dict[str, str]:
+    return {f.code: DEMO_OVERRIDE_REASONS.get(f.code, "Reviewed") for f in findings}
+
+
+def seed_orders(today: date) -> int:
+    """The demo orders, made, signed by ``clinician`` and verified by ``pharmacist`` through the
+    services; a state needing a user who does not exist is not reached."""
+    users = {
+        user.username: user
+        for user in User.objects.filter(username__in=("clinician", "pharmacist"))
+    }
+    clinician, pharmacist = users.get("clinician"), users.get("pharmacist")
+    if clinician is None:
+        return 0
+    made = 0
+    for mrn, indication_slug, product_slug, goal in DEMO_ORDERS:
+        patient = Patient.objects.filter(mrn=mrn).first()
+        if patient is None or Order.objects.filter(patient=patient).exists():
+            continue
+        indication = Indication.objects.get(slug=indication_slug)
+        order = order_create(
+            by=clinician,
+            patient=patient,
+            indication=indication,
+            product=Product.objects.get(slug=product_slug),
+            total_dose_g_per_kg=indication.default_total_g_per_kg,
+            days_per_cycle=indication.default_days_per_cycle,
+            cycles=3,
+            cycle_interval_days=indication.default_cycle_interval_days,
+            start_date=today + timedelta(days=14),
+            concomitant_immunosuppressant="mycophenolate" if goal != OrderStatus.DRAFT else "",
+            notes="Demo order.",
+        )
+        made += 1
+        if goal == OrderStatus.DRAFT:
+            continue
+        plan = plan_for_order(order, today)
+        order = order_sign(
+            order,
+            by=clinician,
+            password=DEMO_PASSWORD,
+            override_reasons=_overrides([f for f in plan.findings if f.severity == "override"]),
+            version=order.version,
+        )
+        if goal == OrderStatus.VERIFIED and pharmacist is not None:
+            order_verify(
+                order,
+                by=pharmacist,
+                acknowledged_codes=[o.code for o in order.overrides.all()],
+                version=order.version,
+            )
+    return made
+
+
 def seed() -> list[str]:
     if not settings.DEBUG:
         return ["demo patients skipped: DEBUG is off"]
@@ -106,4 +183,8 @@ def seed() -> list[str]:
         patient_create(by=clinician, weight_measured_on=today - timedelta(days=3), **values)
         created.append(values["mrn"])
     total = Patient.objects.filter(mrn__startswith="DEMO-").count()
-    return [f"demo patients: {total} ({len(created)} new)"]
+    orders = seed_orders(today)
+    return [
+        f"demo patients: {total} ({len(created)} new)",
+        f"demo orders: {Order.objects.filter(notes='Demo order.').count()} ({orders} new)",
+    ]

@@ -1,11 +1,23 @@
 """Model rows → engine inputs, in one place (DESIGN 2, STYLE: services translate rows into
 engine inputs here, never in views)."""
 
+from dataclasses import dataclass, fields
 from datetime import date
+from decimal import Decimal
 
-from ivig.engine import IndicationFacts, PatientFacts
+from formulary.engine_inputs import dosing_policy_facts, product_facts
+from formulary.models import Product
+from formulary.selectors import current_policy
+from ivig.engine import (
+    DosePlan,
+    IndicationFacts,
+    PatientFacts,
+    PlanRequest,
+    Regimen,
+    compute_plan,
+)
 
-from .models import Indication, Patient, PatientWeight
+from .models import Indication, Order, Patient, PatientWeight
 
 
 def indication_facts(indication: Indication) -> IndicationFacts:
@@ -39,3 +51,104 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
         pregnant=patient.pregnant,
         weight_measured_on=weight.measured_on if weight else None,
     )
+
+
+@dataclass(frozen=True)
+class RegimenValues:
+    """An order's regimen and administration choices, saved or straight from a form."""
+
+    total_dose_g_per_kg: Decimal | None
+    daily_dose_mg_per_kg: Decimal | None
+    days_per_cycle: int
+    cycles: int
+    cycle_interval_days: int
+    start_date: date
+    dosing_weight_basis: str = "auto"
+    rate_protocol: str = "protocol"
+    target_rate_ml_per_h: int = 200
+    concomitant_immunosuppressant: str = ""
+
+
+REGIMEN_FIELDS = tuple(field.name for field in fields(RegimenValues))
+
+
+def plan_request_from_values(
+    *,
+    patient: Patient,
+    product: Product,
+    indication: Indication,
+    regimen: RegimenValues,
+    evaluated_on: date,
+    weight_today_kg: Decimal | None = None,
+) -> PlanRequest:
+    """The engine's request for these rows and choices on ``evaluated_on`` (DESIGN 2: the one
+    path from rows to the engine, for saved orders and for the order form's live preview).
+
+    ``weight_today_kg``, when given, is used as a weight measured on ``evaluated_on`` (the
+    order form records it on saving). The product is costed at its price on ``evaluated_on``;
+    a product without a price is ``FormularyError`` (DESIGN 3.7). A regimen that names both or
+    neither dose is the engine's ``ValueError``.
+    """
+    facts = patient_facts(patient, as_of=evaluated_on)
+    if weight_today_kg is not None:
+        facts = facts.model_copy(
+            update={"weight_kg": weight_today_kg, "weight_measured_on": evaluated_on}
+        )
+    return PlanRequest(
+        patient=facts,
+        product=product_facts(product, on=evaluated_on),
+        indication=indication_facts(indication),
+        regimen=Regimen(
+            total_dose_g_per_kg=regimen.total_dose_g_per_kg,
+            daily_dose_mg_per_kg=regimen.daily_dose_mg_per_kg,
+            days_per_cycle=regimen.days_per_cycle,
+            cycles=regimen.cycles,
+            cycle_interval_days=regimen.cycle_interval_days,
+            start_date=regimen.start_date,
+        ),
+        dosing_weight_basis=regimen.dosing_weight_basis,  # type: ignore[arg-type]
+        rate_protocol=regimen.rate_protocol,  # type: ignore[arg-type]
+        target_rate_ml_per_h=regimen.target_rate_ml_per_h,
+        concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
+        policy=dosing_policy_facts(current_policy()),
+        evaluated_on=evaluated_on,
+        # NO_AUTHORIZATION: judged for saved orders by ``plan_for_order(with_authorization=True)``.
+        authorization_covered=None,
+    )
+
+
+def regimen_values(order: Order) -> RegimenValues:
+    return RegimenValues(**{name: getattr(order, name) for name in REGIMEN_FIELDS})
+
+
+def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
+    """The engine's request for a saved order on ``evaluated_on`` (the signing date drives
+    WEIGHT_OUTDATED, DESIGN 3.8): the patient's latest weight as of that date."""
+    return plan_request_from_values(
+        patient=order.patient,
+        product=order.product,
+        indication=order.indication,
+        regimen=regimen_values(order),
+        evaluated_on=evaluated_on,
+    )
+
+
+def order_is_covered(order: Order) -> bool:
+    """Whether approved authorizations cover every cycle of the order (DESIGN 7)."""
+    from .coverage import order_coverage
+
+    return all(cycle.covered for cycle in order_coverage(order))
+
+
+def plan_for_order(
+    order: Order, evaluated_on: date, *, with_authorization: bool = False
+) -> DosePlan:
+    """The engine's plan for a saved order on ``evaluated_on``.
+
+    ``with_authorization``: also judge NO_AUTHORIZATION (DESIGN 3.8, warn on the order) from the
+    order's coverage. Coverage itself plans without it, so the two never call each other.
+    """
+    request = plan_request_for_order(order, evaluated_on=evaluated_on)
+    if with_authorization:
+        request = request.model_copy(update={"authorization_covered": order_is_covered(order)})
+    return compute_plan(request)

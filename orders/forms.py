@@ -1,11 +1,32 @@
-"""Patient forms: they parse and show errors; ``orders.services`` decides and saves."""
+"""Patient and order forms: they parse and show errors; ``orders.services`` decides and
+saves."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils import timezone
 
+from formulary.selectors import products_list
+from formulary.suitability import suitable_products
+from ivig.engine import Finding
+
+from .engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .errors import OrderError
-from .models import WEIGHT_MAX_KG, WEIGHT_MIN_KG, Patient, PatientWeight, RiskFactor
-from .services import PATIENT_FIELDS
+from .models import (
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+    Indication,
+    Order,
+    OrderOverride,
+    Patient,
+    PatientWeight,
+    RiskFactor,
+)
+from .services import ORDER_FIELDS, PATIENT_FIELDS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -66,3 +87,254 @@ def add_order_error(form: forms.BaseForm, error: OrderError) -> None:
     for field, messages in error.field_errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+ORDER_FORM_FIELDS = ("patient", *ORDER_FIELDS)
+REFRESH_FIELDS = {
+    "hx-post": reverse_lazy("orders:order-form-fields"),
+    "hx-trigger": "change",
+    "hx-target": "#order-fields",
+    "hx-swap": "outerHTML",
+    "hx-include": "closest form",
+}
+
+
+class OrderForm(forms.ModelForm):
+    """The order entry form (DESIGN 4). It parses; ``orders.services`` decides and saves, and
+    the engine (through ``plan_request_from_values``) computes every number of the preview.
+
+    ``order``: the order being changed (its patient is fixed). Products are listed with those
+    that raise no product-dependent stop or override for the patient first, each with why
+    (DESIGN 5); an inactive product stays listed only where the order already names it.
+    """
+
+    weight_today_kg = forms.DecimalField(
+        label="Weight today (kg)",
+        required=False,
+        min_value=WEIGHT_MIN_KG,
+        max_value=WEIGHT_MAX_KG,
+        decimal_places=2,
+        help_text="Optional: recorded as the patient's weight today when the order is saved.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    class Meta:
+        model = Order
+        fields = ORDER_FORM_FIELDS
+        widgets = {
+            "start_date": _DATE,
+            "premedication": forms.Textarea(attrs={"rows": 2}),
+            "hydration": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "total_dose_g_per_kg": "Dose per cycle (g/kg)",
+            "daily_dose_mg_per_kg": "Daily dose (mg/kg/day)",
+            "target_rate_ml_per_h": "Target rate (mL/h)",
+            "concomitant_immunosuppressant": "Concomitant immunosuppressant",
+        }
+        help_texts = {
+            "total_dose_g_per_kg": "Give this or a daily dose: split evenly over the days.",
+            "daily_dose_mg_per_kg": "Give this or a dose per cycle.",
+            "target_rate_ml_per_h": "150-200 mL/h usual; the maximum is 200 mL/h.",
+            "concomitant_immunosuppressant": "e.g. rituximab, mycophenolate (rebound risk).",
+        }
+
+    def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, instance=order, **kwargs)  # type: ignore[misc]
+        self.order = order
+        for name, low, high in (
+            ("days_per_cycle", 1, 5),
+            ("cycles", 1, 60),
+            ("cycle_interval_days", 7, 90),
+            ("target_rate_ml_per_h", 1, None),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.IntegerField)
+            field.min_value = low
+            field.validators.append(MinValueValidator(low))
+            field.widget.attrs["min"] = low
+            if high is not None:
+                field.max_value = high
+                field.validators.append(MaxValueValidator(high))
+                field.widget.attrs["max"] = high
+        self.fields["premedication"].help_text = "Drug, dose and route, editable per order."
+        self.fields["indication"].help_text = "Choosing one fills in its usual regimen."
+        # htmx: a new patient re-lists the products; a new indication also fills in its regimen.
+        self.fields["patient"].widget.attrs.update(REFRESH_FIELDS)
+        self.fields["indication"].widget.attrs.update(
+            REFRESH_FIELDS, **{"hx-vals": '{"apply_defaults": "1"}'}
+        )
+        self.fields["indication"].queryset = Indication.objects.all()  # type: ignore[attr-defined]
+        if order is not None:
+            self.fields["patient"].widget = forms.HiddenInput()
+            self.fields["patient"].disabled = True
+            self.fields["version"].required = True
+            self.initial.setdefault("version", order.version)
+        self.patient = self._chosen_patient()
+        self._list_products()
+
+    def _chosen_patient(self) -> Patient | None:
+        if self.order is not None:
+            return self.order.patient
+        key = self["patient"].value()
+        if key in (None, ""):
+            return None
+        try:
+            return Patient.objects.filter(pk=int(key)).first()
+        except (TypeError, ValueError):
+            return None
+
+    def _list_products(self) -> None:
+        field = self.fields["product"]
+        assert isinstance(field, forms.ModelChoiceField)
+        products = products_list().filter(
+            Q(active=True) | Q(pk=self.order.product_id if self.order else None)
+        )
+        field.queryset = products
+        if self.patient is None:
+            return
+        fit = suitable_products(
+            iga_status=self.patient.iga_status,
+            risk_factors=self.patient.risk_factors,
+            age_years=self.patient.age_years(timezone.localdate()),
+            products=products,
+        )
+        suitable = [
+            (p.product.pk, p.product.brand_name + (f" — {', '.join(p.notes)}" if p.notes else ""))
+            for p in fit.suitable
+        ]
+        unsuitable = [
+            (
+                p.product.pk,
+                f"{p.product.brand_name} — raises "
+                + ", ".join(f"{f.code} ({f.severity})" for f in p.findings),
+            )
+            for p in fit.unsuitable
+        ]
+        field.choices = [
+            ("", "---------"),
+            (f"Suitable for {self.patient.full_name}", suitable),
+            ("Raise a finding for this patient", unsuitable),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        doses = [cleaned.get("total_dose_g_per_kg"), cleaned.get("daily_dose_mg_per_kg")]
+        if sum(dose is not None for dose in doses) != 1 and not self.has_error(
+            "total_dose_g_per_kg"
+        ):
+            self.add_error(
+                "total_dose_g_per_kg",
+                "Give either a dose per cycle (g/kg) or a daily dose (mg/kg/day), not both.",
+            )
+        return cleaned
+
+    def order_values(self) -> dict[str, Any]:
+        """The cleaned choices as ``order_create``/``order_update`` keyword arguments."""
+        values = {name: self.cleaned_data[name] for name in ORDER_FIELDS}
+        values["weight_today_kg"] = self.cleaned_data.get("weight_today_kg")
+        return values
+
+    def regimen(self) -> RegimenValues:
+        return RegimenValues(**{name: self.cleaned_data[name] for name in REGIMEN_FIELDS})
+
+
+def indication_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (a posted order form) with the chosen indication's default regimen filled in
+    (DESIGN 4: the indication list's defaults prefill the regimen)."""
+    values = {key: data.get(key) for key in data}
+    key = _int_or_none(values.get("indication"))
+    indication = Indication.objects.filter(pk=key).first() if key is not None else None
+    if indication is not None:
+        values.update(
+            total_dose_g_per_kg=indication.default_total_g_per_kg,
+            daily_dose_mg_per_kg="",
+            days_per_cycle=indication.default_days_per_cycle,
+            cycle_interval_days=indication.default_cycle_interval_days,
+        )
+    return values
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class OrderStepForm(forms.Form):
+    """A lifecycle step's form: its cleaned data are the service's keyword arguments."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+    def step_arguments(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class SignForm(OrderStepForm):
+    """Signing (DESIGN 4): the clinician's password again, and a reason per override
+    finding."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, overrides: Iterable[Finding] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.override_codes = []
+        for finding in overrides:
+            self.override_codes.append(finding.code)
+            self.fields[f"reason_{finding.code}"] = forms.CharField(
+                label=f"Reason to override {finding.code}",
+                help_text=finding.message,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def step_arguments(self) -> dict[str, Any]:
+        reasons = {code: self.cleaned_data[f"reason_{code}"] for code in self.override_codes}
+        return {
+            "password": self.cleaned_data["password"],
+            "override_reasons": reasons,
+            "version": self.cleaned_data["version"],
+        }
+
+
+class VerifyForm(OrderStepForm):
+    """Verification (DESIGN 4): a checkbox per override to acknowledge it."""
+
+    acknowledged_codes = forms.MultipleChoiceField(
+        label="Overrides acknowledged",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, overrides: Iterable[OrderOverride] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["acknowledged_codes"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [
+            (override.code, f"I acknowledge {override.code}: {override.reason}")
+            for override in overrides
+        ]
+
+
+class OrderReasonForm(OrderStepForm):
+    """A reason for rejecting or discontinuing (DESIGN 4); the service refuses a blank one."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, label: str = "Reason", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+
+
+class OrderVersionForm(OrderStepForm):
+    """A step with nothing to enter but the version the user saw (complete)."""

@@ -1,10 +1,20 @@
 """Read queries of the orders app: what pages and the API list and show."""
 
+from typing import Any
+
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 
-from .models import WEIGHT_LATEST_FIRST, Patient, PatientWeight, RiskFactor
+from .models import (
+    WEIGHT_LATEST_FIRST,
+    Order,
+    OrderOverride,
+    OrderStatus,
+    Patient,
+    PatientWeight,
+    RiskFactor,
+)
 
 
 def patients_with_latest_weight(patients: QuerySet[Patient] | None = None) -> QuerySet[Patient]:
@@ -56,6 +66,91 @@ def patient_history(patient: Patient) -> list[HistoryEntry]:
                 PatientWeight,
                 lambda record: "Weight",
                 quiet_fields=("patient", "recorded_by", "recorded_at"),
+            ),
+        ]
+    )
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def orders_with_related(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    """Orders with their patient, product, indication, people and overrides loaded: a list of
+    any length costs the same few queries."""
+    if orders is None:
+        orders = Order.objects.all()
+    return orders.select_related(
+        "patient", "product", "indication", "created_by", "signed_by", "verified_by"
+    ).prefetch_related("overrides")
+
+
+def current_orders() -> QuerySet[Order]:
+    """Every order's current version (a superseded version lives on in its order's history)."""
+    return Order.objects.exclude(status=OrderStatus.SUPERSEDED)
+
+
+def orders_matching(orders: QuerySet[Order], words: str) -> QuerySet[Order]:
+    """``orders`` whose patient MRN or name, product or indication matches every word of
+    ``words`` (case-insensitive)."""
+    for term in words.split():
+        orders = orders.filter(
+            Q(patient__mrn__icontains=term)
+            | Q(patient__family_name__icontains=term)
+            | Q(patient__given_name__icontains=term)
+            | Q(product__brand_name__icontains=term)
+            | Q(indication__name__icontains=term)
+        )
+    return orders
+
+
+def patient_orders(patient: Patient) -> QuerySet[Order]:
+    """The patient's orders (current versions), newest first."""
+    return orders_with_related(current_orders().filter(patient=patient))
+
+
+def orders_awaiting_verification() -> QuerySet[Order]:
+    """The pharmacists' queue (DESIGN 4): signed orders, the longest waiting first."""
+    return orders_with_related(Order.objects.filter(status=OrderStatus.SIGNED)).order_by(
+        "signed_at", "id"
+    )
+
+
+def order_versions(order: Order) -> QuerySet[Order]:
+    """Every version of the order's lineage, first to latest."""
+    first = order.lineage_id or order.pk
+    return orders_with_related(Order.objects.filter(Q(pk=first) | Q(lineage_id=first))).order_by(
+        "revision"
+    )
+
+
+def _override_subject(record: Any) -> str:
+    return f"Override {record.code}"
+
+
+def order_history(order: Order) -> list[HistoryEntry]:
+    """Every change of every version of the order and of its overrides, newest first: who did
+    what when, each field before and after (DESIGN 4). Three queries, however long."""
+    version_ids = list(order_versions(order).values_list("pk", flat=True))
+    order_records = Order.history.filter(id__in=version_ids).select_related("history_user")
+    override_records = OrderOverride.history.filter(order_id__in=version_ids).select_related(
+        "history_user"
+    )
+    return newest_first(
+        [
+            *history_entries(
+                order_records,
+                Order,
+                lambda record: f"Version {record.revision}",
+                quiet_fields=(
+                    "lineage",
+                    "supersedes",
+                    "plan_at_signing",
+                    "findings_at_signing",
+                    "patient",
+                ),
+            ),
+            *history_entries(
+                override_records, OrderOverride, _override_subject, quiet_fields=("order",)
             ),
         ]
     )

@@ -1,21 +1,39 @@
-"""Changes to patients (DESIGN 1, 4): one transaction per call, every rule checked here, every
-change kept in the history with the acting user, refusals raised as ``OrderError``.
+"""Changes to patients and orders (DESIGN 1, 4): one transaction per call, every rule checked
+here, every change kept in the history with the acting user, refusals raised as ``OrderError``.
 
 Role checks are the views' business (DESIGN 1); services assume the caller may act.
 """
 
+from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from formulary.models import Product
+from formulary.selectors import current_policy
+from formulary.services import FormularyError
 from ivig.accounts.models import User
+from ivig.engine import DosePlan, Finding, dose_plan_to_json
 
+from .engine_inputs import plan_for_order
 from .errors import OrderError
-from .models import BloodGroup, IgaStatus, Patient, PatientWeight, RiskFactor
+from .models import (
+    BloodGroup,
+    DosingWeightBasis,
+    IgaStatus,
+    Indication,
+    Order,
+    OrderOverride,
+    OrderStatus,
+    Patient,
+    PatientWeight,
+    RateProtocol,
+    RiskFactor,
+)
 
 # What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
 PATIENT_FIELDS = (
@@ -41,13 +59,15 @@ def _in_canonical_order(risk_factors: list[str] | None) -> list[str]:
     return sorted(risk_factors or [], key=lambda code: order.get(code, len(order)))
 
 
-def _save_validated(instance: Patient | PatientWeight, by: User) -> None:
-    """Validate every field, rule and constraint, then save with ``by`` in the history."""
+def _save_validated(instance: models.Model, by: User, reason: str | None = None) -> None:
+    """Validate every field, rule and constraint, then save with ``by`` (and ``reason``, what
+    was done) in the history."""
     try:
         instance.full_clean()
     except ValidationError as error:
         raise OrderError.from_validation_error(error) from error
-    instance._history_user = by  # type: ignore[union-attr]
+    instance._history_user = by  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
             instance.save()
@@ -115,8 +135,12 @@ def patient_create(
     return patient
 
 
-def _stale_error(patient_id: int, version: int) -> OrderError:
-    latest = Patient.history.filter(id=patient_id).select_related("history_user").first()
+def _stale_error(record: Patient | Order, version: int) -> OrderError:
+    """DESIGN 4: a stale edit is refused naming who changed the record and when."""
+    noun = "patient" if isinstance(record, Patient) else "order"
+    latest = (
+        type(record).history.filter(id=record.pk).select_related("history_user").first()  # type: ignore[attr-defined]
+    )
     who = f" by {latest.history_user}" if latest and latest.history_user else ""
     when = (
         f" at {timezone.localtime(latest.history_date):%Y-%m-%d %H:%M}"
@@ -124,8 +148,8 @@ def _stale_error(patient_id: int, version: int) -> OrderError:
         else ""
     )
     message = (
-        f"This patient was changed{who}{when} after you opened it (you had version {version}). "
-        "Nothing was saved: open the patient again to see that change, then make yours."
+        f"This {noun} was changed{who}{when} after you opened it (you had version {version}). "
+        f"Nothing was saved: open the {noun} again to see that change, then make yours."
     )
     return OrderError(OrderError.STALE_VERSION, message)
 
@@ -144,7 +168,7 @@ def patient_update(patient: Patient, *, by: User, version: int, **changes: Any) 
         raise TypeError(f"patient_update() cannot change {', '.join(sorted(unknown))}")
     current = Patient.objects.select_for_update().get(pk=patient.pk)
     if current.version != version:
-        raise _stale_error(current.pk, version)
+        raise _stale_error(current, version)
     stored = {name: getattr(current, name) for name in PATIENT_FIELDS}
     for name, value in changes.items():
         if name in ("mrn", "family_name", "given_name"):
@@ -158,7 +182,7 @@ def patient_update(patient: Patient, *, by: User, version: int, **changes: Any) 
     # does not lock (SQLite).
     claimed = Patient.objects.filter(pk=current.pk, version=version).update(version=version + 1)
     if not claimed:
-        raise _stale_error(current.pk, version)
+        raise _stale_error(current, version)
     current.version = version + 1
     current.updated_at = timezone.now()
     _save_validated(current, by)
@@ -178,3 +202,357 @@ def patient_weight_record(
     )
     _save_validated(weight, by)
     return weight
+
+
+# --- orders (DESIGN 4) -----------------------------------------------------------------------
+
+# What a clinician chooses on an order; the patient is fixed for the order and its versions.
+ORDER_FIELDS = (
+    "indication",
+    "product",
+    "total_dose_g_per_kg",
+    "daily_dose_mg_per_kg",
+    "days_per_cycle",
+    "cycles",
+    "cycle_interval_days",
+    "start_date",
+    "dosing_weight_basis",
+    "rate_protocol",
+    "target_rate_ml_per_h",
+    "premedication",
+    "hydration",
+    "concomitant_immunosuppressant",
+    "notes",
+)
+
+EDITABLE = frozenset({OrderStatus.DRAFT, OrderStatus.SIGNED, OrderStatus.VERIFIED})
+# DESIGN 4: a signed or verified order is never edited in place.
+NEW_VERSION_WHEN = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED})
+DISCONTINUABLE = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE})
+COMPLETABLE = frozenset({OrderStatus.VERIFIED, OrderStatus.ACTIVE})
+
+
+def _locked(order: Order, version: int | None, allowed: Collection[str], doing: str) -> Order:
+    """The order's row, locked for this transaction, if ``version`` is still current (None:
+    the caller did not say which version it saw) and its status allows ``doing``."""
+    current = Order.objects.select_for_update().get(pk=order.pk)
+    if version is not None and current.version != version:
+        raise _stale_error(current, version)
+    if current.status not in allowed:
+        raise OrderError(
+            OrderError.WRONG_STATE,
+            f"Order {current.number} is {current.get_status_display().lower()}: "
+            f"it cannot be {doing}.",
+        )
+    return current
+
+
+def _save_order(order: Order, by: User, reason: str) -> None:
+    """Save a locked order as its next version (compare-and-swap on ``version``: the guard that
+    holds where SELECT ... FOR UPDATE does not lock, as on SQLite)."""
+    seen = order.version
+    if not Order.objects.filter(pk=order.pk, version=seen).update(version=seen + 1):
+        raise _stale_error(order, seen)
+    order.version = seen + 1
+    _save_validated(order, by, reason)
+
+
+def _required_reason(reason: str, doing: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        message = f"Give a reason to {doing} the order."
+        raise OrderError(OrderError.REASON_REQUIRED, message, field_errors={"reason": [message]})
+    return reason
+
+
+def _check_product_active(product: Product) -> None:
+    if not product.active:
+        message = f"{product.brand_name} is no longer in the formulary's active products."
+        raise OrderError(OrderError.PRODUCT_INACTIVE, message, field_errors={"product": [message]})
+
+
+def _plan(order: Order) -> DosePlan:
+    """The engine's plan for the order today (DESIGN 3.8: WEIGHT_OUTDATED is judged on the day
+    of signing or verifying)."""
+    try:
+        return plan_for_order(order, timezone.localdate(), with_authorization=True)
+    except FormularyError as error:
+        raise OrderError(OrderError.NO_CURRENT_PRICE, error.message) from error
+
+
+def _findings_text(findings: list[Finding]) -> str:
+    return "; ".join(f"{finding.code}: {finding.message}" for finding in findings)
+
+
+def _stop_error(findings: list[Finding], doing: str) -> OrderError:
+    return OrderError(
+        OrderError.STOP_FINDINGS,
+        f"This order cannot be {doing}: {_findings_text(findings)}",
+        details={"findings": [finding.model_dump(mode="json") for finding in findings]},
+    )
+
+
+def _missing_error(code: str, saying: str, field: str, missing: list[str]) -> OrderError:
+    """A refusal naming the finding codes the user has still to answer."""
+    message = f"{saying} {', '.join(missing)}."
+    return OrderError(code, message, field_errors={field: [message]}, details={"missing": missing})
+
+
+def _with_severity(plan: DosePlan, severity: str) -> list[Finding]:
+    return [finding for finding in plan.findings if finding.severity == severity]
+
+
+def _record_weight_today(patient: Patient, by: User, weight_kg: Decimal | None) -> None:
+    if weight_kg is not None:
+        patient_weight_record(patient, by=by, weight_kg=weight_kg, measured_on=timezone.localdate())
+
+
+@transaction.atomic
+def order_create(
+    *,
+    by: User,
+    patient: Patient,
+    indication: Indication,
+    product: Product,
+    days_per_cycle: int,
+    cycles: int,
+    cycle_interval_days: int,
+    start_date: date,
+    total_dose_g_per_kg: Decimal | None = None,
+    daily_dose_mg_per_kg: Decimal | None = None,
+    dosing_weight_basis: str = DosingWeightBasis.AUTO,
+    rate_protocol: str = RateProtocol.PROTOCOL,
+    target_rate_ml_per_h: int = 200,
+    premedication: str | None = None,
+    hydration: str = "",
+    concomitant_immunosuppressant: str = "",
+    notes: str = "",
+    weight_today_kg: Decimal | None = None,
+) -> Order:
+    """Start a draft order (DESIGN 4). Premedication defaults to the dosing policy's
+    (DESIGN 3.5); ``weight_today_kg``, when given, is recorded as the patient's weight today
+    first, so the order is planned on it (DESIGN 3.1).
+
+    Refuses an inactive product, both or neither dose, and values outside the order's ranges
+    (days per cycle 1-5, cycles 1-60, interval 7-90 days). Clinical findings are not refusals
+    here: they are the engine's, shown on the draft and judged at signing.
+    """
+    _check_product_active(product)
+    _record_weight_today(patient, by, weight_today_kg)
+    order = Order(
+        patient=patient,
+        indication=indication,
+        product=product,
+        total_dose_g_per_kg=total_dose_g_per_kg,
+        daily_dose_mg_per_kg=daily_dose_mg_per_kg,
+        days_per_cycle=days_per_cycle,
+        cycles=cycles,
+        cycle_interval_days=cycle_interval_days,
+        start_date=start_date,
+        dosing_weight_basis=dosing_weight_basis,
+        rate_protocol=rate_protocol,
+        target_rate_ml_per_h=target_rate_ml_per_h,
+        premedication=(
+            current_policy().default_premedication if premedication is None else premedication
+        ),
+        hydration=hydration,
+        concomitant_immunosuppressant=concomitant_immunosuppressant.strip(),
+        notes=notes,
+        created_by=by,
+    )
+    _save_validated(order, by, "Created")
+    return order
+
+
+@transaction.atomic
+def order_update(
+    order: Order,
+    *,
+    by: User,
+    version: int,
+    weight_today_kg: Decimal | None = None,
+    **changes: Any,
+) -> Order:
+    """Change an order (DESIGN 4) and return the order as it now stands.
+
+    A draft changes in place if ``version`` is still current (a stale edit is refused naming
+    who changed it and when). A signed or verified order is never edited in place: the change
+    makes a new version (same lineage, next revision, ``supersedes`` the old one) as a draft to
+    be signed and verified again, and the old one becomes ``superseded``; overrides are not
+    carried over (they belong to a signature). A change that changes nothing saves nothing.
+    ``weight_today_kg`` records the patient's weight today, as in ``order_create``.
+    """
+    unknown = set(changes) - set(ORDER_FIELDS)
+    if unknown:
+        raise TypeError(f"order_update() cannot change {', '.join(sorted(unknown))}")
+    current = _locked(order, version, EDITABLE, "changed")
+    _record_weight_today(current.patient, by, weight_today_kg)
+    if "product" in changes and changes["product"].pk != current.product_id:
+        _check_product_active(changes["product"])
+    if "concomitant_immunosuppressant" in changes:
+        changes["concomitant_immunosuppressant"] = changes["concomitant_immunosuppressant"].strip()
+    if all(getattr(current, name) == value for name, value in changes.items()):
+        return current
+    if current.status not in NEW_VERSION_WHEN:
+        for name, value in changes.items():
+            setattr(current, name, value)
+        _save_order(current, by, "Edited")
+        return current
+
+    successor = Order(
+        **{name: getattr(current, name) for name in ORDER_FIELDS},
+        patient_id=current.patient_id,
+        lineage_id=current.lineage_id or current.pk,
+        revision=current.revision + 1,
+        supersedes=current,
+        created_by=by,
+    )
+    for name, value in changes.items():
+        setattr(successor, name, value)
+    current.status = OrderStatus.SUPERSEDED
+    _save_order(current, by, f"Superseded by version {successor.revision}")
+    _save_validated(
+        successor, by, f"Version {successor.revision}: changes version {current.revision}"
+    )
+    return successor
+
+
+@transaction.atomic
+def order_sign(
+    order: Order, *, by: User, password: str, override_reasons: Mapping[str, str], version: int
+) -> Order:
+    """Sign a draft (DESIGN 4): the clinician re-enters their password; the engine plans the
+    order today and any ``stop`` finding refuses the signature (DESIGN 3.8, each listed); each
+    ``override`` finding needs a reason (``override_reasons`` by finding code), kept as an
+    ``OrderOverride`` for the pharmacist. What the engine said is frozen on the order.
+    """
+    current = _locked(order, version, {OrderStatus.DRAFT}, "signed")
+    if not by.check_password(password):
+        message = "The password is not correct: the order was not signed."
+        raise OrderError(OrderError.WRONG_PASSWORD, message, field_errors={"password": [message]})
+    plan = _plan(current)
+    stops = _with_severity(plan, "stop")
+    if stops:
+        raise _stop_error(stops, "signed")
+    overrides = _with_severity(plan, "override")
+    reasons = {
+        finding.code: (override_reasons.get(finding.code) or "").strip() for finding in overrides
+    }
+    missing = [code for code, reason in reasons.items() if not reason]
+    if missing:
+        raise _missing_error(
+            OrderError.OVERRIDE_REASON_MISSING,
+            "Give a reason to sign despite",
+            "override_reasons",
+            missing,
+        )
+    now = timezone.now()
+    _clear_overrides(current, by)
+    for finding in overrides:
+        _save_validated(
+            OrderOverride(
+                order=current,
+                code=finding.code,
+                message=finding.message,
+                reason=reasons[finding.code],
+                overridden_by=by,
+                overridden_at=now,
+            ),
+            by,
+            "Overridden at signing",
+        )
+    current.status = OrderStatus.SIGNED
+    current.signed_by = by
+    current.signed_at = now
+    current.plan_at_signing = dose_plan_to_json(plan)
+    current.findings_at_signing = [finding.model_dump(mode="json") for finding in plan.findings]
+    _save_order(current, by, "Signed")
+    return current
+
+
+@transaction.atomic
+def order_verify(
+    order: Order, *, by: User, acknowledged_codes: Collection[str], version: int
+) -> Order:
+    """Verify a signed order (DESIGN 4): a pharmacist other than the signer (the database
+    refuses it too) acknowledges each override; the engine plans the order again today and a
+    ``stop`` it now raises (the formulary changed, say) refuses the verification."""
+    current = _locked(order, version, {OrderStatus.SIGNED}, "verified")
+    if current.signed_by_id == by.pk:
+        raise OrderError(
+            OrderError.SIGNER_CANNOT_VERIFY,
+            "You signed this order: another pharmacist must verify it (an independent double "
+            "check).",
+        )
+    overrides = list(current.overrides.all())
+    missing = sorted({override.code for override in overrides} - set(acknowledged_codes))
+    if missing:
+        raise _missing_error(
+            OrderError.OVERRIDE_NOT_ACKNOWLEDGED,
+            "Acknowledge each override before verifying:",
+            "acknowledged_codes",
+            missing,
+        )
+    stops = _with_severity(_plan(current), "stop")
+    if stops:
+        raise _stop_error(stops, "verified (reject it for the clinician to change)")
+    now = timezone.now()
+    for override in overrides:
+        override.acknowledged_by = by
+        override.acknowledged_at = now
+        _save_validated(override, by, "Acknowledged at verification")
+    current.status = OrderStatus.VERIFIED
+    current.verified_by = by
+    current.verified_at = now
+    _save_order(current, by, "Verified")
+    return current
+
+
+def _clear_overrides(order: Order, by: User) -> None:
+    for override in order.overrides.all():
+        override._history_user = by  # type: ignore[attr-defined]
+        override.delete()
+
+
+@transaction.atomic
+def order_reject(order: Order, *, by: User, reason: str, version: int | None = None) -> Order:
+    """Reject a signed order (DESIGN 4: a pharmacist, with a reason): it returns to draft, its
+    signature and overrides are cleared, and the reason stays on the order for the clinician."""
+    reason = _required_reason(reason, "reject")
+    current = _locked(order, version, {OrderStatus.SIGNED}, "rejected")
+    _clear_overrides(current, by)
+    current.status = OrderStatus.DRAFT
+    current.signed_by = None
+    current.signed_at = None
+    current.plan_at_signing = None
+    current.findings_at_signing = None
+    current.rejection_reason = reason
+    _save_order(current, by, f"Rejected: {reason}")
+    return current
+
+
+@transaction.atomic
+def order_discontinue(order: Order, *, by: User, reason: str, version: int | None = None) -> Order:
+    """Discontinue a signed, verified or active order (DESIGN 4: a clinician, with a reason);
+    its future sessions are cancelled (``cancel_future_sessions``)."""
+    reason = _required_reason(reason, "discontinue")
+    current = _locked(order, version, DISCONTINUABLE, "discontinued")
+    current.status = OrderStatus.DISCONTINUED
+    current.discontinued_by = by
+    current.discontinued_at = timezone.now()
+    current.discontinue_reason = reason
+    _save_order(current, by, f"Discontinued: {reason}")
+    from infusions.services import cancel_future_sessions  # infusions builds on orders
+
+    cancel_future_sessions(current, by=by, reason=f"Order discontinued: {reason}")
+    return current
+
+
+@transaction.atomic
+def order_complete(order: Order, *, by: User, version: int | None = None) -> Order:
+    """Mark a verified or active order completed (DESIGN 4: the course is over)."""
+    current = _locked(order, version, COMPLETABLE, "completed")
+    current.status = OrderStatus.COMPLETED
+    current.completed_at = timezone.now()
+    _save_order(current, by, "Completed")
+    return current

@@ -3,21 +3,43 @@
 Every role reads patients; only clinicians register and change them (DESIGN 1).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from formulary.selectors import current_policy
+from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, role_required
 from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
+from ivig.engine import DosePlan, Finding, compute_plan
 
 from . import selectors, services
+from .engine_inputs import plan_for_order, plan_request_from_values
 from .errors import OrderError
-from .forms import PatientCreateForm, PatientEditForm, WeightForm, add_order_error
-from .models import Patient, PatientWeight
+from .filters import OrderFilter
+from .forms import (
+    OrderForm,
+    OrderReasonForm,
+    OrderStepForm,
+    OrderVersionForm,
+    PatientCreateForm,
+    PatientEditForm,
+    SignForm,
+    VerifyForm,
+    WeightForm,
+    add_order_error,
+    indication_defaults,
+)
+from .models import Order, OrderStatus, Patient, PatientWeight
 
 PATIENTS_PER_PAGE = 50
 
@@ -28,19 +50,26 @@ def signed_in_user(request: HttpRequest) -> User:
     return request.user
 
 
+ORDERS_PER_PAGE = 50
+
+
 @role_required(Role.CLINICIAN)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/home.html")
+    """The clinician's orders (DESIGN 4), filtered by status, patient and search words."""
+    filterset = OrderFilter(request.GET, queryset=selectors.orders_with_related())
+    page = Paginator(filterset.qs, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orders/home.html", {"filter": filterset, "page": page})
 
 
 @role_required(Role.PHARMACIST)
 def verification_queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/verification_queue.html")
-
-
-@role_required(Role.AUTHORIZATION_ADMIN)
-def authorizations(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/authorizations.html")
+    """Signed orders awaiting an independent check, the longest waiting first (DESIGN 4)."""
+    now = timezone.now()
+    rows = [
+        (order, int((now - order.signed_at).total_seconds() // 3600) if order.signed_at else 0)
+        for order in selectors.orders_awaiting_verification()
+    ]
+    return render(request, "orders/verification_queue.html", {"rows": rows})
 
 
 @role_required(*ALL_ROLES)
@@ -74,6 +103,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "patient": patient,
             "age_years": patient.age_years(timezone.localdate()),
             "weights": selectors.patient_weights(patient),
+            "orders": selectors.patient_orders(patient),
             "history": selectors.patient_history(patient),
             "can_edit": can_edit,
             "weight_form": WeightForm() if can_edit else None,
@@ -136,3 +166,313 @@ def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Weight recorded.")
             return redirect("orders:patient-detail", pk=patient.pk)
     return render(request, "orders/weight_form.html", {"form": form, "patient": patient})
+
+
+# --- orders (DESIGN 4) -----------------------------------------------------------------------
+
+
+def _is_clinician(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.CLINICIAN)
+
+
+def _is_pharmacist(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.PHARMACIST)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the order form's preview shows: the engine's plan, or why there is none yet."""
+
+    plan: DosePlan | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def order_form_preview(form: OrderForm) -> Preview:
+    """The engine's plan for the form's choices as they stand, unsaved (DESIGN 2: the same path
+    as a saved order's, ``plan_request_from_values``)."""
+    if not form.is_valid():
+        return Preview(
+            problems=[
+                f"{form.fields[name].label if name in form.fields else 'Order'}: {message}"
+                for name, messages in form.errors.items()
+                for message in messages
+            ]
+        )
+    data = form.cleaned_data
+    try:
+        request = plan_request_from_values(
+            patient=data["patient"],
+            product=data["product"],
+            indication=data["indication"],
+            regimen=form.regimen(),
+            evaluated_on=timezone.localdate(),
+            weight_today_kg=data.get("weight_today_kg"),
+        )
+    except FormularyError as error:
+        return Preview(problems=[error.message])
+    return Preview(plan=compute_plan(request))
+
+
+def _order_form_page(
+    request: HttpRequest,
+    form: OrderForm,
+    order: Order | None,
+    *,
+    preview: Preview | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "orders/order_form.html",
+        {"form": form, "order": order, "preview": preview},
+        status=status,
+    )
+
+
+def _order_form_submit(request: HttpRequest, order: Order | None) -> HttpResponse:
+    """Create or change an order from the posted form; "Apply indication defaults" and
+    "Preview" (the page without JavaScript) re-show the form instead of saving."""
+    if "apply_defaults" in request.POST:
+        form = OrderForm(initial=indication_defaults(request.POST), order=order)
+        return _order_form_page(request, form, order)
+    form = OrderForm(request.POST, order=order)
+    if "preview" in request.POST:
+        return _order_form_page(request, form, order, preview=order_form_preview(form))
+    if not form.is_valid():
+        return _order_form_page(request, form, order, status=400)
+    by = signed_in_user(request)
+    try:
+        if order is None:
+            saved = services.order_create(
+                by=by, patient=form.cleaned_data["patient"], **form.order_values()
+            )
+        else:
+            saved = services.order_update(
+                order, by=by, version=form.cleaned_data["version"], **form.order_values()
+            )
+    except OrderError as error:
+        add_order_error(form, error)
+        return _order_form_page(request, form, order, status=409 if error.is_conflict else 400)
+    if order is not None and saved.pk != order.pk:
+        messages.success(request, f"Version {saved.revision} created: sign it when ready.")
+    else:
+        messages.success(request, "Order saved as a draft.")
+    return redirect("orders:order-detail", pk=saved.pk)
+
+
+@role_required(Role.CLINICIAN)
+def order_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _order_form_submit(request, None)
+    form = OrderForm(
+        initial={
+            "patient": request.GET.get("patient"),
+            "premedication": current_policy().default_premedication,
+        }
+    )
+    return _order_form_page(request, form, None)
+
+
+@role_required(Role.CLINICIAN)
+def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    if order.status not in services.EDITABLE:
+        messages.error(
+            request, f"This order is {order.get_status_display().lower()}: it cannot be changed."
+        )
+        return redirect("orders:order-detail", pk=order.pk)
+    if request.method == "POST":
+        return _order_form_submit(request, order)
+    return _order_form_page(request, OrderForm(order=order), order)
+
+
+@require_POST
+@role_required(Role.CLINICIAN)
+def order_preview(request: HttpRequest) -> HttpResponse:
+    """htmx: the plan for the form as it stands (the ``_preview.html`` partial)."""
+    form = OrderForm(request.POST, order=_order_being_edited(request))
+    return render(request, "orders/_preview.html", {"preview": order_form_preview(form)})
+
+
+@require_POST
+@role_required(Role.CLINICIAN)
+def order_form_fields(request: HttpRequest) -> HttpResponse:
+    """htmx: the form's fields again after the patient or indication changed (products for the
+    patient; with ``apply_defaults``, the indication's regimen), with the preview swapped in
+    out of band."""
+    order = _order_being_edited(request)
+    values = indication_defaults(request.POST) if "apply_defaults" in request.POST else request.POST
+    return render(
+        request,
+        "orders/_order_fields_refresh.html",
+        {
+            "form": OrderForm(initial=values, order=order),
+            "order": order,
+            "preview": order_form_preview(OrderForm(values, order=order)),
+        },
+    )
+
+
+def _order_being_edited(request: HttpRequest) -> Order | None:
+    key = request.POST.get("order")
+    if not key or not key.isdigit():
+        return None
+    return Order.objects.filter(pk=int(key)).first()
+
+
+def _shown_plan(order: Order) -> tuple[DosePlan | None, str]:
+    """The plan the order page shows: as signed (frozen), or else the engine's today."""
+    if order.plan_at_signing:
+        return DosePlan.model_validate(order.plan_at_signing), "as signed"
+    try:
+        return plan_for_order(order, timezone.localdate(), with_authorization=True), "as of today"
+    except FormularyError as error:
+        return None, error.message
+
+
+def _order_page(
+    request: HttpRequest,
+    order: Order,
+    *,
+    template: str = "orders/order_detail.html",
+    status: int = 200,
+    bound_forms: dict[str, forms.Form] | None = None,
+    refusal: str | None = None,
+) -> HttpResponse:
+    """The order page (or its print view); ``bound_forms`` replace the action forms that a
+    refused step shows again with its message and the user's entries."""
+    access_record(request, order)
+    plan, plan_basis = _shown_plan(order)
+    clinician, pharmacist = _is_clinician(request), _is_pharmacist(request)
+    overrides = list(order.overrides.all())
+    draft_overrides = (
+        [finding for finding in plan.findings if finding.severity == "override"]
+        if plan is not None and order.status == OrderStatus.DRAFT
+        else []
+    )
+    can = {
+        "edit": clinician and order.status in services.EDITABLE,
+        "sign": clinician and order.status == OrderStatus.DRAFT and plan is not None,
+        "verify": pharmacist and order.status == OrderStatus.SIGNED,
+        "reject": pharmacist and order.status == OrderStatus.SIGNED,
+        "discontinue": clinician and order.status in services.DISCONTINUABLE,
+        "complete": clinician and order.status in services.COMPLETABLE,
+    }
+    initial = {"version": order.version}
+    context = {
+        "order": order,
+        "plan": plan,
+        "plan_basis": plan_basis,
+        "overrides": overrides,
+        "versions": selectors.order_versions(order),
+        "history": selectors.order_history(order),
+        "can": can,
+        "signed_by_me": order.signed_by_id == request.user.pk,
+        "sign_form": SignForm(initial=initial, overrides=draft_overrides),
+        "verify_form": VerifyForm(initial=initial, overrides=overrides),
+        "reject_form": OrderReasonForm(initial=initial, label="Reason for rejecting"),
+        "discontinue_form": OrderReasonForm(initial=initial, label="Reason for discontinuing"),
+        "complete_form": OrderVersionForm(initial=initial),
+        "refusal": refusal,
+        **(bound_forms or {}),
+    }
+    return render(request, template, context, status=status)
+
+
+@role_required(*ALL_ROLES)
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _order_page(request, _order(pk))
+
+
+@role_required(*ALL_ROLES)
+def order_print(request: HttpRequest, pk: int) -> HttpResponse:
+    return _order_page(request, _order(pk), template="orders/order_print.html")
+
+
+def _order(pk: int) -> Order:
+    return get_object_or_404(selectors.orders_with_related(), pk=pk)
+
+
+def _order_step(
+    request: HttpRequest, pk: int, form_name: str, form: OrderStepForm, step: Callable[..., Order]
+) -> tuple[HttpResponse, bool]:
+    """Run a lifecycle step from its form on the order page; a refusal shows the page again
+    with the message on the form and the user's entries kept (409 when the order moved on)."""
+    order = _order(pk)
+    refusal = "Nothing was done: please correct the entries marked below."
+    if form.is_valid():
+        try:
+            step(order, by=signed_in_user(request), **form.step_arguments())
+        except OrderError as error:
+            add_order_error(form, error)
+            refusal, status = error.message, 409 if error.is_conflict else 400
+        else:
+            return redirect("orders:order-detail", pk=order.pk), True
+    else:
+        status = 400
+    page = _order_page(
+        request, _order(pk), status=status, bound_forms={form_name: form}, refusal=refusal
+    )
+    return page, False
+
+
+def _step_view(
+    form_name: str,
+    make_form: Callable[[HttpRequest, int], OrderStepForm],
+    step: Callable[..., Order],
+    done: str,
+    *roles: Role,
+) -> Callable[..., HttpResponse]:
+    """A page view for one lifecycle step (DESIGN 4), open to ``roles`` by POST only."""
+
+    @require_POST
+    @role_required(*roles)
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        response, succeeded = _order_step(request, pk, form_name, make_form(request, pk), step)
+        if succeeded:
+            messages.success(request, f"Order {_order(pk).number} {done}.")
+        return response
+
+    return view
+
+
+def _draft_overrides(pk: int) -> list[Finding]:
+    plan, _ = _shown_plan(_order(pk))
+    return [f for f in plan.findings if f.severity == "override"] if plan else []
+
+
+order_sign = _step_view(
+    "sign_form",
+    lambda request, pk: SignForm(request.POST, overrides=_draft_overrides(pk)),
+    services.order_sign,
+    "signed",
+    Role.CLINICIAN,
+)
+order_verify = _step_view(
+    "verify_form",
+    lambda request, pk: VerifyForm(request.POST, overrides=_order(pk).overrides.all()),
+    services.order_verify,
+    "verified",
+    Role.PHARMACIST,
+)
+order_reject = _step_view(
+    "reject_form",
+    lambda request, pk: OrderReasonForm(request.POST, label="Reason for rejecting"),
+    services.order_reject,
+    "rejected: it is a draft again",
+    Role.PHARMACIST,
+)
+order_discontinue = _step_view(
+    "discontinue_form",
+    lambda request, pk: OrderReasonForm(request.POST, label="Reason for discontinuing"),
+    services.order_discontinue,
+    "discontinued",
+    Role.CLINICIAN,
+)
+order_complete = _step_view(
+    "complete_form",
+    lambda request, pk: OrderVersionForm(request.POST),
+    services.order_complete,
+    "completed",
+    Role.CLINICIAN,
+)

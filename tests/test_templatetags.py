@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivig.templatetags.clinical import num
+from ivig.templatetags.clinical import num, with_unit
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,11 @@ from ivig.templatetags.clinical import num
 )
 def test_numbers_show_without_trailing_zeros_or_naked_decimals(value, shown):
     assert num(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [(Decimal("25.0"), "g", "25 g"), (250, "mL", "250 mL"), (None, "g", "—")],
+)
+def test_a_number_with_its_unit(value, unit, shown):
+    assert with_unit(value, unit) == shown

@@ -224,6 +224,14 @@ class DosePlan(_Output):
     cost_per_cycle: DecimalText | None
     findings: list[Finding]
 
+    @property
+    def cost_per_course(self) -> Decimal | None:
+        """Cost per cycle times the number of cycles (DESIGN 3.7), for pages; not part of
+        API.md's JSON."""
+        if self.cost_per_cycle is None or self.cycles is None:
+            return None
+        return self.cost_per_cycle * len(self.cycles)
+
 
 def dose_plan_to_json(plan: DosePlan) -> dict[str, Any]:
     """The plan as API.md's JSON object (ready for ``json.dumps``)."""

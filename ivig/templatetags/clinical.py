@@ -25,3 +25,11 @@ def num(value: Decimal | int | str | None) -> str:
     whole, _, fraction = text.lstrip("-").partition(".")
     grouped = f"{int(whole):,}"
     return sign + grouped + (f".{fraction}" if fraction else "")
+
+
+@register.filter(name="unit")
+def with_unit(value: Decimal | int | str | None, unit: str) -> str:
+    """``{{ dose_g|unit:"g" }}``: the number as ``num`` shows it, then its unit ("25 g");
+    a dash alone where there is no number."""
+    shown = num(value)
+    return shown if shown == "—" else f"{shown} {unit}"

@@ -8,199 +8,674 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('formulary', '0002_seed_products_and_policy'),
-        ('orders', '0002_seed_indications'),
+        ("formulary", "0002_seed_products_and_policy"),
+        ("orders", "0002_seed_indications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveSmallIntegerField(default=1)),
-                ('total_dose_g_per_kg', models.DecimalField(blank=True, decimal_places=3, max_digits=5, null=True, verbose_name='dose per cycle (g/kg)')),
-                ('daily_dose_mg_per_kg', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='daily dose (mg/kg)')),
-                ('days_per_cycle', models.PositiveSmallIntegerField()),
-                ('cycles', models.PositiveSmallIntegerField()),
-                ('cycle_interval_days', models.PositiveSmallIntegerField(verbose_name='cycle interval (days)')),
-                ('start_date', models.DateField()),
-                ('dosing_weight_basis', models.CharField(choices=[('auto', 'Automatic (DESIGN 3.1)'), ('actual', 'Actual body weight'), ('ideal', 'Ideal body weight'), ('adjusted', 'Adjusted body weight')], default='auto', max_length=10)),
-                ('rate_protocol', models.CharField(choices=[('protocol', 'Protocol rate (0.5 mL/kg/h, +15 mL/h every 15 min)'), ('label', 'Product label rate')], default='protocol', max_length=10)),
-                ('target_rate_ml_per_h', models.PositiveSmallIntegerField(default=200, verbose_name='target rate (mL/h)')),
-                ('premedication', models.TextField(blank=True)),
-                ('hydration', models.TextField(blank=True)),
-                ('concomitant_immunosuppressant', models.CharField(blank=True, max_length=200)),
-                ('notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed, awaiting verification'), ('verified', 'Verified'), ('active', 'Active'), ('completed', 'Completed'), ('discontinued', 'Discontinued'), ('superseded', 'Superseded by a newer version')], db_index=True, default='draft', max_length=12)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.TextField(blank=True)),
-                ('discontinued_at', models.DateTimeField(blank=True, null=True)),
-                ('discontinue_reason', models.TextField(blank=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('plan_at_signing', models.JSONField(blank=True, editable=False, null=True)),
-                ('findings_at_signing', models.JSONField(blank=True, editable=False, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('discontinued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('indication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.indication')),
-                ('lineage', models.ForeignKey(blank=True, help_text='The first version of this order (null on the first version itself).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='orders.order')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.patient')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='formulary.product')),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='orders.order')),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "total_dose_g_per_kg",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=5,
+                        null=True,
+                        verbose_name="dose per cycle (g/kg)",
+                    ),
+                ),
+                (
+                    "daily_dose_mg_per_kg",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="daily dose (mg/kg)",
+                    ),
+                ),
+                ("days_per_cycle", models.PositiveSmallIntegerField()),
+                ("cycles", models.PositiveSmallIntegerField()),
+                (
+                    "cycle_interval_days",
+                    models.PositiveSmallIntegerField(verbose_name="cycle interval (days)"),
+                ),
+                ("start_date", models.DateField()),
+                (
+                    "dosing_weight_basis",
+                    models.CharField(
+                        choices=[
+                            ("auto", "Automatic (DESIGN 3.1)"),
+                            ("actual", "Actual body weight"),
+                            ("ideal", "Ideal body weight"),
+                            ("adjusted", "Adjusted body weight"),
+                        ],
+                        default="auto",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "rate_protocol",
+                    models.CharField(
+                        choices=[
+                            ("protocol", "Protocol rate (0.5 mL/kg/h, +15 mL/h every 15 min)"),
+                            ("label", "Product label rate"),
+                        ],
+                        default="protocol",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "target_rate_ml_per_h",
+                    models.PositiveSmallIntegerField(
+                        default=200, verbose_name="target rate (mL/h)"
+                    ),
+                ),
+                ("premedication", models.TextField(blank=True)),
+                ("hydration", models.TextField(blank=True)),
+                ("concomitant_immunosuppressant", models.CharField(blank=True, max_length=200)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("signed", "Signed, awaiting verification"),
+                            ("verified", "Verified"),
+                            ("active", "Active"),
+                            ("completed", "Completed"),
+                            ("discontinued", "Discontinued"),
+                            ("superseded", "Superseded by a newer version"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.TextField(blank=True)),
+                ("discontinued_at", models.DateTimeField(blank=True, null=True)),
+                ("discontinue_reason", models.TextField(blank=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("plan_at_signing", models.JSONField(blank=True, editable=False, null=True)),
+                ("findings_at_signing", models.JSONField(blank=True, editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "discontinued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "indication",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="orders.indication",
+                    ),
+                ),
+                (
+                    "lineage",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The first version of this order (null on the first version itself).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="orders.patient",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="formulary.product",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('sign_order', 'Can sign an order'), ('verify_order', 'Can verify or reject an order'), ('discontinue_order', 'Can discontinue an order')],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("sign_order", "Can sign an order"),
+                    ("verify_order", "Can verify or reject an order"),
+                    ("discontinue_order", "Can discontinue an order"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalOrderOverride',
+            name="HistoricalOrderOverride",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=50)),
-                ('message', models.TextField()),
-                ('reason', models.TextField()),
-                ('overridden_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('acknowledged_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('overridden_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.order')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50)),
+                ("message", models.TextField()),
+                ("reason", models.TextField()),
+                ("overridden_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical order override',
-                'verbose_name_plural': 'historical order overrides',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical order override",
+                "verbose_name_plural": "historical order overrides",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalOrder',
+            name="HistoricalOrder",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('revision', models.PositiveSmallIntegerField(default=1)),
-                ('total_dose_g_per_kg', models.DecimalField(blank=True, decimal_places=3, max_digits=5, null=True, verbose_name='dose per cycle (g/kg)')),
-                ('daily_dose_mg_per_kg', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='daily dose (mg/kg)')),
-                ('days_per_cycle', models.PositiveSmallIntegerField()),
-                ('cycles', models.PositiveSmallIntegerField()),
-                ('cycle_interval_days', models.PositiveSmallIntegerField(verbose_name='cycle interval (days)')),
-                ('start_date', models.DateField()),
-                ('dosing_weight_basis', models.CharField(choices=[('auto', 'Automatic (DESIGN 3.1)'), ('actual', 'Actual body weight'), ('ideal', 'Ideal body weight'), ('adjusted', 'Adjusted body weight')], default='auto', max_length=10)),
-                ('rate_protocol', models.CharField(choices=[('protocol', 'Protocol rate (0.5 mL/kg/h, +15 mL/h every 15 min)'), ('label', 'Product label rate')], default='protocol', max_length=10)),
-                ('target_rate_ml_per_h', models.PositiveSmallIntegerField(default=200, verbose_name='target rate (mL/h)')),
-                ('premedication', models.TextField(blank=True)),
-                ('hydration', models.TextField(blank=True)),
-                ('concomitant_immunosuppressant', models.CharField(blank=True, max_length=200)),
-                ('notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed, awaiting verification'), ('verified', 'Verified'), ('active', 'Active'), ('completed', 'Completed'), ('discontinued', 'Discontinued'), ('superseded', 'Superseded by a newer version')], db_index=True, default='draft', max_length=12)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.TextField(blank=True)),
-                ('discontinued_at', models.DateTimeField(blank=True, null=True)),
-                ('discontinue_reason', models.TextField(blank=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('plan_at_signing', models.JSONField(blank=True, editable=False, null=True)),
-                ('findings_at_signing', models.JSONField(blank=True, editable=False, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('discontinued_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('indication', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.indication')),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.patient')),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='formulary.product')),
-                ('signed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('verified_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lineage', models.ForeignKey(blank=True, db_constraint=False, help_text='The first version of this order (null on the first version itself).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.order')),
-                ('supersedes', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.order')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "total_dose_g_per_kg",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=5,
+                        null=True,
+                        verbose_name="dose per cycle (g/kg)",
+                    ),
+                ),
+                (
+                    "daily_dose_mg_per_kg",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        verbose_name="daily dose (mg/kg)",
+                    ),
+                ),
+                ("days_per_cycle", models.PositiveSmallIntegerField()),
+                ("cycles", models.PositiveSmallIntegerField()),
+                (
+                    "cycle_interval_days",
+                    models.PositiveSmallIntegerField(verbose_name="cycle interval (days)"),
+                ),
+                ("start_date", models.DateField()),
+                (
+                    "dosing_weight_basis",
+                    models.CharField(
+                        choices=[
+                            ("auto", "Automatic (DESIGN 3.1)"),
+                            ("actual", "Actual body weight"),
+                            ("ideal", "Ideal body weight"),
+                            ("adjusted", "Adjusted body weight"),
+                        ],
+                        default="auto",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "rate_protocol",
+                    models.CharField(
+                        choices=[
+                            ("protocol", "Protocol rate (0.5 mL/kg/h, +15 mL/h every 15 min)"),
+                            ("label", "Product label rate"),
+                        ],
+                        default="protocol",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "target_rate_ml_per_h",
+                    models.PositiveSmallIntegerField(
+                        default=200, verbose_name="target rate (mL/h)"
+                    ),
+                ),
+                ("premedication", models.TextField(blank=True)),
+                ("hydration", models.TextField(blank=True)),
+                ("concomitant_immunosuppressant", models.CharField(blank=True, max_length=200)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("signed", "Signed, awaiting verification"),
+                            ("verified", "Verified"),
+                            ("active", "Active"),
+                            ("completed", "Completed"),
+                            ("discontinued", "Discontinued"),
+                            ("superseded", "Superseded by a newer version"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.TextField(blank=True)),
+                ("discontinued_at", models.DateTimeField(blank=True, null=True)),
+                ("discontinue_reason", models.TextField(blank=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("plan_at_signing", models.JSONField(blank=True, editable=False, null=True)),
+                ("findings_at_signing", models.JSONField(blank=True, editable=False, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "discontinued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "indication",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.indication",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.patient",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="formulary.product",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lineage",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The first version of this order (null on the first version itself).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical order',
-                'verbose_name_plural': 'historical orders',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical order",
+                "verbose_name_plural": "historical orders",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='OrderOverride',
+            name="OrderOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=50)),
-                ('message', models.TextField()),
-                ('reason', models.TextField()),
-                ('overridden_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='overrides', to='orders.order')),
-                ('overridden_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50)),
+                ("message", models.TextField()),
+                ("reason", models.TextField()),
+                ("overridden_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="overrides",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('daily_dose_mg_per_kg__isnull', True), ('total_dose_g_per_kg__isnull', False)), models.Q(('daily_dose_mg_per_kg__isnull', False), ('total_dose_g_per_kg__isnull', True)), _connector='OR'), name='order_exactly_one_dose', violation_error_message='Give either a dose per cycle or a daily dose, not both.'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("daily_dose_mg_per_kg__isnull", True),
+                        ("total_dose_g_per_kg__isnull", False),
+                    ),
+                    models.Q(
+                        ("daily_dose_mg_per_kg__isnull", False),
+                        ("total_dose_g_per_kg__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="order_exactly_one_dose",
+                violation_error_message="Give either a dose per cycle or a daily dose, not both.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('total_dose_g_per_kg__isnull', True), ('total_dose_g_per_kg__gt', 0), _connector='OR'), name='order_total_dose_positive'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("total_dose_g_per_kg__isnull", True),
+                    ("total_dose_g_per_kg__gt", 0),
+                    _connector="OR",
+                ),
+                name="order_total_dose_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_dose_mg_per_kg__isnull', True), ('daily_dose_mg_per_kg__gt', 0), _connector='OR'), name='order_daily_dose_positive'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("daily_dose_mg_per_kg__isnull", True),
+                    ("daily_dose_mg_per_kg__gt", 0),
+                    _connector="OR",
+                ),
+                name="order_daily_dose_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('days_per_cycle__gte', 1), ('days_per_cycle__lte', 5)), name='order_days_per_cycle_range'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("days_per_cycle__gte", 1), ("days_per_cycle__lte", 5)),
+                name="order_days_per_cycle_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('cycles__gte', 1), ('cycles__lte', 60)), name='order_cycles_range'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cycles__gte", 1), ("cycles__lte", 60)),
+                name="order_cycles_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('cycle_interval_days__gte', 7), ('cycle_interval_days__lte', 90)), name='order_cycle_interval_range'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("cycle_interval_days__gte", 7), ("cycle_interval_days__lte", 90)
+                ),
+                name="order_cycle_interval_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('target_rate_ml_per_h__gte', 1)), name='order_target_rate_positive'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("target_rate_ml_per_h__gte", 1)),
+                name="order_target_rate_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'signed', 'verified', 'active', 'completed', 'discontinued', 'superseded'])), name='order_status_valid'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "draft",
+                            "signed",
+                            "verified",
+                            "active",
+                            "completed",
+                            "discontinued",
+                            "superseded",
+                        ],
+                    )
+                ),
+                name="order_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('verified_by__isnull', True), ('signed_by__isnull', True), models.Q(('verified_by', models.F('signed_by')), _negated=True), _connector='OR'), name='order_verifier_is_not_signer', violation_error_message='An order cannot be verified by the person who signed it.'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("verified_by__isnull", True),
+                    ("signed_by__isnull", True),
+                    models.Q(("verified_by", models.F("signed_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="order_verifier_is_not_signer",
+                violation_error_message="An order cannot be verified by the person who signed it.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.UniqueConstraint(fields=('lineage', 'revision'), name='order_revision_unique_in_lineage'),
+            model_name="order",
+            constraint=models.UniqueConstraint(
+                fields=("lineage", "revision"), name="order_revision_unique_in_lineage"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderoverride',
-            constraint=models.UniqueConstraint(fields=('order', 'code'), name='order_override_code_unique'),
+            model_name="orderoverride",
+            constraint=models.UniqueConstraint(
+                fields=("order", "code"), name="order_override_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderoverride',
-            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='order_override_reason_given'),
+            model_name="orderoverride",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reason", ""), _negated=True),
+                name="order_override_reason_given",
+            ),
         ),
     ]

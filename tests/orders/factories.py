@@ -1,14 +1,16 @@
-"""factory_boy factories for patients and weights (rows straight in the database; tests of
-the rules go through ``orders.services``)."""
+"""factory_boy factories for patients, weights and orders (rows straight in the database;
+tests of the rules go through ``orders.services``)."""
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
 
+from formulary.models import Product
 from ivig.accounts.models import User
-from orders.models import Patient, PatientWeight
+from orders.models import Indication, Order, Patient, PatientWeight
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -47,3 +49,56 @@ def weighed_patients(count: int) -> list[Patient]:
     for patient in patients:
         PatientWeightFactory.create_batch(2, patient=patient)
     return patients
+
+
+# API.md's worked example: Privigen (seeded), pemphigus vulgaris, 2 g/kg over 5 days, 6 cycles.
+WORKED_EXAMPLE_REGIMEN: dict[str, Any] = {
+    "total_dose_g_per_kg": Decimal("2"),
+    "days_per_cycle": 5,
+    "cycles": 6,
+    "cycle_interval_days": 28,
+    "start_date": date(2027, 1, 4),
+    "concomitant_immunosuppressant": "mycophenolate",
+}
+
+
+def worked_example_patient(recorded_by: User, **overrides: Any) -> Patient:
+    """API.md's patient: 82.5 kg (weighed today), 168 cm, female, 57 in 2026, group A,
+    migraine."""
+    values: dict[str, Any] = {
+        "blood_group": "A",
+        "iga_status": "normal",
+        "risk_factors": ["migraine"],
+        **overrides,
+    }
+    patient = PatientFactory.create(**values)
+    PatientWeightFactory.create(patient=patient, weight_kg=Decimal("82.5"), recorded_by=recorded_by)
+    return patient
+
+
+def order_values(patient: Patient, **overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for ``order_create``: the worked example's order for ``patient``."""
+    return {
+        "patient": patient,
+        "indication": Indication.objects.get(slug="pemphigus-vulgaris"),
+        "product": Product.objects.get(slug="privigen"),
+        **WORKED_EXAMPLE_REGIMEN,
+        **overrides,
+    }
+
+
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
+    """A draft of the worked example's regimen (straight in the database, for lists)."""
+
+    class Meta:
+        model = Order
+
+    patient = factory.SubFactory(PatientFactory)
+    indication = factory.LazyFunction(lambda: Indication.objects.get(slug="pemphigus-vulgaris"))
+    product = factory.LazyFunction(lambda: Product.objects.get(slug="privigen"))
+    total_dose_g_per_kg = Decimal("2")
+    days_per_cycle = 5
+    cycles = 6
+    cycle_interval_days = 28
+    start_date = date(2027, 1, 4)
+    created_by = factory.SubFactory(UserFactory)

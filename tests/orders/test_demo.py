@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orders.engine_inputs import patient_facts
-from orders.models import Patient
+from orders.models import Order, Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +49,17 @@ def test_no_demo_patients_without_debug(settings):
     settings.DEBUG = False
     call_command("seed_demo")
     assert not Patient.objects.exists()
+
+
+def test_demo_orders_a_draft_one_awaiting_verification_and_one_verified(demo):
+    statuses = dict(Order.objects.values_list("patient__mrn", "status"))
+    # The infusions demo may book the verified order's sessions: then it is active.
+    assert statuses.pop("DEMO-0005") in ("verified", "active")
+    assert statuses == {"DEMO-0001": "draft", "DEMO-0003": "signed"}
+    signed = Order.objects.get(status="signed")
+    assert signed.signed_by is not None and signed.signed_by.username == "clinician"
+    assert {o.code for o in signed.overrides.all()} == {"RENAL_RISK", "THROMBOSIS_RISK"}
+    verified = Order.objects.get(patient__mrn="DEMO-0005")
+    assert verified.verified_by is not None
+    assert verified.verified_by.username == "pharmacist"
+    assert Order.objects.count() == 3  # the second seed added none

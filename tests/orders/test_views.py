@@ -174,8 +174,9 @@ def test_list_shows_the_latest_weight_formatted(nurse, client_for, three_patient
     assert ">99<" not in page
 
 
-# session, user, roles, count, page of patients with their latest weights, session save (3)
-LIST_PAGE_QUERIES = 8
+# session, user, roles, count, page of patients with their latest weights, session save (3),
+# the navigation's unread notifications count
+LIST_PAGE_QUERIES = 9
 
 
 @pytest.mark.parametrize("patients", [1, 30])
@@ -217,8 +218,9 @@ def test_the_list_page_is_not_a_patient_opening(nurse, client_for, patient):
     assert not AccessLog.objects.exists()
 
 
-# session, user, roles, patient, access log, history (2), weights, session save (3)
-DETAIL_PAGE_QUERIES = 11
+# session, user, roles, patient, access log, history (2), weights, orders (their overrides are
+# one more query when there are any), session save (3), unread notifications count
+DETAIL_PAGE_QUERIES = 13
 
 
 @pytest.mark.parametrize("changes", [1, 15])

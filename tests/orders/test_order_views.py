@@ -1,0 +1,520 @@
+"""Order pages through real URLs (DESIGN 1, 4): every role on every page, the form and its live
+preview, signing, verification, refusals shown on the page, versions, access log, query counts."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from ivig.accounts.roles import Role
+from ivig.audit.models import AccessLog
+from orders.models import Indication, Order, OrderStatus
+from orders.services import order_create, order_update
+
+from ..conftest import TEST_PASSWORD
+from .factories import OrderFactory, order_values, worked_example_patient
+
+pytestmark = pytest.mark.django_db
+
+# (url name, takes the order's pk, method, the roles allowed)
+CLINICIAN, PHARMACIST = (Role.CLINICIAN,), (Role.PHARMACIST,)
+PAGES: list[tuple[str, bool, str, tuple[Role, ...]]] = [
+    ("orders:home", False, "get", CLINICIAN),
+    ("orders:verification-queue", False, "get", PHARMACIST),
+    ("orders:order-detail", True, "get", tuple(Role)),
+    ("orders:order-print", True, "get", tuple(Role)),
+    ("orders:order-create", False, "get", CLINICIAN),
+    ("orders:order-create", False, "post", CLINICIAN),
+    ("orders:order-edit", True, "get", CLINICIAN),
+    ("orders:order-edit", True, "post", CLINICIAN),
+    ("orders:order-preview", False, "post", CLINICIAN),
+    ("orders:order-form-fields", False, "post", CLINICIAN),
+    ("orders:order-sign", True, "post", CLINICIAN),
+    ("orders:order-discontinue", True, "post", CLINICIAN),
+    ("orders:order-complete", True, "post", CLINICIAN),
+    ("orders:order-verify", True, "post", PHARMACIST),
+    ("orders:order-reject", True, "post", PHARMACIST),
+]
+
+
+def url(name: str, order: Order | None = None) -> str:
+    return reverse(name, args=[order.pk]) if order is not None else reverse(name)
+
+
+def page_url(name: str, takes_pk: bool, order: Order) -> str:
+    return url(name, order if takes_pk else None)
+
+
+def form_data(order_or_patient: Any = None, **overrides: Any) -> dict[str, Any]:
+    """The order form as a browser posts it: API.md's worked example."""
+    data: dict[str, Any] = {
+        "indication": Indication.objects.get(slug="pemphigus-vulgaris").pk,
+        "product": order_values(None)["product"].pk,  # type: ignore[arg-type]
+        "total_dose_g_per_kg": "2",
+        "daily_dose_mg_per_kg": "",
+        "days_per_cycle": "5",
+        "cycles": "6",
+        "cycle_interval_days": "28",
+        "start_date": "2027-01-04",
+        "dosing_weight_basis": "auto",
+        "rate_protocol": "protocol",
+        "target_rate_ml_per_h": "200",
+        "premedication": "diphenhydramine 25 mg PO",
+        "hydration": "",
+        "concomitant_immunosuppressant": "mycophenolate",
+        "notes": "",
+        "weight_today_kg": "",
+    }
+    if isinstance(order_or_patient, Order):
+        data.update(patient=order_or_patient.patient_id, version=order_or_patient.version)
+    elif order_or_patient is not None:
+        data["patient"] = order_or_patient.pk
+    data.update(overrides)
+    return data
+
+
+def sign_data(order: Order, **overrides: Any) -> dict[str, Any]:
+    return {"password": TEST_PASSWORD, "version": order.version, **overrides}
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("name", "takes_pk", "method", "allowed"), PAGES)
+def test_every_role_on_every_order_page(
+    role, name, takes_pk, method, allowed, users_by_role, client_for, draft
+):
+    client = client_for(users_by_role[role])
+    response = getattr(client, method)(page_url(name, takes_pk, draft))
+    if role in allowed:
+        assert response.status_code != 403
+        assert response.status_code < 500
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("name", "takes_pk", "method", "allowed"), PAGES)
+def test_anonymous_users_are_sent_to_sign_in(name, takes_pk, method, allowed, draft):
+    response = getattr(Client(), method)(page_url(name, takes_pk, draft))
+    if method == "get":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    else:
+        assert response.status_code in (302, 405)
+
+
+def test_a_refused_role_changes_nothing(nurse, pharmacist, client_for, draft):
+    client_for(nurse).post(url("orders:order-edit", draft), form_data(draft, cycles="2"))
+    client_for(pharmacist).post(url("orders:order-sign", draft), sign_data(draft))
+    draft.refresh_from_db()
+    assert (draft.cycles, draft.status, draft.version) == (6, OrderStatus.DRAFT, 1)
+
+
+@pytest.mark.parametrize("role", [Role.NURSE, Role.AUTHORIZATION_ADMIN, Role.PHARMACIST])
+def test_read_only_roles_see_the_order_without_clinician_actions(
+    role, users_by_role, client_for, draft
+):
+    page = client_for(users_by_role[role]).get(url("orders:order-detail", draft)).content.decode()
+    assert "25 g" in page
+    for testid in ("order-edit", "sign-form", "discontinue-form"):
+        assert f'data-testid="{testid}"' not in page
+
+
+def test_the_clinician_sees_edit_and_sign_on_a_draft(clinician, client_for, draft):
+    page = client_for(clinician).get(url("orders:order-detail", draft)).content.decode()
+    assert 'data-testid="order-edit"' in page
+    assert 'data-testid="sign-form"' in page
+    assert 'data-testid="verify-form"' not in page
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def test_home_lists_current_orders_with_their_status(clinician, client_for, draft, sign):
+    signed = sign(draft, clinician)
+    successor = order_update(signed, by=clinician, version=signed.version, cycles=3)
+    page = client_for(clinician).get(url("orders:home")).content.decode()
+    assert 'data-testid="order-create"' in page
+    assert url("orders:order-detail", successor) in page
+    assert url("orders:order-detail", signed) not in page  # superseded
+
+
+def test_home_filters_by_status_and_search(clinician, client_for, draft):
+    other = order_create(by=clinician, **order_values(worked_example_patient(clinician)))
+    Order.objects.filter(pk=other.pk).update(status=OrderStatus.COMPLETED)
+    client = client_for(clinician)
+    completed = client.get(url("orders:home"), {"status": "completed"}).context["page"]
+    assert [o.pk for o in completed] == [other.pk]
+    found = client.get(url("orders:home"), {"search": draft.patient.mrn}).context["page"]
+    assert [o.pk for o in found] == [draft.pk]
+
+
+def test_the_patient_page_lists_the_patients_orders(clinician, nurse, client_for, draft):
+    page = client_for(clinician).get(url("orders:patient-detail", draft.patient)).content.decode()
+    assert url("orders:order-detail", draft) in page
+    assert f"{url('orders:order-create')}?patient={draft.patient.pk}" in page
+    nurse_page = client_for(nurse).get(url("orders:patient-detail", draft.patient))
+    assert url("orders:order-detail", draft) in nurse_page.content.decode()
+    assert 'data-testid="patient-new-order"' not in nurse_page.content.decode()
+
+
+def test_the_queue_lists_signed_orders_oldest_first(clinician, pharmacist, client_for, sign):
+    patient = worked_example_patient(clinician)
+    first = sign(order_create(by=clinician, **order_values(patient)), clinician)
+    second = sign(order_create(by=clinician, **order_values(patient)), clinician)
+    Order.objects.filter(pk=first.pk).update(signed_at=timezone.now() - timedelta(hours=5))
+    order_create(by=clinician, **order_values(patient))  # a draft: not in the queue
+    response = client_for(pharmacist).get(url("orders:verification-queue"))
+    assert [order.pk for order, _ in response.context["rows"]] == [first.pk, second.pk]
+    assert "5 h" in response.content.decode()
+    assert "dr-test" in response.content.decode()
+
+
+def _queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    ("path_name", "role", "status"),
+    [
+        ("orders:home", Role.CLINICIAN, OrderStatus.DRAFT),
+        ("orders:verification-queue", Role.PHARMACIST, OrderStatus.SIGNED),
+    ],
+)
+def test_list_pages_cost_the_same_queries_for_1_or_20_orders(
+    path_name, role, status, users_by_role, client_for, django_assert_max_num_queries
+):
+    client = client_for(users_by_role[role])
+    signed = {"signed_by": users_by_role[Role.CLINICIAN], "signed_at": timezone.now()}
+    OrderFactory.create(status=status, **signed)
+    one = _queries(client, url(path_name))
+    OrderFactory.create_batch(19, status=status, **signed)
+    with django_assert_max_num_queries(one):
+        response = client.get(url(path_name))
+    assert response.content.decode().count("/orders/") >= 20
+
+
+# --- the form and its preview ----------------------------------------------------------------
+
+
+def test_a_clinician_creates_an_order_from_the_form(clinician, client_for, worked_patient):
+    response = client_for(clinician).post(
+        url("orders:order-create"), form_data(worked_patient, weight_today_kg="80")
+    )
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == url("orders:order-detail", order)
+    assert (order.status, order.created_by, order.cycles) == (OrderStatus.DRAFT, clinician, 6)
+    assert worked_patient.weights.first().weight_kg == Decimal("80")
+
+
+def test_the_new_order_form_presets_the_patient_and_the_policy_premedication(
+    clinician, client_for, worked_patient
+):
+    response = client_for(clinician).get(url("orders:order-create"), {"patient": worked_patient.pk})
+    form = response.context["form"]
+    assert str(form["patient"].value()) == str(worked_patient.pk)
+    assert "diphenhydramine" in form["premedication"].value()
+    assert 'name="weight_today_kg"' in response.content.decode()
+
+
+def test_suitable_products_are_listed_first_with_why(clinician, client_for):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    page = (
+        client_for(clinician)
+        .get(url("orders:order-create"), {"patient": patient.pk})
+        .content.decode()
+    )
+    suitable = page.index(f"Suitable for {patient.full_name}")
+    unsuitable = page.index("Raise a finding for this patient")
+    assert suitable < page.index("Gammagard S/D (low IgA) — low IgA") < unsuitable
+    assert page.index("Privigen — raises IGA_DEFICIENCY_WITH_ANTIBODIES (stop)") > unsuitable
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"daily_dose_mg_per_kg": "400"},  # both doses
+        {"total_dose_g_per_kg": ""},  # neither
+        {"days_per_cycle": "9"},
+        {"cycles": "abc"},
+        {"start_date": "not a date"},
+        {"product": "99999"},
+        {"weight_today_kg": "-3"},
+        {"patient": ""},
+    ],
+)
+def test_bad_input_is_a_form_error_never_a_500(clinician, client_for, worked_patient, overrides):
+    response = client_for(clinician).post(
+        url("orders:order-create"), form_data(worked_patient, **overrides)
+    )
+    assert response.status_code == 400
+    assert 'data-testid="form-errors"' in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_the_htmx_preview_returns_the_engines_plan_as_a_partial(
+    clinician, client_for, worked_patient
+):
+    response = client_for(clinician).post(
+        url("orders:order-preview"), form_data(worked_patient), headers={"HX-Request": "true"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in page
+    assert 'data-testid="daily-dose">25 g<' in page
+    assert 'data-testid="daily-volume">250 mL<' in page
+    assert "68.8 kg (adjusted body weight)" in page
+    assert "34 mL/h" in page
+    assert "209 min" in page
+    assert 'data-testid="cost-per-cycle">11,875<' in page
+    assert 'class="severity-warn" data-testid="finding-HEMOLYSIS_RISK"' in page
+    assert not Order.objects.exists()
+
+
+def test_the_preview_uses_the_weight_entered_today(clinician, client_for, worked_patient):
+    response = client_for(clinician).post(
+        url("orders:order-preview"), form_data(worked_patient, weight_today_kg="60")
+    )
+    assert 'data-testid="dosing-weight">60 kg (actual body weight)' in response.content.decode()
+    assert worked_patient.weights.count() == 1  # a preview saves nothing
+
+
+def test_the_preview_says_what_is_missing(clinician, client_for, worked_patient):
+    response = client_for(clinician).post(
+        url("orders:order-preview"), form_data(worked_patient, total_dose_g_per_kg="")
+    )
+    page = response.content.decode()
+    assert 'data-testid="preview-problems"' in page
+    assert "Give either a dose per cycle" in page
+
+
+def test_a_stop_finding_shows_in_the_preview_with_its_severity(clinician, client_for):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    response = client_for(clinician).post(url("orders:order-preview"), form_data(patient))
+    assert 'class="severity-stop" data-testid="finding-IGA_DEFICIENCY_WITH_ANTIBODIES"' in (
+        response.content.decode()
+    )
+
+
+def test_the_preview_button_without_javascript_shows_the_plan_on_the_page(
+    clinician, client_for, worked_patient
+):
+    response = client_for(clinician).post(
+        url("orders:order-create"), form_data(worked_patient, preview="1")
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="order-form"' in page
+    assert 'data-testid="daily-dose">25 g<' in page
+    assert not Order.objects.exists()
+
+
+def test_apply_indication_defaults_without_javascript(clinician, client_for, worked_patient):
+    kawasaki = Indication.objects.get(slug="kawasaki-disease")
+    response = client_for(clinician).post(
+        url("orders:order-create"),
+        form_data(worked_patient, indication=kawasaki.pk, days_per_cycle="4", apply_defaults="1"),
+    )
+    form = response.context["form"]
+    assert Decimal(str(form["total_dose_g_per_kg"].value())) == kawasaki.default_total_g_per_kg
+    assert int(form["days_per_cycle"].value()) == kawasaki.default_days_per_cycle
+    assert 'data-testid="form-errors"' not in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_the_htmx_fields_refresh_applies_defaults_and_swaps_the_preview(
+    clinician, client_for, worked_patient
+):
+    kawasaki = Indication.objects.get(slug="kawasaki-disease")
+    response = client_for(clinician).post(
+        url("orders:order-form-fields"),
+        form_data(worked_patient, indication=kawasaki.pk, apply_defaults="1"),
+    )
+    page = response.content.decode()
+    assert page.startswith('<div id="order-fields">') or '<div id="order-fields">' in page
+    assert '<section id="preview" hx-swap-oob="true"' in page
+    assert f'name="days_per_cycle" value="{kawasaki.default_days_per_cycle}"' in page
+
+
+# --- editing and versions --------------------------------------------------------------------
+
+
+def test_a_draft_is_edited_in_place(clinician, client_for, draft):
+    response = client_for(clinician).post(
+        url("orders:order-edit", draft), form_data(draft, cycles="3")
+    )
+    assert response["Location"] == url("orders:order-detail", draft)
+    draft.refresh_from_db()
+    assert (draft.cycles, draft.version) == (3, 2)
+
+
+def test_a_stale_edit_is_refused_with_a_clear_message_and_the_entries_kept(
+    clinician, make_user, client_for, draft
+):
+    stale = form_data(draft, notes="My careful note")
+    order_update(draft, by=make_user("dr-two"), version=1, cycles=4)
+    response = client_for(clinician).post(url("orders:order-edit", draft), stale)
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "This order was changed by dr-two" in page
+    assert "My careful note" in page
+    assert Order.objects.get(pk=draft.pk).notes == ""
+
+
+def test_editing_a_signed_order_makes_a_new_version_shown_with_its_history(
+    clinician, client_for, draft, sign
+):
+    signed = sign(draft, clinician)
+    client = client_for(clinician)
+    response = client.post(url("orders:order-edit", signed), form_data(signed, cycles="3"))
+    successor = Order.objects.get(supersedes=signed)
+    assert response["Location"] == url("orders:order-detail", successor)
+    assert successor.revision == 2
+    page = client.get(url("orders:order-detail", successor)).content.decode()
+    assert "version 2" in page
+    assert 'data-testid="versions"' in page
+    assert "Superseded by a newer version" in page
+    assert "Superseded by version 2" in page  # the history says why
+    assert "Version 1" in page and "Version 2" in page
+
+
+def test_a_completed_order_cannot_be_edited(clinician, client_for, draft):
+    Order.objects.filter(pk=draft.pk).update(status=OrderStatus.COMPLETED)
+    client = client_for(clinician)
+    assert client.get(url("orders:order-edit", draft))["Location"] == url(
+        "orders:order-detail", draft
+    )
+    client.post(url("orders:order-edit", draft), form_data(draft, cycles="2"))
+    assert Order.objects.get(pk=draft.pk).cycles == 6
+
+
+# --- detail, print, access log ---------------------------------------------------------------
+
+
+def test_each_opening_of_an_order_is_logged(nurse, client_for, draft):
+    client = client_for(nurse)
+    client.get(url("orders:order-detail", draft))
+    client.get(url("orders:order-print", draft))
+    logs = AccessLog.objects.filter(subject_type="orders.order", subject_id=str(draft.pk))
+    assert [log.user for log in logs] == [nurse, nurse]
+
+
+def test_the_print_view_shows_every_number_with_its_unit(nurse, client_for, draft):
+    page = client_for(nurse).get(url("orders:order-print", draft)).content.decode()
+    assert "css/print.css" in page
+    for text in ("25 g", "250 mL", "68.8 kg", "149 min", "209 min", "34 mL/h", "2 g/kg"):
+        assert text in page
+
+
+# --- signing and verifying on the page -------------------------------------------------------
+
+
+def test_sign_from_the_page(clinician, client_for, draft):
+    response = client_for(clinician).post(url("orders:order-sign", draft), sign_data(draft))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.status, draft.signed_by) == (OrderStatus.SIGNED, clinician)
+
+
+def test_a_wrong_password_is_shown_on_the_sign_form(clinician, client_for, draft):
+    response = client_for(clinician).post(
+        url("orders:order-sign", draft), sign_data(draft, password="wrong")
+    )
+    assert response.status_code == 400
+    assert "The password is not correct" in response.content.decode()
+    assert Order.objects.get(pk=draft.pk).status == OrderStatus.DRAFT
+
+
+def test_a_stop_finding_blocks_signing_on_the_page(clinician, client_for):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    order = order_create(by=clinician, **order_values(patient))
+    response = client_for(clinician).post(url("orders:order-sign", order), sign_data(order))
+    assert response.status_code == 400
+    assert "cannot be signed: IGA_DEFICIENCY_WITH_ANTIBODIES" in response.content.decode()
+
+
+def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_for):
+    patient = worked_example_patient(clinician, risk_factors=["diabetes"])
+    order = order_create(by=clinician, **order_values(patient))
+    client = client_for(clinician)
+    page = client.get(url("orders:order-detail", order)).content.decode()
+    assert "Reason to override RENAL_RISK" in page
+    refused = client.post(url("orders:order-sign", order), sign_data(order))
+    assert refused.status_code == 400
+    assert "Give a reason to sign despite RENAL_RISK" in refused.content.decode()
+    client.post(
+        url("orders:order-sign", order), sign_data(order, reason_RENAL_RISK="Hydrated; Cr 80")
+    )
+    order.refresh_from_db()
+    assert order.overrides.get().reason == "Hydrated; Cr 80"
+
+    pharmacy = client_for(pharmacist)
+    assert "I acknowledge RENAL_RISK: Hydrated; Cr 80" in (
+        pharmacy.get(url("orders:order-detail", order)).content.decode()
+    )
+    unacknowledged = pharmacy.post(url("orders:order-verify", order), {"version": order.version})
+    assert unacknowledged.status_code == 400
+    assert "Acknowledge each override" in unacknowledged.content.decode()
+    pharmacy.post(
+        url("orders:order-verify", order),
+        {"version": order.version, "acknowledged_codes": ["RENAL_RISK"]},
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.VERIFIED
+    assert order.overrides.get().acknowledged_by == pharmacist
+
+
+def test_a_pharmacist_who_signed_cannot_verify_on_the_page(make_user, client_for, sign):
+    both = make_user("dr-pharm", Role.CLINICIAN, Role.PHARMACIST)
+    order = sign(order_create(by=both, **order_values(worked_example_patient(both))), both)
+    client = client_for(both)
+    page = client.get(url("orders:order-detail", order)).content.decode()
+    assert "You signed this order: another pharmacist must verify it." in page
+    response = client.post(url("orders:order-verify", order), {"version": order.version})
+    assert response.status_code == 400
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SIGNED
+
+
+def test_reject_needs_a_reason_and_shows_it_on_the_draft(
+    clinician, pharmacist, client_for, draft, sign
+):
+    signed = sign(draft, clinician)
+    pharmacy = client_for(pharmacist)
+    blank = pharmacy.post(url("orders:order-reject", signed), {"reason": " ", "version": 2})
+    assert blank.status_code == 400
+    assert "Give a reason to reject the order." in blank.content.decode()
+    pharmacy.post(url("orders:order-reject", signed), {"reason": "Check IgA", "version": 2})
+    page = client_for(clinician).get(url("orders:order-detail", signed)).content.decode()
+    assert "Rejected by the pharmacist: Check IgA" in page
+    assert Order.objects.get(pk=signed.pk).status == OrderStatus.DRAFT
+
+
+def test_discontinue_needs_a_reason(clinician, client_for, draft, sign):
+    signed = sign(draft, clinician)
+    client = client_for(clinician)
+    assert client.post(url("orders:order-discontinue", signed), {"reason": ""}).status_code == 400
+    client.post(url("orders:order-discontinue", signed), {"reason": "Remission"})
+    assert Order.objects.get(pk=signed.pk).status == OrderStatus.DISCONTINUED
+
+
+def test_a_step_the_state_forbids_is_a_409(clinician, client_for, draft):
+    response = client_for(clinician).post(url("orders:order-complete", draft), {"version": 1})
+    assert response.status_code == 409
+    assert "it cannot be completed" in response.content.decode()
+
+
+def test_a_stale_signature_is_a_409(clinician, client_for, draft):
+    order_update(draft, by=clinician, version=1, cycles=3)
+    response = client_for(clinician).post(url("orders:order-sign", draft), sign_data(draft))
+    assert response.status_code == 409
+    assert "This order was changed by dr-test" in response.content.decode()
