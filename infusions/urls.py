@@ -6,4 +6,12 @@ app_name = "infusions"
 
 urlpatterns = [
     path("", views.schedule, name="schedule"),
+    path("orders/<int:order_pk>/cycles/<int:cycle>/book/", views.book, name="book"),
+    path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
+    path("sessions/<int:pk>/record/", views.session_record, name="session-record"),
+    path("sessions/<int:pk>/move/", views.session_move, name="session-move"),
+    path("sessions/<int:pk>/cancel/", views.session_cancel, name="session-cancel"),
+    path("calendar/", views.calendar_feeds, name="calendar"),
+    path("calendar/<str:token>/unit.ics", views.feed_unit, name="feed-unit"),
+    path("calendar/<str:token>/chairs/<int:chair_pk>.ics", views.feed_chair, name="feed-chair"),
 ]

@@ -1,12 +1,520 @@
-"""The nurses' pages."""
+"""The nurses' pages (DESIGN 6): the schedule, booking a cycle, a session's plan and record,
+calendar feeds. Parse, call a service or selector, render (STYLE).
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+Nurses book and run infusions; clinicians, pharmacists and authorization admins see the
+schedule and sessions read-only (DESIGN 1): every change answers them 403.
+"""
 
-from ivig.accounts.permissions import role_required
-from ivig.accounts.roles import Role
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from math import ceil
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ivig.accounts.models import User
+from ivig.accounts.permissions import ALL_ROLES, role_required
+from ivig.accounts.roles import Role, has_role
+from ivig.audit.services import access_record
+from orders.models import Order
+
+from . import calendar, selectors, services
+from .errors import InfusionError
+from .forms import (
+    BookingForm,
+    CancelForm,
+    EntryForm,
+    MoveForm,
+    ProposalForm,
+    add_infusion_error,
+    day_slot_formset,
+    parse_day,
+)
+from .models import Chair, EntryKind, InfusionSession, SessionStatus
+from .record import STATE_KINDS, InfusionState
+from .services import KIND_FIELDS, Slot
+
+TIMELINE_SLOT_MINUTES = 15
+DEFAULT_DAY_HOURS = (time(8), time(18))
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# --- the schedule ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    session: InfusionSession
+    column: int  # CSS grid column (column 1 holds the chair's name)
+    span: int
+
+
+@dataclass(frozen=True)
+class ChairRow:
+    chair: Chair
+    blocks: list[Block]
+
+
+def _timeline(
+    day: date, chairs: list[Chair], sessions: list[InfusionSession]
+) -> tuple[list[tuple[str, int]], list[ChairRow], int]:
+    """Hour labels (text, grid column), one row per chair and the number of 15-minute columns:
+    from the earliest opening (or session) to the latest closing, whole hours."""
+    opens = [
+        h.opens_at for c in chairs for h in c.opening_hours.all() if h.weekday == day.weekday()
+    ]
+    closes = [
+        h.closes_at for c in chairs for h in c.opening_hours.all() if h.weekday == day.weekday()
+    ]
+    opens += [timezone.localtime(s.planned_start).time() for s in sessions]
+    first_hour = min(opens, default=DEFAULT_DAY_HOURS[0]).hour
+    ends = [timezone.localtime(s.planned_end) for s in sessions]
+    last = max(
+        [
+            *(datetime.combine(day, close) for close in closes),
+            *(
+                end.replace(tzinfo=None) if end.date() == day else datetime.combine(day, time.max)
+                for end in ends
+            ),
+        ],
+        default=datetime.combine(day, DEFAULT_DAY_HOURS[1]),
+    )
+    last_hour = min(24, last.hour + (1 if last.minute or last.second else 0))
+    origin = _midnight(day) + timedelta(hours=first_hour)
+    columns = max(1, (last_hour - first_hour) * 60 // TIMELINE_SLOT_MINUTES)
+    per_hour = 60 // TIMELINE_SLOT_MINUTES
+    hours = [
+        (f"{hour:02d}:00", 2 + (hour - first_hour) * per_hour)
+        for hour in range(first_hour, last_hour)
+    ]
+    by_chair: dict[int, list[Block]] = {chair.pk: [] for chair in chairs}
+    rows_chairs = list(chairs)
+    for session in sessions:
+        if session.status in (SessionStatus.CANCELLED, SessionStatus.MISSED):
+            continue  # listed below the timeline; their chair time is free
+        if session.chair_id not in by_chair:
+            by_chair[session.chair_id] = []
+            rows_chairs.append(session.chair)
+        offset = (session.planned_start - origin).total_seconds() / 60 / TIMELINE_SLOT_MINUTES
+        length = (session.planned_end - session.planned_start).total_seconds() / 60
+        start_column = max(0, int(offset))
+        span = max(1, min(ceil(length / TIMELINE_SLOT_MINUTES), columns - start_column))
+        by_chair[session.chair_id].append(Block(session, 2 + start_column, span))
+    return hours, [ChairRow(chair, by_chair[chair.pk]) for chair in rows_chairs], columns
+
+
+@role_required(*ALL_ROLES)
+def schedule(request: HttpRequest) -> HttpResponse:
+    """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
+    today = timezone.localdate()
+    day = parse_day(request.GET.get("date")) or today
+    week = request.GET.get("view") == "week"
+    chairs = list(selectors.chairs_with_hours())
+    context: dict[str, Any] = {"day": day, "today": today, "week": week}
+    if week:
+        monday = day - timedelta(days=day.weekday())
+        days = [monday + timedelta(days=offset) for offset in range(7)]
+        sessions = list(
+            selectors.sessions_for_range(_midnight(monday), _midnight(monday + timedelta(days=7)))
+        )
+        by_chair_day: dict[tuple[int, date], list[InfusionSession]] = {}
+        for session in sessions:
+            key = (session.chair_id, timezone.localtime(session.planned_start).date())
+            by_chair_day.setdefault(key, []).append(session)
+        extra = {s.chair for s in sessions} - set(chairs)
+        context |= {
+            "days": days,
+            "week_rows": [
+                (chair, [by_chair_day.get((chair.pk, d), []) for d in days])
+                for chair in [*chairs, *sorted(extra, key=lambda c: c.name)]
+            ],
+            "previous": monday - timedelta(days=7),
+            "next": monday + timedelta(days=7),
+            "sessions": sessions,
+        }
+    else:
+        sessions = list(selectors.sessions_for_day(day))
+        hours, rows, columns = _timeline(day, chairs, sessions)
+        context |= {
+            "sessions": sessions,
+            "hours": hours,
+            "rows": rows,
+            "columns": columns,
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+        }
+    can_book = has_role(request.user, Role.NURSE)
+    context |= {
+        "can_book": can_book,
+        "to_book": selectors.orders_to_book() if can_book else [],
+    }
+    return render(request, "infusions/schedule.html", context)
+
+
+# --- booking -----------------------------------------------------------------------------------
 
 
 @role_required(Role.NURSE)
-def schedule(request: HttpRequest) -> HttpResponse:
-    return render(request, "infusions/schedule.html")
+def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
+    """Book a cycle: the proposal (DESIGN 6), accepted as is or with another chair or start
+    time on any day."""
+    order = get_object_or_404(Order.objects.select_related("patient", "product"), pk=order_pk)
+    proposal_form = ProposalForm(request.GET or None)
+    requested = proposal_form.cleaned_data.get("date") if proposal_form.is_valid() else None
+    chosen_chair = proposal_form.cleaned_data.get("chair") if proposal_form.is_valid() else None
+    error: str | None = None
+    booking_form = BookingForm(request.POST or None)
+    slots: list[Slot] = []
+    if request.method == "POST":
+        formset = day_slot_formset(order.days_per_cycle, request.POST)
+        if formset.is_valid() and booking_form.is_valid():
+            slots = [
+                Slot(
+                    number,
+                    form.cleaned_data["chair"],
+                    timezone.make_aware(
+                        datetime.combine(form.cleaned_data["day"], form.cleaned_data["start_time"])
+                    ),
+                )
+                for number, form in enumerate(formset.forms, 1)
+            ]
+            try:
+                sessions = services.booking_confirm(
+                    order,
+                    cycle,
+                    slots,
+                    signed_in_user(request),
+                    tentative=booking_form.cleaned_data["tentative"],
+                )
+            except InfusionError as refusal:
+                error = refusal.message
+            else:
+                messages.success(
+                    request,
+                    f"Cycle {cycle} of order {order.number} booked: {len(sessions)} day(s).",
+                )
+                first_day = timezone.localtime(sessions[0].planned_start).date()
+                return redirect(f"{reverse('infusions:schedule')}?date={first_day.isoformat()}")
+        else:
+            error = "Check each day's chair and start time."
+    else:
+        try:
+            slots = services.booking_propose(order, cycle, requested, chosen_chair)
+        except InfusionError as refusal:
+            error = refusal.message
+        formset = day_slot_formset(
+            order.days_per_cycle,
+            initial=[
+                {
+                    "day": slot.day,
+                    "chair": slot.chair,
+                    "start_time": timezone.localtime(slot.start).time(),
+                }
+                for slot in slots
+            ],
+        )
+    ends = [timezone.localtime(slot.end) if slot.end else None for slot in slots]
+    rows = [
+        (form, _as_date(form["day"].value()), ends[index] if index < len(ends) else None)
+        for index, form in enumerate(formset.forms)
+    ]
+    return render(
+        request,
+        "infusions/book.html",
+        {
+            "order": order,
+            "cycle": cycle,
+            "proposal_form": proposal_form,
+            "formset": formset if slots or request.method == "POST" else None,
+            "rows": rows,
+            "booking_form": booking_form,
+            "error": error,
+        },
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    return value if isinstance(value, date) else parse_day(value)
+
+
+# --- a session ---------------------------------------------------------------------------------
+
+ENTRY_TITLES = {
+    EntryKind.PREMEDICATION_GIVEN: "Premedication given",
+    EntryKind.IV_ACCESS: "IV access",
+    EntryKind.LOT_RECORDED: "Lot number and vials",
+    EntryKind.VITAL_SIGNS: "Vital signs",
+    EntryKind.STARTED: "Start the infusion",
+    EntryKind.RATE_CHANGED: "Change the rate",
+    EntryKind.ADVERSE_EVENT: "Adverse event: stop the infusion",
+    EntryKind.RESTARTED: "Restart the infusion",
+    EntryKind.COMPLETED: "Complete the infusion",
+    EntryKind.NOTE: "Note or correction",
+}
+
+
+def _kinds_now(session: InfusionSession, state: InfusionState) -> list[str]:
+    """The entries that make sense at this point of the infusion."""
+    if session.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.MISSED):
+        return []
+    if not state.started:
+        return [
+            "premedication_given",
+            "iv_access",
+            "lot_recorded",
+            "vital_signs",
+            "started",
+            "note",
+        ]
+    if state.stopped:
+        return ["vital_signs", "restarted", "completed", "note"]
+    return [
+        "rate_changed",
+        "vital_signs",
+        "adverse_event",
+        "completed",
+        "lot_recorded",
+        "iv_access",
+        "note",
+    ]
+
+
+@dataclass(frozen=True)
+class EntryFormView:
+    kind: str
+    title: str
+    form: EntryForm
+    field_names: list[str]
+
+    @property
+    def fields(self) -> list[Any]:
+        return [self.form[name] for name in self.field_names]
+
+
+def _entry_forms(
+    kinds: list[str], bound: EntryForm | None, start_rate: int | None
+) -> list[EntryFormView]:
+    views = []
+    for kind in kinds:
+        if bound is not None and bound.data.get("kind") == kind:
+            form = bound
+        else:
+            initial: dict[str, Any] = {"kind": kind}
+            if kind == EntryKind.STARTED and start_rate is not None:
+                initial["rate_ml_per_h"] = start_rate
+            form = EntryForm(initial=initial, auto_id=f"id_{kind}_%s")
+        names = ["occurred_at", *KIND_FIELDS[kind][0]]
+        if kind not in STATE_KINDS:
+            names.append("correction_of")
+        views.append(EntryFormView(kind, ENTRY_TITLES[EntryKind(kind)], form, names))
+    return views
+
+
+def _render_session(
+    request: HttpRequest,
+    session: InfusionSession,
+    *,
+    bound_entry: EntryForm | None = None,
+    move_form: MoveForm | None = None,
+    cancel_form: CancelForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    entries = selectors.session_entries(session)
+    can_act = has_role(request.user, Role.NURSE)
+    plan = plan_error = None
+    try:
+        plan = selectors.session_plan_at_clock_times(session, entries)
+    except InfusionError as error:
+        plan_error = error.message
+    state = plan.state if plan else InfusionState()
+    changeable = session.status in (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
+    local_start = timezone.localtime(session.planned_start)
+    return render(
+        request,
+        "infusions/session_detail.html",
+        {
+            "session": session,
+            "order": session.order,
+            "patient": session.order.patient,
+            "plan": plan,
+            "plan_error": plan_error,
+            "entries": entries,
+            "corrected_ids": {e.correction_of_id for e in entries if e.correction_of_id},
+            "can_act": can_act,
+            "blockers": services.session_start_blockers(session) if not state.started else [],
+            "entry_forms": _entry_forms(
+                _kinds_now(session, state), bound_entry, plan.first_rate_ml_per_h if plan else None
+            )
+            if can_act and plan
+            else [],
+            "move_form": (
+                move_form
+                or MoveForm(
+                    initial={
+                        "chair": session.chair,
+                        "start": local_start.replace(tzinfo=None),
+                        "version": session.version,
+                    }
+                )
+            )
+            if can_act and changeable
+            else None,
+            "cancel_form": (cancel_form or CancelForm(initial={"version": session.version}))
+            if can_act and changeable
+            else None,
+        },
+        status=status,
+    )
+
+
+def _session(pk: int) -> InfusionSession:
+    return get_object_or_404(
+        InfusionSession.objects.select_related("order__patient", "order__product", "chair"), pk=pk
+    )
+
+
+@role_required(*ALL_ROLES)
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A session's plan at clock times, its watch list and its administration record."""
+    session = _session(pk)
+    access_record(request, session)
+    return _render_session(request, session)
+
+
+@role_required(Role.NURSE)
+@require_POST
+def session_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """Append one entry to the record (DESIGN 6: entries are appended, never changed)."""
+    session = _session(pk)
+    form = EntryForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        kind = data.pop("kind")
+        try:
+            services.administration_record(
+                session,
+                by=signed_in_user(request),
+                kind=kind,
+                occurred_at=data.pop("occurred_at") or timezone.now(),
+                correction_of=services.entry_to_correct(session, data.pop("correction_of")),
+                **data,
+            )
+        except InfusionError as error:
+            add_infusion_error(form, error)
+            session.refresh_from_db()
+            return _render_session(
+                request, session, bound_entry=form, status=409 if error.is_conflict else 200
+            )
+        messages.success(request, f"{EntryKind(kind).label} recorded.")
+        return redirect(reverse("infusions:session-detail", args=[session.pk]) + "#record")
+    return _render_session(request, session, bound_entry=form)
+
+
+def _session_change(
+    request: HttpRequest, pk: int, form_class: type[MoveForm] | type[CancelForm], done: str
+) -> HttpResponse:
+    """Move or cancel (``form_class`` says which) through the service; refusals on the form."""
+    session = _session(pk)
+    form = form_class(request.POST)
+
+    def page(status: int = 200) -> HttpResponse:
+        if isinstance(form, MoveForm):
+            return _render_session(request, session, move_form=form, status=status)
+        return _render_session(request, session, cancel_form=form, status=status)
+
+    if not form.is_valid():
+        return page()
+    try:
+        if isinstance(form, MoveForm):
+            services.session_move(session, by=signed_in_user(request), **form.cleaned_data)
+        else:
+            services.session_cancel(session, by=signed_in_user(request), **form.cleaned_data)
+    except InfusionError as error:
+        add_infusion_error(form, error)
+        return page(409 if error.is_conflict else 200)
+    messages.success(request, done)
+    return redirect("infusions:session-detail", pk=session.pk)
+
+
+@role_required(Role.NURSE)
+@require_POST
+def session_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a session that has not started, with a reason (DESIGN 6)."""
+    return _session_change(request, pk, MoveForm, "Session moved.")
+
+
+@role_required(Role.NURSE)
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a session that has not started, with a reason (DESIGN 6)."""
+    return _session_change(request, pk, CancelForm, "Session cancelled.")
+
+
+# --- calendar feeds ----------------------------------------------------------------------------
+
+
+@role_required(*ALL_ROLES)
+def calendar_feeds(request: HttpRequest) -> HttpResponse:
+    """Make or rotate the user's feed token; the feed addresses are shown once, when made."""
+    token = None
+    if request.method == "POST":
+        token = services.calendar_token_rotate(signed_in_user(request))
+        messages.success(request, "New calendar address made: the previous one no longer works.")
+    existing = getattr(request.user, "calendar_feed_token", None)
+    chairs = list(Chair.objects.all())
+    return render(
+        request,
+        "infusions/calendar.html",
+        {
+            "existing": existing,
+            "token": token,
+            "unit_url": request.build_absolute_uri(reverse("infusions:feed-unit", args=[token]))
+            if token
+            else None,
+            "chair_urls": [
+                (
+                    chair,
+                    request.build_absolute_uri(
+                        reverse("infusions:feed-chair", args=[token, chair.pk])
+                    ),
+                )
+                for chair in chairs
+            ]
+            if token
+            else [],
+        },
+    )
+
+
+def _ics(name: str, sessions: Any, request: HttpRequest) -> HttpResponse:
+    body = calendar.calendar_bytes(name, sessions, request.get_host().split(":")[0] or "ivig")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def feed_unit(request: HttpRequest, token: str) -> HttpResponse:
+    """Every chair's sessions; opened by the user's token, not a sign-in (calendar apps)."""
+    if calendar.feed_user(token) is None:
+        raise Http404
+    return _ics("IVIg infusion unit", calendar.feed_sessions(), request)
+
+
+def feed_chair(request: HttpRequest, token: str, chair_pk: int) -> HttpResponse:
+    if calendar.feed_user(token) is None:
+        raise Http404
+    chair = get_object_or_404(Chair, pk=chair_pk)
+    return _ics(f"IVIg {chair.name}", calendar.feed_sessions(chair), request)

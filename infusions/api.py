@@ -1,0 +1,514 @@
+"""Chairs, infusion sessions and administration entries under ``/api/v1/`` (DESIGN 6, 9):
+parse, call a service or selector, return.
+
+Every role reads; nurses book, move, cancel, start and record (DESIGN 1). Entries are only ever
+added (no update or delete). Refusals: 400 with ``code`` and ``detail``, 409 when someone else
+got there first (slot taken, stale version, cycle already booked), 403 for other roles.
+"""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ivig.accounts.models import User
+from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.roles import Role
+from ivig.audit.services import access_record
+from orders.api import RefuseUnknownFieldsMixin
+from orders.models import Order
+
+from . import selectors, services
+from .errors import InfusionError
+from .models import (
+    AdministrationEntry,
+    Chair,
+    ChairOpeningHours,
+    EntryKind,
+    InfusionSession,
+    SessionStatus,
+    Severity,
+    Symptom,
+)
+from .services import Hours, Slot
+
+ReadAllRoles = api_roles(*ALL_ROLES)
+WriteNurses = api_roles(Role.NURSE)
+
+
+class NurseWrites(BasePermission):
+    """Reads for every role, changes for nurses only (DESIGN 1)."""
+
+    message = "Your role may not use this endpoint."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        allowed = ReadAllRoles if request.method in SAFE_METHODS else WriteNurses
+        return allowed().has_permission(request, view)
+
+
+def acting_user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class InfusionErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+ERRORS = {
+    400: OpenApiResponse(InfusionErrorSerializer, description="A rule refused it."),
+    403: OpenApiResponse(description="Only nurses change the schedule and the record."),
+    409: OpenApiResponse(
+        InfusionErrorSerializer, description="Taken or changed by someone else first."
+    ),
+}
+
+
+def error_response(error: InfusionError) -> Response:
+    return Response(
+        {"code": error.code, "detail": error.message, "field": error.field},
+        status=status.HTTP_409_CONFLICT if error.is_conflict else status.HTTP_400_BAD_REQUEST,
+    )
+
+
+# --- chairs --------------------------------------------------------------------------------------
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChairOpeningHours
+        fields = ("weekday", "opens_at", "closes_at")
+
+
+class ChairSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
+    opening_hours = OpeningHoursSerializer(
+        many=True, required=False, help_text="Replaces the chair's hours when given."
+    )
+
+    class Meta:
+        model = Chair
+        fields = ("id", "name", "location", "active", "opening_hours")
+        read_only_fields = ("id",)
+        # Uniqueness is the service's to check, with a clear message.
+        extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: ChairSerializer, **ERRORS}),
+    update=extend_schema(responses={200: ChairSerializer, **ERRORS}),
+    partial_update=extend_schema(responses={200: ChairSerializer, **ERRORS}),
+)
+class ChairViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Chairs with their opening hours. Every role reads; nurses add and change chairs (a chair
+    with sessions is never deleted: set ``active`` false)."""
+
+    queryset = Chair.objects.prefetch_related("opening_hours").order_by("name")
+    serializer_class = ChairSerializer
+    permission_classes = [NurseWrites]
+    pagination_class = None
+    filterset_fields = ["active"]
+
+    def _save(self, chair: Chair | None, request: Request, partial: bool) -> Response:
+        serializer = self.get_serializer(chair, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        hours = data.get("opening_hours")
+        try:
+            saved = services.chair_save(
+                chair,
+                by=acting_user(request),
+                name=data.get("name", chair.name if chair else ""),
+                location=data.get("location", chair.location if chair else ""),
+                active=data.get("active", chair.active if chair else True),
+                opening_hours=None if hours is None else [Hours(**row) for row in hours],
+            )
+        except InfusionError as error:
+            return error_response(error)
+        fresh = self.get_queryset().get(pk=saved.pk)
+        return Response(
+            ChairSerializer(fresh).data,
+            status=status.HTTP_201_CREATED if chair is None else status.HTTP_200_OK,
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._save(None, request, partial=False)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._save(self.get_object(), request, partial=kwargs.get("partial", False))
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    patient = serializers.IntegerField(source="order.patient_id", read_only=True)
+    patient_mrn = serializers.CharField(source="order.patient.mrn", read_only=True)
+    patient_name = serializers.CharField(source="order.patient.full_name", read_only=True)
+    product = serializers.CharField(source="order.product.slug", read_only=True)
+    chair_name = serializers.CharField(source="chair.name", read_only=True)
+
+    class Meta:
+        model = InfusionSession
+        fields = (
+            "id",
+            "order",
+            "order_number",
+            "patient",
+            "patient_mrn",
+            "patient_name",
+            "product",
+            "cycle_number",
+            "day_number",
+            "chair",
+            "chair_name",
+            "planned_start",
+            "planned_end",
+            "status",
+            "status_reason",
+            "version",
+        )
+        read_only_fields = fields
+
+
+def _midnight(day: Any) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class SessionFilter(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(
+        method="filter_date_from", label="Sessions starting on or after this (local) day."
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_date_to", label="Sessions starting on or before this (local) day."
+    )
+    status = django_filters.MultipleChoiceFilter(choices=SessionStatus.choices)
+    patient = django_filters.NumberFilter(field_name="order__patient_id")
+
+    class Meta:
+        model = InfusionSession
+        fields = ["chair", "order", "status", "patient", "cycle_number"]
+
+    def filter_date_from(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return queryset.filter(planned_start__gte=_midnight(value))
+
+    def filter_date_to(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return queryset.filter(planned_start__lt=_midnight(value + timedelta(days=1)))
+
+
+class ProposalRequestSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    order = serializers.PrimaryKeyRelatedField[Order](queryset=Order.objects.all())
+    cycle_number = serializers.IntegerField(min_value=1)
+    requested_date = serializers.DateField(required=False, allow_null=True)
+    chair = serializers.PrimaryKeyRelatedField[Chair](
+        queryset=Chair.objects.prefetch_related("opening_hours"), required=False, allow_null=True
+    )
+
+
+class SlotSerializer(serializers.Serializer):
+    day_number = serializers.IntegerField(min_value=1)
+    chair = serializers.PrimaryKeyRelatedField[Chair](queryset=Chair.objects.all())
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(read_only=True)
+
+
+class ProposalSerializer(serializers.Serializer):
+    slots = SlotSerializer(many=True)
+
+
+class BookingSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    order = serializers.PrimaryKeyRelatedField[Order](queryset=Order.objects.all())
+    cycle_number = serializers.IntegerField(min_value=1)
+    slots = SlotSerializer(many=True)
+    tentative = serializers.BooleanField(
+        default=False, help_text="Booked without an authorization: cannot start (DESIGN 7)."
+    )
+
+
+class MoveSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    chair = serializers.PrimaryKeyRelatedField[Chair](queryset=Chair.objects.all())
+    start = serializers.DateTimeField()
+    reason = serializers.CharField()
+    version = serializers.IntegerField(min_value=1, help_text="The version you read.")
+
+
+class CancelSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField()
+    version = serializers.IntegerField(min_value=1, help_text="The version you read.")
+
+
+class StartSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    rate_ml_per_h = serializers.IntegerField(
+        required=False, min_value=1, help_text="Default: the plan's first rate."
+    )
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    symptoms = serializers.ListField(child=serializers.ChoiceField(choices=Symptom.choices))
+
+    class Meta:
+        model = AdministrationEntry
+        fields = (
+            "id",
+            "session",
+            "kind",
+            "occurred_at",
+            "recorded_by",
+            "recorded_at",
+            "correction_of",
+            "details",
+            "rate_ml_per_h",
+            "lot_number",
+            "vial_size_g",
+            "vial_count",
+            "bp_systolic_mmhg",
+            "bp_diastolic_mmhg",
+            "pulse_per_min",
+            "temperature_c",
+            "respiratory_rate_per_min",
+            "symptoms",
+            "severity",
+            "action",
+            "volume_ml",
+            "grams_given",
+        )
+        read_only_fields = fields
+
+
+class ClockStepSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    rate_ml_per_h = serializers.IntegerField()
+    minutes = serializers.DecimalField(max_digits=6, decimal_places=1)
+    volume_ml = serializers.DecimalField(max_digits=6, decimal_places=1)
+
+
+class SessionPlanSerializer(serializers.Serializer):
+    """The session's plan at clock times (DESIGN 3.5), from the engine."""
+
+    premedication_at = serializers.DateTimeField()
+    infusion_start = serializers.DateTimeField()
+    steps = ClockStepSerializer(many=True)
+    vital_checks = serializers.ListField(child=serializers.DateTimeField())
+    infusion_end = serializers.DateTimeField()
+    chair_until = serializers.DateTimeField()
+    daily_volume_ml = serializers.IntegerField()
+    daily_dose_g = serializers.DecimalField(max_digits=6, decimal_places=2)
+    watch_list = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema_view(
+    list=extend_schema(description="Sessions by day range, chair, status, patient or order."),
+)
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Infusion sessions (DESIGN 6): every role reads (each retrieve is logged); nurses book a
+    cycle, move, cancel and start sessions."""
+
+    serializer_class = SessionSerializer
+    permission_classes = [NurseWrites]
+    filterset_class = SessionFilter
+
+    def get_queryset(self) -> QuerySet[InfusionSession]:
+        return InfusionSession.objects.select_related(
+            "order__patient", "order__product", "chair"
+        ).order_by("planned_start", "chair__name", "pk")
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        access_record(request._request, session)
+        return Response(SessionSerializer(session).data)
+
+    @extend_schema(request=ProposalRequestSerializer, responses={200: ProposalSerializer, **ERRORS})
+    @action(detail=False, methods=["post"])
+    def proposal(self, request: Request) -> Response:
+        """The proposed slots for a cycle (saves nothing)."""
+        serializer = ProposalRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            slots = services.booking_propose(
+                data["order"], data["cycle_number"], data.get("requested_date"), data.get("chair")
+            )
+        except InfusionError as error:
+            return error_response(error)
+        return Response(ProposalSerializer({"slots": slots}).data)
+
+    @extend_schema(
+        request=BookingSerializer, responses={201: SessionSerializer(many=True), **ERRORS}
+    )
+    @action(detail=False, methods=["post"])
+    def book(self, request: Request) -> Response:
+        """Book a cycle: one slot per day (take them from ``proposal`` or choose)."""
+        serializer = BookingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        slots = [Slot(row["day_number"], row["chair"], row["start"]) for row in data["slots"]]
+        try:
+            sessions = services.booking_confirm(
+                data["order"],
+                data["cycle_number"],
+                slots,
+                acting_user(request),
+                tentative=data["tentative"],
+            )
+        except InfusionError as error:
+            return error_response(error)
+        fresh = self.get_queryset().filter(pk__in=[session.pk for session in sessions])
+        return Response(SessionSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MoveSerializer, responses={200: SessionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            session = services.session_move(
+                self.get_object(), by=acting_user(request), **serializer.validated_data
+            )
+        except InfusionError as error:
+            return error_response(error)
+        return Response(SessionSerializer(session).data)
+
+    @extend_schema(request=CancelSerializer, responses={200: SessionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        serializer = CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            session = services.session_cancel(
+                self.get_object(), by=acting_user(request), **serializer.validated_data
+            )
+        except InfusionError as error:
+            return error_response(error)
+        return Response(SessionSerializer(session).data)
+
+    @extend_schema(request=StartSerializer, responses={201: EntrySerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """Start the infusion (the record's ``started`` entry)."""
+        serializer = StartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            entry = services.session_start(
+                self.get_object(),
+                by=acting_user(request),
+                at=data.get("occurred_at"),
+                rate_ml_per_h=data.get("rate_ml_per_h"),
+            )
+        except InfusionError as error:
+            return error_response(error)
+        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: SessionPlanSerializer, 400: ERRORS[400]})
+    @action(detail=True, methods=["get"])
+    def plan(self, request: Request, pk: str | None = None) -> Response:
+        """The plan at clock times: premedication, steps, vital checks, end, watch list."""
+        session = self.get_object()
+        try:
+            plan = selectors.session_plan_at_clock_times(session)
+        except InfusionError as error:
+            return error_response(error)
+        return Response(SessionPlanSerializer(plan).data)
+
+
+# --- administration entries ----------------------------------------------------------------------
+
+
+class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    """One entry; send only the fields of its kind (the service refuses others)."""
+
+    kind = serializers.ChoiceField(choices=EntryKind.choices)
+    occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    correction_of = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The id of the entry this one corrects."
+    )
+    details = serializers.CharField(required=False, allow_blank=True)
+    rate_ml_per_h = serializers.IntegerField(required=False, allow_null=True)
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    vial_size_g = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=5, decimal_places=2
+    )
+    vial_count = serializers.IntegerField(required=False, allow_null=True)
+    bp_systolic_mmhg = serializers.IntegerField(required=False, allow_null=True)
+    bp_diastolic_mmhg = serializers.IntegerField(required=False, allow_null=True)
+    pulse_per_min = serializers.IntegerField(required=False, allow_null=True)
+    temperature_c = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=3, decimal_places=1
+    )
+    respiratory_rate_per_min = serializers.IntegerField(required=False, allow_null=True)
+    symptoms = serializers.ListField(
+        child=serializers.ChoiceField(choices=Symptom.choices), required=False
+    )
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    action = serializers.CharField(required=False, allow_blank=True)
+    volume_ml = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=6, decimal_places=1
+    )
+    grams_given = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=6, decimal_places=2
+    )
+
+
+class EntryListCreate(generics.ListCreateAPIView):
+    """A session's administration record, oldest first (every role; each read is logged);
+    nurses append entries. Entries are never changed or deleted: a correction is a new entry
+    with ``correction_of``."""
+
+    serializer_class = EntrySerializer
+    permission_classes = [NurseWrites]
+    pagination_class = None
+
+    def session(self) -> InfusionSession:
+        if not hasattr(self, "_session"):
+            self._session = get_object_or_404(
+                InfusionSession.objects.select_related("order__product"), pk=self.kwargs["pk"]
+            )
+        return self._session
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return AdministrationEntry.objects.none()
+        return self.session().entries.select_related("recorded_by").order_by("occurred_at", "pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        access_record(request._request, self.session())
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=EntryCreateSerializer, responses={201: EntrySerializer, **ERRORS})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.session()
+        serializer = EntryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        kind = data.pop("kind")
+        try:
+            entry = services.administration_record(
+                session,
+                by=acting_user(request),
+                kind=kind,
+                occurred_at=data.pop("occurred_at", None),
+                correction_of=services.entry_to_correct(session, data.pop("correction_of", None)),
+                **data,
+            )
+        except InfusionError as error:
+            return error_response(error)
+        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)

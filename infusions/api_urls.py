@@ -1,0 +1,19 @@
+"""The infusions app's routes under ``/api/v1/`` (included by ivig/api_urls.py)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("chairs", api.ChairViewSet, basename="api-chair")
+router.register("infusion-sessions", api.SessionViewSet, basename="api-infusion-session")
+
+urlpatterns = [
+    path(
+        "infusion-sessions/<int:pk>/entries/",
+        api.EntryListCreate.as_view(),
+        name="api-infusion-session-entries",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,111 @@
+"""Forms of the nurses' pages. They parse; the services decide (STYLE)."""
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from .errors import InfusionError
+from .models import MAX_RATE_ML_PER_H, Chair, EntryKind, Severity, Symptom
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def add_infusion_error(form: forms.Form, error: InfusionError) -> None:
+    """Show a service refusal on the form: on its field where it names one the form has."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+class EntryForm(forms.Form):
+    """Any entry of the administration record; the page shows each kind's own fields."""
+
+    kind = forms.ChoiceField(choices=EntryKind.choices, widget=forms.HiddenInput)
+    occurred_at = forms.DateTimeField(
+        label="Time", required=False, widget=DateTimeLocalInput(), help_text="Blank: now."
+    )
+    details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    rate_ml_per_h = forms.IntegerField(
+        label="Rate (mL/h)", required=False, min_value=1, max_value=MAX_RATE_ML_PER_H
+    )
+    lot_number = forms.CharField(required=False, max_length=40)
+    vial_size_g = forms.DecimalField(label="Vial size (g)", required=False, min_value=0)
+    vial_count = forms.IntegerField(label="Vials", required=False, min_value=1)
+    bp_systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)", required=False)
+    bp_diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)", required=False)
+    pulse_per_min = forms.IntegerField(label="Pulse (/min)", required=False)
+    temperature_c = forms.DecimalField(
+        label="Temperature (°C)", required=False, max_digits=3, decimal_places=1
+    )
+    respiratory_rate_per_min = forms.IntegerField(label="Respiratory rate (/min)", required=False)
+    symptoms = forms.MultipleChoiceField(
+        choices=Symptom.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False)
+    action = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    volume_ml = forms.DecimalField(label="Volume given (mL)", required=False, min_value=0)
+    grams_given = forms.DecimalField(label="Grams given (g)", required=False, min_value=0)
+    correction_of = forms.IntegerField(
+        label="Corrects entry #", required=False, min_value=1, widget=forms.NumberInput()
+    )
+
+
+class MoveForm(forms.Form):
+    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True))
+    start = forms.DateTimeField(widget=DateTimeLocalInput())
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ProposalForm(forms.Form):
+    """Ask for a (new) proposal: from which day, in which chair."""
+
+    date = forms.DateField(
+        label="Day 1 on or after",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    chair = forms.ModelChoiceField(
+        queryset=Chair.objects.filter(active=True), required=False, empty_label="Any chair"
+    )
+
+
+class DaySlotForm(forms.Form):
+    """One cycle day of a booking: the nurse accepts the proposal or picks another chair and
+    start time (the day is fixed: a cycle's days are consecutive)."""
+
+    day = forms.DateField(widget=forms.HiddenInput)
+    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True))
+    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+
+class BookingForm(forms.Form):
+    tentative = forms.BooleanField(
+        required=False, label="Tentative (no authorization yet: cannot start until approved)"
+    )
+
+
+def day_slot_formset(
+    days: int, data: Any = None, initial: list[dict[str, Any]] | None = None
+) -> Any:
+    formset_class = forms.formset_factory(
+        DaySlotForm, extra=0, min_num=days, max_num=days, validate_min=True, validate_max=True
+    )
+    return formset_class(data, initial=initial, prefix="day")
+
+
+def parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,134 @@
+"""A nurse books a verified order's first cycle in Chromium, then runs today's infusion:
+premedication, start, a faster rate, vital signs, an adverse event that stops it, a restart at a
+lower rate, and completion (DESIGN 3.5, 6).
+
+The order is made in the database (the order services have their own journeys). The server's
+time zone is set to one where it is mid-morning now, so that the cycle's first day is today and
+every entry, backdated by up to an hour, falls on it, whatever time the suite runs.
+"""
+
+from datetime import UTC, datetime, timedelta
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from formulary.models import Product
+from infusions.models import InfusionSession
+from orders.models import Indication, OrderStatus
+from tests.infusions.factories import ChairFactory, verified_order
+
+from .conftest import journey
+
+
+def mid_morning_zone() -> str:
+    """An ``Etc/GMT±N`` zone where the local time now is between 10:00 and 10:59."""
+    utc_hour = datetime.now(UTC).hour
+    offset = (10 - utc_hour + 12) % 24 - 12  # local = UTC + offset, offset in -12..+11
+    # POSIX sign convention: Etc/GMT-3 is three hours *ahead* of UTC.
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def minutes_ago(minutes: int) -> str:
+    return (timezone.localtime() - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M")
+
+
+def record(page: Page, kind: str, fields: dict[str, str], *, when: str | None = None) -> None:
+    summary = page.get_by_test_id(f"open-{kind}")
+    form = page.get_by_test_id(f"form-{kind}")
+    if not form.is_visible():
+        summary.click()
+    if when is not None:
+        form.locator('[name="occurred_at"]').fill(when)
+    for name, value in fields.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.get_by_test_id(f"submit-{kind}").click()
+
+
+@pytest.fixture
+def seeded() -> None:
+    """The seeded indications and products, re-seeded if a transactional test ran before this
+    journey emptied them: ``serialized_rollback`` does not restore them when a journey follows
+    a non-browser transactional test (such as tests/infusions/test_postgresql.py)."""
+    if not Indication.objects.exists():
+        import_module("orders.migrations.0002_seed_indications").seed(apps, None)
+    if not Product.objects.exists():
+        import_module("formulary.migrations.0002_seed_products_and_policy").seed(apps, None)
+
+
+@journey
+def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settings, seeded):  # type: ignore[no-untyped-def]
+    settings.TIME_ZONE = mid_morning_zone()
+    ChairFactory.create(name="Chair 1")  # open 07:00-21:00 every day
+    order = verified_order(start_date=timezone.localdate())
+    patient = order.patient
+
+    sign_in(nurse)
+    page.get_by_test_id(f"book-{order.pk}").click()
+    expect(page.get_by_test_id("book-heading")).to_contain_text("Book cycle 1")
+    expect(page.get_by_test_id("proposal-day")).to_have_count(5)
+    page.get_by_test_id("confirm-booking").click()
+
+    expect(page.get_by_text("Cycle 1 of order")).to_be_visible()
+    rows = page.get_by_test_id("session-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(patient.family_name)
+    expect(rows.first).to_contain_text("Booked")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ACTIVE
+    assert InfusionSession.objects.filter(order=order).count() == 5
+
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_test_id("session-heading")).to_contain_text(patient.family_name)
+    expect(page.get_by_test_id("watch-list")).to_contain_text("Moderate to severe headache")
+
+    record(page, "premedication_given", {}, when=minutes_ago(60))
+    expect(page.get_by_test_id("entry-premedication_given")).to_contain_text("diphenhydramine")
+    record(page, "started", {}, when=minutes_ago(45))  # at the plan's first rate, 34 mL/h
+    expect(page.get_by_test_id("session-status")).to_have_text("In progress")
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 34 mL/h")
+
+    # Too fast for the plan: refused with the reason, nothing recorded.
+    record(page, "rate_changed", {"rate_ml_per_h": "64"}, when=minutes_ago(30))
+    expect(page.get_by_test_id("entry-error")).to_contain_text("above 49 mL/h")
+    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(30))
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 49 mL/h")
+
+    vitals = {"bp_systolic_mmhg": "124", "bp_diastolic_mmhg": "78", "pulse_per_min": "84"}
+    record(page, "vital_signs", vitals, when=minutes_ago(25))
+    expect(page.get_by_test_id("entry-vital_signs")).to_contain_text("BP 124/78 mmHg")
+
+    form = page.get_by_test_id("form-adverse_event")
+    page.get_by_test_id("open-adverse_event").click()
+    form.get_by_label("Skin rash").check()
+    form.locator('[name="severity"]').select_option("mild")
+    form.locator('[name="action"]').fill("Stopped; cetirizine given")
+    form.locator('[name="occurred_at"]').fill(minutes_ago(20))
+    form.get_by_test_id("submit-adverse_event").click()
+    expect(page.get_by_test_id("current-rate")).to_contain_text("stopped")
+
+    record(page, "restarted", {"rate_ml_per_h": "34"}, when=minutes_ago(10))
+    expect(page.get_by_test_id("restart-plan")).to_contain_text("Restarted")
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 34 mL/h")
+    # After a restart the rate is not increased again.
+    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(5))
+    expect(page.get_by_test_id("entry-error")).to_contain_text("not increased again")
+
+    record(page, "completed", {"volume_ml": "60", "grams_given": "6"})
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed")
+    expect(page.get_by_test_id("entry-completed")).to_contain_text("60 mL, 6 g given")
+
+    session = InfusionSession.objects.get(order=order, day_number=1)
+    kinds = list(session.entries.order_by("occurred_at", "pk").values_list("kind", flat=True))
+    assert kinds == [
+        "premedication_given",
+        "started",
+        "rate_changed",
+        "vital_signs",
+        "adverse_event",
+        "restarted",
+        "completed",
+    ]
+    assert {entry.recorded_by for entry in session.entries.all()} == {nurse}
