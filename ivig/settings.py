@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import dj_database_url
+from celery.schedules import crontab
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "formulary",
     "orders",
     "infusions",
+    "ivig.notifications",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +221,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    # DESIGN 8: the daily reminder sweeps, at 06:00 in TIME_ZONE.
+    "cycle-reminders": {
+        "task": "notifications.cycle_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "authorization-follow-ups": {
+        "task": "notifications.authorization_follow_ups",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -251,6 +262,12 @@ SPECTACULAR_SETTINGS = {
         "IgaStatusEnum": "orders.models.IgaStatus",
         "RiskFactorEnum": "orders.models.RiskFactor",
         "SexEnum": "orders.models.Sex",
+        # Two "severity" choice sets: an adverse event's and an engine finding's.
+        "AdverseEventSeverityEnum": "infusions.models.Severity",
+        "FindingSeverityEnum": ["stop", "override", "warn"],
+        "DosingWeightBasisEnum": "orders.models.DosingWeightBasis",
+        "RateProtocolEnum": "orders.models.RateProtocol",
+        "OrderStatusEnum": "orders.models.OrderStatus",
     },
 }
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("infusions/", include("infusions.urls")),
     path("formulary/", include("formulary.urls")),
+    path("notifications/", include("ivig.notifications.urls")),
 ]

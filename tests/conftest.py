@@ -5,7 +5,7 @@ reason. With ``IVIG_REQUIRE_SERVICES=1`` (CI) a missing service fails the run in
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import Group
@@ -30,6 +30,53 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("IVIG_REQUIRE_SERVICES=1 needs DATABASE_URL=postgres://…")
     if REQUIRE_SERVICES and not os.environ.get("REDIS_URL"):
         raise pytest.UsageError("IVIG_REQUIRE_SERVICES=1 needs REDIS_URL=redis://…")
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in-process (eager) in every test but those marked ``celery_worker``, which
+    hand them to a real worker through the broker."""
+    from ivig.celery import app as celery_app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    # The app reads settings with the CELERY_ namespace, where the prefixed key wins over
+    # ``conf.task_always_eager``: set both.
+    keys = (
+        "task_always_eager",
+        "task_eager_propagates",
+        "CELERY_TASK_ALWAYS_EAGER",
+        "CELERY_TASK_EAGER_PROPAGATES",
+    )
+    saved = {key: celery_app.conf.get(key) for key in keys}
+    celery_app.conf.update(dict.fromkeys(keys, True))
+    yield
+    celery_app.conf.update(saved)
+
+
+# Reference rows that data migrations seed (products and policy, indications).
+REFERENCE_DATA_SEEDS = (
+    ("orders", "0002_seed_indications", "Indication"),
+    ("formulary", "0002_seed_products_and_policy", "Product"),
+)
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (browser journeys, concurrency) empty every table after each test;
+    the role groups come back by ``post_migrate``, the migrations' seed rows are put back here."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for app_label, migration, model_name in REFERENCE_DATA_SEEDS:
+        if not apps.get_model(app_label, model_name).objects.exists():
+            import_module(f"{app_label}.migrations.{migration}").seed(apps, None)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Verification queue", "orders:verification-queue", (Role.PHARMACIST,)),
     ("Formulary", "formulary:product-list", tuple(Role)),
     ("Dosing policy", "formulary:policy", (Role.PHARMACIST,)),
-    ("Schedule", "infusions:schedule", (Role.NURSE,)),
+    ("Schedule", "infusions:schedule", tuple(Role)),
     ("Authorizations", "orders:authorizations", (Role.AUTHORIZATION_ADMIN,)),
 )
 
@@ -29,4 +29,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append({"label": label, "url": reverse(url_name)})
         except NoReverseMatch:
             continue
-    return {"nav_links": links, "user_roles": [role.label for role in roles]}
+    return {
+        "nav_links": links,
+        "user_roles": [role.label for role in roles],
+        "unread_notifications": _unread_notifications(request, roles),
+    }
+
+
+def _unread_notifications(request: HttpRequest, roles: list[Role]) -> int | None:
+    """The signed-in user's unread notifications (one query), None for nobody or no role."""
+    if not roles:
+        return None
+    from ivig.notifications.services import unread_count
+
+    return unread_count(request.user)  # type: ignore[arg-type]

@@ -30,8 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
-# Every journey: a real server thread, committed data, and the migrations' seed data restored.
-journey = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Every journey: a real server thread and committed data (the migrations' seed rows are put
+# back by the ``reference_data`` fixture of tests/conftest.py).
+journey = pytest.mark.django_db(transaction=True)
 
 
 def chromium_path() -> str | None:

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-PROJECT_APPS = ("accounts", "audit", "formulary", "orders", "infusions")
+PROJECT_APPS = ("accounts", "audit", "formulary", "orders", "infusions", "notifications")
 
 
 class Command(BaseCommand):

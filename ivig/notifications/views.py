@@ -1,0 +1,54 @@
+"""The inbox (DESIGN 8): every role reads and marks its own notifications, nobody else's."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ivig.accounts.models import User
+from ivig.accounts.permissions import ALL_ROLES, role_required
+
+from . import services
+from .models import Notification
+
+PER_PAGE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@role_required(*ALL_ROLES)
+def inbox(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    page = Paginator(services.inbox(_user(request), unread_only=unread_only), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
+
+
+@require_POST
+@role_required(*ALL_ROLES)
+def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of your own notifications read; then open what it is about (``next=open``)."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=_user(request))
+    services.notification_mark_read(notification)
+    target = notification.url
+    if (
+        request.POST.get("next") == "open"
+        and target
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return redirect(target)
+    return redirect("notifications:inbox")
+
+
+@require_POST
+@role_required(*ALL_ROLES)
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = services.notifications_mark_all_read(_user(request))
+    messages.success(request, f"{count} notification(s) marked read.")
+    return redirect("notifications:inbox")

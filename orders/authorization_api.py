@@ -1,0 +1,325 @@
+"""Insurance authorizations under ``/api/v1/`` (DESIGN 7, 9): parse, call a service or
+selector, return. Every role reads; only authorization admins change (DESIGN 1)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ivig.accounts.models import User
+from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.roles import Role
+
+from . import authorization_selectors as selectors
+from . import authorizations as services
+from .coverage import order_coverage
+from .errors import OrderError
+from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order
+
+ReadAllRoles = api_roles(*ALL_ROLES)
+WriteAuthorizationAdmins = api_roles(Role.AUTHORIZATION_ADMIN)
+
+
+class AuthorizationAdminWrites(BasePermission):
+    """Reads for every role, changes for authorization admins only (DESIGN 1)."""
+
+    message = "Your role may not use this endpoint."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        allowed = ReadAllRoles if request.method in SAFE_METHODS else WriteAuthorizationAdmins
+        return allowed().has_permission(request, view)
+
+
+def error_response(error: OrderError) -> Response:
+    """409 for a stale version or a transition the current status does not allow; 400 with
+    field messages otherwise."""
+    body: dict[str, Any] = {"code": error.code, "detail": error.message}
+    if error.code in (error.STALE_VERSION, services.AuthorizationError.ILLEGAL_TRANSITION):
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    for field, messages in error.field_errors.items():
+        body["non_field_errors" if field == NON_FIELD_ERRORS else field] = messages
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+class AuthorizationErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Field errors."),
+    409: OpenApiResponse(
+        AuthorizationErrorSerializer,
+        description="Stale version, or not allowed in the current status.",
+    ),
+}
+
+
+class AuthorizationDocumentSerializer(serializers.ModelSerializer):
+    added_by: serializers.Field = serializers.StringRelatedField()
+
+    class Meta:
+        model = AuthorizationDocument
+        fields = ("id", "title", "reference", "added_by", "added_at")
+        read_only_fields = ("id", "added_by", "added_at")
+
+
+class AuthorizationSerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    documents = AuthorizationDocumentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Authorization
+        fields = (
+            "id",
+            "patient",
+            "order",
+            "order_number",
+            "renews",
+            "payer",
+            "member_id",
+            "reference_number",
+            "status",
+            "approved_cycles",
+            "approved_grams",
+            "valid_from",
+            "valid_to",
+            "submitted_at",
+            "appealed_at",
+            "decision_date",
+            "expired_at",
+            "notes",
+            "documents",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class AuthorizationCreateSerializer(serializers.Serializer):
+    order = serializers.PrimaryKeyRelatedField(queryset=Order.objects.all())
+    payer = serializers.CharField(max_length=200)
+    member_id = serializers.CharField(max_length=64)
+    reference_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class AuthorizationUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version you read; a stale version is refused (409)."
+    )
+    payer = serializers.CharField(max_length=200, required=False)
+    member_id = serializers.CharField(max_length=64, required=False)
+    reference_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class AuthorizationVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class AuthorizationSubmitSerializer(AuthorizationVersionSerializer):
+    reference_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class AuthorizationDecisionSerializer(AuthorizationVersionSerializer):
+    decision = serializers.ChoiceField(
+        choices=[AuthorizationStatus.APPROVED.value, AuthorizationStatus.DENIED.value]
+    )
+    decision_date = serializers.DateField()
+    approved_cycles = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    approved_grams = serializers.DecimalField(
+        max_digits=8, decimal_places=2, required=False, allow_null=True
+    )
+    valid_from = serializers.DateField(required=False, allow_null=True)
+    valid_to = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AuthorizationReasonSerializer(AuthorizationVersionSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AuthorizationRenewSerializer(serializers.Serializer):
+    reference_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class CycleCoverageSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    days = serializers.ListField(child=serializers.DateField())
+    grams = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    covered = serializers.BooleanField()
+    authorization_id = serializers.IntegerField(allow_null=True)
+    authorization_label = serializers.CharField()
+    reason = serializers.CharField()
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class AuthorizationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Insurance authorizations (DESIGN 7): every role reads, authorization admins change."""
+
+    serializer_class = AuthorizationSerializer
+    permission_classes = [AuthorizationAdminWrites]
+    filterset_fields = ["status", "order", "patient"]
+
+    def get_queryset(self) -> QuerySet[Authorization]:
+        return selectors.authorizations_list().prefetch_related("documents__added_by")
+
+    def _run(
+        self,
+        serializer_class: type[serializers.Serializer],
+        act: Callable[[User, dict[str, Any]], Authorization],
+        code: int = status.HTTP_200_OK,
+    ) -> Response:
+        """Parse the body with ``serializer_class``, call the service, answer with the
+        authorization as it now is (or the refusal: 400/409)."""
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            authorization = act(_user(self.request), dict(serializer.validated_data))
+        except OrderError as error:
+            return error_response(error)
+        fresh = self.get_queryset().get(pk=authorization.pk)
+        return Response(AuthorizationSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        request=AuthorizationCreateSerializer,
+        responses={201: AuthorizationSerializer, **ERRORS},
+    )
+    def create(self, request: Request) -> Response:
+        """A new authorization (not submitted) for an order."""
+        return self._run(
+            AuthorizationCreateSerializer,
+            lambda by, data: services.authorization_create(by=by, **data),
+            status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=AuthorizationUpdateSerializer, responses={200: AuthorizationSerializer, **ERRORS}
+    )
+    def partial_update(self, request: Request, pk: Any = None) -> Response:
+        """Change payer, member id, reference or notes (with the version you read)."""
+        return self._run(
+            AuthorizationUpdateSerializer,
+            lambda by, data: services.authorization_update(self.get_object(), by=by, **data),
+        )
+
+    @extend_schema(
+        request=AuthorizationSubmitSerializer, responses={200: AuthorizationSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: Any = None) -> Response:
+        """not_submitted → submitted."""
+        return self._run(
+            AuthorizationSubmitSerializer,
+            lambda by, data: services.authorization_submit(self.get_object(), by=by, **data),
+        )
+
+    @extend_schema(
+        request=AuthorizationDecisionSerializer, responses={200: AuthorizationSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def decision(self, request: Request, pk: Any = None) -> Response:
+        """The payer's decision on a submitted or appealed request: approved (cycles, grams,
+        valid from/to) or denied (reason)."""
+
+        def decide(by: User, data: dict[str, Any]) -> Authorization:
+            approved = data.pop("decision") == AuthorizationStatus.APPROVED
+            return services.authorization_record_decision(
+                self.get_object(), by=by, approved=approved, **data
+            )
+
+        return self._run(AuthorizationDecisionSerializer, decide)
+
+    @extend_schema(
+        request=AuthorizationReasonSerializer, responses={200: AuthorizationSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def appeal(self, request: Request, pk: Any = None) -> Response:
+        """denied → appealed (the grounds in ``reason``)."""
+        return self._run(
+            AuthorizationReasonSerializer,
+            lambda by, data: services.authorization_appeal(self.get_object(), by=by, **data),
+        )
+
+    @extend_schema(
+        request=AuthorizationReasonSerializer, responses={200: AuthorizationSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def expire(self, request: Request, pk: Any = None) -> Response:
+        """approved → expired."""
+        return self._run(
+            AuthorizationReasonSerializer,
+            lambda by, data: services.authorization_expire(self.get_object(), by=by, **data),
+        )
+
+    @extend_schema(
+        request=AuthorizationRenewSerializer, responses={201: AuthorizationSerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def renew(self, request: Request, pk: Any = None) -> Response:
+        """A new authorization for the same order and payer (after a decision)."""
+        return self._run(
+            AuthorizationRenewSerializer,
+            lambda by, data: services.authorization_renew(self.get_object(), by=by, **data),
+            status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=AuthorizationDocumentSerializer,
+        responses={201: AuthorizationDocumentSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def documents(self, request: Request, pk: Any = None) -> Response:
+        """Append a document (title and link or filing reference)."""
+        serializer = AuthorizationDocumentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            document = services.authorization_document_add(
+                self.get_object(), by=_user(request), **serializer.validated_data
+            )
+        except OrderError as error:
+            return error_response(error)
+        return Response(
+            AuthorizationDocumentSerializer(document).data, status=status.HTTP_201_CREATED
+        )
+
+
+class OrderCoverageView(APIView):
+    """Which of the order's cycles an approved authorization covers, and why not (DESIGN 7)."""
+
+    permission_classes = [ReadAllRoles]
+
+    @extend_schema(responses=CycleCoverageSerializer(many=True))
+    def get(self, request: Request, order_id: int) -> Response:
+        order = get_object_or_404(Order, pk=order_id)
+        rows = [
+            {
+                "number": cycle.number,
+                "days": list(cycle.days),
+                "grams": cycle.grams,
+                "covered": cycle.covered,
+                "authorization_id": cycle.authorization_id,
+                "authorization_label": cycle.authorization_label,
+                "reason": cycle.reason,
+            }
+            for cycle in order_coverage(order)
+        ]
+        return Response(CycleCoverageSerializer(rows, many=True).data)

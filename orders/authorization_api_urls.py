@@ -1,0 +1,20 @@
+"""Authorization routes under ``/api/v1/`` (DESIGN 7)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import authorization_api
+
+router = SimpleRouter()
+router.register(
+    "authorizations", authorization_api.AuthorizationViewSet, basename="api-authorization"
+)
+
+urlpatterns = [
+    path(
+        "orders/<int:order_id>/coverage/",
+        authorization_api.OrderCoverageView.as_view(),
+        name="api-order-coverage",
+    ),
+    *router.urls,
+]

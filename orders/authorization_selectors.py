@@ -1,0 +1,303 @@
+"""Read queries of insurance authorizations (DESIGN 7): the admins' dashboard and what the
+daily follow-up sweep works from (DESIGN 8). Each costs a fixed number of queries however
+many rows it returns: bulk selects, coverage computed in Python from frozen plans.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ivig.audit.history import HistoryEntry, history_entries, newest_first
+
+from .coverage import (
+    Approval,
+    CycleCoverage,
+    approval_rows,
+    approvals_by_lineage,
+    cover_cycles,
+    coverage_blocker,
+    lineage_root_id,
+    planned_cycles,
+)
+from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order, OrderStatus
+
+S = AuthorizationStatus
+
+# DESIGN 8's thresholds.
+NO_DECISION_AFTER_DAYS = 5
+EXPIRING_WITHIN_DAYS = 30
+CYCLES_LEFT_AT_MOST = 1
+# Orders whose cycles are still being given (sessions are booked only for these, DESIGN 4).
+ACTIVE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
+# Approvals older than this no longer matter to a sweep's or the dashboard's coverage.
+APPROVAL_LOOKBACK_DAYS = 400
+
+
+def start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def authorizations_list(*, status: str = "", query: str = "") -> QuerySet[Authorization]:
+    """Authorizations newest first with their order and patient, optionally by status and
+    matching every word of ``query`` (payer, member id, reference, MRN or patient name)."""
+    authorizations = Authorization.objects.select_related("order", "patient")
+    if status:
+        authorizations = authorizations.filter(status=status)
+    for term in query.split():
+        authorizations = authorizations.filter(
+            Q(payer__icontains=term)
+            | Q(member_id__icontains=term)
+            | Q(reference_number__icontains=term)
+            | Q(patient__mrn__icontains=term)
+            | Q(patient__family_name__icontains=term)
+        )
+    return authorizations
+
+
+def authorization_documents(authorization: Authorization) -> QuerySet[AuthorizationDocument]:
+    return authorization.documents.select_related("added_by")
+
+
+def authorization_history(authorization: Authorization) -> list[HistoryEntry]:
+    """Every change of the authorization and its documents, newest first (two queries)."""
+    records = authorization.history.select_related("history_user")
+    document_records = AuthorizationDocument.history.filter(
+        authorization_id=authorization.pk
+    ).select_related("history_user")
+    return newest_first(
+        [
+            *history_entries(
+                records,
+                Authorization,
+                lambda record: "Authorization",
+                quiet_fields=("patient", "order", "renews"),
+            ),
+            *history_entries(
+                document_records,
+                AuthorizationDocument,
+                lambda record: f"Document {record.title}",
+                quiet_fields=("authorization", "added_by", "added_at"),
+            ),
+        ]
+    )
+
+
+def order_authorizations(order: Order) -> QuerySet[Authorization]:
+    """Every authorization of the order's lineage (any version), newest first."""
+    root = lineage_root_id(order)
+    return Authorization.objects.filter(Q(order_id=root) | Q(order__lineage_id=root))
+
+
+# --- awaiting a decision ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwaitingDecision:
+    authorization: Authorization
+    waiting_since: date
+    age_days: int
+
+    @property
+    def follow_up_due(self) -> date:
+        return self.waiting_since + timedelta(days=NO_DECISION_AFTER_DAYS)
+
+
+def awaiting_decision(today: date, *, min_age_days: int = 0) -> list[AwaitingDecision]:
+    """Submitted or appealed authorizations with the days since (DESIGN 7), oldest first; with
+    ``min_age_days`` only those waiting at least that long (DESIGN 8: 5 days). One query."""
+    cutoff = start_of_day(today - timedelta(days=min_age_days - 1))
+    authorizations = Authorization.objects.select_related("order", "patient").filter(
+        Q(status=S.SUBMITTED) | Q(status=S.APPEALED)
+    )
+    if min_age_days > 0:
+        authorizations = authorizations.filter(
+            Q(status=S.SUBMITTED, submitted_at__lt=cutoff)
+            | Q(status=S.APPEALED, appealed_at__lt=cutoff)
+        )
+    rows = []
+    for authorization in authorizations:
+        moment = (
+            authorization.appealed_at
+            if authorization.status == S.APPEALED
+            else authorization.submitted_at
+        )
+        assert moment is not None
+        since = timezone.localdate(moment)
+        age = (today - since).days
+        if age >= min_age_days:
+            rows.append(AwaitingDecision(authorization, since, age))
+    return sorted(rows, key=lambda row: (-row.age_days, row.authorization.pk))
+
+
+def denials_to_appeal() -> list[Authorization]:
+    """Denied authorizations not renewed since (DESIGN 7), newest decision first."""
+    return list(
+        Authorization.objects.select_related("order", "patient")
+        .filter(status=S.DENIED, renewals__isnull=True)
+        .order_by("-decision_date", "-pk")
+    )
+
+
+# --- approvals running out ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenewalDue:
+    """An approval of an active order that expires soon or has at most one cycle left while
+    the order has more (DESIGN 7, 8)."""
+
+    authorization: Authorization
+    order: Order
+    days_to_expiry: int
+    cycles_left: int
+    order_cycles_left: int
+    expiring: bool
+    cycles_low: bool
+
+
+def renewal_flags(
+    approval: Approval, coverage: Sequence[CycleCoverage], today: date
+) -> tuple[int, int, int, bool, bool]:
+    """(days to expiry, approved cycles left, order cycles left, expiring, cycles low). A cycle
+    uses an approval once it has started; the order's cycles left are those not yet started."""
+    days_to_expiry = (approval.valid_to - today).days
+    used = sum(
+        1
+        for cycle in coverage
+        if cycle.authorization_id == approval.id and cycle.first_day <= today
+    )
+    cycles_left = approval.approved_cycles - used
+    order_cycles_left = sum(1 for cycle in coverage if cycle.first_day > today)
+    expiring = 0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS
+    cycles_low = cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left
+    return days_to_expiry, cycles_left, order_cycles_left, expiring, cycles_low
+
+
+def recent_approvals(today: date) -> dict[int, list[Approval]]:
+    """Covering approvals by lineage root, one query."""
+    since = today - timedelta(days=APPROVAL_LOOKBACK_DAYS)
+    return approvals_by_lineage(approval_rows(Authorization.objects.filter(valid_to__gte=since)))
+
+
+def active_orders() -> QuerySet[Order]:
+    return Order.objects.filter(status__in=ACTIVE_ORDER_STATUSES).select_related("patient")
+
+
+def renewals_due(
+    today: date,
+    *,
+    orders: Iterable[Order] | None = None,
+    approvals: Mapping[int, list[Approval]] | None = None,
+    coverage: Mapping[int, list[CycleCoverage]] | None = None,
+) -> list[RenewalDue]:
+    """Approvals of active orders expiring within 30 days or with at most one approved cycle
+    left while the order has more (DESIGN 7, 8). Three queries (orders, approvals, the
+    flagged authorization rows) unless the caller passes what it already loaded."""
+    orders = list(active_orders() if orders is None else orders)
+    approvals = recent_approvals(today) if approvals is None else approvals
+    flagged: list[tuple[int, Order, tuple[int, int, int, bool, bool]]] = []
+    for order in orders:
+        order_approvals = approvals.get(lineage_root_id(order), [])
+        current = [a for a in order_approvals if a.status == S.APPROVED]
+        if not current:
+            continue
+        cycles = (
+            coverage[order.pk]
+            if coverage is not None and order.pk in coverage
+            else cover_cycles(planned_cycles(order), order_approvals)
+        )
+        for approval in current:
+            flags = renewal_flags(approval, cycles, today)
+            if flags[3] or flags[4]:
+                flagged.append((approval.id, order, flags))
+    rows = Authorization.objects.select_related("order", "patient").in_bulk(
+        [authorization_id for authorization_id, _order, _flags in flagged]
+    )
+    return sorted(
+        (
+            RenewalDue(rows[authorization_id], order, *flags)
+            for authorization_id, order, flags in flagged
+            if authorization_id in rows
+        ),
+        key=lambda row: (row.days_to_expiry, row.authorization.pk),
+    )
+
+
+# --- sessions not covered -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UncoveredSession:
+    session: Any  # infusions.models.InfusionSession
+    day: date
+    blocker: str
+
+
+def scheduled_sessions(today: date) -> QuerySet[Any]:
+    """Tentative or booked sessions from today on, with order, patient and chair."""
+    from infusions.models import InfusionSession, SessionStatus
+
+    return InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    ).select_related("order", "order__patient", "chair")
+
+
+def sessions_not_covered(
+    today: date,
+    *,
+    sessions: Iterable[Any] | None = None,
+    approvals: Mapping[int, list[Approval]] | None = None,
+    coverage: dict[int, list[CycleCoverage]] | None = None,
+) -> list[UncoveredSession]:
+    """Sessions scheduled from today on that no approval covers (DESIGN 7), soonest first.
+    Two queries (sessions with their orders, approvals); coverage per order computed once."""
+    sessions = list(scheduled_sessions(today) if sessions is None else sessions)
+    approvals = recent_approvals(today) if approvals is None else approvals
+    coverage = {} if coverage is None else coverage
+    rows = []
+    for session in sessions:
+        order = session.order
+        if order.pk not in coverage:
+            coverage[order.pk] = cover_cycles(
+                planned_cycles(order), approvals.get(lineage_root_id(order), [])
+            )
+        day = timezone.localdate(session.planned_start)
+        blocker = coverage_blocker(coverage[order.pk], day, session.cycle_number)
+        if blocker:
+            rows.append(UncoveredSession(session, day, blocker))
+    return sorted(rows, key=lambda row: (row.session.planned_start, row.session.pk))
+
+
+def uncovered_by_order(rows: Iterable[UncoveredSession]) -> dict[int, list[UncoveredSession]]:
+    grouped: dict[int, list[UncoveredSession]] = defaultdict(list)
+    for row in rows:
+        grouped[row.session.order_id].append(row)
+    return grouped
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    awaiting: list[AwaitingDecision]
+    renewals: list[RenewalDue]
+    denials: list[Authorization]
+    uncovered: list[UncoveredSession]
+
+
+def dashboard(today: date) -> Dashboard:
+    """The authorization admins' dashboard (DESIGN 7): a fixed number of queries."""
+    approvals = recent_approvals(today)
+    coverage: dict[int, list[CycleCoverage]] = {}
+    return Dashboard(
+        awaiting=awaiting_decision(today),
+        renewals=renewals_due(today, approvals=approvals),
+        denials=denials_to_appeal(),
+        uncovered=sessions_not_covered(today, approvals=approvals, coverage=coverage),
+    )

@@ -1,0 +1,400 @@
+"""Insurance authorization services (DESIGN 7): one transaction per call, every rule checked
+here, every change kept in the history with the acting user, refusals raised as
+``AuthorizationError``. Role checks are the views' business (DESIGN 1).
+
+The life of an authorization::
+
+    not_submitted --submit--> submitted --decide--> approved --expire--> expired
+                                        \\-decide--> denied --appeal--> appealed --decide--> ...
+
+``renew`` starts a new authorization (``not_submitted``) for the same order from an approved,
+expired or denied one. A change made on a stale ``version`` is refused (DESIGN 4).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from ivig.accounts.models import User
+
+from .errors import OrderError
+from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order
+
+S = AuthorizationStatus
+
+# Which status each transition starts from (DESIGN 7); anything else is refused.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "submit": (S.NOT_SUBMITTED,),
+    "decide": (S.SUBMITTED, S.APPEALED),
+    "appeal": (S.DENIED,),
+    "expire": (S.APPROVED,),
+    "renew": (S.APPROVED, S.EXPIRED, S.DENIED),
+}
+EDITABLE_FIELDS = ("payer", "member_id", "reference_number", "notes")
+
+
+class AuthorizationError(OrderError):
+    """A rule of DESIGN 7 refused the change (an ``OrderError``, so views and the API handle
+    it alike). Codes: ``invalid``, ``stale_version``, ``illegal_transition``."""
+
+    ILLEGAL_TRANSITION = "illegal_transition"
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _refuse_transition(authorization: Authorization, action: str) -> AuthorizationError:
+    allowed = ", ".join(S(status).label.lower() for status in TRANSITIONS[action])
+    return AuthorizationError(
+        AuthorizationError.ILLEGAL_TRANSITION,
+        f"Cannot {action} an authorization that is {authorization.get_status_display().lower()}"
+        f" (only when {allowed}).",
+    )
+
+
+def _locked(authorization: Authorization, version: int | None) -> Authorization:
+    """The row, locked for this transaction; a stale ``version`` is refused (DESIGN 4)."""
+    current = Authorization.objects.select_for_update().get(pk=authorization.pk)
+    if version is not None and version != current.version:
+        latest = current.history.select_related("history_user").first()
+        who = f" by {latest.history_user}" if latest and latest.history_user else ""
+        raise AuthorizationError(
+            AuthorizationError.STALE_VERSION,
+            f"This authorization was changed{who} after you opened it (version {version}, now "
+            f"{current.version}). Reload it and make your change again.",
+        )
+    return current
+
+
+def _save(authorization: Authorization, by: User, *, bump: bool = True) -> None:
+    """Validate every field and constraint, then save with ``by`` in the history."""
+    if bump:
+        authorization.version += 1
+        authorization.updated_at = timezone.now()
+    try:
+        authorization.full_clean()
+    except ValidationError as error:
+        raise AuthorizationError.from_validation_error(error) from error
+    authorization._history_user = by  # type: ignore[attr-defined]
+    authorization.save()
+
+
+def _append_note(authorization: Authorization, label: str, text: str) -> None:
+    text = text.strip()
+    if text:
+        line = f"{_today().isoformat()} {label}: {text}"
+        authorization.notes = f"{authorization.notes.rstrip()}\n{line}".strip()
+
+
+def _enqueue_status_notice(authorization: Authorization) -> None:
+    """DESIGN 8: tell the ordering clinician of a decision or expiry, after commit."""
+    from .tasks import authorization_status_notify
+
+    authorization_id = authorization.pk
+    transaction.on_commit(lambda: authorization_status_notify.delay(authorization_id))
+
+
+def _sync(target: Authorization, source: Authorization) -> Authorization:
+    """Copy the saved row into the caller's instance so it sees the new state."""
+    for field in Authorization._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    return target
+
+
+@transaction.atomic
+def authorization_create(
+    *,
+    by: User,
+    order: Order,
+    payer: str,
+    member_id: str,
+    reference_number: str = "",
+    notes: str = "",
+    renews: Authorization | None = None,
+) -> Authorization:
+    """DESIGN 7: a new authorization for ``order`` (and its patient), not yet submitted."""
+    authorization = Authorization(
+        patient_id=order.patient_id,
+        order=order,
+        renews=renews,
+        payer=payer.strip(),
+        member_id=member_id.strip(),
+        reference_number=reference_number.strip(),
+        notes=notes.strip(),
+        created_by=by,
+    )
+    _save(authorization, by, bump=False)
+    return authorization
+
+
+@transaction.atomic
+def authorization_update(
+    authorization: Authorization, *, by: User, version: int | None, **changes: str
+) -> Authorization:
+    """Edit the payer details and notes (DESIGN 7); status and decision fields change only
+    through the transitions. Refused on a stale version."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise AuthorizationError(
+            AuthorizationError.INVALID, f"Not editable here: {', '.join(sorted(unknown))}."
+        )
+    current = _locked(authorization, version)
+    for name, value in changes.items():
+        setattr(current, name, value.strip() if isinstance(value, str) else value)
+    _save(current, by)
+    return _sync(authorization, current)
+
+
+@transaction.atomic
+def authorization_submit(
+    authorization: Authorization,
+    *,
+    by: User,
+    version: int | None = None,
+    reference_number: str | None = None,
+) -> Authorization:
+    """DESIGN 7: send the request to the payer (not_submitted → submitted); the follow-up
+    sweep reminds after 5 days without a decision (DESIGN 8)."""
+    current = _locked(authorization, version)
+    if current.status not in TRANSITIONS["submit"]:
+        raise _refuse_transition(current, "submit")
+    current.status = S.SUBMITTED
+    current.submitted_at = timezone.now()
+    if reference_number is not None:
+        current.reference_number = reference_number.strip()
+    _save(current, by)
+    return _sync(authorization, current)
+
+
+@transaction.atomic
+def authorization_record_decision(
+    authorization: Authorization,
+    *,
+    by: User,
+    approved: bool,
+    decision_date: date | None,
+    version: int | None = None,
+    approved_cycles: int | None = None,
+    approved_grams: Decimal | None = None,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    reason: str = "",
+) -> Authorization:
+    """DESIGN 7: the payer's decision on a submitted or appealed request.
+
+    An approval needs approved cycles (≥ 1), grams (> 0), valid from/to (to not before from)
+    and a decision date; a denial needs a decision date and the payer's reason (kept in the
+    notes). A decision date cannot be in the future.
+    """
+    current = _locked(authorization, version)
+    if current.status not in TRANSITIONS["decide"]:
+        raise _refuse_transition(current, "decide")
+    errors: dict[str, list[str]] = {}
+    if decision_date is None:
+        errors["decision_date"] = ["Give the date of the payer's decision."]
+    elif decision_date > _today():
+        errors["decision_date"] = ["A decision date cannot be in the future."]
+    if approved:
+        if approved_cycles is None or approved_cycles < 1:
+            errors["approved_cycles"] = ["An approval names at least one cycle."]
+        if approved_grams is None or approved_grams <= 0:
+            errors["approved_grams"] = ["An approval names the grams approved (above 0)."]
+        if valid_from is None:
+            errors["valid_from"] = ["An approval is valid from a date."]
+        if valid_to is None:
+            errors["valid_to"] = ["An approval is valid to a date."]
+        elif valid_from is not None and valid_to < valid_from:
+            errors["valid_to"] = ["Valid to cannot be before valid from."]
+    elif not reason.strip():
+        errors["reason"] = ["Give the payer's reason for the denial."]
+    if errors:
+        raise AuthorizationError(
+            AuthorizationError.INVALID,
+            " ".join(message for messages in errors.values() for message in messages),
+            field_errors=errors,
+        )
+    current.decision_date = decision_date
+    if approved:
+        current.status = S.APPROVED
+        current.approved_cycles = approved_cycles
+        current.approved_grams = approved_grams
+        current.valid_from = valid_from
+        current.valid_to = valid_to
+        _append_note(current, "approved", reason)
+    else:
+        current.status = S.DENIED
+        _append_note(current, "denied", reason)
+    _save(current, by)
+    _enqueue_status_notice(current)
+    return _sync(authorization, current)
+
+
+@transaction.atomic
+def authorization_appeal(
+    authorization: Authorization, *, by: User, reason: str, version: int | None = None
+) -> Authorization:
+    """DESIGN 7: appeal a denial (denied → appealed), with the grounds in the notes."""
+    current = _locked(authorization, version)
+    if current.status not in TRANSITIONS["appeal"]:
+        raise _refuse_transition(current, "appeal")
+    if not reason.strip():
+        raise AuthorizationError(
+            AuthorizationError.INVALID,
+            "Give the grounds of the appeal.",
+            field_errors={"reason": ["Give the grounds of the appeal."]},
+        )
+    current.status = S.APPEALED
+    current.appealed_at = timezone.now()
+    _append_note(current, "appealed", reason)
+    _save(current, by)
+    return _sync(authorization, current)
+
+
+@transaction.atomic
+def authorization_expire(
+    authorization: Authorization, *, by: User, version: int | None = None, reason: str = ""
+) -> Authorization:
+    """DESIGN 7: an approval ends (approved → expired); it still covers the cycles given
+    within its dates up to today. The daily sweep does this when valid_to has passed."""
+    current = _locked(authorization, version)
+    if current.status not in TRANSITIONS["expire"]:
+        raise _refuse_transition(current, "expire")
+    current.status = S.EXPIRED
+    current.expired_at = timezone.now()
+    _append_note(current, "expired", reason)
+    _save(current, by)
+    _enqueue_status_notice(current)
+    return _sync(authorization, current)
+
+
+@transaction.atomic
+def authorization_renew(
+    authorization: Authorization,
+    *,
+    by: User,
+    reference_number: str = "",
+    notes: str = "",
+) -> Authorization:
+    """DESIGN 7: a renewal is a new authorization (not submitted) for the same order and
+    payer, linked to the one it renews; only after a decision (approved, expired, denied)."""
+    current = _locked(authorization, None)
+    if current.status not in TRANSITIONS["renew"]:
+        raise _refuse_transition(current, "renew")
+    return authorization_create(
+        by=by,
+        order=current.order,
+        payer=current.payer,
+        member_id=current.member_id,
+        reference_number=reference_number,
+        notes=notes,
+        renews=current,
+    )
+
+
+@transaction.atomic
+def authorization_document_add(
+    authorization: Authorization, *, by: User, title: str, reference: str
+) -> AuthorizationDocument:
+    """DESIGN 7: the documents list; documents are appended, never edited."""
+    document = AuthorizationDocument(
+        authorization=authorization, title=title.strip(), reference=reference.strip(), added_by=by
+    )
+    try:
+        document.full_clean()
+    except ValidationError as error:
+        raise AuthorizationError.from_validation_error(error) from error
+    document._history_user = by  # type: ignore[attr-defined]
+    document.save()
+    return document
+
+
+@transaction.atomic
+def authorizations_expire_lapsed(*, today: date | None = None, by: User | None = None) -> int:
+    """DESIGN 7, 8: the daily sweep expires every approval whose valid_to has passed. A fixed
+    number of queries however many lapse (bulk update with history); locked rows are skipped
+    so that two workers never expire the same approval twice."""
+    today = today or _today()
+    now = timezone.now()
+    lapsed = list(
+        Authorization.objects.select_for_update(skip_locked=True).filter(
+            status=S.APPROVED, valid_to__lt=today
+        )
+    )
+    for authorization in lapsed:
+        authorization.status = S.EXPIRED
+        authorization.expired_at = now
+        authorization.version += 1
+        authorization.updated_at = now
+        _append_note(authorization, "expired", f"valid to {authorization.valid_to} has passed")
+    if lapsed:
+        bulk_update_with_history(
+            lapsed,
+            Authorization,
+            ["status", "expired_at", "version", "updated_at", "notes"],
+            batch_size=500,
+            default_user=by,
+            default_change_reason="valid_to passed (daily sweep)",
+        )
+        ids = [authorization.pk for authorization in lapsed]
+        from .tasks import authorization_status_notify_many
+
+        transaction.on_commit(lambda: authorization_status_notify_many.delay(ids))
+    return len(lapsed)
+
+
+def authorization_status_notify(authorization_id: int) -> int:
+    """Notify the ordering clinician that an authorization was decided or expired (DESIGN 8),
+    once per authorization, status and decision date."""
+    return authorization_status_notify_many([authorization_id])
+
+
+def authorization_status_notify_many(authorization_ids: list[int]) -> int:
+    """As ``authorization_status_notify`` for many: a fixed number of queries."""
+    from ivig.notifications.models import SUBJECT_AUTHORIZATION, Kind
+    from ivig.notifications.services import NotificationDraft, notify_many
+
+    drafts = []
+    authorizations = Authorization.objects.filter(pk__in=authorization_ids).select_related(
+        "order", "patient"
+    )
+    for authorization in authorizations:
+        order = authorization.order
+        recipient_id = order.signed_by_id or order.created_by_id
+        status = authorization.get_status_display().lower()
+        if authorization.status == S.EXPIRED:
+            kind, due = Kind.AUTHORIZATION_EXPIRED, authorization.valid_to
+        elif authorization.status == S.APPROVED:
+            kind, due = Kind.AUTHORIZATION_APPROVED, authorization.decision_date
+        elif authorization.status == S.DENIED:
+            kind, due = Kind.AUTHORIZATION_DENIED, authorization.decision_date
+        else:  # appealed or renewed since: nothing to tell
+            continue
+        assert due is not None
+        drafts.append(
+            NotificationDraft(
+                recipient_id=recipient_id,
+                subject_type=SUBJECT_AUTHORIZATION,
+                subject_id=authorization.pk,
+                kind=kind,
+                due_date=due,
+                title=f"Authorization {status} for order {order.number}",
+                body=(
+                    f"{authorization.patient.full_name}: {authorization} for order {order.number}."
+                ),
+                url=authorization_url(authorization.pk),
+            )
+        )
+    return notify_many(drafts)
+
+
+def authorization_url(authorization_id: int) -> str:
+    from django.urls import reverse
+
+    return reverse("orders:authorization-detail", args=[authorization_id])
