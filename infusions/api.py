@@ -1,9 +1,10 @@
 """Chairs, infusion sessions and administration entries under ``/api/v1/`` (DESIGN 6, 9):
 parse, call a service or selector, return.
 
-Every role reads; nurses book, move, cancel, start and record (DESIGN 1). Entries are only ever
-added (no update or delete). Refusals: 400 with ``code`` and ``detail``, 409 when someone else
-got there first (slot taken, stale version, cycle already booked), 403 for other roles.
+Every role reads; nurses book, confirm, move, cancel, start and record (DESIGN 1). Entries are
+only ever added (no update or delete). Refusals: 400 with ``code`` and ``detail``, 409 when
+someone else got there first (slot taken, stale version, cycle already booked), 403 for other
+roles.
 """
 
 from datetime import datetime, time, timedelta
@@ -254,6 +255,10 @@ class CancelSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The version you read.")
 
 
+class ConfirmSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version you read.")
+
+
 class StartSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
     rate_ml_per_h = serializers.IntegerField(
@@ -320,7 +325,7 @@ class SessionPlanSerializer(serializers.Serializer):
 )
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Infusion sessions (DESIGN 6): every role reads (each retrieve is logged); nurses book a
-    cycle, move, cancel and start sessions."""
+    cycle, confirm tentative sessions, move, cancel and start sessions."""
 
     serializer_class = SessionSerializer
     permission_classes = [NurseWrites]
@@ -394,6 +399,20 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         try:
             session = services.session_cancel(
+                self.get_object(), by=acting_user(request), **serializer.validated_data
+            )
+        except InfusionError as error:
+            return error_response(error)
+        return Response(SessionSerializer(session).data)
+
+    @extend_schema(request=ConfirmSerializer, responses={200: SessionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Confirm a tentative session: it becomes booked (starting still needs coverage)."""
+        serializer = ConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            session = services.session_confirm(
                 self.get_object(), by=acting_user(request), **serializer.validated_data
             )
         except InfusionError as error:

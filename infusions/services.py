@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
@@ -54,9 +55,11 @@ __all__ = [
     "chair_save",
     "entry_to_correct",
     "session_cancel",
+    "session_confirm",
     "session_move",
     "session_start",
     "session_start_blockers",
+    "sessions_mark_missed",
 ]
 
 BOOKABLE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
@@ -496,6 +499,69 @@ def session_cancel(
     current.version += 1
     _save(current, by, f"Cancelled: {reason}")
     return current
+
+
+@transaction.atomic
+def session_confirm(
+    session: InfusionSession, *, by: User, version: int | None = None
+) -> InfusionSession:
+    """Confirm a tentative session (DESIGN 6, 7): it becomes booked, in the same chair and time.
+    Only a tentative session of a verified or active order, not on a day that has passed.
+    Confirming does not make the session covered: starting still needs an approval (DESIGN 7),
+    as for a session booked outright."""
+    current = _locked_session(session, version)
+    if current.status != SessionStatus.TENTATIVE:
+        raise InfusionError(
+            InfusionError.NOT_CHANGEABLE,
+            f"Only a tentative session is confirmed; this one is "
+            f"{current.get_status_display().lower()}.",
+        )
+    order = current.order
+    if order.status not in BOOKABLE_ORDER_STATUSES:
+        raise InfusionError(
+            InfusionError.ORDER_NOT_BOOKABLE,
+            f"Order {order.number} is {order.get_status_display().lower()}: only a verified or "
+            "active order's sessions are confirmed.",
+        )
+    if _local(current.planned_start).date() < timezone.localdate():
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"The session was planned for {_local(current.planned_start):%d %b %Y}, which has "
+            "passed: move it first.",
+        )
+    current.status = SessionStatus.BOOKED
+    current.version += 1
+    _save(current, by, "Confirmed")
+    return current
+
+
+@transaction.atomic
+def sessions_mark_missed(today: date | None = None, *, by: User | None = None) -> int:
+    """DESIGN 6: every tentative or booked session whose planned (local) day is before ``today``
+    and which never started becomes ``missed``; returns how many. Idempotent (a missed session
+    is not marked again), a fixed number of queries however many (bulk update with history),
+    and locked rows are skipped so that two workers never mark the same session twice. The
+    chair time of a missed session is free (it no longer holds its chair)."""
+    today = today or timezone.localdate()
+    overdue = list(
+        InfusionSession.objects.select_for_update(skip_locked=True).filter(
+            status__in=NOT_STARTED_STATUSES, planned_start__lt=_at(today, time.min)
+        )
+    )
+    for session in overdue:
+        session.status = SessionStatus.MISSED
+        session.status_reason = f"Not started on {_local(session.planned_start):%d %b %Y}."
+        session.version += 1
+    if overdue:
+        bulk_update_with_history(
+            overdue,
+            InfusionSession,
+            ["status", "status_reason", "version"],
+            batch_size=500,
+            default_user=by,
+            default_change_reason="Missed: not started on its day (daily sweep)",
+        )
+    return len(overdue)
 
 
 def cancel_future_sessions(order: Order, by: User | None = None, reason: str = "") -> int:

@@ -1,5 +1,5 @@
 """The nurses' pages (DESIGN 6): the schedule, booking a cycle, a session's plan and record,
-calendar feeds. Parse, call a service or selector, render (STYLE).
+chairs and their opening hours, calendar feeds. Parse, call a service or selector, render (STYLE).
 
 Nurses book and run infusions; clinicians, pharmacists and authorization admins see the
 schedule and sessions read-only (DESIGN 1): every change answers them 403.
@@ -28,6 +28,8 @@ from .errors import InfusionError
 from .forms import (
     BookingForm,
     CancelForm,
+    ChairForm,
+    ConfirmForm,
     EntryForm,
     MoveForm,
     ProposalForm,
@@ -375,6 +377,9 @@ def _render_session(
             "cancel_form": (cancel_form or CancelForm(initial={"version": session.version}))
             if can_act and changeable
             else None,
+            "confirm_form": ConfirmForm(initial={"version": session.version})
+            if can_act and session.status == SessionStatus.TENTATIVE
+            else None,
         },
         status=status,
     )
@@ -461,6 +466,75 @@ def session_move(request: HttpRequest, pk: int) -> HttpResponse:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a session that has not started, with a reason (DESIGN 6)."""
     return _session_change(request, pk, CancelForm, "Session cancelled.")
+
+
+@role_required(Role.NURSE)
+@require_POST
+def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm a tentative session: it becomes booked (DESIGN 6, 7)."""
+    session = _session(pk)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Reload the session and confirm it again.")
+        return redirect("infusions:session-detail", pk=session.pk)
+    try:
+        services.session_confirm(
+            session, by=signed_in_user(request), version=form.cleaned_data["version"]
+        )
+    except InfusionError as error:
+        session.refresh_from_db()
+        messages.error(request, error.message)
+        return _render_session(request, session, status=409 if error.is_conflict else 200)
+    messages.success(request, "Session confirmed: booked.")
+    return redirect("infusions:session-detail", pk=session.pk)
+
+
+# --- chairs ------------------------------------------------------------------------------------
+
+
+@role_required(*ALL_ROLES)
+def chair_list(request: HttpRequest) -> HttpResponse:
+    """Every chair, in use or not, with its opening hours; nurses add and change them."""
+    chairs = Chair.objects.prefetch_related("opening_hours").order_by("-active", "name")
+    return render(
+        request,
+        "infusions/chairs.html",
+        {"chairs": chairs, "can_edit": has_role(request.user, Role.NURSE)},
+    )
+
+
+@role_required(Role.NURSE)
+def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
+    (DESIGN 6), through ``services.chair_save``. A chair is never deleted: it is taken out of
+    use."""
+    chair = (
+        get_object_or_404(Chair.objects.prefetch_related("opening_hours"), pk=pk)
+        if pk is not None
+        else None
+    )
+    form = ChairForm(request.POST or None, chair=chair)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.chair_save(
+                chair,
+                by=signed_in_user(request),
+                name=data["name"],
+                location=data["location"],
+                active=data["active"],
+                opening_hours=[
+                    services.Hours(day, opens, closes)
+                    for day, windows in sorted(data["windows"].items())
+                    for opens, closes in windows
+                ],
+            )
+        except InfusionError as error:
+            add_infusion_error(form, error)
+        else:
+            messages.success(request, f"{saved.name} saved.")
+            return redirect("infusions:chairs")
+    return render(request, "infusions/chair_form.html", {"form": form, "chair": chair})
 
 
 # --- calendar feeds ----------------------------------------------------------------------------

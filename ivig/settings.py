@@ -221,6 +221,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    # DESIGN 6: sessions of past days that never started become missed, before the sweeps.
+    "sessions-mark-missed": {
+        "task": "infusions.sessions_mark_missed",
+        "schedule": crontab(hour=0, minute=15),
+    },
     # DESIGN 8: the daily reminder sweeps, at 06:00 in TIME_ZONE.
     "cycle-reminders": {
         "task": "notifications.cycle_reminders",

@@ -4,6 +4,7 @@ Idempotent: patients by MRN, orders by patient (a patient with an order gets no 
 Only when DEBUG, like the demo users.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -96,15 +97,44 @@ def demo_patients(today: date) -> list[dict[str, Any]]:
             "notes": "Pemphigoid gestationis, 24 weeks.",
             "weight_kg": Decimal("68.3"),
         },
+        {  # adult, normal BMI, no risk factor: the nurse's order to book and start today
+            "mrn": "DEMO-0006",
+            "family_name": "Silva",
+            "given_name": "Ana",
+            "date_of_birth": _years_ago(today, 45, 120),
+            "sex": "female",
+            "height_cm": Decimal("168"),
+            "blood_group": "A",
+            "iga_status": "normal",
+            "notes": "Dermatomyositis, refractory to steroids.",
+            "weight_kg": Decimal("64"),
+        },
     ]
 
 
-# (MRN, indication, product, how far the order gets): one order in each state a user meets
-# first — a draft to sign, one awaiting the pharmacist (with overrides), one verified.
-DEMO_ORDERS: tuple[tuple[str, str, str, str], ...] = (
-    ("DEMO-0001", "pemphigus-vulgaris", "privigen", OrderStatus.DRAFT),
-    ("DEMO-0003", "bullous-pemphigoid", "gamunex-c", OrderStatus.SIGNED),
-    ("DEMO-0005", "pemphigoid-gestationis", "privigen", OrderStatus.VERIFIED),
+# The verified order the infusions demo books (cycle 1 today, so the day view is not empty)
+# and the verified order left for the nurse to book and start today (its first cycle starts
+# today and an approval covers the whole course: see ivig/notifications/demo.py).
+BOOKED_DEMO_MRN = "DEMO-0005"
+NURSE_DEMO_MRN = "DEMO-0006"
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    mrn: str
+    indication: str
+    product: str
+    goal: str  # how far the order gets
+    starts_in_days: int  # start_date: the seed day plus this
+
+
+# One order in each state a user meets first: a draft to sign, one awaiting the pharmacist
+# (with overrides), one verified and booked, one verified for the nurse to book.
+DEMO_ORDERS: tuple[DemoOrder, ...] = (
+    DemoOrder("DEMO-0001", "pemphigus-vulgaris", "privigen", OrderStatus.DRAFT, 14),
+    DemoOrder("DEMO-0003", "bullous-pemphigoid", "gamunex-c", OrderStatus.SIGNED, 14),
+    DemoOrder(BOOKED_DEMO_MRN, "pemphigoid-gestationis", "privigen", OrderStatus.VERIFIED, 0),
+    DemoOrder(NURSE_DEMO_MRN, "dermatomyositis", "privigen", OrderStatus.VERIFIED, 0),
 )
 
 # The demo clinician's reasons for the override findings the demo patients raise.
@@ -132,21 +162,22 @@ def seed_orders(today: date) -> int:
     if clinician is None:
         return 0
     made = 0
-    for mrn, indication_slug, product_slug, goal in DEMO_ORDERS:
-        patient = Patient.objects.filter(mrn=mrn).first()
+    for demo in DEMO_ORDERS:
+        goal = demo.goal
+        patient = Patient.objects.filter(mrn=demo.mrn).first()
         if patient is None or Order.objects.filter(patient=patient).exists():
             continue
-        indication = Indication.objects.get(slug=indication_slug)
+        indication = Indication.objects.get(slug=demo.indication)
         order = order_create(
             by=clinician,
             patient=patient,
             indication=indication,
-            product=Product.objects.get(slug=product_slug),
+            product=Product.objects.get(slug=demo.product),
             total_dose_g_per_kg=indication.default_total_g_per_kg,
             days_per_cycle=indication.default_days_per_cycle,
             cycles=3,
             cycle_interval_days=indication.default_cycle_interval_days,
-            start_date=today + timedelta(days=14),
+            start_date=today + timedelta(days=demo.starts_in_days),
             concomitant_immunosuppressant="mycophenolate" if goal != OrderStatus.DRAFT else "",
             notes="Demo order.",
         )

@@ -1,7 +1,16 @@
-"""Demo authorizations (DESIGN 7, 9) for the demo orders, so that the authorization admin's
-dashboard and the follow-up sweep have something to show: one approval expiring soon, one
-denial, one request submitted six days ago. Idempotent by reference number; only when DEBUG
-and when demo orders exist (runs after the orders and infusions demos)."""
+"""Demo authorizations (DESIGN 7, 9) for the demo orders:
+
+- ``DEMO-PA-COURSE``: an approval of the nurse's demo order (``orders.demo.NURSE_DEMO_MRN``)
+  covering exactly its whole course — every cycle's dates, the number of cycles and the grams
+  dispensed, from the plan frozen at signing — so that the nurse can book and start cycle 1;
+- ``DEMO-PA-APPROVED``: an approval of the booked demo order expiring within 20 days, for the
+  authorization admin's dashboard (it covers the first cycles);
+- ``DEMO-PA-DENIED``: a denial (of the order awaiting verification) to appeal;
+- ``DEMO-PA-SUBMITTED``: a request submitted six days ago, so the 5-day follow-up is due.
+
+Idempotent by reference number; only when DEBUG and when the demo orders exist (runs after the
+orders and infusions demos).
+"""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -11,24 +20,53 @@ from django.utils import timezone
 
 from ivig.accounts.models import User
 from orders import authorizations as services
+from orders.coverage import planned_cycles
+from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from orders.models import Authorization, Order, OrderStatus
 
 PAYER = "Demo Health Plan"
-REFERENCES = ("DEMO-PA-APPROVED", "DEMO-PA-DENIED", "DEMO-PA-SUBMITTED")
+REFERENCES = ("DEMO-PA-COURSE", "DEMO-PA-APPROVED", "DEMO-PA-DENIED", "DEMO-PA-SUBMITTED")
+# Which demo order each reference is for (by patient MRN; None: the signed demo order).
+ORDER_OF = {
+    "DEMO-PA-COURSE": NURSE_DEMO_MRN,
+    "DEMO-PA-APPROVED": BOOKED_DEMO_MRN,
+    "DEMO-PA-DENIED": None,
+    "DEMO-PA-SUBMITTED": BOOKED_DEMO_MRN,
+}
+
+
+def _demo_order(mrn: str | None) -> Order | None:
+    orders = Order.objects.filter(notes="Demo order.", patient__mrn__startswith="DEMO-")
+    if mrn is None:
+        return orders.filter(status=OrderStatus.SIGNED).order_by("pk").first()
+    return (
+        orders.filter(patient__mrn=mrn, status__in=(OrderStatus.VERIFIED, OrderStatus.ACTIVE))
+        .order_by("pk")
+        .first()
+    )
+
+
+def _approve_course(authorization: Authorization, order: Order, admin: User) -> None:
+    """Approve exactly the order's planned course (DESIGN 7: dates, cycles, grams)."""
+    cycles = planned_cycles(order)
+    grams = sum((cycle.grams or Decimal(0) for cycle in cycles), Decimal(0))
+    services.authorization_record_decision(
+        authorization,
+        by=admin,
+        approved=True,
+        decision_date=timezone.localdate(),
+        approved_cycles=len(cycles),
+        approved_grams=grams,
+        valid_from=cycles[0].first_day,
+        valid_to=cycles[-1].last_day,
+    )
 
 
 def seed() -> list[str]:
     if not settings.DEBUG:
         return ["demo authorizations skipped: DEBUG is off"]
     admin = User.objects.filter(username="authadmin").first()
-    # The approval goes to the order furthest along (its sessions are booked), so that it
-    # shows on the dashboard as expiring.
-    rank = {OrderStatus.ACTIVE: 0, OrderStatus.VERIFIED: 1, OrderStatus.SIGNED: 2}
-    orders = sorted(
-        Order.objects.filter(patient__mrn__startswith="DEMO-", status__in=list(rank)),
-        key=lambda order: (rank[OrderStatus(order.status)], order.pk),
-    )
-    if admin is None or not orders:
+    if admin is None or not Order.objects.filter(notes="Demo order.").exists():
         return ["demo authorizations skipped: no demo orders"]
     existing = set(
         Authorization.objects.filter(reference_number__in=REFERENCES).values_list(
@@ -37,10 +75,10 @@ def seed() -> list[str]:
     )
     today = timezone.localdate()
     made = []
-    for index, reference in enumerate(REFERENCES):
-        if reference in existing:
+    for reference in REFERENCES:
+        order = _demo_order(ORDER_OF[reference])
+        if reference in existing or order is None:
             continue
-        order = orders[index % len(orders)]
         authorization = services.authorization_create(
             by=admin,
             order=order,
@@ -49,7 +87,9 @@ def seed() -> list[str]:
             reference_number=reference,
         )
         services.authorization_submit(authorization, by=admin)
-        if reference == "DEMO-PA-APPROVED":
+        if reference == "DEMO-PA-COURSE":
+            _approve_course(authorization, order, admin)
+        elif reference == "DEMO-PA-APPROVED":
             services.authorization_record_decision(
                 authorization,
                 by=admin,

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from orders.engine_inputs import patient_facts
 from orders.models import Order, Patient
 
@@ -23,8 +24,8 @@ def demo(settings):
 
 
 def test_seed_is_idempotent_and_every_patient_has_a_recent_weight(demo):
-    assert len(demo) == 5
-    assert Patient.objects.count() == 5
+    assert len(demo) == 6
+    assert Patient.objects.count() == 6
     recent = timezone.localdate() - timedelta(days=30)
     for facts in demo.values():
         assert facts.weight_kg is not None
@@ -51,15 +52,35 @@ def test_no_demo_patients_without_debug(settings):
     assert not Patient.objects.exists()
 
 
-def test_demo_orders_a_draft_one_awaiting_verification_and_one_verified(demo):
+def test_demo_orders_a_draft_one_awaiting_verification_and_two_verified(demo):
     statuses = dict(Order.objects.values_list("patient__mrn", "status"))
-    # The infusions demo may book the verified order's sessions: then it is active.
-    assert statuses.pop("DEMO-0005") in ("verified", "active")
-    assert statuses == {"DEMO-0001": "draft", "DEMO-0003": "signed"}
+    # The infusions demo books the booked demo order's first cycle: then it is active.
+    assert statuses.pop(BOOKED_DEMO_MRN) in ("verified", "active")
+    assert statuses == {
+        "DEMO-0001": "draft",
+        "DEMO-0003": "signed",
+        NURSE_DEMO_MRN: "verified",
+    }
     signed = Order.objects.get(status="signed")
     assert signed.signed_by is not None and signed.signed_by.username == "clinician"
     assert {o.code for o in signed.overrides.all()} == {"RENAL_RISK", "THROMBOSIS_RISK"}
     verified = Order.objects.get(patient__mrn="DEMO-0005")
     assert verified.verified_by is not None
     assert verified.verified_by.username == "pharmacist"
-    assert Order.objects.count() == 3  # the second seed added none
+    assert Order.objects.count() == 4  # the second seed added none
+
+
+def test_the_verified_demo_orders_start_today_with_a_plan_frozen_at_signing(demo):
+    today = timezone.localdate()
+    for mrn in (BOOKED_DEMO_MRN, NURSE_DEMO_MRN):
+        order = Order.objects.get(patient__mrn=mrn)
+        assert order.start_date == today
+        assert order.plan_at_signing and order.plan_at_signing["cycles"]
+        assert order.verified_by is not None and order.verified_by != order.signed_by
+
+
+def test_patients_without_an_order_are_left_for_the_clinician(demo):
+    assert set(Patient.objects.filter(orders__isnull=True).values_list("mrn", flat=True)) == {
+        "DEMO-0002",
+        "DEMO-0004",
+    }

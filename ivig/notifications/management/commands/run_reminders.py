@@ -1,28 +1,41 @@
-"""``manage.py run_reminders``: run DESIGN 8's daily sweeps now, in this process (the same
-services the Celery beat schedule runs at 06:00), and print what they did."""
+"""``manage.py run_reminders``: run the daily sweeps now, in this process (the same services the
+Celery beat schedule runs: DESIGN 6's missed sessions at 00:15, DESIGN 8's reminders at 06:00),
+and print what they did. Missed sessions are marked first, as the beat schedule does."""
 
 from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from infusions.services import sessions_mark_missed
 from ivig.notifications.reminders import authorization_follow_ups, cycle_reminders
 
 
+def missed_sessions(today: date | None = None) -> dict[str, int]:
+    return {"missed": sessions_mark_missed(today)}
+
+
 class Command(BaseCommand):
-    help = "Run the cycle reminders and authorization follow-ups now; print their counts."
+    help = (
+        "Mark past sessions that never started as missed, run the cycle reminders and the "
+        "authorization follow-ups now; print their counts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--today", type=date.fromisoformat, help="Run as of this date (YYYY-MM-DD)."
         )
         parser.add_argument(
-            "--only", choices=("cycles", "authorizations"), help="Run one sweep only."
+            "--only", choices=("sessions", "cycles", "authorizations"), help="Run one sweep only."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = options["today"]
-        sweeps = {"cycles": cycle_reminders, "authorizations": authorization_follow_ups}
+        sweeps = {
+            "sessions": missed_sessions,
+            "cycles": cycle_reminders,
+            "authorizations": authorization_follow_ups,
+        }
         for name, sweep in sweeps.items():
             if options["only"] and options["only"] != name:
                 continue

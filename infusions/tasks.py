@@ -1,0 +1,15 @@
+"""Celery tasks of the infusions app: call a service, nothing else (STYLE)."""
+
+from typing import Any
+
+from celery import shared_task
+
+from ivig.notifications.tasks import RETRY
+
+
+@shared_task(name="infusions.sessions_mark_missed", **RETRY)
+def sessions_mark_missed(self: Any) -> int:
+    """DESIGN 6: yesterday's (and older) sessions that never started become missed (daily)."""
+    from .services import sessions_mark_missed as mark
+
+    return mark()

@@ -1,0 +1,96 @@
+"""Admin for superusers (DESIGN 1): read everything with its history; correct patients,
+indications and authorizations; never delete. Orders and their overrides are read-only here:
+a signed or verified order is never edited in place (DESIGN 4), so changes go through the
+order pages, which make a new version to sign and verify again."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Authorization,
+    AuthorizationDocument,
+    Indication,
+    Order,
+    OrderOverride,
+    Patient,
+    PatientWeight,
+)
+
+
+class NoDeleteMixin:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyMixin(NoDeleteMixin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Indication)
+class IndicationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "category", "icd10_code", "default_total_g_per_kg")
+    list_filter = ("category",)
+    search_fields = ("name", "slug", "icd10_code")
+
+
+class PatientWeightInline(ReadOnlyMixin, admin.TabularInline):
+    model = PatientWeight
+    extra = 0
+    fields = ("measured_on", "weight_kg", "recorded_by", "recorded_at")
+    readonly_fields = fields
+
+
+@admin.register(Patient)
+class PatientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ("mrn", "family_name", "given_name", "date_of_birth", "iga_status")
+    search_fields = ("mrn", "family_name", "given_name")
+    readonly_fields = ("version", "created_at", "updated_at")
+    inlines = (PatientWeightInline,)
+
+
+class OverrideInline(ReadOnlyMixin, admin.TabularInline):
+    model = OrderOverride
+    extra = 0
+    fields = ("code", "reason", "overridden_by", "acknowledged_by", "acknowledged_at")
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("number", "patient", "indication", "product", "status", "start_date")
+    list_filter = ("status", "product")
+    search_fields = ("patient__mrn", "patient__family_name")
+    list_select_related = ("patient", "indication", "product")
+    inlines = (OverrideInline,)
+
+
+@admin.register(OrderOverride)
+class OrderOverrideAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("order", "code", "overridden_by", "acknowledged_by")
+    list_filter = ("code",)
+    list_select_related = ("order", "overridden_by", "acknowledged_by")
+
+
+class DocumentInline(ReadOnlyMixin, admin.TabularInline):
+    model = AuthorizationDocument
+    extra = 0
+    fields = ("title", "reference", "added_by", "added_at")
+    readonly_fields = fields
+
+
+@admin.register(Authorization)
+class AuthorizationAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ("__str__", "order", "status", "approved_cycles", "valid_from", "valid_to")
+    list_filter = ("status", "payer")
+    search_fields = ("reference_number", "member_id", "patient__mrn", "patient__family_name")
+    raw_id_fields = ("patient", "order", "renews")
+    readonly_fields = ("version", "created_by", "created_at", "updated_at")
+    list_select_related = ("order", "patient")
+    inlines = (DocumentInline,)

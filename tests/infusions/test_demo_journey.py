@@ -1,0 +1,75 @@
+"""The nurse's demo journey from a fresh ``seed_demo``, through the services: book cycle 1 of
+the nurse's demo order today, open today's session and start it (covered, verified)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from infusions import services
+from infusions.models import EntryKind, InfusionSession, SessionStatus
+from infusions.selectors import orders_to_book, sessions_for_day
+from ivig.accounts.models import User
+from orders.coverage import order_coverage, session_coverage_blocker
+from orders.demo import NURSE_DEMO_MRN
+from orders.models import Order, OrderStatus
+
+from .test_demo import at_clock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("clock", ["07:00", "10:20", "16:45"])
+def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, clock) -> None:  # type: ignore[no-untyped-def]
+    settings.DEBUG = True
+    now = at_clock(monkeypatch, clock)
+    call_command("seed_demo")
+    call_command("seed_demo")
+    nurse = User.objects.get(username="nurse")
+    today = timezone.localdate()
+    order = Order.objects.get(patient__mrn=NURSE_DEMO_MRN)
+    assert order.status == OrderStatus.VERIFIED and order.plan_at_signing
+    # Covered before anything is booked: every cycle, by the demo approval of the course.
+    assert all(cycle.covered for cycle in order_coverage(order))
+    item = next(item for item in orders_to_book() if item.order.pk == order.pk)
+    assert (item.next_cycle, item.cycle_first_day) == (1, today)
+
+    slots = services.booking_propose(order, 1)
+    assert slots[0].day == today and slots[0].start >= now
+    sessions = services.booking_confirm(order, 1, slots, nurse)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ACTIVE
+    first = sessions[0]
+    assert first in sessions_for_day(today)
+    assert services.session_start_blockers(first) == []
+    assert session_coverage_blocker(first) is None
+
+    entry = services.session_start(first, by=nurse)
+    assert entry.kind == EntryKind.STARTED
+    first.refresh_from_db()
+    assert first.status == SessionStatus.IN_PROGRESS
+
+
+def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """DESIGN does not forbid an early start: any time on the planned day (not another day)."""
+    settings.DEBUG = True
+    at_clock(monkeypatch, "07:00")
+    call_command("seed_demo")
+    nurse = User.objects.get(username="nurse")
+    order = Order.objects.get(patient__mrn=NURSE_DEMO_MRN)
+    later = services.booking_propose(order, 1)
+    later = [
+        services.Slot(slot.day_number, slot.chair, slot.start + timedelta(hours=6))
+        for slot in later
+    ]
+    first = services.booking_confirm(order, 1, later, nurse)[0]
+    assert timezone.localtime(first.planned_start).hour >= 13
+    services.session_start(first, by=nurse)  # now, hours before the planned start
+    first.refresh_from_db()
+    assert first.status == SessionStatus.IN_PROGRESS
+    # Day 2 is tomorrow: not startable today.
+    second = InfusionSession.objects.get(order=order, cycle_number=1, day_number=2)
+    with pytest.raises(services.InfusionError) as refused:
+        services.session_start(second, by=nurse)
+    assert refused.value.code == services.InfusionError.CANNOT_START

@@ -1,0 +1,105 @@
+"""The superuser's admin (DESIGN 1): the infusions and orders models are registered with their
+history; nothing is deleted; the administration record and orders are read-only there."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.sites import site
+from django.test import Client
+from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from infusions.models import (
+    AdministrationEntry,
+    CalendarFeedToken,
+    Chair,
+    EntryKind,
+    InfusionSession,
+)
+from ivig.accounts.models import User
+from orders.models import Authorization, Indication, Order, OrderOverride, Patient
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
+
+pytestmark = pytest.mark.django_db
+
+HISTORY_MODELS = [
+    Chair,
+    InfusionSession,
+    AdministrationEntry,
+    CalendarFeedToken,
+    Order,
+    OrderOverride,
+    Authorization,
+    Patient,
+]
+READ_ONLY = [AdministrationEntry, Order, OrderOverride, CalendarFeedToken]
+
+
+@pytest.fixture
+def superuser_client():  # type: ignore[no-untyped-def]
+    user = User.objects.create_superuser("root", "root@example.org", "a-long-test-password-2026")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("model", [*HISTORY_MODELS, Indication])
+def test_registered(model) -> None:  # type: ignore[no-untyped-def]
+    assert site.is_registered(model)
+    model_admin = site._registry[model]
+    if model in HISTORY_MODELS:
+        assert isinstance(model_admin, SimpleHistoryAdmin)
+
+
+@pytest.fixture
+def records(nurse):  # type: ignore[no-untyped-def]
+    order = verified_order(status="active")
+    session = session_for(
+        order, ChairFactory.create(name="Chair 1"), yesterday_at("09:00"), by=nurse
+    )
+    entry = AdministrationEntry.objects.create(
+        session=session,
+        kind=EntryKind.NOTE,
+        occurred_at=yesterday_at("09:05"),
+        recorded_by=nurse,
+        details="Patient comfortable.",
+    )
+    return {
+        Chair: session.chair,
+        InfusionSession: session,
+        AdministrationEntry: entry,
+        Order: order,
+        Authorization: order.authorizations.get(),
+        Patient: order.patient,
+        Indication: order.indication,
+    }
+
+
+def _url(model, action, *args):  # type: ignore[no-untyped-def]
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+def test_changelists_change_and_history_pages_open(superuser_client, records) -> None:  # type: ignore[no-untyped-def]
+    for model, obj in records.items():
+        assert superuser_client.get(_url(model, "changelist")).status_code == 200, model
+        assert superuser_client.get(_url(model, "change", obj.pk)).status_code == 200, model
+        if model in HISTORY_MODELS:
+            assert superuser_client.get(_url(model, "history", obj.pk)).status_code == 200, model
+
+
+def test_nothing_is_deleted_and_the_record_is_read_only(superuser_client, records) -> None:  # type: ignore[no-untyped-def]
+    request = type("Request", (), {"user": User.objects.get(username="root")})()
+    for model in [*HISTORY_MODELS, Indication]:
+        assert not site._registry[model].has_delete_permission(request), model
+    for model in READ_ONLY:
+        model_admin = site._registry[model]
+        assert not model_admin.has_add_permission(request), model
+        assert not model_admin.has_change_permission(request), model
+    entry = records[AdministrationEntry]
+    response = superuser_client.post(
+        _url(AdministrationEntry, "change", entry.pk), {"details": "edited"}
+    )
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.details == "Patient comfortable."
+    assert superuser_client.get(_url(AdministrationEntry, "add")).status_code == 403
+    assert isinstance(site._registry[Chair], admin.ModelAdmin)
