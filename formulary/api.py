@@ -3,7 +3,7 @@ pharmacists create, update, deactivate, reactivate and price products and change
 Nothing is ever deleted. Serializers parse and present; the services decide."""
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 
 from . import selectors, services
@@ -37,11 +37,6 @@ PharmacistRole = api_roles(Role.PHARMACIST)
 def api_error(error: FormularyError) -> ValidationError:
     """A service refusal as a 400 with the message on the field at fault."""
     return ValidationError({error.field or "non_field_errors": [error.message]})
-
-
-def acting_user(request: Request) -> User:
-    """The signed-in user (the permission classes have refused anyone else)."""
-    return cast(User, request.user)
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -132,7 +127,7 @@ class ProductWriteSerializer(ModelSerializer):
         try:
             return services.product_update(
                 product=instance,
-                user=acting_user(self.context["request"]),
+                user=signed_in_user(self.context["request"]),
                 **self.service_arguments(),
             )
         except FormularyError as error:
@@ -156,7 +151,7 @@ class ProductCreateSerializer(ProductWriteSerializer):
         arguments = self.service_arguments()
         try:
             return services.product_create(
-                user=acting_user(self.context["request"]),
+                user=signed_in_user(self.context["request"]),
                 slug=validated_data["slug"],
                 price_per_g=validated_data["price_per_g"],
                 fields=arguments["fields"],
@@ -266,7 +261,9 @@ class ProductViewSet(
         service = services.product_reactivate if active else services.product_deactivate
         try:
             product = service(
-                product=product, user=acting_user(request), reason=reason.validated_data["reason"]
+                product=product,
+                user=signed_in_user(request),
+                reason=reason.validated_data["reason"],
             )
         except FormularyError as error:
             raise api_error(error) from error
@@ -299,7 +296,7 @@ class ProductViewSet(
         price.is_valid(raise_exception=True)
         try:
             created = services.product_price_set(
-                product=product, user=acting_user(request), **price.validated_data
+                product=product, user=signed_in_user(request), **price.validated_data
             )
         except FormularyError as error:
             raise api_error(error) from error
@@ -373,7 +370,7 @@ class DosingPolicyView(APIView):
             raise ValidationError({"version": ["Send the version your change is based on."]})
         try:
             policy = services.dosing_policy_update(
-                user=acting_user(request), expected_version=version, fields=fields
+                user=signed_in_user(request), expected_version=version, fields=fields
             )
         except FormularyError as error:
             if error.code == "stale_version":

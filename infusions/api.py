@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.audit.services import access_record
 from orders.api import RefuseUnknownFieldsMixin
@@ -54,11 +54,6 @@ class NurseWrites(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         allowed = ReadAllRoles if request.method in SAFE_METHODS else WriteNurses
         return allowed().has_permission(request, view)
-
-
-def acting_user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class InfusionErrorSerializer(serializers.Serializer):
@@ -134,7 +129,7 @@ class ChairViewSet(
         try:
             saved = services.chair_save(
                 chair,
-                by=acting_user(request),
+                by=signed_in_user(request),
                 name=data.get("name", chair.name if chair else ""),
                 location=data.get("location", chair.location if chair else ""),
                 active=data.get("active", chair.active if chair else True),
@@ -371,7 +366,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 data["order"],
                 data["cycle_number"],
                 slots,
-                acting_user(request),
+                signed_in_user(request),
                 tentative=data["tentative"],
             )
         except InfusionError as error:
@@ -386,7 +381,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         try:
             session = services.session_move(
-                self.get_object(), by=acting_user(request), **serializer.validated_data
+                self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except InfusionError as error:
             return error_response(error)
@@ -399,7 +394,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         try:
             session = services.session_cancel(
-                self.get_object(), by=acting_user(request), **serializer.validated_data
+                self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except InfusionError as error:
             return error_response(error)
@@ -413,7 +408,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         try:
             session = services.session_confirm(
-                self.get_object(), by=acting_user(request), **serializer.validated_data
+                self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except InfusionError as error:
             return error_response(error)
@@ -429,7 +424,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         try:
             entry = services.session_start(
                 self.get_object(),
-                by=acting_user(request),
+                by=signed_in_user(request),
                 at=data.get("occurred_at"),
                 rate_ml_per_h=data.get("rate_ml_per_h"),
             )
@@ -522,7 +517,7 @@ class EntryListCreate(generics.ListCreateAPIView):
         try:
             entry = services.administration_record(
                 session,
-                by=acting_user(request),
+                by=signed_in_user(request),
                 kind=kind,
                 occurred_at=data.pop("occurred_at", None),
                 correction_of=services.entry_to_correct(session, data.pop("correction_of", None)),

@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, role_required
+from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
 from orders.models import Order
@@ -43,11 +42,6 @@ from .services import KIND_FIELDS, Slot
 
 TIMELINE_SLOT_MINUTES = 15
 DEFAULT_DAY_HOURS = (time(8), time(18))
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _midnight(day: date) -> datetime:

@@ -17,7 +17,7 @@ from rest_framework.serializers import BaseSerializer
 from formulary.models import Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
@@ -50,11 +50,6 @@ def order_error_response(error: OrderError) -> Response:
     for field, messages in error.field_errors.items():
         body["non_field_errors" if field == NON_FIELD_ERRORS else field] = messages
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-def acting_user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class RefuseUnknownFieldsMixin:
@@ -224,7 +219,9 @@ class PatientViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            patient = services.patient_create(by=acting_user(request), **serializer.validated_data)
+            patient = services.patient_create(
+                by=signed_in_user(request), **serializer.validated_data
+            )
         except OrderError as error:
             return order_error_response(error)
         return self._saved(patient, status.HTTP_201_CREATED)
@@ -239,7 +236,7 @@ class PatientViewSet(
         changes = dict(serializer.validated_data)
         version = changes.pop("version")
         try:
-            services.patient_update(patient, by=acting_user(request), version=version, **changes)
+            services.patient_update(patient, by=signed_in_user(request), version=version, **changes)
         except OrderError as error:
             return order_error_response(error)
         return self._saved(patient, status.HTTP_200_OK)
@@ -289,7 +286,7 @@ class PatientWeightListCreate(generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             weight = services.patient_weight_record(
-                patient, by=acting_user(request), **serializer.validated_data
+                patient, by=signed_in_user(request), **serializer.validated_data
             )
         except OrderError as error:
             return order_error_response(error)
@@ -514,7 +511,7 @@ class OrderViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         values = self._input(request)
         try:
-            order = services.order_create(by=acting_user(request), **values)
+            order = services.order_create(by=signed_in_user(request), **values)
         except OrderError as error:
             return order_error_response(error)
         return self._shown(order, status.HTTP_201_CREATED)
@@ -536,7 +533,7 @@ class OrderViewSet(
         version = changes.pop("version")
         try:
             saved = services.order_update(
-                order, by=acting_user(request), version=version, **changes
+                order, by=signed_in_user(request), version=version, **changes
             )
         except OrderError as error:
             return order_error_response(error)
@@ -559,7 +556,7 @@ class OrderViewSet(
         order = self.get_object()
         data = self._input(request)
         try:
-            return self._shown(step(order, by=acting_user(request), **data))
+            return self._shown(step(order, by=signed_in_user(request), **data))
         except OrderError as error:
             return order_error_response(error)
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 
 from . import authorization_selectors as selectors
@@ -165,11 +165,6 @@ class CycleCoverageSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class AuthorizationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -193,7 +188,7 @@ class AuthorizationViewSet(
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            authorization = act(_user(self.request), dict(serializer.validated_data))
+            authorization = act(signed_in_user(self.request), dict(serializer.validated_data))
         except OrderError as error:
             return error_response(error)
         fresh = self.get_queryset().get(pk=authorization.pk)
@@ -293,7 +288,7 @@ class AuthorizationViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             document = services.authorization_document_add(
-                self.get_object(), by=_user(request), **serializer.validated_data
+                self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except OrderError as error:
             return error_response(error)

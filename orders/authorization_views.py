@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, role_required
+from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
 
 from . import authorization_selectors as selectors
@@ -36,11 +36,6 @@ from .models import Authorization, AuthorizationStatus, Order
 
 PER_PAGE = 50
 ADMIN = Role.AUTHORIZATION_ADMIN
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _show_error(form: forms.BaseForm, error: OrderError) -> None:
@@ -136,7 +131,9 @@ def authorization_create(request: HttpRequest) -> HttpResponse:
     form = AuthorizationCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            authorization = services.authorization_create(by=_user(request), **form.cleaned_data)
+            authorization = services.authorization_create(
+                by=signed_in_user(request), **form.cleaned_data
+            )
         except OrderError as error:
             _show_error(form, error)
         else:
@@ -157,7 +154,7 @@ def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         version = changes.pop("version")
         try:
             services.authorization_update(
-                authorization, by=_user(request), version=version, **changes
+                authorization, by=signed_in_user(request), version=version, **changes
             )
         except OrderError as error:
             _show_error(form, error)
@@ -192,7 +189,7 @@ def _transition(
         code = 400
         if form.is_valid():
             try:
-                result = act(authorization, _user(request), dict(form.cleaned_data))
+                result = act(authorization, signed_in_user(request), dict(form.cleaned_data))
             except OrderError as error:
                 _show_error(form, error)
                 code = _status_code(error)

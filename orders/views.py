@@ -16,8 +16,7 @@ from django.views.decorators.http import require_POST
 
 from formulary.selectors import current_policy
 from formulary.services import FormularyError
-from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, role_required
+from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, Finding, compute_plan
@@ -42,12 +41,6 @@ from .forms import (
 from .models import Order, OrderStatus, Patient, PatientWeight
 
 PATIENTS_PER_PAGE = 50
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    """The acting user of a request that passed a role check (so never anonymous)."""
-    assert isinstance(request.user, User)
-    return request.user
 
 
 ORDERS_PER_PAGE = 50

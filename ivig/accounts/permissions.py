@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from .models import User
 from .roles import Role, has_role
 
 
@@ -62,3 +63,9 @@ def api_roles(*roles: Role) -> type[BasePermission]:
 
 
 ALL_ROLES = tuple(Role)
+
+
+def signed_in_user(request: HttpRequest | Request) -> User:
+    """The acting user of a request that passed a role check (so never anonymous)."""
+    assert isinstance(request.user, User)
+    return request.user

@@ -7,8 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, role_required
+from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 
 from . import services
 from .models import Notification
@@ -16,17 +15,12 @@ from .models import Notification
 PER_PAGE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @role_required(*ALL_ROLES)
 def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
-    page = Paginator(services.inbox(_user(request), unread_only=unread_only), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        services.inbox(signed_in_user(request), unread_only=unread_only), PER_PAGE
+    ).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
 
 
@@ -34,7 +28,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @role_required(*ALL_ROLES)
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of your own notifications read; then open what it is about (``next=open``)."""
-    notification = get_object_or_404(Notification, pk=pk, recipient=_user(request))
+    notification = get_object_or_404(Notification, pk=pk, recipient=signed_in_user(request))
     services.notification_mark_read(notification)
     target = notification.url
     if (
@@ -49,6 +43,6 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(*ALL_ROLES)
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = services.notifications_mark_all_read(_user(request))
+    count = services.notifications_mark_all_read(signed_in_user(request))
     messages.success(request, f"{count} notification(s) marked read.")
     return redirect("notifications:inbox")
