@@ -8,16 +8,12 @@ every entry, backdated by up to an hour, falls on it, whatever time the suite ru
 """
 
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 
-import pytest
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from formulary.models import Product
 from infusions.models import InfusionSession
-from orders.models import Indication, OrderStatus
+from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, verified_order
 
 from .conftest import journey
@@ -47,19 +43,8 @@ def record(page: Page, kind: str, fields: dict[str, str], *, when: str | None = 
     form.get_by_test_id(f"submit-{kind}").click()
 
 
-@pytest.fixture
-def seeded() -> None:
-    """The seeded indications and products, re-seeded if a transactional test ran before this
-    journey emptied them: ``serialized_rollback`` does not restore them when a journey follows
-    a non-browser transactional test (such as tests/infusions/test_postgresql.py)."""
-    if not Indication.objects.exists():
-        import_module("orders.migrations.0002_seed_indications").seed(apps, None)
-    if not Product.objects.exists():
-        import_module("formulary.migrations.0002_seed_products_and_policy").seed(apps, None)
-
-
 @journey
-def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settings, seeded):  # type: ignore[no-untyped-def]
+def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settings):  # type: ignore[no-untyped-def]
     settings.TIME_ZONE = mid_morning_zone()
     ChairFactory.create(name="Chair 1")  # open 07:00-21:00 every day
     order = verified_order(start_date=timezone.localdate())
