@@ -11,7 +11,7 @@ from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
-from ivig.engine import format_decimal
+from ivig.forms import PlainDecimalsForm
 
 from .models import DosingPolicy, LabelRateStep, Product, Stabilizer, VialSize
 from .services import (
@@ -24,16 +24,6 @@ from .services import (
 
 VIAL_SIZES_PREFIX = "vial_sizes"
 RATE_STEPS_PREFIX = "label_rate_steps"
-
-
-class PlainDecimalsForm(forms.ModelForm):
-    """Shows stored decimals as people write them: "5", not "5.00" (STYLE)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, value in self.initial.items():
-            if isinstance(value, Decimal):
-                self.initial[name] = format_decimal(value)
 
 
 class ProductForm(PlainDecimalsForm):

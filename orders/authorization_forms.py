@@ -2,6 +2,8 @@
 
 from django import forms
 
+from ivig.forms import PlainDecimalsForm
+
 from .models import Authorization, AuthorizationStatus, Order, OrderStatus
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -30,7 +32,7 @@ class AuthorizationCreateForm(forms.Form):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class AuthorizationEditForm(forms.ModelForm):
+class AuthorizationEditForm(PlainDecimalsForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     class Meta:

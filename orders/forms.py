@@ -13,6 +13,7 @@ from django.utils import timezone
 from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.engine import Finding
+from ivig.forms import PlainDecimalsForm
 
 from .engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .errors import OrderError
@@ -31,7 +32,7 @@ from .services import ORDER_FIELDS, PATIENT_FIELDS
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(PlainDecimalsForm):
     risk_factors = forms.MultipleChoiceField(
         choices=RiskFactor.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -101,7 +102,7 @@ REFRESH_FIELDS = {
 }
 
 
-class OrderForm(forms.ModelForm):
+class OrderForm(PlainDecimalsForm):
     """The order entry form (DESIGN 4). It parses; ``orders.services`` decides and saves, and
     the engine (through ``plan_request_from_values``) computes every number of the preview.
 
