@@ -17,12 +17,11 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
+from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.audit.services import access_record
 from orders.api import RefuseUnknownFieldsMixin
@@ -43,17 +42,9 @@ from .models import (
 from .services import Hours, Slot
 
 ReadAllRoles = api_roles(*ALL_ROLES)
-WriteNurses = api_roles(Role.NURSE)
 
 
-class NurseWrites(BasePermission):
-    """Reads for every role, changes for nurses only (DESIGN 1)."""
-
-    message = "Your role may not use this endpoint."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        allowed = ReadAllRoles if request.method in SAFE_METHODS else WriteNurses
-        return allowed().has_permission(request, view)
+NurseWrites = api_read_all_write(Role.NURSE)
 
 
 class InfusionErrorSerializer(serializers.Serializer):

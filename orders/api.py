@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -17,7 +17,7 @@ from rest_framework.serializers import BaseSerializer
 from formulary.models import Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
+from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
@@ -29,17 +29,9 @@ from .filters import OrderFilter
 from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
 
 ReadAllRoles = api_roles(*ALL_ROLES)
-WriteClinicians = api_roles(Role.CLINICIAN)
 
 
-class ClinicianWrites(BasePermission):
-    """Reads for every role, writes for clinicians only (DESIGN 1)."""
-
-    message = "Your role may not use this endpoint."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        allowed = ReadAllRoles if request.method in SAFE_METHODS else WriteClinicians
-        return allowed().has_permission(request, view)
+ClinicianWrites = api_read_all_write(Role.CLINICIAN)
 
 
 def order_error_response(error: OrderError) -> Response:

@@ -10,13 +10,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
+from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 
 from . import authorization_selectors as selectors
@@ -26,17 +25,9 @@ from .errors import OrderError
 from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order
 
 ReadAllRoles = api_roles(*ALL_ROLES)
-WriteAuthorizationAdmins = api_roles(Role.AUTHORIZATION_ADMIN)
 
 
-class AuthorizationAdminWrites(BasePermission):
-    """Reads for every role, changes for authorization admins only (DESIGN 1)."""
-
-    message = "Your role may not use this endpoint."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        allowed = ReadAllRoles if request.method in SAFE_METHODS else WriteAuthorizationAdmins
-        return allowed().has_permission(request, view)
+AuthorizationAdminWrites = api_read_all_write(Role.AUTHORIZATION_ADMIN)
 
 
 def error_response(error: OrderError) -> Response:

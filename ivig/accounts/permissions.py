@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from .models import User
@@ -63,6 +63,21 @@ def api_roles(*roles: Role) -> type[BasePermission]:
 
 
 ALL_ROLES = tuple(Role)
+
+
+def api_read_all_write(*roles: Role) -> type[BasePermission]:
+    """DRF permission: every role reads (safe methods); only ``roles`` change (DESIGN 1)."""
+    read, write = api_roles(*ALL_ROLES), api_roles(*roles)
+
+    class ReadAllWrite(BasePermission):
+        message = "Your role may not use this endpoint."
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            allowed = read if request.method in SAFE_METHODS else write
+            return allowed().has_permission(request, view)
+
+    ReadAllWrite.__name__ = "ReadAllWrite_" + "_".join(role.value for role in roles)
+    return ReadAllWrite
 
 
 def signed_in_user(request: HttpRequest | Request) -> User:
