@@ -2,11 +2,10 @@
 never delete. The administration record is read-only here as everywhere (DESIGN 6: entries are
 appended through the session page or the API, corrections are new entries)."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
+
+from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
 
 from .models import (
     AdministrationEntry,
@@ -15,19 +14,6 @@ from .models import (
     ChairOpeningHours,
     InfusionSession,
 )
-
-
-class NoDeleteMixin:
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyMixin(NoDeleteMixin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class OpeningHoursInline(admin.TabularInline):

@@ -3,11 +3,10 @@ indications and authorizations; never delete. Orders and their overrides are rea
 a signed or verified order is never edited in place (DESIGN 4), so changes go through the
 order pages, which make a new version to sign and verify again."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
+
+from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
 
 from .models import (
     Authorization,
@@ -18,19 +17,6 @@ from .models import (
     Patient,
     PatientWeight,
 )
-
-
-class NoDeleteMixin:
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyMixin(NoDeleteMixin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Indication)
