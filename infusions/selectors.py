@@ -1,5 +1,7 @@
 """Reading the schedule and the administration record (STYLE: selectors)."""
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -7,6 +9,15 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from authorizations.coverage import (
+    Approval,
+    CycleCoverage,
+    cover_cycles,
+    coverage_blocker,
+    lineage_root_id,
+    planned_cycles,
+)
+from authorizations.selectors import recent_approvals, start_of_day
 from ivig.engine.restart import restart_plan
 from orders.models import Order, OrderStatus
 
@@ -194,3 +205,54 @@ def session_plan_at_clock_times(
 def session_entries(session: InfusionSession) -> list[AdministrationEntry]:
     """The administration record, oldest first, with who recorded each entry."""
     return list(session.entries.select_related("recorded_by").order_by("occurred_at", "pk"))
+
+
+# --- sessions not covered -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UncoveredSession:
+    session: InfusionSession
+    day: date
+    blocker: str
+
+
+def scheduled_sessions(today: date) -> QuerySet[InfusionSession]:
+    """Tentative or booked sessions from today on, with order, patient and chair."""
+    return InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    ).select_related("order", "order__patient", "chair")
+
+
+def sessions_not_covered(
+    today: date,
+    *,
+    sessions: Iterable[InfusionSession] | None = None,
+    approvals: Mapping[int, list[Approval]] | None = None,
+    coverage: dict[int, list[CycleCoverage]] | None = None,
+) -> list[UncoveredSession]:
+    """Sessions scheduled from today on that no approval covers (DESIGN 7), soonest first.
+    Two queries (sessions with their orders, approvals); coverage per order computed once."""
+    sessions = list(scheduled_sessions(today) if sessions is None else sessions)
+    approvals = recent_approvals(today) if approvals is None else approvals
+    coverage = {} if coverage is None else coverage
+    rows = []
+    for session in sessions:
+        order = session.order
+        if order.pk not in coverage:
+            coverage[order.pk] = cover_cycles(
+                planned_cycles(order), approvals.get(lineage_root_id(order), [])
+            )
+        day = timezone.localdate(session.planned_start)
+        blocker = coverage_blocker(coverage[order.pk], day, session.cycle_number)
+        if blocker:
+            rows.append(UncoveredSession(session, day, blocker))
+    return sorted(rows, key=lambda row: (row.session.planned_start, row.session.pk))
+
+
+def uncovered_by_order(rows: Iterable[UncoveredSession]) -> dict[int, list[UncoveredSession]]:
+    grouped: dict[int, list[UncoveredSession]] = defaultdict(list)
+    for row in rows:
+        grouped[row.session.order_id].append(row)
+    return grouped

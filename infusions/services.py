@@ -607,7 +607,7 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
             "only a verified or active order is given."
         )
     # DESIGN 7, 3.8 NO_AUTHORIZATION: booked without approval is fine, started is not.
-    from orders.coverage import session_coverage_blocker
+    from .coverage import session_coverage_blocker
 
     coverage_blocker = session_coverage_blocker(session)
     if coverage_blocker:

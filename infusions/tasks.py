@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from ivig.notifications.tasks import RETRY
+from ivig.tasks import RETRY
 
 
 @shared_task(name="infusions.sessions_mark_missed", **RETRY)

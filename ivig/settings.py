@@ -84,10 +84,12 @@ INSTALLED_APPS = [
     "axes",
     "ivig.accounts",
     "ivig.audit",
+    "ivig.notifications",
     "formulary",
     "orders",
+    "authorizations",
     "infusions",
-    "ivig.notifications",
+    "reminders",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,19 @@
-"""Project-wide Celery tasks."""
+"""Project-wide Celery tasks and the retry policy every task of the project uses."""
+
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
+
+# Retried with backoff on any failure; ``acks_late`` so a worker lost mid-task hands the task to
+# another. Every service a task calls is idempotent, so a retry or a second worker does no harm.
+RETRY: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
 
 
 @shared_task(name="ivig.tasks.heartbeat")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("orders/", include("orders.urls")),
+    path("orders/", include("authorizations.urls")),
     path("infusions/", include("infusions.urls")),
     path("formulary/", include("formulary.urls")),
     path("notifications/", include("ivig.notifications.urls")),

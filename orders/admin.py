@@ -1,5 +1,5 @@
-"""Admin for superusers (DESIGN 1): read everything with its history; correct patients,
-indications and authorizations; never delete. Orders and their overrides are read-only here:
+"""Admin for superusers (DESIGN 1): read everything with its history; correct patients
+and indications; never delete. Orders and their overrides are read-only here:
 a signed or verified order is never edited in place (DESIGN 4), so changes go through the
 order pages, which make a new version to sign and verify again."""
 
@@ -9,8 +9,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
 
 from .models import (
-    Authorization,
-    AuthorizationDocument,
     Indication,
     Order,
     OrderOverride,
@@ -62,21 +60,3 @@ class OrderOverrideAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ("order", "code", "overridden_by", "acknowledged_by")
     list_filter = ("code",)
     list_select_related = ("order", "overridden_by", "acknowledged_by")
-
-
-class DocumentInline(ReadOnlyMixin, admin.TabularInline):
-    model = AuthorizationDocument
-    extra = 0
-    fields = ("title", "reference", "added_by", "added_at")
-    readonly_fields = fields
-
-
-@admin.register(Authorization)
-class AuthorizationAdmin(NoDeleteMixin, SimpleHistoryAdmin):
-    list_display = ("__str__", "order", "status", "approved_cycles", "valid_from", "valid_to")
-    list_filter = ("status", "payer")
-    search_fields = ("reference_number", "member_id", "patient__mrn", "patient__family_name")
-    raw_id_fields = ("patient", "order", "renews")
-    readonly_fields = ("version", "created_by", "created_at", "updated_at")
-    list_select_related = ("order", "patient")
-    inlines = (DocumentInline,)

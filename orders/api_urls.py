@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api
+from .dose_plan_api import DosePlanView
 
 router = SimpleRouter()
 router.register("patients", api.PatientViewSet, basename="api-patient")
@@ -11,6 +12,7 @@ router.register("indications", api.IndicationViewSet, basename="api-indication")
 router.register("orders", api.OrderViewSet, basename="api-order")
 
 urlpatterns = [
+    path("dose-plans/", DosePlanView.as_view(), name="api-dose-plans"),
     path(
         "patients/<int:patient_id>/weights/",
         api.PatientWeightListCreate.as_view(),

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = "Patients, orders and authorizations"
+    verbose_name = "Patients and orders"

@@ -1,6 +1,7 @@
 """Model rows → engine inputs, in one place (DESIGN 2, STYLE: services translate rows into
 engine inputs here, never in views)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -133,11 +134,22 @@ def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
     )
 
 
-def order_is_covered(order: Order) -> bool:
-    """Whether approved authorizations cover every cycle of the order (DESIGN 7)."""
-    from .coverage import order_coverage
+# Whether approved authorizations cover every cycle of an order (docs/clinical-rules.md 7) is
+# the authorizations app's rule, a layer above this one: it registers its judge at start-up
+# (``AuthorizationsConfig.ready``) and orders never imports it.
+CoverageJudge = Callable[[Order], bool]
+_coverage_judges: list[CoverageJudge] = []
 
-    return all(cycle.covered for cycle in order_coverage(order))
+
+def register_coverage_judge(judge: CoverageJudge) -> None:
+    """Set the one function that says whether an order is covered (called once at start-up)."""
+    _coverage_judges[:] = [judge]
+
+
+def order_is_covered(order: Order) -> bool | None:
+    """Whether approved authorizations cover every cycle of the order; None when no judge is
+    registered (the authorizations app is not installed)."""
+    return _coverage_judges[0](order) if _coverage_judges else None
 
 
 def plan_for_order(

@@ -34,6 +34,7 @@ from .models import (
     RateProtocol,
     RiskFactor,
 )
+from .signals import order_discontinued
 
 # What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
 PATIENT_FIELDS = (
@@ -534,7 +535,7 @@ def order_reject(order: Order, *, by: User, reason: str, version: int | None = N
 @transaction.atomic
 def order_discontinue(order: Order, *, by: User, reason: str, version: int | None = None) -> Order:
     """Discontinue a signed, verified or active order (DESIGN 4: a clinician, with a reason);
-    its future sessions are cancelled (``cancel_future_sessions``)."""
+    its future sessions are cancelled by the infusions app, on ``order_discontinued``."""
     reason = _required_reason(reason, "discontinue")
     current = _locked(order, version, DISCONTINUABLE, "discontinued")
     current.status = OrderStatus.DISCONTINUED
@@ -542,9 +543,9 @@ def order_discontinue(order: Order, *, by: User, reason: str, version: int | Non
     current.discontinued_at = timezone.now()
     current.discontinue_reason = reason
     _save_order(current, by, f"Discontinued: {reason}")
-    from infusions.services import cancel_future_sessions  # infusions builds on orders
-
-    cancel_future_sessions(current, by=by, reason=f"Order discontinued: {reason}")
+    order_discontinued.send(
+        sender=Order, order=current, by=by, reason=f"Order discontinued: {reason}"
+    )
     return current
 
 

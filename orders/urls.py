@@ -1,60 +1,12 @@
 from django.urls import path
 
-from . import authorization_views, views
+from . import views
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("verification/", views.verification_queue, name="verification-queue"),
-    path("authorizations/", authorization_views.dashboard, name="authorizations"),
-    path("authorizations/all/", authorization_views.authorization_list, name="authorization-list"),
-    path(
-        "authorizations/new/",
-        authorization_views.authorization_create,
-        name="authorization-create",
-    ),
-    path(
-        "authorizations/<int:pk>/",
-        authorization_views.authorization_detail,
-        name="authorization-detail",
-    ),
-    path(
-        "authorizations/<int:pk>/edit/",
-        authorization_views.authorization_edit,
-        name="authorization-edit",
-    ),
-    path(
-        "authorizations/<int:pk>/submit/",
-        authorization_views.authorization_submit,
-        name="authorization-submit",
-    ),
-    path(
-        "authorizations/<int:pk>/decision/",
-        authorization_views.authorization_decision,
-        name="authorization-decision",
-    ),
-    path(
-        "authorizations/<int:pk>/appeal/",
-        authorization_views.authorization_appeal,
-        name="authorization-appeal",
-    ),
-    path(
-        "authorizations/<int:pk>/expire/",
-        authorization_views.authorization_expire,
-        name="authorization-expire",
-    ),
-    path(
-        "authorizations/<int:pk>/renew/",
-        authorization_views.authorization_renew,
-        name="authorization-renew",
-    ),
-    path(
-        "authorizations/<int:pk>/documents/",
-        authorization_views.authorization_document_add,
-        name="authorization-document-add",
-    ),
-    path("<int:pk>/coverage/", authorization_views.order_coverage_page, name="order-coverage"),
     path("patients/", views.patient_list, name="patient-list"),
     path("patients/new/", views.patient_create, name="patient-create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),

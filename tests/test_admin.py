@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from authorizations.models import Authorization
 from infusions.models import (
     AdministrationEntry,
     CalendarFeedToken,
@@ -16,7 +17,7 @@ from infusions.models import (
     InfusionSession,
 )
 from ivig.accounts.models import User
-from orders.models import Authorization, Indication, Order, OrderOverride, Patient
+from orders.models import Indication, Order, OrderOverride, Patient
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db

@@ -52,7 +52,7 @@ def test_each_role_lands_on_its_own_page(role, users_by_role, client_for):
 ROLE_ONLY_PAGES = {
     Role.CLINICIAN: "orders:home",
     Role.PHARMACIST: "orders:verification-queue",
-    Role.AUTHORIZATION_ADMIN: "orders:authorizations",
+    Role.AUTHORIZATION_ADMIN: "authorizations:authorizations",
 }
 
 

@@ -15,7 +15,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Formulary", "formulary:product-list", tuple(Role)),
     ("Dosing policy", "formulary:policy", (Role.PHARMACIST,)),
     ("Schedule", "infusions:schedule", tuple(Role)),
-    ("Authorizations", "orders:authorizations", (Role.AUTHORIZATION_ADMIN,)),
+    ("Authorizations", "authorizations:authorizations", (Role.AUTHORIZATION_ADMIN,)),
 )
 
 

@@ -40,7 +40,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.view_chair",
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
-        "orders.view_authorization",
+        "authorizations.view_authorization",
         "formulary.view_product",
         "formulary.view_dosingpolicy",
     ),
@@ -51,7 +51,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.view_chair",
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
-        "orders.view_authorization",
+        "authorizations.view_authorization",
         "formulary.view_product",
         "formulary.add_product",
         "formulary.change_product",
@@ -63,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.view_order",
         "formulary.view_product",
         "infusions.view_infusionsession",
-        "orders.view_authorization",
+        "authorizations.view_authorization",
         "infusions.add_infusionsession",
         "infusions.change_infusionsession",
         "infusions.add_administrationentry",
@@ -75,14 +75,14 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.AUTHORIZATION_ADMIN: (
         "orders.view_patient",
         "orders.view_order",
-        "orders.view_authorization",
-        "orders.add_authorization",
-        "orders.change_authorization",
+        "authorizations.view_authorization",
+        "authorizations.add_authorization",
+        "authorizations.change_authorization",
         "infusions.view_chair",
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
-        "orders.view_authorizationdocument",
-        "orders.add_authorizationdocument",
+        "authorizations.view_authorizationdocument",
+        "authorizations.add_authorizationdocument",
     ),
 }
 
@@ -91,7 +91,7 @@ LANDING_URL_NAMES: dict[Role, str] = {
     Role.CLINICIAN: "orders:home",
     Role.PHARMACIST: "orders:verification-queue",
     Role.NURSE: "infusions:schedule",
-    Role.AUTHORIZATION_ADMIN: "orders:authorizations",
+    Role.AUTHORIZATION_ADMIN: "authorizations:authorizations",
 }
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 # What a notification is about: ``app_label.model`` of the subject row.
 SUBJECT_ORDER = "orders.order"
+# Stored before authorizations moved out of the orders app; kept so that the idempotency keys of
+# notifications already sent still match.
 SUBJECT_AUTHORIZATION = "orders.authorization"
 
 

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
-from django.core.mail import get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -23,6 +21,7 @@ from django.utils import timezone
 from ivig.accounts.models import User
 
 from .models import Notification
+from .tasks import send_notification_emails
 
 # Rows per INSERT, and ids per email task.
 INSERT_BATCH = 1000
@@ -50,8 +49,6 @@ def subject_type_of(subject: Model) -> str:
 
 
 def _enqueue_emails(ids: Sequence[int]) -> None:
-    from .tasks import send_notification_emails
-
     for start in range(0, len(ids), EMAIL_BATCH):
         chunk = list(ids[start : start + EMAIL_BATCH])
         transaction.on_commit(lambda chunk=chunk: send_notification_emails.delay(chunk))  # type: ignore[misc]
@@ -121,39 +118,6 @@ def notify_many(drafts: Iterable[NotificationDraft]) -> int:
     )
     _enqueue_emails(inserted)
     return len(inserted)
-
-
-def notification_emails_send(notification_ids: Sequence[int]) -> int:
-    """Email each not-yet-emailed notification of ``notification_ids`` to its recipient (those
-    without an address are only marked). Rows another worker is emailing are skipped."""
-    sent = 0
-    with transaction.atomic():
-        notifications = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=notification_ids, emailed_at__isnull=True)
-            .select_related("recipient")
-        )
-        if not notifications:
-            return 0
-        connection = get_connection()
-        for notification in notifications:
-            address = notification.recipient.email
-            if not address:
-                continue
-            body = notification.body
-            if notification.url:
-                body = f"{body}\n\n{notification.url}".strip()
-            sent += send_mail(
-                subject=f"[IVIg] {notification.title}",
-                message=body or notification.title,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[address],
-                connection=connection,
-            )
-        Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
-            emailed_at=timezone.now()
-        )
-    return sent
 
 
 def notification_mark_read(notification: Notification) -> Notification:

@@ -9,9 +9,10 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from authorizations.models import Authorization, AuthorizationStatus
 from infusions.models import Chair, InfusionSession
 from ivig.accounts.models import User
-from orders.models import Authorization, AuthorizationStatus, Indication, Order, OrderStatus
+from orders.models import Indication, Order, OrderStatus
 from tests.formulary.factories import ProductFactory
 from tests.orders.factories import PatientFactory, UserFactory
 

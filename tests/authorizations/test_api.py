@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from authorizations.models import Authorization
 from ivig.accounts.roles import Role
-from orders.models import Authorization
 
 from .factories import AuthorizationFactory, approved, make_order
 

@@ -7,16 +7,16 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.coverage import (
+from authorizations.coverage import (
     Approval,
     PlannedCycle,
     cover_cycles,
     order_coverage,
     planned_cycles,
-    session_coverage_blocker,
-    session_is_covered,
 )
-from orders.models import AuthorizationStatus, Order, OrderStatus
+from authorizations.models import AuthorizationStatus
+from infusions.coverage import session_coverage_blocker, session_is_covered
+from orders.models import Order, OrderStatus
 
 from .factories import approved, make_order, plan_json, session
 

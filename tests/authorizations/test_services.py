@@ -8,10 +8,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from authorizations import notify, services
+from authorizations.models import Authorization, AuthorizationStatus
+from authorizations.services import AuthorizationError
 from ivig.notifications.models import Kind, Notification
-from orders import authorizations as services
-from orders.authorizations import AuthorizationError
-from orders.models import Authorization, AuthorizationStatus
 
 from .factories import make_order
 
@@ -247,7 +247,7 @@ def test_a_decision_notifies_the_ordering_clinician_once(
         approve(authorization, authadmin, today)
     notices = Notification.objects.filter(recipient=clinician)
     assert [n.kind for n in notices] == [Kind.AUTHORIZATION_APPROVED]
-    services.authorization_status_notify(authorization.pk)
+    notify.authorization_status_notify(authorization.pk)
     assert notices.count() == 1
 
 

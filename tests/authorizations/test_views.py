@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from authorizations.models import Authorization, AuthorizationStatus
 from ivig.accounts.roles import Role
-from orders.models import Authorization, AuthorizationStatus
 
 from .factories import AuthorizationFactory, approved, at, make_order, session
 
@@ -33,28 +33,28 @@ def authorization(clinician, today):
 def change_posts(authorization):
     pk = authorization.pk
     return [
-        (reverse("orders:authorization-create"), {"order": authorization.order_id}),
-        (reverse("orders:authorization-edit", args=[pk]), {"version": 1, "payer": "X"}),
-        (reverse("orders:authorization-submit", args=[pk]), {"version": 1}),
-        (reverse("orders:authorization-decision", args=[pk]), {"version": 1}),
-        (reverse("orders:authorization-appeal", args=[pk]), {"version": 1}),
-        (reverse("orders:authorization-expire", args=[pk]), {"version": 1}),
-        (reverse("orders:authorization-renew", args=[pk]), {}),
-        (reverse("orders:authorization-document-add", args=[pk]), {"title": "t"}),
+        (reverse("authorizations:authorization-create"), {"order": authorization.order_id}),
+        (reverse("authorizations:authorization-edit", args=[pk]), {"version": 1, "payer": "X"}),
+        (reverse("authorizations:authorization-submit", args=[pk]), {"version": 1}),
+        (reverse("authorizations:authorization-decision", args=[pk]), {"version": 1}),
+        (reverse("authorizations:authorization-appeal", args=[pk]), {"version": 1}),
+        (reverse("authorizations:authorization-expire", args=[pk]), {"version": 1}),
+        (reverse("authorizations:authorization-renew", args=[pk]), {}),
+        (reverse("authorizations:authorization-document-add", args=[pk]), {"title": "t"}),
     ]
 
 
 @pytest.mark.parametrize("role", OTHERS)
 def test_other_roles_read_but_may_not_change(role, users_by_role, client_for, authorization):
     client = client_for(users_by_role[role])
-    assert client.get(reverse("orders:authorizations")).status_code == 403
-    assert client.get(reverse("orders:authorization-list")).status_code == 200
-    detail = client.get(reverse("orders:authorization-detail", args=[authorization.pk]))
+    assert client.get(reverse("authorizations:authorizations")).status_code == 403
+    assert client.get(reverse("authorizations:authorization-list")).status_code == 200
+    detail = client.get(reverse("authorizations:authorization-detail", args=[authorization.pk]))
     assert detail.status_code == 200
     assert b'data-testid="actions"' not in detail.content
-    coverage = client.get(reverse("orders:order-coverage", args=[authorization.order_id]))
+    coverage = client.get(reverse("authorizations:order-coverage", args=[authorization.order_id]))
     assert coverage.status_code == 200
-    assert client.get(reverse("orders:authorization-create")).status_code == 403
+    assert client.get(reverse("authorizations:authorization-create")).status_code == 403
     for url, data in change_posts(authorization):
         assert client.post(url, data).status_code == 403, url
     assert Authorization.objects.get(pk=authorization.pk).version == 1
@@ -62,9 +62,9 @@ def test_other_roles_read_but_may_not_change(role, users_by_role, client_for, au
 
 def test_anonymous_is_sent_to_sign_in(client, authorization):
     for url in (
-        reverse("orders:authorizations"),
-        reverse("orders:authorization-list"),
-        reverse("orders:authorization-detail", args=[authorization.pk]),
+        reverse("authorizations:authorizations"),
+        reverse("authorizations:authorization-list"),
+        reverse("authorizations:authorization-detail", args=[authorization.pk]),
     ):
         assert client.get(url).status_code == 302
 
@@ -73,23 +73,30 @@ def test_admin_creates_submits_approves_through_the_pages(authadmin, client_for,
     order = make_order(start_date=today + timedelta(days=5), by=clinician)
     client = client_for(authadmin)
     assert (
-        client.get(reverse("orders:authorization-create") + f"?order={order.pk}").status_code == 200
+        client.get(
+            reverse("authorizations:authorization-create") + f"?order={order.pk}"
+        ).status_code
+        == 200
     )
     response = client.post(
-        reverse("orders:authorization-create"),
+        reverse("authorizations:authorization-create"),
         {"order": order.pk, "payer": "Acme", "member_id": "M1", "reference_number": ""},
     )
     authorization = Authorization.objects.get()
-    assert response["Location"] == reverse("orders:authorization-detail", args=[authorization.pk])
-    client.post(reverse("orders:authorization-submit", args=[authorization.pk]), {"version": 1})
+    assert response["Location"] == reverse(
+        "authorizations:authorization-detail", args=[authorization.pk]
+    )
+    client.post(
+        reverse("authorizations:authorization-submit", args=[authorization.pk]), {"version": 1}
+    )
     refused = client.post(
-        reverse("orders:authorization-decision", args=[authorization.pk]),
+        reverse("authorizations:authorization-decision", args=[authorization.pk]),
         {"version": 2, "decision": "approved", "decision_date": today.isoformat()},
     )
     assert refused.status_code == 400
     assert b"An approval names at least one cycle." in refused.content
     done = client.post(
-        reverse("orders:authorization-decision", args=[authorization.pk]),
+        reverse("authorizations:authorization-decision", args=[authorization.pk]),
         {
             "version": 2,
             "decision": "approved",
@@ -104,17 +111,17 @@ def test_admin_creates_submits_approves_through_the_pages(authadmin, client_for,
     authorization.refresh_from_db()
     assert authorization.status == AuthorizationStatus.APPROVED
     assert authorization.approved_grams == Decimal(240)
-    page = client.get(reverse("orders:authorization-detail", args=[authorization.pk]))
+    page = client.get(reverse("authorizations:authorization-detail", args=[authorization.pk]))
     assert b'data-testid="renew"' in page.content
     assert page.content.count(b'data-testid="coverage-row"') == 3
 
 
 def test_stale_and_illegal_changes_are_409(authadmin, client_for, authorization):
     client = client_for(authadmin)
-    url = reverse("orders:authorization-submit", args=[authorization.pk])
+    url = reverse("authorizations:authorization-submit", args=[authorization.pk])
     assert client.post(url, {"version": 1}).status_code == 302
     assert client.post(url, {"version": 2}).status_code == 409  # already submitted
-    edit = reverse("orders:authorization-edit", args=[authorization.pk])
+    edit = reverse("authorizations:authorization-edit", args=[authorization.pk])
     stale = client.post(edit, {"version": 1, "payer": "X", "member_id": "Y"})
     assert stale.status_code == 409
     assert b"changed" in stale.content
@@ -123,10 +130,10 @@ def test_stale_and_illegal_changes_are_409(authadmin, client_for, authorization)
 def test_documents_from_the_page(authadmin, client_for, authorization):
     client = client_for(authadmin)
     client.post(
-        reverse("orders:authorization-document-add", args=[authorization.pk]),
+        reverse("authorizations:authorization-document-add", args=[authorization.pk]),
         {"title": "Payer letter", "reference": "https://payer.example/letter/1"},
     )
-    page = client.get(reverse("orders:authorization-detail", args=[authorization.pk]))
+    page = client.get(reverse("authorizations:authorization-detail", args=[authorization.pk]))
     assert b"Payer letter" in page.content
 
 
@@ -145,7 +152,7 @@ def _dashboard_rows(clinician, today, count):
 
 def test_dashboard_shows_each_queue_linking_to_the_order(authadmin, client_for, clinician, today):
     _dashboard_rows(clinician, today, 2)
-    page = client_for(authadmin).get(reverse("orders:authorizations")).content
+    page = client_for(authadmin).get(reverse("authorizations:authorizations")).content
     assert b'data-testid="landing">Authorizations</h1>' in page
     for row in ("awaiting-row", "renewal-row", "denial-row", "uncovered-row"):
         assert page.count(f'data-testid="{row}"'.encode()) == 2, row
@@ -158,10 +165,10 @@ def test_dashboard_queries_do_not_grow_with_rows(
     client = client_for(authadmin)
     _dashboard_rows(clinician, today, 2)
     with django_assert_max_num_queries(DASHBOARD_QUERIES) as few:
-        client.get(reverse("orders:authorizations"))
+        client.get(reverse("authorizations:authorizations"))
     _dashboard_rows(clinician, today, 10)
     with django_assert_max_num_queries(DASHBOARD_QUERIES) as many:
-        client.get(reverse("orders:authorizations"))
+        client.get(reverse("authorizations:authorizations"))
     assert len(many.captured_queries) == len(few.captured_queries)
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ivig.notifications.reminders import cycle_reminders
-from orders.models import Authorization, AuthorizationStatus
+from authorizations.models import Authorization, AuthorizationStatus
+from reminders.sweeps import cycle_reminders
 from tests.authorizations.factories import AuthorizationFactory, approved, at, make_order
 
 from .conftest import journey

@@ -8,10 +8,11 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product
 from infusions.models import Chair, ChairOpeningHours, InfusionSession, SessionStatus
 from ivig.accounts.models import User
-from orders.models import Authorization, AuthorizationStatus, Indication, Order, OrderStatus
+from orders.models import Indication, Order, OrderStatus
 from tests.orders.factories import PatientFactory, PatientWeightFactory, UserFactory
 
 WEEKDAYS = range(5)  # Monday to Friday

@@ -7,11 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from authorizations.coverage import order_coverage
 from infusions import services
+from infusions.coverage import session_coverage_blocker
 from infusions.models import EntryKind, InfusionSession, SessionStatus
 from infusions.selectors import orders_to_book, sessions_for_day
 from ivig.accounts.models import User
-from orders.coverage import order_coverage, session_coverage_blocker
 from orders.demo import NURSE_DEMO_MRN
 from orders.models import Order, OrderStatus
 

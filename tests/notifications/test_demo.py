@@ -9,13 +9,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from authorizations import demo
+from authorizations.coverage import order_coverage, planned_cycles
+from authorizations.models import Authorization, AuthorizationStatus
+from authorizations.selectors import dashboard
 from ivig.accounts.models import User
-from ivig.notifications import demo
-from ivig.notifications.reminders import authorization_follow_ups
-from orders.authorization_selectors import dashboard
-from orders.coverage import order_coverage, planned_cycles
 from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
-from orders.models import Authorization, AuthorizationStatus
+from reminders.sweeps import authorization_follow_ups
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_the_dashboard_has_something_in_each_list(seeded) -> None:  # type: igno
     admin = User.objects.get(username="authadmin")
     client = Client()
     client.force_login(admin)
-    page = client.get(reverse("orders:authorizations")).content.decode()
+    page = client.get(reverse("authorizations:authorizations")).content.decode()
     for reference in ("DEMO-PA-SUBMITTED", "DEMO-PA-DENIED", "DEMO-PA-APPROVED"):
         assert reference in page
 

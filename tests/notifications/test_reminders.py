@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.core import mail
 
+from authorizations.models import AuthorizationStatus
 from ivig.notifications.models import Kind, Notification
-from ivig.notifications.reminders import authorization_follow_ups, cycle_reminders
-from orders.models import AuthorizationStatus, OrderStatus
+from orders.models import OrderStatus
+from reminders.sweeps import authorization_follow_ups, cycle_reminders
 from tests.authorizations.factories import (
     AuthorizationFactory,
     approved,

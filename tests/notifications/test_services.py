@@ -10,14 +10,10 @@ from django.db import connection
 from django.urls import reverse
 
 from ivig.accounts.roles import Role
+from ivig.notifications.emails import notification_emails_send
 from ivig.notifications.models import Kind, Notification
-from ivig.notifications.reminders import authorization_follow_ups, cycle_reminders
-from ivig.notifications.services import (
-    NotificationDraft,
-    notification_emails_send,
-    notify,
-    notify_many,
-)
+from ivig.notifications.services import NotificationDraft, notify, notify_many
+from reminders.sweeps import authorization_follow_ups, cycle_reminders
 from tests.authorizations.factories import AuthorizationFactory, at, make_order, session
 
 DUE = date(2027, 3, 1)

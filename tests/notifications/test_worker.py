@@ -13,8 +13,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from authorizations.tasks import authorization_status_notify
 from ivig.notifications.models import Kind, Notification
-from orders.tasks import authorization_status_notify
 from tests.authorizations.factories import approved, make_order
 from tests.conftest import skip_or_fail
 

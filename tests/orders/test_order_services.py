@@ -395,11 +395,11 @@ def verified(clinician, pharmacist, draft, sign):
 
 
 def test_discontinuing_cancels_future_sessions(clinician, verified, monkeypatch):
-    import infusions.services
+    import infusions.receivers
 
     cancelled: list[Order] = []
     monkeypatch.setattr(
-        infusions.services, "cancel_future_sessions", lambda order, **_: cancelled.append(order)
+        infusions.receivers, "cancel_future_sessions", lambda order, **_: cancelled.append(order)
     )
     order = order_discontinue(verified, by=clinician, reason="Remission")
     order.refresh_from_db()

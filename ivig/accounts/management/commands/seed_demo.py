@@ -11,7 +11,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-PROJECT_APPS = ("accounts", "audit", "formulary", "orders", "infusions", "notifications")
+# The demo authorizations approve courses the infusions demo has already booked: they come last.
+PROJECT_APPS = ("accounts", "audit", "formulary", "orders", "infusions", "authorizations")
 
 
 class Command(BaseCommand):

@@ -22,9 +22,11 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
+from orders.errors import OrderError
+from orders.models import Order
 
-from .errors import OrderError
-from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order
+from .models import Authorization, AuthorizationDocument, AuthorizationStatus
+from .tasks import authorization_status_notify, authorization_status_notify_many
 
 S = AuthorizationStatus
 
@@ -95,8 +97,6 @@ def _append_note(authorization: Authorization, label: str, text: str) -> None:
 
 def _enqueue_status_notice(authorization: Authorization) -> None:
     """DESIGN 8: tell the ordering clinician of a decision or expiry, after commit."""
-    from .tasks import authorization_status_notify
-
     authorization_id = authorization.pk
     transaction.on_commit(lambda: authorization_status_notify.delay(authorization_id))
 
@@ -343,58 +343,5 @@ def authorizations_expire_lapsed(*, today: date | None = None, by: User | None =
             default_change_reason="valid_to passed (daily sweep)",
         )
         ids = [authorization.pk for authorization in lapsed]
-        from .tasks import authorization_status_notify_many
-
         transaction.on_commit(lambda: authorization_status_notify_many.delay(ids))
     return len(lapsed)
-
-
-def authorization_status_notify(authorization_id: int) -> int:
-    """Notify the ordering clinician that an authorization was decided or expired (DESIGN 8),
-    once per authorization, status and decision date."""
-    return authorization_status_notify_many([authorization_id])
-
-
-def authorization_status_notify_many(authorization_ids: list[int]) -> int:
-    """As ``authorization_status_notify`` for many: a fixed number of queries."""
-    from ivig.notifications.models import SUBJECT_AUTHORIZATION, Kind
-    from ivig.notifications.services import NotificationDraft, notify_many
-
-    drafts = []
-    authorizations = Authorization.objects.filter(pk__in=authorization_ids).select_related(
-        "order", "patient"
-    )
-    for authorization in authorizations:
-        order = authorization.order
-        recipient_id = order.signed_by_id or order.created_by_id
-        status = authorization.get_status_display().lower()
-        if authorization.status == S.EXPIRED:
-            kind, due = Kind.AUTHORIZATION_EXPIRED, authorization.valid_to
-        elif authorization.status == S.APPROVED:
-            kind, due = Kind.AUTHORIZATION_APPROVED, authorization.decision_date
-        elif authorization.status == S.DENIED:
-            kind, due = Kind.AUTHORIZATION_DENIED, authorization.decision_date
-        else:  # appealed or renewed since: nothing to tell
-            continue
-        assert due is not None
-        drafts.append(
-            NotificationDraft(
-                recipient_id=recipient_id,
-                subject_type=SUBJECT_AUTHORIZATION,
-                subject_id=authorization.pk,
-                kind=kind,
-                due_date=due,
-                title=f"Authorization {status} for order {order.number}",
-                body=(
-                    f"{authorization.patient.full_name}: {authorization} for order {order.number}."
-                ),
-                url=authorization_url(authorization.pk),
-            )
-        )
-    return notify_many(drafts)
-
-
-def authorization_url(authorization_id: int) -> str:
-    from django.urls import reverse
-
-    return reverse("orders:authorization-detail", args=[authorization_id])

@@ -27,9 +27,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from ivig.engine import dose_plan_to_json
 from ivig.templatetags.clinical import num
+from orders.engine_inputs import plan_for_order
+from orders.models import Order
 
-from .models import Authorization, AuthorizationStatus, Order
+from .models import Authorization, AuthorizationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -147,10 +150,6 @@ def planned_cycles(order: Order) -> list[PlannedCycle]:
     if frozen:
         return frozen
     try:
-        from ivig.engine import dose_plan_to_json
-
-        from .engine_inputs import plan_for_order
-
         computed = planned_cycles_from_plan(
             dose_plan_to_json(plan_for_order(order, timezone.localdate()))
         )
@@ -297,6 +296,11 @@ def order_coverage(order: Order) -> list[CycleCoverage]:
     return cover_cycles(planned_cycles(order), approvals_for_order(order))
 
 
+def order_is_covered(order: Order) -> bool:
+    """Whether approved authorizations cover every cycle of the order (docs/clinical-rules.md 7)."""
+    return all(cycle.covered for cycle in order_coverage(order))
+
+
 def orders_coverage(
     orders: Iterable[Order], approvals: Mapping[int, list[Approval]]
 ) -> dict[int, list[CycleCoverage]]:
@@ -309,19 +313,6 @@ def orders_coverage(
 
 
 # --- sessions -----------------------------------------------------------------------------
-
-
-def session_day(session: Any) -> date:
-    """The (local) day a session is planned on, whatever the session model calls it."""
-    for name in ("planned_start", "starts_at", "start", "scheduled_start"):
-        value = getattr(session, name, None)
-        if isinstance(value, datetime):
-            return timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    for name in ("date", "planned_date", "day", "session_date"):
-        value = getattr(session, name, None)
-        if isinstance(value, date):
-            return value
-    raise AttributeError(f"{type(session).__name__} has no planned start or date")
 
 
 def cycle_for_session(
@@ -355,15 +346,3 @@ def coverage_blocker(
             f"{cycle.valid_to.isoformat()})."
         )
     return None
-
-
-def session_coverage_blocker(session: Any) -> str | None:
-    """DESIGN 7, 3.8 NO_AUTHORIZATION: a session may be booked without an approval but not
-    started; this is the message that refuses the start, or None."""
-    return coverage_blocker(
-        order_coverage(session.order), session_day(session), getattr(session, "cycle_number", None)
-    )
-
-
-def session_is_covered(session: Any) -> bool:
-    return session_coverage_blocker(session) is None

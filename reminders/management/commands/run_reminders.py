@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from infusions.services import sessions_mark_missed
-from ivig.notifications.reminders import authorization_follow_ups, cycle_reminders
+from reminders.sweeps import authorization_follow_ups, cycle_reminders
 
 
 def missed_sessions(today: date | None = None) -> dict[str, int]:

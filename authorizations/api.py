@@ -17,12 +17,12 @@ from rest_framework.views import APIView
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
+from orders.errors import OrderError
+from orders.models import Order
 
-from . import authorization_selectors as selectors
-from . import authorizations as services
+from . import selectors, services
 from .coverage import order_coverage
-from .errors import OrderError
-from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order
+from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
 ReadAllRoles = api_roles(*ALL_ROLES)
 

@@ -18,10 +18,12 @@ from django.views.decorators.http import require_POST
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
+from orders.errors import OrderError
+from orders.models import Order
 
-from . import authorization_selectors as selectors
-from . import authorizations as services
-from .authorization_forms import (
+from . import selectors, services
+from .coverage import order_coverage
+from .forms import (
     AuthorizationCreateForm,
     AuthorizationEditForm,
     DecisionForm,
@@ -30,9 +32,7 @@ from .authorization_forms import (
     RenewForm,
     SubmitForm,
 )
-from .coverage import order_coverage
-from .errors import OrderError
-from .models import Authorization, AuthorizationStatus, Order
+from .models import Authorization, AuthorizationStatus
 
 PER_PAGE = 50
 ADMIN = Role.AUTHORIZATION_ADMIN
@@ -57,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """DESIGN 7: awaiting decision, approvals running out, denials, sessions not covered."""
     return render(
         request,
-        "orders/authorizations.html",
+        "authorizations/authorizations.html",
         {"dashboard": selectors.dashboard(timezone.localdate())},
     )
 
@@ -73,7 +73,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "orders/authorization_list.html",
+        "authorizations/authorization_list.html",
         {
             "page": page,
             "status": status,
@@ -119,7 +119,7 @@ def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Authorization.objects.select_related("order", "patient", "renews"), pk=pk
     )
     return render(
-        request, "orders/authorization_detail.html", _detail_context(request, authorization)
+        request, "authorizations/authorization_detail.html", _detail_context(request, authorization)
     )
 
 
@@ -138,8 +138,8 @@ def authorization_create(request: HttpRequest) -> HttpResponse:
             _show_error(form, error)
         else:
             messages.success(request, "Authorization created.")
-            return redirect("orders:authorization-detail", pk=authorization.pk)
-    return render(request, "orders/authorization_form.html", {"form": form})
+            return redirect("authorizations:authorization-detail", pk=authorization.pk)
+    return render(request, "authorizations/authorization_form.html", {"form": form})
 
 
 @role_required(ADMIN)
@@ -161,10 +161,10 @@ def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
             code = _status_code(error)
         else:
             messages.success(request, "Changes saved.")
-            return redirect("orders:authorization-detail", pk=authorization.pk)
+            return redirect("authorizations:authorization-detail", pk=authorization.pk)
     return render(
         request,
-        "orders/authorization_form.html",
+        "authorizations/authorization_form.html",
         {"form": form, "authorization": authorization},
         status=code,
     )
@@ -195,11 +195,11 @@ def _transition(
                 code = _status_code(error)
             else:
                 messages.success(request, done)
-                return redirect("orders:authorization-detail", pk=result.pk)
+                return redirect("authorizations:authorization-detail", pk=result.pk)
         authorization.refresh_from_db()
         return render(
             request,
-            "orders/authorization_detail.html",
+            "authorizations/authorization_detail.html",
             _detail_context(request, authorization, **{form_name: form}),
             status=code,
         )
@@ -252,7 +252,7 @@ def order_coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("patient"), pk=pk)
     return render(
         request,
-        "orders/authorization_coverage.html",
+        "authorizations/authorization_coverage.html",
         {
             "order": order,
             "coverage": order_coverage(order),

@@ -24,25 +24,24 @@ from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from infusions.models import InfusionSession, SessionStatus
-from ivig.accounts.models import User
-from ivig.accounts.roles import GROUP_NAMES, Role
-from orders.authorization_selectors import (
+from authorizations.coverage import CycleCoverage, cover_cycles, lineage_root_id, planned_cycles
+from authorizations.notify import authorization_url
+from authorizations.selectors import (
     ACTIVE_ORDER_STATUSES,
     active_orders,
     awaiting_decision,
     recent_approvals,
     renewals_due,
-    sessions_not_covered,
     start_of_day,
-    uncovered_by_order,
 )
-from orders.authorizations import authorization_url, authorizations_expire_lapsed
-from orders.coverage import CycleCoverage, cover_cycles, lineage_root_id, planned_cycles
+from authorizations.services import authorizations_expire_lapsed
+from infusions.models import InfusionSession, SessionStatus
+from infusions.selectors import sessions_not_covered, uncovered_by_order
+from ivig.accounts.models import User
+from ivig.accounts.roles import GROUP_NAMES, Role
+from ivig.notifications.models import SUBJECT_AUTHORIZATION, SUBJECT_ORDER, Kind
+from ivig.notifications.services import NotificationDraft, notify_many
 from orders.models import Order, OrderStatus
-
-from .models import SUBJECT_AUTHORIZATION, SUBJECT_ORDER, Kind
-from .services import NotificationDraft, notify_many
 
 CYCLE_REMINDER_WITHIN_DAYS = 7
 # How far back a completed last cycle still prompts its (once only) reassessment notice.

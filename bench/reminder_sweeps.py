@@ -1,6 +1,6 @@
 """Reminder sweeps at scale (DESIGN 8): seconds and queries for 10,000 active orders.
 
-Run: ``.venv/bin/python bench/reminders.py [--orders N]`` (with ``DATABASE_URL`` for
+Run: ``.venv/bin/python bench/reminder_sweeps.py [--orders N]`` (with ``DATABASE_URL`` for
 PostgreSQL; SQLite otherwise). Works in a throwaway test database (created and destroyed
 here, like the test runner does), never the configured one. Creates the orders in bulk, each
 with a plan frozen at signing, a third with booked sessions, half with an approval, a quarter
@@ -53,12 +53,11 @@ def plan(start: date, cycles: int, days: int, interval: int) -> dict[str, Any]:
 
 
 def populate(count: int, today: date) -> None:
+    from authorizations.models import Authorization, AuthorizationStatus
     from formulary.models import Product, ProductPrice, VialSize
     from infusions.models import Chair, InfusionSession
     from ivig.accounts.models import User
     from orders.models import (
-        Authorization,
-        AuthorizationStatus,
         Indication,
         Order,
         OrderStatus,
@@ -193,7 +192,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ivig.celery import app as celery_app
-    from ivig.notifications.reminders import authorization_follow_ups, cycle_reminders
+    from reminders.sweeps import authorization_follow_ups, cycle_reminders
 
     # Emails are sent by tasks; here they run in-process into memory.
     celery_app.conf.update(task_always_eager=True, CELERY_TASK_ALWAYS_EAGER=True)

@@ -3,17 +3,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import authorization_api
+from . import api
 
 router = SimpleRouter()
-router.register(
-    "authorizations", authorization_api.AuthorizationViewSet, basename="api-authorization"
-)
+router.register("authorizations", api.AuthorizationViewSet, basename="api-authorization")
 
 urlpatterns = [
     path(
         "orders/<int:order_id>/coverage/",
-        authorization_api.OrderCoverageView.as_view(),
+        api.OrderCoverageView.as_view(),
         name="api-order-coverage",
     ),
     *router.urls,

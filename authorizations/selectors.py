@@ -5,16 +5,15 @@ many rows it returns: bulk selects, coverage computed in Python from frozen plan
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
+from orders.models import Order, OrderStatus
 
 from .coverage import (
     Approval,
@@ -22,11 +21,10 @@ from .coverage import (
     approval_rows,
     approvals_by_lineage,
     cover_cycles,
-    coverage_blocker,
     lineage_root_id,
     planned_cycles,
 )
-from .models import Authorization, AuthorizationDocument, AuthorizationStatus, Order, OrderStatus
+from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
 S = AuthorizationStatus
 
@@ -230,74 +228,17 @@ def renewals_due(
     )
 
 
-# --- sessions not covered -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UncoveredSession:
-    session: Any  # infusions.models.InfusionSession
-    day: date
-    blocker: str
-
-
-def scheduled_sessions(today: date) -> QuerySet[Any]:
-    """Tentative or booked sessions from today on, with order, patient and chair."""
-    from infusions.models import InfusionSession, SessionStatus
-
-    return InfusionSession.objects.filter(
-        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
-        planned_start__gte=start_of_day(today),
-    ).select_related("order", "order__patient", "chair")
-
-
-def sessions_not_covered(
-    today: date,
-    *,
-    sessions: Iterable[Any] | None = None,
-    approvals: Mapping[int, list[Approval]] | None = None,
-    coverage: dict[int, list[CycleCoverage]] | None = None,
-) -> list[UncoveredSession]:
-    """Sessions scheduled from today on that no approval covers (DESIGN 7), soonest first.
-    Two queries (sessions with their orders, approvals); coverage per order computed once."""
-    sessions = list(scheduled_sessions(today) if sessions is None else sessions)
-    approvals = recent_approvals(today) if approvals is None else approvals
-    coverage = {} if coverage is None else coverage
-    rows = []
-    for session in sessions:
-        order = session.order
-        if order.pk not in coverage:
-            coverage[order.pk] = cover_cycles(
-                planned_cycles(order), approvals.get(lineage_root_id(order), [])
-            )
-        day = timezone.localdate(session.planned_start)
-        blocker = coverage_blocker(coverage[order.pk], day, session.cycle_number)
-        if blocker:
-            rows.append(UncoveredSession(session, day, blocker))
-    return sorted(rows, key=lambda row: (row.session.planned_start, row.session.pk))
-
-
-def uncovered_by_order(rows: Iterable[UncoveredSession]) -> dict[int, list[UncoveredSession]]:
-    grouped: dict[int, list[UncoveredSession]] = defaultdict(list)
-    for row in rows:
-        grouped[row.session.order_id].append(row)
-    return grouped
-
-
 @dataclass(frozen=True)
 class Dashboard:
     awaiting: list[AwaitingDecision]
     renewals: list[RenewalDue]
     denials: list[Authorization]
-    uncovered: list[UncoveredSession]
 
 
 def dashboard(today: date) -> Dashboard:
     """The authorization admins' dashboard (DESIGN 7): a fixed number of queries."""
-    approvals = recent_approvals(today)
-    coverage: dict[int, list[CycleCoverage]] = {}
     return Dashboard(
         awaiting=awaiting_decision(today),
-        renewals=renewals_due(today, approvals=approvals),
+        renewals=renewals_due(today, approvals=recent_approvals(today)),
         denials=denials_to_appeal(),
-        uncovered=sessions_not_covered(today, approvals=approvals, coverage=coverage),
     )

@@ -18,11 +18,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from authorizations import services
+from authorizations.coverage import planned_cycles
 from ivig.accounts.models import User
-from orders import authorizations as services
-from orders.coverage import planned_cycles
 from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
-from orders.models import Authorization, Order, OrderStatus
+from orders.models import Order, OrderStatus
+
+from .models import Authorization
 
 PAYER = "Demo Health Plan"
 REFERENCES = ("DEMO-PA-COURSE", "DEMO-PA-APPROVED", "DEMO-PA-DENIED", "DEMO-PA-SUBMITTED")

@@ -1,10 +1,11 @@
-"""Authorization forms: they parse and show errors; ``orders.authorizations`` decides."""
+"""Authorization forms: they parse and show errors; ``authorizations.services`` decides."""
 
 from django import forms
 
 from ivig.forms import PlainDecimalsForm
+from orders.models import Order, OrderStatus
 
-from .models import Authorization, AuthorizationStatus, Order, OrderStatus
+from .models import Authorization, AuthorizationStatus
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Orders an authorization can be requested for: signed onwards, not replaced or stopped.

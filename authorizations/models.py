@@ -1,0 +1,167 @@
+"""Insurance prior authorizations (docs/clinical-rules.md 7): data and database constraints.
+
+The tables keep the names they had when authorizations lived in the orders app
+(``orders_authorization`` ...): the models moved, the data did not.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from orders.models import Order, Patient
+
+
+class AuthorizationStatus(models.TextChoices):
+    """DESIGN 7: not_submitted → submitted → approved | denied; denied → appealed → approved |
+    denied; approved → expired. A renewal is a new authorization for the same order."""
+
+    NOT_SUBMITTED = "not_submitted", "Not submitted"
+    SUBMITTED = "submitted", "Submitted, awaiting decision"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    APPEALED = "appealed", "Appealed, awaiting decision"
+    EXPIRED = "expired", "Expired"
+
+
+class Authorization(models.Model):
+    """An insurance prior authorization for one order (DESIGN 7).
+
+    Changes go through ``authorizations.services`` (one transaction each, the acting user in the
+    history); ``version`` is the optimistic-concurrency token of every change. What an approval
+    covers is computed by ``authorizations.coverage`` from the order's plan, never stored.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="authorizations")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="authorizations")
+    renews = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        help_text="The authorization this one renews.",
+    )
+    payer = models.CharField(max_length=200)
+    member_id = models.CharField("member id", max_length=64)
+    reference_number = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=13,
+        choices=AuthorizationStatus.choices,
+        default=AuthorizationStatus.NOT_SUBMITTED,
+        db_index=True,
+    )
+    approved_cycles = models.PositiveSmallIntegerField(null=True, blank=True)
+    approved_grams = models.DecimalField(
+        "approved grams", max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    decision_date = models.DateField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], table_name="orders_historicalauthorization"
+    )
+
+    class Meta:
+        db_table = "orders_authorization"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "valid_to"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AuthorizationStatus.values),
+                name="authorization_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="authorization_valid_to_not_before_valid_from",
+                violation_error_message="Valid to cannot be before valid from.",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_cycles__isnull=True) | Q(approved_cycles__gte=1),
+                name="authorization_approved_cycles_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_grams__isnull=True) | Q(approved_grams__gt=0),
+                name="authorization_approved_grams_positive",
+            ),
+            # An approval (and an expired approval) says how much, for when, decided when.
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "expired"])
+                | Q(
+                    approved_cycles__isnull=False,
+                    approved_grams__isnull=False,
+                    valid_from__isnull=False,
+                    valid_to__isnull=False,
+                    decision_date__isnull=False,
+                ),
+                name="authorization_approval_complete",
+                violation_error_message=(
+                    "An approval needs approved cycles, grams, valid from/to and a decision date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="denied") | Q(decision_date__isnull=False),
+                name="authorization_denial_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="not_submitted") | Q(submitted_at__isnull=False),
+                name="authorization_submitted_at_after_submission",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="appealed") | Q(appealed_at__isnull=False),
+                name="authorization_appeal_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="authorization_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        reference = self.reference_number or f"#{self.pk}"
+        return f"{self.payer} {reference} ({self.get_status_display()})"
+
+
+class AuthorizationDocument(models.Model):
+    """A document of an authorization (request letter, payer decision, appeal): a title and
+    where it is kept (a link or a filing reference), appended, never edited (DESIGN 7)."""
+
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.PROTECT, related_name="documents"
+    )
+    title = models.CharField(max_length=200)
+    reference = models.CharField(max_length=500, help_text="A link or where the document is filed.")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords(table_name="orders_historicalauthorizationdocument")
+
+    class Meta:
+        db_table = "orders_authorizationdocument"
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(title=""), name="authorization_document_title_given"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reference=""), name="authorization_document_reference_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
