@@ -4,7 +4,6 @@ selector, return. Every role reads; only authorization admins change (DESIGN 1).
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
-from orders.errors import OrderError
+from ivig.api_errors import ErrorSerializer
 from orders.models import Order
 
 from . import selectors, services
@@ -30,26 +29,10 @@ ReadAllRoles = api_roles(*ALL_ROLES)
 AuthorizationAdminWrites = api_read_all_write(Role.AUTHORIZATION_ADMIN)
 
 
-def error_response(error: OrderError) -> Response:
-    """409 for a stale version or a transition the current status does not allow; 400 with
-    field messages otherwise."""
-    body: dict[str, Any] = {"code": error.code, "detail": error.message}
-    if error.code in (error.STALE_VERSION, services.AuthorizationError.ILLEGAL_TRANSITION):
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    for field, messages in error.field_errors.items():
-        body["non_field_errors" if field == NON_FIELD_ERRORS else field] = messages
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-class AuthorizationErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-
-
 ERRORS = {
-    400: OpenApiResponse(description="Field errors."),
+    400: OpenApiResponse(ErrorSerializer, description="Field errors."),
     409: OpenApiResponse(
-        AuthorizationErrorSerializer,
+        ErrorSerializer,
         description="Stale version, or not allowed in the current status.",
     ),
 }
@@ -178,10 +161,7 @@ class AuthorizationViewSet(
         authorization as it now is (or the refusal: 400/409)."""
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            authorization = act(signed_in_user(self.request), dict(serializer.validated_data))
-        except OrderError as error:
-            return error_response(error)
+        authorization = act(signed_in_user(self.request), dict(serializer.validated_data))
         fresh = self.get_queryset().get(pk=authorization.pk)
         return Response(AuthorizationSerializer(fresh).data, status=code)
 
@@ -277,12 +257,9 @@ class AuthorizationViewSet(
         """Append a document (title and link or filing reference)."""
         serializer = AuthorizationDocumentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            document = services.authorization_document_add(
-                self.get_object(), by=signed_in_user(request), **serializer.validated_data
-            )
-        except OrderError as error:
-            return error_response(error)
+        document = services.authorization_document_add(
+            self.get_object(), by=signed_in_user(request), **serializer.validated_data
+        )
         return Response(
             AuthorizationDocumentSerializer(document).data, status=status.HTTP_201_CREATED
         )

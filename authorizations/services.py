@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -45,7 +46,8 @@ class AuthorizationError(OrderError):
     """A rule of DESIGN 7 refused the change (an ``OrderError``, so views and the API handle
     it alike). Codes: ``invalid``, ``stale_version``, ``illegal_transition``."""
 
-    ILLEGAL_TRANSITION = "illegal_transition"
+    ILLEGAL_TRANSITION: ClassVar[str] = "illegal_transition"
+    CONFLICTS: ClassVar[frozenset[str]] = frozenset({OrderError.STALE_VERSION, ILLEGAL_TRANSITION})
 
 
 def _today() -> date:

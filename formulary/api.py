@@ -27,16 +27,11 @@ from ivig.accounts.roles import Role
 from . import selectors, services
 from .filters import ProductFilter
 from .models import DosingPolicy, LabelRateStep, Product, ProductPrice, Stabilizer, VialSize
-from .services import POLICY_FIELDS, PRODUCT_FIELDS, FormularyError, RateStepData, VialSizeData
+from .services import POLICY_FIELDS, PRODUCT_FIELDS, RateStepData, VialSizeData
 from .suitability import IGA_STATUSES, RISK_FACTORS, suitable_products
 
 ReadRoles = api_roles(*ALL_ROLES)
 PharmacistRole = api_roles(Role.PHARMACIST)
-
-
-def api_error(error: FormularyError) -> ValidationError:
-    """A service refusal as a 400 with the message on the field at fault."""
-    return ValidationError({error.field or "non_field_errors": [error.message]})
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -124,14 +119,11 @@ class ProductWriteSerializer(ModelSerializer):
         }
 
     def update(self, instance: Product, validated_data: Any) -> Product:
-        try:
-            return services.product_update(
-                product=instance,
-                user=signed_in_user(self.context["request"]),
-                **self.service_arguments(),
-            )
-        except FormularyError as error:
-            raise api_error(error) from error
+        return services.product_update(
+            product=instance,
+            user=signed_in_user(self.context["request"]),
+            **self.service_arguments(),
+        )
 
     def to_representation(self, instance: Product) -> Any:
         return ProductSerializer(instance, context=self.context).data
@@ -149,17 +141,14 @@ class ProductCreateSerializer(ProductWriteSerializer):
 
     def create(self, validated_data: Any) -> Product:
         arguments = self.service_arguments()
-        try:
-            return services.product_create(
-                user=signed_in_user(self.context["request"]),
-                slug=validated_data["slug"],
-                price_per_g=validated_data["price_per_g"],
-                fields=arguments["fields"],
-                vial_sizes=arguments["vial_sizes"] or [],
-                label_rate_steps=arguments["label_rate_steps"] or [],
-            )
-        except FormularyError as error:
-            raise api_error(error) from error
+        return services.product_create(
+            user=signed_in_user(self.context["request"]),
+            slug=validated_data["slug"],
+            price_per_g=validated_data["price_per_g"],
+            fields=arguments["fields"],
+            vial_sizes=arguments["vial_sizes"] or [],
+            label_rate_steps=arguments["label_rate_steps"] or [],
+        )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -259,14 +248,11 @@ class ProductViewSet(
         reason = ReasonSerializer(data=request.data)
         reason.is_valid(raise_exception=True)
         service = services.product_reactivate if active else services.product_deactivate
-        try:
-            product = service(
-                product=product,
-                user=signed_in_user(request),
-                reason=reason.validated_data["reason"],
-            )
-        except FormularyError as error:
-            raise api_error(error) from error
+        product = service(
+            product=product,
+            user=signed_in_user(request),
+            reason=reason.validated_data["reason"],
+        )
         return Response(ProductSerializer(product, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ReasonSerializer, responses=ProductSerializer)
@@ -294,12 +280,9 @@ class ProductViewSet(
             return Response(ProductPriceSerializer(history, many=True).data)
         price = ProductPriceSerializer(data=request.data)
         price.is_valid(raise_exception=True)
-        try:
-            created = services.product_price_set(
-                product=product, user=signed_in_user(request), **price.validated_data
-            )
-        except FormularyError as error:
-            raise api_error(error) from error
+        created = services.product_price_set(
+            product=product, user=signed_in_user(request), **price.validated_data
+        )
         return Response(ProductPriceSerializer(created).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SuitabilityQuerySerializer], responses=SuitabilitySerializer)
@@ -368,16 +351,9 @@ class DosingPolicyView(APIView):
         version = fields.pop("version", None)
         if version is None:
             raise ValidationError({"version": ["Send the version your change is based on."]})
-        try:
-            policy = services.dosing_policy_update(
-                user=signed_in_user(request), expected_version=version, fields=fields
-            )
-        except FormularyError as error:
-            if error.code == "stale_version":
-                return Response(
-                    {"detail": error.message, "code": error.code}, status=status.HTTP_409_CONFLICT
-                )
-            raise api_error(error) from error
+        policy = services.dosing_policy_update(
+            user=signed_in_user(request), expected_version=version, fields=fields
+        )
         return Response(DosingPolicySerializer(policy).data)
 
     @extend_schema(request=DosingPolicySerializer, responses=POLICY_RESPONSES)

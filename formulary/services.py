@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from ivig.accounts.models import User
+from ivig.errors import DomainError
 
 from .models import (
     RESERVED_SLUGS,
@@ -58,14 +59,8 @@ POLICY_FIELDS = (
 )
 
 
-class FormularyError(Exception):
-    """A formulary rule refused a change. ``field`` names the input at fault, where one is."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class FormularyError(DomainError):
+    """A formulary rule refused a change (``field`` names the input at fault, where one is)."""
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
+    "EXCEPTION_HANDLER": "ivig.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IVIg orders and infusions API",

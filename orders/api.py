@@ -3,7 +3,6 @@ selector, return. Every role reads; only clinicians write (DESIGN 1)."""
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,16 +14,15 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from formulary.models import Product
-from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
+from ivig.api_errors import ErrorSerializer
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import selectors, services
 from .engine_inputs import plan_for_order
-from .errors import OrderError
 from .filters import OrderFilter
 from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
 
@@ -32,16 +30,6 @@ ReadAllRoles = api_roles(*ALL_ROLES)
 
 
 ClinicianWrites = api_read_all_write(Role.CLINICIAN)
-
-
-def order_error_response(error: OrderError) -> Response:
-    """409 when someone else changed the record first, else 400 with field messages."""
-    body: dict[str, Any] = {"code": error.code, "detail": error.message, **error.details}
-    if error.is_conflict:
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    for field, messages in error.field_errors.items():
-        body["non_field_errors" if field == NON_FIELD_ERRORS else field] = messages
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 class RefuseUnknownFieldsMixin:
@@ -56,11 +44,6 @@ class RefuseUnknownFieldsMixin:
             if unknown:
                 raise serializers.ValidationError(dict.fromkeys(unknown, "Unknown field."))
         return attrs
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
 
 
 # --- indications ---------------------------------------------------------------------------
@@ -210,12 +193,7 @@ class PatientViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            patient = services.patient_create(
-                by=signed_in_user(request), **serializer.validated_data
-            )
-        except OrderError as error:
-            return order_error_response(error)
+        patient = services.patient_create(by=signed_in_user(request), **serializer.validated_data)
         return self._saved(patient, status.HTTP_201_CREATED)
 
     @update_schema
@@ -227,10 +205,7 @@ class PatientViewSet(
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         version = changes.pop("version")
-        try:
-            services.patient_update(patient, by=signed_in_user(request), version=version, **changes)
-        except OrderError as error:
-            return order_error_response(error)
+        services.patient_update(patient, by=signed_in_user(request), version=version, **changes)
         return self._saved(patient, status.HTTP_200_OK)
 
     @update_schema
@@ -276,12 +251,9 @@ class PatientWeightListCreate(generics.ListCreateAPIView):
         patient = self.patient()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            weight = services.patient_weight_record(
-                patient, by=signed_in_user(request), **serializer.validated_data
-            )
-        except OrderError as error:
-            return order_error_response(error)
+        weight = services.patient_weight_record(
+            patient, by=signed_in_user(request), **serializer.validated_data
+        )
         return Response(self.get_serializer(weight).data, status=status.HTTP_201_CREATED)
 
 
@@ -502,10 +474,7 @@ class OrderViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         values = self._input(request)
-        try:
-            order = services.order_create(by=signed_in_user(request), **values)
-        except OrderError as error:
-            return order_error_response(error)
+        order = services.order_create(by=signed_in_user(request), **values)
         return self._shown(order, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -523,12 +492,7 @@ class OrderViewSet(
         order = self.get_object()
         changes = self._input(request, partial=kwargs.get("partial", False))
         version = changes.pop("version")
-        try:
-            saved = services.order_update(
-                order, by=signed_in_user(request), version=version, **changes
-            )
-        except OrderError as error:
-            return order_error_response(error)
+        saved = services.order_update(order, by=signed_in_user(request), version=version, **changes)
         return self._shown(
             saved, status.HTTP_201_CREATED if saved.pk != order.pk else status.HTTP_200_OK
         )
@@ -547,10 +511,7 @@ class OrderViewSet(
     def _step(self, request: Request, step: Any) -> Response:
         order = self.get_object()
         data = self._input(request)
-        try:
-            return self._shown(step(order, by=signed_in_user(request), **data))
-        except OrderError as error:
-            return order_error_response(error)
+        return self._shown(step(order, by=signed_in_user(request), **data))
 
     @_step_schema(OrderSignSerializer, "Sign a draft (clinician; password again)")
     @action(detail=True, methods=["post"])
@@ -585,8 +546,5 @@ class OrderViewSet(
     def plan(self, request: Request, pk: str | None = None) -> Response:
         order = self.get_object()
         access_record(request._request, order)
-        try:
-            plan = plan_for_order(order, timezone.localdate(), with_authorization=True)
-        except FormularyError as error:
-            return order_error_response(OrderError(OrderError.NO_CURRENT_PRICE, error.message))
+        plan = plan_for_order(order, timezone.localdate(), with_authorization=True)
         return Response(dose_plan_to_json(plan))

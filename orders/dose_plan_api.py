@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic import ValidationError as PydanticValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -185,13 +186,13 @@ class DosePlanView(APIView):
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
-            return Response({"non_field_errors": ["A JSON object is expected."]}, status=400)
+            raise ValidationError({"non_field_errors": ["A JSON object is expected."]})
         try:
             body = DosePlanRequest.model_validate(request.data)
         except PydanticValidationError as error:
-            return Response(field_errors(error), status=400)
+            raise ValidationError(field_errors(error)) from error
         try:
             plan_request = plan_request_from_api(body)
         except ValueError as error:
-            return Response({"regimen": {"non_field_errors": [str(error)]}}, status=400)
+            raise ValidationError({"regimen": {"non_field_errors": [str(error)]}}) from error
         return Response(dose_plan_to_json(compute_plan(plan_request)))

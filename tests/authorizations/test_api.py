@@ -79,7 +79,7 @@ def test_the_whole_life_through_the_api(authadmin, client_for, order, today):
     assert stale.json()["code"] == "stale_version"
     denied = post(f"{base}/decision/", {"decision": "denied", "decision_date": str(today)})
     assert denied.status_code == 400
-    assert "reason" in denied.json()
+    assert "reason" in denied.json()["field_errors"]
     denied = post(
         f"{base}/decision/",
         {"decision": "denied", "decision_date": str(today), "reason": "Step therapy first"},

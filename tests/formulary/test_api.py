@@ -146,7 +146,7 @@ def test_filters(api, query, expected):
 def test_a_bad_filter_value_is_a_400(api):
     response = api(Role.CLINICIAN, "get", f"{PRODUCTS}?concentration_pct=lots")
     assert response.status_code == 400
-    assert "concentration_pct" in response.json()
+    assert "concentration_pct" in response.json()["field_errors"]
 
 
 API_LIST_QUERY_BOUND = 10  # measured: the page's 9 and the pagination count
@@ -247,13 +247,14 @@ BAD_BODIES = {
 def test_bad_input_is_a_400_with_the_field_at_fault(api, changes, field):
     response = pharmacist_call(api, "post", PRODUCTS, {**NEW_PRODUCT, **changes})
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    named = {name.split(".")[0] for name in response.json()["field_errors"]}
+    assert field in named, response.json()
     assert not Product.objects.filter(brand_name="Newgam").exists()
 
 
 def test_the_slug_is_not_writable_after_creation(api):
     response = pharmacist_call(api, "patch", PRIVIGEN, {"slug": "renamed"})
-    assert response.status_code == 400 and "slug" in response.json()
+    assert response.status_code == 400 and "slug" in response.json()["field_errors"]
 
 
 def test_deactivate_reactivate_and_prices(api):
@@ -261,7 +262,7 @@ def test_deactivate_reactivate_and_prices(api):
     assert response.status_code == 200 and response.json()["active"] is False
     again = pharmacist_call(api, "post", f"{PRIVIGEN}deactivate/", {"reason": "Recall"})
     assert again.status_code == 400
-    assert again.json() == {"non_field_errors": ["Privigen is already inactive."]}
+    assert again.json()["field_errors"] == {"__all__": ["Privigen is already inactive."]}
     assert pharmacist_call(api, "post", f"{PRIVIGEN}deactivate/", {}).status_code == 400
     response = pharmacist_call(api, "post", f"{PRIVIGEN}reactivate/", {"reason": "Over"})
     assert response.json()["active"] is True
@@ -271,7 +272,7 @@ def test_deactivate_reactivate_and_prices(api):
     assert created.status_code == 201
     assert created.json()["created_by"] == "pharm-test"
     duplicate = pharmacist_call(api, "post", f"{PRIVIGEN}prices/", price)
-    assert duplicate.status_code == 400 and "effective_from" in duplicate.json()
+    assert duplicate.status_code == 400 and "effective_from" in duplicate.json()["field_errors"]
     history = api(Role.NURSE, "get", f"{PRIVIGEN}prices/").json()
     assert [row["effective_from"] for row in history] == ["2026-02-01", "2026-01-01"]
 
@@ -305,7 +306,7 @@ def test_a_stale_policy_change_is_a_409(api):
 )
 def test_bad_policy_input_is_a_400(api, body, field):
     response = pharmacist_call(api, "patch", POLICY, body)
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["field_errors"]
 
 
 # --- suitability ------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_suitable_products_for_a_patient(api):
 )
 def test_bad_suitability_queries_are_a_400(api, query, field):
     response = api(Role.CLINICIAN, "get", f"{PRODUCTS}suitable/?{query}")
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["field_errors"]
 
 
 # --- schema -----------------------------------------------------------------------------------

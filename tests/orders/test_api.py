@@ -233,7 +233,7 @@ def test_create_registers_with_a_first_weight(clinician, client_for):
 def test_bad_input_is_a_400_with_field_messages(data, field, clinician, client_for):
     response = post(client_for(clinician), PATIENTS, data)
     assert response.status_code == 400
-    body = response.json()
+    body = response.json()["field_errors"]
     assert body.get(field), body
     assert not Patient.objects.exists()
 
@@ -241,7 +241,7 @@ def test_bad_input_is_a_400_with_field_messages(data, field, clinician, client_f
 def test_a_duplicate_mrn_is_a_400_on_the_mrn(clinician, client_for, patient):
     response = post(client_for(clinician), PATIENTS, new_patient(mrn="MRN-42"))
     assert response.status_code == 400
-    assert "mrn" in response.json()
+    assert "mrn" in response.json()["field_errors"]
 
 
 def test_malformed_json_is_a_400(clinician, client_for):
@@ -270,7 +270,7 @@ def test_a_stale_version_is_a_409_with_a_clear_message(clinician, make_user, cli
 def test_an_update_without_a_version_is_a_400(clinician, client_for, patient):
     response = patch(client_for(clinician), detail(patient), {"blood_group": "B"})
     assert response.status_code == 400
-    assert "version" in response.json()
+    assert "version" in response.json()["field_errors"]
 
 
 def test_a_cross_field_refusal_from_the_service_is_a_400_on_the_field(
@@ -280,7 +280,7 @@ def test_a_cross_field_refusal_from_the_service_is_a_400_on_the_field(
     response = patch(client_for(clinician), detail(patient), {"version": 2, "sex": "male"})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
-    assert "pregnant" in response.json()
+    assert "pregnant" in response.json()["field_errors"]
 
 
 def test_unknown_patient_is_404(nurse, client_for):
@@ -325,7 +325,7 @@ def test_record_a_weight(clinician, client_for, patient):
 def test_a_bad_weight_is_a_400_on_the_field(data, field, clinician, client_for, patient):
     response = post(client_for(clinician), weights(patient), data)
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["field_errors"], response.json()
     assert patient.weights.count() == 1
 
 

@@ -114,8 +114,8 @@ def test_create_returns_the_draft(clinician, client_for, worked_patient):
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"daily_dose_mg_per_kg": "400"}, "non_field_errors"),
-        ({"days_per_cycle": 9}, "non_field_errors"),
+        ({"daily_dose_mg_per_kg": "400"}, "__all__"),
+        ({"days_per_cycle": 9}, "__all__"),
         ({"product": "no-such-product"}, "product"),
         ({"start_date": "soon"}, "start_date"),
         ({"dosing_weight_basis": "lean"}, "dosing_weight_basis"),
@@ -127,7 +127,7 @@ def test_bad_input_is_a_400_with_field_errors(
 ):
     response = post(client_for(clinician), ORDERS, new_order(worked_patient, **overrides))
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["field_errors"]
     assert not Order.objects.exists()
 
 
@@ -205,7 +205,7 @@ def test_update_needs_the_version(clinician, client_for, draft):
         detail(draft), {"cycles": 3}, content_type="application/json"
     )
     assert response.status_code == 400
-    assert "version" in response.json()
+    assert "version" in response.json()["field_errors"]
 
 
 def test_updating_a_signed_order_returns_the_new_version(clinician, client_for, draft, sign):
@@ -246,7 +246,7 @@ def test_a_wrong_password_is_a_400(clinician, client_for, draft):
     response = post(client_for(clinician), detail(draft, "sign"), sign_body(draft, password="x"))
     assert response.status_code == 400
     assert response.json()["code"] == "wrong_password"
-    assert "password" in response.json()
+    assert "password" in response.json()["field_errors"]
 
 
 def test_a_stop_finding_is_a_400_listing_it(clinician, client_for):
