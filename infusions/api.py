@@ -27,7 +27,9 @@ from ivig.audit.services import access_record
 from orders.api import RefuseUnknownFieldsMixin
 from orders.models import Order
 
-from . import selectors, services
+from . import administration, booking, selectors
+from .booking import Slot
+from .chairs import Hours, chair_save
 from .errors import InfusionError
 from .models import (
     AdministrationEntry,
@@ -39,7 +41,6 @@ from .models import (
     Severity,
     Symptom,
 )
-from .services import Hours, Slot
 
 ReadAllRoles = api_roles(*ALL_ROLES)
 
@@ -118,7 +119,7 @@ class ChairViewSet(
         data = serializer.validated_data
         hours = data.get("opening_hours")
         try:
-            saved = services.chair_save(
+            saved = chair_save(
                 chair,
                 by=signed_in_user(request),
                 name=data.get("name", chair.name if chair else ""),
@@ -335,7 +336,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            slots = services.booking_propose(
+            slots = booking.booking_propose(
                 data["order"], data["cycle_number"], data.get("requested_date"), data.get("chair")
             )
         except InfusionError as error:
@@ -353,7 +354,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = serializer.validated_data
         slots = [Slot(row["day_number"], row["chair"], row["start"]) for row in data["slots"]]
         try:
-            sessions = services.booking_confirm(
+            sessions = booking.booking_confirm(
                 data["order"],
                 data["cycle_number"],
                 slots,
@@ -371,7 +372,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = MoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            session = services.session_move(
+            session = booking.session_move(
                 self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except InfusionError as error:
@@ -384,7 +385,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            session = services.session_cancel(
+            session = booking.session_cancel(
                 self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except InfusionError as error:
@@ -398,7 +399,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = ConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            session = services.session_confirm(
+            session = booking.session_confirm(
                 self.get_object(), by=signed_in_user(request), **serializer.validated_data
             )
         except InfusionError as error:
@@ -413,7 +414,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            entry = services.session_start(
+            entry = administration.session_start(
                 self.get_object(),
                 by=signed_in_user(request),
                 at=data.get("occurred_at"),
@@ -506,12 +507,14 @@ class EntryListCreate(generics.ListCreateAPIView):
         data = dict(serializer.validated_data)
         kind = data.pop("kind")
         try:
-            entry = services.administration_record(
+            entry = administration.administration_record(
                 session,
                 by=signed_in_user(request),
                 kind=kind,
                 occurred_at=data.pop("occurred_at", None),
-                correction_of=services.entry_to_correct(session, data.pop("correction_of", None)),
+                correction_of=administration.entry_to_correct(
+                    session, data.pop("correction_of", None)
+                ),
                 **data,
             )
         except InfusionError as error:

@@ -10,6 +10,6 @@ from ivig.notifications.tasks import RETRY
 @shared_task(name="infusions.sessions_mark_missed", **RETRY)
 def sessions_mark_missed(self: Any) -> int:
     """DESIGN 6: yesterday's (and older) sessions that never started become missed (daily)."""
-    from .services import sessions_mark_missed as mark
+    from .booking import sessions_mark_missed as mark
 
     return mark()

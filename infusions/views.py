@@ -22,7 +22,10 @@ from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
 from orders.models import Order
 
-from . import calendar, selectors, services
+from . import administration, booking, calendar, selectors
+from .administration import KIND_FIELDS
+from .booking import Slot
+from .chairs import Hours, chair_save
 from .errors import InfusionError
 from .forms import (
     BookingForm,
@@ -38,7 +41,6 @@ from .forms import (
 )
 from .models import Chair, EntryKind, InfusionSession, SessionStatus
 from .record import STATE_KINDS, InfusionState
-from .services import KIND_FIELDS, Slot
 
 TIMELINE_SLOT_MINUTES = 15
 DEFAULT_DAY_HOURS = (time(8), time(18))
@@ -188,7 +190,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
                 for number, form in enumerate(formset.forms, 1)
             ]
             try:
-                sessions = services.booking_confirm(
+                sessions = booking.booking_confirm(
                     order,
                     cycle,
                     slots,
@@ -208,7 +210,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             error = "Check each day's chair and start time."
     else:
         try:
-            slots = services.booking_propose(order, cycle, requested, chosen_chair)
+            slots = booking.booking_propose(order, cycle, requested, chosen_chair)
         except InfusionError as refusal:
             error = refusal.message
         formset = day_slot_formset(
@@ -350,7 +352,7 @@ def _render_session(
             "entries": entries,
             "corrected_ids": {e.correction_of_id for e in entries if e.correction_of_id},
             "can_act": can_act,
-            "blockers": services.session_start_blockers(session) if not state.started else [],
+            "blockers": administration.session_start_blockers(session) if not state.started else [],
             "entry_forms": _entry_forms(
                 _kinds_now(session, state), bound_entry, plan.first_rate_ml_per_h if plan else None
             )
@@ -403,12 +405,12 @@ def session_record(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         kind = data.pop("kind")
         try:
-            services.administration_record(
+            administration.administration_record(
                 session,
                 by=signed_in_user(request),
                 kind=kind,
                 occurred_at=data.pop("occurred_at") or timezone.now(),
-                correction_of=services.entry_to_correct(session, data.pop("correction_of")),
+                correction_of=administration.entry_to_correct(session, data.pop("correction_of")),
                 **data,
             )
         except InfusionError as error:
@@ -438,9 +440,9 @@ def _session_change(
         return page()
     try:
         if isinstance(form, MoveForm):
-            services.session_move(session, by=signed_in_user(request), **form.cleaned_data)
+            booking.session_move(session, by=signed_in_user(request), **form.cleaned_data)
         else:
-            services.session_cancel(session, by=signed_in_user(request), **form.cleaned_data)
+            booking.session_cancel(session, by=signed_in_user(request), **form.cleaned_data)
     except InfusionError as error:
         add_infusion_error(form, error)
         return page(409 if error.is_conflict else 200)
@@ -472,7 +474,7 @@ def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Reload the session and confirm it again.")
         return redirect("infusions:session-detail", pk=session.pk)
     try:
-        services.session_confirm(
+        booking.session_confirm(
             session, by=signed_in_user(request), version=form.cleaned_data["version"]
         )
     except InfusionError as error:
@@ -500,7 +502,7 @@ def chair_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.NURSE)
 def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
-    (DESIGN 6), through ``services.chair_save``. A chair is never deleted: it is taken out of
+    (DESIGN 6), through ``chairs.chair_save``. A chair is never deleted: it is taken out of
     use."""
     chair = (
         get_object_or_404(Chair.objects.prefetch_related("opening_hours"), pk=pk)
@@ -511,14 +513,14 @@ def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            saved = services.chair_save(
+            saved = chair_save(
                 chair,
                 by=signed_in_user(request),
                 name=data["name"],
                 location=data["location"],
                 active=data["active"],
                 opening_hours=[
-                    services.Hours(day, opens, closes)
+                    Hours(day, opens, closes)
                     for day, windows in sorted(data["windows"].items())
                     for opens, closes in windows
                 ],
@@ -539,7 +541,7 @@ def calendar_feeds(request: HttpRequest) -> HttpResponse:
     """Make or rotate the user's feed token; the feed addresses are shown once, when made."""
     token = None
     if request.method == "POST":
-        token = services.calendar_token_rotate(signed_in_user(request))
+        token = calendar.calendar_token_rotate(signed_in_user(request))
         messages.success(request, "New calendar address made: the previous one no longer works.")
     existing = getattr(request.user, "calendar_feed_token", None)
     chairs = list(Chair.objects.all())
