@@ -5,8 +5,6 @@ entry kept in the history with the acting user, refusals raised as ``InfusionErr
 """
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +15,16 @@ from ivig.engine.restart import planned_rate_at
 
 from .booking import BOOKABLE_ORDER_STATUSES, locked_session
 from .common import CLOCK_SKEW, hhmm, local, save_as
+from .entries import (
+    AdverseEvent,
+    Completed,
+    EntryData,
+    LotRecorded,
+    PremedicationGiven,
+    RateChanged,
+    Restarted,
+    Started,
+)
 from .errors import InfusionError
 from .models import (
     MAX_RATE_ML_PER_H,
@@ -25,8 +33,6 @@ from .models import (
     EntryKind,
     InfusionSession,
     SessionStatus,
-    Severity,
-    Symptom,
 )
 from .plans import runnable_plan
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
@@ -57,123 +63,8 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
     return blockers
 
 
-# Fields each kind may carry (besides occurred_at and correction_of), and those it needs.
-KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    EntryKind.PREMEDICATION_GIVEN: (("details",), ()),
-    EntryKind.IV_ACCESS: (("details",), ("details",)),
-    EntryKind.LOT_RECORDED: (
-        ("lot_number", "vial_size_g", "vial_count"),
-        ("lot_number", "vial_size_g", "vial_count"),
-    ),
-    EntryKind.STARTED: (("rate_ml_per_h",), ()),
-    EntryKind.RATE_CHANGED: (("rate_ml_per_h",), ("rate_ml_per_h",)),
-    EntryKind.VITAL_SIGNS: (
-        (
-            "bp_systolic_mmhg",
-            "bp_diastolic_mmhg",
-            "pulse_per_min",
-            "temperature_c",
-            "respiratory_rate_per_min",
-        ),
-        ("bp_systolic_mmhg", "bp_diastolic_mmhg", "pulse_per_min"),
-    ),
-    EntryKind.ADVERSE_EVENT: (("symptoms", "severity", "action"), ("symptoms", "severity")),
-    EntryKind.RESTARTED: (("rate_ml_per_h",), ("rate_ml_per_h",)),
-    EntryKind.COMPLETED: (("volume_ml", "grams_given", "details"), ("volume_ml", "grams_given")),
-    EntryKind.NOTE: (("details",), ("details",)),
-}
-
-# Plausible vital signs (a typo guard, not clinical limits): (low, high) inclusive.
-VITAL_RANGES: dict[str, tuple[Decimal, Decimal]] = {
-    "bp_systolic_mmhg": (Decimal(40), Decimal(300)),
-    "bp_diastolic_mmhg": (Decimal(20), Decimal(200)),
-    "pulse_per_min": (Decimal(20), Decimal(250)),
-    "temperature_c": (Decimal(30), Decimal(45)),
-    "respiratory_rate_per_min": (Decimal(4), Decimal(80)),
-}
-FIELD_LABELS = {
-    "details": "details",
-    "lot_number": "lot number",
-    "vial_size_g": "vial size",
-    "vial_count": "vial count",
-    "rate_ml_per_h": "rate",
-    "bp_systolic_mmhg": "systolic blood pressure",
-    "bp_diastolic_mmhg": "diastolic blood pressure",
-    "pulse_per_min": "pulse",
-    "temperature_c": "temperature",
-    "respiratory_rate_per_min": "respiratory rate",
-    "symptoms": "symptoms",
-    "severity": "severity",
-    "action": "action",
-    "volume_ml": "volume given",
-    "grams_given": "grams given",
-}
-INTEGER_FIELDS = {
-    "rate_ml_per_h",
-    "vial_count",
-    "bp_systolic_mmhg",
-    "bp_diastolic_mmhg",
-    "pulse_per_min",
-    "respiratory_rate_per_min",
-}
-DECIMAL_FIELDS = {"vial_size_g", "temperature_c", "volume_ml", "grams_given"}
-
-
 def _invalid(message: str, field: str | None = None) -> InfusionError:
     return InfusionError(InfusionError.INVALID, message, field=field)
-
-
-def _clean_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    allowed, required = KIND_FIELDS[kind]
-    unknown = sorted(name for name, value in data.items() if name not in allowed and value)
-    if unknown:
-        raise _invalid(
-            f"{EntryKind(kind).label} does not record {', '.join(unknown)}.", field=unknown[0]
-        )
-    cleaned: dict[str, Any] = {}
-    for name in allowed:
-        value = data.get(name)
-        if isinstance(value, str):
-            value = value.strip()
-        if value in (None, "", []):
-            if name in required:
-                raise _invalid(f"Give the {FIELD_LABELS[name]}.", field=name)
-            continue
-        try:
-            if name in INTEGER_FIELDS:
-                if isinstance(value, bool) or Decimal(str(value)) != int(Decimal(str(value))):
-                    raise ValueError
-                value = int(Decimal(str(value)))
-            elif name in DECIMAL_FIELDS:
-                value = Decimal(str(value))
-                if not value.is_finite():
-                    raise ValueError
-        except (ValueError, InvalidOperation):
-            raise _invalid(f"The {FIELD_LABELS[name]} must be a number.", field=name) from None
-        cleaned[name] = value
-    for name, (low, high) in VITAL_RANGES.items():
-        if name in cleaned and not low <= cleaned[name] <= high:
-            raise _invalid(
-                f"A {FIELD_LABELS[name]} of {cleaned[name]} is not plausible "
-                f"(expected {low} to {high}).",
-                field=name,
-            )
-    if "symptoms" in cleaned:
-        symptoms = cleaned["symptoms"]
-        if isinstance(symptoms, str) or not all(code in Symptom.values for code in symptoms):
-            raise _invalid(
-                "Symptoms are chosen from the watch list: " + ", ".join(Symptom.labels) + ".",
-                field="symptoms",
-            )
-        cleaned["symptoms"] = [code for code in Symptom.values if code in symptoms]
-    if "severity" in cleaned and cleaned["severity"] not in Severity.values:
-        raise _invalid("Severity is mild, moderate or severe.", field="severity")
-    if cleaned.get("vial_count", 1) < 1:
-        raise _invalid("At least one vial.", field="vial_count")
-    for name in ("volume_ml", "grams_given"):
-        if cleaned.get(name, 0) < 0:
-            raise _invalid(f"The {FIELD_LABELS[name]} cannot be negative.", field=name)
-    return cleaned
 
 
 def _check_rate(rate_ml_per_h: int, cap_ml_per_h: int, why: str) -> None:
@@ -205,11 +96,12 @@ def _check_state_rules(
     session: InfusionSession,
     plan: DosePlan,
     state: InfusionState,
-    kind: str,
+    entry: EntryData,
     occurred_at: datetime,
-    data: dict[str, Any],
-) -> None:
-    if kind == EntryKind.STARTED:
+) -> EntryData:
+    """``entry`` checked against the infusion's state and plan; a start without a rate gets the
+    plan's first rate."""
+    if isinstance(entry, Started):
         blockers = session_start_blockers(session)
         if blockers:
             raise InfusionError(InfusionError.CANNOT_START, " ".join(blockers))
@@ -223,11 +115,11 @@ def _check_state_rules(
             )
         assert plan.titration is not None
         first_rate = plan.titration[0].rate_ml_per_h
-        data.setdefault("rate_ml_per_h", first_rate)
-        _check_rate(data["rate_ml_per_h"], min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
-        return
-    if kind not in IN_INFUSION_KINDS:
-        return
+        rate = first_rate if entry.rate_ml_per_h is None else entry.rate_ml_per_h
+        _check_rate(rate, min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
+        return entry.model_copy(update={"rate_ml_per_h": rate})
+    if entry.kind not in IN_INFUSION_KINDS:
+        return entry
     if not state.started or state.started_at is None:
         raise InfusionError(InfusionError.NOT_STARTED, "The infusion has not started yet.")
     if state.last_state_at is not None and occurred_at < state.last_state_at:
@@ -237,42 +129,43 @@ def _check_state_rules(
             "cannot be earlier.",
             field="occurred_at",
         )
-    if kind == EntryKind.RATE_CHANGED:
+    if isinstance(entry, RateChanged):
         if state.stopped:
             raise InfusionError(
                 InfusionError.INFUSION_STOPPED,
                 "The infusion is stopped after an adverse event: restart it first.",
             )
         cap, why = _planned_cap(plan, state, occurred_at)
-        _check_rate(data["rate_ml_per_h"], cap, why)
-    elif kind == EntryKind.ADVERSE_EVENT:
+        _check_rate(entry.rate_ml_per_h, cap, why)
+    elif isinstance(entry, AdverseEvent):
         if state.stopped:
             raise InfusionError(
                 InfusionError.INFUSION_STOPPED,
                 "The infusion is already stopped; record further symptoms as a note.",
             )
-    elif kind == EntryKind.RESTARTED:
+    elif isinstance(entry, Restarted):
         if not state.stopped or state.rate_at_stop_ml_per_h is None:
             raise InfusionError(
                 InfusionError.INVALID, "Only an infusion stopped by an adverse event restarts."
             )
         _check_rate(
-            data["rate_ml_per_h"],
+            entry.rate_ml_per_h,
             state.rate_at_stop_ml_per_h,
             "the rate at the stop: a restart is at the same or a lower rate",
         )
-    elif kind == EntryKind.COMPLETED:
+    elif isinstance(entry, Completed):
         assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
-        if data["volume_ml"] > plan.daily_volume_ml:
+        if entry.volume_ml > plan.daily_volume_ml:
             raise _invalid(
-                f"{data['volume_ml']} mL is more than the day's {plan.daily_volume_ml} mL.",
+                f"{entry.volume_ml} mL is more than the day's {plan.daily_volume_ml} mL.",
                 field="volume_ml",
             )
-        if data["grams_given"] > plan.daily_dose_g:
+        if entry.grams_given > plan.daily_dose_g:
             raise _invalid(
-                f"{data['grams_given']} g is more than the day's {plan.daily_dose_g} g.",
+                f"{entry.grams_given} g is more than the day's {plan.daily_dose_g} g.",
                 field="grams_given",
             )
+    return entry
 
 
 def entry_to_correct(session: InfusionSession, entry_id: int | None) -> AdministrationEntry | None:
@@ -310,12 +203,11 @@ def _check_correction(
 @transaction.atomic
 def administration_record(
     session: InfusionSession,
+    entry: EntryData,
     *,
     by: User,
-    kind: str,
     occurred_at: datetime | None = None,
     correction_of: AdministrationEntry | None = None,
-    **data: Any,
 ) -> AdministrationEntry:
     """Append one entry to the administration record (docs/clinical-rules.md 3.5, 6).
 
@@ -326,9 +218,8 @@ def administration_record(
     never above the plan's rate at that elapsed minute nor 200 mL/h; an adverse event stops the
     infusion (rate 0); a restart at the same or a lower rate than at the stop, after which the
     rate is not increased again; completion ends the session. Corrections are new entries.
+    ``entry`` comes validated from ``entries.parse_entry`` (its kind's fields and their limits).
     """
-    if kind not in EntryKind.values:
-        raise _invalid(f"Unknown entry kind {kind!r}.", "kind")
     current = locked_session(session, None)
     if current.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.MISSED):
         raise InfusionError(
@@ -343,38 +234,38 @@ def administration_record(
             f"{local(occurred_at):%d %b %H:%M} is in the future.",
             field="occurred_at",
         )
-    cleaned = _clean_data(kind, data)
-    _check_correction(current, kind, correction_of)
+    _check_correction(current, entry.kind, correction_of)
     plan = runnable_plan(current.order)
     state = infusion_state(current.entries.all())
-    _check_state_rules(current, plan, state, kind, occurred_at, cleaned)
-    if kind == EntryKind.LOT_RECORDED:
+    entry = _check_state_rules(current, plan, state, entry, occurred_at)
+    if isinstance(entry, LotRecorded):
         sizes = set(current.order.product.vial_sizes.values_list("size_g", flat=True))
-        if cleaned["vial_size_g"] not in sizes:
+        if entry.vial_size_g not in sizes:
             raise _invalid(
                 f"{current.order.product.brand_name} comes in "
                 + ", ".join(f"{size.normalize():f} g" for size in sorted(sizes))
                 + " vials.",
                 "vial_size_g",
             )
-    if kind == EntryKind.PREMEDICATION_GIVEN and not cleaned.get("details"):
-        cleaned["details"] = current.order.premedication or "As ordered"
-    entry = AdministrationEntry(
+    fields = entry.row_fields()
+    if isinstance(entry, PremedicationGiven) and not entry.details:
+        fields["details"] = current.order.premedication or "As ordered"
+    row = AdministrationEntry(
         session=current,
-        kind=kind,
+        kind=entry.kind,
         occurred_at=occurred_at,
         recorded_by=by,
         correction_of=correction_of,
-        **cleaned,
+        **fields,
     )
-    save_as(entry, by, EntryKind(kind).label)
-    if kind in (EntryKind.STARTED, EntryKind.COMPLETED):
+    save_as(row, by, EntryKind(entry.kind).label)
+    if isinstance(entry, Started | Completed):
         current.status = (
-            SessionStatus.IN_PROGRESS if kind == EntryKind.STARTED else SessionStatus.COMPLETED
+            SessionStatus.IN_PROGRESS if isinstance(entry, Started) else SessionStatus.COMPLETED
         )
         current.version += 1
-        save_as(current, by, EntryKind(kind).label)
-    return entry
+        save_as(current, by, EntryKind(entry.kind).label)
+    return row
 
 
 def session_start(
@@ -386,9 +277,5 @@ def session_start(
 ) -> AdministrationEntry:
     """Start the infusion: the ``started`` entry of the record (see ``administration_record``)."""
     return administration_record(
-        session,
-        by=by,
-        kind=EntryKind.STARTED,
-        occurred_at=at or timezone.now(),
-        rate_ml_per_h=rate_ml_per_h,
+        session, Started(rate_ml_per_h=rate_ml_per_h), by=by, occurred_at=at or timezone.now()
     )

@@ -30,6 +30,7 @@ from orders.models import Order
 from . import administration, booking, selectors
 from .booking import Slot
 from .chairs import Hours, chair_save
+from .entries import parse_entry
 from .errors import InfusionError
 from .models import (
     AdministrationEntry,
@@ -440,7 +441,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
-    """One entry; send only the fields of its kind (the service refuses others)."""
+    """One entry; send only the fields of its kind. The serializer reads the fields; the entry
+    is then validated as its kind's model (``entries.parse_entry``): a field the kind does not
+    record, a missing or implausible value is a 400 with ``code``, ``detail`` and ``field``."""
 
     kind = serializers.ChoiceField(choices=EntryKind.choices)
     occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
@@ -505,18 +508,17 @@ class EntryListCreate(generics.ListCreateAPIView):
         serializer = EntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        kind = data.pop("kind")
+        occurred_at = data.pop("occurred_at", None)
+        correction_id = data.pop("correction_of", None)
         try:
-            entry = administration.administration_record(
+            correction_of = administration.entry_to_correct(session, correction_id)
+            recorded = administration.administration_record(
                 session,
+                parse_entry(data),
                 by=signed_in_user(request),
-                kind=kind,
-                occurred_at=data.pop("occurred_at", None),
-                correction_of=administration.entry_to_correct(
-                    session, data.pop("correction_of", None)
-                ),
-                **data,
+                occurred_at=occurred_at,
+                correction_of=correction_of,
             )
         except InfusionError as error:
             return error_response(error)
-        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(EntrySerializer(recorded).data, status=status.HTTP_201_CREATED)

@@ -23,9 +23,9 @@ from ivig.audit.services import access_record
 from orders.models import Order
 
 from . import administration, booking, calendar, selectors
-from .administration import KIND_FIELDS
 from .booking import Slot
 from .chairs import Hours, chair_save
+from .entries import entry_fields
 from .errors import InfusionError
 from .forms import (
     BookingForm,
@@ -314,7 +314,7 @@ def _entry_forms(
             if kind == EntryKind.STARTED and start_rate is not None:
                 initial["rate_ml_per_h"] = start_rate
             form = EntryForm(initial=initial, auto_id=f"id_{kind}_%s")
-        names = ["occurred_at", *KIND_FIELDS[kind][0]]
+        names = ["occurred_at", *entry_fields(kind)]
         if kind not in STATE_KINDS:
             names.append("correction_of")
         views.append(EntryFormView(kind, ENTRY_TITLES[EntryKind(kind)], form, names))
@@ -402,16 +402,15 @@ def session_record(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(pk)
     form = EntryForm(request.POST)
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        kind = data.pop("kind")
+        data = form.cleaned_data
+        entry = data["entry"]
         try:
             administration.administration_record(
                 session,
+                entry,
                 by=signed_in_user(request),
-                kind=kind,
-                occurred_at=data.pop("occurred_at") or timezone.now(),
-                correction_of=administration.entry_to_correct(session, data.pop("correction_of")),
-                **data,
+                occurred_at=data["occurred_at"] or timezone.now(),
+                correction_of=administration.entry_to_correct(session, data["correction_of"]),
             )
         except InfusionError as error:
             add_infusion_error(form, error)
@@ -419,7 +418,7 @@ def session_record(request: HttpRequest, pk: int) -> HttpResponse:
             return _render_session(
                 request, session, bound_entry=form, status=409 if error.is_conflict else 200
             )
-        messages.success(request, f"{EntryKind(kind).label} recorded.")
+        messages.success(request, f"{EntryKind(entry.kind).label} recorded.")
         return redirect(reverse("infusions:session-detail", args=[session.pk]) + "#record")
     return _render_session(request, session, bound_entry=form)
 

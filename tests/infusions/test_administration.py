@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from infusions import administration
+from infusions.entries import Note, parse_entry
 from infusions.errors import InfusionError
 from infusions.models import AdministrationEntry, AppendOnlyError, InfusionSession
 from infusions.selectors import session_plan_at_clock_times
@@ -29,9 +30,14 @@ def session(nurse):  # type: ignore[no-untyped-def]
     return session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
 
 
-def record(session, nurse, kind, clock, **data):  # type: ignore[no-untyped-def]
+def record(session, nurse, kind, clock, correction_of=None, **data):  # type: ignore[no-untyped-def]
+    """As the page and the API record: the entry validated as its kind, then the service."""
     return administration.administration_record(
-        session, by=nurse, kind=kind, occurred_at=yesterday_at(clock), **data
+        session,
+        parse_entry({"kind": kind, **data}),
+        by=nurse,
+        occurred_at=yesterday_at(clock),
+        correction_of=correction_of,
     )
 
 
@@ -104,12 +110,12 @@ def test_a_whole_infusion(session, nurse) -> None:  # type: ignore[no-untyped-de
 def test_no_time_in_the_future_but_a_minute_of_skew(session, nurse) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InfusionError) as error:
         administration.administration_record(
-            session, by=nurse, kind="note", details="x",
+            session, Note(details="x"), by=nurse,
             occurred_at=timezone.now() + timedelta(minutes=2),
         )  # fmt: skip
     assert error.value.code == InfusionError.IN_FUTURE
     administration.administration_record(
-        session, by=nurse, kind="note", details="x",
+        session, Note(details="x"), by=nurse,
         occurred_at=timezone.now() + timedelta(seconds=50),
     )  # fmt: skip
 
