@@ -7,7 +7,6 @@ schedule and sessions read-only (DESIGN 1): every change answers them 403.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from math import ceil
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +21,7 @@ from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
 from orders.models import Order
 
-from . import administration, booking, calendar, selectors
+from . import administration, booking, calendar, layout, selectors
 from .booking import Slot
 from .chairs import Hours, chair_save
 from .entries import entry_fields
@@ -41,9 +40,6 @@ from .forms import (
 )
 from .models import Chair, EntryKind, InfusionSession, SessionStatus
 from .record import STATE_KINDS, InfusionState
-
-TIMELINE_SLOT_MINUTES = 15
-DEFAULT_DAY_HOURS = (time(8), time(18))
 
 
 def _midnight(day: date) -> datetime:
@@ -66,52 +62,52 @@ class ChairRow:
     blocks: list[Block]
 
 
+def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
+    return [
+        layout.Booking(
+            session.pk,
+            session.chair_id,
+            session.chair.name,
+            session.planned_start,
+            session.planned_end,
+            holds_chair=session.status not in (SessionStatus.CANCELLED, SessionStatus.MISSED),
+        )
+        for session in sessions
+    ]
+
+
 def _timeline(
     day: date, chairs: list[Chair], sessions: list[InfusionSession]
 ) -> tuple[list[tuple[str, int]], list[ChairRow], int]:
-    """Hour labels (text, grid column), one row per chair and the number of 15-minute columns:
-    from the earliest opening (or session) to the latest closing, whole hours."""
-    opens = [
-        h.opens_at for c in chairs for h in c.opening_hours.all() if h.weekday == day.weekday()
-    ]
-    closes = [
-        h.closes_at for c in chairs for h in c.opening_hours.all() if h.weekday == day.weekday()
-    ]
-    opens += [timezone.localtime(s.planned_start).time() for s in sessions]
-    first_hour = min(opens, default=DEFAULT_DAY_HOURS[0]).hour
-    ends = [timezone.localtime(s.planned_end) for s in sessions]
-    last = max(
+    """Hour labels (text, grid column), one row per chair and the number of 15-minute columns
+    (``layout.day_grid``); cancelled and missed sessions are listed below the timeline, their
+    chair time is free."""
+    grid = layout.day_grid(
+        day,
         [
-            *(datetime.combine(day, close) for close in closes),
-            *(
-                end.replace(tzinfo=None) if end.date() == day else datetime.combine(day, time.max)
-                for end in ends
-            ),
+            layout.ChairDay(
+                chair.pk,
+                [
+                    (hours.opens_at, hours.closes_at)
+                    for hours in chair.opening_hours.all()
+                    if hours.weekday == day.weekday()
+                ],
+            )
+            for chair in chairs
         ],
-        default=datetime.combine(day, DEFAULT_DAY_HOURS[1]),
+        _bookings(sessions),
+        timezone.get_current_timezone(),
     )
-    last_hour = min(24, last.hour + (1 if last.minute or last.second else 0))
-    origin = _midnight(day) + timedelta(hours=first_hour)
-    columns = max(1, (last_hour - first_hour) * 60 // TIMELINE_SLOT_MINUTES)
-    per_hour = 60 // TIMELINE_SLOT_MINUTES
-    hours = [
-        (f"{hour:02d}:00", 2 + (hour - first_hour) * per_hour)
-        for hour in range(first_hour, last_hour)
+    by_id = {session.pk: session for session in sessions}
+    chair_by_id = {s.chair_id: s.chair for s in sessions} | {chair.pk: chair for chair in chairs}
+    rows = [
+        ChairRow(
+            chair_by_id[lane.chair_id],
+            [Block(by_id[block.session_id], block.column, block.span) for block in lane.blocks],
+        )
+        for lane in grid.lanes
     ]
-    by_chair: dict[int, list[Block]] = {chair.pk: [] for chair in chairs}
-    rows_chairs = list(chairs)
-    for session in sessions:
-        if session.status in (SessionStatus.CANCELLED, SessionStatus.MISSED):
-            continue  # listed below the timeline; their chair time is free
-        if session.chair_id not in by_chair:
-            by_chair[session.chair_id] = []
-            rows_chairs.append(session.chair)
-        offset = (session.planned_start - origin).total_seconds() / 60 / TIMELINE_SLOT_MINUTES
-        length = (session.planned_end - session.planned_start).total_seconds() / 60
-        start_column = max(0, int(offset))
-        span = max(1, min(ceil(length / TIMELINE_SLOT_MINUTES), columns - start_column))
-        by_chair[session.chair_id].append(Block(session, 2 + start_column, span))
-    return hours, [ChairRow(chair, by_chair[chair.pk]) for chair in rows_chairs], columns
+    return grid.hours, rows, grid.columns
 
 
 @role_required(*ALL_ROLES)
@@ -123,21 +119,25 @@ def schedule(request: HttpRequest) -> HttpResponse:
     chairs = list(selectors.chairs_with_hours())
     context: dict[str, Any] = {"day": day, "today": today, "week": week}
     if week:
-        monday = day - timedelta(days=day.weekday())
-        days = [monday + timedelta(days=offset) for offset in range(7)]
+        monday = layout.week_of(day)[0]
         sessions = list(
             selectors.sessions_for_range(_midnight(monday), _midnight(monday + timedelta(days=7)))
         )
-        by_chair_day: dict[tuple[int, date], list[InfusionSession]] = {}
-        for session in sessions:
-            key = (session.chair_id, timezone.localtime(session.planned_start).date())
-            by_chair_day.setdefault(key, []).append(session)
-        extra = {s.chair for s in sessions} - set(chairs)
+        grid = layout.week_grid(
+            day,
+            [chair.pk for chair in chairs],
+            _bookings(sessions),
+            timezone.get_current_timezone(),
+        )
+        by_id = {session.pk: session for session in sessions}
+        chair_by_id = {s.chair_id: s.chair for s in sessions} | {
+            chair.pk: chair for chair in chairs
+        }
         context |= {
-            "days": days,
+            "days": grid.days,
             "week_rows": [
-                (chair, [by_chair_day.get((chair.pk, d), []) for d in days])
-                for chair in [*chairs, *sorted(extra, key=lambda c: c.name)]
+                (chair_by_id[lane.chair_id], [[by_id[pk] for pk in cell] for cell in lane.cells])
+                for lane in grid.lanes
             ],
             "previous": monday - timedelta(days=7),
             "next": monday + timedelta(days=7),
