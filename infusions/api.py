@@ -23,12 +23,15 @@ from rest_framework.response import Response
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
+from ivig.api_errors import ErrorSerializer
 from ivig.audit.services import access_record
 from orders.api import RefuseUnknownFieldsMixin
 from orders.models import Order
 
-from . import selectors, services
-from .errors import InfusionError
+from . import administration, booking, selectors
+from .booking import Slot
+from .chairs import Hours, chair_save
+from .entries import parse_entry
 from .models import (
     AdministrationEntry,
     Chair,
@@ -39,7 +42,6 @@ from .models import (
     Severity,
     Symptom,
 )
-from .services import Hours, Slot
 
 ReadAllRoles = api_roles(*ALL_ROLES)
 
@@ -47,26 +49,11 @@ ReadAllRoles = api_roles(*ALL_ROLES)
 NurseWrites = api_read_all_write(Role.NURSE)
 
 
-class InfusionErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    field = serializers.CharField(allow_null=True)
-
-
 ERRORS = {
-    400: OpenApiResponse(InfusionErrorSerializer, description="A rule refused it."),
+    400: OpenApiResponse(ErrorSerializer, description="A rule refused it."),
     403: OpenApiResponse(description="Only nurses change the schedule and the record."),
-    409: OpenApiResponse(
-        InfusionErrorSerializer, description="Taken or changed by someone else first."
-    ),
+    409: OpenApiResponse(ErrorSerializer, description="Taken or changed by someone else first."),
 }
-
-
-def error_response(error: InfusionError) -> Response:
-    return Response(
-        {"code": error.code, "detail": error.message, "field": error.field},
-        status=status.HTTP_409_CONFLICT if error.is_conflict else status.HTTP_400_BAD_REQUEST,
-    )
 
 
 # --- chairs --------------------------------------------------------------------------------------
@@ -117,17 +104,14 @@ class ChairViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         hours = data.get("opening_hours")
-        try:
-            saved = services.chair_save(
-                chair,
-                by=signed_in_user(request),
-                name=data.get("name", chair.name if chair else ""),
-                location=data.get("location", chair.location if chair else ""),
-                active=data.get("active", chair.active if chair else True),
-                opening_hours=None if hours is None else [Hours(**row) for row in hours],
-            )
-        except InfusionError as error:
-            return error_response(error)
+        saved = chair_save(
+            chair,
+            by=signed_in_user(request),
+            name=data.get("name", chair.name if chair else ""),
+            location=data.get("location", chair.location if chair else ""),
+            active=data.get("active", chair.active if chair else True),
+            opening_hours=None if hours is None else [Hours(**row) for row in hours],
+        )
         fresh = self.get_queryset().get(pk=saved.pk)
         return Response(
             ChairSerializer(fresh).data,
@@ -334,12 +318,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = ProposalRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            slots = services.booking_propose(
-                data["order"], data["cycle_number"], data.get("requested_date"), data.get("chair")
-            )
-        except InfusionError as error:
-            return error_response(error)
+        slots = booking.booking_propose(
+            data["order"], data["cycle_number"], data.get("requested_date"), data.get("chair")
+        )
         return Response(ProposalSerializer({"slots": slots}).data)
 
     @extend_schema(
@@ -352,16 +333,13 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         slots = [Slot(row["day_number"], row["chair"], row["start"]) for row in data["slots"]]
-        try:
-            sessions = services.booking_confirm(
-                data["order"],
-                data["cycle_number"],
-                slots,
-                signed_in_user(request),
-                tentative=data["tentative"],
-            )
-        except InfusionError as error:
-            return error_response(error)
+        sessions = booking.booking_confirm(
+            data["order"],
+            data["cycle_number"],
+            slots,
+            signed_in_user(request),
+            tentative=data["tentative"],
+        )
         fresh = self.get_queryset().filter(pk__in=[session.pk for session in sessions])
         return Response(SessionSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -370,12 +348,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def move(self, request: Request, pk: str | None = None) -> Response:
         serializer = MoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            session = services.session_move(
-                self.get_object(), by=signed_in_user(request), **serializer.validated_data
-            )
-        except InfusionError as error:
-            return error_response(error)
+        session = booking.session_move(
+            self.get_object(), by=signed_in_user(request), **serializer.validated_data
+        )
         return Response(SessionSerializer(session).data)
 
     @extend_schema(request=CancelSerializer, responses={200: SessionSerializer, **ERRORS})
@@ -383,12 +358,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            session = services.session_cancel(
-                self.get_object(), by=signed_in_user(request), **serializer.validated_data
-            )
-        except InfusionError as error:
-            return error_response(error)
+        session = booking.session_cancel(
+            self.get_object(), by=signed_in_user(request), **serializer.validated_data
+        )
         return Response(SessionSerializer(session).data)
 
     @extend_schema(request=ConfirmSerializer, responses={200: SessionSerializer, **ERRORS})
@@ -397,12 +369,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Confirm a tentative session: it becomes booked (starting still needs coverage)."""
         serializer = ConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            session = services.session_confirm(
-                self.get_object(), by=signed_in_user(request), **serializer.validated_data
-            )
-        except InfusionError as error:
-            return error_response(error)
+        session = booking.session_confirm(
+            self.get_object(), by=signed_in_user(request), **serializer.validated_data
+        )
         return Response(SessionSerializer(session).data)
 
     @extend_schema(request=StartSerializer, responses={201: EntrySerializer, **ERRORS})
@@ -412,15 +381,12 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = StartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            entry = services.session_start(
-                self.get_object(),
-                by=signed_in_user(request),
-                at=data.get("occurred_at"),
-                rate_ml_per_h=data.get("rate_ml_per_h"),
-            )
-        except InfusionError as error:
-            return error_response(error)
+        entry = administration.session_start(
+            self.get_object(),
+            by=signed_in_user(request),
+            at=data.get("occurred_at"),
+            rate_ml_per_h=data.get("rate_ml_per_h"),
+        )
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SessionPlanSerializer, 400: ERRORS[400]})
@@ -428,10 +394,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def plan(self, request: Request, pk: str | None = None) -> Response:
         """The plan at clock times: premedication, steps, vital checks, end, watch list."""
         session = self.get_object()
-        try:
-            plan = selectors.session_plan_at_clock_times(session)
-        except InfusionError as error:
-            return error_response(error)
+        plan = selectors.session_plan_at_clock_times(session)
         return Response(SessionPlanSerializer(plan).data)
 
 
@@ -439,7 +402,9 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
-    """One entry; send only the fields of its kind (the service refuses others)."""
+    """One entry; send only the fields of its kind. The serializer reads the fields; the entry
+    is then validated as its kind's model (``entries.parse_entry``): a field the kind does not
+    record, a missing or implausible value is a 400 with ``code``, ``detail`` and ``field``."""
 
     kind = serializers.ChoiceField(choices=EntryKind.choices)
     occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
@@ -504,16 +469,14 @@ class EntryListCreate(generics.ListCreateAPIView):
         serializer = EntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        kind = data.pop("kind")
-        try:
-            entry = services.administration_record(
-                session,
-                by=signed_in_user(request),
-                kind=kind,
-                occurred_at=data.pop("occurred_at", None),
-                correction_of=services.entry_to_correct(session, data.pop("correction_of", None)),
-                **data,
-            )
-        except InfusionError as error:
-            return error_response(error)
-        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        occurred_at = data.pop("occurred_at", None)
+        correction_id = data.pop("correction_of", None)
+        correction_of = administration.entry_to_correct(session, correction_id)
+        recorded = administration.administration_record(
+            session,
+            parse_entry(data),
+            by=signed_in_user(request),
+            occurred_at=occurred_at,
+            correction_of=correction_of,
+        )
+        return Response(EntrySerializer(recorded).data, status=status.HTTP_201_CREATED)

@@ -19,9 +19,10 @@ from ivig.accounts.models import User
 from orders.demo import BOOKED_DEMO_MRN
 from orders.models import Order, OrderStatus
 
+from .booking import booking_confirm, booking_propose
+from .chairs import Hours, chair_save
 from .errors import InfusionError
 from .models import Chair, InfusionSession
-from .services import Hours, booking_confirm, booking_propose, chair_save
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from .entries import parse_entry
 from .errors import InfusionError
 from .models import MAX_RATE_ML_PER_H, Chair, EntryKind, Severity, Symptom, Weekday
 
@@ -25,7 +26,9 @@ def add_infusion_error(form: forms.Form, error: InfusionError) -> None:
 
 
 class EntryForm(forms.Form):
-    """Any entry of the administration record; the page shows each kind's own fields."""
+    """Any entry of the administration record; the page shows each kind's own fields. Once
+    each field has parsed, the entry is validated as its kind's model (``entries``), which
+    ``cleaned_data["entry"]`` holds."""
 
     kind = forms.ChoiceField(choices=EntryKind.choices, widget=forms.HiddenInput)
     occurred_at = forms.DateTimeField(
@@ -55,6 +58,21 @@ class EntryForm(forms.Form):
     correction_of = forms.IntegerField(
         label="Corrects entry #", required=False, min_value=1, widget=forms.NumberInput()
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned  # a field did not parse: its message says so
+        values = {
+            name: value
+            for name, value in cleaned.items()
+            if name not in ("occurred_at", "correction_of")
+        }
+        try:
+            cleaned["entry"] = parse_entry(values)
+        except InfusionError as error:
+            add_infusion_error(self, error)
+        return cleaned
 
 
 class MoveForm(forms.Form):

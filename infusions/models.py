@@ -1,9 +1,10 @@
-"""Chairs, infusion sessions and the administration record (DESIGN 6): data and database
-constraints, no workflows.
+"""Chairs, infusion sessions and the administration record (docs/clinical-rules.md 6): data and
+database constraints, no workflows.
 
-Changes go through ``infusions.services``; every row change is kept by django-simple-history
-with the acting user the service passes. Administration entries are append-only: a correction
-is a new entry pointing at the one it corrects (``correction_of``).
+Changes go through the service modules (``chairs``, ``booking``, ``administration``,
+``calendar``); every row change is kept by django-simple-history with the acting user the
+service passes. Administration entries are append-only: a correction is a new entry pointing at
+the one it corrects (``correction_of``).
 """
 
 import hashlib
@@ -240,8 +241,8 @@ class AppendOnlyError(Exception):
 
 
 class AdministrationEntry(models.Model):
-    """One line of the administration record (DESIGN 6). Which fields a kind carries is
-    checked by ``infusions.services.administration_record`` and, for the essentials, here."""
+    """One line of the administration record (docs/clinical-rules.md 6). Which fields a kind
+    carries is checked by ``infusions.administration`` and, for the essentials, here."""
 
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=20, choices=EntryKind.choices)

@@ -5,7 +5,7 @@ from typing import Any
 from ivig.accounts.models import User
 from orders.models import Order
 
-from .services import cancel_future_sessions
+from .booking import cancel_future_sessions
 
 
 def cancel_sessions_of_discontinued_order(

@@ -6,10 +6,10 @@ from celery import shared_task
 
 from ivig.tasks import RETRY
 
+from . import booking
+
 
 @shared_task(name="infusions.sessions_mark_missed", **RETRY)
 def sessions_mark_missed(self: Any) -> int:
     """DESIGN 6: yesterday's (and older) sessions that never started become missed (daily)."""
-    from .services import sessions_mark_missed as mark
-
-    return mark()
+    return booking.sessions_mark_missed()

@@ -7,7 +7,6 @@ schedule and sessions read-only (DESIGN 1): every change answers them 403.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from math import ceil
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +21,10 @@ from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
 from orders.models import Order
 
-from . import calendar, selectors, services
+from . import administration, booking, calendar, layout, selectors
+from .booking import Slot
+from .chairs import Hours, chair_save
+from .entries import entry_fields
 from .errors import InfusionError
 from .forms import (
     BookingForm,
@@ -38,10 +40,6 @@ from .forms import (
 )
 from .models import Chair, EntryKind, InfusionSession, SessionStatus
 from .record import STATE_KINDS, InfusionState
-from .services import KIND_FIELDS, Slot
-
-TIMELINE_SLOT_MINUTES = 15
-DEFAULT_DAY_HOURS = (time(8), time(18))
 
 
 def _midnight(day: date) -> datetime:
@@ -64,52 +62,52 @@ class ChairRow:
     blocks: list[Block]
 
 
+def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
+    return [
+        layout.Booking(
+            session.pk,
+            session.chair_id,
+            session.chair.name,
+            session.planned_start,
+            session.planned_end,
+            holds_chair=session.status not in (SessionStatus.CANCELLED, SessionStatus.MISSED),
+        )
+        for session in sessions
+    ]
+
+
 def _timeline(
     day: date, chairs: list[Chair], sessions: list[InfusionSession]
 ) -> tuple[list[tuple[str, int]], list[ChairRow], int]:
-    """Hour labels (text, grid column), one row per chair and the number of 15-minute columns:
-    from the earliest opening (or session) to the latest closing, whole hours."""
-    opens = [
-        h.opens_at for c in chairs for h in c.opening_hours.all() if h.weekday == day.weekday()
-    ]
-    closes = [
-        h.closes_at for c in chairs for h in c.opening_hours.all() if h.weekday == day.weekday()
-    ]
-    opens += [timezone.localtime(s.planned_start).time() for s in sessions]
-    first_hour = min(opens, default=DEFAULT_DAY_HOURS[0]).hour
-    ends = [timezone.localtime(s.planned_end) for s in sessions]
-    last = max(
+    """Hour labels (text, grid column), one row per chair and the number of 15-minute columns
+    (``layout.day_grid``); cancelled and missed sessions are listed below the timeline, their
+    chair time is free."""
+    grid = layout.day_grid(
+        day,
         [
-            *(datetime.combine(day, close) for close in closes),
-            *(
-                end.replace(tzinfo=None) if end.date() == day else datetime.combine(day, time.max)
-                for end in ends
-            ),
+            layout.ChairDay(
+                chair.pk,
+                [
+                    (hours.opens_at, hours.closes_at)
+                    for hours in chair.opening_hours.all()
+                    if hours.weekday == day.weekday()
+                ],
+            )
+            for chair in chairs
         ],
-        default=datetime.combine(day, DEFAULT_DAY_HOURS[1]),
+        _bookings(sessions),
+        timezone.get_current_timezone(),
     )
-    last_hour = min(24, last.hour + (1 if last.minute or last.second else 0))
-    origin = _midnight(day) + timedelta(hours=first_hour)
-    columns = max(1, (last_hour - first_hour) * 60 // TIMELINE_SLOT_MINUTES)
-    per_hour = 60 // TIMELINE_SLOT_MINUTES
-    hours = [
-        (f"{hour:02d}:00", 2 + (hour - first_hour) * per_hour)
-        for hour in range(first_hour, last_hour)
+    by_id = {session.pk: session for session in sessions}
+    chair_by_id = {s.chair_id: s.chair for s in sessions} | {chair.pk: chair for chair in chairs}
+    rows = [
+        ChairRow(
+            chair_by_id[lane.chair_id],
+            [Block(by_id[block.session_id], block.column, block.span) for block in lane.blocks],
+        )
+        for lane in grid.lanes
     ]
-    by_chair: dict[int, list[Block]] = {chair.pk: [] for chair in chairs}
-    rows_chairs = list(chairs)
-    for session in sessions:
-        if session.status in (SessionStatus.CANCELLED, SessionStatus.MISSED):
-            continue  # listed below the timeline; their chair time is free
-        if session.chair_id not in by_chair:
-            by_chair[session.chair_id] = []
-            rows_chairs.append(session.chair)
-        offset = (session.planned_start - origin).total_seconds() / 60 / TIMELINE_SLOT_MINUTES
-        length = (session.planned_end - session.planned_start).total_seconds() / 60
-        start_column = max(0, int(offset))
-        span = max(1, min(ceil(length / TIMELINE_SLOT_MINUTES), columns - start_column))
-        by_chair[session.chair_id].append(Block(session, 2 + start_column, span))
-    return hours, [ChairRow(chair, by_chair[chair.pk]) for chair in rows_chairs], columns
+    return grid.hours, rows, grid.columns
 
 
 @role_required(*ALL_ROLES)
@@ -121,21 +119,25 @@ def schedule(request: HttpRequest) -> HttpResponse:
     chairs = list(selectors.chairs_with_hours())
     context: dict[str, Any] = {"day": day, "today": today, "week": week}
     if week:
-        monday = day - timedelta(days=day.weekday())
-        days = [monday + timedelta(days=offset) for offset in range(7)]
+        monday = layout.week_of(day)[0]
         sessions = list(
             selectors.sessions_for_range(_midnight(monday), _midnight(monday + timedelta(days=7)))
         )
-        by_chair_day: dict[tuple[int, date], list[InfusionSession]] = {}
-        for session in sessions:
-            key = (session.chair_id, timezone.localtime(session.planned_start).date())
-            by_chair_day.setdefault(key, []).append(session)
-        extra = {s.chair for s in sessions} - set(chairs)
+        grid = layout.week_grid(
+            day,
+            [chair.pk for chair in chairs],
+            _bookings(sessions),
+            timezone.get_current_timezone(),
+        )
+        by_id = {session.pk: session for session in sessions}
+        chair_by_id = {s.chair_id: s.chair for s in sessions} | {
+            chair.pk: chair for chair in chairs
+        }
         context |= {
-            "days": days,
+            "days": grid.days,
             "week_rows": [
-                (chair, [by_chair_day.get((chair.pk, d), []) for d in days])
-                for chair in [*chairs, *sorted(extra, key=lambda c: c.name)]
+                (chair_by_id[lane.chair_id], [[by_id[pk] for pk in cell] for cell in lane.cells])
+                for lane in grid.lanes
             ],
             "previous": monday - timedelta(days=7),
             "next": monday + timedelta(days=7),
@@ -188,7 +190,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
                 for number, form in enumerate(formset.forms, 1)
             ]
             try:
-                sessions = services.booking_confirm(
+                sessions = booking.booking_confirm(
                     order,
                     cycle,
                     slots,
@@ -208,7 +210,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             error = "Check each day's chair and start time."
     else:
         try:
-            slots = services.booking_propose(order, cycle, requested, chosen_chair)
+            slots = booking.booking_propose(order, cycle, requested, chosen_chair)
         except InfusionError as refusal:
             error = refusal.message
         formset = day_slot_formset(
@@ -312,7 +314,7 @@ def _entry_forms(
             if kind == EntryKind.STARTED and start_rate is not None:
                 initial["rate_ml_per_h"] = start_rate
             form = EntryForm(initial=initial, auto_id=f"id_{kind}_%s")
-        names = ["occurred_at", *KIND_FIELDS[kind][0]]
+        names = ["occurred_at", *entry_fields(kind)]
         if kind not in STATE_KINDS:
             names.append("correction_of")
         views.append(EntryFormView(kind, ENTRY_TITLES[EntryKind(kind)], form, names))
@@ -350,7 +352,7 @@ def _render_session(
             "entries": entries,
             "corrected_ids": {e.correction_of_id for e in entries if e.correction_of_id},
             "can_act": can_act,
-            "blockers": services.session_start_blockers(session) if not state.started else [],
+            "blockers": administration.session_start_blockers(session) if not state.started else [],
             "entry_forms": _entry_forms(
                 _kinds_now(session, state), bound_entry, plan.first_rate_ml_per_h if plan else None
             )
@@ -400,16 +402,15 @@ def session_record(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(pk)
     form = EntryForm(request.POST)
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        kind = data.pop("kind")
+        data = form.cleaned_data
+        entry = data["entry"]
         try:
-            services.administration_record(
+            administration.administration_record(
                 session,
+                entry,
                 by=signed_in_user(request),
-                kind=kind,
-                occurred_at=data.pop("occurred_at") or timezone.now(),
-                correction_of=services.entry_to_correct(session, data.pop("correction_of")),
-                **data,
+                occurred_at=data["occurred_at"] or timezone.now(),
+                correction_of=administration.entry_to_correct(session, data["correction_of"]),
             )
         except InfusionError as error:
             add_infusion_error(form, error)
@@ -417,7 +418,7 @@ def session_record(request: HttpRequest, pk: int) -> HttpResponse:
             return _render_session(
                 request, session, bound_entry=form, status=409 if error.is_conflict else 200
             )
-        messages.success(request, f"{EntryKind(kind).label} recorded.")
+        messages.success(request, f"{EntryKind(entry.kind).label} recorded.")
         return redirect(reverse("infusions:session-detail", args=[session.pk]) + "#record")
     return _render_session(request, session, bound_entry=form)
 
@@ -438,9 +439,9 @@ def _session_change(
         return page()
     try:
         if isinstance(form, MoveForm):
-            services.session_move(session, by=signed_in_user(request), **form.cleaned_data)
+            booking.session_move(session, by=signed_in_user(request), **form.cleaned_data)
         else:
-            services.session_cancel(session, by=signed_in_user(request), **form.cleaned_data)
+            booking.session_cancel(session, by=signed_in_user(request), **form.cleaned_data)
     except InfusionError as error:
         add_infusion_error(form, error)
         return page(409 if error.is_conflict else 200)
@@ -472,7 +473,7 @@ def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Reload the session and confirm it again.")
         return redirect("infusions:session-detail", pk=session.pk)
     try:
-        services.session_confirm(
+        booking.session_confirm(
             session, by=signed_in_user(request), version=form.cleaned_data["version"]
         )
     except InfusionError as error:
@@ -500,7 +501,7 @@ def chair_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.NURSE)
 def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
-    (DESIGN 6), through ``services.chair_save``. A chair is never deleted: it is taken out of
+    (DESIGN 6), through ``chairs.chair_save``. A chair is never deleted: it is taken out of
     use."""
     chair = (
         get_object_or_404(Chair.objects.prefetch_related("opening_hours"), pk=pk)
@@ -511,14 +512,14 @@ def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            saved = services.chair_save(
+            saved = chair_save(
                 chair,
                 by=signed_in_user(request),
                 name=data["name"],
                 location=data["location"],
                 active=data["active"],
                 opening_hours=[
-                    services.Hours(day, opens, closes)
+                    Hours(day, opens, closes)
                     for day, windows in sorted(data["windows"].items())
                     for opens, closes in windows
                 ],
@@ -539,7 +540,7 @@ def calendar_feeds(request: HttpRequest) -> HttpResponse:
     """Make or rotate the user's feed token; the feed addresses are shown once, when made."""
     token = None
     if request.method == "POST":
-        token = services.calendar_token_rotate(signed_in_user(request))
+        token = calendar.calendar_token_rotate(signed_in_user(request))
         messages.success(request, "New calendar address made: the previous one no longer works.")
     existing = getattr(request.user, "calendar_feed_token", None)
     chairs = list(Chair.objects.all())

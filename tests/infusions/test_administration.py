@@ -1,4 +1,5 @@
-"""The administration record's rules (DESIGN 3.5, 6) through ``infusions.services``.
+"""The administration record's rules (docs/clinical-rules.md 3.5, 6) through
+``infusions.administration``.
 
 API.md's worked example: titration 34 mL/h, +15 mL/h every 15 minutes (49, 64, 79, ...), 250 mL
 a day. Sessions run yesterday from 09:00 so that every entry is in the past and on the day.
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from infusions import services
+from infusions import administration
+from infusions.entries import Note, parse_entry
+from infusions.errors import InfusionError
 from infusions.models import AdministrationEntry, AppendOnlyError, InfusionSession
 from infusions.selectors import session_plan_at_clock_times
-from infusions.services import InfusionError
 from orders.models import OrderStatus
 
 from .factories import ChairFactory, session_for, verified_order, yesterday_at
@@ -28,9 +30,14 @@ def session(nurse):  # type: ignore[no-untyped-def]
     return session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
 
 
-def record(session, nurse, kind, clock, **data):  # type: ignore[no-untyped-def]
-    return services.administration_record(
-        session, by=nurse, kind=kind, occurred_at=yesterday_at(clock), **data
+def record(session, nurse, kind, clock, correction_of=None, **data):  # type: ignore[no-untyped-def]
+    """As the page and the API record: the entry validated as its kind, then the service."""
+    return administration.administration_record(
+        session,
+        parse_entry({"kind": kind, **data}),
+        by=nurse,
+        occurred_at=yesterday_at(clock),
+        correction_of=correction_of,
     )
 
 
@@ -102,24 +109,24 @@ def test_a_whole_infusion(session, nurse) -> None:  # type: ignore[no-untyped-de
 
 def test_no_time_in_the_future_but_a_minute_of_skew(session, nurse) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InfusionError) as error:
-        services.administration_record(
-            session, by=nurse, kind="note", details="x",
+        administration.administration_record(
+            session, Note(details="x"), by=nurse,
             occurred_at=timezone.now() + timedelta(minutes=2),
         )  # fmt: skip
     assert error.value.code == InfusionError.IN_FUTURE
-    services.administration_record(
-        session, by=nurse, kind="note", details="x",
+    administration.administration_record(
+        session, Note(details="x"), by=nurse,
         occurred_at=timezone.now() + timedelta(seconds=50),
     )  # fmt: skip
 
 
 def test_the_start_needs_a_verified_or_active_order(session, nurse) -> None:  # type: ignore[no-untyped-def]
-    assert services.session_start_blockers(session) == []
+    assert administration.session_start_blockers(session) == []
     session.order.status = OrderStatus.DISCONTINUED
     session.order.save()
     error = refused("cannot_start", session, nurse, "started", "09:30")
     assert "discontinued" in error.message
-    assert services.session_start_blockers(session)
+    assert administration.session_start_blockers(session)
 
 
 def test_the_start_is_on_the_planned_day(nurse) -> None:  # type: ignore[no-untyped-def]
@@ -132,7 +139,7 @@ def test_the_start_is_on_the_planned_day(nurse) -> None:  # type: ignore[no-unty
 
 def test_start_once_and_not_above_the_first_rate(session, nurse) -> None:  # type: ignore[no-untyped-def]
     refused("rate_above_plan", session, nurse, "started", "09:30", rate_ml_per_h=35)
-    services.session_start(session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=30)
+    administration.session_start(session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=30)
     refused("cannot_start", session, nurse, "started", "09:31")
 
 

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from authorizations.coverage import order_coverage
-from infusions import services
+from infusions import administration, booking
 from infusions.coverage import session_coverage_blocker
+from infusions.errors import InfusionError
 from infusions.models import EntryKind, InfusionSession, SessionStatus
 from infusions.selectors import orders_to_book, sessions_for_day
 from ivig.accounts.models import User
@@ -36,17 +37,17 @@ def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, cloc
     item = next(item for item in orders_to_book() if item.order.pk == order.pk)
     assert (item.next_cycle, item.cycle_first_day) == (1, today)
 
-    slots = services.booking_propose(order, 1)
+    slots = booking.booking_propose(order, 1)
     assert slots[0].day == today and slots[0].start >= now
-    sessions = services.booking_confirm(order, 1, slots, nurse)
+    sessions = booking.booking_confirm(order, 1, slots, nurse)
     order.refresh_from_db()
     assert order.status == OrderStatus.ACTIVE
     first = sessions[0]
     assert first in sessions_for_day(today)
-    assert services.session_start_blockers(first) == []
+    assert administration.session_start_blockers(first) == []
     assert session_coverage_blocker(first) is None
 
-    entry = services.session_start(first, by=nurse)
+    entry = administration.session_start(first, by=nurse)
     assert entry.kind == EntryKind.STARTED
     first.refresh_from_db()
     assert first.status == SessionStatus.IN_PROGRESS
@@ -59,18 +60,17 @@ def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypat
     call_command("seed_demo")
     nurse = User.objects.get(username="nurse")
     order = Order.objects.get(patient__mrn=NURSE_DEMO_MRN)
-    later = services.booking_propose(order, 1)
+    later = booking.booking_propose(order, 1)
     later = [
-        services.Slot(slot.day_number, slot.chair, slot.start + timedelta(hours=6))
-        for slot in later
+        booking.Slot(slot.day_number, slot.chair, slot.start + timedelta(hours=6)) for slot in later
     ]
-    first = services.booking_confirm(order, 1, later, nurse)[0]
+    first = booking.booking_confirm(order, 1, later, nurse)[0]
     assert timezone.localtime(first.planned_start).hour >= 13
-    services.session_start(first, by=nurse)  # now, hours before the planned start
+    administration.session_start(first, by=nurse)  # now, hours before the planned start
     first.refresh_from_db()
     assert first.status == SessionStatus.IN_PROGRESS
     # Day 2 is tomorrow: not startable today.
     second = InfusionSession.objects.get(order=order, cycle_number=1, day_number=2)
-    with pytest.raises(services.InfusionError) as refused:
-        services.session_start(second, by=nurse)
-    assert refused.value.code == services.InfusionError.CANNOT_START
+    with pytest.raises(InfusionError) as refused:
+        administration.session_start(second, by=nurse)
+    assert refused.value.code == InfusionError.CANNOT_START

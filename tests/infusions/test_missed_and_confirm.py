@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import services
+from infusions import administration, booking
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from infusions.tasks import sessions_mark_missed as mark_missed_task
@@ -65,7 +65,7 @@ def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> 
     )
     today = session_for(order, chair, today_at("00:00"), by=nurse, cycle_number=2)
 
-    assert services.sessions_mark_missed() == 2
+    assert booking.sessions_mark_missed() == 2
     status = dict(InfusionSession.objects.values_list("pk", "status"))
     assert status[booked.pk] == status[tentative.pk] == SessionStatus.MISSED
     assert status[running.pk] == SessionStatus.IN_PROGRESS
@@ -77,23 +77,23 @@ def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> 
     latest = booked.history.first()
     assert latest is not None and latest.status == SessionStatus.MISSED
     # Idempotent: nothing more the second time.
-    assert services.sessions_mark_missed() == 0
+    assert booking.sessions_mark_missed() == 0
     assert booked.history.count() == 2
 
 
 def test_the_sweep_runs_as_of_a_given_day(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
     session = session_for(order, chair, today_at("09:00"), by=nurse)
-    assert services.sessions_mark_missed(timezone.localdate()) == 0
-    assert services.sessions_mark_missed(timezone.localdate() + timedelta(days=1)) == 1
+    assert booking.sessions_mark_missed(timezone.localdate()) == 0
+    assert booking.sessions_mark_missed(timezone.localdate() + timedelta(days=1)) == 1
     session.refresh_from_db()
     assert session.status == SessionStatus.MISSED
 
 
 def test_a_missed_session_records_nothing_more_and_frees_its_chair(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
     session = session_for(order, chair, yesterday_at("09:00"), by=nurse)
-    services.sessions_mark_missed()
+    booking.sessions_mark_missed()
     with pytest.raises(InfusionError) as closed:
-        services.session_start(session, by=nurse, at=yesterday_at("09:30"))
+        administration.session_start(session, by=nurse, at=yesterday_at("09:30"))
     assert closed.value.code == InfusionError.RECORDING_CLOSED
 
 
@@ -127,42 +127,42 @@ def tentative(order, chair, nurse):  # type: ignore[no-untyped-def]
 
 
 def test_confirming_a_tentative_session_books_it(tentative, nurse) -> None:  # type: ignore[no-untyped-def]
-    confirmed = services.session_confirm(tentative, by=nurse, version=1)
+    confirmed = booking.session_confirm(tentative, by=nurse, version=1)
     assert confirmed.status == SessionStatus.BOOKED and confirmed.version == 2
     assert confirmed.planned_start == tentative.planned_start
     latest = confirmed.history.first()
     assert latest is not None and latest.history_user == nurse
     with pytest.raises(InfusionError) as again:
-        services.session_confirm(confirmed, by=nurse)
+        booking.session_confirm(confirmed, by=nurse)
     assert again.value.code == InfusionError.NOT_CHANGEABLE
 
 
 def test_confirm_refusals(tentative, order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InfusionError) as stale:
-        services.session_confirm(tentative, by=nurse, version=7)
+        booking.session_confirm(tentative, by=nurse, version=7)
     assert stale.value.code == InfusionError.STALE_VERSION
     past = session_for(
         order, chair, yesterday_at("09:00"), by=nurse, status=SessionStatus.TENTATIVE,
         cycle_number=2,
     )  # fmt: skip
     with pytest.raises(InfusionError) as passed:
-        services.session_confirm(past, by=nurse)
+        booking.session_confirm(past, by=nurse)
     assert passed.value.code == InfusionError.INVALID
     order.status = OrderStatus.DISCONTINUED
     order.save()
     with pytest.raises(InfusionError) as not_bookable:
-        services.session_confirm(tentative, by=nurse)
+        booking.session_confirm(tentative, by=nurse)
     assert not_bookable.value.code == InfusionError.ORDER_NOT_BOOKABLE
 
 
 def test_a_tentative_booking_through_the_service_is_confirmed(chair, nurse) -> None:  # type: ignore[no-untyped-def]
     order = verified_order(start_date=timezone.localdate() + timedelta(days=3))
-    sessions = services.booking_confirm(
-        order, 1, services.booking_propose(order, 1), nurse, tentative=True
+    sessions = booking.booking_confirm(
+        order, 1, booking.booking_propose(order, 1), nurse, tentative=True
     )
     assert {s.status for s in sessions} == {SessionStatus.TENTATIVE}
     for session in sessions:
-        services.session_confirm(session, by=nurse)
+        booking.session_confirm(session, by=nurse)
     assert set(InfusionSession.objects.filter(order=order).values_list("status", flat=True)) == {
         SessionStatus.BOOKED
     }

@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from infusions import services
+from infusions import booking
+from infusions.booking import Slot
+from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
-from infusions.services import InfusionError, Slot
 from ivig.accounts.models import User
 
 from .factories import ChairFactory, session_for, verified_order, yesterday_at
@@ -46,14 +47,14 @@ def test_two_nurses_booking_the_same_slot_at_once(make_user) -> None:  # type: i
     nurses: list[User] = [make_user(f"nurse-{n}") for n in range(2)]
     chair = ChairFactory.create()
     orders = [verified_order(days_per_cycle=1) for _ in nurses]
-    start = services.booking_propose(orders[0], 1)[0].start
+    start = booking.booking_propose(orders[0], 1)[0].start
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def book(index: int) -> None:
         try:
             barrier.wait(timeout=10)
-            services.booking_confirm(orders[index], 1, [Slot(1, chair, start)], nurses[index])
+            booking.booking_confirm(orders[index], 1, [Slot(1, chair, start)], nurses[index])
             outcomes.append("booked")
         except InfusionError as error:
             outcomes.append(error.code)

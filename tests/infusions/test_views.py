@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from infusions import services
+from infusions import booking, calendar
 from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
@@ -203,7 +203,7 @@ def test_booking_through_the_page(client_for, nurse, chair) -> None:  # type: ig
     url = reverse("infusions:book", args=[order.pk, 1])
     page = client.get(url).content.decode()
     assert page.count('data-testid="proposal-day"') == 2
-    slots = services.booking_propose(order, 1)
+    slots = booking.booking_propose(order, 1)
     data = {
         "day-TOTAL_FORMS": "2",
         "day-INITIAL_FORMS": "2",
@@ -268,9 +268,9 @@ def test_calendar_feeds(client_for, client, nurse, chair) -> None:  # type: igno
 
 def test_calendar_feed_refuses_wrong_or_rotated_tokens(client_for, client, nurse, chair) -> None:  # type: ignore[no-untyped-def]
     assert client.get(reverse("infusions:feed-unit", args=["wrong"])).status_code == 404
-    old = services.calendar_token_rotate(nurse)
+    old = calendar.calendar_token_rotate(nurse)
     assert client.get(reverse("infusions:feed-unit", args=[old])).status_code == 200
-    new = services.calendar_token_rotate(nurse)
+    new = calendar.calendar_token_rotate(nurse)
     assert client.get(reverse("infusions:feed-unit", args=[old])).status_code == 404
     assert client.get(reverse("infusions:feed-chair", args=[new, 999999])).status_code == 404
     nurse.is_active = False

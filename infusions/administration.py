@@ -1,0 +1,280 @@
+"""The administration record (docs/clinical-rules.md 3.5, 6): premedication, IV access, lot
+numbers, the start, rate changes, vital signs, adverse events, stop/restart, completion and
+notes, each appended as one entry. One transaction per call, every rule checked here, every
+entry kept in the history with the acting user, refusals raised as ``InfusionError``.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from ivig.accounts.models import User
+from ivig.engine import DosePlan
+from ivig.engine.restart import planned_rate_at
+
+from .booking import BOOKABLE_ORDER_STATUSES, locked_session
+from .common import CLOCK_SKEW, hhmm, local, save_as
+from .coverage import session_coverage_blocker
+from .entries import (
+    AdverseEvent,
+    Completed,
+    EntryData,
+    LotRecorded,
+    PremedicationGiven,
+    RateChanged,
+    Restarted,
+    Started,
+)
+from .errors import InfusionError
+from .models import (
+    MAX_RATE_ML_PER_H,
+    NOT_STARTED_STATUSES,
+    AdministrationEntry,
+    EntryKind,
+    InfusionSession,
+    SessionStatus,
+)
+from .plans import runnable_plan
+from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
+
+
+def session_start_blockers(session: InfusionSession) -> list[str]:
+    """Why ``session`` cannot start now, in words for the nurse; empty when it can.
+
+    docs/clinical-rules.md 4: only a verified or active order's sessions run.
+    docs/clinical-rules.md 7: a session needs an approved authorization covering it (the
+    authorizations module adds that rule here).
+    """
+    blockers = []
+    if session.status not in NOT_STARTED_STATUSES:
+        blockers.append(f"The session is {session.get_status_display().lower()}.")
+    if session.order.status not in BOOKABLE_ORDER_STATUSES:
+        blockers.append(
+            f"Order {session.order.number} is {session.order.get_status_display().lower()}: "
+            "only a verified or active order is given."
+        )
+    # docs/clinical-rules.md 7, 3.8 NO_AUTHORIZATION: booked without approval is fine, started
+    # is not.
+    coverage_blocker = session_coverage_blocker(session)
+    if coverage_blocker:
+        blockers.append(coverage_blocker)
+    return blockers
+
+
+def _invalid(message: str, field: str | None = None) -> InfusionError:
+    return InfusionError(InfusionError.INVALID, message, field=field)
+
+
+def _check_rate(rate_ml_per_h: int, cap_ml_per_h: int, why: str) -> None:
+    if rate_ml_per_h < 1:
+        raise _invalid("A rate is at least 1 mL/h (an adverse event stops the infusion).", "rate")
+    if rate_ml_per_h > cap_ml_per_h:
+        raise InfusionError(
+            InfusionError.RATE_ABOVE_PLAN,
+            f"{rate_ml_per_h} mL/h is above {cap_ml_per_h} mL/h, {why}.",
+            field="rate_ml_per_h",
+        )
+
+
+def _planned_cap(plan: DosePlan, state: InfusionState, at: datetime) -> tuple[int, str]:
+    """The highest rate allowed at ``at`` while running, and why (docs/clinical-rules.md 3.4,
+    3.5)."""
+    assert plan.titration is not None and state.started_at is not None
+    elapsed = minutes_between(state.started_at, at)
+    planned = planned_rate_at(plan.titration, elapsed)
+    cap, why = planned, f"the plan's rate {int(elapsed)} minutes after the start"
+    if cap > MAX_RATE_ML_PER_H:
+        cap, why = MAX_RATE_ML_PER_H, "the maximum rate"
+    if state.restart_rate_ml_per_h is not None and state.rate_ml_per_h < cap:
+        cap, why = state.rate_ml_per_h, "the rate now: after a restart it is not increased again"
+    return cap, why
+
+
+def _check_state_rules(
+    session: InfusionSession,
+    plan: DosePlan,
+    state: InfusionState,
+    entry: EntryData,
+    occurred_at: datetime,
+) -> EntryData:
+    """``entry`` checked against the infusion's state and plan; a start without a rate gets the
+    plan's first rate."""
+    if isinstance(entry, Started):
+        blockers = session_start_blockers(session)
+        if blockers:
+            raise InfusionError(InfusionError.CANNOT_START, " ".join(blockers))
+        if state.started:
+            raise InfusionError(InfusionError.INVALID, "The infusion has already started.")
+        if local(occurred_at).date() != local(session.planned_start).date():
+            raise InfusionError(
+                InfusionError.CANNOT_START,
+                f"This session is planned for {local(session.planned_start):%d %b %Y}: move it "
+                "to today before starting it.",
+            )
+        assert plan.titration is not None
+        first_rate = plan.titration[0].rate_ml_per_h
+        rate = first_rate if entry.rate_ml_per_h is None else entry.rate_ml_per_h
+        _check_rate(rate, min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
+        return entry.model_copy(update={"rate_ml_per_h": rate})
+    if entry.kind not in IN_INFUSION_KINDS:
+        return entry
+    if not state.started or state.started_at is None:
+        raise InfusionError(InfusionError.NOT_STARTED, "The infusion has not started yet.")
+    if state.last_state_at is not None and occurred_at < state.last_state_at:
+        raise InfusionError(
+            InfusionError.OUT_OF_SEQUENCE,
+            f"The last start, rate or stop was recorded at {hhmm(state.last_state_at)}: this "
+            "cannot be earlier.",
+            field="occurred_at",
+        )
+    if isinstance(entry, RateChanged):
+        if state.stopped:
+            raise InfusionError(
+                InfusionError.INFUSION_STOPPED,
+                "The infusion is stopped after an adverse event: restart it first.",
+            )
+        cap, why = _planned_cap(plan, state, occurred_at)
+        _check_rate(entry.rate_ml_per_h, cap, why)
+    elif isinstance(entry, AdverseEvent):
+        if state.stopped:
+            raise InfusionError(
+                InfusionError.INFUSION_STOPPED,
+                "The infusion is already stopped; record further symptoms as a note.",
+            )
+    elif isinstance(entry, Restarted):
+        if not state.stopped or state.rate_at_stop_ml_per_h is None:
+            raise InfusionError(
+                InfusionError.INVALID, "Only an infusion stopped by an adverse event restarts."
+            )
+        _check_rate(
+            entry.rate_ml_per_h,
+            state.rate_at_stop_ml_per_h,
+            "the rate at the stop: a restart is at the same or a lower rate",
+        )
+    elif isinstance(entry, Completed):
+        assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
+        if entry.volume_ml > plan.daily_volume_ml:
+            raise _invalid(
+                f"{entry.volume_ml} mL is more than the day's {plan.daily_volume_ml} mL.",
+                field="volume_ml",
+            )
+        if entry.grams_given > plan.daily_dose_g:
+            raise _invalid(
+                f"{entry.grams_given} g is more than the day's {plan.daily_dose_g} g.",
+                field="grams_given",
+            )
+    return entry
+
+
+def entry_to_correct(session: InfusionSession, entry_id: int | None) -> AdministrationEntry | None:
+    """The entry of ``session``'s record with id ``entry_id`` (None for none)."""
+    if entry_id is None:
+        return None
+    entry = AdministrationEntry.objects.filter(session=session, pk=entry_id).first()
+    if entry is None:
+        raise _invalid(f"Entry #{entry_id} is not in this session's record.", "correction_of")
+    return entry
+
+
+def _check_correction(
+    session: InfusionSession, kind: str, correction_of: AdministrationEntry | None
+) -> None:
+    if correction_of is None:
+        return
+    if correction_of.session_id != session.pk:
+        raise _invalid("A correction corrects an entry of the same session.", "correction_of")
+    if kind == EntryKind.NOTE:
+        return
+    if correction_of.kind in STATE_KINDS:
+        raise _invalid(
+            "A start, rate, stop, restart or completion happened: correct it with a note.",
+            "correction_of",
+        )
+    if kind != correction_of.kind:
+        raise _invalid(
+            f"A correction of {correction_of.get_kind_display().lower()} is of the same kind "
+            "(or a note).",
+            "correction_of",
+        )
+
+
+@transaction.atomic
+def administration_record(
+    session: InfusionSession,
+    entry: EntryData,
+    *,
+    by: User,
+    occurred_at: datetime | None = None,
+    correction_of: AdministrationEntry | None = None,
+) -> AdministrationEntry:
+    """Append one entry to the administration record (docs/clinical-rules.md 3.5, 6).
+
+    Rules: not on a completed, cancelled or missed session; not in the future (1 minute of
+    clock skew); the start needs the order verified or active (``session_start_blockers``) and
+    the session's planned day, at the plan's first rate or lower; a rate change, stop, restart
+    or completion needs the infusion started and is not earlier than the last of them; a rate
+    never above the plan's rate at that elapsed minute nor 200 mL/h; an adverse event stops the
+    infusion (rate 0); a restart at the same or a lower rate than at the stop, after which the
+    rate is not increased again; completion ends the session. Corrections are new entries.
+    ``entry`` comes validated from ``entries.parse_entry`` (its kind's fields and their limits).
+    """
+    current = locked_session(session, None)
+    if current.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.MISSED):
+        raise InfusionError(
+            InfusionError.RECORDING_CLOSED,
+            f"The session is {current.get_status_display().lower()}: nothing more is recorded.",
+        )
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now + CLOCK_SKEW:
+        raise InfusionError(
+            InfusionError.IN_FUTURE,
+            f"{local(occurred_at):%d %b %H:%M} is in the future.",
+            field="occurred_at",
+        )
+    _check_correction(current, entry.kind, correction_of)
+    plan = runnable_plan(current.order)
+    state = infusion_state(current.entries.all())
+    entry = _check_state_rules(current, plan, state, entry, occurred_at)
+    if isinstance(entry, LotRecorded):
+        sizes = set(current.order.product.vial_sizes.values_list("size_g", flat=True))
+        if entry.vial_size_g not in sizes:
+            raise _invalid(
+                f"{current.order.product.brand_name} comes in "
+                + ", ".join(f"{size.normalize():f} g" for size in sorted(sizes))
+                + " vials.",
+                "vial_size_g",
+            )
+    fields = entry.row_fields()
+    if isinstance(entry, PremedicationGiven) and not entry.details:
+        fields["details"] = current.order.premedication or "As ordered"
+    row = AdministrationEntry(
+        session=current,
+        kind=entry.kind,
+        occurred_at=occurred_at,
+        recorded_by=by,
+        correction_of=correction_of,
+        **fields,
+    )
+    save_as(row, by, EntryKind(entry.kind).label)
+    if isinstance(entry, Started | Completed):
+        current.status = (
+            SessionStatus.IN_PROGRESS if isinstance(entry, Started) else SessionStatus.COMPLETED
+        )
+        current.version += 1
+        save_as(current, by, EntryKind(entry.kind).label)
+    return row
+
+
+def session_start(
+    session: InfusionSession,
+    *,
+    by: User,
+    at: datetime | None = None,
+    rate_ml_per_h: int | None = None,
+) -> AdministrationEntry:
+    """Start the infusion: the ``started`` entry of the record (see ``administration_record``)."""
+    return administration_record(
+        session, Started(rate_ml_per_h=rate_ml_per_h), by=by, occurred_at=at or timezone.now()
+    )
