@@ -26,6 +26,22 @@ from ivig.engine.findings import (
     WEIGHT_OUTDATED_AFTER_DAYS,
 )
 from ivig.engine.formatting import format_decimal
+from ivig.engine.limits import (
+    AGE_MAX_YEARS,
+    AGE_MIN_YEARS,
+    CYCLE_INTERVAL_MAX_DAYS,
+    CYCLE_INTERVAL_MIN_DAYS,
+    CYCLES_MAX,
+    CYCLES_MIN,
+    DAYS_PER_CYCLE_MAX,
+    DAYS_PER_CYCLE_MIN,
+    HEIGHT_MAX_CM,
+    HEIGHT_MIN_CM,
+    MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG,
+    TARGET_RATE_MIN_ML_PER_H,
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+)
 from ivig.engine.models import (
     CyclePlan,
     DosePlan,
@@ -42,23 +58,7 @@ from ivig.engine.models import (
     VialCount,
     dose_plan_to_json,
 )
-from ivig.engine.plan import (
-    AGE_MAX_YEARS,
-    AGE_MIN_YEARS,
-    CYCLE_INTERVAL_MAX_DAYS,
-    CYCLE_INTERVAL_MIN_DAYS,
-    CYCLES_MAX,
-    CYCLES_MIN,
-    DAYS_PER_CYCLE_MAX,
-    DAYS_PER_CYCLE_MIN,
-    HEIGHT_MAX_CM,
-    HEIGHT_MIN_CM,
-    MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG,
-    TARGET_RATE_MIN_ML_PER_H,
-    WEIGHT_MAX_KG,
-    WEIGHT_MIN_KG,
-    compute_plan,
-)
+from ivig.engine.plan import compute_plan
 from ivig.engine.rates import (
     ABSOLUTE_MAX_RATE_ML_PER_H,
     MIN_RATE_ML_PER_H,
