@@ -6,6 +6,7 @@ One entry point, ``compute_plan(PlanRequest) -> DosePlan``. Where each rule live
 - ``rates``: protocol and label titration, caps, infusion minutes (3.4)
 - ``schedule``: vital checks, chair time, cycle calendar, 28-day windows (3.5, 3.6)
 - ``findings``: finding codes, severities, messages and order (3.8)
+- ``rules``: the table of rules deciding each finding; ``product_findings`` (3.8, 3.9)
 - ``plan``: validation (INVALID_INPUT) and the recipe tying them together
 - ``models``: the pydantic inputs and outputs; ``formatting``: ``format_decimal``
 """
@@ -66,6 +67,7 @@ from ivig.engine.rates import (
     PROTOCOL_STEP_MINUTES,
     PROTOCOL_STEP_ML_PER_H,
 )
+from ivig.engine.rules import PRODUCT_RULES, RULES, PlanFacts, Rule, product_findings
 from ivig.engine.schedule import (
     VITALS_EVERY_MIN_UNTIL_STABLE,
     VITALS_EVERY_MIN_WHEN_STABLE,
@@ -108,11 +110,13 @@ __all__ = [
     "IBW_KG_PER_INCH_OVER_60",
     "MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG",
     "MIN_RATE_ML_PER_H",
+    "PRODUCT_RULES",
     "PROTOCOL_START_ML_PER_KG_PER_H",
     "PROTOCOL_STEP_MINUTES",
     "PROTOCOL_STEP_ML_PER_H",
     "RENAL_RISK_FACTORS",
     "RISK_MIN_AGE_YEARS",
+    "RULES",
     "SEVERITY_BY_CODE",
     "TARGET_RATE_MIN_ML_PER_H",
     "THROMBOSIS_RISK_FACTORS",
@@ -131,13 +135,16 @@ __all__ = [
     "IndicationFacts",
     "LabelRateStep",
     "PatientFacts",
+    "PlanFacts",
     "PlanRequest",
     "ProductFacts",
     "Regimen",
     "RiskFactor",
+    "Rule",
     "TitrationStep",
     "VialCount",
     "compute_plan",
     "dose_plan_to_json",
     "format_decimal",
+    "product_findings",
 ]

@@ -89,7 +89,7 @@ from ivig.engine.rates import (
     rate_caps,
     titration,
 )
-from ivig.engine.rules import evaluate, patient_facts
+from ivig.engine.rules import PlanFacts, base_facts, evaluate
 from ivig.engine.schedule import (
     chair_minutes,
     cycle_days,
@@ -104,6 +104,11 @@ ENGINE_DECIMAL_CONTEXT = Context(
 
 def compute_plan(request: PlanRequest) -> DosePlan:
     """The dose, vials, rates, schedule, cost and findings for one request (DESIGN 3)."""
+    return plan_with_facts(request)[0]
+
+
+def plan_with_facts(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
+    """``compute_plan`` and the facts its rules were evaluated on (for tests and tools)."""
     with localcontext(ENGINE_DECIMAL_CONTEXT):
         return _compute_plan(request)
 
@@ -112,7 +117,7 @@ def _in_range(value: int, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def _compute_plan(request: PlanRequest) -> DosePlan:
+def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
     patient = request.patient
     regimen = request.regimen
     product = request.product
@@ -252,7 +257,7 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         cost = cost_per_cycle(rounding.dispensed_g, days_per_cycle, product.price_per_g)
 
     # --- rates (DESIGN 3.4) -----------------------------------------------------------------
-    risk_facts = patient_facts(patient, product)
+    risk_facts = base_facts(patient, product)
 
     caps: RateCaps | None = None
     planned: Titration | None = None
@@ -326,7 +331,7 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
 
     # --- the plan ----------------------------------------------------------------------------
     infusion_minutes = None if planned is None else planned.infusion_minutes
-    return DosePlan(
+    plan = DosePlan(
         bmi=None
         if weights.bmi is None
         else weights.bmi.quantize(BMI_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP),
@@ -375,3 +380,4 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         cost_per_cycle=cost,
         findings=f.ordered(found),
     )
+    return plan, facts

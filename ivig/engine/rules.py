@@ -64,7 +64,7 @@ class PlanFacts:
     authorization_covered: bool | None = None
 
 
-def patient_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts:
+def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts:
     """The facts the product rules need: the patient's risk groups (docs/clinical-rules.md 3.8)
     and the product. The plan adds the rest with ``dataclasses.replace``."""
     age_years = valid_age_years(patient.age_years)
@@ -187,6 +187,17 @@ def fluid_overload_risk(facts: PlanFacts) -> Finding | None:
     )
 
 
+def maltose_glucose_interference(facts: PlanFacts) -> Finding | None:
+    """warn: maltose among the product's stabilizers and diabetes among the risk factors
+    (GDH-PQQ glucose meters read falsely high)."""
+    product = facts.product
+    if product is None or not product.contains_maltose:
+        return None
+    if "diabetes" not in facts.patient.risk_factors:
+        return None
+    return f.maltose_glucose_interference(product.brand_name)
+
+
 def aseptic_meningitis_risk(facts: PlanFacts) -> Finding | None:
     """warn: history of migraine."""
     if "migraine" not in facts.patient.risk_factors:
@@ -288,6 +299,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(f.RENAL_RISK, renal_risk),
     Rule(f.THROMBOSIS_RISK, thrombosis_risk),
     Rule(f.FLUID_OVERLOAD_RISK, fluid_overload_risk, reads_product=True),
+    Rule(f.MALTOSE_GLUCOSE_INTERFERENCE, maltose_glucose_interference, reads_product=True),
     Rule(f.ASEPTIC_MENINGITIS_RISK, aseptic_meningitis_risk),
     Rule(f.HEMOLYSIS_RISK, hemolysis_risk),
     Rule(f.NO_CONCOMITANT_IMMUNOSUPPRESSANT, no_concomitant_immunosuppressant),
@@ -314,4 +326,4 @@ def product_findings(patient: PatientFacts, product: ProductFacts) -> list[Findi
     """The findings that depend on the product, for this patient and ``product``: exactly the
     ``PRODUCT_RULES``, ordered stop, override, warn, then code. The same functions run in every
     plan, so a product listed as raising none of them raises none when the order is planned."""
-    return f.ordered(evaluate(patient_facts(patient, product), PRODUCT_RULES))
+    return f.ordered(evaluate(base_facts(patient, product), PRODUCT_RULES))
