@@ -47,6 +47,7 @@ from decimal import (
 from ivig.engine import findings as f
 from ivig.engine.dosing import (
     DOSE_DISPLAY_QUANTUM_G,
+    DoseCaps,
     VialRounding,
     calculated_daily_dose_g,
     cost_per_cycle,
@@ -93,6 +94,7 @@ from ivig.engine.rules import PlanFacts, base_facts, evaluate
 from ivig.engine.schedule import (
     chair_minutes,
     cycle_days,
+    max_infusion_days_in_window,
     vital_checks_min,
 )
 from ivig.engine.weights import BMI_DISPLAY_QUANTUM, compute_weights, round_weight_kg
@@ -217,7 +219,18 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         problems.append(f"the dosing weight ({weights.basis} body weight) is 0 kg")
     dosing_weight_kg = weights.dosing_weight_kg
 
-    # --- dose and vials (DESIGN 3.2, 3.3, 3.7) -----------------------------------------------
+    # --- the course's calendar (docs/clinical-rules.md 3.6) ----------------------------------
+    cycle_plans: list[CyclePlan] | None = None
+    planned_days: tuple[date, ...] | None = None
+    if days_per_cycle is not None and cycles is not None and interval_days is not None:
+        days = cycle_days(regimen.start_date, days_per_cycle, cycles, interval_days)
+        cycle_plans = [
+            CyclePlan.model_construct(number=number, days=cycle)
+            for number, cycle in enumerate(days, start=1)
+        ]
+        planned_days = tuple(day for cycle in days for day in cycle)
+
+    # --- dose and vials (docs/clinical-rules.md 3.2, 3.3, 3.7) ------------------------------
     calc_g: Decimal | None = None
     if dosing_weight_kg is not None and dose_valid:
         calc_g = calculated_daily_dose_g(
@@ -235,12 +248,20 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         and product.vial_sizes_g
         and indication is not None
     ):
+        # The course's own calendar sets W; with the cycles unknown (INVALID_INPUT) one cycle's
+        # consecutive days are all that is known.
+        days_in_window = (
+            days_per_cycle if planned_days is None else max_infusion_days_in_window(planned_days)
+        )
         rounding = round_to_vials(
             calculated_daily_dose_g=calc_g,
             vial_sizes_g=tuple(product.vial_sizes_g),
             tolerance_pct=policy.rounding_tolerance_pct,
-            days_per_cycle=days_per_cycle,
-            cycle_cap_g=indication.max_g_per_kg_per_28_days * dosing_weight_kg,
+            caps=DoseCaps(
+                daily_cap_g=indication.max_daily_g_per_kg * dosing_weight_kg,
+                window_cap_g=indication.max_g_per_kg_per_28_days * dosing_weight_kg,
+                days_in_window=days_in_window,
+            ),
         )
     if rounding is not None and rounding.daily_dose_g <= 0:
         problems.append("the daily dose rounds to 0 g")
@@ -287,15 +308,6 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         )
         planned = titration(steps, volume_ml)
 
-    # --- around the infusion and calendar (DESIGN 3.5, 3.6) ---------------------------------
-    cycle_plans: list[CyclePlan] | None = None
-    if days_per_cycle is not None and cycles is not None and interval_days is not None:
-        days = cycle_days(regimen.start_date, days_per_cycle, cycles, interval_days)
-        cycle_plans = [
-            CyclePlan.model_construct(number=number, days=cycle)
-            for number, cycle in enumerate(days, start=1)
-        ]
-
     # --- findings (docs/clinical-rules.md 3.8): the table of rules in rules.py ---------------
     at_risk_cap_ml_per_h = None
     if caps is not None and caps.at_risk_max_ml_per_h is not None:
@@ -315,9 +327,7 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         else None,
         cycles=cycles,
         cycle_interval_days=interval_days,
-        planned_days=None
-        if cycle_plans is None
-        else tuple(day for cycle in cycle_plans for day in cycle.days),
+        planned_days=planned_days,
         target_rate_ml_per_h=target_rate_ml_per_h,
         maximum_rate_ml_per_h=max_rate_ml_per_h(policy.max_rate_ml_per_h),
         at_risk_cap_ml_per_h=at_risk_cap_ml_per_h,
