@@ -99,6 +99,8 @@ SEVERITY_BY_CODE: Final[dict[str, Severity]] = {
     NO_AUTHORIZATION: "warn",
     PREGNANCY: "warn",
     MALTOSE_GLUCOSE_INTERFERENCE: "warn",
+    CONCURRENT_IVIG_ORDER: "override",
+    WEIGHT_CHANGED: "override",
 }
 SEVERITY_ORDER: Final[dict[Severity, int]] = {"stop": 0, "override": 1, "warn": 2}
 

@@ -19,6 +19,12 @@ additions, so that nothing is planned from data that cannot be planned):
   daily maximum of any indication): a typing error, refused so that an absurd order cannot
   produce an endless infusion schedule.
 
+The patient's calendar (``PlanRequest.calendar``, docs/clinical-rules.md 3.9): when given, the
+two dose maxima are judged on every order's grams per calendar day (calendar.py) and
+CONCURRENT_IVIG_ORDER is checked; the rounding itself always looks at the course's own calendar,
+so another order never changes this order's dose, only its findings. ``signed_weight_kg``
+drives WEIGHT_CHANGED. Without them the plan is the one API.md describes.
+
 Output: the many small rows (titration steps, cycles) are built with ``model_construct`` (no
 re-validation): their values come typed from the engine's own functions (checked by mypy and the
 tests, including a JSON round trip through full validation); the ``DosePlan`` itself is validated.
@@ -45,6 +51,7 @@ from decimal import (
 )
 
 from ivig.engine import findings as f
+from ivig.engine.calendar import own_days
 from ivig.engine.dosing import (
     DOSE_DISPLAY_QUANTUM_G,
     DoseCaps,
@@ -334,6 +341,18 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         concomitant_immunosuppressant=request.concomitant_immunosuppressant,
         evaluated_on=request.evaluated_on,
         authorization_covered=request.authorization_covered,
+        calendar=request.calendar,
+        own_days=None
+        if request.calendar is None or cycle_plans is None
+        else tuple(
+            own_days(
+                [cycle.days for cycle in cycle_plans],
+                None if rounding is None else rounding.daily_dose_g,
+                request.calendar.own_sessions,
+            )
+        ),
+        weight_kg=weight_kg,
+        signed_weight_kg=request.signed_weight_kg,
     )
     found = evaluate(facts)
     if problems:

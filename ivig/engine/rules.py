@@ -21,11 +21,18 @@ from decimal import Decimal
 from typing import Final
 
 from ivig.engine import findings as f
+from ivig.engine.calendar import (
+    OwnDay,
+    concurrent_order_ids,
+    heaviest_own_day,
+    heaviest_window,
+)
 from ivig.engine.limits import valid_age_years
 from ivig.engine.models import (
     DosingWeightBasisChoice,
     Finding,
     IndicationFacts,
+    PatientCalendar,
     PatientFacts,
     ProductFacts,
     Severity,
@@ -62,6 +69,11 @@ class PlanFacts:
     concomitant_immunosuppressant: str | None = None
     evaluated_on: date | None = None
     authorization_covered: bool | None = None
+    # The patient's calendar (docs/clinical-rules.md 3.9); None = the course's own calendar only.
+    calendar: PatientCalendar | None = None
+    own_days: tuple[OwnDay, ...] | None = None  # this order's days on it (None: no calendar)
+    weight_kg: Decimal | None = None  # the latest weight, when valid (1-350 kg)
+    signed_weight_kg: Decimal | None = None  # the actual weight the signed plan used
 
 
 def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts:
@@ -88,40 +100,72 @@ def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts
 
 
 def max_dose_per_28_days(facts: PlanFacts) -> Finding | None:
-    """stop: the most infusion days of the course in any 28 consecutive days * the rounded daily
-    dose is above the indication's 28-day maximum * dosing weight."""
-    if (
-        facts.daily_dose_g is None
-        or facts.indication is None
-        or facts.dosing_weight_kg is None
-        or facts.planned_days is None
-    ):
+    """stop: more than the indication's 28-day maximum * dosing weight in 28 consecutive days,
+    after rounding: on the patient's calendar when given (every order's grams in any window
+    holding a day of this order), else on the course's own calendar (most infusion days in a
+    window * the rounded daily dose)."""
+    indication, dosing_weight_kg = facts.indication, facts.dosing_weight_kg
+    if facts.daily_dose_g is None or indication is None or dosing_weight_kg is None:
+        return None
+    cap_g = indication.max_g_per_kg_per_28_days * dosing_weight_kg
+    if facts.calendar is not None:
+        if facts.own_days is None:
+            return None
+        window = heaviest_window(facts.own_days, facts.calendar.other_days)
+        if window is None or window.dose_g <= cap_g:
+            return None
+        return f.max_dose_per_28_days_on_calendar(
+            first_day=window.first_day,
+            last_day=window.last_day,
+            window_g=window.dose_g,
+            order_count=window.order_count,
+            cap_g=cap_g,
+            max_g_per_kg_per_28_days=indication.max_g_per_kg_per_28_days,
+            dosing_weight_kg=dosing_weight_kg,
+        )
+    if facts.planned_days is None:
         return None
     most_days = max_infusion_days_in_window(facts.planned_days)
-    cap_g = facts.indication.max_g_per_kg_per_28_days * facts.dosing_weight_kg
     if facts.daily_dose_g * most_days <= cap_g:
         return None
     return f.max_dose_per_28_days(
         days_in_window=most_days,
         daily_dose_g=facts.daily_dose_g,
         cap_g=cap_g,
-        max_g_per_kg_per_28_days=facts.indication.max_g_per_kg_per_28_days,
-        dosing_weight_kg=facts.dosing_weight_kg,
+        max_g_per_kg_per_28_days=indication.max_g_per_kg_per_28_days,
+        dosing_weight_kg=dosing_weight_kg,
     )
 
 
 def max_daily_dose(facts: PlanFacts) -> Finding | None:
-    """stop: the rounded daily dose is above the indication's daily maximum * dosing weight."""
-    if facts.daily_dose_g is None or facts.indication is None or facts.dosing_weight_kg is None:
+    """stop: above the indication's daily maximum * dosing weight, after rounding: on the
+    patient's calendar when given (every order's grams on a day of this order), else the
+    rounded daily dose."""
+    indication, dosing_weight_kg = facts.indication, facts.dosing_weight_kg
+    if facts.daily_dose_g is None or indication is None or dosing_weight_kg is None:
         return None
-    cap_g = facts.indication.max_daily_g_per_kg * facts.dosing_weight_kg
+    cap_g = indication.max_daily_g_per_kg * dosing_weight_kg
+    if facts.calendar is not None:
+        if facts.own_days is None:
+            return None
+        heaviest = heaviest_own_day(facts.own_days, facts.calendar.other_days)
+        if heaviest is None or heaviest.dose_g <= cap_g:
+            return None
+        return f.max_daily_dose_on_calendar(
+            day=heaviest.day,
+            day_g=heaviest.dose_g,
+            order_count=heaviest.order_count,
+            cap_g=cap_g,
+            max_daily_g_per_kg=indication.max_daily_g_per_kg,
+            dosing_weight_kg=dosing_weight_kg,
+        )
     if facts.daily_dose_g <= cap_g:
         return None
     return f.max_daily_dose(
         daily_dose_g=facts.daily_dose_g,
         cap_g=cap_g,
-        max_daily_g_per_kg=facts.indication.max_daily_g_per_kg,
-        dosing_weight_kg=facts.dosing_weight_kg,
+        max_daily_g_per_kg=indication.max_daily_g_per_kg,
+        dosing_weight_kg=dosing_weight_kg,
     )
 
 
@@ -263,6 +307,26 @@ def dosing_weight_overridden(facts: PlanFacts) -> Finding | None:
     return f.dosing_weight_overridden(facts.dosing_weight_basis_choice, facts.dosing_weight_kg)
 
 
+def concurrent_ivig_order(facts: PlanFacts) -> Finding | None:
+    """override: another open IVIg order of the patient has a day within 27 days of one of this
+    order's days (both fit in one 28-day window; docs/clinical-rules.md 3.9)."""
+    if facts.calendar is None or not facts.own_days:
+        return None
+    order_ids = concurrent_order_ids([day.day for day in facts.own_days], facts.calendar.other_days)
+    return f.concurrent_ivig_order(order_ids) if order_ids else None
+
+
+def weight_changed(facts: PlanFacts) -> Finding | None:
+    """override: |latest weight - weight the signed plan used| >= 10 % of the latter
+    (docs/clinical-rules.md 3.9): the order must be revised before the next session."""
+    weight_kg, signed_kg = facts.weight_kg, facts.signed_weight_kg
+    if weight_kg is None or signed_kg is None:
+        return None
+    if abs(weight_kg - signed_kg) < f.WEIGHT_CHANGED_FRACTION * signed_kg:
+        return None
+    return f.weight_changed(weight_kg, signed_kg)
+
+
 def no_authorization(facts: PlanFacts) -> Finding | None:
     """warn: the caller says explicitly that no approved authorization covers the order."""
     return f.no_authorization() if facts.authorization_covered is False else None
@@ -304,6 +368,8 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(f.HEMOLYSIS_RISK, hemolysis_risk),
     Rule(f.NO_CONCOMITANT_IMMUNOSUPPRESSANT, no_concomitant_immunosuppressant),
     Rule(f.WEIGHT_OUTDATED, weight_outdated),
+    Rule(f.WEIGHT_CHANGED, weight_changed),
+    Rule(f.CONCURRENT_IVIG_ORDER, concurrent_ivig_order),
     Rule(f.CYCLE_INTERVAL_UNUSUAL, cycle_interval_unusual),
     Rule(f.DOSING_WEIGHT_OVERRIDDEN, dosing_weight_overridden),
     Rule(f.NO_AUTHORIZATION, no_authorization),
