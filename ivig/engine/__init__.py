@@ -85,6 +85,8 @@ from ivig.engine.weights import (
     IBW_BASE_FEMALE_KG,
     IBW_BASE_MALE_KG,
     IBW_KG_PER_INCH_OVER_60,
+    ideal_and_adjusted_weights_apply,
+    unusual_weight_reasons,
 )
 
 __all__ = [
@@ -152,5 +154,7 @@ __all__ = [
     "compute_plan",
     "dose_plan_to_json",
     "format_decimal",
+    "ideal_and_adjusted_weights_apply",
     "product_findings",
+    "unusual_weight_reasons",
 ]
