@@ -7,6 +7,8 @@ One entry point, ``compute_plan(PlanRequest) -> DosePlan``. Where each rule live
 - ``schedule``: vital checks, chair time, cycle calendar, 28-day windows (3.5, 3.6)
 - ``findings``: finding codes, severities, messages and order (3.8)
 - ``rules``: the table of rules deciding each finding; ``product_findings`` (3.8, 3.9)
+- ``calendar``: the patient's IVIg calendar: grams per day, 28-day windows, concurrent orders
+  (docs/clinical-rules.md 3.9); ``limits``: the INVALID_INPUT ranges
 - ``plan``: validation (INVALID_INPUT) and the recipe tying them together
 - ``models``: the pydantic inputs and outputs; ``formatting``: ``format_decimal``
 """
