@@ -1,31 +1,29 @@
 """Plan latency on a busy IVIg calendar: median time of one ``compute_plan`` with the patient's
 calendar (docs/clinical-rules.md 3.9) on one core.
 
-Run: ``.venv/bin/python bench/calendar.py [--rounds N]``. The patient has 5 other open orders
-with 60 live sessions between them (given grams recorded on the past ones) and the planned days
-of their unbooked cycles, and this order has its first two cycles booked. Prints the median and
+Run: ``.venv/bin/python bench/patient_calendar.py [--rounds N]``. (Not ``bench/calendar.py``:
+the bench folder is first on ``sys.path`` when a bench script runs, and a ``calendar.py`` there
+would shadow the standard library module that Django and the email package import.) The
+patient has 5 other open orders with 60 live sessions between them (given grams recorded on the
+past ones) and the planned days of their unbooked cycles, and this order has its first two
+cycles booked. Prints the median and
 p95 per plan, the plan's findings, and the verdict against the target (median under 5 ms).
 """
 
 from __future__ import annotations
 
+import argparse
+import platform
+import statistics
 import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path, where its name would shadow the
-# standard library's calendar module (which the engine's dependencies import): drop it.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from ivig.engine import (  # noqa: E402
+from ivig.engine import (
     CalendarDay,
     IndicationFacts,
     LabelRateStep,
