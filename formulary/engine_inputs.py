@@ -1,12 +1,13 @@
 """Formulary rows as the engine's inputs: the one place they are translated (STYLE)."""
 
 from datetime import date
+from decimal import Decimal
 
 from ivig.engine import DosingPolicy as PolicyFacts
 from ivig.engine import LabelRateStep as StepFacts
 from ivig.engine import ProductFacts
 
-from .models import DosingPolicy, Product
+from .models import DosingPolicy, Product, Stabilizer
 from .selectors import current_price
 from .services import FormularyError
 
@@ -28,6 +29,7 @@ def product_facts(product: Product, on: date | None = None) -> ProductFacts:
         concentration_pct=product.concentration_pct,
         low_iga=product.low_iga,
         contains_sucrose=product.contains_sucrose,
+        contains_maltose=contains_maltose(product),
         vial_sizes_g=sorted(vial.size_g for vial in product.vial_sizes.all() if vial.active),
         label_rate_steps=[
             StepFacts(rate_mg_per_kg_per_min=step.rate_mg_per_kg_per_min, minutes=step.minutes)
@@ -36,6 +38,31 @@ def product_facts(product: Product, on: date | None = None) -> ProductFacts:
         label_max_mg_per_kg_per_min=product.label_max_mg_per_kg_per_min,
         at_risk_max_mg_per_kg_per_min=product.at_risk_max_mg_per_kg_per_min,
         price_per_g=price_per_g,
+    )
+
+
+def contains_maltose(product: Product) -> bool:
+    """Maltose among the product's stabilizers (MALTOSE_GLUCOSE_INTERFERENCE)."""
+    return Stabilizer.MALTOSE in product.stabilizers
+
+
+def product_rule_facts(product: Product) -> ProductFacts:
+    """What the product-dependent safety rules read of ``product`` (name, concentration, low IgA,
+    sucrose, maltose), without a query and without a price: for the suitability list only.
+
+    Not for planning: it carries no vial size (a plan from it is INVALID_INPUT), no label step
+    and a price of 0. Plans use ``product_facts``.
+    """
+    return ProductFacts(
+        slug=product.slug,
+        brand_name=product.brand_name,
+        concentration_pct=product.concentration_pct,
+        low_iga=product.low_iga,
+        contains_sucrose=product.contains_sucrose,
+        contains_maltose=contains_maltose(product),
+        vial_sizes_g=[],
+        label_rate_steps=[],
+        price_per_g=Decimal(0),
     )
 
 

@@ -6,6 +6,9 @@ One entry point, ``compute_plan(PlanRequest) -> DosePlan``. Where each rule live
 - ``rates``: protocol and label titration, caps, infusion minutes (3.4)
 - ``schedule``: vital checks, chair time, cycle calendar, 28-day windows (3.5, 3.6)
 - ``findings``: finding codes, severities, messages and order (3.8)
+- ``rules``: the table of rules deciding each finding; ``product_findings`` (3.8, 3.9)
+- ``calendar``: the patient's IVIg calendar: grams per day, 28-day windows, concurrent orders
+  (docs/clinical-rules.md 3.9); ``limits``: the INVALID_INPUT ranges
 - ``plan``: validation (INVALID_INPUT) and the recipe tying them together
 - ``models``: the pydantic inputs and outputs; ``formatting``: ``format_decimal``
 """
@@ -26,23 +29,7 @@ from ivig.engine.findings import (
     WEIGHT_OUTDATED_AFTER_DAYS,
 )
 from ivig.engine.formatting import format_decimal
-from ivig.engine.models import (
-    CyclePlan,
-    DosePlan,
-    DosingPolicy,
-    Finding,
-    IndicationFacts,
-    LabelRateStep,
-    PatientFacts,
-    PlanRequest,
-    ProductFacts,
-    Regimen,
-    RiskFactor,
-    TitrationStep,
-    VialCount,
-    dose_plan_to_json,
-)
-from ivig.engine.plan import (
+from ivig.engine.limits import (
     AGE_MAX_YEARS,
     AGE_MIN_YEARS,
     CYCLE_INTERVAL_MAX_DAYS,
@@ -57,8 +44,27 @@ from ivig.engine.plan import (
     TARGET_RATE_MIN_ML_PER_H,
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
-    compute_plan,
 )
+from ivig.engine.models import (
+    CalendarDay,
+    CyclePlan,
+    DosePlan,
+    DosingPolicy,
+    Finding,
+    IndicationFacts,
+    LabelRateStep,
+    PatientCalendar,
+    PatientFacts,
+    PlanRequest,
+    ProductFacts,
+    Regimen,
+    RiskFactor,
+    SessionDay,
+    TitrationStep,
+    VialCount,
+    dose_plan_to_json,
+)
+from ivig.engine.plan import compute_plan
 from ivig.engine.rates import (
     ABSOLUTE_MAX_RATE_ML_PER_H,
     MIN_RATE_ML_PER_H,
@@ -66,6 +72,7 @@ from ivig.engine.rates import (
     PROTOCOL_STEP_MINUTES,
     PROTOCOL_STEP_ML_PER_H,
 )
+from ivig.engine.rules import PRODUCT_RULES, RULES, PlanFacts, Rule, product_findings
 from ivig.engine.schedule import (
     VITALS_EVERY_MIN_UNTIL_STABLE,
     VITALS_EVERY_MIN_WHEN_STABLE,
@@ -80,6 +87,8 @@ from ivig.engine.weights import (
     IBW_BASE_FEMALE_KG,
     IBW_BASE_MALE_KG,
     IBW_KG_PER_INCH_OVER_60,
+    ideal_and_adjusted_weights_apply,
+    unusual_weight_reasons,
 )
 
 __all__ = [
@@ -108,11 +117,13 @@ __all__ = [
     "IBW_KG_PER_INCH_OVER_60",
     "MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG",
     "MIN_RATE_ML_PER_H",
+    "PRODUCT_RULES",
     "PROTOCOL_START_ML_PER_KG_PER_H",
     "PROTOCOL_STEP_MINUTES",
     "PROTOCOL_STEP_ML_PER_H",
     "RENAL_RISK_FACTORS",
     "RISK_MIN_AGE_YEARS",
+    "RULES",
     "SEVERITY_BY_CODE",
     "TARGET_RATE_MIN_ML_PER_H",
     "THROMBOSIS_RISK_FACTORS",
@@ -124,20 +135,28 @@ __all__ = [
     "WEIGHT_MIN_KG",
     "WEIGHT_OUTDATED_AFTER_DAYS",
     "WINDOW_DAYS",
+    "CalendarDay",
     "CyclePlan",
     "DosePlan",
     "DosingPolicy",
     "Finding",
     "IndicationFacts",
     "LabelRateStep",
+    "PatientCalendar",
     "PatientFacts",
+    "PlanFacts",
     "PlanRequest",
     "ProductFacts",
     "Regimen",
     "RiskFactor",
+    "Rule",
+    "SessionDay",
     "TitrationStep",
     "VialCount",
     "compute_plan",
     "dose_plan_to_json",
     "format_decimal",
+    "ideal_and_adjusted_weights_apply",
+    "product_findings",
+    "unusual_weight_reasons",
 ]

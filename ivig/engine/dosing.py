@@ -1,4 +1,5 @@
-"""Daily dose, rounding to vials, vial mix, volume, cycle dose and cost (DESIGN 3.2, 3.3, 3.7).
+"""Daily dose, rounding to vials, vial mix, volume, cycle dose and cost (docs/clinical-rules.md
+3.2, 3.3, 3.7).
 
 Rules, as implemented:
 - Daily dose per kg = ``total_dose_g_per_kg / days_per_cycle`` or ``daily_dose_mg_per_kg / 1000``.
@@ -9,14 +10,21 @@ Rules, as implemented:
   ``daily_dose_mg_per_kg * days_per_cycle / 1000`` (g/kg, before any rounding).
 - Achievable amounts are the sums (amount > 0) of any whole numbers of the active vial sizes.
   Tolerance = ``rounding_tolerance_pct / 100 * calculated dose`` (unrounded). Candidates are the
-  achievable amounts ``a`` with ``|a - calc| ≤ tolerance`` (inclusive). A candidate above the
-  calculated dose is refused when ``a * days_per_cycle`` exceeds the cap for one cycle,
-  ``max_g_per_kg_per_28_days * dosing weight``. The nearest remaining candidate wins; a tie goes
-  down. (A larger candidate is always refused when a smaller one above calc is, so only the
-  nearest achievable amount on each side needs checking.)
-- No candidate: the daily dose is the calculated dose rounded to 0.1 g half up, drawn from the
-  vials covering it with the least waste (the smallest achievable amount at or above it), then
-  the fewest vials, then larger vials. ``waste_g`` = vials - daily dose (0 when rounded to vials).
+  achievable amounts ``a`` with ``|a - calc| ≤ tolerance`` (inclusive).
+- Rounding never creates a stop (docs/clinical-rules.md 3.3). The caps (``DoseCaps``): daily
+  cap = indication daily max * dosing weight; 28-day cap = indication 28-day max * dosing
+  weight; W = the most infusion days of the course in any 28 consecutive days (its own
+  calendar). An amount ``a`` keeps the caps when ``a ≤ daily cap`` and ``a * W ≤ 28-day cap``.
+  Where the calculated dose keeps the caps, a candidate that does not is refused (only one
+  above the calculated dose can break them; a larger candidate is refused whenever a smaller
+  one is, so only the nearest achievable amount on each side needs checking). Where the
+  calculated dose already breaks a cap, candidates are not filtered and the stop stands.
+  The nearest remaining candidate wins; a tie goes down.
+- No candidate: the daily dose is the calculated dose rounded to 0.1 g half up, or rounded
+  down to 0.1 g where half up would break a cap that the calculated dose keeps; it is drawn
+  from the vials covering it with the least waste (the smallest achievable amount at or above
+  it), then the fewest vials, then larger vials. ``waste_g`` = vials - daily dose (0 when
+  rounded to vials).
 - Vial mix of an achievable amount: the fewest vials; among those, lexicographically the most of
   the larger sizes. Listed largest size first, sizes with a count of 0 left out.
 - Daily volume (mL) = daily dose * 100 / concentration %, rounded half up to a whole mL.
@@ -36,7 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 DOSE_DISPLAY_QUANTUM_G = Decimal("0.1")
@@ -175,19 +183,38 @@ def _vial_list(table: VialTable, counts: tuple[int, ...]) -> tuple[tuple[Decimal
     return tuple((size, count) for size, count in zip(table.sizes_g, counts, strict=True) if count)
 
 
+@dataclass(frozen=True, slots=True)
+class DoseCaps:
+    """The indication's maxima for one course (docs/clinical-rules.md 3.3): a daily amount keeps
+    them when ``amount <= daily_cap_g`` and ``amount * days_in_window <= window_cap_g``, where
+    ``days_in_window`` is the most infusion days of the course in any 28 consecutive days."""
+
+    daily_cap_g: Decimal
+    window_cap_g: Decimal
+    days_in_window: int
+
+    def kept_by(self, amount_g: Decimal) -> bool:
+        return amount_g <= self.daily_cap_g and amount_g * self.days_in_window <= self.window_cap_g
+
+
 def round_to_vials(
     *,
     calculated_daily_dose_g: Decimal,
     vial_sizes_g: tuple[Decimal, ...],
     tolerance_pct: Decimal,
-    days_per_cycle: int,
-    cycle_cap_g: Decimal,
+    caps: DoseCaps,
 ) -> VialRounding:
-    """DESIGN 3.3: nearest achievable amount within tolerance (ties down, rounding up capped)."""
+    """docs/clinical-rules.md 3.3, rounding never creates a stop: the nearest achievable amount
+    within tolerance (ties down); where the calculated dose keeps the caps, only amounts that
+    keep them are candidates. Otherwise the calculated dose to 0.1 g half up, or down where
+    half up would break a cap the calculated dose keeps, from the least-waste vials."""
     table = vial_table(vial_sizes_g)
     unit_g = table.unit_g
     calc_g = calculated_daily_dose_g
     tolerance_g = tolerance_pct * calc_g / 100
+    # Where the calculated dose already breaks a cap the order is unsafe as written: round as
+    # usual and let the stop stand. Amounts below the calculated dose always keep the caps.
+    must_keep = caps.kept_by(calc_g)
 
     floor_units = int((calc_g / unit_g).to_integral_value(rounding=ROUND_FLOOR))
     down_units: int | None = None
@@ -202,9 +229,9 @@ def round_to_vials(
     units = max(floor_units + 1, 1)
     while units * unit_g - calc_g <= tolerance_g:
         if table.mix(units) is not None:
-            # Refused when it would take the cycle above the 28-day cap; every larger amount
-            # would too, so there is no other candidate above.
-            if units * unit_g * days_per_cycle <= cycle_cap_g:
+            # Refused when it would break a cap; every larger amount would too, so there is no
+            # other candidate above.
+            if not must_keep or caps.kept_by(units * unit_g):
                 up_units = units
             break
         units += 1
@@ -226,6 +253,8 @@ def round_to_vials(
         return VialRounding(daily_g, _vial_list(table, counts), daily_g, Decimal(0), True)
 
     daily_g = calc_g.quantize(FALLBACK_DOSE_QUANTUM_G, rounding=ROUND_HALF_UP)
+    if must_keep and not caps.kept_by(daily_g):
+        daily_g = calc_g.quantize(FALLBACK_DOSE_QUANTUM_G, rounding=ROUND_DOWN)
     units = int((daily_g / unit_g).to_integral_value(rounding=ROUND_CEILING))
     while (counts_or_none := table.mix(units)) is None:
         units += 1

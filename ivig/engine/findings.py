@@ -8,7 +8,7 @@ sepsis, nephrotoxic_drugs, or age ≥ 65; thrombosis = cardiac_disease, cardiac_
 stroke, myocardial_infarction, thrombosis, hypercoagulable, limited_mobility, estrogen_use,
 indwelling_catheter, or age ≥ 65. An age outside 0-130 (INVALID_INPUT) does not count.
 
-When each code is raised, as implemented (plan.py decides; the messages are built here):
+When each code is raised, as implemented (rules.py decides; the messages are built here):
 - INVALID_INPUT (stop): one finding listing every problem (see plan.py).
 - MAX_DOSE_PER_28_DAYS (stop): most infusion days in any 28 days * rounded daily dose
   > max_g_per_kg_per_28_days * dosing weight.
@@ -32,13 +32,22 @@ When each code is raised, as implemented (plan.py decides; the messages are buil
 - NO_AUTHORIZATION (warn): only when the caller says explicitly that no authorization covers the
   order (``authorization_covered is False``).
 - PREGNANCY (warn): pregnant.
+- MALTOSE_GLUCOSE_INTERFERENCE (warn): maltose among the product's stabilizers and diabetes.
+- CONCURRENT_IVIG_ORDER (override): another open order of the patient has a day within 27 days
+  of one of this order's days (both in one 28-day window; docs/clinical-rules.md 3.9).
+- WEIGHT_CHANGED (override): |latest weight - weight the signed plan used| >= 10 % of the
+  latter (docs/clinical-rules.md 3.9).
+With the patient's calendar (docs/clinical-rules.md 3.9) the two dose maxima are judged on the
+grams of every order per calendar day; see rules.py and calendar.py.
+
+The rules themselves (when each code is raised) are the functions of rules.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from ivig.engine.formatting import format_decimal
@@ -62,6 +71,9 @@ CYCLE_INTERVAL_UNUSUAL: Final = "CYCLE_INTERVAL_UNUSUAL"
 DOSING_WEIGHT_OVERRIDDEN: Final = "DOSING_WEIGHT_OVERRIDDEN"
 NO_AUTHORIZATION: Final = "NO_AUTHORIZATION"
 PREGNANCY: Final = "PREGNANCY"
+MALTOSE_GLUCOSE_INTERFERENCE: Final = "MALTOSE_GLUCOSE_INTERFERENCE"
+CONCURRENT_IVIG_ORDER: Final = "CONCURRENT_IVIG_ORDER"
+WEIGHT_CHANGED: Final = "WEIGHT_CHANGED"
 
 # Typographic signs for messages (escaped: ruff flags the literal characters as confusable).
 TIMES: Final = "\u00d7"
@@ -86,6 +98,9 @@ SEVERITY_BY_CODE: Final[dict[str, Severity]] = {
     DOSING_WEIGHT_OVERRIDDEN: "warn",
     NO_AUTHORIZATION: "warn",
     PREGNANCY: "warn",
+    MALTOSE_GLUCOSE_INTERFERENCE: "warn",
+    CONCURRENT_IVIG_ORDER: "override",
+    WEIGHT_CHANGED: "override",
 }
 SEVERITY_ORDER: Final[dict[Severity, int]] = {"stop": 0, "override": 1, "warn": 2}
 
@@ -114,6 +129,8 @@ IMMUNOSUPPRESSANT_EXPECTED_CATEGORIES: Final = frozenset(
     {"Autoimmune mucocutaneous blistering diseases", "Autoimmune connective tissue disorders"}
 )
 WEIGHT_OUTDATED_AFTER_DAYS: Final = 30
+WEIGHT_CHANGED_FRACTION: Final = Decimal("0.10")
+PERCENT_DISPLAY_QUANTUM: Final = Decimal("0.1")
 USUAL_CYCLE_INTERVAL_MIN_DAYS: Final = 14
 USUAL_CYCLE_INTERVAL_MAX_DAYS: Final = 28
 
@@ -319,3 +336,84 @@ def no_authorization() -> Finding:
 
 def pregnancy() -> Finding:
     return finding(PREGNANCY, "Pregnant: IVIg may be used in pregnancy; note for the team.")
+
+
+def maltose_glucose_interference(brand_name: str) -> Finding:
+    return finding(
+        MALTOSE_GLUCOSE_INTERFERENCE,
+        f"{brand_name} contains maltose and the patient has diabetes: glucose meters using "
+        "GDH-PQQ (glucose dehydrogenase pyrroloquinoline quinone) read falsely high with "
+        "maltose-containing IVIg (the product label's boxed warning); measure blood glucose "
+        "with a glucose-specific method.",
+    )
+
+
+def concurrent_ivig_order(order_ids: Iterable[int]) -> Finding:
+    ids = sorted(set(order_ids))
+    orders = _join(str(order_id) for order_id in ids)
+    which = f"order {orders}" if len(ids) == 1 else f"orders {orders}"
+    return finding(
+        CONCURRENT_IVIG_ORDER,
+        f"Another open IVIg order of the patient ({which}) has infusion days within 28 days of "
+        "this order's: signing needs a reason why both are meant (e.g. a loading order).",
+    )
+
+
+def _percent(part: Decimal, whole: Decimal) -> str:
+    ratio = part * 100 / whole
+    return format_decimal(ratio.quantize(PERCENT_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP))
+
+
+def weight_changed(weight_kg: Decimal, signed_weight_kg: Decimal) -> Finding:
+    direction = "more" if weight_kg > signed_weight_kg else "less"
+    change = _percent(abs(weight_kg - signed_weight_kg), signed_weight_kg)
+    return finding(
+        WEIGHT_CHANGED,
+        f"The latest weight, {format_decimal(weight_kg)} kg, is {change} % {direction} than the "
+        f"{format_decimal(signed_weight_kg)} kg the signed plan used: the order must be revised "
+        "(new version) before the next session.",
+    )
+
+
+def max_dose_per_28_days_on_calendar(
+    *,
+    first_day: date,
+    last_day: date,
+    window_g: Decimal,
+    order_count: int,
+    cap_g: Decimal,
+    max_g_per_kg_per_28_days: Decimal,
+    dosing_weight_kg: Decimal,
+) -> Finding:
+    return finding(
+        MAX_DOSE_PER_28_DAYS,
+        f"From {first_day.isoformat()} to {last_day.isoformat()} the patient's IVIg calendar "
+        f"holds {format_decimal(window_g)} g ({_orders(order_count)}), above this order's "
+        f"28-day maximum of {format_decimal(cap_g)} g "
+        f"({format_decimal(max_g_per_kg_per_28_days)} g/kg {TIMES} "
+        f"{format_decimal(dosing_weight_kg)} kg).",
+    )
+
+
+def max_daily_dose_on_calendar(
+    *,
+    day: date,
+    day_g: Decimal,
+    order_count: int,
+    cap_g: Decimal,
+    max_daily_g_per_kg: Decimal,
+    dosing_weight_kg: Decimal,
+) -> Finding:
+    return finding(
+        MAX_DAILY_DOSE,
+        f"On {day.isoformat()} the patient's IVIg calendar holds {format_decimal(day_g)} g "
+        f"({_orders(order_count)}), above this order's daily maximum of "
+        f"{format_decimal(cap_g)} g ({format_decimal(max_daily_g_per_kg)} g/kg {TIMES} "
+        f"{format_decimal(dosing_weight_kg)} kg).",
+    )
+
+
+def _orders(order_count: int) -> str:
+    if order_count <= 1:
+        return "this order alone"
+    return f"{order_count} orders, this one included"

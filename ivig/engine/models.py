@@ -90,6 +90,8 @@ class ProductFacts(_Input):
     concentration_pct: Decimal = Field(gt=0)
     low_iga: bool
     contains_sucrose: bool
+    # Maltose among the stabilizers: GDH-PQQ glucose meters read falsely high (label warning).
+    contains_maltose: bool = False
     vial_sizes_g: list[Decimal]  # active sizes only; empty gives INVALID_INPUT
     label_rate_steps: list[LabelRateStep]
     label_max_mg_per_kg_per_min: Decimal | None = Field(default=None, gt=0)
@@ -141,6 +143,36 @@ class DosingPolicy(_Input):
     observation_minutes: int = Field(default=30, ge=0)
 
 
+class CalendarDay(_Input):
+    """One infusion day of another order of the patient (docs/clinical-rules.md 3.9).
+
+    A live session (not cancelled or missed) with the grams given where recorded, else its
+    planned daily dose; or a planned day of a cycle not yet booked. ``order_open``: the order is
+    signed, verified or active (only open orders raise CONCURRENT_IVIG_ORDER)."""
+
+    day: date
+    dose_g: Decimal = Field(ge=0)
+    order_id: int
+    order_open: bool
+
+
+class SessionDay(_Input):
+    """A live session of this order (not cancelled or missed), with any proposed booking or
+    move already applied by the caller; ``given_g`` None = no grams recorded yet."""
+
+    cycle_number: int
+    day: date
+    given_g: Decimal | None = Field(default=None, ge=0)
+
+
+class PatientCalendar(_Input):
+    """The patient's IVIg calendar around this order (docs/clinical-rules.md 3.9): the days of the
+    patient's *other* orders (never versions of this one) and this order's own live sessions."""
+
+    other_days: list[CalendarDay] = Field(default_factory=list)
+    own_sessions: list[SessionDay] = Field(default_factory=list)
+
+
 class PlanRequest(_Input):
     """Everything the engine needs for one plan. ``product``/``indication`` None = unknown slug."""
 
@@ -157,6 +189,10 @@ class PlanRequest(_Input):
     evaluated_on: date | None = None
     # Orders only: False (explicitly not covered) gives NO_AUTHORIZATION; None = not checked.
     authorization_covered: bool | None = None
+    # Orders only: the actual weight the signed plan used; drives WEIGHT_CHANGED.
+    signed_weight_kg: Decimal | None = Field(default=None, gt=0)
+    # Orders only: the patient's IVIg calendar; None = judge the course's own calendar alone.
+    calendar: PatientCalendar | None = None
 
 
 def _one_place(value: Decimal) -> str:

@@ -19,6 +19,12 @@ additions, so that nothing is planned from data that cannot be planned):
   daily maximum of any indication): a typing error, refused so that an absurd order cannot
   produce an endless infusion schedule.
 
+The patient's calendar (``PlanRequest.calendar``, docs/clinical-rules.md 3.9): when given, the
+two dose maxima are judged on every order's grams per calendar day (calendar.py) and
+CONCURRENT_IVIG_ORDER is checked; the rounding itself always looks at the course's own calendar,
+so another order never changes this order's dose, only its findings. ``signed_weight_kg``
+drives WEIGHT_CHANGED. Without them the plan is the one API.md describes.
+
 Output: the many small rows (titration steps, cycles) are built with ``model_construct`` (no
 re-validation): their values come typed from the engine's own functions (checked by mypy and the
 tests, including a JSON round trip through full validation); the ``DosePlan`` itself is validated.
@@ -31,6 +37,7 @@ shown). The premedication lead comes from the policy and is always given.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import (
     ROUND_HALF_EVEN,
@@ -44,8 +51,10 @@ from decimal import (
 )
 
 from ivig.engine import findings as f
+from ivig.engine.calendar import own_days
 from ivig.engine.dosing import (
     DOSE_DISPLAY_QUANTUM_G,
+    DoseCaps,
     VialRounding,
     calculated_daily_dose_g,
     cost_per_cycle,
@@ -56,10 +65,25 @@ from ivig.engine.dosing import (
     round_to_vials,
 )
 from ivig.engine.formatting import format_decimal
+from ivig.engine.limits import (
+    AGE_MAX_YEARS,
+    AGE_MIN_YEARS,
+    CYCLE_INTERVAL_MAX_DAYS,
+    CYCLE_INTERVAL_MIN_DAYS,
+    CYCLES_MAX,
+    CYCLES_MIN,
+    DAYS_PER_CYCLE_MAX,
+    DAYS_PER_CYCLE_MIN,
+    HEIGHT_MAX_CM,
+    HEIGHT_MIN_CM,
+    MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG,
+    TARGET_RATE_MIN_ML_PER_H,
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+)
 from ivig.engine.models import (
     CyclePlan,
     DosePlan,
-    Finding,
     PlanRequest,
     TitrationStep,
     VialCount,
@@ -73,6 +97,7 @@ from ivig.engine.rates import (
     rate_caps,
     titration,
 )
+from ivig.engine.rules import PlanFacts, base_facts, evaluate
 from ivig.engine.schedule import (
     chair_minutes,
     cycle_days,
@@ -85,24 +110,14 @@ ENGINE_DECIMAL_CONTEXT = Context(
     prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
 )
 
-WEIGHT_MIN_KG = Decimal(1)
-WEIGHT_MAX_KG = Decimal(350)
-HEIGHT_MIN_CM = Decimal(40)
-HEIGHT_MAX_CM = Decimal(250)
-AGE_MIN_YEARS = 0
-AGE_MAX_YEARS = 130
-DAYS_PER_CYCLE_MIN = 1
-DAYS_PER_CYCLE_MAX = 5
-CYCLES_MIN = 1
-CYCLES_MAX = 60
-CYCLE_INTERVAL_MIN_DAYS = 7
-CYCLE_INTERVAL_MAX_DAYS = 90
-TARGET_RATE_MIN_ML_PER_H = 1
-MAX_PLAUSIBLE_DAILY_DOSE_G_PER_KG = Decimal(10)
-
 
 def compute_plan(request: PlanRequest) -> DosePlan:
     """The dose, vials, rates, schedule, cost and findings for one request (DESIGN 3)."""
+    return plan_with_facts(request)[0]
+
+
+def plan_with_facts(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
+    """``compute_plan`` and the facts its rules were evaluated on (for tests and tools)."""
     with localcontext(ENGINE_DECIMAL_CONTEXT):
         return _compute_plan(request)
 
@@ -111,7 +126,7 @@ def _in_range(value: int, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def _compute_plan(request: PlanRequest) -> DosePlan:
+def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
     patient = request.patient
     regimen = request.regimen
     product = request.product
@@ -211,7 +226,18 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         problems.append(f"the dosing weight ({weights.basis} body weight) is 0 kg")
     dosing_weight_kg = weights.dosing_weight_kg
 
-    # --- dose and vials (DESIGN 3.2, 3.3, 3.7) -----------------------------------------------
+    # --- the course's calendar (docs/clinical-rules.md 3.6) ----------------------------------
+    cycle_plans: list[CyclePlan] | None = None
+    planned_days: tuple[date, ...] | None = None
+    if days_per_cycle is not None and cycles is not None and interval_days is not None:
+        days = cycle_days(regimen.start_date, days_per_cycle, cycles, interval_days)
+        cycle_plans = [
+            CyclePlan.model_construct(number=number, days=cycle)
+            for number, cycle in enumerate(days, start=1)
+        ]
+        planned_days = tuple(day for cycle in days for day in cycle)
+
+    # --- dose and vials (docs/clinical-rules.md 3.2, 3.3, 3.7) ------------------------------
     calc_g: Decimal | None = None
     if dosing_weight_kg is not None and dose_valid:
         calc_g = calculated_daily_dose_g(
@@ -229,12 +255,20 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         and product.vial_sizes_g
         and indication is not None
     ):
+        # The course's own calendar sets W; with the cycles unknown (INVALID_INPUT) one cycle's
+        # consecutive days are all that is known.
+        days_in_window = (
+            days_per_cycle if planned_days is None else max_infusion_days_in_window(planned_days)
+        )
         rounding = round_to_vials(
             calculated_daily_dose_g=calc_g,
             vial_sizes_g=tuple(product.vial_sizes_g),
             tolerance_pct=policy.rounding_tolerance_pct,
-            days_per_cycle=days_per_cycle,
-            cycle_cap_g=indication.max_g_per_kg_per_28_days * dosing_weight_kg,
+            caps=DoseCaps(
+                daily_cap_g=indication.max_daily_g_per_kg * dosing_weight_kg,
+                window_cap_g=indication.max_g_per_kg_per_28_days * dosing_weight_kg,
+                days_in_window=days_in_window,
+            ),
         )
     if rounding is not None and rounding.daily_dose_g <= 0:
         problems.append("the daily dose rounds to 0 g")
@@ -251,11 +285,7 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         cost = cost_per_cycle(rounding.dispensed_g, days_per_cycle, product.price_per_g)
 
     # --- rates (DESIGN 3.4) -----------------------------------------------------------------
-    renal_factors = sorted(f.RENAL_RISK_FACTORS.intersection(patient.risk_factors))
-    thrombosis_factors = sorted(f.THROMBOSIS_RISK_FACTORS.intersection(patient.risk_factors))
-    aged = age_years is not None and age_years >= f.RISK_MIN_AGE_YEARS
-    renal_risk = bool(renal_factors) or aged
-    thrombosis_risk = bool(thrombosis_factors) or aged
+    risk_facts = base_facts(patient, product)
 
     caps: RateCaps | None = None
     planned: Titration | None = None
@@ -271,7 +301,7 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
             policy_max_rate_ml_per_h=policy.max_rate_ml_per_h,
             label_max_mg_per_kg_per_min=product.label_max_mg_per_kg_per_min,
             at_risk_max_mg_per_kg_per_min=product.at_risk_max_mg_per_kg_per_min,
-            patient_at_risk=renal_risk or thrombosis_risk,
+            patient_at_risk=risk_facts.renal_risk or risk_facts.thrombosis_risk,
             dosing_weight_kg=dosing_weight_kg,
             concentration_pct=product.concentration_pct,
         )
@@ -285,119 +315,52 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         )
         planned = titration(steps, volume_ml)
 
-    # --- around the infusion and calendar (DESIGN 3.5, 3.6) ---------------------------------
-    cycle_plans: list[CyclePlan] | None = None
-    if days_per_cycle is not None and cycles is not None and interval_days is not None:
-        days = cycle_days(regimen.start_date, days_per_cycle, cycles, interval_days)
-        cycle_plans = [
-            CyclePlan.model_construct(number=number, days=cycle)
-            for number, cycle in enumerate(days, start=1)
-        ]
-
-    # --- findings (DESIGN 3.8) --------------------------------------------------------------
-    found: list[Finding] = []
-    if problems:
-        found.append(f.invalid_input(problems))
-    if rounding is not None and indication is not None and dosing_weight_kg is not None:
-        if cycle_plans is not None:
-            most_days = max_infusion_days_in_window(
-                [day for cycle in cycle_plans for day in cycle.days]
-            )
-            cap_28_days_g = indication.max_g_per_kg_per_28_days * dosing_weight_kg
-            if rounding.daily_dose_g * most_days > cap_28_days_g:
-                found.append(
-                    f.max_dose_per_28_days(
-                        days_in_window=most_days,
-                        daily_dose_g=rounding.daily_dose_g,
-                        cap_g=cap_28_days_g,
-                        max_g_per_kg_per_28_days=indication.max_g_per_kg_per_28_days,
-                        dosing_weight_kg=dosing_weight_kg,
-                    )
-                )
-        daily_cap_g = indication.max_daily_g_per_kg * dosing_weight_kg
-        if rounding.daily_dose_g > daily_cap_g:
-            found.append(
-                f.max_daily_dose(
-                    daily_dose_g=rounding.daily_dose_g,
-                    cap_g=daily_cap_g,
-                    max_daily_g_per_kg=indication.max_daily_g_per_kg,
-                    dosing_weight_kg=dosing_weight_kg,
-                )
-            )
-    maximum_ml_per_h = max_rate_ml_per_h(policy.max_rate_ml_per_h)
-    if target_rate_ml_per_h is not None and target_rate_ml_per_h > maximum_ml_per_h:
-        found.append(f.rate_above_maximum(target_rate_ml_per_h, maximum_ml_per_h))
-    if product is not None and not product.low_iga:
-        if patient.iga_status == "deficient_with_antibodies":
-            found.append(f.iga_deficiency_with_antibodies(product.brand_name))
-        elif patient.iga_status == "deficient":
-            found.append(f.iga_deficiency(product.brand_name))
-    if product is not None and product.contains_sucrose and renal_risk:
-        found.append(f.sucrose_renal_risk(product.brand_name, renal_factors, age_years))
+    # --- findings (docs/clinical-rules.md 3.8): the table of rules in rules.py ---------------
     at_risk_cap_ml_per_h = None
     if caps is not None and caps.at_risk_max_ml_per_h is not None:
         at_risk_cap_ml_per_h = min(caps.top_rate_ml_per_h, caps.at_risk_max_ml_per_h)
-    if renal_risk:
-        found.append(f.renal_risk(renal_factors, age_years, at_risk_cap_ml_per_h))
-    if thrombosis_risk:
-        found.append(f.thrombosis_risk(thrombosis_factors, age_years, at_risk_cap_ml_per_h))
-    fluid_factors = sorted(f.FLUID_OVERLOAD_RISK_FACTORS.intersection(patient.risk_factors))
-    if (
-        product is not None
-        and fluid_factors
-        and product.concentration_pct < f.FLUID_OVERLOAD_BELOW_CONCENTRATION_PCT
-    ):
-        found.append(
-            f.fluid_overload_risk(fluid_factors, product.brand_name, product.concentration_pct)
-        )
-    if "migraine" in patient.risk_factors:
-        found.append(f.aseptic_meningitis_risk())
-    ordered_g_per_kg = (
-        ordered_cycle_dose_g_per_kg(
+    facts = replace(
+        risk_facts,
+        indication=indication,
+        dosing_weight_basis_choice=request.dosing_weight_basis,
+        dosing_weight_kg=dosing_weight_kg,
+        daily_dose_g=None if rounding is None else rounding.daily_dose_g,
+        ordered_cycle_dose_g_per_kg=ordered_cycle_dose_g_per_kg(
             total_dose_g_per_kg=regimen.total_dose_g_per_kg,
             daily_dose_mg_per_kg=regimen.daily_dose_mg_per_kg,
             days_per_cycle=days_per_cycle,
         )
         if dose_valid
-        else None
+        else None,
+        cycles=cycles,
+        cycle_interval_days=interval_days,
+        planned_days=planned_days,
+        target_rate_ml_per_h=target_rate_ml_per_h,
+        maximum_rate_ml_per_h=max_rate_ml_per_h(policy.max_rate_ml_per_h),
+        at_risk_cap_ml_per_h=at_risk_cap_ml_per_h,
+        concomitant_immunosuppressant=request.concomitant_immunosuppressant,
+        evaluated_on=request.evaluated_on,
+        authorization_covered=request.authorization_covered,
+        calendar=request.calendar,
+        own_days=None
+        if request.calendar is None or cycle_plans is None
+        else tuple(
+            own_days(
+                [cycle.days for cycle in cycle_plans],
+                None if rounding is None else rounding.daily_dose_g,
+                request.calendar.own_sessions,
+            )
+        ),
+        weight_kg=weight_kg,
+        signed_weight_kg=request.signed_weight_kg,
     )
-    if (
-        patient.blood_group in f.HEMOLYSIS_BLOOD_GROUPS
-        and ordered_g_per_kg is not None
-        and ordered_g_per_kg >= f.HEMOLYSIS_MIN_CYCLE_DOSE_G_PER_KG
-    ):
-        found.append(f.hemolysis_risk(patient.blood_group, ordered_g_per_kg))
-    if (
-        indication is not None
-        and indication.category in f.IMMUNOSUPPRESSANT_EXPECTED_CATEGORIES
-        and not (request.concomitant_immunosuppressant or "").strip()
-    ):
-        found.append(f.no_concomitant_immunosuppressant(indication.name))
-    if (
-        patient.weight_measured_on is not None
-        and request.evaluated_on is not None
-        and (request.evaluated_on - patient.weight_measured_on).days > f.WEIGHT_OUTDATED_AFTER_DAYS
-    ):
-        found.append(f.weight_outdated(patient.weight_measured_on, request.evaluated_on))
-    if (
-        cycles is not None
-        and cycles > 1
-        and interval_days is not None
-        and not (
-            f.USUAL_CYCLE_INTERVAL_MIN_DAYS <= interval_days <= f.USUAL_CYCLE_INTERVAL_MAX_DAYS
-        )
-    ):
-        found.append(f.cycle_interval_unusual(interval_days))
-    if request.dosing_weight_basis != "auto":
-        found.append(f.dosing_weight_overridden(request.dosing_weight_basis, dosing_weight_kg))
-    if request.authorization_covered is False:
-        found.append(f.no_authorization())
-    if patient.pregnant:
-        found.append(f.pregnancy())
+    found = evaluate(facts)
+    if problems:
+        found.insert(0, f.invalid_input(problems))
 
     # --- the plan ----------------------------------------------------------------------------
     infusion_minutes = None if planned is None else planned.infusion_minutes
-    return DosePlan(
+    plan = DosePlan(
         bmi=None
         if weights.bmi is None
         else weights.bmi.quantize(BMI_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP),
@@ -446,3 +409,4 @@ def _compute_plan(request: PlanRequest) -> DosePlan:
         cost_per_cycle=cost,
         findings=f.ordered(found),
     )
+    return plan, facts

@@ -25,8 +25,10 @@ is unknown), and left unknown (dosing weight null) otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from ivig.engine.formatting import format_decimal
 from ivig.engine.models import DosingWeightBasis, DosingWeightBasisChoice, Sex
 
 CM_PER_INCH = Decimal("2.54")
@@ -161,3 +163,72 @@ def compute_weights(
         dosing_weight_kg=None if not_positive else dosing_weight_kg,
         dosing_weight_not_positive=not_positive,
     )
+
+
+# --- for the patient pages (docs/clinical-rules.md 3.1) ---------------------------------------
+
+UNUSUAL_WEIGHT_CHANGE_FRACTION = Decimal("0.20")
+UNUSUAL_WEIGHT_CHANGE_WITHIN_DAYS = 30
+ADULT_BMI_PLAUSIBLE_MIN = Decimal(12)
+ADULT_BMI_PLAUSIBLE_MAX = Decimal(80)
+_PERCENT_QUANTUM = Decimal(1)
+
+
+def unusual_weight_reasons(
+    *,
+    weight_kg: Decimal,
+    height_cm: Decimal | None,
+    age_years: int | None,
+    measured_on: date,
+    previous_weight_kg: Decimal | None,
+    previous_measured_on: date | None,
+) -> list[str]:
+    """Why a newly entered weight looks like a typing error, in plain words (empty: it does not).
+
+    - It differs by 20 % or more from the previous weight measured within the 30 days before it
+      (0-30 days earlier): |weight - previous| >= 0.20 * previous.
+    - For an adult (age >= 18), the BMI is under 12 or over 80 (compared unrounded).
+    Percentages are shown to a whole percent and the BMI to 0.1, both half up.
+    """
+    reasons: list[str] = []
+    if (
+        previous_weight_kg is not None
+        and previous_weight_kg > 0
+        and previous_measured_on is not None
+        and 0 <= (measured_on - previous_measured_on).days <= UNUSUAL_WEIGHT_CHANGE_WITHIN_DAYS
+    ):
+        change_kg = abs(weight_kg - previous_weight_kg)
+        if change_kg >= UNUSUAL_WEIGHT_CHANGE_FRACTION * previous_weight_kg:
+            percent = (change_kg * 100 / previous_weight_kg).quantize(
+                _PERCENT_QUANTUM, rounding=ROUND_HALF_UP
+            )
+            direction = "more" if weight_kg > previous_weight_kg else "less"
+            days = (measured_on - previous_measured_on).days
+            when = "the same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} earlier"
+            reasons.append(
+                f"{format_decimal(weight_kg)} kg is {format_decimal(percent)} % {direction} than "
+                f"{format_decimal(previous_weight_kg)} kg measured {when}."
+            )
+    adult = age_years is not None and age_years >= ADJUSTED_BASIS_MIN_AGE_YEARS
+    if adult and height_cm is not None and height_cm > 0 and weight_kg > 0:
+        bmi_value = bmi(weight_kg, height_cm)
+        # one decimal place kept: "BMI 12.0 ... is under 12" says it was just under
+        shown = format(bmi_value.quantize(BMI_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP), "f")
+        at = f"{format_decimal(weight_kg)} kg at {format_decimal(height_cm)} cm"
+        if bmi_value < ADULT_BMI_PLAUSIBLE_MIN:
+            reasons.append(f"BMI {shown} ({at}) is under 12 for an adult.")
+        elif bmi_value > ADULT_BMI_PLAUSIBLE_MAX:
+            reasons.append(f"BMI {shown} ({at}) is over 80 for an adult.")
+    return reasons
+
+
+def ideal_and_adjusted_weights_apply(
+    age_years: int | None, basis_choice: DosingWeightBasisChoice
+) -> bool:
+    """Whether the ideal and adjusted body weights mean anything for this order's dosing: False
+    for a child (age < 18) dosed on basis ``auto``, whom docs/clinical-rules.md 3.1 doses on
+    actual weight (pages show "not used" instead of a number). An explicit basis, an adult or an
+    unknown age: True. The plan's JSON fields are unchanged (API.md)."""
+    if basis_choice != "auto" or age_years is None:
+        return True
+    return age_years >= ADJUSTED_BASIS_MIN_AGE_YEARS

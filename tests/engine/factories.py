@@ -50,6 +50,9 @@ _PRODUCTS: dict[str, tuple[str, str, bool, bool, str, str, str, str, str]] = {
     ),
 }  # fmt: skip
 
+# products.csv "stabilizer" column: these list maltose
+_MALTOSE = frozenset({"octagam-5", "octagam-10"})
+
 # slug: (name, category, max daily g/kg, max g/kg per 28 days) -- rows of indications.csv
 _INDICATIONS: dict[str, tuple[str, str, str, str]] = {
     "pemphigus-vulgaris": (
@@ -82,6 +85,7 @@ def product(slug: str, **overrides: Any) -> ProductFacts:
         "concentration_pct": Decimal(conc),
         "low_iga": low_iga,
         "contains_sucrose": sucrose,
+        "contains_maltose": slug in _MALTOSE,
         "vial_sizes_g": [Decimal(size) for size in vials.split(";")],
         "label_rate_steps": _label_steps(steps),
         "label_max_mg_per_kg_per_min": Decimal(label_max) if label_max else None,

@@ -1,20 +1,20 @@
-"""Properties of every plan (DESIGN 3.3-3.8), checked with hypothesis on derandomized examples."""
+"""Properties of every plan (docs/clinical-rules.md 3.3-3.8), checked with hypothesis on
+derandomized examples."""
 
 from __future__ import annotations
 
 import functools
 import itertools
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ivig.engine import DosePlan, PlanRequest, compute_plan, dose_plan_to_json
-from ivig.engine.dosing import vial_table
+from ivig.engine.dosing import DoseCaps, round_to_vials, vial_table
 from ivig.engine.findings import SEVERITY_ORDER
 from ivig.engine.schedule import max_infusion_days_in_window
-from tests.engine.factories import INDICATION_SLUGS, PRODUCT_SLUGS, plan_request
+from tests.engine.strategies import any_requests, valid_requests
 
 ENGINE_SETTINGS = settings(
     max_examples=400,
@@ -22,77 +22,6 @@ ENGINE_SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-
-RISK_FACTORS = (
-    "migraine",
-    "cardiac_disease",
-    "cardiac_insufficiency",
-    "thrombosis",
-    "renal_impairment",
-    "renal_failure",
-    "diabetes",
-    "estrogen_use",
-)
-
-
-def _tenths(low: int, high: int) -> st.SearchStrategy[str]:
-    return st.integers(low, high).map(lambda tenths: str(Decimal(tenths) / 10))
-
-
-@st.composite
-def valid_requests(draw: st.DrawFn) -> PlanRequest:
-    """Requests inside every INVALID_INPUT range (other findings may still fire)."""
-    by_total = draw(st.booleans())
-    return plan_request(
-        weight_kg=draw(_tenths(10, 3500)),
-        height_cm=draw(_tenths(400, 2500)),
-        sex=draw(st.sampled_from(["female", "male"])),
-        age_years=draw(st.integers(0, 100)),
-        blood_group=draw(st.sampled_from(["O", "A", "B", "AB", "unknown"])),
-        iga_status=draw(st.sampled_from(["normal", "deficient", "unknown"])),
-        risk_factors=tuple(draw(st.lists(st.sampled_from(RISK_FACTORS), max_size=3))),
-        pregnant=draw(st.booleans()),
-        product_slug=draw(st.sampled_from(PRODUCT_SLUGS)),
-        indication_slug=draw(st.sampled_from(INDICATION_SLUGS)),
-        total_dose_g_per_kg=draw(st.integers(1, 60).map(lambda n: str(Decimal(n) / 20)))
-        if by_total
-        else None,
-        daily_dose_mg_per_kg=None if by_total else draw(st.integers(50, 2000).map(str)),
-        days_per_cycle=draw(st.integers(1, 5)),
-        cycles=draw(st.integers(1, 8)),
-        cycle_interval_days=draw(st.integers(7, 90)),
-        start_date=draw(st.dates(date(2026, 1, 1), date(2030, 12, 31))),
-        dosing_weight_basis=draw(st.sampled_from(["auto", "actual", "ideal", "adjusted"])),
-        rate_protocol=draw(st.sampled_from(["protocol", "label"])),
-        target_rate_ml_per_h=draw(st.integers(60, 260)),
-        concomitant_immunosuppressant=draw(st.sampled_from([None, "rituximab"])),
-    )
-
-
-@st.composite
-def any_requests(draw: st.DrawFn) -> PlanRequest:
-    """Requests with values on both sides of every range, and unknown product/indication."""
-    by_total = draw(st.booleans())
-    return plan_request(
-        weight_kg=draw(st.one_of(st.none(), _tenths(-10, 3600))),
-        height_cm=draw(st.one_of(st.none(), _tenths(300, 2600))),
-        sex=draw(st.sampled_from([None, "female", "male"])),
-        age_years=draw(st.integers(-1, 131)),
-        blood_group=draw(st.sampled_from(["O", "A", "AB"])),
-        risk_factors=tuple(draw(st.lists(st.sampled_from(RISK_FACTORS), max_size=3))),
-        product_slug=draw(st.sampled_from([None, *PRODUCT_SLUGS])),
-        indication_slug=draw(st.sampled_from([None, *INDICATION_SLUGS])),
-        total_dose_g_per_kg=draw(st.integers(-2, 60).map(lambda n: str(Decimal(n) / 20)))
-        if by_total
-        else None,
-        daily_dose_mg_per_kg=None if by_total else draw(st.integers(-100, 2000).map(str)),
-        days_per_cycle=draw(st.integers(0, 6)),
-        cycles=draw(st.integers(0, 61)),
-        cycle_interval_days=draw(st.integers(6, 91)),
-        dosing_weight_basis=draw(st.sampled_from(["auto", "actual", "ideal", "adjusted"])),
-        rate_protocol=draw(st.sampled_from(["protocol", "label"])),
-        target_rate_ml_per_h=draw(st.integers(0, 260)),
-    )
 
 
 def _exact_daily_dose_g(request: PlanRequest, dosing_weight_kg: Decimal) -> Decimal:
@@ -152,6 +81,16 @@ def test_step_volumes_add_up_to_the_daily_volume(request: PlanRequest) -> None:
     assert shown_end_min <= plan.infusion_minutes + Decimal("0.05")
 
 
+def _caps(request: PlanRequest, plan: DosePlan) -> DoseCaps:
+    assert request.indication is not None and plan.dosing_weight_kg is not None
+    assert plan.cycles is not None
+    return DoseCaps(
+        daily_cap_g=request.indication.max_daily_g_per_kg * plan.dosing_weight_kg,
+        window_cap_g=request.indication.max_g_per_kg_per_28_days * plan.dosing_weight_kg,
+        days_in_window=max_infusion_days_in_window([d for c in plan.cycles for d in c.days]),
+    )
+
+
 @ENGINE_SETTINGS
 @given(valid_requests())
 def test_rounding_stays_within_tolerance_or_keeps_the_calculated_dose(
@@ -162,9 +101,13 @@ def test_rounding_stays_within_tolerance_or_keeps_the_calculated_dose(
     assert plan.vials is not None and plan.waste_g is not None
     calc_g = _exact_daily_dose_g(request, plan.dosing_weight_kg)
     tolerance_g = request.policy.rounding_tolerance_pct * calc_g / 100
-    rounded_g = calc_g.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    half_up_g = calc_g.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    down_g = calc_g.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    caps = _caps(request, plan)
     within = plan.waste_g == 0 and abs(plan.daily_dose_g - calc_g) <= tolerance_g
-    assert within or plan.daily_dose_g == rounded_g
+    # the fallback: half up, or down to 0.1 g only where half up breaks a cap calc keeps
+    half_up_breaks = caps.kept_by(calc_g) and not caps.kept_by(half_up_g)
+    assert within or plan.daily_dose_g == (down_g if half_up_breaks else half_up_g)
     dispensed_g = sum(vial.size_g * vial.count for vial in plan.vials)
     assert dispensed_g - plan.waste_g == plan.daily_dose_g
     assert plan.waste_g >= 0
@@ -175,24 +118,63 @@ def test_rounding_stays_within_tolerance_or_keeps_the_calculated_dose(
 
 @ENGINE_SETTINGS
 @given(valid_requests())
-def test_rounding_never_creates_a_28_day_violation_within_one_cycle(
-    request: PlanRequest,
-) -> None:
+def test_rounding_never_creates_a_stop(request: PlanRequest) -> None:
+    """docs/clinical-rules.md 3.3: if the calculated dose keeps both caps on the course's own
+    calendar, the rounded plan raises neither MAX_DAILY_DOSE nor MAX_DOSE_PER_28_DAYS."""
     plan = _valid_plan(request)
     assert plan.dosing_weight_kg is not None and plan.daily_dose_g is not None
-    assert plan.cycles is not None and request.indication is not None
-    calc_g = _exact_daily_dose_g(request, plan.dosing_weight_kg)
-    most_days = max_infusion_days_in_window([day for c in plan.cycles for day in c.days])
-    cap_g = request.indication.max_g_per_kg_per_28_days * plan.dosing_weight_kg
-    single_cycle_windows = request.regimen.cycles == 1 or request.regimen.cycle_interval_days >= 28
-    exact_under_cap = single_cycle_windows and calc_g * most_days <= cap_g
-    if exact_under_cap and "MAX_DOSE_PER_28_DAYS" in _codes(plan):
-        # Only the literal fallback (DESIGN 3.3: no vial amount within tolerance, the dose
-        # is kept rounded to 0.1 g half up) can cross the cap, by less than 0.05 g a day.
-        assert plan.daily_dose_g == calc_g.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        assert plan.daily_dose_g - calc_g < Decimal("0.05")
-    if "MAX_DOSE_PER_28_DAYS" not in _codes(plan):
-        assert plan.daily_dose_g * most_days <= cap_g
+    caps = _caps(request, plan)
+    if caps.kept_by(_exact_daily_dose_g(request, plan.dosing_weight_kg)):
+        assert caps.kept_by(plan.daily_dose_g)
+        assert "MAX_DAILY_DOSE" not in _codes(plan)
+        assert "MAX_DOSE_PER_28_DAYS" not in _codes(plan)
+    # and the findings say exactly what the caps say
+    assert ("MAX_DAILY_DOSE" in _codes(plan)) is (plan.daily_dose_g > caps.daily_cap_g)
+    window_g = plan.daily_dose_g * caps.days_in_window
+    assert ("MAX_DOSE_PER_28_DAYS" in _codes(plan)) is (window_g > caps.window_cap_g)
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(
+    sizes_text=st.lists(
+        st.sampled_from(["0.5", "1", "2", "2.5", "3", "5", "6", "10", "12", "20", "25", "40"]),
+        min_size=1, max_size=5, unique=True,
+    ),
+    calc_hundredths=st.integers(1, 20000),
+    daily_cap_hundredths=st.integers(1, 20000),
+    window_cap_hundredths=st.integers(1, 60000),
+    days_in_window=st.integers(1, 20),
+    tolerance_pct=st.integers(0, 25),
+)  # fmt: skip
+def test_round_to_vials_never_turns_kept_caps_into_broken_ones(
+    sizes_text: list[str],
+    calc_hundredths: int,
+    daily_cap_hundredths: int,
+    window_cap_hundredths: int,
+    days_in_window: int,
+    tolerance_pct: int,
+) -> None:
+    calc_g = Decimal(calc_hundredths) / 100
+    caps = DoseCaps(
+        daily_cap_g=Decimal(daily_cap_hundredths) / 100,
+        window_cap_g=Decimal(window_cap_hundredths) / 100,
+        days_in_window=days_in_window,
+    )
+    rounding = round_to_vials(
+        calculated_daily_dose_g=calc_g,
+        vial_sizes_g=tuple(Decimal(text) for text in sizes_text),
+        tolerance_pct=Decimal(tolerance_pct),
+        caps=caps,
+    )
+    if caps.kept_by(calc_g):
+        assert caps.kept_by(rounding.daily_dose_g)
+    if rounding.rounded_to_vials:
+        assert abs(rounding.daily_dose_g - calc_g) <= Decimal(tolerance_pct) * calc_g / 100
+        assert rounding.waste_g == 0
+    else:
+        assert abs(rounding.daily_dose_g - calc_g) < Decimal("0.1")
+        assert rounding.daily_dose_g == rounding.daily_dose_g.quantize(Decimal("0.1"))
+        assert rounding.dispensed_g >= rounding.daily_dose_g
 
 
 @ENGINE_SETTINGS

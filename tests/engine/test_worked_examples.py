@@ -283,15 +283,79 @@ def test_rounding_up_when_the_cycle_stays_under_the_cap() -> None:
     assert days_of(plan) == [[date(2027, 1, 4), date(2027, 1, 5), date(2027, 1, 6)]]
 
 
-def test_literal_fallback_rounding_half_up_can_cross_the_28_day_cap() -> None:
-    # DESIGN 3.3 taken literally. 61.2 kg: 2 * 61.2 / 5 = 24.48 g, tolerance 2.448: 25 is 0.52
-    # away but 125 > 122.4 g (refused), 20 is out -> the fallback keeps 24.48 rounded half up
-    # = 24.5 g, and 5 * 24.5 = 122.5 g > 2 g/kg * 61.2 kg = 122.4 g: a stop on a standard order.
-    plan = compute_plan(plan_request(weight_kg="61.2", height_cm="165", sex="female"))
-    assert plan.daily_dose_g == D("24.5")
+def test_fallback_rounds_down_to_0_1_g_where_half_up_would_break_the_28_day_cap() -> None:
+    # docs/clinical-rules.md 3.3, worked case 1 (this number changed: rounding never creates a
+    # stop). 61.2 kg, 2 g/kg over 5 days every 28 days, Privigen 5/10/20/40 g: 2 * 61.2 / 5 =
+    # 24.48 g, tolerance 2.448; 25 is 0.52 away but 5 * 25 = 125 g > 2 g/kg * 61.2 kg = 122.4 g
+    # (refused); 20 is 4.48 away (out) -> no candidate. Half up 24.5 g would make 122.5 g >
+    # 122.4 g, a cap the calculated dose keeps (122.4 g), so down to 24.4 g (122 g); the vials
+    # covering 24.4 g with the least waste are 25 = 20 + 5, waste 0.6 g.
+    plan = compute_plan(plan_request(weight_kg="61.2", height_cm="165", sex="female", cycles=6))
+    assert plan.dosing_weight_kg == D("61.2")
+    assert plan.calculated_daily_dose_g == D("24.5")  # shown 24.48 to 0.1 half up
+    assert plan.daily_dose_g == D("24.4")
     assert vials(plan) == [(D(20), 1), (D(5), 1)]
+    assert plan.waste_g == D("0.6")
+    assert plan.cycle_dose_g == D(122)
+    assert codes(plan) == []
+
+
+def test_fallback_half_up_stands_where_it_keeps_the_caps() -> None:
+    # 61.3 kg: 24.52 g, tolerance 2.452; 25 makes 125 g > 122.6 g (refused); 20 out. Half up
+    # 24.5 g makes 122.5 g <= 122.6 g: kept.
+    plan = compute_plan(plan_request(weight_kg="61.3", height_cm="165", sex="female"))
+    assert plan.daily_dose_g == D("24.5")
     assert plan.waste_g == D("0.5")
+    assert codes(plan) == []
+
+
+def test_fallback_half_up_where_the_calculated_dose_already_breaks_the_cap() -> None:
+    # 2.5 g/kg over 5 days for 61.2 kg: 30.6 g; 5 * 30.6 = 153 g > 122.4 g already, so the
+    # order is unsafe as written: rounding is as usual (30 is 0.6 away, within 3.06) and the
+    # stop stands.
+    plan = compute_plan(
+        plan_request(weight_kg="61.2", height_cm="165", sex="female", total_dose_g_per_kg="2.5")
+    )
+    assert plan.daily_dose_g == D(30)
     assert codes(plan) == ["MAX_DOSE_PER_28_DAYS"]
+
+
+def test_rounding_up_is_refused_where_it_would_break_the_daily_maximum() -> None:
+    # docs/clinical-rules.md 3.3, worked case 3. 68 kg, 1 g/kg in one day, dermatomyositis
+    # (daily max 1 g/kg = 68 g): 68 g, tolerance 6.8; 70 is 2 away but above 68 g (refused);
+    # 65 is 3 away -> 65 = 40 + 20 + 5
+    plan = compute_plan(
+        plan_request(
+            weight_kg="68", height_cm="175", indication_slug="dermatomyositis",
+            total_dose_g_per_kg="1", days_per_cycle=1,
+        )
+    )  # fmt: skip
+    assert plan.dosing_weight_kg == D(68)
+    assert plan.daily_dose_g == D(65)
+    assert vials(plan) == [(D(40), 1), (D(20), 1), (D(5), 1)]
+    assert plan.waste_g == D(0)
+    assert codes(plan) == []
+
+
+def test_a_child_with_dermatomyositis_is_rounded_down_not_over_the_28_day_cap() -> None:
+    # 16.4 kg child, dermatomyositis standard regimen 2 g/kg over 5 days every 28 days (caps
+    # 1 g/kg a day = 16.4 g, 2 g/kg per 28 days = 32.8 g): 2 * 16.4 / 5 = 6.56 g, tolerance
+    # 0.656; 5 g is 1.56 away (out), 10 g too -> no candidate. Half up 6.6 g would make 33 g >
+    # 32.8 g, so 6.5 g (32.5 g) from one 10 g vial (least waste), waste 3.5 g.
+    plan = compute_plan(
+        plan_request(
+            weight_kg="16.4", height_cm="105", sex="female", age_years=4,
+            indication_slug="dermatomyositis", cycles=6,
+        )
+    )  # fmt: skip
+    assert (plan.dosing_weight_basis, plan.dosing_weight_kg) == ("actual", D("16.4"))
+    assert plan.daily_dose_g == D("6.5")
+    assert vials(plan) == [(D(10), 1)]
+    assert plan.waste_g == D("3.5")
+    assert plan.daily_volume_ml == 65
+    assert plan.cycle_dose_g == D("32.5")
+    assert "MAX_DOSE_PER_28_DAYS" not in codes(plan)
+    assert codes(plan) == []
 
 
 def test_a_tie_goes_down() -> None:
@@ -559,15 +623,20 @@ def test_28_day_window_exactly_at_the_cap_across_two_cycles() -> None:
     ]
 
 
-def test_28_day_window_just_above_the_cap_when_rounding_up_spans_two_cycles() -> None:
-    # 70 kg, 1 g/kg over 5 days: 14 g; 15 g is 1 away (tolerance 1.4) and one cycle of 75 g
-    # is under the cap (140 g), so it is used; but two cycles 14 days apart put 10 days *
-    # 15 g = 150 g > 140 g into one window. (The rounding cap looks at one cycle only.)
+def test_rounding_up_is_refused_where_two_cycles_share_a_28_day_window() -> None:
+    # docs/clinical-rules.md 3.3, worked case 2 (this number changed: the caps count the
+    # course's own calendar). 70 kg, 1 g/kg over 5 days every 14 days: 14 g; two cycles fall in
+    # one 28-day window, W = 10: 15 g would make 150 g > 140 g (refused), 10 g is 4 away (out)
+    # -> the calculated 14.0 g (140 g, at the cap) from 15 = 10 + 5, waste 1 g.
     plan = compute_plan(plan_request(total_dose_g_per_kg="1", cycles=2, cycle_interval_days=14))
-    assert plan.daily_dose_g == D(15)
-    assert codes(plan) == ["MAX_DOSE_PER_28_DAYS"]
-    assert "150 g" in plan.findings[0].message
-    assert "140 g" in plan.findings[0].message
+    assert plan.daily_dose_g == D(14)
+    assert vials(plan) == [(D(10), 1), (D(5), 1)]
+    assert plan.waste_g == D(1)
+    assert codes(plan) == []
+    # one cycle alone (W = 5): 15 g makes 75 g <= 140 g, so rounding up to 15 g is fine
+    single = compute_plan(plan_request(total_dose_g_per_kg="1", cycles=1))
+    assert single.daily_dose_g == D(15)
+    assert codes(single) == []
 
 
 def test_2_g_per_kg_cycles_14_days_apart_exceed_the_28_day_maximum() -> None:

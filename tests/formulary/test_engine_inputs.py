@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from formulary.engine_inputs import dosing_policy_facts, product_facts
+from formulary.engine_inputs import dosing_policy_facts, product_facts, product_rule_facts
 from formulary.models import Product
 from formulary.selectors import current_policy, products_list
 from formulary.services import FormularyError
@@ -74,3 +74,18 @@ def test_the_policy_as_the_engine_sees_it():
         premedication_lead_minutes=30,
         observation_minutes=30,
     )
+
+
+@pytest.mark.parametrize(
+    ("slug", "maltose"), [("octagam-5", True), ("octagam-10", True), ("privigen", False)]
+)
+def test_maltose_comes_from_the_stabilizers(slug, maltose):
+    product = Product.objects.get(slug=slug)
+    assert product_facts(product).contains_maltose is maltose
+    assert product_rule_facts(product).contains_maltose is maltose
+
+
+def test_product_rule_facts_cannot_be_planned_from():
+    facts = product_rule_facts(ProductFactory.create(price=False, stabilizers=["maltose"]))
+    assert facts.contains_maltose
+    assert facts.vial_sizes_g == []  # a plan from these facts is INVALID_INPUT, never costed

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,8 @@ from formulary.models import Product
 from formulary.selectors import current_policy, products_list
 from formulary.suitability import IGA_STATUSES, RISK_FACTORS, suitable_products
 from ivig.engine import (
+    PRODUCT_RULES,
+    SEVERITY_BY_CODE,
     IndicationFacts,
     PatientFacts,
     PlanRequest,
@@ -23,12 +26,6 @@ from .factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-PRODUCT_DEPENDENT = {
-    "IGA_DEFICIENCY_WITH_ANTIBODIES",
-    "IGA_DEFICIENCY",
-    "SUCROSE_RENAL_RISK",
-    "FLUID_OVERLOAD_RISK",
-}
 RENAL_FACTORS = "renal_impairment renal_failure diabetes dehydration sepsis nephrotoxic_drugs"
 
 
@@ -197,7 +194,7 @@ def _engine_codes(
             policy=dosing_policy_facts(current_policy()),
         )
     )
-    return {f.code for f in plan.findings if f.severity != "warn"} & PRODUCT_DEPENDENT
+    return {f.code for f in plan.findings} & {rule.code for rule in PRODUCT_RULES}
 
 
 @settings(
@@ -218,4 +215,72 @@ def test_a_suitable_product_raises_none_of_these_findings_in_the_engine(
     )
     for fit in result.suitable + result.unsuitable:
         engine = _engine_codes(fit.product, iga_status, factors, age_years)
-        assert set(codes(fit)) == engine, fit.product.slug
+        reported = fit.findings + fit.warnings
+        assert {finding.code for finding in reported} == engine, fit.product.slug
+        assert fit.suitable is all(finding.severity == "warn" for finding in reported)
+
+
+# --- one place for each product rule: the engine's ------------------------------------------
+
+# For each product rule, a patient and a product that raise it (and the same patient with a
+# product that does not): suitability must report every one of them.
+PRODUCT_RULE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "IGA_DEFICIENCY_WITH_ANTIBODIES": (
+        {"iga_status": "deficient_with_antibodies", "risk_factors": [], "age_years": 40},
+        {"low_iga": False},
+        {"low_iga": True},
+    ),
+    "IGA_DEFICIENCY": (
+        {"iga_status": "deficient", "risk_factors": [], "age_years": 40},
+        {"low_iga": False},
+        {"low_iga": True},
+    ),
+    "SUCROSE_RENAL_RISK": (
+        {"iga_status": "normal", "risk_factors": ["dehydration"], "age_years": 40},
+        {"stabilizers": ["sucrose"], "contains_sucrose": True},
+        {"stabilizers": ["glycine"], "contains_sucrose": False},
+    ),
+    "FLUID_OVERLOAD_RISK": (
+        {"iga_status": "normal", "risk_factors": ["renal_failure"], "age_years": 40},
+        {"concentration_pct": Decimal(5)},
+        {"concentration_pct": Decimal(10)},
+    ),
+    "MALTOSE_GLUCOSE_INTERFERENCE": (
+        {"iga_status": "normal", "risk_factors": ["diabetes"], "age_years": 40},
+        {"stabilizers": ["maltose"]},
+        {"stabilizers": ["glycine"]},
+    ),
+}
+
+
+def test_every_product_rule_has_a_suitability_case():
+    assert set(PRODUCT_RULE_CASES) == {rule.code for rule in PRODUCT_RULES}
+
+
+@pytest.mark.parametrize("code", sorted(PRODUCT_RULE_CASES))
+def test_suitability_reports_each_product_rule(code):
+    patient, raising, harmless = PRODUCT_RULE_CASES[code]
+    severity = SEVERITY_BY_CODE[code]
+    bad = ProductFactory.create(slug="badgam", **raising)
+    good = ProductFactory.create(slug="goodgam", **harmless)
+    fits = verdicts([bad, good], **patient)
+    reported = fits["badgam"].findings + fits["badgam"].warnings
+    assert [(finding.code, finding.severity) for finding in reported] == [(code, severity)]
+    assert fits["badgam"].suitable is (severity == "warn")
+    assert fits["goodgam"].suitable
+    assert fits["goodgam"].findings == [] and fits["goodgam"].warnings == []
+
+
+def test_a_maltose_product_suits_a_diabetic_patient_with_a_warning():
+    octagam = Product.objects.get(slug="octagam-10")
+    fit = verdicts([octagam], iga_status="normal", risk_factors=["diabetes"], age_years=50)
+    assert fit["octagam-10"].suitable
+    assert fit["octagam-10"].notes == ["sucrose-free"]
+    assert [w.code for w in fit["octagam-10"].warnings] == ["MALTOSE_GLUCOSE_INTERFERENCE"]
+    assert "GDH-PQQ" in fit["octagam-10"].warnings[0].message
+
+
+def test_a_product_without_a_price_can_still_be_judged():
+    product = ProductFactory.create(slug="unpriced", price=False, low_iga=False)
+    fit = verdicts([product], iga_status="deficient", risk_factors=[], age_years=40)
+    assert codes(fit["unpriced"]) == ["IGA_DEFICIENCY"]
