@@ -17,6 +17,7 @@ BREACH"); the session cookie is ``SameSite=Lax``, so cross-site sub-requests car
 """
 
 import re
+
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 
