@@ -203,15 +203,6 @@ if ENV.redis_url:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions: with Redis, in the cache only (no database write per request); without it, the
-# database behind a per-process cache (reads from memory, still shared by several processes).
-# SESSION_SAVE_EVERY_REQUEST (the idle timeout) and the absolute timeout work the same on both.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cache"
-    if ENV.redis_url
-    else "django.contrib.sessions.backends.cached_db"
-)
-
 if ENV.email_host:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = ENV.email_host
