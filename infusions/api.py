@@ -302,9 +302,12 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = SessionFilter
 
     def get_queryset(self) -> QuerySet[InfusionSession]:
-        return InfusionSession.objects.select_related(
+        sessions = InfusionSession.objects.select_related(
             "order__patient", "order__product", "chair"
         ).order_by("planned_start", "chair__name", "pk")
+        if self.action == "list":  # rows show no plan: leave the orders' JSON in the database
+            sessions = sessions.defer("order__plan_at_signing", "order__findings_at_signing")
+        return sessions
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()

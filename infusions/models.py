@@ -164,7 +164,12 @@ class InfusionSession(models.Model):
 
     class Meta:
         ordering = ["planned_start", "chair__name", "id"]
-        indexes = [models.Index(fields=["chair", "planned_start"])]
+        indexes = [
+            models.Index(fields=["chair", "planned_start"]),
+            # A patient's (an order's) sessions by day, and the live sessions from a day on.
+            models.Index(fields=["order", "planned_start"], name="session_order_day"),
+            models.Index(fields=["status", "planned_start"], name="session_status_day"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(planned_end__gt=F("planned_start")),

@@ -5,8 +5,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from authorizations.coverage import (
@@ -50,6 +63,7 @@ def sessions_for_range(
     sessions = InfusionSession.objects.filter(
         planned_start__gte=start, planned_start__lt=end
     ).select_related("order__patient", "order__product", "chair")
+    sessions = sessions.defer("order__plan_at_signing", "order__findings_at_signing")
     if chair is not None:
         sessions = sessions.filter(chair=chair)
     if statuses:
@@ -75,23 +89,91 @@ class OrderToBook:
     cycle_first_day: date | None
 
 
-def orders_to_book() -> list[OrderToBook]:
-    """Verified and active orders with a cycle that has no live session yet: three queries."""
-    live = InfusionSession.objects.filter(status__in=[*ACTIVE_STATUSES, SessionStatus.COMPLETED])
-    orders = (
-        Order.objects.filter(status__in=[OrderStatus.VERIFIED, OrderStatus.ACTIVE])
-        .select_related("patient", "product")
-        .prefetch_related(Prefetch("sessions", queryset=live, to_attr="live_sessions"))
-        .order_by("start_date", "pk")
+# "Cycles to book" lists cycles due within this many days from today (overdue ones included).
+TO_BOOK_WINDOW_DAYS = 14
+TO_BOOK_WINDOWS = (7, 14, 28, 56)
+LIVE_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
+
+
+class AddDays(Func):
+    """``day + days`` in SQL (a date plus a whole number of days), on PostgreSQL and SQLite."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" + ")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="date(%(expressions)s || ' days')",
+            arg_joiner=", '+' || ",
+        )
+
+
+def orders_with_next_cycle() -> QuerySet[Order]:
+    """Verified and active orders annotated, in SQL, with ``next_cycle`` (the first cycle with
+    no live session: 1, or one after a booked cycle whose successor is free; null when every
+    cycle is booked) and ``next_cycle_due`` (``start_date`` + (cycle - 1) x interval, as the
+    cycles are counted in docs/clinical-rules.md 3.6). No JSON column is loaded and no
+    session row leaves the database."""
+    live = InfusionSession.objects.filter(status__in=LIVE_STATUSES)
+    first_free = ~Exists(live.filter(order=OuterRef("pk"), cycle_number=1))
+    successor_booked = Exists(
+        live.filter(order_id=OuterRef("order_id"), cycle_number=OuterRef("cycle_number") + 1)
     )
-    waiting = []
-    for order in orders:
-        booked = {session.cycle_number for session in order.live_sessions}  # type: ignore[attr-defined]
-        free = [number for number in range(1, order.cycles + 1) if number not in booked]
-        if free:
-            first_day = order.start_date + timedelta(days=(free[0] - 1) * order.cycle_interval_days)
-            waiting.append(OrderToBook(order, free[0], first_day))
-    return waiting
+    after_booked = (
+        live.filter(order=OuterRef("pk"), cycle_number__lt=OuterRef("cycles"))
+        .exclude(successor_booked)
+        .order_by("cycle_number")
+        .values("cycle_number")[:1]
+    )
+    return (
+        Order.objects.filter(status__in=[OrderStatus.VERIFIED, OrderStatus.ACTIVE])
+        .defer("plan_at_signing", "findings_at_signing")
+        .annotate(
+            next_cycle=Case(
+                When(first_free, then=Value(1)),
+                default=Subquery(after_booked) + 1,
+                output_field=IntegerField(),
+            )
+        )
+        .filter(next_cycle__isnull=False)
+        .annotate(
+            next_cycle_due=AddDays(
+                F("start_date"), (F("next_cycle") - 1) * F("cycle_interval_days")
+            )
+        )
+    )
+
+
+def cycles_to_book(
+    today: date | None = None, window_days: int = TO_BOOK_WINDOW_DAYS
+) -> QuerySet[Order]:
+    """Orders with a cycle to book due by ``today + window_days`` (overdue ones too), the
+    soonest due first, with patient and product: one query, however many orders (paginate it)."""
+    today = today or timezone.localdate()
+    return (
+        orders_with_next_cycle()
+        .filter(next_cycle_due__lte=today + timedelta(days=window_days))
+        .select_related("patient", "product")
+        .order_by("next_cycle_due", "pk")
+    )
+
+
+def to_book_rows(orders: Iterable[Order]) -> list[OrderToBook]:
+    return [
+        OrderToBook(order, order.next_cycle, order.next_cycle_due)  # type: ignore[attr-defined]
+        for order in orders
+    ]
+
+
+def orders_to_book(
+    today: date | None = None, window_days: int = TO_BOOK_WINDOW_DAYS
+) -> list[OrderToBook]:
+    """The cycles to book within the window (``cycles_to_book``), as rows."""
+    return to_book_rows(cycles_to_book(today, window_days))
 
 
 # --- the plan at clock times ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -155,11 +156,31 @@ def schedule(request: HttpRequest) -> HttpResponse:
             "next": day + timedelta(days=1),
         }
     can_book = has_role(request.user, Role.NURSE)
-    context |= {
-        "can_book": can_book,
-        "to_book": selectors.orders_to_book() if can_book else [],
-    }
+    context |= {"can_book": can_book, "to_book": []}
+    if can_book:
+        context |= _to_book_context(request, today)
     return render(request, "infusions/schedule.html", context)
+
+
+TO_BOOK_PER_PAGE = 25
+
+
+def _to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
+    """*Cycles to book*: due within the chosen window (``window`` days, default 14), the
+    soonest first, one page (``to_book_page``) at a time."""
+    window = request.GET.get("window", "")
+    days = int(window) if window.isdigit() else selectors.TO_BOOK_WINDOW_DAYS
+    if days not in selectors.TO_BOOK_WINDOWS:
+        days = selectors.TO_BOOK_WINDOW_DAYS
+    page = Paginator(selectors.cycles_to_book(today, days), TO_BOOK_PER_PAGE).get_page(
+        request.GET.get("to_book_page")
+    )
+    return {
+        "to_book": selectors.to_book_rows(page),
+        "to_book_page": page,
+        "to_book_window": days,
+        "to_book_windows": selectors.TO_BOOK_WINDOWS,
+    }
 
 
 # --- booking -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from .models import (
     PatientWeight,
     RiskFactor,
 )
+from .patient_picker import PATIENT_QUERY_PARAM, patient_choices, patient_matches
 from .services import ORDER_FIELDS, PATIENT_FIELDS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -175,7 +176,28 @@ class OrderForm(PlainDecimalsForm):
             self.fields["version"].required = True
             self.initial.setdefault("version", order.version)
         self.patient = self._chosen_patient()
+        self._bound_patient_choices()
         self._list_products()
+
+    @property
+    def patient_chosen(self) -> Patient | None:
+        """The chosen patient (shown by name when the form lists none)."""
+        return self.patient
+
+    def _bound_patient_choices(self) -> None:
+        """Render at most ``PATIENT_MATCHES`` patients, none when one is chosen
+        (orders/patient_picker.py); validation still accepts any patient's id."""
+        if self.order is not None:
+            return
+        field = self.fields["patient"]
+        if self.patient is not None and not self.has_error("patient"):
+            field.widget = forms.HiddenInput()
+            return
+        query = str(
+            self.data.get(PATIENT_QUERY_PARAM) or self.initial.get(PATIENT_QUERY_PARAM) or ""
+        )
+        field.widget.choices = patient_choices(patient_matches(query))  # type: ignore[attr-defined]
+        field.widget.attrs["data-testid"] = "patient-select"
 
     def _chosen_patient(self) -> Patient | None:
         if self.order is not None:

@@ -6,6 +6,7 @@ the acting user the service passes.
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from .plan_figures import plan_figures
 
 
 class Indication(models.Model):
@@ -299,6 +302,9 @@ class RateProtocol(models.TextChoices):
     LABEL = "label", "Product label rate"
 
 
+PLAN_FIGURE_FIELDS = ("plan_first_day", "plan_last_day", "plan_grams_per_cycle")
+
+
 class Order(models.Model):
     """An IVIg order (DESIGN 4). One row per version: a change to a signed or verified order
     makes a new row (``supersedes`` the old one, same ``lineage``) that is signed and verified
@@ -372,11 +378,26 @@ class Order(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     plan_at_signing = models.JSONField(null=True, blank=True, editable=False)
     findings_at_signing = models.JSONField(null=True, blank=True, editable=False)
+    # Copied from ``plan_at_signing`` by ``save`` (orders/plan_figures.py): what lists show
+    # without loading the JSON plan or running the engine.
+    plan_first_day = models.DateField(null=True, blank=True, editable=False)
+    plan_last_day = models.DateField(null=True, blank=True, editable=False)
+    plan_grams_per_cycle = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Every order list's ordering, alone and after its filters (status, patient).
+            models.Index(fields=["-created_at", "-id"], name="order_newest_first"),
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
+            models.Index(fields=["patient", "-created_at", "-id"], name="order_patient_newest"),
+            # The verification queue: signed orders, the longest waiting first.
+            models.Index(fields=["status", "signed_at", "id"], name="order_status_signed_at"),
+        ]
         permissions = [
             ("sign_order", "Can sign an order"),
             ("verify_order", "Can verify or reject an order"),
@@ -431,6 +452,18 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.number} v{self.revision} ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the plan figures (orders/plan_figures.py) true to ``plan_at_signing`` on every
+        save; a save limited by ``update_fields`` that names the plan saves them too. A
+        deferred (unloaded) plan leaves the stored figures as they are."""
+        if "plan_at_signing" not in self.get_deferred_fields():
+            figures = plan_figures(self.plan_at_signing)
+            self.plan_first_day, self.plan_last_day, self.plan_grams_per_cycle = figures
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "plan_at_signing" in update_fields:
+                kwargs["update_fields"] = {*update_fields, *PLAN_FIGURE_FIELDS}
+        super().save(*args, **kwargs)
 
     @property
     def number(self) -> str:

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 
 from .models import (
+    PLAN_FIGURE_FIELDS,
     WEIGHT_LATEST_FIRST,
     Order,
     OrderOverride,
@@ -80,8 +81,28 @@ def orders_with_related(orders: QuerySet[Order] | None = None) -> QuerySet[Order
     if orders is None:
         orders = Order.objects.all()
     return orders.select_related(
-        "patient", "product", "indication", "created_by", "signed_by", "verified_by"
-    ).prefetch_related("overrides")
+        "patient",
+        "product",
+        "indication",
+        "created_by",
+        "signed_by",
+        "verified_by",
+        "discontinued_by",
+    ).prefetch_related(
+        Prefetch(
+            "overrides",
+            queryset=OrderOverride.objects.select_related("overridden_by", "acknowledged_by"),
+        )
+    )
+
+
+# The stored plan and findings (JSON): lists never show them (orders/plan_figures.py).
+PLAN_JSON_FIELDS = ("plan_at_signing", "findings_at_signing")
+
+
+def order_list_rows(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    """``orders_with_related`` without the JSON columns, for pages that list orders."""
+    return orders_with_related(orders).defer(*PLAN_JSON_FIELDS)
 
 
 def current_orders() -> QuerySet[Order]:
@@ -105,12 +126,12 @@ def orders_matching(orders: QuerySet[Order], words: str) -> QuerySet[Order]:
 
 def patient_orders(patient: Patient) -> QuerySet[Order]:
     """The patient's orders (current versions), newest first."""
-    return orders_with_related(current_orders().filter(patient=patient))
+    return order_list_rows(current_orders().filter(patient=patient))
 
 
 def orders_awaiting_verification() -> QuerySet[Order]:
     """The pharmacists' queue (DESIGN 4): signed orders, the longest waiting first."""
-    return orders_with_related(Order.objects.filter(status=OrderStatus.SIGNED)).order_by(
+    return order_list_rows(Order.objects.filter(status=OrderStatus.SIGNED)).order_by(
         "signed_at", "id"
     )
 
@@ -146,6 +167,7 @@ def order_history(order: Order) -> list[HistoryEntry]:
                     "supersedes",
                     "plan_at_signing",
                     "findings_at_signing",
+                    *PLAN_FIGURE_FIELDS,
                     "patient",
                 ),
             ),

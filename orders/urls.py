@@ -15,6 +15,7 @@ urlpatterns = [
     path("new/", views.order_create, name="order-create"),
     path("new/preview/", views.order_preview, name="order-preview"),
     path("new/fields/", views.order_form_fields, name="order-form-fields"),
+    path("new/patients/", views.order_patient_options, name="order-patient-options"),
     path("<int:pk>/", views.order_detail, name="order-detail"),
     path("<int:pk>/edit/", views.order_edit, name="order-edit"),
     path("<int:pk>/print/", views.order_print, name="order-print"),

@@ -39,17 +39,19 @@ from .forms import (
     indication_defaults,
 )
 from .models import Order, OrderStatus, Patient, PatientWeight
+from .patient_picker import PATIENT_QUERY_PARAM, patient_choices, patient_matches
 
 PATIENTS_PER_PAGE = 50
 
 
 ORDERS_PER_PAGE = 50
+QUEUE_PER_PAGE = 50
 
 
 @role_required(Role.CLINICIAN)
 def home(request: HttpRequest) -> HttpResponse:
     """The clinician's orders (DESIGN 4), filtered by status, patient and search words."""
-    filterset = OrderFilter(request.GET, queryset=selectors.orders_with_related())
+    filterset = OrderFilter(request.GET, queryset=selectors.order_list_rows())
     page = Paginator(filterset.qs, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "orders/home.html", {"filter": filterset, "page": page})
 
@@ -58,11 +60,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def verification_queue(request: HttpRequest) -> HttpResponse:
     """Signed orders awaiting an independent check, the longest waiting first (DESIGN 4)."""
     now = timezone.now()
+    page = Paginator(selectors.orders_awaiting_verification(), QUEUE_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     rows = [
         (order, int((now - order.signed_at).total_seconds() // 3600) if order.signed_at else 0)
-        for order in selectors.orders_awaiting_verification()
+        for order in page
     ]
-    return render(request, "orders/verification_queue.html", {"rows": rows})
+    return render(request, "orders/verification_queue.html", {"rows": rows, "page": page})
 
 
 @role_required(*ALL_ROLES)
@@ -217,7 +222,14 @@ def _order_form_page(
     return render(
         request,
         "orders/order_form.html",
-        {"form": form, "order": order, "preview": preview},
+        {
+            "form": form,
+            "order": order,
+            "preview": preview,
+            "patient_q": (form.data if form.is_bound else form.initial).get(
+                PATIENT_QUERY_PARAM, ""
+            ),
+        },
         status=status,
     )
 
@@ -261,9 +273,22 @@ def order_create(request: HttpRequest) -> HttpResponse:
         initial={
             "patient": request.GET.get("patient"),
             "premedication": current_policy().default_premedication,
+            PATIENT_QUERY_PARAM: request.GET.get(PATIENT_QUERY_PARAM, ""),
         }
     )
     return _order_form_page(request, form, None)
+
+
+@role_required(Role.CLINICIAN)
+def order_patient_options(request: HttpRequest) -> HttpResponse:
+    """htmx: the new order form's patient options for what was typed (at most
+    ``PATIENT_MATCHES``; orders/patient_picker.py)."""
+    query = request.GET.get(PATIENT_QUERY_PARAM, "")
+    return render(
+        request,
+        "orders/_patient_options.html",
+        {"choices": patient_choices(patient_matches(query))},
+    )
 
 
 @role_required(Role.CLINICIAN)

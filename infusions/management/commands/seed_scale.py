@@ -1,0 +1,437 @@
+"""``manage.py seed_scale --patients N``: a centre of realistic size, for measuring (README).
+
+Idempotent: patients ``SC0000000`` … are made once; running again with a larger ``N`` adds the
+missing ones, with the same ``N`` changes nothing. Rows go in by bulk inserts (no history
+records) that respect the same rules and constraints as the services:
+
+- each patient has weights and one order course; every tenth patient also a superseded first
+  version; statuses cycle through draft, signed, verified, active, completed, discontinued;
+- signed and later orders carry the engine's own plan (``plan_for_order``), with its figures
+  (orders/plan_figures.py), signed by a clinician and verified by a pharmacist (never the
+  same person, docs/clinical-rules.md 4);
+- sessions over three years for active, completed and discontinued orders: one per cycle day,
+  a chair never holds two overlapping live sessions, a patient never two live sessions on one
+  day (docs/clinical-rules.md 6, 6.1); past ones completed (a few cancelled or missed), future
+  ones booked;
+- authorizations for verified and active orders: approved, submitted or denied.
+"""
+
+import random
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from authorizations.models import Authorization, AuthorizationStatus
+from formulary.models import Product
+from formulary.services import FormularyError
+from ivig.accounts.models import User
+from ivig.accounts.roles import GROUP_NAMES, Role
+from ivig.engine import dose_plan_to_json
+from orders.engine_inputs import plan_for_order
+from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
+from orders.plan_figures import plan_figures
+
+from ...models import ACTIVE_STATUSES, Chair, ChairOpeningHours, InfusionSession, SessionStatus
+
+MRN_PREFIX = "SC"
+CHAIRS = 60
+OPENS, CLOSES = time(7), time(21)
+YEARS_BACK = 3
+DEFAULT_PASSWORD = "ivig-scale-2026"
+USERS = (
+    ("scale-clinician", Role.CLINICIAN),
+    ("scale-clinician-2", Role.CLINICIAN),
+    ("scale-pharmacist", Role.PHARMACIST),
+    ("scale-nurse", Role.NURSE),
+    ("scale-authadmin", Role.AUTHORIZATION_ADMIN),
+)
+FAMILY = [
+    "Smith",
+    "Jones",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Hughes",
+    "Edwards",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Morris",
+    "Moore",
+    "King",
+]
+GIVEN = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Emma",
+    "Frank",
+    "Grace",
+    "Henry",
+    "Iris",
+    "Jack",
+    "Kate",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yara",
+    "Zoe",
+]
+# Per patient index i % 10: the order's status.
+STATUS_BY_SLOT = (
+    OrderStatus.DRAFT,
+    OrderStatus.SIGNED,
+    OrderStatus.VERIFIED,
+    OrderStatus.VERIFIED,
+    OrderStatus.ACTIVE,
+    OrderStatus.ACTIVE,
+    OrderStatus.COMPLETED,
+    OrderStatus.COMPLETED,
+    OrderStatus.DISCONTINUED,
+    OrderStatus.ACTIVE,
+)
+
+
+def _aware(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+class Command(BaseCommand):
+    help = "Seed a centre of N patients (orders, authorizations, sessions) for measuring."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--patients", type=int, default=10_000)
+        parser.add_argument("--password", default=DEFAULT_PASSWORD)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        wanted: int = options["patients"]
+        started = timezone.now()
+        users = self._users(options["password"])
+        self._chairs(users["scale-nurse"])
+        existing = Patient.objects.filter(mrn__startswith=MRN_PREFIX).count()
+        if existing >= wanted:
+            self.stdout.write(f"seed_scale: {existing} patients already, nothing to do")
+            return
+        rng = random.Random(options["seed"] + existing)
+        with transaction.atomic():
+            made = self._seed(range(existing, wanted), users, rng)
+        seconds = (timezone.now() - started).total_seconds()
+        self.stdout.write(f"seed_scale: {made} in {seconds:.0f} s")
+
+    # --- people and places --------------------------------------------------------------
+
+    def _users(self, password: str) -> dict[str, User]:
+        users = {}
+        for name, role in USERS:
+            user, created = User.objects.get_or_create(
+                username=name, defaults={"email": f"{name}@scale.test"}
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+            user.groups.add(Group.objects.get_or_create(name=GROUP_NAMES[role])[0])
+            users[name] = user
+        return users
+
+    def _chairs(self, nurse: User) -> None:
+        for n in range(1, CHAIRS + 1):
+            chair, created = Chair.objects.get_or_create(
+                name=f"Scale chair {n:02d}", defaults={"location": "Scale unit"}
+            )
+            if created:
+                ChairOpeningHours.objects.bulk_create(
+                    ChairOpeningHours(chair=chair, weekday=d, opens_at=OPENS, closes_at=CLOSES)
+                    for d in range(7)
+                )
+
+    # --- the centre ---------------------------------------------------------------------
+
+    def _seed(self, indices: range, users: dict[str, User], rng: random.Random) -> str:
+        today = timezone.localdate()
+        clinician, pharmacist = users["scale-clinician"], users["scale-pharmacist"]
+        products = list(Product.objects.filter(active=True).order_by("pk")[:4])
+        indications = list(Indication.objects.filter(default_days_per_cycle__lte=5)[:8])
+        patients = Patient.objects.bulk_create(
+            [
+                Patient(
+                    mrn=f"{MRN_PREFIX}{i:07d}",
+                    family_name=f"{FAMILY[i % len(FAMILY)]}{i // len(FAMILY)}",
+                    given_name=GIVEN[(i * 7) % len(GIVEN)],
+                    date_of_birth=date(1940 + i % 60, 1 + i % 12, 1 + i % 28),
+                    sex="female" if i % 2 else "male",
+                    height_cm=Decimal(150 + i % 40),
+                )
+                for i in indices
+            ],
+            batch_size=1000,
+        )
+        PatientWeight.objects.bulk_create(
+            [
+                PatientWeight(
+                    patient=patient,
+                    weight_kg=Decimal(55 + (i * 13) % 50) + Decimal(back) / 2,
+                    measured_on=today - timedelta(days=30 + 200 * back),
+                    recorded_by=clinician,
+                )
+                for i, patient in zip(indices, patients, strict=True)
+                for back in range(1 + i % 3)
+            ],
+            batch_size=2000,
+        )
+        orders: list[Order] = []
+        superseded: list[Order] = []
+        for i, patient in zip(indices, patients, strict=True):
+            status = STATUS_BY_SLOT[i % 10]
+            indication = indications[i % len(indications)]
+            cycles = 6 if status != OrderStatus.COMPLETED else 4
+            interval = 28 if i % 3 else 21
+            if status in (OrderStatus.COMPLETED, OrderStatus.DISCONTINUED):
+                start = today - timedelta(days=rng.randint(cycles * interval + 7, 365 * YEARS_BACK))
+            elif status == OrderStatus.ACTIVE:
+                start = today - timedelta(days=rng.randint(1, (cycles - 1) * interval))
+            else:
+                start = today + timedelta(days=rng.randint(-3, 40))
+            order = Order(
+                patient=patient,
+                indication=indication,
+                product=products[i % len(products)],
+                total_dose_g_per_kg=indication.default_total_g_per_kg,
+                days_per_cycle=min(indication.default_days_per_cycle, 5),
+                cycles=cycles,
+                cycle_interval_days=interval,
+                start_date=start,
+                status=status,
+                created_by=clinician,
+                created_at=_aware(start - timedelta(days=14), time(9)),
+            )
+            if status != OrderStatus.DRAFT:
+                order.signed_by, order.signed_at = (
+                    clinician,
+                    _aware(start - timedelta(days=10), time(10)),
+                )
+            if status not in (OrderStatus.DRAFT, OrderStatus.SIGNED):
+                order.verified_by, order.verified_at = (
+                    pharmacist,
+                    _aware(start - timedelta(days=9), time(11)),
+                )
+            if status == OrderStatus.COMPLETED:
+                order.completed_at = _aware(start + timedelta(days=cycles * interval), time(17))
+            if status == OrderStatus.DISCONTINUED:
+                order.discontinued_by = clinician
+                order.discontinued_at = _aware(start + timedelta(days=2 * interval), time(12))
+                order.discontinue_reason = "Seeded: treatment goal reached early."
+            orders.append(order)
+            if i % 10 == 9:  # an earlier version, superseded by this one
+                superseded.append(
+                    Order(
+                        patient=patient,
+                        indication=indication,
+                        product=order.product,
+                        total_dose_g_per_kg=order.total_dose_g_per_kg,
+                        days_per_cycle=order.days_per_cycle,
+                        cycles=cycles,
+                        cycle_interval_days=interval,
+                        start_date=start,
+                        status=OrderStatus.SUPERSEDED,
+                        created_by=clinician,
+                        created_at=_aware(start - timedelta(days=20), time(9)),
+                        signed_by=clinician,
+                        signed_at=_aware(start - timedelta(days=19), time(9)),
+                    )
+                )
+        Order.objects.bulk_create(superseded, batch_size=1000)
+        earlier = {old.patient_id: old for old in superseded}
+        for order in orders:
+            old = earlier.get(order.patient_id)
+            if old is not None:
+                order.lineage, order.supersedes, order.revision = old, old, 2
+        Order.objects.bulk_create(orders, batch_size=1000)
+        self._plans(orders, pharmacist)
+        sessions = self._sessions(orders, users["scale-nurse"], rng, today)
+        authorizations = self._authorizations(orders, users["scale-authadmin"], today)
+        return (
+            f"{len(patients)} patients, {len(orders) + len(superseded)} orders, "
+            f"{sessions} sessions, {authorizations} authorizations"
+        )
+
+    def _plans(self, orders: list[Order], pharmacist: User) -> None:
+        """The engine's plan for each signed order, on its signing day, and its figures."""
+        signed = [order for order in orders if order.signed_at is not None]
+        for order in signed:
+            try:
+                plan = plan_for_order(order, timezone.localdate(order.signed_at))
+            except FormularyError:
+                continue
+            order.plan_at_signing = dose_plan_to_json(plan)
+            order.findings_at_signing = [f.model_dump(mode="json") for f in plan.findings]
+            figures = plan_figures(order.plan_at_signing)
+            order.plan_first_day, order.plan_last_day, order.plan_grams_per_cycle = figures
+        Order.objects.bulk_update(
+            signed,
+            [
+                "plan_at_signing",
+                "findings_at_signing",
+                "plan_first_day",
+                "plan_last_day",
+                "plan_grams_per_cycle",
+            ],
+            batch_size=500,
+        )
+
+    def _sessions(self, orders: list[Order], nurse: User, rng: random.Random, today: date) -> int:
+        """Sessions packed into chairs day by day (first free chair with room before closing)."""
+        chairs = list(Chair.objects.filter(name__startswith="Scale chair").order_by("name"))
+        free_from: dict[tuple[int, date], datetime] = {}
+        earlier = InfusionSession.objects.filter(
+            chair__in=chairs, status__in=[*ACTIVE_STATUSES, SessionStatus.COMPLETED]
+        ).values_list("chair_id", "planned_end")
+        for chair_id, end in earlier.iterator():  # an earlier run's sessions keep their chairs
+            key = (chair_id, timezone.localdate(end))
+            free_from[key] = max(free_from.get(key, end), end)
+        booked_days: dict[int, set[date]] = defaultdict(set)
+        rows = []
+        for order in orders:
+            if order.status not in (
+                OrderStatus.ACTIVE,
+                OrderStatus.COMPLETED,
+                OrderStatus.DISCONTINUED,
+                OrderStatus.VERIFIED,
+            ):
+                continue
+            plan = order.plan_at_signing or {}
+            minutes = int(plan.get("chair_minutes") or 300)
+            last_cycle = order.cycles
+            if order.status == OrderStatus.VERIFIED:
+                last_cycle = 1 if order.pk % 2 else 0  # half have cycle 1 booked
+            elif order.status == OrderStatus.ACTIVE:
+                last_cycle = order.cycles - 2  # the last cycles still to book
+            for cycle in range(1, last_cycle + 1):
+                first = order.start_date + timedelta(days=(cycle - 1) * order.cycle_interval_days)
+                for day_number in range(1, order.days_per_cycle + 1):
+                    day = first + timedelta(days=day_number - 1)
+                    if day in booked_days[order.patient_id]:
+                        continue
+                    slot = self._slot(chairs, free_from, day, minutes)
+                    if slot is None:
+                        continue
+                    chair, start = slot
+                    past = day < today
+                    if (
+                        order.status == OrderStatus.DISCONTINUED
+                        and order.discontinued_at
+                        and (start > order.discontinued_at)
+                    ):
+                        status = SessionStatus.CANCELLED
+                    elif past:
+                        roll = rng.random()
+                        status = (
+                            SessionStatus.CANCELLED
+                            if roll < 0.03
+                            else SessionStatus.MISSED
+                            if roll < 0.05
+                            else SessionStatus.COMPLETED
+                        )
+                    else:
+                        status = SessionStatus.BOOKED
+                    booked_days[order.patient_id].add(day)
+                    rows.append(
+                        InfusionSession(
+                            order=order,
+                            cycle_number=cycle,
+                            day_number=day_number,
+                            chair=chair,
+                            planned_start=start,
+                            planned_end=start + timedelta(minutes=minutes),
+                            status=status,
+                            status_reason="Seeded." if status == SessionStatus.CANCELLED else "",
+                            created_by=nurse,
+                        )
+                    )
+        InfusionSession.objects.bulk_create(rows, batch_size=2000)
+        return len(rows)
+
+    @staticmethod
+    def _slot(
+        chairs: list[Chair],
+        free_from: dict[tuple[int, date], datetime],
+        day: date,
+        minutes: int,
+    ) -> tuple[Chair, datetime] | None:
+        closes = _aware(day, CLOSES)
+        for chair in chairs:
+            start = free_from.get((chair.pk, day), _aware(day, OPENS))
+            end = start + timedelta(minutes=minutes)
+            if end <= closes:
+                free_from[(chair.pk, day)] = end
+                return chair, start
+        return None
+
+    def _authorizations(self, orders: list[Order], by: User, today: date) -> int:
+        rows = []
+        for order in orders:
+            if order.status not in (OrderStatus.VERIFIED, OrderStatus.ACTIVE):
+                continue
+            submitted = _aware(order.start_date - timedelta(days=8), time(9))
+            common: dict[str, Any] = {
+                "patient_id": order.patient_id,
+                "order": order,
+                "payer": "Scale Health Plan",
+                "member_id": f"M{order.patient_id:08d}",
+                "created_by": by,
+                "submitted_at": submitted,
+            }
+            kind = order.pk % 6
+            if kind == 0:
+                rows.append(Authorization(status=AuthorizationStatus.SUBMITTED, **common))
+            elif kind == 1:
+                rows.append(
+                    Authorization(
+                        status=AuthorizationStatus.DENIED,
+                        decision_date=order.start_date - timedelta(days=5),
+                        **common,
+                    )
+                )
+            else:
+                grams = order.plan_grams_per_cycle or Decimal(100)
+                rows.append(
+                    Authorization(
+                        status=AuthorizationStatus.APPROVED,
+                        approved_cycles=order.cycles,
+                        approved_grams=grams * order.cycles,
+                        valid_from=order.start_date,
+                        valid_to=order.start_date
+                        + timedelta(days=order.cycles * order.cycle_interval_days),
+                        decision_date=order.start_date - timedelta(days=5),
+                        **common,
+                    )
+                )
+        Authorization.objects.bulk_create(rows, batch_size=2000)
+        return len(rows)

@@ -1,0 +1,120 @@
+"""A real centre's size: no page or list costs more queries, or more HTML than its page size
+allows, when the centre has more patients (seeded by ``seed_scale`` at two sizes)."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from infusions import views as infusion_views
+from ivig.accounts.models import User
+from orders import views as order_views
+from orders.models import Order, OrderStatus
+from orders.patient_picker import PATIENT_MATCHES, patient_matches
+
+SMALL, LARGE = 40, 120
+PAGE = 5
+FAR_DAY = "2099-01-05"  # no sessions: the schedule shows the bounded "Cycles to book" only
+
+PAGES = [
+    ("scale-nurse", f"/infusions/?date={FAR_DAY}"),
+    ("scale-nurse", f"/infusions/?date={FAR_DAY}&view=week"),
+    ("scale-clinician", "/orders/new/"),
+    ("scale-clinician", "/orders/new/?patient_q=Smith"),
+    ("scale-pharmacist", "/orders/verification/"),
+    ("scale-clinician", "/orders/"),
+    ("scale-clinician", "/orders/patients/"),
+    ("scale-clinician", f"/api/v1/orders/?limit={PAGE}"),
+    ("scale-nurse", f"/api/v1/infusion-sessions/?limit={PAGE}"),
+]
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    for module, name in (
+        (order_views, "ORDERS_PER_PAGE"),
+        (order_views, "QUEUE_PER_PAGE"),
+        (order_views, "PATIENTS_PER_PAGE"),
+        (infusion_views, "TO_BOOK_PER_PAGE"),
+    ):
+        monkeypatch.setattr(module, name, PAGE)
+
+
+def _measure(size: int, django_assert_max_num_queries) -> dict[str, tuple[int, int]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("seed_scale", patients=size, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seen = {}
+    for username, path in PAGES:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        client.get(path)  # warm the session and caches
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200, path
+        seen[path] = (len(queries), len(response.content))
+    return seen
+
+
+@pytest.mark.django_db
+def test_no_page_costs_more_queries_or_html_with_more_patients(
+    small_pages, django_assert_max_num_queries
+):
+    small = _measure(SMALL, django_assert_max_num_queries)
+    large = _measure(LARGE, django_assert_max_num_queries)
+    for path, (queries, size) in small.items():
+        big_queries, big_size = large[path]
+        assert big_queries <= queries, f"{path}: {queries} then {big_queries} queries"
+        # Names and numbers get a digit or two longer; rows are not added.
+        assert big_size <= size * 1.05 + 400, f"{path}: {size} then {big_size} bytes"
+    for username, path in PAGES:  # and the bound holds as an assertion of its own
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        client.get(path)
+        with django_assert_max_num_queries(small[path][0]):
+            client.get(path)
+
+
+@pytest.mark.django_db
+def test_the_order_form_lists_no_patient_until_searched_and_then_at_most_twenty():
+    call_command("seed_scale", patients=60, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    client = Client()
+    client.force_login(User.objects.get(username="scale-clinician"))
+    page = client.get("/orders/new/").content.decode()
+    assert "SC000" not in page  # no patient listed before a search
+    options = client.get("/orders/new/patients/", {"patient_q": "SC"}).content.decode()
+    assert options.count("<option") == PATIENT_MATCHES + 1
+    assert len(patient_matches("SC")) == PATIENT_MATCHES
+    one = Order.objects.filter(patient__mrn="SC0000003").first()
+    assert one is not None
+    chosen = client.get("/orders/new/", {"patient": one.patient_id}).content.decode()
+    assert 'type="hidden" name="patient"' in chosen and "SC0000004" not in chosen
+
+
+@pytest.mark.django_db
+def test_the_plan_figures_follow_the_stored_plan(clinician, pharmacist):
+    call_command("seed_scale", patients=12, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    order = Order.objects.filter(status=OrderStatus.VERIFIED).exclude(plan_at_signing=None).first()
+    assert order is not None and order.plan_at_signing
+    days = [day for cycle in order.plan_at_signing["cycles"] for day in cycle["days"]]
+    assert str(order.plan_first_day) == min(days) and str(order.plan_last_day) == max(days)
+    assert order.plan_grams_per_cycle == Decimal(order.plan_at_signing["cycle_dose_g"])
+    # The plan replaced: the figures follow, also when only the plan is saved.
+    plan = dict(order.plan_at_signing, cycle_dose_g="12.5")
+    plan["cycles"] = [{"number": 1, "days": ["2030-02-03", "2030-02-04"]}]
+    order.plan_at_signing = plan
+    order.save(update_fields=["plan_at_signing"])
+    order.refresh_from_db()
+    assert (str(order.plan_first_day), str(order.plan_last_day)) == ("2030-02-03", "2030-02-04")
+    assert order.plan_grams_per_cycle == Decimal("12.5")
+    # Cleared (a rejection): no figures.
+    order.plan_at_signing = None
+    order.save()
+    order.refresh_from_db()
+    assert (order.plan_first_day, order.plan_last_day, order.plan_grams_per_cycle) == (
+        None,
+        None,
+        None,
+    )
