@@ -16,6 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ivig.engine import models as engine
+from ivig.vocabulary import same_values_as
+
 from .plan_figures import plan_figures
 
 
@@ -70,11 +73,13 @@ class Indication(models.Model):
         return self.name
 
 
+@same_values_as(engine.Sex)
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"
     MALE = "male", "Male"
 
 
+@same_values_as(engine.BloodGroup)
 class BloodGroup(models.TextChoices):
     O = "O", "O"  # noqa: E741 - the blood group's own name
     A = "A", "A"
@@ -83,6 +88,7 @@ class BloodGroup(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+@same_values_as(engine.IgaStatus)
 class IgaStatus(models.TextChoices):
     NORMAL = "normal", "Normal"
     DEFICIENT = "deficient", "IgA deficient (antibodies unknown or absent)"
@@ -93,6 +99,7 @@ class IgaStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+@same_values_as(engine.RiskFactor)
 class RiskFactor(models.TextChoices):
     """The 16 risk factor codes of API.md (DESIGN 3.8 groups them into renal and thrombosis)."""
 
@@ -290,6 +297,7 @@ class OrderStatus(models.TextChoices):
     SUPERSEDED = "superseded", "Superseded by a newer version"
 
 
+@same_values_as(engine.DosingWeightBasisChoice)
 class DosingWeightBasis(models.TextChoices):
     AUTO = "auto", "Automatic (DESIGN 3.1)"
     ACTUAL = "actual", "Actual body weight"
@@ -297,6 +305,7 @@ class DosingWeightBasis(models.TextChoices):
     ADJUSTED = "adjusted", "Adjusted body weight"
 
 
+@same_values_as(engine.RateProtocol)
 class RateProtocol(models.TextChoices):
     PROTOCOL = "protocol", "Protocol rate (0.5 mL/kg/h, +15 mL/h every 15 min)"
     LABEL = "label", "Product label rate"

@@ -1,5 +1,6 @@
-"""DESIGN 5: seed the formulary from formulary/data/products.csv (a copy of the reference file,
-columns explained in reference/products.md) and the default dosing policy.
+"""docs/clinical-rules.md 5: seed the formulary from the product rows frozen beside this migration
+(0002_products.csv; the columns are explained in docs/clinical-rules.md 5) and the default dosing
+policy.
 
 Each seeded row also gets its first history record ("created"), so a product's history starts
 with where its figures came from.
@@ -12,11 +13,13 @@ from pathlib import Path
 from django.db import migrations
 from django.utils import timezone
 
-CSV_PATH = Path(__file__).resolve().parent.parent / "data" / "products.csv"
+# The rows as they were when this migration was written: a later edit of formulary/data/ must
+# not change what an old migration does.
+CSV_PATH = Path(__file__).resolve().parent / "0002_products.csv"
 PRICES_EFFECTIVE_FROM = "2026-01-01"
-SEED_REASON = "Seeded from reference/products.csv"
-POLICY_REASON = "The default dosing policy (DESIGN 3.3-3.5)"
-SEED_NOTE = "Figures from reference/products.csv: check against the current label."
+SEED_REASON = "Seeded from the product labels' figures"
+POLICY_REASON = "The default dosing policy"
+SEED_NOTE = "Figures from the product labels as seeded: check against the current label."
 GENERIC_NAME = "immune globulin intravenous (human)"
 # The CSV writes stabilizers as labelled ("L-proline", "D-sorbitol", "polysorbate 80").
 STABILIZER_ALIASES = {"l-proline": "proline", "d-sorbitol": "sorbitol"}

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from django.db import migrations
 
-CSV_PATH = Path(__file__).resolve().parent.parent / "data" / "indications.csv"
+# The rows as they were when this migration was written: a later edit of orders/data/ must not
+# change what an old migration does.
+CSV_PATH = Path(__file__).resolve().parent / "0002_indications.csv"
 
 
 def indication_rows():

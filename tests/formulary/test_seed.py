@@ -72,7 +72,7 @@ def test_each_product_has_its_figures_vial_sizes_steps_and_price(row):
     assert price.effective_from == date(2026, 1, 1)
     assert price.price_per_g == Decimal(row["demo_price_per_g_usd"])
     assert current_price(product, on=date(2026, 1, 1)) == price.price_per_g
-    assert product.history.get().history_change_reason == "Seeded from reference/products.csv"
+    assert product.history.get().history_change_reason == "Seeded from the product labels' figures"
 
 
 def test_stabilizers_are_seeded_as_choice_codes():
