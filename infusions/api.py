@@ -24,6 +24,7 @@ from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.audit.services import access_record
+from ivig.dates import BoundedDateFilter
 from orders.api import RefuseUnknownFieldsMixin
 from orders.models import Order
 
@@ -180,10 +181,10 @@ def _midnight(day: Any) -> datetime:
 
 
 class SessionFilter(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(
+    date_from = BoundedDateFilter(
         method="filter_date_from", label="Sessions starting on or after this (local) day."
     )
-    date_to = django_filters.DateFilter(
+    date_to = BoundedDateFilter(
         method="filter_date_to", label="Sessions starting on or before this (local) day."
     )
     status = django_filters.MultipleChoiceFilter(choices=SessionStatus.choices)

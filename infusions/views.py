@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
 from ivig.audit.services import access_record
+from ivig.dates import parse_day as base_parse_day
 from orders.models import Order
 
 from . import calendar, selectors, services
@@ -116,7 +117,7 @@ def _timeline(
 def schedule(request: HttpRequest) -> HttpResponse:
     """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
     today = timezone.localdate()
-    day = parse_day(request.GET.get("date")) or today
+    day = base_parse_day(request.GET.get("date"), field="date", malformed_is_blank=True) or today
     week = request.GET.get("view") == "week"
     chairs = list(selectors.chairs_with_hours())
     context: dict[str, Any] = {"day": day, "today": today, "week": week}
