@@ -51,6 +51,22 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# A production SECRET_KEY: at least this long, with at least this many distinct characters.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 20
+
+
+def weak_secret_key_reason(key: str) -> str | None:
+    """Why ``key`` may not sign production sessions, or None when it is strong enough."""
+    if key == DEVELOPMENT_SECRET_KEY or key.startswith("django-insecure"):
+        return "is a development default"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < SECRET_KEY_MIN_DISTINCT:
+        return f"has fewer than {SECRET_KEY_MIN_DISTINCT} distinct characters"
+    return None
+
+
 ENV = Environment()
 
 if ENV.is_production:
@@ -58,6 +74,12 @@ if ENV.is_production:
     if missing:
         raise RuntimeError(
             "DJANGO_ENV=production needs " + " and ".join(name.upper() for name in missing)
+        )
+    weakness = weak_secret_key_reason(ENV.secret_key)
+    if weakness:
+        raise RuntimeError(
+            f"DJANGO_ENV=production refuses this SECRET_KEY: it {weakness}; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
 DEBUG = not ENV.is_production
@@ -82,6 +104,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "csp",
     "ivig.accounts",
     "ivig.audit",
     "ivig.notifications",
@@ -103,6 +126,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "ivig.accounts.middleware.AbsoluteSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -287,6 +311,25 @@ SPECTACULAR_SETTINGS = {
         "RateProtocolEnum": "orders.models.RateProtocol",
         "OrderStatusEnum": "orders.models.OrderStatus",
     },
+}
+
+# Content-Security-Policy (django-csp), in every environment so the tests see what production
+# sends: scripts only from this site's static files (no inline script, no on* handler). Inline
+# style attributes stay allowed: the schedule's timeline places each session on its CSS grid
+# with a computed ``style``; scripts are the risk CSP guards against here.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 LOGGING = {
