@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ivig.accounts.recheck.CurrentRequestMiddleware",
 ]
 
 if ENV.is_production:  # whitenoise serves collected static files; runserver does it in DEBUG
