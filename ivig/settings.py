@@ -35,6 +35,7 @@ class Environment(BaseSettings):
     session_absolute_timeout_hours: int = Field(default=12, ge=1)
     login_failure_limit: int = Field(default=5, ge=1)
     login_cooloff_minutes: int = Field(default=15, ge=1)
+    celery_visibility_timeout_seconds: int = Field(default=600, ge=5)
     trusted_proxy_count: int = Field(default=0, ge=0)
     email_host: str = ""
     email_port: int = 587
@@ -108,6 +109,7 @@ INSTALLED_APPS = [
     "ivig.accounts",
     "ivig.audit",
     "ivig.notifications",
+    "ivig.outbox",
     "formulary",
     "orders",
     "authorizations",
@@ -250,9 +252,48 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker that is down must not hold a request: a publish gives up within about 3 s (the
+# change is saved and its task waits in the outbox, ivig/outbox) instead of Celery's default of
+# retrying for about 19 s. The worker keeps retrying to connect at start-up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# Redis redelivers a task a worker took but never acknowledged (acks_late: the worker died)
+# after the visibility timeout. It must exceed the longest task: the cycle-reminder sweep over
+# 10,000 active orders takes about 7 s (bench/reminder_sweeps.py) and an e-mail batch of 200
+# a few seconds per SMTP timeout, so 10 minutes leaves a wide margin while a lost sweep is
+# redone within minutes rather than Celery's default hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": ENV.celery_visibility_timeout_seconds,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# The result backend (same Redis) subscribes for each published task's result: give up as fast.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
+    }
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    # Tasks whose publish failed (broker down) are sent once it is back (ivig/outbox).
+    "outbox-flush": {"task": "outbox.flush", "schedule": timedelta(minutes=1)},
     # DESIGN 6: sessions of past days that never started become missed, before the sweeps.
     "sessions-mark-missed": {
         "task": "infusions.sessions_mark_missed",
