@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
+from ivig.audit.reads import LogsPatientReadsMixin
 from orders.errors import OrderError
 from orders.models import Order
 
@@ -157,7 +158,7 @@ class CycleCoverageSerializer(serializers.Serializer):
 
 
 class AuthorizationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    LogsPatientReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Insurance authorizations (DESIGN 7): every role reads, authorization admins change."""
 
@@ -288,7 +289,7 @@ class AuthorizationViewSet(
         )
 
 
-class OrderCoverageView(APIView):
+class OrderCoverageView(LogsPatientReadsMixin, APIView):
     """Which of the order's cycles an approved authorization covers, and why not (DESIGN 7)."""
 
     permission_classes = [ReadAllRoles]

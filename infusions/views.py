@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
+from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record
 from ivig.dates import parse_day as base_parse_day
 from orders.models import Order
@@ -113,6 +114,7 @@ def _timeline(
     return hours, [ChairRow(chair, by_chair[chair.pk]) for chair in rows_chairs], columns
 
 
+@logs_patient_reads()
 @role_required(*ALL_ROLES)
 def schedule(request: HttpRequest) -> HttpResponse:
     """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
@@ -164,6 +166,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
 # --- booking -----------------------------------------------------------------------------------
 
 
+@logs_patient_reads("orders.order", kwarg="order_pk")
 @role_required(Role.NURSE)
 def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
     """Book a cycle: the proposal (DESIGN 6), accepted as is or with another chair or start
@@ -386,6 +389,7 @@ def _session(pk: int) -> InfusionSession:
     )
 
 
+@logs_patient_reads("infusions.infusionsession")
 @role_required(*ALL_ROLES)
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A session's plan at clock times, its watch list and its administration record."""

@@ -19,6 +19,7 @@ from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
+from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
 
@@ -174,6 +175,7 @@ update_schema = extend_schema(
     ]
 )
 class PatientViewSet(
+    LogsPatientReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -250,7 +252,7 @@ class PatientWeightSerializer(RefuseUnknownFieldsMixin, serializers.ModelSeriali
         read_only_fields = ("id", "recorded_by", "recorded_at")
 
 
-class PatientWeightListCreate(generics.ListCreateAPIView):
+class PatientWeightListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
     """A patient's weights, latest first (every role; each read is logged); clinicians
     record a new measurement."""
 
@@ -455,6 +457,7 @@ def _step_schema(request: type[serializers.Serializer], summary: str) -> Any:
 
 
 class OrderViewSet(
+    LogsPatientReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
