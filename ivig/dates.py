@@ -67,7 +67,7 @@ class BoundedDateField(forms.DateField):
     def validate(self, value: Any) -> None:
         super().validate(value)
         if value and not in_window(value):
-            raise forms.ValidationError(out_of_window_message(self.label or "date"))
+            raise forms.ValidationError(out_of_window_message(str(self.label or "date")))
 
 
 class BoundedDateFilter(django_filters.DateFilter):

@@ -69,7 +69,7 @@ def password_recheck_counts() -> Iterator[None]:
     if not isinstance(cache, RedisCache):
         cache.clear()
     else:  # Redis, shared with the broker: only the counters
-        client = cache._cache.get_client(write=True)
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
         for key in client.scan_iter(match=f"*{CACHE_PREFIX}*"):
             client.delete(key)
 

@@ -38,7 +38,7 @@ def _is_eager() -> bool:
 def _publish(message_id: int, task_name: str, args: list[Any]) -> bool:
     """Send one row's task; True when the broker took it (the row is then marked sent)."""
     if _is_eager():
-        current_app.tasks[task_name].apply(args=args, throw=True)
+        current_app.tasks[task_name].apply(args=tuple(args), throw=True)
     else:
         try:
             current_app.send_task(task_name, args=args, ignore_result=True)
