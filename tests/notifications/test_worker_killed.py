@@ -103,7 +103,7 @@ def test_a_sweep_killed_mid_way_completes_exactly_once_on_the_next_worker(
     first = _worker(queue)
     second = None
     try:
-        cycle_reminders_held.apply_async(args=[str(tmp_path), today.isoformat()], queue=queue)
+        cycle_reminders_held.apply_async(args=(str(tmp_path), today.isoformat()), queue=queue)
         started = tmp_path / "started"
         if not _wait_for(lambda: len(_lines(started)) == 1, 30, first):
             pytest.fail(f"the sweep never started; worker said:\n{_stop(first)}")
