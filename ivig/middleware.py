@@ -1,5 +1,4 @@
-"""Cross-cutting request and response rules (docs/api.md, Errors; docs/clinical-rules.md,
-Security).
+"""Cross-cutting request and response rules (docs/api.md, Errors; docs/clinical-rules.md 1).
 
 ``RequestBoundsMiddleware`` answers before any view: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
 is 413 (JSON under ``/api/``, a plain page elsewhere), a NUL character in the path, a query

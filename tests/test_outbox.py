@@ -119,6 +119,15 @@ def test_the_flush_leaves_young_rows_to_their_own_publish(django_capture_on_comm
     assert outbox.outbox_pending() == 1
 
 
+def test_the_flush_deletes_rows_sent_over_a_week_ago():
+    now = timezone.now()
+    old = OutboxMessage.objects.create(task_name="t", sent_at=now - timedelta(days=8))
+    recent = OutboxMessage.objects.create(task_name="t", sent_at=now - timedelta(days=6))
+    outbox.outbox_flush()
+    assert list(OutboxMessage.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not OutboxMessage.objects.filter(pk=old.pk).exists()
+
+
 def test_a_rolled_back_change_sends_nothing(django_capture_on_commit_callbacks):
     from django.db import transaction
 

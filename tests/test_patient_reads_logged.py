@@ -1,5 +1,5 @@
 """Every read of patient data is logged once per request by one mechanism, lists and searches
-included (docs/clinical-rules.md, Security): ``ivig.audit.reads``.
+included (docs/clinical-rules.md 1): ``ivig.audit.reads``.
 
 The routes come from the URL resolver, so a patient-data view added later without the
 decorator or mixin fails here.

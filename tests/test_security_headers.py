@@ -1,5 +1,4 @@
-"""Production protections: CSP, no-store, and a strong SECRET_KEY (docs/clinical-rules.md,
-Security)."""
+"""Production protections: CSP, no-store, a strong SECRET_KEY (docs/clinical-rules.md 1)."""
 
 import re
 

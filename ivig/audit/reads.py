@@ -1,4 +1,4 @@
-"""One way to log reads of patient data, once per request (docs/clinical-rules.md, Security).
+"""One way to log reads of patient data, once per request (docs/clinical-rules.md 1).
 
 - API: ``LogsPatientReadsMixin`` first in a DRF view's bases. After a successful GET it writes
   one ``AccessLog`` row naming every record the answer returned: the ids in the serialized

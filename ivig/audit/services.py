@@ -1,4 +1,4 @@
-"""Audit services: record reads of clinical pages (docs/clinical-rules.md, Security)."""
+"""Audit services: record reads of clinical pages (docs/clinical-rules.md 1)."""
 
 from collections.abc import Iterable
 from typing import Any

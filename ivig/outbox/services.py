@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # Rows younger than this are left to their own on-commit publish by ``outbox_flush``.
 FLUSH_GRACE = timedelta(seconds=30)
 FLUSH_BATCH = 500
+# Sent rows are kept this long (to see what was sent when), then deleted by the flush.
+KEEP_SENT = timedelta(days=7)
 
 
 def _is_eager() -> bool:
@@ -69,9 +71,12 @@ def outbox_pending() -> int:
 def outbox_flush(*, grace: timedelta = FLUSH_GRACE) -> int:
     """Publish the rows not yet sent (oldest first), skipping rows another flush holds and the
     youngest, whose own on-commit publish is probably under way; returns how many were sent.
-    Stops at the first failure: the broker is still down."""
+    Stops at the first failure: the broker is still down. Rows sent over ``KEEP_SENT`` ago
+    are deleted."""
     sent = 0
-    cutoff = timezone.now() - grace
+    now = timezone.now()
+    OutboxMessage.objects.filter(sent_at__lt=now - KEEP_SENT).delete()
+    cutoff = now - grace
     while True:
         with transaction.atomic():
             rows = list(
