@@ -17,6 +17,7 @@ from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.api_errors import ErrorSerializer
+from ivig.audit.reads import LogsPatientReadsMixin
 from orders.models import Order
 
 from . import selectors, services
@@ -140,7 +141,7 @@ class CycleCoverageSerializer(serializers.Serializer):
 
 
 class AuthorizationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    LogsPatientReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Insurance authorizations (DESIGN 7): every role reads, authorization admins change."""
 
@@ -265,7 +266,7 @@ class AuthorizationViewSet(
         )
 
 
-class OrderCoverageView(APIView):
+class OrderCoverageView(LogsPatientReadsMixin, APIView):
     """Which of the order's cycles an approved authorization covers, and why not (DESIGN 7)."""
 
     permission_classes = [ReadAllRoles]

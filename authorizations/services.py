@@ -23,6 +23,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
+from ivig.outbox.services import enqueue_on_commit
 from orders.errors import OrderError
 from orders.models import Order
 
@@ -100,7 +101,7 @@ def _append_note(authorization: Authorization, label: str, text: str) -> None:
 def _enqueue_status_notice(authorization: Authorization) -> None:
     """DESIGN 8: tell the ordering clinician of a decision or expiry, after commit."""
     authorization_id = authorization.pk
-    transaction.on_commit(lambda: authorization_status_notify.delay(authorization_id))
+    enqueue_on_commit(authorization_status_notify, authorization_id)
 
 
 def _sync(target: Authorization, source: Authorization) -> Authorization:
@@ -345,5 +346,5 @@ def authorizations_expire_lapsed(*, today: date | None = None, by: User | None =
             default_change_reason="valid_to passed (daily sweep)",
         )
         ids = [authorization.pk for authorization in lapsed]
-        transaction.on_commit(lambda: authorization_status_notify_many.delay(ids))
+        enqueue_on_commit(authorization_status_notify_many, ids)
     return len(lapsed)

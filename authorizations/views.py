@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
+from ivig.audit.reads import logs_patient_reads
 from orders.errors import OrderError
 from orders.models import Order
 
@@ -52,6 +53,7 @@ def _status_code(error: OrderError) -> int:
     return 409 if error.code in conflict else 400
 
 
+@logs_patient_reads()
 @role_required(ADMIN)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """DESIGN 7: awaiting decision, approvals running out, denials, sessions not covered."""
@@ -62,6 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@logs_patient_reads()
 @role_required(*ALL_ROLES)
 def authorization_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
@@ -113,6 +116,7 @@ def _detail_context(
     return context
 
 
+@logs_patient_reads("authorizations.authorization")
 @role_required(*ALL_ROLES)
 def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     authorization = get_object_or_404(
@@ -142,6 +146,7 @@ def authorization_create(request: HttpRequest) -> HttpResponse:
     return render(request, "authorizations/authorization_form.html", {"form": form})
 
 
+@logs_patient_reads("authorizations.authorization")
 @role_required(ADMIN)
 def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     authorization = get_object_or_404(Authorization, pk=pk)
@@ -245,6 +250,7 @@ authorization_document_add = _transition(
 )
 
 
+@logs_patient_reads("orders.order")
 @role_required(*ALL_ROLES)
 def order_coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
     """An order's coverage and authorizations, for any role (the order page includes the

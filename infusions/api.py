@@ -24,7 +24,9 @@ from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.api_errors import ErrorSerializer
+from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
+from ivig.dates import BoundedDateFilter
 from orders.api import RefuseUnknownFieldsMixin
 from orders.models import Order
 
@@ -164,10 +166,10 @@ def _midnight(day: Any) -> datetime:
 
 
 class SessionFilter(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(
+    date_from = BoundedDateFilter(
         method="filter_date_from", label="Sessions starting on or after this (local) day."
     )
-    date_to = django_filters.DateFilter(
+    date_to = BoundedDateFilter(
         method="filter_date_to", label="Sessions starting on or before this (local) day."
     )
     status = django_filters.MultipleChoiceFilter(choices=SessionStatus.choices)
@@ -293,7 +295,9 @@ class SessionPlanSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(description="Sessions by day range, chair, status, patient or order."),
 )
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    LogsPatientReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Infusion sessions (DESIGN 6): every role reads (each retrieve is logged); nurses book a
     cycle, confirm tentative sessions, move, cancel and start sessions."""
 
@@ -441,7 +445,7 @@ class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     )
 
 
-class EntryListCreate(generics.ListCreateAPIView):
+class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
     """A session's administration record, oldest first (every role; each read is logged);
     nurses append entries. Entries are never changed or deleted: a correction is a new entry
     with ``correction_of``."""

@@ -156,7 +156,8 @@ def cycles_to_book(
     today = today or timezone.localdate()
     return (
         orders_with_next_cycle()
-        .filter(next_cycle_due__lte=today + timedelta(days=window_days))
+        # next_cycle_due is annotated by orders_with_next_cycle (mypy cannot see through it).
+        .filter(next_cycle_due__lte=today + timedelta(days=window_days))  # type: ignore[misc]
         .select_related("patient", "product")
         .order_by("next_cycle_due", "pk")
     )

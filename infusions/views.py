@@ -19,7 +19,9 @@ from django.views.decorators.http import require_POST
 
 from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
+from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record
+from ivig.dates import parse_day as base_parse_day
 from orders.models import Order
 
 from . import administration, booking, calendar, layout, selectors
@@ -111,11 +113,12 @@ def _timeline(
     return grid.hours, rows, grid.columns
 
 
+@logs_patient_reads()
 @role_required(*ALL_ROLES)
 def schedule(request: HttpRequest) -> HttpResponse:
     """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
     today = timezone.localdate()
-    day = parse_day(request.GET.get("date")) or today
+    day = base_parse_day(request.GET.get("date"), field="date", malformed_is_blank=True) or today
     week = request.GET.get("view") == "week"
     chairs = list(selectors.chairs_with_hours())
     context: dict[str, Any] = {"day": day, "today": today, "week": week}
@@ -186,6 +189,7 @@ def _to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
 # --- booking -----------------------------------------------------------------------------------
 
 
+@logs_patient_reads("orders.order", kwarg="order_pk")
 @role_required(Role.NURSE)
 def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
     """Book a cycle: the proposal (DESIGN 6), accepted as is or with another chair or start
@@ -408,6 +412,7 @@ def _session(pk: int) -> InfusionSession:
     )
 
 
+@logs_patient_reads("infusions.infusionsession")
 @role_required(*ALL_ROLES)
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A session's plan at clock times, its watch list and its administration record."""

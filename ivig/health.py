@@ -1,4 +1,14 @@
-"""``/healthz``: is the database reachable, and Redis when it is configured."""
+"""``/healthz``: is the database reachable, is the broker, and how many tasks wait in the outbox.
+
+- database down: 503 ``unhealthy`` (nothing can be saved);
+- broker (Redis) down: 200 ``degraded``: every change still saves, its tasks wait in the outbox
+  (``outbox_pending``) and are sent by ``outbox_flush`` once the broker is back
+  (docs/architecture.md, Background work);
+- otherwise 200 ``ok``.
+
+``redis`` repeats the broker's state in the older words (``ok``, ``unavailable``,
+``not configured``) for probes that read it.
+"""
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -18,19 +28,38 @@ def redis_is_healthy() -> bool:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         return bool(client.ping())
     except redis.RedisError:
         return False
 
 
+def outbox_pending() -> int | None:
+    from ivig.outbox.services import outbox_pending as pending
+
+    try:
+        return pending()
+    except DatabaseError:
+        return None
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": "ok" if database_is_healthy() else "unavailable"}
+    database_ok = database_is_healthy()
+    checks: dict[str, object] = {"database": "ok" if database_ok else "unavailable"}
     if settings.CELERY_BROKER_URL.startswith("redis"):
-        checks["redis"] = "ok" if redis_is_healthy() else "unavailable"
+        broker_ok = redis_is_healthy()
+        checks["broker"] = "ok" if broker_ok else "down"
+        checks["redis"] = "ok" if broker_ok else "unavailable"
     else:
-        checks["redis"] = "not configured"
-    healthy = all(state != "unavailable" for state in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503
-    )
+        broker_ok = True
+        checks["broker"] = checks["redis"] = "not configured"
+    checks["outbox_pending"] = outbox_pending() if database_ok else None
+    if not database_ok:
+        state, status = "unhealthy", 503
+    elif not broker_ok:
+        state, status = "degraded", 200
+    else:
+        state, status = "ok", 200
+    return JsonResponse({"status": state, **checks}, status=status)

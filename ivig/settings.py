@@ -35,6 +35,7 @@ class Environment(BaseSettings):
     session_absolute_timeout_hours: int = Field(default=12, ge=1)
     login_failure_limit: int = Field(default=5, ge=1)
     login_cooloff_minutes: int = Field(default=15, ge=1)
+    celery_visibility_timeout_seconds: int = Field(default=600, ge=5)
     trusted_proxy_count: int = Field(default=0, ge=0)
     email_host: str = ""
     email_port: int = 587
@@ -51,6 +52,22 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# A production SECRET_KEY: at least this long, with at least this many distinct characters.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 20
+
+
+def weak_secret_key_reason(key: str) -> str | None:
+    """Why ``key`` may not sign production sessions, or None when it is strong enough."""
+    if key == DEVELOPMENT_SECRET_KEY or key.startswith("django-insecure"):
+        return "is a development default"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < SECRET_KEY_MIN_DISTINCT:
+        return f"has fewer than {SECRET_KEY_MIN_DISTINCT} distinct characters"
+    return None
+
+
 ENV = Environment()
 
 if ENV.is_production:
@@ -58,6 +75,12 @@ if ENV.is_production:
     if missing:
         raise RuntimeError(
             "DJANGO_ENV=production needs " + " and ".join(name.upper() for name in missing)
+        )
+    weakness = weak_secret_key_reason(ENV.secret_key)
+    if weakness:
+        raise RuntimeError(
+            f"DJANGO_ENV=production refuses this SECRET_KEY: it {weakness}; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
 DEBUG = not ENV.is_production
@@ -82,9 +105,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "csp",
     "ivig.accounts",
     "ivig.audit",
     "ivig.notifications",
+    "ivig.outbox",
     "formulary",
     "orders",
     "authorizations",
@@ -96,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Compresses only what reflects nothing the requester chose (BREACH; ivig/compression.py).
     "ivig.compression.SafeGZipMiddleware",
+    "ivig.middleware.NoStoreMiddleware",
+    "ivig.middleware.RequestBoundsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,13 +130,18 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "ivig.accounts.middleware.AbsoluteSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ivig.accounts.recheck.CurrentRequestMiddleware",
 ]
 
 if ENV.is_production:  # whitenoise serves collected static files; runserver does it in DEBUG
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Request bodies above 1 MB answer 413 (ivig.middleware.RequestBoundsMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 ROOT_URLCONF = "ivig.urls"
 WSGI_APPLICATION = "ivig.wsgi.application"
@@ -222,9 +254,48 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker that is down must not hold a request: a publish gives up within about 3 s (the
+# change is saved and its task waits in the outbox, ivig/outbox) instead of Celery's default of
+# retrying for about 19 s. The worker keeps retrying to connect at start-up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# Redis redelivers a task a worker took but never acknowledged (acks_late: the worker died)
+# after the visibility timeout. It must exceed the longest task: the cycle-reminder sweep over
+# 10,000 active orders takes about 7 s (bench/reminder_sweeps.py) and an e-mail batch of 200
+# a few seconds per SMTP timeout, so 10 minutes leaves a wide margin while a lost sweep is
+# redone within minutes rather than Celery's default hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": ENV.celery_visibility_timeout_seconds,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# The result backend (same Redis) subscribes for each published task's result: give up as fast.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
+    }
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    # Tasks whose publish failed (broker down) are sent once it is back (ivig/outbox).
+    "outbox-flush": {"task": "outbox.flush", "schedule": timedelta(minutes=1)},
     # DESIGN 6: sessions of past days that never started become missed, before the sweeps.
     "sessions-mark-missed": {
         "task": "infusions.sessions_mark_missed",
@@ -249,8 +320,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Bounded limit (at most 100) and offset, bounded JSON nesting, no NUL (docs/api.md).
+    "DEFAULT_PAGINATION_CLASS": "ivig.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": [
+        "ivig.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "ivig.api_errors.exception_handler",
 }
@@ -279,6 +356,25 @@ SPECTACULAR_SETTINGS = {
         "RateProtocolEnum": "orders.models.RateProtocol",
         "OrderStatusEnum": "orders.models.OrderStatus",
     },
+}
+
+# Content-Security-Policy (django-csp), in every environment so the tests see what production
+# sends: scripts only from this site's static files (no inline script, no on* handler). Inline
+# style attributes stay allowed: the schedule's timeline places each session on its CSS grid
+# with a computed ``style``; scripts are the risk CSP guards against here.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 LOGGING = {

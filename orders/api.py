@@ -18,6 +18,7 @@ from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
 from ivig.api_errors import ErrorSerializer
+from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
 
@@ -157,6 +158,7 @@ update_schema = extend_schema(
     ]
 )
 class PatientViewSet(
+    LogsPatientReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -225,7 +227,7 @@ class PatientWeightSerializer(RefuseUnknownFieldsMixin, serializers.ModelSeriali
         read_only_fields = ("id", "recorded_by", "recorded_at")
 
 
-class PatientWeightListCreate(generics.ListCreateAPIView):
+class PatientWeightListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
     """A patient's weights, latest first (every role; each read is logged); clinicians
     record a new measurement."""
 
@@ -427,6 +429,7 @@ def _step_schema(request: type[serializers.Serializer], summary: str) -> Any:
 
 
 class OrderViewSet(
+    LogsPatientReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

@@ -17,6 +17,12 @@ from formulary.models import Product
 from formulary.selectors import current_policy
 from formulary.services import FormularyError
 from ivig.accounts.models import User
+from ivig.accounts.recheck import (
+    PASSWORD_COOLING_OFF,
+    PasswordRecheckCoolingOff,
+    current_request,
+    password_recheck,
+)
 from ivig.engine import DosePlan, Finding, dose_plan_to_json
 
 from .engine_inputs import plan_for_order
@@ -428,7 +434,13 @@ def order_sign(
     ``OrderOverride`` for the pharmacist. What the engine said is frozen on the order.
     """
     current = _locked(order, version, {OrderStatus.DRAFT}, "signed")
-    if not by.check_password(password):
+    try:
+        password_ok = password_recheck(by, password, current_request())
+    except PasswordRecheckCoolingOff as cooling:
+        raise OrderError(
+            PASSWORD_COOLING_OFF, cooling.message, field_errors={"password": [cooling.message]}
+        ) from None
+    if not password_ok:
         message = "The password is not correct: the order was not signed."
         raise OrderError(OrderError.WRONG_PASSWORD, message, field_errors={"password": [message]})
     plan = _plan(current)

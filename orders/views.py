@@ -18,7 +18,8 @@ from formulary.selectors import current_policy
 from formulary.services import FormularyError
 from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
-from ivig.audit.services import access_record
+from ivig.audit.reads import logs_patient_reads
+from ivig.audit.services import access_record, access_records
 from ivig.engine import DosePlan, Finding, compute_plan
 
 from . import selectors, services
@@ -48,6 +49,7 @@ ORDERS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
 
 
+@logs_patient_reads()
 @role_required(Role.CLINICIAN)
 def home(request: HttpRequest) -> HttpResponse:
     """The clinician's orders (DESIGN 4), filtered by status, patient and search words."""
@@ -56,6 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/home.html", {"filter": filterset, "page": page})
 
 
+@logs_patient_reads()
 @role_required(Role.PHARMACIST)
 def verification_queue(request: HttpRequest) -> HttpResponse:
     """Signed orders awaiting an independent check, the longest waiting first (DESIGN 4)."""
@@ -70,12 +73,14 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/verification_queue.html", {"rows": rows, "page": page})
 
 
+@logs_patient_reads()
 @role_required(*ALL_ROLES)
 def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     page = Paginator(selectors.patients_search(query), PATIENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    access_records(request, page)
     today = timezone.localdate()
     return render(
         request,
@@ -89,6 +94,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@logs_patient_reads("orders.patient")
 @role_required(*ALL_ROLES)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
@@ -123,6 +129,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/patient_form.html", {"form": form, "patient": None})
 
 
+@logs_patient_reads("orders.patient")
 @role_required(Role.CLINICIAN)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
@@ -279,6 +286,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     return _order_form_page(request, form, None)
 
 
+@logs_patient_reads("orders.order")
 @role_required(Role.CLINICIAN)
 def order_patient_options(request: HttpRequest) -> HttpResponse:
     """htmx: the new order form's patient options for what was typed (at most
@@ -397,11 +405,13 @@ def _order_page(
     return render(request, template, context, status=status)
 
 
+@logs_patient_reads("orders.order")
 @role_required(*ALL_ROLES)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _order_page(request, _order(pk))
 
 
+@logs_patient_reads("orders.order")
 @role_required(*ALL_ROLES)
 def order_print(request: HttpRequest, pk: int) -> HttpResponse:
     return _order_page(request, _order(pk), template="orders/order_print.html")

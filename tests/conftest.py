@@ -55,6 +55,25 @@ def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
     celery_app.conf.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def password_recheck_counts() -> Iterator[None]:
+    """Each test starts with no wrong signing passwords counted (the counter is in the cache,
+    which outlives a test's database transaction)."""
+    yield
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from ivig.accounts.recheck import CACHE_PREFIX
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+    else:  # Redis, shared with the broker: only the counters
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        for key in client.scan_iter(match=f"*{CACHE_PREFIX}*"):
+            client.delete(key)
+
+
 # Reference rows that data migrations seed (products and policy, indications).
 REFERENCE_DATA_SEEDS = (
     ("orders", "0002_seed_indications", "Indication"),

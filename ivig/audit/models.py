@@ -1,5 +1,10 @@
-"""The read log: who opened which patient's or order's page (changes are in each model's
-history, recorded by django-simple-history through the services)."""
+"""The read log: who read which patient's data, one row per request (changes are in each
+model's history, recorded by django-simple-history through the services).
+
+``subject_type``/``subject_id`` name the record a detail page or endpoint showed (blank id for
+a list or a search); ``records`` holds every record the answer returned, by type
+(``{"orders.patient": ["3", "7"]}``), lists and searches included, and ``path`` the query.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +16,7 @@ class AccessLog(models.Model):
     subject_type = models.CharField(max_length=50)
     subject_id = models.CharField(max_length=64)
     path = models.CharField(max_length=500)
+    records = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:

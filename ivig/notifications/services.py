@@ -19,6 +19,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from ivig.accounts.models import User
+from ivig.outbox.services import enqueue_on_commit
 
 from .models import Notification
 from .tasks import send_notification_emails
@@ -51,7 +52,7 @@ def subject_type_of(subject: Model) -> str:
 def _enqueue_emails(ids: Sequence[int]) -> None:
     for start in range(0, len(ids), EMAIL_BATCH):
         chunk = list(ids[start : start + EMAIL_BATCH])
-        transaction.on_commit(lambda chunk=chunk: send_notification_emails.delay(chunk))  # type: ignore[misc]
+        enqueue_on_commit(send_notification_emails, chunk)
 
 
 @transaction.atomic

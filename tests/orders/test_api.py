@@ -162,12 +162,17 @@ def test_each_retrieve_is_logged(pharmacist, client_for, patient):
     assert {(e.user, e.path) for e in entries} == {(pharmacist, detail(patient))}
 
 
-def test_reading_weights_is_logged_and_listing_is_not(nurse, client_for, patient):
+def test_reading_weights_is_logged_and_a_listing_names_the_patients_listed(
+    nurse, client_for, patient
+):
     client = client_for(nurse)
     client.get(PATIENTS)
-    assert not AccessLog.objects.exists()
+    listing = AccessLog.objects.get()
+    assert listing.records == {"orders.patient": [str(patient.pk)]}
+    assert listing.path == PATIENTS
     client.get(weights(patient))
-    assert AccessLog.objects.get().subject_id == str(patient.pk)
+    opening = AccessLog.objects.exclude(pk=listing.pk).get()
+    assert (opening.subject_type, opening.subject_id) == ("orders.patient", str(patient.pk))
 
 
 @pytest.mark.parametrize(
@@ -182,8 +187,9 @@ def test_list_searches_mrn_or_name(search, expected, nurse, client_for):
     assert body["count"] == len(expected)
 
 
-# session, user, roles, count, page of patients with latest weights, session save (3)
-API_LIST_QUERIES = 8
+# session, user, roles, count, page of patients with latest weights, the read log's one row,
+# session save (3)
+API_LIST_QUERIES = 9
 
 
 @pytest.mark.parametrize("patients", [1, 30])

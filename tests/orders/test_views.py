@@ -174,9 +174,9 @@ def test_list_shows_the_latest_weight_formatted(nurse, client_for, three_patient
     assert ">99<" not in page
 
 
-# session, user, roles, count, page of patients with their latest weights, session save (3),
-# the navigation's unread notifications count
-LIST_PAGE_QUERIES = 9
+# session, user, roles, count, page of patients with their latest weights, the read log's one
+# row, session save (3), the navigation's unread notifications count
+LIST_PAGE_QUERIES = 10
 
 
 @pytest.mark.parametrize("patients", [1, 30])
@@ -213,9 +213,11 @@ def test_each_opening_of_the_detail_page_is_logged(nurse, client_for, patient):
     assert {(e.user, e.path) for e in entries} == {(nurse, url("orders:patient-detail", patient))}
 
 
-def test_the_list_page_is_not_a_patient_opening(nurse, client_for, patient):
+def test_the_list_page_logs_the_patients_listed_in_one_row(nurse, client_for, patient):
     client_for(nurse).get(reverse("orders:patient-list"))
-    assert not AccessLog.objects.exists()
+    listing = AccessLog.objects.get()
+    assert listing.records == {"orders.patient": [str(patient.pk)]}
+    assert listing.path == reverse("orders:patient-list")
 
 
 # session, user, roles, patient, access log, history (2), weights, orders (their overrides are

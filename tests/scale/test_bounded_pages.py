@@ -15,7 +15,7 @@ from orders.patient_picker import PATIENT_MATCHES, patient_matches
 
 SMALL, LARGE = 40, 120
 PAGE = 5
-FAR_DAY = "2099-01-05"  # no sessions: the schedule shows the bounded "Cycles to book" only
+FAR_DAY = "2035-01-01"  # no sessions: the schedule shows the bounded "Cycles to book" only
 
 PAGES = [
     ("scale-nurse", f"/infusions/?date={FAR_DAY}"),

@@ -1,0 +1,149 @@
+"""One way to log reads of patient data, once per request (docs/clinical-rules.md 1).
+
+- API: ``LogsPatientReadsMixin`` first in a DRF view's bases. After a successful GET it writes
+  one ``AccessLog`` row naming every record the answer returned: the ids in the serialized
+  data (a list, a page of ``results`` or one record) of the view's model, the records the view
+  noted with ``access_record``, or else the records named in the address (``pk``,
+  ``order_id``, ``patient_id``).
+- Pages: ``@logs_patient_reads("orders.patient")`` on a view function. After a successful GET
+  it writes one row with what the view noted (``access_record``/``access_records``, e.g. a
+  search's patients) or else the record named by the address's ``pk``.
+
+Both set ``logs_patient_reads = True`` on the view, which tests/test_patient_reads_logged.py
+requires of every view serving patient data.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+from .models import AccessLog
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+# Address keywords naming a record of another type than the view's own.
+KWARG_TYPES = {"patient_id": "orders.patient", "order_id": "orders.order"}
+COLLECTOR = "_patient_reads"
+
+
+class ReadCollector:
+    """The records one request read, by type, in the order first read."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[str]] = {}
+
+    def add(self, subject_type: str, ids: Iterable[Any]) -> None:
+        seen = self.records.setdefault(subject_type, [])
+        for pk in ids:
+            if pk is not None and str(pk) not in seen:
+                seen.append(str(pk))
+
+    def add_objects(self, objects: Iterable[models.Model]) -> None:
+        for obj in objects:
+            self.add(obj._meta.label_lower, [obj.pk])
+
+
+def collector_of(request: HttpRequest) -> ReadCollector | None:
+    return getattr(request, COLLECTOR, None)
+
+
+def _client_address(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def write_read_log(request: HttpRequest, collector: ReadCollector) -> AccessLog | None:
+    """One row for the request (nothing for an anonymous caller)."""
+    if not request.user.is_authenticated:
+        return None
+    records = {kind: ids for kind, ids in collector.records.items() if ids}
+    first_type = next(iter(records), "")
+    single = bool(first_type) and len(records[first_type]) == 1
+    return AccessLog.objects.create(
+        user=request.user,
+        subject_type=first_type[:50],
+        subject_id=records[first_type][0][:64] if single else "",
+        path=request.get_full_path()[:500],
+        ip_address=_client_address(request),
+        records=records,
+    )
+
+
+def _is_logged_read(request: HttpRequest, status_code: int) -> bool:
+    return (
+        request.method in READ_METHODS
+        and 200 <= status_code < 300
+        and request.user.is_authenticated
+    )
+
+
+def logs_patient_reads(
+    subject_type: str | None = None, *, kwarg: str = "pk"
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Page decorator: log the request's reads once (see the module's docstring)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            collector = ReadCollector()
+            setattr(request, COLLECTOR, collector)
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                delattr(request, COLLECTOR)
+            if _is_logged_read(request, response.status_code):
+                if not collector.records and subject_type and kwarg in kwargs:
+                    collector.add(subject_type, [kwargs[kwarg]])
+                write_read_log(request, collector)
+            return response
+
+        wrapper.logs_patient_reads = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def _ids_in(data: Any) -> list[Any]:
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        data = data["results"]
+    if isinstance(data, list):
+        return [item["id"] for item in data if isinstance(item, dict) and "id" in item]
+    if isinstance(data, dict) and "id" in data:
+        return [data["id"]]
+    return []
+
+
+def _model_label(view: Any) -> str | None:
+    serializer_class = getattr(view, "serializer_class", None)
+    model = getattr(getattr(serializer_class, "Meta", None), "model", None)
+    return model._meta.label_lower if model is not None else None
+
+
+class LogsPatientReadsMixin:
+    """DRF view mixin: log the request's reads once (see the module's docstring)."""
+
+    logs_patient_reads = True
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        setattr(request._request, COLLECTOR, ReadCollector())
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        http_request = getattr(request, "_request", request)
+        collector = collector_of(http_request)
+        if collector is None or not _is_logged_read(http_request, response.status_code):
+            return response
+        label = _model_label(self)
+        ids = _ids_in(getattr(response, "data", None))
+        if ids and label and getattr(self, "action", None) in (None, "list", "retrieve"):
+            collector.add(label, ids)
+        if not collector.records:
+            for name, value in kwargs.items():
+                kind = KWARG_TYPES.get(name) or (label if name == "pk" else None)
+                if kind:
+                    collector.add(kind, [value])
+        write_read_log(http_request, collector)
+        delattr(http_request, COLLECTOR)
+        return response

@@ -1,0 +1,122 @@
+"""Nothing bad gets in (docs/api.md, Errors): input that used to answer 500 answers 4xx."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from ivig.dates import InvalidDay, parse_day
+from ivig.parsers import MAX_DEPTH
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(clinician, client_for) -> Client:
+    return client_for(clinician)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=1180591620717411303424", "limit=101", "limit=-1", "limit=x", "offset=99999999999"],
+)
+def test_pagination_out_of_bounds_is_a_400_with_the_field(api, query):
+    response = api.get(f"/api/v1/patients/?{query}")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["field_errors"]) & {"limit", "offset"}
+
+
+def test_pagination_within_bounds_is_served(api):
+    response = api.get("/api/v1/patients/?limit=100&offset=0")
+    assert response.status_code == 200
+    assert "results" in response.json()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5000, 200_000])
+def test_deep_json_is_a_400(api, depth):
+    body = '{"mrn": ' + _nested(depth) + "}"
+    response = api.post("/api/v1/patients/", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+
+
+def test_json_at_the_depth_limit_is_parsed():
+    from io import BytesIO
+
+    from ivig.parsers import SafeJSONParser
+
+    data = SafeJSONParser().parse(BytesIO(_nested(MAX_DEPTH).encode()))
+    assert isinstance(data, list)
+
+
+def test_a_nul_in_a_json_string_is_a_400(api):
+    body = json.dumps({"mrn": "A\x001", "given_name": "x"})
+    response = api.post("/api/v1/patients/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/patients/?search=a%00b", "/orders/patients/?q=a%00"])
+def test_a_nul_in_a_query_parameter_is_a_400(api, path):
+    assert api.get(path).status_code == 400
+
+
+def test_a_nul_in_a_form_field_is_a_400(api):
+    response = api.post(reverse("orders:patient-create"), {"mrn": "A\x00", "family_name": "x"})
+    assert response.status_code == 400
+
+
+def test_a_body_over_one_megabyte_is_a_413_json_for_the_api(api):
+    body = json.dumps({"mrn": "x" * (1024 * 1024 + 10)})
+    response = api.post("/api/v1/patients/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_a_body_over_one_megabyte_is_a_plain_413_page(api):
+    response = api.post(
+        reverse("orders:patient-create"),
+        "mrn=" + "x" * (1024 * 1024 + 10),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_far_days_on_the_schedule_page_are_a_400(nurse, client_for, day):
+    response = client_for(nurse).get(reverse("infusions:schedule") + f"?date={day}&view=week")
+    assert response.status_code == 400
+    response = client_for(nurse).get(reverse("infusions:schedule") + f"?date={day}")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("param", ["date_to", "date_from"])
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_far_days_in_the_sessions_api_are_a_400_with_the_field(nurse, client_for, param, day):
+    response = client_for(nurse).get(f"/api/v1/infusion-sessions/?{param}={day}")
+    assert response.status_code == 400
+    assert param in response.json()["field_errors"]
+
+
+def test_days_within_the_window_are_accepted(nurse, client_for):
+    today = timezone.localdate()
+    url = f"/api/v1/infusion-sessions/?date_to={today + timedelta(days=3650)}"
+    assert client_for(nurse).get(url).status_code == 200
+
+
+def test_parse_day():
+    assert parse_day(None, field="d") is None
+    assert parse_day("", field="d") is None
+    assert parse_day("2026-01-02", field="d") == date(2026, 1, 2)
+    assert parse_day("nonsense", field="d", malformed_is_blank=True) is None
+    with pytest.raises(InvalidDay):
+        parse_day("nonsense", field="d")
+    with pytest.raises(InvalidDay, match="d: a day from"):
+        parse_day("9999-12-31", field="d")

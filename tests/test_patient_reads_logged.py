@@ -1,0 +1,112 @@
+"""Every read of patient data is logged once per request by one mechanism, lists and searches
+included (docs/clinical-rules.md 1): ``ivig.audit.reads``.
+
+The routes come from the URL resolver, so a patient-data view added later without the
+decorator or mixin fails here.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from ivig.audit.models import AccessLog
+from tests.orders.factories import worked_example_patient
+
+# Addresses that serve patient data: patients, orders, authorizations, sessions (API and pages).
+PATIENT_DATA = re.compile(
+    r"^(api/v1/\^?(patients|orders|authorizations|infusion-sessions)"
+    r"|orders/|infusions/(sessions|orders)/|infusions/$)"
+)
+# Views under those addresses that show no patient record on a GET, with the reason.
+EXEMPT = {
+    # POST only: a change, answered with a redirect or a form error (the change is history).
+    *(f"orders/<int:pk>/{step}/" for step in ("sign", "verify", "reject", "discontinue")),
+    "orders/<int:pk>/complete/",
+    "orders/patients/<int:pk>/weights/add/",
+    "orders/new/preview/",
+    "orders/new/fields/",
+    *(
+        f"orders/authorizations/<int:pk>/{step}/"
+        for step in ("submit", "decision", "appeal", "expire", "renew", "documents")
+    ),
+    *(f"infusions/sessions/<int:pk>/{step}/" for step in ("record", "move", "cancel", "confirm")),
+    # Blank forms for a new record.
+    "orders/patients/new/",
+    "orders/new/",
+    "orders/authorizations/new/",
+}
+
+
+def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if not route.startswith("admin/"):
+                found.extend(_patterns(entry, route))
+        elif isinstance(entry, URLPattern) and "format" not in route:
+            found.append((route, entry.callback))
+    return found
+
+
+ROUTES = [(route, view) for route, view in _patterns(get_resolver()) if PATIENT_DATA.match(route)]
+
+
+def test_the_route_list_is_complete():
+    routes = {route for route, _ in ROUTES}
+    assert "orders/patients/" in routes and "api/v1/^patients/$" in routes
+    assert "api/v1/orders/<int:order_id>/coverage/" in routes
+    assert routes >= EXEMPT, EXEMPT - routes
+
+
+@pytest.mark.parametrize(("route", "view"), [(r, v) for r, v in ROUTES if r not in EXEMPT])
+def test_every_view_serving_patient_data_logs_its_reads(route, view):
+    target = getattr(view, "cls", None) or view
+    assert getattr(target, "logs_patient_reads", False), (
+        f"{route}: add ivig.audit.reads.LogsPatientReadsMixin (API) or @logs_patient_reads "
+        "(page) to log who read which patient data"
+    )
+
+
+@pytest.mark.django_db
+def test_the_patients_api_list_logs_the_ids_it_returned_once(clinician, client_for):
+    first = worked_example_patient(clinician)
+    second = worked_example_patient(clinician, mrn="MRN-2")
+    response = client_for(clinician).get("/api/v1/patients/?limit=10")
+    assert response.status_code == 200
+    entry = AccessLog.objects.get()
+    assert entry.user == clinician and entry.subject_id == ""
+    assert sorted(entry.records["orders.patient"]) == sorted([str(first.pk), str(second.pk)])
+    assert entry.path == "/api/v1/patients/?limit=10"
+
+
+@pytest.mark.django_db
+def test_a_patient_search_page_logs_the_patients_shown(clinician, client_for):
+    patient = worked_example_patient(clinician)
+    response = client_for(clinician).get(reverse("orders:patient-list") + "?q=" + patient.mrn)
+    assert response.status_code == 200
+    entry = AccessLog.objects.get()
+    assert entry.records == {"orders.patient": [str(patient.pk)]}
+    assert f"q={patient.mrn}" in entry.path
+
+
+@pytest.mark.django_db
+def test_a_detail_read_is_one_row_naming_the_record(clinician, client_for):
+    patient = worked_example_patient(clinician)
+    client = client_for(clinician)
+    assert client.get(reverse("orders:patient-detail", args=[patient.pk])).status_code == 200
+    assert client.get(f"/api/v1/patients/{patient.pk}/").status_code == 200
+    rows = list(AccessLog.objects.order_by("id"))
+    assert [(r.subject_type, r.subject_id) for r in rows] == [
+        ("orders.patient", str(patient.pk)),
+        ("orders.patient", str(patient.pk)),
+    ]
+
+
+@pytest.mark.django_db
+def test_refused_and_failed_reads_are_not_logged(nurse, client_for):
+    client = client_for(nurse)
+    assert client.get("/api/v1/patients/99999/").status_code == 404
+    assert client.get("/api/v1/patients/?limit=1000").status_code == 400
+    assert not AccessLog.objects.exists()
