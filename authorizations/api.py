@@ -14,20 +14,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
 from ivig.audit.reads import LogsPatientReadsMixin
 from orders.models import Order
 
-from . import selectors, services
+from . import policies, selectors, services
 from .coverage import order_coverage
 from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
-ReadAllRoles = api_roles(*ALL_ROLES)
+ReadsAuthorizations = api_policy(policies.can_read_authorizations)
 
 
-AuthorizationAdminWrites = api_read_all_write(Role.AUTHORIZATION_ADMIN)
+AuthorizationAdminWrites = api_read_write_policies(
+    read=policies.can_read_authorizations, write=policies.can_change_authorizations
+)
 
 
 ERRORS = {
@@ -269,7 +270,7 @@ class AuthorizationViewSet(
 class OrderCoverageView(LogsPatientReadsMixin, APIView):
     """Which of the order's cycles an approved authorization covers, and why not (DESIGN 7)."""
 
-    permission_classes = [ReadAllRoles]
+    permission_classes = [ReadsAuthorizations]
 
     @extend_schema(responses=CycleCoverageSerializer(many=True))
     def get(self, request: Request, order_id: int) -> Response:

@@ -16,13 +16,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
-from ivig.accounts.roles import Role, has_role
+from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from orders.errors import OrderError
 from orders.models import Order
 
-from . import selectors, services
+from . import policies, selectors, services
 from .coverage import order_coverage
 from .forms import (
     AuthorizationCreateForm,
@@ -36,7 +35,6 @@ from .forms import (
 from .models import Authorization, AuthorizationStatus
 
 PER_PAGE = 50
-ADMIN = Role.AUTHORIZATION_ADMIN
 
 
 def _show_error(form: forms.BaseForm, error: OrderError) -> None:
@@ -54,7 +52,7 @@ def _status_code(error: OrderError) -> int:
 
 
 @logs_patient_reads()
-@role_required(ADMIN)
+@policy_required(policies.can_change_authorizations)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """DESIGN 7: awaiting decision, approvals running out, denials, sessions not covered."""
     return render(
@@ -65,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @logs_patient_reads()
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_authorizations)
 def authorization_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in AuthorizationStatus.values:
@@ -82,7 +80,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "query": query,
             "statuses": AuthorizationStatus.choices,
-            "can_change": has_role(request.user, ADMIN),
+            "can_change": policies.can_change_authorizations(request.user),
         },
     )
 
@@ -90,7 +88,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, authorization: Authorization, **forms_given: forms.BaseForm
 ) -> dict[str, Any]:
-    can_change = has_role(request.user, ADMIN)
+    can_change = policies.can_change_authorizations(request.user)
     initial = {"version": authorization.version}
     context: dict[str, Any] = {
         "authorization": authorization,
@@ -117,7 +115,7 @@ def _detail_context(
 
 
 @logs_patient_reads("authorizations.authorization")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_authorizations)
 def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     authorization = get_object_or_404(
         Authorization.objects.select_related("order", "patient", "renews"), pk=pk
@@ -127,7 +125,7 @@ def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(ADMIN)
+@policy_required(policies.can_change_authorizations)
 def authorization_create(request: HttpRequest) -> HttpResponse:
     initial = {}
     if request.GET.get("order", "").isdigit():
@@ -147,7 +145,7 @@ def authorization_create(request: HttpRequest) -> HttpResponse:
 
 
 @logs_patient_reads("authorizations.authorization")
-@role_required(ADMIN)
+@policy_required(policies.can_change_authorizations)
 def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     authorization = get_object_or_404(Authorization, pk=pk)
     form = AuthorizationEditForm(
@@ -185,7 +183,7 @@ def _transition(
     page; a refusal shows on the form there (400, or 409 for a stale or illegal change)."""
 
     @require_POST
-    @role_required(ADMIN)
+    @policy_required(policies.can_change_authorizations)
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         authorization = get_object_or_404(
             Authorization.objects.select_related("order", "patient", "renews"), pk=pk
@@ -251,7 +249,7 @@ authorization_document_add = _transition(
 
 
 @logs_patient_reads("orders.order")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_authorizations)
 def order_coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
     """An order's coverage and authorizations, for any role (the order page includes the
     same table)."""
@@ -263,6 +261,6 @@ def order_coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
             "order": order,
             "coverage": order_coverage(order),
             "authorizations": selectors.order_authorizations(order),
-            "can_change": has_role(request.user, ADMIN),
+            "can_change": policies.can_change_authorizations(request.user),
         },
     )

@@ -21,17 +21,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import api_policy, signed_in_user
 
-from . import selectors, services
+from . import policies, selectors, services
 from .filters import ProductFilter
 from .models import DosingPolicy, LabelRateStep, Product, ProductPrice, Stabilizer, VialSize
 from .services import POLICY_FIELDS, PRODUCT_FIELDS, RateStepData, VialSizeData
 from .suitability import IGA_STATUSES, RISK_FACTORS, suitable_products
 
-ReadRoles = api_roles(*ALL_ROLES)
-PharmacistRole = api_roles(Role.PHARMACIST)
+ReadsFormulary = api_policy(policies.can_read_formulary)
+ChangesProducts = api_policy(policies.can_change_products)
+ChangesPolicy = api_policy(policies.can_change_policy)
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -234,7 +234,7 @@ class ProductViewSet(
         writes = self.action in WRITE_ACTIONS or (
             self.action == "prices" and self.request.method == "POST"
         )
-        return [PharmacistRole() if writes else ReadRoles()]
+        return [ChangesProducts() if writes else ReadsFormulary()]
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "create":
@@ -310,7 +310,7 @@ class VialSizeViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = VialSize.objects.select_related("product").order_by("product__slug", "size_g")
     serializer_class = VialSizeListSerializer
-    permission_classes = [ReadRoles]
+    permission_classes = [ReadsFormulary]
     filterset_fields = {"product__slug": ["exact"], "active": ["exact"]}
 
 
@@ -336,7 +336,7 @@ class DosingPolicyView(APIView):
     read (optimistic concurrency: a stale version is refused with 409)."""
 
     def get_permissions(self) -> list[BasePermission]:
-        return [ReadRoles() if self.request.method == "GET" else PharmacistRole()]
+        return [ReadsFormulary() if self.request.method == "GET" else ChangesPolicy()]
 
     @extend_schema(responses=DosingPolicySerializer)
     def get(self, request: Request) -> Response:

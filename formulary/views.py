@@ -8,10 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, role_required
-from ivig.accounts.roles import Role, has_role
+from ivig.accounts.permissions import policy_required
 
-from . import selectors, services
+from . import policies, selectors, services
 from .filters import ProductFilter
 from .forms import (
     RATE_STEPS_PREFIX,
@@ -28,21 +27,21 @@ from .models import Product
 
 
 def _acting_user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # role_required has let only signed-in users in
+    assert isinstance(request.user, User)  # the policy check has let only signed-in users in
     return request.user
 
 
-def _is_pharmacist(request: HttpRequest) -> bool:
-    return has_role(request.user, Role.PHARMACIST)
-
-
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_formulary)
 def product_list(request: HttpRequest) -> HttpResponse:
     filterset = ProductFilter(request.GET, queryset=selectors.products_list())
     return render(
         request,
         "formulary/product_list.html",
-        {"filter": filterset, "products": filterset.qs, "can_edit": _is_pharmacist(request)},
+        {
+            "filter": filterset,
+            "products": filterset.qs,
+            "can_edit": policies.can_change_products(request.user),
+        },
     )
 
 
@@ -64,14 +63,14 @@ def _detail(
             "current_price_per_g": selectors.current_price(product),
             "prices": selectors.price_history(product),
             "history": selectors.product_history(product),
-            "can_edit": _is_pharmacist(request),
+            "can_edit": policies.can_change_products(request.user),
             "reason_form": reason_form or ReasonForm(),
             "price_form": price_form or PriceForm(),
         },
     )
 
 
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_formulary)
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _detail(request, _product(slug))
 
@@ -123,12 +122,12 @@ def _product_form(request: HttpRequest, product: Product) -> HttpResponse:
     )
 
 
-@role_required(Role.PHARMACIST)
+@policy_required(policies.can_change_products)
 def product_create(request: HttpRequest) -> HttpResponse:
     return _product_form(request, Product())
 
 
-@role_required(Role.PHARMACIST)
+@policy_required(policies.can_change_products)
 def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return _product_form(request, get_object_or_404(Product, slug=slug))
 
@@ -150,19 +149,19 @@ def _set_active(request: HttpRequest, slug: str, active: bool) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.PHARMACIST)
+@policy_required(policies.can_change_products)
 def product_deactivate(request: HttpRequest, slug: str) -> HttpResponse:
     return _set_active(request, slug, active=False)
 
 
 @require_POST
-@role_required(Role.PHARMACIST)
+@policy_required(policies.can_change_products)
 def product_reactivate(request: HttpRequest, slug: str) -> HttpResponse:
     return _set_active(request, slug, active=True)
 
 
 @require_POST
-@role_required(Role.PHARMACIST)
+@policy_required(policies.can_change_products)
 def product_price(request: HttpRequest, slug: str) -> HttpResponse:
     product = _product(slug)
     form = PriceForm(request.POST)
@@ -179,10 +178,10 @@ def product_price(request: HttpRequest, slug: str) -> HttpResponse:
     return _detail(request, product, price_form=form)
 
 
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_formulary)
 def policy(request: HttpRequest) -> HttpResponse:
     """The dosing policy: every role reads it, pharmacists change it (version-checked)."""
-    if request.method == "POST" and not _is_pharmacist(request):
+    if request.method == "POST" and not policies.can_change_policy(request.user):
         raise PermissionDenied("Only a pharmacist may change the dosing policy.")
     current = selectors.current_policy()
     form = DosingPolicyForm(request.POST if request.method == "POST" else None, instance=current)
@@ -204,7 +203,7 @@ def policy(request: HttpRequest) -> HttpResponse:
         {
             "policy": selectors.current_policy() if form.is_bound else current,
             "form": form,
-            "can_edit": _is_pharmacist(request),
+            "can_edit": policies.can_change_policy(request.user),
             "history": selectors.policy_history(),
         },
     )

@@ -286,19 +286,18 @@ def order_create(request: HttpRequest) -> HttpResponse:
     return _order_form_page(request, form, None)
 
 
-@logs_patient_reads("orders.order")
+@logs_patient_reads()
 @role_required(Role.CLINICIAN)
 def order_patient_options(request: HttpRequest) -> HttpResponse:
     """htmx: the new order form's patient options for what was typed (at most
     ``PATIENT_MATCHES``; orders/patient_picker.py)."""
     query = request.GET.get(PATIENT_QUERY_PARAM, "")
-    return render(
-        request,
-        "orders/_patient_options.html",
-        {"choices": patient_choices(patient_matches(query))},
-    )
+    matches = patient_matches(query)
+    access_records(request, matches)
+    return render(request, "orders/_patient_options.html", {"choices": patient_choices(matches)})
 
 
+@logs_patient_reads("orders.order")
 @role_required(Role.CLINICIAN)
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk)

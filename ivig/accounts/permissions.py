@@ -132,3 +132,18 @@ def api_policy(policy: Policy) -> type[BasePermission]:
 
     AllowedBy.__name__ = f"AllowedBy_{policy.__name__}"
     return AllowedBy
+
+
+def api_read_write_policies(*, read: Policy, write: Policy) -> type[BasePermission]:
+    """DRF permission: safe methods ask ``read(user)``, changes ask ``write(user)``."""
+    reads, writes = api_policy(read), api_policy(write)
+
+    class ReadWrite(BasePermission):
+        message = "Your role may not use this endpoint."
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            allowed = reads if request.method in SAFE_METHODS else writes
+            return allowed().has_permission(request, view)
+
+    ReadWrite.__name__ = f"ReadWrite_{read.__name__}_{write.__name__}"
+    return ReadWrite

@@ -1,7 +1,8 @@
 """The four roles of DESIGN 1, as Django groups with their permissions.
 
-``ROLE_PERMISSIONS`` is the one place that says which role may do what; views check roles with
-``ivig.accounts.permissions`` and every app's permissions are granted to groups from here.
+``ROLE_PERMISSIONS`` is the one place that says which role may do what: every app's
+``policies.py`` asks it (``ivig.accounts.permissions.holds``), and the same permissions are
+granted to the groups for the admin site.
 """
 
 from collections.abc import Iterable
@@ -59,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "formulary.change_dosingpolicy",
     ),
     Role.NURSE: (
+        "formulary.view_dosingpolicy",
         "orders.view_patient",
         "orders.view_order",
         "formulary.view_product",
@@ -73,6 +75,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.change_chair",
     ),
     Role.AUTHORIZATION_ADMIN: (
+        "formulary.view_product",
+        "formulary.view_dosingpolicy",
         "orders.view_patient",
         "orders.view_order",
         "authorizations.view_authorization",
