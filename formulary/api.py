@@ -173,7 +173,7 @@ class SuitabilityQuerySerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Comma-separated risk factor codes (API.md), e.g. renal_failure,diabetes",
+        help_text="Comma-separated risk factor codes, e.g. renal_failure,diabetes",
     )
     age_years = serializers.IntegerField(min_value=0, max_value=130)
 

@@ -107,7 +107,8 @@ class Product(models.Model):
         default=list, blank=True, help_text="Stabilizers and sugars, as labelled."
     )
     contains_sucrose = models.BooleanField(
-        default=False, help_text="Drives the sucrose and renal risk rule (DESIGN 3.8)."
+        default=False,
+        help_text="A sucrose-containing product is not given to a patient with a renal risk.",
     )
     sodium_mmol_per_l = models.DecimalField(
         "sodium (mmol/L)",

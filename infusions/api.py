@@ -211,7 +211,8 @@ class BookingSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     cycle_number = serializers.IntegerField(min_value=1)
     slots = SlotSerializer(many=True)
     tentative = serializers.BooleanField(
-        default=False, help_text="Booked without an authorization: cannot start (DESIGN 7)."
+        default=False,
+        help_text="Booked without an authorization: the session cannot start until one covers it.",
     )
 
 

@@ -261,7 +261,7 @@ def booking_confirm(
             raise InfusionError(
                 InfusionError.INVALID,
                 f"Day {slot.day_number} must follow day {previous.day_number} on the next "
-                "calendar day (a cycle's days are consecutive, DESIGN 3.6).",
+                "calendar day (a cycle's days are consecutive).",
                 field="slots",
             )
     chairs = _lock_chairs(slot.chair.pk for slot in ordered)

@@ -298,7 +298,9 @@ class OrderSerializer(serializers.ModelSerializer):
     discontinued_by = _username(allow_null=True)
     overrides = OrderOverrideSerializer(many=True, read_only=True)
     plan_at_signing = serializers.JSONField(
-        read_only=True, allow_null=True, help_text="The engine's plan (API.md) at signing."
+        read_only=True,
+        allow_null=True,
+        help_text="The engine's plan as it was at signing (the dose-plan answer's fields).",
     )
     findings_at_signing = serializers.JSONField(
         read_only=True, allow_null=True, help_text="The engine's findings at signing."
@@ -543,7 +545,7 @@ class OrderViewSet(
 
     @extend_schema(
         responses={200: DosePlan, 400: OpenApiResponse(ErrorSerializer)},
-        summary="The engine's plan for the order today (API.md's response)",
+        summary="The engine's plan for the order on today's facts (the dose-plan answer)",
     )
     @action(detail=True, methods=["get"])
     def plan(self, request: Request, pk: str | None = None) -> Response:

@@ -181,7 +181,11 @@ class DosePlanView(APIView):
             200: DosePlan,
             400: OpenApiResponse(description="Malformed JSON, wrong types or unknown fields."),
         },
-        examples=[OpenApiExample("API.md worked example", value=WORKED_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "The worked example of docs/api.md", value=WORKED_EXAMPLE, request_only=True
+            )
+        ],
         tags=["dose-plans"],
     )
     def post(self, request: Request) -> Response:

@@ -299,7 +299,7 @@ class OrderStatus(models.TextChoices):
 
 @same_values_as(engine.DosingWeightBasisChoice)
 class DosingWeightBasis(models.TextChoices):
-    AUTO = "auto", "Automatic (DESIGN 3.1)"
+    AUTO = "auto", "Automatic (adjusted weight for obese adults, else actual)"
     ACTUAL = "actual", "Actual body weight"
     IDEAL = "ideal", "Ideal body weight"
     ADJUSTED = "adjusted", "Adjusted body weight"
