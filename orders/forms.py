@@ -226,14 +226,20 @@ class OrderForm(PlainDecimalsForm):
             products=products,
         )
         suitable = [
-            (p.product.pk, p.product.brand_name + (f" — {', '.join(p.notes)}" if p.notes else ""))
+            (
+                p.product.pk,
+                p.product.brand_name
+                + (f" — {', '.join(p.notes)}" if p.notes else "")
+                + _warnings_label(p.warnings),
+            )
             for p in fit.suitable
         ]
         unsuitable = [
             (
                 p.product.pk,
                 f"{p.product.brand_name} — raises "
-                + ", ".join(f"{f.code} ({f.severity})" for f in p.findings),
+                + ", ".join(f"{f.code} ({f.severity})" for f in p.findings)
+                + _warnings_label(p.warnings),
             )
             for p in fit.unsuitable
         ]
@@ -263,6 +269,13 @@ class OrderForm(PlainDecimalsForm):
 
     def regimen(self) -> RegimenValues:
         return RegimenValues(**{name: self.cleaned_data[name] for name in REGIMEN_FIELDS})
+
+
+def _warnings_label(warnings: Iterable[Finding]) -> str:
+    """The product picker's mention of a product's warnings (docs/clinical-rules.md 5: shown,
+    while the product stays suitable), e.g. " — warns: MALTOSE_GLUCOSE_INTERFERENCE (warn)"."""
+    codes = [f"{finding.code} ({finding.severity})" for finding in warnings]
+    return f" — warns: {', '.join(codes)}" if codes else ""
 
 
 def indication_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
