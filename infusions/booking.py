@@ -132,7 +132,8 @@ def booking_propose(
     chair: Chair | None = None,
 ) -> list[Slot]:
     """docs/clinical-rules.md 6: the same chair and start time on the cycle's consecutive days,
-    within the chair's opening hours and free of active sessions. Day 1 is the earliest day on or
+    within the chair's opening hours and free of active sessions, on days the patient has no other
+    session (docs/clinical-rules.md 6.1). Day 1 is the earliest day on or
     after ``requested_date`` (default: the cycle's first day in the engine's calendar, or today if
     that has passed) with a fit; the earliest start time that day in any active chair (on a
     15-minute grid from opening), the first chair by name among equals, when none is given. The
@@ -152,10 +153,20 @@ def booking_propose(
         raise InfusionError(InfusionError.INVALID, f"{chair.name} is not in use.", field="chair")
     last = first + timedelta(days=BOOKING_HORIZON_DAYS + days_per_cycle)
     busy = _busy_by_chair(chairs, at(first, time.min), at(last, time.min))
+    # docs/clinical-rules.md 6.1: the patient's days already taken (by any order) are skipped.
+    taken = set(
+        InfusionSession.objects.filter(
+            patient_id=order.patient_id, planned_day__gte=first, planned_day__lt=last
+        )
+        .exclude(status__in=NOT_COUNTED_FOR_DAY)
+        .values_list("planned_day", flat=True)
+    )
     now = timezone.now()
     length = timedelta(minutes=plan.chair_minutes)
     for offset in range(BOOKING_HORIZON_DAYS + 1):
         days = [first + timedelta(days=offset + index) for index in range(days_per_cycle)]
+        if taken.intersection(days):
+            continue
         fits = [
             (clock, candidate)
             for candidate in chairs
