@@ -157,6 +157,7 @@ def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
                 by=signed_in_user(request),
                 weight_kg=form.cleaned_data["weight_kg"],
                 measured_on=form.cleaned_data["measured_on"],
+                confirm_unusual=form.cleaned_data["confirm_unusual"],
             )
         except OrderError as error:
             add_order_error(form, error)
