@@ -150,7 +150,8 @@ def test_the_weight_page_asks_for_confirmation_then_saves(clinician, client_for)
     assert patient.weights.count() == 1
     saved = client.post(url, {**data, "confirm_unusual": "on"})
     assert saved.status_code == 302
-    assert patient.weights.first().weight_kg == Decimal("7.24")
+    latest = patient.weights.first()
+    assert latest is not None and latest.weight_kg == Decimal("7.24")
 
 
 def test_the_weight_page_saves_a_usual_weight_without_asking(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
@@ -198,4 +199,5 @@ def test_the_order_forms_weight_today_asks_for_confirmation(clinician, client_fo
     assert not Order.objects.exists() and patient.weights.count() == 1
     saved = client.post(reverse("orders:order-create"), {**data, "confirm_unusual": "on"})
     assert saved.status_code == 302
-    assert patient.weights.first().weight_kg == Decimal("60")
+    latest = patient.weights.first()
+    assert latest is not None and latest.weight_kg == Decimal("60")
