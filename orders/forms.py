@@ -52,7 +52,9 @@ def show_weight_confirmation(form: forms.BaseForm) -> None:
 
 
 def _keep_weight_confirmation_in_view(form: forms.BaseForm) -> None:
-    if form.is_bound and form.data.get(CONFIRM_UNUSUAL) not in (None, "", "False", "false"):
+    """A ticked confirmation stays a visible checkbox (never carried along hidden)."""
+    given = (form.data if form.is_bound else form.initial).get(CONFIRM_UNUSUAL)
+    if given not in (None, "", False, "False", "false"):
         show_weight_confirmation(form)
 
 
