@@ -148,6 +148,8 @@ def populate(count: int, today: date) -> None:
                     created_by=clinician,
                 )
             )
+    for session in sessions:
+        session.fill_patient_day()
     InfusionSession.objects.bulk_create(sessions, batch_size=1000)
     now = timezone.now()
     authorizations = []

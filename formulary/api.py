@@ -199,6 +199,8 @@ class ProductFitSerializer(serializers.Serializer):
     )
     notes = serializers.ListField(child=serializers.CharField())
     findings = SuitabilityFindingSerializer(many=True)
+    # Warn-level product findings (e.g. MALTOSE_GLUCOSE_INTERFERENCE): shown, yet still suitable.
+    warnings = SuitabilityFindingSerializer(many=True)
 
 
 class SuitabilitySerializer(serializers.Serializer):

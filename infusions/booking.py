@@ -4,10 +4,12 @@ per call, every rule checked here, every change kept in the history with the act
 refusals raised as ``InfusionError``. Role checks are the views' business
 (docs/clinical-rules.md 1).
 
-Locks are always taken in one order: the order row, then the session row, then chair rows by
-id. Holding a chair's lock while checking for overlaps is what keeps two nurses from booking the
-same slot (docs/clinical-rules.md 6); on PostgreSQL the exclusion constraint refuses it again
-should a path ever forget the lock.
+Locks are always taken in one order: the order row, then the patient row, then the session row,
+then chair rows by id. Holding a chair's lock while checking for overlaps is what keeps two nurses
+from booking the same slot (docs/clinical-rules.md 6); on PostgreSQL the exclusion constraint
+refuses it again should a path ever forget the lock. Holding the patient's lock while checking
+their day is what keeps two orders of one patient off the same day (docs/clinical-rules.md 6.1);
+the partial unique constraint on (patient, planned_day) refuses it again in the database.
 """
 
 from collections.abc import Iterable, Sequence
@@ -20,14 +22,16 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Patient
 
 from .chairs import opening_windows, within_opening_hours
 from .common import CLOCK_SKEW, at, hhmm, local, save_as
 from .errors import InfusionError
 from .models import (
     ACTIVE_STATUSES,
+    NOT_COUNTED_FOR_DAY,
     NOT_STARTED_STATUSES,
+    ONE_PER_PATIENT_DAY_CONSTRAINT_NAME,
     Chair,
     InfusionSession,
     SessionStatus,
@@ -128,7 +132,8 @@ def booking_propose(
     chair: Chair | None = None,
 ) -> list[Slot]:
     """docs/clinical-rules.md 6: the same chair and start time on the cycle's consecutive days,
-    within the chair's opening hours and free of active sessions. Day 1 is the earliest day on or
+    within the chair's opening hours and free of active sessions, on days the patient has no other
+    session (docs/clinical-rules.md 6.1). Day 1 is the earliest day on or
     after ``requested_date`` (default: the cycle's first day in the engine's calendar, or today if
     that has passed) with a fit; the earliest start time that day in any active chair (on a
     15-minute grid from opening), the first chair by name among equals, when none is given. The
@@ -148,10 +153,20 @@ def booking_propose(
         raise InfusionError(InfusionError.INVALID, f"{chair.name} is not in use.", field="chair")
     last = first + timedelta(days=BOOKING_HORIZON_DAYS + days_per_cycle)
     busy = _busy_by_chair(chairs, at(first, time.min), at(last, time.min))
+    # docs/clinical-rules.md 6.1: the patient's days already taken (by any order) are skipped.
+    taken = set(
+        InfusionSession.objects.filter(
+            patient_id=order.patient_id, planned_day__gte=first, planned_day__lt=last
+        )
+        .exclude(status__in=NOT_COUNTED_FOR_DAY)
+        .values_list("planned_day", flat=True)
+    )
     now = timezone.now()
     length = timedelta(minutes=plan.chair_minutes)
     for offset in range(BOOKING_HORIZON_DAYS + 1):
         days = [first + timedelta(days=offset + index) for index in range(days_per_cycle)]
+        if taken.intersection(days):
+            continue
         fits = [
             (clock, candidate)
             for candidate in chairs
@@ -207,12 +222,55 @@ def _check_slot(
         )
 
 
+def _lock_patient(patient_id: int) -> None:
+    """The patient's row lock (after the order's, before the session's and the chairs'): held
+    while their day is checked and the session saved (docs/clinical-rules.md 6.1)."""
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").first()
+
+
+def _patient_id_of(session: InfusionSession) -> int:
+    return int(
+        InfusionSession.objects.filter(pk=session.pk).values_list("patient_id", flat=True).get()
+    )
+
+
+def _check_patient_day(
+    patient_id: int, day: date, *, exclude: int | None = None, what: str
+) -> None:
+    """docs/clinical-rules.md 6.1: refused when the patient already has a session (not cancelled
+    or missed) on ``day``, whatever its order or chair. Call it under the patient's lock."""
+    others = (
+        InfusionSession.objects.filter(patient_id=patient_id, planned_day=day)
+        .exclude(status__in=NOT_COUNTED_FOR_DAY)
+        .select_related("order", "chair")
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    other = others.first()
+    if other is not None:
+        raise InfusionError(
+            InfusionError.PATIENT_DAY_TAKEN,
+            f"{what}: the patient already has a session on {day:%d %b %Y} (order "
+            f"{other.order.number}, cycle {other.cycle_number} day {other.day_number}, "
+            f"{other.chair.name} at {hhmm(other.planned_start)}): one infusion session a day.",
+            field="start",
+        )
+
+
 def _save_in_slot(session: InfusionSession, by: User, reason: str) -> None:
-    """Save under a savepoint so that the exclusion constraint's refusal is a clear error."""
+    """Save under a savepoint so that a constraint's refusal is a clear error."""
     try:
         with transaction.atomic():
             save_as(session, by, reason)
     except IntegrityError as error:
+        text = str(error)
+        if ONE_PER_PATIENT_DAY_CONSTRAINT_NAME in text or "planned_day" in text:
+            raise InfusionError(
+                InfusionError.PATIENT_DAY_TAKEN,
+                f"The patient was booked by someone else on {session.planned_day:%d %b %Y}: "
+                "one infusion session a day; choose another day.",
+                field="start",
+            ) from error
         raise InfusionError(
             InfusionError.SLOT_TAKEN,
             f"{session.chair.name} was booked by someone else at that time: choose another.",
@@ -264,12 +322,14 @@ def booking_confirm(
                 "calendar day (a cycle's days are consecutive).",
                 field="slots",
             )
+    _lock_patient(order.patient_id)
     chairs = _lock_chairs(slot.chair.pk for slot in ordered)
     length = timedelta(minutes=plan.chair_minutes)
     sessions = []
     for slot in ordered:
         chair = chairs[slot.chair.pk]
         end = slot.start + length
+        _check_patient_day(order.patient_id, slot.day, what=f"Day {slot.day_number}")
         _check_slot(chair, slot.start, end, what=f"Day {slot.day_number}")
         session = InfusionSession(
             order=order,
@@ -337,6 +397,8 @@ def session_move(
     a reason; same length, within opening hours, free, and not on a day the order already has
     another session."""
     reason = _reason(reason, "move")
+    patient_id = _patient_id_of(session)
+    _lock_patient(patient_id)
     current = locked_session(session, version)
     _check_not_started(current, "moved")
     end = start + (current.planned_end - current.planned_start)
@@ -357,6 +419,7 @@ def session_move(
             f"{same_day.cycle_number} on {local(start):%d %b}: one infusion a day.",
             field="start",
         )
+    _check_patient_day(patient_id, local(start).date(), exclude=current.pk, what="The new time")
     locked_chair = _lock_chairs([chair.pk])[chair.pk]
     _check_slot(locked_chair, start, end, exclude=current.pk, what="The new time")
     current.chair, current.planned_start, current.planned_end = locked_chair, start, end
@@ -389,7 +452,10 @@ def session_confirm(
     """Confirm a tentative session (docs/clinical-rules.md 6, 7): it becomes booked, in the same
     chair and time. Only a tentative session of a verified or active order, not on a day that has
     passed. Confirming does not make the session covered: starting still needs an approval
-    (docs/clinical-rules.md 7), as for a session booked outright."""
+    (docs/clinical-rules.md 7), as for a session booked outright. Refused when the patient has
+    another session that day (docs/clinical-rules.md 6.1)."""
+    patient_id = _patient_id_of(session)
+    _lock_patient(patient_id)
     current = locked_session(session, version)
     if current.status != SessionStatus.TENTATIVE:
         raise InfusionError(
@@ -410,6 +476,9 @@ def session_confirm(
             f"The session was planned for {local(current.planned_start):%d %b %Y}, which has "
             "passed: move it first.",
         )
+    _check_patient_day(
+        patient_id, local(current.planned_start).date(), exclude=current.pk, what="Confirming"
+    )
     current.status = SessionStatus.BOOKED
     current.version += 1
     save_as(current, by, "Confirmed")

@@ -22,8 +22,10 @@ class InfusionError(DomainError):
     RATE_ABOVE_PLAN: ClassVar[str] = "rate_above_plan"
     INFUSION_STOPPED: ClassVar[str] = "infusion_stopped"
     NOT_STARTED: ClassVar[str] = "not_started"
+    # docs/clinical-rules.md 6.1: the patient already has a session that day.
+    PATIENT_DAY_TAKEN: ClassVar[str] = "patient_day_taken"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(
-        {"slot_taken", DomainError.STALE_VERSION, "cycle_booked"}
+        {"slot_taken", DomainError.STALE_VERSION, "cycle_booked", "patient_day_taken"}
     )

@@ -135,6 +135,9 @@ class PostgresOnlyExclusionConstraint(ExclusionConstraint):
 # The database half of "a chair never holds two overlapping sessions" (DESIGN 6): no two active
 # sessions of one chair have overlapping [planned_start, planned_end) ranges (btree_gist).
 NO_OVERLAP_CONSTRAINT_NAME = "infusion_session_no_overlap_per_chair"
+# docs/clinical-rules.md 6.1: sessions in these statuses do not take the patient's day.
+NOT_COUNTED_FOR_DAY = (SessionStatus.CANCELLED, SessionStatus.MISSED)
+ONE_PER_PATIENT_DAY_CONSTRAINT_NAME = "infusion_session_one_per_patient_day"
 
 
 class InfusionSession(models.Model):
@@ -143,6 +146,12 @@ class InfusionSession(models.Model):
     token of moves and cancellations."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="sessions")
+    # Denormalised from the order and the planned start (``fill_patient_day``) so that the
+    # database can hold "one session per patient per day" (docs/clinical-rules.md 6.1).
+    patient = models.ForeignKey(
+        "orders.Patient", on_delete=models.PROTECT, related_name="infusion_sessions"
+    )
+    planned_day = models.DateField(help_text="The planned start's day in the unit's time zone.")
     cycle_number = models.PositiveSmallIntegerField()
     day_number = models.PositiveSmallIntegerField()
     chair = models.ForeignKey(Chair, on_delete=models.PROTECT, related_name="sessions")
@@ -193,6 +202,14 @@ class InfusionSession(models.Model):
                 ),
                 name="infusion_session_one_live_per_order_day",
             ),
+            # docs/clinical-rules.md 6.1: at most one session per patient per (local) day;
+            # cancelled and missed sessions do not count.
+            models.UniqueConstraint(
+                fields=["patient", "planned_day"],
+                condition=~Q(status__in=[status.value for status in NOT_COUNTED_FOR_DAY]),
+                name=ONE_PER_PATIENT_DAY_CONSTRAINT_NAME,
+                violation_error_message="The patient already has a session that day.",
+            ),
             PostgresOnlyExclusionConstraint(
                 name=NO_OVERLAP_CONSTRAINT_NAME,
                 expressions=[
@@ -209,6 +226,20 @@ class InfusionSession(models.Model):
             f"{self.order.number} cycle {self.cycle_number} day {self.day_number} "
             f"({self.get_status_display()})"
         )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_patient_day()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "patient", "planned_day"}
+        super().save(*args, **kwargs)
+
+    def fill_patient_day(self) -> None:
+        """Set the denormalised ``patient`` and ``planned_day`` from the order and the planned
+        start (``save`` does it; call it before ``bulk_create``)."""
+        if self.patient_id is None:
+            self.patient_id = self.order.patient_id
+        self.planned_day = timezone.localdate(self.planned_start)
 
 
 class EntryKind(models.TextChoices):

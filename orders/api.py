@@ -111,6 +111,13 @@ class PatientSerializer(serializers.ModelSerializer):
         return patient.age_years(timezone.localdate())
 
 
+CONFIRM_UNUSUAL_HELP = (
+    "true saves a weight that differs by 20 % or more from the previous one within 30 days, or "
+    "an adult BMI under 12 or over 80 (docs/clinical-rules.md 3.1.1); without it such a weight "
+    "is a 400 with the reason on weight_kg."
+)
+
+
 class PatientCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     risk_factors = RiskFactorsField(required=False)
     weight_kg = serializers.DecimalField(
@@ -119,10 +126,13 @@ class PatientCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSeriali
     weight_measured_on = serializers.DateField(
         required=False, help_text="When the first weight was measured (default today)."
     )
+    confirm_unusual = serializers.BooleanField(
+        required=False, default=False, help_text=CONFIRM_UNUSUAL_HELP
+    )
 
     class Meta:
         model = Patient
-        fields = (*services.PATIENT_FIELDS, "weight_kg", "weight_measured_on")
+        fields = (*services.PATIENT_FIELDS, "weight_kg", "weight_measured_on", "confirm_unusual")
 
 
 class PatientUpdateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
@@ -220,10 +230,13 @@ class PatientViewSet(
 
 class PatientWeightSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    confirm_unusual = serializers.BooleanField(
+        required=False, default=False, write_only=True, help_text=CONFIRM_UNUSUAL_HELP
+    )
 
     class Meta:
         model = PatientWeight
-        fields = ("id", "weight_kg", "measured_on", "recorded_by", "recorded_at")
+        fields = ("id", "weight_kg", "measured_on", "recorded_by", "recorded_at", "confirm_unusual")
         read_only_fields = ("id", "recorded_by", "recorded_at")
 
 

@@ -33,6 +33,31 @@ from .services import ORDER_FIELDS, PATIENT_FIELDS
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+CONFIRM_UNUSUAL = "confirm_unusual"
+
+
+def confirm_unusual_field() -> forms.BooleanField:
+    """docs/clinical-rules.md 3.1.1: "I confirm this weight", hidden until the service finds the
+    weight unusual (``add_order_error`` shows it) and kept in view once ticked."""
+    return forms.BooleanField(
+        label="I confirm this weight", required=False, widget=forms.HiddenInput
+    )
+
+
+def show_weight_confirmation(form: forms.BaseForm) -> None:
+    """Turn the hidden "I confirm this weight" into a checkbox on ``form``."""
+    field = form.fields.get(CONFIRM_UNUSUAL)
+    if field is not None and field.widget.is_hidden:
+        field.widget = forms.CheckboxInput()
+
+
+def _keep_weight_confirmation_in_view(form: forms.BaseForm) -> None:
+    """A ticked confirmation stays a visible checkbox (never carried along hidden)."""
+    given = (form.data if form.is_bound else form.initial).get(CONFIRM_UNUSUAL)
+    if given not in (None, "", False, "False", "false"):
+        show_weight_confirmation(form)
+
+
 class PatientForm(PlainDecimalsForm):
     risk_factors = forms.MultipleChoiceField(
         choices=RiskFactor.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -62,6 +87,11 @@ class PatientCreateForm(PatientForm):
     weight_measured_on = forms.DateField(
         label="Weight measured on", required=False, widget=_DATE, initial=timezone.localdate
     )
+    confirm_unusual = confirm_unusual_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _keep_weight_confirmation_in_view(self)
 
 
 class PatientEditForm(PatientForm):
@@ -71,6 +101,8 @@ class PatientEditForm(PatientForm):
 
 
 class WeightForm(forms.ModelForm):
+    confirm_unusual = confirm_unusual_field()
+
     class Meta:
         model = PatientWeight
         fields = ("weight_kg", "measured_on")
@@ -79,10 +111,14 @@ class WeightForm(forms.ModelForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["measured_on"].initial = timezone.localdate
+        _keep_weight_confirmation_in_view(self)
 
 
 def add_order_error(form: forms.BaseForm, error: OrderError) -> None:
-    """Show a service's refusal on the form: on its fields where it names them."""
+    """Show a service's refusal on the form: on its fields where it names them (and, for an
+    unusual weight, the "I confirm this weight" checkbox, docs/clinical-rules.md 3.1.1)."""
+    if error.code == OrderError.UNUSUAL_WEIGHT:
+        show_weight_confirmation(form)
     if not error.field_errors:
         form.add_error(None, error.message)
         return
@@ -120,6 +156,7 @@ class OrderForm(PlainDecimalsForm):
         decimal_places=2,
         help_text="Optional: recorded as the patient's weight today when the order is saved.",
     )
+    confirm_unusual = confirm_unusual_field()
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
     class Meta:
@@ -147,6 +184,7 @@ class OrderForm(PlainDecimalsForm):
     def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
         super().__init__(*args, instance=order, **kwargs)  # type: ignore[misc]
         self.order = order
+        _keep_weight_confirmation_in_view(self)
         for name, low, high in (
             ("days_per_cycle", 1, 5),
             ("cycles", 1, 60),
@@ -226,14 +264,20 @@ class OrderForm(PlainDecimalsForm):
             products=products,
         )
         suitable = [
-            (p.product.pk, p.product.brand_name + (f" — {', '.join(p.notes)}" if p.notes else ""))
+            (
+                p.product.pk,
+                p.product.brand_name
+                + (f" — {', '.join(p.notes)}" if p.notes else "")
+                + _warnings_label(p.warnings),
+            )
             for p in fit.suitable
         ]
         unsuitable = [
             (
                 p.product.pk,
                 f"{p.product.brand_name} — raises "
-                + ", ".join(f"{f.code} ({f.severity})" for f in p.findings),
+                + ", ".join(f"{f.code} ({f.severity})" for f in p.findings)
+                + _warnings_label(p.warnings),
             )
             for p in fit.unsuitable
         ]
@@ -259,10 +303,18 @@ class OrderForm(PlainDecimalsForm):
         """The cleaned choices as ``order_create``/``order_update`` keyword arguments."""
         values = {name: self.cleaned_data[name] for name in ORDER_FIELDS}
         values["weight_today_kg"] = self.cleaned_data.get("weight_today_kg")
+        values["confirm_unusual_weight"] = bool(self.cleaned_data.get(CONFIRM_UNUSUAL))
         return values
 
     def regimen(self) -> RegimenValues:
         return RegimenValues(**{name: self.cleaned_data[name] for name in REGIMEN_FIELDS})
+
+
+def _warnings_label(warnings: Iterable[Finding]) -> str:
+    """The product picker's mention of a product's warnings (docs/clinical-rules.md 5: shown,
+    while the product stays suitable), e.g. " — warns: MALTOSE_GLUCOSE_INTERFERENCE (warn)"."""
+    codes = [f"{finding.code} ({finding.severity})" for finding in warnings]
+    return f" — warns: {', '.join(codes)}" if codes else ""
 
 
 def indication_defaults(data: Mapping[str, Any]) -> dict[str, Any]:

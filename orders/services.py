@@ -23,7 +23,7 @@ from ivig.accounts.recheck import (
     current_request,
     password_recheck,
 )
-from ivig.engine import DosePlan, Finding, dose_plan_to_json
+from ivig.engine import DosePlan, Finding, dose_plan_to_json, unusual_weight_reasons
 
 from .engine_inputs import plan_for_order
 from .errors import OrderError
@@ -110,9 +110,11 @@ def patient_create(
     notes: str = "",
     weight_kg: Decimal | None = None,
     weight_measured_on: date | None = None,
+    confirm_unusual: bool = False,
 ) -> Patient:
     """Register a patient (DESIGN 1: clinicians register patients), with a first weight when
-    ``weight_kg`` is given (measured today unless ``weight_measured_on`` says otherwise).
+    ``weight_kg`` is given (measured today unless ``weight_measured_on`` says otherwise; an
+    unusual one needs ``confirm_unusual``, docs/clinical-rules.md 3.1.1).
 
     Refuses a duplicate MRN, unknown risk factor codes (API.md), a future date of birth,
     pregnancy recorded for a male patient and values outside physical bounds.
@@ -138,6 +140,7 @@ def patient_create(
             by=by,
             weight_kg=weight_kg,
             measured_on=weight_measured_on or timezone.localdate(),
+            confirm_unusual=confirm_unusual,
         )
     return patient
 
@@ -196,17 +199,57 @@ def patient_update(patient: Patient, *, by: User, version: int, **changes: Any) 
     return current
 
 
+def _check_unusual_weight(
+    patient: Patient, weight_kg: Decimal, measured_on: date, *, confirmed: bool, field: str
+) -> None:
+    """docs/clinical-rules.md 3.1.1: a weight differing by 20 % or more from the previous one
+    measured within 30 days before it, or an adult BMI under 12 or over 80, is refused unless
+    ``confirmed``, the reason on ``field`` (the engine's ``unusual_weight_reasons`` decides)."""
+    if confirmed:
+        return
+    previous = (
+        PatientWeight.objects.filter(patient=patient, measured_on__lte=measured_on)
+        .order_by("-measured_on", "-recorded_at", "-pk")
+        .first()
+    )
+    reasons = unusual_weight_reasons(
+        weight_kg=weight_kg,
+        height_cm=patient.height_cm,
+        age_years=patient.age_years(measured_on) if patient.date_of_birth else None,
+        measured_on=measured_on,
+        previous_weight_kg=previous.weight_kg if previous else None,
+        previous_measured_on=previous.measured_on if previous else None,
+    )
+    if reasons:
+        messages = [f"{reason.rstrip('.')}: confirm it if it is right." for reason in reasons]
+        raise OrderError(
+            OrderError.UNUSUAL_WEIGHT, " ".join(messages), field_errors={field: messages}
+        )
+
+
 @transaction.atomic
 def patient_weight_record(
-    patient: Patient, *, by: User, weight_kg: Decimal, measured_on: date
+    patient: Patient,
+    *,
+    by: User,
+    weight_kg: Decimal,
+    measured_on: date,
+    confirm_unusual: bool = False,
+    field: str = "weight_kg",
 ) -> PatientWeight:
     """Append a measured weight (DESIGN 3.1: the latest weight is the dosing basis; 3.8: a
     weight older than 30 days at signing needs an override). Weights are never edited; a
     correction is a new measurement. Refuses a future date, a date before birth and a weight
-    outside 0.3-500 kg (the engine flags clinical limits)."""
+    outside 0.3-500 kg (the engine flags clinical limits), and an unusual weight unless
+    ``confirm_unusual`` (docs/clinical-rules.md 3.1.1; the reason on ``field``)."""
     weight = PatientWeight(
         patient=patient, weight_kg=weight_kg, measured_on=measured_on, recorded_by=by
     )
+    try:  # the bounds and dates first: an impossible weight is refused whatever is confirmed
+        weight.full_clean()
+    except ValidationError as error:
+        raise OrderError.from_validation_error(error) from error
+    _check_unusual_weight(patient, weight_kg, measured_on, confirmed=confirm_unusual, field=field)
     _save_validated(weight, by)
     return weight
 
@@ -309,9 +352,18 @@ def _with_severity(plan: DosePlan, severity: str) -> list[Finding]:
     return [finding for finding in plan.findings if finding.severity == severity]
 
 
-def _record_weight_today(patient: Patient, by: User, weight_kg: Decimal | None) -> None:
+def _record_weight_today(
+    patient: Patient, by: User, weight_kg: Decimal | None, confirm_unusual: bool
+) -> None:
     if weight_kg is not None:
-        patient_weight_record(patient, by=by, weight_kg=weight_kg, measured_on=timezone.localdate())
+        patient_weight_record(
+            patient,
+            by=by,
+            weight_kg=weight_kg,
+            measured_on=timezone.localdate(),
+            confirm_unusual=confirm_unusual,
+            field="weight_today_kg",
+        )
 
 
 @transaction.atomic
@@ -335,17 +387,19 @@ def order_create(
     concomitant_immunosuppressant: str = "",
     notes: str = "",
     weight_today_kg: Decimal | None = None,
+    confirm_unusual_weight: bool = False,
 ) -> Order:
     """Start a draft order (DESIGN 4). Premedication defaults to the dosing policy's
     (DESIGN 3.5); ``weight_today_kg``, when given, is recorded as the patient's weight today
-    first, so the order is planned on it (DESIGN 3.1).
+    first, so the order is planned on it (DESIGN 3.1); an unusual one needs
+    ``confirm_unusual_weight`` (docs/clinical-rules.md 3.1.1).
 
     Refuses an inactive product, both or neither dose, and values outside the order's ranges
     (days per cycle 1-5, cycles 1-60, interval 7-90 days). Clinical findings are not refusals
     here: they are the engine's, shown on the draft and judged at signing.
     """
     _check_product_active(product)
-    _record_weight_today(patient, by, weight_today_kg)
+    _record_weight_today(patient, by, weight_today_kg, confirm_unusual_weight)
     order = Order(
         patient=patient,
         indication=indication,
@@ -378,6 +432,7 @@ def order_update(
     by: User,
     version: int,
     weight_today_kg: Decimal | None = None,
+    confirm_unusual_weight: bool = False,
     **changes: Any,
 ) -> Order:
     """Change an order (DESIGN 4) and return the order as it now stands.
@@ -387,13 +442,14 @@ def order_update(
     makes a new version (same lineage, next revision, ``supersedes`` the old one) as a draft to
     be signed and verified again, and the old one becomes ``superseded``; overrides are not
     carried over (they belong to a signature). A change that changes nothing saves nothing.
-    ``weight_today_kg`` records the patient's weight today, as in ``order_create``.
+    ``weight_today_kg`` records the patient's weight today, as in ``order_create`` (with
+    ``confirm_unusual_weight``).
     """
     unknown = set(changes) - set(ORDER_FIELDS)
     if unknown:
         raise TypeError(f"order_update() cannot change {', '.join(sorted(unknown))}")
     current = _locked(order, version, EDITABLE, "changed")
-    _record_weight_today(current.patient, by, weight_today_kg)
+    _record_weight_today(current.patient, by, weight_today_kg, confirm_unusual_weight)
     if "product" in changes and changes["product"].pk != current.product_id:
         _check_product_active(changes["product"])
     if "concomitant_immunosuppressant" in changes:

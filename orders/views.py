@@ -20,7 +20,7 @@ from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
 from ivig.accounts.roles import Role, has_role
 from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record, access_records
-from ivig.engine import DosePlan, Finding, compute_plan
+from ivig.engine import DosePlan, Finding, compute_plan, ideal_and_adjusted_weights_apply
 
 from . import selectors, services
 from .engine_inputs import plan_for_order, plan_request_from_values
@@ -164,6 +164,7 @@ def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
                 by=signed_in_user(request),
                 weight_kg=form.cleaned_data["weight_kg"],
                 measured_on=form.cleaned_data["measured_on"],
+                confirm_unusual=form.cleaned_data["confirm_unusual"],
             )
         except OrderError as error:
             add_order_error(form, error)
@@ -190,6 +191,8 @@ class Preview:
 
     plan: DosePlan | None = None
     problems: list[str] = field(default_factory=list)
+    # docs/clinical-rules.md 3.1: False shows ideal and adjusted weights as "not used".
+    weights_apply: bool = True
 
 
 def order_form_preview(form: OrderForm) -> Preview:
@@ -215,7 +218,12 @@ def order_form_preview(form: OrderForm) -> Preview:
         )
     except FormularyError as error:
         return Preview(problems=[error.message])
-    return Preview(plan=compute_plan(request))
+    return Preview(
+        plan=compute_plan(request),
+        weights_apply=ideal_and_adjusted_weights_apply(
+            request.patient.age_years, request.dosing_weight_basis
+        ),
+    )
 
 
 def _order_form_page(
@@ -388,6 +396,14 @@ def _order_page(
         "order": order,
         "plan": plan,
         "plan_basis": plan_basis,
+        "weights_apply": ideal_and_adjusted_weights_apply(
+            order.patient.age_years(
+                timezone.localdate(order.signed_at)
+                if order.plan_at_signing and order.signed_at
+                else timezone.localdate()
+            ),
+            order.dosing_weight_basis,  # type: ignore[arg-type]
+        ),
         "overrides": overrides,
         "versions": selectors.order_versions(order),
         "history": selectors.order_history(order),

@@ -39,6 +39,10 @@ def test_a_clinician_enters_an_order_watches_the_preview_and_signs_it(page, sign
     expect(page.get_by_test_id("dosing-weight")).to_contain_text("60 kg (actual body weight)")
 
     page.get_by_test_id("order-save").click()
+    # 60 kg is 27 % less than this morning's 82.5 kg: confirmed (docs/clinical-rules.md 3.1.1).
+    expect(page.get_by_text("confirm it if it is right")).to_be_visible()
+    page.get_by_label("I confirm this weight").check()
+    page.get_by_test_id("order-save").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Draft")
     page.get_by_label("Reason to override RENAL_RISK").fill("Creatinine normal; hydrate first")
     page.get_by_label("Your password").fill(TEST_PASSWORD)

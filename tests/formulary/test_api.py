@@ -322,11 +322,31 @@ def test_suitable_products_for_a_patient(api):
             "concentration_pct": "5",
             "notes": ["low IgA", "sucrose-free"],
             "findings": [],
+            "warnings": [],
         }
     ]
     privigen = next(fit for fit in body["unsuitable"] if fit["slug"] == "privigen")
     assert privigen["findings"][0]["code"] == "IGA_DEFICIENCY_WITH_ANTIBODIES"
     assert privigen["findings"][0]["severity"] == "stop"
+
+
+def test_the_api_lists_the_maltose_warning_for_a_diabetic_patient(api):
+    body = api(
+        Role.CLINICIAN,
+        "get",
+        f"{PRODUCTS}suitable/?iga_status=normal&risk_factors=diabetes&age_years=50",
+    ).json()
+    octagam = next(fit for fit in body["suitable"] if fit["slug"] == "octagam-10")
+    assert [warning["code"] for warning in octagam["warnings"]] == ["MALTOSE_GLUCOSE_INTERFERENCE"]
+    assert octagam["warnings"][0]["severity"] == "warn"
+    assert "maltose" in octagam["warnings"][0]["message"]
+    privigen = next(fit for fit in body["suitable"] if fit["slug"] == "privigen")
+    assert privigen["warnings"] == []
+
+
+def test_no_maltose_warning_without_diabetes(api):
+    body = api(Role.CLINICIAN, "get", f"{PRODUCTS}suitable/?iga_status=normal&age_years=50").json()
+    assert all(fit["warnings"] == [] for fit in body["suitable"] + body["unsuitable"])
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,8 @@ def test_proposal_goes_around_existing_sessions(order, chair_a, chair_b, nurse) 
     tuesday = next_monday() + timedelta(days=1)
     other = verified_order()
     session_for(other, chair_a, local(tuesday, "08:00"), by=nurse)
-    session_for(other, chair_b, local(tuesday, "09:00"), by=nurse, day_number=2)
+    # another patient: one session per patient per day (docs/clinical-rules.md 6.1)
+    session_for(verified_order(), chair_b, local(tuesday, "09:00"), by=nurse)
     # Chair A is taken 08:00-11:29 on Tuesday, chair B 09:00-12:29: the earliest common start
     # is A at 11:30 (the 15-minute grid), before B's 12:30.
     assert clocks(booking.booking_propose(order, 1))[1] == (2, "A chair", "Tue 11:30", "14:59")

@@ -48,8 +48,10 @@ def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> 
     tentative = session_for(
         order, chair, two_days_ago, by=nurse, status=SessionStatus.TENTATIVE, day_number=2
     )
+    # Other patients' sessions on the same days: one session per patient per day
+    # (docs/clinical-rules.md 6.1).
     running = session_for(
-        order,
+        verified_order(),
         chair,
         yesterday_at("13:00"),
         by=nurse,
@@ -57,7 +59,7 @@ def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> 
         day_number=3,
     )
     done = session_for(
-        order, chair, two_days_ago + timedelta(hours=5), by=nurse,
+        verified_order(), chair, two_days_ago + timedelta(hours=5), by=nurse,
         status=SessionStatus.COMPLETED, day_number=4,
     )  # fmt: skip
     cancelled = session_for(

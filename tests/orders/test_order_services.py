@@ -77,7 +77,10 @@ def test_create_keeps_an_edited_premedication(clinician, worked_patient):
 
 def test_create_records_todays_weight_and_plans_on_it(clinician, worked_patient):
     order = order_create(
-        by=clinician, weight_today_kg=Decimal("60"), **order_values(worked_patient)
+        by=clinician,
+        weight_today_kg=Decimal("60"),
+        confirm_unusual_weight=True,  # 27 % less than 82.5 kg (docs/clinical-rules.md 3.1.1)
+        **order_values(worked_patient),
     )
     latest = worked_patient.weights.first()
     assert (latest.weight_kg, latest.measured_on) == (Decimal("60"), timezone.localdate())
@@ -231,7 +234,10 @@ def test_a_stop_finding_refuses_the_signature_listing_it(clinician, sign):
 
 def test_a_400_kg_weight_is_a_stop(clinician, sign, worked_patient):
     order = order_create(
-        by=clinician, weight_today_kg=Decimal("400"), **order_values(worked_patient)
+        by=clinician,
+        weight_today_kg=Decimal("400"),
+        confirm_unusual_weight=True,  # docs/clinical-rules.md 3.1.1
+        **order_values(worked_patient),
     )
     error = refusal(sign, order, clinician)
     assert error.code == OrderError.STOP_FINDINGS

@@ -261,7 +261,11 @@ def test_clinical_limits_are_the_engines_not_the_records(clinician):
     patient = register(clinician)
     for weight_kg in (Decimal("0.5"), Decimal("400")):
         patient_weight_record(
-            patient, by=clinician, weight_kg=weight_kg, measured_on=timezone.localdate()
+            patient,
+            by=clinician,
+            weight_kg=weight_kg,
+            measured_on=timezone.localdate(),
+            confirm_unusual=True,  # docs/clinical-rules.md 3.1.1: unusual, yet confirmed
         )
     assert patient.weights.count() == 2
 

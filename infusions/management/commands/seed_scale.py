@@ -375,6 +375,8 @@ class Command(BaseCommand):
                             created_by=nurse,
                         )
                     )
+        for row in rows:  # docs/clinical-rules.md 6.1: booked_days keeps one a patient a day
+            row.fill_patient_day()
         InfusionSession.objects.bulk_create(rows, batch_size=2000)
         return len(rows)
 
