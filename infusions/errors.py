@@ -22,6 +22,9 @@ class InfusionError(DomainError):
     RATE_ABOVE_PLAN: ClassVar[str] = "rate_above_plan"
     INFUSION_STOPPED: ClassVar[str] = "infusion_stopped"
     NOT_STARTED: ClassVar[str] = "not_started"
+    # docs/clinical-rules.md 3.9: the order's plan now refuses the step.
+    STOP_FINDINGS: ClassVar[str] = "stop_findings"
+    PLAN_CHANGED: ClassVar[str] = "plan_changed"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(

@@ -19,6 +19,8 @@ class OrderError(DomainError):
     REASON_REQUIRED: ClassVar[str] = "reason_required"
     PRODUCT_INACTIVE: ClassVar[str] = "product_inactive"
     NO_CURRENT_PRICE: ClassVar[str] = "no_current_price"
+    # docs/clinical-rules.md 3.9: an override new since signing; a clinician must revise.
+    PLAN_CHANGED: ClassVar[str] = "plan_changed"
 
     # Someone else acted first, or the order has moved on: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset({DomainError.STALE_VERSION, WRONG_STATE})
