@@ -29,7 +29,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from ivig.engine import DosePlan, Finding, compute_plan
+from formulary.services import FormularyError
+from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
 
 from .engine_inputs import order_is_covered, plan_request_for_order
@@ -104,6 +105,18 @@ def _stored_cycles(stored_plan: Any) -> list[tuple[int, list[date]]]:
     return cycles
 
 
+def _stored_plan(row: Order) -> Any:
+    """An order's plan as signed (``plan_at_signing``); for an order that has none (made outside
+    the order services), the engine's plan for it on its own, so that its grams still count."""
+    if row.plan_at_signing:
+        return row.plan_at_signing
+    try:
+        as_of = _signed_on(row, timezone.localdate())
+        return dose_plan_to_json(compute_plan(plan_request_for_order(row, evaluated_on=as_of)))
+    except FormularyError:
+        return None
+
+
 def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> PatientCalendar:
     """The patient's IVIg calendar around ``order`` (docs/clinical-rules.md 3.9).
 
@@ -125,8 +138,8 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     rebooked = {day.cycle_number for day in proposed if day.session_id is None}
     session_orders = {
         row.pk: row
-        for row in Order.objects.filter(pk__in={s.order_id for s in sessions}).only(
-            "pk", "lineage_id", "status", "plan_at_signing"
+        for row in Order.objects.filter(pk__in={s.order_id for s in sessions}).select_related(
+            "patient", "product", "indication"
         )
     }
     own: list[SessionDay] = []
@@ -136,7 +149,7 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
         row
         for row in Order.objects.filter(patient_id=order.patient_id, status__in=OPEN_STATUSES)
         .exclude(Q(pk=own_lineage) | Q(lineage_id=own_lineage))
-        .only("pk", "lineage_id", "revision", "status", "plan_at_signing")
+        .select_related("patient", "product", "indication")
         .order_by("revision")
     ]
     in_force = {lineage_id(row): row for row in open_others}  # the latest revision wins
@@ -158,7 +171,7 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
             cycles[session.cycle_number] = session.day
         dose = session.given_g
         if dose is None:
-            dose = _daily_dose_g((in_force.get(lineage) or session_order).plan_at_signing)
+            dose = _daily_dose_g(_stored_plan(in_force.get(lineage) or session_order))
         other.append(
             CalendarDay(
                 day=session.day,
@@ -170,11 +183,12 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     own.extend(SessionDay(cycle_number=day.cycle_number, day=day.day) for day in proposed)
     own.extend(_own_cycles_following(order, own))
     for lineage, row in in_force.items():
-        dose = _daily_dose_g(row.plan_at_signing)
+        stored = _stored_plan(row)
+        dose = _daily_dose_g(stored)
         if dose is None:
             continue
         booked = first_booked_days.get(lineage, {})
-        for _number, days in _following(_stored_cycles(row.plan_at_signing), booked):
+        for _number, days in _following(_stored_cycles(stored), booked):
             other.extend(
                 CalendarDay(day=day, dose_g=dose, order_id=lineage, order_open=True) for day in days
             )
