@@ -276,7 +276,7 @@ class ClockStepSerializer(serializers.Serializer):
     volume_ml = serializers.DecimalField(max_digits=6, decimal_places=1)
 
 
-class FindingSerializer(serializers.Serializer):
+class PlanFindingSerializer(serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.CharField()
     message = serializers.CharField()
@@ -294,13 +294,13 @@ class SessionPlanSerializer(serializers.Serializer):
     daily_volume_ml = serializers.IntegerField()
     daily_dose_g = serializers.DecimalField(max_digits=6, decimal_places=2)
     watch_list = serializers.ListField(child=serializers.CharField())
-    findings = FindingSerializer(
+    findings = PlanFindingSerializer(
         many=True, help_text="The order's findings as of now (docs/clinical-rules.md 3.9)."
     )
     new_finding_codes = serializers.ListField(
         child=serializers.CharField(), help_text="Codes among findings new since signing."
     )
-    signed_findings = FindingSerializer(many=True, help_text="The findings at signing.")
+    signed_findings = PlanFindingSerializer(many=True, help_text="The findings at signing.")
     start_blockers = serializers.ListField(
         child=serializers.CharField(),
         help_text="Why the session cannot start now, naming the finding and who must act.",
