@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from ivig.engine import dose_plan_to_json
 from ivig.templatetags.clinical import num
-from orders.engine_inputs import plan_for_order
 from orders.models import Order
+from orders.plans import order_plan
 
 from .models import Authorization, AuthorizationStatus
 
@@ -145,13 +145,14 @@ def planned_cycles_from_fields(order: Order) -> list[PlannedCycle]:
 
 def planned_cycles(order: Order) -> list[PlannedCycle]:
     """The order's cycles with the grams dispensed for each: the plan frozen at signing, else
-    the engine's plan today, else the regimen's dates with unknown grams."""
+    the order's plan today (``orders.plans.order_plan``, without coverage: this is coverage),
+    else the regimen's dates with unknown grams."""
     frozen = planned_cycles_from_plan(order.plan_at_signing)
     if frozen:
         return frozen
     try:
         computed = planned_cycles_from_plan(
-            dose_plan_to_json(plan_for_order(order, timezone.localdate()))
+            dose_plan_to_json(order_plan(order, as_of=timezone.localdate(), coverage=False).plan)
         )
     except Exception:  # coverage must still show when the engine cannot plan this order
         logger.exception("No plan for order %s; coverage counts no grams", order.pk)

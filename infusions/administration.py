@@ -35,7 +35,7 @@ from .models import (
     InfusionSession,
     SessionStatus,
 )
-from .plans import runnable_plan
+from .plans import current_plan, runnable_plan
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
 
 
@@ -59,6 +59,14 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
     coverage_blocker = session_coverage_blocker(session)
     if coverage_blocker:
         blockers.append(coverage_blocker)
+    # docs/clinical-rules.md 3.9: the plan as of now; a stop, or an override new since signing,
+    # refuses the start until a clinician revises the order.
+    try:
+        refusal = current_plan(session.order).refusal("start")
+    except InfusionError as error:
+        refusal = error.message
+    if refusal:
+        blockers.append(refusal)
     return blockers
 
 

@@ -279,6 +279,12 @@ class ClockStepSerializer(serializers.Serializer):
     volume_ml = serializers.DecimalField(max_digits=6, decimal_places=1)
 
 
+class PlanFindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    message = serializers.CharField()
+
+
 class SessionPlanSerializer(serializers.Serializer):
     """The session's plan at clock times (DESIGN 3.5), from the engine."""
 
@@ -291,6 +297,17 @@ class SessionPlanSerializer(serializers.Serializer):
     daily_volume_ml = serializers.IntegerField()
     daily_dose_g = serializers.DecimalField(max_digits=6, decimal_places=2)
     watch_list = serializers.ListField(child=serializers.CharField())
+    findings = PlanFindingSerializer(
+        many=True, help_text="The order's findings as of now (docs/clinical-rules.md 3.9)."
+    )
+    new_finding_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes among findings new since signing."
+    )
+    signed_findings = PlanFindingSerializer(many=True, help_text="The findings at signing.")
+    start_blockers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the session cannot start now, naming the finding and who must act.",
+    )
 
 
 @extend_schema_view(
@@ -403,7 +420,8 @@ class SessionViewSet(
         """The plan at clock times: premedication, steps, vital checks, end, watch list."""
         session = self.get_object()
         plan = selectors.session_plan_at_clock_times(session)
-        return Response(SessionPlanSerializer(plan).data)
+        blockers = [] if plan.state.started else administration.session_start_blockers(session)
+        return Response(SessionPlanSerializer({**vars(plan), "start_blockers": blockers}).data)
 
 
 # --- administration entries ----------------------------------------------------------------------

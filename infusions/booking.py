@@ -23,6 +23,7 @@ from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
 from orders.models import Order, OrderStatus, Patient
+from orders.plans import ProposedDay
 
 from .chairs import opening_windows, within_opening_hours
 from .common import CLOCK_SKEW, at, hhmm, local, save_as
@@ -36,7 +37,7 @@ from .models import (
     InfusionSession,
     SessionStatus,
 )
-from .plans import runnable_plan
+from .plans import check_step, current_plan, runnable_plan
 
 BOOKABLE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
 # Proposals try start times on this grid from each opening time.
@@ -175,6 +176,11 @@ def booking_propose(
         if fits:
             # The earliest start that day; among equals, the first chair by name.
             clock, best = min(fits, key=lambda fit: fit[0])
+            # docs/clinical-rules.md 3.9: the plan is checked with these days on the calendar.
+            check_step(
+                current_plan(order, proposed=[ProposedDay(cycle_number, day) for day in days]),
+                "propose",
+            )
             return [
                 Slot(number, best, at(day, clock), at(day, clock) + length)
                 for number, day in enumerate(days, 1)
@@ -325,19 +331,27 @@ def booking_confirm(
     _lock_patient(order.patient_id)
     chairs = _lock_chairs(slot.chair.pk for slot in ordered)
     length = timedelta(minutes=plan.chair_minutes)
+    for slot in ordered:
+        _check_patient_day(order.patient_id, slot.day, what=f"Day {slot.day_number}")
+        _check_slot(
+            chairs[slot.chair.pk], slot.start, slot.start + length, what=f"Day {slot.day_number}"
+        )
+    # docs/clinical-rules.md 3.9: a stop refuses the booking; an override new since signing
+    # allows it only as tentative.
+    check_step(
+        current_plan(order, proposed=[ProposedDay(cycle_number, slot.day) for slot in ordered]),
+        "book_tentative" if tentative else "book",
+    )
     sessions = []
     for slot in ordered:
         chair = chairs[slot.chair.pk]
-        end = slot.start + length
-        _check_patient_day(order.patient_id, slot.day, what=f"Day {slot.day_number}")
-        _check_slot(chair, slot.start, end, what=f"Day {slot.day_number}")
         session = InfusionSession(
             order=order,
             cycle_number=cycle_number,
             day_number=slot.day_number,
             chair=chair,
             planned_start=slot.start,
-            planned_end=end,
+            planned_end=slot.start + length,
             status=SessionStatus.TENTATIVE if tentative else SessionStatus.BOOKED,
             created_by=by,
         )
@@ -420,6 +434,14 @@ def session_move(
             field="start",
         )
     _check_patient_day(patient_id, local(start).date(), exclude=current.pk, what="The new time")
+    # docs/clinical-rules.md 3.9: the plan is checked with the session on its new day.
+    check_step(
+        current_plan(
+            current.order,
+            proposed=[ProposedDay(current.cycle_number, local(start).date(), current.pk)],
+        ),
+        "move",
+    )
     locked_chair = _lock_chairs([chair.pk])[chair.pk]
     _check_slot(locked_chair, start, end, exclude=current.pk, what="The new time")
     current.chair, current.planned_start, current.planned_end = locked_chair, start, end
@@ -479,6 +501,8 @@ def session_confirm(
     _check_patient_day(
         patient_id, local(current.planned_start).date(), exclude=current.pk, what="Confirming"
     )
+    # docs/clinical-rules.md 3.9: a stop, or an override new since signing, keeps it tentative.
+    check_step(current_plan(order), "confirm")
     current.status = SessionStatus.BOOKED
     current.version += 1
     save_as(current, by, "Confirmed")

@@ -24,6 +24,9 @@ class InfusionError(DomainError):
     NOT_STARTED: ClassVar[str] = "not_started"
     # docs/clinical-rules.md 6.1: the patient already has a session that day.
     PATIENT_DAY_TAKEN: ClassVar[str] = "patient_day_taken"
+    # docs/clinical-rules.md 3.9: the order's plan now refuses the step.
+    STOP_FINDINGS: ClassVar[str] = "stop_findings"
+    PLAN_CHANGED: ClassVar[str] = "plan_changed"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(

@@ -1,35 +1,83 @@
-"""The dose plan a session runs on, from the engine (DESIGN 2: the single source of every
-clinical number).
+"""The plan a session runs on: the order's plan on the current facts (docs/clinical-rules.md
+3.9), from the one accessor ``orders.plans.order_plan``, and the refusals it gives each step.
 
-The plan is the one the clinician signed and the pharmacist verified: ``Order.plan_at_signing``,
-the engine's output frozen at signing. An order without it (made outside the order services) is
-planned by the engine on the day it was signed, or today.
+This module also gives the orders layer the patient's live sessions for the IVIg calendar
+(``live_sessions``, registered in ``InfusionsConfig.ready``): orders never imports infusions.
 """
 
+from collections.abc import Sequence
+from datetime import date
+
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from formulary.services import FormularyError
 from ivig.engine import DosePlan
-from orders.engine_inputs import plan_for_order
 from orders.models import Order
+from orders.plans import CalendarSession, OrderPlan, ProposedDay, order_plan
 
+from .common import local
 from .errors import InfusionError
+from .models import ACTIVE_STATUSES, AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+
+# Sessions on the calendar: not cancelled or missed (docs/clinical-rules.md 3.9).
+CALENDAR_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 
-def order_plan(order: Order) -> DosePlan:
-    """The engine's plan for ``order`` (see module docstring)."""
-    if order.plan_at_signing:
-        return DosePlan.model_validate(order.plan_at_signing)
-    evaluated_on = timezone.localdate(order.signed_at) if order.signed_at else timezone.localdate()
+def live_sessions(patient_id: int) -> list[CalendarSession]:
+    """The patient's sessions that are not cancelled or missed, every order, each with the
+    grams of its latest completion entry (None while none is recorded)."""
+    given = (
+        AdministrationEntry.objects.filter(session=OuterRef("pk"), kind=EntryKind.COMPLETED)
+        .order_by("-occurred_at", "-id")
+        .values("grams_given")[:1]
+    )
+    rows = (
+        InfusionSession.objects.filter(order__patient_id=patient_id, status__in=CALENDAR_STATUSES)
+        .annotate(given_g=Subquery(given))
+        .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g")
+    )
+    return [
+        CalendarSession(
+            session_id=pk,
+            order_id=order_id,
+            cycle_number=cycle_number,
+            day=local(planned_start).date(),
+            given_g=given_g,
+        )
+        for pk, order_id, cycle_number, planned_start, given_g in rows
+    ]
+
+
+def current_plan(
+    order: Order, *, proposed: Sequence[ProposedDay] = (), as_of: date | None = None
+) -> OrderPlan:
+    """The order's plan now (docs/clinical-rules.md 3.9), with ``proposed`` days on the
+    calendar; a product without a current price is ``InfusionError`` NO_PLAN."""
     try:
-        return plan_for_order(order, evaluated_on)
+        return order_plan(order, as_of=as_of or timezone.localdate(), proposed=proposed)
     except FormularyError as error:
         raise InfusionError(InfusionError.NO_PLAN, error.message) from error
 
 
-def runnable_plan(order: Order) -> DosePlan:
-    """The order's plan, refusing one the engine could not complete (INVALID_INPUT)."""
-    plan = order_plan(order)
+def check_step(living: OrderPlan, step: str) -> None:
+    """Refuse ``step`` when the plan now says so (docs/clinical-rules.md 3.9): a stop refuses
+    it; a new override since signing refuses a firm booking, confirming and starting."""
+    refusal = living.refusal(step)
+    if refusal is None:
+        return
+    code = InfusionError.STOP_FINDINGS if living.stops else InfusionError.PLAN_CHANGED
+    findings = living.stops or living.new_overrides
+    raise InfusionError(
+        code,
+        refusal,
+        details={"findings": [finding.model_dump(mode="json") for finding in findings]},
+    )
+
+
+def runnable_plan(order: Order, *, living: OrderPlan | None = None) -> DosePlan:
+    """The order's plan now, refusing one the engine could not complete (INVALID_INPUT)."""
+    plan = (living or current_plan(order)).plan
     if (
         not plan.titration
         or plan.chair_minutes is None

@@ -31,6 +31,7 @@ from authorizations.coverage import (
     planned_cycles,
 )
 from authorizations.selectors import recent_approvals, start_of_day
+from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
 from orders.models import Order, OrderStatus
 
@@ -42,7 +43,7 @@ from .models import (
     SessionStatus,
     Symptom,
 )
-from .plans import runnable_plan
+from .plans import current_plan, runnable_plan
 from .record import InfusionState, infusion_state
 
 
@@ -213,6 +214,11 @@ class SessionPlan:
     watch_list: list[str]
     state: InfusionState
     first_rate_ml_per_h: int
+    # docs/clinical-rules.md 3.9: the order's findings as of now, those new since signing, and
+    # the findings at signing, shown beside the watch list.
+    findings: list[Finding]
+    new_finding_codes: list[str]
+    signed_findings: list[Finding]
 
 
 def session_plan_at_clock_times(
@@ -222,7 +228,8 @@ def session_plan_at_clock_times(
     time, the end and the watch list. Before the start the clock is the booking (premedication
     at the planned start, the infusion after the engine's premedication lead); after it, the
     start entry's time; after a restart, the engine's restart plan from then."""
-    plan = runnable_plan(session.order)
+    living = current_plan(session.order)
+    plan = runnable_plan(session.order, living=living)
     assert plan.titration is not None and plan.premedication_min_before is not None
     assert plan.infusion_minutes is not None and plan.vital_checks_min is not None
     assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
@@ -282,6 +289,9 @@ def session_plan_at_clock_times(
         watch_list=list(Symptom.labels),
         state=state,
         first_rate_ml_per_h=plan.titration[0].rate_ml_per_h,
+        findings=living.findings,
+        new_finding_codes=living.new_finding_codes,
+        signed_findings=living.signed_findings,
     )
 
 

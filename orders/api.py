@@ -5,7 +5,12 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -14,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from formulary.models import Product
+from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
 from ivig.accounts.roles import Role
@@ -23,9 +29,9 @@ from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import selectors, services
-from .engine_inputs import plan_for_order
 from .filters import OrderFilter
 from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
+from .plans import OrderPlan, order_plan
 
 ReadAllRoles = api_roles(*ALL_ROLES)
 
@@ -349,6 +355,44 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderDetailSerializer(OrderSerializer):
+    """One order, with the findings of its plan as of today beside those at signing
+    (docs/clinical-rules.md 3.9): ``new_finding_codes`` are the codes the signed version did not
+    carry. Both are null when the engine cannot plan the order today (no current price)."""
+
+    current_findings = serializers.SerializerMethodField(
+        help_text="The engine's findings for the order on today's facts and calendar."
+    )
+    new_finding_codes = serializers.SerializerMethodField(
+        help_text="Codes among current_findings that the signed version did not carry."
+    )
+
+    class Meta(OrderSerializer.Meta):
+        fields = (*OrderSerializer.Meta.fields, "current_findings", "new_finding_codes")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]
+
+    def _living(self, order: Order) -> OrderPlan | None:
+        if "living" not in self.context:
+            try:
+                self.context["living"] = order_plan(order, as_of=timezone.localdate())
+            except FormularyError:
+                self.context["living"] = None
+        living: OrderPlan | None = self.context["living"]
+        return living
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}, "nullable": True})
+    def get_current_findings(self, order: Order) -> list[dict[str, Any]] | None:
+        living = self._living(order)
+        if living is None:
+            return None
+        return [finding.model_dump(mode="json") for finding in living.findings]
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}, "nullable": True})
+    def get_new_finding_codes(self, order: Order) -> list[str] | None:
+        living = self._living(order)
+        return None if living is None else living.new_finding_codes
+
+
 class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     indication = serializers.SlugRelatedField[Indication](
         slug_field="slug", queryset=Indication.objects.all()
@@ -481,10 +525,11 @@ class OrderViewSet(
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
+    @extend_schema(responses={200: OrderDetailSerializer})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
         access_record(request._request, order)
-        return Response(OrderSerializer(order).data)
+        return Response(OrderDetailSerializer(order).data)
 
     @extend_schema(
         request=OrderCreateSerializer,
@@ -564,5 +609,4 @@ class OrderViewSet(
     def plan(self, request: Request, pk: str | None = None) -> Response:
         order = self.get_object()
         access_record(request._request, order)
-        plan = plan_for_order(order, timezone.localdate(), with_authorization=True)
-        return Response(dose_plan_to_json(plan))
+        return Response(dose_plan_to_json(order_plan(order, as_of=timezone.localdate()).plan))

@@ -17,8 +17,8 @@ from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
 from ivig.engine import Finding
 
-from .engine_inputs import plan_for_order
 from .models import Indication, Order, OrderStatus, Patient
+from .plans import order_plan
 from .services import order_create, order_sign, order_verify, patient_create
 
 
@@ -184,7 +184,7 @@ def seed_orders(today: date) -> int:
         made += 1
         if goal == OrderStatus.DRAFT:
             continue
-        plan = plan_for_order(order, today)
+        plan = order_plan(order, as_of=today).plan
         order = order_sign(
             order,
             by=clinician,

@@ -10,12 +10,10 @@ from formulary.engine_inputs import dosing_policy_facts, product_facts
 from formulary.models import Product
 from formulary.selectors import current_policy
 from ivig.engine import (
-    DosePlan,
     IndicationFacts,
     PatientFacts,
     PlanRequest,
     Regimen,
-    compute_plan,
 )
 
 from .models import Indication, Order, Patient, PatientWeight
@@ -113,7 +111,7 @@ def plan_request_from_values(
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
         policy=dosing_policy_facts(current_policy()),
         evaluated_on=evaluated_on,
-        # NO_AUTHORIZATION: judged for saved orders by ``plan_for_order(with_authorization=True)``.
+        # NO_AUTHORIZATION: judged for saved orders by ``orders.plans.order_plan``.
         authorization_covered=None,
     )
 
@@ -150,17 +148,3 @@ def order_is_covered(order: Order) -> bool | None:
     """Whether approved authorizations cover every cycle of the order; None when no judge is
     registered (the authorizations app is not installed)."""
     return _coverage_judges[0](order) if _coverage_judges else None
-
-
-def plan_for_order(
-    order: Order, evaluated_on: date, *, with_authorization: bool = False
-) -> DosePlan:
-    """The engine's plan for a saved order on ``evaluated_on``.
-
-    ``with_authorization``: also judge NO_AUTHORIZATION (DESIGN 3.8, warn on the order) from the
-    order's coverage. Coverage itself plans without it, so the two never call each other.
-    """
-    request = plan_request_for_order(order, evaluated_on=evaluated_on)
-    if with_authorization:
-        request = request.model_copy(update={"authorization_covered": order_is_covered(order)})
-    return compute_plan(request)

@@ -21,6 +21,8 @@ class OrderError(DomainError):
     NO_CURRENT_PRICE: ClassVar[str] = "no_current_price"
     # docs/clinical-rules.md 3.1.1: an unusual weight is saved only when confirmed.
     UNUSUAL_WEIGHT: ClassVar[str] = "unusual_weight"
+    # docs/clinical-rules.md 3.9: an override new since signing; a clinician must revise.
+    PLAN_CHANGED: ClassVar[str] = "plan_changed"
 
     # Someone else acted first, or the order has moved on: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset({DomainError.STALE_VERSION, WRONG_STATE})

@@ -387,6 +387,10 @@ class Order(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     plan_at_signing = models.JSONField(null=True, blank=True, editable=False)
     findings_at_signing = models.JSONField(null=True, blank=True, editable=False)
+    # The actual weight (kg) the signed plan used: WEIGHT_CHANGED (docs/clinical-rules.md 3.9).
+    signed_weight_kg = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, editable=False
+    )
     # Copied from ``plan_at_signing`` by ``save`` (orders/plan_figures.py): what lists show
     # without loading the JSON plan or running the engine.
     plan_first_day = models.DateField(null=True, blank=True, editable=False)

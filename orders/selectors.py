@@ -167,6 +167,7 @@ def order_history(order: Order) -> list[HistoryEntry]:
                     "supersedes",
                     "plan_at_signing",
                     "findings_at_signing",
+                    "signed_weight_kg",
                     *PLAN_FIGURE_FIELDS,
                     "patient",
                 ),

@@ -25,7 +25,7 @@ from ivig.accounts.recheck import (
 )
 from ivig.engine import DosePlan, Finding, dose_plan_to_json, unusual_weight_reasons
 
-from .engine_inputs import plan_for_order
+from .engine_inputs import latest_weight
 from .errors import OrderError
 from .models import (
     BloodGroup,
@@ -40,6 +40,7 @@ from .models import (
     RateProtocol,
     RiskFactor,
 )
+from .plans import OrderPlan, order_plan
 from .signals import order_discontinued
 
 # What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
@@ -321,13 +322,19 @@ def _check_product_active(product: Product) -> None:
         raise OrderError(OrderError.PRODUCT_INACTIVE, message, field_errors={"product": [message]})
 
 
-def _plan(order: Order) -> DosePlan:
-    """The engine's plan for the order today (DESIGN 3.8: WEIGHT_OUTDATED is judged on the day
-    of signing or verifying)."""
+def _plan(order: Order) -> OrderPlan:
+    """The order's plan on today's facts and the patient's calendar (docs/clinical-rules.md
+    3.9: checked again at every step)."""
     try:
-        return plan_for_order(order, timezone.localdate(), with_authorization=True)
+        return order_plan(order, as_of=timezone.localdate())
     except FormularyError as error:
         raise OrderError(OrderError.NO_CURRENT_PRICE, error.message) from error
+
+
+def _actual_weight_kg(order: Order) -> Decimal | None:
+    """The actual weight the plan at signing used: the latest measured on or before today."""
+    weight = latest_weight(order.patient, as_of=timezone.localdate())
+    return weight.weight_kg if weight is not None else None
 
 
 def _findings_text(findings: list[Finding]) -> str:
@@ -499,7 +506,8 @@ def order_sign(
     if not password_ok:
         message = "The password is not correct: the order was not signed."
         raise OrderError(OrderError.WRONG_PASSWORD, message, field_errors={"password": [message]})
-    plan = _plan(current)
+    living = _plan(current)
+    plan = living.plan
     stops = _with_severity(plan, "stop")
     if stops:
         raise _stop_error(stops, "signed")
@@ -535,6 +543,7 @@ def order_sign(
     current.signed_at = now
     current.plan_at_signing = dose_plan_to_json(plan)
     current.findings_at_signing = [finding.model_dump(mode="json") for finding in plan.findings]
+    current.signed_weight_kg = _actual_weight_kg(current)
     _save_order(current, by, "Signed")
     return current
 
@@ -562,9 +571,20 @@ def order_verify(
             "acknowledged_codes",
             missing,
         )
-    stops = _with_severity(_plan(current), "stop")
-    if stops:
-        raise _stop_error(stops, "verified (reject it for the clinician to change)")
+    # docs/clinical-rules.md 3.9: a stop, or an override the signed version carries no reason
+    # for (the patient or the calendar changed since signing), refuses the verification.
+    living = _plan(current)
+    if living.stops:
+        raise _stop_error(living.stops, "verified (reject it for the clinician to change)")
+    refusal = living.refusal("verify")
+    if refusal:
+        raise OrderError(
+            OrderError.PLAN_CHANGED,
+            refusal,
+            details={
+                "findings": [finding.model_dump(mode="json") for finding in living.new_overrides]
+            },
+        )
     now = timezone.now()
     for override in overrides:
         override.acknowledged_by = by
@@ -594,6 +614,7 @@ def order_reject(order: Order, *, by: User, reason: str, version: int | None = N
     current.signed_by = None
     current.signed_at = None
     current.plan_at_signing = None
+    current.signed_weight_kg = None
     current.findings_at_signing = None
     current.rejection_reason = reason
     _save_order(current, by, f"Rejected: {reason}")

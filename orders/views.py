@@ -23,7 +23,7 @@ from ivig.audit.services import access_record, access_records
 from ivig.engine import DosePlan, Finding, compute_plan, ideal_and_adjusted_weights_apply
 
 from . import selectors, services
-from .engine_inputs import plan_for_order, plan_request_from_values
+from .engine_inputs import plan_request_from_values
 from .errors import OrderError
 from .filters import OrderFilter
 from .forms import (
@@ -41,6 +41,7 @@ from .forms import (
 )
 from .models import Order, OrderStatus, Patient, PatientWeight
 from .patient_picker import PATIENT_QUERY_PARAM, patient_choices, patient_matches
+from .plans import OrderPlan, order_plan
 
 PATIENTS_PER_PAGE = 50
 
@@ -353,12 +354,11 @@ def _order_being_edited(request: HttpRequest) -> Order | None:
     return Order.objects.filter(pk=int(key)).first()
 
 
-def _shown_plan(order: Order) -> tuple[DosePlan | None, str]:
-    """The plan the order page shows: as signed (frozen), or else the engine's today."""
-    if order.plan_at_signing:
-        return DosePlan.model_validate(order.plan_at_signing), "as signed"
+def _shown_plan(order: Order) -> tuple[OrderPlan | None, str]:
+    """The plan the order page shows: the order's plan as of today (docs/clinical-rules.md
+    3.9), with the findings at signing beside it; or why there is none."""
     try:
-        return plan_for_order(order, timezone.localdate(), with_authorization=True), "as of today"
+        return order_plan(order, as_of=timezone.localdate()), "as of today"
     except FormularyError as error:
         return None, error.message
 
@@ -375,7 +375,8 @@ def _order_page(
     """The order page (or its print view); ``bound_forms`` replace the action forms that a
     refused step shows again with its message and the user's entries."""
     access_record(request, order)
-    plan, plan_basis = _shown_plan(order)
+    living, plan_basis = _shown_plan(order)
+    plan = living.plan if living is not None else None
     clinician, pharmacist = _is_clinician(request), _is_pharmacist(request)
     overrides = list(order.overrides.all())
     draft_overrides = (
@@ -396,14 +397,13 @@ def _order_page(
         "order": order,
         "plan": plan,
         "plan_basis": plan_basis,
+        # The plan shown is today's (orders.plans), so the patient's age today decides.
         "weights_apply": ideal_and_adjusted_weights_apply(
-            order.patient.age_years(
-                timezone.localdate(order.signed_at)
-                if order.plan_at_signing and order.signed_at
-                else timezone.localdate()
-            ),
+            order.patient.age_years(timezone.localdate()),
             order.dosing_weight_basis,  # type: ignore[arg-type]
         ),
+        "living": living,
+        "new_codes": living.new_finding_codes if living is not None else [],
         "overrides": overrides,
         "versions": selectors.order_versions(order),
         "history": selectors.order_history(order),
@@ -480,8 +480,8 @@ def _step_view(
 
 
 def _draft_overrides(pk: int) -> list[Finding]:
-    plan, _ = _shown_plan(_order(pk))
-    return [f for f in plan.findings if f.severity == "override"] if plan else []
+    living, _ = _shown_plan(_order(pk))
+    return [f for f in living.findings if f.severity == "override"] if living else []
 
 
 order_sign = _step_view(

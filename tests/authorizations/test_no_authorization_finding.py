@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orders.engine_inputs import plan_for_order
+from orders.plans import order_plan
 
 from .factories import approved, make_order
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def codes(order):
     today = timezone.localdate()
-    return [f.code for f in plan_for_order(order, today, with_authorization=True).findings]
+    return [f.code for f in order_plan(order, as_of=today).findings]
 
 
 def test_an_order_without_approval_warns_no_authorization():
@@ -39,5 +39,5 @@ def test_an_approval_one_cycle_short_still_warns():
 
 def test_the_plan_without_the_check_never_judges_it():
     order = make_order(start_date=timezone.localdate() + timedelta(days=10))
-    findings = plan_for_order(order, timezone.localdate()).findings
+    findings = order_plan(order, as_of=timezone.localdate(), coverage=False).findings
     assert "NO_AUTHORIZATION" not in [f.code for f in findings]

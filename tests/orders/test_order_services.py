@@ -11,9 +11,9 @@ from django.utils import timezone
 from formulary.models import DosingPolicy, Product
 from formulary.services import product_deactivate
 from orders import services
-from orders.engine_inputs import plan_for_order
 from orders.errors import OrderError
 from orders.models import Order, OrderOverride, OrderStatus
+from orders.plans import order_plan
 from orders.selectors import order_history, order_versions
 from orders.services import (
     order_complete,
@@ -84,7 +84,7 @@ def test_create_records_todays_weight_and_plans_on_it(clinician, worked_patient)
     )
     latest = worked_patient.weights.first()
     assert (latest.weight_kg, latest.measured_on) == (Decimal("60"), timezone.localdate())
-    assert plan_for_order(order, timezone.localdate()).dosing_weight_kg == Decimal("60")
+    assert order_plan(order, as_of=timezone.localdate()).plan.dosing_weight_kg == Decimal("60")
 
 
 @pytest.mark.parametrize(

@@ -166,9 +166,11 @@ def test_the_patient_page_lists_the_patients_orders(clinician, nurse, client_for
 
 
 def test_the_queue_lists_signed_orders_oldest_first(clinician, pharmacist, client_for, sign):
+    # Two patients: two orders of one patient over the same weeks stop (clinical-rules 3.9).
     patient = worked_example_patient(clinician)
+    other = worked_example_patient(clinician)
     first = sign(order_create(by=clinician, **order_values(patient)), clinician)
-    second = sign(order_create(by=clinician, **order_values(patient)), clinician)
+    second = sign(order_create(by=clinician, **order_values(other)), clinician)
     Order.objects.filter(pk=first.pk).update(signed_at=timezone.now() - timedelta(hours=5))
     order_create(by=clinician, **order_values(patient))  # a draft: not in the queue
     response = client_for(pharmacist).get(url("orders:verification-queue"))

@@ -6,7 +6,7 @@ records) that respect the same rules and constraints as the services:
 
 - each patient has weights and one order course; every tenth patient also a superseded first
   version; statuses cycle through draft, signed, verified, active, completed, discontinued;
-- signed and later orders carry the engine's own plan (``plan_for_order``), with its figures
+- signed and later orders carry the engine's own plan (``plan_request_for_order``), with its figures
   (orders/plan_figures.py), signed by a clinician and verified by a pharmacist (never the
   same person, docs/clinical-rules.md 4);
 - sessions over three years for active, completed and discontinued orders: one per cycle day,
@@ -32,8 +32,8 @@ from formulary.models import Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
-from ivig.engine import dose_plan_to_json
-from orders.engine_inputs import plan_for_order
+from ivig.engine import compute_plan, dose_plan_to_json
+from orders.engine_inputs import plan_request_for_order
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
 
@@ -287,7 +287,9 @@ class Command(BaseCommand):
         signed = [order for order in orders if order.signed_at is not None]
         for order in signed:
             try:
-                plan = plan_for_order(order, timezone.localdate(order.signed_at))
+                plan = compute_plan(
+                    plan_request_for_order(order, evaluated_on=timezone.localdate(order.signed_at))
+                )
             except FormularyError:
                 continue
             order.plan_at_signing = dose_plan_to_json(plan)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0006_order_plan_figures_and_list_indexes"),
+        ("orders", "0007_order_signed_weight"),
     ]
 
     operations = [

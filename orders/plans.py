@@ -1,0 +1,361 @@
+"""The plan accessor: what the engine says about a saved order on the current facts
+(docs/clinical-rules.md 3.9). It is the only way pages, the API, signing, verification, booking,
+moving, confirming, the session start and the reminders learn an order's plan.
+
+``order_plan`` builds the engine's request on the facts as they are now (the patient's latest
+weight, risk factors, IgA status and pregnancy; the formulary today), with:
+
+- ``signed_weight_kg``: the actual weight the signed plan used (``Order.signed_weight_kg``),
+  for WEIGHT_CHANGED;
+- ``authorization_covered``: from the coverage judge the authorizations app registers
+  (``register_coverage_judge`` in engine_inputs.py): NO_AUTHORIZATION is live, never frozen;
+- ``calendar``: the patient's IVIg calendar (docs/clinical-rules.md 3.9). Sessions are the
+  infusions app's, a layer above: it registers its source with ``register_calendar_source`` in
+  its ``AppConfig.ready`` and this module never imports it.
+
+WEIGHT_OUTDATED is judged on the day of signing (docs/clinical-rules.md 3.8): a signed order is
+evaluated on its signing date for that rule, whatever day it is planned again.
+
+The plan frozen at signing (``Order.plan_at_signing``) stays the record of what was signed;
+``OrderPlan`` sets today's findings beside it.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from formulary.services import FormularyError
+from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
+from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
+
+from .engine_inputs import order_is_covered, plan_request_for_order
+from .models import Order, OrderStatus
+
+# Open orders (docs/clinical-rules.md 3.9): signed, verified or active.
+OPEN_STATUSES = (OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE)
+# NO_AUTHORIZATION is live coverage (docs/clinical-rules.md 3.8, 7), never a signed finding.
+LIVE_ONLY_CODES = frozenset({"NO_AUTHORIZATION"})
+
+
+@dataclass(frozen=True)
+class CalendarSession:
+    """A live session (not cancelled or missed) of the patient, as the infusions app knows it:
+    its local day and the grams given where the administration record has them."""
+
+    session_id: int
+    order_id: int
+    cycle_number: int
+    day: date
+    given_g: Decimal | None
+
+
+@dataclass(frozen=True)
+class ProposedDay:
+    """A day a step would create (booking: ``session_id`` None) or move to (``session_id``: the
+    session moved, whose present day is replaced)."""
+
+    cycle_number: int
+    day: date
+    session_id: int | None = None
+
+
+# patient id -> the patient's live sessions, every order.
+CalendarSource = Callable[[int], Sequence[CalendarSession]]
+_calendar_sources: list[CalendarSource] = []
+
+
+def register_calendar_source(source: CalendarSource) -> None:
+    """Set the one function that lists a patient's live sessions (called once at start-up)."""
+    _calendar_sources[:] = [source]
+
+
+def _live_sessions(patient_id: int) -> Sequence[CalendarSession]:
+    return _calendar_sources[0](patient_id) if _calendar_sources else []
+
+
+def lineage_id(order: Order) -> int:
+    return order.lineage_id or order.pk
+
+
+def _daily_dose_g(stored_plan: Any) -> Decimal | None:
+    if not isinstance(stored_plan, dict) or stored_plan.get("daily_dose_g") is None:
+        return None
+    try:
+        return Decimal(str(stored_plan["daily_dose_g"]))
+    except InvalidOperation:
+        return None
+
+
+def _stored_cycles(stored_plan: Any) -> list[tuple[int, list[date]]]:
+    if not isinstance(stored_plan, dict):
+        return []
+    cycles = []
+    for cycle in stored_plan.get("cycles") or []:
+        try:
+            cycles.append(
+                (int(cycle["number"]), [date.fromisoformat(str(day)) for day in cycle["days"]])
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return cycles
+
+
+def _stored_plan(row: Order) -> Any:
+    """An order's plan as signed (``plan_at_signing``); for an order that has none (made outside
+    the order services), the engine's plan for it on its own, so that its grams still count."""
+    if row.plan_at_signing:
+        return row.plan_at_signing
+    try:
+        as_of = _signed_on(row, timezone.localdate())
+        return dose_plan_to_json(compute_plan(plan_request_for_order(row, evaluated_on=as_of)))
+    except FormularyError:
+        return None
+
+
+def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> PatientCalendar:
+    """The patient's IVIg calendar around ``order`` (docs/clinical-rules.md 3.9).
+
+    - ``own_sessions``: the live sessions of this order's lineage (every version), with the
+      ``proposed`` days applied (a moved session's day replaced, a booked cycle's days added);
+    - ``other_days``: every live session of the patient's other orders (completed ones
+      included), with the grams given or else that order's signed daily dose; and the planned
+      days of the cycles not yet booked of the other open orders (the version in force of
+      each, from its signed plan). Versions of one order count once, under its first
+      version's id.
+
+    Unbooked cycles after an order's latest booked cycle move with it (``_following``): a cycle
+    booked a day late does not squeeze the next one, planned a day too early, into its window.
+    """
+    own_lineage = lineage_id(order)
+    sessions = list(_live_sessions(order.patient_id))
+    moved = {day.session_id for day in proposed if day.session_id is not None}
+    # A booking's proposed days stand in for the cycle's present sessions, if any.
+    rebooked = {day.cycle_number for day in proposed if day.session_id is None}
+    session_orders = {
+        row.pk: row
+        for row in Order.objects.filter(pk__in={s.order_id for s in sessions}).select_related(
+            "patient", "product", "indication"
+        )
+    }
+    own: list[SessionDay] = []
+    other: list[CalendarDay] = []
+    first_booked_days: dict[int, dict[int, date]] = {}  # lineage -> cycle -> its first day
+    open_others = [
+        row
+        for row in Order.objects.filter(patient_id=order.patient_id, status__in=OPEN_STATUSES)
+        .exclude(Q(pk=own_lineage) | Q(lineage_id=own_lineage))
+        .select_related("patient", "product", "indication")
+        .order_by("revision")
+    ]
+    in_force = {lineage_id(row): row for row in open_others}  # the latest revision wins
+    for session in sessions:
+        session_order = session_orders.get(session.order_id)
+        if session_order is None:
+            continue
+        lineage = lineage_id(session_order)
+        if lineage == own_lineage:
+            if session.session_id not in moved and session.cycle_number not in rebooked:
+                own.append(
+                    SessionDay(
+                        cycle_number=session.cycle_number, day=session.day, given_g=session.given_g
+                    )
+                )
+            continue
+        cycles = first_booked_days.setdefault(lineage, {})
+        if session.cycle_number not in cycles or session.day < cycles[session.cycle_number]:
+            cycles[session.cycle_number] = session.day
+        dose = session.given_g
+        if dose is None:
+            dose = _daily_dose_g(_stored_plan(in_force.get(lineage) or session_order))
+        other.append(
+            CalendarDay(
+                day=session.day,
+                dose_g=dose if dose is not None else Decimal(0),
+                order_id=lineage,
+                order_open=lineage in in_force,
+            )
+        )
+    own.extend(SessionDay(cycle_number=day.cycle_number, day=day.day) for day in proposed)
+    own.extend(_own_cycles_following(order, own))
+    for lineage, row in in_force.items():
+        stored = _stored_plan(row)
+        dose = _daily_dose_g(stored)
+        if dose is None:
+            continue
+        booked = first_booked_days.get(lineage, {})
+        for _number, days in _following(_stored_cycles(stored), booked):
+            other.extend(
+                CalendarDay(day=day, dose_g=dose, order_id=lineage, order_open=True) for day in days
+            )
+    return PatientCalendar(other_days=other, own_sessions=own)
+
+
+def _following(
+    planned: Sequence[tuple[int, list[date]]], booked: Mapping[int, date]
+) -> list[tuple[int, list[date]]]:
+    """The planned cycles not booked, those after the latest booked cycle moved with it: a
+    cycle booked late (or early) carries the cycles planned after it by the same number of
+    days, as they will be booked (the interval counts from the cycle given)."""
+    first_planned = {number: days[0] for number, days in planned if days}
+    shift = timedelta(0)
+    if booked:
+        latest = max(booked)
+        if latest in first_planned:
+            shift = booked[latest] - first_planned[latest]
+    return [
+        (number, [day + shift for day in days] if booked and number > max(booked) else days)
+        for number, days in planned
+        if number not in booked
+    ]
+
+
+def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[SessionDay]:
+    """This order's cycles after its latest booked one, moved with it (see ``_following``);
+    none when nothing is booked or nothing moved."""
+    booked: dict[int, date] = {}
+    for session in own:
+        if session.cycle_number not in booked or session.day < booked[session.cycle_number]:
+            booked[session.cycle_number] = session.day
+    planned = [
+        (
+            number,
+            [
+                order.start_date + timedelta(days=(number - 1) * order.cycle_interval_days + offset)
+                for offset in range(order.days_per_cycle)
+            ],
+        )
+        for number in range(1, order.cycles + 1)
+    ]
+    if not booked or max(booked) >= order.cycles:
+        return []
+    latest = max(booked)
+    if booked[latest] == planned[latest - 1][1][0]:
+        return []
+    return [
+        SessionDay(cycle_number=number, day=day)
+        for number, days in _following(planned, booked)
+        if number > latest
+        for day in days
+    ]
+
+
+def _describe(findings: Sequence[Finding]) -> str:
+    return "; ".join(f"{finding.code} — {finding.message.rstrip('.')}" for finding in findings)
+
+
+REVISE = "A clinician must revise the order (new version)."
+# Steps that a new override refuses until the order is revised (docs/clinical-rules.md 3.9);
+# booking is then allowed only as tentative (step "book_tentative").
+REFUSED_BY_NEW_OVERRIDE = frozenset({"verify", "start", "book", "confirm"})
+STEP_WORDS = {
+    "sign": "sign",
+    "verify": "verify",
+    "propose": "propose a booking",
+    "book": "book",
+    "book_tentative": "book",
+    "move": "move the session",
+    "confirm": "confirm the session",
+    "start": "start the session",
+}
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """The engine's plan for an order now, beside what was signed (docs/clinical-rules.md 3.9).
+
+    ``signed_findings``: the findings at signing (NO_AUTHORIZATION left out: it is live);
+    ``new_findings``: today's findings whose code the signed version did not carry;
+    ``new_overrides``: today's override findings the order carries no reason for
+    (``OrderOverride`` rows of this version).
+    """
+
+    order: Order
+    plan: DosePlan
+    signed_findings: list[Finding] = field(default_factory=list)
+    new_findings: list[Finding] = field(default_factory=list)
+    new_overrides: list[Finding] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.plan.findings
+
+    @property
+    def stops(self) -> list[Finding]:
+        return [finding for finding in self.plan.findings if finding.severity == "stop"]
+
+    @property
+    def new_finding_codes(self) -> list[str]:
+        return [finding.code for finding in self.new_findings]
+
+    def refusal(self, step: str) -> str | None:
+        """Why ``step`` is refused on this plan, naming each finding and its numbers; None
+        when it may go ahead. A stop refuses every step; a new override refuses verification,
+        a firm booking, confirming and starting (docs/clinical-rules.md 3.9)."""
+        words = STEP_WORDS.get(step, step)
+        if self.stops:
+            return f"Cannot {words}: {_describe(self.stops)}. {REVISE}"
+        if step in REFUSED_BY_NEW_OVERRIDE and self.new_overrides:
+            tail = (
+                " Until then a session can be booked only as tentative."
+                if step in ("book", "confirm")
+                else ""
+            )
+            return (
+                f"Cannot {words}: new since signing, {_describe(self.new_overrides)}. "
+                f"{REVISE}{tail}"
+            )
+        return None
+
+
+def _signed_on(order: Order, as_of: date) -> date:
+    return timezone.localdate(order.signed_at) if order.signed_at else as_of
+
+
+def order_plan(
+    order: Order,
+    *,
+    as_of: date,
+    proposed: Sequence[ProposedDay] = (),
+    coverage: bool = True,
+) -> OrderPlan:
+    """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
+    with the patient's calendar (``proposed``: the days a booking or a move would create) and,
+    unless ``coverage`` is False (the coverage rule itself plans without it), live
+    NO_AUTHORIZATION. A product without a current price is ``FormularyError``."""
+    request = plan_request_for_order(order, evaluated_on=as_of)
+    request = request.model_copy(
+        update={
+            "evaluated_on": _signed_on(order, as_of),
+            "signed_weight_kg": order.signed_weight_kg,
+            "authorization_covered": order_is_covered(order) if coverage else None,
+            "calendar": patient_calendar(order, proposed),
+        }
+    )
+    plan = compute_plan(request)
+    if order.status == OrderStatus.DRAFT:
+        return OrderPlan(order=order, plan=plan)
+    signed = [
+        Finding.model_validate(finding)
+        for finding in order.findings_at_signing or []
+        if finding.get("code") not in LIVE_ONLY_CODES
+    ]
+    signed_codes = {finding.code for finding in signed}
+    reasons = set(order.overrides.values_list("code", flat=True))
+    return OrderPlan(
+        order=order,
+        plan=plan,
+        signed_findings=signed,
+        new_findings=(
+            [f for f in plan.findings if f.code not in signed_codes | LIVE_ONLY_CODES]
+            if order.findings_at_signing is not None
+            else []
+        ),
+        new_overrides=[
+            f for f in plan.findings if f.severity == "override" and f.code not in reasons
+        ],
+    )

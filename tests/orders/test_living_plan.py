@@ -1,0 +1,139 @@
+"""docs/clinical-rules.md 3.9 through real URLs: the order's plan on the current facts and the
+patient's calendar, at signing, at verification, on the order page, the printed sheet and the
+order API."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from authorizations.models import Authorization, AuthorizationStatus
+from orders.models import Order, OrderStatus, PatientWeight
+from orders.services import order_create, order_verify
+
+from ..conftest import TEST_PASSWORD
+from .factories import PatientFactory, PatientWeightFactory, order_values
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/api/v1/orders/"
+
+
+def post(client: Client, path: str, body: dict[str, Any]) -> Any:
+    return client.post(path, body, content_type="application/json")
+
+
+def test_a_second_order_over_the_same_weeks_stops_at_signing(  # type: ignore[no-untyped-def]
+    clinician, client_for, worked_patient, sign
+) -> None:
+    sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
+    second = order_create(by=clinician, **order_values(worked_patient))
+    client = client_for(clinician)
+    shown = client.get(f"{ORDERS}{second.pk}/").json()
+    codes = [finding["code"] for finding in shown["current_findings"]]
+    assert "MAX_DOSE_PER_28_DAYS" in codes
+    assert "CONCURRENT_IVIG_ORDER" in codes
+    refused = post(
+        client,
+        f"{ORDERS}{second.pk}/sign/",
+        {"password": TEST_PASSWORD, "override_reasons": {}, "version": second.version},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "stop_findings"
+    assert "MAX_DOSE_PER_28_DAYS" in refused.json()["detail"]
+    assert Order.objects.get(pk=second.pk).status == OrderStatus.DRAFT
+
+
+def test_iga_deficiency_with_antibodies_after_verification_shows_as_a_new_stop(  # type: ignore[no-untyped-def]
+    clinician, pharmacist, client_for, worked_patient, sign
+) -> None:
+    order = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
+    order = order_verify(order, by=pharmacist, acknowledged_codes=[], version=order.version)
+    worked_patient.iga_status = "deficient_with_antibodies"
+    worked_patient.save()
+    page = client_for(clinician).get(reverse("orders:order-detail", args=[order.pk]))
+    text = page.content.decode()
+    assert 'data-testid="new-finding-IGA_DEFICIENCY_WITH_ANTIBODIES"' in text
+    assert 'data-testid="signed-findings"' in text
+    shown = client_for(pharmacist).get(f"{ORDERS}{order.pk}/").json()
+    assert shown["new_finding_codes"] == ["IGA_DEFICIENCY_WITH_ANTIBODIES"]
+    assert shown["findings_at_signing"] is not None  # the record of what was signed stays
+
+
+def _patient_of(weight_kg: str, by):  # type: ignore[no-untyped-def]
+    patient = PatientFactory.create(blood_group="O", iga_status="normal")
+    PatientWeightFactory.create(patient=patient, weight_kg=Decimal(weight_kg), recorded_by=by)
+    return patient
+
+
+def test_a_weight_change_after_signing_refuses_verification_until_revised(  # type: ignore[no-untyped-def]
+    clinician, pharmacist, client_for, sign
+) -> None:
+    patient = _patient_of("64", clinician)
+    order = sign(order_create(by=clinician, **order_values(patient)), clinician)
+    assert order.signed_weight_kg == Decimal("64")
+    PatientWeight.objects.create(
+        patient=patient,
+        weight_kg=Decimal("80"),
+        measured_on=timezone.localdate(),
+        recorded_by=clinician,
+    )
+    client = client_for(pharmacist)
+    refused = post(
+        client, f"{ORDERS}{order.pk}/verify/", {"acknowledged_codes": [], "version": order.version}
+    )
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == "plan_changed"
+    assert "WEIGHT_CHANGED" in body["detail"]
+    assert "A clinician must revise the order" in body["detail"]
+    assert client.get(f"{ORDERS}{order.pk}/").json()["new_finding_codes"] == ["WEIGHT_CHANGED"]
+    # Revised: a new version, planned on 80 kg, signed and verified again.
+    changed = client_for(clinician).patch(
+        f"{ORDERS}{order.pk}/",
+        {"version": order.version, "notes": "Weight now 80 kg"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 201, changed.json()  # a new version
+    new = Order.objects.get(pk=changed.json()["id"])
+    assert new.revision == 2
+    new = sign(new, clinician)
+    assert new.signed_weight_kg == Decimal("80")
+    verified = post(
+        client, f"{ORDERS}{new.pk}/verify/", {"acknowledged_codes": [], "version": new.version}
+    )
+    assert verified.status_code == 200, verified.json()
+
+
+def test_an_approved_covered_order_never_shows_no_authorization(  # type: ignore[no-untyped-def]
+    clinician, pharmacist, client_for, worked_patient, sign
+) -> None:
+    order = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
+    assert "NO_AUTHORIZATION" in [f["code"] for f in order.findings_at_signing]
+    order = order_verify(order, by=pharmacist, acknowledged_codes=[], version=order.version)
+    Authorization.objects.create(
+        patient=worked_patient,
+        order=order,
+        payer="Test payer",
+        member_id="TEST",
+        status=AuthorizationStatus.APPROVED,
+        submitted_at=timezone.now(),
+        decision_date=timezone.localdate(),
+        valid_from=order.start_date - timedelta(days=30),
+        valid_to=order.start_date + timedelta(days=3 * 365),
+        approved_cycles=60,
+        approved_grams=Decimal(100000),
+        created_by=clinician,
+    )
+    client = client_for(clinician)
+    for name in ("orders:order-detail", "orders:order-print"):
+        text = client.get(reverse(name, args=[order.pk])).content.decode()
+        assert "NO_AUTHORIZATION" not in text, name
+    shown = client.get(f"{ORDERS}{order.pk}/").json()
+    assert "NO_AUTHORIZATION" not in [f["code"] for f in shown["current_findings"]]
+    plan = client.get(f"{ORDERS}{order.pk}/plan/").json()
+    assert "NO_AUTHORIZATION" not in [f["code"] for f in plan["findings"]]
