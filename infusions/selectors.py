@@ -15,6 +15,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -118,7 +119,7 @@ def orders_with_next_cycle() -> QuerySet[Order]:
     cycle is booked) and ``next_cycle_due`` (``start_date`` + (cycle - 1) x interval, as the
     cycles are counted in docs/clinical-rules.md 3.6). No JSON column is loaded and no
     session row leaves the database."""
-    return _with_next_cycle().filter(next_cycle__isnull=False)
+    return _with_next_cycle().filter(Q(next_cycle__isnull=False))
 
 
 def _with_next_cycle() -> QuerySet[Order]:
@@ -163,7 +164,7 @@ def cycles_to_book(
     today = today or timezone.localdate()
     return (
         _with_next_cycle()
-        .filter(next_cycle_due__lte=today + timedelta(days=window_days))
+        .filter(Q(next_cycle_due__lte=today + timedelta(days=window_days)))
         .select_related("patient", "product")
         .order_by("next_cycle_due", "pk")
     )

@@ -18,7 +18,8 @@ BREACH"); the session cookie is ``SameSite=Lax``, so cross-site sub-requests car
 
 import re
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 
 _NUMBER_OR_DATE = re.compile(r"^[0-9-]{0,10}$")
@@ -48,7 +49,9 @@ def reflects_nothing(request: HttpRequest) -> bool:
 class SafeGZipMiddleware(GZipMiddleware):
     """``GZipMiddleware`` for responses that reflect nothing the requester chose (above)."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if not reflects_nothing(request):
             return response
-        return super().process_response(request, response)  # type: ignore[no-any-return]
+        return super().process_response(request, response)

@@ -16,9 +16,10 @@ def same_values_as(literal: Any) -> Callable[[Choices], Choices]:
     engine_values = list(get_args(literal))
 
     def check(choices: Choices) -> Choices:
-        if list(choices.values) != engine_values:
+        values = [member.value for member in choices]
+        if values != engine_values:
             raise TypeError(
-                f"{choices.__name__} lists {choices.values}, the engine {engine_values}: "
+                f"{choices.__name__} lists {values}, the engine {engine_values}: "
                 "change both together."
             )
         return choices

@@ -16,6 +16,7 @@ database): the times live in the session itself.
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +31,15 @@ SESSION_SEEN_AT_KEY = "ivig_seen_at"
 def now() -> float:
     """The clock both timeouts read (tests move it)."""
     return time.time()
+
+
+def start_session_clocks(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
+    """On sign-in (``user_logged_in``): both clocks start now, in the session the sign-in saves
+    anyway, so the first page after it has nothing to write."""
+    if request is not None and hasattr(request, "session"):
+        current = now()
+        request.session[SESSION_STARTED_AT_KEY] = current
+        request.session[SESSION_SEEN_AT_KEY] = current
 
 
 class SessionTimeoutMiddleware:
