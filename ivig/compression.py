@@ -18,7 +18,8 @@ BREACH"); the session cookie is ``SameSite=Lax``, so cross-site sub-requests car
 
 import re
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 
 _NUMBER_OR_DATE = re.compile(r"^[0-9-]{0,10}$")

@@ -186,10 +186,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions: the idle timeout is the cookie age, renewed on every request; the absolute timeout
-# is enforced by ivig.accounts.middleware from the moment of login.
+# Sessions: in Redis with REDIS_URL (no database query per request), else in the database
+# (shared by every process, unlike a per-process cache). Both timeouts are enforced by
+# ivig.accounts.middleware from times kept in the session: the idle one (SESSION_COOKIE_AGE,
+# also the store's expiry) is renewed at most once per SESSION_IDLE_RENEWAL_SECONDS, so a
+# signed-in request does not save the session; the absolute one counts from sign-in.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cache"
+    if ENV.redis_url
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = ENV.session_idle_timeout_minutes * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_IDLE_RENEWAL_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = ENV.session_absolute_timeout_hours * 3600
 

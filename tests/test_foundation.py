@@ -128,6 +128,11 @@ def test_throttling_ends_after_the_cool_off(make_user):
     assert _login("carol", "10.0.0.9") == 302
 
 
+def _clock_at(seconds_from_now: float):
+    """Moves the clock both session timeouts read (ivig/accounts/middleware.py)."""
+    return mock.patch("ivig.accounts.middleware.now", return_value=time.time() + seconds_from_now)
+
+
 def test_idle_timeout_is_renewed_by_each_request(clinician, client_for):
     assert settings.SESSION_COOKIE_AGE == 15 * 60
     client = client_for(clinician)
@@ -138,12 +143,45 @@ def test_idle_timeout_is_renewed_by_each_request(clinician, client_for):
 
 
 def test_idle_session_expires(clinician, client_for):
-    from django.contrib.sessions.models import Session
-
     client = client_for(clinician)
     assert client.get(reverse("orders:home")).status_code == 200
-    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    with _clock_at(settings.SESSION_COOKIE_AGE + 1):
+        response = client.get(reverse("orders:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+    assert client.get(reverse("orders:home")).status_code == 302  # really signed out
+
+
+def test_idle_session_expires_with_its_stored_copy(clinician, client_for):
+    """The store's own expiry (Redis TTL or ``expire_date``) is a backstop: a session the store
+    has expired is gone, wherever sessions are stored."""
+    client = client_for(clinician)
+    assert client.get(reverse("orders:home")).status_code == 200
+    session = client.session
+    session.set_expiry(-1)
+    session.save()
     assert client.get(reverse("orders:home"))["Location"].startswith(LOGIN_URL)
+
+
+def test_activity_within_the_idle_timeout_keeps_the_session(clinician, client_for):
+    client = client_for(clinician)
+    idle = settings.SESSION_COOKIE_AGE
+    for seconds in (0, idle - 30, 2 * idle - 60, 3 * idle - 90):
+        with _clock_at(seconds):
+            assert client.get(reverse("orders:home")).status_code == 200, seconds
+
+
+def test_idle_time_is_counted_from_the_last_renewal_never_later(clinician, client_for):
+    """Requests within ``SESSION_IDLE_RENEWAL_SECONDS`` do not move the idle clock: the session
+    ends at most the idle timeout after the last request, never later."""
+    client = client_for(clinician)
+    renewal = settings.SESSION_IDLE_RENEWAL_SECONDS
+    with _clock_at(0):
+        assert client.get(reverse("orders:home")).status_code == 200
+    with _clock_at(renewal - 1):
+        assert client.get(reverse("orders:home")).status_code == 200
+    with _clock_at(settings.SESSION_COOKIE_AGE + 1):
+        assert client.get(reverse("orders:home")).status_code == 302
 
 
 def test_absolute_timeout_ends_an_active_session(clinician, client_for):
