@@ -22,6 +22,8 @@ class InfusionError(DomainError):
     RATE_ABOVE_PLAN: ClassVar[str] = "rate_above_plan"
     INFUSION_STOPPED: ClassVar[str] = "infusion_stopped"
     NOT_STARTED: ClassVar[str] = "not_started"
+    # docs/clinical-rules.md 10.2: a response review is recorded before the cycle is booked.
+    REVIEW_DUE: ClassVar[str] = "review_due"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(
