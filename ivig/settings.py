@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "authorizations",
     "infusions",
     "reminders",
+    "reports",
 ]
 
 MIDDLEWARE = [
