@@ -144,8 +144,8 @@ def order_taper(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    recorded_by = serializers.StringRelatedField()
-    order = serializers.PrimaryKeyRelatedField(read_only=True)
+    recorded_by: serializers.Field = serializers.StringRelatedField()  # type: ignore[type-arg]
+    order: serializers.Field = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[type-arg]
 
     class Meta:
         model = ResponseReview
