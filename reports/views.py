@@ -80,9 +80,7 @@ def stewardship_csv(request: HttpRequest) -> HttpResponse:
     for row in stewardship.grams_rows(first, last)[:CSV_MAX_ROWS]:
         writer.writerow(
             [
-                timezone.localtime(row["month"]).strftime("%Y-%m")
-                if hasattr(row["month"], "tzinfo") and row["month"].tzinfo
-                else row["month"].strftime("%Y-%m"),
+                row["month"].strftime("%Y-%m"),  # TruncMonth in the unit's time zone
                 row["order__indication__name"],
                 row["order__product__brand_name"],
                 row["order__signed_by__username"] or "",
