@@ -10,7 +10,7 @@ Authorizations belong to an order row, but coverage is counted over the order's 
 a new version of the order (DESIGN 4) keeps the payer's approval of the course.
 
 Grams come from the plan frozen at signing (``Order.plan_at_signing``: what was verified and
-is dispensed); an order without one falls back to the engine (``plan_for_order``). Nothing
+is dispensed); an order without one falls back to the engine (``orders.plans.order_plan``). Nothing
 here is stored: coverage is recomputed whenever an order, a session or an approval changes.
 """
 

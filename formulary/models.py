@@ -360,6 +360,15 @@ class DosingPolicy(models.Model):
         validators=[MaxValueValidator(240)],
     )
     default_premedication = models.TextField(default=DEFAULT_PREMEDICATION)
+    review_interval_cycles = models.PositiveSmallIntegerField(
+        "response review every (cycles)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=(
+            "A cycle past the last review + this many cycles is not booked until a response "
+            "review is recorded (docs/clinical-rules.md 10.2)."
+        ),
+    )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -385,6 +394,10 @@ class DosingPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(observation_minutes__lte=240),
                 name="formulary_dosingpolicy_observation_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_interval_cycles__gte=1, review_interval_cycles__lte=24),
+                name="formulary_dosingpolicy_review_interval_range",
             ),
         ]
 

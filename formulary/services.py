@@ -56,6 +56,7 @@ POLICY_FIELDS = (
     "premedication_lead_minutes",
     "observation_minutes",
     "default_premedication",
+    "review_interval_cycles",
 )
 
 

@@ -24,6 +24,7 @@ from simple_history.utils import bulk_update_with_history
 from ivig.accounts.models import User
 from orders.models import Order, OrderStatus, Patient
 from orders.plans import ProposedDay
+from orders.reviews import review_due_before_cycle
 
 from .chairs import opening_windows, within_opening_hours
 from .common import CLOCK_SKEW, at, hhmm, local, save_as
@@ -73,6 +74,8 @@ def _check_bookable(order: Order, cycle_number: int) -> None:
             f"Order {order.number} has cycles 1 to {order.cycles}, not {cycle_number}.",
             field="cycle_number",
         )
+    if due := review_due_before_cycle(order, cycle_number):
+        raise InfusionError(InfusionError.REVIEW_DUE, due)
 
 
 def _busy_by_chair(

@@ -27,6 +27,8 @@ class InfusionError(DomainError):
     # docs/clinical-rules.md 3.9: the order's plan now refuses the step.
     STOP_FINDINGS: ClassVar[str] = "stop_findings"
     PLAN_CHANGED: ClassVar[str] = "plan_changed"
+    # docs/clinical-rules.md 10.2: a response review is recorded before the cycle is booked.
+    REVIEW_DUE: ClassVar[str] = "review_due"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "authorizations",
     "infusions",
     "reminders",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -364,6 +365,9 @@ SPECTACULAR_SETTINGS = {
         "DosingWeightBasisEnum": "orders.models.DosingWeightBasis",
         "RateProtocolEnum": "orders.models.RateProtocol",
         "OrderStatusEnum": "orders.models.OrderStatus",
+        # Two "decision" choice sets: a payer's and a response review's (docs/clinical-rules.md 10).
+        "ReviewDecisionEnum": "orders.review_models.Decision",
+        "ReviewResponseEnum": "orders.review_models.Response",
     },
 }
 

@@ -24,5 +24,6 @@ urlpatterns = [
     path("orders/", include("authorizations.urls")),
     path("infusions/", include("infusions.urls")),
     path("formulary/", include("formulary.urls")),
+    path("reports/", include("reports.urls")),
     path("notifications/", include("ivig.notifications.urls")),
 ]

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import api
 from .dose_plan_api import DosePlanView
+from .review_views import OrderReviewsView
 
 router = SimpleRouter()
 router.register("patients", api.PatientViewSet, basename="api-patient")
@@ -18,5 +19,6 @@ urlpatterns = [
         api.PatientWeightListCreate.as_view(),
         name="api-patient-weights",
     ),
+    path("orders/<int:pk>/reviews/", OrderReviewsView.as_view(), name="api-order-reviews"),
     *router.urls,
 ]

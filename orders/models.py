@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from ivig.engine import models as engine
 from ivig.vocabulary import same_values_as
 
+from .outcome_measures import OutcomeMeasure
 from .plan_figures import plan_figures
 
 
@@ -43,6 +44,10 @@ class Indication(models.Model):
     )
     max_g_per_kg_per_28_days = models.DecimalField(
         "maximum dose per 28 days (g/kg)", max_digits=4, decimal_places=2
+    )
+    # docs/clinical-rules.md 10.1: the score a response review records for this indication.
+    outcome_measure = models.CharField(
+        max_length=8, choices=OutcomeMeasure.choices, default=OutcomeMeasure.PGA
     )
 
     class Meta:
@@ -512,3 +517,7 @@ class OrderOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.reason}"
+
+
+# Response reviews of a course (docs/clinical-rules.md 10): their own module, registered here.
+from .review_models import ResponseReview  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "orders"
 
@@ -24,4 +24,6 @@ urlpatterns = [
     path("<int:pk>/reject/", views.order_reject, name="order-reject"),
     path("<int:pk>/discontinue/", views.order_discontinue, name="order-discontinue"),
     path("<int:pk>/complete/", views.order_complete, name="order-complete"),
+    path("<int:pk>/reviews/", review_views.order_reviews, name="order-reviews"),
+    path("<int:pk>/reviews/taper/", review_views.order_taper, name="order-taper"),
 ]

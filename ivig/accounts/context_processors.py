@@ -14,6 +14,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("Verification queue", "orders:verification-queue", (Role.PHARMACIST,)),
     ("Formulary", "formulary:product-list", tuple(Role)),
     ("Dosing policy", "formulary:policy", (Role.PHARMACIST,)),
+    ("Stewardship", "reports:stewardship", (Role.PHARMACIST,)),
     ("Schedule", "infusions:schedule", tuple(Role)),
     ("Authorizations", "authorizations:authorizations", (Role.AUTHORIZATION_ADMIN,)),
 )

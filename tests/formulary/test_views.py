@@ -347,6 +347,7 @@ def policy_post(version: int, **changes: Any) -> dict[str, Any]:
         "premedication_lead_minutes": "30",
         "observation_minutes": "30",
         "default_premedication": "diphenhydramine 25 mg PO; acetaminophen 500 mg PO",
+        "review_interval_cycles": "3",
         "version": version,
         **changes,
     }

@@ -1,0 +1,100 @@
+"""An order's course: its versions as one run of cycles (docs/clinical-rules.md 10.2).
+
+Each version of an order numbers its own cycles from 1 (docs/clinical-rules.md 3.6). A course
+counts them across versions: the cycles of a version that started before the next version's
+start date belong to the course, then the next version's cycles follow. Cycle k of a version
+starts on ``start_date + (k - 1) * cycle_interval_days``. Drafts are not part of the course
+(they are not in force); pure date arithmetic on the order rows, no engine and no sessions.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q
+
+from .models import Order, OrderStatus
+
+NOT_IN_COURSE = frozenset({OrderStatus.DRAFT})
+
+
+def lineage_root_id(order: Order) -> int:
+    """The first version's id: what reviews and the course hang on."""
+    return order.lineage_id or order.pk
+
+
+def cycle_start(order: Order, number: int) -> date:
+    """The planned first day of cycle ``number`` of this version (docs/clinical-rules.md 3.6)."""
+    return order.start_date + timedelta(days=(number - 1) * order.cycle_interval_days)
+
+
+def cycles_started_by(order: Order, day: date) -> int:
+    """How many of this version's cycles are planned to start on or before ``day``."""
+    if day < order.start_date:
+        return 0
+    return min(order.cycles, (day - order.start_date).days // order.cycle_interval_days + 1)
+
+
+@dataclass(frozen=True)
+class CourseVersion:
+    order: Order
+    offset: int  # course cycles before this version's cycle 1
+
+    @property
+    def last_course_cycle(self) -> int:
+        return self.offset + self.order.cycles
+
+
+def course_versions(order: Order) -> list[CourseVersion]:
+    """The lineage's versions in force at some time, oldest first, each with its offset (one
+    query)."""
+    root = lineage_root_id(order)
+    versions = list(
+        Order.objects.filter(Q(pk=root) | Q(lineage_id=root))
+        .exclude(status__in=NOT_IN_COURSE)
+        .order_by("revision")
+    )
+    if order.status in NOT_IN_COURSE and order.pk not in {v.pk for v in versions}:
+        versions.append(order)  # a draft asks about itself as if it were in force
+    course: list[CourseVersion] = []
+    offset = 0
+    for index, version in enumerate(versions):
+        course.append(CourseVersion(version, offset))
+        if index + 1 < len(versions):
+            following = versions[index + 1].start_date - timedelta(days=1)
+            offset += cycles_started_by(version, following)
+    return course
+
+
+def course_cycle(order: Order, number: int) -> int:
+    """The course's number for cycle ``number`` of this version."""
+    for version in course_versions(order):
+        if version.order.pk == order.pk:
+            return version.offset + number
+    return number
+
+
+def course_cycle_start(order: Order, course_number: int) -> date | None:
+    """The planned first day of course cycle ``course_number``, from the latest version that
+    holds it, or None beyond the course."""
+    for version in reversed(course_versions(order)):
+        if version.offset < course_number <= version.last_course_cycle:
+            return cycle_start(version.order, course_number - version.offset)
+    return None
+
+
+def course_cycles_started_by(order: Order, day: date) -> int:
+    """How many course cycles are planned to start on or before ``day``."""
+    versions = course_versions(order)
+    if not versions:
+        return 0
+    started = 0
+    for version in versions:
+        if version.order.start_date <= day:
+            started = version.offset + cycles_started_by(version.order, day)
+    return started
+
+
+def order_in_force(order: Order) -> Order:
+    """The lineage's latest version that is not a draft (the given order if there is none)."""
+    versions = course_versions(order)
+    return versions[-1].order if versions else order

@@ -1,0 +1,204 @@
+"""The course's response reviews: page and API (docs/clinical-rules.md 10).
+
+Every role reads them (docs/clinical-rules.md 1); clinicians record reviews and accept a taper.
+Thin: parse, check the role, call ``orders.reviews``, render or serialize.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ivig.accounts.permissions import (
+    ALL_ROLES,
+    api_read_all_write,
+    role_required,
+    signed_in_user,
+)
+from ivig.accounts.roles import Role, has_role
+from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
+from ivig.errors import add_to_form
+
+from . import reviews
+from .course import order_in_force
+from .errors import OrderError
+from .models import Order
+from .review_models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
+from .review_models import Response as ReviewResponse
+
+
+class ReviewForm(forms.Form):
+    reviewed_on = forms.DateField(
+        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    score = forms.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
+    prednisone_mg_per_day = forms.DecimalField(
+        label="Prednisone-equivalent dose (mg/day)",
+        max_digits=6,
+        decimal_places=1,
+        min_value=Decimal(0),
+        max_value=PREDNISONE_MAX_MG_PER_DAY,
+    )
+    response = forms.ChoiceField(choices=ReviewResponse.choices)
+    decision = forms.ChoiceField(choices=Decision.choices)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, measure_label: str = "Score", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["score"].label = measure_label
+
+
+class TaperForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("interval", "interval"), ("dose", "dose")])
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def _score_label(review_status: reviews.ReviewStatus) -> str:
+    low, high = review_status.score_low, review_status.score_high
+    return f"{review_status.measure_name} score ({low} to {high})"
+
+
+def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_code: int = 200):  # type: ignore[no-untyped-def]
+    clinician = has_role(request.user, Role.CLINICIAN)
+    review_status = reviews.review_status(order)
+    label = _score_label(review_status)
+    if form is None and clinician:
+        form = ReviewForm(measure_label=label)
+    current = order_in_force(order)
+    return render(
+        request,
+        "orders/reviews.html",
+        {
+            "order": order,
+            "current": current,
+            "status": review_status,
+            "reviews": reviews.lineage_reviews(order)[:100],
+            "form": form if clinician else None,
+            "proposals": reviews.taper_proposals(order),
+            "can_taper": clinician,
+        },
+        status=status_code,
+    )
+
+
+@logs_patient_reads("orders.order")
+@role_required(*ALL_ROLES)
+def order_reviews(request: HttpRequest, pk: int) -> HttpResponse:
+    """The course's reviews, when the next is due, and (clinicians) the form to record one."""
+    order = get_object_or_404(Order.objects.select_related("indication", "patient"), pk=pk)
+    if request.method != "POST":
+        return _page(request, order, None)
+    if not has_role(request.user, Role.CLINICIAN):
+        return _page(request, order, None, 403)
+    measure = reviews.review_status(order)
+    form = ReviewForm(
+        request.POST,
+        measure_label=_score_label(measure),
+    )
+    if form.is_valid():
+        try:
+            reviews.review_record(order, by=signed_in_user(request), **form.cleaned_data)
+        except OrderError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, "Review recorded.")
+            return redirect("orders:order-reviews", pk=order.pk)
+    return _page(request, order, form, 400)
+
+
+@require_POST
+@logs_patient_reads("orders.order")
+@role_required(Role.CLINICIAN)
+def order_taper(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept a taper proposal: a new version of the order, to sign (docs/clinical-rules.md
+    10.3)."""
+    order = get_object_or_404(Order, pk=pk)
+    form = TaperForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a proposal.")
+        return redirect("orders:order-reviews", pk=order.pk)
+    try:
+        successor = reviews.taper_accept(
+            order,
+            by=signed_in_user(request),
+            kind=form.cleaned_data["kind"],
+            version=form.cleaned_data["version"],
+        )
+    except OrderError as error:
+        messages.error(request, error.message)
+        return redirect("orders:order-reviews", pk=order.pk)
+    messages.success(
+        request, f"Version {successor.revision} drafted: sign it, then a pharmacist verifies it."
+    )
+    return redirect("orders:order-detail", pk=successor.pk)
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    recorded_by: serializers.Field = serializers.StringRelatedField()  # type: ignore[type-arg]
+    order: serializers.Field = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[type-arg]
+
+    class Meta:
+        model = ResponseReview
+        fields = (
+            "id",
+            "order",
+            "after_cycle",
+            "reviewed_on",
+            "due_on",
+            "measure",
+            "score",
+            "prednisone_mg_per_day",
+            "response",
+            "decision",
+            "notes",
+            "recorded_by",
+            "recorded_at",
+        )
+        read_only_fields = ("after_cycle", "due_on", "measure", "recorded_at")
+
+
+class ReviewCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reviewed_on = serializers.DateField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
+    prednisone_mg_per_day = serializers.DecimalField(
+        max_digits=6, decimal_places=1, min_value=Decimal(0), max_value=PREDNISONE_MAX_MG_PER_DAY
+    )
+    response = serializers.ChoiceField(choices=ReviewResponse.choices)
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OrderReviewsView(LogsPatientReadsMixin, APIView):
+    """A course's response reviews (docs/clinical-rules.md 10): every role reads them, newest
+    first; a clinician records one (400 with the measure's range for a score outside it)."""
+
+    permission_classes = [api_read_all_write(Role.CLINICIAN)]
+
+    @extend_schema(responses=ReviewSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk)
+        rows = reviews.lineage_reviews(order)[:100]
+        return Response(ReviewSerializer(rows, many=True).data)
+
+    @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order.objects.select_related("indication"), pk=pk)
+        serializer = ReviewCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = reviews.review_record(
+            order, by=signed_in_user(request), **serializer.validated_data
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)

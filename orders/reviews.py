@@ -1,0 +1,268 @@
+"""Response reviews and tapering of an IVIg course (docs/clinical-rules.md 10).
+
+- ``review_record``: a clinician records a review of the course (10.1); the course cycle it
+  covers and the day it was due are computed here, not typed.
+- ``review_due_before_cycle``: the booking service asks it before booking a cycle (10.2).
+- ``taper_proposals`` / ``taper_accept``: after two consecutive reviews in complete response,
+  a longer interval or a lower dose, accepted as a new version of the order through
+  ``order_update`` (10.3), signed and verified as usual (docs/clinical-rules.md 4).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from formulary.selectors import current_policy
+from ivig.accounts.models import User
+
+from .course import (
+    course_cycle,
+    course_cycle_start,
+    course_cycles_started_by,
+    cycle_start,
+    cycles_started_by,
+    lineage_root_id,
+    order_in_force,
+)
+from .errors import OrderError
+from .models import Order, OrderStatus
+from .outcome_measures import SCORE_RANGES, SHORT_NAMES
+from .review_models import Response, ResponseReview
+from .services import _save_validated, order_update
+
+# docs/clinical-rules.md 10.3: the interval steps of a taper, in days (4, 6, 8 weeks).
+TAPER_INTERVAL_STEPS_DAYS = (28, 42, 56)
+# docs/clinical-rules.md 10.3: a lower dose is 75 % of the current one, to 0.05 g/kg (or
+# 10 mg/kg a day), never below these floors.
+TAPER_DOSE_FRACTION = Decimal("0.75")
+TAPER_TOTAL_STEP_G_PER_KG = Decimal("0.05")
+TAPER_DAILY_STEP_MG_PER_KG = Decimal(10)
+TAPER_TOTAL_FLOOR_G_PER_KG = Decimal("0.5")
+TAPER_DAILY_FLOOR_MG_PER_KG = Decimal(100)
+# What a taper may change on the order.
+TAPER_FIELDS = frozenset(
+    {"cycle_interval_days", "total_dose_g_per_kg", "daily_dose_mg_per_kg", "start_date", "cycles"}
+)
+
+
+def lineage_reviews(order: Order) -> QuerySet[ResponseReview]:
+    """The course's reviews, newest first."""
+    return ResponseReview.objects.filter(lineage_id=lineage_root_id(order)).select_related(
+        "recorded_by", "order"
+    )
+
+
+def latest_review(order: Order) -> ResponseReview | None:
+    return lineage_reviews(order).first()
+
+
+def last_reviewed_cycle(order: Order) -> int:
+    """The highest course cycle a review covers (0: none yet)."""
+    values = ResponseReview.objects.filter(lineage_id=lineage_root_id(order)).values_list(
+        "after_cycle", flat=True
+    )
+    return max(values, default=0)
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """Where the course stands (docs/clinical-rules.md 10.2)."""
+
+    interval: int
+    last_reviewed_cycle: int
+    next_due_cycle: int  # the first course cycle that needs a new review
+    next_due_on: date | None  # its planned first day
+    measure: str
+    measure_name: str
+    score_low: Decimal
+    score_high: Decimal
+
+
+def review_status(order: Order) -> ReviewStatus:
+    interval = current_policy().review_interval_cycles
+    last = last_reviewed_cycle(order)
+    measure = order.indication.outcome_measure
+    low, high = SCORE_RANGES[measure]
+    return ReviewStatus(
+        interval=interval,
+        last_reviewed_cycle=last,
+        next_due_cycle=last + interval + 1,
+        next_due_on=course_cycle_start(order, last + interval + 1),
+        measure=measure,
+        measure_name=SHORT_NAMES[measure],
+        score_low=low,
+        score_high=high,
+    )
+
+
+def review_due_before_cycle(order: Order, cycle_number: int) -> str | None:
+    """docs/clinical-rules.md 10.2: why cycle ``cycle_number`` of ``order`` cannot be booked
+    yet (a response review is due), or None. Due when the cycle's number in the course is past
+    the last reviewed cycle + the policy's review interval."""
+    interval = current_policy().review_interval_cycles
+    number = course_cycle(order, cycle_number)
+    last = last_reviewed_cycle(order)
+    if number <= last + interval:
+        return None
+    since = f"the last review covers cycle {last}" if last else "no review is recorded yet"
+    return (
+        f"A response review is due before cycle {cycle_number} of order {order.number} "
+        f"(cycle {number} of the course): reviews are due every {interval} cycles and "
+        f"{since}. A clinician records it on the order's review page "
+        "(docs/clinical-rules.md 10.2)."
+    )
+
+
+def _check_score(measure: str, score: Decimal) -> None:
+    low, high = SCORE_RANGES[measure]
+    if not low <= score <= high:
+        message = f"A {SHORT_NAMES[measure]} score is between {low} and {high}."
+        raise OrderError(OrderError.INVALID, message, field_errors={"score": [message]})
+
+
+@transaction.atomic
+def review_record(
+    order: Order,
+    *,
+    by: User,
+    reviewed_on: date,
+    score: Decimal,
+    prednisone_mg_per_day: Decimal,
+    response: str,
+    decision: str,
+    notes: str = "",
+) -> ResponseReview:
+    """Record a response review of ``order``'s course (docs/clinical-rules.md 10.1). The score
+    is on the indication's measure and within its range. The review covers the course cycles
+    planned to start by ``reviewed_on``, at most one interval past the last review (a late
+    review does not let the course run ahead), and never less than the last review covered.
+    Refuses a future date and a draft (a course starts at signing)."""
+    Order.objects.select_for_update().filter(pk=lineage_root_id(order)).first()
+    if order.status == OrderStatus.DRAFT:
+        raise OrderError(
+            OrderError.WRONG_STATE,
+            f"Order {order.number} is a draft: its course is reviewed once it is signed.",
+        )
+    if reviewed_on > timezone.localdate():
+        message = "A review cannot be dated in the future."
+        raise OrderError(OrderError.INVALID, message, field_errors={"reviewed_on": [message]})
+    measure = order.indication.outcome_measure
+    _check_score(measure, score)
+    status = review_status(order)
+    started = course_cycles_started_by(order, reviewed_on)
+    after = max(status.last_reviewed_cycle, min(started, status.next_due_cycle - 1))
+    review = ResponseReview(
+        lineage_id=lineage_root_id(order),
+        order=order_in_force(order),
+        after_cycle=after,
+        reviewed_on=reviewed_on,
+        due_on=status.next_due_on,
+        measure=measure,
+        score=score,
+        prednisone_mg_per_day=prednisone_mg_per_day,
+        response=response,
+        decision=decision,
+        notes=notes.strip(),
+        recorded_by=by,
+    )
+    _save_validated(review, by, "Response review recorded")
+    return review
+
+
+# --- tapering (docs/clinical-rules.md 10.3) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaperProposal:
+    kind: str  # "interval" or "dose"
+    label: str
+    changes: dict[str, Any]
+
+
+def _round_to(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
+
+
+def _next_start(order: Order, interval_days: int) -> tuple[date, int]:
+    """Where a new version starts and how many cycles it keeps: one new interval after the
+    last cycle started by today (the first day unchanged when none has), with the cycles not
+    yet started."""
+    started = cycles_started_by(order, timezone.localdate())
+    if started == 0:
+        return order.start_date, order.cycles
+    last_start = cycle_start(order, started)
+    return last_start + timedelta(days=interval_days), max(1, order.cycles - started)
+
+
+def taper_proposals(order: Order) -> list[TaperProposal]:
+    """docs/clinical-rules.md 10.3: after the course's two latest reviews both found a complete
+    response, propose the next longer interval (4 → 6 → 8 weeks) and a lower dose (75 %); none
+    once the interval is 8 weeks and the dose at its floor."""
+    latest_two = list(lineage_reviews(order)[:2])
+    if len(latest_two) < 2 or any(r.response != Response.COMPLETE for r in latest_two):
+        return []
+    current = order_in_force(order)
+    proposals = []
+    longer = next((d for d in TAPER_INTERVAL_STEPS_DAYS if d > current.cycle_interval_days), None)
+    if longer is not None:
+        start, cycles = _next_start(current, longer)
+        proposals.append(
+            TaperProposal(
+                "interval",
+                f"Every {longer // 7} weeks ({longer} days) instead of every "
+                f"{current.cycle_interval_days} days, from {start:%Y-%m-%d}",
+                {"cycle_interval_days": longer, "start_date": start, "cycles": cycles},
+            )
+        )
+    start, cycles = _next_start(current, current.cycle_interval_days)
+    if current.total_dose_g_per_kg is not None:
+        lower = _round_to(
+            current.total_dose_g_per_kg * TAPER_DOSE_FRACTION, TAPER_TOTAL_STEP_G_PER_KG
+        )
+        if lower >= TAPER_TOTAL_FLOOR_G_PER_KG and lower < current.total_dose_g_per_kg:
+            proposals.append(
+                TaperProposal(
+                    "dose",
+                    f"{lower.normalize():f} g/kg per cycle instead of "
+                    f"{current.total_dose_g_per_kg.normalize():f} g/kg, from {start:%Y-%m-%d}",
+                    {"total_dose_g_per_kg": lower, "start_date": start, "cycles": cycles},
+                )
+            )
+    elif current.daily_dose_mg_per_kg is not None:
+        lower = _round_to(
+            current.daily_dose_mg_per_kg * TAPER_DOSE_FRACTION, TAPER_DAILY_STEP_MG_PER_KG
+        )
+        if lower >= TAPER_DAILY_FLOOR_MG_PER_KG and lower < current.daily_dose_mg_per_kg:
+            proposals.append(
+                TaperProposal(
+                    "dose",
+                    f"{lower.normalize():f} mg/kg a day instead of "
+                    f"{current.daily_dose_mg_per_kg.normalize():f} mg/kg, from {start:%Y-%m-%d}",
+                    {"daily_dose_mg_per_kg": lower, "start_date": start, "cycles": cycles},
+                )
+            )
+    return proposals
+
+
+@transaction.atomic
+def taper_accept(order: Order, *, by: User, kind: str, version: int) -> Order:
+    """Accept a taper proposal (docs/clinical-rules.md 10.3): the order in force gets a new
+    version through ``order_update`` (a draft to sign and verify again, docs/clinical-rules.md
+    4); ``version`` is the version of the order in force the clinician saw. Refuses when no
+    such proposal stands (the reviews changed since the page was opened)."""
+    current = order_in_force(order)
+    proposal = next((p for p in taper_proposals(current) if p.kind == kind), None)
+    if proposal is None:
+        raise OrderError(
+            OrderError.WRONG_STATE,
+            "No taper is proposed for this course any more: reload the review page.",
+        )
+    assert set(proposal.changes) <= TAPER_FIELDS
+    note = f"Taper after two reviews in complete response: {proposal.label}."
+    notes = f"{current.notes}\n{note}".strip()
+    return order_update(current, by=by, version=version, notes=notes, **proposal.changes)

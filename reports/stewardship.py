@@ -1,0 +1,163 @@
+"""The pharmacists' stewardship report (docs/clinical-rules.md 10.5): reads only.
+
+- grams by month x indication x product x prescriber: every session in the period that is not
+  cancelled or missed, counted with the grams given on its completion entry, else the signed
+  plan's daily dose (``plan_grams_per_cycle / days_per_cycle``); grouped in SQL.
+- grams saved by the dosing-weight rule (adjusted body weight instead of actual, from the
+  stored plans) and by vial rounding (calculated minus rounded daily dose; negative when the
+  rounding went up), per session day in the period.
+- response reviews recorded in the period, and how many on time (on or before ``due_on``).
+
+A fixed number of queries whatever the period; rows are paginated by the view.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from infusions.models import InfusionSession, SessionStatus
+from orders.review_models import ResponseReview
+
+from .course import completed_grams
+
+COUNTED = (
+    SessionStatus.TENTATIVE,
+    SessionStatus.BOOKED,
+    SessionStatus.IN_PROGRESS,
+    SessionStatus.COMPLETED,
+)
+# docs/clinical-rules.md 3.1: adjusted = IBW + 0.4 x (actual - IBW).
+ADJUSTED_FRACTION = Decimal("0.4")
+ONE_PLACE = Decimal("0.1")
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
+    return start, end
+
+
+def sessions_in(first: date, last: date) -> QuerySet[InfusionSession]:
+    start, end = _bounds(first, last)
+    return InfusionSession.objects.filter(
+        status__in=COUNTED, planned_start__gte=start, planned_start__lt=end
+    )
+
+
+def grams_rows(first: date, last: date) -> QuerySet[Any]:
+    """One row per month x indication x product x prescriber, with ``grams`` and
+    ``sessions``, newest month first."""
+    planned = ExpressionWrapper(
+        F("order__plan_grams_per_cycle") / F("order__days_per_cycle"),
+        output_field=DecimalField(max_digits=10, decimal_places=2),
+    )
+    return (
+        sessions_in(first, last)
+        .annotate(
+            grams_counted=Coalesce(
+                completed_grams(),
+                planned,
+                output_field=DecimalField(max_digits=10, decimal_places=2),
+            ),
+            month=TruncMonth("planned_start"),
+        )
+        .values(
+            "month",
+            "order__indication__name",
+            "order__product__brand_name",
+            "order__signed_by__username",
+        )
+        .annotate(grams=Sum("grams_counted"), sessions=Count("id"))
+        .order_by(
+            "-month",
+            "order__indication__name",
+            "order__product__brand_name",
+            "order__signed_by__username",
+        )
+    )
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def day_savings(plan: object) -> tuple[Decimal, Decimal]:
+    """(grams saved by the dosing-weight rule, grams saved by vial rounding) per infusion day of
+    a stored plan. The weight rule saves only where the plan used the adjusted body weight: the
+    actual weight is IBW + (adjusted - IBW) / 0.4, and the saving is the calculated daily dose
+    x (actual / dosing weight - 1)."""
+    if not isinstance(plan, dict):
+        return Decimal(0), Decimal(0)
+    calculated = _decimal(plan.get("calculated_daily_dose_g"))
+    rounded = _decimal(plan.get("daily_dose_g"))
+    by_rounding = calculated - rounded if calculated is not None and rounded is not None else 0
+    by_weight = Decimal(0)
+    ideal = _decimal(plan.get("ideal_body_weight_kg"))
+    adjusted = _decimal(plan.get("adjusted_body_weight_kg"))
+    dosing = _decimal(plan.get("dosing_weight_kg"))
+    if plan.get("dosing_weight_basis") == "adjusted" and None not in (ideal, adjusted, dosing):
+        assert ideal is not None and adjusted is not None and dosing is not None
+        actual = ideal + (adjusted - ideal) / ADJUSTED_FRACTION
+        if calculated is not None and dosing > 0 and actual > dosing:
+            by_weight = calculated * (actual / dosing - 1)
+    return by_weight, Decimal(by_rounding)
+
+
+@dataclass(frozen=True)
+class Savings:
+    by_weight_rule_g: Decimal
+    by_vial_rounding_g: Decimal
+
+
+def savings(first: date, last: date) -> Savings:
+    """Grams saved over the period's session days (one query: the stored plans of the orders
+    with sessions in the period, with their session counts)."""
+    rows = (
+        sessions_in(first, last)
+        .values("order_id", "order__plan_at_signing")
+        .annotate(days=Count("id"))
+        .order_by()
+    )
+    weight, rounding = Decimal(0), Decimal(0)
+    for row in rows:
+        by_weight, by_rounding = day_savings(row["order__plan_at_signing"])
+        weight += by_weight * row["days"]
+        rounding += by_rounding * row["days"]
+    return Savings(
+        weight.quantize(ONE_PLACE, rounding=ROUND_HALF_UP),
+        rounding.quantize(ONE_PLACE, rounding=ROUND_HALF_UP),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewsDone:
+    total: int
+    on_time: int
+
+    @property
+    def on_time_pct(self) -> int | None:
+        return None if not self.total else round(100 * self.on_time / self.total)
+
+
+def reviews_done(first: date, last: date) -> ReviewsDone:
+    counts = ResponseReview.objects.filter(reviewed_on__gte=first, reviewed_on__lte=last).aggregate(
+        total=Count("id"),
+        on_time=Count("id", filter=Q(due_on__isnull=True) | Q(reviewed_on__lte=F("due_on"))),
+    )
+    return ReviewsDone(counts["total"], counts["on_time"])

@@ -1,0 +1,172 @@
+"""The course chart on the patient page and the stewardship report, through their URLs
+(docs/clinical-rules.md 10.4, 10.5)."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from infusions.models import AdministrationEntry, SessionStatus
+from ivig.engine import dose_plan_to_json
+from orders.plans import order_plan
+from orders.reviews import review_record
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
+
+pytestmark = pytest.mark.django_db
+
+
+def signed(order, clinician):  # type: ignore[no-untyped-def]
+    """Freeze the engine's plan on the order as signing does."""
+    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=timezone.localdate()).plan)
+    order.signed_by = clinician
+    order.save()
+    return order
+
+
+def completed_day(order, chair, nurse, *, day_number, grams=None, reaction=False):  # type: ignore[no-untyped-def]
+    start = yesterday_at("08:00") - timedelta(days=5 - day_number)
+    session = session_for(
+        order, chair, start, by=nurse, status=SessionStatus.COMPLETED, day_number=day_number
+    )
+    if reaction:
+        AdministrationEntry.objects.create(
+            session=session,
+            kind="adverse_event",
+            occurred_at=start + timedelta(minutes=40),
+            recorded_by=nurse,
+            symptoms=["headache"],
+            severity="mild",
+        )
+    if grams is not None:
+        AdministrationEntry.objects.create(
+            session=session,
+            kind="completed",
+            occurred_at=start + timedelta(hours=3),
+            recorded_by=nurse,
+            volume_ml=Decimal(grams) * 10,
+            grams_given=Decimal(grams),
+        )
+    return session
+
+
+@pytest.fixture
+def course(clinician, nurse):  # type: ignore[no-untyped-def]
+    order = signed(
+        verified_order(start_date=timezone.localdate() - timedelta(days=5), cycles=6),
+        clinician,
+    )
+    chair = ChairFactory.create()
+    for day in range(1, 6):
+        completed_day(
+            order,
+            chair,
+            nurse,
+            day_number=day,
+            grams=None if day == 5 else "27.5",
+            reaction=day == 2,
+        )
+    review_record(
+        order,
+        by=clinician,
+        reviewed_on=timezone.localdate(),
+        score=Decimal("31"),
+        prednisone_mg_per_day=Decimal("15"),
+        response="partial",
+        decision="continue",
+    )
+    return order
+
+
+def test_the_patient_page_charts_the_course_with_the_same_data_as_its_table(
+    course, nurse, client_for
+):
+    page = client_for(nurse).get(reverse("orders:patient-detail", args=[course.patient_id]))
+    html = page.content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    table = html[html.index('data-testid="course-table"') :]
+    drawn = re.findall(r'data-series="([^"]+)" data-date="([^"]+)" data-value="([^"]+)"', svg)
+    listed = re.findall(
+        r'<tr data-series="([^"]+)" data-date="([^"]+)" data-value="([^"]+)"', table
+    )
+    assert sorted(drawn) == sorted(listed)
+    series = {key for key, _, _ in drawn}
+    assert series == {"score-pdai", "prednisone", "ivig"}
+    ivig = [value for key, _, value in drawn if key == "ivig"]
+    plan = course.plan_at_signing
+    planned_day = Decimal(plan["cycle_dose_g"]) / 5
+    expected = (4 * Decimal("27.5") + planned_day) / Decimal(plan["dosing_weight_kg"])
+    assert ivig == [f"{expected.quantize(Decimal('0.01')).normalize():f}"]
+    assert 'data-marker="reaction"' in svg and 'data-marker="cotherapy"' in svg
+    assert "Co-therapy: mycophenolate" in html
+
+
+def test_stewardship_report_for_pharmacists(course, pharmacist, clinician, client_for):
+    url = reverse("reports:stewardship")
+    assert client_for(clinician).get(url).status_code == 403
+    page = client_for(pharmacist).get(url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    row = re.search(
+        r"<td>Pemphigus vulgaris</td><td>Privigen</td><td>dr-test</td>"
+        r'<td class="num">(\d+)</td><td class="num">([\d.,]+)</td>',
+        html,
+    )
+    planned_day = Decimal(course.plan_at_signing["cycle_dose_g"]) / 5
+    assert row and row.group(1) == "5"
+    assert Decimal(row.group(2)) == (4 * Decimal("27.5") + planned_day).quantize(Decimal("0.01"))
+    assert "1 recorded, 1 on time" in html
+    saved = re.search(r'data-testid="saved-weight">([\d.,]+) g', html)
+    assert saved and Decimal(saved.group(1)) > 0  # dosed on the adjusted body weight
+
+
+def test_stewardship_csv(course, pharmacist, client_for):
+    today = timezone.localdate()
+    response = client_for(pharmacist).get(
+        reverse("reports:stewardship-csv"),
+        {"date_from": (today - timedelta(days=40)).isoformat(), "date_to": today.isoformat()},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["month", "indication", "product", "prescriber", "sessions", "grams"]
+    assert sum(int(r[4]) for r in rows[1:]) == 5
+    empty = client_for(pharmacist).get(
+        reverse("reports:stewardship-csv"),
+        {"date_from": "2020-01-01", "date_to": "2020-02-01"},
+    )
+    assert len(list(csv.reader(io.StringIO(empty.content.decode())))) == 1
+
+
+def test_stewardship_queries_do_not_grow_with_the_data(clinician, nurse, pharmacist, client_for):
+    client = client_for(pharmacist)
+    url = reverse("reports:stewardship")
+    chair = ChairFactory.create()
+
+    def add_courses(count):  # type: ignore[no-untyped-def]
+        for _ in range(count):
+            order = signed(verified_order(), clinician)
+            completed_day(order, chair, nurse, day_number=1, grams="20")
+
+    add_courses(1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    add_courses(4)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
+    patient_url = reverse("orders:patient-detail", args=[1])
+    assert patient_url  # the patient page's own query test lives with the orders app
+
+
+def test_a_reversed_period_is_refused_on_the_form(pharmacist, client_for):
+    page = client_for(pharmacist).get(
+        reverse("reports:stewardship"), {"date_from": "2027-02-01", "date_to": "2027-01-01"}
+    )
+    assert "The period starts after it ends." in page.content.decode()
