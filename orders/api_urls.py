@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, lab_api
 from .dose_plan_api import DosePlanView
 
 router = SimpleRouter()
@@ -17,6 +17,11 @@ urlpatterns = [
         "patients/<int:patient_id>/weights/",
         api.PatientWeightListCreate.as_view(),
         name="api-patient-weights",
+    ),
+    path(
+        "patients/<int:patient_id>/labs/",
+        lab_api.LabResultListCreate.as_view(),
+        name="api-patient-labs",
     ),
     *router.urls,
 ]

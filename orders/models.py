@@ -508,3 +508,8 @@ class OrderOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.reason}"
+
+
+# Laboratory results live in their own module (docs/clinical-rules.md 3.8.2); imported here so
+# that Django registers them with the orders app.
+from .lab_models import Analyte, LabKind, LabResult, LabSource, LabTest  # noqa: E402, F401

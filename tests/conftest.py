@@ -59,6 +59,7 @@ def celery_eager(request: pytest.FixtureRequest) -> Iterator[None]:
 REFERENCE_DATA_SEEDS = (
     ("orders", "0002_seed_indications", "Indication"),
     ("formulary", "0002_seed_products_and_policy", "Product"),
+    ("orders", "0008_seed_lab_tests", "LabTest"),
 )
 
 
