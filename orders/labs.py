@@ -17,20 +17,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from ivig.accounts.models import User
+from ivig.engine import CycleFacts, LabValue
 
 from .errors import OrderError
-from .lab_models import LAB_LATEST_FIRST, LabKind, LabResult, LabSource, LabTest
+from .lab_models import LAB_LATEST_FIRST, Analyte, LabKind, LabResult, LabSource, LabTest
 from .models import Patient
 
 # How many results of each test the patient page shows (newest first).
@@ -339,3 +340,58 @@ def lab_trends(patient: Patient) -> list[LabTrend]:
             rows.append(result)
     ordered = sorted(tests.values(), key=lambda test: (test.display_order, test.name))
     return [LabTrend(test, by_test[test.pk]) for test in ordered]
+
+
+# --- engine inputs (docs/clinical-rules.md 3.8.2) ----------------------------------------------
+
+# Analytes the rules read, and how many recent results are read at most (hemoglobin trends).
+_RULE_ANALYTES = (Analyte.EGFR, Analyte.CREATININE, Analyte.HEMOGLOBIN, Analyte.IGA, Analyte.ABO_RH)
+_RULE_RESULTS_READ = 200
+
+# The patient's last cycle given is known to the infusions app, a layer above: it registers its
+# source at start-up (``InfusionsConfig.ready``) and orders never imports it.
+LastCycleSource = Callable[[Patient, date], CycleFacts | None]
+_last_cycle_sources: list[LastCycleSource] = []
+
+
+def register_last_cycle_source(source: LastCycleSource) -> None:
+    """Set the one function giving a patient's last cycle given on or before a day."""
+    _last_cycle_sources[:] = [source]
+
+
+def last_cycle(patient: Patient, as_of: date) -> CycleFacts | None:
+    return _last_cycle_sources[0](patient, as_of) if _last_cycle_sources else None
+
+
+def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
+    """The laboratory fields of ``PatientFacts`` from the results taken on or before ``as_of``
+    (one query), and the last cycle given (docs/clinical-rules.md 3.8.2)."""
+    results = list(
+        LabResult.objects.filter(
+            patient=patient, taken_on__lte=as_of, test__analyte__in=_RULE_ANALYTES
+        )
+        .select_related("test")
+        .order_by(*LAB_LATEST_FIRST)[:_RULE_RESULTS_READ]
+    )
+    latest: dict[str, LabResult] = {}
+    hemoglobin: list[LabValue] = []
+    for result in results:
+        analyte = result.test.analyte
+        latest.setdefault(analyte, result)
+        if analyte == Analyte.HEMOGLOBIN and result.value is not None:
+            hemoglobin.append(LabValue(taken_on=result.taken_on, value=result.value))
+    egfr = latest.get(Analyte.EGFR)
+    creatinine = latest.get(Analyte.CREATININE)
+    iga = latest.get(Analyte.IGA)
+    abo = latest.get(Analyte.ABO_RH)
+    return {
+        "latest_egfr_ml_min_173m2": egfr.value if egfr else None,
+        "egfr_on": egfr.taken_on if egfr else None,
+        "creatinine_on": creatinine.taken_on if creatinine else None,
+        "hemoglobin_results": hemoglobin,
+        "last_cycle": last_cycle(patient, as_of),
+        "iga_below_detection": bool(iga and iga.below_detection_limit),
+        "iga_on": iga.taken_on if iga else None,
+        "abo_from_lab": abo_of(abo.text) if abo else None,
+        "abo_on": abo.taken_on if abo else None,
+    }
