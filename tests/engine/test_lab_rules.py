@@ -70,7 +70,7 @@ def test_a_low_egfr_stops_a_sucrose_product() -> None:
 
 
 def test_creatinine_due_only_for_a_sessions_plan_with_a_renal_risk() -> None:
-    renal = {"risk_factors": ("diabetes",)}
+    renal: dict[str, Any] = {"risk_factors": ("diabetes",)}
     assert "CREATININE_DUE" not in found(request_with(**renal, evaluated_on=SESSION_DAY))
     assert "CREATININE_DUE" in found(request_with(**renal, session_on=SESSION_DAY))
     assert "CREATININE_DUE" not in found(request_with(session_on=SESSION_DAY))
