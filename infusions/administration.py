@@ -36,6 +36,7 @@ from .models import (
     SessionStatus,
 )
 from .plans import runnable_plan
+from .reactions import reaction_rate_cap, severe_reaction_in, unplanned_reaction_blocker
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
 
 
@@ -59,6 +60,11 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
     coverage_blocker = session_coverage_blocker(session)
     if coverage_blocker:
         blockers.append(coverage_blocker)
+    # docs/clinical-rules.md 3.8.3 PRIOR_INFUSION_REACTION: a reaction on an earlier session
+    # needs a clinician's plan before this one starts.
+    reaction_blocker = unplanned_reaction_blocker(session)
+    if reaction_blocker:
+        blockers.append(reaction_blocker)
     return blockers
 
 
@@ -77,15 +83,19 @@ def _check_rate(rate_ml_per_h: int, cap_ml_per_h: int, why: str) -> None:
         )
 
 
-def _planned_cap(plan: DosePlan, state: InfusionState, at: datetime) -> tuple[int, str]:
+def _planned_cap(
+    plan: DosePlan, state: InfusionState, at: datetime, reaction_cap: int | None = None
+) -> tuple[int, str]:
     """The highest rate allowed at ``at`` while running, and why (docs/clinical-rules.md 3.4,
-    3.5)."""
+    3.5, 3.8.3)."""
     assert plan.titration is not None and state.started_at is not None
     elapsed = minutes_between(state.started_at, at)
     planned = planned_rate_at(plan.titration, elapsed)
     cap, why = planned, f"the plan's rate {int(elapsed)} minutes after the start"
     if cap > MAX_RATE_ML_PER_H:
         cap, why = MAX_RATE_ML_PER_H, "the maximum rate"
+    if reaction_cap is not None and reaction_cap < cap:
+        cap, why = reaction_cap, "the maximum rate of the plan for an earlier reaction"
     if state.restart_rate_ml_per_h is not None and state.rate_ml_per_h < cap:
         cap, why = state.rate_ml_per_h, "the rate now: after a restart it is not increased again"
     return cap, why
@@ -114,6 +124,9 @@ def _check_state_rules(
             )
         assert plan.titration is not None
         first_rate = plan.titration[0].rate_ml_per_h
+        cap = reaction_rate_cap(session)
+        if cap is not None:
+            first_rate = min(first_rate, cap)
         rate = first_rate if entry.rate_ml_per_h is None else entry.rate_ml_per_h
         _check_rate(rate, min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
         return entry.model_copy(update={"rate_ml_per_h": rate})
@@ -134,7 +147,7 @@ def _check_state_rules(
                 InfusionError.INFUSION_STOPPED,
                 "The infusion is stopped after an adverse event: restart it first.",
             )
-        cap, why = _planned_cap(plan, state, occurred_at)
+        cap, why = _planned_cap(plan, state, occurred_at, reaction_rate_cap(session))
         _check_rate(entry.rate_ml_per_h, cap, why)
     elif isinstance(entry, AdverseEvent):
         if state.stopped:
@@ -146,6 +159,11 @@ def _check_state_rules(
         if not state.stopped or state.rate_at_stop_ml_per_h is None:
             raise InfusionError(
                 InfusionError.INVALID, "Only an infusion stopped by an adverse event restarts."
+            )
+        if severe_reaction_in(session):
+            raise InfusionError(
+                InfusionError.NO_RESTART_AFTER_SEVERE,
+                "After a severe (anaphylactic) reaction this session is not restarted.",
             )
         _check_rate(
             entry.rate_ml_per_h,

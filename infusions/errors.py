@@ -22,8 +22,11 @@ class InfusionError(DomainError):
     RATE_ABOVE_PLAN: ClassVar[str] = "rate_above_plan"
     INFUSION_STOPPED: ClassVar[str] = "infusion_stopped"
     NOT_STARTED: ClassVar[str] = "not_started"
+    # docs/clinical-rules.md 3.8.3
+    NO_RESTART_AFTER_SEVERE: ClassVar[str] = "no_restart_after_severe_reaction"
+    REACTION_PLANNED: ClassVar[str] = "reaction_already_planned"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(
-        {"slot_taken", DomainError.STALE_VERSION, "cycle_booked"}
+        {"slot_taken", DomainError.STALE_VERSION, "cycle_booked", "reaction_already_planned"}
     )

@@ -377,7 +377,11 @@ def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
     cycle = facts.patient.last_cycle
     if cycle is None or cycle.dose_g_per_kg < f.HEMOLYSIS_MIN_CYCLE_DOSE_G_PER_KG:
         return None
-    results = sorted(facts.patient.hemoglobin_results, key=lambda result: result.taken_on)
+    # Sorted by day, then value: on a day with several results the pre-cycle value is the
+    # highest and the latest value the lowest (the conservative reading of the same day).
+    results = sorted(
+        facts.patient.hemoglobin_results, key=lambda result: (result.taken_on, result.value)
+    )
     before = [result for result in results if result.taken_on <= cycle.first_day]
     after = [result for result in results if result.taken_on > cycle.first_day]
     if not before or not after:
@@ -388,7 +392,8 @@ def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
     if not in_window:
         return None
     low = min(in_window, key=lambda result: (result.value, result.taken_on))
-    latest = after[-1]
+    latest_day = after[-1].taken_on
+    latest = next(result for result in after if result.taken_on == latest_day)
     threshold = pre.value - f.HEMOLYSIS_DROP_G_DL
     if low.value > threshold or latest.value > threshold:
         return None

@@ -246,3 +246,10 @@ def test_the_reaction_finding_exactly_when_one_is_unplanned(planned: list[bool])
     reactions = [reaction(flag, session_id=index) for index, flag in enumerate(planned)]
     raised = "PRIOR_INFUSION_REACTION" in found(request_with(prior_reactions=reactions))
     assert raised == (not all(planned))
+
+
+def test_several_results_on_one_day_are_read_conservatively() -> None:
+    pre = [hb(date(2027, 1, 4), "13"), hb(date(2027, 1, 4), "13.5")]
+    same_day_after = [hb(date(2027, 1, 12), "11.6"), hb(date(2027, 1, 12), "11.5")]
+    assert hemolysis([*pre, *same_day_after]) is not None
+    assert hemolysis([*reversed(pre), *reversed(same_day_after)]) is not None

@@ -219,8 +219,9 @@ def test_the_list_page_is_not_a_patient_opening(nurse, client_for, patient):
 
 
 # session, user, roles, patient, access log, history (2), weights, orders (their overrides are
-# one more query when there are any), session save (3), unread notifications count, lab trends
-DETAIL_PAGE_QUERIES = 14
+# one more query when there are any), session save (3), unread notifications count, lab trends,
+# reactions (their sessions' entries are one more query when there are any)
+DETAIL_PAGE_QUERIES = 15
 
 
 @pytest.mark.parametrize("changes", [1, 15])
