@@ -35,7 +35,7 @@ from .models import (
     InfusionSession,
     SessionStatus,
 )
-from .plans import runnable_plan
+from .plans import session_runnable_plan
 from .reactions import reaction_rate_cap, severe_reaction_in, unplanned_reaction_blocker
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
 
@@ -252,7 +252,7 @@ def administration_record(
             field="occurred_at",
         )
     _check_correction(current, entry.kind, correction_of)
-    plan = runnable_plan(current.order)
+    plan = session_runnable_plan(current)  # capped by reaction plans (3.8.3)
     state = infusion_state(current.entries.all())
     entry = _check_state_rules(current, plan, state, entry, occurred_at)
     if isinstance(entry, LotRecorded):

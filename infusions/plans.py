@@ -10,10 +10,13 @@ from django.utils import timezone
 
 from formulary.services import FormularyError
 from ivig.engine import DosePlan
+from ivig.engine.reaction_cap import capped_plan
 from orders.engine_inputs import plan_for_order
 from orders.models import Order
 
 from .errors import InfusionError
+from .models import InfusionSession
+from .reactions import reaction_rate_cap
 
 
 def order_plan(order: Order) -> DosePlan:
@@ -44,3 +47,11 @@ def runnable_plan(order: Order) -> DosePlan:
             + "; ".join(finding.message for finding in plan.findings if finding.severity == "stop"),
         )
     return plan
+
+
+def session_runnable_plan(session: InfusionSession) -> DosePlan:
+    """``runnable_plan`` of the session's order with its rates capped at the lowest maximum rate
+    of the plans for the patient's earlier reactions (docs/clinical-rules.md 3.8.3)."""
+    plan = runnable_plan(session.order)
+    cap = reaction_rate_cap(session)
+    return plan if cap is None else capped_plan(plan, cap)

@@ -42,7 +42,7 @@ from .models import (
     SessionStatus,
     Symptom,
 )
-from .plans import runnable_plan
+from .plans import session_runnable_plan
 from .record import InfusionState, infusion_state
 
 
@@ -221,7 +221,7 @@ def session_plan_at_clock_times(
     time, the end and the watch list. Before the start the clock is the booking (premedication
     at the planned start, the infusion after the engine's premedication lead); after it, the
     start entry's time; after a restart, the engine's restart plan from then."""
-    plan = runnable_plan(session.order)
+    plan = session_runnable_plan(session)  # capped by reaction plans (3.8.3)
     assert plan.titration is not None and plan.premedication_min_before is not None
     assert plan.infusion_minutes is not None and plan.vital_checks_min is not None
     assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None

@@ -253,3 +253,26 @@ def test_several_results_on_one_day_are_read_conservatively() -> None:
     same_day_after = [hb(date(2027, 1, 12), "11.6"), hb(date(2027, 1, 12), "11.5")]
     assert hemolysis([*pre, *same_day_after]) is not None
     assert hemolysis([*reversed(pre), *reversed(same_day_after)]) is not None
+
+
+# --- a reaction plan's maximum rate caps the titration (3.8.3) ------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(cap=st.integers(min_value=1, max_value=220))
+def test_a_capped_plan_never_runs_above_the_cap_and_gives_the_same_volume(cap: int) -> None:
+    from ivig.engine.reaction_cap import capped_plan
+
+    plan = compute_plan(plan_request())
+    capped = capped_plan(plan, cap)
+    assert plan.titration is not None and capped.titration is not None
+    assert max(step.rate_ml_per_h for step in capped.titration) <= max(cap, 1)
+    # The day's volume, each step shown to 0.1 mL (half up): within 0.05 mL per step.
+    given = sum((step.volume_ml for step in capped.titration), Decimal(0))
+    assert plan.daily_volume_ml is not None
+    assert abs(given - plan.daily_volume_ml) <= Decimal("0.05") * len(capped.titration)
+    assert capped.infusion_minutes is not None and plan.infusion_minutes is not None
+    assert capped.infusion_minutes >= plan.infusion_minutes
+    if cap >= max(step.rate_ml_per_h for step in plan.titration):
+        assert capped == plan
+    assert capped.daily_dose_g == plan.daily_dose_g  # the dose never changes
