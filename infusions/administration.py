@@ -35,7 +35,8 @@ from .models import (
     InfusionSession,
     SessionStatus,
 )
-from .plans import current_plan, runnable_plan
+from .plans import current_plan, session_runnable_plan
+from .reactions import reaction_rate_cap, severe_reaction_in, unplanned_reaction_blocker
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
 
 
@@ -62,11 +63,18 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
     # docs/clinical-rules.md 3.9: the plan as of now; a stop, or an override new since signing,
     # refuses the start until a clinician revises the order.
     try:
-        refusal = current_plan(session.order).refusal("start")
+        refusal = current_plan(
+            session.order, session_on=local(session.planned_start).date()
+        ).refusal("start")
     except InfusionError as error:
         refusal = error.message
     if refusal:
         blockers.append(refusal)
+    # docs/clinical-rules.md 3.8.3 PRIOR_INFUSION_REACTION: a reaction on an earlier session
+    # needs a clinician's plan before this one starts.
+    reaction_blocker = unplanned_reaction_blocker(session)
+    if reaction_blocker:
+        blockers.append(reaction_blocker)
     return blockers
 
 
@@ -85,15 +93,19 @@ def _check_rate(rate_ml_per_h: int, cap_ml_per_h: int, why: str) -> None:
         )
 
 
-def _planned_cap(plan: DosePlan, state: InfusionState, at: datetime) -> tuple[int, str]:
+def _planned_cap(
+    plan: DosePlan, state: InfusionState, at: datetime, reaction_cap: int | None = None
+) -> tuple[int, str]:
     """The highest rate allowed at ``at`` while running, and why (docs/clinical-rules.md 3.4,
-    3.5)."""
+    3.5, 3.8.3)."""
     assert plan.titration is not None and state.started_at is not None
     elapsed = minutes_between(state.started_at, at)
     planned = planned_rate_at(plan.titration, elapsed)
     cap, why = planned, f"the plan's rate {int(elapsed)} minutes after the start"
     if cap > MAX_RATE_ML_PER_H:
         cap, why = MAX_RATE_ML_PER_H, "the maximum rate"
+    if reaction_cap is not None and reaction_cap < cap:
+        cap, why = reaction_cap, "the maximum rate of the plan for an earlier reaction"
     if state.restart_rate_ml_per_h is not None and state.rate_ml_per_h < cap:
         cap, why = state.rate_ml_per_h, "the rate now: after a restart it is not increased again"
     return cap, why
@@ -122,6 +134,9 @@ def _check_state_rules(
             )
         assert plan.titration is not None
         first_rate = plan.titration[0].rate_ml_per_h
+        cap = reaction_rate_cap(session)
+        if cap is not None:
+            first_rate = min(first_rate, cap)
         rate = first_rate if entry.rate_ml_per_h is None else entry.rate_ml_per_h
         _check_rate(rate, min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
         return entry.model_copy(update={"rate_ml_per_h": rate})
@@ -142,7 +157,7 @@ def _check_state_rules(
                 InfusionError.INFUSION_STOPPED,
                 "The infusion is stopped after an adverse event: restart it first.",
             )
-        cap, why = _planned_cap(plan, state, occurred_at)
+        cap, why = _planned_cap(plan, state, occurred_at, reaction_rate_cap(session))
         _check_rate(entry.rate_ml_per_h, cap, why)
     elif isinstance(entry, AdverseEvent):
         if state.stopped:
@@ -154,6 +169,11 @@ def _check_state_rules(
         if not state.stopped or state.rate_at_stop_ml_per_h is None:
             raise InfusionError(
                 InfusionError.INVALID, "Only an infusion stopped by an adverse event restarts."
+            )
+        if severe_reaction_in(session):
+            raise InfusionError(
+                InfusionError.NO_RESTART_AFTER_SEVERE,
+                "After a severe (anaphylactic) reaction this session is not restarted.",
             )
         _check_rate(
             entry.rate_ml_per_h,
@@ -242,7 +262,7 @@ def administration_record(
             field="occurred_at",
         )
     _check_correction(current, entry.kind, correction_of)
-    plan = runnable_plan(current.order)
+    plan = session_runnable_plan(current)  # capped by reaction plans (3.8.3)
     state = infusion_state(current.entries.all())
     entry = _check_state_rules(current, plan, state, entry, occurred_at)
     if isinstance(entry, LotRecorded):

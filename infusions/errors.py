@@ -30,7 +30,17 @@ class InfusionError(DomainError):
     # docs/clinical-rules.md 10.2: a response review is recorded before the cycle is booked.
     REVIEW_DUE: ClassVar[str] = "review_due"
 
+    # docs/clinical-rules.md 3.8.3
+    NO_RESTART_AFTER_SEVERE: ClassVar[str] = "no_restart_after_severe_reaction"
+    REACTION_PLANNED: ClassVar[str] = "reaction_already_planned"
+
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(
-        {"slot_taken", DomainError.STALE_VERSION, "cycle_booked", "patient_day_taken"}
+        {
+            "slot_taken",
+            DomainError.STALE_VERSION,
+            "cycle_booked",
+            "patient_day_taken",
+            "reaction_already_planned",
+        }
     )

@@ -400,3 +400,8 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed token of {self.user}"
+
+
+# Reaction plans live in their own module (docs/clinical-rules.md 3.8.3); imported here so that
+# Django registers them with the infusions app.
+from .reaction_models import ReactionPlan  # noqa: E402, F401

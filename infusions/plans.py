@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from formulary.services import FormularyError
 from ivig.engine import DosePlan
+from ivig.engine.reaction_cap import capped_plan
 from orders.models import Order
 from orders.plans import CalendarSession, OrderPlan, ProposedDay, order_plan
 
 from .common import local
 from .errors import InfusionError
 from .models import ACTIVE_STATUSES, AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from .reactions import reaction_rate_cap
 
 # Sessions on the calendar: not cancelled or missed (docs/clinical-rules.md 3.9).
 CALENDAR_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
@@ -50,12 +52,19 @@ def live_sessions(patient_id: int) -> list[CalendarSession]:
 
 
 def current_plan(
-    order: Order, *, proposed: Sequence[ProposedDay] = (), as_of: date | None = None
+    order: Order,
+    *,
+    proposed: Sequence[ProposedDay] = (),
+    as_of: date | None = None,
+    session_on: date | None = None,
 ) -> OrderPlan:
     """The order's plan now (docs/clinical-rules.md 3.9), with ``proposed`` days on the
-    calendar; a product without a current price is ``InfusionError`` NO_PLAN."""
+    calendar and, for one session, its day (``session_on``: CREATININE_DUE, 3.8.2); a product
+    without a current price is ``InfusionError`` NO_PLAN."""
     try:
-        return order_plan(order, as_of=as_of or timezone.localdate(), proposed=proposed)
+        return order_plan(
+            order, as_of=as_of or timezone.localdate(), proposed=proposed, session_on=session_on
+        )
     except FormularyError as error:
         raise InfusionError(InfusionError.NO_PLAN, error.message) from error
 
@@ -92,3 +101,11 @@ def runnable_plan(order: Order, *, living: OrderPlan | None = None) -> DosePlan:
             + "; ".join(finding.message for finding in plan.findings if finding.severity == "stop"),
         )
     return plan
+
+
+def session_runnable_plan(session: InfusionSession, *, living: OrderPlan | None = None) -> DosePlan:
+    """``runnable_plan`` of the session's order with its rates capped at the lowest maximum rate
+    of the plans for the patient's earlier reactions (docs/clinical-rules.md 3.8.3)."""
+    plan = runnable_plan(session.order, living=living)
+    cap = reaction_rate_cap(session)
+    return plan if cap is None else capped_plan(plan, cap)

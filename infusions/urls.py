@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reaction_views, views
 
 app_name = "infusions"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("sessions/<int:pk>/move/", views.session_move, name="session-move"),
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session-cancel"),
     path("sessions/<int:pk>/confirm/", views.session_confirm, name="session-confirm"),
+    path("reactions/<int:entry_pk>/plan/", reaction_views.reaction_plan, name="reaction-plan"),
     path("chairs/", views.chair_list, name="chairs"),
     path("chairs/new/", views.chair_edit, name="chair-add"),
     path("chairs/<int:pk>/", views.chair_edit, name="chair-edit"),

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, lab_api
 from .dose_plan_api import DosePlanView
 from .review_views import OrderReviewsView
 
@@ -20,5 +20,10 @@ urlpatterns = [
         name="api-patient-weights",
     ),
     path("orders/<int:pk>/reviews/", OrderReviewsView.as_view(), name="api-order-reviews"),
+    path(
+        "patients/<int:patient_id>/labs/",
+        lab_api.LabResultListCreate.as_view(),
+        name="api-patient-labs",
+    ),
     *router.urls,
 ]

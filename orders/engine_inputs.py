@@ -16,6 +16,7 @@ from ivig.engine import (
     Regimen,
 )
 
+from .labs import lab_fact_fields
 from .models import Indication, Order, Patient, PatientWeight
 
 
@@ -37,7 +38,9 @@ def latest_weight(patient: Patient, *, as_of: date) -> PatientWeight | None:
 
 def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
     """The patient as the engine sees them on ``as_of``: age on that date and the latest weight
-    measured on or before it, with its date for WEIGHT_OUTDATED (DESIGN 3.1, 3.8)."""
+    measured on or before it, with its date for WEIGHT_OUTDATED (DESIGN 3.1, 3.8); the
+    laboratory results taken on or before it and the last cycle given (docs/clinical-rules.md
+    3.8.2)."""
     weight = latest_weight(patient, as_of=as_of)
     return PatientFacts(
         weight_kg=weight.weight_kg if weight else None,
@@ -49,6 +52,7 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
         risk_factors=list(patient.risk_factors),
         pregnant=patient.pregnant,
         weight_measured_on=weight.measured_on if weight else None,
+        **lab_fact_fields(patient, as_of=as_of),
     )
 
 

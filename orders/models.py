@@ -520,4 +520,7 @@ class OrderOverride(models.Model):
 
 
 # Response reviews of a course (docs/clinical-rules.md 10): their own module, registered here.
+# Laboratory results live in their own module (docs/clinical-rules.md 3.8.2); imported here so
+# that Django registers them with the orders app.
+from .lab_models import Analyte, LabKind, LabResult, LabSource, LabTest  # noqa: E402, F401
 from .review_models import ResponseReview  # noqa: E402, F401

@@ -322,11 +322,13 @@ def order_plan(
     as_of: date,
     proposed: Sequence[ProposedDay] = (),
     coverage: bool = True,
+    session_on: date | None = None,
 ) -> OrderPlan:
     """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
     with the patient's calendar (``proposed``: the days a booking or a move would create) and,
     unless ``coverage`` is False (the coverage rule itself plans without it), live
-    NO_AUTHORIZATION. A product without a current price is ``FormularyError``."""
+    NO_AUTHORIZATION; ``session_on``, the day of the session it is asked for (3.8.2). A product
+    without a current price is ``FormularyError``."""
     request = plan_request_for_order(order, evaluated_on=as_of)
     request = request.model_copy(
         update={
@@ -334,6 +336,7 @@ def order_plan(
             "signed_weight_kg": order.signed_weight_kg,
             "authorization_covered": order_is_covered(order) if coverage else None,
             "calendar": patient_calendar(order, proposed),
+            "session_on": session_on,
         }
     )
     plan = compute_plan(request)

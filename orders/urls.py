@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views, views
+from . import lab_views, review_views, views
 
 app_name = "orders"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
     path("patients/<int:pk>/edit/", views.patient_edit, name="patient-edit"),
     path("patients/<int:pk>/weights/add/", views.patient_weight_add, name="patient-weight-add"),
+    path("patients/<int:pk>/labs/add/", lab_views.patient_lab_add, name="patient-lab-add"),
+    path("labs/import/", lab_views.lab_import, name="lab-import"),
     path("new/", views.order_create, name="order-create"),
     path("new/preview/", views.order_preview, name="order-preview"),
     path("new/fields/", views.order_form_fields, name="order-form-fields"),

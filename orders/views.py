@@ -39,6 +39,7 @@ from .forms import (
     add_order_error,
     indication_defaults,
 )
+from .labs import lab_trends
 from .models import Order, OrderStatus, Patient, PatientWeight
 from .patient_picker import PATIENT_QUERY_PARAM, patient_choices, patient_matches
 from .plans import OrderPlan, order_plan
@@ -112,6 +113,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": selectors.patient_history(patient),
             "can_edit": can_edit,
             "weight_form": WeightForm() if can_edit else None,
+            "lab_trends": lab_trends(patient),
+            "can_record_labs": has_role(request.user, Role.CLINICIAN, Role.NURSE),
         },
     )
 

@@ -78,6 +78,7 @@ def password_recheck_counts() -> Iterator[None]:
 REFERENCE_DATA_SEEDS = (
     ("orders", "0002_seed_indications", "Indication"),
     ("formulary", "0002_seed_products_and_policy", "Product"),
+    ("orders", "0012_seed_lab_tests", "LabTest"),
 )
 
 

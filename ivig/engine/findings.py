@@ -74,6 +74,12 @@ PREGNANCY: Final = "PREGNANCY"
 MALTOSE_GLUCOSE_INTERFERENCE: Final = "MALTOSE_GLUCOSE_INTERFERENCE"
 CONCURRENT_IVIG_ORDER: Final = "CONCURRENT_IVIG_ORDER"
 WEIGHT_CHANGED: Final = "WEIGHT_CHANGED"
+# From laboratory results and earlier reactions (docs/clinical-rules.md 3.8.2, 3.8.3).
+CREATININE_DUE: Final = "CREATININE_DUE"
+HEMOLYSIS_SUSPECTED: Final = "HEMOLYSIS_SUSPECTED"
+IGA_STATUS_CHECK: Final = "IGA_STATUS_CHECK"
+BLOOD_GROUP_CHECK: Final = "BLOOD_GROUP_CHECK"
+PRIOR_INFUSION_REACTION: Final = "PRIOR_INFUSION_REACTION"
 
 # Typographic signs for messages (escaped: ruff flags the literal characters as confusable).
 TIMES: Final = "\u00d7"
@@ -101,6 +107,11 @@ SEVERITY_BY_CODE: Final[dict[str, Severity]] = {
     MALTOSE_GLUCOSE_INTERFERENCE: "warn",
     CONCURRENT_IVIG_ORDER: "override",
     WEIGHT_CHANGED: "override",
+    CREATININE_DUE: "override",
+    HEMOLYSIS_SUSPECTED: "stop",
+    IGA_STATUS_CHECK: "warn",
+    BLOOD_GROUP_CHECK: "warn",
+    PRIOR_INFUSION_REACTION: "override",
 }
 SEVERITY_ORDER: Final[dict[Severity, int]] = {"stop": 0, "override": 1, "warn": 2}
 
@@ -133,6 +144,11 @@ WEIGHT_CHANGED_FRACTION: Final = Decimal("0.10")
 PERCENT_DISPLAY_QUANTUM: Final = Decimal("0.1")
 USUAL_CYCLE_INTERVAL_MIN_DAYS: Final = 14
 USUAL_CYCLE_INTERVAL_MAX_DAYS: Final = 28
+# docs/clinical-rules.md 3.8.2
+RENAL_EGFR_BELOW_ML_MIN_173M2: Final = Decimal(60)
+CREATININE_DUE_AFTER_DAYS: Final = 30
+HEMOLYSIS_DROP_G_DL: Final = Decimal(2)
+HEMOLYSIS_WINDOW_DAYS: Final = 14
 
 
 def finding(code: str, message: str) -> Finding:
@@ -154,10 +170,23 @@ def _join(words: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _factor_words(factors: Iterable[str], age_years: int | None) -> str:
+def day_words(day: date) -> str:
+    """A date as people read it in a message: "2 Dec 2026"."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def egfr_words(egfr_ml_min_173m2: Decimal, egfr_on: date | None) -> str:
+    """Why an eGFR counts as renal impairment: "from eGFR 48 on 2 Dec 2026"."""
+    on = "" if egfr_on is None else f" on {day_words(egfr_on)}"
+    return f"from eGFR {format_decimal(egfr_ml_min_173m2)}{on}"
+
+
+def _factor_words(factors: Iterable[str], age_years: int | None, egfr: str | None = None) -> str:
     words = [factor.replace("_", " ") for factor in sorted(set(factors))]
     if age_years is not None and age_years >= RISK_MIN_AGE_YEARS:
         words.append(f"age {age_years}")
+    if egfr:
+        words.append(egfr)
     return _join(words)
 
 
@@ -225,11 +254,13 @@ def iga_deficiency(brand_name: str) -> Finding:
     )
 
 
-def sucrose_renal_risk(brand_name: str, factors: Iterable[str], age_years: int | None) -> Finding:
+def sucrose_renal_risk(
+    brand_name: str, factors: Iterable[str], age_years: int | None, egfr: str | None = None
+) -> Finding:
     return finding(
         SUCROSE_RENAL_RISK,
         f"{brand_name} contains sucrose, linked to a disproportionate share of IVIg acute renal "
-        f"failure, and the patient has a renal risk ({_factor_words(factors, age_years)}); "
+        f"failure, and the patient has a renal risk ({_factor_words(factors, age_years, egfr)}); "
         "choose a sucrose-free product.",
     )
 
@@ -244,12 +275,15 @@ def _at_risk_cap_note(at_risk_cap_ml_per_h: int | None) -> str:
 
 
 def renal_risk(
-    factors: Iterable[str], age_years: int | None, at_risk_cap_ml_per_h: int | None
+    factors: Iterable[str],
+    age_years: int | None,
+    at_risk_cap_ml_per_h: int | None,
+    egfr: str | None = None,
 ) -> Finding:
     return finding(
         RENAL_RISK,
-        f"Renal risk ({_factor_words(factors, age_years)}): give the minimum practicable dose "
-        "and infusion rate, ensure adequate hydration and check creatinine."
+        f"Renal risk ({_factor_words(factors, age_years, egfr)}): give the minimum practicable "
+        "dose and infusion rate, ensure adequate hydration and check creatinine."
         + _at_risk_cap_note(at_risk_cap_ml_per_h),
     )
 
@@ -417,3 +451,72 @@ def _orders(order_count: int) -> str:
     if order_count <= 1:
         return "this order alone"
     return f"{order_count} orders, this one included"
+
+
+# --- from laboratory results and earlier reactions (docs/clinical-rules.md 3.8.2, 3.8.3) -------
+
+
+def creatinine_due(creatinine_on: date | None, evaluated_on: date) -> Finding:
+    last = (
+        "no creatinine is recorded"
+        if creatinine_on is None
+        else f"the latest creatinine is from {day_words(creatinine_on)}"
+    )
+    return finding(
+        CREATININE_DUE,
+        f"Renal risk and {last}: check creatinine within {CREATININE_DUE_AFTER_DAYS} days "
+        f"before the infusion (by {day_words(evaluated_on)}), or give the reason to go ahead.",
+    )
+
+
+def hemolysis_suspected(
+    *,
+    before_g_dl: Decimal,
+    before_on: date,
+    after_g_dl: Decimal,
+    after_on: date,
+    cycle_first_day: date,
+    cycle_dose_g_per_kg: Decimal,
+) -> Finding:
+    return finding(
+        HEMOLYSIS_SUSPECTED,
+        f"Hemoglobin fell from {format_decimal(before_g_dl)} g/dL ({day_words(before_on)}) to "
+        f"{format_decimal(after_g_dl)} g/dL ({day_words(after_on)}) after the "
+        f"{format_decimal(cycle_dose_g_per_kg)} g/kg cycle that began {day_words(cycle_first_day)}"
+        f": suspected hemolysis. Do not infuse; assess the patient (hemolysis work-up). The "
+        f"stop lifts when a later hemoglobin is less than {format_decimal(HEMOLYSIS_DROP_G_DL)} "
+        "g/dL below the pre-cycle value.",
+    )
+
+
+def iga_status_check(iga_status: str, iga_on: date | None) -> Finding:
+    on = "" if iga_on is None else f" on {day_words(iga_on)}"
+    return finding(
+        IGA_STATUS_CHECK,
+        f"IgA below the detection limit{on} while the recorded IgA status is {iga_status}: "
+        "check anti-IgA antibodies and update the IgA status (anaphylaxis risk with products "
+        "that are not low-IgA).",
+    )
+
+
+def blood_group_check(recorded: str, from_lab: str, abo_on: date | None) -> Finding:
+    on = "" if abo_on is None else f" on {day_words(abo_on)}"
+    if recorded == "unknown":
+        what = "the blood group is not recorded: record it (hemolysis risk is judged on it)"
+    else:
+        what = f"the recorded blood group is {recorded}: check and correct the record"
+    return finding(BLOOD_GROUP_CHECK, f"The laboratory's ABO group is {from_lab}{on}, but {what}.")
+
+
+def prior_infusion_reaction(reactions: Iterable[tuple[date, str, str, int | None]]) -> Finding:
+    """``reactions``: (day, severity, symptoms in words, rate at onset) of each unplanned one."""
+    parts = []
+    for day, severity, symptoms, rate in sorted(reactions):
+        at = "" if rate is None else f" at {rate} mL/h"
+        parts.append(f"{day_words(day)}: {severity} ({symptoms or 'no symptom listed'}){at}")
+    return finding(
+        PRIOR_INFUSION_REACTION,
+        "Infusion reaction on an earlier session (" + "; ".join(parts) + "): a clinician "
+        "records a plan (a lower maximum rate, added premedication, or continue unchanged with "
+        "a reason) before this session starts.",
+    )

@@ -60,6 +60,40 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+AboGroup = Literal["O", "A", "B", "AB"]
+ReactionSeverity = Literal["mild", "moderate", "severe"]
+
+
+class LabValue(_Input):
+    """One numeric laboratory result: the day it was taken and its value in the unit the field
+    holding it names (docs/clinical-rules.md 3.8.2)."""
+
+    taken_on: date
+    value: Decimal
+
+
+class CycleFacts(_Input):
+    """A cycle given to the patient (its first and last infusion day) and its dose in g/kg as
+    ordered (docs/clinical-rules.md 3.8.2, HEMOLYSIS_SUSPECTED)."""
+
+    first_day: date
+    last_day: date
+    dose_g_per_kg: Decimal
+
+
+class ReactionFacts(_Input):
+    """An infusion reaction (an adverse event of an earlier session of the patient) and whether a
+    clinician has recorded a plan for it (docs/clinical-rules.md 3.8.3)."""
+
+    session_id: int
+    occurred_on: date
+    severity: ReactionSeverity
+    symptoms: list[str] = Field(default_factory=list)  # watch-list labels, in words
+    rate_at_onset_ml_per_h: int | None = None
+    action: str = ""
+    planned: bool = False
+
+
 class PatientFacts(_Input):
     """The patient as the engine sees them. Missing or out-of-range values give INVALID_INPUT."""
 
@@ -73,6 +107,17 @@ class PatientFacts(_Input):
     pregnant: bool = False
     # Not part of the public API request: the orders app fills it for WEIGHT_OUTDATED.
     weight_measured_on: date | None = None
+    # Laboratory facts (docs/clinical-rules.md 3.8.2); not part of the public API request: the
+    # orders app fills them from the latest results on or before the evaluation date.
+    latest_egfr_ml_min_173m2: Decimal | None = None  # eGFR, mL/min/1.73 m²
+    egfr_on: date | None = None
+    creatinine_on: date | None = None  # the day of the latest creatinine
+    hemoglobin_results: list[LabValue] = Field(default_factory=list)  # g/dL, any order
+    last_cycle: CycleFacts | None = None  # the patient's last cycle given (infusions)
+    iga_below_detection: bool = False  # the latest IgA result is below the detection limit
+    iga_on: date | None = None
+    abo_from_lab: AboGroup | None = None  # the ABO part of the latest ABO/Rh result
+    abo_on: date | None = None
 
 
 class LabelRateStep(_Input):
@@ -193,6 +238,11 @@ class PlanRequest(_Input):
     signed_weight_kg: Decimal | None = Field(default=None, gt=0)
     # Orders only: the patient's IVIg calendar; None = judge the course's own calendar alone.
     calendar: PatientCalendar | None = None
+    # Sessions only: the day of the session this plan is checked for; drives CREATININE_DUE
+    # (docs/clinical-rules.md 3.8.2). None = not a session's plan (signing, the API).
+    session_on: date | None = None
+    # Sessions only: the patient's reactions on earlier sessions (docs/clinical-rules.md 3.8.3).
+    prior_reactions: list[ReactionFacts] = Field(default_factory=list)
 
 
 def _one_place(value: Decimal) -> str:

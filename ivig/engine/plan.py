@@ -353,6 +353,8 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         ),
         weight_kg=weight_kg,
         signed_weight_kg=request.signed_weight_kg,
+        session_on=request.session_on,
+        prior_reactions=tuple(request.prior_reactions),
     )
     found = evaluate(facts)
     if problems:

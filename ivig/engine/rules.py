@@ -35,6 +35,7 @@ from ivig.engine.models import (
     PatientCalendar,
     PatientFacts,
     ProductFacts,
+    ReactionFacts,
     Severity,
 )
 from ivig.engine.schedule import max_infusion_days_in_window
@@ -74,6 +75,12 @@ class PlanFacts:
     own_days: tuple[OwnDay, ...] | None = None  # this order's days on it (None: no calendar)
     weight_kg: Decimal | None = None  # the latest weight, when valid (1-350 kg)
     signed_weight_kg: Decimal | None = None  # the actual weight the signed plan used
+    # docs/clinical-rules.md 3.8.2: "from eGFR 48 on 2 Dec 2026" when the latest eGFR is under
+    # 60 mL/min/1.73 m² (it then counts as renal impairment in ``renal_risk``).
+    renal_egfr_words: str | None = None
+    session_on: date | None = None  # the session's day, for a session's plan only
+    # docs/clinical-rules.md 3.8.3: reactions on earlier sessions (sessions only).
+    prior_reactions: tuple[ReactionFacts, ...] = ()
 
 
 def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts:
@@ -84,6 +91,12 @@ def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts
     aged = age_years is not None and age_years >= f.RISK_MIN_AGE_YEARS
     renal_factors = tuple(sorted(f.RENAL_RISK_FACTORS & factors))
     thrombosis_factors = tuple(sorted(f.THROMBOSIS_RISK_FACTORS & factors))
+    egfr = patient.latest_egfr_ml_min_173m2
+    egfr_words = (
+        f.egfr_words(egfr, patient.egfr_on)
+        if egfr is not None and egfr < f.RENAL_EGFR_BELOW_ML_MIN_173M2
+        else None
+    )
     return PlanFacts(
         patient=patient,
         product=product,
@@ -91,8 +104,9 @@ def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts
         renal_factors=renal_factors,
         thrombosis_factors=thrombosis_factors,
         fluid_overload_factors=tuple(sorted(f.FLUID_OVERLOAD_RISK_FACTORS & factors)),
-        renal_risk=bool(renal_factors) or aged,
+        renal_risk=bool(renal_factors) or aged or egfr_words is not None,
         thrombosis_risk=bool(thrombosis_factors) or aged,
+        renal_egfr_words=egfr_words,
     )
 
 
@@ -200,14 +214,19 @@ def sucrose_renal_risk(facts: PlanFacts) -> Finding | None:
     product = facts.product
     if product is None or not product.contains_sucrose or not facts.renal_risk:
         return None
-    return f.sucrose_renal_risk(product.brand_name, facts.renal_factors, facts.age_years)
+    return f.sucrose_renal_risk(
+        product.brand_name, facts.renal_factors, facts.age_years, facts.renal_egfr_words
+    )
 
 
 def renal_risk(facts: PlanFacts) -> Finding | None:
-    """override: any renal risk factor or age >= 65."""
+    """override: any renal risk factor, age >= 65, or a latest eGFR under 60 mL/min/1.73 m²
+    (docs/clinical-rules.md 3.8.2)."""
     if not facts.renal_risk:
         return None
-    return f.renal_risk(facts.renal_factors, facts.age_years, facts.at_risk_cap_ml_per_h)
+    return f.renal_risk(
+        facts.renal_factors, facts.age_years, facts.at_risk_cap_ml_per_h, facts.renal_egfr_words
+    )
 
 
 def thrombosis_risk(facts: PlanFacts) -> Finding | None:
@@ -337,6 +356,87 @@ def pregnancy(facts: PlanFacts) -> Finding | None:
     return f.pregnancy() if facts.patient.pregnant else None
 
 
+def creatinine_due(facts: PlanFacts) -> Finding | None:
+    """override: a session's plan, a renal risk and no creatinine taken in the 30 days up to the
+    session's day (docs/clinical-rules.md 3.8.2). Not judged at signing: a reason given there
+    would otherwise stand for every later session."""
+    evaluated_on = facts.session_on
+    if not facts.renal_risk or evaluated_on is None:
+        return None
+    taken_on = facts.patient.creatinine_on
+    if taken_on is not None and 0 <= (evaluated_on - taken_on).days <= f.CREATININE_DUE_AFTER_DAYS:
+        return None
+    return f.creatinine_due(taken_on, evaluated_on)
+
+
+def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
+    """stop: after a cycle of 2 g/kg or more, a hemoglobin taken after its first day and within
+    14 days after its last day is 2 g/dL or more below the pre-cycle value (the latest taken on
+    or before the first day), and no later hemoglobin is back within 2 g/dL of it
+    (docs/clinical-rules.md 3.8.2)."""
+    cycle = facts.patient.last_cycle
+    if cycle is None or cycle.dose_g_per_kg < f.HEMOLYSIS_MIN_CYCLE_DOSE_G_PER_KG:
+        return None
+    # Sorted by day, then value: on a day with several results the pre-cycle value is the
+    # highest and the latest value the lowest (the conservative reading of the same day).
+    results = sorted(
+        facts.patient.hemoglobin_results, key=lambda result: (result.taken_on, result.value)
+    )
+    before = [result for result in results if result.taken_on <= cycle.first_day]
+    after = [result for result in results if result.taken_on > cycle.first_day]
+    if not before or not after:
+        return None
+    pre = before[-1]
+    window_end = cycle.last_day.toordinal() + f.HEMOLYSIS_WINDOW_DAYS
+    in_window = [result for result in after if result.taken_on.toordinal() <= window_end]
+    if not in_window:
+        return None
+    low = min(in_window, key=lambda result: (result.value, result.taken_on))
+    latest_day = after[-1].taken_on
+    latest = next(result for result in after if result.taken_on == latest_day)
+    threshold = pre.value - f.HEMOLYSIS_DROP_G_DL
+    if low.value > threshold or latest.value > threshold:
+        return None
+    return f.hemolysis_suspected(
+        before_g_dl=pre.value,
+        before_on=pre.taken_on,
+        after_g_dl=low.value,
+        after_on=low.taken_on,
+        cycle_first_day=cycle.first_day,
+        cycle_dose_g_per_kg=cycle.dose_g_per_kg,
+    )
+
+
+def iga_status_check(facts: PlanFacts) -> Finding | None:
+    """warn: the latest IgA result is below the detection limit while the IgA status is normal
+    or unknown (docs/clinical-rules.md 3.8.2)."""
+    patient = facts.patient
+    if not patient.iga_below_detection or patient.iga_status not in ("normal", "unknown"):
+        return None
+    return f.iga_status_check(patient.iga_status, patient.iga_on)
+
+
+def blood_group_check(facts: PlanFacts) -> Finding | None:
+    """warn: the latest ABO/Rh result's ABO group differs from the recorded blood group, or no
+    blood group is recorded (docs/clinical-rules.md 3.8.2)."""
+    patient = facts.patient
+    if patient.abo_from_lab is None or patient.abo_from_lab == patient.blood_group:
+        return None
+    return f.blood_group_check(patient.blood_group, patient.abo_from_lab, patient.abo_on)
+
+
+def prior_infusion_reaction(facts: PlanFacts) -> Finding | None:
+    """override: a reaction on an earlier session of the patient with no plan recorded by a
+    clinician (docs/clinical-rules.md 3.8.3)."""
+    unplanned = [reaction for reaction in facts.prior_reactions if not reaction.planned]
+    if not unplanned:
+        return None
+    return f.prior_infusion_reaction(
+        (r.occurred_on, r.severity, ", ".join(r.symptoms), r.rate_at_onset_ml_per_h)
+        for r in unplanned
+    )
+
+
 # --- the table --------------------------------------------------------------------------------
 
 
@@ -374,6 +474,11 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(f.DOSING_WEIGHT_OVERRIDDEN, dosing_weight_overridden),
     Rule(f.NO_AUTHORIZATION, no_authorization),
     Rule(f.PREGNANCY, pregnancy),
+    Rule(f.CREATININE_DUE, creatinine_due),
+    Rule(f.HEMOLYSIS_SUSPECTED, hemolysis_suspected),
+    Rule(f.IGA_STATUS_CHECK, iga_status_check),
+    Rule(f.BLOOD_GROUP_CHECK, blood_group_check),
+    Rule(f.PRIOR_INFUSION_REACTION, prior_infusion_reaction),
 )
 PRODUCT_RULES: Final[tuple[Rule, ...]] = tuple(rule for rule in RULES if rule.reads_product)
 

@@ -221,9 +221,10 @@ def test_the_list_page_logs_the_patients_listed_in_one_row(nurse, client_for, pa
 
 
 # session, user, roles, patient, access log, history (2), weights, orders (their overrides are
-# one more query when there are any), session save (3), unread notifications count, and the
-# course chart (4: reviews, completed sessions, order versions, adverse events)
-DETAIL_PAGE_QUERIES = 17
+# one more query when there are any), session save (3), unread notifications count, the
+# course chart (4: reviews, completed sessions, order versions, adverse events), lab trends,
+# reactions (their sessions' entries are one more query when there are any)
+DETAIL_PAGE_QUERIES = 19
 
 
 @pytest.mark.parametrize("changes", [1, 15])

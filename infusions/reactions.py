@@ -1,0 +1,221 @@
+"""Reactions carried forward (docs/clinical-rules.md 3.8.3).
+
+An adverse event recorded on a session joins the patient's reaction history
+(``patient_reactions``). A later session of the patient raises ``PRIOR_INFUSION_REACTION``
+(override) for each reaction without a ``ReactionPlan``: ``session_plan_inputs`` gives the
+engine inputs a session's plan carries (its day and the prior reactions), and a clinician
+records the plan with ``reaction_plan_record``. A plan's lower maximum rate caps the rates of
+every later session (``reaction_rate_cap``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+
+from formulary.services import FormularyError
+from ivig.accounts.models import User
+from ivig.engine import Finding, PlanRequest, ReactionFacts, compute_plan
+from orders.engine_inputs import plan_request_for_order
+from orders.models import Patient
+
+from .common import local, save_as
+from .errors import InfusionError
+from .models import AdministrationEntry, EntryKind, InfusionSession, Severity, Symptom
+from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from .record import infusion_state
+
+PRIOR_INFUSION_REACTION = "PRIOR_INFUSION_REACTION"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """One reaction of the patient's history, as pages show it."""
+
+    entry: AdministrationEntry
+    session: InfusionSession
+    occurred_at: datetime
+    symptoms: list[str]  # watch-list labels
+    severity: str
+    severity_label: str
+    rate_at_onset_ml_per_h: int | None
+    action: str
+    plan: ReactionPlan | None
+
+    @property
+    def severe(self) -> bool:
+        return self.severity == Severity.SEVERE
+
+
+def _plan_of(entry: AdministrationEntry) -> ReactionPlan | None:
+    try:
+        return entry.reaction_plan
+    except ReactionPlan.DoesNotExist:
+        return None
+
+
+def reaction_of(entry: AdministrationEntry) -> Reaction:
+    """``entry`` (an adverse event) as a reaction of the history, with its rate at onset."""
+    earlier = [
+        other
+        for other in entry.session.entries.all()
+        if (other.occurred_at, other.pk) < (entry.occurred_at, entry.pk)
+    ]
+    rate = infusion_state(earlier).rate_ml_per_h
+    labels = dict(Symptom.choices)
+    return Reaction(
+        entry=entry,
+        session=entry.session,
+        occurred_at=entry.occurred_at,
+        symptoms=[labels.get(code, code) for code in entry.symptoms],
+        severity=entry.severity,
+        severity_label=Severity(entry.severity).label if entry.severity else "",
+        rate_at_onset_ml_per_h=rate or None,
+        action=entry.action,
+        plan=_plan_of(entry),
+    )
+
+
+def patient_reactions(patient: Patient, *, before: InfusionSession | None = None) -> list[Reaction]:
+    """The patient's reactions (adverse events recorded on any session), newest first; with
+    ``before``, only those on other sessions that happened before that session's planned
+    start (the reactions a later session carries forward). Three queries."""
+    entries = (
+        AdministrationEntry.objects.filter(
+            kind=EntryKind.ADVERSE_EVENT, session__order__patient=patient
+        )
+        .select_related("session__order", "reaction_plan__recorded_by")
+        .prefetch_related(Prefetch("session__entries"))
+        .order_by("-occurred_at", "-id")
+    )
+    if before is not None:
+        entries = entries.exclude(session=before).filter(occurred_at__lt=before.planned_start)
+    return [reaction_of(entry) for entry in entries]
+
+
+def reaction_facts(session: InfusionSession) -> list[ReactionFacts]:
+    """The engine's view of the reactions ``session`` carries forward."""
+    return [
+        ReactionFacts(
+            session_id=reaction.session.pk,
+            occurred_on=local(reaction.occurred_at).date(),
+            severity=reaction.severity,  # type: ignore[arg-type]
+            symptoms=reaction.symptoms,
+            rate_at_onset_ml_per_h=reaction.rate_at_onset_ml_per_h,
+            action=reaction.action,
+            planned=reaction.plan is not None,
+        )
+        for reaction in patient_reactions(session.order.patient, before=session)
+    ]
+
+
+def reaction_rate_cap(session: InfusionSession) -> int | None:
+    """The lowest maximum rate of the plans of the reactions ``session`` carries forward."""
+    caps = [
+        reaction.plan.max_rate_ml_per_h
+        for reaction in patient_reactions(session.order.patient, before=session)
+        if reaction.plan is not None and reaction.plan.max_rate_ml_per_h is not None
+    ]
+    return min(caps) if caps else None
+
+
+def session_plan_inputs(session: InfusionSession, target_rate_ml_per_h: int) -> dict[str, Any]:
+    """What a session's plan request carries on top of its order's (``model_copy(update=…)``):
+    the session's day (CREATININE_DUE), the prior reactions (PRIOR_INFUSION_REACTION) and the
+    target rate lowered to the reaction plans' cap (docs/clinical-rules.md 3.8.2, 3.8.3)."""
+    cap = reaction_rate_cap(session)
+    return {
+        "session_on": local(session.planned_start).date(),
+        "prior_reactions": reaction_facts(session),
+        "target_rate_ml_per_h": target_rate_ml_per_h
+        if cap is None
+        else min(target_rate_ml_per_h, cap),
+    }
+
+
+def session_plan_request(session: InfusionSession) -> PlanRequest:
+    """The order's request on the session's day, with ``session_plan_inputs``."""
+    day = local(session.planned_start).date()
+    request = plan_request_for_order(session.order, evaluated_on=day)
+    return request.model_copy(update=session_plan_inputs(session, request.target_rate_ml_per_h))
+
+
+def reaction_finding(session: InfusionSession) -> Finding | None:
+    """``PRIOR_INFUSION_REACTION`` for ``session`` as the engine says it, or None."""
+    try:
+        plan = compute_plan(session_plan_request(session))
+    except FormularyError:
+        return None
+    return next((item for item in plan.findings if item.code == PRIOR_INFUSION_REACTION), None)
+
+
+def unplanned_reaction_blocker(session: InfusionSession) -> str | None:
+    """Why ``session`` cannot start while a prior reaction has no plan (3.8.3), or None."""
+    unplanned = [
+        reaction
+        for reaction in patient_reactions(session.order.patient, before=session)
+        if reaction.plan is None
+    ]
+    if not unplanned:
+        return None
+    days = ", ".join(f"{local(reaction.occurred_at):%d %b %Y}" for reaction in unplanned)
+    return (
+        f"An infusion reaction on an earlier session ({days}) has no plan yet: a clinician "
+        "records one (lower maximum rate, added premedication, or continue with a reason)."
+    )
+
+
+def severe_reaction_in(session: InfusionSession) -> bool:
+    """Whether ``session``'s own record holds a severe adverse event (no restart: 3.8.3)."""
+    return session.entries.filter(kind=EntryKind.ADVERSE_EVENT, severity=Severity.SEVERE).exists()
+
+
+@transaction.atomic
+def reaction_plan_record(
+    reaction: AdministrationEntry,
+    *,
+    by: User,
+    max_rate_ml_per_h: int | None = None,
+    added_premedication: str = "",
+    reason: str = "",
+) -> ReactionPlan:
+    """A clinician's plan for ``reaction`` (docs/clinical-rules.md 3.8.3): a lower maximum rate
+    (1-200 mL/h), added premedication, or continue unchanged with a reason. One per reaction."""
+    if reaction.kind != EntryKind.ADVERSE_EVENT:
+        raise InfusionError(InfusionError.INVALID, "Only an adverse event has a reaction plan.")
+    added_premedication, reason = added_premedication.strip(), reason.strip()
+    if max_rate_ml_per_h is not None and not (
+        1 <= max_rate_ml_per_h <= REACTION_PLAN_MAX_RATE_ML_PER_H
+    ):
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"A maximum rate is 1 to {REACTION_PLAN_MAX_RATE_ML_PER_H} mL/h.",
+            field="max_rate_ml_per_h",
+        )
+    if max_rate_ml_per_h is None and not added_premedication and not reason:
+        raise InfusionError(
+            InfusionError.INVALID,
+            "Give a lower maximum rate, added premedication, or the reason to continue unchanged.",
+            field="reason",
+        )
+    if ReactionPlan.objects.filter(reaction=reaction).exists():
+        raise InfusionError(InfusionError.REACTION_PLANNED, "This reaction already has a plan.")
+    plan = ReactionPlan(
+        reaction=reaction,
+        max_rate_ml_per_h=max_rate_ml_per_h,
+        added_premedication=added_premedication,
+        reason=reason,
+        recorded_by=by,
+    )
+    try:
+        with transaction.atomic():
+            save_as(plan, by, "Reaction plan recorded")
+    except IntegrityError as error:
+        raise InfusionError(
+            InfusionError.REACTION_PLANNED, "This reaction already has a plan."
+        ) from error
+    return plan

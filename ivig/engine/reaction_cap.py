@@ -1,0 +1,61 @@
+"""A signed plan's titration capped at a reaction plan's maximum rate (docs/clinical-rules.md
+3.8.3, 3.4): every step above the cap runs at the cap, the day's volume is unchanged, so the
+infusion lasts longer; the vital checks and the chair time follow."""
+
+from __future__ import annotations
+
+from ivig.engine.models import DosePlan, TitrationStep
+from ivig.engine.rates import RateStep, titration
+from ivig.engine.schedule import chair_minutes, vital_checks_min
+
+
+def capped_plan(plan: DosePlan, cap_ml_per_h: int) -> DosePlan:
+    """``plan`` with no rate above ``cap_ml_per_h`` (at least 1 mL/h); unchanged when no step
+    is above it or the plan has no titration."""
+    cap = max(1, cap_ml_per_h)
+    steps = plan.titration
+    if not steps or plan.daily_volume_ml is None or all(s.rate_ml_per_h <= cap for s in steps):
+        return plan
+    rate_steps = [
+        RateStep(
+            min(step.rate_ml_per_h, cap),
+            None if index == len(steps) - 1 else steps[index + 1].start_min - step.start_min,
+        )
+        for index, step in enumerate(steps)
+    ]
+    merged: list[RateStep] = []
+    for step in rate_steps:  # steps at the cap run as one
+        if merged and merged[-1].rate_ml_per_h == step.rate_ml_per_h:
+            before = merged[-1].minutes
+            minutes = None if before is None or step.minutes is None else before + step.minutes
+            merged[-1] = RateStep(step.rate_ml_per_h, minutes)
+        else:
+            merged.append(step)
+    planned = titration(merged, plan.daily_volume_ml)
+    observation = None
+    if plan.chair_minutes is not None and plan.infusion_minutes is not None:
+        lead = plan.premedication_min_before or 0
+        observation = plan.chair_minutes - lead - plan.infusion_minutes
+    return plan.model_copy(
+        update={
+            "titration": [
+                TitrationStep.model_construct(
+                    start_min=step.start_min,
+                    rate_ml_per_h=step.rate_ml_per_h,
+                    minutes=step.minutes,
+                    volume_ml=step.volume_ml,
+                )
+                for step in planned.steps
+            ],
+            "infusion_minutes": planned.infusion_minutes,
+            "target_rate_reached_min": planned.target_rate_reached_min,
+            "vital_checks_min": vital_checks_min(
+                planned.infusion_minutes, planned.target_rate_reached_min
+            ),
+            "chair_minutes": None
+            if observation is None
+            else chair_minutes(
+                plan.premedication_min_before or 0, planned.infusion_minutes, observation
+            ),
+        }
+    )

@@ -1,0 +1,397 @@
+"""Laboratory results: recording, the CSV import and the trends (docs/clinical-rules.md 3.8.2).
+
+Clinicians and nurses record results (the page form, ``POST /api/v1/patients/<id>/labs/``) or
+import a laboratory export. Every value is checked against its test: a number within the
+test's plausible bounds and in the test's own unit (no unit is converted: a result in another
+unit is refused), a qualitative result ``positive`` or ``negative``, a blood group such as
+``A+`` or ``O NEG``. A result already recorded (same patient, test, day and value) is a
+duplicate: ignored, never stored twice.
+
+The import is all or nothing [Project]: every row is checked first; when any row is refused,
+nothing is imported and the report lists every refused row with its reason; otherwise every
+new row is saved in one transaction, duplicates are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ivig.accounts.models import User
+from ivig.engine import CycleFacts, LabValue
+
+from .errors import OrderError
+from .lab_models import LAB_LATEST_FIRST, Analyte, LabKind, LabResult, LabSource, LabTest
+from .models import Patient
+
+# How many results of each test the patient page shows (newest first).
+TREND_LENGTH = 10
+IMPORT_COLUMNS = ("mrn", "loinc", "taken_on", "value", "unit")
+QUALITATIVE_WORDS = {
+    "positive": "positive",
+    "pos": "positive",
+    "detected": "positive",
+    "negative": "negative",
+    "neg": "negative",
+    "not detected": "negative",
+}
+_ABO = re.compile(r"^\s*(AB|A|B|O)\s*(?:RH)?\s*(\+|-|POS|NEG|POSITIVE|NEGATIVE)\s*$", re.IGNORECASE)
+
+
+class LabError(OrderError):
+    """A laboratory result refused (HTTP 400)."""
+
+    IMPLAUSIBLE: ClassVar[str] = "implausible_lab_value"
+    WRONG_UNIT: ClassVar[str] = "wrong_lab_unit"
+    UNKNOWN_TEST: ClassVar[str] = "unknown_lab_test"
+    IMPORT_REFUSED: ClassVar[str] = "lab_import_refused"
+
+
+def _unit_key(unit: str) -> str:
+    return unit.replace("²", "2").replace(" ", "").lower()
+
+
+@dataclass(frozen=True)
+class CheckedValue:
+    value: Decimal | None
+    text: str
+    below_detection_limit: bool
+
+
+def blood_group_text(raw: str) -> str | None:
+    """``A+``, ``AB-`` ... from the ways labs write it (``A POS``, ``O Rh-``), or None."""
+    match = _ABO.match(raw)
+    if not match:
+        return None
+    rh = match.group(2).upper()
+    return match.group(1).upper() + ("+" if rh in ("+", "POS", "POSITIVE") else "-")
+
+
+def abo_of(text: str) -> str | None:
+    """The ABO part of a blood-group result (``A+`` → ``A``)."""
+    group = blood_group_text(text)
+    return None if group is None else group[:-1]
+
+
+def check_value(
+    test: LabTest,
+    *,
+    value: Decimal | str | None,
+    unit: str | None = None,
+    below_detection_limit: bool = False,
+) -> CheckedValue:
+    """``value`` as ``test`` records it, or ``LabError`` saying why not. A number may be
+    written ``<5`` (below the detection limit 5)."""
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        raise LabError(LabError.INVALID, f"Give the {test.name} result.", field="value")
+    if test.kind == LabKind.QUALITATIVE:
+        word = QUALITATIVE_WORDS.get(raw.lower())
+        if word is None:
+            raise LabError(
+                LabError.INVALID, f"{test.name} is positive or negative, not {raw!r}.", "value"
+            )
+        return CheckedValue(None, word, False)
+    if test.kind == LabKind.BLOOD_GROUP:
+        group = blood_group_text(raw)
+        if group is None:
+            raise LabError(
+                LabError.INVALID,
+                f"{raw!r} is not an ABO and Rh group (for example A+, O NEG).",
+                "value",
+            )
+        return CheckedValue(None, group, False)
+    if raw.startswith("<"):
+        below_detection_limit, raw = True, raw[1:].strip()
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise LabError(
+            LabError.INVALID, f"{test.name}: {raw!r} is not a number.", "value"
+        ) from None
+    if not number.is_finite():
+        raise LabError(LabError.INVALID, f"{test.name}: {raw!r} is not a number.", "value")
+    if unit is not None and unit.strip() and _unit_key(unit) != _unit_key(test.unit):
+        raise LabError(
+            LabError.WRONG_UNIT,
+            f"{test.name} is recorded in {test.unit}, not {unit.strip()} (no unit is converted).",
+            "unit",
+        )
+    low, high = test.plausible_min, test.plausible_max
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise LabError(
+            LabError.IMPLAUSIBLE,
+            f"{test.name} {number.normalize():f} {test.unit} is not plausible (expected "
+            f"{Decimal(low or 0).normalize():f} to {Decimal(high or 0).normalize():f} "
+            f"{test.unit}).",
+            "value",
+        )
+    if number != number.quantize(Decimal("0.001")):
+        raise LabError(LabError.INVALID, f"{test.name}: at most 3 decimal places.", "value")
+    return CheckedValue(number, "", below_detection_limit)
+
+
+def _check_date(patient: Patient, taken_on: date) -> None:
+    if taken_on > timezone.localdate():
+        raise LabError(LabError.INVALID, "A result cannot be taken in the future.", "taken_on")
+    if taken_on < patient.date_of_birth:
+        raise LabError(
+            LabError.INVALID, "A result cannot be taken before the date of birth.", "taken_on"
+        )
+
+
+def _existing(
+    patient: Patient, test: LabTest, taken_on: date, checked: CheckedValue
+) -> LabResult | None:
+    found = LabResult.objects.filter(patient=patient, test=test, taken_on=taken_on)
+    if checked.value is not None:
+        return found.filter(value=checked.value).first()
+    return found.filter(value__isnull=True, text=checked.text).first()
+
+
+def _save(result: LabResult, by: User, reason: str) -> None:
+    result._history_user = by  # type: ignore[attr-defined]
+    result._change_reason = reason  # type: ignore[attr-defined]
+    result.save()
+
+
+@transaction.atomic
+def lab_result_record(
+    patient: Patient,
+    *,
+    by: User,
+    test: LabTest,
+    taken_on: date,
+    value: Decimal | str | None,
+    unit: str | None = None,
+    below_detection_limit: bool = False,
+) -> tuple[LabResult, bool]:
+    """Record one result (docs/clinical-rules.md 3.8.2); ``(result, created)``: a duplicate
+    returns the stored result and False."""
+    checked = check_value(test, value=value, unit=unit, below_detection_limit=below_detection_limit)
+    _check_date(patient, taken_on)
+    existing = _existing(patient, test, taken_on, checked)
+    if existing is not None:
+        return existing, False
+    result = LabResult(
+        patient=patient,
+        test=test,
+        taken_on=taken_on,
+        value=checked.value,
+        text=checked.text,
+        unit=test.unit if checked.value is not None else "",
+        below_detection_limit=checked.below_detection_limit,
+        recorded_by=by,
+    )
+    try:
+        with transaction.atomic():
+            _save(result, by, "Lab result recorded")
+    except IntegrityError:  # the same result recorded at the same moment by someone else
+        existing = _existing(patient, test, taken_on, checked)
+        if existing is None:
+            raise
+        return existing, False
+    return result, True
+
+
+# --- the CSV import ----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, results imported, duplicates skipped, rows refused (line
+    number in the file and why). ``refused`` not empty = nothing was imported."""
+
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.refused
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    patient: Patient
+    test: LabTest
+    taken_on: date
+    checked: CheckedValue
+
+
+def _read_rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in IMPORT_COLUMNS if name not in header]
+    if missing:
+        raise LabError(
+            LabError.IMPORT_REFUSED,
+            "The file needs the columns "
+            + ", ".join(IMPORT_COLUMNS)
+            + "; missing: "
+            + ", ".join(missing)
+            + ".",
+        )
+    reader.fieldnames = header
+    for row in reader:
+        yield reader.line_num, {key: (value or "").strip() for key, value in row.items() if key}
+
+
+def _check_row(line: int, row: dict[str, str], tests: dict[str, LabTest]) -> _Row:
+    patient = Patient.objects.filter(mrn=row["mrn"]).first()
+    if patient is None:
+        raise LabError(LabError.INVALID, f"no patient with MRN {row['mrn']!r}")
+    test = tests.get(row["loinc"].upper())
+    if test is None:
+        raise LabError(LabError.UNKNOWN_TEST, f"unknown test code {row['loinc']!r}")
+    try:
+        taken_on = date.fromisoformat(row["taken_on"])
+    except ValueError:
+        raise LabError(
+            LabError.INVALID, f"{row['taken_on']!r} is not a date (YYYY-MM-DD)"
+        ) from None
+    checked = check_value(test, value=row["value"], unit=row["unit"])
+    _check_date(patient, taken_on)
+    return _Row(line, patient, test, taken_on, checked)
+
+
+def lab_import_csv(text: str, *, by: User) -> ImportReport:
+    """Import a laboratory export (columns mrn, loinc, taken_on, value, unit), all or nothing
+    (module docstring). ``LabError`` only for a file that is not such an export at all."""
+    tests = {test.code.upper(): test for test in LabTest.objects.all()}
+    report = ImportReport()
+    checked_rows: list[_Row] = []
+    for line, row in _read_rows(text):
+        report.rows += 1
+        try:
+            checked_rows.append(_check_row(line, row, tests))
+        except LabError as error:
+            report.refused.append((line, error.message.rstrip(".")))
+    if report.refused:
+        return report
+    with transaction.atomic():
+        seen: set[tuple[int, int, date, Decimal | None, str]] = set()
+        for item in checked_rows:
+            key = (
+                item.patient.pk,
+                item.test.pk,
+                item.taken_on,
+                item.checked.value,
+                item.checked.text,
+            )
+            if key in seen or _existing(item.patient, item.test, item.taken_on, item.checked):
+                report.duplicates += 1
+                continue
+            seen.add(key)
+            result = LabResult(
+                patient=item.patient,
+                test=item.test,
+                taken_on=item.taken_on,
+                value=item.checked.value,
+                text=item.checked.text,
+                unit=item.test.unit if item.checked.value is not None else "",
+                below_detection_limit=item.checked.below_detection_limit,
+                source=LabSource.IMPORTED,
+                recorded_by=by,
+            )
+            _save(result, by, "Lab result imported")
+            report.imported += 1
+    return report
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def patient_lab_results(patient: Patient) -> QuerySet[LabResult]:
+    return (
+        LabResult.objects.filter(patient=patient)
+        .select_related("test", "recorded_by")
+        .order_by(*LAB_LATEST_FIRST)
+    )
+
+
+@dataclass(frozen=True)
+class LabTrend:
+    test: LabTest
+    results: list[LabResult]
+
+
+def lab_trends(patient: Patient) -> list[LabTrend]:
+    """Per test with results, the last ``TREND_LENGTH`` results, newest first, in the
+    catalogue's order (one query)."""
+    by_test: dict[int, list[LabResult]] = {}
+    tests: dict[int, LabTest] = {}
+    for result in patient_lab_results(patient):
+        rows = by_test.setdefault(result.test_id, [])
+        tests[result.test_id] = result.test
+        if len(rows) < TREND_LENGTH:
+            rows.append(result)
+    ordered = sorted(tests.values(), key=lambda test: (test.display_order, test.name))
+    return [LabTrend(test, by_test[test.pk]) for test in ordered]
+
+
+# --- engine inputs (docs/clinical-rules.md 3.8.2) ----------------------------------------------
+
+# Analytes the rules read, and how many recent results are read at most (hemoglobin trends).
+_RULE_ANALYTES = (Analyte.EGFR, Analyte.CREATININE, Analyte.HEMOGLOBIN, Analyte.IGA, Analyte.ABO_RH)
+_RULE_RESULTS_READ = 200
+
+# The patient's last cycle given is known to the infusions app, a layer above: it registers its
+# source at start-up (``InfusionsConfig.ready``) and orders never imports it.
+LastCycleSource = Callable[[Patient, date], CycleFacts | None]
+_last_cycle_sources: list[LastCycleSource] = []
+
+
+def register_last_cycle_source(source: LastCycleSource) -> None:
+    """Set the one function giving a patient's last cycle given on or before a day."""
+    _last_cycle_sources[:] = [source]
+
+
+def last_cycle(patient: Patient, as_of: date) -> CycleFacts | None:
+    return _last_cycle_sources[0](patient, as_of) if _last_cycle_sources else None
+
+
+def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
+    """The laboratory fields of ``PatientFacts`` from the results taken on or before ``as_of``
+    (one query), and the last cycle given (docs/clinical-rules.md 3.8.2)."""
+    results = list(
+        LabResult.objects.filter(
+            patient=patient, taken_on__lte=as_of, test__analyte__in=_RULE_ANALYTES
+        )
+        .select_related("test")
+        .order_by(*LAB_LATEST_FIRST)[:_RULE_RESULTS_READ]
+    )
+    latest: dict[str, LabResult] = {}
+    hemoglobin: list[LabValue] = []
+    for result in results:
+        analyte = result.test.analyte
+        latest.setdefault(analyte, result)
+        if analyte == Analyte.HEMOGLOBIN and result.value is not None:
+            hemoglobin.append(LabValue(taken_on=result.taken_on, value=result.value))
+    egfr = latest.get(Analyte.EGFR)
+    creatinine = latest.get(Analyte.CREATININE)
+    iga = latest.get(Analyte.IGA)
+    abo = latest.get(Analyte.ABO_RH)
+    return {
+        "latest_egfr_ml_min_173m2": egfr.value if egfr else None,
+        "egfr_on": egfr.taken_on if egfr else None,
+        "creatinine_on": creatinine.taken_on if creatinine else None,
+        "hemoglobin_results": hemoglobin,
+        "last_cycle": last_cycle(patient, as_of),
+        "iga_below_detection": bool(iga and iga.below_detection_limit),
+        "iga_on": iga.taken_on if iga else None,
+        "abo_from_lab": abo_of(abo.text) if abo else None,
+        "abo_on": abo.taken_on if abo else None,
+    }

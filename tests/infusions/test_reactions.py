@@ -1,0 +1,222 @@
+"""Reactions carried forward (docs/clinical-rules.md 3.8.3) through the real URLs: the history
+on the patient, order and later session pages, PRIOR_INFUSION_REACTION until a clinician's
+plan, the plan's rate cap, no restart after a severe reaction; and the session's plan inputs
+for the rules from labs (3.8.2)."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from infusions.last_cycle import patient_last_cycle
+from infusions.models import AdministrationEntry, SessionStatus
+from infusions.reactions import (
+    patient_reactions,
+    reaction_facts,
+    session_plan_inputs,
+    session_plan_request,
+)
+from ivig.engine import compute_plan
+from orders.lab_models import LabTest
+from orders.labs import lab_result_record
+from orders.models import OrderStatus
+from tests.orders.factories import PatientWeightFactory
+
+from .factories import ChairFactory, local, session_for, verified_order
+
+pytestmark = pytest.mark.django_db
+
+
+def day(days_ago: int) -> date:
+    return timezone.localdate() - timedelta(days=days_ago)
+
+
+def at(days_ago: int, clock: str) -> datetime:
+    return local(day(days_ago), clock)
+
+
+def post_entry(client, session, when: datetime, **data):  # type: ignore[no-untyped-def]
+    moment = timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
+    return client.post(
+        reverse("infusions:session-record", args=[session.pk]), {"occurred_at": moment, **data}
+    )
+
+
+@pytest.fixture
+def course(nurse):  # type: ignore[no-untyped-def]
+    """Two sessions of one order: two days ago (the first) and yesterday (the later one)."""
+    order = verified_order(status=OrderStatus.ACTIVE)
+    # Weighed before the sessions too: a session's plan reads the weight as of its day.
+    PatientWeightFactory.create(
+        patient=order.patient, weight_kg=Decimal("82.5"), measured_on=day(20), recorded_by=nurse
+    )
+    chair = ChairFactory.create()
+    first = session_for(order, chair, at(2, "09:00"), by=nurse)
+    later = session_for(order, chair, at(1, "09:00"), by=nurse, day_number=2)
+    return order, first, later
+
+
+def react(client, session, days_ago: int, severity: str = "moderate"):  # type: ignore[no-untyped-def]
+    assert post_entry(client, session, at(days_ago, "09:30"), kind="started").status_code == 302
+    answer = post_entry(
+        client,
+        session,
+        at(days_ago, "09:50"),
+        kind="adverse_event",
+        symptoms=["fever", "skin_rash"],
+        severity=severity,
+        action="Stopped; paracetamol given",
+    )
+    assert answer.status_code == 302
+    return AdministrationEntry.objects.get(session=session, kind="adverse_event")
+
+
+def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: ignore[no-untyped-def]
+    course, nurse, clinician, pharmacist, client_for
+):
+    order, first, later = course
+    nurse_client, doctor = client_for(nurse), client_for(clinician)
+    reaction = react(nurse_client, first, 2)
+
+    # The history on the patient page, the order page and the later session's page.
+    for url in (
+        reverse("orders:patient-detail", args=[order.patient.pk]),
+        reverse("orders:order-detail", args=[order.pk]),
+        reverse("infusions:session-detail", args=[later.pk]),
+    ):
+        page = doctor.get(url).content.decode()
+        assert f'data-testid="reaction-{reaction.pk}"' in page, url
+        assert "Skin rash, Fever" in page and "Stopped; paracetamol given" in page
+    later_page = nurse_client.get(reverse("infusions:session-detail", args=[later.pk]))
+    text = later_page.content.decode()
+    assert "PRIOR_INFUSION_REACTION" in text
+    assert "moderate (Skin rash, Fever) at 34 mL/h" in text  # the rate at onset
+    assert "has no plan yet" in text  # the start is blocked
+    # The first session's own page does not carry its own reaction forward.
+    own = nurse_client.get(reverse("infusions:session-detail", args=[first.pk])).content.decode()
+    assert "PRIOR_INFUSION_REACTION" not in own
+
+    refused = post_entry(nurse_client, later, at(1, "09:30"), kind="started")
+    assert refused.status_code == 200 and "has no plan yet" in refused.content.decode()
+    later.refresh_from_db()
+    assert later.status == SessionStatus.BOOKED
+
+    plan_url = reverse("infusions:reaction-plan", args=[reaction.pk])
+    assert nurse_client.get(plan_url).status_code == 403
+    assert client_for(pharmacist).post(plan_url, {"reason": "x"}).status_code == 403
+    empty = doctor.post(plan_url, {})
+    assert empty.status_code == 400 and "Give a lower maximum rate" in empty.content.decode()
+    assert doctor.post(plan_url, {"max_rate_ml_per_h": "201"}).status_code == 200  # form error
+    done = doctor.post(
+        plan_url, {"max_rate_ml_per_h": "60", "added_premedication": "hydrocortisone 100 mg IV"}
+    )
+    assert done.status_code == 302
+    again = doctor.post(plan_url, {"reason": "continue"})
+    assert again.status_code == 409 and "already has a plan" in again.content.decode()
+
+    text = nurse_client.get(reverse("infusions:session-detail", args=[later.pk])).content.decode()
+    assert "PRIOR_INFUSION_REACTION" not in text
+    assert "capped at <strong>60 mL/h</strong>" in text
+    steps = text.split('data-testid="plan-steps"')[1].split("</table>")[0]
+    assert '<td class="num">60</td>' in steps and '<td class="num">64</td>' not in steps
+    assert "maximum 60 mL/h; premedication: hydrocortisone 100 mg IV" in text
+
+    # The later session starts, and its rates are capped at 60 mL/h.
+    assert post_entry(nurse_client, later, at(1, "09:30"), kind="started").status_code == 302
+    too_fast = post_entry(
+        nurse_client, later, at(1, "10:05"), kind="rate_changed", rate_ml_per_h="64"
+    )
+    assert too_fast.status_code == 200
+    assert "64 mL/h is above 60 mL/h" in too_fast.content.decode()  # the capped plan
+    capped = post_entry(
+        nurse_client, later, at(1, "10:06"), kind="rate_changed", rate_ml_per_h="60"
+    )
+    assert capped.status_code == 302
+
+
+def test_continue_unchanged_needs_a_reason(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+    _, first, later = course
+    reaction = react(client_for(nurse), first, 2, severity="mild")
+    answer = client_for(clinician).post(
+        reverse("infusions:reaction-plan", args=[reaction.pk]),
+        {"reason": "Mild rash, settled with the stop; premedication as ordered is enough."},
+    )
+    assert answer.status_code == 302
+    assert [fact.planned for fact in reaction_facts(later)] == [True]
+    assert session_plan_inputs(later, 200)["target_rate_ml_per_h"] == 200
+
+
+def test_no_restart_after_a_severe_reaction(course, nurse, client_for):  # type: ignore[no-untyped-def]
+    _, first, _ = course
+    client = client_for(nurse)
+    react(client, first, 2, severity="severe")
+    answer = post_entry(client, first, at(2, "10:30"), kind="restarted", rate_ml_per_h="20")
+    assert answer.status_code == 200
+    assert "After a severe (anaphylactic) reaction this session is not restarted" in (
+        answer.content.decode()
+    )
+    assert not first.entries.filter(kind="restarted").exists()
+
+
+def test_a_moderate_reaction_still_restarts(course, nurse, client_for):  # type: ignore[no-untyped-def]
+    _, first, _ = course
+    client = client_for(nurse)
+    react(client, first, 2)
+    answer = post_entry(client, first, at(2, "10:30"), kind="restarted", rate_ml_per_h="20")
+    assert answer.status_code == 302
+
+
+def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+    order, first, later = course
+    reaction = react(client_for(nurse), first, 2)
+    facts = reaction_facts(later)
+    assert [(f.occurred_on, f.severity, f.rate_at_onset_ml_per_h, f.planned) for f in facts] == [
+        (day(2), "moderate", 34, False)
+    ]
+    assert reaction_facts(first) == []  # not its own
+    assert [r.entry for r in patient_reactions(order.patient)] == [reaction]
+    client_for(clinician).post(
+        reverse("infusions:reaction-plan", args=[reaction.pk]), {"max_rate_ml_per_h": "90"}
+    )
+    inputs = session_plan_inputs(later, 200)
+    assert inputs["session_on"] == day(1)
+    assert inputs["target_rate_ml_per_h"] == 90
+    plan = compute_plan(session_plan_request(later))
+    assert plan.titration is not None
+    assert max(step.rate_ml_per_h for step in plan.titration) == 90
+
+
+def _lab(patient, by, code: str, taken_on: date, value: str) -> None:  # type: ignore[no-untyped-def]
+    lab_result_record(
+        patient, by=by, test=LabTest.objects.get(code=code), taken_on=taken_on, value=value
+    )
+
+
+def test_the_last_cycle_given_and_hemolysis_after_it(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+    order, first, later = course
+    assert patient_last_cycle(order.patient, day(0)) is None  # nothing given yet
+    assert post_entry(client_for(nurse), first, at(2, "09:30"), kind="started").status_code == 302
+    cycle = patient_last_cycle(order.patient, day(0))
+    assert cycle is not None
+    assert (cycle.first_day, cycle.last_day, cycle.dose_g_per_kg) == (day(2), day(2), Decimal(2))
+    _lab(order.patient, clinician, "718-7", day(10), "13.5")
+    _lab(order.patient, clinician, "718-7", day(1), "11.6")
+    codes = [item.code for item in compute_plan(session_plan_request(later)).findings]
+    assert "HEMOLYSIS_SUSPECTED" not in codes  # 1.9 g/dL below
+    _lab(order.patient, clinician, "718-7", day(1), "11.5")
+    plan = compute_plan(session_plan_request(later))
+    assert plan.findings[0].code == "HEMOLYSIS_SUSPECTED"
+    assert plan.findings[0].severity == "stop"
+
+
+def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician):  # type: ignore[no-untyped-def]
+    order, _, later = course
+    _lab(order.patient, clinician, "62238-1", day(40), "48")
+    findings = {f.code: f.message for f in compute_plan(session_plan_request(later)).findings}
+    assert f"from eGFR 48 on {day(40).day} {day(40):%b %Y}" in findings["RENAL_RISK"]
+    assert "CREATININE_DUE" in findings
+    _lab(order.patient, clinician, "2160-0", day(31), "1.4")  # 30 days before the session
+    codes = [f.code for f in compute_plan(session_plan_request(later)).findings]
+    assert "CREATININE_DUE" not in codes
