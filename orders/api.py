@@ -1,6 +1,7 @@
 """Patients, weights and indications under ``/api/v1/`` (DESIGN 9): parse, call a service or
 selector, return. Every role reads; only clinicians write (DESIGN 1)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -21,22 +22,21 @@ from rest_framework.serializers import BaseSerializer
 from formulary.models import Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
 
-from . import selectors, services
+from . import policies, selectors, services
 from .filters import OrderFilter
 from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
 from .plans import OrderPlan, order_plan
 
-ReadAllRoles = api_roles(*ALL_ROLES)
-
-
-ClinicianWrites = api_read_all_write(Role.CLINICIAN)
+ReadsPatients = api_policy(policies.can_read_patients)
+ClinicianWrites = api_read_write_policies(
+    read=policies.can_read_patients, write=policies.can_change_patients
+)
 
 
 class RefuseUnknownFieldsMixin:
@@ -79,7 +79,7 @@ class IndicationViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Indication.objects.all()
     serializer_class = IndicationSerializer
-    permission_classes = [ReadAllRoles]
+    permission_classes = [ReadsPatients]
     lookup_field = "slug"
     pagination_class = None
     filterset_fields = ["category"]
@@ -457,20 +457,25 @@ class OrderVersionSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
 
 
-CLINICIANS = (Role.CLINICIAN,)
-ORDER_ACTION_ROLES: dict[str, tuple[Role, ...]] = {
-    "list": ALL_ROLES,
-    "retrieve": ALL_ROLES,
-    "plan": ALL_ROLES,
-    "create": CLINICIANS,
-    "update": CLINICIANS,
-    "partial_update": CLINICIANS,
-    "sign": CLINICIANS,
-    "discontinue": CLINICIANS,
-    "complete": CLINICIANS,
-    "verify": (Role.PHARMACIST,),
-    "reject": (Role.PHARMACIST,),
+# One policy per action (orders/policies.py); an action not listed is refused.
+ORDER_ACTION_POLICIES: dict[str, Callable[..., bool]] = {
+    "list": policies.can_read_orders,
+    "retrieve": policies.can_read_orders,
+    "plan": policies.can_read_orders,
+    "create": policies.can_create_order,
+    "update": policies.can_edit,
+    "partial_update": policies.can_edit,
+    "sign": policies.can_sign,
+    "discontinue": policies.can_discontinue,
+    "complete": policies.can_complete,
+    "verify": policies.can_verify,
+    "reject": policies.can_reject,
 }
+
+
+def _refused(user: Any) -> bool:
+    return False
+
 
 STEP_ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Field errors or a rule refused it."),
@@ -501,7 +506,7 @@ class OrderViewSet(
     queryset = selectors.orders_with_related()
 
     def get_permissions(self) -> list[BasePermission]:
-        return [api_roles(*ORDER_ACTION_ROLES.get(self.action or "", ()))()]
+        return [api_policy(ORDER_ACTION_POLICIES.get(self.action or "", _refused))()]
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         classes: dict[str, type[BaseSerializer]] = {

@@ -10,18 +10,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import api_read_all_write, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 
+from . import policies
 from .api import RefuseUnknownFieldsMixin
 from .lab_models import LabResult, LabTest
 from .labs import lab_result_record, patient_lab_results
 from .models import Patient
 
-ClinicianOrNurseWrites = api_read_all_write(Role.CLINICIAN, Role.NURSE)
+ClinicianOrNurseWrites = api_read_write_policies(
+    read=policies.can_read_patients, write=policies.can_record_labs
+)
 
 
 class LabResultSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):

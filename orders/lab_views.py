@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from ivig.accounts.permissions import role_required, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.errors import add_to_form
 
+from . import policies
 from .lab_models import LabTest
 from .labs import ImportReport, LabError, lab_import_csv, lab_result_record
 from .models import Patient
@@ -39,7 +39,7 @@ class LabImportForm(forms.Form):
 
 
 @logs_patient_reads("orders.patient")
-@role_required(Role.CLINICIAN, Role.NURSE)
+@policy_required(policies.can_record_labs)
 def patient_lab_add(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = LabResultForm(request.POST or None)
@@ -64,7 +64,7 @@ def patient_lab_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @logs_patient_reads()
-@role_required(Role.CLINICIAN, Role.NURSE)
+@policy_required(policies.can_record_labs)
 def lab_import(request: HttpRequest) -> HttpResponse:
     form = LabImportForm(request.POST or None, request.FILES or None)
     report: ImportReport | None = None

@@ -29,6 +29,16 @@ def can_change_patients(user: Any) -> bool:
     return holds(user, "orders.change_patient")
 
 
+def can_record_labs(user: Any) -> bool:
+    """Record or import laboratory results (clinicians and nurses)."""
+    return holds(user, "orders.add_labresult")
+
+
+def can_record_reviews(user: Any) -> bool:
+    """Record a response review and accept a taper (clinicians)."""
+    return holds(user, "orders.add_responsereview")
+
+
 def can_read_orders(user: Any) -> bool:
     return holds(user, "orders.view_order")
 

@@ -19,17 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ivig.accounts.permissions import (
-    ALL_ROLES,
-    api_read_all_write,
-    role_required,
-    signed_in_user,
-)
-from ivig.accounts.roles import Role, has_role
+from ivig.accounts.permissions import api_read_write_policies, policy_required, signed_in_user
 from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
 from ivig.errors import add_to_form
 
-from . import reviews
+from . import policies, reviews
 from .course import order_in_force
 from .errors import OrderError
 from .models import Order
@@ -69,7 +63,7 @@ def _score_label(review_status: reviews.ReviewStatus) -> str:
 
 
 def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_code: int = 200):  # type: ignore[no-untyped-def]
-    clinician = has_role(request.user, Role.CLINICIAN)
+    clinician = policies.can_record_reviews(request.user)
     review_status = reviews.review_status(order)
     label = _score_label(review_status)
     if form is None and clinician:
@@ -92,13 +86,13 @@ def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_co
 
 
 @logs_patient_reads("orders.order")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_orders)
 def order_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     """The course's reviews, when the next is due, and (clinicians) the form to record one."""
     order = get_object_or_404(Order.objects.select_related("indication", "patient"), pk=pk)
     if request.method != "POST":
         return _page(request, order, None)
-    if not has_role(request.user, Role.CLINICIAN):
+    if not policies.can_record_reviews(request.user):
         return _page(request, order, None, 403)
     measure = reviews.review_status(order)
     form = ReviewForm(
@@ -118,7 +112,7 @@ def order_reviews(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @logs_patient_reads("orders.order")
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_record_reviews)
 def order_taper(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept a taper proposal: a new version of the order, to sign (docs/clinical-rules.md
     10.3)."""
@@ -185,7 +179,9 @@ class OrderReviewsView(LogsPatientReadsMixin, APIView):
     """A course's response reviews (docs/clinical-rules.md 10): every role reads them, newest
     first; a clinician records one (400 with the measure's range for a score outside it)."""
 
-    permission_classes = [api_read_all_write(Role.CLINICIAN)]
+    permission_classes = [
+        api_read_write_policies(read=policies.can_read_orders, write=policies.can_record_reviews)
+    ]
 
     @extend_schema(responses=ReviewSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:

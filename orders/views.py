@@ -16,13 +16,12 @@ from django.views.decorators.http import require_POST
 
 from formulary.selectors import current_policy
 from formulary.services import FormularyError
-from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
-from ivig.accounts.roles import Role, has_role
+from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record, access_records
 from ivig.engine import DosePlan, Finding, compute_plan, ideal_and_adjusted_weights_apply
 
-from . import selectors, services
+from . import policies, selectors, services
 from .engine_inputs import plan_request_from_values
 from .errors import OrderError
 from .filters import OrderFilter
@@ -52,16 +51,21 @@ QUEUE_PER_PAGE = 50
 
 
 @logs_patient_reads()
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_read_orders)
 def home(request: HttpRequest) -> HttpResponse:
-    """The clinician's orders (DESIGN 4), filtered by status, patient and search words."""
+    """Orders (docs/clinical-rules.md 4), filtered by status, patient and search words: every role
+    reads them; clinicians start new ones."""
     filterset = OrderFilter(request.GET, queryset=selectors.order_list_rows())
     page = Paginator(filterset.qs, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "orders/home.html", {"filter": filterset, "page": page})
+    return render(
+        request,
+        "orders/home.html",
+        {"filter": filterset, "page": page, "can_create": policies.can_create_order(request.user)},
+    )
 
 
 @logs_patient_reads()
-@role_required(Role.PHARMACIST)
+@policy_required(policies.can_verify)
 def verification_queue(request: HttpRequest) -> HttpResponse:
     """Signed orders awaiting an independent check, the longest waiting first (DESIGN 4)."""
     now = timezone.now()
@@ -76,7 +80,7 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
 
 
 @logs_patient_reads()
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_patients)
 def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     page = Paginator(selectors.patients_search(query), PATIENTS_PER_PAGE).get_page(
@@ -91,17 +95,17 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "page": page,
             "rows": [(patient, patient.age_years(today)) for patient in page],
-            "can_edit": has_role(request.user, Role.CLINICIAN),
+            "can_edit": policies.can_change_patients(request.user),
         },
     )
 
 
 @logs_patient_reads("orders.patient")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_patients)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     access_record(request, patient)
-    can_edit = has_role(request.user, Role.CLINICIAN)
+    can_edit = policies.can_change_patients(request.user)
     return render(
         request,
         "orders/patient_detail.html",
@@ -114,12 +118,12 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": can_edit,
             "weight_form": WeightForm() if can_edit else None,
             "lab_trends": lab_trends(patient),
-            "can_record_labs": has_role(request.user, Role.CLINICIAN, Role.NURSE),
+            "can_record_labs": policies.can_record_labs(request.user),
         },
     )
 
 
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_change_patients)
 def patient_create(request: HttpRequest) -> HttpResponse:
     form = PatientCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -134,7 +138,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @logs_patient_reads("orders.patient")
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_change_patients)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = PatientEditForm(
@@ -157,7 +161,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_change_patients)
 def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = WeightForm(request.POST or None, instance=PatientWeight(patient=patient))
@@ -179,14 +183,6 @@ def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- orders (DESIGN 4) -----------------------------------------------------------------------
-
-
-def _is_clinician(request: HttpRequest) -> bool:
-    return has_role(request.user, Role.CLINICIAN)
-
-
-def _is_pharmacist(request: HttpRequest) -> bool:
-    return has_role(request.user, Role.PHARMACIST)
 
 
 @dataclass(frozen=True)
@@ -284,7 +280,7 @@ def _order_form_submit(request: HttpRequest, order: Order | None) -> HttpRespons
     return redirect("orders:order-detail", pk=saved.pk)
 
 
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_create_order)
 def order_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _order_form_submit(request, None)
@@ -299,7 +295,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 
 @logs_patient_reads()
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_create_order)
 def order_patient_options(request: HttpRequest) -> HttpResponse:
     """htmx: the new order form's patient options for what was typed (at most
     ``PATIENT_MATCHES``; orders/patient_picker.py)."""
@@ -310,7 +306,7 @@ def order_patient_options(request: HttpRequest) -> HttpResponse:
 
 
 @logs_patient_reads("orders.order")
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_edit)
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk)
     if order.status not in services.EDITABLE:
@@ -324,7 +320,7 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_create_order)
 def order_preview(request: HttpRequest) -> HttpResponse:
     """htmx: the plan for the form as it stands (the ``_preview.html`` partial)."""
     form = OrderForm(request.POST, order=_order_being_edited(request))
@@ -332,7 +328,7 @@ def order_preview(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_create_order)
 def order_form_fields(request: HttpRequest) -> HttpResponse:
     """htmx: the form's fields again after the patient or indication changed (products for the
     patient; with ``apply_defaults``, the indication's regimen), with the preview swapped in
@@ -380,21 +376,14 @@ def _order_page(
     access_record(request, order)
     living, plan_basis = _shown_plan(order)
     plan = living.plan if living is not None else None
-    clinician, pharmacist = _is_clinician(request), _is_pharmacist(request)
     overrides = list(order.overrides.all())
     draft_overrides = (
         [finding for finding in plan.findings if finding.severity == "override"]
         if plan is not None and order.status == OrderStatus.DRAFT
         else []
     )
-    can = {
-        "edit": clinician and order.status in services.EDITABLE,
-        "sign": clinician and order.status == OrderStatus.DRAFT and plan is not None,
-        "verify": pharmacist and order.status == OrderStatus.SIGNED,
-        "reject": pharmacist and order.status == OrderStatus.SIGNED,
-        "discontinue": clinician and order.status in services.DISCONTINUABLE,
-        "complete": clinician and order.status in services.COMPLETABLE,
-    }
+    can = policies.order_permissions(request.user, order)
+    can["sign"] = can["sign"] and plan is not None
     initial = {"version": order.version}
     context = {
         "order": order,
@@ -424,13 +413,13 @@ def _order_page(
 
 
 @logs_patient_reads("orders.order")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_orders)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _order_page(request, _order(pk))
 
 
 @logs_patient_reads("orders.order")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_orders)
 def order_print(request: HttpRequest, pk: int) -> HttpResponse:
     return _order_page(request, _order(pk), template="orders/order_print.html")
 
@@ -467,12 +456,13 @@ def _step_view(
     make_form: Callable[[HttpRequest, int], OrderStepForm],
     step: Callable[..., Order],
     done: str,
-    *roles: Role,
+    policy: Callable[..., bool],
 ) -> Callable[..., HttpResponse]:
-    """A page view for one lifecycle step (DESIGN 4), open to ``roles`` by POST only."""
+    """A page view for one lifecycle step (docs/clinical-rules.md 4), by POST only, for those
+    ``policy`` allows."""
 
     @require_POST
-    @role_required(*roles)
+    @policy_required(policy)
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         response, succeeded = _order_step(request, pk, form_name, make_form(request, pk), step)
         if succeeded:
@@ -492,33 +482,33 @@ order_sign = _step_view(
     lambda request, pk: SignForm(request.POST, overrides=_draft_overrides(pk)),
     services.order_sign,
     "signed",
-    Role.CLINICIAN,
+    policies.can_sign,
 )
 order_verify = _step_view(
     "verify_form",
     lambda request, pk: VerifyForm(request.POST, overrides=_order(pk).overrides.all()),
     services.order_verify,
     "verified",
-    Role.PHARMACIST,
+    policies.can_verify,
 )
 order_reject = _step_view(
     "reject_form",
     lambda request, pk: OrderReasonForm(request.POST, label="Reason for rejecting"),
     services.order_reject,
     "rejected: it is a draft again",
-    Role.PHARMACIST,
+    policies.can_reject,
 )
 order_discontinue = _step_view(
     "discontinue_form",
     lambda request, pk: OrderReasonForm(request.POST, label="Reason for discontinuing"),
     services.order_discontinue,
     "discontinued",
-    Role.CLINICIAN,
+    policies.can_discontinue,
 )
 order_complete = _step_view(
     "complete_form",
     lambda request, pk: OrderVersionForm(request.POST),
     services.order_complete,
     "completed",
-    Role.CLINICIAN,
+    policies.can_complete,
 )

@@ -47,10 +47,10 @@ def test_each_role_lands_on_its_own_page(role, users_by_role, client_for):
     assert b'data-testid="landing"' in landing.content
 
 
-# Work pages that belong to one role only. The nurses' schedule is not among them: every role
-# may read it (DESIGN 6), only nurses change it.
+# Work pages that belong to one role only. The nurses' schedule and the orders list are not
+# among them: every role reads them (docs/clinical-rules.md 1, 6), only their owners change them.
 ROLE_ONLY_PAGES = {
-    Role.CLINICIAN: "orders:home",
+    Role.CLINICIAN: "orders:order-create",
     Role.PHARMACIST: "orders:verification-queue",
     Role.AUTHORIZATION_ADMIN: "authorizations:authorizations",
 }

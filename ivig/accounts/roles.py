@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.change_order",
         "orders.sign_order",
         "orders.discontinue_order",
+        "orders.add_responsereview",
+        "orders.add_labresult",
         "infusions.view_chair",
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
@@ -60,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "formulary.change_dosingpolicy",
     ),
     Role.NURSE: (
+        "orders.add_labresult",
         "formulary.view_dosingpolicy",
         "orders.view_patient",
         "orders.view_order",

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 # (url name, takes the order's pk, method, the roles allowed)
 CLINICIAN, PHARMACIST = (Role.CLINICIAN,), (Role.PHARMACIST,)
 PAGES: list[tuple[str, bool, str, tuple[Role, ...]]] = [
-    ("orders:home", False, "get", CLINICIAN),
+    ("orders:home", False, "get", tuple(Role)),  # every role reads the orders list
     ("orders:verification-queue", False, "get", PHARMACIST),
     ("orders:order-detail", True, "get", tuple(Role)),
     ("orders:order-print", True, "get", tuple(Role)),
@@ -135,6 +135,16 @@ def test_the_clinician_sees_edit_and_sign_on_a_draft(clinician, client_for, draf
 
 
 # --- lists -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.PHARMACIST, Role.NURSE, Role.AUTHORIZATION_ADMIN])
+def test_every_role_reads_the_orders_list_but_only_clinicians_start_one(
+    role, draft, client_for, make_user
+):
+    page = client_for(make_user(f"reader-{role.value}", role)).get(url("orders:home"))
+    assert page.status_code == 200
+    assert url("orders:order-detail", draft) in page.content.decode()
+    assert 'data-testid="order-create"' not in page.content.decode()
 
 
 def test_home_lists_current_orders_with_their_status(clinician, client_for, draft, sign):
