@@ -21,8 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_read_all_write, api_roles, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
@@ -30,7 +29,7 @@ from ivig.dates import BoundedDateFilter
 from orders.api import RefuseUnknownFieldsMixin
 from orders.models import Order
 
-from . import administration, booking, selectors
+from . import administration, booking, policies, selectors
 from .booking import Slot
 from .chairs import Hours, chair_save
 from .entries import parse_entry
@@ -45,10 +44,14 @@ from .models import (
     Symptom,
 )
 
-ReadAllRoles = api_roles(*ALL_ROLES)
+ReadsSchedule = api_policy(policies.can_read_schedule)
 
 
-NurseWrites = api_read_all_write(Role.NURSE)
+NurseWrites = api_read_write_policies(read=policies.can_read_schedule, write=policies.can_book)
+RecordWrites = api_read_write_policies(read=policies.can_read_schedule, write=policies.can_record)
+ChairWrites = api_read_write_policies(
+    read=policies.can_read_schedule, write=policies.can_edit_chairs
+)
 
 
 ERRORS = {
@@ -97,7 +100,7 @@ class ChairViewSet(
 
     queryset = Chair.objects.prefetch_related("opening_hours").order_by("name")
     serializer_class = ChairSerializer
-    permission_classes = [NurseWrites]
+    permission_classes = [ChairWrites]
     pagination_class = None
     filterset_fields = ["active"]
 
@@ -470,7 +473,7 @@ class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
     with ``correction_of``."""
 
     serializer_class = EntrySerializer
-    permission_classes = [NurseWrites]
+    permission_classes = [RecordWrites]
     pagination_class = None
 
     def session(self) -> InfusionSession:

@@ -17,14 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
-from ivig.accounts.roles import Role, has_role
+from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record
 from ivig.dates import parse_day as base_parse_day
 from orders.models import Order
 
-from . import administration, booking, calendar, layout, selectors
+from . import administration, booking, calendar, layout, policies, selectors
 from .booking import Slot
 from .chairs import Hours, chair_save
 from .entries import entry_fields
@@ -114,7 +113,7 @@ def _timeline(
 
 
 @logs_patient_reads()
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_schedule)
 def schedule(request: HttpRequest) -> HttpResponse:
     """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
     today = timezone.localdate()
@@ -158,7 +157,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
         }
-    can_book = has_role(request.user, Role.NURSE)
+    can_book = policies.can_book(request.user)
     context |= {"can_book": can_book, "to_book": []}
     if can_book:
         context |= _to_book_context(request, today)
@@ -190,7 +189,7 @@ def _to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
 
 
 @logs_patient_reads("orders.order", kwarg="order_pk")
-@role_required(Role.NURSE)
+@policy_required(policies.can_book)
 def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
     """Book a cycle: the proposal (DESIGN 6), accepted as is or with another chair or start
     time on any day."""
@@ -356,7 +355,7 @@ def _render_session(
     status: int = 200,
 ) -> HttpResponse:
     entries = selectors.session_entries(session)
-    can_act = has_role(request.user, Role.NURSE)
+    can_act = policies.can_record(request.user)
     plan = plan_error = None
     try:
         plan = selectors.session_plan_at_clock_times(session, entries)
@@ -413,7 +412,7 @@ def _session(pk: int) -> InfusionSession:
 
 
 @logs_patient_reads("infusions.infusionsession")
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_schedule)
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A session's plan at clock times, its watch list and its administration record."""
     session = _session(pk)
@@ -421,7 +420,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_session(request, session)
 
 
-@role_required(Role.NURSE)
+@policy_required(policies.can_record)
 @require_POST
 def session_record(request: HttpRequest, pk: int) -> HttpResponse:
     """Append one entry to the record (DESIGN 6: entries are appended, never changed)."""
@@ -475,21 +474,21 @@ def _session_change(
     return redirect("infusions:session-detail", pk=session.pk)
 
 
-@role_required(Role.NURSE)
+@policy_required(policies.can_book)
 @require_POST
 def session_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a session that has not started, with a reason (DESIGN 6)."""
     return _session_change(request, pk, MoveForm, "Session moved.")
 
 
-@role_required(Role.NURSE)
+@policy_required(policies.can_book)
 @require_POST
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a session that has not started, with a reason (DESIGN 6)."""
     return _session_change(request, pk, CancelForm, "Session cancelled.")
 
 
-@role_required(Role.NURSE)
+@policy_required(policies.can_book)
 @require_POST
 def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm a tentative session: it becomes booked (DESIGN 6, 7)."""
@@ -513,18 +512,18 @@ def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 # --- chairs ------------------------------------------------------------------------------------
 
 
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_schedule)
 def chair_list(request: HttpRequest) -> HttpResponse:
     """Every chair, in use or not, with its opening hours; nurses add and change them."""
     chairs = Chair.objects.prefetch_related("opening_hours").order_by("-active", "name")
     return render(
         request,
         "infusions/chairs.html",
-        {"chairs": chairs, "can_edit": has_role(request.user, Role.NURSE)},
+        {"chairs": chairs, "can_edit": policies.can_edit_chairs(request.user)},
     )
 
 
-@role_required(Role.NURSE)
+@policy_required(policies.can_edit_chairs)
 def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
     (DESIGN 6), through ``chairs.chair_save``. A chair is never deleted: it is taken out of
@@ -561,7 +560,7 @@ def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # --- calendar feeds ----------------------------------------------------------------------------
 
 
-@role_required(*ALL_ROLES)
+@policy_required(policies.can_read_schedule)
 def calendar_feeds(request: HttpRequest) -> HttpResponse:
     """Make or rotate the user's feed token; the feed addresses are shown once, when made."""
     token = None

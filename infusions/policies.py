@@ -1,0 +1,27 @@
+"""Who may read and change the schedule and the administration record (docs/clinical-rules.md
+1 and 6): one function per permission on the role table, asked by pages, the API and templates
+alike."""
+
+from typing import Any
+
+from ivig.accounts.permissions import holds
+
+
+def can_read_schedule(user: Any) -> bool:
+    """The schedule, sessions with their plans and records, chairs, calendar feeds: every role."""
+    return holds(user, "infusions.view_infusionsession")
+
+
+def can_book(user: Any) -> bool:
+    """Book, move, cancel and confirm sessions (nurses)."""
+    return holds(user, "infusions.change_infusionsession")
+
+
+def can_record(user: Any) -> bool:
+    """Record the administration: premedication, start, rates, vital signs, events (nurses)."""
+    return holds(user, "infusions.add_administrationentry")
+
+
+def can_edit_chairs(user: Any) -> bool:
+    """Add chairs and set their opening hours (nurses)."""
+    return holds(user, "infusions.change_chair")

@@ -1,0 +1,55 @@
+"""One policy function per permission, on the role table (docs/architecture.md, Inside each
+app): the table is what is checked, so changing it changes what pages and the API allow."""
+
+import inspect
+import re
+
+import pytest
+from django.urls import reverse
+
+from authorizations import policies as authorization_policies
+from formulary import policies as formulary_policies
+from infusions import policies as infusion_policies
+from ivig.accounts import roles
+from ivig.accounts.roles import ROLE_PERMISSIONS, Role
+from orders import policies as order_policies
+
+POLICY_MODULES = [order_policies, formulary_policies, authorization_policies, infusion_policies]
+
+
+def _policies():  # type: ignore[no-untyped-def]
+    for module in POLICY_MODULES:
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("can_") and function.__module__ == module.__name__:
+                yield name, function
+
+
+@pytest.mark.parametrize(("name", "policy"), list(_policies()))
+def test_every_policy_asks_a_permission_some_role_holds(name, policy) -> None:  # type: ignore[no-untyped-def]
+    granted = {
+        permission for permissions in ROLE_PERMISSIONS.values() for permission in permissions
+    }
+    asked = re.findall(r'holds\(user, "([a-z_]+\.[a-z_]+)"\)', inspect.getsource(policy))
+    assert asked, f"{name} does not ask the role table"
+    assert set(asked) <= granted, f"{name} asks {asked}, which no role holds"
+
+
+@pytest.mark.django_db
+def test_taking_a_permission_out_of_the_table_refuses_the_page_and_the_api(
+    monkeypatch, make_user, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    nurse = make_user("table-nurse", Role.NURSE)
+    client = client_for(nurse)
+    assert client.get(reverse("orders:home")).status_code == 200
+    assert client.get("/api/v1/orders/").status_code == 200
+    without = tuple(p for p in ROLE_PERMISSIONS[Role.NURSE] if p != "orders.view_order")
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.NURSE, without)
+    assert client.get(reverse("orders:home")).status_code == 403
+    assert client.get("/api/v1/orders/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_superuser_holds_no_clinical_role_by_being_one(django_user_model) -> None:  # type: ignore[no-untyped-def]
+    admin = django_user_model.objects.create_superuser("root", password="x-long-password-1")
+    assert not order_policies.can_sign(admin)
+    assert not formulary_policies.can_change_products(admin)
