@@ -1,5 +1,6 @@
-"""Insurance authorizations under ``/api/v1/`` (DESIGN 7, 9): parse, call a service or
-selector, return. Every role reads; only authorization admins change (DESIGN 1)."""
+"""Insurance authorizations under ``/api/v1/`` (docs/clinical-rules.md 7, 9): parse, call a service
+or selector, return. Every role reads; only authorization admins change (docs/clinical-rules.md
+1)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -144,7 +145,8 @@ class CycleCoverageSerializer(serializers.Serializer):
 class AuthorizationViewSet(
     LogsPatientReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Insurance authorizations (DESIGN 7): every role reads, authorization admins change."""
+    """Insurance authorizations (docs/clinical-rules.md 7): every role reads, authorization admins
+    change."""
 
     serializer_class = AuthorizationSerializer
     permission_classes = [AuthorizationAdminWrites]
@@ -268,7 +270,8 @@ class AuthorizationViewSet(
 
 
 class OrderCoverageView(LogsPatientReadsMixin, APIView):
-    """Which of the order's cycles an approved authorization covers, and why not (DESIGN 7)."""
+    """Which of the order's cycles an approved authorization covers, and why not
+    (docs/clinical-rules.md 7)."""
 
     permission_classes = [ReadsAuthorizations]
 

@@ -1,4 +1,4 @@
-"""Authorization routes under ``/api/v1/`` (DESIGN 7)."""
+"""Authorization routes under ``/api/v1/`` (docs/clinical-rules.md 7)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter

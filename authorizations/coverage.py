@@ -1,13 +1,14 @@
-"""What an approved insurance authorization covers (DESIGN 7, 3.8 ``NO_AUTHORIZATION``).
+"""What an approved insurance authorization covers (docs/clinical-rules.md 7, 3.8
+``NO_AUTHORIZATION``).
 
 A cycle of an order is covered when an approved authorization of the order has every day of
 the cycle within its valid_from..valid_to, and assigning the cycle to it keeps the cycles it
 covers at most ``approved_cycles`` and the grams dispensed for them (vials, waste included:
-vial grams per day times days, DESIGN 3.7) at most ``approved_grams``. Cycles are taken in order
-and each goes to the first approval (by valid_from) that still has room.
+vial grams per day times days, docs/clinical-rules.md 3.7) at most ``approved_grams``. Cycles are
+taken in order and each goes to the first approval (by valid_from) that still has room.
 
 Authorizations belong to an order row, but coverage is counted over the order's *lineage*:
-a new version of the order (DESIGN 4) keeps the payer's approval of the course.
+a new version of the order (docs/clinical-rules.md 4) keeps the payer's approval of the course.
 
 Grams come from the plan frozen at signing (``Order.plan_at_signing``: what was verified and
 is dispensed); an order without one falls back to the engine (``orders.plans.order_plan``). Nothing
@@ -108,7 +109,7 @@ def _as_date(value: Any) -> date:
 
 
 def planned_cycles_from_plan(plan: Mapping[str, Any] | None) -> list[PlannedCycle] | None:
-    """Cycles and grams of a plan in API.md's JSON shape (``dose_plan_to_json``); None when the
+    """Cycles and grams of a plan in docs/api.md's JSON shape (``dose_plan_to_json``); None when the
     plan has no cycles (the engine could not compute one)."""
     if not plan or not plan.get("cycles"):
         return None
@@ -128,8 +129,8 @@ def planned_cycles_from_plan(plan: Mapping[str, Any] | None) -> list[PlannedCycl
 
 
 def planned_cycles_from_fields(order: Order) -> list[PlannedCycle]:
-    """Cycle dates from the order's regimen (DESIGN 3.6) when no plan is available; grams
-    unknown, so such cycles are never covered."""
+    """Cycle dates from the order's regimen (docs/clinical-rules.md 3.6) when no plan is available;
+    grams unknown, so such cycles are never covered."""
     return [
         PlannedCycle(
             number=index + 1,
@@ -244,8 +245,9 @@ def _no_room(
 def cover_cycles(
     cycles: Sequence[PlannedCycle], approvals: Sequence[Approval]
 ) -> list[CycleCoverage]:
-    """DESIGN 7: assign each cycle, in order, to the first approval (by valid_from) whose dates
-    hold every day of the cycle and which has room for one more cycle and its grams. Pure."""
+    """docs/clinical-rules.md 7: assign each cycle, in order, to the first approval (by valid_from)
+    whose dates hold every day of the cycle and which has room for one more cycle and its grams.
+    Pure."""
     ordered = sorted(approvals, key=lambda approval: (approval.valid_from, approval.id))
     used_cycles: dict[int, int] = defaultdict(int)
     used_grams: dict[int, Decimal] = defaultdict(Decimal)

@@ -1,4 +1,4 @@
-"""Demo authorizations (DESIGN 7, 9) for the demo orders:
+"""Demo authorizations (docs/clinical-rules.md 7, 9) for the demo orders:
 
 - ``DEMO-PA-COURSE``: an approval of the nurse's demo order (``orders.demo.NURSE_DEMO_MRN``)
   covering exactly its whole course — every cycle's dates, the number of cycles and the grams
@@ -49,7 +49,8 @@ def _demo_order(mrn: str | None) -> Order | None:
 
 
 def _approve_course(authorization: Authorization, order: Order, admin: User) -> None:
-    """Approve exactly the order's planned course (DESIGN 7: dates, cycles, grams)."""
+    """Approve exactly the order's planned course (docs/clinical-rules.md 7: dates, cycles,
+    grams)."""
     cycles = planned_cycles(order)
     grams = sum((cycle.grams or Decimal(0) for cycle in cycles), Decimal(0))
     services.authorization_record_decision(

@@ -14,8 +14,8 @@ from orders.models import Order, Patient
 
 
 class AuthorizationStatus(models.TextChoices):
-    """DESIGN 7: not_submitted → submitted → approved | denied; denied → appealed → approved |
-    denied; approved → expired. A renewal is a new authorization for the same order."""
+    """docs/clinical-rules.md 7: not_submitted → submitted → approved | denied; denied → appealed →
+    approved | denied; approved → expired. A renewal is a new authorization for the same order."""
 
     NOT_SUBMITTED = "not_submitted", "Not submitted"
     SUBMITTED = "submitted", "Submitted, awaiting decision"
@@ -26,7 +26,7 @@ class AuthorizationStatus(models.TextChoices):
 
 
 class Authorization(models.Model):
-    """An insurance prior authorization for one order (DESIGN 7).
+    """An insurance prior authorization for one order (docs/clinical-rules.md 7).
 
     Changes go through ``authorizations.services`` (one transaction each, the acting user in the
     history); ``version`` is the optimistic-concurrency token of every change. What an approval
@@ -137,7 +137,8 @@ class Authorization(models.Model):
 
 class AuthorizationDocument(models.Model):
     """A document of an authorization (request letter, payer decision, appeal): a title and
-    where it is kept (a link or a filing reference), appended, never edited (DESIGN 7)."""
+    where it is kept (a link or a filing reference), appended, never edited (docs/clinical-rules.md
+    7)."""
 
     authorization = models.ForeignKey(
         Authorization, on_delete=models.PROTECT, related_name="documents"

@@ -12,8 +12,8 @@ S = AuthorizationStatus
 
 
 def authorization_status_notify(authorization_id: int) -> int:
-    """Notify the ordering clinician that an authorization was decided or expired (DESIGN 8),
-    once per authorization, status and decision date."""
+    """Notify the ordering clinician that an authorization was decided or expired
+    (docs/clinical-rules.md 8), once per authorization, status and decision date."""
     return authorization_status_notify_many([authorization_id])
 
 

@@ -1,6 +1,6 @@
-"""Read queries of insurance authorizations (DESIGN 7): the admins' dashboard and what the
-daily follow-up sweep works from (DESIGN 8). Each costs a fixed number of queries however
-many rows it returns: bulk selects, coverage computed in Python from frozen plans.
+"""Read queries of insurance authorizations (docs/clinical-rules.md 7): the admins' dashboard and
+what the daily follow-up sweep works from (docs/clinical-rules.md 8). Each costs a fixed number of
+queries however many rows it returns: bulk selects, coverage computed in Python from frozen plans.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
 S = AuthorizationStatus
 
-# DESIGN 8's thresholds.
+# docs/clinical-rules.md 8's thresholds.
 NO_DECISION_AFTER_DAYS = 5
 EXPIRING_WITHIN_DAYS = 30
 CYCLES_LEFT_AT_MOST = 1
-# Orders whose cycles are still being given (sessions are booked only for these, DESIGN 4).
+# Orders whose cycles are still being given (sessions are booked only for these,
+# docs/clinical-rules.md 4).
 ACTIVE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
 # Approvals older than this no longer matter to a sweep's or the dashboard's coverage.
 APPROVAL_LOOKBACK_DAYS = 400
@@ -108,8 +109,9 @@ class AwaitingDecision:
 
 
 def awaiting_decision(today: date, *, min_age_days: int = 0) -> list[AwaitingDecision]:
-    """Submitted or appealed authorizations with the days since (DESIGN 7), oldest first; with
-    ``min_age_days`` only those waiting at least that long (DESIGN 8: 5 days). One query."""
+    """Submitted or appealed authorizations with the days since (docs/clinical-rules.md 7), oldest
+    first; with ``min_age_days`` only those waiting at least that long (docs/clinical-rules.md 8: 5
+    days). One query."""
     cutoff = start_of_day(today - timedelta(days=min_age_days - 1))
     authorizations = Authorization.objects.select_related("order", "patient").filter(
         Q(status=S.SUBMITTED) | Q(status=S.APPEALED)
@@ -135,7 +137,7 @@ def awaiting_decision(today: date, *, min_age_days: int = 0) -> list[AwaitingDec
 
 
 def denials_to_appeal() -> list[Authorization]:
-    """Denied authorizations not renewed since (DESIGN 7), newest decision first."""
+    """Denied authorizations not renewed since (docs/clinical-rules.md 7), newest decision first."""
     return list(
         Authorization.objects.select_related("order", "patient")
         .filter(status=S.DENIED, renewals__isnull=True)
@@ -149,7 +151,7 @@ def denials_to_appeal() -> list[Authorization]:
 @dataclass(frozen=True)
 class RenewalDue:
     """An approval of an active order that expires soon or has at most one cycle left while
-    the order has more (DESIGN 7, 8)."""
+    the order has more (docs/clinical-rules.md 7, 8)."""
 
     authorization: Authorization
     order: Order
@@ -196,8 +198,8 @@ def renewals_due(
     coverage: Mapping[int, list[CycleCoverage]] | None = None,
 ) -> list[RenewalDue]:
     """Approvals of active orders expiring within 30 days or with at most one approved cycle
-    left while the order has more (DESIGN 7, 8). Three queries (orders, approvals, the
-    flagged authorization rows) unless the caller passes what it already loaded."""
+    left while the order has more (docs/clinical-rules.md 7, 8). Three queries (orders, approvals,
+    the flagged authorization rows) unless the caller passes what it already loaded."""
     orders = list(active_orders() if orders is None else orders)
     approvals = recent_approvals(today) if approvals is None else approvals
     flagged: list[tuple[int, Order, tuple[int, int, int, bool, bool]]] = []
@@ -236,7 +238,7 @@ class Dashboard:
 
 
 def dashboard(today: date) -> Dashboard:
-    """The authorization admins' dashboard (DESIGN 7): a fixed number of queries."""
+    """The authorization admins' dashboard (docs/clinical-rules.md 7): a fixed number of queries."""
     return Dashboard(
         awaiting=awaiting_decision(today),
         renewals=renewals_due(today, approvals=recent_approvals(today)),

@@ -1,6 +1,6 @@
-"""Insurance authorization services (DESIGN 7): one transaction per call, every rule checked
-here, every change kept in the history with the acting user, refusals raised as
-``AuthorizationError``. Role checks are the views' business (DESIGN 1).
+"""Insurance authorization services (docs/clinical-rules.md 7): one transaction per call, every rule
+checked here, every change kept in the history with the acting user, refusals raised as
+``AuthorizationError``. Role checks are the views' business (docs/clinical-rules.md 1).
 
 The life of an authorization::
 
@@ -8,7 +8,7 @@ The life of an authorization::
                                         \\-decide--> denied --appeal--> appealed --decide--> ...
 
 ``renew`` starts a new authorization (``not_submitted``) for the same order from an approved,
-expired or denied one. A change made on a stale ``version`` is refused (DESIGN 4).
+expired or denied one. A change made on a stale ``version`` is refused (docs/clinical-rules.md 4).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from .tasks import authorization_status_notify, authorization_status_notify_many
 
 S = AuthorizationStatus
 
-# Which status each transition starts from (DESIGN 7); anything else is refused.
+# Which status each transition starts from (docs/clinical-rules.md 7); anything else is refused.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "submit": (S.NOT_SUBMITTED,),
     "decide": (S.SUBMITTED, S.APPEALED),
@@ -44,8 +44,8 @@ EDITABLE_FIELDS = ("payer", "member_id", "reference_number", "notes")
 
 
 class AuthorizationError(OrderError):
-    """A rule of DESIGN 7 refused the change (an ``OrderError``, so views and the API handle
-    it alike). Codes: ``invalid``, ``stale_version``, ``illegal_transition``."""
+    """A rule of docs/clinical-rules.md 7 refused the change (an ``OrderError``, so views and the
+    API handle it alike). Codes: ``invalid``, ``stale_version``, ``illegal_transition``."""
 
     ILLEGAL_TRANSITION: ClassVar[str] = "illegal_transition"
     CONFLICTS: ClassVar[frozenset[str]] = frozenset({OrderError.STALE_VERSION, ILLEGAL_TRANSITION})
@@ -65,7 +65,8 @@ def _refuse_transition(authorization: Authorization, action: str) -> Authorizati
 
 
 def _locked(authorization: Authorization, version: int | None) -> Authorization:
-    """The row, locked for this transaction; a stale ``version`` is refused (DESIGN 4)."""
+    """The row, locked for this transaction; a stale ``version`` is refused (docs/clinical-rules.md
+    4)."""
     current = Authorization.objects.select_for_update().get(pk=authorization.pk)
     if version is not None and version != current.version:
         latest = current.history.select_related("history_user").first()
@@ -99,7 +100,8 @@ def _append_note(authorization: Authorization, label: str, text: str) -> None:
 
 
 def _enqueue_status_notice(authorization: Authorization) -> None:
-    """DESIGN 8: tell the ordering clinician of a decision or expiry, after commit."""
+    """docs/clinical-rules.md 8: tell the ordering clinician of a decision or expiry, after
+    commit."""
     authorization_id = authorization.pk
     enqueue_on_commit(authorization_status_notify, authorization_id)
 
@@ -122,7 +124,8 @@ def authorization_create(
     notes: str = "",
     renews: Authorization | None = None,
 ) -> Authorization:
-    """DESIGN 7: a new authorization for ``order`` (and its patient), not yet submitted."""
+    """docs/clinical-rules.md 7: a new authorization for ``order`` (and its patient), not yet
+    submitted."""
     authorization = Authorization(
         patient_id=order.patient_id,
         order=order,
@@ -141,8 +144,8 @@ def authorization_create(
 def authorization_update(
     authorization: Authorization, *, by: User, version: int | None, **changes: str
 ) -> Authorization:
-    """Edit the payer details and notes (DESIGN 7); status and decision fields change only
-    through the transitions. Refused on a stale version."""
+    """Edit the payer details and notes (docs/clinical-rules.md 7); status and decision fields
+    change only through the transitions. Refused on a stale version."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise AuthorizationError(
@@ -163,8 +166,8 @@ def authorization_submit(
     version: int | None = None,
     reference_number: str | None = None,
 ) -> Authorization:
-    """DESIGN 7: send the request to the payer (not_submitted → submitted); the follow-up
-    sweep reminds after 5 days without a decision (DESIGN 8)."""
+    """docs/clinical-rules.md 7: send the request to the payer (not_submitted → submitted); the
+    follow-up sweep reminds after 5 days without a decision (docs/clinical-rules.md 8)."""
     current = _locked(authorization, version)
     if current.status not in TRANSITIONS["submit"]:
         raise _refuse_transition(current, "submit")
@@ -190,7 +193,7 @@ def authorization_record_decision(
     valid_to: date | None = None,
     reason: str = "",
 ) -> Authorization:
-    """DESIGN 7: the payer's decision on a submitted or appealed request.
+    """docs/clinical-rules.md 7: the payer's decision on a submitted or appealed request.
 
     An approval needs approved cycles (≥ 1), grams (> 0), valid from/to (to not before from)
     and a decision date; a denial needs a decision date and the payer's reason (kept in the
@@ -243,7 +246,8 @@ def authorization_record_decision(
 def authorization_appeal(
     authorization: Authorization, *, by: User, reason: str, version: int | None = None
 ) -> Authorization:
-    """DESIGN 7: appeal a denial (denied → appealed), with the grounds in the notes."""
+    """docs/clinical-rules.md 7: appeal a denial (denied → appealed), with the grounds in the
+    notes."""
     current = _locked(authorization, version)
     if current.status not in TRANSITIONS["appeal"]:
         raise _refuse_transition(current, "appeal")
@@ -264,8 +268,8 @@ def authorization_appeal(
 def authorization_expire(
     authorization: Authorization, *, by: User, version: int | None = None, reason: str = ""
 ) -> Authorization:
-    """DESIGN 7: an approval ends (approved → expired); it still covers the cycles given
-    within its dates up to today. The daily sweep does this when valid_to has passed."""
+    """docs/clinical-rules.md 7: an approval ends (approved → expired); it still covers the cycles
+    given within its dates up to today. The daily sweep does this when valid_to has passed."""
     current = _locked(authorization, version)
     if current.status not in TRANSITIONS["expire"]:
         raise _refuse_transition(current, "expire")
@@ -285,8 +289,8 @@ def authorization_renew(
     reference_number: str = "",
     notes: str = "",
 ) -> Authorization:
-    """DESIGN 7: a renewal is a new authorization (not submitted) for the same order and
-    payer, linked to the one it renews; only after a decision (approved, expired, denied)."""
+    """docs/clinical-rules.md 7: a renewal is a new authorization (not submitted) for the same order
+    and payer, linked to the one it renews; only after a decision (approved, expired, denied)."""
     current = _locked(authorization, None)
     if current.status not in TRANSITIONS["renew"]:
         raise _refuse_transition(current, "renew")
@@ -305,7 +309,7 @@ def authorization_renew(
 def authorization_document_add(
     authorization: Authorization, *, by: User, title: str, reference: str
 ) -> AuthorizationDocument:
-    """DESIGN 7: the documents list; documents are appended, never edited."""
+    """docs/clinical-rules.md 7: the documents list; documents are appended, never edited."""
     document = AuthorizationDocument(
         authorization=authorization, title=title.strip(), reference=reference.strip(), added_by=by
     )
@@ -320,9 +324,9 @@ def authorization_document_add(
 
 @transaction.atomic
 def authorizations_expire_lapsed(*, today: date | None = None, by: User | None = None) -> int:
-    """DESIGN 7, 8: the daily sweep expires every approval whose valid_to has passed. A fixed
-    number of queries however many lapse (bulk update with history); locked rows are skipped
-    so that two workers never expire the same approval twice."""
+    """docs/clinical-rules.md 7, 8: the daily sweep expires every approval whose valid_to has
+    passed. A fixed number of queries however many lapse (bulk update with history); locked rows are
+    skipped so that two workers never expire the same approval twice."""
     today = today or _today()
     now = timezone.now()
     lapsed = list(

@@ -1,4 +1,4 @@
-"""Authorization pages (DESIGN 7): parse, call a service or selector, render.
+"""Authorization pages (docs/clinical-rules.md 7): parse, call a service or selector, render.
 
 Authorization admins work the dashboard and change authorizations; every other role reads
 the list and the detail pages (their changes are refused, 403).
@@ -54,7 +54,8 @@ def _status_code(error: OrderError) -> int:
 @logs_patient_reads()
 @policy_required(policies.can_change_authorizations)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """DESIGN 7: awaiting decision, approvals running out, denials, sessions not covered."""
+    """docs/clinical-rules.md 7: awaiting decision, approvals running out, denials, sessions not
+    covered."""
     return render(
         request,
         "authorizations/authorizations.html",

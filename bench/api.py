@@ -1,8 +1,9 @@
-"""Dose-plan API latency (DESIGN 2: bench/): ``POST /api/v1/dose-plans/`` end to end.
+"""Dose-plan API latency (docs/clinical-rules.md 2: bench/): ``POST /api/v1/dose-plans/`` end to
+end.
 
 Run: ``.venv/bin/python bench/api.py [--requests N] [--threads T]`` (``DATABASE_URL`` for
 PostgreSQL; SQLite otherwise). Works in a throwaway test database created and destroyed here
-(the migrations seed the formulary and indications), never the configured one. Sends API.md's
+(the migrations seed the formulary and indications), never the configured one. Sends docs/api.md's
 worked example through Django's full request stack (middleware, token authentication, DRF,
 pydantic, the engine) and prints the median and p95 latency for one client, then the
 throughput with T clients at once (threads in this process; one web worker's view of "load").

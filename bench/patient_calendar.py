@@ -88,7 +88,7 @@ def request() -> PlanRequest:
             blood_group="A",
             risk_factors=["migraine"],
         ),
-        product=ProductFacts(  # Privigen as in reference/products.csv
+        product=ProductFacts(  # Privigen as in formulary/data/products.csv
             slug="privigen",
             brand_name="Privigen",
             concentration_pct=Decimal(10),

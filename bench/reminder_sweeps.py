@@ -1,4 +1,5 @@
-"""Reminder sweeps at scale (DESIGN 8): seconds and queries for 10,000 active orders.
+"""Reminder sweeps at scale (docs/clinical-rules.md 8): seconds and queries for 10,000 active
+orders.
 
 Run: ``.venv/bin/python bench/reminder_sweeps.py [--orders N]`` (with ``DATABASE_URL`` for
 PostgreSQL; SQLite otherwise). Works in a throwaway test database (created and destroyed

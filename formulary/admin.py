@@ -1,4 +1,5 @@
-"""Admin for superusers: read and correct with history kept; never delete (DESIGN 5).
+"""Admin for superusers: read and correct with history kept; never delete (docs/clinical-rules.md
+5).
 
 Pharmacists work in the formulary pages, whose services check the rules; the admin is the
 superuser's tool and records its changes in the same history.

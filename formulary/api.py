@@ -1,5 +1,5 @@
-"""Formulary API (DESIGN 5, 9): every role reads products, vial sizes and the dosing policy;
-pharmacists create, update, deactivate, reactivate and price products and change the policy.
+"""Formulary API (docs/clinical-rules.md 5, 9): every role reads products, vial sizes and the dosing
+policy; pharmacists create, update, deactivate, reactivate and price products and change the policy.
 Nothing is ever deleted. Serializers parse and present; the services decide."""
 
 from decimal import Decimal
@@ -223,7 +223,8 @@ class ProductViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """IVIg products. Every role reads; pharmacists write. There is no delete (DESIGN 5)."""
+    """IVIg products. Every role reads; pharmacists write. There is no delete
+    (docs/clinical-rules.md 5)."""
 
     lookup_field = "slug"
     filterset_class = ProductFilter
@@ -291,7 +292,8 @@ class ProductViewSet(
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def suitable(self, request: Request) -> Response:
         """Active products that raise no product-dependent stop or override finding for a
-        patient (DESIGN 5, 3.8), with why; the others with the findings they would raise."""
+        patient (docs/clinical-rules.md 5, 3.8), with why; the others with the findings they would
+        raise."""
         query = SuitabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         result = suitable_products(**query.validated_data)

@@ -1,4 +1,5 @@
-"""Demo data (DESIGN 9): the formulary is seeded by its data migration; this reports it."""
+"""Demo data (docs/clinical-rules.md 9): the formulary is seeded by its data migration; this reports
+it."""
 
 from .models import Product
 from .selectors import current_policy

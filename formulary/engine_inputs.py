@@ -16,7 +16,8 @@ def product_facts(product: Product, on: date | None = None) -> ProductFacts:
     """What the engine needs of ``product``: active vial sizes, label steps, the price in effect
     ``on`` (default today). Uses prefetched sizes and steps when ``products_list`` loaded them.
 
-    A product with no price in effect cannot be costed (DESIGN 3.7): ``FormularyError``.
+    A product with no price in effect cannot be costed (docs/clinical-rules.md 3.7):
+    ``FormularyError``.
     """
     price_per_g = current_price(product, on)
     if price_per_g is None:

@@ -1,5 +1,5 @@
-"""The formulary (DESIGN 5): IVIg products, their vial sizes, label rate steps and prices, and
-the pharmacy's dosing policy.
+"""The formulary (docs/clinical-rules.md 5): IVIg products, their vial sizes, label rate steps and
+prices, and the pharmacy's dosing policy.
 
 Models hold data and the invariants the database can enforce; the rules that span several rows
 (at least one active vial size, ascending rate steps, ...) live in ``services``. Every model keeps
@@ -67,7 +67,8 @@ SUGARS = frozenset(
 
 
 class Product(models.Model):
-    """An IVIg product as the pharmacy stocks it (DESIGN 5; reference/products.md)."""
+    """An IVIg product as the pharmacy stocks it (docs/clinical-rules.md 5; docs/clinical-rules.md
+    5)."""
 
     class Form(models.TextChoices):
         LIQUID = "liquid", "liquid"
@@ -255,7 +256,8 @@ class VialSize(models.Model):
 
 
 class LabelRateStep(models.Model):
-    """One step of the label's titration (DESIGN 3.4); the last step has no minutes."""
+    """One step of the label's titration (docs/clinical-rules.md 3.4); the last step has no
+    minutes."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="label_rate_steps")
     position = models.PositiveSmallIntegerField()
@@ -327,7 +329,8 @@ class ProductPrice(models.Model):
 
 
 class DosingPolicy(models.Model):
-    """The pharmacy's dosing policy (DESIGN 3.3-3.5): one row; ``version`` counts its changes.
+    """The pharmacy's dosing policy (docs/clinical-rules.md 3.3-3.5): one row; ``version`` counts
+    its changes.
 
     Every version is in ``history``; a form or API client sends the version it read and a stale
     one is refused (optimistic concurrency).

@@ -67,7 +67,7 @@ def _subject(model: type[models.Model]) -> Callable[[Any], str]:
 
 def product_history(product: Product) -> list[HistoryEntry]:
     """Every audited change to the product and its vial sizes, steps and prices, newest first
-    (DESIGN 5): four queries, however long the history."""
+    (docs/clinical-rules.md 5): four queries, however long the history."""
     entries: list[HistoryEntry] = []
     for model, filters in (
         (Product, {"id": product.pk}),

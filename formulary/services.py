@@ -1,9 +1,9 @@
-"""Every change to the formulary and the dosing policy (DESIGN 5; STYLE: services).
+"""Every change to the formulary and the dosing policy (docs/clinical-rules.md 5; STYLE: services).
 
 Each service is one transaction, records the acting user (and a reason where one is given) in
 the rows' history, and raises ``FormularyError`` when a rule is broken; pages turn it into a
 form error, the API into a 400 (409 for a stale policy version). Products are never deleted
-(DESIGN 5): they are deactivated, and vial sizes made inactive.
+(docs/clinical-rules.md 5): they are deactivated, and vial sizes made inactive.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -127,7 +127,8 @@ def _check_stabilizers(values: Mapping[str, Any]) -> None:
 
 
 def _check_vial_sizes(vial_sizes: Sequence[VialSizeData]) -> None:
-    """DESIGN 3.3: doses are made of active vials, so at least one size must be active."""
+    """docs/clinical-rules.md 3.3: doses are made of active vials, so at least one size must be
+    active."""
     sizes = [vial.size_g for vial in vial_sizes]
     if len(set(sizes)) != len(sizes):
         raise FormularyError(
@@ -140,7 +141,8 @@ def _check_vial_sizes(vial_sizes: Sequence[VialSizeData]) -> None:
 
 
 def _check_label_rate_steps(steps: Sequence[RateStepData], label_max: Decimal | None) -> None:
-    """DESIGN 3.4: label steps rise, each but the last lasts some minutes, the last runs on."""
+    """docs/clinical-rules.md 3.4: label steps rise, each but the last lasts some minutes, the last
+    runs on."""
     if not steps:
         raise FormularyError(
             "no_label_rate_steps", "Give at least one label rate step.", "label_rate_steps"
@@ -252,7 +254,8 @@ def product_create(
     price_per_g: Decimal,
     price_effective_from: date | None = None,
 ) -> Product:
-    """Add a product with its vial sizes, label rate steps and first price (DESIGN 5).
+    """Add a product with its vial sizes, label rate steps and first price (docs/clinical-rules.md
+    5).
 
     Rules: the slug is free and not a reserved path; sucrose flag matches the stabilizers; at
     least one active vial size (3.3); steps ascending, only the last open-ended (3.4); the
@@ -290,7 +293,7 @@ def product_update(
     vial_sizes: Sequence[VialSizeData] | None = None,
     label_rate_steps: Sequence[RateStepData] | None = None,
 ) -> Product:
-    """Change a product's figures, vial sizes and label steps (DESIGN 5), audited.
+    """Change a product's figures, vial sizes and label steps (docs/clinical-rules.md 5), audited.
 
     ``fields`` may be partial; ``vial_sizes``/``label_rate_steps`` None leaves them as they are. The
     rules of ``product_create`` hold for the result. A vial size left out becomes inactive.
@@ -328,13 +331,14 @@ def _set_active(product: Product, user: User, reason: str, active: bool) -> Prod
 
 @transaction.atomic
 def product_deactivate(*, product: Product, user: User, reason: str) -> Product:
-    """Take a product out of use, with a reason; it is kept for history (DESIGN 5)."""
+    """Take a product out of use, with a reason; it is kept for history (docs/clinical-rules.md
+    5)."""
     return _set_active(product, user, reason, active=False)
 
 
 @transaction.atomic
 def product_reactivate(*, product: Product, user: User, reason: str) -> Product:
-    """Bring a deactivated product back into use, with a reason (DESIGN 5)."""
+    """Bring a deactivated product back into use, with a reason (docs/clinical-rules.md 5)."""
     return _set_active(product, user, reason, active=True)
 
 
@@ -342,7 +346,8 @@ def product_reactivate(*, product: Product, user: User, reason: str) -> Product:
 def product_price_set(
     *, product: Product, user: User, price_per_g: Decimal, effective_from: date
 ) -> ProductPrice:
-    """Record a price per g from a date on (DESIGN 3.7, 5); earlier prices stay in history.
+    """Record a price per g from a date on (docs/clinical-rules.md 3.7, 5); earlier prices stay in
+    history.
 
     A past date is allowed (a correction); two prices on one date are not.
     """
@@ -364,7 +369,8 @@ def product_price_set(
 def dosing_policy_update(
     *, user: User, expected_version: int, fields: Mapping[str, Any]
 ) -> DosingPolicy:
-    """Change the dosing policy (DESIGN 3.3-3.5), refusing a stale version (optimistic lock).
+    """Change the dosing policy (docs/clinical-rules.md 3.3-3.5), refusing a stale version
+    (optimistic lock).
 
     ``expected_version`` is the version the pharmacist's form or request was based on; if the
     policy changed since, nothing is saved. A change that changes nothing keeps the version.

@@ -1,5 +1,5 @@
-"""Formulary pages (DESIGN 5): every role reads; pharmacists add, edit, deactivate, price and
-set the dosing policy. Views parse, call a service or selector, and render."""
+"""Formulary pages (docs/clinical-rules.md 5): every role reads; pharmacists add, edit, deactivate,
+price and set the dosing policy. Views parse, call a service or selector, and render."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied

@@ -1,6 +1,7 @@
-"""Admin for superusers (DESIGN 1): read, and correct chairs and sessions with the history kept;
-never delete. The administration record is read-only here as everywhere (DESIGN 6: entries are
-appended through the session page or the API, corrections are new entries)."""
+"""Admin for superusers (docs/clinical-rules.md 1): read, and correct chairs and sessions with the
+history kept; never delete. The administration record is read-only here as everywhere
+(docs/clinical-rules.md 6: entries are appended through the session page or the API, corrections are
+new entries)."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin

@@ -1,9 +1,9 @@
-"""Chairs, infusion sessions and administration entries under ``/api/v1/`` (DESIGN 6, 9):
-parse, call a service or selector, return.
+"""Chairs, infusion sessions and administration entries under ``/api/v1/`` (docs/clinical-rules.md
+6, 9): parse, call a service or selector, return.
 
-Every role reads; nurses book, confirm, move, cancel, start and record (DESIGN 1). Entries are
-only ever added (no update or delete). Refusals: 400 with ``code`` and ``detail``, 409 when
-someone else got there first (slot taken, stale version, cycle already booked), 403 for other
+Every role reads; nurses book, confirm, move, cancel, start and record (docs/clinical-rules.md 1).
+Entries are only ever added (no update or delete). Refusals: 400 with ``code`` and ``detail``, 409
+when someone else got there first (slot taken, stale version, cycle already booked), 403 for other
 roles.
 """
 
@@ -289,7 +289,7 @@ class PlanFindingSerializer(serializers.Serializer):
 
 
 class SessionPlanSerializer(serializers.Serializer):
-    """The session's plan at clock times (DESIGN 3.5), from the engine."""
+    """The session's plan at clock times (docs/clinical-rules.md 3.5), from the engine."""
 
     premedication_at = serializers.DateTimeField()
     infusion_start = serializers.DateTimeField()
@@ -319,8 +319,8 @@ class SessionPlanSerializer(serializers.Serializer):
 class SessionViewSet(
     LogsPatientReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Infusion sessions (DESIGN 6): every role reads (each retrieve is logged); nurses book a
-    cycle, confirm tentative sessions, move, cancel and start sessions."""
+    """Infusion sessions (docs/clinical-rules.md 6): every role reads (each retrieve is logged);
+    nurses book a cycle, confirm tentative sessions, move, cancel and start sessions."""
 
     serializer_class = SessionSerializer
     permission_classes = [NurseWrites]

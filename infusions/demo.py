@@ -1,4 +1,5 @@
-"""Demo chairs and a booked cycle (DESIGN 9), through the services by the demo nurse.
+"""Demo chairs and a booked cycle (docs/clinical-rules.md 9), through the services by the demo
+nurse.
 
 The chairs are open every day from 07:00 to 21:00, so that a demo works on any day of the week.
 The booked demo order (``orders.demo.BOOKED_DEMO_MRN``, first cycle from the seed day) gets its

@@ -18,7 +18,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-# DESIGN 3.4: no rate above 200 mL/h, whatever the plan.
+# docs/clinical-rules.md 3.4: no rate above 200 mL/h, whatever the plan.
 MAX_RATE_ML_PER_H = 200
 
 
@@ -86,7 +86,8 @@ class SessionStatus(models.TextChoices):
     MISSED = "missed", "Missed"
 
 
-# Sessions that hold their chair: no two of them may overlap on one chair (DESIGN 6).
+# Sessions that hold their chair: no two of them may overlap on one chair (docs/clinical-rules.md
+# 6).
 ACTIVE_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED, SessionStatus.IN_PROGRESS)
 # Sessions that have not started and may still be moved or cancelled.
 NOT_STARTED_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
@@ -132,8 +133,9 @@ class PostgresOnlyExclusionConstraint(ExclusionConstraint):
             super().validate(model, instance, exclude=exclude, using=using)
 
 
-# The database half of "a chair never holds two overlapping sessions" (DESIGN 6): no two active
-# sessions of one chair have overlapping [planned_start, planned_end) ranges (btree_gist).
+# The database half of "a chair never holds two overlapping sessions" (docs/clinical-rules.md 6): no
+# two active sessions of one chair have overlapping [planned_start, planned_end) ranges
+# (btree_gist).
 NO_OVERLAP_CONSTRAINT_NAME = "infusion_session_no_overlap_per_chair"
 # docs/clinical-rules.md 6.1: sessions in these statuses do not take the patient's day.
 NOT_COUNTED_FOR_DAY = (SessionStatus.CANCELLED, SessionStatus.MISSED)
@@ -141,8 +143,8 @@ ONE_PER_PATIENT_DAY_CONSTRAINT_NAME = "infusion_session_one_per_patient_day"
 
 
 class InfusionSession(models.Model):
-    """One infusion day of an order's cycle in a chair (DESIGN 6). ``planned_end`` is the
-    planned start plus the engine's chair minutes; ``version`` is the optimistic-concurrency
+    """One infusion day of an order's cycle in a chair (docs/clinical-rules.md 6). ``planned_end``
+    is the planned start plus the engine's chair minutes; ``version`` is the optimistic-concurrency
     token of moves and cancellations."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="sessions")
@@ -256,7 +258,7 @@ class EntryKind(models.TextChoices):
 
 
 class Symptom(models.TextChoices):
-    """The watch list shown to the nurse (DESIGN 3.5)."""
+    """The watch list shown to the nurse (docs/clinical-rules.md 3.5)."""
 
     FLUID_OVERLOAD = "fluid_overload", "Fluid overload"
     CARDIOVASCULAR = "cardiovascular", "Cardiovascular symptoms"
@@ -273,7 +275,8 @@ class Severity(models.TextChoices):
 
 
 class AppendOnlyError(Exception):
-    """An administration entry was about to be changed or deleted (DESIGN 6: never)."""
+    """An administration entry was about to be changed or deleted (docs/clinical-rules.md 6:
+    never)."""
 
 
 class AdministrationEntry(models.Model):

@@ -1,4 +1,4 @@
-"""Where an infusion stands, read from its administration record (DESIGN 3.5, 6).
+"""Where an infusion stands, read from its administration record (docs/clinical-rules.md 3.5, 6).
 
 The record is append-only, so the state is a replay of its entries in time order: started at,
 the rate running now, stopped by an adverse event or not, restarted or not, completed or not.

@@ -207,8 +207,8 @@ class RestartInfo:
 
 @dataclass(frozen=True)
 class SessionPlan:
-    """The plan at clock times (DESIGN 3.5): from the actual start once the infusion started,
-    recomputed from the last restart when there was one."""
+    """The plan at clock times (docs/clinical-rules.md 3.5): from the actual start once the infusion
+    started, recomputed from the last restart when there was one."""
 
     premedication_at: datetime
     infusion_start: datetime
@@ -333,8 +333,8 @@ def sessions_not_covered(
     approvals: Mapping[int, list[Approval]] | None = None,
     coverage: dict[int, list[CycleCoverage]] | None = None,
 ) -> list[UncoveredSession]:
-    """Sessions scheduled from today on that no approval covers (DESIGN 7), soonest first.
-    Two queries (sessions with their orders, approvals); coverage per order computed once."""
+    """Sessions scheduled from today on that no approval covers (docs/clinical-rules.md 7), soonest
+    first. Two queries (sessions with their orders, approvals); coverage per order computed once."""
     sessions = list(scheduled_sessions(today) if sessions is None else sessions)
     approvals = recent_approvals(today) if approvals is None else approvals
     coverage = {} if coverage is None else coverage

@@ -11,5 +11,6 @@ from . import booking
 
 @shared_task(name="infusions.sessions_mark_missed", **RETRY)
 def sessions_mark_missed(self: Any) -> int:
-    """DESIGN 6: yesterday's (and older) sessions that never started become missed (daily)."""
+    """docs/clinical-rules.md 6: yesterday's (and older) sessions that never started become missed
+    (daily)."""
     return booking.sessions_mark_missed()

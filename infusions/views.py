@@ -1,8 +1,9 @@
-"""The nurses' pages (DESIGN 6): the schedule, booking a cycle, a session's plan and record,
-chairs and their opening hours, calendar feeds. Parse, call a service or selector, render (STYLE).
+"""The nurses' pages (docs/clinical-rules.md 6): the schedule, booking a cycle, a session's plan and
+record, chairs and their opening hours, calendar feeds. Parse, call a service or selector, render
+(STYLE).
 
 Nurses book and run infusions; clinicians, pharmacists and authorization admins see the
-schedule and sessions read-only (DESIGN 1): every change answers them 403.
+schedule and sessions read-only (docs/clinical-rules.md 1): every change answers them 403.
 """
 
 from dataclasses import dataclass
@@ -191,8 +192,8 @@ def _to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
 @logs_patient_reads("orders.order", kwarg="order_pk")
 @policy_required(policies.can_book)
 def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
-    """Book a cycle: the proposal (DESIGN 6), accepted as is or with another chair or start
-    time on any day."""
+    """Book a cycle: the proposal (docs/clinical-rules.md 6), accepted as is or with another chair
+    or start time on any day."""
     order = get_object_or_404(Order.objects.select_related("patient", "product"), pk=order_pk)
     proposal_form = ProposalForm(request.GET or None)
     requested = proposal_form.cleaned_data.get("date") if proposal_form.is_valid() else None
@@ -423,7 +424,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @policy_required(policies.can_record)
 @require_POST
 def session_record(request: HttpRequest, pk: int) -> HttpResponse:
-    """Append one entry to the record (DESIGN 6: entries are appended, never changed)."""
+    """Append one entry to the record (docs/clinical-rules.md 6: entries are appended, never
+    changed)."""
     session = _session(pk)
     form = EntryForm(request.POST)
     if form.is_valid():
@@ -477,21 +479,21 @@ def _session_change(
 @policy_required(policies.can_book)
 @require_POST
 def session_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a session that has not started, with a reason (DESIGN 6)."""
+    """Move a session that has not started, with a reason (docs/clinical-rules.md 6)."""
     return _session_change(request, pk, MoveForm, "Session moved.")
 
 
 @policy_required(policies.can_book)
 @require_POST
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    """Cancel a session that has not started, with a reason (DESIGN 6)."""
+    """Cancel a session that has not started, with a reason (docs/clinical-rules.md 6)."""
     return _session_change(request, pk, CancelForm, "Session cancelled.")
 
 
 @policy_required(policies.can_book)
 @require_POST
 def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """Confirm a tentative session: it becomes booked (DESIGN 6, 7)."""
+    """Confirm a tentative session: it becomes booked (docs/clinical-rules.md 6, 7)."""
     session = _session(pk)
     form = ConfirmForm(request.POST)
     if not form.is_valid():
@@ -526,8 +528,8 @@ def chair_list(request: HttpRequest) -> HttpResponse:
 @policy_required(policies.can_edit_chairs)
 def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
-    (DESIGN 6), through ``chairs.chair_save``. A chair is never deleted: it is taken out of
-    use."""
+    (docs/clinical-rules.md 6), through ``chairs.chair_save``. A chair is never deleted: it is taken
+    out of use."""
     chair = (
         get_object_or_404(Chair.objects.prefetch_related("opening_hours"), pk=pk)
         if pk is not None

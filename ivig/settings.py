@@ -1,4 +1,4 @@
-"""Django settings, typed, from environment variables (DESIGN 2).
+"""Django settings, typed, from environment variables (docs/clinical-rules.md 2).
 
 With no variable set the app runs as a laptop demo: SQLite file, Celery eager, console email,
 DEBUG on. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
@@ -306,12 +306,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     # Tasks whose publish failed (broker down) are sent once it is back (ivig/outbox).
     "outbox-flush": {"task": "outbox.flush", "schedule": timedelta(minutes=1)},
-    # DESIGN 6: sessions of past days that never started become missed, before the sweeps.
+    # docs/clinical-rules.md 6: sessions of past days that never started become missed, before the
+    # sweeps.
     "sessions-mark-missed": {
         "task": "infusions.sessions_mark_missed",
         "schedule": crontab(hour=0, minute=15),
     },
-    # DESIGN 8: the daily reminder sweeps, at 06:00 in TIME_ZONE.
+    # docs/clinical-rules.md 8: the daily reminder sweeps, at 06:00 in TIME_ZONE.
     "cycle-reminders": {
         "task": "notifications.cycle_reminders",
         "schedule": crontab(hour=6, minute=0),
@@ -348,6 +349,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ivig.api_schema.strip_document_citations",
+    ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

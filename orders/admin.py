@@ -1,7 +1,7 @@
-"""Admin for superusers (DESIGN 1): read everything with its history; correct patients
-and indications; never delete. Orders and their overrides are read-only here:
-a signed or verified order is never edited in place (DESIGN 4), so changes go through the
-order pages, which make a new version to sign and verify again."""
+"""Admin for superusers (docs/clinical-rules.md 1): read everything with its history; correct
+patients and indications; never delete. Orders and their overrides are read-only here:
+a signed or verified order is never edited in place (docs/clinical-rules.md 4), so changes go
+through the order pages, which make a new version to sign and verify again."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin

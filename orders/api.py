@@ -1,5 +1,5 @@
-"""Patients, weights and indications under ``/api/v1/`` (DESIGN 9): parse, call a service or
-selector, return. Every role reads; only clinicians write (DESIGN 1)."""
+"""Patients, weights and indications under ``/api/v1/`` (docs/clinical-rules.md 9): parse, call a
+service or selector, return. Every role reads; only clinicians write (docs/clinical-rules.md 1)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -278,7 +278,8 @@ class PatientWeightListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView)
         return Response(self.get_serializer(weight).data, status=status.HTTP_201_CREATED)
 
 
-# --- orders (DESIGN 4) -----------------------------------------------------------------------
+# --- orders (docs/clinical-rules.md 4)
+# -----------------------------------------------------------------------
 
 Username = serializers.SlugRelatedField[User]
 
@@ -498,8 +499,8 @@ class OrderViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """IVIg orders (DESIGN 4): every role reads (each retrieve is logged); clinicians create,
-    change, sign, discontinue and complete; pharmacists verify and reject."""
+    """IVIg orders (docs/clinical-rules.md 4): every role reads (each retrieve is logged);
+    clinicians create, change, sign, discontinue and complete; pharmacists verify and reject."""
 
     serializer_class = OrderSerializer
     filterset_class = OrderFilter

@@ -1,4 +1,4 @@
-"""Demo patients and orders (DESIGN 9), made through the services by the demo users.
+"""Demo patients and orders (docs/clinical-rules.md 9), made through the services by the demo users.
 
 Idempotent: patients by MRN, orders by patient (a patient with an order gets no demo order).
 Only when DEBUG, like the demo users.
@@ -31,9 +31,10 @@ def _years_ago(today: date, years: int, days: int = 0) -> date:
 
 
 def demo_patients(today: date) -> list[dict[str, Any]]:
-    """Varied on purpose: each exercises a different dosing-weight or safety rule (DESIGN 3)."""
+    """Varied on purpose: each exercises a different dosing-weight or safety rule
+    (docs/clinical-rules.md 3)."""
     return [
-        {  # adult, BMI 37: adjusted body weight (DESIGN 3.1)
+        {  # adult, BMI 37: adjusted body weight (docs/clinical-rules.md 3.1)
             "mrn": "DEMO-0001",
             "family_name": "Okafor",
             "given_name": "Grace",
@@ -59,7 +60,8 @@ def demo_patients(today: date) -> list[dict[str, Any]]:
             "notes": "Kawasaki disease.",
             "weight_kg": Decimal("16.4"),
         },
-        {  # 70 years old with diabetes: renal and thrombosis risk by age (DESIGN 3.8)
+        # 70 years old with diabetes: renal and thrombosis risk by age (docs/clinical-rules.md 3.8)
+        {
             "mrn": "DEMO-0003",
             "family_name": "Moreau",
             "given_name": "Henri",

@@ -1,9 +1,9 @@
-"""``POST /api/v1/dose-plans/``: run the engine on a request and save nothing (API.md).
+"""``POST /api/v1/dose-plans/``: run the engine on a request and save nothing (docs/api.md).
 
-The request is validated by pydantic models that mirror API.md: unknown fields, wrong types and
+The request is validated by pydantic models that mirror docs/api.md: unknown fields, wrong types and
 malformed JSON answer 400 with field errors; clinically invalid values (a weight of 400 kg, an
 unknown product) are the engine's business and answer 200 with an ``INVALID_INPUT`` finding.
-Decimals may be sent as JSON strings (as API.md shows) or numbers; whole numbers must be JSON
+Decimals may be sent as JSON strings (as docs/api.md shows) or numbers; whole numbers must be JSON
 integers and booleans JSON booleans (strict), so ``"57"`` for an age is refused, not guessed.
 """
 
@@ -81,7 +81,7 @@ class DosePlanRegimen(_Strict):
 
 
 class DosePlanRequest(_Strict):
-    """The request body of API.md."""
+    """The request body of docs/api.md."""
 
     patient: DosePlanPatient
     product: str

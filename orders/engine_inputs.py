@@ -1,5 +1,5 @@
-"""Model rows → engine inputs, in one place (DESIGN 2, STYLE: services translate rows into
-engine inputs here, never in views)."""
+"""Model rows → engine inputs, in one place (docs/clinical-rules.md 2, STYLE: services translate
+rows into engine inputs here, never in views)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -21,7 +21,8 @@ from .models import Indication, Order, Patient, PatientWeight
 
 
 def indication_facts(indication: Indication) -> IndicationFacts:
-    """The indication's maxima for MAX_DAILY_DOSE and MAX_DOSE_PER_28_DAYS (DESIGN 3.8)."""
+    """The indication's maxima for MAX_DAILY_DOSE and MAX_DOSE_PER_28_DAYS (docs/clinical-rules.md
+    3.8)."""
     return IndicationFacts(
         slug=indication.slug,
         name=indication.name,
@@ -32,14 +33,14 @@ def indication_facts(indication: Indication) -> IndicationFacts:
 
 
 def latest_weight(patient: Patient, *, as_of: date) -> PatientWeight | None:
-    """The latest weight measured on or before ``as_of`` (DESIGN 3.1), or None."""
+    """The latest weight measured on or before ``as_of`` (docs/clinical-rules.md 3.1), or None."""
     return patient.weights.filter(measured_on__lte=as_of).first()
 
 
 def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
     """The patient as the engine sees them on ``as_of``: age on that date and the latest weight
-    measured on or before it, with its date for WEIGHT_OUTDATED (DESIGN 3.1, 3.8); the
-    laboratory results taken on or before it and the last cycle given (docs/clinical-rules.md
+    measured on or before it, with its date for WEIGHT_OUTDATED (docs/clinical-rules.md 3.1, 3.8);
+    the laboratory results taken on or before it and the last cycle given (docs/clinical-rules.md
     3.8.2)."""
     weight = latest_weight(patient, as_of=as_of)
     return PatientFacts(
@@ -84,13 +85,14 @@ def plan_request_from_values(
     evaluated_on: date,
     weight_today_kg: Decimal | None = None,
 ) -> PlanRequest:
-    """The engine's request for these rows and choices on ``evaluated_on`` (DESIGN 2: the one
-    path from rows to the engine, for saved orders and for the order form's live preview).
+    """The engine's request for these rows and choices on ``evaluated_on`` (docs/clinical-rules.md
+    2: the one path from rows to the engine, for saved orders and for the order form's live
+    preview).
 
     ``weight_today_kg``, when given, is used as a weight measured on ``evaluated_on`` (the
     order form records it on saving). The product is costed at its price on ``evaluated_on``;
-    a product without a price is ``FormularyError`` (DESIGN 3.7). A regimen that names both or
-    neither dose is the engine's ``ValueError``.
+    a product without a price is ``FormularyError`` (docs/clinical-rules.md 3.7). A regimen that
+    names both or neither dose is the engine's ``ValueError``.
     """
     facts = patient_facts(patient, as_of=evaluated_on)
     if weight_today_kg is not None:
@@ -126,7 +128,7 @@ def regimen_values(order: Order) -> RegimenValues:
 
 def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
     """The engine's request for a saved order on ``evaluated_on`` (the signing date drives
-    WEIGHT_OUTDATED, DESIGN 3.8): the patient's latest weight as of that date."""
+    WEIGHT_OUTDATED, docs/clinical-rules.md 3.8): the patient's latest weight as of that date."""
     return plan_request_from_values(
         patient=order.patient,
         product=order.product,

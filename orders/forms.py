@@ -95,7 +95,8 @@ class PatientCreateForm(PatientForm):
 
 
 class PatientEditForm(PatientForm):
-    """Edit; ``version`` is the record's version when the form was opened (DESIGN 4)."""
+    """Edit; ``version`` is the record's version when the form was opened (docs/clinical-rules.md
+    4)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -140,12 +141,14 @@ REFRESH_FIELDS = {
 
 
 class OrderForm(PlainDecimalsForm):
-    """The order entry form (DESIGN 4). It parses; ``orders.services`` decides and saves, and
-    the engine (through ``plan_request_from_values``) computes every number of the preview.
+    """The order entry form (docs/clinical-rules.md 4). It parses; ``orders.services`` decides and
+    saves, and the engine (through ``plan_request_from_values``) computes every number of the
+    preview.
 
     ``order``: the order being changed (its patient is fixed). Products are listed with those
     that raise no product-dependent stop or override for the patient first, each with why
-    (DESIGN 5); an inactive product stays listed only where the order already names it.
+    (docs/clinical-rules.md 5); an inactive product stays listed only where the order already names
+    it.
     """
 
     weight_today_kg = forms.DecimalField(
@@ -319,7 +322,7 @@ def _warnings_label(warnings: Iterable[Finding]) -> str:
 
 def indication_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` (a posted order form) with the chosen indication's default regimen filled in
-    (DESIGN 4: the indication list's defaults prefill the regimen)."""
+    (docs/clinical-rules.md 4: the indication list's defaults prefill the regimen)."""
     values = {key: data.get(key) for key in data}
     key = _int_or_none(values.get("indication"))
     indication = Indication.objects.filter(pk=key).first() if key is not None else None
@@ -350,7 +353,7 @@ class OrderStepForm(forms.Form):
 
 
 class SignForm(OrderStepForm):
-    """Signing (DESIGN 4): the clinician's password again, and a reason per override
+    """Signing (docs/clinical-rules.md 4): the clinician's password again, and a reason per override
     finding."""
 
     password = forms.CharField(
@@ -382,7 +385,7 @@ class SignForm(OrderStepForm):
 
 
 class VerifyForm(OrderStepForm):
-    """Verification (DESIGN 4): a checkbox per override to acknowledge it."""
+    """Verification (docs/clinical-rules.md 4): a checkbox per override to acknowledge it."""
 
     acknowledged_codes = forms.MultipleChoiceField(
         label="Overrides acknowledged",
@@ -402,7 +405,8 @@ class VerifyForm(OrderStepForm):
 
 
 class OrderReasonForm(OrderStepForm):
-    """A reason for rejecting or discontinuing (DESIGN 4); the service refuses a blank one."""
+    """A reason for rejecting or discontinuing (docs/clinical-rules.md 4); the service refuses a
+    blank one."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

@@ -1,4 +1,5 @@
-"""Patients and indications (DESIGN 1, 3.8, 4): data and database constraints, no workflows.
+"""Patients and indications (docs/clinical-rules.md 1, 3.8, 4): data and database constraints, no
+workflows.
 
 Changes go through ``orders.services``; every row change is kept by django-simple-history with
 the acting user the service passes.
@@ -27,7 +28,8 @@ class Indication(models.Model):
     """A row of ``orders/data/indications.csv`` (the protocol's indications, with ICD-10).
 
     Seeded by a data migration. The maxima feed the engine's MAX_DAILY_DOSE and
-    MAX_DOSE_PER_28_DAYS stops (DESIGN 3.8); the defaults prefill a new order's regimen.
+    MAX_DOSE_PER_28_DAYS stops (docs/clinical-rules.md 3.8); the defaults prefill a new order's
+    regimen.
     """
 
     slug = models.SlugField(max_length=80, unique=True)
@@ -106,7 +108,8 @@ class IgaStatus(models.TextChoices):
 
 @same_values_as(engine.RiskFactor)
 class RiskFactor(models.TextChoices):
-    """The 16 risk factor codes of API.md (DESIGN 3.8 groups them into renal and thrombosis)."""
+    """The 16 risk factor codes of docs/api.md (docs/clinical-rules.md 3.8 groups them into renal
+    and thrombosis)."""
 
     MIGRAINE = "migraine", "History of migraine"
     CARDIAC_DISEASE = "cardiac_disease", "Cardiac disease"
@@ -142,7 +145,7 @@ def validate_risk_factors(value: object) -> None:
 
 
 # Sane physical bounds for what a clinician may record; the engine flags clinical limits
-# (weight 1-350 kg, height 40-250 cm give INVALID_INPUT, DESIGN 3.8).
+# (weight 1-350 kg, height 40-250 cm give INVALID_INPUT, docs/clinical-rules.md 3.8).
 WEIGHT_MIN_KG = Decimal("0.3")
 WEIGHT_MAX_KG = Decimal("500")
 HEIGHT_MIN_CM = Decimal("20")
@@ -153,8 +156,9 @@ WEIGHT_LATEST_FIRST = ("-measured_on", "-recorded_at", "-id")
 
 
 class Patient(models.Model):
-    """A patient registered by a clinician (DESIGN 1). ``version`` counts saved changes and is
-    the optimistic-concurrency token of every edit (DESIGN 4: a stale form is refused)."""
+    """A patient registered by a clinician (docs/clinical-rules.md 1). ``version`` counts saved
+    changes and is the optimistic-concurrency token of every edit (docs/clinical-rules.md 4: a stale
+    form is refused)."""
 
     mrn = models.CharField("MRN", max_length=32, unique=True)
     family_name = models.CharField(max_length=100)
@@ -241,7 +245,8 @@ class Patient(models.Model):
 
 class PatientWeight(models.Model):
     """One measured weight. Weights are appended, never edited: the latest measurement on or
-    before a date is the patient's weight then (DESIGN 3.1, 3.8 ``WEIGHT_OUTDATED``)."""
+    before a date is the patient's weight then (docs/clinical-rules.md 3.1, 3.8
+    ``WEIGHT_OUTDATED``)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
     weight_kg = models.DecimalField(
@@ -287,10 +292,10 @@ class PatientWeight(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    """DESIGN 4: draft → signed → verified → active → completed | discontinued.
+    """docs/clinical-rules.md 4: draft → signed → verified → active → completed | discontinued.
 
-    ``superseded``: a signed or verified order that a newer version replaced (DESIGN 4: never
-    edited in place); it stays readable in the order's history.
+    ``superseded``: a signed or verified order that a newer version replaced (docs/clinical-rules.md
+    4: never edited in place); it stays readable in the order's history.
     """
 
     DRAFT = "draft", "Draft"
@@ -320,9 +325,9 @@ PLAN_FIGURE_FIELDS = ("plan_first_day", "plan_last_day", "plan_grams_per_cycle")
 
 
 class Order(models.Model):
-    """An IVIg order (DESIGN 4). One row per version: a change to a signed or verified order
-    makes a new row (``supersedes`` the old one, same ``lineage``) that is signed and verified
-    again. ``version`` is the optimistic-concurrency token of edits to this row.
+    """An IVIg order (docs/clinical-rules.md 4). One row per version: a change to a signed or
+    verified order makes a new row (``supersedes`` the old one, same ``lineage``) that is signed and
+    verified again. ``version`` is the optimistic-concurrency token of edits to this row.
 
     Clinical numbers are not stored here but computed by the engine from these fields; what the
     engine said at signing is frozen in ``plan_at_signing`` / ``findings_at_signing``.
@@ -455,7 +460,8 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=OrderStatus.values), name="order_status_valid"
             ),
-            # DESIGN 1/4: the independent double check, enforced by the database too.
+            # docs/clinical-rules.md 1/4: the independent double check, enforced by the database
+            # too.
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True)
                 | Q(signed_by__isnull=True)
@@ -490,8 +496,8 @@ class Order(models.Model):
 
 
 class OrderOverride(models.Model):
-    """A clinician's reason for signing despite an ``override`` finding (DESIGN 3.8, 4), and
-    the verifying pharmacist's acknowledgement of it."""
+    """A clinician's reason for signing despite an ``override`` finding (docs/clinical-rules.md 3.8,
+    4), and the verifying pharmacist's acknowledgement of it."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="overrides")
     code = models.CharField(max_length=50)

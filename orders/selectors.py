@@ -48,8 +48,8 @@ def patient_weights(patient: Patient) -> QuerySet[PatientWeight]:
 
 def patient_history(patient: Patient) -> list[HistoryEntry]:
     """Every change of the patient's record and weights, newest first, with who, when and each
-    field before and after (DESIGN 4: the history shows who did what when). Two queries
-    whatever the length of the history."""
+    field before and after (docs/clinical-rules.md 4: the history shows who did what when). Two
+    queries whatever the length of the history."""
     patient_records = patient.history.select_related("history_user")
     weight_records = PatientWeight.history.filter(patient_id=patient.pk).select_related(
         "history_user"
@@ -130,7 +130,8 @@ def patient_orders(patient: Patient) -> QuerySet[Order]:
 
 
 def orders_awaiting_verification() -> QuerySet[Order]:
-    """The pharmacists' queue (DESIGN 4): signed orders, the longest waiting first."""
+    """The pharmacists' queue (docs/clinical-rules.md 4): signed orders, the longest waiting
+    first."""
     return order_list_rows(Order.objects.filter(status=OrderStatus.SIGNED)).order_by(
         "signed_at", "id"
     )
@@ -150,7 +151,8 @@ def _override_subject(record: Any) -> str:
 
 def order_history(order: Order) -> list[HistoryEntry]:
     """Every change of every version of the order and of its overrides, newest first: who did
-    what when, each field before and after (DESIGN 4). Three queries, however long."""
+    what when, each field before and after (docs/clinical-rules.md 4). Three queries, however
+    long."""
     version_ids = list(order_versions(order).values_list("pk", flat=True))
     order_records = Order.history.filter(id__in=version_ids).select_related("history_user")
     override_records = OrderOverride.history.filter(order_id__in=version_ids).select_related(

@@ -1,7 +1,8 @@
-"""Changes to patients and orders (DESIGN 1, 4): one transaction per call, every rule checked
-here, every change kept in the history with the acting user, refusals raised as ``OrderError``.
+"""Changes to patients and orders (docs/clinical-rules.md 1, 4): one transaction per call, every
+rule checked here, every change kept in the history with the acting user, refusals raised as
+``OrderError``.
 
-Role checks are the views' business (DESIGN 1); services assume the caller may act.
+Role checks are the views' business (docs/clinical-rules.md 1); services assume the caller may act.
 """
 
 from collections.abc import Collection, Mapping
@@ -61,7 +62,7 @@ PATIENT_FIELDS = (
 
 
 def _in_canonical_order(risk_factors: list[str] | None) -> list[str]:
-    """Risk factors in API.md's order, so that reordering is not a change; unknown codes are
+    """Risk factors in docs/api.md's order, so that reordering is not a change; unknown codes are
     kept (last) for validation to refuse."""
     order = {code: index for index, code in enumerate(RiskFactor.values)}
     return sorted(risk_factors or [], key=lambda code: order.get(code, len(order)))
@@ -113,11 +114,11 @@ def patient_create(
     weight_measured_on: date | None = None,
     confirm_unusual: bool = False,
 ) -> Patient:
-    """Register a patient (DESIGN 1: clinicians register patients), with a first weight when
-    ``weight_kg`` is given (measured today unless ``weight_measured_on`` says otherwise; an
-    unusual one needs ``confirm_unusual``, docs/clinical-rules.md 3.1.1).
+    """Register a patient (docs/clinical-rules.md 1: clinicians register patients), with a first
+    weight when ``weight_kg`` is given (measured today unless ``weight_measured_on`` says otherwise;
+    an unusual one needs ``confirm_unusual``, docs/clinical-rules.md 3.1.1).
 
-    Refuses a duplicate MRN, unknown risk factor codes (API.md), a future date of birth,
+    Refuses a duplicate MRN, unknown risk factor codes (docs/api.md), a future date of birth,
     pregnancy recorded for a male patient and values outside physical bounds.
     """
     patient = Patient(
@@ -147,7 +148,7 @@ def patient_create(
 
 
 def _stale_error(record: Patient | Order, version: int) -> OrderError:
-    """DESIGN 4: a stale edit is refused naming who changed the record and when."""
+    """docs/clinical-rules.md 4: a stale edit is refused naming who changed the record and when."""
     noun = "patient" if isinstance(record, Patient) else "order"
     latest = (
         type(record).history.filter(id=record.pk).select_related("history_user").first()  # type: ignore[attr-defined]
@@ -167,8 +168,9 @@ def _stale_error(record: Patient | Order, version: int) -> OrderError:
 
 @transaction.atomic
 def patient_update(patient: Patient, *, by: User, version: int, **changes: Any) -> Patient:
-    """Change a patient's record; ``version`` is the one the editor saw (DESIGN 4: a stale edit
-    is refused with a clear message, never lost, never silently overwriting another's change).
+    """Change a patient's record; ``version`` is the one the editor saw (docs/clinical-rules.md 4: a
+    stale edit is refused with a clear message, never lost, never silently overwriting another's
+    change).
 
     ``changes`` are fields of ``PATIENT_FIELDS``; only those given change. Every saved change
     increments ``version`` and records a history entry by ``by``. A change that changes nothing
@@ -238,8 +240,8 @@ def patient_weight_record(
     confirm_unusual: bool = False,
     field: str = "weight_kg",
 ) -> PatientWeight:
-    """Append a measured weight (DESIGN 3.1: the latest weight is the dosing basis; 3.8: a
-    weight older than 30 days at signing needs an override). Weights are never edited; a
+    """Append a measured weight (docs/clinical-rules.md 3.1: the latest weight is the dosing basis;
+    3.8: a weight older than 30 days at signing needs an override). Weights are never edited; a
     correction is a new measurement. Refuses a future date, a date before birth and a weight
     outside 0.3-500 kg (the engine flags clinical limits), and an unusual weight unless
     ``confirm_unusual`` (docs/clinical-rules.md 3.1.1; the reason on ``field``)."""
@@ -255,7 +257,8 @@ def patient_weight_record(
     return weight
 
 
-# --- orders (DESIGN 4) -----------------------------------------------------------------------
+# --- orders (docs/clinical-rules.md 4)
+# -----------------------------------------------------------------------
 
 # What a clinician chooses on an order; the patient is fixed for the order and its versions.
 ORDER_FIELDS = (
@@ -277,7 +280,7 @@ ORDER_FIELDS = (
 )
 
 EDITABLE = frozenset({OrderStatus.DRAFT, OrderStatus.SIGNED, OrderStatus.VERIFIED})
-# DESIGN 4: a signed or verified order is never edited in place.
+# docs/clinical-rules.md 4: a signed or verified order is never edited in place.
 NEW_VERSION_WHEN = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED})
 DISCONTINUABLE = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE})
 COMPLETABLE = frozenset({OrderStatus.VERIFIED, OrderStatus.ACTIVE})
@@ -396,10 +399,10 @@ def order_create(
     weight_today_kg: Decimal | None = None,
     confirm_unusual_weight: bool = False,
 ) -> Order:
-    """Start a draft order (DESIGN 4). Premedication defaults to the dosing policy's
-    (DESIGN 3.5); ``weight_today_kg``, when given, is recorded as the patient's weight today
-    first, so the order is planned on it (DESIGN 3.1); an unusual one needs
-    ``confirm_unusual_weight`` (docs/clinical-rules.md 3.1.1).
+    """Start a draft order (docs/clinical-rules.md 4). Premedication defaults to the dosing policy's
+    (docs/clinical-rules.md 3.5); ``weight_today_kg``, when given, is recorded as the patient's
+    weight today first, so the order is planned on it (docs/clinical-rules.md 3.1); an unusual one
+    needs ``confirm_unusual_weight`` (docs/clinical-rules.md 3.1.1).
 
     Refuses an inactive product, both or neither dose, and values outside the order's ranges
     (days per cycle 1-5, cycles 1-60, interval 7-90 days). Clinical findings are not refusals
@@ -442,7 +445,7 @@ def order_update(
     confirm_unusual_weight: bool = False,
     **changes: Any,
 ) -> Order:
-    """Change an order (DESIGN 4) and return the order as it now stands.
+    """Change an order (docs/clinical-rules.md 4) and return the order as it now stands.
 
     A draft changes in place if ``version`` is still current (a stale edit is refused naming
     who changed it and when). A signed or verified order is never edited in place: the change
@@ -491,10 +494,11 @@ def order_update(
 def order_sign(
     order: Order, *, by: User, password: str, override_reasons: Mapping[str, str], version: int
 ) -> Order:
-    """Sign a draft (DESIGN 4): the clinician re-enters their password; the engine plans the
-    order today and any ``stop`` finding refuses the signature (DESIGN 3.8, each listed); each
-    ``override`` finding needs a reason (``override_reasons`` by finding code), kept as an
-    ``OrderOverride`` for the pharmacist. What the engine said is frozen on the order.
+    """Sign a draft (docs/clinical-rules.md 4): the clinician re-enters their password; the engine
+    plans the order today and any ``stop`` finding refuses the signature (docs/clinical-rules.md
+    3.8, each listed); each ``override`` finding needs a reason (``override_reasons`` by finding
+    code), kept as an ``OrderOverride`` for the pharmacist. What the engine said is frozen on the
+    order.
     """
     current = _locked(order, version, {OrderStatus.DRAFT}, "signed")
     try:
@@ -552,9 +556,9 @@ def order_sign(
 def order_verify(
     order: Order, *, by: User, acknowledged_codes: Collection[str], version: int
 ) -> Order:
-    """Verify a signed order (DESIGN 4): a pharmacist other than the signer (the database
-    refuses it too) acknowledges each override; the engine plans the order again today and a
-    ``stop`` it now raises (the formulary changed, say) refuses the verification."""
+    """Verify a signed order (docs/clinical-rules.md 4): a pharmacist other than the signer (the
+    database refuses it too) acknowledges each override; the engine plans the order again today and
+    a ``stop`` it now raises (the formulary changed, say) refuses the verification."""
     current = _locked(order, version, {OrderStatus.SIGNED}, "verified")
     if current.signed_by_id == by.pk:
         raise OrderError(
@@ -605,8 +609,9 @@ def _clear_overrides(order: Order, by: User) -> None:
 
 @transaction.atomic
 def order_reject(order: Order, *, by: User, reason: str, version: int | None = None) -> Order:
-    """Reject a signed order (DESIGN 4: a pharmacist, with a reason): it returns to draft, its
-    signature and overrides are cleared, and the reason stays on the order for the clinician."""
+    """Reject a signed order (docs/clinical-rules.md 4: a pharmacist, with a reason): it returns to
+    draft, its signature and overrides are cleared, and the reason stays on the order for the
+    clinician."""
     reason = _required_reason(reason, "reject")
     current = _locked(order, version, {OrderStatus.SIGNED}, "rejected")
     _clear_overrides(current, by)
@@ -623,8 +628,8 @@ def order_reject(order: Order, *, by: User, reason: str, version: int | None = N
 
 @transaction.atomic
 def order_discontinue(order: Order, *, by: User, reason: str, version: int | None = None) -> Order:
-    """Discontinue a signed, verified or active order (DESIGN 4: a clinician, with a reason);
-    its future sessions are cancelled by the infusions app, on ``order_discontinued``."""
+    """Discontinue a signed, verified or active order (docs/clinical-rules.md 4: a clinician, with a
+    reason); its future sessions are cancelled by the infusions app, on ``order_discontinued``."""
     reason = _required_reason(reason, "discontinue")
     current = _locked(order, version, DISCONTINUABLE, "discontinued")
     current.status = OrderStatus.DISCONTINUED
@@ -640,7 +645,7 @@ def order_discontinue(order: Order, *, by: User, reason: str, version: int | Non
 
 @transaction.atomic
 def order_complete(order: Order, *, by: User, version: int | None = None) -> Order:
-    """Mark a verified or active order completed (DESIGN 4: the course is over)."""
+    """Mark a verified or active order completed (docs/clinical-rules.md 4: the course is over)."""
     current = _locked(order, version, COMPLETABLE, "completed")
     current.status = OrderStatus.COMPLETED
     current.completed_at = timezone.now()

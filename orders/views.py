@@ -1,6 +1,6 @@
 """Order and patient pages: parse, call a service or selector, render (STYLE).
 
-Every role reads patients; only clinicians register and change them (DESIGN 1).
+Every role reads patients; only clinicians register and change them (docs/clinical-rules.md 1).
 """
 
 from collections.abc import Callable
@@ -67,7 +67,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @logs_patient_reads()
 @policy_required(policies.can_verify)
 def verification_queue(request: HttpRequest) -> HttpResponse:
-    """Signed orders awaiting an independent check, the longest waiting first (DESIGN 4)."""
+    """Signed orders awaiting an independent check, the longest waiting first
+    (docs/clinical-rules.md 4)."""
     now = timezone.now()
     page = Paginator(selectors.orders_awaiting_verification(), QUEUE_PER_PAGE).get_page(
         request.GET.get("page")
@@ -182,7 +183,8 @@ def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/weight_form.html", {"form": form, "patient": patient})
 
 
-# --- orders (DESIGN 4) -----------------------------------------------------------------------
+# --- orders (docs/clinical-rules.md 4)
+# -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -196,8 +198,8 @@ class Preview:
 
 
 def order_form_preview(form: OrderForm) -> Preview:
-    """The engine's plan for the form's choices as they stand, unsaved (DESIGN 2: the same path
-    as a saved order's, ``plan_request_from_values``)."""
+    """The engine's plan for the form's choices as they stand, unsaved (docs/clinical-rules.md 2:
+    the same path as a saved order's, ``plan_request_from_values``)."""
     if not form.is_valid():
         return Preview(
             problems=[

@@ -1,4 +1,4 @@
-"""The daily reminder sweeps (DESIGN 8), as plain services the Celery tasks and
+"""The daily reminder sweeps (docs/clinical-rules.md 8), as plain services the Celery tasks and
 ``manage.py run_reminders`` call.
 
 ``cycle_reminders``: a cycle starting within 7 days with sessions not booked (nurses); an
@@ -104,7 +104,8 @@ def unbooked_cycle_drafts(
     today: date,
     nurses: list[int],
 ) -> list[NotificationDraft]:
-    """DESIGN 8: a cycle starting within 7 days (today to today + 7) with a day not booked."""
+    """docs/clinical-rules.md 8: a cycle starting within 7 days (today to today + 7) with a day not
+    booked."""
     if not nurses:
         return []
     booked = _booked_days(today)
@@ -142,9 +143,9 @@ def unbooked_cycle_drafts(
 def reassessment_drafts(
     orders: list[Order], coverage: dict[int, list[CycleCoverage]], today: date
 ) -> list[NotificationDraft]:
-    """DESIGN 8: an order's last cycle completed (every session of it given or missed, at
-    least one given; or the order completed) → reassessment due, to the ordering clinician,
-    once (due date: the last cycle's last planned day)."""
+    """docs/clinical-rules.md 8: an order's last cycle completed (every session of it given or
+    missed, at least one given; or the order completed) → reassessment due, to the ordering
+    clinician, once (due date: the last cycle's last planned day)."""
     since = today - timedelta(days=REASSESSMENT_LOOKBACK_DAYS)
     completed_orders = list(
         Order.objects.filter(
@@ -188,8 +189,8 @@ def uncovered_session_drafts(
     coverage: dict[int, list[CycleCoverage]],
     admins: list[int],
 ) -> list[NotificationDraft]:
-    """DESIGN 8: sessions scheduled with no authorization covering them, one notice per order
-    and first uncovered day, to the authorization admins."""
+    """docs/clinical-rules.md 8: sessions scheduled with no authorization covering them, one notice
+    per order and first uncovered day, to the authorization admins."""
     if not admins:
         return []
     drafts = []
@@ -215,7 +216,8 @@ def uncovered_session_drafts(
 
 @transaction.atomic
 def cycle_reminders(today: date | None = None) -> dict[str, int]:
-    """DESIGN 8's daily cycle reminders; returns counts per rule and notifications made."""
+    """docs/clinical-rules.md 8's daily cycle reminders; returns counts per rule and notifications
+    made."""
     today = today or timezone.localdate()
     orders = list(active_orders())
     approvals = recent_approvals(today)
@@ -239,7 +241,8 @@ def cycle_reminders(today: date | None = None) -> dict[str, int]:
 
 @transaction.atomic
 def authorization_follow_ups(today: date | None = None) -> dict[str, int]:
-    """DESIGN 8's daily authorization follow-ups; returns counts per rule and notifications."""
+    """docs/clinical-rules.md 8's daily authorization follow-ups; returns counts per rule and
+    notifications."""
     today = today or timezone.localdate()
     expired = authorizations_expire_lapsed(today=today)
     admins = role_user_ids(Role.AUTHORIZATION_ADMIN)

@@ -1,5 +1,5 @@
-"""The superuser's admin (DESIGN 1): the infusions and orders models are registered with their
-history; nothing is deleted; the administration record and orders are read-only there."""
+"""The superuser's admin (docs/clinical-rules.md 1): the infusions and orders models are registered
+with their history; nothing is deleted; the administration record and orders are read-only there."""
 
 import pytest
 from django.contrib import admin

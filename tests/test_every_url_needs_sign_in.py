@@ -1,4 +1,5 @@
-"""Every page and endpoint refuses an anonymous caller (DESIGN 1: every view checks the role).
+"""Every page and endpoint refuses an anonymous caller (docs/clinical-rules.md 1: every view checks
+the role).
 
 The list of URLs comes from the URL resolver itself, so a view added later without a check
 fails here. The few public URLs are named, with the reason.

@@ -274,7 +274,7 @@ class Migration(migrations.Migration):
                     "contains_sucrose",
                     models.BooleanField(
                         default=False,
-                        help_text="Drives the sucrose and renal risk rule (DESIGN 3.8).",
+                        help_text="Drives the sucrose and renal risk rule (docs/clinical-rules.md 3.8).",
                     ),
                 ),
                 (
@@ -467,7 +467,7 @@ class Migration(migrations.Migration):
                     "contains_sucrose",
                     models.BooleanField(
                         default=False,
-                        help_text="Drives the sucrose and renal risk rule (DESIGN 3.8).",
+                        help_text="Drives the sucrose and renal risk rule (docs/clinical-rules.md 3.8).",
                     ),
                 ),
                 (

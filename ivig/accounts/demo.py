@@ -1,4 +1,5 @@
-"""Demo users (DESIGN 9): one per role, password ``ivig-demo-2026``, only when DEBUG."""
+"""Demo users (docs/clinical-rules.md 9): one per role, password ``ivig-demo-2026``, only when
+DEBUG."""
 
 from django.conf import settings
 from django.contrib.auth.models import Group

@@ -1,4 +1,5 @@
-"""Role checks for pages and API endpoints (DESIGN 1: every view checks the role)."""
+"""Role checks for pages and API endpoints (docs/clinical-rules.md 1: every view checks the
+role)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -66,7 +67,8 @@ ALL_ROLES = tuple(Role)
 
 
 def api_read_all_write(*roles: Role) -> type[BasePermission]:
-    """DRF permission: every role reads (safe methods); only ``roles`` change (DESIGN 1)."""
+    """DRF permission: every role reads (safe methods); only ``roles`` change
+    (docs/clinical-rules.md 1)."""
     read, write = api_roles(*ALL_ROLES), api_roles(*roles)
 
     class ReadAllWrite(BasePermission):

@@ -1,4 +1,4 @@
-"""The four roles of DESIGN 1, as Django groups with their permissions.
+"""The four roles of docs/clinical-rules.md 1, as Django groups with their permissions.
 
 ``ROLE_PERMISSIONS`` is the one place that says which role may do what: every app's
 ``policies.py`` asks it (``ivig.accounts.permissions.holds``), and the same permissions are

@@ -1,5 +1,5 @@
 """Reading django-simple-history records as people read an audit trail: who, when, what, and
-each field before and after (DESIGN 5: every change is audited).
+each field before and after (docs/clinical-rules.md 5: every change is audited).
 
 ``history_entries`` turns the history records of one model (any number of rows) into entries;
 an app names each entry's subject and may give labels for coded values.

@@ -1,7 +1,8 @@
-"""The IVIg dose/rate engine: pure Python + pydantic, no Django (DESIGN 2, 3; API.md).
+"""The IVIg dose/rate engine: pure Python + pydantic, no Django (docs/clinical-rules.md 2, 3;
+docs/api.md).
 
 One entry point, ``compute_plan(PlanRequest) -> DosePlan``. Where each rule lives:
-- ``weights``: BMI, ideal/adjusted body weight, dosing-weight basis (DESIGN 3.1)
+- ``weights``: BMI, ideal/adjusted body weight, dosing-weight basis (docs/clinical-rules.md 3.1)
 - ``dosing``: daily dose, rounding to vials, vial mix, volume, cycle dose, cost (3.2, 3.3, 3.7)
 - ``rates``: protocol and label titration, caps, infusion minutes (3.4)
 - ``schedule``: vital checks, chair time, cycle calendar, 28-day windows (3.5, 3.6)

@@ -279,7 +279,8 @@ def cycle_dose_g_per_kg(cycle_dose_g: Decimal, dosing_weight_kg: Decimal) -> Dec
 def cost_per_cycle(
     dispensed_g_per_day: Decimal, days_per_cycle: int, price_per_g: Decimal
 ) -> Decimal:
-    """Grams dispensed per cycle (waste included) * price per g, 0.01 half up (DESIGN 3.7)."""
+    """Grams dispensed per cycle (waste included) * price per g, 0.01 half up
+    (docs/clinical-rules.md 3.7)."""
     return (dispensed_g_per_day * days_per_cycle * price_per_g).quantize(
         COST_QUANTUM, rounding=ROUND_HALF_UP
     )

@@ -1,4 +1,4 @@
-"""The one way the engine writes a decimal for people and for JSON (STYLE, API.md).
+"""The one way the engine writes a decimal for people and for JSON (STYLE, docs/api.md).
 
 ``format_decimal``: plain notation (never an exponent), no trailing zeros, a leading zero before
 the point ("0.5", never ".5"), no thousands separators (templates add those in their filter), and

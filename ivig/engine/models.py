@@ -1,18 +1,19 @@
-"""Inputs and outputs of the dose/rate engine (DESIGN 2, 3; API.md).
+"""Inputs and outputs of the dose/rate engine (docs/clinical-rules.md 2, 3; docs/api.md).
 
 Inputs are frozen pydantic models that refuse unknown fields. They check *types* only; clinical
 *ranges* (weight 1-350 kg, height 40-250 cm, days per cycle 1-5, ...) are the engine's business
-and come back as an ``INVALID_INPUT`` finding (DESIGN 3.8), never as a validation error. The one
-structural rule enforced here is that a regimen names exactly one of ``total_dose_g_per_kg`` and
-``daily_dose_mg_per_kg`` (API.md); the API turns that ``ValueError`` into a 400.
+and come back as an ``INVALID_INPUT`` finding (docs/clinical-rules.md 3.8), never as a validation
+error. The one structural rule enforced here is that a regimen names exactly one of
+``total_dose_g_per_kg`` and ``daily_dose_mg_per_kg`` (docs/api.md); the API turns that
+``ValueError`` into a 400.
 
 Formulary facts (``ProductFacts``, ``DosingPolicy``) are owned by pharmacists and built by the
 formulary app; their sanity constraints (concentration above 0, vial sizes above 0, ...) are
 enforced here because a nonsensical formulary row is a data error, not a clinical finding.
 
-``DosePlan`` has exactly the fields of API.md's response, in that order. Every field the engine
+``DosePlan`` has exactly the fields of docs/api.md's response, in that order. Every field the engine
 may be unable to compute is ``None`` (JSON null). ``DosePlan.model_dump(mode="json")`` (or
-``dose_plan_to_json``) gives the API.md shape: decimals as strings without trailing zeros (see
+``dose_plan_to_json``) gives the docs/api.md shape: decimals as strings without trailing zeros (see
 ``format_decimal``), except a titration step's ``minutes`` and ``volume_ml`` which keep exactly
 one decimal place ("15.0"); whole numbers as integers; dates as ISO 8601.
 """
@@ -128,7 +129,7 @@ class LabelRateStep(_Input):
 
 
 class ProductFacts(_Input):
-    """What the formulary knows about a product (seeded from reference/products.csv)."""
+    """What the formulary knows about a product (seeded from formulary/data/products.csv)."""
 
     slug: str
     brand_name: str
@@ -153,7 +154,7 @@ class ProductFacts(_Input):
 
 
 class IndicationFacts(_Input):
-    """An indication row of reference/indications.csv, as far as the engine needs it."""
+    """An indication row of orders/data/indications.csv, as far as the engine needs it."""
 
     slug: str
     name: str
@@ -246,11 +247,11 @@ class PlanRequest(_Input):
 
 
 def _one_place(value: Decimal) -> str:
-    # API.md shows titration minutes and volumes with exactly one decimal place: "15.0", "8.5".
+    # docs/api.md shows titration minutes and volumes with exactly one decimal place: "15.0", "8.5".
     return format(value.quantize(_ONE_PLACE, rounding=ROUND_HALF_UP), "f")
 
 
-# Decimals travel as strings without trailing zeros (API.md).
+# Decimals travel as strings without trailing zeros (docs/api.md).
 DecimalText = Annotated[Decimal, PlainSerializer(format_decimal, return_type=str, when_used="json")]
 # ... except a titration step's minutes and volume, which keep one decimal place.
 DecimalOnePlace = Annotated[Decimal, PlainSerializer(_one_place, return_type=str, when_used="json")]
@@ -286,7 +287,7 @@ class Finding(_Output):
 
 
 class DosePlan(_Output):
-    """The engine's answer: API.md's response, field for field, in order."""
+    """The engine's answer: docs/api.md's response, field for field, in order."""
 
     bmi: DecimalText | None
     ideal_body_weight_kg: DecimalText | None
@@ -312,13 +313,13 @@ class DosePlan(_Output):
 
     @property
     def cost_per_course(self) -> Decimal | None:
-        """Cost per cycle times the number of cycles (DESIGN 3.7), for pages; not part of
-        API.md's JSON."""
+        """Cost per cycle times the number of cycles (docs/clinical-rules.md 3.7), for pages; not
+        part of docs/api.md's JSON."""
         if self.cost_per_cycle is None or self.cycles is None:
             return None
         return self.cost_per_cycle * len(self.cycles)
 
 
 def dose_plan_to_json(plan: DosePlan) -> dict[str, Any]:
-    """The plan as API.md's JSON object (ready for ``json.dumps``)."""
+    """The plan as docs/api.md's JSON object (ready for ``json.dumps``)."""
     return plan.model_dump(mode="json")

@@ -1,13 +1,14 @@
-"""``compute_plan``: the one entry point of the dose/rate engine (DESIGN 3, API.md).
+"""``compute_plan``: the one entry point of the dose/rate engine (docs/clinical-rules.md 3,
+docs/api.md).
 
 It validates the clinical ranges, computes every number it can, evaluates every finding whose
 inputs are valid, and returns a ``DosePlan``. It never raises for a clinical problem: those are
 findings. All arithmetic runs in a fixed Decimal context (28 significant digits), so a caller's
 context cannot change a dose; every rounding to a displayed or clinical quantum names its mode.
 
-INVALID_INPUT (stop, DESIGN 3.8): one finding whose message lists every problem, among: weight
-missing or outside 1-350 kg, height missing or outside 40-250 cm (both inclusive), sex missing,
-age outside 0-130 years, dose ≤ 0, days per cycle outside 1-5, cycles outside 1-60, cycle
+INVALID_INPUT (stop, docs/clinical-rules.md 3.8): one finding whose message lists every problem,
+among: weight missing or outside 1-350 kg, height missing or outside 40-250 cm (both inclusive), sex
+missing, age outside 0-130 years, dose ≤ 0, days per cycle outside 1-5, cycles outside 1-60, cycle
 interval outside 7-90 days, target rate below 1 mL/h, unknown product or indication, and (our
 additions, so that nothing is planned from data that cannot be planned):
 - the product has no active vial size;
@@ -23,7 +24,7 @@ The patient's calendar (``PlanRequest.calendar``, docs/clinical-rules.md 3.9): w
 two dose maxima are judged on every order's grams per calendar day (calendar.py) and
 CONCURRENT_IVIG_ORDER is checked; the rounding itself always looks at the course's own calendar,
 so another order never changes this order's dose, only its findings. ``signed_weight_kg``
-drives WEIGHT_CHANGED. Without them the plan is the one API.md describes.
+drives WEIGHT_CHANGED. Without them the plan is the one docs/api.md describes.
 
 Output: the many small rows (titration steps, cycles) are built with ``model_construct`` (no
 re-validation): their values come typed from the engine's own functions (checked by mypy and the
@@ -112,7 +113,8 @@ ENGINE_DECIMAL_CONTEXT = Context(
 
 
 def compute_plan(request: PlanRequest) -> DosePlan:
-    """The dose, vials, rates, schedule, cost and findings for one request (DESIGN 3)."""
+    """The dose, vials, rates, schedule, cost and findings for one request (docs/clinical-rules.md
+    3)."""
     return plan_with_facts(request)[0]
 
 
@@ -134,7 +136,8 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
     policy = request.policy
     problems: list[str] = []
 
-    # --- validate (DESIGN 3.8 INVALID_INPUT); an invalid value becomes None --------------------
+    # --- validate (docs/clinical-rules.md 3.8 INVALID_INPUT); an invalid value becomes None
+    # --------------------
     weight_kg = patient.weight_kg
     if weight_kg is None:
         problems.append("weight is missing")
@@ -213,7 +216,8 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
             )
             dose_valid = False
 
-    # --- weights (DESIGN 3.1) ----------------------------------------------------------------
+    # --- weights (docs/clinical-rules.md 3.1)
+    # ----------------------------------------------------------------
     weights = compute_weights(
         weight_kg=weight_kg,
         height_cm=height_cm,
@@ -284,7 +288,8 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         cycle_g_per_kg = cycle_dose_g_per_kg(cycle_dose_g, dosing_weight_kg)
         cost = cost_per_cycle(rounding.dispensed_g, days_per_cycle, product.price_per_g)
 
-    # --- rates (DESIGN 3.4) -----------------------------------------------------------------
+    # --- rates (docs/clinical-rules.md 3.4)
+    # -----------------------------------------------------------------
     risk_facts = base_facts(patient, product)
 
     caps: RateCaps | None = None

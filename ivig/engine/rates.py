@@ -1,4 +1,4 @@
-"""Rate protocols, caps and the titration schedule (DESIGN 3.4).
+"""Rate protocols, caps and the titration schedule (docs/clinical-rules.md 3.4).
 
 Rules, as implemented:
 - Conversion: mL/h = mg/kg/min * dosing weight * 60 / (10 * concentration %), rounded down to a
@@ -8,7 +8,7 @@ Rules, as implemented:
   absolute maximum of 200 mL/h (a target above it is planned at the cap; RATE_ABOVE_MAXIMUM is
   raised in findings.py), the label maximum converted (if the formulary records one), and the
   label's at-risk maximum converted, when the patient has any renal or thrombosis risk
-  (DESIGN 3.8, including age ≥ 65) and the formulary records one.
+  (docs/clinical-rules.md 3.8, including age ≥ 65) and the formulary records one.
 - Protocol: start at max(1, floor(0.5 mL/kg/h * dosing weight)); every 15 minutes 15 mL/h faster;
   every step capped at the top rate (so the last increase may be smaller, e.g. 199 → 200); then
   the top rate until the daily volume is given.
@@ -139,7 +139,8 @@ def _never_slower_and_merged(steps: Sequence[RateStep]) -> list[RateStep]:
 
 
 def protocol_steps(dosing_weight_kg: Decimal, top_rate_ml_per_h: int) -> list[RateStep]:
-    """DESIGN 3.4 protocol rate: 0.5 mL/kg/h, +15 mL/h every 15 minutes up to the top rate."""
+    """docs/clinical-rules.md 3.4 protocol rate: 0.5 mL/kg/h, +15 mL/h every 15 minutes up to the
+    top rate."""
     start_ml_per_h = max(
         MIN_RATE_ML_PER_H,
         int(
@@ -163,7 +164,8 @@ def label_steps(
     concentration_pct: Decimal,
     top_rate_ml_per_h: int,
 ) -> list[RateStep]:
-    """DESIGN 3.4 label rate: the product's steps converted and capped; the last is open-ended."""
+    """docs/clinical-rules.md 3.4 label rate: the product's steps converted and capped; the last is
+    open-ended."""
     converted = [
         RateStep(
             min(

@@ -1,4 +1,5 @@
-"""Rates at clock times and the rest of an infusion after a stop and restart (DESIGN 3.4, 3.5).
+"""Rates at clock times and the rest of an infusion after a stop and restart (docs/clinical-rules.md
+3.4, 3.5).
 
 Pure: no Django. The infusions app turns clock times into minutes and calls these.
 
@@ -10,10 +11,12 @@ Rules, as implemented:
   to 0.1 mL half up (what the nurse sees and what the rest of the plan starts from).
 - Remaining volume = the daily volume - the volume given, never below 0.
 - After a restart at rate R the infusion runs at R until the remaining volume is given: the rate
-  is not increased again (DESIGN 3.5). Minutes = ceil(remaining * 60 / R), whole minutes.
+  is not increased again (docs/clinical-rules.md 3.5). Minutes = ceil(remaining * 60 / R), whole
+  minutes.
 - Vital checks from the restart (minutes after it): R is the rest of the plan's top rate from
   its first minute, so ``schedule.vital_checks_min(minutes, stable_min=0)``: 0, every 60 minutes,
-  and the end (DESIGN 3.5: every 60 minutes once the top rate is reached, and at the end).
+  and the end (docs/clinical-rules.md 3.5: every 60 minutes once the top rate is reached, and at the
+  end).
 """
 
 from __future__ import annotations

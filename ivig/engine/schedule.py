@@ -1,7 +1,9 @@
-"""Vital-sign checks, chair time, the cycle calendar and 28-day windows (DESIGN 3.5, 3.6, 3.8).
+"""Vital-sign checks, chair time, the cycle calendar and 28-day windows (docs/clinical-rules.md 3.5,
+3.6, 3.8).
 
 Rules, as implemented:
-- Vital checks, in minutes from the infusion start (DESIGN 3.5, API.md): 0; every 30 minutes
+- Vital checks, in minutes from the infusion start (docs/clinical-rules.md 3.5, docs/api.md): 0;
+every 30 minutes
   strictly before the stable minute S (``target_rate_reached_min``); S; S + 60, S + 120, ...
   strictly before the end; the end (``infusion_minutes``). Without S (the infusion ends before the
   top rate): 0, 30, 60, ... strictly before the end, then the end. Ascending, no duplicates
@@ -9,8 +11,8 @@ Rules, as implemented:
 - Premedication starts ``premedication_lead_minutes`` (policy, 30) before the infusion; chair
   time = that lead + infusion minutes + ``observation_minutes`` (policy, 30).
 - Cycle k (1-based) starts on start_date + (k - 1) * cycle_interval_days and has
-  ``days_per_cycle`` consecutive days (DESIGN 3.6). Valid ranges (checked in plan.py): days 1-5,
-  cycles 1-60, interval 7-90, so cycles never overlap.
+  ``days_per_cycle`` consecutive days (docs/clinical-rules.md 3.6). Valid ranges (checked in
+  plan.py): days 1-5, cycles 1-60, interval 7-90, so cycles never overlap.
 - 28-day windows (MAX_DOSE_PER_28_DAYS): every cycle day carries the rounded daily dose; the
   largest sum over any 28 consecutive calendar days is found with a two-pointer sweep over the
   sorted cycle days (a window with the most infusion days can always be slid to start on one).
@@ -40,14 +42,14 @@ def vital_checks_min(infusion_minutes: int, stable_min: int | None) -> list[int]
 def chair_minutes(
     premedication_lead_minutes: int, infusion_minutes: int, observation_minutes: int
 ) -> int:
-    """DESIGN 3.5: premedication lead + infusion + observation."""
+    """docs/clinical-rules.md 3.5: premedication lead + infusion + observation."""
     return premedication_lead_minutes + infusion_minutes + observation_minutes
 
 
 def cycle_days(
     start_date: date, days_per_cycle: int, cycles: int, cycle_interval_days: int
 ) -> list[list[date]]:
-    """Dates of each cycle's infusion days (DESIGN 3.6)."""
+    """Dates of each cycle's infusion days (docs/clinical-rules.md 3.6)."""
     return [
         [
             start_date + timedelta(days=(number - 1) * cycle_interval_days + offset)

@@ -1,4 +1,4 @@
-"""Body weights and the dosing weight (DESIGN 3.1).
+"""Body weights and the dosing weight (docs/clinical-rules.md 3.1).
 
 Rules, as implemented:
 - BMI = weight_kg / (height_cm / 100)²; ideal body weight (Devine) = base + 2.3 kg per inch of
@@ -15,10 +15,10 @@ Rules, as implemented:
   that rounded value. A dosing weight that rounds to 0 kg or less (explicit ``ideal`` for a very
   short patient) is not usable: INVALID_INPUT, and the dosing weight is shown as null.
 
-Missing inputs (interpretation of "compute every number you still can", DESIGN 3.8): a value
-that is missing or out of range (INVALID_INPUT) is treated as unknown. Each weight is computed
-when its own inputs are known. The ``auto`` decision uses three-valued logic: it is settled when
-the known criteria settle it (for example a child is dosed on actual weight even if the height
+Missing inputs (interpretation of "compute every number you still can", docs/clinical-rules.md 3.8):
+a value that is missing or out of range (INVALID_INPUT) is treated as unknown. Each weight is
+computed when its own inputs are known. The ``auto`` decision uses three-valued logic: it is settled
+when the known criteria settle it (for example a child is dosed on actual weight even if the height
 is unknown), and left unknown (dosing weight null) otherwise.
 """
 
@@ -47,7 +47,7 @@ BMI_DISPLAY_QUANTUM = Decimal("0.1")
 
 
 def round_weight_kg(weight_kg: Decimal) -> Decimal:
-    """A weight to 0.1 kg, half up (DESIGN 3.1)."""
+    """A weight to 0.1 kg, half up (docs/clinical-rules.md 3.1)."""
     return weight_kg.quantize(WEIGHT_DISPLAY_QUANTUM_KG, rounding=ROUND_HALF_UP)
 
 
@@ -108,7 +108,7 @@ def auto_uses_adjusted(
     actual_kg: Decimal | None,
     ideal_kg: Decimal | None,
 ) -> bool | None:
-    """DESIGN 3.1 ``auto`` rule in three-valued logic (None = cannot be decided)."""
+    """docs/clinical-rules.md 3.1 ``auto`` rule in three-valued logic (None = cannot be decided)."""
     adult = None if age_years is None else age_years >= ADJUSTED_BASIS_MIN_AGE_YEARS
     tall_enough = None if height_cm is None else height_cm >= ADJUSTED_BASIS_MIN_HEIGHT_CM
     bmi_over = None if bmi_value is None else bmi_value > ADJUSTED_BASIS_BMI_OVER
@@ -228,7 +228,7 @@ def ideal_and_adjusted_weights_apply(
     """Whether the ideal and adjusted body weights mean anything for this order's dosing: False
     for a child (age < 18) dosed on basis ``auto``, whom docs/clinical-rules.md 3.1 doses on
     actual weight (pages show "not used" instead of a number). An explicit basis, an adult or an
-    unknown age: True. The plan's JSON fields are unchanged (API.md)."""
+    unknown age: True. The plan's JSON fields are unchanged (docs/api.md)."""
     if basis_choice != "auto" or age_years is None:
         return True
     return age_years >= ADJUSTED_BASIS_MIN_AGE_YEARS

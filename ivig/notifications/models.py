@@ -1,4 +1,4 @@
-"""In-app notifications (DESIGN 8): one per recipient, kind, subject and due date.
+"""In-app notifications (docs/clinical-rules.md 8): one per recipient, kind, subject and due date.
 
 The unique key (recipient, kind, subject_type, subject_id, due_date) is the idempotency key of
 every reminder: running a sweep twice, or on two workers at once, inserts each notification

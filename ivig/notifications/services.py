@@ -1,5 +1,5 @@
-"""Notification services (DESIGN 8): make a notification once per recipient, kind, subject
-and due date, email it only when newly made, mark notifications read.
+"""Notification services (docs/clinical-rules.md 8): make a notification once per recipient, kind,
+subject and due date, email it only when newly made, mark notifications read.
 
 ``notify`` makes one (``get_or_create`` under the unique key); ``notify_many`` makes any number
 in a fixed number of queries (``bulk_create(ignore_conflicts=True)`` against the same key) for
@@ -66,8 +66,9 @@ def notify(
     body: str = "",
     url: str = "",
 ) -> tuple[Notification, bool]:
-    """DESIGN 8: notify ``recipient`` about ``subject`` once per kind and due date. Returns the
-    notification and whether this call made it; only a new one is emailed (after commit)."""
+    """docs/clinical-rules.md 8: notify ``recipient`` about ``subject`` once per kind and due date.
+    Returns the notification and whether this call made it; only a new one is emailed (after
+    commit)."""
     key = {
         "recipient": recipient,
         "kind": kind,

@@ -1,4 +1,5 @@
-"""The inbox (DESIGN 8): every role reads and marks its own notifications, nobody else's."""
+"""The inbox (docs/clinical-rules.md 8): every role reads and marks its own notifications, nobody
+else's."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator

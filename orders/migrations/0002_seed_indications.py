@@ -1,4 +1,4 @@
-"""Seed the indications from orders/data/indications.csv (a copy of reference/indications.csv).
+"""Seed the indications from orders/data/indications.csv (a copy of orders/data/indications.csv).
 
 Idempotent by slug: rows are created or brought up to date, never duplicated.
 """

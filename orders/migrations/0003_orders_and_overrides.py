@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                     "dosing_weight_basis",
                     models.CharField(
                         choices=[
-                            ("auto", "Automatic (DESIGN 3.1)"),
+                            ("auto", "Automatic (docs/clinical-rules.md 3.1)"),
                             ("actual", "Actual body weight"),
                             ("ideal", "Ideal body weight"),
                             ("adjusted", "Adjusted body weight"),
@@ -324,7 +324,7 @@ class Migration(migrations.Migration):
                     "dosing_weight_basis",
                     models.CharField(
                         choices=[
-                            ("auto", "Automatic (DESIGN 3.1)"),
+                            ("auto", "Automatic (docs/clinical-rules.md 3.1)"),
                             ("actual", "Actual body weight"),
                             ("ideal", "Ideal body weight"),
                             ("adjusted", "Adjusted body weight"),

@@ -1,4 +1,4 @@
-"""``POST /api/v1/dose-plans/`` through the real URL, against the seeded formulary (API.md)."""
+"""``POST /api/v1/dose-plans/`` through the real URL, against the seeded formulary (docs/api.md)."""
 
 import copy
 import json
@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/dose-plans/"
 
-# API.md's worked example, every field. The titration steps API.md elides ("one step every 15
-# minutes, 15 mL/h faster each time") are written out: rate r for 15 min gives r / 4 mL,
+# docs/api.md's worked example, every field. The titration steps docs/api.md elides ("one step every
+# 15 minutes, 15 mL/h faster each time") are written out: rate r for 15 min gives r / 4 mL,
 # shown to 0.1 mL half up.
 EXPECTED_WORKED_EXAMPLE = {
     "bmi": "29.2",

@@ -23,7 +23,7 @@ VIALS = (("10", 4),)
 def plan_json(
     start: date, cycles: int, days_per_cycle: int, interval: int, vials: Sequence[tuple[str, int]]
 ) -> dict[str, Any]:
-    """The parts of a frozen plan (API.md's JSON shape) that coverage reads."""
+    """The parts of a frozen plan (docs/api.md's JSON shape) that coverage reads."""
     return {
         "vials": [{"size_g": size, "count": count} for size, count in vials],
         "cycles": [

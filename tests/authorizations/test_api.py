@@ -1,5 +1,5 @@
-"""``/api/v1/authorizations/`` (DESIGN 7, 9): every role reads, authorization admins change;
-refusals are 400 (fields) or 409 (stale version, illegal transition)."""
+"""``/api/v1/authorizations/`` (docs/clinical-rules.md 7, 9): every role reads, authorization admins
+change; refusals are 400 (fields) or 409 (stale version, illegal transition)."""
 
 from datetime import timedelta
 

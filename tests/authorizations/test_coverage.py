@@ -1,5 +1,5 @@
-"""DESIGN 7, 3.8 NO_AUTHORIZATION: which cycles and sessions an approval covers, at the
-boundaries of its dates, its cycle count and its grams."""
+"""docs/clinical-rules.md 7, 3.8 NO_AUTHORIZATION: which cycles and sessions an approval covers, at
+the boundaries of its dates, its cycle count and its grams."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal

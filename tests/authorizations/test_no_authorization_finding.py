@@ -1,4 +1,5 @@
-"""NO_AUTHORIZATION (DESIGN 3.8): a warning on the order while approvals do not cover it."""
+"""NO_AUTHORIZATION (docs/clinical-rules.md 3.8): a warning on the order while approvals do not
+cover it."""
 
 from datetime import timedelta
 

@@ -1,5 +1,5 @@
-"""DESIGN 7: every status transition of an authorization and every refusal, through the
-services."""
+"""docs/clinical-rules.md 7: every status transition of an authorization and every refusal, through
+the services."""
 
 from datetime import timedelta
 from decimal import Decimal

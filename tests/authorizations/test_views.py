@@ -1,5 +1,6 @@
-"""Authorization pages: the admins' dashboard (DESIGN 7) in a fixed number of queries, and
-every page's role check (DESIGN 1: other roles read, only authorization admins change)."""
+"""Authorization pages: the admins' dashboard (docs/clinical-rules.md 7) in a fixed number of
+queries, and every page's role check (docs/clinical-rules.md 1: other roles read, only authorization
+admins change)."""
 
 from datetime import timedelta
 from decimal import Decimal

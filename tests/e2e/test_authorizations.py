@@ -1,5 +1,5 @@
 """An authorization admin records an approval and works the dashboard; a nurse finds the
-cycle reminder of the daily sweep in the inbox (DESIGN 7, 8), in Chromium."""
+cycle reminder of the daily sweep in the inbox (docs/clinical-rules.md 7, 8), in Chromium."""
 
 from datetime import timedelta
 

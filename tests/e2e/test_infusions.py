@@ -1,6 +1,6 @@
 """A nurse books a verified order's first cycle in Chromium, then runs today's infusion:
 premedication, start, a faster rate, vital signs, an adverse event that stops it, a restart at a
-lower rate, and completion (DESIGN 3.5, 6).
+lower rate, and completion (docs/clinical-rules.md 3.5, 6).
 
 The order is made in the database (the order services have their own journeys). The server's
 time zone is set to one where it is mid-morning now, so that the cycle's first day is today and

@@ -1,5 +1,5 @@
-"""Order journeys in Chromium (DESIGN 4): a clinician enters an order with its live preview and
-signs it; an independent pharmacist verifies it; a stop finding blocks signing."""
+"""Order journeys in Chromium (docs/clinical-rules.md 4): a clinician enters an order with its live
+preview and signs it; an independent pharmacist verifies it; a stop finding blocks signing."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""Engine test data: formulary facts copied from reference/products.csv and indications.csv.
+"""Engine test data: formulary facts copied from formulary/data/products.csv and indications.csv.
 
 Plain functions (no Django, no database): ``product("privigen")``, ``indication("psoriasis")``
 and ``plan_request(...)`` with keyword overrides for everything a test varies.
@@ -19,7 +19,7 @@ from ivig.engine import (
 )
 
 # slug: (brand, concentration %, low IgA, sucrose, vial sizes g, label steps, label max,
-#        at-risk max, price per g) -- rows of reference/products.csv
+#        at-risk max, price per g) -- rows of formulary/data/products.csv
 _PRODUCTS: dict[str, tuple[str, str, bool, bool, str, str, str, str, str]] = {
     "privigen": (
         "Privigen", "10", False, False, "5;10;20;40", "0.5@30;1@30;2@30;4@30;8", "8", "", "95",

@@ -1,4 +1,5 @@
-"""DESIGN 2: the engine is pure Python + pydantic; importing it must not import Django."""
+"""docs/clinical-rules.md 2: the engine is pure Python + pydantic; importing it must not import
+Django."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Rates at clock times and the plan after a restart (ivig/engine/restart.py; DESIGN 3.4, 3.5).
+"""Rates at clock times and the plan after a restart (ivig/engine/restart.py; docs/clinical-rules.md
+3.4, 3.5).
 
-Worked on API.md's example: 250 mL, protocol titration 34, 49, 64, ... mL/h every 15 minutes.
+Worked on docs/api.md's example: 250 mL, protocol titration 34, 49, 64, ... mL/h every 15 minutes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""API.md's worked example, every field (DESIGN 3; API.md "Response 200")."""
+"""docs/api.md's worked example, every field (docs/clinical-rules.md 3; docs/api.md "Response
+200")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Worked examples, each computed by hand in its comments (DESIGN 3.1-3.8).
+"""Worked examples, each computed by hand in its comments (docs/clinical-rules.md 3.1-3.8).
 
 Defaults of ``plan_request``: a 70 kg, 175 cm man aged 40, blood group O, Privigen (10 %, vials
 5/10/20/40 g, label max 8 mg/kg/min, 95 per g), psoriasis (max 1 g/kg a day, 2 g/kg per 28 days,
@@ -36,7 +36,8 @@ def days_of(plan: DosePlan) -> list[list[date]]:
     return [cycle.days for cycle in plan.cycles or []]
 
 
-# --- dosing weight (DESIGN 3.1) ---------------------------------------------------------------
+# --- dosing weight (docs/clinical-rules.md 3.1)
+# ---------------------------------------------------------------
 
 
 def test_normal_adult_actual_weight_and_fallback_when_cap_refuses_rounding_up() -> None:
@@ -260,7 +261,8 @@ def test_age_17_is_a_child_and_18_an_adult() -> None:
     assert (adult.dosing_weight_basis, adult.dosing_weight_kg) == ("adjusted", D(93))
 
 
-# --- vial rounding (DESIGN 3.3) ----------------------------------------------------------------
+# --- vial rounding (docs/clinical-rules.md 3.3)
+# ----------------------------------------------------------------
 
 
 def test_rounding_down_to_the_nearest_vial_amount() -> None:
@@ -432,7 +434,8 @@ def test_5_percent_product_volume_and_titration() -> None:
     assert plan.chair_minutes == 283
 
 
-# --- rates (DESIGN 3.4) -------------------------------------------------------------------------
+# --- rates (docs/clinical-rules.md 3.4)
+# -------------------------------------------------------------------------
 
 
 def test_label_protocol_privigen() -> None:
@@ -560,7 +563,8 @@ def test_target_200_is_fine_and_201_is_above_the_maximum() -> None:
     assert max(s[1] for s in steps(at_201)) == 200
 
 
-# --- cycles and 28-day windows (DESIGN 3.6, 3.8) ------------------------------------------------
+# --- cycles and 28-day windows (docs/clinical-rules.md 3.6, 3.8)
+# ------------------------------------------------
 
 
 def test_stevens_johnson_3_g_per_kg_over_3_days() -> None:
@@ -676,7 +680,8 @@ def test_one_two_three_and_five_day_cycles() -> None:
         assert "CYCLE_INTERVAL_UNUSUAL" not in codes(plan)
 
 
-# --- findings at their boundaries (DESIGN 3.8) -------------------------------------------------
+# --- findings at their boundaries (docs/clinical-rules.md 3.8)
+# -------------------------------------------------
 
 
 def test_weight_1_kg_is_valid_and_plans_a_baby() -> None:

@@ -1,4 +1,4 @@
-"""The data migration seeds every product of reference/products.csv and the default policy."""
+"""The data migration seeds every product of formulary/data/products.csv and the default policy."""
 
 import csv
 from datetime import date

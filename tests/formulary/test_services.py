@@ -1,4 +1,4 @@
-"""Formulary rules, tested by calling the services (DESIGN 3.3, 3.4, 3.7, 5)."""
+"""Formulary rules, tested by calling the services (docs/clinical-rules.md 3.3, 3.4, 3.7, 5)."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -1,4 +1,5 @@
-"""Which products suit a patient: the product-dependent rules of DESIGN 3.8, at their edges."""
+"""Which products suit a patient: the product-dependent rules of docs/clinical-rules.md 3.8, at
+their edges."""
 
 from datetime import date
 from decimal import Decimal

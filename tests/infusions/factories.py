@@ -1,4 +1,4 @@
-"""Infusions test data: chairs with opening hours, a verified order of API.md's worked example
+"""Infusions test data: chairs with opening hours, a verified order of docs/api.md's worked example
 (made in the database directly: the order services are tested in tests/orders) and sessions."""
 
 from datetime import date, datetime, time, timedelta
@@ -40,7 +40,7 @@ class ChairFactory(factory.django.DjangoModelFactory[Chair]):
 
 
 def verified_order(**overrides: Any) -> Order:
-    """API.md's worked example as a verified order: 250 mL a day, titration 34, 49, ... mL/h,
+    """docs/api.md's worked example as a verified order: 250 mL a day, titration 34, 49, ... mL/h,
     chair time 209 minutes, 5 days a cycle, 6 cycles 28 days apart, from tomorrow."""
     patient = PatientFactory.create(blood_group="A", iga_status="normal", risk_factors=["migraine"])
     recorder = UserFactory.create()
@@ -66,8 +66,8 @@ def verified_order(**overrides: Any) -> Order:
 
 
 def _authorize_whole_course(order: Order, by: User) -> None:
-    """An approval covering every cycle (DESIGN 7: a session is started only when covered);
-    the authorization rules themselves are tested in tests/authorizations."""
+    """An approval covering every cycle (docs/clinical-rules.md 7: a session is started only when
+    covered); the authorization rules themselves are tested in tests/authorizations."""
     Authorization.objects.create(
         patient=order.patient,
         order=order,

@@ -1,7 +1,7 @@
 """The administration record's rules (docs/clinical-rules.md 3.5, 6) through
 ``infusions.administration``.
 
-API.md's worked example: titration 34 mL/h, +15 mL/h every 15 minutes (49, 64, 79, ...), 250 mL
+docs/api.md's worked example: titration 34 mL/h, +15 mL/h every 15 minutes (49, 64, 79, ...), 250 mL
 a day. Sessions run yesterday from 09:00 so that every entry is in the past and on the day.
 """
 

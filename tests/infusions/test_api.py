@@ -1,5 +1,5 @@
 """The infusions API through real URLs: roles, booking, moves, the record, filters, errors,
-queries and the schema (DESIGN 6, 9)."""
+queries and the schema (docs/clinical-rules.md 6, 9)."""
 
 import json
 from collections.abc import Callable

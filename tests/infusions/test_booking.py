@@ -1,7 +1,7 @@
 """Booking, moving and cancelling sessions (docs/clinical-rules.md 6) through
 ``infusions.booking``.
 
-The order is API.md's worked example: 5 days a cycle, 209 minutes of chair time a day.
+The order is docs/api.md's worked example: 5 days a cycle, 209 minutes of chair time a day.
 """
 
 from datetime import date, timedelta

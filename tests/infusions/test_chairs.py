@@ -1,5 +1,5 @@
-"""The chairs page (DESIGN 6): every role reads the chairs and their opening hours; only nurses
-add and change them, through ``chair_save``."""
+"""The chairs page (docs/clinical-rules.md 6): every role reads the chairs and their opening hours;
+only nurses add and change them, through ``chair_save``."""
 
 from datetime import time
 

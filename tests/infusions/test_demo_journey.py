@@ -54,7 +54,8 @@ def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, cloc
 
 
 def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """DESIGN does not forbid an early start: any time on the planned day (not another day)."""
+    """docs/clinical-rules.md does not forbid an early start: any time on the planned day (not
+    another day)."""
     settings.DEBUG = True
     at_clock(monkeypatch, "07:00")
     call_command("seed_demo")

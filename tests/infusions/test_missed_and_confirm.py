@@ -1,5 +1,6 @@
-"""DESIGN 6: sessions of past days that never started become missed (the daily sweep, its
-Celery task and ``run_reminders``); a tentative session is confirmed (service, page, API)."""
+"""docs/clinical-rules.md 6: sessions of past days that never started become missed (the daily
+sweep, its Celery task and ``run_reminders``); a tentative session is confirmed (service, page,
+API)."""
 
 import json
 from datetime import timedelta

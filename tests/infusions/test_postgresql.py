@@ -1,5 +1,5 @@
-"""A chair never holds two overlapping sessions (DESIGN 6), on PostgreSQL: the exclusion
-constraint itself, and two nurses booking the same slot at the same moment.
+"""A chair never holds two overlapping sessions (docs/clinical-rules.md 6), on PostgreSQL: the
+exclusion constraint itself, and two nurses booking the same slot at the same moment.
 
 On SQLite there is neither GiST nor row locking (SQLite has one writer at a time): skipped.
 """

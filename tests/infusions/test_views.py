@@ -1,5 +1,5 @@
 """The nurses' pages through real URLs: roles, the schedule, booking, the session page and its
-forms, the calendar feeds (DESIGN 1, 6)."""
+forms, the calendar feeds (docs/clinical-rules.md 1, 6)."""
 
 from datetime import timedelta
 

@@ -1,5 +1,6 @@
-"""The demo authorizations (DESIGN 7, 9): the nurse's demo order covered exactly for its whole
-course, and the authorization admin's dashboard with something in each list; idempotent."""
+"""The demo authorizations (docs/clinical-rules.md 7, 9): the nurse's demo order covered exactly for
+its whole course, and the authorization admin's dashboard with something in each list;
+idempotent."""
 
 from decimal import Decimal
 

@@ -1,5 +1,5 @@
-"""DESIGN 8: each reminder rule firing and not firing at its boundary, once per subject and
-due date, to the right role, in a fixed number of queries."""
+"""docs/clinical-rules.md 8: each reminder rule firing and not firing at its boundary, once per
+subject and due date, to the right role, in a fixed number of queries."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -1,5 +1,5 @@
-"""DESIGN 8: a notification is made once per recipient, kind, subject and due date, emailed
-only when newly made; the inbox, its unread count and the API show your own only."""
+"""docs/clinical-rules.md 8: a notification is made once per recipient, kind, subject and due date,
+emailed only when newly made; the inbox, its unread count and the API show your own only."""
 
 import threading
 from datetime import date, timedelta

@@ -1,5 +1,5 @@
-"""DESIGN 8 on real infrastructure: a task enqueued on commit runs on a real Celery worker
-(subprocess, Redis broker) against this test's PostgreSQL database."""
+"""docs/clinical-rules.md 8 on real infrastructure: a task enqueued on commit runs on a real Celery
+worker (subprocess, Redis broker) against this test's PostgreSQL database."""
 
 import os
 import subprocess

@@ -14,13 +14,13 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def worked_patient(clinician):
-    """API.md's worked-example patient, weighed today."""
+    """docs/api.md's worked-example patient, weighed today."""
     return worked_example_patient(clinician)
 
 
 @pytest.fixture
 def draft(clinician, worked_patient):
-    """A draft of API.md's worked example, created by the clinician."""
+    """A draft of docs/api.md's worked example, created by the clinician."""
     return order_create(by=clinician, **order_values(worked_patient))
 
 

@@ -51,7 +51,7 @@ def weighed_patients(count: int) -> list[Patient]:
     return patients
 
 
-# API.md's worked example: Privigen (seeded), pemphigus vulgaris, 2 g/kg over 5 days, 6 cycles.
+# docs/api.md's worked example: Privigen (seeded), pemphigus vulgaris, 2 g/kg over 5 days, 6 cycles.
 WORKED_EXAMPLE_REGIMEN: dict[str, Any] = {
     "total_dose_g_per_kg": Decimal("2"),
     "days_per_cycle": 5,
@@ -63,7 +63,7 @@ WORKED_EXAMPLE_REGIMEN: dict[str, Any] = {
 
 
 def worked_example_patient(recorded_by: User, **overrides: Any) -> Patient:
-    """API.md's patient: 82.5 kg (weighed today), 168 cm, female, 57 in 2026, group A,
+    """docs/api.md's patient: 82.5 kg (weighed today), 168 cm, female, 57 in 2026, group A,
     migraine."""
     values: dict[str, Any] = {
         "blood_group": "A",

@@ -1,4 +1,4 @@
-"""Patients, weights and indications under /api/v1/ (DESIGN 1, 4, 9)."""
+"""Patients, weights and indications under /api/v1/ (docs/clinical-rules.md 1, 4, 9)."""
 
 from datetime import timedelta
 from decimal import Decimal

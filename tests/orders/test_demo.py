@@ -1,4 +1,4 @@
-"""Demo patients (DESIGN 9): varied, each with a recent weight, idempotent."""
+"""Demo patients (docs/clinical-rules.md 9): varied, each with a recent weight, idempotent."""
 
 from datetime import timedelta
 from decimal import Decimal

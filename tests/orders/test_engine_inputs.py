@@ -1,4 +1,4 @@
-"""Patients → engine inputs (orders/engine_inputs.py; DESIGN 3.1, 3.8)."""
+"""Patients → engine inputs (orders/engine_inputs.py; docs/clinical-rules.md 3.1, 3.8)."""
 
 from datetime import date
 from decimal import Decimal

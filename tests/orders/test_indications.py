@@ -1,4 +1,5 @@
-"""Indications: seeded from orders/data/indications.csv by a data migration (DESIGN 4)."""
+"""Indications: seeded from orders/data/indications.csv by a data migration (docs/clinical-rules.md
+4)."""
 
 import csv
 from decimal import Decimal

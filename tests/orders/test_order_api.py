@@ -1,5 +1,5 @@
-"""Orders under /api/v1/orders/ (DESIGN 1, 4, 9): roles per endpoint, the lifecycle's actions,
-400/403/409 errors, versions, the plan, the access log and query counts."""
+"""Orders under /api/v1/orders/ (docs/clinical-rules.md 1, 4, 9): roles per endpoint, the
+lifecycle's actions, 400/403/409 errors, versions, the plan, the access log and query counts."""
 
 from typing import Any
 
@@ -178,7 +178,8 @@ def test_the_plan_is_the_engines_json(nurse, client_for, draft):
         209,
     )
     assert body["cost_per_cycle"] == "11875"
-    # No approval covers the draft yet: NO_AUTHORIZATION warns on the order (DESIGN 3.8).
+    # No approval covers the draft yet: NO_AUTHORIZATION warns on the order (docs/clinical-rules.md
+    # 3.8).
     assert [f["code"] for f in body["findings"]] == [
         "ASEPTIC_MENINGITIS_RISK",
         "HEMOLYSIS_RISK",

@@ -1,5 +1,5 @@
-"""The order lifecycle through ``orders.services`` (DESIGN 3.8, 4): every transition and each
-of its refusals, versions, overrides and their acknowledgement, and the history."""
+"""The order lifecycle through ``orders.services`` (docs/clinical-rules.md 3.8, 4): every transition
+and each of its refusals, versions, overrides and their acknowledgement, and the history."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -203,7 +203,8 @@ def test_signing_freezes_the_engines_plan_and_findings(clinician, draft, sign):
     assert [f["code"] for f in signed.findings_at_signing] == [
         "ASEPTIC_MENINGITIS_RISK",
         "HEMOLYSIS_RISK",
-        "NO_AUTHORIZATION",  # a warning: signing does not wait for the payer (DESIGN 3.8)
+        # A warning: signing does not wait for the payer (docs/clinical-rules.md 3.8).
+        "NO_AUTHORIZATION",
     ]
     assert signed.history.first().history_change_reason == "Signed"
 

@@ -1,5 +1,6 @@
-"""Order pages through real URLs (DESIGN 1, 4): every role on every page, the form and its live
-preview, signing, verification, refusals shown on the page, versions, access log, query counts."""
+"""Order pages through real URLs (docs/clinical-rules.md 1, 4): every role on every page, the form
+and its live preview, signing, verification, refusals shown on the page, versions, access log, query
+counts."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -52,7 +53,7 @@ def page_url(name: str, takes_pk: bool, order: Order) -> str:
 
 
 def form_data(order_or_patient: Any = None, **overrides: Any) -> dict[str, Any]:
-    """The order form as a browser posts it: API.md's worked example."""
+    """The order form as a browser posts it: docs/api.md's worked example."""
     data: dict[str, Any] = {
         "indication": Indication.objects.get(slug="pemphigus-vulgaris").pk,
         "product": order_values(None)["product"].pk,  # type: ignore[arg-type]

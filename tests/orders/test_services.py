@@ -1,4 +1,4 @@
-"""Patient rules, through ``orders.services`` (DESIGN 1, 3.1, 3.8, 4)."""
+"""Patient rules, through ``orders.services`` (docs/clinical-rules.md 1, 3.1, 3.8, 4)."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""DESIGN 1: the four roles as Django groups. Permissions are granted by
+"""docs/clinical-rules.md 1: the four roles as Django groups. Permissions are granted by
 ``roles.create_role_groups`` here and again after every ``migrate`` as apps add models."""
 
 from django.db import migrations

@@ -1,6 +1,7 @@
 """``manage.py run_reminders``: run the daily sweeps now, in this process (the same services the
-Celery beat schedule runs: DESIGN 6's missed sessions at 00:15, DESIGN 8's reminders at 06:00),
-and print what they did. Missed sessions are marked first, as the beat schedule does."""
+Celery beat schedule runs: docs/clinical-rules.md 6's missed sessions at 00:15,
+docs/clinical-rules.md 8's reminders at 06:00), and print what they did. Missed sessions are marked
+first, as the beat schedule does."""
 
 from datetime import date
 from typing import Any

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: idempotent demo data for a laptop run (DESIGN 9).
+"""``manage.py seed_demo``: idempotent demo data for a laptop run (docs/clinical-rules.md 9).
 
 Each project app may offer ``<app>.demo.seed() -> list[str]``; they run in INSTALLED_APPS order
 inside one transaction, so a failed seed leaves nothing half-made.
