@@ -10,9 +10,12 @@
 ``not configured``) for probes that read it.
 """
 
+import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+
+from ivig.outbox.services import outbox_pending as pending
 
 
 def database_is_healthy() -> bool:
@@ -25,8 +28,6 @@ def database_is_healthy() -> bool:
 
 
 def redis_is_healthy() -> bool:
-    import redis
-
     try:
         client = redis.Redis.from_url(
             settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
@@ -37,8 +38,6 @@ def redis_is_healthy() -> bool:
 
 
 def outbox_pending() -> int | None:
-    from ivig.outbox.services import outbox_pending as pending
-
     try:
         return pending()
     except DatabaseError:

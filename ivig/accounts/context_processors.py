@@ -5,6 +5,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from ivig.notifications.services import unread_count
+
 from .roles import Role, roles_of
 
 # (label, url name, roles that see it). A link whose page does not exist yet is left out.
@@ -41,6 +43,4 @@ def _unread_notifications(request: HttpRequest, roles: list[Role]) -> int | None
     """The signed-in user's unread notifications (one query), None for nobody or no role."""
     if not roles:
         return None
-    from ivig.notifications.services import unread_count
-
     return unread_count(request.user)  # type: ignore[arg-type]

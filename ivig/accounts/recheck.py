@@ -12,6 +12,7 @@ the count. The counter lives in the cache (Redis in production, shared by every 
 from contextvars import ContextVar
 from datetime import timedelta
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -61,8 +62,6 @@ class CurrentRequestMiddleware:
 def _client_address(request: HttpRequest | None) -> str:
     if request is None:
         return "no-request"
-    from axes.helpers import get_client_ip_address
-
     return get_client_ip_address(request) or "unknown"
 
 
