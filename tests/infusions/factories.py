@@ -12,7 +12,7 @@ from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product
 from infusions.models import Chair, ChairOpeningHours, InfusionSession, SessionStatus
 from ivig.accounts.models import User
-from orders.models import Indication, Order, OrderStatus
+from orders.models import Indication, Order, OrderOverride, OrderStatus
 from tests.orders.factories import PatientFactory, PatientWeightFactory, UserFactory
 
 WEEKDAYS = range(5)  # Monday to Friday
@@ -116,3 +116,21 @@ def session_for(
         status=status,
         created_by=by,
     )
+
+
+def two_meant_orders_of_one_patient(**values: Any) -> tuple[Order, Order]:
+    """Two one-day orders of one patient, small enough together to keep the dose caps, each
+    carrying CONCURRENT_IVIG_ORDER with a reason (docs/clinical-rules.md 3.9: both meant), so
+    that a test can put the one-session-a-day rule (6.1) on its own at stake."""
+    small: dict[str, Any] = {"days_per_cycle": 1, "total_dose_g_per_kg": Decimal("0.4"), **values}
+    first = verified_order(**small)
+    second = verified_order(**small, patient=first.patient)
+    for order in (first, second):
+        OrderOverride.objects.create(
+            order=order,
+            code="CONCURRENT_IVIG_ORDER",
+            message="Another open IVIg order of the patient.",
+            reason="Both meant: a loading order and the maintenance course.",
+            overridden_by=order.created_by,
+        )
+    return first, second

@@ -3,7 +3,6 @@ orders and chairs; cancelled and missed sessions do not count. Booking, moving a
 refused with a clear conflict (409) before the database's partial unique constraint would."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -13,9 +12,9 @@ from infusions import booking
 from infusions.booking import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
-from orders.models import Order, OrderOverride
+from orders.models import Order
 
-from .factories import ChairFactory, local, session_for, verified_order
+from .factories import ChairFactory, local, session_for, two_meant_orders_of_one_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -34,25 +33,8 @@ def chairs():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def orders():  # type: ignore[no-untyped-def]
-    """Two one-day orders of one patient, both meant (CONCURRENT_IVIG_ORDER overridden with a
-    reason on each) and small enough together to keep the dose caps (docs/clinical-rules.md
-    3.9), so that only the one-session-a-day rule is at stake."""
-    small = {
-        "start_date": next_monday(),
-        "days_per_cycle": 1,
-        "total_dose_g_per_kg": Decimal("0.4"),
-    }
-    first = verified_order(**small)
-    second = verified_order(**small, patient=first.patient)
-    for order in (first, second):
-        OrderOverride.objects.create(
-            order=order,
-            code="CONCURRENT_IVIG_ORDER",
-            message="Another open IVIg order of the patient.",
-            reason="Both meant: a loading order and the maintenance course.",
-            overridden_by=order.created_by,
-        )
-    return first, second
+    """Two meant one-day orders of one patient within the dose caps (factories)."""
+    return two_meant_orders_of_one_patient(start_date=next_monday())
 
 
 def book(order: Order, chair, day: date, clock: str, nurse):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ On SQLite there is neither GiST nor row locking (SQLite has one writer at a time
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -46,7 +47,8 @@ def test_the_database_refuses_overlapping_active_sessions(nurse) -> None:  # typ
 def test_two_nurses_booking_the_same_slot_at_once(make_user) -> None:  # type: ignore[no-untyped-def]
     nurses: list[User] = [make_user(f"nurse-{n}") for n in range(2)]
     chair = ChairFactory.create()
-    orders = [verified_order(days_per_cycle=1) for _ in nurses]
+    # One day of 1 g/kg each: within the daily maximum (docs/clinical-rules.md 3.8).
+    orders = [verified_order(days_per_cycle=1, total_dose_g_per_kg=Decimal(1)) for _ in nurses]
     start = booking.booking_propose(orders[0], 1)[0].start
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

@@ -14,7 +14,7 @@ from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from ivig.accounts.models import User
 
-from .factories import ChairFactory, verified_order
+from .factories import ChairFactory, two_meant_orders_of_one_patient
 
 # Decided before any database is set up: a skipped transactional test would still flush it.
 pytestmark = pytest.mark.skipif(
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(
 def test_two_orders_of_one_patient_booked_onto_one_day_at_once(make_user) -> None:  # type: ignore[no-untyped-def]
     nurses: list[User] = [make_user(f"nurse-{n}") for n in range(2)]
     chairs = [ChairFactory.create(), ChairFactory.create()]
-    first = verified_order(days_per_cycle=1)
-    orders = [first, verified_order(days_per_cycle=1, patient=first.patient)]
+    first, second = two_meant_orders_of_one_patient()
+    orders = [first, second]
     starts = [booking.booking_propose(order, 1, chair=chair)[0].start
               for order, chair in zip(orders, chairs, strict=True)]  # fmt: skip
     assert len({timezone.localdate(start) for start in starts}) == 1
