@@ -61,7 +61,7 @@ def test_the_patient_page_shows_labs_review_and_reaction_and_the_chart_matches_i
         session__order__patient=patient, kind=EntryKind.ADVERSE_EVENT
     )
     row = html.split(f'data-testid="reaction-{reaction.pk}"')[1].split("</tr>")[0]
-    assert "Fever, Moderate to severe headache" in row and "<td class=\"\">Moderate<" in row
+    assert "Fever, Moderate to severe headache" in row and '<td class="">Moderate<' in row
     assert re.search(r'<td class="num">\d+</td>', row)  # the rate at onset
     # The chart: every drawn point is a table row and the other way round.
     svg = html[html.index("<svg") : html.index("</svg>")]
