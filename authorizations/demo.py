@@ -48,6 +48,23 @@ def _demo_order(mrn: str | None) -> Order | None:
     )
 
 
+def approve_whole_course(order: Order, *, by: User, reference: str) -> Authorization:
+    """An approval of ``order``'s whole planned course, requested, submitted and decided by
+    ``by`` through the services (the infusions demo's course history needs one before its past
+    session starts, docs/clinical-rules.md 7)."""
+    authorization = services.authorization_create(
+        by=by,
+        order=order,
+        payer=PAYER,
+        member_id=f"DHP-{order.patient.mrn}",
+        reference_number=reference,
+    )
+    services.authorization_submit(authorization, by=by)
+    _approve_course(authorization, order, by)
+    authorization.refresh_from_db()
+    return authorization
+
+
 def _approve_course(authorization: Authorization, order: Order, admin: User) -> None:
     """Approve exactly the order's planned course (docs/clinical-rules.md 7: dates, cycles,
     grams)."""

@@ -7,23 +7,37 @@ cycle 1 booked at the first free time from now: today when the day has room for 
 day view is not empty; the nurse's demo order (``NURSE_DEMO_MRN``) is left for the nurse to
 book from the schedule's "Cycles to book".
 
-Idempotent: chairs by name; the cycle is booked only when that order has no session yet. Only
-when DEBUG, like the demo users.
+The demo course (``orders.demo.COURSE_DEMO_MRN``, docs/clinical-rules.md 3.8.3, 10.4) gets
+its history: an approval of the whole course, cycle 2's first session four weeks ago given
+through the administration record (started, titrated, a moderate reaction with fever and
+headache, restarted slower, completed), and its cycle 3 booked from today, so that the
+reaction history shows and today's session carries PRIOR_INFUSION_REACTION until a clinician
+records a plan.
+
+Idempotent: chairs by name; the cycle is booked only when that order has no session yet; the
+course history only when the course order has no session yet. Only when DEBUG, like the demo
+users.
 """
 
-from datetime import time
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 
+from authorizations.demo import approve_whole_course
 from ivig.accounts.models import User
-from orders.demo import BOOKED_DEMO_MRN
+from orders.demo import BOOKED_DEMO_MRN, course_order
 from orders.models import Order, OrderStatus
 
+from .administration import administration_record, session_start
 from .booking import booking_confirm, booking_propose
 from .chairs import Hours, chair_save
+from .common import save_as
+from .entries import AdverseEvent, Completed, RateChanged, Restarted
 from .errors import InfusionError
-from .models import Chair, InfusionSession
+from .models import Chair, InfusionSession, SessionStatus
+from .plans import session_runnable_plan
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)
@@ -36,6 +50,95 @@ DEMO_CHAIRS: tuple[tuple[str, str], ...] = (
 
 def demo_hours() -> list[Hours]:
     return [Hours(day, DEMO_OPENS, DEMO_CLOSES) for day in EVERY_DAY]
+
+
+COURSE_AUTHORIZATION = "DEMO-PA-PEMPHIGUS"
+COURSE_SESSION_DAYS_AGO = 28  # cycle 2, day 1
+COURSE_SESSION_CYCLE = 2
+
+
+def _at(day: date, clock: time, minutes: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock)) + timedelta(minutes=minutes)
+
+
+def _course_history(order: Order, nurse: User, chair: Chair) -> InfusionSession:
+    """Cycle 2 day 1 of the course, four weeks ago: the session row as booking makes it (a
+    booking in the past is refused), then every entry through the administration record."""
+    day = timezone.localdate() - timedelta(days=COURSE_SESSION_DAYS_AGO)
+    start = _at(day, time(9))
+    session = InfusionSession(
+        order=order,
+        chair=chair,
+        cycle_number=COURSE_SESSION_CYCLE,
+        day_number=1,
+        planned_start=start,
+        planned_end=start + timedelta(minutes=240),
+        status=SessionStatus.BOOKED,
+        created_by=nurse,
+    )
+    save_as(session, nurse, "Booked")
+    plan = session_runnable_plan(session)
+    assert plan.titration and plan.daily_dose_g is not None and plan.daily_volume_ml is not None
+    session_start(session, by=nurse, at=start)
+    step = plan.titration[min(2, len(plan.titration) - 1)]
+    onset = step.rate_ml_per_h
+    for earlier in plan.titration[1:3]:
+        administration_record(
+            session,
+            RateChanged(rate_ml_per_h=earlier.rate_ml_per_h),
+            by=nurse,
+            occurred_at=start + timedelta(minutes=earlier.start_min),
+        )
+    administration_record(
+        session,
+        AdverseEvent(
+            symptoms=["fever", "headache"],
+            severity="moderate",
+            action="Stopped; paracetamol 1 g PO; settled in 30 minutes.",
+        ),
+        by=nurse,
+        occurred_at=start + timedelta(minutes=step.start_min + 10),
+    )
+    administration_record(
+        session,
+        Restarted(rate_ml_per_h=plan.titration[0].rate_ml_per_h),
+        by=nurse,
+        occurred_at=start + timedelta(minutes=step.start_min + 45),
+    )
+    administration_record(
+        session,
+        Completed(
+            volume_ml=Decimal(plan.daily_volume_ml),
+            grams_given=Decimal(plan.daily_dose_g),
+            details=f"Restarted at the first rate after the reaction at {onset} mL/h.",
+        ),
+        by=nurse,
+        occurred_at=start + timedelta(minutes=step.start_min + 45 + 200),
+    )
+    return session
+
+
+def seed_course() -> list[str]:
+    """The demo course's approval, past session with its reaction and today's cycle 3."""
+    order = course_order()
+    nurse = User.objects.filter(username="nurse").first()
+    admin = User.objects.filter(username="authadmin").first()
+    chair = Chair.objects.filter(name=DEMO_CHAIRS[0][0]).first()
+    if order is None or nurse is None or admin is None or chair is None:
+        return ["demo course history skipped: no course order, nurse, admin or chair"]
+    if InfusionSession.objects.filter(order=order).exists():
+        return ["demo course history: already there"]
+    approve_whole_course(order, by=admin, reference=COURSE_AUTHORIZATION)
+    past = _course_history(order, nurse, chair)
+    lines = [f"demo course history: cycle 2 of {order.number} given with a reaction"]
+    cycle = COURSE_SESSION_CYCLE + 1
+    try:
+        sessions = booking_confirm(order, cycle, booking_propose(order, cycle), nurse)
+    except InfusionError as error:
+        return [*lines, f"demo course booking skipped: {error.message}"]
+    first = timezone.localtime(sessions[0].planned_start)
+    assert past.pk != sessions[0].pk
+    return [*lines, f"demo course booking: cycle {cycle} from {first:%Y-%m-%d %H:%M}"]
 
 
 def seed() -> list[str]:
@@ -55,19 +158,22 @@ def seed() -> list[str]:
         .order_by("pk")
         .first()
     )
+    return [*lines, *_seed_booking(order, nurse), *seed_course()]
+
+
+def _seed_booking(order: Order | None, nurse: User) -> list[str]:
     if order is None:
-        return [*lines, "demo booking: no booked demo order"]
+        return ["demo booking: no booked demo order"]
     if InfusionSession.objects.filter(order=order).exists():
-        return [*lines, "demo booking: already booked"]
+        return ["demo booking: already booked"]
     if order.status != OrderStatus.VERIFIED:
-        return [*lines, f"demo booking: order {order.number} is not verified"]
+        return [f"demo booking: order {order.number} is not verified"]
     try:
         sessions = booking_confirm(order, 1, booking_propose(order, 1), nurse)
     except InfusionError as error:
-        return [*lines, f"demo booking skipped: {error.message}"]
+        return [f"demo booking skipped: {error.message}"]
     first = timezone.localtime(sessions[0].planned_start)
     return [
-        *lines,
         f"demo booking: cycle 1 of {order.number}, {len(sessions)} session(s) from "
-        f"{first:%Y-%m-%d %H:%M}",
+        f"{first:%Y-%m-%d %H:%M}"
     ]

@@ -17,9 +17,19 @@ from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
 from ivig.engine import Finding
 
+from .lab_models import Analyte, LabTest
+from .labs import lab_result_record
 from .models import Indication, Order, OrderStatus, Patient
 from .plans import order_plan
-from .services import order_create, order_sign, order_verify, patient_create
+from .review_models import Decision, Response
+from .reviews import latest_review, review_record
+from .services import (
+    order_create,
+    order_sign,
+    order_verify,
+    patient_create,
+    patient_weight_record,
+)
 
 
 def _years_ago(today: date, years: int, days: int = 0) -> date:
@@ -204,6 +214,130 @@ def seed_orders(today: date) -> int:
     return made
 
 
+# The pemphigus patient's course under way (docs/clinical-rules.md 10): a verified order whose
+# cycle 1 started eight weeks ago (cycle 2 four weeks ago, cycle 3 today), labs over the last
+# two months, a response review; the infusions demo adds cycle 2's session with its reaction
+# and books cycle 3.
+COURSE_DEMO_MRN = "DEMO-0001"
+COURSE_NOTES = "Demo course."
+COURSE_STARTED_DAYS_AGO = 56
+COURSE_WEIGHTS: tuple[tuple[int, str], ...] = ((60, "101.8"), (31, "101.5"))
+# (analyte, days ago, value): kidney function, hemoglobin before and after cycle 2, IgG trough
+# and peak, anti-desmoglein 1 and 3 titres falling.
+COURSE_LABS: tuple[tuple[str, int, str], ...] = (
+    (Analyte.CREATININE, 58, "0.82"),
+    (Analyte.CREATININE, 31, "0.88"),
+    (Analyte.CREATININE, 4, "0.85"),
+    (Analyte.EGFR, 58, "84"),
+    (Analyte.EGFR, 31, "78"),
+    (Analyte.EGFR, 4, "81"),
+    (Analyte.HEMOGLOBIN, 31, "13.4"),
+    (Analyte.HEMOGLOBIN, 26, "13.1"),
+    (Analyte.HEMOGLOBIN, 4, "13.3"),
+    (Analyte.IGG, 31, "9.6"),
+    (Analyte.IGG, 26, "21.4"),
+    (Analyte.DSG1, 58, "148"),
+    (Analyte.DSG1, 31, "96"),
+    (Analyte.DSG1, 4, "57"),
+    (Analyte.DSG3, 58, "212"),
+    (Analyte.DSG3, 31, "151"),
+    (Analyte.DSG3, 4, "88"),
+)
+COURSE_REVIEW_DAYS_AGO = 4
+
+
+def course_order() -> Order | None:
+    """The demo course's order (verified or active), if made."""
+    return (
+        Order.objects.filter(
+            patient__mrn=COURSE_DEMO_MRN,
+            notes=COURSE_NOTES,
+            status__in=(OrderStatus.VERIFIED, OrderStatus.ACTIVE),
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _course_lab_test(analyte: str) -> LabTest:
+    return LabTest.objects.filter(analyte=analyte).order_by("display_order", "pk")[0]
+
+
+def seed_course(today: date) -> list[str]:
+    """The demo course (see ``COURSE_DEMO_MRN``), through the services: weights before the
+    course, the order made and signed by ``clinician`` and verified by ``pharmacist``, the labs
+    recorded by ``clinician`` (a result already there is a duplicate, not stored twice) and a
+    review when the course has none."""
+    users = {u.username: u for u in User.objects.filter(username__in=("clinician", "pharmacist"))}
+    clinician, pharmacist = users.get("clinician"), users.get("pharmacist")
+    patient = Patient.objects.filter(mrn=COURSE_DEMO_MRN).first()
+    if clinician is None or pharmacist is None or patient is None:
+        return ["demo course skipped: no demo clinician, pharmacist or patient"]
+    order = course_order()
+    lines = []
+    if order is None and not Order.objects.filter(patient=patient, notes=COURSE_NOTES).exists():
+        for days_ago, weight in COURSE_WEIGHTS:
+            patient_weight_record(
+                patient,
+                by=clinician,
+                weight_kg=Decimal(weight),
+                measured_on=today - timedelta(days=days_ago),
+            )
+        indication = Indication.objects.get(slug="pemphigus-vulgaris")
+        order = order_create(
+            by=clinician,
+            patient=patient,
+            indication=indication,
+            product=Product.objects.get(slug="privigen"),
+            total_dose_g_per_kg=indication.default_total_g_per_kg,
+            days_per_cycle=indication.default_days_per_cycle,
+            cycles=6,
+            cycle_interval_days=indication.default_cycle_interval_days,
+            start_date=today - timedelta(days=COURSE_STARTED_DAYS_AGO),
+            concomitant_immunosuppressant="mycophenolate",
+            notes=COURSE_NOTES,
+        )
+        plan = order_plan(order, as_of=today).plan
+        order = order_sign(
+            order,
+            by=clinician,
+            password=DEMO_PASSWORD,
+            override_reasons=_overrides([f for f in plan.findings if f.severity == "override"]),
+            version=order.version,
+        )
+        order = order_verify(
+            order,
+            by=pharmacist,
+            acknowledged_codes=[o.code for o in order.overrides.all()],
+            version=order.version,
+        )
+        lines.append(f"demo course: order {order.number} from {order.start_date:%Y-%m-%d}")
+    labs = 0
+    for analyte, days_ago, value in COURSE_LABS:
+        _, created = lab_result_record(
+            patient,
+            by=clinician,
+            test=_course_lab_test(analyte),
+            taken_on=today - timedelta(days=days_ago),
+            value=value,
+        )
+        labs += created
+    lines.append(f"demo course labs: {len(COURSE_LABS)} ({labs} new)")
+    if order is not None and latest_review(order) is None:
+        review_record(
+            order,
+            by=clinician,
+            reviewed_on=today - timedelta(days=COURSE_REVIEW_DAYS_AGO),
+            score=Decimal("14"),
+            prednisone_mg_per_day=Decimal("15"),
+            response=Response.PARTIAL,
+            decision=Decision.CONTINUE,
+            notes="Fewer new erosions, oral lesions healing; titres falling. Continue.",
+        )
+        lines.append("demo course review: partial response, continue")
+    return lines
+
+
 def seed() -> list[str]:
     if not settings.DEBUG:
         return ["demo patients skipped: DEBUG is off"]
@@ -220,4 +354,5 @@ def seed() -> list[str]:
     return [
         f"demo patients: {total} ({len(created)} new)",
         f"demo orders: {Order.objects.filter(notes='Demo order.').count()} ({orders} new)",
+        *seed_course(today),
     ]

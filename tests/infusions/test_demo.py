@@ -39,7 +39,11 @@ def test_seed_demo_is_idempotent(seeded) -> None:  # type: ignore[no-untyped-def
     assert Chair.objects.count() == 3
     assert InfusionSession.objects.count() == sessions
     lines = demo.seed()
-    assert lines == ["demo chairs: 3 (0 new)", "demo booking: already booked"]
+    assert lines == [
+        "demo chairs: 3 (0 new)",
+        "demo booking: already booked",
+        "demo course history: already there",
+    ]
 
 
 def test_the_demo_chairs_are_open_every_day_from_7_to_21(seeded) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +76,11 @@ def test_late_in_the_day_the_booking_moves_to_tomorrow(settings, monkeypatch) ->
     settings.DEBUG = True
     at_clock(monkeypatch, "22:30")
     call_command("seed_demo")
-    first = InfusionSession.objects.order_by("planned_start").first()
+    first = (
+        InfusionSession.objects.filter(status=SessionStatus.BOOKED)
+        .order_by("planned_start")
+        .first()
+    )
     assert first is not None
     assert timezone.localtime(first.planned_start).date() > timezone.localdate()
 

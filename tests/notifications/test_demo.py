@@ -34,9 +34,11 @@ def test_every_demo_authorization_once(seeded) -> None:  # type: ignore[no-untyp
         "DEMO-PA-APPROVED": AuthorizationStatus.APPROVED,
         "DEMO-PA-DENIED": AuthorizationStatus.DENIED,
         "DEMO-PA-SUBMITTED": AuthorizationStatus.SUBMITTED,
+        # the demo course's whole course, approved by the infusions demo before its history
+        "DEMO-PA-PEMPHIGUS": AuthorizationStatus.APPROVED,
     }
     call_command("seed_demo")
-    assert Authorization.objects.count() == 4
+    assert Authorization.objects.count() == 5
     assert demo.seed() == ["demo authorizations: already there"]
 
 

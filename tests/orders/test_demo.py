@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
+from orders.demo import BOOKED_DEMO_MRN, COURSE_DEMO_MRN, COURSE_WEIGHTS, NURSE_DEMO_MRN
 from orders.engine_inputs import patient_facts
 from orders.models import Order, Patient
 
@@ -30,7 +30,11 @@ def test_seed_is_idempotent_and_every_patient_has_a_recent_weight(demo):
     for facts in demo.values():
         assert facts.weight_kg is not None
         assert facts.weight_measured_on is not None and facts.weight_measured_on >= recent
-    assert all(p.weights.count() == 1 for p in Patient.objects.all())
+    # One weight each, and the course patient's weights before the course, never twice.
+    assert {p.mrn: p.weights.count() for p in Patient.objects.all()} == {
+        p.mrn: 1 + (len(COURSE_WEIGHTS) if p.mrn == COURSE_DEMO_MRN else 0)
+        for p in Patient.objects.all()
+    }
 
 
 def test_the_demo_patients_are_varied(demo):
@@ -53,7 +57,7 @@ def test_no_demo_patients_without_debug(settings):
 
 
 def test_demo_orders_a_draft_one_awaiting_verification_and_two_verified(demo):
-    statuses = dict(Order.objects.values_list("patient__mrn", "status"))
+    statuses = dict(Order.objects.filter(notes="Demo order.").values_list("patient__mrn", "status"))
     # The infusions demo books the booked demo order's first cycle: then it is active.
     assert statuses.pop(BOOKED_DEMO_MRN) in ("verified", "active")
     assert statuses == {
@@ -64,10 +68,10 @@ def test_demo_orders_a_draft_one_awaiting_verification_and_two_verified(demo):
     signed = Order.objects.get(status="signed")
     assert signed.signed_by is not None and signed.signed_by.username == "clinician"
     assert {o.code for o in signed.overrides.all()} == {"RENAL_RISK", "THROMBOSIS_RISK"}
-    verified = Order.objects.get(patient__mrn="DEMO-0005")
+    verified = Order.objects.get(patient__mrn=BOOKED_DEMO_MRN)
     assert verified.verified_by is not None
     assert verified.verified_by.username == "pharmacist"
-    assert Order.objects.count() == 4  # the second seed added none
+    assert Order.objects.count() == 5  # the course's order too; the second seed added none
 
 
 def test_the_verified_demo_orders_start_today_with_a_plan_frozen_at_signing(demo):

@@ -1,0 +1,106 @@
+"""A reaction carried forward in Chromium (docs/clinical-rules.md 3.8.3): a nurse records an
+adverse event on yesterday's session; today's session of the same patient shows the reaction
+and PRIOR_INFUSION_REACTION and refuses to start until a clinician records a plan; the
+clinician records a lower maximum rate; the session then starts and its rates are capped.
+
+The order and its two sessions are made in the database (booking has its own journey); the
+server's time zone is one where it is mid-morning now, as in test_infusions.py.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from infusions.models import AdministrationEntry, SessionStatus
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+from tests.orders.factories import PatientWeightFactory
+
+from .conftest import journey
+from .test_infusions import mid_morning_zone, minutes_ago, record
+
+
+def yesterday(clock: str) -> str:
+    return f"{timezone.localdate() - timedelta(days=1):%Y-%m-%d}T{clock}"
+
+
+@journey
+def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ignore[no-untyped-def]
+    page: Page, sign_in, sign_out, nurse, clinician, settings
+):
+    settings.TIME_ZONE = mid_morning_zone()
+    today = timezone.localdate()
+    chair = ChairFactory.create(name="Chair 1")
+    order = verified_order(start_date=today - timedelta(days=1))
+    # Weighed before both sessions: a session's plan reads the weight as of its day.
+    PatientWeightFactory.create(
+        patient=order.patient,
+        weight_kg=Decimal("82.5"),
+        measured_on=today - timedelta(days=20),
+        recorded_by=nurse,
+    )
+    first = session_for(order, chair, local(today - timedelta(days=1), "09:00"), by=nurse)
+    later = session_for(order, chair, local(today, "09:00"), by=nurse, day_number=2)
+
+    # The nurse records yesterday's infusion: started, faster, then an adverse event.
+    sign_in(nurse)
+    page.goto(reverse("infusions:session-detail", args=[first.pk]))
+    record(page, "started", {}, when=yesterday("09:30"))
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 34 mL/h")
+    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=yesterday("09:45"))
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 49 mL/h")
+    form = page.get_by_test_id("form-adverse_event")
+    page.get_by_test_id("open-adverse_event").click()
+    form.get_by_label("Fever", exact=True).check()
+    form.get_by_label("Moderate to severe headache").check()
+    form.locator('[name="severity"]').select_option("moderate")
+    form.locator('[name="action"]').fill("Stopped; paracetamol 1 g PO")
+    form.locator('[name="occurred_at"]').fill(yesterday("09:50"))
+    form.get_by_test_id("submit-adverse_event").click()
+    expect(page.get_by_test_id("current-rate")).to_contain_text("stopped")
+    reaction = AdministrationEntry.objects.get(session=first, kind="adverse_event")
+
+    # Today's session carries it forward and refuses to start.
+    page.goto(reverse("infusions:session-detail", args=[later.pk]))
+    expect(page.get_by_test_id("reaction-finding")).to_contain_text("PRIOR_INFUSION_REACTION")
+    row = page.get_by_test_id(f"reaction-{reaction.pk}")
+    expect(row).to_contain_text("Fever, Moderate to severe headache")
+    expect(row).to_contain_text("49")  # the rate at onset
+    expect(row).to_contain_text("no plan yet")
+    expect(page.get_by_test_id("blockers")).to_contain_text("has no plan yet")
+    record(page, "started", {}, when=minutes_ago(20))
+    expect(page.get_by_test_id("entry-error")).to_contain_text("has no plan yet")
+    expect(page.get_by_test_id("session-status")).to_have_text("Booked")
+    later.refresh_from_db()
+    assert later.status == SessionStatus.BOOKED
+    sign_out()
+
+    # A clinician records the plan: a lower maximum rate than at the onset.
+    sign_in(clinician)
+    page.goto(reverse("infusions:session-detail", args=[later.pk]))
+    page.get_by_test_id("reaction-plan-link").click()
+    plan_form = page.get_by_test_id("reaction-plan-form")
+    plan_form.locator('[name="max_rate_ml_per_h"]').fill("40")
+    plan_form.locator('[name="added_premedication"]').fill("hydrocortisone 100 mg IV")
+    plan_form.get_by_role("button", name="Record the plan").click()
+    expect(page.get_by_test_id("session-heading")).to_contain_text("day 1")  # back on its session
+    page.goto(reverse("infusions:session-detail", args=[later.pk]))
+    expect(page.get_by_test_id(f"reaction-{reaction.pk}")).to_contain_text("maximum 40 mL/h")
+    sign_out()
+
+    # The nurse starts today's session; its rates are capped at the plan's 40 mL/h.
+    sign_in(nurse)
+    page.goto(reverse("infusions:session-detail", args=[later.pk]))
+    expect(page.get_by_test_id("reaction-finding")).to_have_count(0)
+    expect(page.get_by_test_id("reaction-rate-cap")).to_contain_text("40 mL/h")
+    expect(page.get_by_test_id("blockers")).to_have_count(0)
+    record(page, "started", {}, when=minutes_ago(20))
+    expect(page.get_by_test_id("session-status")).to_have_text("In progress")
+    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(1))
+    expect(page.get_by_test_id("entry-error")).to_contain_text("above 40 mL/h")
+    record(page, "rate_changed", {"rate_ml_per_h": "40"}, when=minutes_ago(1))
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 40 mL/h")
+    later.refresh_from_db()
+    assert later.status == SessionStatus.IN_PROGRESS
