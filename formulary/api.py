@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 
 from . import policies, selectors, services
 from .filters import ProductFilter
@@ -34,7 +35,7 @@ ChangesProducts = api_policy(policies.can_change_products)
 ChangesPolicy = api_policy(policies.can_change_policy)
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     """Decimals as strings without trailing zeros ("5", "0.5"); unknown fields refused."""
 
     def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:
@@ -42,12 +43,6 @@ class ModelSerializer(serializers.ModelSerializer):
         if issubclass(field_class, serializers.DecimalField):
             kwargs["normalize_output"] = True
         return field_class, kwargs
-
-    def validate(self, attrs: Any) -> Any:
-        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
-        if unknown:
-            raise ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().validate(attrs)
 
 
 class VialSizeSerializer(ModelSerializer):
@@ -167,7 +162,7 @@ class ProductCreateSerializer(ProductWriteSerializer):
         )
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
