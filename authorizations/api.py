@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from orders.models import Order
 
@@ -41,7 +42,7 @@ ERRORS = {
 }
 
 
-class AuthorizationDocumentSerializer(serializers.ModelSerializer):
+class AuthorizationDocumentSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     added_by: serializers.Field = serializers.StringRelatedField()
 
     class Meta:
@@ -83,7 +84,7 @@ class AuthorizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthorizationCreateSerializer(serializers.Serializer):
+class AuthorizationCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     order = serializers.PrimaryKeyRelatedField(queryset=Order.objects.all())
     payer = serializers.CharField(max_length=200)
     member_id = serializers.CharField(max_length=64)
@@ -91,7 +92,7 @@ class AuthorizationCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
-class AuthorizationUpdateSerializer(serializers.Serializer):
+class AuthorizationUpdateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text="The version you read; a stale version is refused (409)."
     )
@@ -101,7 +102,7 @@ class AuthorizationUpdateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
-class AuthorizationVersionSerializer(serializers.Serializer):
+class AuthorizationVersionSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -127,7 +128,7 @@ class AuthorizationReasonSerializer(AuthorizationVersionSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AuthorizationRenewSerializer(serializers.Serializer):
+class AuthorizationRenewSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     reference_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
 

@@ -167,13 +167,16 @@ def authorization_submit(
     reference_number: str | None = None,
 ) -> Authorization:
     """docs/clinical-rules.md 7: send the request to the payer (not_submitted → submitted); the
-    follow-up sweep reminds after 5 days without a decision (docs/clinical-rules.md 8)."""
+    follow-up sweep reminds after 5 days without a decision (docs/clinical-rules.md 8).
+
+    A reference given replaces the stored one; a blank or missing one keeps it (the payer's
+    reference is how the authorization is named everywhere, and is never wiped by a submit)."""
     current = _locked(authorization, version)
     if current.status not in TRANSITIONS["submit"]:
         raise _refuse_transition(current, "submit")
     current.status = S.SUBMITTED
     current.submitted_at = timezone.now()
-    if reference_number is not None:
+    if reference_number and reference_number.strip():
         current.reference_number = reference_number.strip()
     _save(current, by)
     return _sync(authorization, current)

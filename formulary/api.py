@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 
 from . import policies, selectors, services
 from .filters import ProductFilter
@@ -34,7 +35,7 @@ ChangesProducts = api_policy(policies.can_change_products)
 ChangesPolicy = api_policy(policies.can_change_policy)
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     """Decimals as strings without trailing zeros ("5", "0.5"); unknown fields refused."""
 
     def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict]:
@@ -42,12 +43,6 @@ class ModelSerializer(serializers.ModelSerializer):
         if issubclass(field_class, serializers.DecimalField):
             kwargs["normalize_output"] = True
         return field_class, kwargs
-
-    def validate(self, attrs: Any) -> Any:
-        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
-        if unknown:
-            raise ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().validate(attrs)
 
 
 class VialSizeSerializer(ModelSerializer):
@@ -80,6 +75,7 @@ class ProductSerializer(ModelSerializer):
             "vial_sizes",
             "label_rate_steps",
             "current_price_per_g",
+            "version",
         )
         read_only_fields = fields
 
@@ -94,15 +90,28 @@ class ProductWriteSerializer(ModelSerializer):
 
     ``vial_sizes`` lists the product's sizes (a size left out becomes inactive);
     ``label_rate_steps`` replaces the steps, in order (positions are given by the order).
+    ``version`` is the version the change is based on (PUT and PATCH): a stale one is refused
+    with 409 ``stale_version``, so a colleague's change is never silently reverted.
     """
 
     stabilizers = serializers.ListField(child=serializers.ChoiceField(Stabilizer.choices))
     vial_sizes = VialSizeSerializer(many=True)
     label_rate_steps = LabelRateStepSerializer(many=True)
+    version: serializers.Field | None = serializers.IntegerField(
+        min_value=1,
+        write_only=True,
+        help_text="The version this change is based on; a stale one is refused with 409.",
+    )
 
     class Meta:
         model = Product
-        fields: tuple[str, ...] = (*PRODUCT_FIELDS, "vial_sizes", "label_rate_steps")
+        fields: tuple[str, ...] = (*PRODUCT_FIELDS, "vial_sizes", "label_rate_steps", "version")
+
+    def validate(self, attrs: Any) -> Any:
+        attrs = super().validate(attrs)
+        if self.instance is not None and attrs.get("version") is None:  # PATCH too
+            raise ValidationError({"version": ["Send the version your change is based on."]})
+        return attrs
 
     def service_arguments(self) -> dict[str, Any]:
         data = dict(self.validated_data)
@@ -122,6 +131,7 @@ class ProductWriteSerializer(ModelSerializer):
         return services.product_update(
             product=instance,
             user=signed_in_user(self.context["request"]),
+            expected_version=validated_data["version"],
             **self.service_arguments(),
         )
 
@@ -135,9 +145,10 @@ class ProductCreateSerializer(ProductWriteSerializer):
     price_per_g = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=Decimal("0.01"), write_only=True
     )
+    version = None  # a new product starts at version 1
 
     class Meta(ProductWriteSerializer.Meta):
-        fields = ("slug", *ProductWriteSerializer.Meta.fields, "price_per_g")
+        fields = ("slug", *PRODUCT_FIELDS, "vial_sizes", "label_rate_steps", "price_per_g")
 
     def create(self, validated_data: Any) -> Product:
         arguments = self.service_arguments()
@@ -151,7 +162,7 @@ class ProductCreateSerializer(ProductWriteSerializer):
         )
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 

@@ -40,6 +40,8 @@ class ProductForm(PlainDecimalsForm):
         min_value=Decimal("0.01"),
         help_text="Applies from today; later prices are set on the product's page.",
     )
+    # The version the edit is based on: a colleague's change since is not silently reverted.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     class Meta:
         model = Product
@@ -53,6 +55,10 @@ class ProductForm(PlainDecimalsForm):
             # The slug names the product in links and the API; it never changes.
             self.fields["slug"].disabled = True
             del self.fields["price_per_g"]
+            if not self.is_bound:
+                self.initial["version"] = self.instance.version
+        else:
+            del self.fields["version"]
 
     def product_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in PRODUCT_FIELDS}
@@ -167,7 +173,7 @@ def show_service_error(
     formsets = formsets or {}
     if error.field in formsets:
         formsets[error.field].non_form_errors().append(error.message)
-    elif error.field in form.fields:
+    elif error.field in form.fields and not form.fields[error.field].widget.is_hidden:
         form.add_error(error.field, error.message)
     else:
         form.add_error(None, error.message)

@@ -166,6 +166,11 @@ class Product(models.Model):
     )
     notes = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(
+        default=1,
+        help_text="Raised by every change to the product, its vial sizes or label steps; an edit "
+        "based on an older version is refused (docs/api.md, Errors).",
+    )
 
     history = _history()
 

@@ -2,8 +2,10 @@
 
 Each service is one transaction, records the acting user (and a reason where one is given) in
 the rows' history, and raises ``FormularyError`` when a rule is broken; pages turn it into a
-form error, the API into a 400 (409 for a stale policy version). Products are never deleted
-(docs/clinical-rules.md 5): they are deactivated, and vial sizes made inactive.
+form error, the API into a 400 (409 for a stale product or policy version). Products are never
+deleted (docs/clinical-rules.md 5): they are deactivated, and vial sizes made inactive. Prices
+are dated rows added beside the product (never edited), so they need no version: two prices on
+one date are refused instead.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -210,20 +212,27 @@ def _check_price(price_per_g: Decimal) -> None:
 # --- children ---------------------------------------------------------------------------------
 
 
-def _sync_vial_sizes(product: Product, vial_sizes: Iterable[VialSizeData], user: User) -> None:
-    """The listed sizes with their flags; a size left out is kept, inactive (never deleted)."""
+def _sync_vial_sizes(product: Product, vial_sizes: Iterable[VialSizeData], user: User) -> bool:
+    """The listed sizes with their flags; a size left out is kept, inactive (never deleted).
+    True when any row changed."""
+    changed = False
     wanted = {vial.size_g: vial.active for vial in vial_sizes}
     existing = {row.size_g: row for row in product.vial_sizes.all()}
     for size_g, row in existing.items():
         if _assign(row, {"active": wanted.get(size_g, False)}):
             _save(row, user)
+            changed = True
     for size_g, active in wanted.items():
         if size_g not in existing:
             _save(VialSize(product=product, size_g=size_g, active=active), user)
+            changed = True
+    return changed
 
 
-def _sync_label_rate_steps(product: Product, steps: Sequence[RateStepData], user: User) -> None:
-    """Step N of the list becomes position N; steps past the list's end are removed."""
+def _sync_label_rate_steps(product: Product, steps: Sequence[RateStepData], user: User) -> bool:
+    """Step N of the list becomes position N; steps past the list's end are removed. True when
+    any row changed."""
+    changed = False
     existing = {row.position: row for row in product.label_rate_steps.all()}
     for position, step in enumerate(steps, start=1):
         values = {
@@ -233,11 +242,15 @@ def _sync_label_rate_steps(product: Product, steps: Sequence[RateStepData], user
         row = existing.pop(position, None)
         if row is None:
             _save(LabelRateStep(product=product, position=position, **values), user)
+            changed = True
         elif _assign(row, values):
             _save(row, user)
+            changed = True
     for row in existing.values():
         row._history_user = user  # type: ignore[attr-defined]
         row.delete()
+        changed = True
+    return changed
 
 
 # --- products ---------------------------------------------------------------------------------
@@ -289,16 +302,29 @@ def product_update(
     *,
     product: Product,
     user: User,
+    expected_version: int,
     fields: Mapping[str, Any],
     vial_sizes: Sequence[VialSizeData] | None = None,
     label_rate_steps: Sequence[RateStepData] | None = None,
 ) -> Product:
-    """Change a product's figures, vial sizes and label steps (docs/clinical-rules.md 5), audited.
+    """Change a product's figures, vial sizes and label steps (docs/clinical-rules.md 5), audited,
+    refusing a stale version (optimistic lock, as the dosing policy and orders).
 
-    ``fields`` may be partial; ``vial_sizes``/``label_rate_steps`` None leaves them as they are. The
-    rules of ``product_create`` hold for the result. A vial size left out becomes inactive.
+    ``expected_version`` is the version the pharmacist's form or request was based on; if the
+    product (or its vial sizes or steps) changed since, nothing is saved. ``fields`` may be
+    partial; ``vial_sizes``/``label_rate_steps`` None leaves them as they are. The rules of
+    ``product_create`` hold for the result. A vial size left out becomes inactive. A change
+    that changes nothing keeps the version.
     """
     product = Product.objects.select_for_update().get(pk=product.pk)
+    if product.version != expected_version:
+        raise FormularyError(
+            DomainError.STALE_VERSION,
+            f"{product.brand_name} was changed by someone else (now version {product.version}) "
+            f"since this form was opened (version {expected_version}). Reload it, check the "
+            "new values and apply your change again.",
+            "version",
+        )
     values = _product_values(fields, product)
     if vial_sizes is None:
         vial_sizes = [VialSizeData(row.size_g, row.active) for row in product.vial_sizes.all()]
@@ -308,10 +334,17 @@ def product_update(
             for row in product.label_rate_steps.all()
         ]
     _check_product(values, vial_sizes, label_rate_steps)
-    if _assign(product, values):
+    figures_changed = _assign(product, values)
+    sizes_changed = _sync_vial_sizes(product, vial_sizes, user)
+    steps_changed = _sync_label_rate_steps(product, label_rate_steps, user)
+    if figures_changed:
+        product.version += 1
         _save(product, user)
-    _sync_vial_sizes(product, vial_sizes, user)
-    _sync_label_rate_steps(product, label_rate_steps, user)
+    elif sizes_changed or steps_changed:
+        # The rows' own history records the change; the version moves without an empty
+        # "product changed" entry.
+        product.version += 1
+        Product.objects.filter(pk=product.pk).update(version=product.version)
     return product
 
 

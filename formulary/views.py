@@ -99,6 +99,7 @@ def _product_form(request: HttpRequest, product: Product) -> HttpResponse:
                 product = services.product_update(
                     product=product,
                     user=_acting_user(request),
+                    expected_version=form.cleaned_data["version"],
                     fields=form.product_fields(),
                     vial_sizes=vial_sizes.data_for_service(),
                     label_rate_steps=label_rate_steps.data_for_service(),

@@ -5,6 +5,7 @@ entry kept in the history with the acting user, refusals raised as ``InfusionErr
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -76,6 +77,72 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
     if reaction_blocker:
         blockers.append(reaction_blocker)
     return blockers
+
+
+# How far a completion's volume may exceed what the recorded rates and times allow: pumps,
+# line priming and rounded clock times (docs/clinical-rules.md 6).
+VOLUME_TOLERANCE_FRACTION = Decimal("0.10")
+VOLUME_TOLERANCE_ML = Decimal(5)
+
+
+def volume_allowed_ml(state: InfusionState, until: datetime) -> Decimal:
+    """The most a completion at ``until`` may report: the volume the recorded rate steps
+    (start, changes, stops, restarts) give from the start to ``until``, plus 10 % and 5 mL."""
+    infused = state.volume_given_ml(until)
+    return (infused * (1 + VOLUME_TOLERANCE_FRACTION) + VOLUME_TOLERANCE_ML).quantize(
+        Decimal("0.1")
+    )
+
+
+def _check_completion(
+    session: InfusionSession,
+    plan: DosePlan,
+    state: InfusionState,
+    entry: Completed,
+    occurred_at: datetime,
+) -> None:
+    """Volume and grams no more than the plan's day, the vials dispensed for it, and what the
+    recorded rates and times allow (``volume_allowed_ml``)."""
+    assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
+    if entry.volume_ml > plan.daily_volume_ml:
+        raise _invalid(
+            f"{entry.volume_ml} mL is more than the day's {plan.daily_volume_ml} mL.",
+            field="volume_ml",
+        )
+    dispensed_g = (
+        sum((vial.size_g * vial.count for vial in plan.vials), Decimal(0))
+        if plan.vials
+        else plan.daily_dose_g
+    )
+    if entry.grams_given > dispensed_g:
+        raise _invalid(
+            f"{entry.grams_given} g is more than the {dispensed_g.normalize():f} g dispensed "
+            "for the day.",
+            field="grams_given",
+        )
+    if entry.grams_given > plan.daily_dose_g:
+        raise _invalid(
+            f"{entry.grams_given} g is more than the day's {plan.daily_dose_g} g.",
+            field="grams_given",
+        )
+    allowed_ml = volume_allowed_ml(state, occurred_at)
+    if entry.volume_ml > allowed_ml:
+        raise InfusionError(
+            InfusionError.MORE_THAN_RECORD_ALLOWS,
+            f"{entry.volume_ml} mL is more than the recorded rates allow by {hhmm(occurred_at)} "
+            f"(at most {allowed_ml} mL: {state.volume_given_ml(occurred_at)} mL plus 10 % and "
+            "5 mL). Record the rate changes first, or check the volume and time.",
+            field="volume_ml",
+        )
+    concentration = session.order.product.concentration_pct
+    allowed_g = (allowed_ml * concentration / 100).quantize(Decimal("0.01"))
+    if entry.grams_given > allowed_g:
+        raise InfusionError(
+            InfusionError.MORE_THAN_RECORD_ALLOWS,
+            f"{entry.grams_given} g is more than the recorded rates allow by {hhmm(occurred_at)} "
+            f"(at most {allowed_g.normalize():f} g at {concentration.normalize():f} %).",
+            field="grams_given",
+        )
 
 
 def _invalid(message: str, field: str | None = None) -> InfusionError:
@@ -181,17 +248,7 @@ def _check_state_rules(
             "the rate at the stop: a restart is at the same or a lower rate",
         )
     elif isinstance(entry, Completed):
-        assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
-        if entry.volume_ml > plan.daily_volume_ml:
-            raise _invalid(
-                f"{entry.volume_ml} mL is more than the day's {plan.daily_volume_ml} mL.",
-                field="volume_ml",
-            )
-        if entry.grams_given > plan.daily_dose_g:
-            raise _invalid(
-                f"{entry.grams_given} g is more than the day's {plan.daily_dose_g} g.",
-                field="grams_given",
-            )
+        _check_completion(session, plan, state, entry, occurred_at)
     return entry
 
 
@@ -239,12 +296,15 @@ def administration_record(
     """Append one entry to the administration record (docs/clinical-rules.md 3.5, 6).
 
     Rules: not on a completed, cancelled or missed session; not in the future (1 minute of
-    clock skew); the start needs the order verified or active (``session_start_blockers``) and
-    the session's planned day, at the plan's first rate or lower; a rate change, stop, restart
-    or completion needs the infusion started and is not earlier than the last of them; a rate
+    clock skew) nor before the session's planned day; the start needs the order verified or
+    active (``session_start_blockers``) and the session's planned day, at the plan's first
+    rate or lower; a rate change, stop, restart or completion needs the infusion started and is
+    not earlier than the last of them; a rate
     never above the plan's rate at that elapsed minute nor 200 mL/h; an adverse event stops the
     infusion (rate 0); a restart at the same or a lower rate than at the stop, after which the
-    rate is not increased again; completion ends the session. Corrections are new entries.
+    rate is not increased again; completion ends the session, its volume and grams no more than
+    the day's plan, the vials dispensed and the recorded rates and times allow
+    (``volume_allowed_ml``). Corrections are new entries.
     ``entry`` comes validated from ``entries.parse_entry`` (its kind's fields and their limits).
     """
     current = locked_session(session, None)
@@ -259,6 +319,14 @@ def administration_record(
         raise InfusionError(
             InfusionError.IN_FUTURE,
             f"{local(occurred_at):%d %b %H:%M} is in the future.",
+            field="occurred_at",
+        )
+    # A start has its own rule (on the planned day: ``_check_state_rules``).
+    if entry.kind != EntryKind.STARTED and local(occurred_at).date() < current.planned_day:
+        raise InfusionError(
+            InfusionError.BEFORE_SESSION_DAY,
+            f"{local(occurred_at):%d %b %H:%M} is before the session's day "
+            f"({current.planned_day:%d %b %Y}).",
             field="occurred_at",
         )
     _check_correction(current, entry.kind, correction_of)

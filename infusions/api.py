@@ -23,10 +23,10 @@ from rest_framework.response import Response
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import BoundedDateFilter
-from orders.api import RefuseUnknownFieldsMixin
 from orders.models import Order
 
 from . import administration, booking, policies, selectors

@@ -18,6 +18,8 @@ class InfusionError(DomainError):
     CANNOT_START: ClassVar[str] = "cannot_start"
     RECORDING_CLOSED: ClassVar[str] = "recording_closed"
     IN_FUTURE: ClassVar[str] = "in_future"
+    BEFORE_SESSION_DAY: ClassVar[str] = "before_session_day"
+    MORE_THAN_RECORD_ALLOWS: ClassVar[str] = "more_than_record_allows"
     OUT_OF_SEQUENCE: ClassVar[str] = "out_of_sequence"
     RATE_ABOVE_PLAN: ClassVar[str] = "rate_above_plan"
     INFUSION_STOPPED: ClassVar[str] = "infusion_stopped"

@@ -24,3 +24,67 @@ def strip_document_citations(result: dict[str, Any], **kwargs: Any) -> dict[str,
     """drf-spectacular post-processing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
     cleaned: dict[str, Any] = _clean(result)
     return cleaned
+
+
+ERROR_SCHEMA_NAME = "Error"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The one shape of every API error (docs/api.md, Errors).",
+    "properties": {
+        "code": {"type": "string", "description": "Stable, for programs (e.g. stale_version)."},
+        "detail": {"type": "string", "description": "For people."},
+        "field_errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Messages by input field (__all__ for the whole request).",
+        },
+    },
+    "required": ["code", "detail"],
+}
+ERROR_RESPONSES = {
+    "400": "Invalid input (or a rule refused it): the fields at fault in field_errors.",
+    "401": "Not signed in (no or a bad session or token).",
+    "403": "Signed in, but the role may not do this.",
+    "404": "No such resource (or not visible to this user).",
+}
+CONFLICT = ("409", "Someone else changed it first (stale version) or its state moved on.")
+TOO_LARGE = ("413", "The request body is larger than the limit (1 MB).")
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def _takes_version(operation: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schema = media.get("schema", {})
+        ref = schema.get("$ref", "")
+        if ref:
+            schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+        if "version" in schema.get("properties", {}):
+            return True
+    return False
+
+
+def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every operation documents 400, 401, 403 and 404
+    with the error body (``ivig.api_errors.ErrorSerializer``'s shape); a write 413; a write
+    whose body carries a ``version`` 409. Responses a view documents itself are kept (their
+    body filled in with the error shape when they give none)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(ERROR_SCHEMA_NAME, ERROR_SCHEMA)
+    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            wanted = dict(ERROR_RESPONSES)
+            if method in WRITE_METHODS:
+                wanted.update([TOO_LARGE])
+                if _takes_version(operation, schemas):
+                    wanted.update([CONFLICT])
+            responses = operation["responses"]
+            for status, description in wanted.items():
+                response = responses.setdefault(status, {"description": description})
+                response.setdefault("description", description)
+            for status, response in responses.items():
+                if str(status).startswith("4") and "content" not in response:
+                    response["content"] = body
+    return result

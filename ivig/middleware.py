@@ -29,7 +29,7 @@ def too_large(request: HttpRequest) -> HttpResponse:
     message = f"The request body is larger than {limit} bytes."
     if _is_api(request):
         return JsonResponse(
-            {"code": "request_too_large", "message": message, "field_errors": {}}, status=413
+            {"code": "request_too_large", "detail": message, "field_errors": {}}, status=413
         )
     return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 
@@ -37,7 +37,7 @@ def too_large(request: HttpRequest) -> HttpResponse:
 def bad_request(request: HttpRequest, message: str, field: str = "__all__") -> HttpResponse:
     if _is_api(request):
         return JsonResponse(
-            {"code": "invalid", "message": message, "field_errors": {field: [message]}},
+            {"code": "invalid", "detail": message, "field_errors": {field: [message]}},
             status=400,
         )
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -351,6 +351,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "ivig.api_schema.document_errors",
         "ivig.api_schema.strip_document_citations",
     ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

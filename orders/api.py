@@ -24,6 +24,7 @@ from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.engine import DosePlan, dose_plan_to_json
@@ -37,20 +38,6 @@ ReadsPatients = api_policy(policies.can_read_patients)
 ClinicianWrites = api_read_write_policies(
     read=policies.can_read_patients, write=policies.can_change_patients
 )
-
-
-class RefuseUnknownFieldsMixin:
-    """A field the endpoint does not know is refused (400), not silently dropped."""
-
-    fields: Any
-    initial_data: Any
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(self.initial_data, dict):
-            unknown = sorted(set(self.initial_data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(dict.fromkeys(unknown, "Unknown field."))
-        return attrs
 
 
 # --- indications ---------------------------------------------------------------------------

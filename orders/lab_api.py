@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 
 from . import policies
-from .api import RefuseUnknownFieldsMixin
 from .lab_models import LabResult, LabTest
 from .labs import lab_result_record, patient_lab_results
 from .models import Patient

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.permissions import api_read_write_policies, policy_required, signed_in_user
+from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
 from ivig.errors import add_to_form
 
@@ -164,7 +165,7 @@ class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = ("after_cycle", "due_on", "measure", "recorded_at")
 
 
-class ReviewCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ReviewCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
     reviewed_on = serializers.DateField()
     score = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
     prednisone_mg_per_day = serializers.DecimalField(

@@ -76,7 +76,9 @@ def test_a_body_over_one_megabyte_is_a_413_json_for_the_api(api):
     body = json.dumps({"mrn": "x" * (1024 * 1024 + 10)})
     response = api.post("/api/v1/patients/", body, content_type="application/json")
     assert response.status_code == 413
-    assert response.json()["code"] == "request_too_large"
+    body = response.json()
+    assert body["code"] == "request_too_large"
+    assert set(body) == {"code", "detail", "field_errors"}  # the one error shape (docs/api.md)
 
 
 def test_a_body_over_one_megabyte_is_a_plain_413_page(api):

@@ -293,3 +293,13 @@ def test_the_database_refuses_inconsistent_rows(order, authadmin, fields):
             created_by=authadmin,
             **fields,
         )
+
+
+@pytest.mark.parametrize("given", [None, "", "   "])
+def test_submit_without_a_reference_keeps_the_stored_one(authorization, authadmin, given):
+    Authorization.objects.filter(pk=authorization.pk).update(reference_number="PA-2026-7781")
+    authorization.refresh_from_db()
+    result = services.authorization_submit(
+        authorization, by=authadmin, version=1, reference_number=given
+    )
+    assert result.reference_number == "PA-2026-7781"

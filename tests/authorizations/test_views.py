@@ -174,3 +174,26 @@ def test_dashboard_queries_do_not_grow_with_rows(
 
 
 DASHBOARD_QUERIES = 15
+
+
+def test_submitting_with_the_reference_blank_keeps_the_stored_one(
+    authadmin, client_for, authorization
+):
+    Authorization.objects.filter(pk=authorization.pk).update(reference_number="PA-2026-7781")
+    client = client_for(authadmin)
+    url = reverse("authorizations:authorization-submit", args=[authorization.pk])
+    assert client.post(url, {"version": 1, "reference_number": ""}).status_code == 302
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.SUBMITTED
+    assert authorization.reference_number == "PA-2026-7781"
+    assert str(authorization).startswith("Acme Health PA-2026-7781 ")
+    page = client.get(reverse("authorizations:authorization-detail", args=[authorization.pk]))
+    text = page.content.decode()
+    assert "PA-2026-7781" in text
+    assert "PA-2026-7781 → —" not in text and "<del>PA-2026-7781</del>" not in text
+
+
+def test_an_authorization_without_a_reference_is_named_by_its_number(authorization):
+    Authorization.objects.filter(pk=authorization.pk).update(reference_number="")
+    authorization.refresh_from_db()
+    assert str(authorization).startswith(f"Acme Health #{authorization.pk} ")

@@ -101,9 +101,9 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
     record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(5))
     expect(page.get_by_test_id("entry-error")).to_contain_text("not increased again")
 
-    record(page, "completed", {"volume_ml": "60", "grams_given": "6"})
+    record(page, "completed", {"volume_ml": "25", "grams_given": "2.5"})
     expect(page.get_by_test_id("session-status")).to_have_text("Completed")
-    expect(page.get_by_test_id("entry-completed")).to_contain_text("60 mL, 6 g given")
+    expect(page.get_by_test_id("entry-completed")).to_contain_text("25 mL, 2.5 g given")
 
     session = InfusionSession.objects.get(order=order, day_number=1)
     kinds = list(session.entries.order_by("occurred_at", "pk").values_list("kind", flat=True))

@@ -190,7 +190,11 @@ def test_a_pharmacist_updates_a_product_and_its_vial_sizes(api):
         api,
         "patch",
         PRIVIGEN,
-        {"hcpcs_code": "J1460", "vial_sizes": [{"size_g": "10"}, {"size_g": "20"}]},
+        {
+            "version": 1,
+            "hcpcs_code": "J1460",
+            "vial_sizes": [{"size_g": "10"}, {"size_g": "20"}],
+        },
     )
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -253,8 +257,34 @@ def test_bad_input_is_a_400_with_the_field_at_fault(api, changes, field):
 
 
 def test_the_slug_is_not_writable_after_creation(api):
-    response = pharmacist_call(api, "patch", PRIVIGEN, {"slug": "renamed"})
+    response = pharmacist_call(api, "patch", PRIVIGEN, {"version": 1, "slug": "renamed"})
     assert response.status_code == 400 and "slug" in response.json()["field_errors"]
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_product_change_needs_its_version(api, method):
+    current = api(Role.PHARMACIST, "get", PRIVIGEN).json()
+    assert current["version"] == 1
+    response = pharmacist_call(api, method, PRIVIGEN, {"hcpcs_code": "J1460"})
+    assert response.status_code == 400
+    assert "version" in response.json()["field_errors"]
+
+
+def test_a_stale_product_change_is_a_409_and_changes_nothing(api):
+    first = pharmacist_call(api, "patch", PRIVIGEN, {"version": 1, "hcpcs_code": "J1460"})
+    assert first.status_code == 200 and first.json()["version"] == 2
+    stale = pharmacist_call(
+        api,
+        "patch",
+        PRIVIGEN,
+        {"version": 1, "hcpcs_code": "J9999", "vial_sizes": [{"size_g": "20"}]},
+    )
+    assert stale.status_code == 409
+    body = stale.json()
+    assert body["code"] == "stale_version" and "version" in body["field_errors"]
+    after = api(Role.PHARMACIST, "get", PRIVIGEN).json()
+    assert after["hcpcs_code"] == "J1460" and after["version"] == 2
+    assert sum(v["active"] for v in after["vial_sizes"]) > 1
 
 
 def test_deactivate_reactivate_and_prices(api):

@@ -78,6 +78,7 @@ def test_a_change_is_audited_with_who_before_and_after(pharmacist):
     services.product_update(
         product=product,
         user=pharmacist,
+        expected_version=product.version,
         fields={"concentration_pct": Decimal(5), "brand_name": "Newgam 5%"},
     )
     latest = product_history(product)[0]
@@ -93,7 +94,12 @@ def test_an_update_that_changes_nothing_records_nothing(pharmacist):
     product = create(pharmacist)
     before = len(product_history(product))
     services.product_update(
-        product=product, user=pharmacist, fields=FIELDS, vial_sizes=SIZES, label_rate_steps=STEPS
+        product=product,
+        user=pharmacist,
+        expected_version=1,
+        fields=FIELDS,
+        vial_sizes=SIZES,
+        label_rate_steps=STEPS,
     )
     assert len(product_history(product)) == before
 
@@ -103,6 +109,7 @@ def test_a_vial_size_left_out_is_kept_inactive_not_deleted(pharmacist):
     services.product_update(
         product=product,
         user=pharmacist,
+        expected_version=product.version,
         fields={},
         vial_sizes=[VialSizeData(Decimal(10)), VialSizeData(Decimal(20))],
     )
@@ -116,6 +123,7 @@ def test_steps_past_the_new_list_are_removed_and_the_removal_audited(pharmacist)
     services.product_update(
         product=product,
         user=pharmacist,
+        expected_version=product.version,
         fields={},
         label_rate_steps=[RateStepData(Decimal(1), 30), RateStepData(Decimal(4))],
     )
@@ -224,6 +232,7 @@ def test_update_checks_the_rules_against_the_result(pharmacist):
         services.product_update,
         product=product,
         user=pharmacist,
+        expected_version=product.version,
         fields={"label_max_mg_per_kg_per_min": Decimal(4)},
     )
     product.refresh_from_db()
@@ -327,3 +336,46 @@ def test_a_policy_change_that_changes_nothing_keeps_the_version(pharmacist):
     )
     assert policy.version == 1
     assert DosingPolicy.history.count() == 1
+
+
+def test_a_stale_product_change_is_refused_and_changes_nothing(pharmacist):
+    product = create(pharmacist)
+    services.product_update(
+        product=product, user=pharmacist, expected_version=1, fields={"brand_name": "First"}
+    )
+    error = refused(
+        "stale_version",
+        services.product_update,
+        product=product,
+        user=pharmacist,
+        expected_version=1,
+        fields={"brand_name": "Second"},
+        vial_sizes=[VialSizeData(Decimal(20))],
+    )
+    assert error.is_conflict and error.field == "version"
+    product.refresh_from_db()
+    assert (product.brand_name, product.version) == ("First", 2)
+    assert {v.size_g for v in product.vial_sizes.filter(active=True)} == {5, 10}
+
+
+def test_a_vial_size_or_step_change_alone_raises_the_version(pharmacist):
+    product = create(pharmacist)
+    services.product_update(
+        product=product,
+        user=pharmacist,
+        expected_version=1,
+        fields={},
+        vial_sizes=[VialSizeData(Decimal(10))],
+    )
+    product.refresh_from_db()
+    assert product.version == 2
+    refused(
+        "stale_version",
+        services.product_update,
+        product=product,
+        user=pharmacist,
+        expected_version=1,
+        fields={},
+        label_rate_steps=[RateStepData(Decimal(1))],
+    )
+    assert all(entry.subject != "Product" for entry in product_history(product)[:1])

@@ -83,6 +83,7 @@ def edit_post(product: Product, **changes: Any) -> dict[str, Any]:
     for i, step in enumerate(steps):
         data[f"label_rate_steps-{i}-id"] = step.pk
         data[f"label_rate_steps-{i}-product"] = product.pk
+    data["version"] = product.version
     data.update(changes)
     return data
 
@@ -279,6 +280,31 @@ def test_editing_changes_figures_and_vial_sizes_and_shows_the_history(pharmacist
     assert "<del>Privigen</del> → <ins>Privigen 10%</ins>" in page
     assert "Vial size 5 g changed" in page
     assert pharmacist.username in page
+
+
+def test_the_edit_form_carries_the_version_it_was_opened_at(pharmacist, client_for):
+    page = client_for(pharmacist).get(url("product-edit")).content.decode()
+    assert 'type="hidden" name="version" value="1"' in page
+
+
+def test_a_stale_edit_form_is_refused_with_a_clear_message_and_keeps_the_input(
+    pharmacist, client_for
+):
+    client = client_for(pharmacist)
+    privigen = Product.objects.get(slug="privigen")
+    opened = edit_post(privigen, hcpcs_code="J1459")
+    colleague = edit_post(privigen, brand_name="Privigen by a colleague")
+    assert client.post(url("product-edit"), colleague).status_code == 302
+    opened["brand_name"] = "Privigen mine"
+    opened["vial_sizes-0-active"] = ""
+    response = client.post(url("product-edit"), opened)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "changed by someone else" in page and "nothing was saved" in page
+    assert 'value="Privigen mine"' in page
+    privigen.refresh_from_db()
+    assert (privigen.brand_name, privigen.version) == ("Privigen by a colleague", 2)
+    assert privigen.vial_sizes.get(size_g=5).active
 
 
 def test_the_slug_cannot_be_changed(pharmacist, client_for):

@@ -226,10 +226,12 @@ def test_adverse_events_from_the_watch_list(started, nurse, data, field) -> None
 
 
 def test_completion_within_the_day_dose(started, nurse) -> None:  # type: ignore[no-untyped-def]
-    refused("invalid", started, nurse, "completed", "13:00", volume_ml="251", grams_given="25")
-    refused("invalid", started, nurse, "completed", "13:00", volume_ml="250", grams_given="25.5")
-    refused("invalid", started, nurse, "completed", "13:00", volume_ml="-1", grams_given="2")
-    record(started, nurse, "completed", "13:00", volume_ml="240", grams_given="24")
+    record(started, nurse, "rate_changed", "09:45", rate_ml_per_h=49)
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=64)
+    refused("invalid", started, nurse, "completed", "13:30", volume_ml="251", grams_given="25")
+    refused("invalid", started, nurse, "completed", "13:30", volume_ml="250", grams_given="25.5")
+    refused("invalid", started, nurse, "completed", "13:30", volume_ml="-1", grams_given="2")
+    record(started, nurse, "completed", "13:30", volume_ml="240", grams_given="24")
     started.refresh_from_db()
     assert started.status == "completed"
     refused("recording_closed", started, nurse, "note", "13:05", details="late")
@@ -361,3 +363,51 @@ def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -
             "16:07",
         )
     ]
+
+
+# 32 minutes at 34 mL/h is 18.1 mL; with 10 % and 5 mL at most 24.9 mL (2.49 g at 10 %).
+def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -> None:  # type: ignore[no-untyped-def]
+    error = refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="246", grams_given="2",
+    )  # fmt: skip
+    assert error.field == "volume_ml" and "24.9 mL" in error.message
+    assert refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="25", grams_given="2",
+    ).field == "volume_ml"  # fmt: skip
+    assert refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="24.9", grams_given="2.5",
+    ).field == "grams_given"  # fmt: skip
+    record(started, nurse, "completed", "10:02", volume_ml="24.9", grams_given="2.49")
+
+
+def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:  # type: ignore[no-untyped-def]
+    record(started, nurse, "adverse_event", "10:00", symptoms=["headache"], severity="mild")
+    # 30 minutes at 34 mL/h (17 mL), then stopped: at most 23.7 mL however late.
+    refused("more_than_record_allows", started, nurse, "completed", "12:00",
+            volume_ml="24", grams_given="2")  # fmt: skip
+    record(started, nurse, "completed", "12:00", volume_ml="23.7", grams_given="2.37")
+
+
+def test_an_entry_before_the_sessions_day_is_refused(started, nurse) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            started,
+            parse_entry({"kind": "note", "details": "x"}),
+            by=nurse,
+            occurred_at=yesterday_at("23:00") - timedelta(days=1),
+        )
+    assert (error.value.code, error.value.field) == ("before_session_day", "occurred_at")
+
+
+def test_an_entry_in_the_future_is_refused(started, nurse) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            started,
+            parse_entry({"kind": "note", "details": "x"}),
+            by=nurse,
+            occurred_at=timezone.now() + timedelta(minutes=5),
+        )
+    assert (error.value.code, error.value.field) == ("in_future", "occurred_at")

@@ -291,3 +291,26 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
     entries = schema["paths"]["/api/v1/infusion-sessions/{id}/entries/"]
     assert {"put", "patch", "delete"}.isdisjoint(entries)
     assert "409" in schema["paths"]["/api/v1/infusion-sessions/book/"]["post"]["responses"]
+
+
+def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, session) -> None:  # type: ignore[no-untyped-def]
+    at = yesterday_at("09:30")
+    start = api(
+        Role.NURSE, "post", f"{SESSIONS}{session.pk}/start/", {"occurred_at": at.isoformat()}
+    )
+    assert start.status_code == 201 and start.json()["rate_ml_per_h"] == 34
+    completed = {
+        "kind": "completed",
+        "volume_ml": "246",
+        "grams_given": "2",
+        "occurred_at": (at + timedelta(minutes=32)).isoformat(),
+    }
+    refused = api(Role.NURSE, "post", entries_url(session), completed)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == "more_than_record_allows"
+    assert list(body["field_errors"]) == ["volume_ml"]
+    early = {"kind": "note", "details": "x", "occurred_at": (at - timedelta(days=1)).isoformat()}
+    before = api(Role.NURSE, "post", entries_url(session), early)
+    assert before.status_code == 400 and before.json()["code"] == "before_session_day"
+    assert list(before.json()["field_errors"]) == ["occurred_at"]
