@@ -217,6 +217,18 @@ class OrderForm(PlainDecimalsForm):
         self._bound_patient_choices()
         self._list_products()
 
+    def as_posted(self) -> "OrderForm":
+        """The form as the browser would post it now (its initial values, bound): the edit page
+        of a saved order shows its preview at once (docs/architecture.md, "How a plan is made")."""
+        data: dict[str, Any] = {}
+        for name in self.fields:
+            value = self[name].value()
+            if isinstance(value, list | tuple):
+                data[name] = [str(item) for item in value]
+            elif value is not None:
+                data[name] = value
+        return OrderForm(data, order=self.order)
+
     @property
     def patient_chosen(self) -> Patient | None:
         """The chosen patient (shown by name when the form lists none)."""

@@ -520,3 +520,41 @@ def test_a_stale_signature_is_a_409(clinician, client_for, draft):
     response = client_for(clinician).post(url("orders:order-sign", draft), sign_data(draft))
     assert response.status_code == 409
     assert "This order was changed by dr-test" in response.content.decode()
+
+
+# --- findings first (issue "Pages a clinician trusts at a glance") ----------------------------
+
+
+def test_findings_come_first_with_a_sticky_summary_and_plain_titles(clinician, client_for):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    response = client_for(clinician).post(url("orders:order-preview"), form_data(patient))
+    page = response.content.decode()
+    summary = page.index('data-testid="findings-summary"')
+    assert summary < page.index('data-testid="findings"') < page.index('data-testid="plan-summary"')
+    assert "1 stop" in page
+    assert "cannot be signed: IgA deficiency with anti-IgA antibodies" in page
+    assert '<small class="code">IGA_DEFICIENCY_WITH_ANTIBODIES</small>' in page
+
+
+def test_the_order_page_shows_findings_first_and_disables_sign_while_a_stop_stands(
+    clinician, client_for
+):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    order = order_create(by=clinician, **order_values(patient))
+    page = client_for(clinician).get(url("orders:order-detail", order)).content.decode()
+    assert page.index('data-testid="findings-summary"') < page.index('id="plan-heading"')
+    assert 'data-testid="sign-blocked"' in page
+    assert '<button type="submit" disabled aria-describedby="sign-blocked">Sign order' in page
+    # the server still refuses (test_a_stop_finding_blocks_signing_on_the_page)
+
+
+def test_the_sign_button_is_enabled_without_a_stop(clinician, client_for, draft):
+    page = client_for(clinician).get(url("orders:order-detail", draft)).content.decode()
+    assert 'data-testid="sign-blocked"' not in page
+    assert '<button type="submit">Sign order</button>' in page
+
+
+def test_the_edit_page_of_a_saved_draft_shows_the_preview_at_once(clinician, client_for, draft):
+    page = client_for(clinician).get(url("orders:order-edit", draft)).content.decode()
+    assert 'data-testid="daily-dose">25 g<' in page
+    assert 'data-testid="findings-summary"' in page
