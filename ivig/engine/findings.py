@@ -4,9 +4,10 @@ Severities: ``stop`` (the order cannot be signed), ``override`` (signing needs a
 Findings are listed stop, override, warn, then by code alphabetically; each code at most once.
 
 Risk groups (docs/clinical-rules.md 3.8): renal = renal_impairment, renal_failure, diabetes,
-dehydration, sepsis, nephrotoxic_drugs, or age ≥ 65; thrombosis = cardiac_disease, cardiac_insufficiency,
-stroke, myocardial_infarction, thrombosis, hypercoagulable, limited_mobility, estrogen_use,
-indwelling_catheter, or age ≥ 65. An age outside 0-130 (INVALID_INPUT) does not count.
+dehydration, sepsis, nephrotoxic_drugs, or age ≥ 65; thrombosis = cardiac_disease,
+cardiac_insufficiency, stroke, myocardial_infarction, thrombosis, hypercoagulable,
+limited_mobility, estrogen_use, indwelling_catheter, or age ≥ 65.
+An age outside 0-130 (INVALID_INPUT) does not count.
 
 When each code is raised, as implemented (rules.py decides; the messages are built here):
 - INVALID_INPUT (stop): one finding listing every problem (see plan.py).
