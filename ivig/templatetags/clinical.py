@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.conf import settings
 
 from ivig.engine import FINDING_TITLES, format_decimal
 
@@ -74,3 +75,23 @@ def findings_summary(findings: Iterable[Any] | None) -> dict[str, Any]:
             else ""
         ),
     }
+
+
+@register.filter(name="person")
+def person(value: Any) -> str:
+    """A user as people know them (full name, else the user name); any other row as its text;
+    "system" where nobody is recorded."""
+    if value is None or value == "":
+        return "system"
+    full_name = getattr(value, "get_full_name", None)
+    if callable(full_name):
+        return str(full_name() or value.get_username())
+    return str(value)
+
+
+@register.filter(name="money")
+def money(value: Decimal | int | str | None) -> str:
+    """``{{ amount|money }}``: the amount as ``num`` shows it with the ``CURRENCY`` setting's
+    code ("11,875 USD"); a dash alone where there is no amount."""
+    shown = num(value)
+    return shown if shown == "—" else f"{shown} {settings.CURRENCY}"

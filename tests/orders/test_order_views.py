@@ -278,7 +278,7 @@ def test_the_htmx_preview_returns_the_engines_plan_as_a_partial(
     assert "68.8 kg (adjusted body weight)" in page
     assert "34 mL/h" in page
     assert "209 min" in page
-    assert 'data-testid="cost-per-cycle">11,875<' in page
+    assert 'data-testid="cost-per-cycle">11,875 USD<' in page
     assert 'class="severity-warn" data-testid="finding-HEMOLYSIS_RISK"' in page
     assert not Order.objects.exists()
 
@@ -558,3 +558,35 @@ def test_the_edit_page_of_a_saved_draft_shows_the_preview_at_once(clinician, cli
     page = client_for(clinician).get(url("orders:order-edit", draft)).content.decode()
     assert 'data-testid="daily-dose">25 g<' in page
     assert 'data-testid="findings-summary"' in page
+
+
+# --- plain words -----------------------------------------------------------------------------
+
+
+def test_the_order_list_finds_the_patient_by_mrn_or_name_not_by_id(clinician, client_for, draft):
+    client = client_for(clinician)
+    page = client.get(url("orders:home")).content.decode()
+    assert "Patient id" not in page
+    assert "Search (patient MRN or name" in page
+    found = client.get(url("orders:home"), {"search": draft.patient.family_name}).context["page"]
+    assert [o.pk for o in found] == [draft.pk]
+
+
+def test_history_shows_names_and_local_times_not_ids_or_iso(
+    clinician, client_for, draft, sign, settings
+):
+    clinician.first_name, clinician.last_name = "Ada", "Lovelace"
+    clinician.save()
+    signed = sign(draft, clinician)
+    page = client_for(clinician).get(url("orders:order-detail", signed)).content.decode()
+    history = page[page.index('data-testid="history"') :]
+    assert "signed by: <del>—</del> → <ins>Ada Lovelace</ins>" in history
+    assert "+00:00" not in history
+    local = timezone.localtime(Order.objects.get(pk=signed.pk).signed_at)
+    assert f"signed at: <del>—</del> → <ins>{local:%Y-%m-%d %H:%M}</ins>" in history
+
+
+def test_money_is_shown_with_its_currency(clinician, client_for, worked_patient, settings):
+    settings.CURRENCY = "EUR"
+    response = client_for(clinician).post(url("orders:order-preview"), form_data(worked_patient))
+    assert 'data-testid="cost-per-cycle">11,875 EUR<' in response.content.decode()
