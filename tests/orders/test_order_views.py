@@ -141,6 +141,9 @@ def test_home_lists_current_orders_with_their_status(clinician, client_for, draf
     signed = sign(draft, clinician)
     successor = order_update(signed, by=clinician, version=signed.version, cycles=3)
     page = client_for(clinician).get(url("orders:home")).content.decode()
+    assert url("orders:order-detail", signed) in page  # in force until version 2 is signed
+    sign(successor, clinician)
+    page = client_for(clinician).get(url("orders:home")).content.decode()
     assert 'data-testid="order-create"' in page
     assert url("orders:order-detail", successor) in page
     assert url("orders:order-detail", signed) not in page  # superseded
@@ -382,6 +385,9 @@ def test_editing_a_signed_order_makes_a_new_version_shown_with_its_history(
     successor = Order.objects.get(supersedes=signed)
     assert response["Location"] == url("orders:order-detail", successor)
     assert successor.revision == 2
+    old_page = client.get(url("orders:order-detail", signed)).content.decode()
+    assert 'data-testid="pending-version"' in old_page  # in force until version 2 is signed
+    sign(successor, clinician)
     page = client.get(url("orders:order-detail", successor)).content.decode()
     assert "version 2" in page
     assert 'data-testid="versions"' in page
