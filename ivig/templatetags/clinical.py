@@ -95,3 +95,9 @@ def money(value: Decimal | int | str | None) -> str:
     code ("11,875 USD"); a dash alone where there is no amount."""
     shown = num(value)
     return shown if shown == "—" else f"{shown} {settings.CURRENCY}"
+
+
+@register.filter(name="person_or_blank")
+def person_or_blank(value: Any) -> str:
+    """As ``person``, but blank (a line to fill in) where nobody is recorded."""
+    return "" if value is None or value == "" else person(value)

@@ -596,3 +596,44 @@ def test_money_is_shown_with_its_currency(clinician, client_for, worked_patient,
     settings.CURRENCY = "EUR"
     response = client_for(clinician).post(url("orders:order-preview"), form_data(worked_patient))
     assert 'data-testid="cost-per-cycle">11,875 EUR<' in response.content.decode()
+
+
+# --- the order sheet -------------------------------------------------------------------------
+
+
+def test_the_order_sheet_carries_everything_a_nurse_needs(clinician, nurse, client_for, sign):
+    patient = worked_example_patient(clinician, allergies="Penicillin (rash)")
+    order = sign(order_create(by=clinician, **order_values(patient)), clinician)
+    page = client_for(nurse).get(url("orders:order-print", order)).content.decode()
+    weight = patient.weights.first()
+    for text in (
+        patient.mrn,
+        patient.family_name.upper(),
+        patient.date_of_birth.isoformat(),
+        f"on {weight.measured_on:%Y-%m-%d}",
+        "Penicillin (rash)",
+        "IgA status",
+        "Blood group",
+        "ICD-10",
+        'data-testid="sheet-lots"',
+        "Lot number",
+        "rounded to whole vials",
+        "Vials per day",
+        "Clock time",
+        "Vital signs at:",
+        'data-testid="sheet-premedication"',
+        'data-testid="findings"',
+        'data-testid="sheet-signatures"',
+        "Prescriber (signed)",
+        "Pharmacist (verified)",
+    ):
+        assert text in page, text
+    assert f"{timezone.localtime(order.signed_at):%Y-%m-%d %H:%M}" in page
+
+
+def test_the_print_stylesheet_fits_a4_and_letter_with_page_numbers():
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "static/css/print.css").read_text()
+    assert "size: auto" in css
+    assert "counter(page)" in css and "counter(pages)" in css
