@@ -606,6 +606,7 @@ def test_the_order_sheet_carries_everything_a_nurse_needs(clinician, nurse, clie
     order = sign(order_create(by=clinician, **order_values(patient)), clinician)
     page = client_for(nurse).get(url("orders:order-print", order)).content.decode()
     weight = patient.weights.first()
+    assert weight is not None
     for text in (
         patient.mrn,
         patient.family_name.upper(),
