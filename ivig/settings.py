@@ -396,8 +396,19 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusals_on_one_line": {"()": "ivig.log_filters.RefusalsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        # Once (not again through Django's own console handler) and a 403 without traceback.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["refusals_on_one_line"],
+        },
+    },
 }
 
 if ENV.is_production:
