@@ -16,7 +16,7 @@ class Records(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(self.format(record) and record)
+        self.records.append(record)
 
 
 def test_a_403_is_logged_once_on_one_line(nurse, client_for):  # type: ignore[no-untyped-def]
