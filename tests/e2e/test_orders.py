@@ -99,11 +99,12 @@ def test_a_stop_finding_blocks_signing_in_the_browser_and_the_api(page, sign_in,
     expect(page.get_by_test_id("finding-IGA_DEFICIENCY_WITH_ANTIBODIES")).to_have_class(
         "severity-stop"
     )
-    page.get_by_label("Your password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign order").click()
-    expect(page.get_by_test_id("refusal")).to_contain_text(
-        "cannot be signed: IGA_DEFICIENCY_WITH_ANTIBODIES"
-    )
+    # Findings first: the summary says why, and Sign is disabled while the stop stands.
+    summary = page.get_by_test_id("findings-summary")
+    expect(summary).to_contain_text("1 stop")
+    expect(summary).to_contain_text("cannot be signed: IgA deficiency with anti-IgA antibodies")
+    expect(page.get_by_role("button", name="Sign order")).to_be_disabled()
+    expect(page.get_by_test_id("sign-blocked")).to_contain_text("IGA_DEFICIENCY_WITH_ANTIBODIES")
     expect(page.get_by_test_id("order-status")).to_have_text("Draft")
 
     api = Client()
