@@ -44,7 +44,9 @@ def test_a_clinician_enters_an_order_watches_the_preview_and_signs_it(page, sign
     page.get_by_label("I confirm this weight").check()
     page.get_by_test_id("order-save").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Draft")
-    page.get_by_label("Reason to override RENAL_RISK").fill("Creatinine normal; hydrate first")
+    page.get_by_label("Reason to override Renal risk (RENAL_RISK)").fill(
+        "Creatinine normal; hydrate first"
+    )
     page.get_by_label("Your password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign order").click()
 
@@ -81,7 +83,7 @@ def test_an_independent_pharmacist_verifies_and_a_clinician_cannot(
 
     sign_in(pharmacist)
     page.get_by_role("link", name=order.number).click()
-    page.get_by_label("I acknowledge RENAL_RISK: Hydrated").check()
+    page.get_by_label("I acknowledge Renal risk (RENAL_RISK): Hydrated").check()
     page.get_by_role("button", name="Verify order").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Verified")
     expect(page.get_by_test_id("verified-by")).to_contain_text("pharm-test")

@@ -242,7 +242,7 @@ def test_suitable_products_are_listed_first_with_why(clinician, client_for):
     suitable = page.index(f"Suitable for {patient.full_name}")
     unsuitable = page.index("Raise a finding for this patient")
     assert suitable < page.index("Gammagard S/D (low IgA) — low IgA") < unsuitable
-    assert page.index("Privigen — raises IGA_DEFICIENCY_WITH_ANTIBODIES (stop)") > unsuitable
+    assert page.index("Privigen — IgA deficiency with anti-IgA antibodies (stop)") > unsuitable
 
 
 @pytest.mark.parametrize(
@@ -456,7 +456,7 @@ def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_f
     order = order_create(by=clinician, **order_values(patient))
     client = client_for(clinician)
     page = client.get(url("orders:order-detail", order)).content.decode()
-    assert "Reason to override RENAL_RISK" in page
+    assert "Reason to override Renal risk (RENAL_RISK)" in page
     refused = client.post(url("orders:order-sign", order), sign_data(order))
     assert refused.status_code == 400
     assert "Give a reason to sign despite RENAL_RISK" in refused.content.decode()
@@ -467,7 +467,7 @@ def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_f
     assert order.overrides.get().reason == "Hydrated; Cr 80"
 
     pharmacy = client_for(pharmacist)
-    assert "I acknowledge RENAL_RISK: Hydrated; Cr 80" in (
+    assert "I acknowledge Renal risk (RENAL_RISK): Hydrated; Cr 80" in (
         pharmacy.get(url("orders:order-detail", order)).content.decode()
     )
     unacknowledged = pharmacy.post(url("orders:order-verify", order), {"version": order.version})
