@@ -47,7 +47,7 @@ class ProductForm(PlainDecimalsForm):
         model = Product
         fields = ("slug", *PRODUCT_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
-        labels = {"ph_min": "pH from", "ph_max": "pH to"}
+        labels = {"slug": "Short name", "ph_min": "pH from", "ph_max": "pH to"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -42,6 +42,7 @@ FIELD_LABELS = {
     "pulse_per_min": "pulse",
     "temperature_c": "temperature",
     "respiratory_rate_per_min": "respiratory rate",
+    "spo2_pct": "oxygen saturation (SpO₂)",
     "symptoms": "symptoms",
     "severity": "severity",
     "action": "action",
@@ -198,6 +199,7 @@ class VitalSigns(_Entry):
     pulse_per_min: Annotated[WholeNumber, _plausible(20, 250)]
     temperature_c: Annotated[Amount, _plausible(30, 45)] | None = None
     respiratory_rate_per_min: Annotated[WholeNumber, _plausible(4, 80)] | None = None
+    spo2_pct: Annotated[WholeNumber, _plausible(50, 100)] | None = None
 
 
 class AdverseEvent(_Entry):

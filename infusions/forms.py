@@ -48,6 +48,7 @@ class EntryForm(forms.Form):
         label="Temperature (°C)", required=False, max_digits=3, decimal_places=1
     )
     respiratory_rate_per_min = forms.IntegerField(label="Respiratory rate (/min)", required=False)
+    spo2_pct = forms.IntegerField(label="SpO₂ (%)", required=False)
     symptoms = forms.MultipleChoiceField(
         choices=Symptom.choices, required=False, widget=forms.CheckboxSelectMultiple
     )

@@ -314,6 +314,7 @@ class AdministrationEntry(models.Model):
     respiratory_rate_per_min = models.PositiveSmallIntegerField(
         "respiratory rate (/min)", null=True, blank=True
     )
+    spo2_pct = models.PositiveSmallIntegerField("SpO₂ (%)", null=True, blank=True)
     symptoms = models.JSONField(default=list, blank=True)
     severity = models.CharField(max_length=8, choices=Severity.choices, blank=True)
     action = models.TextField(blank=True)
@@ -351,6 +352,10 @@ class AdministrationEntry(models.Model):
                     pulse_per_min__isnull=False,
                 ),
                 name="administration_entry_vitals_have_bp_and_pulse",
+            ),
+            models.CheckConstraint(
+                condition=Q(spo2_pct__isnull=True) | Q(spo2_pct__gte=50, spo2_pct__lte=100),
+                name="administration_entry_spo2_range",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="lot_recorded")

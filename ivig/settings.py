@@ -31,6 +31,7 @@ class Environment(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     time_zone: str = "UTC"
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     session_idle_timeout_minutes: int = Field(default=15, ge=1)
     session_absolute_timeout_hours: int = Field(default=12, ge=1)
     login_failure_limit: int = Field(default=5, ge=1)
@@ -218,6 +219,8 @@ AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = ENV.time_zone
+# ISO 4217 code shown after every amount of money (the ``money`` template filter).
+CURRENCY = ENV.currency
 USE_I18N = True
 USE_TZ = True
 
@@ -399,8 +402,19 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusals_on_one_line": {"()": "ivig.log_filters.RefusalsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        # Once (not again through Django's own console handler) and a 403 without traceback.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["refusals_on_one_line"],
+        },
+    },
 }
 
 if ENV.is_production:

@@ -18,7 +18,8 @@ class OrderFilter(django_filters.FilterSet):
     )
     patient = django_filters.NumberFilter(field_name="patient_id", label="Patient id")
     search = django_filters.CharFilter(
-        method="search_words", label="Search", help_text="Patient MRN or name, product, indication."
+        method="search_words",
+        label="Search (patient MRN or name, product, indication)",
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.engine import Finding
 from ivig.forms import PlainDecimalsForm
+from ivig.templatetags.clinical import finding_title
 
 from .engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .errors import OrderError
@@ -220,6 +221,18 @@ class OrderForm(PlainDecimalsForm):
         self._bound_patient_choices()
         self._list_products()
 
+    def as_posted(self) -> "OrderForm":
+        """The form as the browser would post it now (its initial values, bound): the edit page
+        of a saved order shows its preview at once (docs/architecture.md, "How a plan is made")."""
+        data: dict[str, Any] = {}
+        for name in self.fields:
+            value = self[name].value()
+            if isinstance(value, list | tuple):
+                data[name] = [str(item) for item in value]
+            elif value is not None:
+                data[name] = value
+        return OrderForm(data, order=self.order)
+
     @property
     def patient_chosen(self) -> Patient | None:
         """The chosen patient (shown by name when the form lists none)."""
@@ -278,8 +291,8 @@ class OrderForm(PlainDecimalsForm):
         unsuitable = [
             (
                 p.product.pk,
-                f"{p.product.brand_name} — raises "
-                + ", ".join(f"{f.code} ({f.severity})" for f in p.findings)
+                f"{p.product.brand_name} — "
+                + ", ".join(f"{finding_title(f.code)} ({f.severity})" for f in p.findings)
                 + _warnings_label(p.warnings),
             )
             for p in fit.unsuitable
@@ -315,8 +328,9 @@ class OrderForm(PlainDecimalsForm):
 
 def _warnings_label(warnings: Iterable[Finding]) -> str:
     """The product picker's mention of a product's warnings (docs/clinical-rules.md 5: shown,
-    while the product stays suitable), e.g. " — warns: MALTOSE_GLUCOSE_INTERFERENCE (warn)"."""
-    codes = [f"{finding.code} ({finding.severity})" for finding in warnings]
+    while the product stays suitable), e.g. " — warns: Maltose: glucose meter readings falsely
+    high"."""
+    codes = [finding_title(finding.code) for finding in warnings]
     return f" — warns: {', '.join(codes)}" if codes else ""
 
 
@@ -369,7 +383,7 @@ class SignForm(OrderStepForm):
         for finding in overrides:
             self.override_codes.append(finding.code)
             self.fields[f"reason_{finding.code}"] = forms.CharField(
-                label=f"Reason to override {finding.code}",
+                label=f"Reason to override {finding_title(finding.code)} ({finding.code})",
                 help_text=finding.message,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -399,7 +413,11 @@ class VerifyForm(OrderStepForm):
         field = self.fields["acknowledged_codes"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [
-            (override.code, f"I acknowledge {override.code}: {override.reason}")
+            (
+                override.code,
+                f"I acknowledge {finding_title(override.code)} ({override.code}): "
+                f"{override.reason}",
+            )
             for override in overrides
         ]
 

@@ -450,7 +450,8 @@ def order_update(
     A draft changes in place if ``version`` is still current (a stale edit is refused naming
     who changed it and when). A signed or verified order is never edited in place: the change
     makes a new version (same lineage, next revision, ``supersedes`` the old one) as a draft to
-    be signed and verified again, and the old one becomes ``superseded``; overrides are not
+    be signed and verified again; the old one stays in force until the new one is signed (then
+    it becomes ``superseded``), and only one such draft is open at a time; overrides are not
     carried over (they belong to a signature). A change that changes nothing saves nothing.
     ``weight_today_kg`` records the patient's weight today, as in ``order_create`` (with
     ``confirm_unusual_weight``).
@@ -472,6 +473,13 @@ def order_update(
         _save_order(current, by, "Edited")
         return current
 
+    pending = Order.objects.filter(supersedes=current).first()
+    if pending is not None:
+        raise OrderError(
+            OrderError.WRONG_STATE,
+            f"Version {pending.revision} of order {current.number} already changes this version "
+            "and awaits signing: change that draft instead.",
+        )
     successor = Order(
         **{name: getattr(current, name) for name in ORDER_FIELDS},
         patient_id=current.patient_id,
@@ -482,8 +490,8 @@ def order_update(
     )
     for name, value in changes.items():
         setattr(successor, name, value)
-    current.status = OrderStatus.SUPERSEDED
-    _save_order(current, by, f"Superseded by version {successor.revision}")
+    # The signed version stays in force (and in the pharmacist's queue) until the new version
+    # is signed: ``order_sign`` supersedes it then.
     _save_validated(
         successor, by, f"Version {successor.revision}: changes version {current.revision}"
     )
@@ -542,6 +550,7 @@ def order_sign(
             by,
             "Overridden at signing",
         )
+    _supersede_predecessor(current, by)
     current.status = OrderStatus.SIGNED
     current.signed_by = by
     current.signed_at = now
@@ -599,6 +608,23 @@ def order_verify(
     current.verified_at = now
     _save_order(current, by, "Verified")
     return current
+
+
+# The statuses of a version still in force while its successor is a draft.
+IN_FORCE_UNTIL_SUCCESSOR_SIGNED = frozenset(
+    {OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE}
+)
+
+
+def _supersede_predecessor(order: Order, by: User) -> None:
+    """Signing a new version supersedes the version it changes, if that one is still in force
+    (docs/clinical-rules.md 4: a draft change leaves the signed version in force until then)."""
+    if order.supersedes_id is None:
+        return
+    predecessor = Order.objects.select_for_update().get(pk=order.supersedes_id)
+    if predecessor.status in IN_FORCE_UNTIL_SUCCESSOR_SIGNED:
+        predecessor.status = OrderStatus.SUPERSEDED
+        _save_order(predecessor, by, f"Superseded by version {order.revision}")
 
 
 def _clear_overrides(order: Order, by: User) -> None:

@@ -318,7 +318,8 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("orders:order-detail", pk=order.pk)
     if request.method == "POST":
         return _order_form_submit(request, order)
-    return _order_form_page(request, OrderForm(order=order), order)
+    form = OrderForm(order=order)
+    return _order_form_page(request, form, order, preview=order_form_preview(form.as_posted()))
 
 
 @require_POST

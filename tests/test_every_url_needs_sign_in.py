@@ -17,6 +17,7 @@ PUBLIC = {
     "accounts/login/",
     "accounts/logout/",
     "healthz",
+    "favicon.ico",  # a redirect to the static icon
 }
 TOKEN_AUTHENTICATED = re.compile(r"^infusions/calendar/x/")
 
@@ -72,3 +73,15 @@ def test_anonymous_callers_are_refused(path):
             if response.status_code == 302:
                 assert response["Location"].startswith("/accounts/login/"), (method, path)
             assert response.status_code != 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", [path for path in ROUTES if not path.startswith("/api/v1/") and path != "/api/schema/"]
+)
+def test_anonymous_visitors_to_a_page_get_the_sign_in_page_not_a_403(path):
+    """A person who is not signed in is sent to sign in (the API answers machines: 401/403)."""
+    if TOKEN_AUTHENTICATED.match(path.lstrip("/")):
+        return
+    response = Client().get(path)
+    assert response.status_code != 403, path

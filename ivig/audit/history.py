@@ -1,5 +1,5 @@
 """Reading django-simple-history records as people read an audit trail: who, when, what, and
-each field before and after (docs/clinical-rules.md 5: every change is audited).
+each field before and after (docs/architecture.md: every change is audited).
 
 ``history_entries`` turns the history records of one model (any number of rows) into entries;
 an app names each entry's subject and may give labels for coded values.
@@ -13,8 +13,9 @@ from itertools import groupby
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
-from ivig.templatetags.clinical import num
+from ivig.templatetags.clinical import num, person
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,16 @@ def shown(value: Any, labels: Mapping[Any, str] | None = None) -> str:
         return "yes" if value else "no"
     if isinstance(value, Decimal | int):
         return num(value)
+    if isinstance(value, datetime):
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+            if timezone.is_aware(value)
+            else value.strftime("%Y-%m-%d %H:%M")
+        )
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, models.Model):
+        return person(value)
     if isinstance(value, list):
         return ", ".join(labels.get(item, str(item)) for item in value) or "—"
     return labels.get(value, str(value))
@@ -77,13 +86,33 @@ def history_entries(
     coded: dict[str, Mapping[Any, str]] = {f.name: dict(f.flatchoices) for f in fields if f.choices}
     coded.update(value_labels or {})
 
+    # Foreign keys: a change holds the ids; people read the row (a user's name), fetched once.
+    relations = {f.name: f.related_model for f in fields if f.many_to_one}
+    ordered = sorted(records, key=lambda r: (r.id, r.history_date, r.history_id))
+    wanted: dict[str, set[Any]] = {name: set() for name in relations}
+    for record in ordered:
+        for name in relations:
+            key = getattr(record, f"{name}_id", None)
+            if key is not None:
+                wanted[name].add(key)
+    rows: dict[str, dict[Any, Any]] = {
+        name: relations[name]._default_manager.in_bulk(list(keys)) if keys else {}  # type: ignore[union-attr]
+        for name, keys in wanted.items()
+    }
+
+    def resolved(name: str, value: Any) -> Any:
+        if name in relations and value is not None and not isinstance(value, models.Model):
+            return rows[name].get(value, value)
+        return value
+
     def change(name: str, before: Any, after: Any) -> FieldChange:
         return FieldChange(
-            labels[name], shown(before, coded.get(name)), shown(after, coded.get(name))
+            labels[name],
+            shown(resolved(name, before), coded.get(name)),
+            shown(resolved(name, after), coded.get(name)),
         )
 
     entries: list[HistoryEntry] = []
-    ordered = sorted(records, key=lambda r: (r.id, r.history_date, r.history_id))
     for _row_id, row_records in groupby(ordered, key=lambda r: r.id):
         previous = None
         for record in row_records:
@@ -91,7 +120,10 @@ def history_entries(
                 delta = record.diff_against(previous, included_fields=list(labels))
                 changes = [change(c.field, c.old, c.new) for c in delta.changes]
             elif record.history_type == "+" and list_created_values:
-                changes = [change(name, None, getattr(record, name)) for name in labels]
+                changes = [
+                    change(name, None, getattr(record, f"{name}_id" if name in relations else name))
+                    for name in labels
+                ]
             else:
                 changes = []
             entries.append(

@@ -21,6 +21,7 @@ from ivig.engine.dosing import (
     FALLBACK_DOSE_QUANTUM_G,
 )
 from ivig.engine.findings import (
+    FINDING_TITLES,
     RENAL_RISK_FACTORS,
     RISK_MIN_AGE_YEARS,
     SEVERITY_BY_CODE,
@@ -114,6 +115,7 @@ __all__ = [
     "DAYS_PER_CYCLE_MIN",
     "DOSE_DISPLAY_QUANTUM_G",
     "FALLBACK_DOSE_QUANTUM_G",
+    "FINDING_TITLES",
     "HEIGHT_MAX_CM",
     "HEIGHT_MIN_CM",
     "IBW_BASE_FEMALE_KG",

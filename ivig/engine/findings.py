@@ -5,8 +5,9 @@ Findings are listed stop, override, warn, then by code alphabetically; each code
 
 Risk groups (docs/clinical-rules.md 3.8): renal = renal_impairment, renal_failure, diabetes,
 dehydration, sepsis, nephrotoxic_drugs, or age ≥ 65; thrombosis = cardiac_disease,
-cardiac_insufficiency, stroke, myocardial_infarction, thrombosis, hypercoagulable, limited_mobility,
-estrogen_use, indwelling_catheter, or age ≥ 65. An age outside 0-130 (INVALID_INPUT) does not count.
+cardiac_insufficiency, stroke, myocardial_infarction, thrombosis, hypercoagulable,
+limited_mobility, estrogen_use, indwelling_catheter, or age ≥ 65.
+An age outside 0-130 (INVALID_INPUT) does not count.
 
 When each code is raised, as implemented (rules.py decides; the messages are built here):
 - INVALID_INPUT (stop): one finding listing every problem (see plan.py).
@@ -112,6 +113,36 @@ SEVERITY_BY_CODE: Final[dict[str, Severity]] = {
     IGA_STATUS_CHECK: "warn",
     BLOOD_GROUP_CHECK: "warn",
     PRIOR_INFUSION_REACTION: "override",
+}
+# Each code in plain words for people (docs/clinical-rules.md 3.8); pages show the title first
+# and the code as secondary text.
+FINDING_TITLES: Final[dict[str, str]] = {
+    INVALID_INPUT: "The order is incomplete or invalid",
+    MAX_DOSE_PER_28_DAYS: "Above the 28-day maximum dose",
+    MAX_DAILY_DOSE: "Above the maximum daily dose",
+    RATE_ABOVE_MAXIMUM: "Infusion rate above the maximum",
+    IGA_DEFICIENCY_WITH_ANTIBODIES: "IgA deficiency with anti-IgA antibodies",
+    IGA_DEFICIENCY: "IgA deficiency",
+    SUCROSE_RENAL_RISK: "Sucrose-containing product with a renal risk",
+    RENAL_RISK: "Renal risk",
+    THROMBOSIS_RISK: "Thrombosis risk",
+    FLUID_OVERLOAD_RISK: "Fluid overload risk",
+    ASEPTIC_MENINGITIS_RISK: "Aseptic meningitis risk",
+    HEMOLYSIS_RISK: "Hemolysis risk",
+    NO_CONCOMITANT_IMMUNOSUPPRESSANT: "No concomitant immunosuppressant",
+    WEIGHT_OUTDATED: "Weight out of date",
+    CYCLE_INTERVAL_UNUSUAL: "Unusual interval between cycles",
+    DOSING_WEIGHT_OVERRIDDEN: "Dosing weight chosen by hand",
+    NO_AUTHORIZATION: "No insurance authorization",
+    PREGNANCY: "Pregnancy",
+    MALTOSE_GLUCOSE_INTERFERENCE: "Maltose: glucose meter readings falsely high",
+    CONCURRENT_IVIG_ORDER: "Another IVIg order at the same time",
+    WEIGHT_CHANGED: "Weight changed since signing",
+    CREATININE_DUE: "Creatinine check due",
+    HEMOLYSIS_SUSPECTED: "Hemolysis suspected",
+    IGA_STATUS_CHECK: "IgA status to check",
+    BLOOD_GROUP_CHECK: "Blood group to check",
+    PRIOR_INFUSION_REACTION: "Reaction on an earlier infusion",
 }
 SEVERITY_ORDER: Final[dict[Severity, int]] = {"stop": 0, "override": 1, "warn": 2}
 

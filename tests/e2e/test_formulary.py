@@ -13,7 +13,7 @@ def test_a_pharmacist_adds_a_product_and_deactivates_it(page, sign_in, pharmacis
     page.get_by_role("link", name="Formulary").click()
     page.get_by_role("button", name="Add a product").click()
 
-    page.get_by_label("Slug").fill("journeygam")
+    page.get_by_label("Short name").fill("journeygam")
     page.get_by_label("Brand name").fill("Journeygam 10%")
     page.get_by_label("Manufacturer").fill("Journey Biologics")
     page.get_by_label("Concentration (%)").fill("10")

@@ -17,5 +17,7 @@ def test_the_product_picker_shows_the_maltose_warning(clinician, client_for):
         .get(reverse("orders:order-create"), {"patient": patient.pk})
         .content.decode()
     )
-    assert "Octagam 10% — sucrose-free — warns: MALTOSE_GLUCOSE_INTERFERENCE (warn)" in page
+    assert (
+        "Octagam 10% — sucrose-free — warns: Maltose: glucose meter readings falsely high" in page
+    )
     assert "Privigen — sucrose-free — warns" not in page and "Privigen — sucrose-free<" in page

@@ -39,6 +39,7 @@ def test_every_kind_has_a_model_with_its_fields_in_the_form_order() -> None:
         "pulse_per_min",
         "temperature_c",
         "respiratory_rate_per_min",
+        "spo2_pct",
     ]
 
 
@@ -192,3 +193,12 @@ def test_lots_and_amounts() -> None:
         "The volume given cannot be negative.",
     )
     assert parse_entry({"kind": "completed", "volume_ml": "0", "grams_given": "0"})
+
+
+def test_spo2_is_optional_and_plausible() -> None:
+    assert parse_entry({**VITALS, "pulse_per_min": 70, "spo2_pct": 50})
+    assert parse_entry({**VITALS, "pulse_per_min": 70, "spo2_pct": 100})
+    assert refusal(**{**VITALS, "pulse_per_min": 70, "spo2_pct": 49}) == (
+        "spo2_pct",
+        "A oxygen saturation (SpO₂) of 49 is not plausible (expected 50 to 100).",
+    )

@@ -10,11 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from authorizations.models import Authorization
 from infusions import booking, calendar
 from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
+from ivig.engine import dose_plan_to_json
 from orders.models import OrderStatus
+from orders.plans import order_plan
 
 from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
@@ -276,3 +279,43 @@ def test_calendar_feed_refuses_wrong_or_rotated_tokens(client_for, client, nurse
     nurse.is_active = False
     nurse.save()
     assert client.get(reverse("infusions:feed-unit", args=[new])).status_code == 404
+
+
+def test_the_session_page_shows_weight_height_allergies_and_spo2(
+    client_for, nurse, session
+) -> None:  # type: ignore[no-untyped-def]
+    patient = session.order.patient
+    patient.allergies = "Latex"
+    patient.save()
+    url = reverse("infusions:session-detail", args=[session.pk])
+    client = client_for(nurse)
+    vitals = {"kind": "vital_signs", "bp_systolic_mmhg": 120, "bp_diastolic_mmhg": 80}
+    client.post(
+        reverse("infusions:session-record", args=[session.pk]),
+        {**vitals, "pulse_per_min": 70, "spo2_pct": 97},
+    )
+    page = client.get(url).content.decode()
+    weight = patient.weights.first()
+    assert weight is not None
+    facts = page[page.index('data-testid="patient-facts"') :]
+    assert f"on {weight.measured_on:%Y-%m-%d}" in facts
+    assert "Height" in facts and "Latex" in facts
+    assert "SpO₂ 97 %" in page
+    assert session.entries.get(kind="vital_signs").spo2_pct == 97
+
+
+def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    order = verified_order(status=OrderStatus.ACTIVE)
+    # As signed: the plan frozen at signing; the factory's approval covers the whole course.
+    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=today, coverage=False).plan)
+    order.save()
+    session_for(order, chair, local(today, "10:00"), by=nurse)
+    client = client_for(nurse)
+    covered = client.get(reverse("infusions:schedule")).content.decode()
+    assert order.patient.family_name in covered and "not covered" not in covered
+    Authorization.objects.filter(order=order).delete()
+    page = client.get(reverse("infusions:schedule")).content.decode()
+    assert 'data-testid="not-covered"' in page
+    week = client.get(reverse("infusions:schedule") + "?view=week").content.decode()
+    assert "not covered" in week

@@ -145,6 +145,7 @@ def test_list_filters_by_status_and_patient_and_hides_superseded(
     other = order_create(by=clinician, **order_values(worked_example_patient(clinician)))
     signed = sign(draft, clinician)
     successor = order_update(signed, by=clinician, version=signed.version, cycles=3)
+    successor = sign(successor, clinician)  # signing the new version supersedes the old one
     client = client_for(clinician)
 
     def ids(**params: Any) -> set[int]:
@@ -222,7 +223,8 @@ def test_updating_a_signed_order_returns_the_new_version(clinician, client_for, 
         signed.pk,
         signed.pk,
     )
-    assert Order.objects.get(pk=signed.pk).status == OrderStatus.SUPERSEDED
+    # The signed version stays in force until the new version is signed.
+    assert Order.objects.get(pk=signed.pk).status == OrderStatus.SIGNED
 
 
 # --- the lifecycle ---------------------------------------------------------------------------

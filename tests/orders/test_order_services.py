@@ -14,7 +14,7 @@ from orders import services
 from orders.errors import OrderError
 from orders.models import Order, OrderOverride, OrderStatus
 from orders.plans import order_plan
-from orders.selectors import order_history, order_versions
+from orders.selectors import order_history, order_versions, orders_awaiting_verification
 from orders.services import (
     order_complete,
     order_create,
@@ -151,17 +151,19 @@ def test_editing_a_signed_order_makes_version_2_and_supersedes_the_first(
     signed = sign(risky_draft, clinician, REASONS)
     editor = make_user("dr-two")
     successor = order_update(signed, by=editor, version=signed.version, cycles=3)
+    # The signed version stays in force until the new version is signed.
+    assert reloaded(signed).status == OrderStatus.SIGNED
+    successor = sign(successor, editor, REASONS)
 
     old = reloaded(signed)
     assert old.status == OrderStatus.SUPERSEDED
     assert old.cycles == 6
     assert successor.pk != old.pk
-    assert (successor.revision, successor.status, successor.cycles) == (2, OrderStatus.DRAFT, 3)
+    assert (successor.revision, successor.status, successor.cycles) == (2, OrderStatus.SIGNED, 3)
     assert (successor.lineage_id, successor.supersedes_id) == (old.pk, old.pk)
     assert successor.number == old.number
-    assert successor.signed_by is None and successor.plan_at_signing is None
     assert successor.created_by == editor
-    assert not successor.overrides.exists()  # overrides belong to a signature
+    assert successor.overrides.count() == 2  # its own signature's, none carried over
     assert old.overrides.count() == 2
     assert list(order_versions(successor)) == [old, successor]
 
@@ -184,10 +186,27 @@ def test_a_third_version_continues_the_lineage(clinician, pharmacist, draft, sig
 
 def test_a_superseded_order_cannot_be_edited_again(clinician, draft, sign):
     signed = sign(draft, clinician)
-    order_update(signed, by=clinician, version=signed.version, cycles=3)
+    successor = order_update(signed, by=clinician, version=signed.version, cycles=3)
+    sign(successor, clinician)
     error = refusal(order_update, signed, by=clinician, version=3, cycles=2)
     assert error.code == OrderError.WRONG_STATE
     assert "superseded" in error.message
+
+
+def test_a_draft_change_leaves_the_signed_version_in_force_until_it_is_signed(
+    clinician, pharmacist, draft, sign
+):
+    signed = sign(draft, clinician)
+    successor = order_update(signed, by=clinician, version=signed.version, cycles=3)
+    assert reloaded(signed).status == OrderStatus.SIGNED
+    assert signed.pk in {o.pk for o in orders_awaiting_verification()}
+    # One draft change at a time: the signed version is not changed twice.
+    error = refusal(order_update, signed, by=clinician, version=signed.version, cycles=2)
+    assert error.code == OrderError.WRONG_STATE
+    assert "Version 2" in error.message
+    sign(successor, clinician)
+    assert reloaded(signed).status == OrderStatus.SUPERSEDED
+    assert signed.pk not in {o.pk for o in orders_awaiting_verification()}
 
 
 # --- sign ------------------------------------------------------------------------------------

@@ -152,6 +152,9 @@ def test_home_lists_current_orders_with_their_status(clinician, client_for, draf
     signed = sign(draft, clinician)
     successor = order_update(signed, by=clinician, version=signed.version, cycles=3)
     page = client_for(clinician).get(url("orders:home")).content.decode()
+    assert url("orders:order-detail", signed) in page  # in force until version 2 is signed
+    sign(successor, clinician)
+    page = client_for(clinician).get(url("orders:home")).content.decode()
     assert 'data-testid="order-create"' in page
     assert url("orders:order-detail", successor) in page
     assert url("orders:order-detail", signed) not in page  # superseded
@@ -250,7 +253,7 @@ def test_suitable_products_are_listed_first_with_why(clinician, client_for):
     suitable = page.index(f"Suitable for {patient.full_name}")
     unsuitable = page.index("Raise a finding for this patient")
     assert suitable < page.index("Gammagard S/D (low IgA) — low IgA") < unsuitable
-    assert page.index("Privigen — raises IGA_DEFICIENCY_WITH_ANTIBODIES (stop)") > unsuitable
+    assert page.index("Privigen — IgA deficiency with anti-IgA antibodies (stop)") > unsuitable
 
 
 @pytest.mark.parametrize(
@@ -289,7 +292,7 @@ def test_the_htmx_preview_returns_the_engines_plan_as_a_partial(
     assert "68.8 kg (adjusted body weight)" in page
     assert "34 mL/h" in page
     assert "209 min" in page
-    assert 'data-testid="cost-per-cycle">11,875<' in page
+    assert 'data-testid="cost-per-cycle">11,875 USD<' in page
     assert 'class="severity-warn" data-testid="finding-HEMOLYSIS_RISK"' in page
     assert not Order.objects.exists()
 
@@ -393,6 +396,9 @@ def test_editing_a_signed_order_makes_a_new_version_shown_with_its_history(
     successor = Order.objects.get(supersedes=signed)
     assert response["Location"] == url("orders:order-detail", successor)
     assert successor.revision == 2
+    old_page = client.get(url("orders:order-detail", signed)).content.decode()
+    assert 'data-testid="pending-version"' in old_page  # in force until version 2 is signed
+    sign(successor, clinician)
     page = client.get(url("orders:order-detail", successor)).content.decode()
     assert "version 2" in page
     assert 'data-testid="versions"' in page
@@ -461,7 +467,7 @@ def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_f
     order = order_create(by=clinician, **order_values(patient))
     client = client_for(clinician)
     page = client.get(url("orders:order-detail", order)).content.decode()
-    assert "Reason to override RENAL_RISK" in page
+    assert "Reason to override Renal risk (RENAL_RISK)" in page
     refused = client.post(url("orders:order-sign", order), sign_data(order))
     assert refused.status_code == 400
     assert "Give a reason to sign despite RENAL_RISK" in refused.content.decode()
@@ -472,7 +478,7 @@ def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_f
     assert order.overrides.get().reason == "Hydrated; Cr 80"
 
     pharmacy = client_for(pharmacist)
-    assert "I acknowledge RENAL_RISK: Hydrated; Cr 80" in (
+    assert "I acknowledge Renal risk (RENAL_RISK): Hydrated; Cr 80" in (
         pharmacy.get(url("orders:order-detail", order)).content.decode()
     )
     unacknowledged = pharmacy.post(url("orders:order-verify", order), {"version": order.version})
@@ -531,3 +537,115 @@ def test_a_stale_signature_is_a_409(clinician, client_for, draft):
     response = client_for(clinician).post(url("orders:order-sign", draft), sign_data(draft))
     assert response.status_code == 409
     assert "This order was changed by dr-test" in response.content.decode()
+
+
+# --- findings first (issue "Pages a clinician trusts at a glance") ----------------------------
+
+
+def test_findings_come_first_with_a_sticky_summary_and_plain_titles(clinician, client_for):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    response = client_for(clinician).post(url("orders:order-preview"), form_data(patient))
+    page = response.content.decode()
+    summary = page.index('data-testid="findings-summary"')
+    assert summary < page.index('data-testid="findings"') < page.index('data-testid="plan-summary"')
+    assert "1 stop" in page
+    assert "cannot be signed: IgA deficiency with anti-IgA antibodies" in page
+    assert '<small class="code">IGA_DEFICIENCY_WITH_ANTIBODIES</small>' in page
+
+
+def test_the_order_page_shows_findings_first_and_disables_sign_while_a_stop_stands(
+    clinician, client_for
+):
+    patient = worked_example_patient(clinician, iga_status="deficient_with_antibodies")
+    order = order_create(by=clinician, **order_values(patient))
+    page = client_for(clinician).get(url("orders:order-detail", order)).content.decode()
+    assert page.index('data-testid="findings-summary"') < page.index('id="plan-heading"')
+    assert 'data-testid="sign-blocked"' in page
+    assert '<button type="submit" disabled aria-describedby="sign-blocked">Sign order' in page
+    # the server still refuses (test_a_stop_finding_blocks_signing_on_the_page)
+
+
+def test_the_sign_button_is_enabled_without_a_stop(clinician, client_for, draft):
+    page = client_for(clinician).get(url("orders:order-detail", draft)).content.decode()
+    assert 'data-testid="sign-blocked"' not in page
+    assert '<button type="submit">Sign order</button>' in page
+
+
+def test_the_edit_page_of_a_saved_draft_shows_the_preview_at_once(clinician, client_for, draft):
+    page = client_for(clinician).get(url("orders:order-edit", draft)).content.decode()
+    assert 'data-testid="daily-dose">25 g<' in page
+    assert 'data-testid="findings-summary"' in page
+
+
+# --- plain words -----------------------------------------------------------------------------
+
+
+def test_the_order_list_finds_the_patient_by_mrn_or_name_not_by_id(clinician, client_for, draft):
+    client = client_for(clinician)
+    page = client.get(url("orders:home")).content.decode()
+    assert "Patient id" not in page
+    assert "Search (patient MRN or name" in page
+    found = client.get(url("orders:home"), {"search": draft.patient.family_name}).context["page"]
+    assert [o.pk for o in found] == [draft.pk]
+
+
+def test_history_shows_names_and_local_times_not_ids_or_iso(
+    clinician, client_for, draft, sign, settings
+):
+    clinician.first_name, clinician.last_name = "Ada", "Lovelace"
+    clinician.save()
+    signed = sign(draft, clinician)
+    page = client_for(clinician).get(url("orders:order-detail", signed)).content.decode()
+    history = page[page.index('data-testid="history"') :]
+    assert "signed by: <del>—</del> → <ins>Ada Lovelace</ins>" in history
+    assert "+00:00" not in history
+    local = timezone.localtime(Order.objects.get(pk=signed.pk).signed_at)
+    assert f"signed at: <del>—</del> → <ins>{local:%Y-%m-%d %H:%M}</ins>" in history
+
+
+def test_money_is_shown_with_its_currency(clinician, client_for, worked_patient, settings):
+    settings.CURRENCY = "EUR"
+    response = client_for(clinician).post(url("orders:order-preview"), form_data(worked_patient))
+    assert 'data-testid="cost-per-cycle">11,875 EUR<' in response.content.decode()
+
+
+# --- the order sheet -------------------------------------------------------------------------
+
+
+def test_the_order_sheet_carries_everything_a_nurse_needs(clinician, nurse, client_for, sign):
+    patient = worked_example_patient(clinician, allergies="Penicillin (rash)")
+    order = sign(order_create(by=clinician, **order_values(patient)), clinician)
+    page = client_for(nurse).get(url("orders:order-print", order)).content.decode()
+    weight = patient.weights.first()
+    assert weight is not None
+    for text in (
+        patient.mrn,
+        patient.family_name.upper(),
+        patient.date_of_birth.isoformat(),
+        f"on {weight.measured_on:%Y-%m-%d}",
+        "Penicillin (rash)",
+        "IgA status",
+        "Blood group",
+        "ICD-10",
+        'data-testid="sheet-lots"',
+        "Lot number",
+        "rounded to whole vials",
+        "Vials per day",
+        "Clock time",
+        "Vital signs at:",
+        'data-testid="sheet-premedication"',
+        'data-testid="findings"',
+        'data-testid="sheet-signatures"',
+        "Prescriber (signed)",
+        "Pharmacist (verified)",
+    ):
+        assert text in page, text
+    assert f"{timezone.localtime(order.signed_at):%Y-%m-%d %H:%M}" in page
+
+
+def test_the_print_stylesheet_fits_a4_and_letter_with_page_numbers():
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "static/css/print.css").read_text()
+    assert "size: auto" in css
+    assert "counter(page)" in css and "counter(pages)" in css

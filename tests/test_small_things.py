@@ -1,0 +1,47 @@
+"""Small things of issue "Pages a clinician trusts at a glance": 403s logged on one line, the
+favicon, anonymous visitors sent to sign in."""
+
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_403_is_logged_once_on_one_line(nurse, client_for):  # type: ignore[no-untyped-def]
+    logger = logging.getLogger("django.request")
+    handler = Records()
+    logger.addHandler(handler)
+    try:
+        assert client_for(nurse).get(reverse("orders:home")).status_code == 403
+    finally:
+        logger.removeHandler(handler)
+    [record] = handler.records
+    assert record.getMessage() == "Forbidden (Permission denied): /orders/"
+    assert record.exc_info is None and record.exc_text is None
+    assert "\n" not in handler.format(record)
+
+
+def test_anonymous_visitors_to_the_api_docs_are_sent_to_sign_in() -> None:
+    response = Client().get("/api/docs/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_favicon_is_linked_and_served(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+    page = client_for(clinician).get(reverse("orders:home")).content.decode()
+    assert 'rel="icon"' in page and "favicon.svg" in page
+    response = Client().get("/favicon.ico")
+    assert response.status_code in (301, 302)
+    assert response["Location"].endswith("favicon.svg")
