@@ -19,6 +19,7 @@ course history only when the course order has no session yet. Only when DEBUG, l
 users.
 """
 
+import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -113,7 +114,14 @@ def _course_history(order: Order, nurse: User, chair: Chair) -> InfusionSession:
             details=f"Restarted at the first rate after the reaction at {onset} mL/h.",
         ),
         by=nurse,
-        occurred_at=start + timedelta(minutes=step.start_min + 45 + 200),
+        # Long enough at the restart rate for the whole day's volume: the record allows no
+        # more than its rates and times give (docs/clinical-rules.md 6).
+        occurred_at=start
+        + timedelta(
+            minutes=step.start_min
+            + 45
+            + math.ceil(plan.daily_volume_ml * 60 / plan.titration[0].rate_ml_per_h)
+        ),
     )
     return session
 
