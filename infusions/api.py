@@ -266,6 +266,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "pulse_per_min",
             "temperature_c",
             "respiratory_rate_per_min",
+            "spo2_pct",
             "symptoms",
             "severity",
             "action",
@@ -454,6 +455,7 @@ class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
         required=False, allow_null=True, max_digits=3, decimal_places=1
     )
     respiratory_rate_per_min = serializers.IntegerField(required=False, allow_null=True)
+    spo2_pct = serializers.IntegerField(required=False, allow_null=True)
     symptoms = serializers.ListField(
         child=serializers.ChoiceField(choices=Symptom.choices), required=False
     )

@@ -24,11 +24,11 @@ def test_a_403_is_logged_once_on_one_line(nurse, client_for):  # type: ignore[no
     handler = Records()
     logger.addHandler(handler)
     try:
-        assert client_for(nurse).get(reverse("orders:home")).status_code == 403
+        assert client_for(nurse).get(reverse("orders:order-create")).status_code == 403
     finally:
         logger.removeHandler(handler)
     [record] = handler.records
-    assert record.getMessage() == "Forbidden (Permission denied): /orders/"
+    assert record.getMessage() == "Forbidden (Permission denied): /orders/new/"
     assert record.exc_info is None and record.exc_text is None
     assert "\n" not in handler.format(record)
 

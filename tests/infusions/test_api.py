@@ -314,3 +314,16 @@ def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, sess
     before = api(Role.NURSE, "post", entries_url(session), early)
     assert before.status_code == 400 and before.json()["code"] == "before_session_day"
     assert list(before.json()["field_errors"]) == ["occurred_at"]
+
+
+def test_oxygen_saturation_is_recorded_with_the_vital_signs(api, session) -> None:  # type: ignore[no-untyped-def]
+    url = entries_url(session)
+    at = yesterday_at("09:00")
+    vitals = {"kind": "vital_signs", "bp_systolic_mmhg": 120, "bp_diastolic_mmhg": 80,
+              "pulse_per_min": 72, "occurred_at": at.isoformat()}  # fmt: skip
+    recorded = api(Role.NURSE, "post", url, {**vitals, "spo2_pct": 97})
+    assert recorded.status_code == 201, recorded.json()
+    assert recorded.json()["spo2_pct"] == 97
+    implausible = api(Role.NURSE, "post", url, {**vitals, "spo2_pct": 40})
+    assert implausible.status_code == 400
+    assert "spo2_pct" in implausible.json()["field_errors"]
