@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ivig.engine import DosingPolicy as PolicyFacts
 from ivig.engine import LabelRateStep as StepFacts
@@ -25,12 +26,7 @@ def product_facts(product: Product, on: date | None = None) -> ProductFacts:
             "no_current_price", f"{product.brand_name} has no price in effect; set one first."
         )
     return ProductFacts(
-        slug=product.slug,
-        brand_name=product.brand_name,
-        concentration_pct=product.concentration_pct,
-        low_iga=product.low_iga,
-        contains_sucrose=product.contains_sucrose,
-        contains_maltose=contains_maltose(product),
+        **_product_rule_fields(product),
         vial_sizes_g=sorted(vial.size_g for vial in product.vial_sizes.all() if vial.active),
         label_rate_steps=[
             StepFacts(rate_mg_per_kg_per_min=step.rate_mg_per_kg_per_min, minutes=step.minutes)
@@ -40,6 +36,18 @@ def product_facts(product: Product, on: date | None = None) -> ProductFacts:
         at_risk_max_mg_per_kg_per_min=product.at_risk_max_mg_per_kg_per_min,
         price_per_g=price_per_g,
     )
+
+
+def _product_rule_fields(product: Product) -> dict[str, Any]:
+    """The product's facts every rule reads, planning or not: one place for both adapters."""
+    return {
+        "slug": product.slug,
+        "brand_name": product.brand_name,
+        "concentration_pct": product.concentration_pct,
+        "low_iga": product.low_iga,
+        "contains_sucrose": product.contains_sucrose,
+        "contains_maltose": contains_maltose(product),
+    }
 
 
 def contains_maltose(product: Product) -> bool:
@@ -55,12 +63,7 @@ def product_rule_facts(product: Product) -> ProductFacts:
     and a price of 0. Plans use ``product_facts``.
     """
     return ProductFacts(
-        slug=product.slug,
-        brand_name=product.brand_name,
-        concentration_pct=product.concentration_pct,
-        low_iga=product.low_iga,
-        contains_sucrose=product.contains_sucrose,
-        contains_maltose=contains_maltose(product),
+        **_product_rule_fields(product),
         vial_sizes_g=[],
         label_rate_steps=[],
         price_per_g=Decimal(0),
