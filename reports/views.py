@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from ivig.accounts.permissions import role_required
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import policy_required
 
 from . import stewardship
+from .policies import can_read_stewardship
 
 ROWS_PER_PAGE = 100
 # The CSV is bounded too: a longer period is split by the pharmacist.
@@ -47,7 +47,7 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
     return form, fallback.cleaned_data["date_from"], fallback.cleaned_data["date_to"]
 
 
-@role_required(Role.PHARMACIST)
+@policy_required(can_read_stewardship)
 def stewardship_report(request: HttpRequest) -> HttpResponse:
     form, first, last = _period(request)
     page = Paginator(stewardship.grams_rows(first, last), ROWS_PER_PAGE).get_page(
@@ -68,7 +68,7 @@ def stewardship_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.PHARMACIST)
+@policy_required(can_read_stewardship)
 def stewardship_csv(request: HttpRequest) -> HttpResponse:
     _, first, last = _period(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

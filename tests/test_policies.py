@@ -12,9 +12,18 @@ from formulary import policies as formulary_policies
 from infusions import policies as infusion_policies
 from ivig.accounts import roles
 from ivig.accounts.roles import ROLE_PERMISSIONS, Role
+from ivig.notifications import policies as notification_policies
 from orders import policies as order_policies
+from reports import policies as report_policies
 
-POLICY_MODULES = [order_policies, formulary_policies, authorization_policies, infusion_policies]
+POLICY_MODULES = [
+    order_policies,
+    formulary_policies,
+    authorization_policies,
+    infusion_policies,
+    report_policies,
+    notification_policies,
+]
 
 
 def _policies():  # type: ignore[no-untyped-def]
@@ -53,3 +62,38 @@ def test_a_superuser_holds_no_clinical_role_by_being_one(django_user_model) -> N
     admin = django_user_model.objects.create_superuser("root", password="x-long-password-1")
     assert not order_policies.can_sign(admin)
     assert not formulary_policies.can_change_products(admin)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_the_navigation_never_shows_a_page_the_role_may_not_open(
+    role, make_user, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    from ivig.accounts.context_processors import navigation
+
+    user = make_user(f"nav-{role.value}", role)
+    request = type("Request", (), {"user": user})()
+    links = navigation(request)["nav_links"]  # type: ignore[arg-type]
+    assert links, f"{role} sees no navigation at all"
+    client = client_for(user)
+    for link in links:
+        assert client.get(link["url"]).status_code == 200, f"{role} is shown {link['url']}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_stewardship_and_inbox_ask_the_table(role, monkeypatch, make_user, client_for) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(make_user(f"table-{role.value}", role))
+    stewardship = client.get(reverse("reports:stewardship")).status_code
+    assert stewardship == (200 if role == Role.PHARMACIST else 403)
+    assert client.get(reverse("notifications:inbox")).status_code == 200
+    assert client.get("/api/v1/notifications/").status_code == 200
+    without = tuple(
+        p
+        for p in ROLE_PERMISSIONS[role]
+        if p not in ("notifications.view_notification", "reports.view_stewardship")
+    )
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, role, without)
+    assert client.get(reverse("reports:stewardship")).status_code == 403
+    assert client.get(reverse("notifications:inbox")).status_code == 403
+    assert client.get("/api/v1/notifications/").status_code == 403

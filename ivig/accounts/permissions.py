@@ -35,53 +35,6 @@ def role_required(
     return decorator
 
 
-class RoleRequiredMixin:
-    """Class-based-view form of ``role_required``; set ``allowed_roles``."""
-
-    allowed_roles: tuple[Role, ...] = ()
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not has_role(request.user, *self.allowed_roles):
-            raise PermissionDenied("Your role may not open this page.")
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-
-
-def api_roles(*roles: Role) -> type[BasePermission]:
-    """DRF permission class allowing only ``roles`` (authentication is checked first)."""
-
-    class HasRole(BasePermission):
-        message = "Your role may not use this endpoint."
-
-        def has_permission(self, request: Request, view: Any) -> bool:
-            return bool(request.user and request.user.is_authenticated) and has_role(
-                request.user, *roles
-            )
-
-    HasRole.__name__ = "HasRole_" + "_".join(role.value for role in roles)
-    return HasRole
-
-
-ALL_ROLES = tuple(Role)
-
-
-def api_read_all_write(*roles: Role) -> type[BasePermission]:
-    """DRF permission: every role reads (safe methods); only ``roles`` change
-    (docs/clinical-rules.md 1)."""
-    read, write = api_roles(*ALL_ROLES), api_roles(*roles)
-
-    class ReadAllWrite(BasePermission):
-        message = "Your role may not use this endpoint."
-
-        def has_permission(self, request: Request, view: Any) -> bool:
-            allowed = read if request.method in SAFE_METHODS else write
-            return allowed().has_permission(request, view)
-
-    ReadAllWrite.__name__ = "ReadAllWrite_" + "_".join(role.value for role in roles)
-    return ReadAllWrite
-
-
 def signed_in_user(request: HttpRequest | Request) -> User:
     """The acting user of a request that passed a role check (so never anonymous)."""
     assert isinstance(request.user, User)

@@ -27,7 +27,9 @@ GROUP_NAMES: dict[Role, str] = {
 }
 
 # "app_label.codename" permissions per role. Apps add theirs here as they grow; a permission
-# whose model does not exist yet is skipped until it does.
+# whose model does not exist yet is skipped until it does. A permission with no model at all
+# ("reports.view_stewardship": a report reads other apps' rows) lives in this table only, which
+# is what the policies check; the admin site never needs it.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.CLINICIAN: (
         "orders.view_patient",
@@ -40,6 +42,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.discontinue_order",
         "orders.add_responsereview",
         "orders.add_labresult",
+        "notifications.view_notification",
         "infusions.view_chair",
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
@@ -60,6 +63,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "formulary.change_product",
         "formulary.view_dosingpolicy",
         "formulary.change_dosingpolicy",
+        "reports.view_stewardship",
+        "notifications.view_notification",
     ),
     Role.NURSE: (
         "orders.add_labresult",
@@ -76,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.view_chair",
         "infusions.add_chair",
         "infusions.change_chair",
+        "notifications.view_notification",
     ),
     Role.AUTHORIZATION_ADMIN: (
         "formulary.view_product",
@@ -90,6 +96,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.view_administrationentry",
         "authorizations.view_authorizationdocument",
         "authorizations.add_authorizationdocument",
+        "notifications.view_notification",
     ),
 }
 

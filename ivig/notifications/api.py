@@ -10,10 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import ALL_ROLES, api_roles
+from ivig.accounts.permissions import api_policy
 
 from . import services
 from .models import Notification
+from .policies import can_read_own_notifications
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -46,7 +47,7 @@ class NotificationViewSet(
     """Your notifications, newest first (another user's are 404)."""
 
     serializer_class = NotificationSerializer
-    permission_classes = [api_roles(*ALL_ROLES)]
+    permission_classes = [api_policy(can_read_own_notifications)]
     filterset_fields = ["kind"]
 
     def _user(self) -> User:

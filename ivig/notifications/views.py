@@ -8,15 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from ivig.accounts.permissions import ALL_ROLES, role_required, signed_in_user
+from ivig.accounts.permissions import policy_required, signed_in_user
 
 from . import services
 from .models import Notification
+from .policies import can_read_own_notifications
 
 PER_PAGE = 50
 
 
-@role_required(*ALL_ROLES)
+@policy_required(can_read_own_notifications)
 def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     page = Paginator(
@@ -26,7 +27,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL_ROLES)
+@policy_required(can_read_own_notifications)
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of your own notifications read; then open what it is about (``next=open``)."""
     notification = get_object_or_404(Notification, pk=pk, recipient=signed_in_user(request))
@@ -42,7 +43,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL_ROLES)
+@policy_required(can_read_own_notifications)
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(signed_in_user(request))
     messages.success(request, f"{count} notification(s) marked read.")
