@@ -24,6 +24,7 @@ from .reactions import reaction_rate_cap
 
 # Sessions on the calendar: not cancelled or missed (docs/clinical-rules.md 3.9).
 CALENDAR_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
+STARTED_STATUSES = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
 def live_sessions(patient_id: int) -> list[CalendarSession]:
@@ -37,7 +38,7 @@ def live_sessions(patient_id: int) -> list[CalendarSession]:
     rows = (
         InfusionSession.objects.filter(order__patient_id=patient_id, status__in=CALENDAR_STATUSES)
         .annotate(given_g=Subquery(given))
-        .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g")
+        .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g", "status")
     )
     return [
         CalendarSession(
@@ -46,8 +47,9 @@ def live_sessions(patient_id: int) -> list[CalendarSession]:
             cycle_number=cycle_number,
             day=local(planned_start).date(),
             given_g=given_g,
+            started=status in STARTED_STATUSES,
         )
-        for pk, order_id, cycle_number, planned_start, given_g in rows
+        for pk, order_id, cycle_number, planned_start, given_g, status in rows
     ]
 
 

@@ -52,6 +52,7 @@ class CalendarSession:
     cycle_number: int
     day: date
     given_g: Decimal | None
+    started: bool = False  # in progress or completed
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,10 @@ def _stored_plan(row: Order) -> Any:
 def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> PatientCalendar:
     """The patient's IVIg calendar around ``order`` (docs/clinical-rules.md 3.9).
 
-    - ``own_sessions``: the live sessions of this order's lineage (every version), with the
-      ``proposed`` days applied (a moved session's day replaced, a booked cycle's days added);
+    - ``own_sessions``: the live sessions of this version, with the ``proposed`` days applied
+      (a moved session's day replaced, a booked cycle's days added); the other versions'
+      sessions are ``other_days`` (not open: not a concurrent order), an earlier version's
+      sessions not yet started left out (signing this version cancels them);
     - ``other_days``: every live session of the patient's other orders (completed ones
       included), with the grams given or else that order's signed daily dose; and the planned
       days of the cycles not yet booked of the other open orders (the version in force of
@@ -158,6 +161,25 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
         if session_order is None:
             continue
         lineage = lineage_id(session_order)
+        if lineage == own_lineage and session.order_id != order.pk:
+            # Another version of this order: its days are given (or to be given) under that
+            # version's regimen and numbering, so they count as days, not as this version's
+            # cycles. An earlier version's sessions not yet started are left out: signing this
+            # version cancels them, its own cycles replacing them (docs/clinical-rules.md 4).
+            if not session.started and session_order.revision < order.revision:
+                continue
+            dose = session.given_g
+            if dose is None:
+                dose = _daily_dose_g(_stored_plan(session_order))
+            other.append(
+                CalendarDay(
+                    day=session.day,
+                    dose_g=dose if dose is not None else Decimal(0),
+                    order_id=session.order_id,
+                    order_open=False,
+                )
+            )
+            continue
         if lineage == own_lineage:
             if session.session_id not in moved and session.cycle_number not in rebooked:
                 own.append(
