@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from formulary.services import FormularyError
 from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
-from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
+from ivig.engine.models import CalendarDay, PatientCalendar, ReactionFacts, SessionDay
 
 from .engine_inputs import order_is_covered, plan_request_for_order
 from .models import Order, OrderStatus
@@ -77,6 +77,30 @@ def register_calendar_source(source: CalendarSource) -> None:
 
 def _live_sessions(patient_id: int) -> Sequence[CalendarSession]:
     return _calendar_sources[0](patient_id) if _calendar_sources else []
+
+
+@dataclass(frozen=True)
+class PlanSession:
+    """The session a plan is asked for (docs/clinical-rules.md 3.8.2, 3.8.3): its id and its
+    local day."""
+
+    session_id: int
+    day: date
+
+
+# session id -> the reactions that session carries forward (docs/clinical-rules.md 3.8.3).
+ReactionSource = Callable[[int], Sequence[ReactionFacts]]
+_reaction_sources: list[ReactionSource] = []
+
+
+def register_reaction_source(source: ReactionSource) -> None:
+    """Set the one function that gives a session's prior reactions (the infusions app, once at
+    start-up): the engine's PRIOR_INFUSION_REACTION reads them from the plan's request."""
+    _reaction_sources[:] = [source]
+
+
+def _prior_reactions(session_id: int) -> list[ReactionFacts]:
+    return list(_reaction_sources[0](session_id)) if _reaction_sources else []
 
 
 def lineage_id(order: Order) -> int:
@@ -271,6 +295,9 @@ def _describe(findings: Sequence[Finding]) -> str:
 
 
 REVISE = "A clinician must revise the order (new version)."
+# Override findings a new version does not answer: their message says what does (3.8.3: a
+# clinician's plan for the reaction).
+NOT_ANSWERED_BY_A_NEW_VERSION = frozenset({"PRIOR_INFUSION_REACTION"})
 # Steps that a new override refuses until the order is revised (docs/clinical-rules.md 3.9);
 # booking is then allowed only as tentative (step "book_tentative").
 REFUSED_BY_NEW_OVERRIDE = frozenset({"verify", "start", "book", "confirm"})
@@ -327,9 +354,13 @@ class OrderPlan:
                 if step in ("book", "confirm")
                 else ""
             )
+            revise = any(
+                finding.code not in NOT_ANSWERED_BY_A_NEW_VERSION for finding in self.new_overrides
+            )
             return (
-                f"Cannot {words}: new since signing, {_describe(self.new_overrides)}. "
-                f"{REVISE}{tail}"
+                f"Cannot {words}: new since signing, {_describe(self.new_overrides)}."
+                + (f" {REVISE}" if revise else "")
+                + tail
             )
         return None
 
@@ -344,13 +375,14 @@ def order_plan(
     as_of: date,
     proposed: Sequence[ProposedDay] = (),
     coverage: bool = True,
-    session_on: date | None = None,
+    session: PlanSession | None = None,
 ) -> OrderPlan:
     """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
     with the patient's calendar (``proposed``: the days a booking or a move would create) and,
     unless ``coverage`` is False (the coverage rule itself plans without it), live
-    NO_AUTHORIZATION; ``session_on``, the day of the session it is asked for (3.8.2). A product
-    without a current price is ``FormularyError``."""
+    NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2) and the reactions it
+    carries forward (PRIOR_INFUSION_REACTION, 3.8.3). A product without a current price is
+    ``FormularyError``."""
     request = plan_request_for_order(order, evaluated_on=as_of)
     request = request.model_copy(
         update={
@@ -358,7 +390,8 @@ def order_plan(
             "signed_weight_kg": order.signed_weight_kg,
             "authorization_covered": order_is_covered(order) if coverage else None,
             "calendar": patient_calendar(order, proposed),
-            "session_on": session_on,
+            "session_on": session.day if session else None,
+            "prior_reactions": _prior_reactions(session.session_id) if session else [],
         }
     )
     plan = compute_plan(request)
