@@ -133,7 +133,8 @@ def _titre_series(patient: Patient) -> list[Series]:
     for row in rows:
         analyte = row["test__analyte"]
         units[analyte] = row["test__unit"]
-        value = Decimal(row["value"])
+        value = row["value"]
+        assert value is not None  # filtered: numeric results only
         note = (
             f"below the detection limit (< {value.normalize():f})"
             if row["below_detection_limit"]
