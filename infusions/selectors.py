@@ -302,6 +302,21 @@ def session_plan_at_clock_times(
     )
 
 
+def next_session(order: Order) -> InfusionSession | None:
+    """The order's next session still to run (in progress, or booked or tentative from today
+    on), the earliest first: the one its printed sheet is for."""
+    return (
+        InfusionSession.objects.filter(
+            order=order,
+            status__in=ACTIVE_STATUSES,
+            planned_start__gte=start_of_day(timezone.localdate()),
+        )
+        .select_related("order__patient", "order__product", "order__indication", "chair")
+        .order_by("planned_start", "pk")
+        .first()
+    )
+
+
 def session_entries(session: InfusionSession) -> list[AdministrationEntry]:
     """The administration record, oldest first, with who recorded each entry."""
     return list(session.entries.select_related("recorded_by").order_by("occurred_at", "pk"))
