@@ -32,6 +32,7 @@ from .models import Order
 from .review_models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
 from .review_models import Response as ReviewResponse
 from .selectors import orders_with_related
+from .services import pending_change
 
 
 class ReviewForm(forms.Form):
@@ -83,6 +84,7 @@ def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_co
             "form": form if clinician else None,
             "proposals": reviews.taper_proposals(order),
             "can_taper": clinician,
+            "pending": pending_change(current),
         },
         status=status_code,
     )

@@ -158,6 +158,7 @@ def test_the_review_page_accepts_a_taper_of_an_active_order(clinician, client_fo
     order = _active_order_under_treatment(clinician)
     page = client_for(clinician).get(reverse("orders:order-reviews", args=[order.pk]))
     assert "Every 6 weeks (42 days)" in page.content.decode()
+    assert "signing it cancels this version's booked sessions" in page.content.decode()
     response = client_for(clinician).post(
         reverse("orders:order-taper", args=[order.pk]),
         {"kind": "interval", "version": order.version},
@@ -169,6 +170,9 @@ def test_the_review_page_accepts_a_taper_of_an_active_order(clinician, client_fo
     assert (order.status, successor.status) == (OrderStatus.ACTIVE, OrderStatus.DRAFT)
     assert successor.cycle_interval_days == 42
     assert successor.start_date == order.start_date + timedelta(days=42)
+    again = client_for(clinician).get(reverse("orders:order-reviews", args=[order.pk]))
+    text = again.content.decode()
+    assert 'data-testid="taper-pending"' in text and 'data-testid="taper-dose"' not in text
 
 
 def test_the_api_accepts_a_taper_of_an_active_order(clinician, nurse, client_for):
