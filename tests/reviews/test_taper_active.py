@@ -3,6 +3,7 @@ order gets a new version, a draft signed and verified as usual; the active one s
 until then; signing supersedes it, cancels its sessions not yet started and keeps those given.
 Through the service, the review page and the API."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -207,3 +208,17 @@ def test_the_api_changes_an_active_order_as_a_new_version(clinician, client_for)
     assert response.json()["supersedes"] == order.pk
     order.refresh_from_db()
     assert order.status == OrderStatus.ACTIVE
+
+
+def test_changing_an_active_order_is_offered_from_its_next_cycle(clinician, client_for):
+    """The order form for a new version of an active order offers the next cycle's day and the
+    cycles not yet started (as a taper does), never the course's first day long past."""
+    order = _active_order_under_treatment(clinician)
+    page = client_for(clinician).get(reverse("orders:order-edit", args=[order.pk]))
+    html = page.content.decode()
+    next_start = order.start_date + timedelta(days=28)
+    start_input = re.search(r'<input[^>]*name="start_date"[^>]*>', html)
+    cycles_input = re.search(r'<input[^>]*name="cycles"[^>]*>', html)
+    assert start_input and f'value="{next_start:%Y-%m-%d}"' in start_input.group(0)
+    assert cycles_input and 'value="5"' in cycles_input.group(0)
+    assert "Save as new version" in html
