@@ -295,9 +295,10 @@ def _describe(findings: Sequence[Finding]) -> str:
 
 
 REVISE = "A clinician must revise the order (new version)."
-# Override findings a new version does not answer: their message says what does (3.8.3: a
-# clinician's plan for the reaction).
-NOT_ANSWERED_BY_A_NEW_VERSION = frozenset({"PRIOR_INFUSION_REACTION"})
+# Findings judged on a session's plan only, never at signing, so a new version does not
+# answer them: their message says what does (3.8.2: a recent creatinine; 3.8.3: a clinician's
+# plan for the reaction).
+NOT_ANSWERED_BY_A_NEW_VERSION = frozenset({"CREATININE_DUE", "PRIOR_INFUSION_REACTION"})
 # Steps that a new override refuses until the order is revised (docs/clinical-rules.md 3.9);
 # booking is then allowed only as tentative (step "book_tentative").
 REFUSED_BY_NEW_OVERRIDE = frozenset({"verify", "start", "book", "confirm"})

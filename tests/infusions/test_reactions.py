@@ -16,7 +16,7 @@ from infusions.plans import session_plan, session_runnable_plan
 from infusions.reactions import patient_reactions, reaction_facts, reaction_rate_cap
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record
-from orders.models import OrderStatus
+from orders.models import OrderOverride, OrderStatus
 from tests.orders.factories import PatientWeightFactory
 
 from .factories import ChairFactory, local, session_for, verified_order
@@ -219,6 +219,20 @@ def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician)
     findings = {f.code: f.message for f in session_plan(later).findings}
     assert f"from eGFR 48 on {day(40).day} {day(40):%b %Y}" in findings["RENAL_RISK"]
     assert "CREATININE_DUE" in findings
+    refusal = session_plan(later).refusal("start") or ""
+    assert "check creatinine within 30 days" in refusal
+    assert "new version" in refusal  # RENAL_RISK is new since signing: a new version answers it
+    OrderOverride.objects.create(  # as if signed with the renal risk and a reason
+        order=order,
+        code="RENAL_RISK",
+        message="Renal risk",
+        reason="Known, hydrate",
+        overridden_by=clinician,
+        overridden_at=timezone.now(),
+    )
+    refusal = session_plan(later).refusal("start") or ""
+    assert "CREATININE_DUE" in refusal and "RENAL_RISK" not in refusal
+    assert "new version" not in refusal  # a new version is never planned for a session
     _lab(order.patient, clinician, "2160-0", day(31), "1.4")  # 30 days before the session
     codes = [f.code for f in session_plan(later).findings]
     assert "CREATININE_DUE" not in codes
