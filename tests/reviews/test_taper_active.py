@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from infusions import booking
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from orders.errors import OrderError
@@ -120,6 +121,14 @@ def test_a_taper_of_an_active_order_is_a_new_version_that_replaces_its_booked_cy
         version=signed.version,
     )
     assert verified.status == OrderStatus.VERIFIED
+    # The new version books its cycle 1 on the day the replaced cycle 2 was booked.
+    slots = booking.booking_propose(verified, 1)
+    assert [slot.day for slot in slots] == [
+        successor.start_date + timedelta(days=day) for day in range(5)
+    ]
+    booking.booking_confirm(verified, 1, slots, clinician)
+    verified.refresh_from_db()
+    assert verified.status == OrderStatus.ACTIVE
 
 
 def test_the_new_versions_calendar_counts_the_given_days_not_the_replaced_ones(clinician):
