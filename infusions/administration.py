@@ -36,8 +36,8 @@ from .models import (
     InfusionSession,
     SessionStatus,
 )
-from .plans import current_plan, session_runnable_plan
-from .reactions import reaction_rate_cap, severe_reaction_in, unplanned_reaction_blocker
+from .plans import session_plan, session_runnable_plan
+from .reactions import reaction_rate_cap, severe_reaction_in
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
 
 
@@ -63,19 +63,15 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
         blockers.append(coverage_blocker)
     # docs/clinical-rules.md 3.9: the plan as of now; a stop, or an override new since signing,
     # refuses the start until a clinician revises the order.
+    # docs/clinical-rules.md 3.8.3: the session's plan carries the reactions on earlier
+    # sessions; PRIOR_INFUSION_REACTION, new since signing, refuses the start until a
+    # clinician records a plan for each.
     try:
-        refusal = current_plan(
-            session.order, session_on=local(session.planned_start).date()
-        ).refusal("start")
+        refusal = session_plan(session).refusal("start")
     except InfusionError as error:
         refusal = error.message
     if refusal:
         blockers.append(refusal)
-    # docs/clinical-rules.md 3.8.3 PRIOR_INFUSION_REACTION: a reaction on an earlier session
-    # needs a clinician's plan before this one starts.
-    reaction_blocker = unplanned_reaction_blocker(session)
-    if reaction_blocker:
-        blockers.append(reaction_blocker)
     return blockers
 
 

@@ -555,13 +555,24 @@ def cancel_future_sessions(order: Order, by: User | None = None, reason: str = "
     if by is None:
         raise InfusionError(InfusionError.INVALID, "Say who cancels the sessions.")
     with transaction.atomic():
-        cancelled = 0
-        for session in InfusionSession.objects.select_for_update().filter(
-            order=order, status__in=NOT_STARTED_STATUSES
-        ):
-            session.status = SessionStatus.CANCELLED
-            session.status_reason = reason
-            session.version += 1
-            save_as(session, by, f"Cancelled: {reason}")
-            cancelled += 1
+        return cancel_sessions(
+            InfusionSession.objects.select_for_update().filter(
+                order=order, status__in=NOT_STARTED_STATUSES
+            ),
+            by=by,
+            reason=reason,
+        )
+
+
+def cancel_sessions(sessions: Iterable[InfusionSession], *, by: User, reason: str) -> int:
+    """Cancel ``sessions`` (locked by the caller, none started), each with ``reason`` in its
+    record and history; returns how many."""
+    cancelled = 0
+    for session in sessions:
+        assert session.status in NOT_STARTED_STATUSES
+        session.status = SessionStatus.CANCELLED
+        session.status_reason = reason
+        session.version += 1
+        save_as(session, by, f"Cancelled: {reason}")
+        cancelled += 1
     return cancelled

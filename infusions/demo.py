@@ -14,12 +14,19 @@ headache, restarted slower, completed), and its cycle 3 booked from today, so th
 reaction history shows and today's session carries PRIOR_INFUSION_REACTION until a clinician
 records a plan.
 
+The second course (``orders.demo.PLANNED_COURSE_MRN``, two days behind) gets the same history
+on another chair, its reaction (a rash and fever) with a clinician's plan: a maximum rate one
+titration step below the rate at onset and hydrocortisone premedication. Its cycle 3, booked
+from two days ahead, runs capped with no PRIOR_INFUSION_REACTION, so a fresh demo shows both
+states.
+
 Idempotent: chairs by name; the cycle is booked only when that order has no session yet; the
 course history only when the course order has no session yet. Only when DEBUG, like the demo
 users.
 """
 
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -28,7 +35,14 @@ from django.utils import timezone
 
 from authorizations.demo import approve_whole_course
 from ivig.accounts.models import User
-from orders.demo import BOOKED_DEMO_MRN, course_order
+from orders.demo import (
+    BOOKED_DEMO_MRN,
+    COURSE_DEMO_MRN,
+    COURSE_NOTES,
+    PLANNED_COURSE_MRN,
+    PLANNED_COURSE_NOTES,
+    course_order,
+)
 from orders.models import Order, OrderStatus
 
 from .administration import administration_record, session_start
@@ -37,8 +51,9 @@ from .chairs import Hours, chair_save
 from .common import save_as
 from .entries import AdverseEvent, Completed, RateChanged, Restarted
 from .errors import InfusionError
-from .models import Chair, InfusionSession, SessionStatus
+from .models import AdministrationEntry, Chair, EntryKind, InfusionSession, SessionStatus
 from .plans import session_runnable_plan
+from .reactions import reaction_of, reaction_plan_record
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)
@@ -53,19 +68,62 @@ def demo_hours() -> list[Hours]:
     return [Hours(day, DEMO_OPENS, DEMO_CLOSES) for day in EVERY_DAY]
 
 
-COURSE_AUTHORIZATION = "DEMO-PA-PEMPHIGUS"
-COURSE_SESSION_DAYS_AGO = 28  # cycle 2, day 1
-COURSE_SESSION_CYCLE = 2
+COURSE_SESSION_CYCLE = 2  # the past session: cycle 2, day 1
+
+
+@dataclass(frozen=True)
+class CourseHistory:
+    """What the infusions demo adds to a demo course: its approval, the chair of its past
+    session, the reaction on it and, where the clinician has answered it, the reaction plan
+    (the maximum rate one titration step below the rate at onset, and premedication)."""
+
+    mrn: str
+    notes: str
+    session_days_ago: int  # cycle 2, day 1
+    authorization: str
+    chair: str
+    symptoms: tuple[str, ...]
+    action: str
+    planned_premedication: str = ""  # with a plan: the premedication added
+
+    @property
+    def planned(self) -> bool:
+        return bool(self.planned_premedication)
+
+
+COURSE_HISTORIES: tuple[CourseHistory, ...] = (
+    CourseHistory(
+        COURSE_DEMO_MRN,
+        COURSE_NOTES,
+        28,
+        "DEMO-PA-PEMPHIGUS",
+        DEMO_CHAIRS[0][0],
+        ("fever", "headache"),
+        "Stopped; paracetamol 1 g PO; settled in 30 minutes.",
+    ),
+    CourseHistory(
+        PLANNED_COURSE_MRN,
+        PLANNED_COURSE_NOTES,
+        26,
+        "DEMO-PA-PEMPHIGOID",
+        DEMO_CHAIRS[1][0],
+        ("skin_rash", "fever"),
+        "Stopped; cetirizine 10 mg PO; rash faded in 40 minutes.",
+        planned_premedication="hydrocortisone 100 mg IV 30 minutes before the infusion",
+    ),
+)
 
 
 def _at(day: date, clock: time, minutes: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, clock)) + timedelta(minutes=minutes)
 
 
-def _course_history(order: Order, nurse: User, chair: Chair) -> InfusionSession:
+def _course_history(
+    order: Order, nurse: User, chair: Chair, history: CourseHistory
+) -> InfusionSession:
     """Cycle 2 day 1 of the course, four weeks ago: the session row as booking makes it (a
     booking in the past is refused), then every entry through the administration record."""
-    day = timezone.localdate() - timedelta(days=COURSE_SESSION_DAYS_AGO)
+    day = timezone.localdate() - timedelta(days=history.session_days_ago)
     start = _at(day, time(9))
     session = InfusionSession(
         order=order,
@@ -93,9 +151,9 @@ def _course_history(order: Order, nurse: User, chair: Chair) -> InfusionSession:
     administration_record(
         session,
         AdverseEvent(
-            symptoms=["fever", "headache"],
+            symptoms=list(history.symptoms),
             severity="moderate",
-            action="Stopped; paracetamol 1 g PO; settled in 30 minutes.",
+            action=history.action,
         ),
         by=nurse,
         occurred_at=start + timedelta(minutes=step.start_min + 10),
@@ -126,19 +184,35 @@ def _course_history(order: Order, nurse: User, chair: Chair) -> InfusionSession:
     return session
 
 
-def seed_course() -> list[str]:
-    """The demo course's approval, past session with its reaction and today's cycle 3."""
-    order = course_order()
+def seed_course(history: CourseHistory = COURSE_HISTORIES[0]) -> list[str]:
+    """A demo course's approval, past session with its reaction (and its plan, where the
+    history has one) and cycle 3 from today."""
+    order = course_order(history.mrn, history.notes)
     nurse = User.objects.filter(username="nurse").first()
     admin = User.objects.filter(username="authadmin").first()
-    chair = Chair.objects.filter(name=DEMO_CHAIRS[0][0]).first()
-    if order is None or nurse is None or admin is None or chair is None:
-        return ["demo course history skipped: no course order, nurse, admin or chair"]
+    clinician = User.objects.filter(username="clinician").first()
+    chair = Chair.objects.filter(name=history.chair).first()
+    if order is None or nurse is None or admin is None or clinician is None or chair is None:
+        return ["demo course history skipped: no course order, nurse, admin, clinician or chair"]
     if InfusionSession.objects.filter(order=order).exists():
-        return ["demo course history: already there"]
-    approve_whole_course(order, by=admin, reference=COURSE_AUTHORIZATION)
-    past = _course_history(order, nurse, chair)
+        return [f"demo course history of {order.number}: already there"]
+    approve_whole_course(order, by=admin, reference=history.authorization)
+    past = _course_history(order, nurse, chair, history)
     lines = [f"demo course history: cycle 2 of {order.number} given with a reaction"]
+    if history.planned:
+        reaction = AdministrationEntry.objects.get(session=past, kind=EntryKind.ADVERSE_EVENT)
+        plan = session_runnable_plan(past)
+        assert plan.titration
+        onset = reaction_of(reaction).rate_at_onset_ml_per_h or plan.titration[0].rate_ml_per_h
+        below = [step.rate_ml_per_h for step in plan.titration if step.rate_ml_per_h < onset]
+        max_rate = below[-1] if below else plan.titration[0].rate_ml_per_h
+        reaction_plan_record(
+            reaction,
+            by=clinician,
+            max_rate_ml_per_h=max_rate,
+            added_premedication=history.planned_premedication,
+        )
+        lines.append(f"demo course reaction plan: at most {max_rate} mL/h, premedication added")
     cycle = COURSE_SESSION_CYCLE + 1
     try:
         sessions = booking_confirm(order, cycle, booking_propose(order, cycle), nurse)
@@ -166,7 +240,8 @@ def seed() -> list[str]:
         .order_by("pk")
         .first()
     )
-    return [*lines, *_seed_booking(order, nurse), *seed_course()]
+    courses = [line for history in COURSE_HISTORIES for line in seed_course(history)]
+    return [*lines, *_seed_booking(order, nurse), *courses]
 
 
 def _seed_booking(order: Order | None, nurse: User) -> list[str]:

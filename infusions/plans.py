@@ -15,7 +15,7 @@ from formulary.services import FormularyError
 from ivig.engine import DosePlan
 from ivig.engine.reaction_cap import capped_plan
 from orders.models import Order
-from orders.plans import CalendarSession, OrderPlan, ProposedDay, order_plan
+from orders.plans import CalendarSession, OrderPlan, PlanSession, ProposedDay, order_plan
 
 from .common import local
 from .errors import InfusionError
@@ -24,6 +24,7 @@ from .reactions import reaction_rate_cap
 
 # Sessions on the calendar: not cancelled or missed (docs/clinical-rules.md 3.9).
 CALENDAR_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
+STARTED_STATUSES = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
 def live_sessions(patient_id: int) -> list[CalendarSession]:
@@ -37,7 +38,7 @@ def live_sessions(patient_id: int) -> list[CalendarSession]:
     rows = (
         InfusionSession.objects.filter(order__patient_id=patient_id, status__in=CALENDAR_STATUSES)
         .annotate(given_g=Subquery(given))
-        .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g")
+        .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g", "status")
     )
     return [
         CalendarSession(
@@ -46,8 +47,9 @@ def live_sessions(patient_id: int) -> list[CalendarSession]:
             cycle_number=cycle_number,
             day=local(planned_start).date(),
             given_g=given_g,
+            started=status in STARTED_STATUSES,
         )
-        for pk, order_id, cycle_number, planned_start, given_g in rows
+        for pk, order_id, cycle_number, planned_start, given_g, status in rows
     ]
 
 
@@ -56,17 +58,24 @@ def current_plan(
     *,
     proposed: Sequence[ProposedDay] = (),
     as_of: date | None = None,
-    session_on: date | None = None,
+    session: InfusionSession | None = None,
 ) -> OrderPlan:
     """The order's plan now (docs/clinical-rules.md 3.9), with ``proposed`` days on the
-    calendar and, for one session, its day (``session_on``: CREATININE_DUE, 3.8.2); a product
-    without a current price is ``InfusionError`` NO_PLAN."""
+    calendar and, for one ``session`` of the order, its day and the reactions it carries
+    forward (CREATININE_DUE, PRIOR_INFUSION_REACTION: 3.8.2, 3.8.3); a product without a
+    current price is ``InfusionError`` NO_PLAN."""
+    for_session = PlanSession(session.pk, local(session.planned_start).date()) if session else None
     try:
         return order_plan(
-            order, as_of=as_of or timezone.localdate(), proposed=proposed, session_on=session_on
+            order, as_of=as_of or timezone.localdate(), proposed=proposed, session=for_session
         )
     except FormularyError as error:
         raise InfusionError(InfusionError.NO_PLAN, error.message) from error
+
+
+def session_plan(session: InfusionSession) -> OrderPlan:
+    """The plan of ``session``'s order now, asked for that session (``current_plan``)."""
+    return current_plan(session.order, session=session)
 
 
 def check_step(living: OrderPlan, step: str) -> None:

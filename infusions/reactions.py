@@ -2,25 +2,24 @@
 
 An adverse event recorded on a session joins the patient's reaction history
 (``patient_reactions``). A later session of the patient raises ``PRIOR_INFUSION_REACTION``
-(override) for each reaction without a ``ReactionPlan``: ``session_plan_inputs`` gives the
-engine inputs a session's plan carries (its day and the prior reactions), and a clinician
-records the plan with ``reaction_plan_record``. A plan's lower maximum rate caps the rates of
-every later session (``reaction_rate_cap``).
+(override) for each reaction without a ``ReactionPlan``: the finding is the engine's rule,
+judged on the session's plan from the one accessor (``orders.plans.order_plan`` with the
+session, reading ``prior_reaction_facts`` through the port this app registers), and a
+clinician records the plan with ``reaction_plan_record``. A plan's lower maximum rate caps the
+rates of every later session (``reaction_rate_cap``), on the session's plan and on every rate
+recorded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
-from formulary.services import FormularyError
 from ivig.accounts.models import User
-from ivig.engine import Finding, PlanRequest, ReactionFacts, compute_plan
-from orders.engine_inputs import plan_request_for_order
+from ivig.engine import ReactionFacts
 from orders.models import Patient
 
 from .common import local, save_as
@@ -97,6 +96,13 @@ def patient_reactions(patient: Patient, *, before: InfusionSession | None = None
     return [reaction_of(entry) for entry in entries]
 
 
+def prior_reaction_facts(session_id: int) -> list[ReactionFacts]:
+    """The reactions session ``session_id`` carries forward, for the plan accessor
+    (``orders.plans.register_reaction_source``, in ``InfusionsConfig.ready``)."""
+    session = InfusionSession.objects.select_related("order__patient").get(pk=session_id)
+    return reaction_facts(session)
+
+
 def reaction_facts(session: InfusionSession) -> list[ReactionFacts]:
     """The engine's view of the reactions ``session`` carries forward."""
     return [
@@ -121,52 +127,6 @@ def reaction_rate_cap(session: InfusionSession) -> int | None:
         if reaction.plan is not None and reaction.plan.max_rate_ml_per_h is not None
     ]
     return min(caps) if caps else None
-
-
-def session_plan_inputs(session: InfusionSession, target_rate_ml_per_h: int) -> dict[str, Any]:
-    """What a session's plan request carries on top of its order's (``model_copy(update=…)``):
-    the session's day (CREATININE_DUE), the prior reactions (PRIOR_INFUSION_REACTION) and the
-    target rate lowered to the reaction plans' cap (docs/clinical-rules.md 3.8.2, 3.8.3)."""
-    cap = reaction_rate_cap(session)
-    return {
-        "session_on": local(session.planned_start).date(),
-        "prior_reactions": reaction_facts(session),
-        "target_rate_ml_per_h": target_rate_ml_per_h
-        if cap is None
-        else min(target_rate_ml_per_h, cap),
-    }
-
-
-def session_plan_request(session: InfusionSession) -> PlanRequest:
-    """The order's request on the session's day, with ``session_plan_inputs``."""
-    day = local(session.planned_start).date()
-    request = plan_request_for_order(session.order, evaluated_on=day)
-    return request.model_copy(update=session_plan_inputs(session, request.target_rate_ml_per_h))
-
-
-def reaction_finding(session: InfusionSession) -> Finding | None:
-    """``PRIOR_INFUSION_REACTION`` for ``session`` as the engine says it, or None."""
-    try:
-        plan = compute_plan(session_plan_request(session))
-    except FormularyError:
-        return None
-    return next((item for item in plan.findings if item.code == PRIOR_INFUSION_REACTION), None)
-
-
-def unplanned_reaction_blocker(session: InfusionSession) -> str | None:
-    """Why ``session`` cannot start while a prior reaction has no plan (3.8.3), or None."""
-    unplanned = [
-        reaction
-        for reaction in patient_reactions(session.order.patient, before=session)
-        if reaction.plan is None
-    ]
-    if not unplanned:
-        return None
-    days = ", ".join(f"{local(reaction.occurred_at):%d %b %Y}" for reaction in unplanned)
-    return (
-        f"An infusion reaction on an earlier session ({days}) has no plan yet: a clinician "
-        "records one (lower maximum rate, added premedication, or continue with a reason)."
-    )
 
 
 def severe_reaction_in(session: InfusionSession) -> bool:

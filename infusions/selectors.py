@@ -36,7 +36,6 @@ from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
 from orders.models import Order, OrderStatus
 
-from .common import local
 from .models import (
     ACTIVE_STATUSES,
     AdministrationEntry,
@@ -45,7 +44,7 @@ from .models import (
     SessionStatus,
     Symptom,
 )
-from .plans import current_plan, session_runnable_plan
+from .plans import session_plan, session_runnable_plan
 from .record import InfusionState, infusion_state
 
 
@@ -236,7 +235,7 @@ def session_plan_at_clock_times(
     time, the end and the watch list. Before the start the clock is the booking (premedication
     at the planned start, the infusion after the engine's premedication lead); after it, the
     start entry's time; after a restart, the engine's restart plan from then."""
-    living = current_plan(session.order, session_on=local(session.planned_start).date())
+    living = session_plan(session)
     plan = session_runnable_plan(session, living=living)  # capped by reaction plans (3.8.3)
     assert plan.titration is not None and plan.premedication_min_before is not None
     assert plan.infusion_minutes is not None and plan.vital_checks_min is not None
@@ -300,6 +299,21 @@ def session_plan_at_clock_times(
         findings=living.findings,
         new_finding_codes=living.new_finding_codes,
         signed_findings=living.signed_findings,
+    )
+
+
+def next_session(order: Order) -> InfusionSession | None:
+    """The order's next session still to run (in progress, or booked or tentative from today
+    on), the earliest first: the one its printed sheet is for."""
+    return (
+        InfusionSession.objects.filter(
+            order=order,
+            status__in=ACTIVE_STATUSES,
+            planned_start__gte=start_of_day(timezone.localdate()),
+        )
+        .select_related("order__patient", "order__product", "order__indication", "chair")
+        .order_by("planned_start", "pk")
+        .first()
     )
 
 

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from . import api, lab_api
 from .dose_plan_api import DosePlanView
-from .review_views import OrderReviewsView
+from .review_views import OrderReviewsView, OrderTaperView
 
 router = SimpleRouter()
 router.register("patients", api.PatientViewSet, basename="api-patient")
@@ -20,6 +20,7 @@ urlpatterns = [
         name="api-patient-weights",
     ),
     path("orders/<int:pk>/reviews/", OrderReviewsView.as_view(), name="api-order-reviews"),
+    path("orders/<int:pk>/taper/", OrderTaperView.as_view(), name="api-order-taper"),
     path(
         "patients/<int:patient_id>/labs/",
         lab_api.LabResultListCreate.as_view(),

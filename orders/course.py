@@ -98,3 +98,15 @@ def order_in_force(order: Order) -> Order:
     """The lineage's latest version that is not a draft (the given order if there is none)."""
     versions = course_versions(order)
     return versions[-1].order if versions else order
+
+
+def next_version_start(order: Order, interval_days: int, today: date) -> tuple[date, int]:
+    """Where a new version of ``order`` starts and how many cycles it keeps (docs/clinical-rules.md
+    10.3): one interval (``interval_days``, the new version's) after the last cycle started by
+    ``today``, with the cycles not yet started; the first day unchanged when none has."""
+    started = cycles_started_by(order, today)
+    if started == 0:
+        return order.start_date, order.cycles
+    return cycle_start(order, started) + timedelta(days=interval_days), max(
+        1, order.cycles - started
+    )

@@ -121,6 +121,18 @@ def demo_patients(today: date) -> list[dict[str, Any]]:
             "notes": "Dermatomyositis, refractory to steroids.",
             "weight_kg": Decimal("64"),
         },
+        {  # the second course: a reaction with a plan (docs/clinical-rules.md 3.8.3)
+            "mrn": "DEMO-0007",
+            "family_name": "Brennan",
+            "given_name": "Margaret",
+            "date_of_birth": _years_ago(today, 61, 75),
+            "sex": "female",
+            "height_cm": Decimal("162"),
+            "blood_group": "O",
+            "iga_status": "normal",
+            "notes": "Bullous pemphigoid, on doxycycline.",
+            "weight_kg": Decimal("71.4"),
+        },
     ]
 
 
@@ -245,13 +257,82 @@ COURSE_LABS: tuple[tuple[str, int, str], ...] = (
 )
 COURSE_REVIEW_DAYS_AGO = 4
 
+# The second course (docs/clinical-rules.md 3.8.3): the bullous pemphigoid patient, two days
+# behind the first (its cycle 3 in two days, leaving today's chairs to the nurse's demo), the
+# same history, whose reaction already has a clinician's plan (the infusions demo records it),
+# so that its next session runs capped with added premedication, beside the first course's
+# that waits for a plan.
+PLANNED_COURSE_MRN = "DEMO-0007"
+PLANNED_COURSE_STARTED_DAYS_AGO = 54
+PLANNED_COURSE_NOTES = "Demo course, reaction planned."
+PLANNED_COURSE_WEIGHTS: tuple[tuple[int, str], ...] = ((60, "72.1"), (31, "71.8"))
+PLANNED_COURSE_LABS: tuple[tuple[str, int, str], ...] = (
+    (Analyte.CREATININE, 58, "0.74"),
+    (Analyte.CREATININE, 4, "0.79"),
+    (Analyte.EGFR, 58, "88"),
+    (Analyte.EGFR, 4, "85"),
+    (Analyte.HEMOGLOBIN, 31, "12.9"),
+    (Analyte.HEMOGLOBIN, 4, "12.8"),
+    (Analyte.BP180, 58, "142"),
+    (Analyte.BP180, 31, "87"),
+    (Analyte.BP180, 4, "41"),
+    (Analyte.BP230, 58, "36"),
+    (Analyte.BP230, 31, "22.5"),
+    (Analyte.BP230, 4, "14"),
+)
 
-def course_order() -> Order | None:
-    """The demo course's order (verified or active), if made."""
+
+@dataclass(frozen=True)
+class DemoCourse:
+    """A course under way: the order (found again by patient and notes), its weights before
+    the course, its labs and its one review (score on the indication's measure)."""
+
+    mrn: str
+    notes: str
+    indication: str
+    started_days_ago: int
+    concomitant_immunosuppressant: str
+    weights: tuple[tuple[int, str], ...]
+    labs: tuple[tuple[str, int, str], ...]
+    review_score: Decimal
+    review_prednisone_mg_per_day: Decimal
+    review_notes: str
+
+
+DEMO_COURSES: tuple[DemoCourse, ...] = (
+    DemoCourse(
+        COURSE_DEMO_MRN,
+        COURSE_NOTES,
+        "pemphigus-vulgaris",
+        COURSE_STARTED_DAYS_AGO,
+        "mycophenolate",
+        COURSE_WEIGHTS,
+        COURSE_LABS,
+        Decimal("14"),
+        Decimal("15"),
+        "Fewer new erosions, oral lesions healing; titres falling. Continue.",
+    ),
+    DemoCourse(
+        PLANNED_COURSE_MRN,
+        PLANNED_COURSE_NOTES,
+        "bullous-pemphigoid",
+        PLANNED_COURSE_STARTED_DAYS_AGO,
+        "doxycycline",
+        PLANNED_COURSE_WEIGHTS,
+        PLANNED_COURSE_LABS,
+        Decimal("22"),
+        Decimal("10"),
+        "Fewer blisters, pruritus settling; BP180 falling. Continue.",
+    ),
+)
+
+
+def course_order(mrn: str = COURSE_DEMO_MRN, notes: str = COURSE_NOTES) -> Order | None:
+    """A demo course's order (verified or active), if made."""
     return (
         Order.objects.filter(
-            patient__mrn=COURSE_DEMO_MRN,
-            notes=COURSE_NOTES,
+            patient__mrn=mrn,
+            notes=notes,
             status__in=(OrderStatus.VERIFIED, OrderStatus.ACTIVE),
         )
         .order_by("pk")
@@ -263,27 +344,27 @@ def _course_lab_test(analyte: str) -> LabTest:
     return LabTest.objects.filter(analyte=analyte).order_by("display_order", "pk")[0]
 
 
-def seed_course(today: date) -> list[str]:
-    """The demo course (see ``COURSE_DEMO_MRN``), through the services: weights before the
-    course, the order made and signed by ``clinician`` and verified by ``pharmacist``, the labs
-    recorded by ``clinician`` (a result already there is a duplicate, not stored twice) and a
-    review when the course has none."""
+def seed_course(today: date, course: DemoCourse = DEMO_COURSES[0]) -> list[str]:
+    """A demo course (``DEMO_COURSES``), through the services: weights before the course, the
+    order made and signed by ``clinician`` and verified by ``pharmacist``, the labs recorded by
+    ``clinician`` (a result already there is a duplicate, not stored twice) and a review when
+    the course has none."""
     users = {u.username: u for u in User.objects.filter(username__in=("clinician", "pharmacist"))}
     clinician, pharmacist = users.get("clinician"), users.get("pharmacist")
-    patient = Patient.objects.filter(mrn=COURSE_DEMO_MRN).first()
+    patient = Patient.objects.filter(mrn=course.mrn).first()
     if clinician is None or pharmacist is None or patient is None:
         return ["demo course skipped: no demo clinician, pharmacist or patient"]
-    order = course_order()
+    order = course_order(course.mrn, course.notes)
     lines = []
-    if order is None and not Order.objects.filter(patient=patient, notes=COURSE_NOTES).exists():
-        for days_ago, weight in COURSE_WEIGHTS:
+    if order is None and not Order.objects.filter(patient=patient, notes=course.notes).exists():
+        for days_ago, weight in course.weights:
             patient_weight_record(
                 patient,
                 by=clinician,
                 weight_kg=Decimal(weight),
                 measured_on=today - timedelta(days=days_ago),
             )
-        indication = Indication.objects.get(slug="pemphigus-vulgaris")
+        indication = Indication.objects.get(slug=course.indication)
         order = order_create(
             by=clinician,
             patient=patient,
@@ -293,9 +374,9 @@ def seed_course(today: date) -> list[str]:
             days_per_cycle=indication.default_days_per_cycle,
             cycles=6,
             cycle_interval_days=indication.default_cycle_interval_days,
-            start_date=today - timedelta(days=COURSE_STARTED_DAYS_AGO),
-            concomitant_immunosuppressant="mycophenolate",
-            notes=COURSE_NOTES,
+            start_date=today - timedelta(days=course.started_days_ago),
+            concomitant_immunosuppressant=course.concomitant_immunosuppressant,
+            notes=course.notes,
         )
         plan = order_plan(order, as_of=today).plan
         order = order_sign(
@@ -313,7 +394,7 @@ def seed_course(today: date) -> list[str]:
         )
         lines.append(f"demo course: order {order.number} from {order.start_date:%Y-%m-%d}")
     labs = 0
-    for analyte, days_ago, value in COURSE_LABS:
+    for analyte, days_ago, value in course.labs:
         _, created = lab_result_record(
             patient,
             by=clinician,
@@ -322,17 +403,17 @@ def seed_course(today: date) -> list[str]:
             value=value,
         )
         labs += created
-    lines.append(f"demo course labs: {len(COURSE_LABS)} ({labs} new)")
+    lines.append(f"demo course labs: {len(course.labs)} ({labs} new)")
     if order is not None and latest_review(order) is None:
         review_record(
             order,
             by=clinician,
             reviewed_on=today - timedelta(days=COURSE_REVIEW_DAYS_AGO),
-            score=Decimal("14"),
-            prednisone_mg_per_day=Decimal("15"),
+            score=course.review_score,
+            prednisone_mg_per_day=course.review_prednisone_mg_per_day,
             response=Response.PARTIAL,
             decision=Decision.CONTINUE,
-            notes="Fewer new erosions, oral lesions healing; titres falling. Continue.",
+            notes=course.review_notes,
         )
         lines.append("demo course review: partial response, continue")
     return lines
@@ -354,5 +435,5 @@ def seed() -> list[str]:
     return [
         f"demo patients: {total} ({len(created)} new)",
         f"demo orders: {Order.objects.filter(notes='Demo order.').count()} ({orders} new)",
-        *seed_course(today),
+        *(line for course in DEMO_COURSES for line in seed_course(today, course)),
     ]

@@ -16,6 +16,7 @@ from ivig.engine import Finding
 from ivig.forms import PlainDecimalsForm
 from ivig.templatetags.clinical import finding_title
 
+from .course import next_version_start
 from .engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .errors import OrderError
 from .models import (
@@ -24,6 +25,7 @@ from .models import (
     Indication,
     Order,
     OrderOverride,
+    OrderStatus,
     Patient,
     PatientWeight,
     RiskFactor,
@@ -217,6 +219,17 @@ class OrderForm(PlainDecimalsForm):
             self.fields["patient"].disabled = True
             self.fields["version"].required = True
             self.initial.setdefault("version", order.version)
+            if order.status == OrderStatus.ACTIVE:
+                # docs/clinical-rules.md 4: a new version of an order under treatment replaces
+                # its cycles not yet started; offered from the next one, as a taper is (10.3).
+                start, cycles = next_version_start(
+                    order, order.cycle_interval_days, timezone.localdate()
+                )
+                self.initial.update(start_date=start, cycles=cycles)
+                self.fields["start_date"].help_text = (
+                    "The new version's first cycle: offered one interval after the last cycle "
+                    "started, with the cycles not yet started."
+                )
         self.patient = self._chosen_patient()
         self._bound_patient_choices()
         self._list_products()

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from formulary.services import FormularyError
 from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
-from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
+from ivig.engine.models import CalendarDay, PatientCalendar, ReactionFacts, SessionDay
 
 from .engine_inputs import order_is_covered, plan_request_for_order
 from .models import Order, OrderStatus
@@ -52,6 +52,7 @@ class CalendarSession:
     cycle_number: int
     day: date
     given_g: Decimal | None
+    started: bool = False  # in progress or completed
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,30 @@ def register_calendar_source(source: CalendarSource) -> None:
 
 def _live_sessions(patient_id: int) -> Sequence[CalendarSession]:
     return _calendar_sources[0](patient_id) if _calendar_sources else []
+
+
+@dataclass(frozen=True)
+class PlanSession:
+    """The session a plan is asked for (docs/clinical-rules.md 3.8.2, 3.8.3): its id and its
+    local day."""
+
+    session_id: int
+    day: date
+
+
+# session id -> the reactions that session carries forward (docs/clinical-rules.md 3.8.3).
+ReactionSource = Callable[[int], Sequence[ReactionFacts]]
+_reaction_sources: list[ReactionSource] = []
+
+
+def register_reaction_source(source: ReactionSource) -> None:
+    """Set the one function that gives a session's prior reactions (the infusions app, once at
+    start-up): the engine's PRIOR_INFUSION_REACTION reads them from the plan's request."""
+    _reaction_sources[:] = [source]
+
+
+def _prior_reactions(session_id: int) -> list[ReactionFacts]:
+    return list(_reaction_sources[0](session_id)) if _reaction_sources else []
 
 
 def lineage_id(order: Order) -> int:
@@ -120,8 +145,10 @@ def _stored_plan(row: Order) -> Any:
 def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> PatientCalendar:
     """The patient's IVIg calendar around ``order`` (docs/clinical-rules.md 3.9).
 
-    - ``own_sessions``: the live sessions of this order's lineage (every version), with the
-      ``proposed`` days applied (a moved session's day replaced, a booked cycle's days added);
+    - ``own_sessions``: the live sessions of this version, with the ``proposed`` days applied
+      (a moved session's day replaced, a booked cycle's days added); the other versions'
+      sessions are ``other_days`` (not open: not a concurrent order), an earlier version's
+      sessions not yet started left out (signing this version cancels them);
     - ``other_days``: every live session of the patient's other orders (completed ones
       included), with the grams given or else that order's signed daily dose; and the planned
       days of the cycles not yet booked of the other open orders (the version in force of
@@ -158,6 +185,25 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
         if session_order is None:
             continue
         lineage = lineage_id(session_order)
+        if lineage == own_lineage and session.order_id != order.pk:
+            # Another version of this order: its days are given (or to be given) under that
+            # version's regimen and numbering, so they count as days, not as this version's
+            # cycles. An earlier version's sessions not yet started are left out: signing this
+            # version cancels them, its own cycles replacing them (docs/clinical-rules.md 4).
+            if not session.started and session_order.revision < order.revision:
+                continue
+            dose = session.given_g
+            if dose is None:
+                dose = _daily_dose_g(_stored_plan(session_order))
+            other.append(
+                CalendarDay(
+                    day=session.day,
+                    dose_g=dose if dose is not None else Decimal(0),
+                    order_id=session.order_id,
+                    order_open=False,
+                )
+            )
+            continue
         if lineage == own_lineage:
             if session.session_id not in moved and session.cycle_number not in rebooked:
                 own.append(
@@ -249,6 +295,10 @@ def _describe(findings: Sequence[Finding]) -> str:
 
 
 REVISE = "A clinician must revise the order (new version)."
+# Findings judged on a session's plan only, never at signing, so a new version does not
+# answer them: their message says what does (3.8.2: a recent creatinine; 3.8.3: a clinician's
+# plan for the reaction).
+NOT_ANSWERED_BY_A_NEW_VERSION = frozenset({"CREATININE_DUE", "PRIOR_INFUSION_REACTION"})
 # Steps that a new override refuses until the order is revised (docs/clinical-rules.md 3.9);
 # booking is then allowed only as tentative (step "book_tentative").
 REFUSED_BY_NEW_OVERRIDE = frozenset({"verify", "start", "book", "confirm"})
@@ -305,9 +355,13 @@ class OrderPlan:
                 if step in ("book", "confirm")
                 else ""
             )
+            revise = any(
+                finding.code not in NOT_ANSWERED_BY_A_NEW_VERSION for finding in self.new_overrides
+            )
             return (
-                f"Cannot {words}: new since signing, {_describe(self.new_overrides)}. "
-                f"{REVISE}{tail}"
+                f"Cannot {words}: new since signing, {_describe(self.new_overrides)}."
+                + (f" {REVISE}" if revise else "")
+                + tail
             )
         return None
 
@@ -322,13 +376,14 @@ def order_plan(
     as_of: date,
     proposed: Sequence[ProposedDay] = (),
     coverage: bool = True,
-    session_on: date | None = None,
+    session: PlanSession | None = None,
 ) -> OrderPlan:
     """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
     with the patient's calendar (``proposed``: the days a booking or a move would create) and,
     unless ``coverage`` is False (the coverage rule itself plans without it), live
-    NO_AUTHORIZATION; ``session_on``, the day of the session it is asked for (3.8.2). A product
-    without a current price is ``FormularyError``."""
+    NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2) and the reactions it
+    carries forward (PRIOR_INFUSION_REACTION, 3.8.3). A product without a current price is
+    ``FormularyError``."""
     request = plan_request_for_order(order, evaluated_on=as_of)
     request = request.model_copy(
         update={
@@ -336,7 +391,8 @@ def order_plan(
             "signed_weight_kg": order.signed_weight_kg,
             "authorization_covered": order_is_covered(order) if coverage else None,
             "calendar": patient_calendar(order, proposed),
-            "session_on": session_on,
+            "session_on": session.day if session else None,
+            "prior_reactions": _prior_reactions(session.session_id) if session else [],
         }
     )
     plan = compute_plan(request)

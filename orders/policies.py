@@ -13,7 +13,7 @@ from typing import Any
 from ivig.accounts.permissions import holds
 
 from .models import Order, OrderStatus
-from .services import COMPLETABLE, DISCONTINUABLE, EDITABLE
+from .services import COMPLETABLE, DISCONTINUABLE, EDITABLE, pending_change
 
 
 def _in(order: Order | None, statuses: frozenset[str] | tuple[str, ...]) -> bool:
@@ -48,8 +48,13 @@ def can_create_order(user: Any) -> bool:
 
 
 def can_edit(user: Any, order: Order | None = None) -> bool:
-    """Change a draft, or make a new version of a signed or verified order."""
-    return holds(user, "orders.change_order") and _in(order, EDITABLE)
+    """Change a draft, or make a new version of a signed, verified or active order that no
+    draft change awaits signing for (one at a time: change that draft instead)."""
+    return (
+        holds(user, "orders.change_order")
+        and _in(order, EDITABLE)
+        and (order is None or pending_change(order) is None)
+    )
 
 
 def can_sign(user: Any, order: Order | None = None) -> bool:

@@ -25,11 +25,14 @@ from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
 from ivig.errors import add_to_form
 
 from . import policies, reviews
+from .api import STEP_ERRORS, OrderSerializer
 from .course import order_in_force
 from .errors import OrderError
 from .models import Order
 from .review_models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
 from .review_models import Response as ReviewResponse
+from .selectors import orders_with_related
+from .services import pending_change
 
 
 class ReviewForm(forms.Form):
@@ -81,6 +84,7 @@ def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_co
             "form": form if clinician else None,
             "proposals": reviews.taper_proposals(order),
             "can_taper": clinician,
+            "pending": pending_change(current),
         },
         status=status_code,
     )
@@ -199,3 +203,32 @@ class OrderReviewsView(LogsPatientReadsMixin, APIView):
             order, by=signed_in_user(request), **serializer.validated_data
         )
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class TaperSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(
+        choices=[("interval", "interval"), ("dose", "dose")],
+        help_text="The proposal accepted: a longer interval or a lower dose.",
+    )
+    version = serializers.IntegerField(help_text="The version of the order in force you saw.")
+
+
+class OrderTaperView(LogsPatientReadsMixin, APIView):
+    """Accept a taper proposal (docs/clinical-rules.md 10.3): a new version of the course's
+    order in force (signed, verified or active), a draft to sign and verify as usual; 409 when
+    no such proposal stands, the version is stale or a draft change is already open."""
+
+    permission_classes = [
+        api_read_write_policies(read=policies.can_read_orders, write=policies.can_record_reviews)
+    ]
+
+    @extend_schema(request=TaperSerializer, responses={201: OrderSerializer, **STEP_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk)
+        serializer = TaperSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        successor = reviews.taper_accept(
+            order, by=signed_in_user(request), **serializer.validated_data
+        )
+        fresh = orders_with_related().get(pk=successor.pk)
+        return Response(OrderSerializer(fresh).data, status=status.HTTP_201_CREATED)

@@ -9,7 +9,7 @@
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -24,9 +24,8 @@ from .course import (
     course_cycle,
     course_cycle_start,
     course_cycles_started_by,
-    cycle_start,
-    cycles_started_by,
     lineage_root_id,
+    next_version_start,
     order_in_force,
 )
 from .errors import OrderError
@@ -188,17 +187,6 @@ def _round_to(value: Decimal, step: Decimal) -> Decimal:
     return (value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
 
 
-def _next_start(order: Order, interval_days: int) -> tuple[date, int]:
-    """Where a new version starts and how many cycles it keeps: one new interval after the
-    last cycle started by today (the first day unchanged when none has), with the cycles not
-    yet started."""
-    started = cycles_started_by(order, timezone.localdate())
-    if started == 0:
-        return order.start_date, order.cycles
-    last_start = cycle_start(order, started)
-    return last_start + timedelta(days=interval_days), max(1, order.cycles - started)
-
-
 def taper_proposals(order: Order) -> list[TaperProposal]:
     """docs/clinical-rules.md 10.3: after the course's two latest reviews both found a complete
     response, propose the next longer interval (4 → 6 → 8 weeks) and a lower dose (75 %); none
@@ -210,7 +198,7 @@ def taper_proposals(order: Order) -> list[TaperProposal]:
     proposals = []
     longer = next((d for d in TAPER_INTERVAL_STEPS_DAYS if d > current.cycle_interval_days), None)
     if longer is not None:
-        start, cycles = _next_start(current, longer)
+        start, cycles = next_version_start(current, longer, timezone.localdate())
         proposals.append(
             TaperProposal(
                 "interval",
@@ -219,7 +207,7 @@ def taper_proposals(order: Order) -> list[TaperProposal]:
                 {"cycle_interval_days": longer, "start_date": start, "cycles": cycles},
             )
         )
-    start, cycles = _next_start(current, current.cycle_interval_days)
+    start, cycles = next_version_start(current, current.cycle_interval_days, timezone.localdate())
     if current.total_dose_g_per_kg is not None:
         lower = _round_to(
             current.total_dose_g_per_kg * TAPER_DOSE_FRACTION, TAPER_TOTAL_STEP_G_PER_KG

@@ -42,7 +42,7 @@ from .models import (
     RiskFactor,
 )
 from .plans import OrderPlan, order_plan
-from .signals import order_discontinued
+from .signals import order_discontinued, order_superseded
 
 # What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
 PATIENT_FIELDS = (
@@ -279,11 +279,30 @@ ORDER_FIELDS = (
     "notes",
 )
 
-EDITABLE = frozenset({OrderStatus.DRAFT, OrderStatus.SIGNED, OrderStatus.VERIFIED})
-# docs/clinical-rules.md 4: a signed or verified order is never edited in place.
-NEW_VERSION_WHEN = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED})
+EDITABLE = frozenset(
+    {OrderStatus.DRAFT, OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE}
+)
+# docs/clinical-rules.md 4: a signed, verified or active order is never edited in place (an
+# active one is under treatment: a taper, 10.3, or any change is a new version).
+NEW_VERSION_WHEN = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE})
 DISCONTINUABLE = frozenset({OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE})
 COMPLETABLE = frozenset({OrderStatus.VERIFIED, OrderStatus.ACTIVE})
+
+
+def pending_change(order: Order) -> Order | None:
+    """The new version that already changes ``order`` and awaits signing (docs/clinical-rules.md
+    4: one draft change of a version at a time), or None; only a version in force has one."""
+    if order.status not in NEW_VERSION_WHEN:
+        return None
+    return Order.objects.filter(supersedes_id=order.pk).first()
+
+
+def pending_change_error(order: Order, pending: Order) -> OrderError:
+    return OrderError(
+        OrderError.WRONG_STATE,
+        f"Version {pending.revision} of order {order.number} already changes this version "
+        "and awaits signing: change that draft instead.",
+    )
 
 
 def _locked(order: Order, version: int | None, allowed: Collection[str], doing: str) -> Order:
@@ -473,13 +492,9 @@ def order_update(
         _save_order(current, by, "Edited")
         return current
 
-    pending = Order.objects.filter(supersedes=current).first()
+    pending = pending_change(current)
     if pending is not None:
-        raise OrderError(
-            OrderError.WRONG_STATE,
-            f"Version {pending.revision} of order {current.number} already changes this version "
-            "and awaits signing: change that draft instead.",
-        )
+        raise pending_change_error(current, pending)
     successor = Order(
         **{name: getattr(current, name) for name in ORDER_FIELDS},
         patient_id=current.patient_id,
@@ -625,6 +640,9 @@ def _supersede_predecessor(order: Order, by: User) -> None:
     if predecessor.status in IN_FORCE_UNTIL_SUCCESSOR_SIGNED:
         predecessor.status = OrderStatus.SUPERSEDED
         _save_order(predecessor, by, f"Superseded by version {order.revision}")
+        # An active version has booked sessions: the infusions app settles them (or refuses
+        # while one of its cycles is under way).
+        order_superseded.send(sender=Order, order=predecessor, successor=order, by=by)
 
 
 def _clear_overrides(order: Order, by: User) -> None:

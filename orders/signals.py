@@ -1,10 +1,17 @@
 """Events of the orders app that the apps above it act on (docs/architecture.md: layers run one
 way, so orders announces and never imports them).
 
-``order_discontinued(order, by, reason)`` is sent inside the discontinuing transaction: a
-receiver's change (infusions cancels the order's future sessions) commits or rolls back with it.
+Both are sent inside the changing transaction: a receiver's change commits or rolls back with
+it, and a receiver's refusal (an ``OrderError``) refuses the change.
+
+- ``order_discontinued(order, by, reason)``: infusions cancels the order's future sessions.
+- ``order_superseded(order, successor, by)``: signing ``successor`` supersedes ``order``, the
+  version that was in force (docs/clinical-rules.md 4); infusions cancels ``order``'s sessions
+  that have not started, which the new version's cycles replace, and refuses while a cycle of
+  ``order`` is under way.
 """
 
 from django.dispatch import Signal
 
 order_discontinued = Signal()
+order_superseded = Signal()

@@ -316,6 +316,10 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"This order is {order.get_status_display().lower()}: it cannot be changed."
         )
         return redirect("orders:order-detail", pk=order.pk)
+    pending = services.pending_change(order)
+    if pending is not None:
+        messages.error(request, services.pending_change_error(order, pending).message)
+        return redirect("orders:order-detail", pk=pending.pk)
     if request.method == "POST":
         return _order_form_submit(request, order)
     form = OrderForm(order=order)

@@ -1,6 +1,6 @@
 """The data of a patient's course chart (docs/clinical-rules.md 10.4), read from orders
-(reviews, orders' co-therapy and stored plans) and infusions (completed sessions' grams given,
-adverse events). A fixed number of queries per patient."""
+(reviews, orders' co-therapy and stored plans, autoantibody titres) and infusions (completed
+sessions' grams given, adverse events). A fixed number of queries per patient."""
 
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -9,6 +9,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from orders.lab_models import Analyte, LabResult
 from orders.models import Order, OrderStatus, Patient
 from orders.outcome_measures import SHORT_NAMES
 from orders.review_models import ResponseReview
@@ -16,6 +17,8 @@ from orders.review_models import ResponseReview
 from .chart import CourseChart, Marker, Point, Series
 
 TWO_PLACES = Decimal("0.01")
+# docs/clinical-rules.md 10.4: the autoantibody titres charted, in this order.
+TITRE_ANALYTES = (Analyte.DSG1, Analyte.DSG3, Analyte.BP180, Analyte.BP230)
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -114,9 +117,42 @@ def _reaction_markers(patient: Patient) -> list[Marker]:
     ]
 
 
+def _titre_series(patient: Patient) -> list[Series]:
+    """One series per autoantibody with a result (anti-desmoglein 1 and 3, BP180, BP230), each
+    result at its day in the test's unit; a result below the detection limit is drawn at the
+    limit and says so."""
+    rows = (
+        LabResult.objects.filter(
+            patient=patient, test__analyte__in=TITRE_ANALYTES, value__isnull=False
+        )
+        .order_by("taken_on", "id")
+        .values("test__analyte", "test__unit", "taken_on", "value", "below_detection_limit")
+    )
+    points: dict[str, list[Point]] = defaultdict(list)
+    units: dict[str, str] = {}
+    for row in rows:
+        analyte = row["test__analyte"]
+        units[analyte] = row["test__unit"]
+        value = row["value"]
+        assert value is not None  # filtered: numeric results only
+        note = (
+            f"below the detection limit (< {value.normalize():f})"
+            if row["below_detection_limit"]
+            else ""
+        )
+        points[analyte].append(Point(row["taken_on"], value, note))
+    return [
+        Series(
+            f"titre-{analyte}", f"{Analyte(analyte).label} titre", units[analyte], points[analyte]
+        )
+        for analyte in TITRE_ANALYTES
+        if analyte in points
+    ]
+
+
 def patient_course_chart(patient: Patient) -> CourseChart:
-    """Disease score (one series per measure), prednisone dose and IVIg g/kg per cycle on one
-    time axis, with co-therapy and reaction markers."""
+    """Disease score (one series per measure), prednisone dose, IVIg g/kg per cycle and the
+    autoantibody titres on one time axis, with co-therapy and reaction markers."""
     reviews = list(
         ResponseReview.objects.filter(lineage__patient=patient)
         .order_by("reviewed_on", "id")
@@ -140,5 +176,6 @@ def patient_course_chart(patient: Patient) -> CourseChart:
         )
     )
     series.append(Series("ivig", "IVIg per cycle", "g/kg", _ivig_points(patient)))
+    series += _titre_series(patient)
     markers = _cotherapy_markers(patient) + _reaction_markers(patient)
     return CourseChart(series, markers)

@@ -1,5 +1,6 @@
-"""Template tags of the infusions app: a session's coverage, and the panel of sessions no
-approval covers (shown on the authorization admins' dashboard)."""
+"""Template tags of the infusions app: a session's coverage, the panel of sessions no approval
+covers (shown on the authorization admins' dashboard), and the order sheet's titration at the
+clock times of the order's next session."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -10,8 +11,10 @@ from django.utils import timezone
 from authorizations.coverage import cover_cycles, coverage_blocker, planned_cycles_from_plan
 from authorizations.selectors import recent_approvals
 from infusions.coverage import session_coverage_blocker
+from infusions.errors import InfusionError
 from infusions.models import ACTIVE_STATUSES, InfusionSession
-from infusions.selectors import sessions_not_covered
+from infusions.reactions import reaction_rate_cap
+from infusions.selectors import next_session, session_plan_at_clock_times, sessions_not_covered
 from orders.models import Order
 
 register = template.Library()
@@ -61,4 +64,25 @@ def uncovered_session_ids(sessions: Iterable[InfusionSession]) -> set[int]:
             timezone.localdate(session.planned_start),
             session.cycle_number,
         )
+    }
+
+
+@register.inclusion_tag("infusions/_sheet_titration.html")
+def sheet_titration(order: Order, plan: Any) -> dict[str, Any]:
+    """The order sheet's titration and vital signs (docs/clinical-rules.md 3.4, 3.5): at clock
+    times from the planned start of the order's next session, as its session page shows them
+    (``session_plan_at_clock_times``, capped by any reaction plan), or, with no session booked,
+    in minutes from the start of ``plan``, the order's plan."""
+    session = next_session(order)
+    clock = None
+    if session is not None:
+        try:
+            clock = session_plan_at_clock_times(session)
+        except InfusionError:
+            clock = None
+    return {
+        "plan": plan,
+        "session": session if clock is not None else None,
+        "clock": clock,
+        "rate_cap": reaction_rate_cap(session) if clock is not None and session else None,
     }

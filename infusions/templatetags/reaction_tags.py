@@ -5,9 +5,12 @@ from typing import Any
 
 from django import template
 
+from infusions.errors import InfusionError
 from infusions.models import InfusionSession
-from infusions.reactions import patient_reactions, reaction_finding, reaction_rate_cap
+from infusions.plans import session_plan
+from infusions.reactions import PRIOR_INFUSION_REACTION, patient_reactions, reaction_rate_cap
 from ivig.accounts.roles import Role, has_role
+from ivig.engine import Finding
 from orders.models import Patient
 
 register = template.Library()
@@ -24,7 +27,16 @@ def reaction_history(
     return {
         "reactions": patient_reactions(patient, before=session),
         "session": session,
-        "finding": reaction_finding(session) if session is not None else None,
+        "finding": _reaction_finding(session) if session is not None else None,
         "rate_cap": reaction_rate_cap(session) if session is not None else None,
         "can_plan": has_role(user, Role.CLINICIAN),
     }
+
+
+def _reaction_finding(session: InfusionSession) -> Finding | None:
+    """``PRIOR_INFUSION_REACTION`` on ``session``'s plan (the engine's rule), or None."""
+    try:
+        findings = session_plan(session).findings
+    except InfusionError:
+        return None
+    return next((item for item in findings if item.code == PRIOR_INFUSION_REACTION), None)

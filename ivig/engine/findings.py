@@ -547,7 +547,7 @@ def prior_infusion_reaction(reactions: Iterable[tuple[date, str, str, int | None
         parts.append(f"{day_words(day)}: {severity} ({symptoms or 'no symptom listed'}){at}")
     return finding(
         PRIOR_INFUSION_REACTION,
-        "Infusion reaction on an earlier session (" + "; ".join(parts) + "): a clinician "
-        "records a plan (a lower maximum rate, added premedication, or continue unchanged with "
-        "a reason) before this session starts.",
+        "Infusion reaction on an earlier session (" + "; ".join(parts) + ") has no plan yet: "
+        "a clinician records one (a lower maximum rate, added premedication, or continue "
+        "unchanged with a reason) before this session starts.",
     )

@@ -1,11 +1,12 @@
-"""A clinician records a response review and sees it on the patient's course chart, whose points
-match the table under it (docs/clinical-rules.md 10.1, 10.4)."""
+"""A clinician records a response review and two titres and sees them on the patient's course
+chart, whose points match the table under it (docs/clinical-rules.md 10.1, 10.4)."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from orders.lab_models import LabTest
 from orders.models import Indication
 from tests.infusions.factories import verified_order
 
@@ -36,9 +37,25 @@ def test_a_clinician_records_a_review_and_sees_it_on_the_chart(page, sign_in, cl
     expect(page.get_by_test_id("reviewed-up-to")).to_have_text("cycle 3")
     expect(page.get_by_test_id("next-review-due")).to_contain_text("before cycle 7")
 
+    # Two anti-desmoglein 3 titres, recorded on the patient page.
+    dsg3 = str(LabTest.objects.get(code="L-DSG3"))
+    earlier = (timezone.localdate() - timedelta(days=28)).isoformat()
+    for taken_on, value in ((earlier, "212.5"), (timezone.localdate().isoformat(), "96")):
+        page.goto(f"/orders/patients/{order.patient_id}/")
+        page.get_by_test_id("patient-lab-add").click()
+        page.get_by_label("Test").select_option(label=dsg3)
+        page.get_by_label("Taken on").fill(taken_on)
+        page.get_by_label("Value").fill(value)
+        page.get_by_role("button", name="Record result").click()
+        expect(page.get_by_test_id("lab-trend-L-DSG3")).to_contain_text(value)
+
     page.goto(f"/orders/patients/{order.patient_id}/")
     chart = page.get_by_test_id("course-chart")
     today = timezone.localdate().isoformat()
+    for day, value in ((earlier, "212.5"), (today, "96")):
+        titre = chart.locator(f'svg circle[data-series="titre-dsg3"][data-date="{day}"]')
+        expect(titre).to_have_attribute("data-value", value)
+    expect(chart.locator("table")).to_contain_text("Anti-desmoglein 3 titre")
     point = chart.locator(f'svg circle[data-series="score-pdai"][data-date="{today}"]')
     expect(point).to_have_attribute("data-value", "38.5")
     drawn = chart.locator("svg circle[data-series]")
@@ -62,4 +79,5 @@ def test_a_clinician_records_a_review_and_sees_it_on_the_chart(page, sign_in, cl
     )
     assert points == rows
     assert ("prednisone", today, "20") in rows
+    assert ("titre-dsg3", earlier, "212.5") in rows and ("titre-dsg3", today, "96") in rows
     expect(chart.locator('svg [data-marker="cotherapy"]')).to_have_count(1)

@@ -11,7 +11,13 @@ from django.utils import timezone
 from infusions import demo
 from infusions.models import Chair, InfusionSession, SessionStatus
 from infusions.selectors import orders_to_book, sessions_for_day
-from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
+from orders.demo import (
+    BOOKED_DEMO_MRN,
+    NURSE_DEMO_MRN,
+    PLANNED_COURSE_MRN,
+    PLANNED_COURSE_NOTES,
+    course_order,
+)
 from orders.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +48,9 @@ def test_seed_demo_is_idempotent(seeded) -> None:  # type: ignore[no-untyped-def
     assert lines == [
         "demo chairs: 3 (0 new)",
         "demo booking: already booked",
-        "demo course history: already there",
+        f"demo course history of {course_order().number}: already there",  # type: ignore[union-attr]
+        f"demo course history of "
+        f"{course_order(PLANNED_COURSE_MRN, PLANNED_COURSE_NOTES).number}: already there",  # type: ignore[union-attr]
     ]
 
 

@@ -12,16 +12,11 @@ from django.utils import timezone
 
 from infusions.last_cycle import patient_last_cycle
 from infusions.models import AdministrationEntry, SessionStatus
-from infusions.reactions import (
-    patient_reactions,
-    reaction_facts,
-    session_plan_inputs,
-    session_plan_request,
-)
-from ivig.engine import compute_plan
+from infusions.plans import session_plan, session_runnable_plan
+from infusions.reactions import patient_reactions, reaction_facts, reaction_rate_cap
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record
-from orders.models import OrderStatus
+from orders.models import OrderOverride, OrderStatus
 from tests.orders.factories import PatientWeightFactory
 
 from .factories import ChairFactory, local, session_for, verified_order
@@ -145,7 +140,8 @@ def test_continue_unchanged_needs_a_reason(course, nurse, clinician, client_for)
     )
     assert answer.status_code == 302
     assert [fact.planned for fact in reaction_facts(later)] == [True]
-    assert session_plan_inputs(later, 200)["target_rate_ml_per_h"] == 200
+    assert reaction_rate_cap(later) is None
+    assert "PRIOR_INFUSION_REACTION" not in [f.code for f in session_plan(later).findings]
 
 
 def test_no_restart_after_a_severe_reaction(course, nurse, client_for):  # type: ignore[no-untyped-def]
@@ -177,13 +173,19 @@ def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clin
     ]
     assert reaction_facts(first) == []  # not its own
     assert [r.entry for r in patient_reactions(order.patient)] == [reaction]
+    # The one path: the order's plan asked for the session carries its reactions.
+    living = session_plan(later)
+    assert living.plan.findings[0].code == "PRIOR_INFUSION_REACTION"
+    assert "PRIOR_INFUSION_REACTION" in [f.code for f in living.new_overrides]
+    assert "has no plan yet" in (living.refusal("start") or "")
+    assert "new version" not in (living.refusal("start") or "")  # a reaction plan answers it
+    assert "PRIOR_INFUSION_REACTION" not in [f.code for f in session_plan(first).findings]
     client_for(clinician).post(
         reverse("infusions:reaction-plan", args=[reaction.pk]), {"max_rate_ml_per_h": "90"}
     )
-    inputs = session_plan_inputs(later, 200)
-    assert inputs["session_on"] == day(1)
-    assert inputs["target_rate_ml_per_h"] == 90
-    plan = compute_plan(session_plan_request(later))
+    assert "PRIOR_INFUSION_REACTION" not in [f.code for f in session_plan(later).findings]
+    assert session_plan(later).refusal("start") is None
+    plan = session_runnable_plan(later)
     assert plan.titration is not None
     assert max(step.rate_ml_per_h for step in plan.titration) == 90
 
@@ -203,10 +205,10 @@ def test_the_last_cycle_given_and_hemolysis_after_it(course, nurse, clinician, c
     assert (cycle.first_day, cycle.last_day, cycle.dose_g_per_kg) == (day(2), day(2), Decimal(2))
     _lab(order.patient, clinician, "718-7", day(10), "13.5")
     _lab(order.patient, clinician, "718-7", day(1), "11.6")
-    codes = [item.code for item in compute_plan(session_plan_request(later)).findings]
+    codes = [item.code for item in session_plan(later).findings]
     assert "HEMOLYSIS_SUSPECTED" not in codes  # 1.9 g/dL below
     _lab(order.patient, clinician, "718-7", day(1), "11.5")
-    plan = compute_plan(session_plan_request(later))
+    plan = session_plan(later)
     assert plan.findings[0].code == "HEMOLYSIS_SUSPECTED"
     assert plan.findings[0].severity == "stop"
 
@@ -214,9 +216,23 @@ def test_the_last_cycle_given_and_hemolysis_after_it(course, nurse, clinician, c
 def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician):  # type: ignore[no-untyped-def]
     order, _, later = course
     _lab(order.patient, clinician, "62238-1", day(40), "48")
-    findings = {f.code: f.message for f in compute_plan(session_plan_request(later)).findings}
+    findings = {f.code: f.message for f in session_plan(later).findings}
     assert f"from eGFR 48 on {day(40).day} {day(40):%b %Y}" in findings["RENAL_RISK"]
     assert "CREATININE_DUE" in findings
+    refusal = session_plan(later).refusal("start") or ""
+    assert "check creatinine within 30 days" in refusal
+    assert "new version" in refusal  # RENAL_RISK is new since signing: a new version answers it
+    OrderOverride.objects.create(  # as if signed with the renal risk and a reason
+        order=order,
+        code="RENAL_RISK",
+        message="Renal risk",
+        reason="Known, hydrate",
+        overridden_by=clinician,
+        overridden_at=timezone.now(),
+    )
+    refusal = session_plan(later).refusal("start") or ""
+    assert "CREATININE_DUE" in refusal and "RENAL_RISK" not in refusal
+    assert "new version" not in refusal  # a new version is never planned for a session
     _lab(order.patient, clinician, "2160-0", day(31), "1.4")  # 30 days before the session
-    codes = [f.code for f in compute_plan(session_plan_request(later)).findings]
+    codes = [f.code for f in session_plan(later).findings]
     assert "CREATININE_DUE" not in codes

@@ -34,11 +34,12 @@ def test_every_demo_authorization_once(seeded) -> None:  # type: ignore[no-untyp
         "DEMO-PA-APPROVED": AuthorizationStatus.APPROVED,
         "DEMO-PA-DENIED": AuthorizationStatus.DENIED,
         "DEMO-PA-SUBMITTED": AuthorizationStatus.SUBMITTED,
-        # the demo course's whole course, approved by the infusions demo before its history
+        # the demo courses, approved by the infusions demo before their history
         "DEMO-PA-PEMPHIGUS": AuthorizationStatus.APPROVED,
+        "DEMO-PA-PEMPHIGOID": AuthorizationStatus.APPROVED,
     }
     call_command("seed_demo")
-    assert Authorization.objects.count() == 5
+    assert Authorization.objects.count() == 6
     assert demo.seed() == ["demo authorizations: already there"]
 
 

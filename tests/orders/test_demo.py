@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders.demo import BOOKED_DEMO_MRN, COURSE_DEMO_MRN, COURSE_WEIGHTS, NURSE_DEMO_MRN
+from orders.demo import BOOKED_DEMO_MRN, DEMO_COURSES, NURSE_DEMO_MRN
 from orders.engine_inputs import patient_facts
 from orders.models import Order, Patient
 
@@ -24,16 +24,16 @@ def demo(settings):
 
 
 def test_seed_is_idempotent_and_every_patient_has_a_recent_weight(demo):
-    assert len(demo) == 6
-    assert Patient.objects.count() == 6
+    assert len(demo) == 7
+    assert Patient.objects.count() == 7
     recent = timezone.localdate() - timedelta(days=30)
     for facts in demo.values():
         assert facts.weight_kg is not None
         assert facts.weight_measured_on is not None and facts.weight_measured_on >= recent
-    # One weight each, and the course patient's weights before the course, never twice.
+    # One weight each, and the course patients' weights before the course, never twice.
+    before_course = {course.mrn: len(course.weights) for course in DEMO_COURSES}
     assert {p.mrn: p.weights.count() for p in Patient.objects.all()} == {
-        p.mrn: 1 + (len(COURSE_WEIGHTS) if p.mrn == COURSE_DEMO_MRN else 0)
-        for p in Patient.objects.all()
+        p.mrn: 1 + before_course.get(p.mrn, 0) for p in Patient.objects.all()
     }
 
 
@@ -71,7 +71,7 @@ def test_demo_orders_a_draft_one_awaiting_verification_and_two_verified(demo):
     verified = Order.objects.get(patient__mrn=BOOKED_DEMO_MRN)
     assert verified.verified_by is not None
     assert verified.verified_by.username == "pharmacist"
-    assert Order.objects.count() == 5  # the course's order too; the second seed added none
+    assert Order.objects.count() == 6  # the courses' orders too; the second seed added none
 
 
 def test_the_verified_demo_orders_start_today_with_a_plan_frozen_at_signing(demo):

@@ -407,6 +407,38 @@ def test_editing_a_signed_order_makes_a_new_version_shown_with_its_history(
     assert "Version 1" in page and "Version 2" in page
 
 
+def test_no_second_change_while_one_awaits_signing(clinician, client_for, draft, sign):
+    """docs/clinical-rules.md 4: one draft change of a version at a time. The order page offers
+    no second change; the page and the API refuse one, naming the draft."""
+    signed = sign(draft, clinician)
+    client = client_for(clinician)
+    page = client.get(url("orders:order-detail", signed)).content.decode()
+    assert 'data-testid="order-edit"' in page  # no change open yet
+    client.post(url("orders:order-edit", signed), form_data(signed, cycles="3"))
+    successor = Order.objects.get(supersedes=signed)
+
+    page = client.get(url("orders:order-detail", signed)).content.decode()
+    assert 'data-testid="order-edit"' not in page
+    assert "Change (new version)" not in page
+    opened = client.get(url("orders:order-edit", signed), follow=True)
+    assert opened.redirect_chain[0][0] == url("orders:order-detail", successor)
+    assert "Version 2 of order" in opened.content.decode()
+    assert "awaits signing: change that draft instead" in opened.content.decode()
+    client.post(url("orders:order-edit", signed), form_data(signed, cycles="4"))
+    assert Order.objects.filter(supersedes=signed).count() == 1
+    signed.refresh_from_db()
+    api = client.patch(
+        reverse("api-order-detail", args=[signed.pk]),
+        {"version": signed.version, "cycles": 4},
+        content_type="application/json",
+    )
+    assert api.status_code == 409
+    assert api.json()["code"] == "wrong_state" and "awaits signing" in api.json()["detail"]
+    # The draft itself is still changed in place.
+    draft_page = client.get(url("orders:order-detail", successor)).content.decode()
+    assert 'data-testid="order-edit"' in draft_page
+
+
 def test_a_completed_order_cannot_be_edited(clinician, client_for, draft):
     Order.objects.filter(pk=draft.pk).update(status=OrderStatus.COMPLETED)
     client = client_for(clinician)

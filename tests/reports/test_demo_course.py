@@ -1,7 +1,9 @@
-"""The demo course from a fresh ``seed_demo`` (docs/clinical-rules.md 9, 10.4): run twice, the
+"""The demo courses from a fresh ``seed_demo`` (docs/clinical-rules.md 9, 10.4): run twice, the
 pemphigus patient has labs, one response review and one reaction, the patient page shows them,
 the course chart draws exactly what its table lists, and the course's session today carries
-PRIOR_INFUSION_REACTION until a clinician records a plan."""
+PRIOR_INFUSION_REACTION until a clinician records a plan; the bullous pemphigoid patient's
+reaction has a plan (a lower maximum rate and hydrocortisone), so her session today runs capped
+without the finding."""
 
 import re
 from datetime import timedelta
@@ -13,8 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from infusions.reaction_models import ReactionPlan
 from ivig.accounts.models import User
-from orders.demo import COURSE_DEMO_MRN, COURSE_LABS, COURSE_NOTES
+from orders.demo import (
+    COURSE_DEMO_MRN,
+    COURSE_LABS,
+    COURSE_NOTES,
+    PLANNED_COURSE_LABS,
+    PLANNED_COURSE_MRN,
+    PLANNED_COURSE_NOTES,
+)
 from orders.lab_models import LabResult
 from orders.models import Order, Patient
 from orders.review_models import ResponseReview
@@ -92,3 +102,34 @@ def test_the_courses_session_today_carries_the_reaction(patient, client_for):  #
     page = client_for(nurse).get(reverse("infusions:session-detail", args=[later.pk]))
     text = page.content.decode()
     assert "PRIOR_INFUSION_REACTION" in text and "has no plan yet" in text
+
+
+def test_the_second_course_has_a_reaction_plan_and_runs_capped(patient, client_for):  # type: ignore[no-untyped-def]
+    planned = Patient.objects.get(mrn=PLANNED_COURSE_MRN)
+    order = Order.objects.get(patient=planned, notes=PLANNED_COURSE_NOTES)
+    assert LabResult.objects.filter(patient=planned).count() == len(PLANNED_COURSE_LABS)
+    assert ResponseReview.objects.get(lineage__patient=planned).measure == "bpdai"
+    plan = ReactionPlan.objects.get(reaction__session__order=order)  # one, never twice
+    assert plan.recorded_by.username == "clinician"
+    assert "hydrocortisone" in plan.added_premedication
+    reaction = plan.reaction
+    assert plan.max_rate_ml_per_h is not None
+    assert reaction.session.status == SessionStatus.COMPLETED
+    later = (
+        InfusionSession.objects.filter(order=order, status=SessionStatus.BOOKED)
+        .order_by("planned_start")
+        .first()
+    )
+    assert later is not None and later.cycle_number == 3
+    nurse = User.objects.get(username="nurse")
+    text = client_for(nurse).get(reverse("infusions:session-detail", args=[later.pk]))
+    text = text.content.decode()
+    assert "PRIOR_INFUSION_REACTION" not in text and "has no plan yet" not in text
+    assert f"capped at <strong>{plan.max_rate_ml_per_h} mL/h</strong>" in text
+    steps = text.split('data-testid="plan-steps"')[1].split("</table>")[0]
+    rates = [int(r) for r in re.findall(r'<td class="num">(\d+)</td><td class="num">', steps)]
+    assert rates and max(rates) == plan.max_rate_ml_per_h
+    # Her chart carries the BP180 and BP230 titres.
+    html = client_for(nurse).get(reverse("orders:patient-detail", args=[planned.pk]))
+    svg = html.content.decode().split("<svg")[1].split("</svg>")[0]
+    assert 'data-series="titre-bp180"' in svg and 'data-series="titre-bp230"' in svg

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from infusions.models import AdministrationEntry, SessionStatus
 from ivig.engine import dose_plan_to_json
+from orders.lab_models import LabTest
+from orders.labs import lab_result_record
 from orders.plans import order_plan
 from orders.reviews import review_record
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
@@ -105,6 +107,53 @@ def test_the_patient_page_charts_the_course_with_the_same_data_as_its_table(
     assert ivig == [f"{expected.quantize(Decimal('0.01')).normalize():f}"]
     assert 'data-marker="reaction"' in svg and 'data-marker="cotherapy"' in svg
     assert "Co-therapy: mycophenolate" in html
+
+
+def test_the_titres_are_charted_on_the_same_axis_and_listed_in_the_table(
+    course, clinician, nurse, client_for
+):
+    """docs/clinical-rules.md 10.4: anti-desmoglein 1 and 3, BP180 and BP230 on the chart with
+    the score, prednisone and IVIg; the table carries the same points."""
+    today = timezone.localdate()
+    patient = course.patient
+    tests = {test.code: test for test in LabTest.objects.filter(code__in=["L-DSG3", "L-BP180"])}
+    lab_result_record(
+        patient,
+        by=clinician,
+        test=tests["L-DSG3"],
+        taken_on=today - timedelta(days=30),
+        value="212.5",
+    )
+    lab_result_record(
+        patient, by=nurse, test=tests["L-DSG3"], taken_on=today - timedelta(days=2), value="96"
+    )
+    lab_result_record(
+        patient,
+        by=nurse,
+        test=tests["L-BP180"],
+        taken_on=today - timedelta(days=2),
+        value="5",
+        below_detection_limit=True,
+    )
+    html = client_for(nurse).get(reverse("orders:patient-detail", args=[patient.pk])).content
+    html = html.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    table = html[html.index('data-testid="course-table"') :]
+    drawn = re.findall(r'data-series="([^"]+)" data-date="([^"]+)" data-value="([^"]+)"', svg)
+    listed = re.findall(
+        r'<tr data-series="([^"]+)" data-date="([^"]+)" data-value="([^"]+)"', table
+    )
+    assert sorted(drawn) == sorted(listed)
+    titres = sorted((key, day, value) for key, day, value in drawn if key.startswith("titre-"))
+    assert titres == [
+        ("titre-bp180", (today - timedelta(days=2)).isoformat(), "5"),
+        ("titre-dsg3", (today - timedelta(days=30)).isoformat(), "212.5"),
+        ("titre-dsg3", (today - timedelta(days=2)).isoformat(), "96"),
+    ]
+    assert {key for key, _, _ in drawn} >= {"score-pdai", "prednisone", "ivig"}
+    assert "Anti-desmoglein 3 titre" in table and "U/mL" in table
+    assert "below the detection limit (&lt; 5)" in table
+    assert "212.500" not in html and "96.000" not in html  # no trailing zeros
 
 
 def test_stewardship_report_for_pharmacists(course, pharmacist, clinician, client_for):
