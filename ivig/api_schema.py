@@ -88,3 +88,30 @@ def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 if str(status).startswith("4") and "content" not in response:
                     response["content"] = body
     return result
+
+
+LOCAL_TIME = {
+    "type": "string",
+    "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+    "description": "A local time of day (the clinic's time zone), hh:mm[:ss]; no UTC offset.",
+}
+
+
+def _local_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("type") == "string" and value.get("format") == "time":
+            rest = {key: item for key, item in value.items() if key not in ("format", "type")}
+            return {**LOCAL_TIME, **rest}
+        return {key: _local_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_local_times(item) for item in value]
+    return value
+
+
+def document_local_times(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: a time of day (a chair's opening hours) is local
+    wall-clock time, "07:00:00", as DRF's ``TimeField`` reads and writes it. OpenAPI's
+    ``format: time`` is RFC 3339's, which demands an offset ("07:00:00+01:00") that these
+    times never have; the schema says what they are instead."""
+    documented: dict[str, Any] = _local_times(result)
+    return documented
