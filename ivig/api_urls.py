@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("infusions.api_urls")),
     # Last: every other path ending in a slash answers the API's JSON 404 (one without the slash
     # is first redirected to it, as everywhere).
-    re_path(r"^(?P<path>.*)/$", api.not_found, name="api-not-found"),
+    # Any character, a newline (%0A) too.
+    re_path(r"^(?P<path>[\s\S]*)/$", api.not_found, name="api-not-found"),
 ]

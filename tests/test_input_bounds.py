@@ -126,7 +126,13 @@ def test_parse_day():
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/chairs/2.5/", "/api/v1/orders/1.5/plan/", "/api/v1/no-such-route/", "/api/v1/x/y/z/"],
+    [
+        "/api/v1/chairs/2.5/",
+        "/api/v1/orders/1.5/plan/",
+        "/api/v1/orders/a%0Ab/reviews/",
+        "/api/v1/no-such-route/",
+        "/api/v1/x/y/z/",
+    ],
 )
 def test_a_path_no_api_route_matches_is_the_api_json_404(api, path):
     """Not Django's HTML page: the one error shape, for every method."""
@@ -149,3 +155,13 @@ def test_a_path_no_api_route_matches_asks_an_anonymous_caller_to_sign_in():
 
 def test_an_api_path_without_its_slash_is_still_redirected_to_it(api):
     assert api.get("/api/v1/patients").status_code == 301
+
+
+def test_a_body_in_a_media_type_the_api_does_not_take_is_a_documented_415(api):
+    from drf_spectacular.generators import SchemaGenerator
+
+    response = api.generic("POST", "/api/v1/patients/", b"mrn=1", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert "415" in schema["paths"]["/api/v1/patients/"]["post"]["responses"]

@@ -29,6 +29,8 @@ def test_every_operation_documents_its_errors_with_the_one_error_body():
             wanted = {"400", "401", "403", "404"}
             if method in ("post", "put", "patch", "delete"):
                 wanted.add("413")
+                if "requestBody" in operation:
+                    wanted.add("415")
             responses = operation["responses"]
             assert wanted <= set(responses), (method, path, sorted(responses))
             for status in wanted:
