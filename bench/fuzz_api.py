@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/fuzz_api.py [--examples N] [--only TEXT]`` (or ``m
 ``DATABASE_URL`` for PostgreSQL, SQLite otherwise. Works in a throwaway test database created
 and destroyed here, never the configured one, seeded with the demo data (``seed_demo``). About
 ``N`` cases per operation, role and generation mode (positive and negative): ``--examples 55``
-is about 30,000 requests. Prints every distinct fault (a 5xx with its traceback, a status the
+is about 30,000 requests. The cases are the same on every run (derandomized); ``--seed N``
+draws others. Prints every distinct fault (a 5xx with its traceback, a status the
 schema does not document, a body or content type unlike the documented one) and exits 1 if
 there is any.
 """
@@ -38,13 +39,16 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=55, help="cases per operation, role, mode")
     parser.add_argument("--only", default="", help="only operations whose label contains this")
     parser.add_argument("--quiet", action="store_true", help="no progress line per operation")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="other cases than the derandomized default's"
+    )
     args = parser.parse_args()
 
     setup_test_environment()
     settings.DEBUG = True  # seed_demo creates the demo users only in development
     old_name = connection.settings_dict["NAME"]
     # Its own database name, so a test run on the same server is never disturbed.
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"fuzz_{old_name}"
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"fuzz_{old_name}_{os.getpid()}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -56,6 +60,7 @@ def main() -> int:
             max_examples=args.examples,
             only=lambda label: args.only in label,
             progress=None if args.quiet else lambda line: print(line, flush=True),
+            seed=args.seed,
         )
         elapsed = time.perf_counter() - started
         for finding in run.distinct:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import hypothesis
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import got_request_exception, request_finished, request_started
@@ -158,13 +159,16 @@ def fuzz(
     modes: Sequence[GenerationMode] = MODES,
     only: Callable[[str], bool] = lambda label: True,
     progress: Callable[[str], None] | None = None,
+    seed: int | None = None,
 ) -> FuzzRun:
     """Every operation, as every role in ``tokens`` (name -> API token), ``max_examples``
     cases per operation, role and mode. ``path_values(role, path, name)`` gives real values
     for a path parameter (the seeded rows), used for about half the cases so detail routes answer
-    200s too, not only 404s."""
+    200s too, not only 404s. Derandomized (the same cases every run) unless a ``seed`` asks
+    for other ones."""
     app = WSGIHandler()
     run = FuzzRun()
+    reported = 0
     with in_process(), server_exceptions() as caught:
         schema = load_schema(app, next(iter(tokens.values())))
         for operation in operations(schema):
@@ -175,10 +179,22 @@ def fuzz(
                 run.roles.add(role)
                 for mode in modes:
                     _fuzz_operation(
-                        run, caught, app, operation, role, token, mode, path_values, max_examples
+                        run,
+                        caught,
+                        app,
+                        operation,
+                        role,
+                        token,
+                        mode,
+                        path_values,
+                        max_examples,
+                        seed,
                     )
                 if progress:
                     progress(f"{operation.label} as {role}: {run.summary()}")
+                    for finding in run.distinct[reported:]:
+                        progress(f"NEW FAULT {finding}")
+                    reported = len(run.distinct)
     return run
 
 
@@ -192,6 +208,7 @@ def _fuzz_operation(
     mode: GenerationMode,
     path_values: Callable[[str, str, str], Sequence[str]],
     max_examples: int,
+    seed: int | None,
 ) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
     # The app gzips some answers for clients that accept it; the in-process transport does not
@@ -200,7 +217,7 @@ def _fuzz_operation(
 
     @settings(
         max_examples=max_examples,
-        derandomize=True,
+        derandomize=seed is None,
         deadline=None,
         database=None,
         phases=[Phase.generate],  # no shrinking: report every fault, not the first one smaller
@@ -243,6 +260,8 @@ def _fuzz_operation(
         except _Rollback:
             pass
 
+    if seed is not None:
+        one_case = hypothesis.seed(seed)(one_case)
     try:
         one_case()
     except Unsatisfiable:
