@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: setup run test lint migrate worker beat bench
+.PHONY: setup run test lint migrate worker beat bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,8 @@ beat: setup
 
 bench: setup
 	$(BIN)/python bench/engine.py
+
+# Schemathesis over the whole API as every role, about 30,000 requests (bench/fuzz_api.py).
+FUZZ_EXAMPLES ?= 55
+fuzz: setup
+	$(BIN)/python bench/fuzz_api.py --examples $(FUZZ_EXAMPLES)

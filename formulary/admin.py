@@ -7,6 +7,7 @@ superuser's tool and records its changes in the same history.
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -35,8 +36,55 @@ class ProductPriceInline(NoDeleteMixin, admin.TabularInline):
     readonly_fields = ("created_by", "created_at")
 
 
+class VersionedAdminForm(forms.ModelForm):
+    """The admin's form for a record with a ``version`` (a product, the dosing policy): it
+    carries the version the page was opened at and refuses to save over a newer one, as the
+    formulary pages and the API do; otherwise a page opened before a pharmacist's change would
+    silently put the old values back (docs/api.md, Errors: stale_version)."""
+
+    opened_at_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_at_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if not self.instance.pk:
+            return cleaned
+        # Locked until the admin's transaction ends, so no change slips in before the save.
+        model = type(self.instance)
+        current = model.objects.select_for_update().values_list("version", flat=True)
+        now = current.get(pk=self.instance.pk)
+        if cleaned.get("opened_at_version") != now:
+            raise forms.ValidationError(
+                f"This was changed by someone else (now version {now}) since this page was "
+                f"opened (version {cleaned.get('opened_at_version')}). Reload it, check the "
+                "changes and save again.",
+                code="stale_version",
+            )
+        return cleaned
+
+
+class VersionedAdminMixin:
+    """Refuse a stale page (``VersionedAdminForm``) and count a change made here in
+    ``version``, so a pharmacist's page opened before it is refused in turn."""
+
+    form = VersionedAdminForm
+    readonly_fields: tuple[str, ...] = ("version",)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        changed = form.has_changed() or any(formset.has_changed() for formset in formsets)
+        if change and changed:
+            instance = form.instance
+            instance.version += 1
+            type(instance).objects.filter(pk=instance.pk).update(version=instance.version)
+
+
 @admin.register(Product)
-class ProductAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ProductAdmin(VersionedAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("brand_name", "slug", "manufacturer", "concentration_pct", "low_iga", "active")
     list_filter = ("active", "low_iga", "contains_sucrose", "form")
     search_fields = ("brand_name", "generic_name", "manufacturer", "slug")
@@ -44,6 +92,5 @@ class ProductAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DosingPolicy)
-class DosingPolicyAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class DosingPolicyAdmin(VersionedAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "rounding_tolerance_pct", "max_rate_ml_per_h", "updated_at")
-    readonly_fields = ("version",)

@@ -167,8 +167,9 @@ class ReasonSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 
 
 class ProductPriceSerializer(ModelSerializer):
+    # Null for the prices the formulary's data migration seeded (nobody entered them).
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ivig.accounts.models import User
@@ -385,16 +385,25 @@ def product_price_set(
     A past date is allowed (a correction); two prices on one date are not.
     """
     _check_price(price_per_g)
+    duplicate = FormularyError(
+        "duplicate_price_date",
+        f"{product.brand_name} already has a price from {effective_from.isoformat()}.",
+        "effective_from",
+    )
     if ProductPrice.objects.filter(product=product, effective_from=effective_from).exists():
-        raise FormularyError(
-            "duplicate_price_date",
-            f"{product.brand_name} already has a price from {effective_from.isoformat()}.",
-            "effective_from",
-        )
+        raise duplicate
     price = ProductPrice(
         product=product, price_per_g=price_per_g, effective_from=effective_from, created_by=user
     )
-    _save(price, user)
+    try:
+        with transaction.atomic():  # a savepoint: the refusal leaves the transaction usable
+            _save(price, user)
+    except IntegrityError:
+        # Two pharmacists entering a price for the same date at once: both passed the check
+        # above; the database's unique date keeps one, the other is refused in words, not a 500.
+        if ProductPrice.objects.filter(product=product, effective_from=effective_from).exists():
+            raise duplicate from None
+        raise
     return price
 
 

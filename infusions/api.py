@@ -245,6 +245,8 @@ class StartSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 class EntrySerializer(serializers.ModelSerializer):
     recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     symptoms = serializers.ListField(child=serializers.ChoiceField(choices=Symptom.choices))
+    # Blank on every entry but an adverse event (a read-only model field would not say so).
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = AdministrationEntry

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,3 +28,11 @@ def me(request: Request) -> Response:
             "roles": [r.value for r in roles_of(request.user)],
         }
     )
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def not_found(request: Request, path: str = "") -> Response:
+    """Any other path under ``/api/v1/`` (an id that is not a number, a misspelt route): the
+    API's 404 in the one error shape, not Django's HTML page."""
+    raise NotFound()

@@ -49,6 +49,10 @@ ERROR_RESPONSES = {
 }
 CONFLICT = ("409", "Someone else changed it first (stale version) or its state moved on.")
 TOO_LARGE = ("413", "The request body is larger than the limit (1 MB).")
+UNSUPPORTED_MEDIA_TYPE = (
+    "415",
+    "The body's media type is not one the operation takes (JSON, form or multipart).",
+)
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -66,7 +70,8 @@ def _takes_version(operation: dict[str, Any], schemas: dict[str, Any]) -> bool:
 def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular post-processing hook: every operation documents 400, 401, 403 and 404
     with the error body (``ivig.api_errors.ErrorSerializer``'s shape); a write 413; a write
-    whose body carries a ``version`` 409. Responses a view documents itself are kept (their
+    that takes a body 415; a write whose body carries a ``version`` 409. Responses a view
+    documents itself are kept (their
     body filled in with the error shape when they give none)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(ERROR_SCHEMA_NAME, ERROR_SCHEMA)
@@ -78,6 +83,8 @@ def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             wanted = dict(ERROR_RESPONSES)
             if method in WRITE_METHODS:
                 wanted.update([TOO_LARGE])
+                if "requestBody" in operation:
+                    wanted.update([UNSUPPORTED_MEDIA_TYPE])
                 if _takes_version(operation, schemas):
                     wanted.update([CONFLICT])
             responses = operation["responses"]
@@ -88,3 +95,30 @@ def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 if str(status).startswith("4") and "content" not in response:
                     response["content"] = body
     return result
+
+
+LOCAL_TIME = {
+    "type": "string",
+    "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+    "description": "A local time of day (the clinic's time zone), hh:mm[:ss]; no UTC offset.",
+}
+
+
+def _local_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("type") == "string" and value.get("format") == "time":
+            rest = {key: item for key, item in value.items() if key not in ("format", "type")}
+            return {**LOCAL_TIME, **rest}
+        return {key: _local_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_local_times(item) for item in value]
+    return value
+
+
+def document_local_times(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: a time of day (a chair's opening hours) is local
+    wall-clock time, "07:00:00", as DRF's ``TimeField`` reads and writes it. OpenAPI's
+    ``format: time`` is RFC 3339's, which demands an offset ("07:00:00+01:00") that these
+    times never have; the schema says what they are instead."""
+    documented: dict[str, Any] = _local_times(result)
+    return documented

@@ -1,6 +1,6 @@
 """Everything under ``/api/v1/``: each app contributes its routes here."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import api
 
@@ -11,4 +11,8 @@ urlpatterns = [
     path("", include("authorizations.api_urls")),
     path("", include("ivig.notifications.api_urls")),
     path("", include("infusions.api_urls")),
+    # Last: every other path ending in a slash answers the API's JSON 404 (one without the slash
+    # is first redirected to it, as everywhere).
+    # Any character, a newline (%0A) too.
+    re_path(r"^(?P<path>[\s\S]*)/$", api.not_found, name="api-not-found"),
 ]

@@ -355,6 +355,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "ivig.api_schema.document_errors",
+        "ivig.api_schema.document_local_times",
         "ivig.api_schema.strip_document_citations",
     ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

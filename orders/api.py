@@ -292,6 +292,29 @@ class OrderOverrideSerializer(serializers.ModelSerializer):
         )
 
 
+@extend_schema_field({"type": "object"})
+class PlanAtSigningField(serializers.JSONField):
+    """Null until signed (a JSON field's default schema, "anything or null", says nothing)."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "severity": {"type": "string"},
+                "message": {"type": "string"},
+            },
+            "required": ["code", "severity", "message"],
+        },
+    }
+)
+class FindingsAtSigningField(serializers.JSONField):
+    """Null until signed; then the findings as the engine gave them."""
+
+
 class OrderSerializer(serializers.ModelSerializer):
     """An order version as stored: its choices, status, who did what when, the overrides, and
     the engine's plan and findings as they were at signing."""
@@ -304,12 +327,12 @@ class OrderSerializer(serializers.ModelSerializer):
     verified_by = _username(allow_null=True)
     discontinued_by = _username(allow_null=True)
     overrides = OrderOverrideSerializer(many=True, read_only=True)
-    plan_at_signing = serializers.JSONField(
+    plan_at_signing = PlanAtSigningField(
         read_only=True,
         allow_null=True,
         help_text="The engine's plan as it was at signing (the dose-plan answer's fields).",
     )
-    findings_at_signing = serializers.JSONField(
+    findings_at_signing = FindingsAtSigningField(
         read_only=True, allow_null=True, help_text="The engine's findings at signing."
     )
 

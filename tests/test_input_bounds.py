@@ -122,3 +122,46 @@ def test_parse_day():
         parse_day("nonsense", field="d")
     with pytest.raises(InvalidDay, match="d: a day from"):
         parse_day("9999-12-31", field="d")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/chairs/2.5/",
+        "/api/v1/orders/1.5/plan/",
+        "/api/v1/orders/a%0Ab/reviews/",
+        "/api/v1/no-such-route/",
+        "/api/v1/x/y/z/",
+    ],
+)
+def test_a_path_no_api_route_matches_is_the_api_json_404(api, path):
+    """Not Django's HTML page: the one error shape, for every method."""
+    for method in ("get", "post", "patch", "delete"):
+        response = getattr(api, method)(path)
+        assert response.status_code == 404, (method, path)
+        assert response["Content-Type"] == "application/json"
+        assert set(response.json()) == {"code", "detail", "field_errors"}
+        assert response.json()["code"] == "not_found"
+
+
+def test_a_path_no_api_route_matches_asks_an_anonymous_caller_to_sign_in():
+    """As any API route does: nothing about what exists is told before signing in."""
+    response = Client().get("/api/v1/chairs/2.5/")
+    route = Client().get("/api/v1/chairs/")
+    assert response.status_code == route.status_code
+    assert response.json() == route.json()
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_an_api_path_without_its_slash_is_still_redirected_to_it(api):
+    assert api.get("/api/v1/patients").status_code == 301
+
+
+def test_a_body_in_a_media_type_the_api_does_not_take_is_a_documented_415(api):
+    from drf_spectacular.generators import SchemaGenerator
+
+    response = api.generic("POST", "/api/v1/patients/", b"mrn=1", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert "415" in schema["paths"]["/api/v1/patients/"]["post"]["responses"]

@@ -299,6 +299,42 @@ def test_a_past_price_is_allowed_but_not_a_second_price_on_one_date(pharmacist):
     assert product.prices.get(effective_from=date(2025, 6, 1)).created_by == pharmacist
 
 
+def test_a_price_for_the_same_date_entered_at_the_same_moment_is_refused_in_words(
+    pharmacist, make_user, monkeypatch
+):
+    """Two pharmacists at once: both pass the duplicate check before either saves (simulated
+    by the check missing the colleague's row); the database's unique date refuses the second,
+    which answers the same refusal, not an IntegrityError (a 500), and the first stays."""
+    from django.db.models.query import QuerySet
+
+    colleague = make_user("pharm-colleague")
+    product = ProductFactory.create()
+    services.product_price_set(
+        product=product, user=colleague, price_per_g=Decimal(80), effective_from=date(2025, 6, 1)
+    )
+    real_exists = QuerySet.exists
+    calls: list[int] = []
+
+    def racing_exists(self: QuerySet[Any]) -> bool:
+        calls.append(1)
+        return False if len(calls) == 1 else real_exists(self)
+
+    monkeypatch.setattr(QuerySet, "exists", racing_exists)
+    error = refused(
+        "duplicate_price_date",
+        services.product_price_set,
+        product=product,
+        user=pharmacist,
+        price_per_g=Decimal(85),
+        effective_from=date(2025, 6, 1),
+    )
+    monkeypatch.setattr(QuerySet, "exists", real_exists)
+    assert error.field == "effective_from"
+    assert len(calls) == 2
+    price = product.prices.get(effective_from=date(2025, 6, 1))
+    assert (price.price_per_g, price.created_by) == (Decimal(80), colleague)
+
+
 def test_the_policy_changes_by_version_and_keeps_every_version(pharmacist):
     policy = services.dosing_policy_update(
         user=pharmacist, expected_version=1, fields={"premedication_lead_minutes": 15}
