@@ -4,8 +4,9 @@ Each service is one transaction, records the acting user (and a reason where one
 the rows' history, and raises ``FormularyError`` when a rule is broken; pages turn it into a
 form error, the API into a 400 (409 for a stale product or policy version). Products are never
 deleted (docs/clinical-rules.md 5): they are deactivated, and vial sizes made inactive. Prices
-are dated rows added beside the product (never edited), so they need no version: two prices on
-one date are refused instead.
+are dated rows added beside the product, never edited by these services, so they need no
+version: two prices on one date are refused instead (an administrator's correction in the admin
+site counts a product version, which refuses a stale page).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
