@@ -25,3 +25,9 @@ def can_record(user: Any) -> bool:
 def can_edit_chairs(user: Any) -> bool:
     """Add chairs and set their opening hours (nurses)."""
     return holds(user, "infusions.change_chair")
+
+
+def can_plan_reaction(user: Any) -> bool:
+    """Record the plan for an infusion reaction that later sessions follow (clinicians,
+    docs/clinical-rules.md 3.8.3)."""
+    return holds(user, "infusions.add_reactionplan")
