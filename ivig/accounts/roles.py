@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
         "infusions.add_reactionplan",
+        "infusions.add_sessionoverride",
         "authorizations.view_authorization",
         "formulary.view_product",
         "formulary.view_dosingpolicy",
