@@ -129,3 +129,24 @@ def test_the_reaction_plan_page_and_its_link_ask_the_table(
     doctor = make_user("table-doctor-2", Role.CLINICIAN)
     assert client_for(doctor).get(url).status_code == 403
     assert not can_plan(doctor)
+
+
+@pytest.mark.django_db
+def test_a_session_reason_asks_the_table(monkeypatch, make_user, client_for) -> None:  # type: ignore[no-untyped-def]
+    page = reverse("infusions:session-reason", args=[999_999])
+    api = "/api/v1/infusion-sessions/999999/reason/"
+    body = {"code": "CREATININE_DUE", "reason": "Outside result"}
+    for role in (Role.NURSE, Role.PHARMACIST, Role.AUTHORIZATION_ADMIN):
+        client = client_for(make_user(f"reason-{role.value}", role))
+        assert client.post(page, body).status_code == 403, role
+        assert client.post(api, body, content_type="application/json").status_code == 403, role
+    doctor = client_for(make_user("reason-doctor", Role.CLINICIAN))
+    assert doctor.post(page, body).status_code == 404  # allowed; no such session
+    assert doctor.post(api, body, content_type="application/json").status_code == 404
+    without = tuple(
+        p for p in ROLE_PERMISSIONS[Role.CLINICIAN] if p != "infusions.add_sessionoverride"
+    )
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.CLINICIAN, without)
+    doctor = client_for(make_user("reason-doctor-2", Role.CLINICIAN))
+    assert doctor.post(page, body).status_code == 403
+    assert doctor.post(api, body, content_type="application/json").status_code == 403
