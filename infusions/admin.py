@@ -14,6 +14,7 @@ from .models import (
     Chair,
     ChairOpeningHours,
     InfusionSession,
+    SessionOverride,
 )
 
 
@@ -65,3 +66,13 @@ class CalendarFeedTokenAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
     list_display = ("user", "created_at", "last_used_at")
     exclude = ("token_sha256",)
+
+
+@admin.register(SessionOverride)
+class SessionOverrideAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    """Reasons given on one session (docs/clinical-rules.md 3.8.2): appended on the session page
+    or the API, never edited."""
+
+    list_display = ("session", "code", "session_day", "given_by", "given_at")
+    list_filter = ("code",)
+    list_select_related = ("session__order__patient", "session__chair", "given_by")

@@ -29,7 +29,7 @@ from ivig.audit.services import access_record
 from ivig.dates import BoundedDateFilter
 from orders.models import Order
 
-from . import administration, booking, policies, selectors
+from . import administration, booking, policies, selectors, session_overrides
 from .booking import Slot
 from .chairs import Hours, chair_save
 from .entries import parse_entry
@@ -43,6 +43,7 @@ from .models import (
     Severity,
     Symptom,
 )
+from .override_models import SESSION_REASON_MAX_CHARS, SessionOverride
 
 ReadsSchedule = api_policy(policies.can_read_schedule)
 
@@ -242,6 +243,33 @@ class StartSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     )
 
 
+class SessionReasonRequestSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    code = serializers.CharField(
+        max_length=50, help_text="The session-only override finding answered (CREATININE_DUE)."
+    )
+    reason = serializers.CharField(
+        max_length=SESSION_REASON_MAX_CHARS, help_text="Why to go ahead, for this session only."
+    )
+
+
+class SessionReasonSerializer(serializers.ModelSerializer):
+    given_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+
+    class Meta:
+        model = SessionOverride
+        fields = (
+            "id",
+            "session",
+            "code",
+            "session_day",
+            "message",
+            "reason",
+            "given_by",
+            "given_at",
+        )
+        read_only_fields = fields
+
+
 class EntrySerializer(serializers.ModelSerializer):
     recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     symptoms = serializers.ListField(child=serializers.ChoiceField(choices=Symptom.choices))
@@ -291,6 +319,13 @@ class PlanFindingSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class GivenReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    reason = serializers.CharField()
+    given_by = serializers.CharField()
+    given_at = serializers.DateTimeField()
+
+
 class SessionPlanSerializer(serializers.Serializer):
     """The session's plan at clock times (docs/clinical-rules.md 3.5), from the engine."""
 
@@ -310,6 +345,11 @@ class SessionPlanSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Codes among findings new since signing."
     )
     signed_findings = PlanFindingSerializer(many=True, help_text="The findings at signing.")
+    session_reasons = GivenReasonSerializer(
+        many=True,
+        help_text="Clinicians' reasons given on this session for its session-only findings: "
+        "those findings no longer refuse its start.",
+    )
     start_blockers = serializers.ListField(
         child=serializers.CharField(),
         help_text="Why the session cannot start now, naming the finding and who must act.",
@@ -419,6 +459,39 @@ class SessionViewSet(
             rate_ml_per_h=data.get("rate_ml_per_h"),
         )
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SessionReasonRequestSerializer,
+        responses={
+            201: SessionReasonSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Refused: a blank or too long reason, a session already started, or "
+                "a code the session's plan does not raise now as a session-only override "
+                "(a stop never).",
+            ),
+            403: OpenApiResponse(description="Only clinicians give a reason."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="A reason for that code is already given."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[api_policy(policies.can_give_session_reason)],
+    )
+    def reason(self, request: Request, pk: str | None = None) -> Response:
+        """A clinician's reason to go ahead with a session-only override finding
+        (CREATININE_DUE) on this session only: its start is no longer refused for it; the
+        next session is judged again."""
+        # docs/clinical-rules.md 3.8.2, 3.9
+        serializer = SessionReasonRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        given = session_overrides.session_override_record(
+            self.get_object(), by=signed_in_user(request), **serializer.validated_data
+        )
+        return Response(SessionReasonSerializer(given).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SessionPlanSerializer, 400: ERRORS[400]})
     @action(detail=True, methods=["get"])

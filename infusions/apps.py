@@ -8,19 +8,20 @@ class InfusionsConfig(AppConfig):
     def ready(self) -> None:
         # Receivers connect once the app registry is ready (Django's documented place for it).
         from orders.labs import register_last_cycle_source
-        from orders.plans import register_calendar_source, register_reaction_source
+        from orders.plans import register_calendar_source, register_session_source
         from orders.signals import order_discontinued, order_superseded
 
         from . import receivers
         from .last_cycle import patient_last_cycle
         from .plans import live_sessions
-        from .reactions import prior_reaction_facts
+        from .session_overrides import session_inputs
 
         order_discontinued.connect(receivers.cancel_sessions_of_discontinued_order)
         order_superseded.connect(receivers.settle_sessions_of_superseded_order)
         # docs/clinical-rules.md 3.9: the patient's live sessions on the IVIg calendar.
         register_calendar_source(live_sessions)
-        # docs/clinical-rules.md 3.8.3: PRIOR_INFUSION_REACTION reads a session's prior reactions.
-        register_reaction_source(prior_reaction_facts)
+        # docs/clinical-rules.md 3.8.2, 3.8.3, 3.9: a session's plan reads its prior reactions
+        # (PRIOR_INFUSION_REACTION) and the reasons given on it (CREATININE_DUE).
+        register_session_source(session_inputs)
         # docs/clinical-rules.md 3.8.2: HEMOLYSIS_SUSPECTED reads the last cycle given.
         register_last_cycle_source(patient_last_cycle)

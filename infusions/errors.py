@@ -35,6 +35,10 @@ class InfusionError(DomainError):
     # docs/clinical-rules.md 3.8.3
     NO_RESTART_AFTER_SEVERE: ClassVar[str] = "no_restart_after_severe_reaction"
     REACTION_PLANNED: ClassVar[str] = "reaction_already_planned"
+    # docs/clinical-rules.md 3.8.2, 3.9: a reason for one session answers a session-only
+    # override the session's plan raises now, once.
+    NOT_ANSWERABLE: ClassVar[str] = "finding_not_answerable"
+    REASON_GIVEN: ClassVar[str] = "reason_already_given"
 
     # Someone else got there first: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset(
@@ -44,5 +48,6 @@ class InfusionError(DomainError):
             "cycle_booked",
             "patient_day_taken",
             "reaction_already_planned",
+            "reason_already_given",
         }
     )

@@ -10,6 +10,7 @@ from django import forms
 from .entries import parse_entry
 from .errors import InfusionError
 from .models import MAX_RATE_ML_PER_H, Chair, EntryKind, Severity, Symptom, Weekday
+from .override_models import SESSION_REASON_MAX_CHARS
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -86,6 +87,20 @@ class MoveForm(forms.Form):
 class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SessionReasonForm(forms.Form):
+    """A clinician's reason to go ahead with a session-only finding on this session
+    (docs/clinical-rules.md 3.8.2)."""
+
+    code = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Reason to go ahead",
+        max_length=SESSION_REASON_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give the reason to go ahead."},
+        help_text="For this session only; the next session is judged again.",
+    )
 
 
 class ProposalForm(forms.Form):

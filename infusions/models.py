@@ -410,6 +410,8 @@ class CalendarFeedToken(models.Model):
         return f"Calendar feed token of {self.user}"
 
 
-# Reaction plans live in their own module (docs/clinical-rules.md 3.8.3); imported here so that
-# Django registers them with the infusions app.
+# Reaction plans (docs/clinical-rules.md 3.8.3) and session reasons for session-only findings
+# (3.8.2, 3.9) live in their own modules; imported here so that Django registers them with the
+# infusions app.
+from .override_models import SessionOverride  # noqa: E402, F401
 from .reaction_models import ReactionPlan  # noqa: E402, F401

@@ -6,6 +6,8 @@ from typing import Any
 
 from ivig.accounts.permissions import holds
 
+from .models import NOT_STARTED_STATUSES, InfusionSession
+
 
 def can_read_schedule(user: Any) -> bool:
     """The schedule, sessions with their plans and records, chairs, calendar feeds: every role."""
@@ -25,3 +27,18 @@ def can_record(user: Any) -> bool:
 def can_edit_chairs(user: Any) -> bool:
     """Add chairs and set their opening hours (nurses)."""
     return holds(user, "infusions.change_chair")
+
+
+def can_plan_reaction(user: Any) -> bool:
+    """Record the plan for an infusion reaction that later sessions follow (clinicians,
+    docs/clinical-rules.md 3.8.3)."""
+    return holds(user, "infusions.add_reactionplan")
+
+
+def can_give_session_reason(user: Any, session: InfusionSession | None = None) -> bool:
+    """Give the reason to go ahead with a session-only finding (CREATININE_DUE) on one session
+    before its start (clinicians, docs/clinical-rules.md 3.8.2, 3.9). Without a session, the
+    role part only: a session that has started is then the service's refusal."""
+    return holds(user, "infusions.add_sessionoverride") and (
+        session is None or session.status in NOT_STARTED_STATUSES
+    )

@@ -6,10 +6,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from ivig.accounts.permissions import role_required, signed_in_user
-from ivig.accounts.roles import Role
+from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.errors import add_to_form
 
+from . import policies
 from .errors import InfusionError
 from .models import AdministrationEntry, EntryKind
 from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H
@@ -35,7 +35,7 @@ class ReactionPlanForm(forms.Form):
     )
 
 
-@role_required(Role.CLINICIAN)
+@policy_required(policies.can_plan_reaction)
 def reaction_plan(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = get_object_or_404(
         AdministrationEntry.objects.select_related("session__order__patient"),

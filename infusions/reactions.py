@@ -4,8 +4,9 @@ An adverse event recorded on a session joins the patient's reaction history
 (``patient_reactions``). A later session of the patient raises ``PRIOR_INFUSION_REACTION``
 (override) for each reaction without a ``ReactionPlan``: the finding is the engine's rule,
 judged on the session's plan from the one accessor (``orders.plans.order_plan`` with the
-session, reading ``prior_reaction_facts`` through the port this app registers), and a
-clinician records the plan with ``reaction_plan_record``. A plan's lower maximum rate caps the
+session, reading ``reaction_facts`` through the port this app registers,
+``session_overrides.session_inputs``), and a clinician records the plan with
+``reaction_plan_record``. A plan's lower maximum rate caps the
 rates of every later session (``reaction_rate_cap``), on the session's plan and on every rate
 recorded.
 """
@@ -94,13 +95,6 @@ def patient_reactions(patient: Patient, *, before: InfusionSession | None = None
     if before is not None:
         entries = entries.exclude(session=before).filter(occurred_at__lt=before.planned_start)
     return [reaction_of(entry) for entry in entries]
-
-
-def prior_reaction_facts(session_id: int) -> list[ReactionFacts]:
-    """The reactions session ``session_id`` carries forward, for the plan accessor
-    (``orders.plans.register_reaction_source``, in ``InfusionsConfig.ready``)."""
-    session = InfusionSession.objects.select_related("order__patient").get(pk=session_id)
-    return reaction_facts(session)
 
 
 def reaction_facts(session: InfusionSession) -> list[ReactionFacts]:

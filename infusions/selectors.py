@@ -35,6 +35,7 @@ from authorizations.selectors import recent_approvals, start_of_day
 from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
 from orders.models import Order, OrderStatus
+from orders.plans import SessionReason
 
 from .models import (
     ACTIVE_STATUSES,
@@ -226,6 +227,9 @@ class SessionPlan:
     findings: list[Finding]
     new_finding_codes: list[str]
     signed_findings: list[Finding]
+    # docs/clinical-rules.md 3.8.2: the reasons given on this session for its session-only
+    # findings, which answer them for this session only.
+    session_reasons: list[SessionReason]
 
 
 def session_plan_at_clock_times(
@@ -299,6 +303,7 @@ def session_plan_at_clock_times(
         findings=living.findings,
         new_finding_codes=living.new_finding_codes,
         signed_findings=living.signed_findings,
+        session_reasons=list(living.session_reasons.values()),
     )
 
 

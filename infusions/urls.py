@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/<int:order_pk>/cycles/<int:cycle>/book/", views.book, name="book"),
     path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/record/", views.session_record, name="session-record"),
+    path("sessions/<int:pk>/reason/", views.session_reason, name="session-reason"),
     path("sessions/<int:pk>/move/", views.session_move, name="session-move"),
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session-cancel"),
     path("sessions/<int:pk>/confirm/", views.session_confirm, name="session-confirm"),

@@ -22,9 +22,10 @@ from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record
 from ivig.dates import parse_day as base_parse_day
+from ivig.engine import Finding
 from orders.models import Order
 
-from . import administration, booking, calendar, layout, policies, selectors
+from . import administration, booking, calendar, layout, policies, selectors, session_overrides
 from .booking import Slot
 from .chairs import Hours, chair_save
 from .entries import entry_fields
@@ -37,11 +38,13 @@ from .forms import (
     EntryForm,
     MoveForm,
     ProposalForm,
+    SessionReasonForm,
     add_infusion_error,
     day_slot_formset,
     parse_day,
 )
 from .models import Chair, EntryKind, InfusionSession, SessionStatus
+from .plans import session_plan
 from .record import STATE_KINDS, InfusionState
 
 
@@ -353,6 +356,7 @@ def _render_session(
     bound_entry: EntryForm | None = None,
     move_form: MoveForm | None = None,
     cancel_form: CancelForm | None = None,
+    reason_form: SessionReasonForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     entries = selectors.session_entries(session)
@@ -365,6 +369,13 @@ def _render_session(
     state = plan.state if plan else InfusionState()
     changeable = session.status in (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
     local_start = timezone.localtime(session.planned_start)
+    reason_forms = _reason_forms(request, session, reason_form) if plan else []
+    # A refused reason whose finding has no form (a stop, a code not raised now) shows above.
+    reason_refused = (
+        [message for messages in reason_form.errors.values() for message in messages]
+        if reason_form is not None and all(form is not reason_form for _, form in reason_forms)
+        else []
+    )
     return render(
         request,
         "infusions/session_detail.html",
@@ -401,9 +412,33 @@ def _render_session(
             "confirm_form": ConfirmForm(initial={"version": session.version})
             if can_act and session.status == SessionStatus.TENTATIVE
             else None,
+            "reason_forms": reason_forms,
+            "reason_refused": reason_refused,
         },
         status=status,
     )
+
+
+def _reason_forms(
+    request: HttpRequest, session: InfusionSession, bound: SessionReasonForm | None
+) -> list[tuple[Finding, SessionReasonForm]]:
+    """A form per finding a clinician's reason for this session would answer now
+    (docs/clinical-rules.md 3.8.2), for those who may give one; ``bound`` in its place."""
+    if not policies.can_give_session_reason(request.user, session):
+        return []
+    try:
+        answerable = session_overrides.answerable_findings(session_plan(session))
+    except InfusionError:
+        return []
+    return [
+        (
+            finding,
+            bound
+            if bound is not None and bound.data.get("code") == finding.code
+            else SessionReasonForm(initial={"code": finding.code}),
+        )
+        for finding in answerable
+    ]
 
 
 def _session(pk: int) -> InfusionSession:
@@ -473,6 +508,28 @@ def _session_change(
         add_infusion_error(form, error)
         return page(409 if error.is_conflict else 200)
     messages.success(request, done)
+    return redirect("infusions:session-detail", pk=session.pk)
+
+
+@policy_required(policies.can_give_session_reason)
+@require_POST
+def session_reason(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clinician's reason to go ahead with a session-only finding on this session
+    (docs/clinical-rules.md 3.8.2, 3.9): the start is no longer refused for it."""
+    session = _session(pk)
+    form = SessionReasonForm(request.POST)
+    if not form.is_valid():
+        return _render_session(request, session, reason_form=form, status=400)
+    try:
+        session_overrides.session_override_record(
+            session, by=signed_in_user(request), **form.cleaned_data
+        )
+    except InfusionError as error:
+        add_infusion_error(form, error)
+        return _render_session(
+            request, session, reason_form=form, status=409 if error.is_conflict else 400
+        )
+    messages.success(request, f"Reason given for {form.cleaned_data['code']}.")
     return redirect("infusions:session-detail", pk=session.pk)
 
 

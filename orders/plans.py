@@ -22,7 +22,7 @@ The plan frozen at signing (``Order.plan_at_signing``) stays the record of what 
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -88,19 +88,42 @@ class PlanSession:
     day: date
 
 
-# session id -> the reactions that session carries forward (docs/clinical-rules.md 3.8.3).
-ReactionSource = Callable[[int], Sequence[ReactionFacts]]
-_reaction_sources: list[ReactionSource] = []
+@dataclass(frozen=True)
+class SessionReason:
+    """A clinician's reason to go ahead with a session-only override finding (for example
+    CREATININE_DUE: docs/clinical-rules.md 3.8.2, 3.9) on one session: ``given_by`` as people
+    know them, ``given_at`` when it was given."""
+
+    code: str
+    reason: str
+    given_by: str
+    given_at: datetime
 
 
-def register_reaction_source(source: ReactionSource) -> None:
-    """Set the one function that gives a session's prior reactions (the infusions app, once at
-    start-up): the engine's PRIOR_INFUSION_REACTION reads them from the plan's request."""
-    _reaction_sources[:] = [source]
+@dataclass(frozen=True)
+class SessionInputs:
+    """What one session brings to its plan, beside its day (docs/clinical-rules.md 3.8.2,
+    3.8.3): the reactions it carries forward (PRIOR_INFUSION_REACTION) and the clinicians'
+    reasons given on it for session-only findings."""
+
+    prior_reactions: Sequence[ReactionFacts] = ()
+    reasons: Sequence[SessionReason] = ()
 
 
-def _prior_reactions(session_id: int) -> list[ReactionFacts]:
-    return list(_reaction_sources[0](session_id)) if _reaction_sources else []
+# session id -> what that session brings to its plan (the infusions app, a layer above).
+SessionSource = Callable[[int], SessionInputs]
+_session_sources: list[SessionSource] = []
+
+
+def register_session_source(source: SessionSource) -> None:
+    """Set the one function that gives a session's inputs (the infusions app, once at start-up):
+    the engine's PRIOR_INFUSION_REACTION reads its reactions from the plan's request, and the
+    session's reasons answer its session-only findings (``OrderPlan.session_reasons``)."""
+    _session_sources[:] = [source]
+
+
+def _session_inputs(session_id: int) -> SessionInputs:
+    return _session_sources[0](session_id) if _session_sources else SessionInputs()
 
 
 def lineage_id(order: Order) -> int:
@@ -296,9 +319,13 @@ def _describe(findings: Sequence[Finding]) -> str:
 
 REVISE = "A clinician must revise the order (new version)."
 # Findings judged on a session's plan only, never at signing, so a new version does not
-# answer them: their message says what does (3.8.2: a recent creatinine; 3.8.3: a clinician's
-# plan for the reaction).
+# answer them: their message says what does (3.8.2: a recent creatinine, or a clinician's
+# reason for that session; 3.8.3: a clinician's plan for the reaction).
 NOT_ANSWERED_BY_A_NEW_VERSION = frozenset({"CREATININE_DUE", "PRIOR_INFUSION_REACTION"})
+# Of those, the override findings a clinician's reason answers for one session (3.8.2: "until a
+# result is recorded or a clinician gives a reason"). PRIOR_INFUSION_REACTION is answered by
+# the reaction's plan (3.8.3), which later sessions follow, not by a reason for one session.
+ANSWERED_BY_A_SESSION_REASON = frozenset({"CREATININE_DUE"})
 # Steps that a new override refuses until the order is revised (docs/clinical-rules.md 3.9);
 # booking is then allowed only as tentative (step "book_tentative").
 REFUSED_BY_NEW_OVERRIDE = frozenset({"verify", "start", "book", "confirm"})
@@ -321,7 +348,9 @@ class OrderPlan:
     ``signed_findings``: the findings at signing (NO_AUTHORIZATION left out: it is live);
     ``new_findings``: today's findings whose code the signed version did not carry;
     ``new_overrides``: today's override findings the order carries no reason for
-    (``OrderOverride`` rows of this version).
+    (``OrderOverride`` rows of this version) and, on a session's plan, that no clinician's
+    reason given on that session answers (``session_reasons``, by code: only codes of
+    ``ANSWERED_BY_A_SESSION_REASON`` that the plan raises, and never a stop).
     """
 
     order: Order
@@ -329,6 +358,7 @@ class OrderPlan:
     signed_findings: list[Finding] = field(default_factory=list)
     new_findings: list[Finding] = field(default_factory=list)
     new_overrides: list[Finding] = field(default_factory=list)
+    session_reasons: Mapping[str, SessionReason] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -381,9 +411,10 @@ def order_plan(
     """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
     with the patient's calendar (``proposed``: the days a booking or a move would create) and,
     unless ``coverage`` is False (the coverage rule itself plans without it), live
-    NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2) and the reactions it
-    carries forward (PRIOR_INFUSION_REACTION, 3.8.3). A product without a current price is
-    ``FormularyError``."""
+    NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2), the reactions it
+    carries forward (PRIOR_INFUSION_REACTION, 3.8.3) and the reasons given on it for its
+    session-only findings (3.9). A product without a current price is ``FormularyError``."""
+    inputs = _session_inputs(session.session_id) if session else SessionInputs()
     request = plan_request_for_order(order, evaluated_on=as_of)
     request = request.model_copy(
         update={
@@ -392,7 +423,7 @@ def order_plan(
             "authorization_covered": order_is_covered(order) if coverage else None,
             "calendar": patient_calendar(order, proposed),
             "session_on": session.day if session else None,
-            "prior_reactions": _prior_reactions(session.session_id) if session else [],
+            "prior_reactions": list(inputs.prior_reactions),
         }
     )
     plan = compute_plan(request)
@@ -405,6 +436,12 @@ def order_plan(
     ]
     signed_codes = {finding.code for finding in signed}
     reasons = set(order.overrides.values_list("code", flat=True))
+    raised = {f.code for f in plan.findings if f.severity == "override"}
+    session_reasons = {
+        given.code: given
+        for given in inputs.reasons
+        if given.code in ANSWERED_BY_A_SESSION_REASON and given.code in raised
+    }
     return OrderPlan(
         order=order,
         plan=plan,
@@ -415,6 +452,9 @@ def order_plan(
             else []
         ),
         new_overrides=[
-            f for f in plan.findings if f.severity == "override" and f.code not in reasons
+            f
+            for f in plan.findings
+            if f.severity == "override" and f.code not in reasons | session_reasons.keys()
         ],
+        session_reasons=session_reasons,
     )

@@ -26,6 +26,7 @@ from ivig.accounts.recheck import (
 )
 from ivig.engine import DosePlan, Finding, dose_plan_to_json, unusual_weight_reasons
 
+from .course import next_version_start
 from .engine_inputs import latest_weight
 from .errors import OrderError
 from .models import (
@@ -454,6 +455,21 @@ def order_create(
     return order
 
 
+def _check_new_version_start(current: Order, start_date: date) -> None:
+    """A new version of an order under treatment replaces its cycles not yet started
+    (docs/clinical-rules.md 4): it starts today or later, never on days already past."""
+    today = timezone.localdate()
+    if start_date >= today:
+        return
+    offered, _ = next_version_start(current, current.cycle_interval_days, today)
+    message = (
+        f"A new version of an active order starts today ({today:%Y-%m-%d}) or later: it "
+        "replaces the cycles not yet started"
+        + (f" (offered from {offered:%Y-%m-%d})." if offered >= today else ".")
+    )
+    raise OrderError(OrderError.INVALID, message, field="start_date")
+
+
 @transaction.atomic
 def order_update(
     order: Order,
@@ -471,7 +487,8 @@ def order_update(
     makes a new version (same lineage, next revision, ``supersedes`` the old one) as a draft to
     be signed and verified again; the old one stays in force until the new one is signed (then
     it becomes ``superseded``), and only one such draft is open at a time; overrides are not
-    carried over (they belong to a signature). A change that changes nothing saves nothing.
+    carried over (they belong to a signature). A new version of an active order starts today or
+    later (``start_date``: a field error). A change that changes nothing saves nothing.
     ``weight_today_kg`` records the patient's weight today, as in ``order_create`` (with
     ``confirm_unusual_weight``).
     """
@@ -495,6 +512,8 @@ def order_update(
     pending = pending_change(current)
     if pending is not None:
         raise pending_change_error(current, pending)
+    if current.status == OrderStatus.ACTIVE:
+        _check_new_version_start(current, changes.get("start_date", current.start_date))
     successor = Order(
         **{name: getattr(current, name) for name in ORDER_FIELDS},
         patient_id=current.patient_id,

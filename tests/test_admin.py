@@ -15,6 +15,7 @@ from infusions.models import (
     Chair,
     EntryKind,
     InfusionSession,
+    SessionOverride,
 )
 from ivig.accounts.models import User
 from orders.models import Indication, Order, OrderOverride, Patient
@@ -31,8 +32,9 @@ HISTORY_MODELS = [
     OrderOverride,
     Authorization,
     Patient,
+    SessionOverride,
 ]
-READ_ONLY = [AdministrationEntry, Order, OrderOverride, CalendarFeedToken]
+READ_ONLY = [AdministrationEntry, Order, OrderOverride, CalendarFeedToken, SessionOverride]
 
 
 @pytest.fixture
@@ -64,7 +66,16 @@ def records(nurse):  # type: ignore[no-untyped-def]
         recorded_by=nurse,
         details="Patient comfortable.",
     )
+    reason = SessionOverride.objects.create(
+        session=session,
+        code="CREATININE_DUE",
+        session_day=yesterday_at("09:00").date(),
+        message="Creatinine check due",
+        reason="Outside result of last week.",
+        given_by=nurse,
+    )
     return {
+        SessionOverride: reason,
         Chair: session.chair,
         InfusionSession: session,
         AdministrationEntry: entry,

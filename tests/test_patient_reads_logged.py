@@ -30,7 +30,10 @@ EXEMPT = {
         f"orders/authorizations/<int:pk>/{step}/"
         for step in ("submit", "decision", "appeal", "expire", "renew", "documents")
     ),
-    *(f"infusions/sessions/<int:pk>/{step}/" for step in ("record", "move", "cancel", "confirm")),
+    *(
+        f"infusions/sessions/<int:pk>/{step}/"
+        for step in ("record", "move", "cancel", "confirm", "reason")
+    ),
     # Blank forms for a new record.
     "orders/patients/new/",
     "orders/new/",

@@ -97,3 +97,56 @@ def test_stewardship_and_inbox_ask_the_table(role, monkeypatch, make_user, clien
     assert client.get(reverse("reports:stewardship")).status_code == 403
     assert client.get(reverse("notifications:inbox")).status_code == 403
     assert client.get("/api/v1/notifications/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_reaction_plan_page_and_its_link_ask_the_table(
+    monkeypatch, make_user, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    from infusions.templatetags.reaction_tags import reaction_history
+    from tests.orders.factories import PatientFactory
+
+    doctor = make_user("table-doctor", Role.CLINICIAN)
+    nurse = make_user("table-plan-nurse", Role.NURSE)
+    pharmacist = make_user("table-plan-pharmacist", Role.PHARMACIST)
+    assert infusion_policies.can_plan_reaction(doctor)
+    assert not infusion_policies.can_plan_reaction(nurse)
+    assert not infusion_policies.can_plan_reaction(pharmacist)
+    url = reverse("infusions:reaction-plan", args=[999_999])
+    assert client_for(doctor).get(url).status_code == 404  # allowed; no such reaction
+    assert client_for(nurse).get(url).status_code == 403
+    assert client_for(pharmacist).get(url).status_code == 403
+
+    def can_plan(user):  # type: ignore[no-untyped-def]
+        context = {"request": type("Request", (), {"user": user})()}
+        return reaction_history(context, PatientFactory.create())["can_plan"]
+
+    assert can_plan(doctor) and not can_plan(nurse)
+    without = tuple(
+        p for p in ROLE_PERMISSIONS[Role.CLINICIAN] if p != "infusions.add_reactionplan"
+    )
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.CLINICIAN, without)
+    doctor = make_user("table-doctor-2", Role.CLINICIAN)
+    assert client_for(doctor).get(url).status_code == 403
+    assert not can_plan(doctor)
+
+
+@pytest.mark.django_db
+def test_a_session_reason_asks_the_table(monkeypatch, make_user, client_for) -> None:  # type: ignore[no-untyped-def]
+    page = reverse("infusions:session-reason", args=[999_999])
+    api = "/api/v1/infusion-sessions/999999/reason/"
+    body = {"code": "CREATININE_DUE", "reason": "Outside result"}
+    for role in (Role.NURSE, Role.PHARMACIST, Role.AUTHORIZATION_ADMIN):
+        client = client_for(make_user(f"reason-{role.value}", role))
+        assert client.post(page, body).status_code == 403, role
+        assert client.post(api, body, content_type="application/json").status_code == 403, role
+    doctor = client_for(make_user("reason-doctor", Role.CLINICIAN))
+    assert doctor.post(page, body).status_code == 404  # allowed; no such session
+    assert doctor.post(api, body, content_type="application/json").status_code == 404
+    without = tuple(
+        p for p in ROLE_PERMISSIONS[Role.CLINICIAN] if p != "infusions.add_sessionoverride"
+    )
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.CLINICIAN, without)
+    doctor = client_for(make_user("reason-doctor-2", Role.CLINICIAN))
+    assert doctor.post(page, body).status_code == 403
+    assert doctor.post(api, body, content_type="application/json").status_code == 403

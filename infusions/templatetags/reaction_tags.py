@@ -8,8 +8,8 @@ from django import template
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from infusions.plans import session_plan
+from infusions.policies import can_plan_reaction
 from infusions.reactions import PRIOR_INFUSION_REACTION, patient_reactions, reaction_rate_cap
-from ivig.accounts.roles import Role, has_role
 from ivig.engine import Finding
 from orders.models import Patient
 
@@ -29,7 +29,7 @@ def reaction_history(
         "session": session,
         "finding": _reaction_finding(session) if session is not None else None,
         "rate_cap": reaction_rate_cap(session) if session is not None else None,
-        "can_plan": has_role(user, Role.CLINICIAN),
+        "can_plan": can_plan_reaction(user),
     }
 
 

@@ -12,27 +12,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from .models import User
-from .roles import ROLE_PERMISSIONS, Role, has_role, roles_of
-
-
-def role_required(
-    *roles: Role,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Page decorator: sign-in first, then 403 unless the user holds one of ``roles``."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *roles):
-                raise PermissionDenied("Your role may not open this page.")
-            return view(request, *args, **kwargs)
-
-        wrapper.allowed_roles = roles  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorator
+from .roles import ROLE_PERMISSIONS, roles_of
 
 
 def signed_in_user(request: HttpRequest | Request) -> User:

@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "infusions.view_chair",
         "infusions.view_infusionsession",
         "infusions.view_administrationentry",
+        "infusions.add_reactionplan",
+        "infusions.add_sessionoverride",
         "authorizations.view_authorization",
         "formulary.view_product",
         "formulary.view_dosingpolicy",
@@ -119,10 +121,6 @@ def roles_of(user: Any) -> list[Role]:
         cached = [role for role, group in GROUP_NAMES.items() if group in names]
         user._ivig_roles = cached
     return list(cached)
-
-
-def has_role(user: Any, *roles: Role) -> bool:
-    return any(role in roles for role in roles_of(user))
 
 
 def create_role_groups(group_model: Any, permission_model: Any) -> None:

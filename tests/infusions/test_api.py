@@ -283,6 +283,7 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
         "/api/v1/infusion-sessions/{id}/confirm/",
         "/api/v1/infusion-sessions/{id}/move/",
         "/api/v1/infusion-sessions/{id}/plan/",
+        "/api/v1/infusion-sessions/{id}/reason/",
         "/api/v1/infusion-sessions/{id}/start/",
         "/api/v1/infusion-sessions/{id}/entries/",
         "/api/v1/infusion-sessions/book/",
@@ -291,6 +292,8 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
     entries = schema["paths"]["/api/v1/infusion-sessions/{id}/entries/"]
     assert {"put", "patch", "delete"}.isdisjoint(entries)
     assert "409" in schema["paths"]["/api/v1/infusion-sessions/book/"]["post"]["responses"]
+    reason = schema["paths"]["/api/v1/infusion-sessions/{id}/reason/"]["post"]["responses"]
+    assert {"201", "400", "403", "409"} <= set(reason)
 
 
 def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, session) -> None:  # type: ignore[no-untyped-def]

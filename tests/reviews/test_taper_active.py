@@ -208,9 +208,10 @@ def test_the_api_accepts_a_taper_of_an_active_order(clinician, nurse, client_for
 
 def test_the_api_changes_an_active_order_as_a_new_version(clinician, client_for):
     order = _active_order_under_treatment(clinician)
+    next_start = order.start_date + timedelta(days=28)
     response = client_for(clinician).patch(
         reverse("api-order-detail", args=[order.pk]),
-        {"version": order.version, "notes": "Taper discussed"},
+        {"version": order.version, "notes": "Taper discussed", "start_date": f"{next_start}"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -231,3 +232,40 @@ def test_changing_an_active_order_is_offered_from_its_next_cycle(clinician, clie
     assert start_input and f'value="{next_start:%Y-%m-%d}"' in start_input.group(0)
     assert cycles_input and 'value="5"' in cycles_input.group(0)
     assert "Save as new version" in html
+
+
+def test_a_new_version_of_an_active_order_never_starts_before_today(clinician, client_for):
+    """Typed (or kept) before today, the start is refused on the field, with the day offered,
+    rather than the signing being stopped later by dose findings (docs/clinical-rules.md 4)."""
+    order = _active_order_under_treatment(clinician)
+    today = timezone.localdate()
+    next_start = order.start_date + timedelta(days=28)
+    url = reverse("api-order-detail", args=[order.pk])
+    client = client_for(clinician)
+    for body in (
+        {"version": order.version, "notes": "Taper discussed"},  # keeps the first day
+        {"version": order.version, "start_date": f"{today - timedelta(days=1)}"},
+    ):
+        refused = client.patch(url, body, content_type="application/json")
+        assert refused.status_code == 400, refused.content
+        errors = refused.json()["field_errors"]["start_date"]
+        assert f"starts today ({today:%Y-%m-%d}) or later" in errors[0]
+        assert f"offered from {next_start:%Y-%m-%d}" in errors[0]
+    assert not Order.objects.filter(supersedes=order).exists()
+    today_is_fine = client.patch(
+        url, {"version": order.version, "start_date": f"{today}"}, content_type="application/json"
+    )
+    assert today_is_fine.status_code == 201, today_is_fine.content
+
+    # The order form: the error on the start date field.
+    Order.objects.filter(supersedes=order).delete()
+    edit = reverse("orders:order-edit", args=[order.pk])
+    form = client.get(edit).context["form"]
+    data = form.as_posted().data.copy()
+    data["start_date"] = f"{today - timedelta(days=3):%Y-%m-%d}"
+    page = client.post(edit, data)
+    assert page.status_code == 400
+    assert page.context["form"].errors["start_date"] == [
+        f"A new version of an active order starts today ({today:%Y-%m-%d}) or later: it "
+        f"replaces the cycles not yet started (offered from {next_start:%Y-%m-%d})."
+    ]
