@@ -103,10 +103,11 @@ def order_in_force(order: Order) -> Order:
 def next_version_start(order: Order, interval_days: int, today: date) -> tuple[date, int]:
     """Where a new version of ``order`` starts and how many cycles it keeps (docs/clinical-rules.md
     10.3): one interval (``interval_days``, the new version's) after the last cycle started by
-    ``today``, with the cycles not yet started; the first day unchanged when none has."""
+    ``today``, with the cycles not yet started; the first day unchanged when none has. Never
+    before ``today`` (a cycle overdue, or a shorter interval, is offered from today): a new
+    version replaces only days not yet past (docs/clinical-rules.md 4)."""
     started = cycles_started_by(order, today)
     if started == 0:
-        return order.start_date, order.cycles
-    return cycle_start(order, started) + timedelta(days=interval_days), max(
-        1, order.cycles - started
-    )
+        return max(order.start_date, today), order.cycles
+    next_start = cycle_start(order, started) + timedelta(days=interval_days)
+    return max(next_start, today), max(1, order.cycles - started)

@@ -464,8 +464,7 @@ def _check_new_version_start(current: Order, start_date: date) -> None:
     offered, _ = next_version_start(current, current.cycle_interval_days, today)
     message = (
         f"A new version of an active order starts today ({today:%Y-%m-%d}) or later: it "
-        "replaces the cycles not yet started"
-        + (f" (offered from {offered:%Y-%m-%d})." if offered >= today else ".")
+        f"replaces the cycles not yet started (offered from {offered:%Y-%m-%d})."
     )
     raise OrderError(OrderError.INVALID, message, field="start_date")
 

@@ -269,3 +269,25 @@ def test_a_new_version_of_an_active_order_never_starts_before_today(clinician, c
         f"A new version of an active order starts today ({today:%Y-%m-%d}) or later: it "
         f"replaces the cycles not yet started (offered from {next_start:%Y-%m-%d})."
     ]
+
+
+@pytest.mark.parametrize(
+    ("started_days_ago", "interval_days", "offered_days_from_today"),
+    [
+        (20, 28, 8),  # the next cycle in 8 days, as planned
+        (20, 14, 0),  # a shorter interval would fall 6 days ago: offered from today
+        (40, 28, 16),  # cycle 2 planned 12 days ago: cycle 3 in 16 days
+        (-5, 28, 5),  # nothing started yet: the first day, unchanged
+    ],
+)
+def test_a_new_version_is_never_offered_before_today(
+    started_days_ago, interval_days, offered_days_from_today
+) -> None:  # type: ignore[no-untyped-def]
+    from orders.course import next_version_start
+
+    today = timezone.localdate()
+    order = Order(
+        start_date=today - timedelta(days=started_days_ago), cycles=6, cycle_interval_days=28
+    )
+    start, _ = next_version_start(order, interval_days, today)
+    assert start == today + timedelta(days=offered_days_from_today)
