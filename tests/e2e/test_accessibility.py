@@ -5,7 +5,6 @@ preview's summary above Save."""
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -13,6 +12,7 @@ from infusions.models import InfusionSession
 from ivig.accounts.roles import Role
 from orders.models import Order
 from orders.services import order_create
+from tests.conftest import skip_or_fail
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import order_values, worked_example_patient
 
@@ -24,7 +24,7 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 def axe_problems(page: Page) -> list[str]:
     """Serious and critical axe violations of the page as it stands."""
     if not AXE.exists():
-        pytest.skip("axe-core is not installed: run npm ci")
+        skip_or_fail("axe-core is not installed: run npm ci")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())  # through DevTools: the page's CSP does not apply
     result: dict[str, Any] = page.evaluate(
