@@ -165,3 +165,10 @@ def test_a_body_in_a_media_type_the_api_does_not_take_is_a_documented_415(api):
     assert response.json()["code"] == "unsupported_media_type"
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert "415" in schema["paths"]["/api/v1/patients/"]["post"]["responses"]
+
+
+def test_an_anonymous_api_call_is_a_401_that_says_how_to_sign_in():
+    response = Client().get("/api/v1/orders/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json()["code"] == "not_authenticated"
