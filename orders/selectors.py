@@ -7,6 +7,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 
 from .models import (
+    NEXT_CYCLE_FIELDS,
     PLAN_FIGURE_FIELDS,
     WEIGHT_LATEST_FIRST,
     Order,
@@ -171,6 +172,7 @@ def order_history(order: Order) -> list[HistoryEntry]:
                     "findings_at_signing",
                     "signed_weight_kg",
                     *PLAN_FIGURE_FIELDS,
+                    *NEXT_CYCLE_FIELDS,  # derived, not in the history
                     "patient",
                 ),
             ),

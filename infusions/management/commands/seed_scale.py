@@ -37,6 +37,7 @@ from orders.engine_inputs import plan_request_for_order
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
 
+from ...booking import refresh_next_cycles
 from ...models import ACTIVE_STATUSES, Chair, ChairOpeningHours, InfusionSession, SessionStatus
 
 MRN_PREFIX = "SC"
@@ -287,6 +288,7 @@ class Command(BaseCommand):
         Order.objects.bulk_create(orders, batch_size=1000)
         self._plans(orders, pharmacist)
         sessions = self._sessions(orders, users["scale-nurse"], rng, today)
+        refresh_next_cycles([order.pk for order in (*superseded, *orders)])
         authorizations = self._authorizations(orders, users["scale-authadmin"], today)
         return (
             f"{len(patients)} patients, {len(orders) + len(superseded)} orders, "
