@@ -15,6 +15,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -82,6 +83,50 @@ def sessions_for_day(day: date, chair: Chair | None = None) -> QuerySet[Infusion
 
 def chairs_with_hours() -> QuerySet[Chair]:
     return Chair.objects.filter(active=True).prefetch_related("opening_hours")
+
+
+def schedule_chairs(start: datetime, end: datetime) -> QuerySet[Chair]:
+    """The schedule's chairs for [start, end): the active ones by name, then any other chair a
+    session in the range uses, with opening hours (paginate it: the page's chairs bound the
+    sessions a schedule page draws)."""
+    used = InfusionSession.objects.filter(planned_start__gte=start, planned_start__lt=end)
+    return (
+        Chair.objects.filter(Q(active=True) | Q(pk__in=used.values("chair_id")))
+        .prefetch_related("opening_hours")
+        .order_by(F("active").desc(), "name", "pk")
+    )
+
+
+# What the schedule draws of a session, its order, patient, product and chair: nothing more is
+# loaded (the orders' other columns, plans among them, stay in the database).
+SCHEDULE_SESSION_FIELDS = (
+    "id",
+    "order_id",
+    "chair_id",
+    "cycle_number",
+    "day_number",
+    "planned_start",
+    "planned_end",
+    "status",
+    "order__id",
+    "order__patient__id",
+    "order__patient__family_name",
+    "order__patient__given_name",
+    "order__patient__mrn",
+    "order__product__id",
+    "order__product__brand_name",
+    "chair__id",
+    "chair__name",
+)
+
+
+def schedule_sessions(
+    start: datetime, end: datetime, chairs: Iterable[Chair]
+) -> QuerySet[InfusionSession]:
+    """``sessions_for_range`` in ``chairs`` only, with only the columns the schedule shows."""
+    return (
+        sessions_for_range(start, end).filter(chair__in=list(chairs)).only(*SCHEDULE_SESSION_FIELDS)
+    )
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def _timeline(
                 [
                     (hours.opens_at, hours.closes_at)
                     for hours in chair.opening_hours.all()
-                    if hours.weekday == day.weekday()
+                    if chair.active and hours.weekday == day.weekday()
                 ],
             )
             for chair in chairs
@@ -113,20 +113,36 @@ def _timeline(
     return grid.hours, rows, grid.columns
 
 
+# Chairs per schedule page (day and week): the page's chairs bound the sessions it draws,
+# however many patients the centre has.
+CHAIRS_PER_PAGE = 10
+
+
 @logs_patient_reads()
 @policy_required(policies.can_read_schedule)
 def schedule(request: HttpRequest) -> HttpResponse:
-    """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
+    """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions, for
+    one page of chairs (``chairs_page``, ``CHAIRS_PER_PAGE`` at a time)."""
     today = timezone.localdate()
     day = base_parse_day(request.GET.get("date"), field="date", malformed_is_blank=True) or today
     week = request.GET.get("view") == "week"
-    chairs = list(selectors.chairs_with_hours())
-    context: dict[str, Any] = {"day": day, "today": today, "week": week}
+    first = layout.week_of(day)[0] if week else day
+    start, end = _midnight(first), _midnight(first + timedelta(days=7 if week else 1))
+    chairs_page = Paginator(selectors.schedule_chairs(start, end), CHAIRS_PER_PAGE).get_page(
+        request.GET.get("chairs_page")
+    )
+    chairs = list(chairs_page)
+    sessions = list(selectors.schedule_sessions(start, end, chairs))
+    context: dict[str, Any] = {
+        "day": day,
+        "today": today,
+        "week": week,
+        "sessions": sessions,
+        "chairs_page": chairs_page,
+        # Kept by the day and week links: the same chairs on another day.
+        "chairs_query": f"&chairs_page={chairs_page.number}" if chairs_page.number > 1 else "",
+    }
     if week:
-        monday = layout.week_of(day)[0]
-        sessions = list(
-            selectors.sessions_for_range(_midnight(monday), _midnight(monday + timedelta(days=7)))
-        )
         grid = layout.week_grid(
             day,
             [chair.pk for chair in chairs],
@@ -134,24 +150,19 @@ def schedule(request: HttpRequest) -> HttpResponse:
             timezone.get_current_timezone(),
         )
         by_id = {session.pk: session for session in sessions}
-        chair_by_id = {s.chair_id: s.chair for s in sessions} | {
-            chair.pk: chair for chair in chairs
-        }
+        chair_by_id = {chair.pk: chair for chair in chairs}
         context |= {
             "days": grid.days,
             "week_rows": [
                 (chair_by_id[lane.chair_id], [[by_id[pk] for pk in cell] for cell in lane.cells])
                 for lane in grid.lanes
             ],
-            "previous": monday - timedelta(days=7),
-            "next": monday + timedelta(days=7),
-            "sessions": sessions,
+            "previous": first - timedelta(days=7),
+            "next": first + timedelta(days=7),
         }
     else:
-        sessions = list(selectors.sessions_for_day(day))
         hours, rows, columns = _timeline(day, chairs, sessions)
         context |= {
-            "sessions": sessions,
             "hours": hours,
             "rows": rows,
             "columns": columns,

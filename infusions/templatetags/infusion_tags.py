@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.db.models import F
 from django.utils import timezone
 
 from authorizations.coverage import cover_cycles, coverage_blocker, planned_cycles_from_plan
@@ -38,16 +39,25 @@ def uncovered_session_ids(sessions: Iterable[InfusionSession]) -> set[int]:
     live = [session for session in sessions if session.status in ACTIVE_STATUSES]
     if not live:
         return set()
+    # Of each plan only its cycles and vials (what coverage reads), not the whole JSON.
     plans = {
         row["pk"]: row
         for row in Order.objects.filter(pk__in={s.order_id for s in live}).values(
-            "pk", "lineage_id", "plan_at_signing"
+            "pk",
+            "lineage_id",
+            plan_cycles=F("plan_at_signing__cycles"),
+            plan_vials=F("plan_at_signing__vials"),
         )
     }
-    approvals = recent_approvals(min(timezone.localdate(s.planned_start) for s in live))
+    approvals = recent_approvals(
+        min(timezone.localdate(s.planned_start) for s in live),
+        lineages={row["lineage_id"] or order_id for order_id, row in plans.items()},
+    )
     coverage: dict[int, Any] = {}
     for order_id, row in plans.items():
-        cycles = planned_cycles_from_plan(row["plan_at_signing"])
+        cycles = planned_cycles_from_plan(
+            {"cycles": row["plan_cycles"], "vials": row["plan_vials"]}
+        )
         if cycles is not None:
             coverage[order_id] = cover_cycles(
                 cycles, approvals.get(row["lineage_id"] or order_id, [])
