@@ -27,6 +27,8 @@ from orders.models import Order
 from . import administration, booking, calendar, layout, policies, selectors
 from .booking import Slot
 from .chairs import Hours, chair_save
+from .common import hhmm
+from .coverage import uncovered_session_ids
 from .entries import entry_fields
 from .errors import InfusionError
 from .forms import (
@@ -53,8 +55,36 @@ def _midnight(day: date) -> datetime:
 
 
 @dataclass(frozen=True)
-class Block:
+class Shown:
+    """A session as the schedule draws it: its link, local clock times, status label and
+    coverage badge worked out once in Python, not per use in the template."""
+
     session: InfusionSession
+    url: str
+    starts: str  # "09:15", local time
+    ends: str
+    status_label: str
+    not_covered: bool
+
+
+def _shown(sessions: list[InfusionSession]) -> dict[int, Shown]:
+    uncovered = uncovered_session_ids(sessions)
+    return {
+        session.pk: Shown(
+            session,
+            reverse("infusions:session-detail", args=[session.pk]),
+            hhmm(session.planned_start),
+            hhmm(session.planned_end),
+            session.get_status_display(),
+            session.pk in uncovered,
+        )
+        for session in sessions
+    }
+
+
+@dataclass(frozen=True)
+class Block:
+    shown: Shown
     column: int  # CSS grid column (column 1 holds the chair's name)
     span: int
 
@@ -80,7 +110,7 @@ def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
 
 
 def _timeline(
-    day: date, chairs: list[Chair], sessions: list[InfusionSession]
+    day: date, chairs: list[Chair], sessions: list[InfusionSession], shown: dict[int, Shown]
 ) -> tuple[list[tuple[str, int]], list[ChairRow], int]:
     """Hour labels (text, grid column), one row per chair and the number of 15-minute columns
     (``layout.day_grid``); cancelled and missed sessions are listed below the timeline, their
@@ -101,12 +131,11 @@ def _timeline(
         _bookings(sessions),
         timezone.get_current_timezone(),
     )
-    by_id = {session.pk: session for session in sessions}
     chair_by_id = {s.chair_id: s.chair for s in sessions} | {chair.pk: chair for chair in chairs}
     rows = [
         ChairRow(
             chair_by_id[lane.chair_id],
-            [Block(by_id[block.session_id], block.column, block.span) for block in lane.blocks],
+            [Block(shown[block.session_id], block.column, block.span) for block in lane.blocks],
         )
         for lane in grid.lanes
     ]
@@ -133,11 +162,12 @@ def schedule(request: HttpRequest) -> HttpResponse:
     )
     chairs = list(chairs_page)
     sessions = list(selectors.schedule_sessions(start, end, chairs))
+    shown = _shown(sessions)
     context: dict[str, Any] = {
         "day": day,
         "today": today,
         "week": week,
-        "sessions": sessions,
+        "sessions": list(shown.values()),
         "chairs_page": chairs_page,
         # Kept by the day and week links: the same chairs on another day.
         "chairs_query": f"&chairs_page={chairs_page.number}" if chairs_page.number > 1 else "",
@@ -149,19 +179,18 @@ def schedule(request: HttpRequest) -> HttpResponse:
             _bookings(sessions),
             timezone.get_current_timezone(),
         )
-        by_id = {session.pk: session for session in sessions}
         chair_by_id = {chair.pk: chair for chair in chairs}
         context |= {
             "days": grid.days,
             "week_rows": [
-                (chair_by_id[lane.chair_id], [[by_id[pk] for pk in cell] for cell in lane.cells])
+                (chair_by_id[lane.chair_id], [[shown[pk] for pk in cell] for cell in lane.cells])
                 for lane in grid.lanes
             ],
             "previous": first - timedelta(days=7),
             "next": first + timedelta(days=7),
         }
     else:
-        hours, rows, columns = _timeline(day, chairs, sessions)
+        hours, rows, columns = _timeline(day, chairs, sessions, shown)
         context |= {
             "hours": hours,
             "rows": rows,

@@ -5,15 +5,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
-from django.db.models import F
 from django.utils import timezone
 
-from authorizations.coverage import cover_cycles, coverage_blocker, planned_cycles_from_plan
-from authorizations.selectors import recent_approvals
+from infusions import coverage
 from infusions.coverage import session_coverage_blocker
-from infusions.models import ACTIVE_STATUSES, InfusionSession
+from infusions.models import InfusionSession
 from infusions.selectors import sessions_not_covered
-from orders.models import Order
 
 register = template.Library()
 
@@ -30,45 +27,5 @@ def sessions_not_covered_panel() -> dict[str, Any]:
 
 @register.simple_tag
 def uncovered_session_ids(sessions: Iterable[InfusionSession]) -> set[int]:
-    """The schedule's sessions still to run that no approval covers (the "not covered" badge).
-
-    Two queries however many sessions: the orders' plans frozen at signing, and the approvals;
-    coverage is computed once per order. An order without a frozen plan (never signed) gets no
-    badge here; the session page and the start still judge it in full.
-    """
-    live = [session for session in sessions if session.status in ACTIVE_STATUSES]
-    if not live:
-        return set()
-    # Of each plan only its cycles and vials (what coverage reads), not the whole JSON.
-    plans = {
-        row["pk"]: row
-        for row in Order.objects.filter(pk__in={s.order_id for s in live}).values(
-            "pk",
-            "lineage_id",
-            plan_cycles=F("plan_at_signing__cycles"),
-            plan_vials=F("plan_at_signing__vials"),
-        )
-    }
-    approvals = recent_approvals(
-        min(timezone.localdate(s.planned_start) for s in live),
-        lineages={row["lineage_id"] or order_id for order_id, row in plans.items()},
-    )
-    coverage: dict[int, Any] = {}
-    for order_id, row in plans.items():
-        cycles = planned_cycles_from_plan(
-            {"cycles": row["plan_cycles"], "vials": row["plan_vials"]}
-        )
-        if cycles is not None:
-            coverage[order_id] = cover_cycles(
-                cycles, approvals.get(row["lineage_id"] or order_id, [])
-            )
-    return {
-        session.pk
-        for session in live
-        if session.order_id in coverage
-        and coverage_blocker(
-            coverage[session.order_id],
-            timezone.localdate(session.planned_start),
-            session.cycle_number,
-        )
-    }
+    """``infusions.coverage.uncovered_session_ids`` (the "not covered" badge)."""
+    return coverage.uncovered_session_ids(sessions)
