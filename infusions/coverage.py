@@ -2,7 +2,8 @@
 7 and 3.8 ``NO_AUTHORIZATION``): a session may be booked without an approval but not started."""
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.db.models import F
 from django.utils import timezone
@@ -32,7 +33,22 @@ def session_is_covered(session: InfusionSession) -> bool:
     return session_coverage_blocker(session) is None
 
 
-def uncovered_session_ids(sessions: Iterable[InfusionSession]) -> set[int]:
+class SessionOnDay(Protocol):
+    """What the badge reads of a session (an ``InfusionSession`` or a schedule row)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def planned_start(self) -> datetime: ...
+    @property
+    def cycle_number(self) -> int: ...
+
+
+def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
     """The schedule's sessions still to run that no approval covers (the "not covered" badge).
 
     Two queries however many sessions: the orders' plans frozen at signing, and the approvals;

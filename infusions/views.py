@@ -59,7 +59,7 @@ class Shown:
     """A session as the schedule draws it: its link, local clock times, status label and
     coverage badge worked out once in Python, not per use in the template."""
 
-    session: InfusionSession
+    session: selectors.ScheduledSession
     url: str
     starts: str  # "09:15", local time
     ends: str
@@ -67,7 +67,7 @@ class Shown:
     not_covered: bool
 
 
-def _shown(sessions: list[InfusionSession]) -> dict[int, Shown]:
+def _shown(sessions: list[selectors.ScheduledSession]) -> dict[int, Shown]:
     uncovered = uncovered_session_ids(sessions)
     return {
         session.pk: Shown(
@@ -75,7 +75,7 @@ def _shown(sessions: list[InfusionSession]) -> dict[int, Shown]:
             reverse("infusions:session-detail", args=[session.pk]),
             hhmm(session.planned_start),
             hhmm(session.planned_end),
-            session.get_status_display(),
+            session.status_label,
             session.pk in uncovered,
         )
         for session in sessions
@@ -95,12 +95,12 @@ class ChairRow:
     blocks: list[Block]
 
 
-def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
+def _bookings(sessions: list[selectors.ScheduledSession]) -> list[layout.Booking]:
     return [
         layout.Booking(
             session.pk,
             session.chair_id,
-            session.chair.name,
+            session.chair_name,
             session.planned_start,
             session.planned_end,
             holds_chair=session.status not in (SessionStatus.CANCELLED, SessionStatus.MISSED),
@@ -110,7 +110,10 @@ def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
 
 
 def _timeline(
-    day: date, chairs: list[Chair], sessions: list[InfusionSession], shown: dict[int, Shown]
+    day: date,
+    chairs: list[Chair],
+    sessions: list[selectors.ScheduledSession],
+    shown: dict[int, Shown],
 ) -> tuple[list[tuple[str, int]], list[ChairRow], int]:
     """Hour labels (text, grid column), one row per chair and the number of 15-minute columns
     (``layout.day_grid``); cancelled and missed sessions are listed below the timeline, their
@@ -131,7 +134,7 @@ def _timeline(
         _bookings(sessions),
         timezone.get_current_timezone(),
     )
-    chair_by_id = {s.chair_id: s.chair for s in sessions} | {chair.pk: chair for chair in chairs}
+    chair_by_id = {chair.pk: chair for chair in chairs}  # every session's chair among them
     rows = [
         ChairRow(
             chair_by_id[lane.chair_id],
@@ -142,26 +145,29 @@ def _timeline(
     return grid.hours, rows, grid.columns
 
 
-# Chairs per schedule page (day and week): the page's chairs bound the sessions it draws,
-# however many patients the centre has.
+# Chairs per schedule page: the page's chairs bound the sessions it draws, however many
+# patients the centre has (a week draws seven days of each chair: fewer chairs a page).
 CHAIRS_PER_PAGE = 10
+CHAIRS_PER_WEEK_PAGE = 6
 
 
 @logs_patient_reads()
 @policy_required(policies.can_read_schedule)
 def schedule(request: HttpRequest) -> HttpResponse:
     """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions, for
-    one page of chairs (``chairs_page``, ``CHAIRS_PER_PAGE`` at a time)."""
+    one page of chairs (``chairs_page``: ``CHAIRS_PER_PAGE`` a day, ``CHAIRS_PER_WEEK_PAGE`` a
+    week)."""
     today = timezone.localdate()
     day = base_parse_day(request.GET.get("date"), field="date", malformed_is_blank=True) or today
     week = request.GET.get("view") == "week"
     first = layout.week_of(day)[0] if week else day
     start, end = _midnight(first), _midnight(first + timedelta(days=7 if week else 1))
-    chairs_page = Paginator(selectors.schedule_chairs(start, end), CHAIRS_PER_PAGE).get_page(
+    per_page = CHAIRS_PER_WEEK_PAGE if week else CHAIRS_PER_PAGE
+    chairs_page = Paginator(selectors.schedule_chairs(start, end), per_page).get_page(
         request.GET.get("chairs_page")
     )
     chairs = list(chairs_page)
-    sessions = list(selectors.schedule_sessions(start, end, chairs))
+    sessions = selectors.schedule_sessions(start, end, chairs)
     shown = _shown(sessions)
     context: dict[str, Any] = {
         "day": day,

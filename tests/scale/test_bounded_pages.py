@@ -149,6 +149,7 @@ def test_the_schedule_of_a_busy_day_costs_the_same_queries_and_chairs_at_two_siz
     from infusions.selectors import cycles_to_book
 
     monkeypatch.setattr(infusion_views, "CHAIRS_PER_PAGE", 3)
+    monkeypatch.setattr(infusion_views, "CHAIRS_PER_WEEK_PAGE", 3)
     seen: dict[str, list[int]] = {}
     day = None
     for size in (SMALL, LARGE):
