@@ -20,6 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -85,16 +86,23 @@ def chairs_with_hours() -> QuerySet[Chair]:
     return Chair.objects.filter(active=True).prefetch_related("opening_hours")
 
 
-def schedule_chairs(start: datetime, end: datetime) -> QuerySet[Chair]:
+def schedule_chairs(start: datetime, end: datetime) -> list[Chair]:
     """The schedule's chairs for [start, end): the active ones by name, then any other chair a
-    session in the range uses, with opening hours (paginate it: the page's chairs bound the
-    sessions a schedule page draws)."""
+    session in the range uses (one query; as many as the unit has chairs, whatever its number
+    of patients). Paginate them: the page's chairs bound the sessions a schedule page draws;
+    ``with_hours`` then loads the page's opening hours."""
     used = InfusionSession.objects.filter(planned_start__gte=start, planned_start__lt=end)
-    return (
-        Chair.objects.filter(Q(active=True) | Q(pk__in=used.values("chair_id")))
-        .prefetch_related("opening_hours")
-        .order_by(F("active").desc(), "name", "pk")
+    return list(
+        Chair.objects.filter(Q(active=True) | Q(pk__in=used.values("chair_id"))).order_by(
+            F("active").desc(), "name", "pk"
+        )
     )
+
+
+def with_hours(chairs: list[Chair]) -> list[Chair]:
+    """``chairs`` with their opening hours (one query)."""
+    prefetch_related_objects(chairs, "opening_hours")
+    return chairs
 
 
 @dataclass(frozen=True)

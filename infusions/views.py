@@ -166,7 +166,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     chairs_page = Paginator(selectors.schedule_chairs(start, end), per_page).get_page(
         request.GET.get("chairs_page")
     )
-    chairs = list(chairs_page)
+    chairs = selectors.with_hours(list(chairs_page))
     sessions = selectors.schedule_sessions(start, end, chairs)
     shown = _shown(sessions)
     context: dict[str, Any] = {
