@@ -245,6 +245,26 @@ def stale_next_cycles() -> list[StaleNextCycle]:
     ]
 
 
+# What a row of "Cycles to book" shows of an order, its patient and product.
+TO_BOOK_FIELDS = (
+    "id",
+    "lineage_id",
+    "status",
+    "cycles",
+    "cycle_interval_days",
+    "start_date",
+    "next_cycle",
+    "next_cycle_due",
+    "plan_grams_per_cycle",
+    "patient__id",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__mrn",
+    "product__id",
+    "product__brand_name",
+)
+
+
 def cycles_to_book(
     today: date | None = None, window_days: int = TO_BOOK_WINDOW_DAYS
 ) -> QuerySet[Order]:
@@ -258,8 +278,8 @@ def cycles_to_book(
             status__in=BOOKABLE_STATUSES,
             next_cycle_due__lte=today + timedelta(days=window_days),
         )
-        .defer("plan_at_signing", "findings_at_signing")
         .select_related("patient", "product")
+        .only(*TO_BOOK_FIELDS)
         .order_by("next_cycle_due", "pk")
     )
 
