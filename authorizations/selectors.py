@@ -5,7 +5,7 @@ queries however many rows it returns: bulk selects, coverage computed in Python 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -180,10 +180,18 @@ def renewal_flags(
     return days_to_expiry, cycles_left, order_cycles_left, expiring, cycles_low
 
 
-def recent_approvals(today: date) -> dict[int, list[Approval]]:
-    """Covering approvals by lineage root, one query."""
+def recent_approvals(
+    today: date, lineages: Collection[int] | None = None
+) -> dict[int, list[Approval]]:
+    """Covering approvals by lineage root, one query; of the ``lineages`` (roots) only, when
+    given (a page's orders: as many approvals as the page has orders, not the centre's)."""
     since = today - timedelta(days=APPROVAL_LOOKBACK_DAYS)
-    return approvals_by_lineage(approval_rows(Authorization.objects.filter(valid_to__gte=since)))
+    authorizations = Authorization.objects.filter(valid_to__gte=since)
+    if lineages is not None:
+        roots = sorted(set(lineages))
+        in_lineages = Order.objects.filter(Q(pk__in=roots) | Q(lineage_id__in=roots))
+        authorizations = authorizations.filter(order_id__in=in_lineages.values("pk"))
+    return approvals_by_lineage(approval_rows(authorizations))
 
 
 def active_orders() -> QuerySet[Order]:

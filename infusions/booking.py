@@ -12,7 +12,7 @@ their day is what keeps two orders of one patient off the same day (docs/clinica
 the partial unique constraint on (patient, planned_day) refuses it again in the database.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -22,7 +22,14 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
-from orders.models import Order, OrderStatus, Patient
+from orders.models import (
+    BOOKABLE_STATUSES,
+    NEXT_CYCLE_FIELDS,
+    Order,
+    OrderStatus,
+    Patient,
+    cycle_due_day,
+)
 from orders.plans import ProposedDay
 from orders.reviews import review_due_before_cycle
 
@@ -31,6 +38,7 @@ from .common import CLOCK_SKEW, at, hhmm, local, save_as
 from .errors import InfusionError
 from .models import (
     ACTIVE_STATUSES,
+    LIVE_STATUSES,
     NOT_COUNTED_FOR_DAY,
     NOT_STARTED_STATUSES,
     ONE_PER_PATIENT_DAY_CONSTRAINT_NAME,
@@ -40,7 +48,7 @@ from .models import (
 )
 from .plans import check_step, current_plan, runnable_plan
 
-BOOKABLE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
+BOOKABLE_ORDER_STATUSES = BOOKABLE_STATUSES
 # Proposals try start times on this grid from each opening time.
 SLOT_GRID_MINUTES = 15
 # How far past the requested date a proposal looks for a fit.
@@ -59,6 +67,67 @@ class Slot:
     @property
     def day(self) -> date:
         return local(self.start).date()
+
+
+# --- the next cycle to book ----------------------------------------------------------------
+
+
+def first_free_cycle(cycles: int, booked: Collection[int]) -> int | None:
+    """The first of cycles 1 to ``cycles`` with no live session (``booked``), None when every
+    cycle is booked: the cycle "Cycles to book" offers."""
+    return next((number for number in range(1, cycles + 1) if number not in booked), None)
+
+
+def refresh_next_cycles(order_ids: Iterable[int]) -> dict[int, int | None]:
+    """Store each order's next cycle to book and its due day (``Order.next_cycle``,
+    ``next_cycle_due``) from its live sessions; returns the next cycle by order id. The one
+    writer of those columns: every path that books, cancels, moves or misses a session calls it
+    (via ``refresh_next_cycle``) in its transaction, after any save of the order itself.
+
+    Takes the orders' row locks (the first lock of the booking order, module docstring) and
+    reads the sessions after them, so that two transactions changing one order's sessions at
+    once store what both did. Three queries however many orders (the update only when a value
+    changed)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    with transaction.atomic():
+        orders = list(
+            Order.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .only("pk", "cycles", "start_date", "cycle_interval_days", *NEXT_CYCLE_FIELDS)
+        )
+        booked: dict[int, set[int]] = {order.pk: set() for order in orders}
+        for order_id, cycle_number in InfusionSession.objects.filter(
+            order_id__in=ids, status__in=LIVE_STATUSES
+        ).values_list("order_id", "cycle_number"):
+            booked[order_id].add(cycle_number)
+        changed = []
+        for order in orders:
+            number = first_free_cycle(order.cycles, booked[order.pk])
+            due = cycle_due_day(order, number)
+            if (order.next_cycle, order.next_cycle_due) != (number, due):
+                order.next_cycle, order.next_cycle_due = number, due
+                changed.append(order)
+        if changed:
+            Order.objects.bulk_update(changed, list(NEXT_CYCLE_FIELDS), batch_size=1000)
+    return {order.pk: order.next_cycle for order in orders}
+
+
+def refresh_next_cycle(order: Order) -> None:
+    """``refresh_next_cycles`` for one order; ``order`` (an instance the caller may save again)
+    gets the stored values too."""
+    order.next_cycle = refresh_next_cycles([order.pk])[order.pk]
+    order.next_cycle_due = cycle_due_day(order, order.next_cycle)
+
+
+def _lock_order_of(session: InfusionSession) -> None:
+    """The row lock of the session's order, taken first (module docstring): the next cycle is
+    stored on it."""
+    Order.objects.select_for_update().filter(
+        pk=InfusionSession.objects.filter(pk=session.pk).values("order_id")[:1]
+    ).values_list("pk").first()
 
 
 def _check_bookable(order: Order, cycle_number: int) -> None:
@@ -309,7 +378,7 @@ def booking_confirm(
     if InfusionSession.objects.filter(
         order=order,
         cycle_number=cycle_number,
-        status__in=[*ACTIVE_STATUSES, SessionStatus.COMPLETED],
+        status__in=LIVE_STATUSES,
     ).exists():
         raise InfusionError(
             InfusionError.CYCLE_BOOKED,
@@ -364,6 +433,7 @@ def booking_confirm(
         order.status = OrderStatus.ACTIVE
         order.version += 1
         save_as(order, by, f"Active: cycle {cycle_number} booked")
+    refresh_next_cycle(order)
     return sessions
 
 
@@ -414,6 +484,7 @@ def session_move(
     a reason; same length, within opening hours, free, and not on a day the order already has
     another session."""
     reason = _reason(reason, "move")
+    _lock_order_of(session)
     patient_id = _patient_id_of(session)
     _lock_patient(patient_id)
     current = locked_session(session, version)
@@ -422,7 +493,7 @@ def session_move(
     same_day = (
         InfusionSession.objects.filter(
             order=current.order,
-            status__in=[*ACTIVE_STATUSES, SessionStatus.COMPLETED],
+            status__in=LIVE_STATUSES,
             planned_start__gte=at(local(start).date(), time.min),
             planned_start__lt=at(local(start).date() + timedelta(days=1), time.min),
         )
@@ -451,6 +522,7 @@ def session_move(
     current.status_reason = reason
     current.version += 1
     _save_in_slot(current, by, f"Moved: {reason}")
+    refresh_next_cycle(current.order)
     return current
 
 
@@ -461,12 +533,14 @@ def session_cancel(
     """Cancel a session that has not started (docs/clinical-rules.md 6), with a reason; the chair is
     freed."""
     reason = _reason(reason, "cancel")
+    _lock_order_of(session)
     current = locked_session(session, version)
     _check_not_started(current, "cancelled")
     current.status = SessionStatus.CANCELLED
     current.status_reason = reason
     current.version += 1
     save_as(current, by, f"Cancelled: {reason}")
+    refresh_next_cycle(current.order)
     return current
 
 
@@ -517,14 +591,21 @@ def sessions_mark_missed(today: date | None = None, *, by: User | None = None) -
     """docs/clinical-rules.md 6: every tentative or booked session whose planned (local) day is
     before ``today`` and which never started becomes ``missed``; returns how many. Idempotent (a
     missed session is not marked again), a fixed number of queries however many (bulk update with
-    history), and locked rows are skipped so that two workers never mark the same session twice. The
-    chair time of a missed session is free (it no longer holds its chair)."""
+    history), and locked rows are skipped so that two workers never mark the same session twice
+    (the sessions of an order locked by someone else wait for the next sweep: the order's lock
+    comes first, module docstring). The chair time of a missed session is free (it no longer
+    holds its chair), and the order's next cycle to book is stored again."""
     today = today or timezone.localdate()
-    overdue = list(
-        InfusionSession.objects.select_for_update(skip_locked=True).filter(
-            status__in=NOT_STARTED_STATUSES, planned_start__lt=at(today, time.min)
-        )
+    due = InfusionSession.objects.filter(
+        status__in=NOT_STARTED_STATUSES, planned_start__lt=at(today, time.min)
     )
+    order_ids = list(
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=due.values("order_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    overdue = list(due.select_for_update(skip_locked=True).filter(order_id__in=order_ids))
     for session in overdue:
         session.status = SessionStatus.MISSED
         session.status_reason = f"Not started on {local(session.planned_start):%d %b %Y}."
@@ -538,6 +619,7 @@ def sessions_mark_missed(today: date | None = None, *, by: User | None = None) -
             default_user=by,
             default_change_reason="Missed: not started on its day (daily sweep)",
         )
+        refresh_next_cycles({session.order_id for session in overdue})
     return len(overdue)
 
 
@@ -566,13 +648,14 @@ def cancel_future_sessions(order: Order, by: User | None = None, reason: str = "
 
 def cancel_sessions(sessions: Iterable[InfusionSession], *, by: User, reason: str) -> int:
     """Cancel ``sessions`` (locked by the caller, none started), each with ``reason`` in its
-    record and history; returns how many."""
-    cancelled = 0
+    record and history, and store their orders' next cycle again; returns how many."""
+    cancelled: list[InfusionSession] = []
     for session in sessions:
         assert session.status in NOT_STARTED_STATUSES
         session.status = SessionStatus.CANCELLED
         session.status_reason = reason
         session.version += 1
         save_as(session, by, f"Cancelled: {reason}")
-        cancelled += 1
-    return cancelled
+        cancelled.append(session)
+    refresh_next_cycles({session.order_id for session in cancelled})
+    return len(cancelled)

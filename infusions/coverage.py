@@ -1,11 +1,23 @@
 """Whether an infusion session may start as far as insurance is concerned (docs/clinical-rules.md
 7 and 3.8 ``NO_AUTHORIZATION``): a session may be booked without an approval but not started."""
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.db.models import F
 from django.utils import timezone
 
-from authorizations.coverage import coverage_blocker, order_coverage
+from authorizations.coverage import (
+    cover_cycles,
+    coverage_blocker,
+    order_coverage,
+    planned_cycles_from_plan,
+)
+from authorizations.selectors import recent_approvals
+from orders.models import Order
 
-from .models import InfusionSession
+from .models import ACTIVE_STATUSES, InfusionSession
 
 
 def session_coverage_blocker(session: InfusionSession) -> str | None:
@@ -19,3 +31,63 @@ def session_coverage_blocker(session: InfusionSession) -> str | None:
 
 def session_is_covered(session: InfusionSession) -> bool:
     return session_coverage_blocker(session) is None
+
+
+class SessionOnDay(Protocol):
+    """What the badge reads of a session (an ``InfusionSession`` or a schedule row)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def planned_start(self) -> datetime: ...
+    @property
+    def cycle_number(self) -> int: ...
+
+
+def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
+    """The schedule's sessions still to run that no approval covers (the "not covered" badge).
+
+    Two queries however many sessions: the orders' plans frozen at signing, and the approvals;
+    coverage is computed once per order. An order without a frozen plan (never signed) gets no
+    badge here; the session page and the start still judge it in full.
+    """
+    live = [session for session in sessions if session.status in ACTIVE_STATUSES]
+    if not live:
+        return set()
+    # Of each plan only its cycles and vials (what coverage reads), not the whole JSON.
+    plans = {
+        row["pk"]: row
+        for row in Order.objects.filter(pk__in={s.order_id for s in live}).values(
+            "pk",
+            "lineage_id",
+            plan_cycles=F("plan_at_signing__cycles"),
+            plan_vials=F("plan_at_signing__vials"),
+        )
+    }
+    approvals = recent_approvals(
+        min(timezone.localdate(s.planned_start) for s in live),
+        lineages={row["lineage_id"] or order_id for order_id, row in plans.items()},
+    )
+    coverage: dict[int, Any] = {}
+    for order_id, row in plans.items():
+        cycles = planned_cycles_from_plan(
+            {"cycles": row["plan_cycles"], "vials": row["plan_vials"]}
+        )
+        if cycles is not None:
+            coverage[order_id] = cover_cycles(
+                cycles, approvals.get(row["lineage_id"] or order_id, [])
+            )
+    return {
+        session.pk
+        for session in live
+        if session.order_id in coverage
+        and coverage_blocker(
+            coverage[session.order_id],
+            timezone.localdate(session.planned_start),
+            session.cycle_number,
+        )
+    }

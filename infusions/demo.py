@@ -46,7 +46,7 @@ from orders.demo import (
 from orders.models import Order, OrderStatus
 
 from .administration import administration_record, session_start
-from .booking import booking_confirm, booking_propose
+from .booking import booking_confirm, booking_propose, refresh_next_cycle
 from .chairs import Hours, chair_save
 from .common import save_as
 from .entries import AdverseEvent, Completed, RateChanged, Restarted
@@ -136,6 +136,7 @@ def _course_history(
         created_by=nurse,
     )
     save_as(session, nurse, "Booked")
+    refresh_next_cycle(order)
     plan = session_runnable_plan(session)
     assert plan.titration and plan.daily_dose_g is not None and plan.daily_volume_ml is not None
     session_start(session, by=nurse, at=start)

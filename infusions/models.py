@@ -89,6 +89,8 @@ class SessionStatus(models.TextChoices):
 # Sessions that hold their chair: no two of them may overlap on one chair (docs/clinical-rules.md
 # 6).
 ACTIVE_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED, SessionStatus.IN_PROGRESS)
+# Sessions that book their cycle: the cycle is not to book again (``booking.first_free_cycle``).
+LIVE_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 # Sessions that have not started and may still be moved or cancelled.
 NOT_STARTED_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
 

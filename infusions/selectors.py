@@ -20,6 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -34,11 +35,12 @@ from authorizations.coverage import (
 from authorizations.selectors import recent_approvals, start_of_day
 from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
-from orders.models import Order, OrderStatus
+from orders.models import BOOKABLE_STATUSES, Order
 from orders.plans import SessionReason
 
 from .models import (
     ACTIVE_STATUSES,
+    LIVE_STATUSES,
     AdministrationEntry,
     Chair,
     InfusionSession,
@@ -85,6 +87,77 @@ def chairs_with_hours() -> QuerySet[Chair]:
     return Chair.objects.filter(active=True).prefetch_related("opening_hours")
 
 
+def schedule_chairs(start: datetime, end: datetime) -> list[Chair]:
+    """The schedule's chairs for [start, end): the active ones by name, then any other chair a
+    session in the range uses (one query; as many as the unit has chairs, whatever its number
+    of patients). Paginate them: the page's chairs bound the sessions a schedule page draws;
+    ``with_hours`` then loads the page's opening hours."""
+    used = InfusionSession.objects.filter(planned_start__gte=start, planned_start__lt=end)
+    return list(
+        Chair.objects.filter(Q(active=True) | Q(pk__in=used.values("chair_id"))).order_by(
+            F("active").desc(), "name", "pk"
+        )
+    )
+
+
+def with_hours(chairs: list[Chair]) -> list[Chair]:
+    """``chairs`` with their opening hours (one query)."""
+    prefetch_related_objects(chairs, "opening_hours")
+    return chairs
+
+
+@dataclass(frozen=True)
+class ScheduledSession:
+    """What the schedule draws of a session, its order, patient, product and chair: plain
+    values read in one query (no model instances: the schedule's cost per session is small)."""
+
+    pk: int
+    order_id: int
+    chair_id: int
+    cycle_number: int
+    day_number: int
+    planned_start: datetime
+    planned_end: datetime
+    status: str
+    chair_name: str
+    family_name: str
+    given_name: str
+    mrn: str
+    brand_name: str
+
+    @property
+    def status_label(self) -> str:
+        return str(SessionStatus(self.status).label)
+
+
+def schedule_sessions(
+    start: datetime, end: datetime, chairs: Iterable[Chair]
+) -> list[ScheduledSession]:
+    """``sessions_for_range`` in ``chairs`` only, as ``ScheduledSession`` rows (one query)."""
+    rows = (
+        InfusionSession.objects.filter(
+            planned_start__gte=start, planned_start__lt=end, chair__in=list(chairs)
+        )
+        .order_by("planned_start", "chair__name", "pk")
+        .values_list(
+            "pk",
+            "order_id",
+            "chair_id",
+            "cycle_number",
+            "day_number",
+            "planned_start",
+            "planned_end",
+            "status",
+            "chair__name",
+            "order__patient__family_name",
+            "order__patient__given_name",
+            "order__patient__mrn",
+            "order__product__brand_name",
+        )
+    )
+    return [ScheduledSession(*row) for row in rows]
+
+
 @dataclass(frozen=True)
 class OrderToBook:
     order: Order
@@ -95,7 +168,6 @@ class OrderToBook:
 # "Cycles to book" lists cycles due within this many days from today (overdue ones included).
 TO_BOOK_WINDOW_DAYS = 14
 TO_BOOK_WINDOWS = (7, 14, 28, 56)
-LIVE_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 
 class AddDays(Func):
@@ -115,19 +187,14 @@ class AddDays(Func):
         )
 
 
-def orders_with_next_cycle() -> QuerySet[Order]:
-    """Verified and active orders annotated, in SQL, with ``next_cycle`` (the first cycle with
-    no live session: 1, or one after a booked cycle whose successor is free; null when every
-    cycle is booked) and ``next_cycle_due`` (``start_date`` + (cycle - 1) x interval, as the
-    cycles are counted in docs/clinical-rules.md 3.6). No JSON column is loaded and no
-    session row leaves the database."""
-    return _with_next_cycle().filter(Q(next_cycle__isnull=False))
+def next_cycle_from_sessions() -> QuerySet[Order]:
+    """Every order annotated, in SQL, with ``computed_next_cycle`` (the first cycle with no live
+    session: 1, or one after a booked cycle whose successor is free; null when every cycle is
+    booked) and ``computed_next_cycle_due`` (``start_date`` + (cycle - 1) x interval, as the
+    cycles are counted in docs/clinical-rules.md 3.6), by correlated subqueries per order.
 
-
-def _with_next_cycle() -> QuerySet[Order]:
-    """``orders_with_next_cycle`` without the ``next_cycle`` filter: PostgreSQL evaluates the
-    annotation's subqueries once per order and per clause naming it, so a caller filtering on
-    ``next_cycle_due`` (null when ``next_cycle`` is) saves one evaluation per order."""
+    Not for pages (it reads every order's sessions): the independent check of the stored
+    ``Order.next_cycle`` and ``next_cycle_due`` (``manage.py check_next_cycles``, the tests)."""
     live = InfusionSession.objects.filter(status__in=LIVE_STATUSES)
     first_free = ~Exists(live.filter(order=OuterRef("pk"), cycle_number=1))
     successor_booked = Exists(
@@ -140,42 +207,89 @@ def _with_next_cycle() -> QuerySet[Order]:
         .values("cycle_number")[:1]
     )
     return (
-        Order.objects.filter(status__in=[OrderStatus.VERIFIED, OrderStatus.ACTIVE])
-        .defer("plan_at_signing", "findings_at_signing")
+        Order.objects.defer("plan_at_signing", "findings_at_signing")
         .annotate(
-            next_cycle=Case(
+            computed_next_cycle=Case(
                 When(first_free, then=Value(1)),
                 default=Subquery(after_booked) + 1,
                 output_field=IntegerField(),
             )
         )
         .annotate(
-            next_cycle_due=AddDays(
-                F("start_date"), (F("next_cycle") - 1) * F("cycle_interval_days")
+            computed_next_cycle_due=AddDays(
+                F("start_date"), (F("computed_next_cycle") - 1) * F("cycle_interval_days")
             )
         )
     )
 
 
+@dataclass(frozen=True)
+class StaleNextCycle:
+    order_id: int
+    stored: tuple[int | None, date | None]
+    from_sessions: tuple[int | None, date | None]
+
+
+def stale_next_cycles() -> list[StaleNextCycle]:
+    """Orders whose stored next cycle or due day differs from what their sessions say (none,
+    while ``booking.refresh_next_cycles`` is called on every change). One query."""
+    return [
+        StaleNextCycle(order.pk, stored, from_sessions)
+        for order in next_cycle_from_sessions().order_by("pk").iterator()
+        if (stored := (order.next_cycle, order.next_cycle_due))
+        != (
+            from_sessions := (
+                order.computed_next_cycle,  # type: ignore[attr-defined]
+                order.computed_next_cycle_due,  # type: ignore[attr-defined]
+            )
+        )
+    ]
+
+
+# What a row of "Cycles to book" shows of an order, its patient and product.
+TO_BOOK_FIELDS = (
+    "id",
+    "lineage_id",
+    "status",
+    "cycles",
+    "cycle_interval_days",
+    "start_date",
+    "next_cycle",
+    "next_cycle_due",
+    "plan_grams_per_cycle",
+    "patient__id",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__mrn",
+    "product__id",
+    "product__brand_name",
+)
+
+
 def cycles_to_book(
     today: date | None = None, window_days: int = TO_BOOK_WINDOW_DAYS
 ) -> QuerySet[Order]:
-    """Orders with a cycle to book due by ``today + window_days`` (overdue ones too), the
-    soonest due first, with patient and product: one query, however many orders (paginate it).
-    An order with every cycle booked has no due date, so the window's filter leaves it out."""
+    """Verified and active orders with a cycle to book due by ``today + window_days`` (overdue
+    ones too), the soonest due first, with patient and product: one query on the stored, indexed
+    ``next_cycle_due`` (``booking.refresh_next_cycles``), however many orders (paginate it). An
+    order with every cycle booked has no due day, so the window's filter leaves it out."""
     today = today or timezone.localdate()
     return (
-        _with_next_cycle()
-        .filter(Q(next_cycle_due__lte=today + timedelta(days=window_days)))
+        Order.objects.filter(
+            status__in=BOOKABLE_STATUSES,
+            next_cycle_due__lte=today + timedelta(days=window_days),
+        )
         .select_related("patient", "product")
+        .only(*TO_BOOK_FIELDS)
         .order_by("next_cycle_due", "pk")
     )
 
 
 def to_book_rows(orders: Iterable[Order]) -> list[OrderToBook]:
     return [
-        OrderToBook(order, order.next_cycle, order.next_cycle_due)  # type: ignore[attr-defined]
+        OrderToBook(order, order.next_cycle, order.next_cycle_due)
         for order in orders
+        if order.next_cycle is not None
     ]
 
 

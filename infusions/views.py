@@ -28,6 +28,8 @@ from orders.models import Order
 from . import administration, booking, calendar, layout, policies, selectors, session_overrides
 from .booking import Slot
 from .chairs import Hours, chair_save
+from .common import hhmm
+from .coverage import uncovered_session_ids
 from .entries import entry_fields
 from .errors import InfusionError
 from .forms import (
@@ -56,8 +58,36 @@ def _midnight(day: date) -> datetime:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """A session as the schedule draws it: its link, local clock times, status label and
+    coverage badge worked out once in Python, not per use in the template."""
+
+    session: selectors.ScheduledSession
+    url: str
+    starts: str  # "09:15", local time
+    ends: str
+    status_label: str
+    not_covered: bool
+
+
+def _shown(sessions: list[selectors.ScheduledSession]) -> dict[int, Shown]:
+    uncovered = uncovered_session_ids(sessions)
+    return {
+        session.pk: Shown(
+            session,
+            reverse("infusions:session-detail", args=[session.pk]),
+            hhmm(session.planned_start),
+            hhmm(session.planned_end),
+            session.status_label,
+            session.pk in uncovered,
+        )
+        for session in sessions
+    }
+
+
+@dataclass(frozen=True)
 class Block:
-    session: InfusionSession
+    shown: Shown
     column: int  # CSS grid column (column 1 holds the chair's name)
     span: int
 
@@ -68,12 +98,12 @@ class ChairRow:
     blocks: list[Block]
 
 
-def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
+def _bookings(sessions: list[selectors.ScheduledSession]) -> list[layout.Booking]:
     return [
         layout.Booking(
             session.pk,
             session.chair_id,
-            session.chair.name,
+            session.chair_name,
             session.planned_start,
             session.planned_end,
             holds_chair=session.status not in (SessionStatus.CANCELLED, SessionStatus.MISSED),
@@ -83,7 +113,10 @@ def _bookings(sessions: list[InfusionSession]) -> list[layout.Booking]:
 
 
 def _timeline(
-    day: date, chairs: list[Chair], sessions: list[InfusionSession]
+    day: date,
+    chairs: list[Chair],
+    sessions: list[selectors.ScheduledSession],
+    shown: dict[int, Shown],
 ) -> tuple[list[tuple[str, int]], list[ChairRow], int]:
     """Hour labels (text, grid column), one row per chair and the number of 15-minute columns
     (``layout.day_grid``); cancelled and missed sessions are listed below the timeline, their
@@ -96,7 +129,7 @@ def _timeline(
                 [
                     (hours.opens_at, hours.closes_at)
                     for hours in chair.opening_hours.all()
-                    if hours.weekday == day.weekday()
+                    if chair.active and hours.weekday == day.weekday()
                 ],
             )
             for chair in chairs
@@ -104,57 +137,70 @@ def _timeline(
         _bookings(sessions),
         timezone.get_current_timezone(),
     )
-    by_id = {session.pk: session for session in sessions}
-    chair_by_id = {s.chair_id: s.chair for s in sessions} | {chair.pk: chair for chair in chairs}
+    chair_by_id = {chair.pk: chair for chair in chairs}  # every session's chair among them
     rows = [
         ChairRow(
             chair_by_id[lane.chair_id],
-            [Block(by_id[block.session_id], block.column, block.span) for block in lane.blocks],
+            [Block(shown[block.session_id], block.column, block.span) for block in lane.blocks],
         )
         for lane in grid.lanes
     ]
     return grid.hours, rows, grid.columns
 
 
+# Chairs per schedule page: the page's chairs bound the sessions it draws, however many
+# patients the centre has (a week draws seven days of each chair: fewer chairs a page).
+CHAIRS_PER_PAGE = 10
+CHAIRS_PER_WEEK_PAGE = 6
+
+
 @logs_patient_reads()
 @policy_required(policies.can_read_schedule)
 def schedule(request: HttpRequest) -> HttpResponse:
-    """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions."""
+    """The nurses' landing page: a day (chairs x hours and a list) or a week of sessions, for
+    one page of chairs (``chairs_page``: ``CHAIRS_PER_PAGE`` a day, ``CHAIRS_PER_WEEK_PAGE`` a
+    week)."""
     today = timezone.localdate()
     day = base_parse_day(request.GET.get("date"), field="date", malformed_is_blank=True) or today
     week = request.GET.get("view") == "week"
-    chairs = list(selectors.chairs_with_hours())
-    context: dict[str, Any] = {"day": day, "today": today, "week": week}
+    first = layout.week_of(day)[0] if week else day
+    start, end = _midnight(first), _midnight(first + timedelta(days=7 if week else 1))
+    per_page = CHAIRS_PER_WEEK_PAGE if week else CHAIRS_PER_PAGE
+    chairs_page = Paginator(selectors.schedule_chairs(start, end), per_page).get_page(
+        request.GET.get("chairs_page")
+    )
+    chairs = selectors.with_hours(list(chairs_page))
+    sessions = selectors.schedule_sessions(start, end, chairs)
+    shown = _shown(sessions)
+    context: dict[str, Any] = {
+        "day": day,
+        "today": today,
+        "week": week,
+        "sessions": list(shown.values()),
+        "chairs_page": chairs_page,
+        # Kept by the day and week links: the same chairs on another day.
+        "chairs_query": f"&chairs_page={chairs_page.number}" if chairs_page.number > 1 else "",
+    }
     if week:
-        monday = layout.week_of(day)[0]
-        sessions = list(
-            selectors.sessions_for_range(_midnight(monday), _midnight(monday + timedelta(days=7)))
-        )
         grid = layout.week_grid(
             day,
             [chair.pk for chair in chairs],
             _bookings(sessions),
             timezone.get_current_timezone(),
         )
-        by_id = {session.pk: session for session in sessions}
-        chair_by_id = {s.chair_id: s.chair for s in sessions} | {
-            chair.pk: chair for chair in chairs
-        }
+        chair_by_id = {chair.pk: chair for chair in chairs}
         context |= {
             "days": grid.days,
             "week_rows": [
-                (chair_by_id[lane.chair_id], [[by_id[pk] for pk in cell] for cell in lane.cells])
+                (chair_by_id[lane.chair_id], [[shown[pk] for pk in cell] for cell in lane.cells])
                 for lane in grid.lanes
             ],
-            "previous": monday - timedelta(days=7),
-            "next": monday + timedelta(days=7),
-            "sessions": sessions,
+            "previous": first - timedelta(days=7),
+            "next": first + timedelta(days=7),
         }
     else:
-        sessions = list(selectors.sessions_for_day(day))
-        hours, rows, columns = _timeline(day, chairs, sessions)
+        hours, rows, columns = _timeline(day, chairs, sessions, shown)
         context |= {
-            "sessions": sessions,
             "hours": hours,
             "rows": rows,
             "columns": columns,

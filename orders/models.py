@@ -5,7 +5,7 @@ Changes go through ``orders.services``; every row change is kept by django-simpl
 the acting user the service passes.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -322,6 +322,9 @@ class RateProtocol(models.TextChoices):
 
 
 PLAN_FIGURE_FIELDS = ("plan_first_day", "plan_last_day", "plan_grams_per_cycle")
+NEXT_CYCLE_FIELDS = ("next_cycle", "next_cycle_due")
+# Orders whose cycles are booked (docs/clinical-rules.md 4, 6).
+BOOKABLE_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
 
 
 class Order(models.Model):
@@ -408,8 +411,15 @@ class Order(models.Model):
     plan_grams_per_cycle = models.DecimalField(
         max_digits=8, decimal_places=2, null=True, blank=True, editable=False
     )
+    # The first cycle with no live session (None: every cycle is booked) and the day it is due
+    # (``cycle_due_day``): what "Cycles to book" filters and sorts on, indexed. Sessions are the
+    # infusions app's, a layer above: ``infusions.booking.refresh_next_cycles`` alone writes
+    # ``next_cycle``, on every change to an order's live sessions; ``save`` keeps the due day
+    # true to it and to ``start_date`` and ``cycle_interval_days``. Derived: not in the history.
+    next_cycle = models.PositiveSmallIntegerField(null=True, blank=True, default=1, editable=False)
+    next_cycle_due = models.DateField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=list(NEXT_CYCLE_FIELDS))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -420,6 +430,12 @@ class Order(models.Model):
             models.Index(fields=["patient", "-created_at", "-id"], name="order_patient_newest"),
             # The verification queue: signed orders, the longest waiting first.
             models.Index(fields=["status", "signed_at", "id"], name="order_status_signed_at"),
+            # "Cycles to book": bookable orders, the soonest due first (infusions.selectors).
+            models.Index(
+                fields=["next_cycle_due", "id"],
+                name="order_bookable_next_due",
+                condition=Q(status__in=BOOKABLE_STATUSES),
+            ),
         ]
         permissions = [
             ("sign_order", "Can sign an order"),
@@ -487,12 +503,21 @@ class Order(models.Model):
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "plan_at_signing" in update_fields:
                 kwargs["update_fields"] = {*update_fields, *PLAN_FIGURE_FIELDS}
+        self.next_cycle_due = cycle_due_day(self, self.next_cycle)
         super().save(*args, **kwargs)
 
     @property
     def number(self) -> str:
         """What people call the order: the first version's id, e.g. ``IV-000042``."""
         return f"IV-{(self.lineage_id or self.pk or 0):06d}"
+
+
+def cycle_due_day(order: Order, cycle_number: int | None) -> date | None:
+    """The day cycle ``cycle_number`` of ``order`` is due: ``start_date`` + (cycle - 1) x
+    interval, as the cycles are counted in docs/clinical-rules.md 3.6; None for no cycle."""
+    if cycle_number is None:
+        return None
+    return order.start_date + timedelta(days=(cycle_number - 1) * order.cycle_interval_days)
 
 
 class OrderOverride(models.Model):

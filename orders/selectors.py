@@ -7,6 +7,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 
 from .models import (
+    NEXT_CYCLE_FIELDS,
     PLAN_FIGURE_FIELDS,
     WEIGHT_LATEST_FIRST,
     Order,
@@ -77,22 +78,26 @@ def patient_history(patient: Patient) -> list[HistoryEntry]:
 
 def orders_with_related(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
     """Orders with their patient, product, indication, people and overrides loaded: a list of
-    any length costs the same few queries."""
+    any length costs the same few queries.
+
+    Patient, product and indication come by their own small queries rather than joins: with
+    seven joins PostgreSQL spent 10-45 ms planning the list (its execution: 1 ms); the people
+    (one table) join cheaply."""
     if orders is None:
         orders = Order.objects.all()
     return orders.select_related(
-        "patient",
-        "product",
-        "indication",
         "created_by",
         "signed_by",
         "verified_by",
         "discontinued_by",
     ).prefetch_related(
+        "patient",
+        "product",
+        "indication",
         Prefetch(
             "overrides",
             queryset=OrderOverride.objects.select_related("overridden_by", "acknowledged_by"),
-        )
+        ),
     )
 
 
@@ -171,6 +176,7 @@ def order_history(order: Order) -> list[HistoryEntry]:
                     "findings_at_signing",
                     "signed_weight_kg",
                     *PLAN_FIGURE_FIELDS,
+                    *NEXT_CYCLE_FIELDS,  # derived, not in the history
                     "patient",
                 ),
             ),

@@ -8,11 +8,10 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from authorizations.coverage import cover_cycles, coverage_blocker, planned_cycles_from_plan
-from authorizations.selectors import recent_approvals
+from infusions import coverage
 from infusions.coverage import session_coverage_blocker
 from infusions.errors import InfusionError
-from infusions.models import ACTIVE_STATUSES, InfusionSession
+from infusions.models import InfusionSession
 from infusions.reactions import reaction_rate_cap
 from infusions.selectors import next_session, session_plan_at_clock_times, sessions_not_covered
 from orders.models import Order
@@ -32,39 +31,8 @@ def sessions_not_covered_panel() -> dict[str, Any]:
 
 @register.simple_tag
 def uncovered_session_ids(sessions: Iterable[InfusionSession]) -> set[int]:
-    """The schedule's sessions still to run that no approval covers (the "not covered" badge).
-
-    Two queries however many sessions: the orders' plans frozen at signing, and the approvals;
-    coverage is computed once per order. An order without a frozen plan (never signed) gets no
-    badge here; the session page and the start still judge it in full.
-    """
-    live = [session for session in sessions if session.status in ACTIVE_STATUSES]
-    if not live:
-        return set()
-    plans = {
-        row["pk"]: row
-        for row in Order.objects.filter(pk__in={s.order_id for s in live}).values(
-            "pk", "lineage_id", "plan_at_signing"
-        )
-    }
-    approvals = recent_approvals(min(timezone.localdate(s.planned_start) for s in live))
-    coverage: dict[int, Any] = {}
-    for order_id, row in plans.items():
-        cycles = planned_cycles_from_plan(row["plan_at_signing"])
-        if cycles is not None:
-            coverage[order_id] = cover_cycles(
-                cycles, approvals.get(row["lineage_id"] or order_id, [])
-            )
-    return {
-        session.pk
-        for session in live
-        if session.order_id in coverage
-        and coverage_blocker(
-            coverage[session.order_id],
-            timezone.localdate(session.planned_start),
-            session.cycle_number,
-        )
-    }
+    """``infusions.coverage.uncovered_session_ids`` (the "not covered" badge)."""
+    return coverage.uncovered_session_ids(sessions)
 
 
 @register.inclusion_tag("infusions/_sheet_titration.html")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product
+from infusions.booking import refresh_next_cycle
 from infusions.models import Chair, ChairOpeningHours, InfusionSession, SessionStatus
 from ivig.accounts.models import User
 from orders.models import Indication, Order, OrderOverride, OrderStatus
@@ -105,8 +106,9 @@ def session_for(
     cycle_number: int = 1,
     day_number: int = 1,
 ) -> InfusionSession:
-    """A session straight in the database (booking rules are tested through the services)."""
-    return InfusionSession.objects.create(
+    """A session straight in the database (booking rules are tested through the services),
+    with the order's next cycle to book stored again as every booking path does."""
+    session = InfusionSession.objects.create(
         order=order,
         chair=chair,
         cycle_number=cycle_number,
@@ -116,6 +118,8 @@ def session_for(
         status=status,
         created_by=by,
     )
+    refresh_next_cycle(order)
+    return session
 
 
 def two_meant_orders_of_one_patient(**values: Any) -> tuple[Order, Order]:

@@ -118,3 +118,54 @@ def test_the_plan_figures_follow_the_stored_plan(clinician, pharmacist):
         None,
         None,
     )
+
+
+def _busiest_day() -> str:
+    """The day with the most live sessions (the schedule's worst case)."""
+    from django.db.models import Count
+
+    from infusions.models import LIVE_STATUSES, InfusionSession
+
+    busiest = (
+        InfusionSession.objects.filter(status__in=LIVE_STATUSES)
+        .values("planned_day")
+        .annotate(sessions=Count("pk"))
+        .order_by("-sessions", "planned_day")
+        .first()
+    )
+    assert busiest is not None
+    return str(busiest["planned_day"])
+
+
+@pytest.mark.django_db
+def test_the_schedule_of_a_busy_day_costs_the_same_queries_and_chairs_at_two_sizes(
+    small_pages, monkeypatch
+):
+    """The day and week of the busiest day: as many queries with three times the patients, one
+    page of chairs drawn, and "Cycles to book" one indexed query without a subquery per order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from infusions.selectors import cycles_to_book
+
+    monkeypatch.setattr(infusion_views, "CHAIRS_PER_PAGE", 3)
+    monkeypatch.setattr(infusion_views, "CHAIRS_PER_WEEK_PAGE", 3)
+    seen: dict[str, list[int]] = {}
+    day = None
+    for size in (SMALL, LARGE):
+        call_command("seed_scale", patients=size, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        day = day or _busiest_day()
+        client = Client()
+        client.force_login(User.objects.get(username="scale-nurse"))
+        for path in (f"/infusions/?date={day}", f"/infusions/?date={day}&view=week"):
+            client.get(path)
+            with CaptureQueriesContext(connection) as queries:
+                page = client.get(path).content.decode()
+            chairs = page.count('class="timeline-chair"') + page.count('<th scope="row">')
+            assert 0 < chairs <= 3, f"{path}: {chairs} chairs drawn"
+            assert 'data-testid="chair-pages"' in page  # the other chairs a page away
+            seen.setdefault(path, []).append(len(queries))
+    for path, (small, large) in seen.items():
+        assert large <= small, f"{path}: {small} then {large} queries"
+    sql = str(cycles_to_book().query).upper()
+    assert "EXISTS" not in sql and "next_cycle_due".upper() in sql

@@ -32,11 +32,12 @@ from formulary.models import Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
-from ivig.engine import compute_plan, dose_plan_to_json
+from ivig.engine import DosePlan, compute_plan, dose_plan_to_json
 from orders.engine_inputs import plan_request_for_order
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
 
+from ...booking import refresh_next_cycles
 from ...models import ACTIVE_STATUSES, Chair, ChairOpeningHours, InfusionSession, SessionStatus
 
 MRN_PREFIX = "SC"
@@ -149,13 +150,16 @@ class Command(BaseCommand):
 
     @staticmethod
     def _analyze() -> None:
-        """Planner statistics for the bulk-inserted tables (PostgreSQL): without them, until
-        autovacuum comes by (never where it is off), the planner guesses a handful of rows and
-        picks nested loops that make the schedule several times slower (README, "Load test")."""
+        """Planner statistics and the visibility map for the bulk-inserted tables (PostgreSQL),
+        as autovacuum leaves them: without statistics, until autovacuum comes by (never where it
+        is off), the planner guesses a handful of rows and picks nested loops that make the
+        schedule several times slower; without the visibility map, an index-only scan (the count
+        of cycles to book) reads the table (README, "Load test"). Inside a transaction (tests)
+        VACUUM cannot run: statistics only."""
         if connection.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
 
     # --- people and places --------------------------------------------------------------
 
@@ -188,7 +192,13 @@ class Command(BaseCommand):
     def _seed(self, indices: range, users: dict[str, User], rng: random.Random) -> str:
         today = timezone.localdate()
         clinician, pharmacist = users["scale-clinician"], users["scale-pharmacist"]
-        products = list(Product.objects.filter(active=True).order_by("pk")[:4])
+        # Prices, vial sizes and label steps prefetched: product_facts reads them without a
+        # query per order (formulary/engine_inputs.py).
+        products = list(
+            Product.objects.filter(active=True)
+            .order_by("pk")
+            .prefetch_related("prices", "vial_sizes", "label_rate_steps")[:4]
+        )
         indications = list(Indication.objects.filter(default_days_per_cycle__lte=5)[:8])
         patients = Patient.objects.bulk_create(
             [
@@ -284,40 +294,38 @@ class Command(BaseCommand):
             old = earlier.get(order.patient_id)
             if old is not None:
                 order.lineage, order.supersedes, order.revision = old, old, 2
+        self._plans(orders)  # before the insert: no second write of each order
         Order.objects.bulk_create(orders, batch_size=1000)
-        self._plans(orders, pharmacist)
         sessions = self._sessions(orders, users["scale-nurse"], rng, today)
+        refresh_next_cycles([order.pk for order in (*superseded, *orders)])
         authorizations = self._authorizations(orders, users["scale-authadmin"], today)
         return (
             f"{len(patients)} patients, {len(orders) + len(superseded)} orders, "
             f"{sessions} sessions, {authorizations} authorizations"
         )
 
-    def _plans(self, orders: list[Order], pharmacist: User) -> None:
-        """The engine's plan for each signed order, on its signing day, and its figures."""
-        signed = [order for order in orders if order.signed_at is not None]
-        for order in signed:
+    def _plans(self, orders: list[Order]) -> None:
+        """The engine's plan for each signed order, on its signing day, and its figures (set on
+        the unsaved orders). Identical requests (same patient facts, product, regimen and day)
+        are planned once."""
+        plans: dict[str, DosePlan] = {}
+        for order in orders:
+            if order.signed_at is None:
+                continue
             try:
-                plan = compute_plan(
-                    plan_request_for_order(order, evaluated_on=timezone.localdate(order.signed_at))
+                request = plan_request_for_order(
+                    order, evaluated_on=timezone.localdate(order.signed_at)
                 )
             except FormularyError:
                 continue
+            key = request.model_dump_json()
+            if key not in plans:
+                plans[key] = compute_plan(request)
+            plan = plans[key]
             order.plan_at_signing = dose_plan_to_json(plan)
             order.findings_at_signing = [f.model_dump(mode="json") for f in plan.findings]
             figures = plan_figures(order.plan_at_signing)
             order.plan_first_day, order.plan_last_day, order.plan_grams_per_cycle = figures
-        Order.objects.bulk_update(
-            signed,
-            [
-                "plan_at_signing",
-                "findings_at_signing",
-                "plan_first_day",
-                "plan_last_day",
-                "plan_grams_per_cycle",
-            ],
-            batch_size=500,
-        )
 
     def _sessions(self, orders: list[Order], nurse: User, rng: random.Random, today: date) -> int:
         """Sessions packed into chairs day by day (first free chair with room before closing)."""
@@ -400,9 +408,9 @@ class Command(BaseCommand):
         day: date,
         minutes: int,
     ) -> tuple[Chair, datetime] | None:
-        closes = _aware(day, CLOSES)
+        opens, closes = _aware(day, OPENS), _aware(day, CLOSES)
         for chair in chairs:
-            start = free_from.get((chair.pk, day), _aware(day, OPENS))
+            start = free_from.get((chair.pk, day), opens)
             end = start + timedelta(minutes=minutes)
             if end <= closes:
                 free_from[(chair.pk, day)] = end
