@@ -56,7 +56,7 @@ def test_other_roles_may_not_change(role, users_by_role, client_for, order):
 
 
 def test_anonymous_is_refused(client):
-    assert client.get("/api/v1/authorizations/").status_code == 403
+    assert client.get("/api/v1/authorizations/").status_code == 401
 
 
 def test_the_whole_life_through_the_api(authadmin, client_for, order, today):

@@ -155,7 +155,7 @@ def test_api_lists_only_your_own_and_marks_read(nurse, clinician, client_for):
 
 @pytest.mark.django_db
 def test_api_needs_sign_in_and_a_role(client, make_user, client_for):
-    assert client.get("/api/v1/notifications/").status_code == 403
+    assert client.get("/api/v1/notifications/").status_code == 401
     assert client_for(make_user("no-role")).get("/api/v1/notifications/").status_code == 403
 
 
