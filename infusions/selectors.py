@@ -113,6 +113,7 @@ class ScheduledSession:
 
     pk: int
     order_id: int
+    patient_id: int
     chair_id: int
     cycle_number: int
     day_number: int
@@ -142,6 +143,7 @@ def schedule_sessions(
         .values_list(
             "pk",
             "order_id",
+            "order__patient_id",
             "chair_id",
             "cycle_number",
             "day_number",

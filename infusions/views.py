@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
-from ivig.audit.services import access_record
+from ivig.audit.services import access_record, access_record_ids
 from ivig.dates import parse_day as base_parse_day
 from ivig.engine import Finding
 from orders.models import Order
@@ -211,6 +211,12 @@ def schedule(request: HttpRequest) -> HttpResponse:
     context |= {"can_book": can_book, "to_book": []}
     if can_book:
         context |= _to_book_context(request, today)
+    # The page names patients: their ids join the request's one read-log row.
+    access_record_ids(
+        request,
+        "orders.patient",
+        [s.patient_id for s in sessions] + [row.order.patient_id for row in context["to_book"]],
+    )
     return render(request, "infusions/schedule.html", context)
 
 

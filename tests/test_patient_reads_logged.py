@@ -113,3 +113,25 @@ def test_refused_and_failed_reads_are_not_logged(nurse, client_for):
     assert client.get("/api/v1/patients/99999/").status_code == 404
     assert client.get("/api/v1/patients/?limit=1000").status_code == 400
     assert not AccessLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_schedule_logs_the_patients_it_names(nurse, client_for):
+    """The day's sessions and the cycles to book both name patients: one row lists them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+
+    today = timezone.localdate()
+    booked = verified_order()
+    session_for(booked, ChairFactory.create(), local(today, "09:00"), by=nurse)
+    due = verified_order(start_date=today + timedelta(days=3))
+    response = client_for(nurse).get(reverse("infusions:schedule") + f"?date={today}")
+    assert response.status_code == 200
+    assert booked.patient.family_name in response.text and due.patient.mrn in response.text
+    entry = AccessLog.objects.get(path__startswith=reverse("infusions:schedule"))
+    assert sorted(entry.records["orders.patient"]) == sorted(
+        [str(booked.patient_id), str(due.patient_id)]
+    )

@@ -45,3 +45,12 @@ def access_records(request: HttpRequest, subjects: Iterable[models.Model]) -> No
     if collector is None:
         raise RuntimeError("access_records needs a view decorated with logs_patient_reads.")
     collector.add_objects(subjects)
+
+
+def access_record_ids(request: HttpRequest, subject_type: str, ids: Iterable[Any]) -> None:
+    """``access_records`` by id, for a page that reads plain rows (``subject_type`` as
+    "app_label.model", e.g. "orders.patient")."""
+    collector = collector_of(request)
+    if collector is None:
+        raise RuntimeError("access_record_ids needs a view decorated with logs_patient_reads.")
+    collector.add(subject_type, ids)
