@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ivig.accounts.models import User
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
+from ivig.audit.services import access_records
 from orders.errors import OrderError
 from orders.models import Order
 
@@ -73,6 +74,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.authorizations_list(status=status, query=query), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    access_records(request, page)
     return render(
         request,
         "authorizations/authorization_list.html",

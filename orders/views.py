@@ -57,6 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
     reads them; clinicians start new ones."""
     filterset = OrderFilter(request.GET, queryset=selectors.order_list_rows())
     page = Paginator(filterset.qs, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    access_records(request, page)
     return render(
         request,
         "orders/home.html",
@@ -73,6 +74,7 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.orders_awaiting_verification(), QUEUE_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    access_records(request, page)
     rows = [
         (order, int((now - order.signed_at).total_seconds() // 3600) if order.signed_at else 0)
         for order in page

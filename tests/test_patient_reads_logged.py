@@ -135,3 +135,44 @@ def test_the_schedule_logs_the_patients_it_names(nurse, client_for):
     assert sorted(entry.records["orders.patient"]) == sorted(
         [str(booked.patient_id), str(due.patient_id)]
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("route", "role"),
+    [("orders:home", "clinician"), ("orders:verification-queue", "pharmacist")],
+)
+def test_an_order_list_logs_the_orders_it_showed(route, role, request, clinician, client_for):
+    from orders.services import order_create, order_sign
+    from tests.conftest import TEST_PASSWORD
+    from tests.orders.factories import order_values
+
+    signed = [
+        order_sign(order, by=clinician, password=TEST_PASSWORD, override_reasons={}, version=1)
+        for order in (
+            order_create(by=clinician, **order_values(worked_example_patient(clinician)))
+            for _ in range(2)
+        )
+    ]
+    response = client_for(request.getfixturevalue(role)).get(reverse(route))
+    assert response.status_code == 200
+    entry = AccessLog.objects.get(path=reverse(route))
+    assert sorted(entry.records["orders.order"]) == sorted(str(order.pk) for order in signed)
+
+
+@pytest.mark.django_db
+def test_the_authorization_list_logs_the_authorizations_it_showed(authadmin, client_for):
+    from django.utils import timezone
+
+    from tests.authorizations.factories import AuthorizationFactory, make_order
+
+    shown = [
+        AuthorizationFactory.create(order=make_order(start_date=timezone.localdate()))
+        for _ in range(2)
+    ]
+    path = reverse("authorizations:authorization-list")
+    assert client_for(authadmin).get(path).status_code == 200
+    entry = AccessLog.objects.get(path=path)
+    assert sorted(entry.records["authorizations.authorization"]) == sorted(
+        str(authorization.pk) for authorization in shown
+    )
