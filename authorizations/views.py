@@ -57,11 +57,12 @@ def _status_code(error: OrderError) -> int:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """docs/clinical-rules.md 7: awaiting decision, approvals running out, denials, sessions not
     covered."""
-    return render(
+    board = selectors.dashboard(timezone.localdate())
+    access_records(
         request,
-        "authorizations/authorizations.html",
-        {"dashboard": selectors.dashboard(timezone.localdate())},
+        [row.authorization for row in (*board.awaiting, *board.renewals)] + list(board.denials),
     )
+    return render(request, "authorizations/authorizations.html", {"dashboard": board})
 
 
 @logs_patient_reads()

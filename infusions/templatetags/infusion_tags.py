@@ -14,6 +14,7 @@ from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from infusions.reactions import reaction_rate_cap
 from infusions.selectors import next_session, session_plan_at_clock_times, sessions_not_covered
+from ivig.audit.services import access_records
 from orders.models import Order
 
 register = template.Library()
@@ -24,9 +25,12 @@ def session_blocker(session: InfusionSession) -> str | None:
     return session_coverage_blocker(session)
 
 
-@register.inclusion_tag("infusions/_sessions_not_covered.html")
-def sessions_not_covered_panel() -> dict[str, Any]:
-    return {"uncovered": sessions_not_covered(timezone.localdate())}
+@register.inclusion_tag("infusions/_sessions_not_covered.html", takes_context=True)
+def sessions_not_covered_panel(context: template.Context) -> dict[str, Any]:
+    """The panel's sessions join the page's read-log row (the page logs its reads)."""
+    uncovered = sessions_not_covered(timezone.localdate())
+    access_records(context["request"], [row.session for row in uncovered])
+    return {"uncovered": uncovered}
 
 
 @register.simple_tag

@@ -160,6 +160,19 @@ def test_dashboard_shows_each_queue_linking_to_the_order(authadmin, client_for, 
     assert b"/coverage/" in page
 
 
+def test_the_dashboard_logs_the_authorizations_and_sessions_it_showed(
+    authadmin, client_for, clinician, today
+):
+    from ivig.audit.models import AccessLog
+
+    _dashboard_rows(clinician, today, 2)
+    path = reverse("authorizations:authorizations")
+    assert client_for(authadmin).get(path).status_code == 200
+    records = AccessLog.objects.get(path=path).records
+    assert len(records["authorizations.authorization"]) == 6  # awaiting, renewal, denial x 2
+    assert len(records["infusions.infusionsession"]) == 2  # the sessions no approval covers
+
+
 def test_dashboard_queries_do_not_grow_with_rows(
     authadmin, client_for, clinician, today, django_assert_max_num_queries
 ):
