@@ -60,7 +60,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(timezone.localdate())
     access_records(
         request,
-        [row.authorization for row in (*board.awaiting, *board.renewals)] + list(board.denials),
+        [row.authorization for row in board.awaiting]
+        + [row.authorization for row in board.renewals]
+        + list(board.denials),
     )
     return render(request, "authorizations/authorizations.html", {"dashboard": board})
 
