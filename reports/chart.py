@@ -162,9 +162,10 @@ def course_chart_svg(chart: CourseChart, width: int = WIDTH) -> str:
         out.append("</g>")
         top += BAND + BAND_GAP
     out.append('<g data-band="markers">')
+    # Two short lines: one would run past the chart's left edge.
     out.append(
-        f'<text x="{LEFT - 8}" y="{top + 20}" text-anchor="end" font-size="12">'
-        "Co-therapy ◆ · reactions ▲</text>"
+        f'<text x="{LEFT - 8}" y="{top + 12}" text-anchor="end" font-size="12">Co-therapy ◆</text>'
+        f'<text x="{LEFT - 8}" y="{top + 28}" text-anchor="end" font-size="12">Reactions ▲</text>'
     )
     for m in sorted(chart.markers, key=lambda m: (m.day, m.kind)):
         cx, cy = x(m.day), top + 16
