@@ -213,7 +213,9 @@ def schedule(request: HttpRequest) -> HttpResponse:
     chairs_page = Paginator(selectors.schedule_chairs(start, end), per_page).get_page(
         request.GET.get("chairs_page")
     )
-    chairs = selectors.with_hours(list(chairs_page))
+    chairs = list(chairs_page)
+    if not week:  # the day's timeline draws opening hours; the week does not read them
+        chairs = selectors.with_hours(chairs)
     sessions = selectors.schedule_sessions(start, end, chairs)
     shown = _shown(sessions)
     context: dict[str, Any] = {

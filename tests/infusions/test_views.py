@@ -360,3 +360,13 @@ def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, cha
     page = client.get(url).content.decode()
     assert all(f"book-{order.pk}" in page for order in (first, *more))
     assert _schedule_queries(client, url) == one
+
+
+def test_only_the_day_reads_the_chairs_opening_hours(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(nurse)
+    for view, reads_hours in (("", True), ("?view=week", False)):
+        client.get(reverse("infusions:schedule") + view)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("infusions:schedule") + view).status_code == 200
+        read = any("infusions_chairopeninghours" in query["sql"] for query in queries)
+        assert read is reads_hours, view
