@@ -6,9 +6,11 @@ records) that respect the same rules and constraints as the services:
 
 - each patient has weights and one order course; every tenth patient also a superseded first
   version; statuses cycle through draft, signed, verified, active, completed, discontinued;
-- signed and later orders carry the engine's own plan (``plan_request_for_order``), with its figures
-  (orders/plan_figures.py), signed by a clinician and verified by a pharmacist (never the
-  same person, docs/clinical-rules.md 4);
+- every signed order (superseded first versions too) carries the engine's own plan
+  (``plan_request_for_order``) as of its signing day, with its figures (orders/plan_figures.py),
+  signed by a clinician and verified by a pharmacist (never the same person,
+  docs/clinical-rules.md 4): each product used has a dated price from before the first signing
+  (recorded as the formulary records one) and each patient a weight from the first visit;
 - sessions over three years for active, completed and discontinued orders: one per cycle day,
   a chair never holds two overlapping live sessions, a patient never two live sessions on one
   day (docs/clinical-rules.md 6, 6.1); past ones completed (a few cancelled or missed), future
