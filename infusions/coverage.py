@@ -55,13 +55,18 @@ def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
     coverage is computed once per order. An order without a frozen plan (never signed) gets no
     badge here; the session page and the start still judge it in full.
     """
-    live = [session for session in sessions if session.status in ACTIVE_STATUSES]
+    zone = timezone.get_current_timezone()  # each session's local day worked out once
+    live = {
+        session.pk: (session, session.planned_start.astimezone(zone).date())
+        for session in sessions
+        if session.status in ACTIVE_STATUSES
+    }
     if not live:
         return set()
     # Of each plan only its cycles and vials (what coverage reads), not the whole JSON.
     plans = {
         row["pk"]: row
-        for row in Order.objects.filter(pk__in={s.order_id for s in live}).values(
+        for row in Order.objects.filter(pk__in={s.order_id for s, _ in live.values()}).values(
             "pk",
             "lineage_id",
             plan_cycles=F("plan_at_signing__cycles"),
@@ -69,7 +74,7 @@ def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
         )
     }
     approvals = recent_approvals(
-        min(timezone.localdate(s.planned_start) for s in live),
+        min(day for _, day in live.values()),
         lineages={row["lineage_id"] or order_id for order_id, row in plans.items()},
     )
     coverage: dict[int, Any] = {}
@@ -82,12 +87,8 @@ def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
                 cycles, approvals.get(row["lineage_id"] or order_id, [])
             )
     return {
-        session.pk
-        for session in live
+        pk
+        for pk, (session, day) in live.items()
         if session.order_id in coverage
-        and coverage_blocker(
-            coverage[session.order_id],
-            timezone.localdate(session.planned_start),
-            session.cycle_number,
-        )
+        and coverage_blocker(coverage[session.order_id], day, session.cycle_number)
     }

@@ -319,3 +319,54 @@ def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair
     assert 'data-testid="not-covered"' in page
     week = client.get(reverse("infusions:schedule") + "?view=week").content.decode()
     assert "not covered" in week
+
+
+def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+    """The week's cells and the rows to book are put together in Python (views._week_cell,
+    views._to_book_row): escaped as the template escapes, with the same links and badge."""
+    today = timezone.localdate()
+    order = verified_order(status=OrderStatus.ACTIVE)
+    order.patient.family_name = "<O'Brien & Co>"
+    order.patient.save()
+    booked = session_for(order, chair, local(today, "10:00"), by=nurse)
+    Authorization.objects.filter(order=order).delete()  # no approval: the badge
+    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=today, coverage=False).plan)
+    order.save()
+    waiting = verified_order(status=OrderStatus.VERIFIED)  # nothing booked: a cycle to book
+    waiting.patient.family_name = '"Smith" <b>'
+    waiting.patient.save()
+    booking.refresh_next_cycles([waiting.pk])
+    week = (
+        client_for(nurse)
+        .get(reverse("infusions:schedule") + f"?date={today.isoformat()}&view=week")
+        .content.decode()
+    )
+    assert "&lt;O&#x27;Brien &amp; Co&gt;" in week and "<O'Brien" not in week
+    assert f'href="{reverse("infusions:session-detail", args=[booked.pk])}"' in week
+    assert 'data-testid="not-covered"' in week
+    assert "&quot;Smith&quot; &lt;b&gt;" in week and '"Smith" <b>' not in week
+    assert f'href="{reverse("infusions:book", args=[waiting.pk, 1])}"' in week
+    assert f'data-testid="book-{waiting.pk}">Book cycle 1</a>' in week
+
+
+def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(nurse)
+    url = reverse("infusions:schedule") + "?view=week"
+    first = verified_order(status=OrderStatus.VERIFIED)
+    booking.refresh_next_cycles([first.pk])
+    one = _schedule_queries(client, url)
+    more = [verified_order(status=OrderStatus.VERIFIED) for _ in range(4)]
+    booking.refresh_next_cycles([order.pk for order in more])
+    page = client.get(url).content.decode()
+    assert all(f"book-{order.pk}" in page for order in (first, *more))
+    assert _schedule_queries(client, url) == one
+
+
+def test_only_the_day_reads_the_chairs_opening_hours(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(nurse)
+    for view, reads_hours in (("", True), ("?view=week", False)):
+        client.get(reverse("infusions:schedule") + view)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("infusions:schedule") + view).status_code == 200
+        read = any("infusions_chairopeninghours" in query["sql"] for query in queries)
+        assert read is reads_hours, view

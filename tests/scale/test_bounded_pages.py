@@ -169,3 +169,39 @@ def test_the_schedule_of_a_busy_day_costs_the_same_queries_and_chairs_at_two_siz
         assert large <= small, f"{path}: {small} then {large} queries"
     sql = str(cycles_to_book().query).upper()
     assert "EXISTS" not in sql and "next_cycle_due".upper() in sql
+
+
+@pytest.mark.django_db
+def test_every_seeded_signed_order_has_its_plan_frozen_at_signing():
+    """Orders signed up to three years ago (and superseded first versions) are planned with the
+    price and the weight of their signing day: the seed dates a price from before the first and
+    weighs each patient at the first visit."""
+    from formulary.models import ProductPrice
+
+    first_price = ProductPrice.objects.order_by("effective_from").values_list(
+        "effective_from", flat=True
+    )[0]
+    call_command("seed_scale", patients=30, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    signed = Order.objects.exclude(signed_at=None)
+    earliest = signed.order_by("signed_at").values_list("signed_at", flat=True)[0]
+    # Signed before the formulary's own first price:
+    assert earliest is not None and earliest.date() < first_price
+    assert set(signed.values_list("status", flat=True)) >= {
+        OrderStatus.SIGNED,
+        OrderStatus.VERIFIED,
+        OrderStatus.ACTIVE,
+        OrderStatus.COMPLETED,
+        OrderStatus.SUPERSEDED,
+    }
+    assert not signed.filter(plan_at_signing__isnull=True).exists()
+    assert not signed.filter(plan_grams_per_cycle=None).exists()
+    for findings in signed.values_list("findings_at_signing", flat=True):  # a weight then
+        assert not [f for f in findings or [] if f["code"] == "INVALID_INPUT"], findings
+    for product_id in signed.values_list("product_id", flat=True).distinct():
+        assert ProductPrice.objects.filter(
+            product_id=product_id, effective_from__lte=earliest.date()
+        ).exists()
+    # Run again with the same size: nothing changes (no second dated price).
+    prices = ProductPrice.objects.count()
+    call_command("seed_scale", patients=30, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert ProductPrice.objects.count() == prices

@@ -6,9 +6,11 @@ records) that respect the same rules and constraints as the services:
 
 - each patient has weights and one order course; every tenth patient also a superseded first
   version; statuses cycle through draft, signed, verified, active, completed, discontinued;
-- signed and later orders carry the engine's own plan (``plan_request_for_order``), with its figures
-  (orders/plan_figures.py), signed by a clinician and verified by a pharmacist (never the
-  same person, docs/clinical-rules.md 4);
+- every signed order (superseded first versions too) carries the engine's own plan
+  (``plan_request_for_order``) as of its signing day, with its figures (orders/plan_figures.py),
+  signed by a clinician and verified by a pharmacist (never the same person,
+  docs/clinical-rules.md 4): each product used has a dated price from before the first signing
+  (recorded as the formulary records one) and each patient a weight from the first visit;
 - sessions over three years for active, completed and discontinued orders: one per cycle day,
   a chair never holds two overlapping live sessions, a patient never two live sessions on one
   day (docs/clinical-rules.md 6, 6.1); past ones completed (a few cancelled or missed), future
@@ -23,13 +25,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
-from formulary.models import Product
-from formulary.services import FormularyError
+from formulary.models import Product, ProductPrice
+from formulary.services import FormularyError, product_price_set
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.engine import DosePlan, compute_plan, dose_plan_to_json
@@ -192,12 +194,14 @@ class Command(BaseCommand):
     def _seed(self, indices: range, users: dict[str, User], rng: random.Random) -> str:
         today = timezone.localdate()
         clinician, pharmacist = users["scale-clinician"], users["scale-pharmacist"]
+        products = list(Product.objects.filter(active=True).order_by("pk")[:4])
+        self._prices_from(self._earliest_signing(today), products, pharmacist)
         # Prices, vial sizes and label steps prefetched: product_facts reads them without a
         # query per order (formulary/engine_inputs.py).
         products = list(
-            Product.objects.filter(active=True)
+            Product.objects.filter(pk__in=[product.pk for product in products])
             .order_by("pk")
-            .prefetch_related("prices", "vial_sizes", "label_rate_steps")[:4]
+            .prefetch_related("prices", "vial_sizes", "label_rate_steps")
         )
         indications = list(Indication.objects.filter(default_days_per_cycle__lte=5)[:8])
         patients = Patient.objects.bulk_create(
@@ -213,19 +217,6 @@ class Command(BaseCommand):
                 for i in indices
             ],
             batch_size=1000,
-        )
-        PatientWeight.objects.bulk_create(
-            [
-                PatientWeight(
-                    patient=patient,
-                    weight_kg=Decimal(55 + (i * 13) % 50) + Decimal(back) / 2,
-                    measured_on=today - timedelta(days=30 + 200 * back),
-                    recorded_by=clinician,
-                )
-                for i, patient in zip(indices, patients, strict=True)
-                for back in range(1 + i % 3)
-            ],
-            batch_size=2000,
         )
         orders: list[Order] = []
         superseded: list[Order] = []
@@ -288,6 +279,26 @@ class Command(BaseCommand):
                         signed_at=_aware(start - timedelta(days=19), time(9)),
                     )
                 )
+        # Weights: recent ones, and one measured at the first visit (four weeks before the first
+        # version's start) when that is older, so that the plan frozen at signing, up to three
+        # years ago, is planned with the weight then (docs/clinical-rules.md 3.1).
+        weights = []
+        for i, patient, order in zip(indices, patients, orders, strict=True):
+            recent = [today - timedelta(days=30 + 200 * back) for back in range(1 + i % 3)]
+            first_visit = order.start_date - timedelta(days=28)
+            for back, measured_on in enumerate(
+                [*recent, first_visit] if first_visit < recent[-1] else recent
+            ):
+                weights.append(
+                    PatientWeight(
+                        patient=patient,
+                        weight_kg=Decimal(55 + (i * 13) % 50) + Decimal(back) / 2,
+                        measured_on=measured_on,
+                        recorded_by=clinician,
+                    )
+                )
+        PatientWeight.objects.bulk_create(weights, batch_size=2000)
+        self._plans(superseded)  # signed too: their plan frozen at signing
         Order.objects.bulk_create(superseded, batch_size=1000)
         earlier = {old.patient_id: old for old in superseded}
         for order in orders:
@@ -304,10 +315,36 @@ class Command(BaseCommand):
             f"{sessions} sessions, {authorizations} authorizations"
         )
 
+    @staticmethod
+    def _earliest_signing(today: date) -> date:
+        """No order below is signed before this day: the oldest start is ``YEARS_BACK`` years
+        ago and a superseded first version is signed 19 days before its start."""
+        return today - timedelta(days=365 * YEARS_BACK + 19)
+
+    @staticmethod
+    def _prices_from(day: date, products: list[Product], pharmacist: User) -> None:
+        """A price in effect for each product from before ``day`` (1 January of its year), so
+        that every signed order has its plan frozen at signing (docs/clinical-rules.md 3.7): a
+        dated price row, recorded as the formulary records one (history kept), at the product's
+        earliest price. Products already priced by then are left alone."""
+        since = date(day.year, 1, 1)
+        for product in products:
+            prices = ProductPrice.objects.filter(product=product)
+            if prices.filter(effective_from__lte=since).exists():
+                continue
+            earliest = prices.order_by("effective_from").first()
+            product_price_set(
+                product=product,
+                user=pharmacist,
+                price_per_g=earliest.price_per_g if earliest else Decimal("95.00"),
+                effective_from=since,
+            )
+
     def _plans(self, orders: list[Order]) -> None:
         """The engine's plan for each signed order, on its signing day, and its figures (set on
         the unsaved orders). Identical requests (same patient facts, product, regimen and day)
-        are planned once."""
+        are planned once. Every product has a price in effect by then (``_prices_from``): an
+        order that still cannot be planned stops the seed rather than stay signed without one."""
         plans: dict[str, DosePlan] = {}
         for order in orders:
             if order.signed_at is None:
@@ -316,8 +353,8 @@ class Command(BaseCommand):
                 request = plan_request_for_order(
                     order, evaluated_on=timezone.localdate(order.signed_at)
                 )
-            except FormularyError:
-                continue
+            except FormularyError as error:  # a signed order always has its plan
+                raise CommandError(f"seed_scale: no plan for a signed order: {error}") from error
             key = request.model_dump_json()
             if key not in plans:
                 plans[key] = compute_plan(request)
