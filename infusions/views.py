@@ -9,7 +9,6 @@ schedule and sessions read-only (docs/clinical-rules.md 1): every change answers
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from html import escape
 from typing import Any
 
 from django.contrib import messages
@@ -18,8 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, localize
-from django.utils.html import conditional_escape
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
@@ -28,7 +26,6 @@ from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record, access_record_ids
 from ivig.dates import parse_day as base_parse_day
 from ivig.engine import Finding
-from ivig.templatetags.clinical import num
 from orders.models import Order
 
 from . import administration, booking, calendar, layout, policies, selectors, session_overrides
@@ -75,28 +72,17 @@ class Shown:
     not_covered: bool
 
 
-# Numbers no row has: a page's links to sessions (a week draws a hundred or more) and to booking
-# are reversed once a page and these numbers' places in it take each row's (a ``reverse`` a row
-# was a tenth of the page's cost).
-_MARKS = (2_147_483_647, 2_147_483_646)
-
-
-def _urls(name: str, arity: int = 1) -> Callable[..., str]:
-    """``reverse(name, args=…)`` for each row of a page, reversed once."""
-    url = reverse(name, args=_MARKS[:arity])
-    parts: list[str] = []
-    for mark in _MARKS[:arity]:
-        head, _, url = url.partition(str(mark))
-        parts.append(head)
-    return lambda *args: (
-        "".join(f"{head}{arg}" for head, arg in zip(parts, args, strict=True)) + url
-    )
+def _session_url() -> Callable[[int], str]:
+    """``reverse("infusions:session-detail", args=[pk])`` for a page's sessions, reversed once
+    (a week draws a hundred or more; a ``reverse`` each was a tenth of the page's cost)."""
+    head, _, tail = reverse("infusions:session-detail", args=[0]).rpartition("/0/")
+    return lambda pk: f"{head}/{pk}/{tail}"
 
 
 def _shown(sessions: list[selectors.ScheduledSession]) -> dict[int, Shown]:
     uncovered = uncovered_session_ids(sessions)
     zone = timezone.get_current_timezone()  # looked up once, not four times a session
-    url = _urls("infusions:session-detail")
+    url = _session_url()
     return {
         session.pk: Shown(
             session,
@@ -112,21 +98,27 @@ def _shown(sessions: list[selectors.ScheduledSession]) -> dict[int, Shown]:
 
 # A week draws a hundred sessions or more: each cell's links are put together here, escaped as
 # the template would escape them, not by a template loop per session (a quarter of the page).
-_NOT_COVERED = ' <mark class="not-covered" data-testid="not-covered">not covered</mark>'
+_NOT_COVERED = mark_safe(' <mark class="not-covered" data-testid="not-covered">not covered</mark>')
 
 
 def _week_cell(shown: dict[int, Shown], cell: list[int]) -> SafeString:
-    """A week cell's sessions (their pks, in the cell's order) as the links the week draws."""
-    links = []
-    for pk in cell:
-        s = shown[pk]
-        links.append(
-            f'<a class="session status-{escape(s.session.status)}" href="{escape(s.url)}">'
-            f"{escape(s.starts)} {escape(s.session.family_name)} "
-            f"<small>{escape(s.status_label)}</small>"
-            f"{_NOT_COVERED if s.not_covered else ''}</a>"
-        )
-    return mark_safe("".join(links))  # every value above is escaped
+    """A week cell's sessions (their pks, in the cell's order) as the links the week draws,
+    escaped by ``format_html_join``."""
+    return format_html_join(
+        "",
+        '<a class="session status-{}" href="{}">{} {} <small>{}</small>{}</a>',
+        (
+            (
+                s.session.status,
+                s.url,
+                s.starts,
+                s.session.family_name,
+                s.status_label,
+                _NOT_COVERED if s.not_covered else "",
+            )
+            for s in (shown[pk] for pk in cell)
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -279,44 +271,12 @@ def _to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
     page = Paginator(selectors.cycles_to_book(today, days), TO_BOOK_PER_PAGE).get_page(
         request.GET.get("to_book_page")
     )
-    book_url = _urls("infusions:book", 2)
     return {
-        "to_book": [
-            _to_book_row(item, book_url(item.order.pk, item.next_cycle))
-            for item in selectors.to_book_rows(page)
-        ],
+        "to_book": selectors.to_book_rows(page),
         "to_book_page": page,
         "to_book_window": days,
         "to_book_windows": selectors.TO_BOOK_WINDOWS,
     }
-
-
-def _shown_as(value: Any) -> str:
-    """``value`` as ``{{ value }}`` shows it: localized, then escaped."""
-    return conditional_escape(localize(value))
-
-
-def _to_book_row(item: selectors.OrderToBook, book_url: str) -> SafeString:
-    """A row of *Cycles to book*, put together here as the template drew it (its filters and
-    escaping, the same HTML): a template loop of 25 rows was a tenth of the schedule's cost."""
-    order, patient, v = item.order, item.order.patient, _shown_as
-    due = item.cycle_first_day
-    grams = order.plan_grams_per_cycle
-    cells = (
-        v(order.number),
-        f"{v(patient.family_name)}, {v(patient.given_name)} <small>({v(patient.mrn)})</small>",
-        v(order.product.brand_name),
-        f"{v(num(item.next_cycle))} of {v(num(order.cycles))}",
-        v(date_format(due, "D j M Y") if due else ""),
-    )
-    return mark_safe(  # every value above is escaped
-        "\n      <tr>\n"
-        + "".join(f"        <td>{cell}</td>\n" for cell in cells)
-        + f'        <td class="num">{v("—" if grams is None else grams)}</td>\n'
-        f'        <td><a role="button" class="secondary" href="{escape(book_url)}" '
-        f'data-testid="book-{v(order.pk)}">Book cycle {v(item.next_cycle)}</a></td>\n'
-        "      </tr>\n    "
-    )
 
 
 # --- booking -----------------------------------------------------------------------------------

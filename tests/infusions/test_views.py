@@ -2,6 +2,7 @@
 forms, the calendar feeds (docs/clinical-rules.md 1, 6)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -16,7 +17,7 @@ from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from ivig.engine import dose_plan_to_json
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from orders.plans import order_plan
 
 from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
@@ -322,8 +323,9 @@ def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair
 
 
 def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
-    """The week's cells and the rows to book are put together in Python (views._week_cell,
-    views._to_book_row): escaped as the template escapes, with the same links and badge."""
+    """The week's cells are put together in Python (views._week_cell, ``format_html_join``):
+    escaped as the template escapes, with the same links and badge; the rows to book too, and
+    their grams without trailing zeros."""
     today = timezone.localdate()
     order = verified_order(status=OrderStatus.ACTIVE)
     order.patient.family_name = "<O'Brien & Co>"
@@ -335,6 +337,7 @@ def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, ch
     waiting = verified_order(status=OrderStatus.VERIFIED)  # nothing booked: a cycle to book
     waiting.patient.family_name = '"Smith" <b>'
     waiting.patient.save()
+    Order.objects.filter(pk=waiting.pk).update(plan_grams_per_cycle=Decimal("165.00"))
     booking.refresh_next_cycles([waiting.pk])
     week = (
         client_for(nurse)
@@ -347,6 +350,7 @@ def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, ch
     assert "&quot;Smith&quot; &lt;b&gt;" in week and '"Smith" <b>' not in week
     assert f'href="{reverse("infusions:book", args=[waiting.pk, 1])}"' in week
     assert f'data-testid="book-{waiting.pk}">Book cycle 1</a>' in week
+    assert '<td class="num">165</td>' in week and "165.00" not in week
 
 
 def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
