@@ -197,6 +197,8 @@ def test_every_seeded_signed_order_has_its_plan_frozen_at_signing():
     assert not signed.filter(plan_grams_per_cycle=None).exists()
     for findings in signed.values_list("findings_at_signing", flat=True):  # a weight then
         assert not [f for f in findings or [] if f["code"] == "INVALID_INPUT"], findings
+        # Signed as signing allows: no stop finding (docs/clinical-rules.md 4).
+        assert not [f for f in findings or [] if f["severity"] == "stop"], findings
     for product_id in signed.values_list("product_id", flat=True).distinct():
         assert ProductPrice.objects.filter(
             product_id=product_id, effective_from__lte=earliest.date()

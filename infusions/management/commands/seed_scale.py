@@ -224,7 +224,9 @@ class Command(BaseCommand):
             status = STATUS_BY_SLOT[i % 10]
             indication = indications[i % len(indications)]
             cycles = 6 if status != OrderStatus.COMPLETED else 4
-            interval = 28 if i % 3 else 21
+            # Four-weekly, and every third course tapered to six-weekly: never two cycles in
+            # one 28-day window, which the indication's maximum would stop at signing.
+            interval = 28 if i % 3 else 42
             if status in (OrderStatus.COMPLETED, OrderStatus.DISCONTINUED):
                 start = today - timedelta(days=rng.randint(cycles * interval + 7, 365 * YEARS_BACK))
             elif status == OrderStatus.ACTIVE:
