@@ -169,7 +169,7 @@ class Product(models.Model):
     version = models.PositiveIntegerField(
         default=1,
         help_text="Raised by every change to the product, its vial sizes or label steps; an edit "
-        "based on an older version is refused (docs/api.md, Errors).",
+        "based on an older version is refused.",
     )
 
     history = _history()
@@ -374,7 +374,7 @@ class DosingPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text=(
             "A cycle past the last review + this many cycles is not booked until a response "
-            "review is recorded (docs/clinical-rules.md 10.2)."
+            "review is recorded."
         ),
     )
     version = models.PositiveIntegerField(default=1)
