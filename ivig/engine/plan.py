@@ -86,7 +86,6 @@ from ivig.engine.models import (
     CyclePlan,
     DosePlan,
     PlanRequest,
-    TitrationStep,
     VialCount,
 )
 from ivig.engine.rates import (
@@ -390,17 +389,7 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         daily_volume_ml=volume_ml,
         cycle_dose_g=cycle_dose_g,
         cycle_dose_g_per_kg=cycle_g_per_kg,
-        titration=None
-        if planned is None
-        else [
-            TitrationStep.model_construct(
-                start_min=step.start_min,
-                rate_ml_per_h=step.rate_ml_per_h,
-                minutes=step.minutes,
-                volume_ml=step.volume_ml,
-            )
-            for step in planned.steps
-        ],
+        titration=None if planned is None else planned.plan_steps(),
         target_rate_reached_min=None if planned is None else planned.target_rate_reached_min,
         infusion_minutes=infusion_minutes,
         vital_checks_min=None

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ivig.engine.models import LabelRateStep
+from ivig.engine.models import LabelRateStep, TitrationStep
 
 PROTOCOL_START_ML_PER_KG_PER_H = Decimal("0.5")
 PROTOCOL_STEP_MINUTES = 15
@@ -209,6 +209,18 @@ class Titration:
     steps: tuple[PlannedStep, ...]
     infusion_minutes: int
     target_rate_reached_min: int | None
+
+    def plan_steps(self) -> list[TitrationStep]:
+        """The steps as the plan carries them (``DosePlan.titration``)."""
+        return [
+            TitrationStep.model_construct(
+                start_min=step.start_min,
+                rate_ml_per_h=step.rate_ml_per_h,
+                minutes=step.minutes,
+                volume_ml=step.volume_ml,
+            )
+            for step in self.steps
+        ]
 
 
 def titration(steps: Sequence[RateStep], daily_volume_ml: int) -> Titration:

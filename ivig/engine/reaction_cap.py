@@ -4,7 +4,7 @@ infusion lasts longer; the vital checks and the chair time follow."""
 
 from __future__ import annotations
 
-from ivig.engine.models import DosePlan, TitrationStep
+from ivig.engine.models import DosePlan
 from ivig.engine.rates import RateStep, titration
 from ivig.engine.schedule import chair_minutes, vital_checks_min
 
@@ -38,15 +38,7 @@ def capped_plan(plan: DosePlan, cap_ml_per_h: int) -> DosePlan:
         observation = plan.chair_minutes - lead - plan.infusion_minutes
     return plan.model_copy(
         update={
-            "titration": [
-                TitrationStep.model_construct(
-                    start_min=step.start_min,
-                    rate_ml_per_h=step.rate_ml_per_h,
-                    minutes=step.minutes,
-                    volume_ml=step.volume_ml,
-                )
-                for step in planned.steps
-            ],
+            "titration": planned.plan_steps(),
             "infusion_minutes": planned.infusion_minutes,
             "target_rate_reached_min": planned.target_rate_reached_min,
             "vital_checks_min": vital_checks_min(
