@@ -4,7 +4,7 @@ notes, each appended as one entry. One transaction per call, every rule checked 
 entry kept in the history with the acting user, refusals raised as ``InfusionError``.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -28,6 +28,7 @@ from .entries import (
     Started,
 )
 from .errors import InfusionError
+from .given import given_from
 from .models import (
     MAX_RATE_ML_PER_H,
     NOT_STARTED_STATUSES,
@@ -141,6 +142,41 @@ def _check_completion(
         )
 
 
+# docs/clinical-rules.md 6: a start more than an hour before the booked start (premedication
+# time) or more than an hour after the booked infusion start (the booked start plus the plan's
+# premedication lead) needs a reason, kept in the record and in the session's history.
+START_REASON_BEYOND = timedelta(hours=1)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def start_far_from_booking(
+    session: InfusionSession, plan: DosePlan, occurred_at: datetime
+) -> str | None:
+    """How far a start at ``occurred_at`` is from ``session``'s booking, in words, when it is
+    beyond ``START_REASON_BEYOND``; None when it is near enough."""
+    earliest = session.planned_start - START_REASON_BEYOND
+    infusion_at = session.planned_start + timedelta(minutes=plan.premedication_min_before or 0)
+    latest = infusion_at + START_REASON_BEYOND
+    if occurred_at < earliest:
+        return (
+            f"{_duration(session.planned_start - occurred_at)} before the booked start "
+            f"({hhmm(session.planned_start)})"
+        )
+    if occurred_at > latest:
+        return (
+            f"{_duration(occurred_at - infusion_at)} after the booked infusion start "
+            f"({hhmm(infusion_at)})"
+        )
+    return None
+
+
 def _invalid(message: str, field: str | None = None) -> InfusionError:
     return InfusionError(InfusionError.INVALID, message, field=field)
 
@@ -194,6 +230,13 @@ def _check_state_rules(
                 InfusionError.CANNOT_START,
                 f"This session is planned for {local(session.planned_start):%d %b %Y}: move it "
                 "to today before starting it.",
+            )
+        far = start_far_from_booking(session, plan, occurred_at)
+        if far and not entry.details:
+            raise InfusionError(
+                InfusionError.START_FAR_FROM_BOOKING,
+                f"This start is {far}: give the reason in the details.",
+                field="details",
             )
         assert plan.titration is not None
         first_rate = plan.titration[0].rate_ml_per_h
@@ -350,12 +393,29 @@ def administration_record(
         **fields,
     )
     save_as(row, by, EntryKind(entry.kind).label)
-    if isinstance(entry, Started | Completed):
-        current.status = (
-            SessionStatus.IN_PROGRESS if isinstance(entry, Started) else SessionStatus.COMPLETED
-        )
+    if isinstance(entry, Started):
+        current.status = SessionStatus.IN_PROGRESS
         current.version += 1
-        save_as(current, by, EntryKind(entry.kind).label)
+        far = start_far_from_booking(current, plan, occurred_at)
+        save_as(
+            current,
+            by,
+            f"{EntryKind.STARTED.label} {far}: {entry.details}" if far else EntryKind.STARTED.label,
+        )
+    elif isinstance(entry, Completed):
+        assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
+        given = given_from(
+            state,
+            row,
+            day_volume_ml=plan.daily_volume_ml,
+            day_dose_g=plan.daily_dose_g,
+            concentration_pct=current.order.product.concentration_pct,
+            at=occurred_at,
+        )
+        current.status = SessionStatus.COMPLETED
+        current.partial_dose = given.partial
+        current.version += 1
+        save_as(current, by, f"{EntryKind.COMPLETED.label}. {given.summary}")
     return row
 
 
@@ -365,8 +425,13 @@ def session_start(
     by: User,
     at: datetime | None = None,
     rate_ml_per_h: int | None = None,
+    reason: str = "",
 ) -> AdministrationEntry:
-    """Start the infusion: the ``started`` entry of the record (see ``administration_record``)."""
+    """Start the infusion: the ``started`` entry of the record (see ``administration_record``);
+    ``reason``: why it starts far from its booking (``START_REASON_BEYOND``)."""
     return administration_record(
-        session, Started(rate_ml_per_h=rate_ml_per_h), by=by, occurred_at=at or timezone.now()
+        session,
+        Started(rate_ml_per_h=rate_ml_per_h, details=reason.strip()),
+        by=by,
+        occurred_at=at or timezone.now(),
     )

@@ -141,6 +141,13 @@ class SessionSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="order.patient.full_name", read_only=True)
     product = serializers.CharField(source="order.product.slug", read_only=True)
     chair_name = serializers.CharField(source="chair.name", read_only=True)
+    status_label = serializers.CharField(
+        read_only=True, help_text="The status in words: 'Completed: partial dose' when so."
+    )
+    partial_dose = serializers.BooleanField(
+        read_only=True,
+        help_text="Completed with less than 90 % of the day's volume or grams.",
+    )
 
     class Meta:
         model = InfusionSession
@@ -159,6 +166,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "planned_start",
             "planned_end",
             "status",
+            "status_label",
+            "partial_dose",
             "status_reason",
             "version",
         )
@@ -240,6 +249,12 @@ class StartSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
     rate_ml_per_h = serializers.IntegerField(
         required=False, min_value=1, help_text="Default: the plan's first rate."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Why the infusion starts more than an hour from its booking (needed then; "
+        "kept in the record and the session's history).",
     )
 
 
@@ -326,6 +341,25 @@ class GivenReasonSerializer(serializers.Serializer):
     given_at = serializers.DateTimeField()
 
 
+class GivenSerializer(serializers.Serializer):
+    """How much of the day was given and what remains (the session page's numbers)."""
+
+    volume_ml = serializers.DecimalField(max_digits=7, decimal_places=1)
+    grams = serializers.DecimalField(max_digits=7, decimal_places=2)
+    day_volume_ml = serializers.DecimalField(max_digits=7, decimal_places=1)
+    day_dose_g = serializers.DecimalField(max_digits=7, decimal_places=2)
+    remaining_volume_ml = serializers.DecimalField(max_digits=7, decimal_places=1)
+    remaining_g = serializers.DecimalField(max_digits=7, decimal_places=2)
+    recorded = serializers.BooleanField(
+        help_text="From the completion entry; false: worked out from the recorded rates and times."
+    )
+    completed = serializers.BooleanField()
+    partial = serializers.BooleanField(
+        help_text="Completed with less than 90 % of the day's volume or grams."
+    )
+    summary = serializers.CharField(help_text="In words, as the session page writes it.")
+
+
 class SessionPlanSerializer(serializers.Serializer):
     """The session's plan at clock times (docs/clinical-rules.md 3.5), from the engine."""
 
@@ -338,6 +372,7 @@ class SessionPlanSerializer(serializers.Serializer):
     daily_volume_ml = serializers.IntegerField()
     daily_dose_g = serializers.DecimalField(max_digits=6, decimal_places=2)
     watch_list = serializers.ListField(child=serializers.CharField())
+    given = GivenSerializer(help_text="How much of the day was given so far and what remains.")
     findings = PlanFindingSerializer(
         many=True, help_text="The order's findings as of now (docs/clinical-rules.md 3.9)."
     )
@@ -457,6 +492,7 @@ class SessionViewSet(
             by=signed_in_user(request),
             at=data.get("occurred_at"),
             rate_ml_per_h=data.get("rate_ml_per_h"),
+            reason=data.get("reason", ""),
         )
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 

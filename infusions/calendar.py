@@ -98,7 +98,7 @@ def calendar_bytes(name: str, sessions: Iterable[InfusionSession], domain: str) 
         event.add(
             "description",
             f"Cycle {session.cycle_number}, day {session.day_number}. "
-            f"Status: {session.get_status_display()}.",
+            f"Status: {session.status_label}.",
         )
         event.add("status", ICAL_STATUS[SessionStatus(session.status)])
         event.add("sequence", session.version)

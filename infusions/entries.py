@@ -50,6 +50,8 @@ FIELD_LABELS = {
     "grams_given": "grams given",
 }
 LOT_NUMBER_MAX_LENGTH = 40  # the column's length
+# The field a refusal of the whole entry (two fields together) is shown on.
+FIELD_OF_ENTRY_ERRORS = {"diastolic_not_below_systolic": "bp_diastolic_mmhg"}
 
 
 def _label(info: ValidationInfo) -> str:
@@ -185,6 +187,9 @@ class LotRecorded(_Entry):
 class Started(_Entry):
     kind: Literal["started"] = "started"
     rate_ml_per_h: WholeNumber | None = None  # blank: the plan's first rate
+    # Why the start is far from the booking (``administration.START_REASON_BEYOND``): needed
+    # then, kept in the record and the session's history.
+    details: str = ""
 
 
 class RateChanged(_Entry):
@@ -200,6 +205,17 @@ class VitalSigns(_Entry):
     temperature_c: Annotated[Amount, _plausible(30, 45)] | None = None
     respiratory_rate_per_min: Annotated[WholeNumber, _plausible(4, 80)] | None = None
     spo2_pct: Annotated[WholeNumber, _plausible(50, 100)] | None = None
+
+    @model_validator(mode="after")
+    def _diastolic_below_systolic(self) -> "VitalSigns":
+        if self.bp_diastolic_mmhg >= self.bp_systolic_mmhg:
+            raise PydanticCustomError(
+                "diastolic_not_below_systolic",
+                "A diastolic blood pressure of {diastolic} is not below the systolic {systolic}: "
+                "check the two values (systolic first).",
+                {"diastolic": self.bp_diastolic_mmhg, "systolic": self.bp_systolic_mmhg},
+            )
+        return self
 
 
 class AdverseEvent(_Entry):
@@ -292,7 +308,9 @@ def refusal(error: ValidationError, kind: Any) -> InfusionError:
             field=unknown[0],
         )
     first = min(problems, key=_missing_or_unreadable_first)
-    field = str(first["loc"][-1]) if len(first["loc"]) > 1 else None
+    field = (
+        str(first["loc"][-1]) if len(first["loc"]) > 1 else FIELD_OF_ENTRY_ERRORS.get(first["type"])
+    )
     if first["type"] == "missing" and field in FIELD_LABELS:
         message = f"Give the {FIELD_LABELS[field]}."
     else:

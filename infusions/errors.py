@@ -16,6 +16,7 @@ class InfusionError(DomainError):
     CYCLE_BOOKED: ClassVar[str] = "cycle_booked"
     NOT_CHANGEABLE: ClassVar[str] = "not_changeable"
     CANNOT_START: ClassVar[str] = "cannot_start"
+    START_FAR_FROM_BOOKING: ClassVar[str] = "start_far_from_booking"
     RECORDING_CLOSED: ClassVar[str] = "recording_closed"
     IN_FUTURE: ClassVar[str] = "in_future"
     BEFORE_SESSION_DAY: ClassVar[str] = "before_session_day"

@@ -86,6 +86,16 @@ class SessionStatus(models.TextChoices):
     MISSED = "missed", "Missed"
 
 
+PARTIAL_DOSE_LABEL = "Completed: partial dose"
+
+
+def status_label(status: str, partial_dose: bool = False) -> str:
+    """A session's status as people read it on every screen."""
+    if status == SessionStatus.COMPLETED and partial_dose:
+        return PARTIAL_DOSE_LABEL
+    return str(SessionStatus(status).label)
+
+
 # Sessions that hold their chair: no two of them may overlap on one chair (docs/clinical-rules.md
 # 6).
 ACTIVE_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED, SessionStatus.IN_PROGRESS)
@@ -168,6 +178,9 @@ class InfusionSession(models.Model):
         blank=True, help_text="Why the session was last moved or cancelled."
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Completed with much less than the day's plan (``infusions.given``: under 90 % of its
+    # volume or grams), set by the completion.
+    partial_dose = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -228,7 +241,7 @@ class InfusionSession(models.Model):
     def __str__(self) -> str:
         return (
             f"{self.order.number} cycle {self.cycle_number} day {self.day_number} "
-            f"({self.get_status_display()})"
+            f"({self.status_label})"
         )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -244,6 +257,11 @@ class InfusionSession(models.Model):
         if self.patient_id is None:
             self.patient_id = self.order.patient_id
         self.planned_day = timezone.localdate(self.planned_start)
+
+    @property
+    def status_label(self) -> str:
+        """The status in words: a completion with a partial dose says so."""
+        return status_label(self.status, self.partial_dose)
 
 
 class EntryKind(models.TextChoices):

@@ -56,10 +56,14 @@ class InfusionState:
         return self.started and not self.stopped and self.completed_at is None
 
     def volume_given_ml(self, until: datetime) -> Decimal:
-        """Volume infused from the start until ``until`` (the engine sums the segments)."""
+        """Volume infused from the start until ``until`` (the engine sums the segments): only
+        the record up to ``until`` counts, so a later rate (a restart, say) adds nothing."""
         segments = []
         for index, (since, rate_ml_per_h) in enumerate(self.rate_history):
+            if since >= until:
+                break  # the rest of the record is after ``until``
             end = self.rate_history[index + 1][0] if index + 1 < len(self.rate_history) else until
+            end = min(end, until)
             if end > since:
                 segments.append(RateSegment(rate_ml_per_h, minutes_between(since, end)))
         return volume_given_ml(segments)

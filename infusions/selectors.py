@@ -38,6 +38,7 @@ from ivig.engine.restart import restart_plan
 from orders.models import BOOKABLE_STATUSES, Order
 from orders.plans import SessionReason
 
+from .given import Given, given_from, latest_completion
 from .models import (
     ACTIVE_STATUSES,
     LIVE_STATUSES,
@@ -46,6 +47,7 @@ from .models import (
     InfusionSession,
     SessionStatus,
     Symptom,
+    status_label,
 )
 from .plans import session_plan, session_runnable_plan
 from .record import InfusionState, infusion_state
@@ -125,10 +127,11 @@ class ScheduledSession:
     given_name: str
     mrn: str
     brand_name: str
+    partial_dose: bool = False
 
     @property
     def status_label(self) -> str:
-        return str(SessionStatus(self.status).label)
+        return status_label(self.status, self.partial_dose)
 
 
 def schedule_sessions(
@@ -155,6 +158,7 @@ def schedule_sessions(
             "order__patient__given_name",
             "order__patient__mrn",
             "order__product__brand_name",
+            "partial_dose",
         )
     )
     return [ScheduledSession(*row) for row in rows]
@@ -337,6 +341,8 @@ class SessionPlan:
     restart: RestartInfo | None
     watch_list: list[str]
     state: InfusionState
+    # How much of the day was given and what remains (``given.session_given``'s rules).
+    given: Given
     first_rate_ml_per_h: int
     # docs/clinical-rules.md 3.9: the order's findings as of now, those new since signing, and
     # the findings at signing, shown beside the watch list.
@@ -361,7 +367,21 @@ def session_plan_at_clock_times(
     assert plan.infusion_minutes is not None and plan.vital_checks_min is not None
     assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
     assert plan.chair_minutes is not None
-    state = infusion_state(entries if entries is not None else session.entries.all())
+    rows = list(entries if entries is not None else session.entries.all())
+    state = infusion_state(rows)
+    concentration_pct = session.order.product.concentration_pct
+
+    def given_at(moment: datetime, completion: AdministrationEntry | None = None) -> Given:
+        assert plan.daily_volume_ml is not None and plan.daily_dose_g is not None
+        return given_from(
+            state,
+            completion,
+            day_volume_ml=plan.daily_volume_ml,
+            day_dose_g=plan.daily_dose_g,
+            concentration_pct=concentration_pct,
+            at=moment,
+        )
+
     lead = timedelta(minutes=plan.premedication_min_before)
     start = state.started_at or session.planned_start + lead
     observation = timedelta(
@@ -379,7 +399,7 @@ def session_plan_at_clock_times(
     end = at(plan.infusion_minutes)
     restart = None
     if state.restarted_at is not None and state.restart_rate_ml_per_h is not None:
-        given = state.volume_given_ml(state.restarted_at)
+        given = given_at(state.restarted_at).volume_ml
         rest = restart_plan(
             rate_ml_per_h=state.restart_rate_ml_per_h,
             daily_volume_ml=plan.daily_volume_ml,
@@ -415,6 +435,7 @@ def session_plan_at_clock_times(
         restart=restart,
         watch_list=list(Symptom.labels),
         state=state,
+        given=given_at(timezone.now(), latest_completion(rows)),
         first_rate_ml_per_h=plan.titration[0].rate_ml_per_h,
         findings=living.findings,
         new_finding_codes=living.new_finding_codes,

@@ -47,15 +47,22 @@ def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, cloc
     assert administration.session_start_blockers(first) == []
     assert session_coverage_blocker(first) is None
 
-    entry = administration.session_start(first, by=nurse)
+    far = administration.start_far_from_booking(
+        first, administration.session_runnable_plan(first), timezone.now()
+    )
+    # Booked later than now when the morning's chairs are taken: then a reason is needed.
+    entry = administration.session_start(
+        first, by=nurse, reason="Chair free earlier; the patient is here." if far else ""
+    )
     assert entry.kind == EntryKind.STARTED
     first.refresh_from_db()
     assert first.status == SessionStatus.IN_PROGRESS
 
 
 def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """docs/clinical-rules.md does not forbid an early start: any time on the planned day (not
-    another day)."""
+    """docs/clinical-rules.md does not forbid an early start on the planned day (not another
+    day), but a start more than an hour from the booking needs a reason, kept in the session's
+    history."""
     settings.DEBUG = True
     at_clock(monkeypatch, "07:00")
     call_command("seed_demo")
@@ -67,9 +74,15 @@ def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypat
     ]
     first = booking.booking_confirm(order, 1, later, nurse)[0]
     assert timezone.localtime(first.planned_start).hour >= 13
-    administration.session_start(first, by=nurse)  # now, hours before the planned start
+    with pytest.raises(InfusionError) as no_reason:
+        administration.session_start(first, by=nurse)  # now, hours before the planned start
+    assert no_reason.value.code == InfusionError.START_FAR_FROM_BOOKING
+    assert no_reason.value.field == "details"
+    assert "before the booked start" in no_reason.value.message
+    administration.session_start(first, by=nurse, reason="The patient came early.")
     first.refresh_from_db()
     assert first.status == SessionStatus.IN_PROGRESS
+    assert "The patient came early." in first.history.latest().history_change_reason
     # Day 2 is tomorrow: not startable today.
     second = InfusionSession.objects.get(order=order, cycle_number=1, day_number=2)
     with pytest.raises(InfusionError) as refused:
