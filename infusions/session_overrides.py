@@ -24,6 +24,7 @@ from orders.plans import (
 )
 
 from .common import local, save_as
+from .coverage import session_is_covered
 from .errors import InfusionError
 from .models import NOT_STARTED_STATUSES, InfusionSession
 from .override_models import SESSION_REASON_MAX_CHARS, SessionOverride
@@ -59,7 +60,11 @@ def session_inputs(session_id: int) -> SessionInputs:
     """What session ``session_id`` brings to its plan: the reactions it carries forward and the
     reasons given on it (``orders.plans.register_session_source``, in ``InfusionsConfig.ready``)."""
     session = InfusionSession.objects.select_related("order__patient").get(pk=session_id)
-    return SessionInputs(prior_reactions=reaction_facts(session), reasons=session_reasons(session))
+    return SessionInputs(
+        prior_reactions=reaction_facts(session),
+        reasons=session_reasons(session),
+        covered=session_is_covered(session),
+    )
 
 
 def answerable_findings(living: OrderPlan) -> list[Finding]:

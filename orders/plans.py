@@ -108,6 +108,11 @@ class SessionInputs:
 
     prior_reactions: Sequence[ReactionFacts] = ()
     reasons: Sequence[SessionReason] = ()
+    # Whether an approval covers this session (its cycle and day, docs/clinical-rules.md 7):
+    # the same judgement that refuses its start, so that the session's plan raises
+    # NO_AUTHORIZATION exactly when the session cannot start for it. None: not judged (the
+    # order's coverage is used).
+    covered: bool | None = None
 
 
 # session id -> what that session brings to its plan (the infusions app, a layer above).
@@ -420,7 +425,11 @@ def order_plan(
         update={
             "evaluated_on": _signed_on(order, as_of),
             "signed_weight_kg": order.signed_weight_kg,
-            "authorization_covered": order_is_covered(order) if coverage else None,
+            "authorization_covered": (
+                (inputs.covered if inputs.covered is not None else order_is_covered(order))
+                if coverage
+                else None
+            ),
             "calendar": patient_calendar(order, proposed),
             "session_on": session.day if session else None,
             "prior_reactions": list(inputs.prior_reactions),
