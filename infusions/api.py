@@ -7,6 +7,7 @@ when someone else got there first (slot taken, stale version, cycle already book
 roles.
 """
 
+import copy
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -14,7 +15,12 @@ import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -32,7 +38,7 @@ from orders.models import Order
 from . import administration, booking, policies, selectors, session_overrides
 from .booking import Slot
 from .chairs import Hours, chair_save
-from .entries import parse_entry
+from .entries import ENTRY_MODELS, entry_fields, parse_entry
 from .models import (
     AdministrationEntry,
     Chair,
@@ -44,6 +50,7 @@ from .models import (
     Symptom,
 )
 from .override_models import SESSION_REASON_MAX_CHARS, SessionOverride
+from .record import STATE_KINDS
 
 ReadsSchedule = api_policy(policies.can_read_schedule)
 
@@ -580,6 +587,43 @@ class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     )
 
 
+def _entry_kind_serializer(kind: str) -> type[serializers.Serializer]:
+    """The body of one entry kind as the service accepts it (``entries.ENTRY_MODELS``): its
+    own fields only, those its model needs marked required; for the OpenAPI schema."""
+    model = ENTRY_MODELS[kind]
+    fields: dict[str, Any] = {
+        "kind": serializers.ChoiceField(choices=[(kind, EntryKind(kind).label)]),
+        "occurred_at": serializers.DateTimeField(required=False, help_text="Default: now."),
+    }
+    if kind not in STATE_KINDS:
+        fields["correction_of"] = serializers.IntegerField(
+            required=False, allow_null=True, help_text="The id of the entry this one corrects."
+        )
+    for name in entry_fields(kind):
+        template = EntryCreateSerializer._declared_fields[name]
+        options = copy.deepcopy(template._kwargs)  # a list's child made afresh
+        required = model.model_fields[name].is_required()
+        options["required"] = required
+        if required:
+            options.pop("allow_null", None)
+            options.pop("allow_blank", None)
+        if name == "details" and kind == EntryKind.STARTED:
+            options["help_text"] = (
+                "Why the infusion starts more than an hour from its booking (needed then)."
+            )
+        fields[name] = type(template)(*template._args, **options)
+    name = "".join(part.title() for part in kind.split("_")) + "Entry"
+    return type(name, (serializers.Serializer,), fields)
+
+
+# docs/clinical-rules.md 6: each entry kind's body, as ``kind`` says (a oneOf in the schema).
+ENTRY_REQUEST = PolymorphicProxySerializer(
+    component_name="EntryCreate",
+    serializers={kind: _entry_kind_serializer(kind) for kind in ENTRY_MODELS},
+    resource_type_field_name="kind",
+)
+
+
 class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
     """A session's administration record, oldest first (every role; each read is logged);
     nurses append entries. Entries are never changed or deleted: a correction is a new entry
@@ -605,7 +649,11 @@ class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
         access_record(request._request, self.session())
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=EntryCreateSerializer, responses={201: EntrySerializer, **ERRORS})
+    @extend_schema(request=ENTRY_REQUEST, responses={201: EntrySerializer, **ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Append one entry: the body of its ``kind`` (only that kind's fields)."""
+        return self.create(request, *args, **kwargs)
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.session()
         serializer = EntryCreateSerializer(data=request.data)
