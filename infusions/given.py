@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from ivig.engine import DosePlan
@@ -133,4 +134,14 @@ def session_given(
         day_dose_g=plan.daily_dose_g,
         concentration_pct=session.order.product.concentration_pct,
         at=at or timezone.now(),
+    )
+
+
+def completed_grams() -> Subquery:
+    """In SQL, the grams a session gave once completed (the rule of ``given_from``: its latest
+    completion entry, a correction included); null while none is recorded."""
+    return Subquery(
+        AdministrationEntry.objects.filter(session=OuterRef("pk"), kind=EntryKind.COMPLETED)
+        .order_by("-occurred_at", "-id")
+        .values("grams_given")[:1]
     )

@@ -8,7 +8,6 @@ This module also gives the orders layer the patient's live sessions for the IVIg
 from collections.abc import Sequence
 from datetime import date
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from formulary.services import FormularyError
@@ -19,7 +18,8 @@ from orders.plans import CalendarSession, OrderPlan, PlanSession, ProposedDay, o
 
 from .common import local
 from .errors import InfusionError
-from .models import ACTIVE_STATUSES, AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from .given import completed_grams
+from .models import ACTIVE_STATUSES, InfusionSession, SessionStatus
 from .reactions import reaction_rate_cap
 
 # Sessions on the calendar: not cancelled or missed (docs/clinical-rules.md 3.9).
@@ -30,14 +30,9 @@ STARTED_STATUSES = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 def live_sessions(patient_id: int) -> list[CalendarSession]:
     """The patient's sessions that are not cancelled or missed, every order, each with the
     grams of its latest completion entry (None while none is recorded)."""
-    given = (
-        AdministrationEntry.objects.filter(session=OuterRef("pk"), kind=EntryKind.COMPLETED)
-        .order_by("-occurred_at", "-id")
-        .values("grams_given")[:1]
-    )
     rows = (
         InfusionSession.objects.filter(order__patient_id=patient_id, status__in=CALENDAR_STATUSES)
-        .annotate(given_g=Subquery(given))
+        .annotate(given_g=completed_grams())
         .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g", "status")
     )
     return [

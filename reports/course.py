@@ -3,15 +3,19 @@
 sessions' grams given, adverse events). A fixed number of queries per patient."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from formulary.services import FormularyError
+from infusions.given import completed_grams
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from ivig.templatetags.clinical import num
 from orders.lab_models import Analyte, LabResult
 from orders.models import Order, OrderStatus, Patient
 from orders.outcome_measures import SHORT_NAMES
+from orders.plans import order_plan
 from orders.review_models import ResponseReview
 
 from .chart import CourseChart, Marker, Point, Series
@@ -28,58 +32,97 @@ def _decimal(value: object) -> Decimal | None:
         return None
 
 
-def completed_grams() -> Subquery:
-    """The grams given of a session: its latest completion entry (a correction included)."""
-    return Subquery(
-        AdministrationEntry.objects.filter(session=OuterRef("pk"), kind=EntryKind.COMPLETED)
-        .order_by("-occurred_at", "-id")
-        .values("grams_given")[:1]
+@dataclass(frozen=True)
+class _CyclePlan:
+    """What the plan accessor says of an order's cycle: its dose per kg, dosing weight, daily
+    dose and days."""
+
+    dose_g_per_kg: Decimal | None
+    dosing_weight_kg: Decimal | None
+    daily_dose_g: Decimal | None
+    days: int
+
+
+def _cycle_plan(order: Order) -> _CyclePlan:
+    """The order's plan from the one accessor (``orders.plans.order_plan``, as the order page
+    shows it); the plan at signing when the formulary cannot plan it today."""
+    try:
+        plan = order_plan(order, as_of=timezone.localdate(), coverage=False).plan
+        numbers = {
+            "cycle_dose_g_per_kg": plan.cycle_dose_g_per_kg,
+            "dosing_weight_kg": plan.dosing_weight_kg,
+            "daily_dose_g": plan.daily_dose_g,
+        }
+    except FormularyError:
+        stored = order.plan_at_signing if isinstance(order.plan_at_signing, dict) else {}
+        numbers = {key: _decimal(stored.get(key)) for key in _PLAN_KEYS}
+    return _CyclePlan(
+        numbers["cycle_dose_g_per_kg"],
+        numbers["dosing_weight_kg"],
+        numbers["daily_dose_g"],
+        order.days_per_cycle,
     )
 
 
-def _ivig_points(patient: Patient) -> list[Point]:
-    """g/kg per cycle of every cycle with a completed session: grams given (else the signed
-    plan's daily dose) over the signed plan's dosing weight."""
+_PLAN_KEYS = ("cycle_dose_g_per_kg", "dosing_weight_kg", "daily_dose_g")
+
+
+def _ivig_series(patient: Patient) -> list[Series]:
+    """Two series, a point per cycle with a completed session, at the cycle's first day:
+
+    - *IVIg per cycle* (g/kg): the cycle's dose per kg as the order page shows it (the plan
+      accessor), so a 2 g/kg cycle reads 2 g/kg here too;
+    - *IVIg given per cycle* (g/kg): the grams given in the cycle's completed sessions (each
+      session's completion, ``infusions.given``; the plan's daily dose where none is recorded)
+      over the plan's dosing weight, its note saying how many of the cycle's days were given.
+    """
     sessions = (
         InfusionSession.objects.filter(order__patient=patient, status=SessionStatus.COMPLETED)
         .annotate(given=completed_grams())
-        .values(
-            "order_id",
-            "cycle_number",
-            "planned_start",
-            "given",
-            "order__plan_at_signing",
-            "order__plan_grams_per_cycle",
-            "order__days_per_cycle",
-        )
+        .values("order_id", "cycle_number", "planned_start", "given")
         .order_by("planned_start")
     )
     cycles: dict[tuple[int, int], dict[str, object]] = {}
     grams: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    days: dict[tuple[int, int], int] = defaultdict(int)
     estimated: set[tuple[int, int]] = set()
-    for row in sessions:
+    rows = list(sessions)
+    orders = {
+        order.pk: order
+        for order in Order.objects.filter(pk__in={row["order_id"] for row in rows}).select_related(
+            "patient", "product", "indication"
+        )
+    }
+    plans = {pk: _cycle_plan(order) for pk, order in orders.items()}
+    for row in rows:
         key = (row["order_id"], row["cycle_number"])
         cycles.setdefault(key, row)
+        days[key] += 1
         given = _decimal(row["given"])
         if given is None:
-            per_cycle = _decimal(row["order__plan_grams_per_cycle"])
-            given = per_cycle / row["order__days_per_cycle"] if per_cycle is not None else None
+            given = plans[key[0]].daily_dose_g
             estimated.add(key)
         if given is not None:
             grams[key] += given
-    points = []
+    ordered: list[Point] = []
+    given_points: list[Point] = []
     for key, row in cycles.items():
-        plan = row["order__plan_at_signing"] or {}
-        weight = _decimal(plan.get("dosing_weight_kg")) if isinstance(plan, dict) else None
-        if not weight or key not in grams:
-            continue
+        plan = plans[key[0]]
         day = timezone.localtime(row["planned_start"]).date()  # type: ignore[arg-type]
-        value = (grams[key] / weight).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-        note = f"cycle {key[1]}" + (
-            " (planned dose: grams given not recorded)" if key in estimated else ""
-        )
-        points.append(Point(day, value, note))
-    return points
+        if plan.dose_g_per_kg is not None:
+            ordered.append(Point(day, plan.dose_g_per_kg, f"cycle {key[1]}"))
+        if not plan.dosing_weight_kg or key not in grams:
+            continue
+        value = (grams[key] / plan.dosing_weight_kg).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+        note = (
+            f"cycle {key[1]}: {days[key]} of {plan.days} "
+            f"day{'s' if plan.days != 1 else ''} given, {num(grams[key])} g"
+        ) + (" (planned dose: grams given not recorded)" if key in estimated else "")
+        given_points.append(Point(day, value, note))
+    return [
+        Series("ivig", "IVIg per cycle", "g/kg", ordered),
+        Series("ivig-given", "IVIg given per cycle", "g/kg", given_points),
+    ]
 
 
 def _cotherapy_markers(patient: Patient) -> list[Marker]:
@@ -175,7 +218,7 @@ def patient_course_chart(patient: Patient) -> CourseChart:
             [Point(r["reviewed_on"], r["prednisone_mg_per_day"]) for r in reviews],
         )
     )
-    series.append(Series("ivig", "IVIg per cycle", "g/kg", _ivig_points(patient)))
+    series += _ivig_series(patient)
     series += _titre_series(patient)
     markers = _cotherapy_markers(patient) + _reaction_markers(patient)
     return CourseChart(series, markers)

@@ -99,12 +99,18 @@ def test_the_patient_page_charts_the_course_with_the_same_data_as_its_table(
     )
     assert sorted(drawn) == sorted(listed)
     series = {key for key, _, _ in drawn}
-    assert series == {"score-pdai", "prednisone", "ivig"}
+    assert series == {"score-pdai", "prednisone", "ivig", "ivig-given"}
+    # IVIg per cycle: the cycle's dose per kg as the order page shows it (the plan accessor).
+    plan = order_plan(course, as_of=timezone.localdate()).plan
+    assert plan.cycle_dose_g_per_kg is not None and plan.dosing_weight_kg is not None
     ivig = [value for key, _, value in drawn if key == "ivig"]
-    plan = course.plan_at_signing
-    planned_day = Decimal(plan["cycle_dose_g"]) / 5
-    expected = (4 * Decimal("27.5") + planned_day) / Decimal(plan["dosing_weight_kg"])
-    assert ivig == [f"{expected.quantize(Decimal('0.01')).normalize():f}"]
+    assert ivig == [f"{plan.cycle_dose_g_per_kg.normalize():f}"]
+    # Given: the grams of the completed sessions (the planned day where none is recorded).
+    assert plan.daily_dose_g is not None
+    expected = (4 * Decimal("27.5") + plan.daily_dose_g) / plan.dosing_weight_kg
+    given = [value for key, _, value in drawn if key == "ivig-given"]
+    assert given == [f"{expected.quantize(Decimal('0.01')).normalize():f}"]
+    assert "5 of 5 days given" in html
     assert 'data-marker="reaction"' in svg and 'data-marker="cotherapy"' in svg
     assert "Co-therapy: mycophenolate" in html
 
