@@ -28,10 +28,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from infusions.given import completed_grams
 from infusions.models import InfusionSession, SessionStatus
 from orders.review_models import ResponseReview
-
-from .course import completed_grams
 
 COUNTED = (
     SessionStatus.TENTATIVE,
