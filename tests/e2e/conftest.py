@@ -55,13 +55,47 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Every page reports its Content-Security-Policy violations to the console, where the journey
+# reads them (an inline handler the policy blocks is a dead control no other test sees).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+    (event.blockedURI || "inline code") + " at " + (event.sourceFile || document.URL) + ":" +
+    event.lineNumber);
+});
+"""
+
+
+def _allowed(request: pytest.FixtureRequest) -> list[str]:
+    """Console errors a journey expects (``@pytest.mark.console_errors("text", ...)``): the
+    browser's own "Failed to load resource: ... 403" when a journey checks a refusal."""
+    return [text for mark in request.node.iter_markers("console_errors") for text in mark.args]
+
+
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+def page(browser: Browser, live_server, request: pytest.FixtureRequest) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+    """A page whose journey fails on any browser console error, uncaught page error or CSP
+    violation (recorded as they happen, checked at teardown)."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text} ({page.url})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error} ({page.url})"))
     yield page
     context.close()
+    allowed = _allowed(request)
+    unexpected = [p for p in problems if not any(text in p for text in allowed)]
+    if unexpected:
+        pytest.fail("The browser reported:\n" + "\n".join(unexpected), pytrace=False)
 
 
 @pytest.fixture

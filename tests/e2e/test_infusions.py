@@ -7,6 +7,7 @@ time zone is set to one where it is mid-morning now, so that the cycle's first d
 every entry, backdated by up to an hour, falls on it, whatever time the suite runs.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
@@ -101,8 +102,12 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
     record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(5))
     expect(page.get_by_test_id("entry-error")).to_contain_text("not increased again")
 
+    # 25 mL of the day's 250 mL: recorded and shown as a partial dose, with its grams.
     record(page, "completed", {"volume_ml": "25", "grams_given": "2.5"})
-    expect(page.get_by_test_id("session-status")).to_have_text("Completed")
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed: partial dose")
+    expect(page.get_by_test_id("given")).to_have_text(
+        "Partial dose: 25 mL (2.5 g) of the day's 250 mL (25 g) given."
+    )
     expect(page.get_by_test_id("entry-completed")).to_contain_text("25 mL, 2.5 g given")
 
     session = InfusionSession.objects.get(order=order, day_number=1)
@@ -117,3 +122,15 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
         "completed",
     ]
     assert {entry.recorded_by for entry in session.entries.all()} == {nurse}
+
+
+@journey
+def test_due_within_changes_the_cycles_to_book_without_a_button(page, sign_in, nurse):  # type: ignore[no-untyped-def]
+    """The schedule's "Due within" select submits itself (a static script, not an inline
+    handler the site's CSP blocks): a cycle due in 20 days shows once 28 days are chosen."""
+    later = verified_order(start_date=timezone.localdate() + timedelta(days=20))
+    sign_in(nurse)
+    expect(page.get_by_test_id(f"book-{later.pk}")).to_have_count(0)  # 14 days by default
+    page.get_by_test_id("to-book-window-select").select_option("28")
+    expect(page).to_have_url(re.compile(r"window=28"))
+    expect(page.get_by_test_id(f"book-{later.pk}")).to_be_visible()

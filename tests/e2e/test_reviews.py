@@ -3,6 +3,7 @@ chart, whose points match the table under it (docs/clinical-rules.md 10.1, 10.4)
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +15,7 @@ from .conftest import journey
 
 
 @journey
+@pytest.mark.console_errors("status of 400 (Bad Request)")  # the refused score answers 400
 def test_a_clinician_records_a_review_and_sees_it_on_the_chart(page, sign_in, clinician):
     # Transactional tests re-seed the indications without the measures' data migration.
     Indication.objects.filter(slug="pemphigus-vulgaris").update(outcome_measure="pdai")

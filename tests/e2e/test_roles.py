@@ -1,5 +1,6 @@
 """Every role signs in through the real form in Chromium and lands on its own page."""
 
+import pytest
 from playwright.sync_api import expect
 
 from ivig.accounts.roles import Role
@@ -23,6 +24,7 @@ def test_each_role_signs_in_and_lands_on_its_page(page, sign_in, sign_out, users
 
 
 @journey
+@pytest.mark.console_errors("status of 403 (Forbidden)")  # the refusal it checks
 def test_a_nurse_is_refused_the_pharmacists_queue(page, sign_in, nurse):
     sign_in(nurse)
     response = page.goto("/orders/verification/")
