@@ -9,9 +9,9 @@ mutmut then copies that tree into ``mutants/``, mutates the scope's modules and 
 mutant, the selected tests that reached the mutated function, in parallel workers. Results are
 cached per function: a second run only re-tests functions (or tests) that changed.
 
-Usage: ``python mutation/run.py [scope ...] [--workers N] [--fresh]``; then the per-module report
-(``mutation/report.py``) for each scope. Exit status 1 when a module is under its scope's
-minimum kill rate.
+Usage: ``python mutation/run.py [scope ...] [--workers N] [--fresh] [--only MUTANT ...]``;
+then the per-module report (``mutation/report.py``) for each scope. Exit status 1 when a module
+is under its scope's minimum kill rate.
 """
 
 from __future__ import annotations
@@ -125,7 +125,9 @@ def refresh_unmutated_copies(scope_dir: Path, only_mutate: list[str]) -> None:
             shutil.copy2(source, target)
 
 
-def run_scope(name: str, scope: dict[str, object], workers: int, fresh: bool) -> int:
+def run_scope(
+    name: str, scope: dict[str, object], workers: int, fresh: bool, only: list[str]
+) -> int:
     scope_dir = WORK_DIR / name
     if fresh and scope_dir.exists():
         shutil.rmtree(scope_dir)
@@ -144,7 +146,7 @@ def run_scope(name: str, scope: dict[str, object], workers: int, fresh: bool) ->
     mutmut = shutil.which("mutmut", path=str(bin_dir)) or "mutmut"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     completed = subprocess.run(
-        [mutmut, "run", "--max-children", str(workers)], cwd=scope_dir, env=env, check=False
+        [mutmut, "run", "--max-children", str(workers), *only], cwd=scope_dir, env=env, check=False
     )
     if completed.returncode != 0:
         print(f"mutmut run failed for scope {name} (exit {completed.returncode})", flush=True)
@@ -163,13 +165,20 @@ def main() -> int:
     parser.add_argument("scopes", nargs="*", help=f"default: all of {', '.join(scopes)}")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fresh", action="store_true", help="forget cached results")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="MUTANT",
+        help="re-test only these mutants (names or globs, e.g. 'ivig.engine.rates.*')",
+    )
     args = parser.parse_args()
     unknown = [name for name in args.scopes if name not in scopes]
     if unknown:
         parser.error(f"unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}")
     worst = 0
     for name in args.scopes or list(scopes):
-        worst = max(worst, run_scope(name, scopes[name], args.workers, args.fresh))
+        worst = max(worst, run_scope(name, scopes[name], args.workers, args.fresh, args.only))
     return worst
 
 

@@ -266,6 +266,21 @@ def test_label_schedule_with_a_plateau_merges_the_equal_steps() -> None:
     assert steps == [RateStep(42, 30), RateStep(84, 45), RateStep(126, None)]
 
 
+def test_label_plateau_after_two_rises_merges_into_the_last_step_only() -> None:
+    # 42, 84, 126 (20 min), 126 (25 min), 168: the plateau merges into the third step (45 min)
+    steps = label_steps(
+        label(("1", 30), ("2", 30), ("3", 20), ("3", 25), ("4", None)), D(70), D(10), 200
+    )
+    assert steps == [RateStep(42, 30), RateStep(84, 30), RateStep(126, 45), RateStep(168, None)]
+
+
+def test_label_dip_after_two_rises_is_held_at_the_last_rate() -> None:
+    steps = label_steps(
+        label(("1", 30), ("2", 30), ("3", 20), ("1.5", 25), ("4", None)), D(70), D(10), 200
+    )
+    assert steps == [RateStep(42, 30), RateStep(84, 30), RateStep(126, 45), RateStep(168, None)]
+
+
 def test_label_steps_above_the_top_rate_merge_into_one_open_step() -> None:
     steps = label_steps(label(("1", 30), ("4", 30), ("8", None)), D(70), D(10), 150)
     assert steps == [RateStep(42, 30), RateStep(150, None)]
