@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from ivig.engine import CalendarDay
-from ivig.engine.calendar import OwnDay, heaviest_own_day, heaviest_window
+from ivig.engine.calendar import OwnDay, concurrent_order_ids, heaviest_own_day, heaviest_window
 from ivig.engine.weights import auto_uses_adjusted, compute_weights
 
 D = Decimal
@@ -156,3 +156,37 @@ def test_heaviest_own_day_counts_other_orders_on_that_day() -> None:
     best = heaviest_own_day(own(1, 2), other)
     assert best is not None
     assert (best.day, best.dose_g, best.order_count) == (DAY + timedelta(days=2), D(35), 2)
+
+
+def test_two_other_orders_on_one_of_this_orders_days_count_as_two() -> None:
+    other = [
+        CalendarDay(day=DAY, dose_g=D(5), order_id=7, order_open=True),
+        CalendarDay(day=DAY, dose_g=D(6), order_id=9, order_open=False),
+    ]
+    best = heaviest_own_day(own(0), other)
+    assert best is not None
+    assert (best.dose_g, best.order_count) == (D(41), 3)
+    window = heaviest_window(own(0), other)
+    assert window is not None
+    assert (window.dose_g, window.order_count) == (D(41), 3)
+
+
+def test_two_days_of_this_order_on_one_date_add_up() -> None:
+    best = heaviest_own_day([OwnDay(DAY, D(10)), OwnDay(DAY, D(5))], [])
+    assert best is not None
+    assert best.dose_g == D(15)
+
+
+def test_a_day_of_this_order_without_a_dose_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^a day of this order has no dose$"):
+        heaviest_own_day([OwnDay(DAY, None)], [])
+
+
+def test_a_closed_order_listed_first_does_not_hide_an_open_one() -> None:
+    other = [
+        CalendarDay(day=DAY, dose_g=D(5), order_id=3, order_open=False),
+        CalendarDay(day=DAY + timedelta(days=1), dose_g=D(5), order_id=4, order_open=True),
+        CalendarDay(day=DAY + timedelta(days=27), dose_g=D(5), order_id=5, order_open=True),
+        CalendarDay(day=DAY + timedelta(days=28), dose_g=D(5), order_id=6, order_open=True),
+    ]
+    assert concurrent_order_ids([DAY], other) == [4, 5]
