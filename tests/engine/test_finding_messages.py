@@ -237,6 +237,18 @@ CASES: list[tuple[Callable[[], Finding], str, str, str]] = [
         "override",
         "The latest weight, 88.04 kg, is 10.1 % more than the 80 kg the signed plan used: the order must be revised (new version) before the next session.",
     ),
+    (
+        lambda: f.thrombosis_risk(["thrombosis"], 65, None),
+        "THROMBOSIS_RISK",
+        "override",
+        "Thrombosis risk (thrombosis and age 65): give the minimum practicable dose and infusion rate and ensure adequate hydration.",
+    ),
+    (
+        lambda: f.renal_risk(["diabetes", "renal_impairment", "sepsis"], 64, None),
+        "RENAL_RISK",
+        "override",
+        "Renal risk (diabetes, renal impairment and sepsis): give the minimum practicable dose and infusion rate, ensure adequate hydration and check creatinine.",
+    ),
 ]
 
 

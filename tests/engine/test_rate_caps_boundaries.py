@@ -334,3 +334,28 @@ def test_infusion_minutes_round_up_a_part_minute() -> None:
     assert planned.infusion_minutes == 9
     assert planned.steps[0].minutes == D("8.6")
     assert planned.steps[0].volume_ml == D(1)
+
+
+def test_no_volume_gives_no_step() -> None:
+    planned = titration([RateStep(30, 15), RateStep(60, None)], 0)
+    assert (planned.steps, planned.infusion_minutes, planned.target_rate_reached_min) == (
+        (),
+        0,
+        None,
+    )
+    assert titration([], 0).steps == ()
+
+
+def test_a_sixtieth_of_a_ml_left_still_runs() -> None:
+    # 1 mL = 60 mL*min; 59 mL/h for 1 minute leaves 1 mL*min for the next step
+    planned = titration([RateStep(59, 1), RateStep(60, None)], 1)
+    assert [(s.start_min, s.rate_ml_per_h, s.volume_ml_x60) for s in planned.steps] == [
+        (0, 59, 59),
+        (1, 60, 1),
+    ]
+    assert planned.infusion_minutes == 2
+
+
+def test_steps_that_end_before_the_volume_are_refused() -> None:
+    with pytest.raises(AssertionError, match="the last step must be open-ended"):
+        titration([RateStep(30, 10)], 100)

@@ -98,3 +98,19 @@ def test_steps_between_the_first_and_the_cap_keep_their_minutes() -> None:
         (45, 100),
     ]
     assert capped.target_rate_reached_min == 45
+
+
+def test_no_premedication_lead_keeps_the_observation_time() -> None:
+    policy = DosingPolicy(premedication_lead_minutes=0, observation_minutes=30)
+    plan = compute_plan(plan_request(policy=policy))
+    capped = capped_plan(plan, 60)
+    assert capped.infusion_minutes is not None
+    assert capped.chair_minutes == capped.infusion_minutes + 30
+
+
+def test_a_plan_without_chair_time_or_volume_is_handled() -> None:
+    plan = compute_plan(plan_request())
+    no_chair = plan.model_copy(update={"chair_minutes": None})
+    assert capped_plan(no_chair, 60).chair_minutes is None
+    no_volume = plan.model_copy(update={"daily_volume_ml": None})
+    assert capped_plan(no_volume, 60) is no_volume
