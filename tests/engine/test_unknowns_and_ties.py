@@ -190,3 +190,12 @@ def test_a_closed_order_listed_first_does_not_hide_an_open_one() -> None:
         CalendarDay(day=DAY + timedelta(days=28), dose_g=D(5), order_id=6, order_open=True),
     ]
     assert concurrent_order_ids([DAY], other) == [4, 5]
+
+
+def test_most_infusion_days_in_a_28_day_window() -> None:
+    from ivig.engine.schedule import max_infusion_days_in_window
+
+    assert max_infusion_days_in_window([]) == 0
+    assert max_infusion_days_in_window([DAY]) == 1
+    assert max_infusion_days_in_window([DAY, DAY + timedelta(days=27)]) == 2
+    assert max_infusion_days_in_window([DAY, DAY + timedelta(days=28)]) == 1
