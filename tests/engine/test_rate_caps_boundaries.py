@@ -357,5 +357,5 @@ def test_a_sixtieth_of_a_ml_left_still_runs() -> None:
 
 
 def test_steps_that_end_before_the_volume_are_refused() -> None:
-    with pytest.raises(AssertionError, match="the last step must be open-ended"):
+    with pytest.raises(AssertionError, match=r"^the last step must be open-ended$"):
         titration([RateStep(30, 10)], 100)

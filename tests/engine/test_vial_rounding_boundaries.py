@@ -15,6 +15,7 @@ import pytest
 
 from ivig.engine import compute_plan
 from ivig.engine.dosing import (
+    _mix,
     DoseCaps,
     calculated_daily_dose_g,
     cost_per_cycle,
@@ -28,6 +29,15 @@ from ivig.engine.dosing import (
 from tests.engine.factories import plan_request
 
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def fresh_vial_tables() -> None:
+    """The vial tables and mixes are cached per process: each test here computes its own, so a
+    table is never one another test (or another code path) left behind."""
+    vial_table.cache_clear()
+    _mix.cache_clear()
+
 
 NO_CAPS = DoseCaps(daily_cap_g=D(10_000), window_cap_g=D(10_000), days_in_window=1)
 
