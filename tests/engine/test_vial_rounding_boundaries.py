@@ -15,8 +15,8 @@ import pytest
 
 from ivig.engine import compute_plan
 from ivig.engine.dosing import (
-    _mix,
     DoseCaps,
+    _mix,
     calculated_daily_dose_g,
     cost_per_cycle,
     cycle_dose_g_per_kg,
