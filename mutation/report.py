@@ -8,7 +8,8 @@ and the kill rate of the non-equivalent ones: killed / (mutants - equivalent - n
 Then every non-equivalent survivor with its change, and the equivalents file's entries that no
 longer match a surviving mutant (stale: the function changed and mutmut renumbered).
 
-Exit status 1 when a module is under the scope's ``minimum_kill_pct`` (mutation/scopes.toml).
+Exit status 1 when a module is under the scope's ``minimum_kill_pct`` (mutation/scopes.toml) or
+has mutants not checked (an interrupted run proves nothing about them).
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def main() -> int:
         rate = 100.0 * count["killed"] / judged if judged else 100.0
         table[module] = {**count, "total": total, "kill_pct": round(rate, 1)}
         flag = "" if rate >= minimum else "  < minimum"
-        if rate < minimum:
+        if count["not checked"]:
+            flag += f"  ({count['not checked']} not checked)"
+        if rate < minimum or count["not checked"]:
             failing.append(module)
         print(
             f"{module:<34} {total:>7} {count['killed']:>6} {count['survived']:>5} "
@@ -115,7 +118,10 @@ def main() -> int:
         f"{overall:>6.1f}"
     )
     if all_counts["not checked"]:
-        print(f"\n{all_counts['not checked']} mutants not checked (run interrupted?)")
+        print(
+            f"\n{all_counts['not checked']} mutants not checked (run interrupted or restricted "
+            "with --only): the run is incomplete and fails"
+        )
 
     if survivors:
         print(f"\nSurvivors not listed as equivalent ({len(survivors)}):")
@@ -126,7 +132,7 @@ def main() -> int:
     stale = [
         mutant
         for mutant in known_equivalents
-        if module_of(mutant) in counts and status.get(mutant) not in {0, 5, 33}
+        if module_of(mutant) in counts and (mutant not in status or status[mutant] in KILLED_CODES)
     ]
     if stale:
         print("\nEquivalents file entries that no longer match a survivor (renumbered? killed?):")
@@ -135,7 +141,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(table, indent=2, sort_keys=True))
     if failing:
-        print(f"\nUnder {minimum:g} %: {', '.join(failing)}")
+        print(f"\nUnder {minimum:g} % or incomplete: {', '.join(failing)}")
         return 1
     return 0
 
