@@ -1,0 +1,186 @@
+"""`make mutate`: mutation testing of the engine and the rule-bearing services with mutmut 3
+(docs/mutation-testing.md).
+
+Each scope of ``mutation/scopes.toml`` runs in its own copy of the tree, ``.mutation/<scope>/``
+(the tracked files and new untracked ones, synced by size and modification time), whose
+``pyproject.toml`` gets the scope's ``[tool.mutmut]`` table: mutmut reads its configuration from the
+working directory, and one table per copy keeps the scopes' test selections and caches apart.
+mutmut then copies that tree into ``mutants/``, mutates the scope's modules and runs, for each
+mutant, the selected tests that reached the mutated function, in parallel workers. Results are
+cached per function: a second run only re-tests functions (or tests) that changed.
+
+Usage: ``python mutation/run.py [scope ...] [--workers N] [--fresh] [--only MUTANT ...]``;
+then the per-module report (``mutation/report.py``) for each scope. Exit status 1 when a module
+is under its scope's minimum kill rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCOPES_FILE = ROOT / "mutation" / "scopes.toml"
+WORK_DIR = ROOT / ".mutation"
+# What mutmut copies and may mutate (source_paths) and what the tests need besides (also_copy).
+SOURCE_PATHS = ("ivig", "formulary", "orders", "authorizations", "infusions")
+ALSO_COPY = ("reminders/", "reports/", "templates/", "manage.py")
+# Never needed by a test run under mutation.
+SKIPPED_TOP_LEVEL = ("static", "bench", "docs", "node_modules", ".mutation")
+
+
+def tree_files() -> list[str]:
+    """Tracked files and untracked ones not ignored, relative to the repository root."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    return sorted(
+        name
+        for name in listed
+        if name
+        and name.split("/", 1)[0] not in SKIPPED_TOP_LEVEL
+        and (ROOT / name).is_file()
+        and not (ROOT / name).is_symlink()
+    )
+
+
+def _same(source: Path, target: Path) -> bool:
+    if not target.exists():
+        return False
+    a, b = source.stat(), target.stat()
+    return a.st_size == b.st_size and int(a.st_mtime) == int(b.st_mtime)
+
+
+def sync(files: list[str], source_root: Path, target_root: Path) -> int:
+    """Copy ``files`` that differ (size or mtime; mtime kept) and remove those no longer listed
+    (outside ``mutants/``). Returns how many files were copied or removed."""
+    changed = 0
+    wanted = set(files)
+    for name in files:
+        source, target = source_root / name, target_root / name
+        if not _same(source, target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            changed += 1
+    for path in target_root.rglob("*"):
+        relative = path.relative_to(target_root).as_posix()
+        if relative.split("/", 1)[0] == "mutants" or not path.is_file():
+            continue
+        if relative not in wanted and relative != "pyproject.toml":
+            path.unlink()
+            changed += 1
+    return changed
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join('"' + value.replace('"', '\\"') + '"' for value in values) + "]"
+
+
+def mutmut_table(scope: dict[str, object]) -> str:
+    only_mutate = scope["only_mutate"]
+    selection = scope["pytest_add_cli_args_test_selection"]
+    assert isinstance(only_mutate, list) and isinstance(selection, list)
+    covered_only = "true" if scope.get("mutate_only_covered_lines") else "false"
+    lines = [
+        "",
+        "[tool.mutmut]",
+        f"source_paths = {_toml_list(list(SOURCE_PATHS))}",
+        f"only_mutate = {_toml_list(only_mutate)}",
+        'do_not_mutate = ["*/migrations/*"]',
+        f"also_copy = {_toml_list(list(ALSO_COPY))}",
+        f"pytest_add_cli_args_test_selection = {_toml_list(selection)}",
+        'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+        f"mutate_only_covered_lines = {covered_only}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def refresh_unmutated_copies(scope_dir: Path, only_mutate: list[str]) -> None:
+    """mutmut copies a source file into ``mutants/`` once and never again unless it mutates it:
+    refresh the copies of the files it does not mutate, so an edit to a model or a test reaches
+    the next run."""
+    import fnmatch
+
+    mutants = scope_dir / "mutants"
+    if not mutants.exists():
+        return
+    files = [
+        name
+        for name in tree_files()
+        if name.split("/", 1)[0] in SOURCE_PATHS
+        and not any(fnmatch.fnmatch(name, pattern) for pattern in only_mutate)
+    ]
+    for name in files:
+        source, target = scope_dir / name, mutants / name
+        if target.exists() and not _same(source, target):
+            shutil.copy2(source, target)
+
+
+def run_scope(
+    name: str, scope: dict[str, object], workers: int, fresh: bool, only: list[str]
+) -> int:
+    scope_dir = WORK_DIR / name
+    if fresh and scope_dir.exists():
+        shutil.rmtree(scope_dir)
+    scope_dir.mkdir(parents=True, exist_ok=True)
+    files = tree_files()
+    changed = sync(files, ROOT, scope_dir)
+    pyproject = (ROOT / "pyproject.toml").read_text() + mutmut_table(scope)
+    target = scope_dir / "pyproject.toml"
+    if not target.exists() or target.read_text() != pyproject:
+        target.write_text(pyproject)
+    only_mutate = scope["only_mutate"]
+    assert isinstance(only_mutate, list)
+    refresh_unmutated_copies(scope_dir, only_mutate)
+    print(f"== scope {name}: {scope_dir} ({changed} files synced)", flush=True)
+    bin_dir = Path(sys.executable).parent
+    mutmut = shutil.which("mutmut", path=str(bin_dir)) or "mutmut"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    completed = subprocess.run(
+        [mutmut, "run", "--max-children", str(workers), *only], cwd=scope_dir, env=env, check=False
+    )
+    if completed.returncode != 0:
+        print(f"mutmut run failed for scope {name} (exit {completed.returncode})", flush=True)
+        return 2
+    report = subprocess.run(
+        [sys.executable, str(ROOT / "mutation" / "report.py"), "--scope", name],
+        cwd=scope_dir,
+        check=False,
+    )
+    return report.returncode
+
+
+def main() -> int:
+    scopes = tomllib.loads(SCOPES_FILE.read_text())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("scopes", nargs="*", help=f"default: all of {', '.join(scopes)}")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--fresh", action="store_true", help="forget cached results")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="MUTANT",
+        help="re-test only these mutants (names or globs, e.g. 'ivig.engine.rates.*')",
+    )
+    args = parser.parse_args()
+    unknown = [name for name in args.scopes if name not in scopes]
+    if unknown:
+        parser.error(f"unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}")
+    worst = 0
+    for name in args.scopes or list(scopes):
+        worst = max(worst, run_scope(name, scopes[name], args.workers, args.fresh, args.only))
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
