@@ -301,7 +301,7 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
         )
         .order_by("waiting_from", "pk")
     )
-    found = Paginator(authorizations, DASHBOARD_PER_PAGE).get_page(page)
+    found: Page[Any] = Paginator(authorizations, DASHBOARD_PER_PAGE).get_page(page)
     rows = []
     for authorization in found.object_list:
         since = timezone.localdate(authorization.waiting_from)
@@ -336,7 +336,7 @@ def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
         .only("pk", "lineage_id", "status")
     )
     coverage = coverage_of_orders([order.pk for order in orders], approvals)
-    found = Paginator(
+    found: Page[Any] = Paginator(
         renewals_flagged(today, orders, approvals, coverage), DASHBOARD_PER_PAGE
     ).get_page(page)
     found.object_list = renewal_rows(found.object_list)

@@ -518,7 +518,7 @@ def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") ->
         if blocker:
             uncovered.append((start, pk, day, blocker))
     uncovered.sort(key=lambda row: (row[0], row[1]))
-    found = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
+    found: Page[Any] = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
     loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
         [pk for _, pk, _, _ in found.object_list]
     )

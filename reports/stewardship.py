@@ -152,7 +152,8 @@ def savings(first: date, last: date) -> Savings:
         "pk", **{f"plan_{key}": F(f"plan_at_signing__{key}") for key in SAVINGS_KEYS}
     )
     weight, rounding = Decimal(0), Decimal(0)
-    for row in plans:
+    for found in plans:
+        row: dict[str, Any] = dict(found)
         plan = {key: row[f"plan_{key}"] for key in SAVINGS_KEYS if row[f"plan_{key}"] is not None}
         by_weight, by_rounding = day_savings(plan)
         weight += by_weight * days[row["pk"]]
