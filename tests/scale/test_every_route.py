@@ -42,6 +42,9 @@ KNOWN_GROWING: dict[str, str] = {
     "infusions:feed-chair": "a chair's calendar feed holds every session of its window",
     "infusions:schedule": "today's chairs fill with sessions up to their opening hours",
     "reports:stewardship-csv": "a row per month, indication, product and prescriber",
+    # Bounded (tests/authorizations/test_dashboard_pages.py, every panel filled at both sizes):
+    # at SMALL no approval runs out yet, so its panel's first page first fills at LARGE.
+    "authorizations:authorizations": "the renewals panel is empty at the small size",
 }
 
 
@@ -96,11 +99,16 @@ def _reaction_and_notification(nurse: User, clinician: User) -> None:
 
 
 def _cost(client: Client, path: str) -> tuple[int, int, int]:
-    """(status, queries, bytes) of a GET after a first one (sessions and caches warm)."""
+    """(status, queries, bytes) of a GET after a first one (sessions and caches warm): the
+    fewer of two reads, so that nothing passing (a session row touched, a cache refilled) is
+    taken for growth."""
     client.get(path)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
-    return response.status_code, len(queries), len(response.content)
+    seen = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        seen.append((response.status_code, len(queries), len(response.content)))
+    return min(seen)
 
 
 @pytest.mark.django_db
