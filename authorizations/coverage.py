@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ivig.engine import dose_plan_to_json
@@ -313,6 +313,30 @@ def orders_coverage(
         order.pk: cover_cycles(planned_cycles(order), approvals.get(lineage_root_id(order), []))
         for order in orders
     }
+
+
+def coverage_of_orders(
+    order_ids: Iterable[int], approvals: Mapping[int, list[Approval]]
+) -> dict[int, list[CycleCoverage]]:
+    """``orders_coverage`` of many orders by id, reading of each frozen plan only its cycles and
+    vials (what coverage counts), not the whole JSON: one query (and the engine for an order
+    without a frozen plan, as ``planned_cycles``)."""
+    rows = Order.objects.filter(pk__in=set(order_ids)).values(
+        "pk",
+        "lineage_id",
+        plan_cycles=F("plan_at_signing__cycles"),
+        plan_vials=F("plan_at_signing__vials"),
+    )
+    coverage = {}
+    for row in rows:
+        cycles = planned_cycles_from_plan(
+            {"cycles": row["plan_cycles"], "vials": row["plan_vials"]}
+        )
+        if cycles is None:
+            cycles = planned_cycles(Order.objects.get(pk=row["pk"]))
+        root = row["lineage_id"] or row["pk"]
+        coverage[row["pk"]] = cover_cycles(cycles, approvals.get(root, []))
+    return coverage
 
 
 # --- sessions -----------------------------------------------------------------------------

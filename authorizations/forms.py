@@ -3,34 +3,58 @@
 from django import forms
 
 from ivig.forms import PlainDecimalsForm
-from orders.models import Order, OrderStatus
+from orders.models import Order
 
 from .models import Authorization, AuthorizationStatus
+from .order_picker import (
+    ORDER_QUERY_PARAM,
+    order_choices,
+    order_label,
+    order_matches,
+    requestable_orders,
+)
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-# Orders an authorization can be requested for: signed onwards, not replaced or stopped.
-REQUESTABLE_ORDER_STATUSES = (
-    OrderStatus.SIGNED,
-    OrderStatus.VERIFIED,
-    OrderStatus.ACTIVE,
-)
 
 
 class OrderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Order) -> str:  # type: ignore[override]
-        return f"{obj.number} v{obj.revision} · {obj.patient} · {obj.get_status_display()}"
+        return order_label(obj)
 
 
 class AuthorizationCreateForm(forms.Form):
-    order = OrderChoiceField(
-        queryset=Order.objects.filter(status__in=REQUESTABLE_ORDER_STATUSES).select_related(
-            "patient"
-        )
-    )
+    """The order is searched for (``order_q``, authorizations/order_picker.py): the select lists
+    at most ``ORDER_MATCHES`` orders, none once one is chosen; any requestable order's id is
+    accepted."""
+
+    order = OrderChoiceField(queryset=requestable_orders())
     payer = forms.CharField(max_length=200)
     member_id = forms.CharField(label="Member id", max_length=64)
     reference_number = forms.CharField(max_length=64, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.order_chosen = self._chosen_order()
+        field = self.fields["order"]
+        if self.order_chosen is not None and not self.has_error("order"):
+            field.widget = forms.HiddenInput()
+            return
+        field.widget.choices = order_choices(order_matches(self.order_query))  # type: ignore[attr-defined]
+        field.widget.attrs["data-testid"] = "order-select"
+
+    @property
+    def order_query(self) -> str:
+        return str(self.data.get(ORDER_QUERY_PARAM) or self.initial.get(ORDER_QUERY_PARAM) or "")
+
+    def _chosen_order(self) -> Order | None:
+        key = self["order"].value()
+        if key in (None, ""):
+            return None
+        try:
+            return requestable_orders().filter(pk=int(str(key))).first()
+        except (TypeError, ValueError):
+            return None
 
 
 class AuthorizationEditForm(PlainDecimalsForm):

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
@@ -21,6 +23,7 @@ from .coverage import (
     approval_rows,
     approvals_by_lineage,
     cover_cycles,
+    coverage_of_orders,
     lineage_root_id,
     planned_cycles,
 )
@@ -198,18 +201,14 @@ def active_orders() -> QuerySet[Order]:
     return Order.objects.filter(status__in=ACTIVE_ORDER_STATUSES).select_related("patient")
 
 
-def renewals_due(
+def renewals_flagged(
     today: date,
-    *,
-    orders: Iterable[Order] | None = None,
-    approvals: Mapping[int, list[Approval]] | None = None,
+    orders: Iterable[Order],
+    approvals: Mapping[int, list[Approval]],
     coverage: Mapping[int, list[CycleCoverage]] | None = None,
-) -> list[RenewalDue]:
-    """Approvals of active orders expiring within 30 days or with at most one approved cycle
-    left while the order has more (docs/clinical-rules.md 7, 8). Three queries (orders, approvals,
-    the flagged authorization rows) unless the caller passes what it already loaded."""
-    orders = list(active_orders() if orders is None else orders)
-    approvals = recent_approvals(today) if approvals is None else approvals
+) -> list[tuple[int, Order, tuple[int, int, int, bool, bool]]]:
+    """(authorization id, order, ``renewal_flags``) of each approval running out, most urgent
+    (soonest expiry) first. No query for orders whose coverage is given or frozen at signing."""
     flagged: list[tuple[int, Order, tuple[int, int, int, bool, bool]]] = []
     for order in orders:
         order_approvals = approvals.get(lineage_root_id(order), [])
@@ -225,17 +224,123 @@ def renewals_due(
             flags = renewal_flags(approval, cycles, today)
             if flags[3] or flags[4]:
                 flagged.append((approval.id, order, flags))
+    return sorted(flagged, key=lambda item: (item[2][0], item[0]))
+
+
+def renewal_rows(
+    flagged: Iterable[tuple[int, Order, tuple[int, int, int, bool, bool]]],
+) -> list[RenewalDue]:
+    """``RenewalDue`` rows of flagged approvals, in the same order: one query."""
+    flagged = list(flagged)
     rows = Authorization.objects.select_related("order", "patient").in_bulk(
         [authorization_id for authorization_id, _order, _flags in flagged]
     )
-    return sorted(
-        (
-            RenewalDue(rows[authorization_id], order, *flags)
-            for authorization_id, order, flags in flagged
-            if authorization_id in rows
-        ),
-        key=lambda row: (row.days_to_expiry, row.authorization.pk),
+    return [
+        RenewalDue(rows[authorization_id], order, *flags)
+        for authorization_id, order, flags in flagged
+        if authorization_id in rows
+    ]
+
+
+def renewals_due(
+    today: date,
+    *,
+    orders: Iterable[Order] | None = None,
+    approvals: Mapping[int, list[Approval]] | None = None,
+    coverage: Mapping[int, list[CycleCoverage]] | None = None,
+) -> list[RenewalDue]:
+    """Approvals of active orders expiring within 30 days or with at most one approved cycle
+    left while the order has more (docs/clinical-rules.md 7, 8). Three queries (orders, approvals,
+    the flagged authorization rows) unless the caller passes what it already loaded."""
+    orders = list(active_orders() if orders is None else orders)
+    approvals = recent_approvals(today) if approvals is None else approvals
+    return renewal_rows(renewals_flagged(today, orders, approvals, coverage))
+
+
+# --- the dashboard ------------------------------------------------------------------------
+
+DASHBOARD_PER_PAGE = 20
+
+
+def _patient_matches(query: str, prefix: str = "patient__") -> Q:
+    """Every word of ``query`` in the patient's MRN or names."""
+    condition = Q()
+    for term in query.split()[:5]:
+        condition &= (
+            Q(**{f"{prefix}mrn__icontains": term})
+            | Q(**{f"{prefix}family_name__icontains": term})
+            | Q(**{f"{prefix}given_name__icontains": term})
+        )
+    return condition
+
+
+def _authorization_matches(query: str) -> Q:
+    """Every word of ``query`` in the patient's MRN or names or the payer."""
+    condition = Q()
+    for term in query.split()[:5]:
+        condition &= (
+            Q(patient__mrn__icontains=term)
+            | Q(patient__family_name__icontains=term)
+            | Q(patient__given_name__icontains=term)
+            | Q(payer__icontains=term)
+        )
+    return condition
+
+
+def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (two
+    queries: the count and the page)."""
+    authorizations = (
+        Authorization.objects.select_related("order", "patient")
+        .filter(Q(status=S.SUBMITTED) | Q(status=S.APPEALED))
+        .filter(_authorization_matches(query))
+        .annotate(
+            waiting_from=Case(
+                When(status=S.APPEALED, then=F("appealed_at")), default=F("submitted_at")
+            )
+        )
+        .order_by("waiting_from", "pk")
     )
+    found: Page[Any] = Paginator(authorizations, DASHBOARD_PER_PAGE).get_page(page)
+    rows = []
+    for authorization in found.object_list:
+        since = timezone.localdate(authorization.waiting_from)
+        rows.append(AwaitingDecision(authorization, since, (today - since).days))
+    found.object_list = rows
+    return found
+
+
+def denials_page(*, page: Any = 1, query: str = "") -> Page:
+    """Denials not renewed since, newest decision first (two queries)."""
+    denials = (
+        Authorization.objects.select_related("order", "patient")
+        .filter(status=S.DENIED, renewals__isnull=True)
+        .filter(_authorization_matches(query))
+        .order_by("-decision_date", "-pk")
+    )
+    return Paginator(denials, DASHBOARD_PER_PAGE).get_page(page)
+
+
+def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows. Only active
+    orders of a lineage with a current approval are judged, each plan read for its cycles and
+    vials only (``coverage_of_orders``); the page's rows are loaded, not all (four queries)."""
+    approvals = recent_approvals(today)
+    roots = [
+        root for root, items in approvals.items() if any(a.status == S.APPROVED for a in items)
+    ]
+    orders = list(
+        Order.objects.filter(status__in=ACTIVE_ORDER_STATUSES)
+        .filter(Q(pk__in=roots) | Q(lineage_id__in=roots))
+        .filter(_patient_matches(query))
+        .only("pk", "lineage_id", "status")
+    )
+    coverage = coverage_of_orders([order.pk for order in orders], approvals)
+    found: Page[Any] = Paginator(
+        renewals_flagged(today, orders, approvals, coverage), DASHBOARD_PER_PAGE
+    ).get_page(page)
+    found.object_list = renewal_rows(found.object_list)
+    return found
 
 
 @dataclass(frozen=True)
@@ -246,9 +351,32 @@ class Dashboard:
 
 
 def dashboard(today: date) -> Dashboard:
-    """The authorization admins' dashboard (docs/clinical-rules.md 7): a fixed number of queries."""
+    """Every row of the dashboard's panels (docs/clinical-rules.md 7), unpaginated."""
     return Dashboard(
         awaiting=awaiting_decision(today),
         renewals=renewals_due(today, approvals=recent_approvals(today)),
         denials=denials_to_appeal(),
+    )
+
+
+@dataclass(frozen=True)
+class DashboardPages:
+    """The dashboard as shown: each panel's count and one page of it, most urgent first."""
+
+    awaiting: Page
+    renewals: Page
+    denials: Page
+    query: str
+
+
+def dashboard_pages(today: date, pages: Mapping[str, Any], query: str = "") -> DashboardPages:
+    """The authorization admins' dashboard (docs/clinical-rules.md 7): ``pages`` gives each panel's
+    page number (``awaiting``, ``renewals``, ``denials``); ``query`` filters every panel by the
+    patient's MRN or name (and the payer). A fixed number of queries."""
+    query = query.strip()
+    return DashboardPages(
+        awaiting=awaiting_decision_page(today, page=pages.get("awaiting"), query=query),
+        renewals=renewals_page(today, page=pages.get("renewals"), query=query),
+        denials=denials_page(page=pages.get("denials"), query=query),
+        query=query,
     )

@@ -16,6 +16,11 @@ urlpatterns = [
         name="authorization-create",
     ),
     path(
+        "authorizations/new/orders/",
+        views.authorization_order_options,
+        name="authorization-order-options",
+    ),
+    path(
         "authorizations/<int:pk>/",
         views.authorization_detail,
         name="authorization-detail",

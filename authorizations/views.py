@@ -34,6 +34,7 @@ from .forms import (
     SubmitForm,
 )
 from .models import Authorization, AuthorizationStatus
+from .order_picker import ORDER_QUERY_PARAM, order_choices, order_matches
 
 PER_PAGE = 50
 
@@ -52,12 +53,20 @@ def _status_code(error: OrderError) -> int:
     return 409 if error.code in conflict else 400
 
 
+DASHBOARD_PANELS = ("awaiting", "renewals", "denials")
+
+
 @logs_patient_reads()
 @policy_required(policies.can_change_authorizations)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """docs/clinical-rules.md 7: awaiting decision, approvals running out, denials, sessions not
-    covered."""
-    board = selectors.dashboard(timezone.localdate())
+    covered; each panel's count and one page of it, most urgent first (``?<panel>_page=``),
+    filtered by patient or payer (``?q=``)."""
+    board = selectors.dashboard_pages(
+        timezone.localdate(),
+        {panel: request.GET.get(f"{panel}_page") for panel in DASHBOARD_PANELS},
+        request.GET.get("q", "")[:100],
+    )
     access_records(
         request,
         [row.authorization for row in board.awaiting]
@@ -133,7 +142,7 @@ def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @policy_required(policies.can_change_authorizations)
 def authorization_create(request: HttpRequest) -> HttpResponse:
-    initial = {}
+    initial: dict[str, Any] = {ORDER_QUERY_PARAM: request.GET.get(ORDER_QUERY_PARAM, "")}
     if request.GET.get("order", "").isdigit():
         initial["order"] = int(request.GET["order"])
     form = AuthorizationCreateForm(request.POST or None, initial=initial)
@@ -148,6 +157,18 @@ def authorization_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Authorization created.")
             return redirect("authorizations:authorization-detail", pk=authorization.pk)
     return render(request, "authorizations/authorization_form.html", {"form": form})
+
+
+@logs_patient_reads()
+@policy_required(policies.can_change_authorizations)
+def authorization_order_options(request: HttpRequest) -> HttpResponse:
+    """htmx: the new authorization's order options for what was typed (at most
+    ``ORDER_MATCHES``, authorizations/order_picker.py)."""
+    matches = order_matches(request.GET.get(ORDER_QUERY_PARAM, ""))
+    access_records(request, matches)
+    return render(
+        request, "authorizations/_order_options.html", {"choices": order_choices(matches)}
+    )
 
 
 @logs_patient_reads("authorizations.authorization")

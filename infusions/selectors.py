@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     DateField,
@@ -29,6 +30,7 @@ from authorizations.coverage import (
     CycleCoverage,
     cover_cycles,
     coverage_blocker,
+    coverage_of_orders,
     lineage_root_id,
     planned_cycles,
 )
@@ -506,6 +508,45 @@ def sessions_not_covered(
         if blocker:
             rows.append(UncoveredSession(session, day, blocker))
     return sorted(rows, key=lambda row: (row.session.planned_start, row.session.pk))
+
+
+UNCOVERED_PER_PAGE = 20
+
+
+def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """``sessions_not_covered`` as the dashboard shows it: the count and one page of
+    ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
+    word of ``query``. Every scheduled session is judged, but from light rows (its id, order,
+    start and cycle; of each order's frozen plan only its cycles and vials); only the page's
+    sessions are loaded in full. Five queries."""
+    sessions = InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    )
+    for term in query.split()[:5]:
+        sessions = sessions.filter(
+            Q(order__patient__mrn__icontains=term)
+            | Q(order__patient__family_name__icontains=term)
+            | Q(order__patient__given_name__icontains=term)
+        )
+    rows = list(sessions.values_list("pk", "order_id", "planned_start", "cycle_number"))
+    coverage = coverage_of_orders({order_id for _, order_id, _, _ in rows}, recent_approvals(today))
+    zone = timezone.get_current_timezone()
+    uncovered = []
+    for pk, order_id, start, cycle_number in rows:
+        day = start.astimezone(zone).date()
+        blocker = coverage_blocker(coverage[order_id], day, cycle_number)
+        if blocker:
+            uncovered.append((start, pk, day, blocker))
+    uncovered.sort(key=lambda row: (row[0], row[1]))
+    found: Page[Any] = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
+    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
+        [pk for _, pk, _, _ in found.object_list]
+    )
+    found.object_list = [
+        UncoveredSession(loaded[pk], day, blocker) for _, pk, day, blocker in found.object_list
+    ]
+    return found
 
 
 def uncovered_by_order(rows: Iterable[UncoveredSession]) -> dict[int, list[UncoveredSession]]:

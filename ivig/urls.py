@@ -4,10 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from ivig.accounts.views import home
 from ivig.health import healthz
+from ivig.schema_view import SchemaView
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
@@ -29,7 +30,8 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
     path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("ivig.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Generated once per process, not per request (ivig/schema_view.py).
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script (CSP). People who
     # are not signed in are sent to sign in, as on every page (not DRF's bare 403).
     path(

@@ -5,7 +5,7 @@
   plan's daily dose (``plan_grams_per_cycle / days_per_cycle``); grouped in SQL.
 - grams saved by the dosing-weight rule (adjusted body weight instead of actual, from the
   stored plans) and by vial rounding (calculated minus rounded daily dose; negative when the
-  rounding went up), per session day in the period.
+  rounding went up), per session day in the period (of each stored plan only the keys it reads).
 - response reviews recorded in the period, and how many on time (on or before ``due_on``).
 
 A fixed number of queries whatever the period; rows are paginated by the view.
@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from infusions.given import completed_grams
 from infusions.models import InfusionSession, SessionStatus
+from orders.models import Order
 from orders.review_models import ResponseReview
 
 COUNTED = (
@@ -124,20 +125,38 @@ class Savings:
     by_vial_rounding_g: Decimal
 
 
+# What ``day_savings`` reads of a stored plan: these keys only, never the whole JSON.
+SAVINGS_KEYS = (
+    "calculated_daily_dose_g",
+    "daily_dose_g",
+    "ideal_body_weight_kg",
+    "adjusted_body_weight_kg",
+    "dosing_weight_kg",
+    "dosing_weight_basis",
+)
+
+
 def savings(first: date, last: date) -> Savings:
-    """Grams saved over the period's session days (one query: the stored plans of the orders
-    with sessions in the period, with their session counts)."""
-    rows = (
+    """Grams saved over the period's session days (two queries: the session days per order in
+    the period, grouped by the order's id alone; then of those orders' stored plans only the
+    keys ``day_savings`` reads)."""
+    days = dict(
         sessions_in(first, last)
-        .values("order_id", "order__plan_at_signing")
+        .values("order_id")
         .annotate(days=Count("id"))
         .order_by()
+        .values_list("order_id", "days")
+    )
+    plans = Order.objects.filter(pk__in=days, plan_at_signing__isnull=False).values(
+        "pk", **{f"plan_{key}": F(f"plan_at_signing__{key}") for key in SAVINGS_KEYS}
     )
     weight, rounding = Decimal(0), Decimal(0)
-    for row in rows:
-        by_weight, by_rounding = day_savings(row["order__plan_at_signing"])
-        weight += by_weight * row["days"]
-        rounding += by_rounding * row["days"]
+    for found in plans:
+        row: dict[str, Any] = dict(found)
+        plan = {key: row[f"plan_{key}"] for key in SAVINGS_KEYS if row[f"plan_{key}"] is not None}
+        by_weight, by_rounding = day_savings(plan)
+        weight += by_weight * days[row["pk"]]
+        rounding += by_rounding * days[row["pk"]]
     return Savings(
         weight.quantize(ONE_PLACE, rounding=ROUND_HALF_UP),
         rounding.quantize(ONE_PLACE, rounding=ROUND_HALF_UP),

@@ -13,7 +13,11 @@ from infusions.coverage import session_coverage_blocker
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from infusions.reactions import reaction_rate_cap
-from infusions.selectors import next_session, session_plan_at_clock_times, sessions_not_covered
+from infusions.selectors import (
+    next_session,
+    session_plan_at_clock_times,
+    sessions_not_covered_page,
+)
 from ivig.audit.services import access_records
 from orders.models import Order
 
@@ -27,10 +31,17 @@ def session_blocker(session: InfusionSession) -> str | None:
 
 @register.inclusion_tag("infusions/_sessions_not_covered.html", takes_context=True)
 def sessions_not_covered_panel(context: template.Context) -> dict[str, Any]:
-    """The panel's sessions join the page's read-log row (the page logs its reads)."""
-    uncovered = sessions_not_covered(timezone.localdate())
-    access_records(context["request"], [row.session for row in uncovered])
-    return {"uncovered": uncovered}
+    """The count and one page of the sessions no approval covers (``?uncovered_page=``,
+    filtered as the page is by ``?q=``); its sessions join the page's read-log row (the page logs
+    its reads)."""
+    request = context["request"]
+    uncovered = sessions_not_covered_page(
+        timezone.localdate(),
+        page=request.GET.get("uncovered_page"),
+        query=request.GET.get("q", "")[:100],
+    )
+    access_records(request, [row.session for row in uncovered])
+    return {"uncovered": uncovered, "request": request}
 
 
 @register.simple_tag
