@@ -81,13 +81,12 @@ def test_no_cap_below_the_protocols_first_step(course, nurse, clinician, client_
     url = reverse("infusions:reaction-plan", args=[reaction.pk])
     doctor = client_for(clinician)
     page = doctor.get(url).content.decode()
-    assert f"at least <strong data-testid=\"first-step-rate\">{first_step} mL/h</strong>" in page
+    assert f'at least <strong data-testid="first-step-rate">{first_step} mL/h</strong>' in page
     for too_low in ("5", str(first_step - 1)):
         answer = doctor.post(url, {"max_rate_ml_per_h": too_low, "bookings_to_move": "on"})
         assert answer.status_code == 400
-        assert f"cannot be below the first step of the protocol for this patient, {first_step} mL/h" in (
-            answer.content.decode()
-        )
+        text = answer.content.decode()
+        assert f"below the first step of the protocol for this patient, {first_step} mL/h" in text
     assert not ReactionPlan.objects.exists()
     at_floor = doctor.post(url, {"max_rate_ml_per_h": str(first_step), "bookings_to_move": "on"})
     assert at_floor.status_code == 302
@@ -150,7 +149,8 @@ def test_a_plan_is_revised_as_a_new_version_with_its_history(  # type: ignore[no
     reaction = react(client_for(nurse), first)
     url = reverse("infusions:reaction-plan", args=[reaction.pk])
     doctor = client_for(clinician)
-    assert doctor.post(url, {"max_rate_ml_per_h": "90", "bookings_to_move": "on"}).status_code == 302
+    made = doctor.post(url, {"max_rate_ml_per_h": "90", "bookings_to_move": "on"})
+    assert made.status_code == 302
     page = doctor.get(url).content.decode()
     assert "Version 1: maximum 90 mL/h" in page and "Revise the plan" in page
     answer = doctor.post(
