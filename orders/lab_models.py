@@ -175,6 +175,4 @@ class LabResult(models.Model):
         """``"high"``/``"low"`` outside the catalogue's reference range (``LabTest.flag``)."""
         if self.value is None:
             return ""
-        return self.test.flag(
-            Decimal(self.value), below_detection_limit=self.below_detection_limit
-        )
+        return self.test.flag(Decimal(self.value), below_detection_limit=self.below_detection_limit)

@@ -47,8 +47,9 @@ class ReviewForm(forms.Form):
         min_value=Decimal(0),
         max_value=PREDNISONE_MAX_MG_PER_DAY,
     )
-    response = forms.ChoiceField(choices=ReviewResponse.choices)
-    decision = forms.ChoiceField(choices=Decision.choices)
+    # No outcome is pre-selected: the clinician chooses one (a required choice).
+    response = forms.ChoiceField(choices=[("", "Choose the response"), *ReviewResponse.choices])
+    decision = forms.ChoiceField(choices=[("", "Choose the decision"), *Decision.choices])
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, measure_label: str = "Score", **kwargs: Any) -> None:

@@ -24,6 +24,7 @@ from .course import (
     course_cycle,
     course_cycle_start,
     course_cycles_started_by,
+    course_versions,
     lineage_root_id,
     next_version_start,
     order_in_force,
@@ -75,11 +76,19 @@ class ReviewStatus:
     interval: int
     last_reviewed_cycle: int
     next_due_cycle: int  # the first course cycle that needs a new review
-    next_due_on: date | None  # its planned first day
+    next_due_on: date | None  # its planned first day (None past the course)
+    course_cycles: int  # the course's last cycle
+    last_cycle_on: date | None  # its planned first day
     measure: str
     measure_name: str
     score_low: Decimal
     score_high: Decimal
+
+    @property
+    def due_within_course(self) -> bool:
+        """Whether a cycle of the course still needs a review before it (10.2); else none is
+        due before a cycle, and the response is reassessed at the end of the course."""
+        return self.next_due_cycle <= self.course_cycles
 
 
 def review_status(order: Order) -> ReviewStatus:
@@ -87,11 +96,16 @@ def review_status(order: Order) -> ReviewStatus:
     last = last_reviewed_cycle(order)
     measure = order.indication.outcome_measure
     low, high = SCORE_RANGES[measure]
+    versions = course_versions(order)
+    course_cycles = versions[-1].last_course_cycle if versions else order.cycles
+    due = last + interval + 1
     return ReviewStatus(
         interval=interval,
         last_reviewed_cycle=last,
-        next_due_cycle=last + interval + 1,
-        next_due_on=course_cycle_start(order, last + interval + 1),
+        next_due_cycle=due,
+        next_due_on=course_cycle_start(order, due) if due <= course_cycles else None,
+        course_cycles=course_cycles,
+        last_cycle_on=course_cycle_start(order, course_cycles),
         measure=measure,
         measure_name=SHORT_NAMES[measure],
         score_low=low,
