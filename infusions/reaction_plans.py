@@ -330,7 +330,7 @@ def plan_versions(plan: ReactionPlan) -> list[PlanVersion]:
 def _patient_clinicians(reaction: AdministrationEntry) -> list[User]:
     """The clinicians of the patient's orders (who entered or signed one) who may plan."""
     patient_id = reaction.session.order.patient_id
-    ids = set()
+    ids: set[int] = set()
     for created, signed in Order.objects.filter(patient_id=patient_id).values_list(
         "created_by_id", "signed_by_id"
     ):

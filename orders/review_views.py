@@ -74,7 +74,7 @@ class ReviewForm(forms.Form):
         field = self.fields["hemoglobin_result"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = hemoglobin if hemoglobin is not None else LabResult.objects.none()
-        field.label_from_instance = lambda result: (  # type: ignore[method-assign]
+        field.label_from_instance = lambda result: (  # type: ignore[method-assign, assignment]
             f"{result.shown} on {result.taken_on:%Y-%m-%d}"
         )
 
