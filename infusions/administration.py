@@ -38,6 +38,7 @@ from .models import (
     SessionStatus,
 )
 from .plans import session_plan, session_runnable_plan
+from .reaction_plans import reaction_notify
 from .reactions import reaction_rate_cap, severe_reaction_in
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
 
@@ -393,6 +394,8 @@ def administration_record(
         **fields,
     )
     save_as(row, by, EntryKind(entry.kind).label)
+    if row.kind == EntryKind.ADVERSE_EVENT:  # docs/clinical-rules.md 3.8.3: a plan is needed
+        reaction_notify(row)
     if isinstance(entry, Started):
         current.status = SessionStatus.IN_PROGRESS
         current.version += 1

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, reaction_api
 
 router = SimpleRouter()
 router.register("chairs", api.ChairViewSet, basename="api-chair")
@@ -14,6 +14,11 @@ urlpatterns = [
         "infusion-sessions/<int:pk>/entries/",
         api.EntryListCreate.as_view(),
         name="api-infusion-session-entries",
+    ),
+    path(
+        "reactions/<int:pk>/plan/",
+        reaction_api.ReactionPlanView.as_view(),
+        name="api-reaction-plan",
     ),
     *router.urls,
 ]

@@ -47,6 +47,7 @@ from .models import (
     SessionStatus,
 )
 from .plans import check_step, current_plan, runnable_plan
+from .reaction_plans import booking_overrun, capped_for_patient
 
 BOOKABLE_ORDER_STATUSES = BOOKABLE_STATUSES
 # Proposals try start times on this grid from each opening time.
@@ -212,7 +213,7 @@ def booking_propose(
     15-minute grid from opening), the first chair by name among equals, when none is given. The
     length of each session is the engine's chair minutes (docs/clinical-rules.md 3.5)."""
     _check_bookable(order, cycle_number)
-    plan = runnable_plan(order)
+    plan = capped_for_patient(order, runnable_plan(order))  # reaction plans (3.8.3)
     assert plan.cycles is not None and plan.chair_minutes is not None
     days_per_cycle = len(plan.cycles[cycle_number - 1].days)
     today = timezone.localdate()
@@ -372,7 +373,7 @@ def booking_confirm(
     7: such a session cannot start)."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     _check_bookable(order, cycle_number)
-    plan = runnable_plan(order)
+    plan = capped_for_patient(order, runnable_plan(order))  # reaction plans (3.8.3)
     assert plan.cycles is not None and plan.chair_minutes is not None
     days_per_cycle = len(plan.cycles[cycle_number - 1].days)
     if InfusionSession.objects.filter(
@@ -481,15 +482,19 @@ def session_move(
     version: int | None = None,
 ) -> InfusionSession:
     """Move a session that has not started to another chair or time (docs/clinical-rules.md 6), with
-    a reason; same length, within opening hours, free, and not on a day the order already has
-    another session."""
+    a reason; same length (longer when a reaction plan's cap needs more chair time, 3.8.3),
+    within opening hours, free, and not on a day the order already has another session."""
     reason = _reason(reason, "move")
     _lock_order_of(session)
     patient_id = _patient_id_of(session)
     _lock_patient(patient_id)
     current = locked_session(session, version)
     _check_not_started(current, "moved")
-    end = start + (current.planned_end - current.planned_start)
+    length = current.planned_end - current.planned_start
+    overrun = booking_overrun(current)  # a reaction plan's cap needs more chair time (3.8.3)
+    if overrun is not None:
+        length = timedelta(minutes=overrun.chair_minutes)
+    end = start + length
     same_day = (
         InfusionSession.objects.filter(
             order=current.order,

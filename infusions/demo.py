@@ -53,7 +53,8 @@ from .entries import AdverseEvent, Completed, RateChanged, Restarted
 from .errors import InfusionError
 from .models import AdministrationEntry, Chair, EntryKind, InfusionSession, SessionStatus
 from .plans import session_runnable_plan
-from .reactions import reaction_of, reaction_plan_record
+from .reaction_plans import reaction_plan_record
+from .reactions import reaction_of
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)

@@ -14,7 +14,8 @@ REACTION_PLAN_MAX_RATE_ML_PER_H = 200
 class ReactionPlan(models.Model):
     """What later sessions do after ``reaction`` (an adverse-event entry): a lower maximum rate
     (their rates are capped there), added premedication, or continue unchanged with a reason.
-    One plan per reaction; a plan is never edited (history kept)."""
+    One plan per reaction; a clinician revises it as a new ``version`` (every version kept in
+    its history: who, when, before and after)."""
 
     reaction = models.OneToOneField(
         "infusions.AdministrationEntry", on_delete=models.PROTECT, related_name="reaction_plan"
@@ -28,6 +29,7 @@ class ReactionPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords()
 

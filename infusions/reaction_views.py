@@ -1,5 +1,5 @@
 """The reaction plan page (docs/clinical-rules.md 3.8.3): a clinician records what later
-sessions do after an infusion reaction."""
+sessions do after an infusion reaction, or revises that plan (a new version)."""
 
 from django import forms
 from django.contrib import messages
@@ -12,8 +12,15 @@ from ivig.errors import add_to_form
 from . import policies
 from .errors import InfusionError
 from .models import AdministrationEntry, EntryKind
-from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H
-from .reactions import reaction_of, reaction_plan_record
+from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from .reaction_plans import (
+    booking_overruns,
+    first_step_rate,
+    plan_versions,
+    reaction_plan_record,
+    reaction_plan_revise,
+)
+from .reactions import reaction_of
 
 
 class ReactionPlanForm(forms.Form):
@@ -33,6 +40,24 @@ class ReactionPlanForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to continue unchanged.",
     )
+    bookings_to_move = forms.BooleanField(
+        label="The booking will be moved to give the longer infusion its chair time",
+        required=False,
+        help_text="Only when a booked session no longer fits its booking: its page warns the "
+        "nurse until the booking is moved.",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+def _initial(plan: ReactionPlan | None) -> dict[str, object] | None:
+    if plan is None:
+        return None
+    return {
+        "max_rate_ml_per_h": plan.max_rate_ml_per_h,
+        "added_premedication": plan.added_premedication,
+        "reason": plan.reason,
+        "version": plan.version,
+    }
 
 
 @policy_required(policies.can_plan_reaction)
@@ -42,17 +67,31 @@ def reaction_plan(request: HttpRequest, entry_pk: int) -> HttpResponse:
         pk=entry_pk,
         kind=EntryKind.ADVERSE_EVENT,
     )
-    form = ReactionPlanForm(request.POST if request.method == "POST" else None)
+    plan = ReactionPlan.objects.filter(reaction=entry).first()
+    if request.method == "POST":
+        form = ReactionPlanForm(request.POST)
+    else:
+        form = ReactionPlanForm(initial=_initial(plan))
     status = 200
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
         try:
-            reaction_plan_record(entry, by=signed_in_user(request), **form.cleaned_data)
+            if plan is None:
+                reaction_plan_record(entry, by=signed_in_user(request), **data)
+            else:
+                reaction_plan_revise(plan, by=signed_in_user(request), version=version or 0, **data)
         except InfusionError as error:
             add_to_form(form, error)
             status = 409 if error.is_conflict else 400
         else:
-            messages.success(request, "Reaction plan recorded.")
+            messages.success(
+                request, "Reaction plan recorded." if plan is None else "Reaction plan revised."
+            )
             return redirect("infusions:session-detail", pk=entry.session_id)
+    elif request.method == "POST":
+        status = 400
+    current_cap = plan.max_rate_ml_per_h if plan is not None else None
     return render(
         request,
         "infusions/reaction_plan.html",
@@ -60,6 +99,10 @@ def reaction_plan(request: HttpRequest, entry_pk: int) -> HttpResponse:
             "form": form,
             "reaction": reaction_of(entry),
             "patient": entry.session.order.patient,
+            "plan": plan,
+            "versions": plan_versions(plan) if plan is not None else [],
+            "first_step_rate": first_step_rate(entry),
+            "overruns": booking_overruns(entry, current_cap) if current_cap else [],
         },
         status=status,
     )

@@ -6,7 +6,7 @@ An adverse event recorded on a session joins the patient's reaction history
 judged on the session's plan from the one accessor (``orders.plans.order_plan`` with the
 session, reading ``reaction_facts`` through the port this app registers,
 ``session_overrides.session_inputs``), and a clinician records the plan with
-``reaction_plan_record``. A plan's lower maximum rate caps the
+``reaction_plans.reaction_plan_record`` (bounded, revisable). A plan's lower maximum rate caps the
 rates of every later session (``reaction_rate_cap``), on the session's plan and on every rate
 recorded.
 """
@@ -16,17 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
-from ivig.accounts.models import User
 from ivig.engine import ReactionFacts
 from orders.models import Patient
 
-from .common import local, save_as
-from .errors import InfusionError
+from .common import local
 from .models import AdministrationEntry, EntryKind, InfusionSession, Severity, Symptom
-from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from .reaction_models import ReactionPlan
 from .record import infusion_state
 
 PRIOR_INFUSION_REACTION = "PRIOR_INFUSION_REACTION"
@@ -126,50 +123,3 @@ def reaction_rate_cap(session: InfusionSession) -> int | None:
 def severe_reaction_in(session: InfusionSession) -> bool:
     """Whether ``session``'s own record holds a severe adverse event (no restart: 3.8.3)."""
     return session.entries.filter(kind=EntryKind.ADVERSE_EVENT, severity=Severity.SEVERE).exists()
-
-
-@transaction.atomic
-def reaction_plan_record(
-    reaction: AdministrationEntry,
-    *,
-    by: User,
-    max_rate_ml_per_h: int | None = None,
-    added_premedication: str = "",
-    reason: str = "",
-) -> ReactionPlan:
-    """A clinician's plan for ``reaction`` (docs/clinical-rules.md 3.8.3): a lower maximum rate
-    (1-200 mL/h), added premedication, or continue unchanged with a reason. One per reaction."""
-    if reaction.kind != EntryKind.ADVERSE_EVENT:
-        raise InfusionError(InfusionError.INVALID, "Only an adverse event has a reaction plan.")
-    added_premedication, reason = added_premedication.strip(), reason.strip()
-    if max_rate_ml_per_h is not None and not (
-        1 <= max_rate_ml_per_h <= REACTION_PLAN_MAX_RATE_ML_PER_H
-    ):
-        raise InfusionError(
-            InfusionError.INVALID,
-            f"A maximum rate is 1 to {REACTION_PLAN_MAX_RATE_ML_PER_H} mL/h.",
-            field="max_rate_ml_per_h",
-        )
-    if max_rate_ml_per_h is None and not added_premedication and not reason:
-        raise InfusionError(
-            InfusionError.INVALID,
-            "Give a lower maximum rate, added premedication, or the reason to continue unchanged.",
-            field="reason",
-        )
-    if ReactionPlan.objects.filter(reaction=reaction).exists():
-        raise InfusionError(InfusionError.REACTION_PLANNED, "This reaction already has a plan.")
-    plan = ReactionPlan(
-        reaction=reaction,
-        max_rate_ml_per_h=max_rate_ml_per_h,
-        added_premedication=added_premedication,
-        reason=reason,
-        recorded_by=by,
-    )
-    try:
-        with transaction.atomic():
-            save_as(plan, by, "Reaction plan recorded")
-    except IntegrityError as error:
-        raise InfusionError(
-            InfusionError.REACTION_PLANNED, "This reaction already has a plan."
-        ) from error
-    return plan

@@ -246,8 +246,8 @@ COURSE_LABS: tuple[tuple[str, int, str], ...] = (
     (Analyte.HEMOGLOBIN, 31, "13.4"),
     (Analyte.HEMOGLOBIN, 26, "13.1"),
     (Analyte.HEMOGLOBIN, 4, "13.3"),
-    (Analyte.IGG, 31, "9.6"),
-    (Analyte.IGG, 26, "21.4"),
+    (Analyte.IGG, 31, "960"),  # mg/dL, the catalogue's unit (9.6 g/L)
+    (Analyte.IGG, 26, "2140"),  # 21.4 g/L: the peak after cycle 2
     (Analyte.DSG1, 58, "148"),
     (Analyte.DSG1, 31, "96"),
     (Analyte.DSG1, 4, "57"),

@@ -43,6 +43,11 @@ class LabResultSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer)
     )
     text = serializers.CharField(read_only=True)
     shown = serializers.CharField(read_only=True)
+    flag = serializers.CharField(
+        read_only=True,
+        help_text='"high" or "low" outside the catalogue\'s reference range, else "".',
+    )
+    reference_range = serializers.CharField(source="test.reference_range", read_only=True)
     recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
 
     class Meta:
@@ -57,6 +62,8 @@ class LabResultSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer)
             "unit",
             "below_detection_limit",
             "shown",
+            "flag",
+            "reference_range",
             "source",
             "recorded_by",
             "recorded_at",
@@ -66,6 +73,7 @@ class LabResultSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer)
     def to_representation(self, instance: LabResult) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["value"] = None if instance.value is None else f"{instance.value.normalize():f}"
+        data["unit"] = instance.test.unit if instance.value is not None else ""  # the catalogue's
         return data
 
 

@@ -68,6 +68,23 @@ class LabTest(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def flag(self, value: Decimal | None, *, below_detection_limit: bool = False) -> str:
+        """``"high"`` or ``"low"`` when ``value`` (in this test's unit) is outside the reference
+        range, else ``""``. Both ends of a low-high range are inside it; a range given as
+        "< high" alone excludes ``high``, "≥ low" includes ``low``. A result below the
+        detection limit ``value`` is low only when the limit itself is at or below the low
+        end (its true value is then surely below it), and never high."""
+        if value is None:
+            return ""
+        low, high = self.reference_low, self.reference_high
+        if below_detection_limit:
+            return "low" if low is not None and value <= low else ""
+        if low is not None and value < low:
+            return "low"
+        if high is not None and (value > high or (low is None and value >= high)):
+            return "high"
+        return ""
+
     @property
     def reference_range(self) -> str:
         low, high = self.reference_low, self.reference_high
@@ -143,10 +160,19 @@ class LabResult(models.Model):
 
     @property
     def shown(self) -> str:
-        """The result as the lab reports it: "< 5 mg/dL", "48 mL/min/1.73 m²", "A+"."""
+        """The result as the lab reports it: "< 5 mg/dL", "48 mL/min/1.73 m²", "A+". The unit
+        is the catalogue's (the test's): the one place units come from, as every value is
+        recorded in it (``orders.labs.check_value``)."""
         if self.value is None:
             return self.text
         number = f"{Decimal(self.value).normalize():f}"
         prefix = "< " if self.below_detection_limit else ""
-        unit = f" {self.unit}" if self.unit else ""
+        unit = f" {self.test.unit}" if self.test.unit else ""
         return f"{prefix}{number}{unit}"
+
+    @property
+    def flag(self) -> str:
+        """``"high"``/``"low"`` outside the catalogue's reference range (``LabTest.flag``)."""
+        if self.value is None:
+            return ""
+        return self.test.flag(Decimal(self.value), below_detection_limit=self.below_detection_limit)

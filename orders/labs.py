@@ -28,11 +28,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ivig.accounts.models import User
-from ivig.engine import CycleFacts, LabValue
+from ivig.engine import CycleFacts, HemoglobinReview, LabValue
 
 from .errors import OrderError
 from .lab_models import LAB_LATEST_FIRST, Analyte, LabKind, LabResult, LabSource, LabTest
 from .models import Patient
+from .review_models import ResponseReview
 
 # How many results of each test the patient page shows (newest first).
 TREND_LENGTH = 10
@@ -390,8 +391,32 @@ def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
         "creatinine_on": creatinine.taken_on if creatinine else None,
         "hemoglobin_results": hemoglobin,
         "last_cycle": last_cycle(patient, as_of),
+        "hemoglobin_reviews": hemoglobin_reviews(patient, as_of=as_of),
         "iga_below_detection": bool(iga and iga.below_detection_limit),
         "iga_on": iga.taken_on if iga else None,
         "abo_from_lab": abo_of(abo.text) if abo else None,
         "abo_on": abo.taken_on if abo else None,
     }
+
+
+def hemoglobin_reviews(patient: Patient, *, as_of: date) -> list[HemoglobinReview]:
+    """The patient's response reviews dated on or before ``as_of`` that name the hemoglobin
+    result they answered (HEMOLYSIS_SUSPECTED, docs/clinical-rules.md 3.8.2; one query)."""
+    rows = ResponseReview.objects.filter(
+        lineage__patient=patient,
+        reviewed_on__lte=as_of,
+        hemoglobin_result__isnull=False,
+        hemoglobin_result__value__isnull=False,
+    ).select_related("hemoglobin_result")
+    return [
+        HemoglobinReview(
+            answered=LabValue(
+                taken_on=row.hemoglobin_result.taken_on,
+                value=row.hemoglobin_result.value,
+            ),
+            reviewed_on=row.reviewed_on,
+            decision=row.decision,
+        )
+        for row in rows
+        if row.hemoglobin_result is not None and row.hemoglobin_result.value is not None
+    ]

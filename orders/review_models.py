@@ -72,6 +72,15 @@ class ResponseReview(models.Model):
     response = models.CharField(max_length=8, choices=Response.choices)
     decision = models.CharField(max_length=8, choices=Decision.choices)
     notes = models.TextField(blank=True)
+    hemoglobin_result = models.ForeignKey(
+        "orders.LabResult",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The fallen hemoglobin this review answered (a suspected hemolysis after a "
+        "high-dose cycle): with the decision to continue, the next cycle is released.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

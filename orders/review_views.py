@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,6 +29,7 @@ from . import policies, reviews
 from .api import STEP_ERRORS, OrderSerializer
 from .course import order_in_force
 from .errors import OrderError
+from .lab_models import Analyte, LabResult
 from .models import Order
 from .review_models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
 from .review_models import Response as ReviewResponse
@@ -47,13 +49,34 @@ class ReviewForm(forms.Form):
         min_value=Decimal(0),
         max_value=PREDNISONE_MAX_MG_PER_DAY,
     )
-    response = forms.ChoiceField(choices=ReviewResponse.choices)
-    decision = forms.ChoiceField(choices=Decision.choices)
+    # No outcome is pre-selected: the clinician chooses one (a required choice).
+    response = forms.ChoiceField(choices=[("", "Choose the response"), *ReviewResponse.choices])
+    decision = forms.ChoiceField(choices=[("", "Choose the decision"), *Decision.choices])
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    hemoglobin_result = forms.ModelChoiceField(
+        queryset=LabResult.objects.none(),
+        required=False,
+        label="Hemoglobin answered",
+        empty_label="None",
+        help_text="After a suspected hemolysis: the fallen hemoglobin this review answers. "
+        "With the decision to continue, the next cycle is released.",
+    )
 
-    def __init__(self, *args: Any, measure_label: str = "Score", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        measure_label: str = "Score",
+        hemoglobin: QuerySet[LabResult] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["score"].label = measure_label
+        field = self.fields["hemoglobin_result"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = hemoglobin if hemoglobin is not None else LabResult.objects.none()
+        field.label_from_instance = lambda result: (  # type: ignore[method-assign, assignment]
+            f"{result.shown} on {result.taken_on:%Y-%m-%d}"
+        )
 
 
 class TaperForm(forms.Form):
@@ -71,7 +94,9 @@ def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_co
     review_status = reviews.review_status(order)
     label = _score_label(review_status)
     if form is None and clinician:
-        form = ReviewForm(measure_label=label)
+        form = ReviewForm(
+            measure_label=label, hemoglobin=reviews.patient_hemoglobin_results(order)[:20]
+        )
     current = order_in_force(order)
     return render(
         request,
@@ -103,6 +128,7 @@ def order_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(
         request.POST,
         measure_label=_score_label(measure),
+        hemoglobin=reviews.patient_hemoglobin_results(order),
     )
     if form.is_valid():
         try:
@@ -163,6 +189,7 @@ class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "response",
             "decision",
             "notes",
+            "hemoglobin_result",
             "recorded_by",
             "recorded_at",
         )
@@ -178,6 +205,14 @@ class ReviewCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer): 
     response = serializers.ChoiceField(choices=ReviewResponse.choices)
     decision = serializers.ChoiceField(choices=Decision.choices)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    hemoglobin_result = serializers.PrimaryKeyRelatedField(
+        queryset=LabResult.objects.filter(test__analyte=Analyte.HEMOGLOBIN),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The id of the patient's fallen hemoglobin result this review answers "
+        "(HEMOLYSIS_SUSPECTED): with the decision to continue, the next cycle is released.",
+    )
 
 
 class OrderReviewsView(LogsPatientReadsMixin, APIView):

@@ -24,11 +24,13 @@ from .course import (
     course_cycle,
     course_cycle_start,
     course_cycles_started_by,
+    course_versions,
     lineage_root_id,
     next_version_start,
     order_in_force,
 )
 from .errors import OrderError
+from .lab_models import LAB_LATEST_FIRST, Analyte, LabResult
 from .models import Order, OrderStatus
 from .outcome_measures import SCORE_RANGES, SHORT_NAMES
 from .review_models import Response, ResponseReview
@@ -52,7 +54,7 @@ TAPER_FIELDS = frozenset(
 def lineage_reviews(order: Order) -> QuerySet[ResponseReview]:
     """The course's reviews, newest first."""
     return ResponseReview.objects.filter(lineage_id=lineage_root_id(order)).select_related(
-        "recorded_by", "order"
+        "recorded_by", "order", "hemoglobin_result__test"
     )
 
 
@@ -75,11 +77,19 @@ class ReviewStatus:
     interval: int
     last_reviewed_cycle: int
     next_due_cycle: int  # the first course cycle that needs a new review
-    next_due_on: date | None  # its planned first day
+    next_due_on: date | None  # its planned first day (None past the course)
+    course_cycles: int  # the course's last cycle
+    last_cycle_on: date | None  # its planned first day
     measure: str
     measure_name: str
     score_low: Decimal
     score_high: Decimal
+
+    @property
+    def due_within_course(self) -> bool:
+        """Whether a cycle of the course still needs a review before it (10.2); else none is
+        due before a cycle, and the response is reassessed at the end of the course."""
+        return self.next_due_cycle <= self.course_cycles
 
 
 def review_status(order: Order) -> ReviewStatus:
@@ -87,11 +97,16 @@ def review_status(order: Order) -> ReviewStatus:
     last = last_reviewed_cycle(order)
     measure = order.indication.outcome_measure
     low, high = SCORE_RANGES[measure]
+    versions = course_versions(order)
+    course_cycles = versions[-1].last_course_cycle if versions else order.cycles
+    due = last + interval + 1
     return ReviewStatus(
         interval=interval,
         last_reviewed_cycle=last,
-        next_due_cycle=last + interval + 1,
-        next_due_on=course_cycle_start(order, last + interval + 1),
+        next_due_cycle=due,
+        next_due_on=course_cycle_start(order, due) if due <= course_cycles else None,
+        course_cycles=course_cycles,
+        last_cycle_on=course_cycle_start(order, course_cycles),
         measure=measure,
         measure_name=SHORT_NAMES[measure],
         score_low=low,
@@ -124,6 +139,29 @@ def _check_score(measure: str, score: Decimal) -> None:
         raise OrderError(OrderError.INVALID, message, field_errors={"score": [message]})
 
 
+def _check_hemoglobin(order: Order, result: LabResult | None, reviewed_on: date) -> None:
+    if result is None:
+        return
+    message = ""
+    if result.patient_id != order.patient_id or result.test.analyte != Analyte.HEMOGLOBIN:
+        message = "Name one of this patient's hemoglobin results."
+    elif result.taken_on > reviewed_on:
+        message = "The hemoglobin answered is one taken on or before the review's date."
+    if message:
+        raise OrderError(OrderError.INVALID, message, field_errors={"hemoglobin_result": [message]})
+
+
+def patient_hemoglobin_results(order: Order) -> QuerySet[LabResult]:
+    """The patient's latest hemoglobin results, newest first: those a review may name."""
+    return (
+        LabResult.objects.filter(
+            patient_id=order.patient_id, test__analyte=Analyte.HEMOGLOBIN, value__isnull=False
+        )
+        .select_related("test")
+        .order_by(*LAB_LATEST_FIRST)
+    )
+
+
 @transaction.atomic
 def review_record(
     order: Order,
@@ -135,12 +173,15 @@ def review_record(
     response: str,
     decision: str,
     notes: str = "",
+    hemoglobin_result: LabResult | None = None,
 ) -> ResponseReview:
     """Record a response review of ``order``'s course (docs/clinical-rules.md 10.1). The score
     is on the indication's measure and within its range. The review covers the course cycles
     planned to start by ``reviewed_on``, at most one interval past the last review (a late
     review does not let the course run ahead), and never less than the last review covered.
-    Refuses a future date and a draft (a course starts at signing)."""
+    Refuses a future date and a draft (a course starts at signing). ``hemoglobin_result``: the
+    patient's hemoglobin the review answered (HEMOLYSIS_SUSPECTED, docs/clinical-rules.md
+    3.8.2), taken on or before the review's date."""
     Order.objects.select_for_update().filter(pk=lineage_root_id(order)).first()
     if order.status == OrderStatus.DRAFT:
         raise OrderError(
@@ -152,6 +193,7 @@ def review_record(
         raise OrderError(OrderError.INVALID, message, field_errors={"reviewed_on": [message]})
     measure = order.indication.outcome_measure
     _check_score(measure, score)
+    _check_hemoglobin(order, hemoglobin_result, reviewed_on)
     status = review_status(order)
     started = course_cycles_started_by(order, reviewed_on)
     after = max(status.last_reviewed_cycle, min(started, status.next_due_cycle - 1))
@@ -167,6 +209,7 @@ def review_record(
         response=response,
         decision=decision,
         notes=notes.strip(),
+        hemoglobin_result=hemoglobin_result,
         recorded_by=by,
     )
     _save_validated(review, by, "Response review recorded")

@@ -9,6 +9,7 @@ from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from infusions.plans import session_plan
 from infusions.policies import can_plan_reaction
+from infusions.reaction_plans import booking_overrun
 from infusions.reactions import PRIOR_INFUSION_REACTION, patient_reactions, reaction_rate_cap
 from ivig.engine import Finding
 from orders.models import Patient
@@ -21,7 +22,8 @@ def reaction_history(
     context: dict[str, Any], patient: Patient, session: InfusionSession | None = None
 ) -> dict[str, Any]:
     """Every reaction of ``patient``, newest first; for ``session``, the reactions it carries
-    forward (earlier sessions), its PRIOR_INFUSION_REACTION finding and its rate cap."""
+    forward (earlier sessions), its PRIOR_INFUSION_REACTION finding, its rate cap and, when the
+    capped infusion no longer fits its booking, the warning to move it."""
     request = context.get("request")
     user = getattr(request, "user", None)
     return {
@@ -29,6 +31,7 @@ def reaction_history(
         "session": session,
         "finding": _reaction_finding(session) if session is not None else None,
         "rate_cap": reaction_rate_cap(session) if session is not None else None,
+        "overrun": booking_overrun(session) if session is not None else None,
         "can_plan": can_plan_reaction(user),
     }
 

@@ -516,7 +516,8 @@ def hemolysis_suspected(
         f"{format_decimal(cycle_dose_g_per_kg)} g/kg cycle that began {day_words(cycle_first_day)}"
         f": suspected hemolysis. Do not infuse; assess the patient (hemolysis work-up). The "
         f"stop lifts when a later hemoglobin is less than {format_decimal(HEMOLYSIS_DROP_G_DL)} "
-        "g/dL below the pre-cycle value.",
+        "g/dL below the pre-cycle value, or when a clinician records a response review that "
+        "names this hemoglobin result with the decision to continue.",
     )
 
 

@@ -82,6 +82,16 @@ class CycleFacts(_Input):
     dose_g_per_kg: Decimal
 
 
+class HemoglobinReview(_Input):
+    """A clinician's response review that names the hemoglobin result it answered, and its
+    decision (docs/clinical-rules.md 3.8.2, HEMOLYSIS_SUSPECTED: a decision to continue,
+    recorded on or after that result's day, releases the next cycle)."""
+
+    answered: LabValue  # g/dL
+    reviewed_on: date
+    decision: Literal["continue", "taper", "stop"]
+
+
 class ReactionFacts(_Input):
     """An infusion reaction (an adverse event of an earlier session of the patient) and whether a
     clinician has recorded a plan for it (docs/clinical-rules.md 3.8.3)."""
@@ -115,6 +125,7 @@ class PatientFacts(_Input):
     creatinine_on: date | None = None  # the day of the latest creatinine
     hemoglobin_results: list[LabValue] = Field(default_factory=list)  # g/dL, any order
     last_cycle: CycleFacts | None = None  # the patient's last cycle given (infusions)
+    hemoglobin_reviews: list[HemoglobinReview] = Field(default_factory=list)
     iga_below_detection: bool = False  # the latest IgA result is below the detection limit
     iga_on: date | None = None
     abo_from_lab: AboGroup | None = None  # the ABO part of the latest ABO/Rh result

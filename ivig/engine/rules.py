@@ -32,6 +32,7 @@ from ivig.engine.models import (
     DosingWeightBasisChoice,
     Finding,
     IndicationFacts,
+    LabValue,
     PatientCalendar,
     PatientFacts,
     ProductFacts,
@@ -397,6 +398,8 @@ def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
     threshold = pre.value - f.HEMOLYSIS_DROP_G_DL
     if low.value > threshold or latest.value > threshold:
         return None
+    if _hemolysis_reviewed(facts, in_window, after, threshold):
+        return None
     return f.hemolysis_suspected(
         before_g_dl=pre.value,
         before_on=pre.taken_on,
@@ -405,6 +408,29 @@ def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
         cycle_first_day=cycle.first_day,
         cycle_dose_g_per_kg=cycle.dose_g_per_kg,
     )
+
+
+def _hemolysis_reviewed(
+    facts: PlanFacts, in_window: list[LabValue], after: list[LabValue], threshold: Decimal
+) -> bool:
+    """A clinician's review with the decision to continue, recorded on or after the day of the
+    fallen hemoglobin it names (one of the cycle's window, 2 g/dL or more below the pre-cycle
+    value), answers the fall: the next cycle is released, unless a later result fell lower
+    still (a new fall, not the one reviewed) (docs/clinical-rules.md 3.8.2)."""
+    fallen = [(result.taken_on, result.value) for result in in_window if result.value <= threshold]
+    for review in facts.patient.hemoglobin_reviews:
+        answered = review.answered
+        if review.decision != "continue" or (answered.taken_on, answered.value) not in fallen:
+            continue
+        if review.reviewed_on < answered.taken_on:
+            continue
+        lower_since = any(
+            result.taken_on > answered.taken_on and result.value < answered.value
+            for result in after
+        )
+        if not lower_since:
+            return True
+    return False
 
 
 def iga_status_check(facts: PlanFacts) -> Finding | None:

@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     AUTHORIZATION_APPROVED = "authorization_approved", "Authorization approved"
     AUTHORIZATION_DENIED = "authorization_denied", "Authorization denied"
     AUTHORIZATION_EXPIRED = "authorization_expired", "Authorization expired"
+    REACTION_PLAN_NEEDED = "reaction_plan_needed", "Infusion reaction waiting for a plan"
 
 
 class Notification(models.Model):

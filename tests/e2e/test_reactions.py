@@ -1,12 +1,17 @@
 """A reaction carried forward in Chromium (docs/clinical-rules.md 3.8.3): a nurse records an
-adverse event on yesterday's session; today's session of the same patient shows the reaction
-and PRIOR_INFUSION_REACTION and refuses to start until a clinician records a plan; the
-clinician records a lower maximum rate; the session then starts and its rates are capped.
+adverse event on yesterday's session; the clinician of the patient's order is notified (inbox)
+with the link to the plan; today's session of the same patient shows the reaction and
+PRIOR_INFUSION_REACTION and refuses to start until a clinician records a plan; the clinician
+opens the notification, is refused a cap below the protocol's first step (34 mL/h) and told
+that 40 mL/h needs more chair time than the booking holds (with the minutes), records it saying
+the booking will be moved; the nurse sees the warning; the session then starts and its rates
+are capped.
 
 The order and its two sessions are made in the database (booking has its own journey); the
 server's time zone is one where it is mid-morning now, as in test_infusions.py.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -33,7 +38,7 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
     settings.TIME_ZONE = mid_morning_zone()
     today = timezone.localdate()
     chair = ChairFactory.create(name="Chair 1")
-    order = verified_order(start_date=today - timedelta(days=1))
+    order = verified_order(start_date=today - timedelta(days=1), created_by=clinician)
     # Weighed before both sessions: a session's plan reads the weight as of its day.
     PatientWeightFactory.create(
         patient=order.patient,
@@ -77,14 +82,33 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
     assert later.status == SessionStatus.BOOKED
     sign_out()
 
-    # A clinician records the plan: a lower maximum rate than at the onset.
+    # The clinician of the order is told, and opens the plan from the inbox.
     sign_in(clinician)
-    page.goto(reverse("infusions:session-detail", args=[later.pk]))
-    page.get_by_test_id("reaction-plan-link").click()
+    page.goto(reverse("notifications:inbox"))
+    note = page.get_by_test_id("notification").filter(has_text="a plan is needed")
+    expect(note).to_contain_text("Fever, Moderate to severe headache")
+    note.get_by_role("button", name="Open").click()
+    expect(page).to_have_url(re.compile(reverse("infusions:reaction-plan", args=[reaction.pk])))
+    expect(page.get_by_test_id("first-step-rate")).to_have_text("34 mL/h")
+    # A cap below the protocol's first step is refused.
+    plan_form = page.get_by_test_id("reaction-plan-form")
+    plan_form.locator('[name="max_rate_ml_per_h"]').fill("5")
+    plan_form.get_by_role("button", name="Record the plan").click()
+    expect(page.get_by_test_id("reaction-plan-form")).to_contain_text(
+        "cannot be below the first step of the protocol for this patient, 34 mL/h"
+    )
+    # 40 mL/h: today's booking (209 minutes) is too short, and the clinician is told so.
     plan_form = page.get_by_test_id("reaction-plan-form")
     plan_form.locator('[name="max_rate_ml_per_h"]').fill("40")
     plan_form.locator('[name="added_premedication"]').fill("hydrocortisone 100 mg IV")
     plan_form.get_by_role("button", name="Record the plan").click()
+    told = page.get_by_test_id("reaction-plan-form")
+    expect(told).to_contain_text("minutes in the chair")
+    expect(told).to_contain_text("holds 209 minutes: the booking must be moved")
+    page.get_by_test_id("reaction-plan-form").get_by_label(
+        "The booking will be moved to give the longer infusion its chair time"
+    ).check()
+    page.get_by_test_id("reaction-plan-form").get_by_role("button", name="Record the plan").click()
     expect(page.get_by_test_id("session-heading")).to_contain_text("day 1")  # back on its session
     page.goto(reverse("infusions:session-detail", args=[later.pk]))
     expect(page.get_by_test_id(f"reaction-{reaction.pk}")).to_contain_text("maximum 40 mL/h")
@@ -95,6 +119,7 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
     page.goto(reverse("infusions:session-detail", args=[later.pk]))
     expect(page.get_by_test_id("reaction-finding")).to_have_count(0)
     expect(page.get_by_test_id("reaction-rate-cap")).to_contain_text("40 mL/h")
+    expect(page.get_by_test_id("booking-overrun")).to_contain_text("holds 209 minutes")
     expect(page.get_by_test_id("blockers")).to_have_count(0)
     # At the booked infusion start (09:00 and the premedication lead): a start more than an
     # hour from the booking would need a reason.

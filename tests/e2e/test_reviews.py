@@ -37,7 +37,10 @@ def test_a_clinician_records_a_review_and_sees_it_on_the_chart(page, sign_in, cl
     page.get_by_test_id("record-review").click()
     expect(page.get_by_test_id("reviews")).to_contain_text("38.5")
     expect(page.get_by_test_id("reviewed-up-to")).to_have_text("cycle 3")
-    expect(page.get_by_test_id("next-review-due")).to_contain_text("before cycle 7")
+    # A 6-cycle course has no cycle 7: the response is reassessed at the course's end.
+    due = page.get_by_test_id("next-review-due")
+    expect(due).to_contain_text("none before another cycle: the course has 6 cycles")
+    expect(due).to_contain_text("Reassess the response at the end of the course, after cycle 6")
 
     # Two anti-desmoglein 3 titres, recorded on the patient page.
     dsg3 = str(LabTest.objects.get(code="L-DSG3"))

@@ -288,7 +288,10 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
         "/api/v1/infusion-sessions/{id}/entries/",
         "/api/v1/infusion-sessions/book/",
         "/api/v1/infusion-sessions/proposal/",
+        "/api/v1/reactions/{id}/plan/",
     }
+    plan = schema["paths"]["/api/v1/reactions/{id}/plan/"]
+    assert {"get", "post", "put"} <= set(plan) and "delete" not in plan
     entries = schema["paths"]["/api/v1/infusion-sessions/{id}/entries/"]
     assert {"put", "patch", "delete"}.isdisjoint(entries)
     assert "409" in schema["paths"]["/api/v1/infusion-sessions/book/"]["post"]["responses"]

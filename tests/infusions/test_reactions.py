@@ -103,16 +103,24 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
     assert client_for(pharmacist).post(plan_url, {"reason": "x"}).status_code == 403
     empty = doctor.post(plan_url, {})
     assert empty.status_code == 400 and "Give a lower maximum rate" in empty.content.decode()
-    assert doctor.post(plan_url, {"max_rate_ml_per_h": "201"}).status_code == 200  # form error
-    done = doctor.post(
-        plan_url, {"max_rate_ml_per_h": "60", "added_premedication": "hydrocortisone 100 mg IV"}
+    assert doctor.post(plan_url, {"max_rate_ml_per_h": "201"}).status_code == 400  # form error
+    planned = {"max_rate_ml_per_h": "60", "added_premedication": "hydrocortisone 100 mg IV"}
+    # Capped at 60 mL/h the later session needs 320 minutes in the chair; its booking holds 209.
+    told = doctor.post(plan_url, planned)
+    assert told.status_code == 400
+    assert "needs 320 minutes in the chair" in told.content.decode()
+    assert "holds 209 minutes: the booking must be moved, or the plan changed" in (
+        told.content.decode()
     )
+    done = doctor.post(plan_url, {**planned, "bookings_to_move": "on"})
     assert done.status_code == 302
-    again = doctor.post(plan_url, {"reason": "continue"})
-    assert again.status_code == 409 and "already has a plan" in again.content.decode()
+    stale = doctor.post(plan_url, {"reason": "continue", "version": "0"})  # a revision
+    assert stale.status_code == 409 and "revised since you opened it" in stale.content.decode()
 
     text = nurse_client.get(reverse("infusions:session-detail", args=[later.pk])).content.decode()
     assert "PRIOR_INFUSION_REACTION" not in text
+    assert 'data-testid="booking-overrun"' in text  # the nurse is warned
+    assert "needs 320 minutes in the chair" in text and "holds 209 minutes" in text
     assert "capped at <strong>60 mL/h</strong>" in text
     steps = text.split('data-testid="plan-steps"')[1].split("</table>")[0]
     assert '<td class="num">60</td>' in steps and '<td class="num">64</td>' not in steps
@@ -180,9 +188,11 @@ def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clin
     assert "has no plan yet" in (living.refusal("start") or "")
     assert "new version" not in (living.refusal("start") or "")  # a reaction plan answers it
     assert "PRIOR_INFUSION_REACTION" not in [f.code for f in session_plan(first).findings]
-    client_for(clinician).post(
-        reverse("infusions:reaction-plan", args=[reaction.pk]), {"max_rate_ml_per_h": "90"}
+    answer = client_for(clinician).post(
+        reverse("infusions:reaction-plan", args=[reaction.pk]),
+        {"max_rate_ml_per_h": "90", "bookings_to_move": "on"},
     )
+    assert answer.status_code == 302
     assert "PRIOR_INFUSION_REACTION" not in [f.code for f in session_plan(later).findings]
     assert session_plan(later).refusal("start") is None
     plan = session_runnable_plan(later)
