@@ -27,6 +27,8 @@ class Kind(models.TextChoices):
     AUTHORIZATION_APPROVED = "authorization_approved", "Authorization approved"
     AUTHORIZATION_DENIED = "authorization_denied", "Authorization denied"
     AUTHORIZATION_EXPIRED = "authorization_expired", "Authorization expired"
+    # docs/clinical-rules.md 4: a verified new version cancelled the old version's sessions.
+    SESSIONS_REPLACED = "sessions_replaced", "Sessions cancelled: a new order version replaces them"
 
 
 class Notification(models.Model):
