@@ -114,7 +114,7 @@ def test_cycle_2_moved_to_ten_days_after_cycle_1_is_refused(api, chair) -> None:
     )  # fmt: skip
     assert moved.status_code == 400, moved.json()
     assert moved.json()["code"] == "stop_findings"
-    assert "MAX_DOSE_PER_28_DAYS" in moved.json()["detail"]
+    assert FINDING_TITLES["MAX_DOSE_PER_28_DAYS"] in moved.json()["detail"]
     unmoved = api(Role.NURSE, "get", f"{SESSIONS}{session['id']}/").json()
     assert unmoved["planned_start"] == session["planned_start"]
 

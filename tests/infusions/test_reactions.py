@@ -232,7 +232,8 @@ def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician)
         overridden_at=timezone.now(),
     )
     refusal = session_plan(later).refusal("start") or ""
-    assert "CREATININE_DUE" in refusal and "RENAL_RISK" not in refusal
+    assert FINDING_TITLES["CREATININE_DUE"] in refusal
+    assert f"{FINDING_TITLES['RENAL_RISK']} —" not in refusal  # not listed as a finding
     assert "new version" not in refusal  # a new version is never planned for a session
     _lab(order.patient, clinician, "2160-0", day(31), "1.4")  # 30 days before the session
     codes = [f.code for f in session_plan(later).findings]

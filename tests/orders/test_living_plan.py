@@ -45,7 +45,7 @@ def test_a_second_order_over_the_same_weeks_stops_at_signing(  # type: ignore[no
     )
     assert refused.status_code == 400
     assert refused.json()["code"] == "stop_findings"
-    assert "MAX_DOSE_PER_28_DAYS" in refused.json()["detail"]
+    assert FINDING_TITLES["MAX_DOSE_PER_28_DAYS"] in refused.json()["detail"]
     assert Order.objects.get(pk=second.pk).status == OrderStatus.DRAFT
 
 
