@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('formulary', '0006_help_texts_in_plain_words'),
-        ('orders', '0013_order_next_cycle'),
+        ("formulary", "0006_help_texts_in_plain_words"),
+        ("orders", "0013_order_next_cycle"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='order',
-            name='order_bookable_next_due',
+            model_name="order",
+            name="order_bookable_next_due",
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('status__in', ('verified', 'active', 'superseded'))), fields=['next_cycle_due', 'id'], name='order_bookable_next_due'),
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(("status__in", ("verified", "active", "superseded"))),
+                fields=["next_cycle_due", "id"],
+                name="order_bookable_next_due",
+            ),
         ),
     ]
