@@ -573,6 +573,14 @@ def session_move(
     _lock_patient(patient_id)
     current = locked_session(session, version)
     _check_not_started(current, "moved")
+    if not in_force_on(current.order, local(start).date()):
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"Version {current.order.revision} of order {current.order.number} does not govern "
+            f"{local(start):%d %b %Y}: a newer version replaces it from then (move the session "
+            "to an earlier day, or book the newer version's cycle).",
+            field="start",
+        )
     end = start + (current.planned_end - current.planned_start)
     same_day = (
         InfusionSession.objects.filter(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from infusions import booking, selectors
 from infusions.administration import session_start_blockers
+from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from ivig.notifications.models import Kind, Notification
@@ -178,6 +179,15 @@ def test_verifying_cancels_only_the_sessions_on_or_after_the_new_first_day_and_s
     assert {message.to[0] for message in mail.outbox} == {nurse.email, clinician.email}
     page = client_for(nurse).get(reverse("notifications:inbox")).content.decode()
     assert "5 sessions of version 1 cancelled" in page
+
+    # A session the old version keeps is not moved onto the new version's days.
+    kept = InfusionSession.objects.filter(order=order, cycle_number=3).order_by("pk").last()
+    assert kept is not None
+    with pytest.raises(InfusionError) as refused:
+        booking.session_move(
+            kept, chair=kept.chair, start=local(first_day, "09:00"), by=nurse, reason="Asked"
+        )
+    assert "does not govern" in refused.value.message
 
 
 def test_rejecting_the_new_version_leaves_everything_as_it_was(clinician, nurse, second_pharmacist):
