@@ -13,8 +13,9 @@ from django.utils import timezone
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
+from orders.course import in_force_on
 
-from .booking import BOOKABLE_ORDER_STATUSES, locked_session
+from .booking import locked_session
 from .common import CLOCK_SKEW, hhmm, local, save_as
 from .coverage import session_coverage_blocker
 from .entries import (
@@ -53,10 +54,13 @@ def session_start_blockers(session: InfusionSession) -> list[str]:
     blockers = []
     if session.status not in NOT_STARTED_STATUSES:
         blockers.append(f"The session is {session.get_status_display().lower()}.")
-    if session.order.status not in BOOKABLE_ORDER_STATUSES:
+    # docs/clinical-rules.md 4: a superseded version still gives its days before the new
+    # version's first day.
+    if not in_force_on(session.order, session.planned_day):
         blockers.append(
-            f"Order {session.order.number} is {session.order.get_status_display().lower()}: "
-            "only a verified or active order is given."
+            f"Order {session.order.number} (version {session.order.revision}) is "
+            f"{session.order.get_status_display().lower()}: only the version in force on the "
+            "session's day is given."
         )
     # docs/clinical-rules.md 7, 3.8 NO_AUTHORIZATION: booked without approval is fine, started
     # is not.

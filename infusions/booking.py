@@ -18,10 +18,12 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
+from orders.course import in_force_on, in_force_until
 from orders.models import (
     BOOKABLE_STATUSES,
     NEXT_CYCLE_FIELDS,
@@ -42,6 +44,7 @@ from .models import (
     NOT_COUNTED_FOR_DAY,
     NOT_STARTED_STATUSES,
     ONE_PER_PATIENT_DAY_CONSTRAINT_NAME,
+    STARTED_STATUSES,
     Chair,
     InfusionSession,
     SessionStatus,
@@ -73,10 +76,30 @@ class Slot:
 # --- the next cycle to book ----------------------------------------------------------------
 
 
-def first_free_cycle(cycles: int, booked: Collection[int]) -> int | None:
-    """The first of cycles 1 to ``cycles`` with no live session (``booked``), None when every
-    cycle is booked: the cycle "Cycles to book" offers."""
-    return next((number for number in range(1, cycles + 1) if number not in booked), None)
+def first_free_cycle(
+    cycles: int, booked: Collection[int], started: Collection[int] = ()
+) -> int | None:
+    """The cycle "Cycles to book" offers: the first of cycles 1 to ``cycles`` with no live
+    session (``booked``) after the latest cycle with a session given or under way
+    (``started``): a cycle before one already given is past, not to book (docs/clinical-rules.md
+    6); None when there is none."""
+    after = max(started, default=0)
+    return next((number for number in range(after + 1, cycles + 1) if number not in booked), None)
+
+
+def next_cycle_in_force(order: Order, number: int | None, replaced_from: date | None) -> int | None:
+    """``number``, the next cycle of ``order``'s sessions, unless the version no longer books it:
+    a version superseded once verified (docs/clinical-rules.md 4) books only the cycles planned
+    to start before its new version's first day (``replaced_from``)."""
+    if (
+        number is not None
+        and order.status == OrderStatus.SUPERSEDED
+        and order.verified_at is not None
+        and replaced_from is not None
+        and cycle_due_day(order, number) >= replaced_from  # type: ignore[operator]
+    ):
+        return None
+    return number
 
 
 def refresh_next_cycles(order_ids: Iterable[int]) -> dict[int, int | None]:
@@ -97,16 +120,39 @@ def refresh_next_cycles(order_ids: Iterable[int]) -> dict[int, int | None]:
             Order.objects.select_for_update()
             .filter(pk__in=ids)
             .order_by("pk")
-            .only("pk", "cycles", "start_date", "cycle_interval_days", *NEXT_CYCLE_FIELDS)
+            .only(
+                "pk",
+                "status",
+                "verified_at",
+                "cycles",
+                "start_date",
+                "cycle_interval_days",
+                *NEXT_CYCLE_FIELDS,
+            )
         )
         booked: dict[int, set[int]] = {order.pk: set() for order in orders}
-        for order_id, cycle_number in InfusionSession.objects.filter(
+        started: dict[int, set[int]] = {order.pk: set() for order in orders}
+        for order_id, cycle_number, status in InfusionSession.objects.filter(
             order_id__in=ids, status__in=LIVE_STATUSES
-        ).values_list("order_id", "cycle_number"):
+        ).values_list("order_id", "cycle_number", "status"):
             booked[order_id].add(cycle_number)
+            if status in STARTED_STATUSES:
+                started[order_id].add(cycle_number)
+        superseded = [o.pk for o in orders if o.status == OrderStatus.SUPERSEDED]
+        replaced_from = dict(
+            Order.objects.filter(supersedes_id__in=superseded).values_list(
+                "supersedes_id", "start_date"
+            )
+            if superseded
+            else []
+        )
         changed = []
         for order in orders:
-            number = first_free_cycle(order.cycles, booked[order.pk])
+            number = next_cycle_in_force(
+                order,
+                first_free_cycle(order.cycles, booked[order.pk], started[order.pk]),
+                replaced_from.get(order.pk),
+            )
             due = cycle_due_day(order, number)
             if (order.next_cycle, order.next_cycle_due) != (number, due):
                 order.next_cycle, order.next_cycle_due = number, due
@@ -131,12 +177,15 @@ def _lock_order_of(session: InfusionSession) -> None:
     ).values_list("pk").first()
 
 
-def _check_bookable(order: Order, cycle_number: int) -> None:
-    if order.status not in BOOKABLE_ORDER_STATUSES:
+def _check_bookable(order: Order, cycle_number: int) -> date | None:
+    """Refuse a cycle the version does not book (docs/clinical-rules.md 4, 6, 10.2); returns the
+    first day the version no longer governs (None: no end), before which its days must fall."""
+    governs, until = in_force_until(order)
+    if not governs:
         raise InfusionError(
             InfusionError.ORDER_NOT_BOOKABLE,
-            f"Order {order.number} is {order.get_status_display().lower()}: only verified or "
-            "active orders are booked.",
+            f"Order {order.number} (version {order.revision}) is "
+            f"{order.get_status_display().lower()}: only a verified or active version is booked.",
         )
     if not 1 <= cycle_number <= order.cycles:
         raise InfusionError(
@@ -144,8 +193,40 @@ def _check_bookable(order: Order, cycle_number: int) -> None:
             f"Order {order.number} has cycles 1 to {order.cycles}, not {cycle_number}.",
             field="cycle_number",
         )
+    if until is not None and cycle_due_day(order, cycle_number) >= until:  # type: ignore[operator]
+        raise InfusionError(
+            InfusionError.ORDER_NOT_BOOKABLE,
+            f"Cycle {cycle_number} of order {order.number} belongs to version {order.revision}, "
+            f"which a newer version replaces from {until:%d %b %Y}: book the newer version's "
+            "cycles instead.",
+        )
+    latest_given = (
+        InfusionSession.objects.filter(order=order, status__in=STARTED_STATUSES)
+        .order_by("-cycle_number")
+        .values_list("cycle_number", flat=True)
+        .first()
+    )
+    if latest_given is not None and cycle_number < latest_given:
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"Cycle {latest_given} of order {order.number} has already been given: cycle "
+            f"{cycle_number}, before it, is past and is not booked now.",
+            field="cycle_number",
+        )
     if due := review_due_before_cycle(order, cycle_number):
         raise InfusionError(InfusionError.REVIEW_DUE, due)
+    return until
+
+
+def _check_before(until: date | None, days: Sequence[date], order: Order) -> None:
+    """A superseded version's days fall before its new version's first day (``until``)."""
+    if until is not None and any(day >= until for day in days):
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"Version {order.revision} of order {order.number} is replaced from "
+            f"{until:%d %b %Y}: its cycle's days must all fall before then.",
+            field="slots",
+        )
 
 
 def _busy_by_chair(
@@ -212,7 +293,7 @@ def booking_propose(
     that has passed) with a fit; the earliest start time that day in any active chair (on a
     15-minute grid from opening), the first chair by name among equals, when none is given. The
     length of each session is the engine's chair minutes (docs/clinical-rules.md 3.5)."""
-    _check_bookable(order, cycle_number)
+    until = _check_bookable(order, cycle_number)
     plan = capped_for_patient(order, runnable_plan(order))  # reaction plans (3.8.3)
     assert plan.cycles is not None and plan.chair_minutes is not None
     days_per_cycle = len(plan.cycles[cycle_number - 1].days)
@@ -241,6 +322,8 @@ def booking_propose(
         days = [first + timedelta(days=offset + index) for index in range(days_per_cycle)]
         if taken.intersection(days):
             continue
+        if until is not None and days[-1] >= until:
+            break
         fits = [
             (clock, candidate)
             for candidate in chairs
@@ -372,7 +455,7 @@ def booking_confirm(
     (docs/clinical-rules.md 4). ``tentative`` books without an authorization (docs/clinical-rules.md
     7: such a session cannot start)."""
     order = Order.objects.select_for_update().get(pk=order.pk)
-    _check_bookable(order, cycle_number)
+    until = _check_bookable(order, cycle_number)
     plan = capped_for_patient(order, runnable_plan(order))  # reaction plans (3.8.3)
     assert plan.cycles is not None and plan.chair_minutes is not None
     days_per_cycle = len(plan.cycles[cycle_number - 1].days)
@@ -401,6 +484,7 @@ def booking_confirm(
                 "calendar day (a cycle's days are consecutive).",
                 field="slots",
             )
+    _check_before(until, [slot.day for slot in ordered], order)
     _lock_patient(order.patient_id)
     chairs = _lock_chairs(slot.chair.pk for slot in ordered)
     length = timedelta(minutes=plan.chair_minutes)
@@ -490,6 +574,14 @@ def session_move(
     _lock_patient(patient_id)
     current = locked_session(session, version)
     _check_not_started(current, "moved")
+    if not in_force_on(current.order, local(start).date()):
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"Version {current.order.revision} of order {current.order.number} does not govern "
+            f"{local(start):%d %b %Y}: a newer version replaces it from then (move the session "
+            "to an earlier day, or book the newer version's cycle).",
+            field="start",
+        )
     length = current.planned_end - current.planned_start
     overrun = booking_overrun(current)  # a reaction plan's cap needs more chair time (3.8.3)
     if overrun is not None:
@@ -568,11 +660,12 @@ def session_confirm(
             f"{current.get_status_display().lower()}.",
         )
     order = current.order
-    if order.status not in BOOKABLE_ORDER_STATUSES:
+    if not in_force_on(order, current.planned_day):
         raise InfusionError(
             InfusionError.ORDER_NOT_BOOKABLE,
-            f"Order {order.number} is {order.get_status_display().lower()}: only a verified or "
-            "active order's sessions are confirmed.",
+            f"Order {order.number} (version {order.revision}) is "
+            f"{order.get_status_display().lower()}: only the sessions of the version in force "
+            "on their day are confirmed.",
         )
     if local(current.planned_start).date() < timezone.localdate():
         raise InfusionError(
@@ -629,7 +722,8 @@ def sessions_mark_missed(today: date | None = None, *, by: User | None = None) -
 
 
 def cancel_future_sessions(order: Order, by: User | None = None, reason: str = "") -> int:
-    """Cancel every session of ``order`` that has not started (docs/clinical-rules.md 4:
+    """Cancel every session of ``order`` that has not started, and those of the earlier versions
+    it superseded (the days before its first day they still held) (docs/clinical-rules.md 4:
     discontinuing an order cancels its future sessions); returns how many. The orders app calls it
     inside its own transaction; ``by`` defaults to who discontinued the order, ``reason`` to theirs.
     """
@@ -643,9 +737,14 @@ def cancel_future_sessions(order: Order, by: User | None = None, reason: str = "
         raise InfusionError(InfusionError.INVALID, "Say who cancels the sessions.")
     with transaction.atomic():
         return cancel_sessions(
-            InfusionSession.objects.select_for_update().filter(
-                order=order, status__in=NOT_STARTED_STATUSES
-            ),
+            InfusionSession.objects.select_for_update(of=("self",))
+            .filter(
+                Q(order_id=order.lineage_id or order.pk)
+                | Q(order__lineage_id=order.lineage_id or order.pk),
+                order__revision__lte=order.revision,
+                status__in=NOT_STARTED_STATUSES,
+            )
+            .order_by("planned_start"),
             by=by,
             reason=reason,
         )

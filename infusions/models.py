@@ -103,6 +103,8 @@ ACTIVE_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED, SessionStatus.
 LIVE_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 # Sessions that have not started and may still be moved or cancelled.
 NOT_STARTED_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
+# Sessions given or under way: a cycle before theirs is past, not to book (``first_free_cycle``).
+STARTED_STATUSES = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
 class TsTzRange(Func):

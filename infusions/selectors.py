@@ -23,6 +23,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from authorizations.coverage import (
@@ -37,13 +38,14 @@ from authorizations.coverage import (
 from authorizations.selectors import recent_approvals, start_of_day
 from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
-from orders.models import BOOKABLE_STATUSES, Order
+from orders.models import BOOKABLE_STATUSES, Order, OrderStatus
 from orders.plans import SessionReason
 
 from .given import Given, given_from, latest_completion
 from .models import (
     ACTIVE_STATUSES,
     LIVE_STATUSES,
+    STARTED_STATUSES,
     AdministrationEntry,
     Chair,
     InfusionSession,
@@ -197,29 +199,66 @@ class AddDays(Func):
 
 def next_cycle_from_sessions() -> QuerySet[Order]:
     """Every order annotated, in SQL, with ``computed_next_cycle`` (the first cycle with no live
-    session: 1, or one after a booked cycle whose successor is free; null when every cycle is
-    booked) and ``computed_next_cycle_due`` (``start_date`` + (cycle - 1) x interval, as the
+    session after the latest cycle given or under way: one after that cycle if it is free, else
+    one after a booked cycle past it whose successor is free; null when there is none, or, for a
+    version superseded once verified, when that cycle is planned on or after its new version's
+    first day) and ``computed_next_cycle_due`` (``start_date`` + (cycle - 1) x interval, as the
     cycles are counted in docs/clinical-rules.md 3.6), by correlated subqueries per order.
 
     Not for pages (it reads every order's sessions): the independent check of the stored
     ``Order.next_cycle`` and ``next_cycle_due`` (``manage.py check_next_cycles``, the tests)."""
     live = InfusionSession.objects.filter(status__in=LIVE_STATUSES)
-    first_free = ~Exists(live.filter(order=OuterRef("pk"), cycle_number=1))
+    latest_started = Coalesce(
+        Subquery(
+            InfusionSession.objects.filter(order=OuterRef("pk"), status__in=STARTED_STATUSES)
+            .order_by("-cycle_number")
+            .values("cycle_number")[:1]
+        ),
+        Value(0),
+    )
+    first_free = ~Exists(
+        live.filter(order=OuterRef("pk"), cycle_number=OuterRef("latest_started") + 1)
+    )
     successor_booked = Exists(
         live.filter(order_id=OuterRef("order_id"), cycle_number=OuterRef("cycle_number") + 1)
     )
     after_booked = (
-        live.filter(order=OuterRef("pk"), cycle_number__lt=OuterRef("cycles"))
+        live.filter(
+            order=OuterRef("pk"),
+            cycle_number__gt=OuterRef("latest_started"),
+            cycle_number__lt=OuterRef("cycles"),
+        )
         .exclude(successor_booked)
         .order_by("cycle_number")
         .values("cycle_number")[:1]
     )
     return (
         Order.objects.defer("plan_at_signing", "findings_at_signing")
+        .annotate(latest_started=latest_started)
+        .annotate(
+            raw_next_cycle=Case(
+                When(latest_started__gte=F("cycles"), then=Value(None)),
+                When(first_free, then=F("latest_started") + 1),
+                default=Subquery(after_booked) + 1,
+                output_field=IntegerField(),
+            )
+        )
+        .annotate(
+            raw_next_cycle_due=AddDays(
+                F("start_date"), (F("raw_next_cycle") - 1) * F("cycle_interval_days")
+            )
+        )
         .annotate(
             computed_next_cycle=Case(
-                When(first_free, then=Value(1)),
-                default=Subquery(after_booked) + 1,
+                When(
+                    Q(
+                        status=OrderStatus.SUPERSEDED,
+                        verified_at__isnull=False,
+                        raw_next_cycle_due__gte=F("superseded_by__start_date"),
+                    ),
+                    then=Value(None),
+                ),
+                default=F("raw_next_cycle"),
                 output_field=IntegerField(),
             )
         )
@@ -277,14 +316,24 @@ TO_BOOK_FIELDS = (
 def cycles_to_book(
     today: date | None = None, window_days: int = TO_BOOK_WINDOW_DAYS
 ) -> QuerySet[Order]:
-    """Verified and active orders with a cycle to book due by ``today + window_days`` (overdue
-    ones too), the soonest due first, with patient and product: one query on the stored, indexed
-    ``next_cycle_due`` (``booking.refresh_next_cycles``), however many orders (paginate it). An
-    order with every cycle booked has no due day, so the window's filter leaves it out."""
+    """The versions in force with a cycle to book due by ``today + window_days`` (overdue ones
+    too): verified and active orders, and a version superseded once verified for its cycles
+    before its new version's first day while that one is in force; the soonest due first,
+    with patient and product: one query on the stored, indexed ``next_cycle_due``
+    (``booking.refresh_next_cycles``), however many orders (paginate it). An order with every
+    cycle booked has no due day, so the window's filter leaves it out."""
     today = today or timezone.localdate()
     return (
         Order.objects.filter(
-            status__in=BOOKABLE_STATUSES,
+            Q(status__in=BOOKABLE_STATUSES)
+            # docs/clinical-rules.md 4: a version superseded once verified keeps its cycles
+            # planned before its new version's first day (``booking.next_cycle_in_force``
+            # stores no next cycle past it) while that version is in force.
+            | Q(
+                status=OrderStatus.SUPERSEDED,
+                verified_at__isnull=False,
+                superseded_by__status__in=BOOKABLE_STATUSES,
+            ),
             next_cycle_due__lte=today + timedelta(days=window_days),
         )
         .select_related("patient", "product")

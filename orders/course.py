@@ -111,3 +111,45 @@ def next_version_start(order: Order, interval_days: int, today: date) -> tuple[d
         return max(order.start_date, today), order.cycles
     next_start = cycle_start(order, started) + timedelta(days=interval_days)
     return max(next_start, today), max(1, order.cycles - started)
+
+
+# --- the version in force for a day (docs/clinical-rules.md 4) --------------------------------
+#
+# A verified or active version is in force. Its new version, signed, leaves it in force (booked,
+# bookable, startable) until that new version is verified: verification supersedes it, and the
+# superseded version keeps the days before the new version's first day (the cycles planned to
+# start before then are still its own to book and give), while the new version, verified or
+# active, governs from its first day on.
+
+IN_FORCE_STATUSES = frozenset({OrderStatus.VERIFIED, OrderStatus.ACTIVE})
+
+
+def replacing_version(order: Order) -> Order | None:
+    """The version that superseded ``order`` once verified, while it is still in force (verified
+    or active); None for a version not superseded, never verified itself, or whose successor
+    has ended (completed, discontinued) or was superseded in turn."""
+    if order.status != OrderStatus.SUPERSEDED or order.verified_at is None:
+        return None
+    return (
+        Order.objects.filter(supersedes_id=order.pk, status__in=IN_FORCE_STATUSES)
+        .only("pk", "start_date", "revision", "status", "lineage_id")
+        .first()
+    )
+
+
+def in_force_until(order: Order) -> tuple[bool, date | None]:
+    """Whether ``order`` governs any day, and the first day it no longer governs (None: no end).
+    A verified or active version governs every day; a version superseded by a verified one the
+    days before that version's first day; any other version none."""
+    if order.status in IN_FORCE_STATUSES:
+        return True, None
+    successor = replacing_version(order)
+    if successor is None:
+        return False, None
+    return True, successor.start_date
+
+
+def in_force_on(order: Order, day: date) -> bool:
+    """Whether ``order`` governs ``day`` (see ``in_force_until``)."""
+    governs, until = in_force_until(order)
+    return governs and (until is None or day < until)

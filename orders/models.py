@@ -430,11 +430,12 @@ class Order(models.Model):
             models.Index(fields=["patient", "-created_at", "-id"], name="order_patient_newest"),
             # The verification queue: signed orders, the longest waiting first.
             models.Index(fields=["status", "signed_at", "id"], name="order_status_signed_at"),
-            # "Cycles to book": bookable orders, the soonest due first (infusions.selectors).
+            # "Cycles to book": bookable orders, and superseded versions for their cycles
+            # before the new version's first day, the soonest due first (infusions.selectors).
             models.Index(
                 fields=["next_cycle_due", "id"],
                 name="order_bookable_next_due",
-                condition=Q(status__in=BOOKABLE_STATUSES),
+                condition=Q(status__in=(*BOOKABLE_STATUSES, OrderStatus.SUPERSEDED)),
             ),
         ]
         permissions = [

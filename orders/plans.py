@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from formulary.services import FormularyError
-from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
+from ivig.engine import FINDING_TITLES, DosePlan, Finding, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, ReactionFacts, SessionDay
 
 from .engine_inputs import order_is_covered, plan_request_for_order
@@ -176,7 +176,8 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     - ``own_sessions``: the live sessions of this version, with the ``proposed`` days applied
       (a moved session's day replaced, a booked cycle's days added); the other versions'
       sessions are ``other_days`` (not open: not a concurrent order), an earlier version's
-      sessions not yet started left out (signing this version cancels them);
+      sessions not yet started on or after this version's first day left out (verifying this
+      version cancels them);
     - ``other_days``: every live session of the patient's other orders (completed ones
       included), with the grams given or else that order's signed daily dose; and the planned
       days of the cycles not yet booked of the other open orders (the version in force of
@@ -216,9 +217,14 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
         if lineage == own_lineage and session.order_id != order.pk:
             # Another version of this order: its days are given (or to be given) under that
             # version's regimen and numbering, so they count as days, not as this version's
-            # cycles. An earlier version's sessions not yet started are left out: signing this
-            # version cancels them, its own cycles replacing them (docs/clinical-rules.md 4).
-            if not session.started and session_order.revision < order.revision:
+            # cycles. An earlier version's sessions not yet started on or after this version's
+            # first day are left out: verifying this version cancels them, its own cycles
+            # replacing them; those before it stay (docs/clinical-rules.md 4).
+            if (
+                not session.started
+                and session_order.revision < order.revision
+                and session.day >= order.start_date
+            ):
                 continue
             dose = session.given_g
             if dose is None:
@@ -240,6 +246,14 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
                     )
                 )
             continue
+        replacing = in_force.get(lineage)
+        if (
+            replacing is not None
+            and not session.started
+            and session_order.revision < replacing.revision
+            and session.day >= replacing.start_date
+        ):
+            continue  # a newer version of that order (in force or being checked) replaces it
         cycles = first_booked_days.setdefault(lineage, {})
         if session.cycle_number not in cycles or session.day < cycles[session.cycle_number]:
             cycles[session.cycle_number] = session.day
@@ -319,7 +333,11 @@ def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[Sessi
 
 
 def _describe(findings: Sequence[Finding]) -> str:
-    return "; ".join(f"{finding.code} — {finding.message.rstrip('.')}" for finding in findings)
+    """Each finding in words for people: its title and its message, never its code."""
+    return "; ".join(
+        f"{FINDING_TITLES.get(finding.code, finding.code)} — {finding.message.rstrip('.')}"
+        for finding in findings
+    )
 
 
 REVISE = "A clinician must revise the order (new version)."

@@ -24,7 +24,13 @@ from ivig.accounts.recheck import (
     current_request,
     password_recheck,
 )
-from ivig.engine import DosePlan, Finding, dose_plan_to_json, unusual_weight_reasons
+from ivig.engine import (
+    FINDING_TITLES,
+    DosePlan,
+    Finding,
+    dose_plan_to_json,
+    unusual_weight_reasons,
+)
 
 from .course import next_version_start
 from .engine_inputs import latest_weight
@@ -299,11 +305,17 @@ def pending_change(order: Order) -> Order | None:
 
 
 def pending_change_error(order: Order, pending: Order) -> OrderError:
-    return OrderError(
-        OrderError.WRONG_STATE,
-        f"Version {pending.revision} of order {order.number} already changes this version "
-        "and awaits signing: change that draft instead.",
-    )
+    if pending.status == OrderStatus.SIGNED:
+        message = (
+            f"Version {pending.revision} of order {order.number} already changes this version "
+            "and awaits verification: a pharmacist verifies or rejects it first."
+        )
+    else:
+        message = (
+            f"Version {pending.revision} of order {order.number} already changes this version "
+            "and awaits signing: change that draft instead."
+        )
+    return OrderError(OrderError.WRONG_STATE, message)
 
 
 def _locked(order: Order, version: int | None, allowed: Collection[str], doing: str) -> Order:
@@ -361,7 +373,11 @@ def _actual_weight_kg(order: Order) -> Decimal | None:
 
 
 def _findings_text(findings: list[Finding]) -> str:
-    return "; ".join(f"{finding.code}: {finding.message}" for finding in findings)
+    """Each finding in words for people: its title, then its message (never its code)."""
+    return "; ".join(
+        f"{FINDING_TITLES.get(finding.code, finding.code)}: {finding.message}"
+        for finding in findings
+    )
 
 
 def _stop_error(findings: list[Finding], doing: str) -> OrderError:
@@ -484,8 +500,8 @@ def order_update(
     A draft changes in place if ``version`` is still current (a stale edit is refused naming
     who changed it and when). A signed or verified order is never edited in place: the change
     makes a new version (same lineage, next revision, ``supersedes`` the old one) as a draft to
-    be signed and verified again; the old one stays in force until the new one is signed (then
-    it becomes ``superseded``), and only one such draft is open at a time; overrides are not
+    be signed and verified again; the old one stays in force until the new one is verified (then
+    it becomes ``superseded``), and only one such change is open at a time; overrides are not
     carried over (they belong to a signature). A new version of an active order starts today or
     later (``start_date``: a field error). A change that changes nothing saves nothing.
     ``weight_today_kg`` records the patient's weight today, as in ``order_create`` (with
@@ -523,8 +539,8 @@ def order_update(
     )
     for name, value in changes.items():
         setattr(successor, name, value)
-    # The signed version stays in force (and in the pharmacist's queue) until the new version
-    # is signed: ``order_sign`` supersedes it then.
+    # The version in force stays in force (booked, bookable, startable) until the new version
+    # is verified: ``order_verify`` supersedes it then (docs/clinical-rules.md 4).
     _save_validated(
         successor, by, f"Version {successor.revision}: changes version {current.revision}"
     )
@@ -540,6 +556,10 @@ def order_sign(
     3.8, each listed); each ``override`` finding needs a reason (``override_reasons`` by finding
     code), kept as an ``OrderOverride`` for the pharmacist. What the engine said is frozen on the
     order.
+
+    Signing a new version leaves a verified or active version it changes in force, its sessions
+    untouched, until the new version is verified; a version only signed (never verified, nothing
+    booked) leaves the pharmacist's queue, superseded by the new one.
     """
     current = _locked(order, version, {OrderStatus.DRAFT}, "signed")
     try:
@@ -583,7 +603,7 @@ def order_sign(
             by,
             "Overridden at signing",
         )
-    _supersede_predecessor(current, by)
+    _supersede_unverified_predecessor(current, by)
     current.status = OrderStatus.SIGNED
     current.signed_by = by
     current.signed_at = now
@@ -600,7 +620,13 @@ def order_verify(
 ) -> Order:
     """Verify a signed order (docs/clinical-rules.md 4): a pharmacist other than the signer (the
     database refuses it too) acknowledges each override; the engine plans the order again today and
-    a ``stop`` it now raises (the formulary changed, say) refuses the verification."""
+    a ``stop`` it now raises (the formulary changed, say) refuses the verification.
+
+    Verifying a new version supersedes the version in force it changes (docs/clinical-rules.md
+    4): the infusions app cancels that version's sessions on or after the new version's first
+    day (never one started), books nothing, and tells the nurses and the clinicians what moved;
+    the cycles before that day stay the old version's. Refused (with nothing changed) while a
+    cycle of the old version is booked across that day."""
     current = _locked(order, version, {OrderStatus.SIGNED}, "verified")
     if current.signed_by_id == by.pk:
         raise OrderError(
@@ -617,6 +643,10 @@ def order_verify(
             "acknowledged_codes",
             missing,
         )
+    # docs/clinical-rules.md 4: the version in force is superseded first, so that a cycle of it
+    # booked across the new first day refuses with its own remedy (rolled back with the rest
+    # should the plan refuse below).
+    _supersede_version_in_force(current, by)
     # docs/clinical-rules.md 3.9: a stop, or an override the signed version carries no reason
     # for (the patient or the calendar changed since signing), refuses the verification.
     living = _plan(current)
@@ -643,23 +673,31 @@ def order_verify(
     return current
 
 
-# The statuses of a version still in force while its successor is a draft.
-IN_FORCE_UNTIL_SUCCESSOR_SIGNED = frozenset(
-    {OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE}
-)
+# The statuses of a version in force until its new version is verified (docs/clinical-rules.md 4).
+IN_FORCE_UNTIL_SUCCESSOR_VERIFIED = frozenset({OrderStatus.VERIFIED, OrderStatus.ACTIVE})
 
 
-def _supersede_predecessor(order: Order, by: User) -> None:
-    """Signing a new version supersedes the version it changes, if that one is still in force
-    (docs/clinical-rules.md 4: a draft change leaves the signed version in force until then)."""
+def _supersede_unverified_predecessor(order: Order, by: User) -> None:
+    """Signing a new version of a version only signed (awaiting verification, so never in
+    force: nothing booked) supersedes it, so that the pharmacist verifies the newer one only."""
     if order.supersedes_id is None:
         return
     predecessor = Order.objects.select_for_update().get(pk=order.supersedes_id)
-    if predecessor.status in IN_FORCE_UNTIL_SUCCESSOR_SIGNED:
+    if predecessor.status == OrderStatus.SIGNED:
         predecessor.status = OrderStatus.SUPERSEDED
         _save_order(predecessor, by, f"Superseded by version {order.revision}")
-        # An active version has booked sessions: the infusions app settles them (or refuses
-        # while one of its cycles is under way).
+
+
+def _supersede_version_in_force(order: Order, by: User) -> None:
+    """Verifying a new version supersedes the version in force it changes (docs/clinical-rules.md
+    4); the infusions app settles that version's sessions on ``order_superseded`` (and refuses,
+    the verification with it, while one of its cycles is booked across the new first day)."""
+    if order.supersedes_id is None:
+        return
+    predecessor = Order.objects.select_for_update().get(pk=order.supersedes_id)
+    if predecessor.status in IN_FORCE_UNTIL_SUCCESSOR_VERIFIED:
+        predecessor.status = OrderStatus.SUPERSEDED
+        _save_order(predecessor, by, f"Superseded by version {order.revision}")
         order_superseded.send(sender=Order, order=predecessor, successor=order, by=by)
 
 

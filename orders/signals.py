@@ -5,10 +5,11 @@ Both are sent inside the changing transaction: a receiver's change commits or ro
 it, and a receiver's refusal (an ``OrderError``) refuses the change.
 
 - ``order_discontinued(order, by, reason)``: infusions cancels the order's future sessions.
-- ``order_superseded(order, successor, by)``: signing ``successor`` supersedes ``order``, the
-  version that was in force (docs/clinical-rules.md 4); infusions cancels ``order``'s sessions
-  that have not started, which the new version's cycles replace, and refuses while a cycle of
-  ``order`` is under way.
+- ``order_superseded(order, successor, by)``: verifying ``successor`` supersedes ``order``, the
+  version that was in force until then (docs/clinical-rules.md 4); infusions cancels
+  ``order``'s sessions not started on or after ``successor``'s first day (their days are the new
+  version's), keeps the earlier ones, tells the nurses and clinicians what moved, and refuses
+  while a cycle of ``order`` is booked across that day.
 """
 
 from django.dispatch import Signal

@@ -28,6 +28,8 @@ class Kind(models.TextChoices):
     AUTHORIZATION_DENIED = "authorization_denied", "Authorization denied"
     AUTHORIZATION_EXPIRED = "authorization_expired", "Authorization expired"
     REACTION_PLAN_NEEDED = "reaction_plan_needed", "Infusion reaction waiting for a plan"
+    # docs/clinical-rules.md 4: a verified new version cancelled the old version's sessions.
+    SESSIONS_REPLACED = "sessions_replaced", "Sessions cancelled: a new order version replaces them"
 
 
 class Notification(models.Model):

@@ -14,6 +14,7 @@ from infusions.last_cycle import patient_last_cycle
 from infusions.models import AdministrationEntry, SessionStatus
 from infusions.plans import session_plan, session_runnable_plan
 from infusions.reactions import patient_reactions, reaction_facts, reaction_rate_cap
+from ivig.engine import FINDING_TITLES
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record
 from orders.models import OrderOverride, OrderStatus
@@ -86,7 +87,7 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
         assert "Skin rash, Fever" in page and "Stopped; paracetamol given" in page
     later_page = nurse_client.get(reverse("infusions:session-detail", args=[later.pk]))
     text = later_page.content.decode()
-    assert "PRIOR_INFUSION_REACTION" in text
+    assert FINDING_TITLES["PRIOR_INFUSION_REACTION"] in text
     assert "moderate (Skin rash, Fever) at 34 mL/h" in text  # the rate at onset
     assert "has no plan yet" in text  # the start is blocked
     # The first session's own page does not carry its own reaction forward.
@@ -241,7 +242,8 @@ def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician)
         overridden_at=timezone.now(),
     )
     refusal = session_plan(later).refusal("start") or ""
-    assert "CREATININE_DUE" in refusal and "RENAL_RISK" not in refusal
+    assert FINDING_TITLES["CREATININE_DUE"] in refusal
+    assert f"{FINDING_TITLES['RENAL_RISK']} —" not in refusal  # not listed as a finding
     assert "new version" not in refusal  # a new version is never planned for a session
     _lab(order.patient, clinician, "2160-0", day(31), "1.4")  # 30 days before the session
     codes = [f.code for f in session_plan(later).findings]

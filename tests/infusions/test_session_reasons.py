@@ -16,6 +16,7 @@ from infusions.errors import InfusionError
 from infusions.models import SessionOverride, SessionStatus
 from infusions.plans import session_plan
 from infusions.session_overrides import session_override_record
+from ivig.engine import FINDING_TITLES
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record
 from orders.models import OrderOverride, OrderStatus
@@ -108,7 +109,7 @@ def test_a_reason_does_not_carry_to_the_next_session(course, clinician, nurse) -
     _, first, later = course
     session_override_record(first, code="CREATININE_DUE", reason=REASON, by=clinician)
     assert session_plan(first).refusal("start") is None
-    assert "CREATININE_DUE" in (session_plan(later).refusal("start") or "")
+    assert FINDING_TITLES["CREATININE_DUE"] in (session_plan(later).refusal("start") or "")
 
 
 def test_moved_to_another_day_the_session_is_judged_again(course, clinician) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +118,7 @@ def test_moved_to_another_day_the_session_is_judged_again(course, clinician) -> 
     later.planned_start += timedelta(days=3)
     later.planned_end += timedelta(days=3)
     later.save()
-    assert "CREATININE_DUE" in (session_plan(later).refusal("start") or "")
+    assert FINDING_TITLES["CREATININE_DUE"] in (session_plan(later).refusal("start") or "")
     session_override_record(later, code="CREATININE_DUE", reason=REASON, by=clinician)
     assert session_plan(later).refusal("start") is None
 
@@ -233,7 +234,7 @@ def test_through_the_api(course, client_for, clinician, nurse, pharmacist) -> No
 
     plan_url = f"/api/v1/infusion-sessions/{later.pk}/plan/"
     blockers = client_for(nurse).get(plan_url).json()["start_blockers"]
-    assert any("CREATININE_DUE" in blocker for blocker in blockers)
+    assert any(FINDING_TITLES["CREATININE_DUE"] in blocker for blocker in blockers)
 
     given = post(clinician, body)
     assert given.status_code == 201
@@ -247,4 +248,4 @@ def test_through_the_api(course, client_for, clinician, nurse, pharmacist) -> No
     assert [row["code"] for row in plan["session_reasons"]] == ["CREATININE_DUE"]
     other = client_for(nurse).get(f"/api/v1/infusion-sessions/{first.pk}/plan/").json()
     assert other["session_reasons"] == []
-    assert any("CREATININE_DUE" in blocker for blocker in other["start_blockers"])
+    assert any(FINDING_TITLES["CREATININE_DUE"] in blocker for blocker in other["start_blockers"])

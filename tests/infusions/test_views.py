@@ -237,7 +237,8 @@ def test_booking_through_the_page(client_for, nurse, chair) -> None:  # type: ig
 def test_booking_an_unverified_order_says_why(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
     order = verified_order(status=OrderStatus.SIGNED)
     page = client_for(nurse).get(reverse("infusions:book", args=[order.pk, 1]))
-    assert page.status_code == 200 and "only verified or active" in page.content.decode()
+    assert page.status_code == 200
+    assert "only a verified or active version is booked" in page.content.decode()
 
 
 # --- calendar feeds --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
+from ivig.engine import FINDING_TITLES
 from orders.models import Order, OrderStatus, PatientWeight
 from orders.services import order_create, order_verify
 
@@ -44,7 +45,7 @@ def test_a_second_order_over_the_same_weeks_stops_at_signing(  # type: ignore[no
     )
     assert refused.status_code == 400
     assert refused.json()["code"] == "stop_findings"
-    assert "MAX_DOSE_PER_28_DAYS" in refused.json()["detail"]
+    assert FINDING_TITLES["MAX_DOSE_PER_28_DAYS"] in refused.json()["detail"]
     assert Order.objects.get(pk=second.pk).status == OrderStatus.DRAFT
 
 
@@ -89,7 +90,7 @@ def test_a_weight_change_after_signing_refuses_verification_until_revised(  # ty
     assert refused.status_code == 400
     body = refused.json()
     assert body["code"] == "plan_changed"
-    assert "WEIGHT_CHANGED" in body["detail"]
+    assert FINDING_TITLES["WEIGHT_CHANGED"] in body["detail"]
     assert "A clinician must revise the order" in body["detail"]
     assert client.get(f"{ORDERS}{order.pk}/").json()["new_finding_codes"] == ["WEIGHT_CHANGED"]
     # Revised: a new version, planned on 80 kg, signed and verified again.

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from formulary.models import DosingPolicy, Product
 from formulary.services import product_deactivate
+from ivig.engine import FINDING_TITLES
 from orders import services
 from orders.errors import OrderError
 from orders.models import Order, OrderOverride, OrderStatus
@@ -247,7 +248,9 @@ def test_a_stop_finding_refuses_the_signature_listing_it(clinician, sign):
     order = order_create(by=clinician, **order_values(patient))
     error = refusal(sign, order, clinician)
     assert error.code == OrderError.STOP_FINDINGS
-    assert "IGA_DEFICIENCY_WITH_ANTIBODIES" in error.message
+    # In words for people: the finding's title and message, never its code.
+    assert FINDING_TITLES["IGA_DEFICIENCY_WITH_ANTIBODIES"] in error.message
+    assert "IGA_DEFICIENCY_WITH_ANTIBODIES" not in error.message
     assert [f["code"] for f in error.details["findings"]] == ["IGA_DEFICIENCY_WITH_ANTIBODIES"]
     assert reloaded(order).status == OrderStatus.DRAFT
 
@@ -261,7 +264,7 @@ def test_a_400_kg_weight_is_a_stop(clinician, sign, worked_patient):
     )
     error = refusal(sign, order, clinician)
     assert error.code == OrderError.STOP_FINDINGS
-    assert "INVALID_INPUT" in error.message
+    assert FINDING_TITLES["INVALID_INPUT"] in error.message and "400 kg" in error.message
 
 
 def test_each_override_finding_needs_a_reason(clinician, risky_draft, sign):
@@ -362,7 +365,8 @@ def test_verification_is_refused_when_the_plan_now_has_a_stop(clinician, pharmac
     signed.patient.save()
     error = refusal(order_verify, signed, by=pharmacist, acknowledged_codes=[], version=2)
     assert error.code == OrderError.STOP_FINDINGS
-    assert "SUCROSE_RENAL_RISK" in error.message
+    assert FINDING_TITLES["SUCROSE_RENAL_RISK"] in error.message
+    assert "SUCROSE_RENAL_RISK" not in error.message
     assert reloaded(signed).status == OrderStatus.SIGNED
 
 

@@ -491,7 +491,7 @@ def test_a_stop_finding_blocks_signing_on_the_page(clinician, client_for):
     order = order_create(by=clinician, **order_values(patient))
     response = client_for(clinician).post(url("orders:order-sign", order), sign_data(order))
     assert response.status_code == 400
-    assert "cannot be signed: IGA_DEFICIENCY_WITH_ANTIBODIES" in response.content.decode()
+    assert "cannot be signed: IgA deficiency with anti-IgA antibodies" in response.content.decode()
 
 
 def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_for):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from infusions.reaction_models import ReactionPlan
 from ivig.accounts.models import User
+from ivig.engine import FINDING_TITLES
 from orders.demo import (
     COURSE_DEMO_MRN,
     COURSE_LABS,
@@ -101,7 +102,7 @@ def test_the_courses_session_today_carries_the_reaction(patient, client_for):  #
     nurse = User.objects.get(username="nurse")
     page = client_for(nurse).get(reverse("infusions:session-detail", args=[later.pk]))
     text = page.content.decode()
-    assert "PRIOR_INFUSION_REACTION" in text and "has no plan yet" in text
+    assert FINDING_TITLES["PRIOR_INFUSION_REACTION"] in text and "has no plan yet" in text
 
 
 def test_the_second_course_has_a_reaction_plan_and_runs_capped(patient, client_for):  # type: ignore[no-untyped-def]

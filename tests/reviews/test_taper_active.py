@@ -1,6 +1,7 @@
 """Accepting a taper on an order under treatment (docs/clinical-rules.md 10.3, 4): the active
 order gets a new version, a draft signed and verified as usual; the active one stays in force
-until then; signing supersedes it, cancels its sessions not yet started and keeps those given.
+until the new one is verified; verification supersedes it, cancels its sessions not yet started
+on or after the new first day and keeps those given (and those before that day).
 Through the service, the review page and the API."""
 
 import re
@@ -14,7 +15,6 @@ from django.utils import timezone
 from infusions import booking
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
-from orders.errors import OrderError
 from orders.models import Order, OrderStatus
 from orders.plans import order_plan, patient_calendar
 from orders.reviews import review_record, taper_accept
@@ -105,22 +105,27 @@ def test_a_taper_of_an_active_order_is_a_new_version_that_replaces_its_booked_cy
     signed = _sign(successor, clinician)
     assert signed.status == OrderStatus.SIGNED
     order.refresh_from_db()
+    # Signed, not yet verified: the version in force and its booked cycle are untouched.
+    assert order.status == OrderStatus.ACTIVE
+    assert _sessions(order) == [(1, SessionStatus.COMPLETED)] * 5 + [(2, SessionStatus.BOOKED)] * 5
+
+    pharmacist = make_user("pharm-2", Role.PHARMACIST)
+    verified = order_verify(
+        signed,
+        by=pharmacist,
+        acknowledged_codes=set(signed.overrides.values_list("code", flat=True)),
+        version=signed.version,
+    )
+    assert verified.status == OrderStatus.VERIFIED
+    order.refresh_from_db()
     assert order.status == OrderStatus.SUPERSEDED
     assert (
         _sessions(order) == [(1, SessionStatus.COMPLETED)] * 5 + [(2, SessionStatus.CANCELLED)] * 5
     )
     cancelled = InfusionSession.objects.filter(order=order, status=SessionStatus.CANCELLED)
-    assert all("version 2 replaces version 1" in s.status_reason for s in cancelled)
+    assert all("version 2, verified, replaces version 1" in s.status_reason for s in cancelled)
     history = cancelled.first().history.first()  # type: ignore[union-attr]
-    assert history.history_user == clinician
-
-    verified = order_verify(
-        signed,
-        by=make_user("pharm-2", Role.PHARMACIST),
-        acknowledged_codes=set(signed.overrides.values_list("code", flat=True)),
-        version=signed.version,
-    )
-    assert verified.status == OrderStatus.VERIFIED
+    assert history.history_user == pharmacist
     # The new version books its cycle 1 on the day the replaced cycle 2 was booked.
     slots = booking.booking_propose(verified, 1)
     assert [slot.day for slot in slots] == [
@@ -146,29 +151,35 @@ def test_the_new_versions_calendar_counts_the_given_days_not_the_replaced_ones(c
     assert len(patient_calendar(order).own_sessions) == 10
 
 
-def test_signing_waits_while_a_cycle_of_the_active_version_is_under_way(clinician):
+def test_a_cycle_under_way_before_the_new_first_day_carries_on(clinician, make_user):
+    """docs/clinical-rules.md 4: signing touches nothing; verifying cancels only the days on or
+    after the new version's first day, so a cycle under way before it carries on."""
     order = _active_order_under_treatment(clinician, started_days_ago=29)
     # Cycle 2 has begun: its first day given yesterday, four days still booked.
     first = InfusionSession.objects.get(order=order, cycle_number=2, day_number=1)
     first.status = SessionStatus.COMPLETED
     first.save()
     successor = taper_accept(order, by=clinician, kind="interval", version=order.version)
-    with pytest.raises(OrderError) as refused:
-        _sign(successor, clinician)
-    assert refused.value.code == OrderError.WRONG_STATE
-    assert "Cycle 2 of order" in refused.value.message
-    assert "once that cycle is complete" in refused.value.message
+    signed = _sign(successor, clinician)
     order.refresh_from_db()
-    successor.refresh_from_db()
-    assert (order.status, successor.status) == (OrderStatus.ACTIVE, OrderStatus.DRAFT)
+    assert (order.status, signed.status) == (OrderStatus.ACTIVE, OrderStatus.SIGNED)
     assert _sessions(order).count((2, SessionStatus.BOOKED)) == 4
+    order_verify(
+        signed,
+        by=make_user("pharm-2", Role.PHARMACIST),
+        acknowledged_codes=set(signed.overrides.values_list("code", flat=True)),
+        version=signed.version,
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SUPERSEDED
+    assert _sessions(order).count((2, SessionStatus.BOOKED)) == 4  # before the new first day
 
 
 def test_the_review_page_accepts_a_taper_of_an_active_order(clinician, client_for):
     order = _active_order_under_treatment(clinician)
     page = client_for(clinician).get(reverse("orders:order-reviews", args=[order.pk]))
     assert "Every 6 weeks (42 days)" in page.content.decode()
-    assert "signing it cancels this version's booked sessions" in page.content.decode()
+    assert "this version stays in force until the new one is verified" in page.content.decode()
     response = client_for(clinician).post(
         reverse("orders:order-taper", args=[order.pk]),
         {"kind": "interval", "version": order.version},
