@@ -13,7 +13,7 @@ from django.utils import timezone
 from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.engine import Finding
-from ivig.forms import PlainDecimalsForm
+from ivig.forms import PlainDecimalsForm, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
 from .course import next_version_start
@@ -140,6 +140,9 @@ REFRESH_FIELDS = {
     "hx-target": "#order-fields",
     "hx-swap": "outerHTML",
     "hx-include": "closest form",
+    # Its own queue: not the form's (inherited ``hx-sync="this:replace"``), where the preview
+    # that the same change starts 200 ms later aborted this refresh.
+    "hx-sync": "this:replace",
 }
 
 
@@ -188,6 +191,7 @@ class OrderForm(PlainDecimalsForm):
         }
 
     def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
+        given = set(kwargs.get("initial") or ())
         super().__init__(*args, instance=order, **kwargs)  # type: ignore[misc]
         self.order = order
         _keep_weight_confirmation_in_view(self)
@@ -225,7 +229,8 @@ class OrderForm(PlainDecimalsForm):
                 start, cycles = next_version_start(
                     order, order.cycle_interval_days, timezone.localdate()
                 )
-                self.initial.update(start_date=start, cycles=cycles)
+                offered = {"start_date": start, "cycles": cycles}
+                self.initial.update({k: v for k, v in offered.items() if k not in given})
                 self.fields["start_date"].help_text = (
                     "The new version's first cycle: offered one interval after the last cycle "
                     "started, with the cycles not yet started."
@@ -233,6 +238,15 @@ class OrderForm(PlainDecimalsForm):
         self.patient = self._chosen_patient()
         self._bound_patient_choices()
         self._list_products()
+
+    @classmethod
+    def shown_again(cls, data: Mapping[str, Any], *, order: Order | None = None) -> "OrderForm":
+        """The form refilled from ``data`` (a post: the patient or indication changed, or the
+        indication's defaults applied): every field as the user typed it, unbound so that no
+        error shows on a field not filled in yet (issue 19: never ``initial=request.POST``)."""
+        initial = initial_from_posted(cls(data, order=order), data)
+        initial[PATIENT_QUERY_PARAM] = data.get(PATIENT_QUERY_PARAM) or ""
+        return cls(initial=initial, order=order)
 
     def as_posted(self) -> "OrderForm":
         """The form as the browser would post it now (its initial values, bound): the edit page
