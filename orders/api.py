@@ -32,6 +32,7 @@ from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import policies, selectors, services
 from .filters import OrderFilter
+from .input_ranges import range_field_kwargs
 from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
 from .plans import OrderPlan, order_plan
 
@@ -419,6 +420,7 @@ class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerialize
     class Meta:
         model = Order
         fields = ("patient", *services.ORDER_FIELDS)
+        extra_kwargs = range_field_kwargs()
 
 
 class OrderUpdateSerializer(OrderCreateSerializer):
@@ -429,6 +431,7 @@ class OrderUpdateSerializer(OrderCreateSerializer):
     class Meta:
         model = Order
         fields = (*services.ORDER_FIELDS, "version")
+        extra_kwargs = range_field_kwargs()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

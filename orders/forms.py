@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -19,6 +19,7 @@ from ivig.templatetags.clinical import finding_title
 from .course import next_version_start
 from .engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .errors import OrderError
+from .input_ranges import ORDER_RANGES
 from .models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -195,21 +196,17 @@ class OrderForm(PlainDecimalsForm):
         super().__init__(*args, instance=order, **kwargs)  # type: ignore[misc]
         self.order = order
         _keep_weight_confirmation_in_view(self)
-        for name, low, high in (
-            ("days_per_cycle", 1, 5),
-            ("cycles", 1, 60),
-            ("cycle_interval_days", 7, 90),
-            ("target_rate_ml_per_h", 1, None),
-        ):
+        for name, in_range in ORDER_RANGES.items():
+            # One check, one message naming the range (orders/input_ranges.py), in place of the
+            # column's digit count and bounds.
             field = self.fields[name]
-            assert isinstance(field, forms.IntegerField)
-            field.min_value = low
-            field.validators.append(MinValueValidator(low))
-            field.widget.attrs["min"] = low
-            if high is not None:
-                field.max_value = high
-                field.validators.append(MaxValueValidator(high))
-                field.widget.attrs["max"] = high
+            field.validators = [in_range]
+            field.widget.attrs.update(min=in_range.low, max=in_range.high)
+        rate = self.fields["target_rate_ml_per_h"]
+        assert isinstance(rate, forms.IntegerField)
+        rate.min_value = 1
+        rate.validators.append(MinValueValidator(1))
+        rate.widget.attrs["min"] = 1
         self.fields["premedication"].help_text = "Drug, dose and route, editable per order."
         self.fields["indication"].help_text = "Choosing one fills in its usual regimen."
         # htmx: a new patient re-lists the products; a new indication also fills in its regimen.
@@ -410,7 +407,7 @@ class SignForm(OrderStepForm):
         for finding in overrides:
             self.override_codes.append(finding.code)
             self.fields[f"reason_{finding.code}"] = forms.CharField(
-                label=f"Reason to override {finding_title(finding.code)} ({finding.code})",
+                label=f"Reason to override {finding_title(finding.code)}",
                 help_text=finding.message,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -442,8 +439,7 @@ class VerifyForm(OrderStepForm):
         field.choices = [
             (
                 override.code,
-                f"I acknowledge {finding_title(override.code)} ({override.code}): "
-                f"{override.reason}",
+                f"I acknowledge {finding_title(override.code)}: {override.reason}",
             )
             for override in overrides
         ]

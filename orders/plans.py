@@ -32,6 +32,7 @@ from django.utils import timezone
 from formulary.services import FormularyError
 from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, ReactionFacts, SessionDay
+from ivig.templatetags.clinical import finding_title
 
 from .engine_inputs import order_is_covered, plan_request_for_order
 from .models import Order, OrderStatus
@@ -314,7 +315,9 @@ def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[Sessi
 
 
 def _describe(findings: Sequence[Finding]) -> str:
-    return "; ".join(f"{finding.code} — {finding.message.rstrip('.')}" for finding in findings)
+    return "; ".join(
+        f"{finding_title(finding.code)} — {finding.message.rstrip('.')}" for finding in findings
+    )
 
 
 REVISE = "A clinician must revise the order (new version)."

@@ -115,7 +115,7 @@ def test_create_returns_the_draft(clinician, client_for, worked_patient):
     ("overrides", "field"),
     [
         ({"daily_dose_mg_per_kg": "400"}, "__all__"),
-        ({"days_per_cycle": 9}, "__all__"),
+        ({"days_per_cycle": 9}, "days_per_cycle"),
         ({"product": "no-such-product"}, "product"),
         ({"start_date": "soon"}, "start_date"),
         ({"dosing_weight_basis": "lean"}, "dosing_weight_basis"),
@@ -336,7 +336,9 @@ def test_a_superseded_version_is_read_by_its_id_without_a_status_filter(
     clinician, nurse, client_for, draft, sign
 ):
     signed = sign(draft, clinician)
-    successor = sign(order_update(signed, by=clinician, version=signed.version, cycles=3), clinician)
+    successor = sign(
+        order_update(signed, by=clinician, version=signed.version, cycles=3), clinician
+    )
     assert Order.objects.get(pk=signed.pk).status == OrderStatus.SUPERSEDED
     client = client_for(nurse)
     old = client.get(detail(signed))

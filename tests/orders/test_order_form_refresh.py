@@ -12,7 +12,7 @@ from orders.models import Indication, Order
 from orders.services import order_create, order_sign
 
 from ..conftest import TEST_PASSWORD
-from .factories import order_values, worked_example_patient
+from .factories import order_values
 from .test_order_views import form_data
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +137,9 @@ def test_the_order_saved_from_the_refreshed_fields_is_exactly_what_was_typed(
     assert order.target_rate_ml_per_h == 150
     assert (order.days_per_cycle, order.cycles, order.cycle_interval_days) == (4, 5, 21)
     page = client.get(reverse("orders:order-detail", args=[order.pk])).content.decode()
-    assert "[&#x27;diphenhydramine" not in page and "&#x27;]" not in page.replace("bracket&#x27;]", "")
+    assert "[&#x27;diphenhydramine" not in page and "&#x27;]" not in page.replace(
+        "bracket&#x27;]", ""
+    )
     assert "diphenhydramine 25 mg PO; acetaminophen 500 mg PO" in page
 
 
