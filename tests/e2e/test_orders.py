@@ -81,7 +81,7 @@ def test_an_independent_pharmacist_verifies_and_a_clinician_cannot(
 
     sign_in(pharmacist)
     page.get_by_role("link", name=order.number).click()
-    page.get_by_label("I acknowledge Renal risk (RENAL_RISK): Hydrated").check()
+    page.get_by_label("I acknowledge Renal risk: Hydrated").check()
     page.get_by_role("button", name="Verify order").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Verified")
     expect(page.get_by_test_id("verified-by")).to_contain_text("pharm-test")
