@@ -12,7 +12,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from ivig.errors import PlainConstraintsMixin
+
+from .forms import PlainRows
 from .models import DosingPolicy, LabelRateStep, Product, ProductPrice, VialSize
+
+
+class PlainAdminForm(PlainConstraintsMixin, forms.ModelForm):  # type: ignore[type-arg]
+    """An admin row whose constraints answer in plain words, never by their names."""
 
 
 class NoDeleteMixin:
@@ -21,22 +28,28 @@ class NoDeleteMixin:
 
 
 class VialSizeInline(NoDeleteMixin, admin.TabularInline):
+    form = PlainAdminForm
+    formset = PlainRows
     model = VialSize
     extra = 0
 
 
 class LabelRateStepInline(NoDeleteMixin, admin.TabularInline):
+    form = PlainAdminForm
+    formset = PlainRows
     model = LabelRateStep
     extra = 0
 
 
 class ProductPriceInline(NoDeleteMixin, admin.TabularInline):
+    form = PlainAdminForm
+    formset = PlainRows
     model = ProductPrice
     extra = 0
     readonly_fields = ("created_by", "created_at")
 
 
-class VersionedAdminForm(forms.ModelForm):
+class VersionedAdminForm(PlainConstraintsMixin, forms.ModelForm):  # type: ignore[type-arg]
     """The admin's form for a record with a ``version`` (a product, the dosing policy): it
     carries the version the page was opened at and refuses to save over a newer one, as the
     formulary pages and the API do; otherwise a page opened before a pharmacist's change would

@@ -64,7 +64,20 @@ class ProductForm(PlainDecimalsForm):
         return {name: self.cleaned_data[name] for name in PRODUCT_FIELDS}
 
 
-class _LabelledRows(BaseInlineFormSet):
+class PlainRows(BaseInlineFormSet):
+    """Rows of a product (pages and admin): two rows the same, said with the fields' labels,
+    never Django's "duplicate data for size_g" (issue 19)."""
+
+    def get_unique_error_message(self, unique_check: Any) -> str:
+        labels = [
+            str(self.model._meta.get_field(name).verbose_name)
+            for name in unique_check
+            if name != self.fk.name
+        ]
+        return f"Two rows give the same {' and '.join(labels)}: give each once."
+
+
+class _LabelledRows(PlainRows):
     """Each row's inputs get an accessible name with the row's number ("Vial size 2 (g)")."""
 
     row_labels: dict[str, str] = {}
@@ -79,6 +92,10 @@ class _LabelledRows(BaseInlineFormSet):
 
 class VialSizeFormSet(_LabelledRows):
     row_labels = {"size_g": "Vial size {n} (g)", "active": "Vial size {n} active"}
+
+    def get_unique_error_message(self, unique_check: Any) -> str:
+        """Not Django's "duplicate data for size_g" (issue 19): the same size twice, in words."""
+        return "The same vial size is given twice: give each size once."
 
     def data_for_service(self) -> list[VialSizeData]:
         return [

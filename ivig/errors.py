@@ -7,10 +7,13 @@ Services raise it (each app names its codes on a subclass: ``OrderError``, ``Inf
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.apps import apps
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import models
 
 
 class DomainError(Exception):
@@ -52,7 +55,7 @@ class DomainError(Exception):
 
     @classmethod
     def from_validation_error(cls, error: ValidationError) -> DomainError:
-        field_errors = (
+        field_errors = in_plain_words(
             {field: list(messages) for field, messages in error.message_dict.items()}
             if hasattr(error, "error_dict")
             else {NON_FIELD_ERRORS: list(error.messages)}
@@ -75,3 +78,81 @@ def add_to_form(form: forms.BaseForm, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+# Django's words for a check constraint without its own message: "Constraint “name” is
+# violated." A person never reads a constraint's name (issue 19).
+_CONSTRAINT_MESSAGE = re.compile(r"^Constraint “(?P<name>[^”]+)” is violated\.$")
+
+
+def _constraint_fields(name: str) -> tuple[type[models.Model], list[str]] | None:
+    """The model and the fields a check constraint named ``name`` reads."""
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == name and isinstance(constraint, models.CheckConstraint):
+                fields: list[str] = []
+                pending: list[Any] = [constraint.condition]
+                while pending:
+                    node = pending.pop()
+                    if isinstance(node, models.Q):
+                        pending.extend(node.children)
+                    elif isinstance(node, tuple) and isinstance(node[0], str):
+                        field = node[0].split("__")[0]
+                        if field not in fields:
+                            fields.append(field)
+                return model, fields
+    return None
+
+
+def constraint_in_words(message: str) -> tuple[str | None, str]:
+    """A constraint's default message as (the field it is about or None, plain words): "Check
+    the dose per cycle (g/kg): this value is not allowed." Other messages pass unchanged."""
+    match = _CONSTRAINT_MESSAGE.match(message)
+    if match is None:
+        return None, message
+    found = _constraint_fields(match["name"])
+    if found is None:
+        return None, "A value is not allowed: please check the entries."
+    model, names = found
+    labels = []
+    for name in names:
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            continue
+    if not labels:
+        return None, "A value is not allowed: please check the entries."
+    field = names[0] if len(names) == 1 else None
+    these = " and the ".join(labels)
+    verb = "this value is" if len(labels) == 1 else "these values are"
+    return field, f"Check the {these}: {verb} not allowed."
+
+
+def in_plain_words(field_errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``field_errors`` with every constraint's name put in plain words, on the field the
+    constraint is about where it names one."""
+    plain: dict[str, list[str]] = {}
+    for key, messages in field_errors.items():
+        for message in messages:
+            field, words = constraint_in_words(str(message))
+            target = field if field is not None and key == NON_FIELD_ERRORS else key
+            plain.setdefault(target, []).append(words)
+    return plain
+
+
+class PlainConstraintsMixin:
+    """A model form whose model's check constraints answer in plain words, on their field
+    (``validate_constraints`` runs in ``_post_clean``)."""
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        if hasattr(errors, "error_dict"):
+            plain = in_plain_words(
+                {field: list(messages) for field, messages in errors.message_dict.items()}
+            )
+            form_fields = getattr(self, "fields", {})
+            placed: dict[str, list[ValidationError]] = {}
+            for key, messages in plain.items():
+                target = key if key in form_fields else NON_FIELD_ERRORS
+                placed.setdefault(target, []).extend(ValidationError(m) for m in messages)
+            errors = ValidationError(placed)
+        super()._update_errors(errors)  # type: ignore[misc]

@@ -1,18 +1,64 @@
 """Form helpers shared by the apps."""
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.validators import DecimalValidator
 
 from ivig.engine import format_decimal
+from ivig.errors import PlainConstraintsMixin
 
 
-class PlainDecimalsForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Shows stored decimals as people write them: "5", not "5.00"; "2", not "2.000" (STYLE)."""
+class PlainDecimalsForm(PlainConstraintsMixin, forms.ModelForm):  # type: ignore[type-arg]
+    """Shows stored decimals as people write them: "5", not "5.00"; "2", not "2.000" (STYLE);
+    a check constraint of the model answers in plain words, never by its name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, value in self.initial.items():
             if isinstance(value, Decimal):
                 self.initial[name] = format_decimal(value)
+        for field in self.fields.values():
+            field.validators = [
+                PlainDigits(v.max_digits, v.decimal_places)
+                if type(v) is DecimalValidator and v.max_digits is not None
+                else v
+                for v in field.validators
+            ]
+
+
+class PlainDigits(DecimalValidator):
+    """A column's digit count said as the number's range: "Enter a number below 10,000, with at
+    most 2 decimals.", never "no more than 6 digits in total" (issue 19)."""
+
+    def __init__(self, max_digits: int, decimal_places: int | None) -> None:
+        super().__init__(max_digits, decimal_places)
+        from ivig.templatetags.clinical import num
+
+        places = decimal_places or 0
+        below = f"Enter a number below {num(Decimal(10) ** (max_digits - places))}"
+        decimals = f"at most {places} decimals" if places else "a whole number"
+        self.messages = {
+            **self.messages,
+            "max_digits": f"{below}, with {decimals}.",
+            "max_whole_digits": f"{below}.",
+            "max_decimal_places": f"Enter {decimals}.",
+        }
+
+
+def initial_from_posted(form: forms.BaseForm, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``form``'s fields would show bound to ``data``, as plain initial values: each field's
+    widget reads its own value from ``data`` (one string; a list only for a multiple choice).
+
+    A form shown again from a post (a page refreshed while it is filled in) takes these, never
+    the ``QueryDict`` itself: a ``QueryDict`` as ``initial`` shows every value as ``['…']``."""
+    values: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        if field.disabled:
+            continue
+        value = field.widget.value_from_datadict(data, {}, form.add_prefix(name))
+        if value is not None:
+            values[name] = value
+    return values

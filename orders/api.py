@@ -4,6 +4,7 @@ service or selector, return. Every role reads; only clinicians write (docs/clini
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -31,6 +32,7 @@ from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import policies, selectors, services
 from .filters import OrderFilter
+from .input_ranges import range_field_kwargs
 from .models import Indication, Order, OrderOverride, Patient, PatientWeight, RiskFactor
 from .plans import OrderPlan, order_plan
 
@@ -418,6 +420,7 @@ class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerialize
     class Meta:
         model = Order
         fields = ("patient", *services.ORDER_FIELDS)
+        extra_kwargs = range_field_kwargs()
 
 
 class OrderUpdateSerializer(OrderCreateSerializer):
@@ -428,6 +431,7 @@ class OrderUpdateSerializer(OrderCreateSerializer):
     class Meta:
         model = Order
         fields = (*services.ORDER_FIELDS, "version")
+        extra_kwargs = range_field_kwargs()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -519,6 +523,13 @@ class OrderViewSet(
     def get_permissions(self) -> list[BasePermission]:
         return [api_policy(ORDER_ACTION_POLICIES.get(self.action or "", _refused))()]
 
+    def filter_queryset(self, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        """The list's filters (status, patient, words) narrow the list only: any version is read
+        or acted on by its id, a superseded one included (issue 19, API parity)."""
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer_class(self) -> type[BaseSerializer]:
         classes: dict[str, type[BaseSerializer]] = {
             "create": OrderCreateSerializer,
@@ -541,7 +552,14 @@ class OrderViewSet(
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    @extend_schema(responses={200: OrderDetailSerializer})
+    @extend_schema(
+        responses={200: OrderDetailSerializer},
+        description=(
+            "Any version of an order by its id, whatever its status (a superseded version "
+            "included: no `?status=` needed). The list leaves superseded versions out unless "
+            "`status=superseded` is asked for."
+        ),
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
         access_record(request._request, order)

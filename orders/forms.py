@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -13,12 +13,13 @@ from django.utils import timezone
 from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.engine import Finding
-from ivig.forms import PlainDecimalsForm
+from ivig.forms import PlainDecimalsForm, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
 from .course import next_version_start
 from .engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .errors import OrderError
+from .input_ranges import ORDER_RANGES
 from .models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -140,6 +141,9 @@ REFRESH_FIELDS = {
     "hx-target": "#order-fields",
     "hx-swap": "outerHTML",
     "hx-include": "closest form",
+    # Its own queue: not the form's (inherited ``hx-sync="this:replace"``), where the preview
+    # that the same change starts 200 ms later aborted this refresh.
+    "hx-sync": "this:replace",
 }
 
 
@@ -188,24 +192,21 @@ class OrderForm(PlainDecimalsForm):
         }
 
     def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
+        given = set(kwargs.get("initial") or ())
         super().__init__(*args, instance=order, **kwargs)  # type: ignore[misc]
         self.order = order
         _keep_weight_confirmation_in_view(self)
-        for name, low, high in (
-            ("days_per_cycle", 1, 5),
-            ("cycles", 1, 60),
-            ("cycle_interval_days", 7, 90),
-            ("target_rate_ml_per_h", 1, None),
-        ):
+        for name, in_range in ORDER_RANGES.items():
+            # One check, one message naming the range (orders/input_ranges.py), in place of the
+            # column's digit count and bounds.
             field = self.fields[name]
-            assert isinstance(field, forms.IntegerField)
-            field.min_value = low
-            field.validators.append(MinValueValidator(low))
-            field.widget.attrs["min"] = low
-            if high is not None:
-                field.max_value = high
-                field.validators.append(MaxValueValidator(high))
-                field.widget.attrs["max"] = high
+            field.validators = [in_range]
+            field.widget.attrs.update(min=in_range.low, max=in_range.high)
+        rate = self.fields["target_rate_ml_per_h"]
+        assert isinstance(rate, forms.IntegerField)
+        rate.min_value = 1
+        rate.validators.append(MinValueValidator(1))
+        rate.widget.attrs["min"] = 1
         self.fields["premedication"].help_text = "Drug, dose and route, editable per order."
         self.fields["indication"].help_text = "Choosing one fills in its usual regimen."
         # htmx: a new patient re-lists the products; a new indication also fills in its regimen.
@@ -225,7 +226,8 @@ class OrderForm(PlainDecimalsForm):
                 start, cycles = next_version_start(
                     order, order.cycle_interval_days, timezone.localdate()
                 )
-                self.initial.update(start_date=start, cycles=cycles)
+                offered = {"start_date": start, "cycles": cycles}
+                self.initial.update({k: v for k, v in offered.items() if k not in given})
                 self.fields["start_date"].help_text = (
                     "The new version's first cycle: offered one interval after the last cycle "
                     "started, with the cycles not yet started."
@@ -233,6 +235,15 @@ class OrderForm(PlainDecimalsForm):
         self.patient = self._chosen_patient()
         self._bound_patient_choices()
         self._list_products()
+
+    @classmethod
+    def shown_again(cls, data: Mapping[str, Any], *, order: Order | None = None) -> "OrderForm":
+        """The form refilled from ``data`` (a post: the patient or indication changed, or the
+        indication's defaults applied): every field as the user typed it, unbound so that no
+        error shows on a field not filled in yet (issue 19: never ``initial=request.POST``)."""
+        initial = initial_from_posted(cls(data, order=order), data)
+        initial[PATIENT_QUERY_PARAM] = data.get(PATIENT_QUERY_PARAM) or ""
+        return cls(initial=initial, order=order)
 
     def as_posted(self) -> "OrderForm":
         """The form as the browser would post it now (its initial values, bound): the edit page
@@ -396,7 +407,7 @@ class SignForm(OrderStepForm):
         for finding in overrides:
             self.override_codes.append(finding.code)
             self.fields[f"reason_{finding.code}"] = forms.CharField(
-                label=f"Reason to override {finding_title(finding.code)} ({finding.code})",
+                label=f"Reason to override {finding_title(finding.code)}",
                 help_text=finding.message,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -428,8 +439,7 @@ class VerifyForm(OrderStepForm):
         field.choices = [
             (
                 override.code,
-                f"I acknowledge {finding_title(override.code)} ({override.code}): "
-                f"{override.reason}",
+                f"I acknowledge {finding_title(override.code)}: {override.reason}",
             )
             for override in overrides
         ]

@@ -30,8 +30,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from formulary.services import FormularyError
-from ivig.engine import FINDING_TITLES, DosePlan, Finding, compute_plan, dose_plan_to_json
+from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, ReactionFacts, SessionDay
+from ivig.templatetags.clinical import finding_title
 
 from .engine_inputs import order_is_covered, plan_request_for_order
 from .models import Order, OrderStatus
@@ -333,10 +334,8 @@ def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[Sessi
 
 
 def _describe(findings: Sequence[Finding]) -> str:
-    """Each finding in words for people: its title and its message, never its code."""
     return "; ".join(
-        f"{FINDING_TITLES.get(finding.code, finding.code)} — {finding.message.rstrip('.')}"
-        for finding in findings
+        f"{finding_title(finding.code)} — {finding.message.rstrip('.')}" for finding in findings
     )
 
 

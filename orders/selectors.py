@@ -1,10 +1,12 @@
 """Read queries of the orders app: what pages and the API list and show."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
+from ivig.templatetags.clinical import finding_title
 
 from .models import (
     NEXT_CYCLE_FIELDS,
@@ -17,6 +19,7 @@ from .models import (
     PatientWeight,
     RiskFactor,
 )
+from .services import ORDER_FIELDS
 
 
 def patients_with_latest_weight(patients: QuerySet[Patient] | None = None) -> QuerySet[Patient]:
@@ -151,7 +154,7 @@ def order_versions(order: Order) -> QuerySet[Order]:
 
 
 def _override_subject(record: Any) -> str:
-    return f"Override {record.code}"
+    return f"Override: {finding_title(record.code)}"
 
 
 def order_history(order: Order) -> list[HistoryEntry]:
@@ -163,12 +166,27 @@ def order_history(order: Order) -> list[HistoryEntry]:
     override_records = OrderOverride.history.filter(order_id__in=version_ids).select_related(
         "history_user"
     )
+    order_records = list(order_records)
+
+    def made_from(record: Any) -> tuple[Any, Iterable[str]] | None:
+        """A new version's creation is compared with the version it replaces as it then stood:
+        the choices that changed, before and after."""
+        earlier = [
+            other
+            for other in order_records
+            if other.id == record.supersedes_id and other.history_date <= record.history_date
+        ]
+        if record.supersedes_id is None or not earlier:
+            return None
+        return max(earlier, key=lambda other: (other.history_date, other.history_id)), ORDER_FIELDS
+
     return newest_first(
         [
             *history_entries(
                 order_records,
                 Order,
                 lambda record: f"Version {record.revision}",
+                predecessor=made_from,
                 quiet_fields=(
                     "lineage",
                     "supersedes",
@@ -181,7 +199,11 @@ def order_history(order: Order) -> list[HistoryEntry]:
                 ),
             ),
             *history_entries(
-                override_records, OrderOverride, _override_subject, quiet_fields=("order",)
+                override_records,
+                OrderOverride,
+                _override_subject,
+                # The subject names the finding by its title; its code is for programs.
+                quiet_fields=("order", "code"),
             ),
         ]
     )

@@ -24,17 +24,13 @@ from ivig.accounts.recheck import (
     current_request,
     password_recheck,
 )
-from ivig.engine import (
-    FINDING_TITLES,
-    DosePlan,
-    Finding,
-    dose_plan_to_json,
-    unusual_weight_reasons,
-)
+from ivig.engine import DosePlan, Finding, dose_plan_to_json, unusual_weight_reasons
+from ivig.templatetags.clinical import finding_title
 
 from .course import next_version_start
 from .engine_inputs import latest_weight
 from .errors import OrderError
+from .input_ranges import ORDER_RANGES
 from .models import (
     BloodGroup,
     DosingWeightBasis,
@@ -75,13 +71,33 @@ def _in_canonical_order(risk_factors: list[str] | None) -> list[str]:
     return sorted(risk_factors or [], key=lambda code: order.get(code, len(order)))
 
 
+def _out_of_range(instance: models.Model) -> dict[str, list[str]]:
+    """An order's numbers outside their ranges (orders/input_ranges.py), each with the range."""
+    if not isinstance(instance, Order):
+        return {}
+    errors: dict[str, list[str]] = {}
+    for name, in_range in ORDER_RANGES.items():
+        value = getattr(instance, name)
+        if value is None:
+            continue
+        try:
+            in_range(value)
+        except ValidationError as error:
+            errors[name] = list(error.messages)
+    return errors
+
+
 def _save_validated(instance: models.Model, by: User, reason: str | None = None) -> None:
     """Validate every field, rule and constraint, then save with ``by`` (and ``reason``, what
     was done) in the history."""
+    errors = _out_of_range(instance)
     try:
-        instance.full_clean()
+        # A number out of its range is said with the range, not by the constraint behind it.
+        instance.full_clean(exclude=list(errors))
     except ValidationError as error:
-        raise OrderError.from_validation_error(error) from error
+        errors = {**error.message_dict, **errors}
+    if errors:
+        raise OrderError.from_validation_error(ValidationError(errors))
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     try:
@@ -373,11 +389,7 @@ def _actual_weight_kg(order: Order) -> Decimal | None:
 
 
 def _findings_text(findings: list[Finding]) -> str:
-    """Each finding in words for people: its title, then its message (never its code)."""
-    return "; ".join(
-        f"{FINDING_TITLES.get(finding.code, finding.code)}: {finding.message}"
-        for finding in findings
-    )
+    return "; ".join(f"{finding_title(finding.code)}: {finding.message}" for finding in findings)
 
 
 def _stop_error(findings: list[Finding], doing: str) -> OrderError:
@@ -389,8 +401,9 @@ def _stop_error(findings: list[Finding], doing: str) -> OrderError:
 
 
 def _missing_error(code: str, saying: str, field: str, missing: list[str]) -> OrderError:
-    """A refusal naming the finding codes the user has still to answer."""
-    message = f"{saying} {', '.join(missing)}."
+    """A refusal naming the findings the user has still to answer, by their titles (their codes
+    in ``details`` for programs)."""
+    message = f"{saying} {', '.join(finding_title(code) for code in missing)}."
     return OrderError(code, message, field_errors={field: [message]}, details={"missing": missing})
 
 

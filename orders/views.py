@@ -257,7 +257,7 @@ def _order_form_submit(request: HttpRequest, order: Order | None) -> HttpRespons
     """Create or change an order from the posted form; "Apply indication defaults" and
     "Preview" (the page without JavaScript) re-show the form instead of saving."""
     if "apply_defaults" in request.POST:
-        form = OrderForm(initial=indication_defaults(request.POST), order=order)
+        form = OrderForm.shown_again(indication_defaults(request.POST), order=order)
         return _order_form_page(request, form, order)
     form = OrderForm(request.POST, order=order)
     if "preview" in request.POST:
@@ -348,7 +348,7 @@ def order_form_fields(request: HttpRequest) -> HttpResponse:
         request,
         "orders/_order_fields_refresh.html",
         {
-            "form": OrderForm(initial=values, order=order),
+            "form": OrderForm.shown_again(values, order=order),
             "order": order,
             "preview": order_form_preview(OrderForm(values, order=order)),
         },

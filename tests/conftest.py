@@ -6,6 +6,7 @@ reason. With ``IVIG_REQUIRE_SERVICES=1`` (CI) a missing service fails the run in
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -153,3 +154,21 @@ def client_for() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def no_posted_data_as_initial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: a form never takes a ``QueryDict`` (posted data) as its initial values; in
+    every test, a page that tries fails (tests/test_no_posted_initial.py checks the code too)."""
+    from django import forms
+    from django.utils.datastructures import MultiValueDict
+
+    for form_class in (forms.BaseForm, forms.BaseModelForm):
+        original = form_class.__init__
+
+        def guarded(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> None:
+            if isinstance(kwargs.get("initial"), MultiValueDict):
+                raise AssertionError(f"{type(self).__name__} given posted data as initial")
+            __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(form_class, "__init__", guarded)

@@ -74,11 +74,15 @@ def history_entries(
     quiet_fields: Iterable[str] = (),
     value_labels: Mapping[str, Mapping[Any, str]] | None = None,
     list_created_values: bool = True,
+    predecessor: Callable[[Any], tuple[Any, Iterable[str]] | None] | None = None,
 ) -> list[HistoryEntry]:
     """History records of ``model`` as entries, in record order per row.
 
     A change lists each field that changed; a creation lists the new row's values unless
-    ``list_created_values`` is False. Fields with choices show their labels.
+    ``list_created_values`` is False. Fields with choices show their labels. A row made from
+    another (a new version of an order): ``predecessor`` gives, for its creation record, the
+    other row's record then and the fields to compare, and the creation lists only those that
+    differ, each with its real value before (never "—" for every field).
     """
     quiet = QUIET_FIELDS | set(quiet_fields)
     fields = [f for f in model._meta.concrete_fields if f.name not in quiet]  # type: ignore[attr-defined]
@@ -119,10 +123,21 @@ def history_entries(
             if record.history_type == "~" and previous is not None:
                 delta = record.diff_against(previous, included_fields=list(labels))
                 changes = [change(c.field, c.old, c.new) for c in delta.changes]
-            elif record.history_type == "+" and list_created_values:
+            elif record.history_type == "+" and predecessor and (made := predecessor(record)):
+                before, compared = made
                 changes = [
-                    change(name, None, getattr(record, f"{name}_id" if name in relations else name))
+                    change(name, *pair)
+                    for name in compared
+                    if name in labels
+                    for pair in [(_value(before, name, relations), _value(record, name, relations))]
+                    if pair[0] != pair[1]
+                ]
+            elif record.history_type == "+" and list_created_values:
+                # A new row's values; an empty field has nothing to say ("— → —").
+                changes = [
+                    change(name, None, value)
                     for name in labels
+                    if (value := _value(record, name, relations)) not in (None, "", [])
                 ]
             else:
                 changes = []
@@ -138,6 +153,10 @@ def history_entries(
             )
             previous = record
     return entries
+
+
+def _value(record: Any, name: str, relations: Mapping[str, Any]) -> Any:
+    return getattr(record, f"{name}_id" if name in relations else name)
 
 
 def newest_first(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:

@@ -38,6 +38,18 @@ def with_unit(value: Decimal | int | str | None, unit: str) -> str:
     return shown if shown == "—" else f"{shown} {unit}"
 
 
+@register.filter(name="count")
+def count(value: Decimal | int | str | None, noun: str) -> str:
+    """``{{ days|count:"day" }}``: the number as ``num`` shows it and the noun, plural unless the
+    number is one ("1 day", "5 days"; "1 cycle", "6 cycles"). A noun with an odd plural gives
+    both: ``"child,children"``. Never "day(s)" (issue 19)."""
+    one, _, many = noun.partition(",")
+    shown = num(value)
+    if shown == "—":
+        return shown
+    return f"{shown} {one if shown == '1' else (many or one + 's')}"
+
+
 SEVERITY_WORDS = {"stop": "stop", "override": "needs a reason", "warn": "warning"}
 
 
@@ -50,7 +62,7 @@ def finding_title(code: str) -> str:
 @register.simple_tag
 def findings_summary(findings: Iterable[Any] | None) -> dict[str, Any]:
     """The compact line over the findings: counts by severity and the stops' titles, e.g.
-    "1 stop — cannot be signed: Above the maximum daily dose (MAX_DAILY_DOSE)"."""
+    "1 stop — cannot be signed: Above the maximum daily dose" (titles, never codes)."""
     items = list(findings or [])
     stops = [item for item in items if item.severity == "stop"]
     overrides = [item for item in items if item.severity == "override"]
@@ -69,8 +81,7 @@ def findings_summary(findings: Iterable[Any] | None) -> dict[str, Any]:
         "warns": warns,
         "counts": ", ".join(parts) if parts else "No findings",
         "stop_reason": (
-            "cannot be signed: "
-            + "; ".join(f"{finding_title(item.code)} ({item.code})" for item in stops)
+            "cannot be signed: " + "; ".join(finding_title(item.code) for item in stops)
             if stops
             else ""
         ),

@@ -115,7 +115,7 @@ def test_create_returns_the_draft(clinician, client_for, worked_patient):
     ("overrides", "field"),
     [
         ({"daily_dose_mg_per_kg": "400"}, "__all__"),
-        ({"days_per_cycle": 9}, "__all__"),
+        ({"days_per_cycle": 9}, "days_per_cycle"),
         ({"product": "no-such-product"}, "product"),
         ({"start_date": "soon"}, "start_date"),
         ({"dosing_weight_basis": "lean"}, "dosing_weight_basis"),
@@ -327,3 +327,44 @@ def test_discontinue_and_complete(clinician, pharmacist, client_for, draft, sign
         verified_by=pharmacist,
     )
     assert post(client, detail(other, "complete"), {}).json()["status"] == "completed"
+
+
+# --- any version by its id (issue 19, API parity) ---------------------------------------------
+
+
+def test_a_superseded_version_is_read_by_its_id_without_a_status_filter(
+    clinician, nurse, client_for, draft, sign
+):
+    signed = sign(draft, clinician)
+    successor = sign(
+        order_update(signed, by=clinician, version=signed.version, cycles=3), clinician
+    )
+    assert Order.objects.get(pk=signed.pk).status == OrderStatus.SUPERSEDED
+    client = client_for(nurse)
+    old = client.get(detail(signed))
+    assert old.status_code == 200, old.content
+    assert (old.json()["id"], old.json()["status"], old.json()["cycles"]) == (
+        signed.pk,
+        "superseded",
+        6,
+    )
+    assert client.get(detail(signed, "plan")).status_code == 200
+    # Filters narrow the list only: a detail read ignores them.
+    assert client.get(detail(successor), {"status": "superseded"}).json()["id"] == successor.pk
+    assert {row["id"] for row in client.get(ORDERS).json()["results"]} == {successor.pk}
+    # Acting on a superseded version is a clear 409, not "not found".
+    version = Order.objects.get(pk=signed.pk).version
+    refused = client_for(clinician).patch(
+        detail(signed), {"version": version, "cycles": 2}, content_type="application/json"
+    )
+    assert refused.status_code == 409, refused.content
+    assert AccessLog.objects.filter(subject_id=str(signed.pk)).exists()
+
+
+def test_the_schema_says_any_version_is_read_by_its_id():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/orders/{id}/"]["get"]
+    assert "superseded" in operation["description"]
+    assert not {p["name"] for p in operation.get("parameters", [])} & {"status", "search"}

@@ -491,7 +491,9 @@ def test_a_stop_finding_blocks_signing_on_the_page(clinician, client_for):
     order = order_create(by=clinician, **order_values(patient))
     response = client_for(clinician).post(url("orders:order-sign", order), sign_data(order))
     assert response.status_code == 400
-    assert "cannot be signed: IgA deficiency with anti-IgA antibodies" in response.content.decode()
+    page = response.content.decode()
+    assert "cannot be signed: IgA deficiency with anti-IgA antibodies" in page
+    assert "IGA_DEFICIENCY_WITH_ANTIBODIES:" not in page
 
 
 def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_for):
@@ -499,10 +501,10 @@ def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_f
     order = order_create(by=clinician, **order_values(patient))
     client = client_for(clinician)
     page = client.get(url("orders:order-detail", order)).content.decode()
-    assert "Reason to override Renal risk (RENAL_RISK)" in page
+    assert "Reason to override Renal risk<" in page
     refused = client.post(url("orders:order-sign", order), sign_data(order))
     assert refused.status_code == 400
-    assert "Give a reason to sign despite RENAL_RISK" in refused.content.decode()
+    assert "Give a reason to sign despite Renal risk." in refused.content.decode()
     client.post(
         url("orders:order-sign", order), sign_data(order, reason_RENAL_RISK="Hydrated; Cr 80")
     )
@@ -510,7 +512,7 @@ def test_override_reasons_are_asked_for_and_kept(clinician, pharmacist, client_f
     assert order.overrides.get().reason == "Hydrated; Cr 80"
 
     pharmacy = client_for(pharmacist)
-    assert "I acknowledge Renal risk (RENAL_RISK): Hydrated; Cr 80" in (
+    assert "I acknowledge Renal risk: Hydrated; Cr 80" in (
         pharmacy.get(url("orders:order-detail", order)).content.decode()
     )
     unacknowledged = pharmacy.post(url("orders:order-verify", order), {"version": order.version})
@@ -582,7 +584,7 @@ def test_findings_come_first_with_a_sticky_summary_and_plain_titles(clinician, c
     assert summary < page.index('data-testid="findings"') < page.index('data-testid="plan-summary"')
     assert "1 stop" in page
     assert "cannot be signed: IgA deficiency with anti-IgA antibodies" in page
-    assert '<small class="code">IGA_DEFICIENCY_WITH_ANTIBODIES</small>' in page
+    assert '<small class="code">' not in page
 
 
 def test_the_order_page_shows_findings_first_and_disables_sign_while_a_stop_stands(
