@@ -2,12 +2,12 @@
 
 from django import forms
 
+from ivig.dates import AUTHORIZATION, date_formfield
 from ivig.forms import PlainDecimalsForm
 from orders.models import Order, OrderStatus
 
 from .models import Authorization, AuthorizationStatus
 
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Orders an authorization can be requested for: signed onwards, not replaced or stopped.
 REQUESTABLE_ORDER_STATUSES = (
     OrderStatus.SIGNED,
@@ -60,13 +60,13 @@ class DecisionForm(VersionForm):
         ],
         widget=forms.RadioSelect,
     )
-    decision_date = forms.DateField(widget=_DATE)
+    decision_date = date_formfield(AUTHORIZATION, label="Decision date")
     approved_cycles = forms.IntegerField(min_value=1, required=False)
     approved_grams = forms.DecimalField(
         label="Approved grams", min_value=0, max_digits=8, decimal_places=2, required=False
     )
-    valid_from = forms.DateField(widget=_DATE, required=False)
-    valid_to = forms.DateField(widget=_DATE, required=False)
+    valid_from = date_formfield(AUTHORIZATION, label="Valid from", required=False)
+    valid_to = date_formfield(AUTHORIZATION, label="Valid to", required=False)
     reason = forms.CharField(
         label="Reason / note",
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from ivig.accounts.permissions import api_read_write_policies, policy_required, signed_in_user
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
+from ivig.dates import REVIEW, BoundedDate, date_formfield
 from ivig.errors import add_to_form
 
 from . import policies, reviews
@@ -36,9 +37,7 @@ from .services import pending_change
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(
-        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    reviewed_on = date_formfield(REVIEW, label="Reviewed on", initial=timezone.localdate)
     score = forms.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
     prednisone_mg_per_day = forms.DecimalField(
         label="Prednisone-equivalent dose (mg/day)",
@@ -170,7 +169,7 @@ class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class ReviewCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
-    reviewed_on = serializers.DateField()
+    reviewed_on = BoundedDate(window=REVIEW)
     score = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
     prednisone_mg_per_day = serializers.DecimalField(
         max_digits=6, decimal_places=1, min_value=Decimal(0), max_value=PREDNISONE_MAX_MG_PER_DAY
