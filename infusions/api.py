@@ -28,6 +28,7 @@ from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateFilter, BoundedDateTime
 from ivig.numbers import SMALLINT_MAX
+from ivig.validators import no_control_characters
 from orders.models import Order
 
 from . import administration, booking, policies, selectors, session_overrides
@@ -82,7 +83,7 @@ class ChairSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
         fields = ("id", "name", "location", "active", "opening_hours")
         read_only_fields = ("id",)
         # Uniqueness is the service's to check, with a clear message.
-        extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"name": {"validators": [no_control_characters]}}
 
 
 @extend_schema_view(

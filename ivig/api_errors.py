@@ -12,7 +12,7 @@ import contextlib
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -107,8 +107,10 @@ def domain_error_body(error: DomainError) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        code = status.HTTP_409_CONFLICT if exc.is_conflict else status.HTTP_400_BAD_REQUEST
-        return Response(domain_error_body(exc), status=code)
+        answer = Response(domain_error_body(exc), status=exc.http_status)
+        if exc.is_throttled and exc.retry_after_seconds is not None:
+            answer["Retry-After"] = str(exc.retry_after_seconds)
+        return answer
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

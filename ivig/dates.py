@@ -53,6 +53,8 @@ class DayWindow:
     name: str
     first: Callable[[date], date]
     last: Callable[[date], date]
+    # Said of a day after the last one where the last one is today ("cannot be in the future").
+    future: str = ""
 
     def bounds(self, today: date | None = None) -> tuple[date, date]:
         today = today or timezone.localdate()
@@ -62,8 +64,10 @@ class DayWindow:
         first, last = self.bounds(today)
         return first <= day <= last
 
-    def message(self, field: str | None = None) -> str:
+    def message(self, field: str | None = None, day: date | None = None) -> str:
         first, last = self.bounds()
+        if self.future and day is not None and day > last == timezone.localdate():
+            return self.future
         return f"{field or self.name}: a day from {first.isoformat()} to {last.isoformat()}."
 
 
@@ -83,10 +87,18 @@ _1900 = date(1900, 1, 1)
 _2000 = date(2000, 1, 1)
 
 ORDER_START = DayWindow("Start date", _days(-30), _years(2))
-DATE_OF_BIRTH = DayWindow("Date of birth", _fixed(_1900), _days(0))
-LAB_TAKEN_ON = DayWindow("Taken on", _fixed(_1900), _days(0))
-MEASURED_ON = DayWindow("Measured on", _fixed(_1900), _days(0))
-REVIEW = DayWindow("Reviewed on", _fixed(_2000), _days(0))
+DATE_OF_BIRTH = DayWindow(
+    "Date of birth", _fixed(_1900), _days(0), "The date of birth cannot be in the future."
+)
+LAB_TAKEN_ON = DayWindow(
+    "Taken on", _fixed(_1900), _days(0), "A result cannot be taken in the future."
+)
+MEASURED_ON = DayWindow(
+    "Measured on", _fixed(_1900), _days(0), "A weight cannot be measured in the future."
+)
+REVIEW = DayWindow(
+    "Reviewed on", _fixed(_2000), _days(0), "A review cannot be dated in the future."
+)
 PRICE = DayWindow("Effective from", _fixed(_2000), _years(2))
 AUTHORIZATION = DayWindow("Date", _fixed(_2000), _years(5))
 BOOKING = DayWindow("Day", _days(-1), _years(2))
@@ -178,7 +190,8 @@ class BoundedDateField(forms.DateField):
     def validate(self, value: Any) -> None:
         super().validate(value)
         if value and not self.window.contains(value):
-            raise forms.ValidationError(self.window.message(str(self.label or self.window.name)))
+            label = str(self.label or self.window.name)
+            raise forms.ValidationError(self.window.message(label, value))
 
 
 class BoundedDateTimeField(forms.DateTimeField):
@@ -229,7 +242,7 @@ class BoundedDate(serializers.DateField):
     def to_internal_value(self, value: Any) -> date:
         day = super().to_internal_value(value)
         if not self.window.contains(day):
-            raise serializers.ValidationError(self.window.message(self.field_name or None))
+            raise serializers.ValidationError(self.window.message(self.field_name or None, day))
         return day
 
 

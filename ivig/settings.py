@@ -346,6 +346,11 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "ivig.api_errors.exception_handler",
+    # JSON only in production: the browsable API's HTML pages are a laptop convenience.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *([] if ENV.is_production else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IVIg orders and infusions API",

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from ivig.accounts.permissions import api_read_write_policies, policy_required, signed_in_user
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
+from ivig.audit.services import access_record
 from ivig.dates import REVIEW, BoundedDate, date_formfield
 from ivig.errors import add_to_form
 
@@ -190,6 +191,7 @@ class OrderReviewsView(LogsPatientReadsMixin, APIView):
     @extend_schema(responses=ReviewSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk)
+        access_record(request._request, order)  # the reviews are of this order's course
         rows = reviews.lineage_reviews(order)[:100]
         return Response(ReviewSerializer(rows, many=True).data)
 
