@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous call a 401 (sign in), not a
     # 403 (forbidden); a browser's session is still read when no token is sent.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ivig.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

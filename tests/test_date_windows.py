@@ -77,7 +77,7 @@ def _as_text(day: date, moment: bool) -> str:
 
 def _form_date_fields() -> list[tuple[str, forms.Field]]:
     _import_everything()
-    found = []
+    found: list[tuple[str, forms.Field]] = []
     for form_class in _subclasses(forms.BaseForm):
         if not _ours(form_class):
             continue
@@ -92,12 +92,12 @@ def _serializer_date_fields() -> list[tuple[str, serializers.Field]]:
     return request_fields((serializers.DateField, serializers.DateTimeField))
 
 
-def request_fields(kinds: tuple[type, ...]) -> list[tuple[str, serializers.Field]]:
+def request_fields(kinds: tuple[type, ...]) -> list[tuple[str, Any]]:
     """Every writable field of a type in ``kinds`` of every request body in the API schema
     (nested serializers and list items included)."""
     generator = SchemaGenerator()
     generator.get_schema(request=None, public=True)
-    found = []
+    found: list[tuple[str, Any]] = []
     seen: set[int] = set()
     for component in generator.registry._components.values():
         serializer = component.object
@@ -199,7 +199,7 @@ def test_every_date_filter_is_bounded():
     for filterset in _subclasses(django_filters.FilterSet):
         if not _ours(filterset):
             continue
-        for name, item in filterset.base_filters.items():
+        for name, item in getattr(filterset, "base_filters", {}).items():
             if isinstance(item, django_filters.DateFilter) and not isinstance(
                 item, BoundedDateFilter
             ):
@@ -261,3 +261,53 @@ def test_far_report_days_are_a_400_on_the_page_and_the_csv(pharmacist, client_fo
     export = client.get(reverse("reports:stewardship-csv") + f"?{param}={day}")
     assert export.status_code == 400
     assert "a day from" in export.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_far_booking_days_are_a_400_through_the_api(nurse, client_for, day):
+    from orders.models import OrderStatus
+    from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+
+    client = client_for(nurse)
+    order = verified_order()
+    proposal = client.post(
+        "/api/v1/infusion-sessions/proposal/",
+        {"order": order.pk, "cycle_number": 1, "requested_date": day},
+        content_type="application/json",
+    )
+    assert proposal.status_code == 400, proposal.content
+    assert "requested_date" in proposal.json()["field_errors"]
+    chair = ChairFactory.create()
+    active = verified_order(status=OrderStatus.ACTIVE)
+    start = local(timezone.localdate() + timedelta(days=3), "09:00")
+    session = session_for(active, chair, start, by=nurse)
+    move = {"chair": chair.pk, "start": f"{day}T23:59:59Z", "reason": "Clinic", "version": 1}
+    moved = client.post(
+        f"/api/v1/infusion-sessions/{session.pk}/move/", move, content_type="application/json"
+    )
+    assert moved.status_code == 400, moved.content
+    assert "start" in moved.json()["field_errors"]
+
+
+@pytest.mark.django_db
+def test_a_far_day_on_the_booking_page_is_refused_not_a_500(nurse, client_for):
+    from tests.infusions.factories import ChairFactory, verified_order
+
+    chair = ChairFactory.create()
+    order = verified_order(days_per_cycle=1)
+    url = reverse("infusions:book", args=[order.pk, 1])
+    data = {
+        "day-TOTAL_FORMS": "1",
+        "day-INITIAL_FORMS": "1",
+        "day-MIN_NUM_FORMS": "1",
+        "day-MAX_NUM_FORMS": "1",
+        "day-0-day": "9999-12-31",
+        "day-0-chair": str(chair.pk),
+        "day-0-start_time": "09:00",
+    }
+    answer = client_for(nurse).post(url, data)
+    assert answer.status_code == 200
+    assert "Check each day" in answer.content.decode()
+    far = client_for(nurse).get(url + "?date=9999-12-31")
+    assert far.status_code == 200

@@ -248,14 +248,14 @@ def test_a_calendar_feed_logs_the_patients_it_named(nurse):
 
 @pytest.mark.django_db
 def test_the_notification_inbox_and_api_log_what_they_are_about(clinician, client_for):
-    from ivig.notifications.models import Notification
+    from ivig.notifications.models import Kind, Notification
 
     patient = worked_example_patient(clinician)
     notification = Notification.objects.create(
         recipient=clinician,
         subject_type="orders.patient",
         subject_id=patient.pk,
-        kind=Notification._meta.get_field("kind").choices[0][0],
+        kind=Kind.values[0],
         due_date="2026-01-01",
         title=f"Review due for {patient.full_name}",
     )
