@@ -7,9 +7,9 @@ and destroyed here, never the configured one, seeded with the demo data (``seed_
 ``N`` cases per operation, role and generation mode (positive, negative, and the extremes of
 issue 22: far dates, huge and non-finite numbers in every body, query and path value):
 ``--examples 55`` is about 45,000 requests. The cases are the same on every run
-(derandomized); ``--seed N`` draws others. Prints every distinct fault (a 5xx with its traceback, a status the
-schema does not document, a body or content type unlike the documented one) and exits 1 if
-there is any.
+(derandomized); ``--seed N`` draws others. Prints every distinct fault (a 5xx with its
+traceback, a status the schema does not document, a body or content type unlike the documented
+one) and exits 1 if there is any.
 """
 
 from __future__ import annotations
