@@ -154,10 +154,14 @@ class RefusedRowSerializer(serializers.Serializer):
 
 
 class LabImportRefusedSerializer(ErrorSerializer):
-    rows = serializers.IntegerField(help_text="Rows read.")
-    refused_count = serializers.IntegerField(help_text="Rows refused.")
+    """The error body; with ``lab_import_refused``, the rows read and those refused too."""
+
+    rows = serializers.IntegerField(required=False, help_text="Rows read.")
+    refused_count = serializers.IntegerField(required=False, help_text="Rows refused.")
     refused = RefusedRowSerializer(
-        many=True, help_text=f"The refused rows (the first {IMPORT_REFUSED_LISTED})."
+        many=True,
+        required=False,
+        help_text=f"The refused rows (the first {IMPORT_REFUSED_LISTED}).",
     )
 
 
