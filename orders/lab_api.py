@@ -148,23 +148,6 @@ class LabImportReportSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Rows already recorded, ignored.")
 
 
-class RefusedRowSerializer(serializers.Serializer):
-    line = serializers.IntegerField(help_text="The line in the file.")
-    reason = serializers.CharField()
-
-
-class LabImportRefusedSerializer(ErrorSerializer):
-    """The error body; with ``lab_import_refused``, the rows read and those refused too."""
-
-    rows = serializers.IntegerField(required=False, help_text="Rows read.")
-    refused_count = serializers.IntegerField(required=False, help_text="Rows refused.")
-    refused = RefusedRowSerializer(
-        many=True,
-        required=False,
-        help_text=f"The refused rows (the first {IMPORT_REFUSED_LISTED}).",
-    )
-
-
 class LabImportView(APIView):
     """Import a laboratory export, all or nothing, as the page does (docs/clinical-rules.md
     3.8.2): 201 with the counts when every row is accepted; otherwise nothing is imported and
@@ -180,7 +163,10 @@ class LabImportView(APIView):
         responses={
             201: LabImportReportSerializer,
             400: OpenApiResponse(
-                LabImportRefusedSerializer, description="Nothing imported: the refused rows."
+                ErrorSerializer,
+                description="Nothing imported. With code lab_import_refused the body also "
+                "has rows (read), refused_count and refused: a list of {line, reason}, the "
+                f"first {IMPORT_REFUSED_LISTED}.",
             ),
         },
     )
