@@ -4,6 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
+from ivig.audit.reads import LogsAdminReadsMixin
 
 from .models import Authorization, AuthorizationDocument
 
@@ -16,7 +17,7 @@ class DocumentInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class AuthorizationAdmin(LogsAdminReadsMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "order", "status", "approved_cycles", "valid_from", "valid_to")
     list_filter = ("status", "payer")
     search_fields = ("reference_number", "member_id", "patient__mrn", "patient__family_name")

@@ -19,6 +19,7 @@ from ivig.accounts.permissions import api_policy, api_read_write_policies, signe
 from ivig.api_errors import ErrorSerializer
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
+from ivig.dates import AUTHORIZATION, BoundedDate
 from orders.models import Order
 
 from . import policies, selectors, services
@@ -114,13 +115,13 @@ class AuthorizationDecisionSerializer(AuthorizationVersionSerializer):
     decision = serializers.ChoiceField(
         choices=[AuthorizationStatus.APPROVED.value, AuthorizationStatus.DENIED.value]
     )
-    decision_date = serializers.DateField()
+    decision_date = BoundedDate(window=AUTHORIZATION)
     approved_cycles = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     approved_grams = serializers.DecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True
     )
-    valid_from = serializers.DateField(required=False, allow_null=True)
-    valid_to = serializers.DateField(required=False, allow_null=True)
+    valid_from = BoundedDate(window=AUTHORIZATION, required=False, allow_null=True)
+    valid_to = BoundedDate(window=AUTHORIZATION, required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from ivig.dates import AUTHORIZATION, date_formfield
 from ivig.forms import PlainDecimalsForm
 from orders.models import Order
 
@@ -13,8 +14,6 @@ from .order_picker import (
     order_matches,
     requestable_orders,
 )
-
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class OrderChoiceField(forms.ModelChoiceField):
@@ -84,13 +83,13 @@ class DecisionForm(VersionForm):
         ],
         widget=forms.RadioSelect,
     )
-    decision_date = forms.DateField(widget=_DATE)
+    decision_date = date_formfield(AUTHORIZATION, label="Decision date")
     approved_cycles = forms.IntegerField(min_value=1, required=False)
     approved_grams = forms.DecimalField(
         label="Approved grams", min_value=0, max_digits=8, decimal_places=2, required=False
     )
-    valid_from = forms.DateField(widget=_DATE, required=False)
-    valid_to = forms.DateField(widget=_DATE, required=False)
+    valid_from = date_formfield(AUTHORIZATION, label="Valid from", required=False)
+    valid_to = date_formfield(AUTHORIZATION, label="Valid to", required=False)
     reason = forms.CharField(
         label="Reason / note",
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -4,11 +4,12 @@ the checks of ``tests/api/test_schemathesis.py`` with many more cases.
 Run: ``.venv/bin/python bench/fuzz_api.py [--examples N] [--only TEXT]`` (or ``make fuzz``);
 ``DATABASE_URL`` for PostgreSQL, SQLite otherwise. Works in a throwaway test database created
 and destroyed here, never the configured one, seeded with the demo data (``seed_demo``). About
-``N`` cases per operation, role and generation mode (positive and negative): ``--examples 55``
-is about 30,000 requests. The cases are the same on every run (derandomized); ``--seed N``
-draws others. Prints every distinct fault (a 5xx with its traceback, a status the
-schema does not document, a body or content type unlike the documented one) and exits 1 if
-there is any.
+``N`` cases per operation, role and generation mode (positive, negative, and the extremes of
+issue 22: far dates, huge and non-finite numbers in every body, query and path value):
+``--examples 55`` is about 45,000 requests. The cases are the same on every run
+(derandomized); ``--seed N`` draws others. Prints every distinct fault (a 5xx with its
+traceback, a status the schema does not document, a body or content type unlike the documented
+one) and exits 1 if there is any.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
 from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.dates import PRICE, BoundedDate
 
 from . import policies, selectors, services
 from .filters import ProductFilter
@@ -171,6 +172,7 @@ class ProductPriceSerializer(ModelSerializer):
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    effective_from = BoundedDate(window=PRICE)
 
     class Meta:
         model = ProductPrice

@@ -11,6 +11,7 @@ from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
+from ivig.dates import PRICE, date_formfield
 from ivig.forms import PlainDecimalsForm
 
 from .models import DosingPolicy, LabelRateStep, Product, Stabilizer, VialSize
@@ -158,11 +159,7 @@ class PriceForm(forms.Form):
     price_per_g = forms.DecimalField(
         label="Price per g", max_digits=10, decimal_places=2, min_value=Decimal("0.01")
     )
-    effective_from = forms.DateField(
-        label="Effective from",
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    effective_from = date_formfield(PRICE, label="Effective from", initial=timezone.localdate)
 
 
 class DosingPolicyForm(PlainDecimalsForm):

@@ -170,12 +170,26 @@ def _check_label_rate_steps(steps: Sequence[RateStepData], label_max: Decimal | 
                 f"Step {number}: each step must be faster than the one before.",
                 "label_rate_steps",
             )
+        if step.rate_mg_per_kg_per_min > RATE_MAX_MG_PER_KG_PER_MIN:
+            raise FormularyError(
+                "implausible_rate",
+                f"Step {number}: {RATE_IMPLAUSIBLE}",
+                "label_rate_steps",
+            )
         if label_max is not None and step.rate_mg_per_kg_per_min > label_max:
             raise FormularyError(
                 "step_above_label_max",
                 f"Step {number}: faster than the label maximum rate.",
                 "label_rate_steps",
             )
+
+
+# No IVIg label allows faster than 12 mg/kg/min (the fastest seeded label, Octagam 10 %, is 12):
+# a larger figure is a typing error (999 for 9.99), refused on its field.
+RATE_MAX_MG_PER_KG_PER_MIN = Decimal(12)
+RATE_IMPLAUSIBLE = (
+    f"faster than any IVIg label allows (at most {RATE_MAX_MG_PER_KG_PER_MIN} mg/kg/min)."
+)
 
 
 def _check_product(
@@ -188,6 +202,9 @@ def _check_product(
     _normalise_range(values, "ph_min", "ph_max", "pH")
     label_max = values["label_max_mg_per_kg_per_min"]
     at_risk_max = values["at_risk_max_mg_per_kg_per_min"]
+    for name in ("label_max_mg_per_kg_per_min", "at_risk_max_mg_per_kg_per_min"):
+        if values[name] is not None and values[name] > RATE_MAX_MG_PER_KG_PER_MIN:
+            raise FormularyError("implausible_rate", RATE_IMPLAUSIBLE, name)
     if at_risk_max is not None and label_max is not None and at_risk_max > label_max:
         raise FormularyError(
             "at_risk_above_label_max",

@@ -7,6 +7,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
+from ivig.audit.reads import LogsAdminReadsMixin
 
 from .models import (
     AdministrationEntry,
@@ -40,7 +41,7 @@ class EntryInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(InfusionSession)
-class InfusionSessionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class InfusionSessionAdmin(LogsAdminReadsMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "chair", "planned_start", "planned_end", "status")
     list_filter = ("status", "chair")
     search_fields = ("order__patient__mrn", "order__patient__family_name")
@@ -52,7 +53,7 @@ class InfusionSessionAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AdministrationEntry)
-class AdministrationEntryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class AdministrationEntryAdmin(LogsAdminReadsMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "session", "kind", "occurred_at", "recorded_by", "recorded_at")
     list_filter = ("kind",)
     search_fields = ("session__order__patient__mrn", "lot_number")
@@ -69,7 +70,7 @@ class CalendarFeedTokenAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(SessionOverride)
-class SessionOverrideAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class SessionOverrideAdmin(LogsAdminReadsMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     """Reasons given on one session (docs/clinical-rules.md 3.8.2): appended on the session page
     or the API, never edited."""
 

@@ -29,10 +29,12 @@ from rest_framework.response import Response
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api_serializers import BoundedIntegersMixin, RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
-from ivig.dates import BoundedDateFilter
+from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateFilter, BoundedDateTime
+from ivig.numbers import SMALLINT_MAX
+from ivig.validators import no_control_characters
 from orders.models import Order
 
 from . import administration, booking, policies, selectors, session_overrides
@@ -88,7 +90,7 @@ class ChairSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
         fields = ("id", "name", "location", "active", "opening_hours")
         read_only_fields = ("id",)
         # Uniqueness is the service's to check, with a clear message.
-        extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"name": {"validators": [no_control_characters]}}
 
 
 @extend_schema_view(
@@ -208,17 +210,17 @@ class SessionFilter(django_filters.FilterSet):
 
 class ProposalRequestSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     order = serializers.PrimaryKeyRelatedField[Order](queryset=Order.objects.all())
-    cycle_number = serializers.IntegerField(min_value=1)
-    requested_date = serializers.DateField(required=False, allow_null=True)
+    cycle_number = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX)
+    requested_date = BoundedDate(window=BOOKING, required=False, allow_null=True)
     chair = serializers.PrimaryKeyRelatedField[Chair](
         queryset=Chair.objects.prefetch_related("opening_hours"), required=False, allow_null=True
     )
 
 
-class SlotSerializer(serializers.Serializer):
-    day_number = serializers.IntegerField(min_value=1)
+class SlotSerializer(BoundedIntegersMixin, serializers.Serializer):
+    day_number = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX)
     chair = serializers.PrimaryKeyRelatedField[Chair](queryset=Chair.objects.all())
-    start = serializers.DateTimeField()
+    start = BoundedDateTime(window=BOOKING)
     end = serializers.DateTimeField(read_only=True)
 
 
@@ -228,7 +230,7 @@ class ProposalSerializer(serializers.Serializer):
 
 class BookingSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     order = serializers.PrimaryKeyRelatedField[Order](queryset=Order.objects.all())
-    cycle_number = serializers.IntegerField(min_value=1)
+    cycle_number = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX)
     slots = SlotSerializer(many=True)
     tentative = serializers.BooleanField(
         default=False,
@@ -238,7 +240,7 @@ class BookingSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 
 class MoveSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     chair = serializers.PrimaryKeyRelatedField[Chair](queryset=Chair.objects.all())
-    start = serializers.DateTimeField()
+    start = BoundedDateTime(window=BOOKING)
     reason = serializers.CharField()
     version = serializers.IntegerField(min_value=1, help_text="The version you read.")
 
@@ -253,9 +255,12 @@ class ConfirmSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 
 
 class StartSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
-    occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    occurred_at = BoundedDateTime(window=VIEW, required=False, help_text="Default: now.")
     rate_ml_per_h = serializers.IntegerField(
-        required=False, min_value=1, help_text="Default: the plan's first rate."
+        required=False,
+        min_value=1,
+        max_value=SMALLINT_MAX,
+        help_text="Default: the plan's first rate.",
     )
     reason = serializers.CharField(
         required=False,
@@ -556,25 +561,39 @@ class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     record, a missing or implausible value is a 400 with ``code``, ``detail`` and ``field``."""
 
     kind = serializers.ChoiceField(choices=EntryKind.choices)
-    occurred_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    occurred_at = BoundedDateTime(window=VIEW, required=False, help_text="Default: now.")
     correction_of = serializers.IntegerField(
         required=False, allow_null=True, help_text="The id of the entry this one corrects."
     )
     details = serializers.CharField(required=False, allow_blank=True)
-    rate_ml_per_h = serializers.IntegerField(required=False, allow_null=True)
+    rate_ml_per_h = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
     lot_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
     vial_size_g = serializers.DecimalField(
         required=False, allow_null=True, max_digits=5, decimal_places=2
     )
-    vial_count = serializers.IntegerField(required=False, allow_null=True)
-    bp_systolic_mmhg = serializers.IntegerField(required=False, allow_null=True)
-    bp_diastolic_mmhg = serializers.IntegerField(required=False, allow_null=True)
-    pulse_per_min = serializers.IntegerField(required=False, allow_null=True)
+    vial_count = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
+    bp_systolic_mmhg = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
+    bp_diastolic_mmhg = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
+    pulse_per_min = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
     temperature_c = serializers.DecimalField(
         required=False, allow_null=True, max_digits=3, decimal_places=1
     )
-    respiratory_rate_per_min = serializers.IntegerField(required=False, allow_null=True)
-    spo2_pct = serializers.IntegerField(required=False, allow_null=True)
+    respiratory_rate_per_min = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
+    spo2_pct = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
+    )
     symptoms = serializers.ListField(
         child=serializers.ChoiceField(choices=Symptom.choices), required=False
     )

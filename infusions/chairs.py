@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from django.db import transaction
 
 from ivig.accounts.models import User
+from ivig.validators import CONTROL_MESSAGE, has_control_characters
 
 from .common import at, local, save_as
 from .errors import InfusionError
@@ -32,6 +33,9 @@ def chair_save(
     opening_hours: Iterable[Hours] | None = None,
 ) -> Chair:
     """Create or change a chair; ``opening_hours``, when given, replace the chair's hours."""
+    for field, text in (("name", name), ("location", location)):
+        if has_control_characters(text.strip()):
+            raise InfusionError(InfusionError.INVALID, CONTROL_MESSAGE, field=field)
     name = name.strip()
     if not name:
         raise InfusionError(InfusionError.INVALID, "A chair needs a name.", field="name")

@@ -7,6 +7,9 @@ from typing import Any
 
 from django import forms
 
+from ivig.dates import BOOKING, VIEW, BoundedDateField, BoundedDateTimeField
+from ivig.numbers import INT_MAX, SMALLINT_MAX
+
 from .entries import parse_entry
 from .errors import InfusionError
 from .models import MAX_RATE_ML_PER_H, Chair, EntryKind, Severity, Symptom, Weekday
@@ -32,33 +35,59 @@ class EntryForm(forms.Form):
     ``cleaned_data["entry"]`` holds."""
 
     kind = forms.ChoiceField(choices=EntryKind.choices, widget=forms.HiddenInput)
-    occurred_at = forms.DateTimeField(
-        label="Time", required=False, widget=DateTimeLocalInput(), help_text="Blank: now."
+    occurred_at = BoundedDateTimeField(
+        window=VIEW,
+        label="Time",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Blank: now.",
     )
     details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     rate_ml_per_h = forms.IntegerField(
         label="Rate (mL/h)", required=False, min_value=1, max_value=MAX_RATE_ML_PER_H
     )
     lot_number = forms.CharField(required=False, max_length=40)
-    vial_size_g = forms.DecimalField(label="Vial size (g)", required=False, min_value=0)
-    vial_count = forms.IntegerField(label="Vials", required=False, min_value=1)
-    bp_systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)", required=False)
-    bp_diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)", required=False)
-    pulse_per_min = forms.IntegerField(label="Pulse (/min)", required=False)
+    vial_size_g = forms.DecimalField(
+        label="Vial size (g)", required=False, min_value=0, max_digits=5, decimal_places=2
+    )
+    vial_count = forms.IntegerField(
+        label="Vials", required=False, min_value=1, max_value=SMALLINT_MAX
+    )
+    bp_systolic_mmhg = forms.IntegerField(
+        label="Systolic (mmHg)", required=False, min_value=0, max_value=SMALLINT_MAX
+    )
+    bp_diastolic_mmhg = forms.IntegerField(
+        label="Diastolic (mmHg)", required=False, min_value=0, max_value=SMALLINT_MAX
+    )
+    pulse_per_min = forms.IntegerField(
+        label="Pulse (/min)", required=False, min_value=0, max_value=SMALLINT_MAX
+    )
     temperature_c = forms.DecimalField(
         label="Temperature (°C)", required=False, max_digits=3, decimal_places=1
     )
-    respiratory_rate_per_min = forms.IntegerField(label="Respiratory rate (/min)", required=False)
-    spo2_pct = forms.IntegerField(label="SpO₂ (%)", required=False)
+    respiratory_rate_per_min = forms.IntegerField(
+        label="Respiratory rate (/min)", required=False, min_value=0, max_value=SMALLINT_MAX
+    )
+    spo2_pct = forms.IntegerField(
+        label="SpO₂ (%)", required=False, min_value=0, max_value=SMALLINT_MAX
+    )
     symptoms = forms.MultipleChoiceField(
         choices=Symptom.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False)
     action = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    volume_ml = forms.DecimalField(label="Volume given (mL)", required=False, min_value=0)
-    grams_given = forms.DecimalField(label="Grams given (g)", required=False, min_value=0)
+    volume_ml = forms.DecimalField(
+        label="Volume given (mL)", required=False, min_value=0, max_digits=6, decimal_places=1
+    )
+    grams_given = forms.DecimalField(
+        label="Grams given (g)", required=False, min_value=0, max_digits=6, decimal_places=2
+    )
     correction_of = forms.IntegerField(
-        label="Corrects entry #", required=False, min_value=1, widget=forms.NumberInput()
+        label="Corrects entry #",
+        required=False,
+        min_value=1,
+        max_value=INT_MAX,
+        widget=forms.NumberInput(),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -79,7 +108,7 @@ class EntryForm(forms.Form):
 
 class MoveForm(forms.Form):
     chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True))
-    start = forms.DateTimeField(widget=DateTimeLocalInput())
+    start = BoundedDateTimeField(window=BOOKING, label="Start", widget=DateTimeLocalInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -106,7 +135,8 @@ class SessionReasonForm(forms.Form):
 class ProposalForm(forms.Form):
     """Ask for a (new) proposal: from which day, in which chair."""
 
-    date = forms.DateField(
+    date = BoundedDateField(
+        window=BOOKING,
         label="Day 1 on or after",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -120,7 +150,7 @@ class DaySlotForm(forms.Form):
     """One cycle day of a booking: the nurse accepts the proposal or picks another chair and
     start time (the day is fixed: a cycle's days are consecutive)."""
 
-    day = forms.DateField(widget=forms.HiddenInput)
+    day = BoundedDateField(window=BOOKING, label="Day", widget=forms.HiddenInput)
     chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True))
     start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 

@@ -18,13 +18,15 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ivig.validators import no_control_characters
+
 # docs/clinical-rules.md 3.4: no rate above 200 mL/h, whatever the plan.
 MAX_RATE_ML_PER_H = 200
 
 
 class Chair(models.Model):
-    name = models.CharField(max_length=60, unique=True)
-    location = models.CharField(max_length=120, blank=True)
+    name = models.CharField(max_length=60, unique=True, validators=[no_control_characters])
+    location = models.CharField(max_length=120, blank=True, validators=[no_control_characters])
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()

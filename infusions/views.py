@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from ivig.accounts.permissions import policy_required, signed_in_user
-from ivig.audit.reads import logs_patient_reads
+from ivig.audit.reads import ReadCollector, logs_patient_reads, write_read_log
 from ivig.audit.services import access_record, access_record_ids
 from ivig.dates import parse_day as base_parse_day
 from ivig.engine import Finding
@@ -742,8 +742,14 @@ def calendar_feeds(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _ics(name: str, sessions: Any, request: HttpRequest) -> HttpResponse:
+def _ics(name: str, sessions: Any, request: HttpRequest, user: Any) -> HttpResponse:
+    sessions = list(sessions)
     body = calendar.calendar_bytes(name, sessions, request.get_host().split(":")[0] or "ivig")
+    # The feed shows MRNs and initials: logged as the token's user read them.
+    shown = ReadCollector()
+    shown.add("orders.patient", [session.order.patient_id for session in sessions])
+    shown.add("infusions.infusionsession", [session.pk for session in sessions])
+    write_read_log(request, shown, user=user)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -751,13 +757,19 @@ def _ics(name: str, sessions: Any, request: HttpRequest) -> HttpResponse:
 
 def feed_unit(request: HttpRequest, token: str) -> HttpResponse:
     """Every chair's sessions; opened by the user's token, not a sign-in (calendar apps)."""
-    if calendar.feed_user(token) is None:
+    user = calendar.feed_user(token)
+    if user is None:
         raise Http404
-    return _ics("IVIg infusion unit", calendar.feed_sessions(), request)
+    return _ics("IVIg infusion unit", calendar.feed_sessions(), request, user)
 
 
 def feed_chair(request: HttpRequest, token: str, chair_pk: int) -> HttpResponse:
-    if calendar.feed_user(token) is None:
+    user = calendar.feed_user(token)
+    if user is None:
         raise Http404
     chair = get_object_or_404(Chair, pk=chair_pk)
-    return _ics(f"IVIg {chair.name}", calendar.feed_sessions(chair), request)
+    return _ics(f"IVIg {chair.name}", calendar.feed_sessions(chair), request, user)
+
+
+feed_unit.logs_patient_reads = True  # type: ignore[attr-defined]
+feed_chair.logs_patient_reads = True  # type: ignore[attr-defined]

@@ -8,14 +8,57 @@
 ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``; API views never catch a domain error themselves.
 """
 
+import contextlib
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
+from .numbers import ECHO_MAX_CHARS, clip
+
+
+def _long_texts_sent(data: Any, found: set[str], budget: int = 10_000) -> set[str]:
+    """The strings of a request body longer than a message may quote."""
+    stack = [data]
+    while stack and budget > 0:
+        budget -= 1
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, str) and len(item) > ECHO_MAX_CHARS:
+            found.add(item)
+    return found
+
+
+def clip_echoes(messages: dict[str, list[str]], request: Any) -> dict[str, list[str]]:
+    """``messages`` quoting at most ``ECHO_MAX_CHARS`` of anything sent (a 2 MB value is not
+    sent back in a 2 MB answer)."""
+    sent: set[str] = set()
+    # A body that could not be parsed is in no message.
+    with contextlib.suppress(Exception):
+        _long_texts_sent(getattr(request, "data", None), sent)
+    query = getattr(request, "query_params", None)
+    if query is not None:
+        _long_texts_sent([value for _, value in query.lists() for value in value], sent)
+    if not sent:
+        return messages
+    longest_first = sorted(sent, key=len, reverse=True)
+    clipped: dict[str, list[str]] = {}
+    for field, items in messages.items():
+        out = []
+        for message in items:
+            for text in longest_first:
+                if text in message:
+                    message = message.replace(text, clip(text))
+            out.append(message)
+        clipped.setdefault(clip(field, 100), []).extend(out)
+    return clipped
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -64,13 +107,15 @@ def domain_error_body(error: DomainError) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        code = status.HTTP_409_CONFLICT if exc.is_conflict else status.HTTP_400_BAD_REQUEST
-        return Response(domain_error_body(exc), status=code)
+        answer = Response(domain_error_body(exc), status=exc.http_status)
+        if exc.is_throttled and exc.retry_after_seconds is not None:
+            answer["Retry-After"] = str(exc.retry_after_seconds)
+        return answer
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        field_errors = _flatten(exc.detail)
+        field_errors = clip_echoes(_flatten(exc.detail), context.get("request"))
         summary = "; ".join(
             f"{field}: {message}" if field != NON_FIELD_ERRORS else message
             for field, messages in field_errors.items()

@@ -20,11 +20,14 @@ class DomainError(Exception):
     """``code`` is stable for programs, ``message`` is for people; ``field_errors`` maps a field
     to its messages when the refusal is about particular inputs (``__all__`` for the whole
     record); ``details`` carries data a program may act on (the findings that stopped a step).
-    A code in ``CONFLICTS`` means someone else acted first or the record moved on: HTTP 409."""
+    A code in ``CONFLICTS`` means someone else acted first or the record moved on: HTTP 409.
+    A code in ``THROTTLED`` means "not now": HTTP 429 with ``Retry-After`` (the seconds in
+    ``details["retry_after_seconds"]``)."""
 
     INVALID: ClassVar[str] = "invalid"
     STALE_VERSION: ClassVar[str] = "stale_version"
     CONFLICTS: ClassVar[frozenset[str]] = frozenset({"stale_version"})
+    THROTTLED: ClassVar[frozenset[str]] = frozenset({"password_cooling_off"})
 
     def __init__(
         self,
@@ -52,6 +55,22 @@ class DomainError(Exception):
     @property
     def is_conflict(self) -> bool:
         return self.code in self.CONFLICTS
+
+    @property
+    def is_throttled(self) -> bool:
+        return self.code in self.THROTTLED
+
+    @property
+    def http_status(self) -> int:
+        """400, 409 for a conflict, 429 for a throttle."""
+        if self.is_throttled:
+            return 429
+        return 409 if self.is_conflict else 400
+
+    @property
+    def retry_after_seconds(self) -> int | None:
+        value = self.details.get("retry_after_seconds")
+        return int(value) if isinstance(value, int | float) else None
 
     @classmethod
     def from_validation_error(cls, error: ValidationError) -> DomainError:

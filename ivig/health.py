@@ -8,6 +8,11 @@
 
 ``redis`` repeats the broker's state in the older words (``ok``, ``unavailable``,
 ``not configured``) for probes that read it.
+
+Anyone may ask (load balancers and container probes are not signed in), but an anonymous caller
+is told only ``{"status": "ok"}`` or ``{"status": "degraded"}`` (with the same HTTP status):
+what runs behind the application and how much work waits is for staff (signed in with
+``is_staff``).
 """
 
 import redis
@@ -44,6 +49,15 @@ def outbox_pending() -> int | None:
         return None
 
 
+def _is_staff(request: HttpRequest) -> bool:
+    """Whether a signed-in staff member asks (False when the database cannot tell)."""
+    try:
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated and user.is_staff)
+    except DatabaseError:
+        return False
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     database_ok = database_is_healthy()
     checks: dict[str, object] = {"database": "ok" if database_ok else "unavailable"}
@@ -61,4 +75,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         state, status = "degraded", 200
     else:
         state, status = "ok", 200
+    if not _is_staff(request):
+        return JsonResponse({"status": "ok" if state == "ok" else "degraded"}, status=status)
     return JsonResponse({"status": state, **checks}, status=status)

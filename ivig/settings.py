@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous call a 401 (sign in), not a
     # 403 (forbidden); a browser's session is still read when no token is sent.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ivig.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -346,6 +346,11 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "ivig.api_errors.exception_handler",
+    # JSON only in production: the browsable API's HTML pages are a laptop convenience.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *([] if ENV.is_production else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IVIg orders and infusions API",

@@ -7,6 +7,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
+from ivig.audit.reads import LogsAdminReadsMixin
 
 from .models import (
     Indication,
@@ -32,7 +33,7 @@ class PatientWeightInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class PatientAdmin(LogsAdminReadsMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "iga_status")
     search_fields = ("mrn", "family_name", "given_name")
     readonly_fields = ("version", "created_at", "updated_at")
@@ -47,7 +48,7 @@ class OverrideInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class OrderAdmin(LogsAdminReadsMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ("number", "patient", "indication", "product", "status", "start_date")
     list_filter = ("status", "product")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -56,7 +57,7 @@ class OrderAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(OrderOverride)
-class OrderOverrideAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class OrderOverrideAdmin(LogsAdminReadsMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ("order", "code", "overridden_by", "acknowledged_by")
     list_filter = ("code",)
     list_select_related = ("order", "overridden_by", "acknowledged_by")

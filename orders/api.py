@@ -28,6 +28,7 @@ from ivig.api_errors import ErrorSerializer
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
+from ivig.dates import DATE_OF_BIRTH, MEASURED_ON, ORDER_START, BoundedDate
 from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import policies, selectors, services
@@ -118,9 +119,12 @@ class PatientCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSeriali
     weight_kg = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, help_text="A first measured weight."
     )
-    weight_measured_on = serializers.DateField(
-        required=False, help_text="When the first weight was measured (default today)."
+    weight_measured_on = BoundedDate(
+        window=MEASURED_ON,
+        required=False,
+        help_text="When the first weight was measured (default today).",
     )
+    date_of_birth = BoundedDate(window=DATE_OF_BIRTH)
     confirm_unusual = serializers.BooleanField(
         required=False, default=False, help_text=CONFIRM_UNUSUAL_HELP
     )
@@ -132,6 +136,7 @@ class PatientCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSeriali
 
 class PatientUpdateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     risk_factors = RiskFactorsField(required=False)
+    date_of_birth = BoundedDate(window=DATE_OF_BIRTH)
     version = serializers.IntegerField(
         min_value=1, help_text="The version you read; a stale version is refused (409)."
     )
@@ -228,6 +233,7 @@ class PatientWeightSerializer(RefuseUnknownFieldsMixin, serializers.ModelSeriali
     confirm_unusual = serializers.BooleanField(
         required=False, default=False, write_only=True, help_text=CONFIRM_UNUSUAL_HELP
     )
+    measured_on = BoundedDate(window=MEASURED_ON)
 
     class Meta:
         model = PatientWeight
@@ -416,6 +422,7 @@ class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerialize
     premedication = serializers.CharField(
         required=False, allow_blank=True, help_text="Default: the dosing policy's."
     )
+    start_date = BoundedDate(window=ORDER_START)
 
     class Meta:
         model = Order

@@ -26,5 +26,6 @@ urlpatterns = [
         lab_api.LabResultListCreate.as_view(),
         name="api-patient-labs",
     ),
+    path("labs/import/", lab_api.LabImportView.as_view(), name="api-lab-import"),
     *router.urls,
 ]

@@ -12,7 +12,15 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 from pydantic import ValidationError as PydanticValidationError
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -23,6 +31,7 @@ from rest_framework.views import APIView
 from formulary.engine_inputs import dosing_policy_facts, product_facts
 from formulary.models import Product
 from formulary.selectors import current_policy
+from ivig.dates import VIEW
 from ivig.engine import (
     DosePlan,
     PatientFacts,
@@ -56,6 +65,16 @@ def _decimal_from_json(value: Any) -> Any:
 ApiDecimal = Annotated[Decimal, BeforeValidator(_decimal_from_json), Field(allow_inf_nan=False)]
 
 
+def _day_in_window(value: date) -> date:
+    if not VIEW.contains(value):
+        first, last = VIEW.bounds()
+        raise ValueError(f"a day from {first.isoformat()} to {last.isoformat()} is expected")
+    return value
+
+
+ApiDay = Annotated[date, AfterValidator(_day_in_window)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -77,7 +96,7 @@ class DosePlanRegimen(_Strict):
     days_per_cycle: StrictInt
     cycles: StrictInt
     cycle_interval_days: StrictInt
-    start_date: date
+    start_date: ApiDay
 
 
 class DosePlanRequest(_Strict):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from formulary.selectors import products_list
 from formulary.suitability import suitable_products
+from ivig.dates import DATE_OF_BIRTH, MEASURED_ON, ORDER_START, date_formfield
 from ivig.engine import Finding
 from ivig.forms import PlainDecimalsForm, initial_from_posted
 from ivig.templatetags.clinical import finding_title
@@ -63,6 +64,7 @@ def _keep_weight_confirmation_in_view(form: forms.BaseForm) -> None:
 
 
 class PatientForm(PlainDecimalsForm):
+    date_of_birth = date_formfield(DATE_OF_BIRTH, label="Date of birth")
     risk_factors = forms.MultipleChoiceField(
         choices=RiskFactor.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -71,7 +73,6 @@ class PatientForm(PlainDecimalsForm):
         model = Patient
         fields = PATIENT_FIELDS
         widgets = {
-            "date_of_birth": _DATE,
             "allergies": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
@@ -88,8 +89,8 @@ class PatientCreateForm(PatientForm):
         max_value=WEIGHT_MAX_KG,
         decimal_places=2,
     )
-    weight_measured_on = forms.DateField(
-        label="Weight measured on", required=False, widget=_DATE, initial=timezone.localdate
+    weight_measured_on = date_formfield(
+        MEASURED_ON, label="Weight measured on", required=False, initial=timezone.localdate
     )
     confirm_unusual = confirm_unusual_field()
 
@@ -106,12 +107,12 @@ class PatientEditForm(PatientForm):
 
 
 class WeightForm(forms.ModelForm):
+    measured_on = date_formfield(MEASURED_ON, label="Measured on")
     confirm_unusual = confirm_unusual_field()
 
     class Meta:
         model = PatientWeight
         fields = ("weight_kg", "measured_on")
-        widgets = {"measured_on": _DATE}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -168,12 +169,12 @@ class OrderForm(PlainDecimalsForm):
     )
     confirm_unusual = confirm_unusual_field()
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    start_date = date_formfield(ORDER_START, label="Start date")
 
     class Meta:
         model = Order
         fields = ORDER_FORM_FIELDS
         widgets = {
-            "start_date": _DATE,
             "premedication": forms.Textarea(attrs={"rows": 2}),
             "hydration": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),

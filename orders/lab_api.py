@@ -6,19 +6,33 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ivig.accounts.models import User
-from ivig.accounts.permissions import api_read_write_policies, signed_in_user
+from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
+from ivig.dates import LAB_TAKEN_ON, BoundedDate
 
 from . import policies
 from .lab_models import LabResult, LabTest
-from .labs import lab_result_record, patient_lab_results
+from .labs import (
+    IMPORT_COLUMNS,
+    IMPORT_MAX_BYTES,
+    IMPORT_MAX_ROWS,
+    IMPORT_REFUSED_LISTED,
+    LabError,
+    check_import_size,
+    decode_import,
+    lab_import_csv,
+    lab_result_record,
+    patient_lab_results,
+)
 from .models import Patient
 
 ClinicianOrNurseWrites = api_read_write_policies(
@@ -41,6 +55,7 @@ class LabResultSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer)
     unit = serializers.CharField(
         max_length=20, required=False, allow_blank=True, help_text="Must be the test's unit."
     )
+    taken_on = BoundedDate(window=LAB_TAKEN_ON)
     text = serializers.CharField(read_only=True)
     shown = serializers.CharField(read_only=True)
     flag = serializers.CharField(
@@ -122,4 +137,69 @@ class LabResultListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
         return Response(
             self.get_serializer(result).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+# --- the import ----------------------------------------------------------------------------------
+
+
+class LabImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=f"A CSV export with the columns {', '.join(IMPORT_COLUMNS)} (UTF-8), at most "
+        f"{IMPORT_MAX_ROWS} rows and {IMPORT_MAX_BYTES} bytes."
+    )
+
+
+class LabImportReportSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Rows read.")
+    imported = serializers.IntegerField(help_text="Results stored.")
+    duplicates = serializers.IntegerField(help_text="Rows already recorded, ignored.")
+
+
+class LabImportView(APIView):
+    """Import a laboratory export, all or nothing, as the page does (docs/clinical-rules.md
+    3.8.2): 201 with the counts when every row is accepted; otherwise nothing is imported and
+    the answer is a 400 (``lab_import_refused``) listing each refused row with its line and
+    reason. A file that is not such an export (no UTF-8, a column missing, too large) is a 400
+    on ``file``."""
+
+    permission_classes = [api_policy(policies.can_record_labs)]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": LabImportRequestSerializer},
+        responses={
+            201: LabImportReportSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Nothing imported. With code lab_import_refused the body also "
+                "has rows (read), refused_count and refused: a list of {line, reason}, the "
+                f"first {IMPORT_REFUSED_LISTED}.",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LabImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        check_import_size(upload.size)
+        text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
+        report = lab_import_csv(text, by=signed_in_user(request))
+        if not report.accepted:
+            message = f"Nothing imported: {report.refused_count} of {report.rows} rows refused."
+            raise LabError(
+                LabError.IMPORT_REFUSED,
+                message,
+                "file",
+                details={
+                    "rows": report.rows,
+                    "refused_count": report.refused_count,
+                    "refused": [
+                        {"line": line, "reason": reason} for line, reason in report.refused
+                    ],
+                },
+            )
+        return Response(
+            {"rows": report.rows, "imported": report.imported, "duplicates": report.duplicates},
+            status=status.HTTP_201_CREATED,
         )

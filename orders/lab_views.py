@@ -9,23 +9,27 @@ from django.utils import timezone
 
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
+from ivig.dates import LAB_TAKEN_ON, date_formfield
 from ivig.errors import add_to_form
 
 from . import policies
 from .lab_models import LabTest
-from .labs import ImportReport, LabError, lab_import_csv, lab_result_record
+from .labs import (
+    IMPORT_MAX_BYTES,
+    IMPORT_MAX_ROWS,
+    ImportReport,
+    LabError,
+    check_import_size,
+    decode_import,
+    lab_import_csv,
+    lab_result_record,
+)
 from .models import Patient
-
-# The largest export a page upload accepts (a typo guard: a year of a unit's results is less).
-IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
 
 class LabResultForm(forms.Form):
     test = forms.ModelChoiceField(queryset=LabTest.objects.all(), empty_label=None)
-    taken_on = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        initial=timezone.localdate,
-    )
+    taken_on = date_formfield(LAB_TAKEN_ON, label="Taken on", initial=timezone.localdate)
     value = forms.CharField(
         max_length=30,
         help_text="A number in the test's unit (\u201c<5\u201d below the detection limit), "
@@ -35,7 +39,10 @@ class LabResultForm(forms.Form):
 
 
 class LabImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV with the columns mrn, loinc, taken_on, value, unit.")
+    file = forms.FileField(
+        help_text="CSV with the columns mrn, loinc, taken_on, value, unit: at most "
+        f"{IMPORT_MAX_ROWS:,} rows and {IMPORT_MAX_BYTES // 1_000_000} MB."
+    )
 
 
 @logs_patient_reads("orders.patient")
@@ -72,14 +79,8 @@ def lab_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > IMPORT_MAX_BYTES:
-                raise LabError(LabError.IMPORT_REFUSED, "The file is larger than 2 MB.", "file")
-            try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise LabError(
-                    LabError.IMPORT_REFUSED, "The file is not UTF-8 text.", "file"
-                ) from None
+            check_import_size(upload.size)
+            text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
             report = lab_import_csv(text, by=signed_in_user(request))
         except LabError as error:
             add_to_form(form, error)
@@ -93,5 +94,13 @@ def lab_import(request: HttpRequest) -> HttpResponse:
             else:
                 status = 400
     return render(
-        request, "orders/lab_import.html", {"form": form, "report": report}, status=status
+        request,
+        "orders/lab_import.html",
+        {
+            "form": form,
+            "report": report,
+            "max_rows": f"{IMPORT_MAX_ROWS:,}",
+            "max_mb": IMPORT_MAX_BYTES // 1_000_000,
+        },
+        status=status,
     )

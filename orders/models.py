@@ -18,6 +18,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from ivig.engine import models as engine
+from ivig.validators import no_control_characters
 from ivig.vocabulary import same_values_as
 
 from .outcome_measures import OutcomeMeasure
@@ -160,7 +161,7 @@ class Patient(models.Model):
     changes and is the optimistic-concurrency token of every edit (docs/clinical-rules.md 4: a stale
     form is refused)."""
 
-    mrn = models.CharField("MRN", max_length=32, unique=True)
+    mrn = models.CharField("MRN", max_length=32, unique=True, validators=[no_control_characters])
     family_name = models.CharField(max_length=100)
     given_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()

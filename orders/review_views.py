@@ -23,6 +23,8 @@ from rest_framework.views import APIView
 from ivig.accounts.permissions import api_read_write_policies, policy_required, signed_in_user
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
+from ivig.audit.services import access_record
+from ivig.dates import REVIEW, BoundedDate, date_formfield
 from ivig.errors import add_to_form
 
 from . import policies, reviews
@@ -38,9 +40,7 @@ from .services import pending_change
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(
-        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    reviewed_on = date_formfield(REVIEW, label="Reviewed on", initial=timezone.localdate)
     score = forms.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
     prednisone_mg_per_day = forms.DecimalField(
         label="Prednisone-equivalent dose (mg/day)",
@@ -197,7 +197,7 @@ class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class ReviewCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
-    reviewed_on = serializers.DateField()
+    reviewed_on = BoundedDate(window=REVIEW)
     score = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
     prednisone_mg_per_day = serializers.DecimalField(
         max_digits=6, decimal_places=1, min_value=Decimal(0), max_value=PREDNISONE_MAX_MG_PER_DAY
@@ -226,6 +226,7 @@ class OrderReviewsView(LogsPatientReadsMixin, APIView):
     @extend_schema(responses=ReviewSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk)
+        access_record(request._request, order)  # the reviews are of this order's course
         rows = reviews.lineage_reviews(order)[:100]
         return Response(ReviewSerializer(rows, many=True).data)
 

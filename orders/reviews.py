@@ -162,6 +162,14 @@ def patient_hemoglobin_results(order: Order) -> QuerySet[LabResult]:
     )
 
 
+def _order_entered_on(order: Order) -> date:
+    """The first day of the order's life: its first version's start or entry, whichever came
+    first."""
+    first = Order.objects.filter(pk=lineage_root_id(order)).values("start_date", "created_at")
+    row = first.first() or {"start_date": order.start_date, "created_at": order.created_at}
+    return min(row["start_date"], timezone.localdate(row["created_at"]))
+
+
 @transaction.atomic
 def review_record(
     order: Order,
@@ -190,6 +198,10 @@ def review_record(
         )
     if reviewed_on > timezone.localdate():
         message = "A review cannot be dated in the future."
+        raise OrderError(OrderError.INVALID, message, field_errors={"reviewed_on": [message]})
+    entered = _order_entered_on(order)
+    if reviewed_on < entered:
+        message = f"A review is dated within the order's life: on or after {entered:%Y-%m-%d}."
         raise OrderError(OrderError.INVALID, message, field_errors={"reviewed_on": [message]})
     measure = order.indication.outcome_measure
     _check_score(measure, score)

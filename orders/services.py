@@ -579,7 +579,10 @@ def order_sign(
         password_ok = password_recheck(by, password, current_request())
     except PasswordRecheckCoolingOff as cooling:
         raise OrderError(
-            PASSWORD_COOLING_OFF, cooling.message, field_errors={"password": [cooling.message]}
+            PASSWORD_COOLING_OFF,
+            cooling.message,
+            field_errors={"password": [cooling.message]},
+            details={"retry_after_seconds": cooling.retry_after_seconds},
         ) from None
     if not password_ok:
         message = "The password is not correct: the order was not signed."

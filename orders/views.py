@@ -284,10 +284,15 @@ def _order_form_submit(request: HttpRequest, order: Order | None) -> HttpRespons
     return redirect("orders:order-detail", pk=saved.pk)
 
 
+@logs_patient_reads()
 @policy_required(policies.can_create_order)
 def order_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _order_form_submit(request, None)
+    chosen = request.GET.get("patient", "")
+    patient = Patient.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    if patient is not None:
+        access_record(request, patient)  # the form shows this patient
     form = OrderForm(
         initial={
             "patient": request.GET.get("patient"),
@@ -444,12 +449,14 @@ def _order_step(
     with the message on the form and the user's entries kept (409 when the order moved on)."""
     order = _order(pk)
     refusal = "Nothing was done: please correct the entries marked below."
+    retry_after: int | None = None
     if form.is_valid():
         try:
             step(order, by=signed_in_user(request), **form.step_arguments())
         except OrderError as error:
             add_order_error(form, error)
-            refusal, status = error.message, 409 if error.is_conflict else 400
+            refusal, status = error.message, error.http_status
+            retry_after = error.retry_after_seconds
         else:
             return redirect("orders:order-detail", pk=order.pk), True
     else:
@@ -457,6 +464,8 @@ def _order_step(
     page = _order_page(
         request, _order(pk), status=status, bound_forms={form_name: form}, refusal=refusal
     )
+    if status == 429:
+        page["Retry-After"] = str(retry_after or 60)
     return page, False
 
 

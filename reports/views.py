@@ -1,7 +1,6 @@
 """The stewardship report page and its CSV (docs/clinical-rules.md 10.5): pharmacists only.
 Thin: parse the period, call the selectors, render."""
 
-import csv
 from datetime import date, timedelta
 
 from django import forms
@@ -11,6 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from ivig.accounts.permissions import policy_required
+from ivig.csv_export import SafeCsvWriter
+from ivig.dates import REPORT, date_formfield
 
 from . import stewardship
 from .policies import can_read_stewardship
@@ -22,8 +23,8 @@ MAX_PERIOD_DAYS = 3 * 366
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = date_formfield(REPORT, label="Date from", required=False)
+    date_to = date_formfield(REPORT, label="Date to", required=False)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -50,6 +51,7 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
 @policy_required(can_read_stewardship)
 def stewardship_report(request: HttpRequest) -> HttpResponse:
     form, first, last = _period(request)
+    status = 400 if form.is_bound and not form.is_valid() else 200
     page = Paginator(stewardship.grams_rows(first, last), ROWS_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -65,17 +67,23 @@ def stewardship_report(request: HttpRequest) -> HttpResponse:
             "reviews": stewardship.reviews_done(first, last),
             "query": f"date_from={first.isoformat()}&date_to={last.isoformat()}",
         },
+        status=status,
     )
 
 
 @policy_required(can_read_stewardship)
 def stewardship_csv(request: HttpRequest) -> HttpResponse:
-    _, first, last = _period(request)
+    form, first, last = _period(request)
+    if form.is_bound and not form.is_valid():
+        problems = [str(message) for messages in form.errors.values() for message in messages]
+        return HttpResponse(
+            " ".join(problems), status=400, content_type="text/plain; charset=utf-8"
+        )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="ivig-stewardship-{first.isoformat()}-{last.isoformat()}.csv"'
     )
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(["month", "indication", "product", "prescriber", "sessions", "grams"])
     for row in stewardship.grams_rows(first, last)[:CSV_MAX_ROWS]:
         writer.writerow(

@@ -205,15 +205,36 @@ def test_absolute_timeout_does_not_end_a_young_session(clinician, client_for):
     assert client.get(reverse("orders:home")).status_code == 200
 
 
-def test_healthz_reports_a_healthy_database():
-    response = Client().get("/healthz")
+def _staff_client(make_user, client_for):  # type: ignore[no-untyped-def]
+    staff = make_user("ops-staff")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    return client_for(staff)
+
+
+def test_healthz_reports_a_healthy_database(make_user, client_for):
+    response = _staff_client(make_user, client_for).get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
 
 
-def test_healthz_reports_a_broken_database_as_unhealthy():
+def test_healthz_tells_anonymous_callers_only_ok_or_degraded(clinician, client_for):
+    """Database, broker and outbox are for staff: an anonymous or non-staff caller learns the
+    state only (issue 22)."""
+    for client in (Client(), client_for(clinician)):
+        answer = client.get("/healthz")
+        assert answer.status_code == 200
+        assert answer.json() in ({"status": "ok"}, {"status": "degraded"})
     with mock.patch("ivig.health.connection.cursor", side_effect=OperationalError("down")):
-        response = Client().get("/healthz")
+        down = Client().get("/healthz")
+    assert down.status_code == 503
+    assert down.json() == {"status": "degraded"}
+
+
+def test_healthz_reports_a_broken_database_as_unhealthy(make_user, client_for):
+    client = _staff_client(make_user, client_for)
+    with mock.patch("ivig.health.database_is_healthy", return_value=False):
+        response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {**response.json(), "status": "unhealthy", "database": "unavailable"}
 
@@ -297,6 +318,36 @@ def test_production_settings_pass_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_browsable_api_is_off_in_production():
+    """Production answers JSON only (issue 22); the laptop keeps the browsable pages."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    production = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x7#kq2!vL9pZ@w4Rt8mN$b3Yc6Hj1Fd5Gs0Ae-Uo_Ii+Ee=Rr*Tt&Yy(Uu)Ii",
+        "ALLOWED_HOSTS": "ivig.example.org",
+        "DJANGO_SETTINGS_MODULE": "ivig.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**clean, **production},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "JSONRenderer" in result.stdout and "BrowsableAPIRenderer" not in result.stdout
+    assert "BrowsableAPIRenderer" in str(settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"])
 
 
 def test_production_settings_demand_a_secret_key_and_hosts():

@@ -143,11 +143,12 @@ def test_a_rolled_back_change_sends_nothing(django_capture_on_commit_callbacks):
     assert callbacks == [] and not OutboxMessage.objects.exists()
 
 
-def test_healthz_reports_the_broker_down_and_the_outbox(settings):
+def test_healthz_reports_the_broker_down_and_the_outbox(settings, staff_client):
     settings.CELERY_BROKER_URL = DEAD_BROKER
     OutboxMessage.objects.create(task_name="ivig.tasks.heartbeat", args=[])
     OutboxMessage.objects.create(task_name="ivig.tasks.heartbeat", args=[], sent_at=timezone.now())
-    response = Client().get("/healthz")
+    assert Client().get("/healthz").json() == {"status": "degraded"}  # anonymous: no more
+    response = staff_client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {
         "status": "degraded",
@@ -158,7 +159,15 @@ def test_healthz_reports_the_broker_down_and_the_outbox(settings):
     }
 
 
-def test_healthz_is_ok_without_a_broker_configured():
-    body = Client().get("/healthz").json()
+def test_healthz_is_ok_without_a_broker_configured(staff_client):
+    body = staff_client.get("/healthz").json()
     assert body["status"] in ("ok", "degraded")
     assert body["outbox_pending"] == 0
+
+
+@pytest.fixture
+def staff_client(make_user, client_for) -> Client:
+    staff = make_user("ops-staff")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    return client_for(staff)

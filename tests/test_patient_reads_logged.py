@@ -15,9 +15,20 @@ from tests.orders.factories import worked_example_patient
 
 # Addresses that serve patient data: patients, orders, authorizations, sessions (API and pages).
 PATIENT_DATA = re.compile(
-    r"^(api/v1/\^?(patients|orders|authorizations|infusion-sessions)"
-    r"|orders/|infusions/(sessions|orders)/|infusions/$)"
+    r"^(api/v1/\^?(patients|orders|authorizations|infusion-sessions|notifications)"
+    r"|orders/|infusions/(sessions|orders)/|infusions/$|infusions/calendar/.+\.ics"
+    r"|notifications/$)"
 )
+# Admin pages of these models show patient data (issue 22).
+PATIENT_DATA_MODELS = {
+    "orders.patient",
+    "orders.order",
+    "orders.orderoverride",
+    "authorizations.authorization",
+    "infusions.infusionsession",
+    "infusions.administrationentry",
+    "infusions.sessionoverride",
+}
 # Views under those addresses that show no patient record on a GET, with the reason.
 EXEMPT = {
     # POST only: a change, answered with a redirect or a form error (the change is history).
@@ -36,7 +47,6 @@ EXEMPT = {
     ),
     # Blank forms for a new record.
     "orders/patients/new/",
-    "orders/new/",
     "orders/authorizations/new/",
 }
 
@@ -61,6 +71,23 @@ def test_the_route_list_is_complete():
     assert "orders/patients/" in routes and "api/v1/^patients/$" in routes
     assert "api/v1/orders/<int:order_id>/coverage/" in routes
     assert routes >= EXEMPT, EXEMPT - routes
+    assert "infusions/calendar/<str:token>/unit.ics" in routes
+    assert "notifications/" in routes and "api/v1/^notifications/$" in routes
+
+
+def test_every_admin_of_patient_data_logs_its_reads():
+    from django.contrib import admin
+
+    registered = {
+        model._meta.label_lower: model_admin for model, model_admin in admin.site._registry.items()
+    }
+    assert set(registered) >= PATIENT_DATA_MODELS
+    missing = [
+        label
+        for label in PATIENT_DATA_MODELS
+        if not getattr(registered[label], "logs_patient_reads", False)
+    ]
+    assert not missing, missing
 
 
 @pytest.mark.parametrize(("route", "view"), [(r, v) for r, v in ROUTES if r not in EXEMPT])
@@ -176,3 +203,102 @@ def test_the_authorization_list_logs_the_authorizations_it_showed(authadmin, cli
     assert sorted(entry.records["authorizations.authorization"]) == sorted(
         str(authorization.pk) for authorization in shown
     )
+
+
+# --- the gaps of issue 22 ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_logs_the_patients_it_showed(admin_client, clinician):
+    patient = worked_example_patient(clinician)
+    for path in (
+        reverse("admin:orders_patient_changelist"),
+        reverse("admin:orders_patient_change", args=[patient.pk]),
+        reverse("admin:orders_patient_history", args=[patient.pk]),
+    ):
+        assert admin_client.get(path).status_code == 200, path
+        entry = AccessLog.objects.get(path=path)
+        assert entry.records == {"orders.patient": [str(patient.pk)]}
+
+
+@pytest.mark.django_db
+def test_a_calendar_feed_logs_the_patients_it_named(nurse):
+    from django.test import Client
+    from django.utils import timezone
+
+    from infusions.calendar import calendar_token_rotate
+    from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+
+    order = verified_order()
+    chair = ChairFactory.create()
+    session = session_for(order, chair, local(timezone.localdate(), "09:00"), by=nurse)
+    token = calendar_token_rotate(nurse)
+    for path in (
+        reverse("infusions:feed-unit", args=[token]),
+        reverse("infusions:feed-chair", args=[token, chair.pk]),
+    ):
+        answer = Client().get(path)
+        assert answer.status_code == 200
+        assert order.patient.mrn in answer.content.decode()
+        entry = AccessLog.objects.get(path=path)
+        assert entry.user == nurse
+        assert entry.records["orders.patient"] == [str(order.patient_id)]
+        assert entry.records["infusions.infusionsession"] == [str(session.pk)]
+
+
+@pytest.mark.django_db
+def test_the_notification_inbox_and_api_log_what_they_are_about(clinician, client_for):
+    from ivig.notifications.models import Kind, Notification
+
+    patient = worked_example_patient(clinician)
+    notification = Notification.objects.create(
+        recipient=clinician,
+        subject_type="orders.patient",
+        subject_id=patient.pk,
+        kind=Kind.values[0],
+        due_date="2026-01-01",
+        title=f"Review due for {patient.full_name}",
+    )
+    client = client_for(clinician)
+    for path in (
+        reverse("notifications:inbox"),
+        "/api/v1/notifications/",
+        f"/api/v1/notifications/{notification.pk}/",
+    ):
+        assert client.get(path).status_code == 200, path
+        entry = AccessLog.objects.get(path=path)
+        assert entry.records["orders.patient"] == [str(patient.pk)]
+        assert entry.records["notifications.notification"] == [str(notification.pk)]
+
+
+@pytest.mark.django_db
+def test_the_new_order_page_with_a_patient_logs_that_patient(clinician, client_for):
+    patient = worked_example_patient(clinician)
+    path = reverse("orders:order-create") + f"?patient={patient.pk}"
+    assert client_for(clinician).get(path).status_code == 200
+    assert AccessLog.objects.get(path=path).records == {"orders.patient": [str(patient.pk)]}
+    blank = reverse("orders:order-create")
+    assert client_for(clinician).get(blank).status_code == 200
+    assert not AccessLog.objects.filter(path=blank).exists()  # nobody shown, no row
+
+
+@pytest.mark.django_db
+def test_the_picker_names_its_matches_and_writes_nothing_for_none(clinician, client_for):
+    patient = worked_example_patient(clinician)
+    client = client_for(clinician)
+    url = reverse("orders:order-patient-options")
+    assert client.get(url + f"?patient_q={patient.mrn}").status_code == 200
+    assert AccessLog.objects.get().records == {"orders.patient": [str(patient.pk)]}
+    assert client.get(url + "?patient_q=nobody-at-all").status_code == 200
+    assert AccessLog.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_reviews_api_names_the_order(clinician, client_for):
+    from orders.services import order_create
+    from tests.orders.factories import order_values
+
+    order = order_create(by=clinician, **order_values(worked_example_patient(clinician)))
+    path = f"/api/v1/orders/{order.pk}/reviews/"
+    assert client_for(clinician).get(path).status_code == 200
+    assert AccessLog.objects.get(path=path).records == {"orders.order": [str(order.pk)]}

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 
 
 class AccountsConfig(AppConfig):
@@ -17,3 +17,7 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(grant_role_permissions_after_migrate, dispatch_uid="ivig-roles")
         user_logged_in.connect(start_session_clocks, dispatch_uid="ivig-session-clocks")
+        from .models import User
+        from .tokens import revoke_tokens_on_change
+
+        pre_save.connect(revoke_tokens_on_change, sender=User, dispatch_uid="ivig-token-revoke")

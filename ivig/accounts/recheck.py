@@ -31,6 +31,7 @@ class PasswordRecheckCoolingOff(Exception):
 
     def __init__(self, cooloff: timedelta) -> None:
         minutes = max(1, int(cooloff.total_seconds() // 60))
+        self.retry_after_seconds = int(cooloff.total_seconds())
         self.message = (
             "Too many wrong passwords: signing is paused for this account from this computer "
             f"for {minutes} minutes after the last attempt."

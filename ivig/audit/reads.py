@@ -9,8 +9,12 @@
   it writes one row with what the view noted (``access_record``/``access_records``, e.g. a
   search's patients) or else the record named by the address's ``pk``.
 
-Both set ``logs_patient_reads = True`` on the view, which tests/test_patient_reads_logged.py
-requires of every view serving patient data.
+- The admin: ``LogsAdminReadsMixin`` on a ``ModelAdmin`` of patient data (its list, change
+  and history pages).
+- Calendar feeds (opened by a token, not a sign-in): ``write_read_log(..., user=feed_user)``.
+
+All set ``logs_patient_reads = True`` on the view, which tests/test_patient_reads_logged.py
+requires of every view serving patient data. A request that showed no record writes no row.
 """
 
 from collections.abc import Callable, Iterable
@@ -53,15 +57,21 @@ def _client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def write_read_log(request: HttpRequest, collector: ReadCollector) -> AccessLog | None:
-    """One row for the request (nothing for an anonymous caller)."""
-    if not request.user.is_authenticated:
+def write_read_log(
+    request: HttpRequest, collector: ReadCollector, *, user: Any = None
+) -> AccessLog | None:
+    """One row for the request, by ``user`` (default: the signed-in user); nothing for an
+    anonymous caller, nothing when no record was shown."""
+    user = user or request.user
+    if not user.is_authenticated:
         return None
     records = {kind: ids for kind, ids in collector.records.items() if ids}
+    if not records:
+        return None
     first_type = next(iter(records), "")
     single = bool(first_type) and len(records[first_type]) == 1
     return AccessLog.objects.create(
-        user=request.user,
+        user=user,
         subject_type=first_type[:50],
         subject_id=records[first_type][0][:64] if single else "",
         path=request.get_full_path()[:500],
@@ -147,3 +157,43 @@ class LogsPatientReadsMixin:
         write_read_log(http_request, collector)
         delattr(http_request, COLLECTOR)
         return response
+
+
+class LogsAdminReadsMixin:
+    """``ModelAdmin`` mixin: the admin's list, change and history pages log the records they
+    showed, once per request (as the app's pages do)."""
+
+    logs_patient_reads = True
+
+    def _log(self, request: HttpRequest, response: Any, ids: Iterable[Any]) -> Any:
+        if _is_logged_read(request, response.status_code):
+            collector = ReadCollector()
+            collector.add(self.model._meta.label_lower, ids)  # type: ignore[attr-defined]
+            write_read_log(request, collector)
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        shown = [obj.pk for obj in changelist.result_list] if changelist is not None else []
+        return self._log(request, response, shown)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        response = super().change_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+        return self._log(request, response, [object_id])
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        response = super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+        return self._log(request, response, [object_id])
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        response = super().history_form_view(  # type: ignore[misc]
+            request, object_id, version_id, extra_context
+        )
+        return self._log(request, response, [object_id])

@@ -11,10 +11,12 @@ from rest_framework.response import Response
 
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy
+from ivig.audit.reads import LogsPatientReadsMixin
 
 from . import services
 from .models import Notification
 from .policies import can_read_own_notifications
+from .services import note_subjects_read
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -42,7 +44,10 @@ class NotificationSerializer(serializers.ModelSerializer):
     parameters=[OpenApiParameter("unread", bool, description="Only unread notifications.")]
 )
 class NotificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    LogsPatientReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Your notifications, newest first (another user's are 404)."""
 
@@ -59,6 +64,17 @@ class NotificationViewSet(
             return Notification.objects.none()
         unread = self.request.query_params.get("unread") in ("1", "true")
         return services.inbox(self._user(), unread_only=unread)
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        note_subjects_read(self.request._request, page if page is not None else queryset)
+        return page
+
+    def get_object(self) -> Notification:
+        notification = super().get_object()
+        if self.action == "retrieve":
+            note_subjects_read(self.request._request, [notification])
+        return notification
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from ivig.accounts.models import User
+from ivig.audit.reads import collector_of
 from ivig.outbox.services import enqueue_on_commit
 
 from .models import Notification
@@ -152,3 +154,14 @@ def inbox(user: User, *, unread_only: bool = False) -> QuerySet[Notification]:
 def unread_count(user: User) -> int:
     """One query (the navigation shows it on every page)."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def note_subjects_read(request: Any, notifications: Iterable[Notification]) -> None:
+    """Log, with the request's one read-log row, what ``notifications`` are about (and the
+    notifications themselves): their titles and bodies name patients."""
+    collector = collector_of(request)
+    if collector is None:
+        raise RuntimeError("note_subjects_read needs a view logging its reads.")
+    for notification in notifications:
+        collector.add(notification.subject_type, [notification.subject_id])
+        collector.add("notifications.notification", [notification.pk])

@@ -9,20 +9,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ivig.accounts.permissions import policy_required, signed_in_user
+from ivig.audit.reads import logs_patient_reads
 
 from . import services
 from .models import Notification
 from .policies import can_read_own_notifications
+from .services import note_subjects_read
 
 PER_PAGE = 50
 
 
+@logs_patient_reads()
 @policy_required(can_read_own_notifications)
 def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     page = Paginator(
         services.inbox(signed_in_user(request), unread_only=unread_only), PER_PAGE
     ).get_page(request.GET.get("page"))
+    note_subjects_read(request, page.object_list)  # their titles name patients
     return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
 
 

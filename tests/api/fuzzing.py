@@ -13,6 +13,11 @@ A finding is any of:
 - a body that does not match the documented schema (``response_schema_conformance``);
 - a content type the operation does not document (``content_type_conformance``).
 
+Besides schemathesis' positive and negative modes, an ``extremes`` mode (``EXTREMES``) draws a
+positive case and replaces its dates, date-times and numbers (body, query and path) with the
+values that used to answer 500 (issue 22): 0001-01-01, 9999-12-31, 2147483648, 2**63, 1e400
+... Each must be a documented 4xx (or a success), never a 5xx.
+
 ``negative_data_rejection`` and ``positive_data_acceptance`` are not used: the schema cannot
 say everything the API refuses (a day too far ahead, a dose above an indication's maximum, a
 state that has moved on), so a 4xx for schema-valid data is no fault, and the negative
@@ -21,6 +26,7 @@ mode's "invalid" data is often valid for a lenient parser (a query string is tex
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -53,6 +59,61 @@ CHECKS = [
     content_type_conformance,
 ]
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+EXTREMES = "extremes"
+
+# The values of the extremes mode (issue 22).
+EXTREME_DATES = ("0001-01-01", "9999-12-31", "3000-01-01", "1899-12-31", "1969-12-31")
+EXTREME_MOMENTS = (
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59+14:00",
+    "0001-01-01T00:00:00-12:00",
+)
+EXTREME_INTEGERS = (2**31, 2**31 - 1, -(2**31) - 1, 32_768, 2**53, 2**63, 10**30, -1, 0)
+EXTREME_FLOATS = (1e308, -1e308, 1e-308, 2.0**53 + 1)
+EXTREME_NUMBER_TEXTS = (
+    "1e999999999",
+    "1e-999999999",
+    "1e999999",
+    "NaN",
+    "Infinity",
+    "-0",
+    "99999999999999999999999999999.99",
+    "0.0000000000000000000000001",
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+_NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def extreme_strategy(value: Any) -> st.SearchStrategy[Any] | None:
+    """Extreme values for a drawn ``value`` of its kind (None: leave it)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return st.sampled_from(EXTREME_INTEGERS)
+    if isinstance(value, float):
+        return st.sampled_from(EXTREME_FLOATS + tuple(float(n) for n in EXTREME_INTEGERS))
+    if isinstance(value, str):
+        if _DATE.match(value):
+            return st.sampled_from(EXTREME_DATES)
+        if _MOMENT.match(value):
+            return st.sampled_from(EXTREME_MOMENTS)
+        if _NUMBER_TEXT.match(value):
+            return st.sampled_from(EXTREME_NUMBER_TEXTS + tuple(str(n) for n in EXTREME_INTEGERS))
+    return None
+
+
+def make_extreme(data: st.DataObject, value: Any) -> Any:
+    """``value`` with (about half of) its dates and numbers, at any depth, made extreme."""
+    if isinstance(value, dict):
+        return {key: make_extreme(data, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [make_extreme(data, item) for item in value]
+    strategy = extreme_strategy(value)
+    if strategy is None or not data.draw(st.booleans(), label="extreme"):
+        return value
+    return data.draw(strategy, label="extreme value")
 
 
 @dataclass(frozen=True)
@@ -156,7 +217,7 @@ def fuzz(
     tokens: Mapping[str, str],
     path_values: Callable[[str, str, str], Sequence[str]],
     max_examples: int,
-    modes: Sequence[GenerationMode] = MODES,
+    modes: Sequence[GenerationMode | str] = (*MODES, EXTREMES),
     only: Callable[[str], bool] = lambda label: True,
     progress: Callable[[str], None] | None = None,
     seed: int | None = None,
@@ -205,12 +266,14 @@ def _fuzz_operation(
     operation: Any,
     role: str,
     token: str,
-    mode: GenerationMode,
+    mode: GenerationMode | str,
     path_values: Callable[[str, str, str], Sequence[str]],
     max_examples: int,
     seed: int | None,
 ) -> None:
-    strategy = operation.as_strategy(generation_mode=mode)
+    extremes = mode == EXTREMES
+    strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE if extremes else mode)
+    mode_name = mode if isinstance(mode, str) else mode.value
     # The app gzips some answers for clients that accept it; the in-process transport does not
     # decode, so ask for the body as it is.
     headers = {"Authorization": f"Token {token}", "Accept-Encoding": "identity"}
@@ -232,6 +295,16 @@ def _fuzz_operation(
                 values = path_values(role, operation.path, name)
                 if values:
                     case.path_parameters[name] = data.draw(st.sampled_from(values))
+        if extremes:
+            if isinstance(case.body, dict | list):
+                case.body = make_extreme(data, case.body)
+            if case.query:
+                case.query = {
+                    key: (value if isinstance(value, list) else make_extreme(data, value))
+                    for key, value in case.query.items()
+                }
+            if case.path_parameters:
+                case.path_parameters = make_extreme(data, case.path_parameters)
         caught.clear()
         try:
             with transaction.atomic():
@@ -245,7 +318,7 @@ def _fuzz_operation(
                         Finding(
                             role=role,
                             operation=operation.label,
-                            mode=mode.value,
+                            mode=mode_name,
                             status=response.status_code,
                             titles=tuple(sorted({failure.title for failure in group.exceptions})),
                             message=str(group).strip().splitlines()[0][:2000]
@@ -269,7 +342,7 @@ def _fuzz_operation(
         # cases. Positive cases can always be made: their absence is a fault of the schema.
         if mode is not GenerationMode.NEGATIVE:
             raise
-        label = f"{operation.label} ({mode.value})"
+        label = f"{operation.label} ({mode_name})"
         if label not in run.no_cases:
             run.no_cases.append(label)
 

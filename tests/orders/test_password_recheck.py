@@ -34,7 +34,8 @@ def test_the_api_cools_off_after_the_limit_even_for_the_right_password(
     for _ in range(settings.AXES_FAILURE_LIMIT):
         assert _sign(client, draft, "wrong").json()["code"] == "wrong_password"
     refused = _sign(client, draft, TEST_PASSWORD)
-    assert refused.status_code == 400
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) == int(settings.AXES_COOLOFF_TIME.total_seconds())
     assert refused.json()["code"] == "password_cooling_off"
     assert "password" in refused.json()["field_errors"]
     draft.refresh_from_db()
@@ -89,5 +90,6 @@ def test_the_signing_page_cools_off_too(clinician, client_for, draft, settings):
         client.post(url, {"password": "wrong", "version": draft.version})
     page = client.post(url, {"password": TEST_PASSWORD, "version": draft.version})
     assert "Too many wrong passwords" in page.content.decode()
+    assert page.status_code == 429 and int(page["Retry-After"]) > 0
     draft.refresh_from_db()
     assert draft.status == OrderStatus.DRAFT

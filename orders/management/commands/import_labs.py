@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ivig.accounts.models import User
-from orders.labs import LabError, lab_import_csv
+from orders.labs import LabError, decode_import, lab_import_csv
 
 
 class Command(BaseCommand):
@@ -23,9 +23,9 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['user']!r}.")
         try:
-            text = options["file"].read_text(encoding="utf-8-sig")
+            text = decode_import(options["file"].read_bytes())
             report = lab_import_csv(text, by=user)
-        except (OSError, UnicodeDecodeError) as error:
+        except OSError as error:
             raise CommandError(f"Cannot read {options['file']}: {error}") from error
         except LabError as error:
             raise CommandError(error.message) from error
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             for line, reason in report.refused:
                 self.stderr.write(f"line {line}: {reason}")
             raise CommandError(
-                f"{len(report.refused)} of {report.rows} rows refused: nothing imported."
+                f"{report.refused_count} of {report.rows} rows refused: nothing imported."
             )
         self.stdout.write(
             f"{report.imported} results imported, {report.duplicates} duplicates ignored."
