@@ -136,7 +136,8 @@ def constraint_in_words(message: str) -> tuple[str | None, str]:
     labels = []
     for name in names:
         try:
-            labels.append(str(model._meta.get_field(name).verbose_name))
+            model_field = model._meta.get_field(name)
+            labels.append(str(getattr(model_field, "verbose_name", name)))
         except FieldDoesNotExist:
             continue
     if not labels:

@@ -530,7 +530,7 @@ class OrderViewSet(
     def get_permissions(self) -> list[BasePermission]:
         return [api_policy(ORDER_ACTION_POLICIES.get(self.action or "", _refused))()]
 
-    def filter_queryset(self, queryset: QuerySet[Order]) -> QuerySet[Order]:
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """The list's filters (status, patient, words) narrow the list only: any version is read
         or acted on by its id, a superseded one included (issue 19, API parity)."""
         if self.action != "list":
