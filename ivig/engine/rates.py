@@ -154,7 +154,9 @@ def rate_caps(
         )
     )
     at_risk_cap = (
-        ml_per_h_from_mg_per_kg_per_min(at_risk_mg_per_kg_per_min, dosing_weight_kg, concentration_pct)
+        ml_per_h_from_mg_per_kg_per_min(
+            at_risk_mg_per_kg_per_min, dosing_weight_kg, concentration_pct
+        )
         if patient_at_risk and at_risk_mg_per_kg_per_min is not None
         else None
     )
@@ -201,7 +203,7 @@ def _top(caps: RateCaps | int) -> tuple[int, LimitedBy]:
 
 
 def protocol_start_ml_per_h(dosing_weight_kg: Decimal) -> int:
-    """0.5 mL/kg/h × dosing weight, rounded down, at least 1 mL/h."""
+    """0.5 mL/kg/h x dosing weight, rounded down, at least 1 mL/h."""
     return max(
         MIN_RATE_ML_PER_H,
         int(

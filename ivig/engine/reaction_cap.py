@@ -4,9 +4,9 @@ infusion lasts longer; the vital checks and the chair time follow."""
 
 from __future__ import annotations
 
-from ivig.engine.models import DosePlan
 from typing import cast
 
+from ivig.engine.models import DosePlan
 from ivig.engine.rates import LIMITED_BY_WORDS, LimitedBy, RateStep, titration
 from ivig.engine.schedule import chair_minutes, vital_checks_min
 

@@ -98,9 +98,7 @@ def test_the_policy_default_is_the_pharmacists_setting() -> None:
     # default 2 mg/kg/min: 2 * 70 * 0.6 = 84 mL/h; the label's 84 (60-90) equals the cap, which
     # is named first on a tie (the cap holds the rate from then on)
     plan = compute_plan(
-        plan_request(
-            age_years=70, policy=DosingPolicy(default_at_risk_max_mg_per_kg_per_min=D(2))
-        )
+        plan_request(age_years=70, policy=DosingPolicy(default_at_risk_max_mg_per_kg_per_min=D(2)))
     )
     rates = [s.rate_ml_per_h for s in plan.titration or []]
     assert rates == [21, 42, 84]
@@ -166,7 +164,9 @@ def _label_at(request: PlanRequest, dosing_weight_kg: Decimal, minute: int) -> i
     for step in request.product.label_rate_steps:
         if start > minute:
             break
-        rate = _ml_per_h(step.rate_mg_per_kg_per_min, dosing_weight_kg, request.product.concentration_pct)
+        rate = _ml_per_h(
+            step.rate_mg_per_kg_per_min, dosing_weight_kg, request.product.concentration_pct
+        )
         start += step.minutes or 0
     return rate
 
@@ -266,8 +266,12 @@ def test_ontario_rule_adjusts_an_adult_above_ideal_weight_that_the_default_does_
 
 
 def test_ontario_rule_keeps_actual_weight_at_or_below_ideal_children_short_and_pregnant() -> None:
-    at_ibw = compute_plan(plan_request(weight_kg="56", height_cm="165", sex="female", policy=ONTARIO))
-    child = compute_plan(plan_request(weight_kg="80", height_cm="165", age_years=17, policy=ONTARIO))
+    at_ibw = compute_plan(
+        plan_request(weight_kg="56", height_cm="165", sex="female", policy=ONTARIO)
+    )
+    child = compute_plan(
+        plan_request(weight_kg="80", height_cm="165", age_years=17, policy=ONTARIO)
+    )
     # 152.3 cm is under 60 inches (152.4 cm); the default's threshold is 152 cm
     short = compute_plan(
         plan_request(weight_kg="90", height_cm="152.3", sex="female", policy=ONTARIO)

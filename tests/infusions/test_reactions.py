@@ -87,7 +87,7 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
     later_page = nurse_client.get(reverse("infusions:session-detail", args=[later.pk]))
     text = later_page.content.decode()
     assert "PRIOR_INFUSION_REACTION" in text
-    assert "moderate (Skin rash, Fever) at 34 mL/h" in text  # the rate at onset
+    assert "moderate (Skin rash, Fever) at 20 mL/h" in text  # the rate at onset (rules v3)
     assert "has no plan yet" in text  # the start is blocked
     # The first session's own page does not carry its own reaction forward.
     own = nurse_client.get(reverse("infusions:session-detail", args=[first.pk])).content.decode()
@@ -120,13 +120,14 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
 
     # The later session starts, and its rates are capped at 60 mL/h.
     assert post_entry(nurse_client, later, at(1, "09:30"), kind="started").status_code == 302
+    # 11:05 is minute 95: the plan's 124 mL/h step (rules v3) runs at the cap
     too_fast = post_entry(
-        nurse_client, later, at(1, "10:05"), kind="rate_changed", rate_ml_per_h="64"
+        nurse_client, later, at(1, "11:05"), kind="rate_changed", rate_ml_per_h="64"
     )
     assert too_fast.status_code == 200
     assert "64 mL/h is above 60 mL/h" in too_fast.content.decode()  # the capped plan
     capped = post_entry(
-        nurse_client, later, at(1, "10:06"), kind="rate_changed", rate_ml_per_h="60"
+        nurse_client, later, at(1, "11:06"), kind="rate_changed", rate_ml_per_h="60"
     )
     assert capped.status_code == 302
 
