@@ -10,13 +10,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from authorizations.services import authorization_record_urgent_start
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
 
 from .booking import BOOKABLE_ORDER_STATUSES, locked_session
 from .common import CLOCK_SKEW, hhmm, local, save_as
-from .coverage import session_coverage_blocker
+from .coverage import is_covered_by_approval, session_coverage_blocker, urgent_first_cycle
 from .entries import (
     AdverseEvent,
     Completed,
@@ -356,6 +357,16 @@ def administration_record(
         )
         current.version += 1
         save_as(current, by, EntryKind(entry.kind).label)
+    if (
+        isinstance(entry, Started)
+        and urgent_first_cycle(current.order.urgent, current.cycle_number)
+        and not is_covered_by_approval(current)
+    ):
+        # docs/clinical-rules.md 3.10: an urgent start before approval is noted on the order's
+        # retrospective authorization (its history is the audit trail).
+        authorization_record_urgent_start(
+            by=by, order=current.order, started_on=timezone.localdate(occurred_at)
+        )
     return row
 
 

@@ -9,9 +9,12 @@ it, and a receiver's refusal (an ``OrderError``) refuses the change.
   version that was in force (docs/clinical-rules.md 4); infusions cancels ``order``'s sessions
   that have not started, which the new version's cycles replace, and refuses while a cycle of
   ``order`` is under way.
+- ``urgent_order_verified(order, by)``: an urgent order is verified (docs/clinical-rules.md
+  3.10); authorizations opens its retrospective authorization at once.
 """
 
 from django.dispatch import Signal
 
 order_discontinued = Signal()
 order_superseded = Signal()
+urgent_order_verified = Signal()

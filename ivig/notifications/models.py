@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     AUTHORIZATION_APPROVED = "authorization_approved", "Authorization approved"
     AUTHORIZATION_DENIED = "authorization_denied", "Authorization denied"
     AUTHORIZATION_EXPIRED = "authorization_expired", "Authorization expired"
+    RETROSPECTIVE_DUE = "retrospective_due", "Urgent start: retrospective request due"
 
 
 class Notification(models.Model):

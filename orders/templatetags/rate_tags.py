@@ -15,7 +15,7 @@ register = template.Library()
 
 @register.filter
 def limited_by_words(code: str | None) -> str:
-    """"label step", "at-risk maximum", "target rate", ...; a dash where unknown (a step read
+    """ "label step", "at-risk maximum", "target rate", ...; a dash where unknown (a step read
     back from a stored plan, or a restart)."""
     if code is None:
         return "—"
