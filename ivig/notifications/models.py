@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     AUTHORIZATION_DENIED = "authorization_denied", "Authorization denied"
     AUTHORIZATION_EXPIRED = "authorization_expired", "Authorization expired"
     RETROSPECTIVE_DUE = "retrospective_due", "Urgent start: retrospective request due"
+    LOT_RECALL = "lot_recall", "Lot recall: a patient received the lot"
 
 
 class Notification(models.Model):

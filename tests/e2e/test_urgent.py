@@ -34,7 +34,8 @@ def test_an_urgent_ten_order_starts_the_same_day_without_an_approval(  # type: i
     page.get_by_label("Indication").select_option(
         label="Toxic epidermal necrolysis (Lyell's syndrome)"
     )
-    expect(page.get_by_label("Days per cycle")).to_have_value("3")
+    # htmx swaps the indication's regimen in (3 g/kg over 3 days)
+    expect(page.get_by_label("Days per cycle")).to_have_value("3", timeout=30_000)
     page.get_by_label("Product").select_option(str(Product.objects.get(slug="privigen").pk))
     page.get_by_label("Cycles", exact=True).fill("1")
     page.get_by_label("Start date").fill(today.isoformat())
