@@ -147,6 +147,8 @@ class LotRecallView(LogsPatientReadsMixin, APIView):
     def get(self, request: Request) -> Response:
         form, rows = _looked_up(request.query_params)
         if not form.is_valid():
-            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+            raise ValidationError(
+                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+            )
         access_records(request._request, [row.session for row in rows])
         return Response(LotRowSerializer(rows, many=True).data)
