@@ -374,22 +374,23 @@ def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -
     ]
 
 
-# 32 minutes at 20 mL/h is 10.67 mL; with 10 % and 5 mL at most 16.7 mL (1.67 g at 10 %).
+# 32 minutes at 20 mL/h is 10.7 mL (shown to 0.1); with 10 % and 5 mL at most 16.77 -> 16.8 mL
+# (1.68 g at 10 %).
 def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -> None:  # type: ignore[no-untyped-def]
     error = refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
         volume_ml="246", grams_given="1",
     )  # fmt: skip
-    assert error.field == "volume_ml" and "16.7 mL" in error.message
+    assert error.field == "volume_ml" and "16.8 mL" in error.message
     assert refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
-        volume_ml="16.8", grams_given="1",
+        volume_ml="16.9", grams_given="1",
     ).field == "volume_ml"  # fmt: skip
     assert refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
-        volume_ml="16.7", grams_given="1.7",
+        volume_ml="16.8", grams_given="1.7",
     ).field == "grams_given"  # fmt: skip
-    record(started, nurse, "completed", "10:02", volume_ml="16.7", grams_given="1.67")
+    record(started, nurse, "completed", "10:02", volume_ml="16.8", grams_given="1.68")
 
 
 def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:  # type: ignore[no-untyped-def]

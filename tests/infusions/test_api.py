@@ -275,6 +275,7 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
     validate_schema(schema)
     assert not GENERATOR_STATS, "drf-spectacular warned about the infusions API"
     assert set(schema["paths"]) == {
+        "/api/v1/lots/",
         "/api/v1/chairs/",
         "/api/v1/chairs/{id}/",
         "/api/v1/infusion-sessions/",

@@ -170,7 +170,7 @@ def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clin
     reaction = react(client_for(nurse), first, 2)
     facts = reaction_facts(later)
     assert [(f.occurred_on, f.severity, f.rate_at_onset_ml_per_h, f.planned) for f in facts] == [
-        (day(2), "moderate", 34, False)
+        (day(2), "moderate", 20, False)  # rules v3: started at the label's 20 mL/h
     ]
     assert reaction_facts(first) == []  # not its own
     assert [r.entry for r in patient_reactions(order.patient)] == [reaction]

@@ -188,7 +188,7 @@ def test_the_queue_lists_signed_orders_oldest_first(clinician, pharmacist, clien
     Order.objects.filter(pk=first.pk).update(signed_at=timezone.now() - timedelta(hours=5))
     order_create(by=clinician, **order_values(patient))  # a draft: not in the queue
     response = client_for(pharmacist).get(url("orders:verification-queue"))
-    assert [order.pk for order, _ in response.context["rows"]] == [first.pk, second.pk]
+    assert [order.pk for order, *_ in response.context["rows"]] == [first.pk, second.pk]
     assert "5 h" in response.content.decode()
     assert "dr-test" in response.content.decode()
 
