@@ -5,24 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_retrospective_due_kind'),
+        ("notifications", "0002_retrospective_due_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='notification',
-            name='notification_kind_valid',
+            model_name="notification",
+            name="notification_kind_valid",
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('cycle_not_booked', 'Cycle starting soon with sessions not booked'), ('reassessment_due', 'Last cycle completed: reassessment due'), ('session_not_covered', 'Sessions scheduled without authorization'), ('authorization_no_decision', 'Authorization awaiting decision'), ('authorization_expiring', 'Authorization expiring'), ('authorization_cycles_low', 'Authorization cycles running out'), ('authorization_approved', 'Authorization approved'), ('authorization_denied', 'Authorization denied'), ('authorization_expired', 'Authorization expired'), ('retrospective_due', 'Urgent start: retrospective request due'), ('lot_recall', 'Lot recall: a patient received the lot')], max_length=40),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("cycle_not_booked", "Cycle starting soon with sessions not booked"),
+                    ("reassessment_due", "Last cycle completed: reassessment due"),
+                    ("session_not_covered", "Sessions scheduled without authorization"),
+                    ("authorization_no_decision", "Authorization awaiting decision"),
+                    ("authorization_expiring", "Authorization expiring"),
+                    ("authorization_cycles_low", "Authorization cycles running out"),
+                    ("authorization_approved", "Authorization approved"),
+                    ("authorization_denied", "Authorization denied"),
+                    ("authorization_expired", "Authorization expired"),
+                    ("retrospective_due", "Urgent start: retrospective request due"),
+                    ("lot_recall", "Lot recall: a patient received the lot"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['cycle_not_booked', 'reassessment_due', 'session_not_covered', 'authorization_no_decision', 'authorization_expiring', 'authorization_cycles_low', 'authorization_approved', 'authorization_denied', 'authorization_expired', 'retrospective_due', 'lot_recall'])), name='notification_kind_valid'),
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "cycle_not_booked",
+                            "reassessment_due",
+                            "session_not_covered",
+                            "authorization_no_decision",
+                            "authorization_expiring",
+                            "authorization_cycles_low",
+                            "authorization_approved",
+                            "authorization_denied",
+                            "authorization_expired",
+                            "retrospective_due",
+                            "lot_recall",
+                        ],
+                    )
+                ),
+                name="notification_kind_valid",
+            ),
         ),
     ]
