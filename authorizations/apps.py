@@ -12,3 +12,12 @@ class AuthorizationsConfig(AppConfig):
         from .coverage import order_is_covered
 
         register_coverage_judge(order_is_covered)
+
+        # docs/clinical-rules.md 3.10: an urgent order's authorization is opened at verification.
+        from orders.signals import urgent_order_verified
+
+        from .receivers import open_retrospective_authorization
+
+        urgent_order_verified.connect(
+            open_retrospective_authorization, dispatch_uid="authorizations.retrospective"
+        )

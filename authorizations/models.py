@@ -23,6 +23,9 @@ class AuthorizationStatus(models.TextChoices):
     DENIED = "denied", "Denied"
     APPEALED = "appealed", "Appealed, awaiting decision"
     EXPIRED = "expired", "Expired"
+    # docs/clinical-rules.md 3.10 (rules v3): an urgent order started before approval; the payer
+    # is to be told within 2 business days, then the request goes on as a submission.
+    RETROSPECTIVE_DUE = "retrospective_due", "Retrospective request due"
 
 
 class Authorization(models.Model):
@@ -47,7 +50,7 @@ class Authorization(models.Model):
     member_id = models.CharField("member id", max_length=64)
     reference_number = models.CharField(max_length=64, blank=True)
     status = models.CharField(
-        max_length=13,
+        max_length=20,
         choices=AuthorizationStatus.choices,
         default=AuthorizationStatus.NOT_SUBMITTED,
         db_index=True,
@@ -118,7 +121,8 @@ class Authorization(models.Model):
                 name="authorization_denial_dated",
             ),
             models.CheckConstraint(
-                condition=Q(status="not_submitted") | Q(submitted_at__isnull=False),
+                condition=Q(status__in=["not_submitted", "retrospective_due"])
+                | Q(submitted_at__isnull=False),
                 name="authorization_submitted_at_after_submission",
             ),
             models.CheckConstraint(

@@ -13,12 +13,13 @@ expired or denied one. A change made on a stale ``version`` is refused (docs/cli
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -34,7 +35,7 @@ S = AuthorizationStatus
 
 # Which status each transition starts from (docs/clinical-rules.md 7); anything else is refused.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "submit": (S.NOT_SUBMITTED,),
+    "submit": (S.NOT_SUBMITTED, S.RETROSPECTIVE_DUE),
     "decide": (S.SUBMITTED, S.APPEALED),
     "appeal": (S.DENIED,),
     "expire": (S.APPROVED,),
@@ -138,6 +139,84 @@ def authorization_create(
     )
     _save(authorization, by, bump=False)
     return authorization
+
+
+# docs/clinical-rules.md 3.10: the payer is told of an urgent start within 2 business days.
+RETROSPECTIVE_NOTICE_BUSINESS_DAYS = 2
+RETROSPECTIVE_PAYER_PLACEHOLDER = "to be entered"
+
+
+def business_days_after(day: date, count: int) -> date:
+    """``count`` business days (Monday to Friday) after ``day``."""
+    while count > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
+
+
+def retrospective_due_by(authorization: Authorization) -> date:
+    """The day by which the payer is to be told of an urgent order's start."""
+    return business_days_after(
+        timezone.localdate(authorization.created_at), RETROSPECTIVE_NOTICE_BUSINESS_DAYS
+    )
+
+
+def authorization_open_retrospective(*, by: User, order: Order) -> Authorization:
+    """docs/clinical-rules.md 3.10 (rules v3): an urgent order is verified: open its
+    authorization at once as ``retrospective_due`` (once per order lineage), for the
+    authorization admins to tell the payer within 2 business days."""
+    lineage = order.lineage_id or order.pk
+    existing = (
+        Authorization.objects.filter(Q(order_id=lineage) | Q(order__lineage_id=lineage))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    previous = (
+        Authorization.objects.filter(patient_id=order.patient_id)
+        .exclude(payer=RETROSPECTIVE_PAYER_PLACEHOLDER)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    authorization = Authorization(
+        patient_id=order.patient_id,
+        order=order,
+        status=S.RETROSPECTIVE_DUE,
+        payer=previous.payer if previous else RETROSPECTIVE_PAYER_PLACEHOLDER,
+        member_id=previous.member_id if previous else RETROSPECTIVE_PAYER_PLACEHOLDER,
+        created_by=by,
+    )
+    _append_note(
+        authorization,
+        "Urgent order",
+        f"order {order.number} ({order.indication.name}) is urgent: {order.urgent_reason} "
+        "Its first cycle may start before approval; tell the payer within 2 business days.",
+    )
+    _save(authorization, by, bump=False)
+    return authorization
+
+
+def authorization_record_urgent_start(*, by: User, order: Order, started_on: date) -> None:
+    """docs/clinical-rules.md 3.10: an urgent order's first cycle started without an approval:
+    noted on its retrospective authorization (its history is the audit trail)."""
+    lineage = order.lineage_id or order.pk
+    authorization = (
+        Authorization.objects.select_for_update()
+        .filter(Q(order_id=lineage) | Q(order__lineage_id=lineage))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if authorization is None:
+        authorization = authorization_open_retrospective(by=by, order=order)
+    _append_note(
+        authorization,
+        "Urgent start",
+        f"order {order.number} cycle 1 started on {started_on.isoformat()} by {by} without "
+        "an approval on file.",
+    )
+    _save(authorization, by)
 
 
 @transaction.atomic

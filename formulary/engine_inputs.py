@@ -77,4 +77,6 @@ def dosing_policy_facts(policy: DosingPolicy) -> PolicyFacts:
         max_rate_ml_per_h=policy.max_rate_ml_per_h,
         premedication_lead_minutes=policy.premedication_lead_minutes,
         observation_minutes=policy.observation_minutes,
+        default_at_risk_max_mg_per_kg_per_min=policy.default_at_risk_max_mg_per_kg_per_min,
+        adjusted_weight_rule=policy.adjusted_weight_rule,
     )

@@ -333,6 +333,19 @@ class ProductPrice(models.Model):
         return f"{self.product} {self.price_per_g} per g from {self.effective_from}"
 
 
+# docs/clinical-rules.md 3.1 (rules v3): the engine's ``AdjustedWeightRule``, in words.
+ADJUSTED_WEIGHT_RULE_CHOICES = [
+    (
+        "bmi_or_ibw_percent",
+        "Adults of 152 cm or more with a BMI over 30 or a weight over 120 % of ideal",
+    ),
+    (
+        "any_adult_above_ibw",
+        "Every adult of 152.4 cm (60 inches) or more whose weight is above ideal (Ontario)",
+    ),
+]
+
+
 class DosingPolicy(models.Model):
     """The pharmacy's dosing policy (docs/clinical-rules.md 3.3-3.5): one row; ``version`` counts
     its changes.
@@ -377,6 +390,24 @@ class DosingPolicy(models.Model):
             "review is recorded."
         ),
     )
+    default_at_risk_max_mg_per_kg_per_min = models.DecimalField(
+        "default at-risk maximum rate (mg/kg/min)",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("3.3"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(12)],
+        help_text=(
+            "The fastest rate for a patient with a renal or thrombosis risk where the product's "
+            "label gives no maximum for such patients (the labels ask for the minimum rate "
+            "practicable)."
+        ),
+    )
+    adjusted_weight_rule = models.CharField(
+        "who is dosed on adjusted body weight",
+        max_length=24,
+        choices=ADJUSTED_WEIGHT_RULE_CHOICES,
+        default="bmi_or_ibw_percent",
+    )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -406,6 +437,17 @@ class DosingPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(review_interval_cycles__gte=1, review_interval_cycles__lte=24),
                 name="formulary_dosingpolicy_review_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    default_at_risk_max_mg_per_kg_per_min__gte=Decimal("0.1"),
+                    default_at_risk_max_mg_per_kg_per_min__lte=12,
+                ),
+                name="formulary_dosingpolicy_default_at_risk_max_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(adjusted_weight_rule__in=["bmi_or_ibw_percent", "any_adult_above_ibw"]),
+                name="formulary_dosingpolicy_adjusted_weight_rule_valid",
             ),
         ]
 

@@ -60,6 +60,8 @@ POLICY_FIELDS = (
     "observation_minutes",
     "default_premedication",
     "review_interval_cycles",
+    "default_at_risk_max_mg_per_kg_per_min",
+    "adjusted_weight_rule",
 )
 
 

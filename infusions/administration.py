@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from authorizations.services import authorization_record_urgent_start
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
@@ -17,7 +18,7 @@ from orders.course import in_force_on
 
 from .booking import locked_session
 from .common import CLOCK_SKEW, hhmm, local, save_as
-from .coverage import session_coverage_blocker
+from .coverage import is_covered_by_approval, session_coverage_blocker, urgent_first_cycle
 from .entries import (
     AdverseEvent,
     Completed,
@@ -423,6 +424,16 @@ def administration_record(
         current.partial_dose = given.partial
         current.version += 1
         save_as(current, by, f"{EntryKind.COMPLETED.label}. {given.summary}")
+    if (
+        isinstance(entry, Started)
+        and urgent_first_cycle(current.order.urgent, current.cycle_number)
+        and not is_covered_by_approval(current)
+    ):
+        # docs/clinical-rules.md 3.10: an urgent start before approval is noted on the order's
+        # retrospective authorization (its history is the audit trail).
+        authorization_record_urgent_start(
+            by=by, order=current.order, started_on=timezone.localdate(occurred_at)
+        )
     return row
 
 

@@ -3,13 +3,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, reaction_api
+from . import api, lot_views, reaction_api
 
 router = SimpleRouter()
 router.register("chairs", api.ChairViewSet, basename="api-chair")
 router.register("infusion-sessions", api.SessionViewSet, basename="api-infusion-session")
 
 urlpatterns = [
+    path("lots/", lot_views.LotRecallView.as_view(), name="api-lot-recall"),
     path(
         "infusion-sessions/<int:pk>/entries/",
         api.EntryListCreate.as_view(),

@@ -20,12 +20,33 @@ from orders.models import Order
 from .models import ACTIVE_STATUSES, InfusionSession
 
 
+def urgent_first_cycle(urgent: bool, cycle_number: int | None) -> bool:
+    """docs/clinical-rules.md 3.10 (rules v3): an urgent order's first cycle starts without a prior
+    approval (a retrospective authorization is due); later cycles need one as usual."""
+    return urgent and cycle_number == 1
+
+
 def session_coverage_blocker(session: InfusionSession) -> str | None:
-    """The message that refuses the start of ``session``, or None when an approval covers it."""
+    """The message that refuses the start of ``session``, or None when an approval covers it
+    (or it is an urgent order's first cycle)."""
+    if urgent_first_cycle(session.order.urgent, session.cycle_number):
+        return None
     return coverage_blocker(
         order_coverage(session.order),
         timezone.localdate(session.planned_start),
         session.cycle_number,
+    )
+
+
+def is_covered_by_approval(session: InfusionSession) -> bool:
+    """An approval covers ``session`` (the urgent first-cycle exemption left aside)."""
+    return (
+        coverage_blocker(
+            order_coverage(session.order),
+            timezone.localdate(session.planned_start),
+            session.cycle_number,
+        )
+        is None
     )
 
 
@@ -69,6 +90,7 @@ def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
         for row in Order.objects.filter(pk__in={s.order_id for s, _ in live.values()}).values(
             "pk",
             "lineage_id",
+            "urgent",
             plan_cycles=F("plan_at_signing__cycles"),
             plan_vials=F("plan_at_signing__vials"),
         )
@@ -90,5 +112,6 @@ def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
         pk
         for pk, (session, day) in live.items()
         if session.order_id in coverage
+        and not urgent_first_cycle(plans[session.order_id]["urgent"], session.cycle_number)
         and coverage_blocker(coverage[session.order_id], day, session.cycle_number)
     }

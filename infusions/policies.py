@@ -14,6 +14,12 @@ def can_read_schedule(user: Any) -> bool:
     return holds(user, "infusions.view_infusionsession")
 
 
+def can_look_up_lots(user: Any) -> bool:
+    """The lot recall look-up: who received a lot, its CSV, notifying the patients' clinicians
+    (pharmacists, who keep the formulary; issue 23)."""
+    return holds(user, "formulary.change_product")
+
+
 def can_book(user: Any) -> bool:
     """Book, move, cancel and confirm sessions (nurses)."""
     return holds(user, "infusions.change_infusionsession")

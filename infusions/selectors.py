@@ -366,6 +366,7 @@ class ClockStep:
     rate_ml_per_h: int
     minutes: Decimal
     volume_ml: Decimal
+    limited_by: str | None = None  # what shaped the rate (docs/clinical-rules.md 3.4, v3)
 
 
 @dataclass(frozen=True)
@@ -443,7 +444,9 @@ def session_plan_at_clock_times(
         return since + timedelta(minutes=float(minute))
 
     steps = [
-        ClockStep(at(step.start_min), step.rate_ml_per_h, step.minutes, step.volume_ml)
+        ClockStep(
+            at(step.start_min), step.rate_ml_per_h, step.minutes, step.volume_ml, step.limited_by
+        )
         for step in plan.titration
     ]
     checks = [at(minute) for minute in plan.vital_checks_min]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reaction_views, views
+from . import lot_views, reaction_views, views
 
 app_name = "infusions"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session-cancel"),
     path("sessions/<int:pk>/confirm/", views.session_confirm, name="session-confirm"),
     path("reactions/<int:entry_pk>/plan/", reaction_views.reaction_plan, name="reaction-plan"),
+    path("lots/", lot_views.lot_recall, name="lot-recall"),
+    path("lots.csv", lot_views.lot_recall_csv, name="lot-recall-csv"),
+    path("lots/notify/", lot_views.lot_recall_notify, name="lot-recall-notify"),
     path("chairs/", views.chair_list, name="chairs"),
     path("chairs/new/", views.chair_edit, name="chair-add"),
     path("chairs/<int:pk>/", views.chair_edit, name="chair-edit"),

@@ -23,6 +23,9 @@ class OrderError(DomainError):
     UNUSUAL_WEIGHT: ClassVar[str] = "unusual_weight"
     # docs/clinical-rules.md 3.9: an override new since signing; a clinician must revise.
     PLAN_CHANGED: ClassVar[str] = "plan_changed"
+    # docs/clinical-rules.md 3.10: urgent only for an emergency indication, with a reason.
+    URGENT_NOT_ALLOWED: ClassVar[str] = "urgent_not_allowed"
+    URGENT_REASON_MISSING: ClassVar[str] = "urgent_reason_missing"
 
     # Someone else acted first, or the order has moved on: HTTP 409, not 400.
     CONFLICTS: ClassVar[frozenset[str]] = frozenset({DomainError.STALE_VERSION, WRONG_STATE})

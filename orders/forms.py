@@ -75,6 +75,7 @@ class PatientForm(PlainDecimalsForm):
         widgets = {
             "allergies": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
+            "urgent_reason": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {"height_cm": "Used for BMI and ideal body weight."}
 

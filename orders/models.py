@@ -52,6 +52,15 @@ class Indication(models.Model):
     outcome_measure = models.CharField(
         max_length=8, choices=OutcomeMeasure.choices, default=OutcomeMeasure.PGA
     )
+    # docs/clinical-rules.md 3.10 (rules v3): an emergency indication; its orders may be urgent.
+    urgent_allowed = models.BooleanField(
+        "may be ordered urgent",
+        default=False,
+        help_text=(
+            "An emergency treated the same day: its orders may be marked urgent and their first "
+            "cycle started before the insurer approves."
+        ),
+    )
 
     class Meta:
         ordering = ["category", "name"]
@@ -375,6 +384,14 @@ class Order(models.Model):
     hydration = models.TextField(blank=True)
     concomitant_immunosuppressant = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
+    # docs/clinical-rules.md 3.10 (rules v3): an emergency, started the same day; the first cycle
+    # may start without an approval (a retrospective authorization is opened at verification).
+    urgent = models.BooleanField(
+        "urgent",
+        default=False,
+        help_text="Only for an emergency indication: verified first, started before approval.",
+    )
+    urgent_reason = models.TextField("why urgent", blank=True)
 
     status = models.CharField(
         max_length=12, choices=OrderStatus.choices, default=OrderStatus.DRAFT, db_index=True
@@ -456,6 +473,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(total_dose_g_per_kg__isnull=True) | Q(total_dose_g_per_kg__gt=0),
                 name="order_total_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(urgent=False) | ~Q(urgent_reason=""),
+                name="order_urgent_needs_a_reason",
             ),
             models.CheckConstraint(
                 condition=Q(daily_dose_mg_per_kg__isnull=True) | Q(daily_dose_mg_per_kg__gt=0),

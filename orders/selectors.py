@@ -138,10 +138,10 @@ def patient_orders(patient: Patient) -> QuerySet[Order]:
 
 
 def orders_awaiting_verification() -> QuerySet[Order]:
-    """The pharmacists' queue (docs/clinical-rules.md 4): signed orders, the longest waiting
-    first."""
+    """The pharmacists' queue (docs/clinical-rules.md 4, 3.10): signed orders, urgent ones at
+    the head, then the longest waiting first."""
     return order_list_rows(Order.objects.filter(status=OrderStatus.SIGNED)).order_by(
-        "signed_at", "id"
+        "-urgent", "signed_at", "id"
     )
 
 

@@ -45,7 +45,7 @@ from .models import (
     RiskFactor,
 )
 from .plans import OrderPlan, order_plan
-from .signals import order_discontinued, order_superseded
+from .signals import order_discontinued, order_superseded, urgent_order_verified
 
 # What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
 PATIENT_FIELDS = (
@@ -300,6 +300,8 @@ ORDER_FIELDS = (
     "hydration",
     "concomitant_immunosuppressant",
     "notes",
+    "urgent",
+    "urgent_reason",
 )
 
 EDITABLE = frozenset(
@@ -445,6 +447,8 @@ def order_create(
     hydration: str = "",
     concomitant_immunosuppressant: str = "",
     notes: str = "",
+    urgent: bool = False,
+    urgent_reason: str = "",
     weight_today_kg: Decimal | None = None,
     confirm_unusual_weight: bool = False,
 ) -> Order:
@@ -458,6 +462,7 @@ def order_create(
     here: they are the engine's, shown on the draft and judged at signing.
     """
     _check_product_active(product)
+    urgent_reason = _check_urgent(indication, urgent, urgent_reason)
     _record_weight_today(patient, by, weight_today_kg, confirm_unusual_weight)
     order = Order(
         patient=patient,
@@ -478,10 +483,30 @@ def order_create(
         hydration=hydration,
         concomitant_immunosuppressant=concomitant_immunosuppressant.strip(),
         notes=notes,
+        urgent=urgent,
+        urgent_reason=urgent_reason,
         created_by=by,
     )
     _save_validated(order, by, "Created")
     return order
+
+
+def _check_urgent(indication: Indication, urgent: bool, reason: str) -> str:
+    """docs/clinical-rules.md 3.10 (rules v3): only an emergency indication's order may be urgent,
+    and an urgent order says why. Returns the reason, stripped ("" when not urgent)."""
+    reason = reason.strip()
+    if not urgent:
+        return ""
+    if not indication.urgent_allowed:
+        message = (
+            f"{indication.name} is not an emergency indication: its orders cannot be urgent "
+            "(they need an approval before the first cycle starts)."
+        )
+        raise OrderError(OrderError.URGENT_NOT_ALLOWED, message, field="urgent")
+    if not reason:
+        message = "Say why this order is urgent."
+        raise OrderError(OrderError.URGENT_REASON_MISSING, message, field="urgent_reason")
+    return reason
 
 
 def _check_new_version_start(current: Order, start_date: date) -> None:
@@ -529,6 +554,12 @@ def order_update(
         _check_product_active(changes["product"])
     if "concomitant_immunosuppressant" in changes:
         changes["concomitant_immunosuppressant"] = changes["concomitant_immunosuppressant"].strip()
+    if {"urgent", "urgent_reason", "indication"} & set(changes):
+        changes["urgent_reason"] = _check_urgent(
+            changes.get("indication", current.indication),
+            changes.get("urgent", current.urgent),
+            changes.get("urgent_reason", current.urgent_reason),
+        )
     if all(getattr(current, name) == value for name, value in changes.items()):
         return current
     if current.status not in NEW_VERSION_WHEN:
@@ -686,6 +717,8 @@ def order_verify(
     current.verified_by = by
     current.verified_at = now
     _save_order(current, by, "Verified")
+    if current.urgent:
+        urgent_order_verified.send(sender=Order, order=current, by=by)
     return current
 
 

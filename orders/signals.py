@@ -10,9 +10,12 @@ it, and a receiver's refusal (an ``OrderError``) refuses the change.
   ``order``'s sessions not started on or after ``successor``'s first day (their days are the new
   version's), keeps the earlier ones, tells the nurses and clinicians what moved, and refuses
   while a cycle of ``order`` is booked across that day.
+- ``urgent_order_verified(order, by)``: an urgent order is verified (docs/clinical-rules.md
+  3.10); authorizations opens its retrospective authorization at once.
 """
 
 from django.dispatch import Signal
 
 order_discontinued = Signal()
 order_superseded = Signal()
+urgent_order_verified = Signal()

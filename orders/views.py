@@ -76,7 +76,11 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     )
     access_records(request, page)
     rows = [
-        (order, int((now - order.signed_at).total_seconds() // 3600) if order.signed_at else 0)
+        (
+            order,
+            int((now - order.signed_at).total_seconds() // 3600) if order.signed_at else 0,
+            int((now - order.signed_at).total_seconds() // 60) if order.signed_at else 0,
+        )
         for order in page
     ]
     return render(request, "orders/verification_queue.html", {"rows": rows, "page": page})

@@ -25,6 +25,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from authorizations.coverage import CycleCoverage, cover_cycles, lineage_root_id, planned_cycles
+from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.notify import authorization_url
 from authorizations.selectors import (
     ACTIVE_ORDER_STATUSES,
@@ -34,7 +35,7 @@ from authorizations.selectors import (
     renewals_due,
     start_of_day,
 )
-from authorizations.services import authorizations_expire_lapsed
+from authorizations.services import authorizations_expire_lapsed, retrospective_due_by
 from infusions.models import InfusionSession, SessionStatus
 from infusions.selectors import sessions_not_covered, uncovered_by_order
 from ivig.accounts.models import User
@@ -267,6 +268,31 @@ def authorization_follow_ups(today: date | None = None) -> dict[str, int]:
             ),
             url=authorization_url(authorization.pk),
         )
+    # docs/clinical-rules.md 3.10: every urgent order's retrospective request is chased until it
+    # is submitted, due 2 business days after the urgent order's verification.
+    retrospective = list(
+        Authorization.objects.filter(status=AuthorizationStatus.RETROSPECTIVE_DUE).select_related(
+            "order", "patient"
+        )
+    )
+    for authorization in retrospective:
+        due = retrospective_due_by(authorization)
+        drafts += _drafts(
+            admins,
+            subject_type=SUBJECT_AUTHORIZATION,
+            subject_id=authorization.pk,
+            kind=Kind.RETROSPECTIVE_DUE,
+            due_date=due,
+            title=(
+                f"Urgent order {authorization.order.number}: tell the payer by {due.isoformat()}"
+                + (" (overdue)" if due < today else "")
+            ),
+            body=(
+                f"{authorization.patient.full_name}: started before approval. Submit the "
+                "retrospective request to the payer."
+            ),
+            url=authorization_url(authorization.pk),
+        )
     renewals = renewals_due(today)
     for renewal in renewals:
         authorization = renewal.authorization
@@ -302,6 +328,7 @@ def authorization_follow_ups(today: date | None = None) -> dict[str, int]:
     return {
         "expired": expired,
         "awaiting_decision": len(awaiting),
+        "retrospective_due": len(retrospective),
         "expiring": sum(1 for renewal in renewals if renewal.expiring),
         "cycles_low": sum(1 for renewal in renewals if renewal.cycles_low),
         "notifications": notify_many(drafts),

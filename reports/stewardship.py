@@ -7,6 +7,8 @@
   stored plans) and by vial rounding (calculated minus rounded daily dose; negative when the
   rounding went up), per session day in the period (of each stored plan only the keys it reads).
 - response reviews recorded in the period, and how many on time (on or before ``due_on``).
+- urgent starts (docs/clinical-rules.md 3.10): first-cycle sessions of urgent orders started in
+  the period (in progress or completed), each with its order and indication.
 
 A fixed number of queries whatever the period; rows are paginated by the view.
 """
@@ -179,3 +181,20 @@ def reviews_done(first: date, last: date) -> ReviewsDone:
         on_time=Count("id", filter=Q(due_on__isnull=True) | Q(reviewed_on__lte=F("due_on"))),
     )
     return ReviewsDone(counts["total"], counts["on_time"])
+
+
+def urgent_starts(first: date, last: date) -> QuerySet[InfusionSession]:
+    """First-cycle sessions of urgent orders started in the period (docs/clinical-rules.md
+    3.10), earliest first."""
+    start, end = _bounds(first, last)
+    return (
+        InfusionSession.objects.filter(
+            order__urgent=True,
+            cycle_number=1,
+            status__in=(SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED),
+            planned_start__gte=start,
+            planned_start__lt=end,
+        )
+        .select_related("order", "order__indication")
+        .order_by("planned_start", "id")
+    )

@@ -65,6 +65,7 @@ def stewardship_report(request: HttpRequest) -> HttpResponse:
             "page": page,
             "savings": stewardship.savings(first, last),
             "reviews": stewardship.reviews_done(first, last),
+            "urgent_starts": list(stewardship.urgent_starts(first, last)[:ROWS_PER_PAGE]),
             "query": f"date_from={first.isoformat()}&date_to={last.isoformat()}",
         },
         status=status,

@@ -296,13 +296,15 @@ def sucrose_renal_risk(
     )
 
 
-def _at_risk_cap_note(at_risk_cap_ml_per_h: int | None) -> str:
+def _at_risk_cap_note(at_risk_cap_ml_per_h: int | None, from_policy: bool = False) -> str:
     if at_risk_cap_ml_per_h is None:
         return ""
-    return (
-        f" The rate is capped at {at_risk_cap_ml_per_h} mL/h (the label's maximum for patients "
-        "at risk)."
+    source = (
+        "the dosing policy's maximum for patients at risk, as the label gives none"
+        if from_policy
+        else "the label's maximum for patients at risk"
     )
+    return f" The rate is capped at {at_risk_cap_ml_per_h} mL/h ({source})."
 
 
 def renal_risk(
@@ -310,19 +312,23 @@ def renal_risk(
     age_years: int | None,
     at_risk_cap_ml_per_h: int | None,
     egfr: str | None = None,
+    cap_from_policy: bool = False,
 ) -> Finding:
     return finding(
         RENAL_RISK,
         f"Renal risk ({_factor_words(factors, age_years, egfr)}): give the minimum practicable "
         "dose and infusion rate, ensure adequate hydration and check creatinine."
-        + _at_risk_cap_note(at_risk_cap_ml_per_h),
+        + _at_risk_cap_note(at_risk_cap_ml_per_h, cap_from_policy),
     )
 
 
 def thrombosis_risk(
-    factors: Iterable[str], age_years: int | None, at_risk_cap_ml_per_h: int | None
+    factors: Iterable[str],
+    age_years: int | None,
+    at_risk_cap_ml_per_h: int | None,
+    cap_from_policy: bool = False,
 ) -> Finding:
-    capped = _at_risk_cap_note(at_risk_cap_ml_per_h)
+    capped = _at_risk_cap_note(at_risk_cap_ml_per_h, cap_from_policy)
     return finding(
         THROMBOSIS_RISK,
         f"Thrombosis risk ({_factor_words(factors, age_years)}): give the minimum practicable "

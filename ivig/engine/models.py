@@ -52,6 +52,7 @@ RiskFactor = Literal[
 DosingWeightBasisChoice = Literal["auto", "actual", "ideal", "adjusted"]
 DosingWeightBasis = Literal["actual", "ideal", "adjusted"]
 RateProtocol = Literal["protocol", "label"]
+AdjustedWeightRule = Literal["bmi_or_ibw_percent", "any_adult_above_ibw"]
 Severity = Literal["stop", "override", "warn"]
 
 _ONE_PLACE = Decimal("0.1")
@@ -198,6 +199,11 @@ class DosingPolicy(_Input):
     max_rate_ml_per_h: int = Field(default=200, ge=1)
     premedication_lead_minutes: int = Field(default=30, ge=0)
     observation_minutes: int = Field(default=30, ge=0)
+    # docs/clinical-rules.md 3.4 (rules v3): the at-risk maximum where the formulary records none
+    # for the product (the Octagam labels' at-risk maximum).
+    default_at_risk_max_mg_per_kg_per_min: Decimal = Field(default=Decimal("3.3"), gt=0)
+    # docs/clinical-rules.md 3.1 (rules v3): which adults are dosed on adjusted body weight.
+    adjusted_weight_rule: AdjustedWeightRule = "bmi_or_ibw_percent"
 
 
 class CalendarDay(_Input):
@@ -284,6 +290,23 @@ class TitrationStep(_Output):
     rate_ml_per_h: int
     minutes: DecimalOnePlace
     volume_ml: DecimalOnePlace
+    # What shaped the step's rate (rates.LimitedBy, docs/clinical-rules.md 3.4 rules v3): shown on
+    # the order page and sheet. An explanation, not a number: not part of docs/api.md's JSON (so
+    # a step read back from JSON has None) and not compared (a step is its four numbers).
+    limited_by: str | None = Field(default=None, exclude=True)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TitrationStep):
+            return NotImplemented
+        return (self.start_min, self.rate_ml_per_h, self.minutes, self.volume_ml) == (
+            other.start_min,
+            other.rate_ml_per_h,
+            other.minutes,
+            other.volume_ml,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.start_min, self.rate_ml_per_h, self.minutes, self.volume_ml))
 
 
 class CyclePlan(_Output):

@@ -224,6 +224,7 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         age_years=age_years,
         pregnant=patient.pregnant,
         basis_choice=request.dosing_weight_basis,
+        adjusted_weight_rule=policy.adjusted_weight_rule,
     )
     if weights.dosing_weight_not_positive:
         problems.append(f"the dosing weight ({weights.basis} body weight) is 0 kg")
@@ -308,13 +309,15 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
             patient_at_risk=risk_facts.renal_risk or risk_facts.thrombosis_risk,
             dosing_weight_kg=dosing_weight_kg,
             concentration_pct=product.concentration_pct,
+            default_at_risk_max_mg_per_kg_per_min=policy.default_at_risk_max_mg_per_kg_per_min,
         )
-        top_ml_per_h = caps.top_rate_ml_per_h
         steps = (
-            protocol_steps(dosing_weight_kg, top_ml_per_h)
+            protocol_steps(
+                dosing_weight_kg, caps, product.label_rate_steps, product.concentration_pct
+            )
             if request.rate_protocol == "protocol"
             else label_steps(
-                product.label_rate_steps, dosing_weight_kg, product.concentration_pct, top_ml_per_h
+                product.label_rate_steps, dosing_weight_kg, product.concentration_pct, caps
             )
         )
         planned = titration(steps, volume_ml)
@@ -342,6 +345,7 @@ def _compute_plan(request: PlanRequest) -> tuple[DosePlan, PlanFacts]:
         target_rate_ml_per_h=target_rate_ml_per_h,
         maximum_rate_ml_per_h=max_rate_ml_per_h(policy.max_rate_ml_per_h),
         at_risk_cap_ml_per_h=at_risk_cap_ml_per_h,
+        at_risk_cap_from_policy=caps is not None and caps.at_risk_from_policy,
         concomitant_immunosuppressant=request.concomitant_immunosuppressant,
         evaluated_on=request.evaluated_on,
         authorization_covered=request.authorization_covered,

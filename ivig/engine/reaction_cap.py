@@ -4,9 +4,15 @@ infusion lasts longer; the vital checks and the chair time follow."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from ivig.engine.models import DosePlan
-from ivig.engine.rates import RateStep, titration
+from ivig.engine.rates import LIMITED_BY_WORDS, LimitedBy, RateStep, titration
 from ivig.engine.schedule import chair_minutes, vital_checks_min
+
+
+def _limited_by(code: str | None) -> LimitedBy:
+    return cast(LimitedBy, code) if code in LIMITED_BY_WORDS else "protocol"
 
 
 def capped_plan(plan: DosePlan, cap_ml_per_h: int) -> DosePlan:
@@ -20,6 +26,7 @@ def capped_plan(plan: DosePlan, cap_ml_per_h: int) -> DosePlan:
         RateStep(
             min(step.rate_ml_per_h, cap),
             None if index == len(steps) - 1 else steps[index + 1].start_min - step.start_min,
+            "reaction_plan" if step.rate_ml_per_h >= cap else _limited_by(step.limited_by),
         )
         for index, step in enumerate(steps)
     ]
@@ -28,7 +35,7 @@ def capped_plan(plan: DosePlan, cap_ml_per_h: int) -> DosePlan:
         if merged and merged[-1].rate_ml_per_h == step.rate_ml_per_h:
             before = merged[-1].minutes
             minutes = None if before is None or step.minutes is None else before + step.minutes
-            merged[-1] = RateStep(step.rate_ml_per_h, minutes)
+            merged[-1] = RateStep(step.rate_ml_per_h, minutes, merged[-1].limited_by)
         else:
             merged.append(step)
     planned = titration(merged, plan.daily_volume_ml)

@@ -67,7 +67,8 @@ class PlanFacts:
     planned_days: tuple[date, ...] | None = None  # every infusion day of the course, in order
     target_rate_ml_per_h: int | None = None
     maximum_rate_ml_per_h: int = 200  # the policy's, never above 200 mL/h
-    at_risk_cap_ml_per_h: int | None = None  # the label's at-risk cap where it binds the plan
+    at_risk_cap_ml_per_h: int | None = None  # the at-risk cap where it binds the plan
+    at_risk_cap_from_policy: bool = False  # that cap is the policy's default (rules v3)
     concomitant_immunosuppressant: str | None = None
     evaluated_on: date | None = None
     authorization_covered: bool | None = None
@@ -226,7 +227,11 @@ def renal_risk(facts: PlanFacts) -> Finding | None:
     if not facts.renal_risk:
         return None
     return f.renal_risk(
-        facts.renal_factors, facts.age_years, facts.at_risk_cap_ml_per_h, facts.renal_egfr_words
+        facts.renal_factors,
+        facts.age_years,
+        facts.at_risk_cap_ml_per_h,
+        facts.renal_egfr_words,
+        facts.at_risk_cap_from_policy,
     )
 
 
@@ -234,7 +239,12 @@ def thrombosis_risk(facts: PlanFacts) -> Finding | None:
     """override: any thrombosis risk factor or age >= 65."""
     if not facts.thrombosis_risk:
         return None
-    return f.thrombosis_risk(facts.thrombosis_factors, facts.age_years, facts.at_risk_cap_ml_per_h)
+    return f.thrombosis_risk(
+        facts.thrombosis_factors,
+        facts.age_years,
+        facts.at_risk_cap_ml_per_h,
+        facts.at_risk_cap_from_policy,
+    )
 
 
 def fluid_overload_risk(facts: PlanFacts) -> Finding | None:

@@ -29,7 +29,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from ivig.engine.formatting import format_decimal
-from ivig.engine.models import DosingWeightBasis, DosingWeightBasisChoice, Sex
+from ivig.engine.models import (
+    AdjustedWeightRule,
+    DosingWeightBasis,
+    DosingWeightBasisChoice,
+    Sex,
+)
 
 CM_PER_INCH = Decimal("2.54")
 IBW_BASE_MALE_KG = Decimal(50)
@@ -40,6 +45,7 @@ ADJUSTED_WEIGHT_FRACTION_OF_EXCESS = Decimal("0.4")
 ADJUSTED_BASIS_MIN_AGE_YEARS = 18
 ADJUSTED_BASIS_MIN_HEIGHT_CM = Decimal(152)
 ADJUSTED_BASIS_BMI_OVER = Decimal(30)
+ONTARIO_MIN_HEIGHT_CM = Decimal("152.4")  # 60 inches
 ADJUSTED_BASIS_ACTUAL_OVER_IBW_RATIO = Decimal("1.2")
 
 WEIGHT_DISPLAY_QUANTUM_KG = Decimal("0.1")
@@ -107,9 +113,19 @@ def auto_uses_adjusted(
     bmi_value: Decimal | None,
     actual_kg: Decimal | None,
     ideal_kg: Decimal | None,
+    rule: AdjustedWeightRule = "bmi_or_ibw_percent",
 ) -> bool | None:
-    """docs/clinical-rules.md 3.1 ``auto`` rule in three-valued logic (None = cannot be decided)."""
+    """docs/clinical-rules.md 3.1 ``auto`` rule in three-valued logic (None = cannot be decided).
+
+    ``rule`` is the dosing policy's choice (rules v3): ``bmi_or_ibw_percent`` (the default: BMI
+    over 30 or actual over 120 % of IBW, at least 152 cm) or ``any_adult_above_ibw`` (Ontario's
+    IVIG programme: every adult of 152.4 cm (60 inches) or more whose actual weight is above
+    IBW). Both: adults, not pregnant."""
     adult = None if age_years is None else age_years >= ADJUSTED_BASIS_MIN_AGE_YEARS
+    if rule == "any_adult_above_ibw":
+        tall = None if height_cm is None else height_cm >= ONTARIO_MIN_HEIGHT_CM
+        above_ibw = None if actual_kg is None or ideal_kg is None else actual_kg > ideal_kg
+        return _and3(adult, not pregnant, tall, above_ibw)
     tall_enough = None if height_cm is None else height_cm >= ADJUSTED_BASIS_MIN_HEIGHT_CM
     bmi_over = None if bmi_value is None else bmi_value > ADJUSTED_BASIS_BMI_OVER
     over_ibw = (
@@ -128,6 +144,7 @@ def compute_weights(
     age_years: int | None,
     pregnant: bool,
     basis_choice: DosingWeightBasisChoice,
+    adjusted_weight_rule: AdjustedWeightRule = "bmi_or_ibw_percent",
 ) -> Weights:
     """All weights from *valid* inputs (invalid ones must be passed as None)."""
     bmi_value = None if weight_kg is None or height_cm is None else bmi(weight_kg, height_cm)
@@ -147,6 +164,7 @@ def compute_weights(
             bmi_value=bmi_value,
             actual_kg=weight_kg,
             ideal_kg=ideal_kg,
+            rule=adjusted_weight_rule,
         )
         basis = None if uses_adjusted is None else ("adjusted" if uses_adjusted else "actual")
     else:

@@ -30,6 +30,8 @@ class Kind(models.TextChoices):
     REACTION_PLAN_NEEDED = "reaction_plan_needed", "Infusion reaction waiting for a plan"
     # docs/clinical-rules.md 4: a verified new version cancelled the old version's sessions.
     SESSIONS_REPLACED = "sessions_replaced", "Sessions cancelled: a new order version replaces them"
+    RETROSPECTIVE_DUE = "retrospective_due", "Urgent start: retrospective request due"
+    LOT_RECALL = "lot_recall", "Lot recall: a patient received the lot"
 
 
 class Notification(models.Model):

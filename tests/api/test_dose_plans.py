@@ -28,24 +28,25 @@ EXPECTED_WORKED_EXAMPLE = {
     "daily_volume_ml": 250,
     "cycle_dose_g": "125",
     "cycle_dose_g_per_kg": "1.82",
+    # Rules v3: no step faster than Privigen's label step at its start minute (mg/kg/min x 68.8
+    # x 60 / 1000, rounded down: 0.5 -> 20, 1 -> 41, 2 -> 82 for 30 min each, 4 -> 165, 8 -> 330);
+    # the protocol (34 + 15 mL/h every 15 min) is lower from minute 90.
     "titration": [
-        {"start_min": 0, "rate_ml_per_h": 34, "minutes": "15.0", "volume_ml": "8.5"},
-        {"start_min": 15, "rate_ml_per_h": 49, "minutes": "15.0", "volume_ml": "12.3"},  # 12.25
-        {"start_min": 30, "rate_ml_per_h": 64, "minutes": "15.0", "volume_ml": "16.0"},
-        {"start_min": 45, "rate_ml_per_h": 79, "minutes": "15.0", "volume_ml": "19.8"},  # 19.75
-        {"start_min": 60, "rate_ml_per_h": 94, "minutes": "15.0", "volume_ml": "23.5"},
-        {"start_min": 75, "rate_ml_per_h": 109, "minutes": "15.0", "volume_ml": "27.3"},  # 27.25
+        {"start_min": 0, "rate_ml_per_h": 20, "minutes": "30.0", "volume_ml": "10.0"},
+        {"start_min": 30, "rate_ml_per_h": 41, "minutes": "30.0", "volume_ml": "20.5"},
+        {"start_min": 60, "rate_ml_per_h": 82, "minutes": "30.0", "volume_ml": "41.0"},
         {"start_min": 90, "rate_ml_per_h": 124, "minutes": "15.0", "volume_ml": "31.0"},
         {"start_min": 105, "rate_ml_per_h": 139, "minutes": "15.0", "volume_ml": "34.8"},  # 34.75
         {"start_min": 120, "rate_ml_per_h": 154, "minutes": "15.0", "volume_ml": "38.5"},
-        # 211.5 mL given so far; 38.5 mL left at 169 mL/h = 13.67 min.
-        {"start_min": 135, "rate_ml_per_h": 169, "minutes": "13.7", "volume_ml": "38.5"},
+        {"start_min": 135, "rate_ml_per_h": 169, "minutes": "15.0", "volume_ml": "42.3"},  # 42.25
+        # 218 mL given so far; 32 mL left at 184 mL/h = 10.43 min.
+        {"start_min": 150, "rate_ml_per_h": 184, "minutes": "10.4", "volume_ml": "32.0"},
     ],
     "target_rate_reached_min": None,
-    "infusion_minutes": 149,
-    "vital_checks_min": [0, 30, 60, 90, 120, 149],
+    "infusion_minutes": 161,
+    "vital_checks_min": [0, 30, 60, 90, 120, 150, 161],
     "premedication_min_before": 30,
-    "chair_minutes": 209,
+    "chair_minutes": 221,
     "cycles": [
         {"number": n + 1, "days": days}
         for n, days in enumerate(
@@ -228,7 +229,7 @@ def test_the_dosing_policy_is_the_pharmacists(api):
     policy.save()
     body = post(api, WORKED_EXAMPLE).json()
     assert body["premedication_min_before"] == 15
-    assert body["chair_minutes"] == 15 + 149 + 30
+    assert body["chair_minutes"] == 15 + 161 + 30
 
 
 def test_the_endpoint_is_in_the_openapi_schema(api):

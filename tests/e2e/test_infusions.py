@@ -72,18 +72,19 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
 
     record(page, "premedication_given", {}, when=minutes_ago(60))
     expect(page.get_by_test_id("entry-premedication_given")).to_contain_text("diphenhydramine")
-    record(page, "started", {}, when=minutes_ago(45))  # at the plan's first rate, 34 mL/h
+    # at the plan's first rate: rules v3, Privigen's first label step, 20 mL/h for 30 minutes
+    record(page, "started", {}, when=minutes_ago(45))
     expect(page.get_by_test_id("session-status")).to_have_text("In progress")
-    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 34 mL/h")
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 20 mL/h")
 
-    # Too fast for the plan: refused with the reason, nothing recorded.
-    record(page, "rate_changed", {"rate_ml_per_h": "64"}, when=minutes_ago(30))
-    expect(page.get_by_test_id("entry-error")).to_contain_text("above 49 mL/h")
-    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(30))
-    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 49 mL/h")
+    # Too fast for the plan (minute 30: the label's 41 mL/h): refused with the reason.
+    record(page, "rate_changed", {"rate_ml_per_h": "64"}, when=minutes_ago(15))
+    expect(page.get_by_test_id("entry-error")).to_contain_text("above 41 mL/h")
+    record(page, "rate_changed", {"rate_ml_per_h": "41"}, when=minutes_ago(15))
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 41 mL/h")
 
     vitals = {"bp_systolic_mmhg": "124", "bp_diastolic_mmhg": "78", "pulse_per_min": "84"}
-    record(page, "vital_signs", vitals, when=minutes_ago(25))
+    record(page, "vital_signs", vitals, when=minutes_ago(12))
     expect(page.get_by_test_id("entry-vital_signs")).to_contain_text("BP 124/78 mmHg")
 
     form = page.get_by_test_id("form-adverse_event")
@@ -91,24 +92,25 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
     form.get_by_label("Skin rash").check()
     form.locator('[name="severity"]').select_option("mild")
     form.locator('[name="action"]').fill("Stopped; cetirizine given")
-    form.locator('[name="occurred_at"]').fill(minutes_ago(20))
+    form.locator('[name="occurred_at"]').fill(minutes_ago(10))
     form.get_by_test_id("submit-adverse_event").click()
     expect(page.get_by_test_id("current-rate")).to_contain_text("stopped")
 
-    record(page, "restarted", {"rate_ml_per_h": "34"}, when=minutes_ago(10))
+    record(page, "restarted", {"rate_ml_per_h": "34"}, when=minutes_ago(5))
     expect(page.get_by_test_id("restart-plan")).to_contain_text("Restarted")
     expect(page.get_by_test_id("current-rate")).to_contain_text("running at 34 mL/h")
     # After a restart the rate is not increased again.
-    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(5))
+    record(page, "rate_changed", {"rate_ml_per_h": "41"}, when=minutes_ago(3))
     expect(page.get_by_test_id("entry-error")).to_contain_text("not increased again")
 
-    # 25 mL of the day's 250 mL: recorded and shown as a partial dose, with its grams.
-    record(page, "completed", {"volume_ml": "25", "grams_given": "2.5"})
+    # 15 mL of the day's 250 mL (at most what the recorded rates ran, with 10 % and 5 mL):
+    # recorded and shown as a partial dose, with its grams.
+    record(page, "completed", {"volume_ml": "15", "grams_given": "1.5"})
     expect(page.get_by_test_id("session-status")).to_have_text("Completed: partial dose")
     expect(page.get_by_test_id("given")).to_have_text(
-        "Partial dose: 25 mL (2.5 g) of the day's 250 mL (25 g) given."
+        "Partial dose: 15 mL (1.5 g) of the day's 250 mL (25 g) given."
     )
-    expect(page.get_by_test_id("entry-completed")).to_contain_text("25 mL, 2.5 g given")
+    expect(page.get_by_test_id("entry-completed")).to_contain_text("15 mL, 1.5 g given")
 
     session = InfusionSession.objects.get(order=order, day_number=1)
     kinds = list(session.entries.order_by("occurred_at", "pk").values_list("kind", flat=True))

@@ -52,17 +52,18 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
     # The nurse records yesterday's infusion: started, faster, then an adverse event.
     sign_in(nurse)
     page.goto(reverse("infusions:session-detail", args=[first.pk]))
+    # rules v3: Privigen's label steps, 20 mL/h for 30 minutes, then 41
     record(page, "started", {}, when=yesterday("09:30"))
-    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 34 mL/h")
-    record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=yesterday("09:45"))
-    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 49 mL/h")
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 20 mL/h")
+    record(page, "rate_changed", {"rate_ml_per_h": "41"}, when=yesterday("10:00"))
+    expect(page.get_by_test_id("current-rate")).to_contain_text("running at 41 mL/h")
     form = page.get_by_test_id("form-adverse_event")
     page.get_by_test_id("open-adverse_event").click()
     form.get_by_label("Fever", exact=True).check()
     form.get_by_label("Moderate to severe headache").check()
     form.locator('[name="severity"]').select_option("moderate")
     form.locator('[name="action"]').fill("Stopped; paracetamol 1 g PO")
-    form.locator('[name="occurred_at"]').fill(yesterday("09:50"))
+    form.locator('[name="occurred_at"]').fill(yesterday("10:05"))
     form.get_by_test_id("submit-adverse_event").click()
     expect(page.get_by_test_id("current-rate")).to_contain_text("stopped")
     reaction = AdministrationEntry.objects.get(session=first, kind="adverse_event")
@@ -72,7 +73,7 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
     expect(page.get_by_test_id("reaction-finding")).to_contain_text("PRIOR_INFUSION_REACTION")
     row = page.get_by_test_id(f"reaction-{reaction.pk}")
     expect(row).to_contain_text("Fever, Moderate to severe headache")
-    expect(row).to_contain_text("49")  # the rate at onset
+    expect(row).to_contain_text("41")  # the rate at onset
     expect(row).to_contain_text("no plan yet")
     expect(page.get_by_test_id("blockers")).to_contain_text("has no plan yet")
     record(page, "started", {}, when=minutes_ago(20))

@@ -1,7 +1,8 @@
 """Rates at clock times and the plan after a restart (ivig/engine/restart.py; docs/clinical-rules.md
 3.4, 3.5).
 
-Worked on docs/api.md's example: 250 mL, protocol titration 34, 49, 64, ... mL/h every 15 minutes.
+Worked on docs/api.md's example: 250 mL; rules v3 titration 20 (0-30 min), 41 (30-60), 82
+(60-90), then 124, 139, 154, 169, 184 mL/h every 15 minutes (184 from 150 min to the end).
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ def titration():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("elapsed_min", "rate_ml_per_h"),
     [
-        ("-5", 34),  # before the start: the first step
-        ("0", 34),
-        ("14.9", 34),
-        ("15", 49),  # a step starts on its minute
-        ("29.5", 49),
-        ("30", 64),
-        ("135", 169),  # the last step ...
-        ("500", 169),  # ... and beyond the planned end, never faster
+        ("-5", 20),  # before the start: the first step
+        ("0", 20),
+        ("29.9", 20),
+        ("30", 41),  # a step starts on its minute
+        ("89.5", 82),
+        ("90", 124),
+        ("150", 184),  # the last step ...
+        ("500", 184),  # ... and beyond the planned end, never faster
     ],
 )
 def test_planned_rate_at_elapsed_minute(titration, elapsed_min: str, rate_ml_per_h: int) -> None:  # type: ignore[no-untyped-def]

@@ -51,29 +51,42 @@ def test_worked_example_every_field() -> None:
     assert plan.cycle_dose_g == Decimal("125")  # 25 * 5
     assert plan.cycle_dose_g_per_kg == Decimal("1.82")  # 125 / 68.8 = 1.8169
     # start floor(0.5 * 68.8) = 34 mL/h, +15 every 15 min; label max 8 mg/kg/min = 330 mL/h,
-    # so the top rate is 200. Volume of a 15-min step = rate / 4:
-    #   34 -> 8.5 | 49 -> 12.25 | 64 -> 16 | 79 -> 19.75 | 94 -> 23.5 | 109 -> 27.25 |
-    #   124 -> 31 | 139 -> 34.75 | 154 -> 38.5; cumulative after 135 min: 211.5 mL
-    # the last 38.5 mL at 169 mL/h take 38.5 * 60 / 169 = 13.669 min; total 148.67 -> 149
+    # so the top rate is 200. Rules v3: no step faster than Privigen's label step at its start
+    # minute; mg/kg/min * 68.8 * 60 / 100 = * 41.28, rounded down: 0.5 -> 20 (0-30 min),
+    # 1 -> 41 (30-60), 2 -> 82 (60-90), 4 -> 165 (90-120), 8 -> 330 (from 120).
+    # minute 0: min(34, 20) = 20; 15: min(49, 20) = 20; 30: min(64, 41) = 41; 45: min(79, 41)
+    # = 41; 60: min(94, 82) = 82; 75: min(109, 82) = 82; 90: min(124, 165) = 124; then the
+    # protocol: 139, 154, 169, 184, ...
+    # Volumes: 20 * 30 / 60 = 10 | 41 / 2 = 20.5 | 82 / 2 = 41 | 124 / 4 = 31 |
+    #   139 / 4 = 34.75 | 154 / 4 = 38.5 | 169 / 4 = 42.25; cumulative after 150 min: 218 mL
+    # the last 32 mL at 184 mL/h take 32 * 60 / 184 = 10.435 min; total 160.43 -> 161
     assert [
         (s.start_min, s.rate_ml_per_h, s.minutes, s.volume_ml) for s in plan.titration or []
     ] == [
-        (0, 34, Decimal("15.0"), Decimal("8.5")),
-        (15, 49, Decimal("15.0"), Decimal("12.3")),
-        (30, 64, Decimal("15.0"), Decimal("16.0")),
-        (45, 79, Decimal("15.0"), Decimal("19.8")),
-        (60, 94, Decimal("15.0"), Decimal("23.5")),
-        (75, 109, Decimal("15.0"), Decimal("27.3")),
+        (0, 20, Decimal("30.0"), Decimal("10.0")),
+        (30, 41, Decimal("30.0"), Decimal("20.5")),
+        (60, 82, Decimal("30.0"), Decimal("41.0")),
         (90, 124, Decimal("15.0"), Decimal("31.0")),
         (105, 139, Decimal("15.0"), Decimal("34.8")),
         (120, 154, Decimal("15.0"), Decimal("38.5")),
-        (135, 169, Decimal("13.7"), Decimal("38.5")),
+        (135, 169, Decimal("15.0"), Decimal("42.3")),
+        (150, 184, Decimal("10.4"), Decimal("32.0")),
+    ]
+    assert [s.limited_by for s in plan.titration or []] == [
+        "label_step",
+        "label_step",
+        "label_step",
+        "protocol",
+        "protocol",
+        "protocol",
+        "protocol",
+        "protocol",
     ]
     assert plan.target_rate_reached_min is None  # 200 mL/h is never reached
-    assert plan.infusion_minutes == 149
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 149]
+    assert plan.infusion_minutes == 161
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 161]
     assert plan.premedication_min_before == 30
-    assert plan.chair_minutes == 209  # 30 + 149 + 30
+    assert plan.chair_minutes == 221  # 30 + 161 + 30
     assert plan.cycles is not None
     assert len(plan.cycles) == 6
     for number, cycle in enumerate(plan.cycles, start=1):
@@ -122,28 +135,29 @@ def test_worked_example_json_shape() -> None:
     assert body["daily_volume_ml"] == 250
     assert body["cycle_dose_g"] == "125"
     assert body["cycle_dose_g_per_kg"] == "1.82"
+    # rules v3 (see above): the first steps are Privigen's label steps
     assert body["titration"][0] == {
         "start_min": 0,
-        "rate_ml_per_h": 34,
-        "minutes": "15.0",
-        "volume_ml": "8.5",
+        "rate_ml_per_h": 20,
+        "minutes": "30.0",
+        "volume_ml": "10.0",
     }
     assert body["titration"][1] == {
-        "start_min": 15,
-        "rate_ml_per_h": 49,
-        "minutes": "15.0",
-        "volume_ml": "12.3",
+        "start_min": 30,
+        "rate_ml_per_h": 41,
+        "minutes": "30.0",
+        "volume_ml": "20.5",
     }
     assert body["titration"][-1] == {
-        "start_min": 135,
-        "rate_ml_per_h": 169,
-        "minutes": "13.7",
-        "volume_ml": "38.5",
+        "start_min": 150,
+        "rate_ml_per_h": 184,
+        "minutes": "10.4",
+        "volume_ml": "32.0",
     }
     assert body["target_rate_reached_min"] is None
-    assert body["infusion_minutes"] == 149
-    assert body["vital_checks_min"] == [0, 30, 60, 90, 120, 149]
-    assert body["chair_minutes"] == 209
+    assert body["infusion_minutes"] == 161
+    assert body["vital_checks_min"] == [0, 30, 60, 90, 120, 150, 161]
+    assert body["chair_minutes"] == 221
     assert body["cycles"][0] == {
         "number": 1,
         "days": ["2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08"],

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ivig.engine import DosePlan, DosingPolicy, Regimen, compute_plan
 from ivig.engine.weights import auto_uses_adjusted
-from tests.engine.factories import plan_request
+from tests.engine.factories import plan_request, product
 
 D = Decimal
 
@@ -60,17 +60,25 @@ def test_normal_adult_actual_weight_and_fallback_when_cap_refuses_rounding_up() 
     assert plan.daily_volume_ml == 240
     assert (plan.cycle_dose_g, plan.cycle_dose_g_per_kg) == (D(120), D(2))
     assert plan.cost_per_cycle == D(11875)  # 25 g dispensed * 5 days * 95 (waste included)
-    # start 30, +15 every 15 min; cumulative mL after each 15-min step (rate / 4):
-    # 7.5, 18.75, 33.75, 52.5, 75, 101.25, 131.25, 165, 202.5 (150 mL/h ends at 135 min);
-    # 165 mL/h: remaining 37.5 mL -> 37.5 * 60 / 165 = 13.636 min; total 148.64 -> 149
-    assert steps(plan)[-2:] == [
+    # rules v3: Privigen's label (mg/kg/min * 60 * 60 / 100 = * 36): 0.5 -> 18, 1 -> 36,
+    # 2 -> 72, 4 -> 144 (each for 30 min), 8 -> 288. Protocol 30 + 15k at minute 15k:
+    # 0: min(30, 18) = 18; 15: min(45, 18) = 18; 30: min(60, 36) = 36; 45: 36; 60: min(90, 72)
+    # = 72; 75: 72; 90: min(120, 144) = 120; then 135, 150, 165, 180 (protocol).
+    # Volumes: 18 / 2 = 9, 36 / 2 = 18, 72 / 2 = 36, then rate / 4: 30, 33.75, 37.5, 41.25
+    # = 205.5 mL by 150 min; 34.5 mL at 180 mL/h = 11.5 min; total 161.5 -> 162
+    assert steps(plan) == [
+        (0, 18, D("30.0"), D("9.0")),
+        (30, 36, D("30.0"), D("18.0")),
+        (60, 72, D("30.0"), D("36.0")),
+        (90, 120, D("15.0"), D("30.0")),
+        (105, 135, D("15.0"), D("33.8")),
         (120, 150, D("15.0"), D("37.5")),
-        (135, 165, D("13.6"), D("37.5")),
+        (135, 165, D("15.0"), D("41.3")),
+        (150, 180, D("11.5"), D("34.5")),
     ]
-    assert [s[1] for s in steps(plan)] == [30, 45, 60, 75, 90, 105, 120, 135, 150, 165]
     assert plan.target_rate_reached_min is None
-    assert plan.infusion_minutes == 149
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 149]
+    assert plan.infusion_minutes == 162
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 162]
     assert plan.findings == []
 
 
@@ -104,11 +112,13 @@ def test_obese_adult_adjusted_weight_exact_vials_and_both_maxima_at_the_boundary
     assert (plan.cycle_dose_g, plan.cycle_dose_g_per_kg) == (D(186), D(2))
     assert plan.cost_per_cycle == D(17112)  # 93 * 2 * 92
     # label max 12 mg/kg/min = 12 * 93 * 60 / 100 = 669 mL/h -> top 200.
-    # start floor(46.5) = 46: 46, 61, ..., 196 (11 steps, 0-164 min), 200 from 165 min
-    # 15-min volumes 11.5 + 15.25 + 19 + 22.75 + 26.5 + 30.25 + 34 + 37.75 + 41.5 + 45.25 + 49
-    # = 332.75 mL; the remaining 597.25 mL at 200 mL/h take 179.175 min; total 344.18 -> 345
-    assert [s[1] for s in steps(plan)] == [46, 61, 76, 91, 106, 121, 136, 151, 166, 181, 196, 200]
-    assert steps(plan)[-1] == (165, 200, D("179.2"), D("597.3"))
+    # rules v3: Octagam 10 %'s label steps (* 55.8): 1 -> 55, 2 -> 111, 4 -> 223, ... every
+    # 30 min. start floor(46.5) = 46; minute 15: min(61, 55) = 55 (label step); from minute 30
+    # the protocol is below the label: 76, 91, ..., 196, 200 from 165 min.
+    # 15-min volumes 11.5 + 13.75 + 19 + 22.75 + 26.5 + 30.25 + 34 + 37.75 + 41.5 + 45.25 + 49
+    # = 331.25 mL; the remaining 598.75 mL at 200 mL/h take 179.625 min; total 344.63 -> 345
+    assert [s[1] for s in steps(plan)] == [46, 55, 76, 91, 106, 121, 136, 151, 166, 181, 196, 200]
+    assert steps(plan)[-1] == (165, 200, D("179.6"), D("598.8"))
     assert plan.target_rate_reached_min == 165
     assert plan.infusion_minutes == 345
     # every 30 min before 165, 165, every 60 after (225, 285), the end
@@ -136,11 +146,14 @@ def test_explicit_ideal_basis_and_vial_tie_prefers_larger_vials() -> None:
     assert plan.daily_dose_g == D(75)
     assert vials(plan) == [(D(30), 2), (D(10), 1), (D(5), 1)]
     assert plan.cost_per_cycle == D(13800)  # 75 * 2 * 92
-    # start 37: 15-min volumes 9.25 13 16.75 20.5 24.25 28 31.75 35.5 39.25 43 46.75 = 308;
-    # 442 mL at 200 mL/h = 132.6 min from 165 -> 297.6 -> 298
-    assert steps(plan)[-1] == (165, 200, D("132.6"), D("442.0"))
-    assert plan.infusion_minutes == 298
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 165, 225, 285, 298]
+    # rules v3: label steps * 75 * 60 / 100 = * 45: 1 -> 45 for 0-30 min, 2 -> 90, ...
+    # start 37; minute 15: min(52, 45) = 45 (label step); then 67, 82, ..., 187 (protocol).
+    # 15-min volumes 9.25 11.25 16.75 20.5 24.25 28 31.75 35.5 39.25 43 46.75 = 306.25;
+    # 443.75 mL at 200 mL/h = 133.125 min from 165 -> 298.1 -> 299
+    assert [s[1] for s in steps(plan)][:3] == [37, 45, 67]
+    assert steps(plan)[-1] == (165, 200, D("133.1"), D("443.8"))
+    assert plan.infusion_minutes == 299
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 165, 225, 285, 299]
     assert codes(plan) == ["DOSING_WEIGHT_OVERRIDDEN"]
 
 
@@ -197,15 +210,22 @@ def test_child_on_actual_weight_kawasaki_2_g_per_kg_in_one_day() -> None:
     assert vials(plan) == [(D(40), 1), (D(10), 1)]
     assert plan.daily_volume_ml == 500
     assert plan.cost_per_cycle == D(4750)
-    # label max 8 * 25 * 60 / 100 = 120 mL/h is the top rate. start floor(12.5) = 12:
-    # 12 27 42 57 72 87 102 117 then 120 from 120 min; 15-min volumes 3 + 6.75 + 10.5 + 14.25
-    # + 18 + 21.75 + 25.5 + 29.25 = 129; 371 mL at 120 mL/h = 185.5 min -> 305.5 -> 306
-    assert [s[1] for s in steps(plan)] == [12, 27, 42, 57, 72, 87, 102, 117, 120]
-    assert steps(plan)[-1] == (120, 120, D("185.5"), D("371.0"))
+    # label max 8 * 25 * 60 / 100 = 120 mL/h is the top rate. start floor(12.5) = 12.
+    # rules v3: the label steps (* 15) 0.5 -> 7, 1 -> 15, 2 -> 30, 4 -> 60, 8 -> 120 each
+    # start at or below the protocol's rate at their minute (12, 42, 72, 102, 132): every
+    # step is the label's. Volumes 3.5 + 7.5 + 15 + 30 = 56 mL by 120 min; 444 mL at
+    # 120 mL/h = 222 min -> 342 exactly
+    assert steps(plan) == [
+        (0, 7, D("30.0"), D("3.5")),
+        (30, 15, D("30.0"), D("7.5")),
+        (60, 30, D("30.0"), D("15.0")),
+        (90, 60, D("30.0"), D("30.0")),
+        (120, 120, D("222.0"), D("444.0")),
+    ]
     assert plan.target_rate_reached_min == 120
-    assert plan.infusion_minutes == 306
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 180, 240, 300, 306]
-    assert plan.chair_minutes == 366
+    assert plan.infusion_minutes == 342
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 180, 240, 300, 342]
+    assert plan.chair_minutes == 402
     assert days_of(plan) == [[date(2027, 1, 4)]]
     assert plan.findings == []
 
@@ -408,12 +428,17 @@ def test_low_iga_5_percent_product_rounds_down_when_the_cap_refuses_up() -> None
     assert plan.daily_volume_ml == 450
     assert plan.cycle_dose_g_per_kg == D("1.88")  # 112.5 / 60 = 1.875, half up
     assert plan.cost_per_cycle == D(12375)  # 22.5 * 5 * 110
-    # label max 3.3 * 60 * 60 / 50 = 237 -> top 200; start 30: cumulative 337.5 mL when 200
-    # starts at 180 min; 112.5 mL at 200 mL/h = 33.75 min -> 33.8; total 213.75 -> 214
-    assert steps(plan)[-1] == (180, 200, D("33.8"), D("112.5"))
+    # label max 3.3 * 60 * 60 / 50 = 237 -> top 200; start 30.
+    # rules v3: label steps (* 72) 0.5 -> 36 (0-30), 1 -> 72 (30-60), 2 -> 144, 3.3 -> 237:
+    # the label holds minute 15 at min(45, 36) = 36 and minute 45 at min(75, 72) = 72; the
+    # rest is the protocol's: 30 36 60 72 90 105 ... 195. Cumulative 337.5 - 9 / 4 - 3 / 4
+    # = 334.5 mL when 200 starts at 180 min; 115.5 mL at 200 mL/h = 34.65 min -> 34.7 shown;
+    # total 214.65 -> 215
+    assert [s[1] for s in steps(plan)][:5] == [30, 36, 60, 72, 90]
+    assert steps(plan)[-1] == (180, 200, D("34.7"), D("115.5"))
     assert plan.target_rate_reached_min == 180
-    assert plan.infusion_minutes == 214
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 180, 214]
+    assert plan.infusion_minutes == 215
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 180, 215]
     assert plan.findings == []  # low-IgA product: no IgA finding
 
 
@@ -427,11 +452,14 @@ def test_5_percent_product_volume_and_titration() -> None:
     assert vials(plan) == [(D(10), 2), (D(1), 4)]
     assert plan.daily_volume_ml == 480
     assert plan.cost_per_cycle == D(11040)  # 24 * 5 * 92
-    # start 30 ... 195 (12 steps, 337.5 mL by 180 min); 142.5 mL at 200 = 42.75 min -> 42.8
-    assert steps(plan)[-1] == (180, 200, D("42.8"), D("142.5"))
-    assert plan.infusion_minutes == 223  # 222.75
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 180, 223]
-    assert plan.chair_minutes == 283
+    # rules v3: Octagam 5 %'s label steps (* 72) hold minute 15 at min(45, 36) = 36 and
+    # minute 45 at min(75, 72) = 72 (as Gammagard S/D above): 334.5 mL by 180 min; 145.5 mL
+    # at 200 = 43.65 min -> 43.7 shown
+    assert [s[1] for s in steps(plan)][:5] == [30, 36, 60, 72, 90]
+    assert steps(plan)[-1] == (180, 200, D("43.7"), D("145.5"))
+    assert plan.infusion_minutes == 224  # 223.65
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 150, 180, 224]
+    assert plan.chair_minutes == 284
 
 
 # --- rates (docs/clinical-rules.md 3.4)
@@ -491,13 +519,14 @@ def test_octagam_10_at_risk_cap_age_70_protocol_rate() -> None:
     assert vials(plan) == [(D(20), 1), (D(2), 4)]
     assert plan.cost_per_cycle == D(12880)  # 28 * 5 * 92
     # at-risk max 3.3 * 70 * 60 / 100 = 138.6 -> 138 mL/h (label max 12 -> 504)
-    # 35 50 65 80 95 110 125 (15-min volumes 8.75 12.5 16.25 20 23.75 27.5 31.25 = 140 mL)
-    # then 138 from 105 min: 140 mL at 138 mL/h = 60.87 min -> 165.87 -> 166
-    assert [s[1] for s in steps(plan)] == [35, 50, 65, 80, 95, 110, 125, 138]
-    assert steps(plan)[-1] == (105, 138, D("60.9"), D("140.0"))
+    # rules v3: label steps (* 42) 1 -> 42 for 0-30 min: minute 15 at min(50, 42) = 42.
+    # 35 42 65 80 95 110 125 (15-min volumes 8.75 10.5 16.25 20 23.75 27.5 31.25 = 138 mL)
+    # then 138 from 105 min: 142 mL at 138 mL/h = 61.74 min -> 166.74 -> 167
+    assert [s[1] for s in steps(plan)] == [35, 42, 65, 80, 95, 110, 125, 138]
+    assert steps(plan)[-1] == (105, 138, D("61.7"), D("142.0"))
     assert plan.target_rate_reached_min == 105
-    assert plan.infusion_minutes == 166
-    assert plan.vital_checks_min == [0, 30, 60, 90, 105, 165, 166]
+    assert plan.infusion_minutes == 167
+    assert plan.vital_checks_min == [0, 30, 60, 90, 105, 165, 167]
     assert codes(plan) == ["RENAL_RISK", "THROMBOSIS_RISK"]
 
 
@@ -514,17 +543,22 @@ def test_age_64_is_not_at_risk_and_65_is() -> None:
 def test_protocol_rate_reaching_a_150_target() -> None:
     plan = compute_plan(plan_request(target_rate_ml_per_h=150))
     # 28 g -> 30 refused (150 > 140), 25 out (3 > 2.8) -> 28.0 g, 280 mL
-    # 35 50 65 80 95 110 125 140 (15-min volumes sum 140 + 35 = 175 mL by 120 min), then 150:
-    # 105 mL at 150 mL/h = 42 min -> 162 exactly
-    assert [s[1] for s in steps(plan)] == [35, 50, 65, 80, 95, 110, 125, 140, 150]
-    assert steps(plan)[-1] == (120, 150, D("42.0"), D("105.0"))
+    # rules v3: Privigen's label (* 42) 0.5 -> 21, 1 -> 42, 2 -> 84 (30 min each), 4 -> 168:
+    # 21 (0-30), 42 (30-60), 84 (60-90), then the protocol 125, 140 and 150 (the target) from
+    # 120 min. Volumes 10.5 + 21 + 42 + 31.25 + 35 = 139.75 mL by 120 min; 140.25 mL at
+    # 150 mL/h = 56.1 min -> 176.1 -> 177
+    assert [s[1] for s in steps(plan)] == [21, 42, 84, 125, 140, 150]
+    assert steps(plan)[-1] == (120, 150, D("56.1"), D("140.3"))
     assert plan.target_rate_reached_min == 120
-    assert plan.infusion_minutes == 162
-    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 162]
+    assert plan.infusion_minutes == 177
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 177]
 
 
 def test_start_rate_above_the_target_runs_at_the_target_from_minute_0() -> None:
-    plan = compute_plan(plan_request(target_rate_ml_per_h=30))
+    # rules v3: a product without recorded label steps is capped by its label maximum only
+    # (Privigen's label steps would hold the first 30 minutes at 21 mL/h).
+    no_label_steps = product("privigen", label_rate_steps=[])
+    plan = compute_plan(plan_request(target_rate_ml_per_h=30, product_facts=no_label_steps))
     # start 35 capped at 30: one open-ended step; 280 mL at 30 mL/h = 560 min
     assert steps(plan) == [(0, 30, D("560.0"), D("280.0"))]
     assert plan.target_rate_reached_min == 0
@@ -536,9 +570,13 @@ def test_volume_complete_exactly_at_a_step_boundary_adds_no_empty_step() -> None
     # achievable with Gammagard Liquid (10 + 2.5 + 1 + 1) -> 145 mL. Label max 8 * 40 * 0.6
     # = 192 mL/h. Start 20; 15-min volumes 5 + 8.75 + 12.5 + 16.25 + 20 + 23.75 + 27.5 + 31.25
     # = 145 mL exactly when the 125 mL/h step ends at 120 min: no empty step follows.
+    # rules v3: with its label steps recorded, Gammagard Liquid's label would hold the first
+    # 90 minutes (19, 38, 76 mL/h); this example is of the protocol alone, so the product is
+    # given without label steps (capped by the label maximum only).
     plan = compute_plan(
         plan_request(
-            weight_kg="40", height_cm="150", sex="female", product_slug="gammagard-liquid",
+            weight_kg="40", height_cm="150", sex="female",
+            product_facts=product("gammagard-liquid", label_rate_steps=[]),
             daily_dose_mg_per_kg="362.5",
         )
     )  # fmt: skip
@@ -702,10 +740,17 @@ def test_weight_1_kg_is_valid_and_plans_a_baby() -> None:
     # 2 g; tolerance 0.2; 5 g is 3 away -> 2.0 g from one 5 g vial, waste 3; 20 mL
     assert (plan.daily_dose_g, plan.waste_g, plan.daily_volume_ml) == (D(2), D(3), 20)
     # start max(1, floor(0.5)) = 1; label max 8 * 1 * 0.6 = 4.8 -> 4 mL/h top
-    # 1 mL/h for 15 min = 0.25 mL; 19.75 mL at 4 mL/h = 296.25 min -> 311.25 -> 312
-    assert steps(plan) == [(0, 1, D("15.0"), D("0.3")), (15, 4, D("296.3"), D("19.8"))]
-    assert plan.target_rate_reached_min == 15
-    assert plan.vital_checks_min == [0, 15, 75, 135, 195, 255, 312]
+    # rules v3: label steps * 0.6: 0.5, 1, 2 -> at least 1 mL/h (0-90 min); 4 -> 2.4 -> 2
+    # (90-120); 8 -> 4 from 120 min; the protocol (1, 16, 31, ...) is never lower.
+    # 1 mL/h for 90 min = 1.5 mL; 2 mL/h for 30 min = 1 mL; 17.5 mL at 4 mL/h = 262.5 min
+    # -> 382.5 -> 383
+    assert steps(plan) == [
+        (0, 1, D("90.0"), D("1.5")),
+        (90, 2, D("30.0"), D("1.0")),
+        (120, 4, D("262.5"), D("17.5")),
+    ]
+    assert plan.target_rate_reached_min == 120
+    assert plan.vital_checks_min == [0, 30, 60, 90, 120, 180, 240, 300, 360, 383]
     assert plan.cost_per_cycle == D(475)
     assert plan.findings == []
 

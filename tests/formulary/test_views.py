@@ -374,6 +374,8 @@ def policy_post(version: int, **changes: Any) -> dict[str, Any]:
         "observation_minutes": "30",
         "default_premedication": "diphenhydramine 25 mg PO; acetaminophen 500 mg PO",
         "review_interval_cycles": "3",
+        "default_at_risk_max_mg_per_kg_per_min": "3.3",
+        "adjusted_weight_rule": "bmi_or_ibw_percent",
         "version": version,
         **changes,
     }

@@ -41,8 +41,9 @@ class ChairFactory(factory.django.DjangoModelFactory[Chair]):
 
 
 def verified_order(**overrides: Any) -> Order:
-    """docs/api.md's worked example as a verified order: 250 mL a day, titration 34, 49, ... mL/h,
-    chair time 209 minutes, 5 days a cycle, 6 cycles 28 days apart, from tomorrow."""
+    """docs/api.md's worked example as a verified order: 250 mL a day, titration (rules v3) 20,
+    41, 82, 124, ... mL/h, chair time 221 minutes, 5 days a cycle, 6 cycles 28 days apart, from
+    tomorrow."""
     patient = PatientFactory.create(blood_group="A", iga_status="normal", risk_factors=["migraine"])
     recorder = UserFactory.create()
     PatientWeightFactory.create(patient=patient, weight_kg=Decimal("82.5"), recorded_by=recorder)

@@ -1,8 +1,9 @@
 """The administration record's rules (docs/clinical-rules.md 3.5, 6) through
 ``infusions.administration``.
 
-docs/api.md's worked example: titration 34 mL/h, +15 mL/h every 15 minutes (49, 64, 79, ...), 250 mL
-a day. Sessions run yesterday from 09:00 so that every entry is in the past and on the day.
+docs/api.md's worked example, rules v3: titration 20 mL/h (0-30 min), 41 (30-60), 82 (60-90), then
+124, 139, 154, 169 every 15 minutes and 184 from minute 150 to the end at 161; 250 mL a day.
+Sessions run yesterday from 09:00 so that every entry is in the past and on the day.
 """
 
 from datetime import timedelta
@@ -84,11 +85,11 @@ def test_a_whole_infusion(session, nurse) -> None:  # type: ignore[no-untyped-de
         pulse_per_min=72,
     )
     start = record(session, nurse, "started", "09:30")
-    assert start.rate_ml_per_h == 34  # the plan's first rate
+    assert start.rate_ml_per_h == 20  # the plan's first rate
     session.refresh_from_db()
     assert session.status == "in_progress"
-    record(session, nurse, "rate_changed", "09:45", rate_ml_per_h=49)
-    record(session, nurse, "rate_changed", "10:00", rate_ml_per_h=64)
+    record(session, nurse, "rate_changed", "09:45", rate_ml_per_h=15)
+    record(session, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
     record(
         session, nurse, "vital_signs", "10:00",
         bp_systolic_mmhg=118, bp_diastolic_mmhg=76, pulse_per_min=80,
@@ -98,8 +99,9 @@ def test_a_whole_infusion(session, nurse) -> None:  # type: ignore[no-untyped-de
         session, nurse, "adverse_event", "10:10",
         symptoms=["headache", "fever"], severity="moderate", action="Stopped, paracetamol",
     )  # fmt: skip
-    record(session, nurse, "restarted", "10:40", rate_ml_per_h=49)
-    record(session, nurse, "completed", "15:00", volume_ml="250", grams_given="25")
+    record(session, nurse, "restarted", "10:40", rate_ml_per_h=41)
+    # 20 x 15 + 15 x 15 + 41 x 10 + 41 x 320 minutes = 234.3 mL; with 10 % and 5 mL, 250 fits
+    record(session, nurse, "completed", "16:00", volume_ml="250", grams_given="25")
     session.refresh_from_db()
     assert session.status == "completed"
     assert session.entries.count() == 12
@@ -138,26 +140,26 @@ def test_the_start_is_on_the_planned_day(nurse) -> None:  # type: ignore[no-unty
 
 
 def test_start_once_and_not_above_the_first_rate(session, nurse) -> None:  # type: ignore[no-untyped-def]
-    refused("rate_above_plan", session, nurse, "started", "09:30", rate_ml_per_h=35)
-    administration.session_start(session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=30)
+    refused("rate_above_plan", session, nurse, "started", "09:30", rate_ml_per_h=21)
+    administration.session_start(session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=15)
     refused("cannot_start", session, nurse, "started", "09:31")
 
 
 @pytest.mark.parametrize("kind", ["rate_changed", "adverse_event", "restarted", "completed"])
 def test_in_infusion_entries_need_the_start(session, nurse, kind) -> None:  # type: ignore[no-untyped-def]
     data_by_kind: dict[str, dict[str, Any]] = {
-        "rate_changed": {"rate_ml_per_h": 34},
+        "rate_changed": {"rate_ml_per_h": 20},
         "adverse_event": {"symptoms": ["fever"], "severity": "mild"},
-        "restarted": {"rate_ml_per_h": 34},
+        "restarted": {"rate_ml_per_h": 20},
         "completed": {"volume_ml": "1", "grams_given": "0.1"},
     }
     refused("not_started", session, nurse, kind, "09:30", **data_by_kind[kind])
 
 
 def test_in_infusion_entries_not_before_the_last_rate_entry(started, nurse) -> None:  # type: ignore[no-untyped-def]
-    refused("out_of_sequence", started, nurse, "rate_changed", "09:29", rate_ml_per_h=30)
-    record(started, nurse, "rate_changed", "09:50", rate_ml_per_h=49)
-    refused("out_of_sequence", started, nurse, "rate_changed", "09:45", rate_ml_per_h=40)
+    refused("out_of_sequence", started, nurse, "rate_changed", "09:29", rate_ml_per_h=15)
+    record(started, nurse, "rate_changed", "10:05", rate_ml_per_h=41)
+    refused("out_of_sequence", started, nurse, "rate_changed", "10:00", rate_ml_per_h=40)
     # Vital signs and notes may be recorded late, in any order.
     record(
         started,
@@ -171,37 +173,37 @@ def test_in_infusion_entries_not_before_the_last_rate_entry(started, nurse) -> N
 
 
 def test_rate_changes_follow_the_plan_at_the_clock(started, nurse) -> None:  # type: ignore[no-untyped-def]
-    # 09:44 is minute 14 (34 mL/h); 09:45 is minute 15 (49 mL/h); 10:00 is minute 30 (64).
-    error = refused("rate_above_plan", started, nurse, "rate_changed", "09:44", rate_ml_per_h=49)
-    assert "34 mL/h" in error.message
-    record(started, nurse, "rate_changed", "09:45", rate_ml_per_h=49)
-    refused("rate_above_plan", started, nurse, "rate_changed", "09:50", rate_ml_per_h=64)
-    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=64)
-    record(started, nurse, "rate_changed", "10:05", rate_ml_per_h=40)  # slower is always allowed
-    refused("invalid", started, nurse, "rate_changed", "10:06", rate_ml_per_h=0)
+    # 09:59 is minute 29 (20 mL/h); 10:00 is minute 30 (41 mL/h); 10:30 is minute 60 (82).
+    error = refused("rate_above_plan", started, nurse, "rate_changed", "09:59", rate_ml_per_h=41)
+    assert "20 mL/h" in error.message
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    refused("rate_above_plan", started, nurse, "rate_changed", "10:20", rate_ml_per_h=82)
+    record(started, nurse, "rate_changed", "10:30", rate_ml_per_h=82)
+    record(started, nurse, "rate_changed", "10:35", rate_ml_per_h=40)  # slower is always allowed
+    refused("invalid", started, nurse, "rate_changed", "10:36", rate_ml_per_h=0)
 
 
 def test_never_above_200_ml_per_h(started, nurse) -> None:  # type: ignore[no-untyped-def]
     error = refused("rate_above_plan", started, nurse, "rate_changed", "14:00", rate_ml_per_h=201)
-    assert "169 mL/h" in error.message  # the plan's top (the volume ends before 200)
+    assert "184 mL/h" in error.message  # the plan's top (the volume ends before 200)
 
 
 def test_an_adverse_event_stops_the_infusion(started, nurse) -> None:  # type: ignore[no-untyped-def]
-    record(started, nurse, "rate_changed", "09:45", rate_ml_per_h=49)
-    record(started, nurse, "adverse_event", "09:50", symptoms=["skin_rash"], severity="mild")
-    refused("infusion_stopped", started, nurse, "rate_changed", "09:55", rate_ml_per_h=34)
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "adverse_event", "10:05", symptoms=["skin_rash"], severity="mild")
+    refused("infusion_stopped", started, nurse, "rate_changed", "10:10", rate_ml_per_h=20)
     refused(
         "infusion_stopped",
         started,
         nurse,
         "adverse_event",
-        "09:55",
+        "10:10",
         symptoms=["fever"],
         severity="mild",
     )
     # A restart at the rate at the stop or lower; then never faster.
-    refused("rate_above_plan", started, nurse, "restarted", "10:10", rate_ml_per_h=50)
-    record(started, nurse, "restarted", "10:10", rate_ml_per_h=40)
+    refused("rate_above_plan", started, nurse, "restarted", "10:20", rate_ml_per_h=42)
+    record(started, nurse, "restarted", "10:20", rate_ml_per_h=40)
     error = refused("rate_above_plan", started, nurse, "rate_changed", "11:00", rate_ml_per_h=41)
     assert "not increased again" in error.message
     record(started, nurse, "rate_changed", "11:00", rate_ml_per_h=30)
@@ -226,8 +228,8 @@ def test_adverse_events_from_the_watch_list(started, nurse, data, field) -> None
 
 
 def test_completion_within_the_day_dose(started, nurse) -> None:  # type: ignore[no-untyped-def]
-    record(started, nurse, "rate_changed", "09:45", rate_ml_per_h=49)
-    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=64)
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "rate_changed", "10:30", rate_ml_per_h=82)
     refused("invalid", started, nurse, "completed", "13:30", volume_ml="251", grams_given="25")
     refused("invalid", started, nurse, "completed", "13:30", volume_ml="250", grams_given="25.5")
     refused("invalid", started, nurse, "completed", "13:30", volume_ml="-1", grams_given="2")
@@ -319,34 +321,41 @@ def test_plan_at_clock_times_before_the_start(session) -> None:  # type: ignore[
     assert plan.premedication_at == yesterday_at("09:00")
     assert plan.infusion_start == yesterday_at("09:30")
     assert [(step.at, step.rate_ml_per_h) for step in plan.steps[:3]] == [
-        (yesterday_at("09:30"), 34),
-        (yesterday_at("09:45"), 49),
-        (yesterday_at("10:00"), 64),
+        (yesterday_at("09:30"), 20),
+        (yesterday_at("10:00"), 41),
+        (yesterday_at("10:30"), 82),
     ]
-    # Vital checks 0, 30, 60, 90, 120 and the end, 149 minutes after the start.
+    assert [step.limited_by for step in plan.steps[:4]] == [
+        "label_step",
+        "label_step",
+        "label_step",
+        "protocol",
+    ]
+    # Vital checks 0, 30, 60, 90, 120, 150 and the end, 161 minutes after the start.
     assert plan.vital_checks == [
-        yesterday_at(clock) for clock in ("09:30", "10:00", "10:30", "11:00", "11:30", "11:59")
+        yesterday_at(clock)
+        for clock in ("09:30", "10:00", "10:30", "11:00", "11:30", "12:00", "12:11")
     ]
-    assert plan.infusion_end == yesterday_at("11:59")
-    assert plan.chair_until == yesterday_at("12:29")
+    assert plan.infusion_end == yesterday_at("12:11")
+    assert plan.chair_until == yesterday_at("12:41")
     assert "Moderate to severe headache" in plan.watch_list
 
 
 def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -> None:  # type: ignore[no-untyped-def]
-    # Started 09:30 at 34; 49 from 09:45; stopped at 09:50 (8.5 + 4.1 = 12.6 mL given).
-    record(started, nurse, "rate_changed", "09:45", rate_ml_per_h=49)
-    record(started, nurse, "adverse_event", "09:50", symptoms=["fever"], severity="mild")
-    record(started, nurse, "restarted", "10:10", rate_ml_per_h=40)
+    # Started 09:30 at 20; 41 from 10:00; stopped at 10:05 (10 + 3.4 = 13.4 mL given).
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "adverse_event", "10:05", symptoms=["fever"], severity="mild")
+    record(started, nurse, "restarted", "10:25", rate_ml_per_h=40)
     plan = session_plan_at_clock_times(started)
     assert plan.restart is not None
-    assert plan.restart.volume_given_ml == Decimal("12.6")
-    assert plan.restart.remaining_volume_ml == Decimal("237.4")
-    # 237.4 mL at 40 mL/h: 356.1 -> 357 minutes from 10:10 = 16:07.
-    assert plan.infusion_end == yesterday_at("16:07")
+    assert plan.restart.volume_given_ml == Decimal("13.4")
+    assert plan.restart.remaining_volume_ml == Decimal("236.6")
+    # 236.6 mL at 40 mL/h: 354.9 -> 355 minutes from 10:25 = 16:20.
+    assert plan.infusion_end == yesterday_at("16:20")
     assert [(s.at, s.rate_ml_per_h) for s in plan.steps] == [
-        (yesterday_at("09:30"), 34),
-        (yesterday_at("09:45"), 49),
-        (yesterday_at("10:10"), 40),
+        (yesterday_at("09:30"), 20),
+        (yesterday_at("10:00"), 41),
+        (yesterday_at("10:25"), 40),
     ]
     # Checks before the restart as planned; from it every 60 minutes and at the end.
     assert plan.vital_checks == [
@@ -354,41 +363,42 @@ def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -
         for clock in (
             "09:30",
             "10:00",
-            "10:10",
-            "11:10",
-            "12:10",
-            "13:10",
-            "14:10",
-            "15:10",
-            "16:07",
+            "10:25",
+            "11:25",
+            "12:25",
+            "13:25",
+            "14:25",
+            "15:25",
+            "16:20",
         )
     ]
 
 
-# 32 minutes at 34 mL/h is 18.1 mL; with 10 % and 5 mL at most 24.9 mL (2.49 g at 10 %).
+# 32 minutes at 20 mL/h is 10.7 mL (shown to 0.1); with 10 % and 5 mL at most 16.77 -> 16.8 mL
+# (1.68 g at 10 %).
 def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -> None:  # type: ignore[no-untyped-def]
     error = refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
-        volume_ml="246", grams_given="2",
+        volume_ml="246", grams_given="1",
     )  # fmt: skip
-    assert error.field == "volume_ml" and "24.9 mL" in error.message
+    assert error.field == "volume_ml" and "16.8 mL" in error.message
     assert refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
-        volume_ml="25", grams_given="2",
+        volume_ml="16.9", grams_given="1",
     ).field == "volume_ml"  # fmt: skip
     assert refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
-        volume_ml="24.9", grams_given="2.5",
+        volume_ml="16.8", grams_given="1.7",
     ).field == "grams_given"  # fmt: skip
-    record(started, nurse, "completed", "10:02", volume_ml="24.9", grams_given="2.49")
+    record(started, nurse, "completed", "10:02", volume_ml="16.8", grams_given="1.68")
 
 
 def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:  # type: ignore[no-untyped-def]
     record(started, nurse, "adverse_event", "10:00", symptoms=["headache"], severity="mild")
-    # 30 minutes at 34 mL/h (17 mL), then stopped: at most 23.7 mL however late.
+    # 30 minutes at 20 mL/h (10 mL), then stopped: at most 16 mL however late.
     refused("more_than_record_allows", started, nurse, "completed", "12:00",
-            volume_ml="24", grams_given="2")  # fmt: skip
-    record(started, nurse, "completed", "12:00", volume_ml="23.7", grams_given="2.37")
+            volume_ml="16.1", grams_given="1")  # fmt: skip
+    record(started, nurse, "completed", "12:00", volume_ml="16", grams_given="1.6")
 
 
 def test_an_entry_before_the_sessions_day_is_refused(started, nurse) -> None:  # type: ignore[no-untyped-def]

@@ -185,7 +185,7 @@ def test_recording_through_the_api(api, session) -> None:  # type: ignore[no-unt
     started = api(
         Role.NURSE, "post", f"{SESSIONS}{session.pk}/start/", {"occurred_at": at.isoformat()}
     )
-    assert started.status_code == 201 and started.json()["rate_ml_per_h"] == 34
+    assert started.status_code == 201 and started.json()["rate_ml_per_h"] == 20
     too_fast = {
         "kind": "rate_changed",
         "rate_ml_per_h": 64,
@@ -217,7 +217,7 @@ def test_recording_through_the_api(api, session) -> None:  # type: ignore[no-unt
         "correction_of"
     }
     plan = api(Role.CLINICIAN, "get", f"{SESSIONS}{session.pk}/plan/").json()
-    assert plan["steps"][0]["rate_ml_per_h"] == 34 and "Fever" in plan["watch_list"]
+    assert plan["steps"][0]["rate_ml_per_h"] == 20 and "Fever" in plan["watch_list"]
 
 
 def test_reads_of_a_session_are_logged(api, session) -> None:  # type: ignore[no-untyped-def]
@@ -275,6 +275,7 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
     validate_schema(schema)
     assert not GENERATOR_STATS, "drf-spectacular warned about the infusions API"
     assert set(schema["paths"]) == {
+        "/api/v1/lots/",
         "/api/v1/chairs/",
         "/api/v1/chairs/{id}/",
         "/api/v1/infusion-sessions/",
@@ -304,7 +305,7 @@ def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, sess
     start = api(
         Role.NURSE, "post", f"{SESSIONS}{session.pk}/start/", {"occurred_at": at.isoformat()}
     )
-    assert start.status_code == 201 and start.json()["rate_ml_per_h"] == 34
+    assert start.status_code == 201 and start.json()["rate_ml_per_h"] == 20
     completed = {
         "kind": "completed",
         "volume_ml": "246",

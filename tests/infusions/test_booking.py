@@ -1,7 +1,8 @@
 """Booking, moving and cancelling sessions (docs/clinical-rules.md 6) through
 ``infusions.booking``.
 
-The order is docs/api.md's worked example: 5 days a cycle, 209 minutes of chair time a day.
+The order is docs/api.md's worked example: 5 days a cycle, 221 minutes of chair time a day
+(rules v3: 30 minutes premedication + 161 minutes infusion + 30 minutes observation).
 """
 
 from datetime import date, timedelta
@@ -56,13 +57,13 @@ def clocks(slots: list[Slot]) -> list[tuple[int, str, str, str]]:
 
 def test_proposal_same_chair_and_time_on_consecutive_days(order, chair_a, chair_b) -> None:  # type: ignore[no-untyped-def]
     slots = booking.booking_propose(order, 1)
-    # 08:00 + 209 minutes = 11:29, Monday to Friday, the first chair by name.
+    # 08:00 + 221 minutes = 11:41, Monday to Friday, the first chair by name.
     assert clocks(slots) == [
-        (1, "A chair", "Mon 08:00", "11:29"),
-        (2, "A chair", "Tue 08:00", "11:29"),
-        (3, "A chair", "Wed 08:00", "11:29"),
-        (4, "A chair", "Thu 08:00", "11:29"),
-        (5, "A chair", "Fri 08:00", "11:29"),
+        (1, "A chair", "Mon 08:00", "11:41"),
+        (2, "A chair", "Tue 08:00", "11:41"),
+        (3, "A chair", "Wed 08:00", "11:41"),
+        (4, "A chair", "Thu 08:00", "11:41"),
+        (5, "A chair", "Fri 08:00", "11:41"),
     ]
     assert slots[0].day == next_monday()
 
@@ -74,17 +75,19 @@ def test_proposal_shifts_day_one_to_fit_the_opening_days(order, chair_a) -> None
 
 
 def test_proposal_uses_a_weekend_opening_when_it_fits(order) -> None:  # type: ignore[no-untyped-def]
-    chair = ChairFactory.create(name="Weekend", hours=[*WEEKDAYS_8_TO_6, (5, "09:00", "13:00")])
+    chair = ChairFactory.create(name="Weekend", hours=[*WEEKDAYS_8_TO_6, (5, "09:00", "13:30")])
     wednesday = next_monday() + timedelta(days=2)
     slots = booking.booking_propose(order, 1, requested_date=wednesday)
-    # Wed, Thu, Fri, Sat fit at 09:00 (Saturday opens 09:00-13:00, 209 min end 12:29), Sun not.
+    # Wed, Thu, Fri, Sat fit at 09:00 (Saturday opens 09:00-13:30, 221 min end 12:41), Sun not.
     assert slots[0].day == next_monday(2)
-    # Four days of 0.5 g/kg (a longer infusion: 239 minutes of chair time) fit Wed to Sat.
+    # Four days of 0.5 g/kg (34.4 g, 344 mL: a longer infusion; rules v3: 218 mL by 150 min,
+    # 184 and 199 mL/h for 15 min each, 30.25 mL at 200 -> 190 min; 250 minutes of chair time,
+    # end 13:10) fit Wed to Sat.
     order.days_per_cycle = 4
     order.save()
     slots = booking.booking_propose(order, 1, requested_date=wednesday, chair=chair)
-    assert clocks(slots)[0] == (1, "Weekend", "Wed 09:00", "12:59")
-    assert clocks(slots)[3] == (4, "Weekend", "Sat 09:00", "12:59")
+    assert clocks(slots)[0] == (1, "Weekend", "Wed 09:00", "13:10")
+    assert clocks(slots)[3] == (4, "Weekend", "Sat 09:00", "13:10")
 
 
 def test_proposal_skips_a_chair_open_too_briefly(order, chair_b) -> None:  # type: ignore[no-untyped-def]
@@ -99,11 +102,11 @@ def test_proposal_goes_around_existing_sessions(order, chair_a, chair_b, nurse) 
     # another patient: one session per patient per day (docs/clinical-rules.md 6.1)
     session_for(verified_order(), chair_b, local(tuesday, "09:00"), by=nurse)
     # Chair A is taken 08:00-11:29 on Tuesday, chair B 09:00-12:29: the earliest common start
-    # is A at 11:30 (the 15-minute grid), before B's 12:30.
-    assert clocks(booking.booking_propose(order, 1))[1] == (2, "A chair", "Tue 11:30", "14:59")
+    # is A at 11:30 (the 15-minute grid), before B's 12:30; 221 minutes end 15:11.
+    assert clocks(booking.booking_propose(order, 1))[1] == (2, "A chair", "Tue 11:30", "15:11")
     # A cancelled session frees its chair.
     InfusionSession.objects.filter(chair=chair_a).update(status=SessionStatus.CANCELLED)
-    assert clocks(booking.booking_propose(order, 1))[1] == (2, "A chair", "Tue 08:00", "11:29")
+    assert clocks(booking.booking_propose(order, 1))[1] == (2, "A chair", "Tue 08:00", "11:41")
 
 
 def test_proposal_with_a_chosen_chair(order, chair_a, chair_b) -> None:  # type: ignore[no-untyped-def]
@@ -146,7 +149,7 @@ def test_cycle_number_in_range(order, chair_a) -> None:  # type: ignore[no-untyp
 def test_confirm_books_the_cycle_and_activates_the_order(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
     sessions = booking.booking_confirm(order, 1, booking.booking_propose(order, 1), nurse)
     assert [(s.day_number, s.status) for s in sessions] == [(n, "booked") for n in range(1, 6)]
-    assert all(s.planned_end - s.planned_start == timedelta(minutes=209) for s in sessions)
+    assert all(s.planned_end - s.planned_start == timedelta(minutes=221) for s in sessions)
     order.refresh_from_db()
     assert order.status == OrderStatus.ACTIVE
     assert order.history.first().history_user == nurse
@@ -185,17 +188,17 @@ def test_confirm_refuses_an_overlap(order, chair_a, nurse) -> None:  # type: ign
 def test_back_to_back_sessions_do_not_overlap(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
     slots = booking.booking_propose(order, 1)
     for slot in slots:
-        session_for(verified_order(), chair_a, slot.start - timedelta(minutes=209), by=nurse)
+        session_for(verified_order(), chair_a, slot.start - timedelta(minutes=221), by=nurse)
     booking.booking_confirm(order, 1, [Slot(s.day_number, chair_a, s.start) for s in slots], nurse)
 
 
 def test_confirm_refuses_outside_opening_hours(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
     monday = next_monday()
     slots = [Slot(n, chair_a, local(monday + timedelta(days=n - 1), "15:00")) for n in range(1, 6)]
-    with pytest.raises(InfusionError) as error:  # 15:00 + 209 min = 18:29, after 18:00
+    with pytest.raises(InfusionError) as error:  # 15:00 + 221 min = 18:41, after 18:00
         booking.booking_confirm(order, 1, slots, nurse)
     assert error.value.code == InfusionError.OUTSIDE_OPENING_HOURS
-    assert "18:29" in error.value.message
+    assert "18:41" in error.value.message
 
 
 def test_confirm_needs_one_slot_per_consecutive_day(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
@@ -242,7 +245,7 @@ def test_move_to_another_chair_and_time(booked, chair_b, nurse) -> None:  # type
         session, chair=chair_b, start=new_start, by=nurse, reason="Patient asked", version=1
     )
     assert (moved.chair, moved.planned_start, moved.version) == (chair_b, new_start, 2)
-    assert moved.planned_end - moved.planned_start == timedelta(minutes=209)
+    assert moved.planned_end - moved.planned_start == timedelta(minutes=221)
     assert moved.status_reason == "Patient asked"
     assert moved.history.first().history_change_reason == "Moved: Patient asked"
 

@@ -132,7 +132,7 @@ def _start_on_page(client: Client, session: InfusionSession) -> Any:
     start = yesterday_at("09:30").astimezone(timezone.get_current_timezone())
     return client.post(
         reverse("infusions:session-record", args=[session.pk]),
-        {"kind": "started", "occurred_at": start.strftime("%Y-%m-%dT%H:%M"), "rate_ml_per_h": "34"},
+        {"kind": "started", "occurred_at": start.strftime("%Y-%m-%dT%H:%M"), "rate_ml_per_h": "20"},
     )
 
 

@@ -88,7 +88,7 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
     later_page = nurse_client.get(reverse("infusions:session-detail", args=[later.pk]))
     text = later_page.content.decode()
     assert FINDING_TITLES["PRIOR_INFUSION_REACTION"] in text
-    assert "moderate (Skin rash, Fever) at 34 mL/h" in text  # the rate at onset
+    assert "moderate (Skin rash, Fever) at 20 mL/h" in text  # the rate at onset (rules v3)
     assert "has no plan yet" in text  # the start is blocked
     # The first session's own page does not carry its own reaction forward.
     own = nurse_client.get(reverse("infusions:session-detail", args=[first.pk])).content.decode()
@@ -129,13 +129,14 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
 
     # The later session starts, and its rates are capped at 60 mL/h.
     assert post_entry(nurse_client, later, at(1, "09:30"), kind="started").status_code == 302
+    # 11:05 is minute 95: the plan's 124 mL/h step (rules v3) runs at the cap
     too_fast = post_entry(
-        nurse_client, later, at(1, "10:05"), kind="rate_changed", rate_ml_per_h="64"
+        nurse_client, later, at(1, "11:05"), kind="rate_changed", rate_ml_per_h="64"
     )
     assert too_fast.status_code == 200
     assert "64 mL/h is above 60 mL/h" in too_fast.content.decode()  # the capped plan
     capped = post_entry(
-        nurse_client, later, at(1, "10:06"), kind="rate_changed", rate_ml_per_h="60"
+        nurse_client, later, at(1, "11:06"), kind="rate_changed", rate_ml_per_h="60"
     )
     assert capped.status_code == 302
 
@@ -178,7 +179,7 @@ def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clin
     reaction = react(client_for(nurse), first, 2)
     facts = reaction_facts(later)
     assert [(f.occurred_on, f.severity, f.rate_at_onset_ml_per_h, f.planned) for f in facts] == [
-        (day(2), "moderate", 34, False)
+        (day(2), "moderate", 20, False)  # rules v3: started at the label's 20 mL/h
     ]
     assert reaction_facts(first) == []  # not its own
     assert [r.entry for r in patient_reactions(order.patient)] == [reaction]

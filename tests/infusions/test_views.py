@@ -141,7 +141,8 @@ def test_the_session_page_logs_the_read(client_for, pharmacist, session) -> None
     text = page.content.decode()
     assert "Moderate to severe headache" in text  # the watch list
     assert "09:00" in text and "09:30" in text  # premedication, start
-    assert "11:59" in text  # the end: 149 minutes
+    assert "12:11" in text  # the end: 161 minutes (rules v3)
+    assert "label step" in text  # what shaped the first steps
 
 
 def _record(client, session, **data):  # type: ignore[no-untyped-def]
@@ -153,7 +154,7 @@ def test_recording_through_the_page(client_for, nurse, session) -> None:  # type
     start = yesterday_at("09:30").astimezone(timezone.get_current_timezone())
     response = _record(
         client, session, kind="started", occurred_at=start.strftime("%Y-%m-%dT%H:%M"),
-        rate_ml_per_h="34",
+        rate_ml_per_h="20",
     )  # fmt: skip
     assert response.status_code == 302
     session.refresh_from_db()
@@ -164,7 +165,7 @@ def test_recording_through_the_page(client_for, nurse, session) -> None:  # type
         occurred_at=(start + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"), rate_ml_per_h="64",
     )  # fmt: skip
     assert too_fast.status_code == 200
-    assert "above 34 mL/h" in too_fast.content.decode()
+    assert "above 20 mL/h" in too_fast.content.decode()  # rules v3: the label's first step
     future = _record(
         client, session, kind="note", details="x",
         occurred_at=(timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),

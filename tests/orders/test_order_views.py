@@ -188,7 +188,7 @@ def test_the_queue_lists_signed_orders_oldest_first(clinician, pharmacist, clien
     Order.objects.filter(pk=first.pk).update(signed_at=timezone.now() - timedelta(hours=5))
     order_create(by=clinician, **order_values(patient))  # a draft: not in the queue
     response = client_for(pharmacist).get(url("orders:verification-queue"))
-    assert [order.pk for order, _ in response.context["rows"]] == [first.pk, second.pk]
+    assert [order.pk for order, *_ in response.context["rows"]] == [first.pk, second.pk]
     assert "5 h" in response.content.decode()
     assert "dr-test" in response.content.decode()
 
@@ -290,8 +290,11 @@ def test_the_htmx_preview_returns_the_engines_plan_as_a_partial(
     assert 'data-testid="daily-dose">25 g<' in page
     assert 'data-testid="daily-volume">250 mL<' in page
     assert "68.8 kg (adjusted body weight)" in page
-    assert "34 mL/h" in page
-    assert "209 min" in page
+    # rules v3: the first step is Privigen's label step (0.5 mg/kg/min x 68.8 kg = 20 mL/h), and
+    # the page says so; chair time 30 + 161 + 30 min
+    assert "20 mL/h" in page
+    assert '<td data-testid="step-limited-by">label step</td>' in page
+    assert "221 min" in page
     assert 'data-testid="cost-per-cycle">11,875 USD<' in page
     assert 'class="severity-warn" data-testid="finding-HEMOLYSIS_RISK"' in page
     assert not Order.objects.exists()
@@ -463,8 +466,11 @@ def test_each_opening_of_an_order_is_logged(nurse, client_for, draft):
 def test_the_print_view_shows_every_number_with_its_unit(nurse, client_for, draft):
     page = client_for(nurse).get(url("orders:order-print", draft)).content.decode()
     assert "css/print.css" in page
-    for text in ("25 g", "250 mL", "68.8 kg", "149 min", "209 min", "34 mL/h", "2 g/kg"):
+    # rules v3: 161 min infusion, 221 min chair time, first step 20 mL/h (a label step)
+    for text in ("25 g", "250 mL", "68.8 kg", "161 min", "221 min", "20 mL/h", "2 g/kg"):
         assert text in page
+    assert '<td data-testid="step-limited-by">label step</td>' in page
+    assert '<td data-testid="step-limited-by">protocol titration</td>' in page
 
 
 # --- signing and verifying on the page -------------------------------------------------------
