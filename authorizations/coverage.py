@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ivig.engine import dose_plan_to_json
-from ivig.templatetags.clinical import num
+from ivig.templatetags.clinical import count, num
 from orders.models import Order
 from orders.plans import order_plan
 
@@ -233,7 +233,7 @@ def _no_room(
             f"({approval.valid_from.isoformat()} to {approval.valid_to.isoformat()})"
         )
     if used_cycles[approval.id] + 1 > approval.approved_cycles:
-        return f"{approval.label}'s {approval.approved_cycles} approved cycle(s) are used"
+        return f"{approval.label}'s {count(approval.approved_cycles, 'approved cycle')} are used"
     if used_grams[approval.id] + grams > approval.approved_grams:
         return (
             f"{num(grams)} g more would exceed {approval.label}'s "

@@ -23,6 +23,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
+from ivig.templatetags.clinical import count
 from orders.course import in_force_on, in_force_until
 from orders.models import (
     BOOKABLE_STATUSES,
@@ -473,7 +474,7 @@ def booking_confirm(
     if [slot.day_number for slot in ordered] != list(range(1, days_per_cycle + 1)):
         raise InfusionError(
             InfusionError.INVALID,
-            f"Cycle {cycle_number} has {days_per_cycle} day(s): give one slot for each.",
+            f"Cycle {cycle_number} has {count(days_per_cycle, 'day')}: give one slot for each.",
             field="slots",
         )
     for previous, slot in pairwise(ordered):

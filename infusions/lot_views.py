@@ -23,6 +23,7 @@ from ivig.accounts.permissions import api_policy, policy_required
 from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
 from ivig.audit.services import access_records
 from ivig.csv_export import SafeCsvWriter
+from ivig.templatetags.clinical import count
 
 from . import policies
 from .lots import LotRow, lot_rows, notify_clinicians
@@ -99,8 +100,8 @@ def lot_recall_notify(request: HttpRequest) -> HttpResponse:
     made = notify_clinicians(form.cleaned_data["product"], form.cleaned_data["lot"], rows)
     messages.success(
         request,
-        f"{made} notification(s) sent to the clinicians of {len({r.patient.pk for r in rows})} "
-        "patient(s).",
+        f"{count(made, 'notification')} sent to the clinicians of "
+        f"{count(len({r.patient.pk for r in rows}), 'patient')}.",
     )
     query = f"product={form.cleaned_data['product'].slug}&lot={form.cleaned_data['lot']}"
     return redirect(f"{reverse('infusions:lot-recall')}?{query}")

@@ -26,6 +26,7 @@ from ivig.audit.reads import ReadCollector, logs_patient_reads, write_read_log
 from ivig.audit.services import access_record, access_record_ids
 from ivig.dates import parse_day as base_parse_day
 from ivig.engine import Finding
+from ivig.templatetags.clinical import count
 from orders.models import Order
 
 from . import administration, booking, calendar, layout, policies, selectors, session_overrides
@@ -320,7 +321,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Cycle {cycle} of order {order.number} booked: {len(sessions)} day(s).",
+                    f"Cycle {cycle} of order {order.number} booked: {count(len(sessions), 'day')}.",
                 )
                 first_day = timezone.localtime(sessions[0].planned_start).date()
                 return redirect(f"{reverse('infusions:schedule')}?date={first_day.isoformat()}")

@@ -42,6 +42,7 @@ from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.notifications.models import SUBJECT_AUTHORIZATION, SUBJECT_ORDER, Kind
 from ivig.notifications.services import NotificationDraft, notify_many
+from ivig.templatetags.clinical import count
 from orders.models import Order, OrderStatus
 
 CYCLE_REMINDER_WITHIN_DAYS = 7
@@ -130,8 +131,8 @@ def unbooked_cycle_drafts(
                 due_date=cycle.first_day,
                 title=(
                     f"Cycle {cycle.number} of order {order.number} starts "
-                    f"{cycle.first_day.isoformat()}: {len(missing)} of {len(cycle.days)} "
-                    "session(s) not booked"
+                    f"{cycle.first_day.isoformat()}: {len(missing)} of "
+                    f"{count(len(cycle.days), 'session')} not booked"
                 ),
                 body=f"{_patient(order)}. Book cycle {cycle.number} days "
                 + ", ".join(str(day) for day in missing)
@@ -206,8 +207,8 @@ def uncovered_session_drafts(
             kind=Kind.SESSION_NOT_COVERED,
             due_date=first.day,
             title=(
-                f"Order {order.number}: {len(rows)} scheduled session(s) without authorization "
-                f"from {first.day.isoformat()}"
+                f"Order {order.number}: {count(len(rows), 'scheduled session')} without "
+                f"authorization from {first.day.isoformat()}"
             ),
             body=f"{_patient(order)}. {first.blocker}",
             url=order_url(order_id),
@@ -319,8 +320,9 @@ def authorization_follow_ups(today: date | None = None) -> dict[str, int]:
                 admins,
                 kind=Kind.AUTHORIZATION_CYCLES_LOW,
                 title=(
-                    f"Authorization for order {renewal.order.number}: {renewal.cycles_left} "
-                    f"approved cycle(s) left, {renewal.order_cycles_left} to give"
+                    f"Authorization for order {renewal.order.number}: "
+                    f"{count(renewal.cycles_left, 'approved cycle')} left, "
+                    f"{renewal.order_cycles_left} to give"
                 ),
                 body=f"{_patient(renewal.order)}: {authorization}. Request a renewal.",
                 **common,  # type: ignore[arg-type]

@@ -53,6 +53,12 @@ def count(value: Decimal | int | str | None, noun: str) -> str:
 SEVERITY_WORDS = {"stop": "stop", "override": "needs a reason", "warn": "warning"}
 
 
+@register.filter(name="severity_word")
+def severity_word(severity: str) -> str:
+    """A finding's severity as people say it ("override" → "needs a reason")."""
+    return SEVERITY_WORDS.get(severity, severity)
+
+
 @register.filter(name="finding_title")
 def finding_title(code: str) -> str:
     """A finding's code in plain words ("MAX_DAILY_DOSE" → "Above the maximum daily dose")."""

@@ -89,7 +89,7 @@ def test_cycle_count_exactly_approved_is_covered_one_more_is_not(order):
     approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=2, grams=1000)
     coverage = order_coverage(order)
     assert [cycle.covered for cycle in coverage] == [True, True, False]
-    assert "2 approved cycle(s) are used" in coverage[2].reason
+    assert "2 approved cycles are used" in coverage[2].reason
 
 
 def test_grams_exactly_approved_are_covered(order):

@@ -65,7 +65,7 @@ def test_cycle_within_7_days_not_booked_reminds_nurses(nurse, clinician, days_ah
         notification = Notification.objects.get(recipient=nurse)
         assert notification.due_date == order.start_date
         assert notification.subject_id == order.pk
-        assert "2 of 2 session(s) not booked" in notification.title
+        assert "2 of 2 sessions not booked" in notification.title
 
 
 def test_a_fully_booked_cycle_needs_no_reminder(nurse, clinician):
@@ -83,7 +83,7 @@ def test_a_tentative_day_is_not_booked(nurse, clinician):
     session(order, 1, 1, order.start_date)
     session(order, 1, 2, order.start_date + timedelta(days=1), status="tentative")
     cycle_reminders(TODAY)
-    assert "1 of 2 session(s) not booked" in Notification.objects.get(recipient=nurse).title
+    assert "1 of 2 sessions not booked" in Notification.objects.get(recipient=nurse).title
 
 
 def test_orders_not_yet_verified_or_finished_are_not_reminded(nurse, clinician):
@@ -138,7 +138,7 @@ def test_sessions_without_authorization_notify_authorization_admins(authadmin, n
     notice = Notification.objects.get(recipient=authadmin)
     assert notice.kind == Kind.SESSION_NOT_COVERED
     assert notice.due_date == order.start_date
-    assert "2 scheduled session(s) without authorization" in notice.title
+    assert "2 scheduled sessions without authorization" in notice.title
 
 
 def test_covered_sessions_notify_nobody(authadmin, clinician):
@@ -214,7 +214,7 @@ def test_cycles_left_count_started_cycles_as_used(authadmin, clinician):
     authorization_follow_ups(TODAY)
     notice = Notification.objects.get(recipient=authadmin)
     assert notice.kind == Kind.AUTHORIZATION_CYCLES_LOW
-    assert "1 approved cycle(s) left, 2 to give" in notice.title
+    assert "1 approved cycle left, 2 to give" in notice.title
 
 
 def test_approvals_past_valid_to_expire_and_the_clinician_hears(

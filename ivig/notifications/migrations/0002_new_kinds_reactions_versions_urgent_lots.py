@@ -5,24 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_notifications'),
+        ("notifications", "0001_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='notification',
-            name='notification_kind_valid',
+            model_name="notification",
+            name="notification_kind_valid",
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('cycle_not_booked', 'Cycle starting soon with sessions not booked'), ('reassessment_due', 'Last cycle completed: reassessment due'), ('session_not_covered', 'Sessions scheduled without authorization'), ('authorization_no_decision', 'Authorization awaiting decision'), ('authorization_expiring', 'Authorization expiring'), ('authorization_cycles_low', 'Authorization cycles running out'), ('authorization_approved', 'Authorization approved'), ('authorization_denied', 'Authorization denied'), ('authorization_expired', 'Authorization expired'), ('reaction_plan_needed', 'Infusion reaction waiting for a plan'), ('sessions_replaced', 'Sessions cancelled: a new order version replaces them'), ('retrospective_due', 'Urgent start: retrospective request due'), ('lot_recall', 'Lot recall: a patient received the lot')], max_length=40),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("cycle_not_booked", "Cycle starting soon with sessions not booked"),
+                    ("reassessment_due", "Last cycle completed: reassessment due"),
+                    ("session_not_covered", "Sessions scheduled without authorization"),
+                    ("authorization_no_decision", "Authorization awaiting decision"),
+                    ("authorization_expiring", "Authorization expiring"),
+                    ("authorization_cycles_low", "Authorization cycles running out"),
+                    ("authorization_approved", "Authorization approved"),
+                    ("authorization_denied", "Authorization denied"),
+                    ("authorization_expired", "Authorization expired"),
+                    ("reaction_plan_needed", "Infusion reaction waiting for a plan"),
+                    ("sessions_replaced", "Sessions cancelled: a new order version replaces them"),
+                    ("retrospective_due", "Urgent start: retrospective request due"),
+                    ("lot_recall", "Lot recall: a patient received the lot"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['cycle_not_booked', 'reassessment_due', 'session_not_covered', 'authorization_no_decision', 'authorization_expiring', 'authorization_cycles_low', 'authorization_approved', 'authorization_denied', 'authorization_expired', 'reaction_plan_needed', 'sessions_replaced', 'retrospective_due', 'lot_recall'])), name='notification_kind_valid'),
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "cycle_not_booked",
+                            "reassessment_due",
+                            "session_not_covered",
+                            "authorization_no_decision",
+                            "authorization_expiring",
+                            "authorization_cycles_low",
+                            "authorization_approved",
+                            "authorization_denied",
+                            "authorization_expired",
+                            "reaction_plan_needed",
+                            "sessions_replaced",
+                            "retrospective_due",
+                            "lot_recall",
+                        ],
+                    )
+                ),
+                name="notification_kind_valid",
+            ),
         ),
     ]
