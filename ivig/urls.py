@@ -29,6 +29,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
     path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("ivig.api_urls")),
+    path("fhir/R4/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script (CSP). People who
     # are not signed in are sent to sign in, as on every page (not DRF's bare 403).

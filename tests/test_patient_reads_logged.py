@@ -16,7 +16,7 @@ from tests.orders.factories import worked_example_patient
 # Addresses that serve patient data: patients, orders, authorizations, sessions (API and pages).
 PATIENT_DATA = re.compile(
     r"^(api/v1/\^?(patients|orders|authorizations|infusion-sessions)"
-    r"|orders/|infusions/(sessions|orders)/|infusions/$)"
+    r"|orders/|infusions/(sessions|orders)/|infusions/$|fhir/R4/[A-Z])"
 )
 # Views under those addresses that show no patient record on a GET, with the reason.
 EXEMPT = {
