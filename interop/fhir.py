@@ -165,6 +165,7 @@ class SearchParameter:
     type: str
     documentation: str
     to_q: ParameterFilter
+    example: str  # a value the search accepts (tests walk every parameter with it)
 
 
 def search_filter(request: Request, parameters: Sequence[SearchParameter]) -> Q:

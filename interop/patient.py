@@ -151,23 +151,27 @@ def id_q(value: str) -> Q:
 
 
 SEARCH_PARAMETERS = (
-    SearchParameter("_id", "token", "The logical id.", id_q),
+    SearchParameter("_id", "token", "The logical id.", id_q, "1"),
     SearchParameter(
         "identifier",
         "token",
         "The MRN, as system|value (the system is FHIR_MRN_SYSTEM) or the value alone.",
         identifier_q,
+        "MRN000001",
     ),
     SearchParameter(
-        "name", "string", "Family or given name starts with (case-insensitive).", name_q
+        "name", "string", "Family or given name starts with (case-insensitive).", name_q, "Fam"
     ),
     SearchParameter(
         "birthdate",
         "date",
         "Date of birth, YYYY, YYYY-MM or YYYY-MM-DD with prefix eq, ne, lt, gt, le, ge.",
         lambda value: date_q("date_of_birth", value, "birthdate"),
+        "ge1969-05",
     ),
-    SearchParameter("gender", "token", "female or male (other, unknown match none).", gender_q),
+    SearchParameter(
+        "gender", "token", "female or male (other, unknown match none).", gender_q, "female"
+    ),
 )
 
 
