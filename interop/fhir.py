@@ -9,7 +9,7 @@ reads of patient data join the API's one read-log row per request (``ivig.audit.
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
 from django.db.models import Model, Q, QuerySet
@@ -153,13 +153,14 @@ class FhirView(APIView):
 
 # --- search ----------------------------------------------------------------------------------
 
-ParameterFilter = Callable[[str], Q]
+ParameterFilter = Callable[[str], Any]
 
 
 @dataclass(frozen=True)
 class SearchParameter:
-    """One supported search parameter: its FHIR type, what it searches, and the ``Q`` for one
-    value (comma-separated values are OR, repeated parameters AND)."""
+    """One supported search parameter: its FHIR type, what it searches, and the filter for one
+    value, a ``Q`` or anything with ``&`` and ``|`` (comma-separated values are OR, repeated
+    parameters AND)."""
 
     name: str
     type: str
@@ -168,11 +169,14 @@ class SearchParameter:
     example: str  # a value the search accepts (tests walk every parameter with it)
 
 
-def search_filter(request: Request, parameters: Sequence[SearchParameter]) -> Q:
-    """The ``Q`` for the request's search parameters; an unknown parameter or modifier is a 400
-    (a search silently widened by an ignored parameter would return other patients)."""
+def search_filter(
+    request: Request, parameters: Sequence[SearchParameter], empty: Callable[[], Any] = Q
+) -> Any:
+    """The filter for the request's search parameters (``empty()`` matches everything); an
+    unknown parameter or modifier is a 400 (a search silently widened by an ignored parameter
+    would return other patients)."""
     by_name = {p.name: p for p in parameters}
-    query = Q()
+    query = empty()
     for name in request.query_params:
         if name in PAGING_PARAMETERS or name == "_format":
             continue
@@ -185,7 +189,7 @@ def search_filter(request: Request, parameters: Sequence[SearchParameter]) -> Q:
                 f"Search parameter {name!r} is not supported (supported: {supported}).",
             )
         for value in request.query_params.getlist(name):
-            any_of = Q()
+            any_of = empty()
             values = [v for v in value.split(",") if v.strip()]
             if not values:
                 raise FhirError(400, "invalid", f"Search parameter {name!r} has no value.")
@@ -223,9 +227,17 @@ def _page_url(request: Request, count: int, offset: int) -> str:
     return request.build_absolute_uri(request.path) + "?" + urlencode(params)
 
 
+class Rows(Protocol):
+    """What a search pages through: a queryset, or several chained (``ChainedRows``)."""
+
+    def count(self) -> int: ...
+
+    def __getitem__(self, bounds: slice) -> Any: ...
+
+
 def searchset(
     request: Request,
-    rows: QuerySet[Any],
+    rows: Rows,
     to_resource: Callable[[Any], Resource],
 ) -> tuple[Bundle, list[Any]]:
     """One page of ``rows`` as a ``searchset`` Bundle, and the rows on it."""
@@ -282,14 +294,19 @@ class ResourceEndpoint(LogsPatientReadsMixin, FhirView):
     def note_reads(self, request: Request, rows: Sequence[Model]) -> None:
         raise NotImplementedError
 
+    def read_row(self, resource_id: str) -> Any:
+        return get_or_404(self.rows(), resource_id, self.resource_type)
+
+    def search_rows(self, request: Request) -> Rows:
+        return self.rows().filter(search_filter(request, self.search_parameters))
+
     def get(self, request: Request, resource_id: str | None = None) -> Response:
         if resource_id is not None:
             if set(request.query_params) - {"_format"}:
                 raise FhirError(400, "not-supported", "A read takes no search parameters.")
-            row = get_or_404(self.rows(), resource_id, self.resource_type)
+            row = self.read_row(resource_id)
             self.note_reads(request, [row])
             return Response(resource_json(self.to_resource(row)), status=status.HTTP_200_OK)
-        query = search_filter(request, self.search_parameters)
-        bundle, page = searchset(request, self.rows().filter(query), self.to_resource)
+        bundle, page = searchset(request, self.search_rows(request), self.to_resource)
         self.note_reads(request, page)
         return Response(resource_json(bundle))

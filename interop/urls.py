@@ -4,10 +4,11 @@ from django.urls import path, re_path
 
 from .capability import MetadataEndpoint
 from .fhir import FhirView, ResourceEndpoint
+from .observation import ObservationEndpoint
 from .patient import PatientEndpoint
 
 # Every resource type served, in the CapabilityStatement's order.
-ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (PatientEndpoint,)
+ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (PatientEndpoint, ObservationEndpoint)
 
 
 class UnknownEndpoint(FhirView):
