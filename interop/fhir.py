@@ -273,7 +273,7 @@ def get_or_404(rows: QuerySet[Any], resource_id: str, resource_type: str) -> Any
     return row
 
 
-class ResourceEndpoint(LogsPatientReadsMixin, FhirView):
+class ResourceEndpoint(FhirView):
     """``GET [base]/{type}`` (search) and ``GET [base]/{type}/{id}`` (read) of one resource type,
     each read logged as the API's are. Subclasses set the type, the policy, the rows, the
     mapping and the search parameters, and note the patients a response shows."""
@@ -292,7 +292,7 @@ class ResourceEndpoint(LogsPatientReadsMixin, FhirView):
         raise NotImplementedError
 
     def note_reads(self, request: Request, rows: Sequence[Model]) -> None:
-        raise NotImplementedError
+        """Note the patient records the response shows (``PatientDataEndpoint``)."""
 
     def read_row(self, resource_id: str) -> Any:
         return get_or_404(self.rows(), resource_id, self.resource_type)
@@ -310,3 +310,11 @@ class ResourceEndpoint(LogsPatientReadsMixin, FhirView):
         bundle, page = searchset(request, self.search_rows(request), self.to_resource)
         self.note_reads(request, page)
         return Response(resource_json(bundle))
+
+
+class PatientDataEndpoint(LogsPatientReadsMixin, ResourceEndpoint):
+    """An endpoint serving patient data: each successful read writes the API's one read-log row
+    naming the records ``note_reads`` noted."""
+
+    def note_reads(self, request: Request, rows: Sequence[Model]) -> None:
+        raise NotImplementedError

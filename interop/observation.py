@@ -55,7 +55,7 @@ from orders.lab_models import LabResult, LabTest
 from orders.models import Patient, PatientWeight
 from orders.policies import can_read_patients
 
-from .fhir import FhirError, ResourceEndpoint, SearchParameter, search_filter
+from .fhir import FhirError, PatientDataEndpoint, SearchParameter, search_filter
 from .patient import date_q, patient_reference
 
 LOINC = "http://loinc.org"
@@ -314,7 +314,7 @@ def patient_of(row: Model) -> int:
     return row.pk if isinstance(row, Patient) else row.patient_id  # type: ignore[attr-defined]
 
 
-class ObservationEndpoint(ResourceEndpoint):
+class ObservationEndpoint(PatientDataEndpoint):
     """Labs and vital signs: whoever reads patients reads them (as the lab results API)."""
 
     resource_type = "Observation"

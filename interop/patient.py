@@ -38,7 +38,7 @@ from ivig.audit.services import access_record_ids
 from orders.models import Patient, Sex
 from orders.policies import can_read_patients
 
-from .fhir import FhirError, ResourceEndpoint, SearchParameter
+from .fhir import FhirError, PatientDataEndpoint, SearchParameter
 
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 GENDERS = {Sex.FEMALE: "female", Sex.MALE: "male"}
@@ -175,7 +175,7 @@ SEARCH_PARAMETERS = (
 )
 
 
-class PatientEndpoint(ResourceEndpoint):
+class PatientEndpoint(PatientDataEndpoint):
     """Every role that reads patients on the pages reads them here."""
 
     resource_type = "Patient"

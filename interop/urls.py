@@ -4,11 +4,18 @@ from django.urls import path, re_path
 
 from .capability import MetadataEndpoint
 from .fhir import FhirView, ResourceEndpoint
+from .medication import MedicationEndpoint
+from .medication_request import MedicationRequestEndpoint
 from .observation import ObservationEndpoint
 from .patient import PatientEndpoint
 
 # Every resource type served, in the CapabilityStatement's order.
-ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (PatientEndpoint, ObservationEndpoint)
+ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
+    PatientEndpoint,
+    ObservationEndpoint,
+    MedicationEndpoint,
+    MedicationRequestEndpoint,
+)
 
 
 class UnknownEndpoint(FhirView):
