@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from .capability import MetadataEndpoint
 from .fhir import FhirView, ResourceEndpoint
 from .medication import MedicationEndpoint
+from .medication_administration import MedicationAdministrationEndpoint
 from .medication_request import MedicationRequestEndpoint
 from .observation import ObservationEndpoint
 from .patient import PatientEndpoint
@@ -15,6 +16,7 @@ ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
     ObservationEndpoint,
     MedicationEndpoint,
     MedicationRequestEndpoint,
+    MedicationAdministrationEndpoint,
 )
 
 
