@@ -136,6 +136,8 @@ class FhirView(APIView):
 
     renderer_classes = [FhirJSONRenderer]
     content_negotiation_class = AlwaysFhirJSON
+    # Described by its CapabilityStatement, not the API's OpenAPI schema.
+    schema = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         fmt = request.query_params.get("_format")

@@ -13,10 +13,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from ivig.audit.models import AccessLog
 from tests.orders.factories import worked_example_patient
 
-# Addresses that serve patient data: patients, orders, authorizations, sessions (API and pages).
+# Addresses that serve patient data: patients, orders, authorizations, sessions (API and pages),
+# and every FHIR resource type but Medication (the formulary's products).
 PATIENT_DATA = re.compile(
     r"^(api/v1/\^?(patients|orders|authorizations|infusion-sessions)"
-    r"|orders/|infusions/(sessions|orders)/|infusions/$|fhir/R4/[A-Z])"
+    r"|orders/|infusions/(sessions|orders)/|infusions/$|fhir/R4/(?!Medication(/|$))[A-Z])"
 )
 # Views under those addresses that show no patient record on a GET, with the reason.
 EXEMPT = {
