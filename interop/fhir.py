@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from ivig.accounts.permissions import Policy, api_policy
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.errors import DomainError
+from ivig.pagination import MAX_OFFSET
 
 FHIR_JSON = "application/fhir+json"
 DEFAULT_COUNT = 50
@@ -212,9 +213,12 @@ def _non_negative_int(request: Request, name: str, default: int) -> int:
 
 def page_bounds(request: Request) -> tuple[int, int]:
     """(count, offset): ``_count`` defaults to 50 and is at most 100 (a larger one is served as
-    100, which the ``self`` link states, as FHIR allows)."""
+    100, which the ``self`` link states, as FHIR allows); ``_offset`` at most the API's
+    ``MAX_OFFSET`` (a larger one is a 400, not a database error)."""
     count = min(_non_negative_int(request, "_count", DEFAULT_COUNT), MAX_COUNT)
     offset = _non_negative_int(request, "_offset", 0)
+    if offset > MAX_OFFSET:
+        raise FhirError(400, "invalid", f"_offset must be at most {MAX_OFFSET:,}.")
     return count, offset
 
 

@@ -120,6 +120,8 @@ def test_repeated_parameters_are_and(clinician, fhir_client):
         "_count=-1",
         "_count=ten",
         "_offset=x",
+        "_offset=1000001",
+        "_offset=99999999999999999999999",
         "name=",
         "_format=xml",
     ],
