@@ -202,11 +202,23 @@ def search_filter(
     return query
 
 
+# Ids are the database's positive integers; anything longer can name no record (and would
+# overflow the database's integer).
+MAX_ID_DIGITS = 18
+
+
+def record_id(value: str) -> int | None:
+    """The record id a logical id names, or None (not ASCII digits, or too long to be one)."""
+    if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return int(value)
+    return None
+
+
 def _non_negative_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise FhirError(400, "invalid", f"{name} must be a whole number of 0 or more.")
     return int(raw)
 
@@ -273,7 +285,8 @@ def searchset(
 
 def get_or_404(rows: QuerySet[Any], resource_id: str, resource_type: str) -> Any:
     """The row of a logical id (our ids are whole numbers), or a 404 ``OperationOutcome``."""
-    row = rows.filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
+    pk = record_id(resource_id)
+    row = rows.filter(pk=pk).first() if pk is not None else None
     if row is None:
         raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
     return row

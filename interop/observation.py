@@ -55,7 +55,7 @@ from orders.lab_models import LabResult, LabTest
 from orders.models import Patient, PatientWeight
 from orders.policies import can_read_patients
 
-from .fhir import FhirError, PatientDataEndpoint, SearchParameter, search_filter
+from .fhir import FhirError, PatientDataEndpoint, SearchParameter, record_id, search_filter
 from .patient import date_q, patient_reference
 
 LOINC = "http://loinc.org"
@@ -206,9 +206,10 @@ def patient_q(value: str) -> SourceQ:
     pk = value.rstrip("/").rsplit("/", 1)[-1]
     if "/" in value and value.rstrip("/").rsplit("/", 2)[-2] != "Patient":
         return SourceQ({s: NOTHING for s in SOURCES})
-    if not pk.isdigit():
+    patient_id = record_id(pk)
+    if patient_id is None:
         return SourceQ({s: NOTHING for s in SOURCES})
-    return SourceQ({s: Q(**{PATIENT_FIELD[s]: int(pk)}) for s in SOURCES})
+    return SourceQ({s: Q(**{PATIENT_FIELD[s]: patient_id}) for s in SOURCES})
 
 
 def code_q(value: str) -> SourceQ:
@@ -323,10 +324,10 @@ class ObservationEndpoint(PatientDataEndpoint):
 
     def read_row(self, resource_id: str) -> Any:
         source, _, pk = resource_id.partition("-")
-        querysets = _querysets()
+        querysets, row_id = _querysets(), record_id(pk)
         row = (
-            querysets[source].filter(pk=int(pk)).first()
-            if source in querysets and pk.isdigit()
+            querysets[source].filter(pk=row_id).first()
+            if source in querysets and row_id is not None
             else None
         )
         if row is None:

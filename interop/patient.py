@@ -38,7 +38,7 @@ from ivig.audit.services import access_record_ids
 from orders.models import Patient, Sex
 from orders.policies import can_read_patients
 
-from .fhir import FhirError, PatientDataEndpoint, SearchParameter
+from .fhir import FhirError, PatientDataEndpoint, SearchParameter, record_id
 
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 GENDERS = {Sex.FEMALE: "female", Sex.MALE: "male"}
@@ -105,7 +105,7 @@ def gender_q(value: str) -> Q:
     return Q(sex=value)
 
 
-DATE_VALUE = re.compile(r"^(eq|ne|lt|gt|le|ge)?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE_VALUE = re.compile(r"^(eq|ne|lt|gt|le|ge)?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
 
 
 def date_range(value: str, name: str) -> tuple[str, date, date]:
@@ -147,7 +147,8 @@ def date_q(field: str, value: str, name: str) -> Q:
 
 
 def id_q(value: str) -> Q:
-    return Q(pk=int(value)) if value.isdigit() else Q(pk__in=[])
+    pk = record_id(value)
+    return Q(pk=pk) if pk is not None else Q(pk__in=[])
 
 
 SEARCH_PARAMETERS = (

@@ -230,3 +230,19 @@ def test_writes_are_not_served(clinician, fhir_client):
         response = getattr(client, method)(f"{BASE}/Patient/{patient.pk}", {}, format="json")
         assert response.status_code == 405, method
         assert validated(response.json()).issue[0].code == "not-supported"
+
+
+@pytest.mark.parametrize("bad_id", ["99999999999999999999999", "\u00b2", "1\u0661"])
+def test_ids_that_can_name_no_record_are_404_not_a_server_error(clinician, fhir_client, bad_id):
+    client = fhir_client(clinician)
+    for address in (
+        f"{BASE}/Patient/{bad_id}",
+        f"{BASE}/Observation/lab-{bad_id}",
+        f"{BASE}/MedicationRequest/{bad_id}",
+    ):
+        assert client.get(address).status_code == 404, address
+    for resource, parameter in (("Patient", "_id"), ("Observation", "patient")):
+        response = client.get(f"{BASE}/{resource}", {parameter: bad_id})
+        assert response.status_code == 200, (resource, parameter)
+        assert not validated(response.json()).entry
+    assert client.get(f"{BASE}/Patient", {"_count": "\u00b2"}).status_code == 400
