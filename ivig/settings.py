@@ -43,6 +43,9 @@ class Environment(BaseSettings):
     email_host_user: str = ""
     email_host_password: str = ""
     default_from_email: str = "ivig@localhost"
+    # The identifier system (a URI) under which the FHIR server states a patient's MRN
+    # (docs/fhir.md): the hospital's own, so the EHR matches patients by it.
+    fhir_mrn_system: str = Field(default="urn:ivig:mrn", pattern=r"^[a-z][a-z0-9+.-]*:\S+$")
 
     @property
     def is_production(self) -> bool:
@@ -117,6 +120,7 @@ INSTALLED_APPS = [
     "infusions",
     "reminders",
     "reports",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +225,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = ENV.time_zone
 # ISO 4217 code shown after every amount of money (the ``money`` template filter).
 CURRENCY = ENV.currency
+FHIR_MRN_SYSTEM = ENV.fhir_mrn_system
 USE_I18N = True
 USE_TZ = True
 

@@ -30,6 +30,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
     path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("ivig.api_urls")),
+    path("fhir/R4/", include("interop.urls")),
     # Generated once per process, not per request (ivig/schema_view.py).
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script (CSP). People who

@@ -18,6 +18,7 @@ PUBLIC = {
     "accounts/logout/",
     "healthz",
     "favicon.ico",  # a redirect to the static icon
+    "fhir/R4/metadata",  # the FHIR CapabilityStatement: what the server supports, no data
 }
 TOKEN_AUTHENTICATED = re.compile(r"^infusions/calendar/x/")
 

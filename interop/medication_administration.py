@@ -1,0 +1,201 @@
+"""``MedicationAdministration`` (FHIR R4): each completed infusion session's record.
+
+Served: sessions whose status is completed (partial doses included). What was given is
+``infusions.given.session_given`` (the completion entry's volume and grams, as the session page
+shows); entries corrected by a later entry are left out.
+
+=============================  ==============================================================
+FHIR element                   source
+=============================  ==============================================================
+``id``                         ``InfusionSession.pk``
+``identifier[0]``              ``SESSION_SYSTEM`` | ``InfusionSession.pk``
+``status``                     completed
+``statusReason[]``             "Partial dose" when ``partial_dose``; each adverse event's
+                               stop: its ``details`` and ``action``
+``contained[0]``               a ``Medication`` (``#product``): the order's product
+                               (``code.text`` brand and generic name) with ``batch.lotNumber``
+                               the lot numbers recorded (several joined by ", ")
+``medicationReference``        ``#product``
+``subject``                    ``Patient/{patient.pk}``
+``request``                    ``MedicationRequest/{order.pk}``
+``effectivePeriod``            the started entry's ``occurred_at`` to the completion's
+``performer[0].actor.display`` the user who recorded the completion
+``dosage.dose``                grams given (``Given.grams``), UCUM ``g``
+``dosage.rateQuantity``        the last rate run (mL/h), UCUM ``mL/h``
+``dosage.text``                "{volume} mL, {grams} g given"
+``note[]``                     the rate changes ("{time}: {rate} mL/h") and each lot with
+                               its vials ("Lot A123: 3 vials of 10 g")
+=============================  ==============================================================
+"""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from fhir.resources.R4B.annotation import Annotation
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.medication import Medication, MedicationBatch
+from fhir.resources.R4B.medicationadministration import (
+    MedicationAdministration,
+    MedicationAdministrationDosage,
+    MedicationAdministrationPerformer,
+)
+from fhir.resources.R4B.period import Period
+from fhir.resources.R4B.quantity import Quantity
+from fhir.resources.R4B.reference import Reference
+from rest_framework.request import Request
+
+from infusions.errors import InfusionError
+from infusions.given import Given, latest_completion, session_given
+from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from infusions.plans import session_runnable_plan
+from infusions.policies import can_read_schedule
+from ivig.audit.services import access_record_ids
+
+from .fhir import PatientDataEndpoint, SearchParameter
+from .medication import product_name
+from .observation import UCUM, patient_q
+from .patient import id_q, patient_reference
+
+SESSION_SYSTEM = "urn:ivig:infusion-session"
+
+
+def _number(value: Decimal | int) -> str:
+    return f"{Decimal(value).normalize():f}"
+
+
+def live_entries(session: InfusionSession) -> list[AdministrationEntry]:
+    """The record less the entries a later entry corrected, in time order."""
+    rows = list(session.entries.select_related("recorded_by").order_by("occurred_at", "pk"))
+    corrected = {row.correction_of_id for row in rows if row.correction_of_id}
+    return [row for row in rows if row.pk not in corrected]
+
+
+def _given(session: InfusionSession, rows: list[AdministrationEntry]) -> tuple[Decimal, Decimal]:
+    """(volume mL, grams) given: ``session_given``; a completed session whose order cannot be
+    planned today still has its completion entry, which is what was given."""
+    try:
+        given: Given = session_given(session, session_runnable_plan(session), entries=rows)
+        return given.volume_ml, given.grams
+    except InfusionError:
+        completion = latest_completion(rows)
+        volume = completion.volume_ml if completion else None
+        grams = completion.grams_given if completion else None
+        return volume or Decimal(0), grams or Decimal(0)
+
+
+def administration_resource(session: InfusionSession) -> MedicationAdministration:
+    rows = live_entries(session)
+    volume_ml, grams = _given(session, rows)
+    started = next((r for r in rows if r.kind == EntryKind.STARTED), None)
+    completion = latest_completion(rows)
+    lots = [r for r in rows if r.kind == EntryKind.LOT_RECORDED and r.lot_number]
+    rates = [r for r in rows if r.rate_ml_per_h is not None and r.kind in _RATE_KINDS]
+    last_rate = rates[-1].rate_ml_per_h if rates else None
+    stops = [r for r in rows if r.kind == EntryKind.ADVERSE_EVENT]
+    reasons = [CodeableConcept(text="Partial dose")] if session.partial_dose else []
+    reasons += [
+        CodeableConcept(text="; ".join(part for part in (r.details, r.action) if part) or "Stop")
+        for r in stops
+    ]
+    notes = [
+        Annotation(
+            text=f"{timezone.localtime(r.occurred_at):%H:%M}: {r.rate_ml_per_h} mL/h",
+            time=r.occurred_at,
+        )
+        for r in rates
+    ] + [
+        Annotation(
+            text=f"Lot {r.lot_number}"
+            + (
+                f": {r.vial_count} vial(s) of {_number(r.vial_size_g)} g"
+                if r.vial_count and r.vial_size_g
+                else ""
+            )
+        )
+        for r in lots
+    ]
+    product = session.order.product
+    medication = Medication(
+        id="product",
+        code=CodeableConcept(text=product_name(product)),
+        batch=MedicationBatch(lotNumber=", ".join(dict.fromkeys(r.lot_number for r in lots)))
+        if lots
+        else None,
+    )
+    return MedicationAdministration(
+        id=str(session.pk),
+        identifier=[Identifier(system=SESSION_SYSTEM, value=str(session.pk))],
+        contained=[medication],
+        status="completed",
+        statusReason=reasons or None,
+        medicationReference=Reference(reference="#product"),
+        subject=Reference(**patient_reference(session.patient)),
+        request=Reference(reference=f"MedicationRequest/{session.order_id}"),
+        effectivePeriod=Period(
+            start=started.occurred_at if started else session.planned_start,
+            end=completion.occurred_at if completion else None,
+        ),
+        performer=[
+            MedicationAdministrationPerformer(
+                actor=Reference(display=completion.recorded_by.get_username())
+            )
+        ]
+        if completion
+        else None,
+        dosage=MedicationAdministrationDosage(
+            text=f"{_number(volume_ml)} mL, {_number(grams)} g given",
+            dose=Quantity(value=grams, unit="g", system=UCUM, code="g"),
+            rateQuantity=Quantity(value=Decimal(last_rate), unit="mL/h", system=UCUM, code="mL/h")
+            if last_rate is not None
+            else None,
+        ),
+        note=notes or None,
+    )
+
+
+_RATE_KINDS = frozenset({EntryKind.STARTED, EntryKind.RATE_CHANGED, EntryKind.RESTARTED})
+
+SEARCH_PARAMETERS = (
+    SearchParameter("_id", "token", "The logical id (the session).", id_q, "1"),
+    SearchParameter(
+        "patient",
+        "reference",
+        "The patient: Patient/{id} or {id}.",
+        lambda value: patient_q(value).by_source["lab"],
+        "1",
+    ),
+)
+
+
+class MedicationAdministrationEndpoint(PatientDataEndpoint):
+    """Completed sessions: whoever reads the schedule's sessions reads them."""
+
+    resource_type = "MedicationAdministration"
+    policy = staticmethod(can_read_schedule)
+    search_parameters = SEARCH_PARAMETERS
+
+    def rows(self) -> QuerySet[InfusionSession]:
+        return (
+            InfusionSession.objects.filter(status=SessionStatus.COMPLETED)
+            .select_related("patient", "order__product")
+            .order_by("pk")
+        )
+
+    def to_resource(self, row: Any) -> MedicationAdministration:
+        return administration_resource(row)
+
+    def note_reads(self, request: Request, rows: Sequence[Model]) -> None:
+        access_record_ids(
+            request._request,
+            "infusions.infusionsession",
+            [row.pk for row in rows],
+        )
+        access_record_ids(
+            request._request,
+            "orders.patient",
+            [row.patient_id for row in rows],  # type: ignore[attr-defined]
+        )
