@@ -76,10 +76,19 @@ def password_recheck_counts() -> Iterator[None]:
 
 
 # Reference rows that data migrations seed (products and policy, indications).
+# Each model, then the data migrations that seed it, in order (later ones amend the rows).
 REFERENCE_DATA_SEEDS = (
-    ("orders", "0002_seed_indications", "Indication"),
-    ("formulary", "0002_seed_products_and_policy", "Product"),
-    ("orders", "0012_seed_lab_tests", "LabTest"),
+    (
+        "orders",
+        "Indication",
+        (
+            "0002_seed_indications",
+            "0010_seed_indication_outcome_measures",
+            "0018_seed_urgent_indications_and_billable_icd10",
+        ),
+    ),
+    ("formulary", "Product", ("0002_seed_products_and_policy",)),
+    ("orders", "LabTest", ("0012_seed_lab_tests",)),
 )
 
 
@@ -95,9 +104,10 @@ def reference_data(request: pytest.FixtureRequest) -> None:
 
     from django.apps import apps
 
-    for app_label, migration, model_name in REFERENCE_DATA_SEEDS:
+    for app_label, model_name, migrations in REFERENCE_DATA_SEEDS:
         if not apps.get_model(app_label, model_name).objects.exists():
-            import_module(f"{app_label}.migrations.{migration}").seed(apps, None)
+            for migration in migrations:
+                import_module(f"{app_label}.migrations.{migration}").seed(apps, None)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from infusions.models import InfusionSession, SessionStatus
+from ivig.engine import FINDING_TITLES
 from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
@@ -35,7 +36,9 @@ def test_a_new_stop_after_verification_blocks_the_start(page, sign_in, nurse, se
 
     sign_in(nurse)
     page.goto(f"/infusions/sessions/{session.pk}/")
-    expect(page.get_by_test_id("findings-now")).to_contain_text("IGA_DEFICIENCY_WITH_ANTIBODIES")
+    expect(page.get_by_test_id("findings-now")).to_contain_text(
+        FINDING_TITLES["IGA_DEFICIENCY_WITH_ANTIBODIES"]
+    )
     expect(page.get_by_test_id("new-finding-IGA_DEFICIENCY_WITH_ANTIBODIES")).to_be_visible()
     expect(page.get_by_test_id("blockers")).to_contain_text("A clinician must revise the order")
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from infusions.models import AdministrationEntry, SessionStatus
+from ivig.engine import FINDING_TITLES
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
 
@@ -70,7 +71,9 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
 
     # Today's session carries it forward and refuses to start.
     page.goto(reverse("infusions:session-detail", args=[later.pk]))
-    expect(page.get_by_test_id("reaction-finding")).to_contain_text("PRIOR_INFUSION_REACTION")
+    expect(page.get_by_test_id("reaction-finding")).to_contain_text(
+        FINDING_TITLES["PRIOR_INFUSION_REACTION"]
+    )
     row = page.get_by_test_id(f"reaction-{reaction.pk}")
     expect(row).to_contain_text("Fever, Moderate to severe headache")
     expect(row).to_contain_text("41")  # the rate at onset

@@ -31,6 +31,8 @@ def completed(nurse) -> InfusionSession:
     plan = session_runnable_plan(session)
     assert plan.titration
     second = plan.titration[1].rate_ml_per_h
+    # The second step begins this many minutes after the 09:30 start (the label's steps, v3).
+    second_at = 9 * 60 + 30 + plan.titration[1].start_min
     record(
         session, nurse, "lot_recorded", "09:12", lot_number="A123", vial_size_g="20", vial_count=1
     )
@@ -38,7 +40,13 @@ def completed(nurse) -> InfusionSession:
         session, nurse, "lot_recorded", "09:12", lot_number="A124", vial_size_g="5", vial_count=1
     )
     record(session, nurse, "started", "09:30")
-    record(session, nurse, "rate_changed", "09:45", rate_ml_per_h=second)
+    record(
+        session,
+        nurse,
+        "rate_changed",
+        f"{second_at // 60:02d}:{second_at % 60:02d}",
+        rate_ml_per_h=second,
+    )
     record(session, nurse, "completed", "16:00", volume_ml="250", grams_given="25")
     session.refresh_from_db()
     return session
