@@ -10,6 +10,7 @@ from formulary.models import Product
 from orders.models import Order, OrderStatus
 from orders.services import order_create, order_sign
 from tests.conftest import TEST_PASSWORD
+from tests.dates import next_monday
 from tests.orders.factories import order_values, worked_example_patient
 
 from .conftest import journey
@@ -28,7 +29,7 @@ def test_a_clinician_enters_an_order_watches_the_preview_and_signs_it(page, sign
     expect(page.get_by_label("Days per cycle")).to_have_value("5")
     page.get_by_label("Product").select_option(str(Product.objects.get(slug="privigen").pk))
     page.get_by_label("Cycles", exact=True).fill("6")
-    page.get_by_label("Start date").fill("2027-01-04")
+    page.get_by_label("Start date").fill(next_monday().isoformat())
 
     expect(page.get_by_test_id("daily-dose")).to_have_text("25 g")
     expect(page.get_by_test_id("daily-volume")).to_have_text("250 mL")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from formulary.models import Product
 from ivig.accounts.models import User
 from orders.models import Indication, Order, Patient, PatientWeight
+from tests.dates import next_monday
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -52,12 +53,13 @@ def weighed_patients(count: int) -> list[Patient]:
 
 
 # docs/api.md's worked example: Privigen (seeded), pemphigus vulgaris, 2 g/kg over 5 days, 6 cycles.
+# Its start is a Monday a few weeks ahead (``tests.dates.next_monday``), not docs' fixed 2027-01-04,
+# which the order start window refuses a month after it passes.
 WORKED_EXAMPLE_REGIMEN: dict[str, Any] = {
     "total_dose_g_per_kg": Decimal("2"),
     "days_per_cycle": 5,
     "cycles": 6,
     "cycle_interval_days": 28,
-    "start_date": date(2027, 1, 4),
     "concomitant_immunosuppressant": "mycophenolate",
 }
 
@@ -83,6 +85,7 @@ def order_values(patient: Patient, **overrides: Any) -> dict[str, Any]:
         "indication": Indication.objects.get(slug="pemphigus-vulgaris"),
         "product": Product.objects.get(slug="privigen"),
         **WORKED_EXAMPLE_REGIMEN,
+        "start_date": next_monday(),
         **overrides,
     }
 
@@ -100,5 +103,5 @@ class OrderFactory(factory.django.DjangoModelFactory[Order]):
     days_per_cycle = 5
     cycles = 6
     cycle_interval_days = 28
-    start_date = date(2027, 1, 4)
+    start_date = factory.LazyFunction(next_monday)
     created_by = factory.SubFactory(UserFactory)

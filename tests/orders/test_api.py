@@ -149,7 +149,8 @@ def test_retrieve_shows_the_patient_with_latest_weight_and_age(nurse, client_for
     assert body["risk_factors"] == ["migraine"]
     assert body["latest_weight_kg"] == "101.20"
     assert body["latest_weight_measured_on"] == timezone.localdate().isoformat()
-    assert body["age_years"] == 56
+    yesterday = timezone.localdate() - timedelta(days=1)  # the birthday (the fixture)
+    assert body["age_years"] == yesterday.year - patient.date_of_birth.year
     assert body["version"] == 1
 
 

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from ivig.engine import PatientFacts
 from orders.engine_inputs import latest_weight, patient_facts
@@ -65,7 +66,7 @@ def test_two_weights_on_one_day_the_later_recorded_wins():
     first = PatientWeightFactory.create(patient=patient, weight_kg=Decimal("70"))
     second = PatientWeightFactory.create(patient=patient, weight_kg=Decimal("71"))
     assert second.recorded_at >= first.recorded_at
-    assert latest_weight(patient, as_of=date.today()) == second
+    assert latest_weight(patient, as_of=timezone.localdate()) == second
 
 
 def test_no_weight_gives_none_for_the_engine_to_flag():

@@ -13,6 +13,7 @@ from orders.models import Order, OrderStatus
 from orders.services import order_create, order_update
 
 from ..conftest import TEST_PASSWORD
+from ..dates import next_monday
 from .factories import OrderFactory, order_values, worked_example_patient
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def new_order(patient, **overrides: Any) -> dict[str, Any]:
         "days_per_cycle": 5,
         "cycles": 6,
         "cycle_interval_days": 28,
-        "start_date": "2027-01-04",
+        "start_date": next_monday().isoformat(),
         "concomitant_immunosuppressant": "mycophenolate",
         **overrides,
     }

@@ -12,6 +12,7 @@ from orders.models import Indication, Order
 from orders.services import order_create, order_sign
 
 from ..conftest import TEST_PASSWORD
+from ..dates import next_monday
 from .factories import order_values
 from .test_order_views import form_data
 
@@ -32,7 +33,8 @@ TYPED = {
     "days_per_cycle": "4",
     "cycles": "5",
     "cycle_interval_days": "21",
-    "start_date": "2027-02-01",
+    # Not the factories' start (next_monday()): a day the form would not offer by itself.
+    "start_date": next_monday(weeks_ahead=8).isoformat(),
     "dosing_weight_basis": "actual",
     "rate_protocol": "protocol",
 }
@@ -170,4 +172,4 @@ def test_a_new_version_keeps_the_dates_and_cycles_typed_on_a_refresh(
     data = form_data(order, **TYPED, order=order.pk)
     response = client_for(clinician).post(reverse("orders:order-form-fields"), data)
     shown = fields_of(response.content.decode())
-    assert (shown["start_date"], shown["cycles"]) == ("2027-02-01", "5")
+    assert (shown["start_date"], shown["cycles"]) == (TYPED["start_date"], "5")

@@ -19,6 +19,7 @@ from orders.models import Indication, Order, OrderStatus
 from orders.services import order_create, order_update
 
 from ..conftest import TEST_PASSWORD
+from ..dates import next_monday
 from .factories import OrderFactory, order_values, worked_example_patient
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def form_data(order_or_patient: Any = None, **overrides: Any) -> dict[str, Any]:
         "days_per_cycle": "5",
         "cycles": "6",
         "cycle_interval_days": "28",
-        "start_date": "2027-01-04",
+        "start_date": next_monday().isoformat(),
         "dosing_weight_basis": "auto",
         "rate_protocol": "protocol",
         "target_rate_ml_per_h": "200",

@@ -17,6 +17,7 @@ from ivig.errors import constraint_in_words
 from orders.models import Order
 from orders.services import ORDER_FIELDS, order_create, order_update
 
+from ..dates import next_monday
 from ..formulary.test_views import product_post
 from .factories import order_values, worked_example_patient
 from .test_order_views import form_data
@@ -131,7 +132,7 @@ def test_the_order_api_answers_bad_input_in_plain_words(clinician, client_for, w
         "days_per_cycle": 5,
         "cycles": 6,
         "cycle_interval_days": 28,
-        "start_date": "2027-01-04",
+        "start_date": next_monday().isoformat(),
         **{key: (None if value == "" else value) for key, value in bad.items()},
     }
     response = client_for(clinician).post("/api/v1/orders/", body, content_type="application/json")

@@ -1,0 +1,17 @@
+"""Order start dates for tests that post through a windowed edge (``ivig.dates.ORDER_START``:
+30 days ago to 2 years ahead of today).
+
+A fixed day (``2027-01-04``) falls out of that window a month after it passes, and the tests
+would then fail for a reason unrelated to what they test. These days are relative to today.
+"""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+
+def next_monday(weeks_ahead: int = 4) -> date:
+    """The Monday ``weeks_ahead`` weeks after this week's Monday (the worked example starts on a
+    Monday): 22 to 28 days from today with the default, well inside the order start window."""
+    today = timezone.localdate()
+    return today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
