@@ -33,7 +33,7 @@ from ivig.api_serializers import BoundedIntegersMixin, RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateFilter, BoundedDateTime
-from ivig.numbers import SMALLINT_MAX
+from ivig.numbers import INT_MAX, SMALLINT_MAX
 from ivig.validators import no_control_characters
 from orders.models import Order
 
@@ -563,7 +563,11 @@ class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=EntryKind.choices)
     occurred_at = BoundedDateTime(window=VIEW, required=False, help_text="Default: now.")
     correction_of = serializers.IntegerField(
-        required=False, allow_null=True, help_text="The id of the entry this one corrects."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=INT_MAX,
+        help_text="The id of the entry this one corrects.",
     )
     details = serializers.CharField(required=False, allow_blank=True)
     rate_ml_per_h = serializers.IntegerField(
@@ -613,14 +617,13 @@ def _entry_kind_serializer(kind: str) -> type[serializers.Serializer]:
     model = ENTRY_MODELS[kind]
     fields: dict[str, Any] = {
         "kind": serializers.ChoiceField(choices=[(kind, EntryKind(kind).label)]),
-        "occurred_at": serializers.DateTimeField(required=False, help_text="Default: now."),
     }
-    if kind not in STATE_KINDS:
-        fields["correction_of"] = serializers.IntegerField(
-            required=False, allow_null=True, help_text="The id of the entry this one corrects."
-        )
-    for name in entry_fields(kind):
+    shared = ("occurred_at",) if kind in STATE_KINDS else ("occurred_at", "correction_of")
+    for name in (*shared, *entry_fields(kind)):
         template = EntryCreateSerializer._declared_fields[name]
+        if name in shared:  # as the create serializer declares it (bounds included)
+            fields[name] = copy.deepcopy(template)
+            continue
         # DRF keeps a field's arguments to copy it; a list's child is made afresh.
         options = copy.deepcopy(getattr(template, "_kwargs"))  # noqa: B009
         required = model.model_fields[name].is_required()
