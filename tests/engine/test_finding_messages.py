@@ -229,7 +229,7 @@ CASES: list[tuple[Callable[[], Finding], str, str, str]] = [
         ),
         "HEMOLYSIS_SUSPECTED",
         "stop",
-        "Hemoglobin fell from 13.5 g/dL (30 Nov 2026) to 11.2 g/dL (9 Dec 2026) after the 2 g/kg cycle that began 1 Dec 2026: suspected hemolysis. Do not infuse; assess the patient (hemolysis work-up). The stop lifts when a later hemoglobin is less than 2 g/dL below the pre-cycle value.",
+        "Hemoglobin fell from 13.5 g/dL (30 Nov 2026) to 11.2 g/dL (9 Dec 2026) after the 2 g/kg cycle that began 1 Dec 2026: suspected hemolysis. Do not infuse; assess the patient (hemolysis work-up). The stop lifts when a later hemoglobin is less than 2 g/dL below the pre-cycle value, or when a clinician records a response review that names this hemoglobin result with the decision to continue.",
     ),
     (
         lambda: f.weight_changed(D("88.04"), D(80)),

@@ -1,7 +1,9 @@
 """The top rate is the lowest of its caps (docs/clinical-rules.md 3.4): the target, the policy
 maximum, the absolute 200 mL/h, the label maximum and, for a patient at renal OR thrombosis risk,
-the label's at-risk maximum. Each test moves one cap below the others, so a plan that took the
-wrong one (max for min, and for or, a cap off by one) gives another rate.
+the label's at-risk maximum (rules v3: the policy's default at-risk maximum where the formulary
+records none). Steps carry what shaped their rate (``limited_by``). Each test moves one cap
+below the others, so a plan that took the wrong one (max for min, and for or, a cap off by one)
+gives another rate.
 
 Expected rates are worked out here from the conversion rule itself
 (mL/h = mg/kg/min * kg * 60 / (10 * concentration %), rounded down), never copied from the engine.
@@ -151,9 +153,16 @@ def test_egfr_below_60_counts_as_renal_risk_for_the_at_risk_maximum() -> None:
     assert top_rate([s.rate_ml_per_h for s in plan.titration or []]) == converted("3.3", "70", "10")
 
 
-def test_at_risk_maximum_needs_the_formulary_value() -> None:
-    # Privigen records no at-risk maximum: a renal patient runs to the usual top rate.
-    assert top_rate(rates(risk_factors=("renal_impairment",))) == 200
+def test_at_risk_maximum_falls_back_to_the_policy_default() -> None:
+    # Rules v3: Privigen records no at-risk maximum, so a renal patient is capped at the dosing
+    # policy's default at-risk maximum (3.3 mg/kg/min): 3.3 * 70 * 60 / 100 = 138.6 -> 138;
+    # without the risk the same plan climbs to 200.
+    assert top_rate(rates(risk_factors=("renal_impairment",))) == converted("3.3", "70", "10")
+    assert top_rate(rates()) == 200
+    # The pharmacist's default moves it: 2.5 * 70 * 60 / 100 = 105.
+    policy = DosingPolicy(default_at_risk_max_mg_per_kg_per_min=D("2.5"))
+    plan_rates = rates(risk_factors=("renal_impairment",), policy=policy)
+    assert top_rate(plan_rates) == converted("2.5", "70", "10") == 105
 
 
 def test_at_risk_cap_in_the_finding_is_the_binding_one() -> None:
@@ -234,7 +243,8 @@ def test_protocol_starts_at_half_a_ml_per_kg_and_climbs_by_15_every_15_minutes()
 
 
 def test_protocol_start_above_the_top_rate_runs_at_the_top_rate() -> None:
-    assert protocol_steps(D(300), 100) == [RateStep(100, None)]
+    # start 0.5 * 300 = 150 > 100: one open step at the top rate (a bare top rate is the target)
+    assert protocol_steps(D(300), 100) == [RateStep(100, None, "target_rate")]
 
 
 def test_protocol_start_is_at_least_one_ml_per_h() -> None:
@@ -243,7 +253,7 @@ def test_protocol_start_is_at_least_one_ml_per_h() -> None:
 
 def test_protocol_last_climb_is_cut_at_the_top_rate() -> None:
     steps = protocol_steps(D(60), 40)  # start 30, then 45 -> capped to 40
-    assert steps == [RateStep(30, 15), RateStep(40, None)]
+    assert steps == [RateStep(30, 15, "protocol"), RateStep(40, None, "target_rate")]
 
 
 # --- label schedules that dip or plateau ------------------------------------------------------
@@ -258,12 +268,21 @@ def label(*spec: tuple[str, int | None]) -> list[LabelRateStep]:
 def test_label_schedule_that_dips_after_a_rise_keeps_the_higher_rate_and_merges() -> None:
     # 70 kg, 10 %: 1 -> 42, 2 -> 84, 1.5 -> 63 (dips: held at 84), 3 -> 126 mL/h
     steps = label_steps(label(("1", 30), ("2", 30), ("1.5", 30), ("3", None)), D(70), D(10), 200)
-    assert steps == [RateStep(42, 30), RateStep(84, 60), RateStep(126, None)]
+    # every rate is below the top 200: each step is set by its label step
+    assert steps == [
+        RateStep(42, 30, "label_step"),
+        RateStep(84, 60, "label_step"),
+        RateStep(126, None, "label_step"),
+    ]
 
 
 def test_label_schedule_with_a_plateau_merges_the_equal_steps() -> None:
     steps = label_steps(label(("1", 30), ("2", 20), ("2", 25), ("3", None)), D(70), D(10), 200)
-    assert steps == [RateStep(42, 30), RateStep(84, 45), RateStep(126, None)]
+    assert steps == [
+        RateStep(42, 30, "label_step"),
+        RateStep(84, 45, "label_step"),
+        RateStep(126, None, "label_step"),
+    ]
 
 
 def test_label_plateau_after_two_rises_merges_into_the_last_step_only() -> None:
@@ -271,24 +290,35 @@ def test_label_plateau_after_two_rises_merges_into_the_last_step_only() -> None:
     steps = label_steps(
         label(("1", 30), ("2", 30), ("3", 20), ("3", 25), ("4", None)), D(70), D(10), 200
     )
-    assert steps == [RateStep(42, 30), RateStep(84, 30), RateStep(126, 45), RateStep(168, None)]
+    assert steps == [
+        RateStep(42, 30, "label_step"),
+        RateStep(84, 30, "label_step"),
+        RateStep(126, 45, "label_step"),
+        RateStep(168, None, "label_step"),
+    ]
 
 
 def test_label_dip_after_two_rises_is_held_at_the_last_rate() -> None:
     steps = label_steps(
         label(("1", 30), ("2", 30), ("3", 20), ("1.5", 25), ("4", None)), D(70), D(10), 200
     )
-    assert steps == [RateStep(42, 30), RateStep(84, 30), RateStep(126, 45), RateStep(168, None)]
+    assert steps == [
+        RateStep(42, 30, "label_step"),
+        RateStep(84, 30, "label_step"),
+        RateStep(126, 45, "label_step"),
+        RateStep(168, None, "label_step"),
+    ]
 
 
 def test_label_steps_above_the_top_rate_merge_into_one_open_step() -> None:
+    # 42; 4 -> 168 and 8 -> 336 both capped at the top 150 (a bare top rate is the target)
     steps = label_steps(label(("1", 30), ("4", 30), ("8", None)), D(70), D(10), 150)
-    assert steps == [RateStep(42, 30), RateStep(150, None)]
+    assert steps == [RateStep(42, 30, "label_step"), RateStep(150, None, "target_rate")]
 
 
 def test_label_last_step_runs_to_the_end_whatever_minutes_it_is_given() -> None:
     steps = label_steps(label(("1", 30), ("2", 30)), D(70), D(10), 200)
-    assert steps == [RateStep(42, 30), RateStep(84, None)]
+    assert steps == [RateStep(42, 30, "label_step"), RateStep(84, None, "label_step")]
     # 500 mL: 21 mL in the first 30 min, then 479 mL at 84 mL/h = 342.14 min
     planned = titration(steps, 500)
     assert planned.infusion_minutes == 30 + -(-(479 * 60) // 84)
