@@ -2,10 +2,10 @@
 adverse event on yesterday's session; the clinician of the patient's order is notified (inbox)
 with the link to the plan; today's session of the same patient shows the reaction and
 PRIOR_INFUSION_REACTION and refuses to start until a clinician records a plan; the clinician
-opens the notification, is refused a cap below the protocol's first step (34 mL/h) and told
-that 40 mL/h needs more chair time than the booking holds (with the minutes), records it saying
-the booking will be moved; the nurse sees the warning; the session then starts and its rates
-are capped.
+opens the notification, is refused a cap below the protocol's first step (20 mL/h, rules v3)
+and told that 40 mL/h needs more chair time than the booking holds (with the minutes),
+records it saying the booking will be moved; the nurse sees the warning; the session then starts
+and its rates are capped.
 
 The order and its two sessions are made in the database (booking has its own journey); the
 server's time zone is one where it is mid-morning now, as in test_infusions.py.
@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -33,6 +34,7 @@ def yesterday(clock: str) -> str:
 
 
 @journey
+@pytest.mark.console_errors("status of 400 (Bad Request)")  # the refused caps it checks answer 400
 def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ignore[no-untyped-def]
     page: Page, sign_in, sign_out, nurse, clinician, settings
 ):
@@ -93,13 +95,15 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ig
     expect(note).to_contain_text("Fever, Moderate to severe headache")
     note.get_by_role("button", name="Open").click()
     expect(page).to_have_url(re.compile(reverse("infusions:reaction-plan", args=[reaction.pk])))
-    expect(page.get_by_test_id("first-step-rate")).to_have_text("34 mL/h")
+    # rules v3: the lower of the protocol's 34 mL/h (0.5 mL/kg/h x 68.8 kg) and the label's
+    # 0.5 mg/kg/min x 68.8 kg x 60 / (10 x 10 %) = 20.64, rounded down: 20 mL/h.
+    expect(page.get_by_test_id("first-step-rate")).to_have_text("20 mL/h")
     # A cap below the protocol's first step is refused.
     plan_form = page.get_by_test_id("reaction-plan-form")
     plan_form.locator('[name="max_rate_ml_per_h"]').fill("5")
     plan_form.get_by_role("button", name="Record the plan").click()
     expect(page.get_by_test_id("reaction-plan-form")).to_contain_text(
-        "cannot be below the first step of the protocol for this patient, 34 mL/h"
+        "cannot be below the first step of the protocol for this patient, 20 mL/h"
     )
     # 40 mL/h: today's booking (209 minutes) is too short, and the clinician is told so.
     plan_form = page.get_by_test_id("reaction-plan-form")

@@ -2,13 +2,15 @@
 the API; a partial dose recorded as such; vital signs that cannot be (diastolic not below
 systolic) refused on their field; a start far from the booking needs a reason.
 
-docs/api.md's worked example: 34 mL/h, +15 mL/h every 15 minutes, 250 mL and 25 g a day.
+docs/api.md's worked example under rules v3: 20, 41 and 82 mL/h for 30 minutes each (Privigen's
+label steps), then +15 mL/h every 15 minutes; 250 mL and 25 g a day.
 Sessions run yesterday from 09:00 so that every entry is in the past and on the day.
 """
 
 import html
+import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -35,8 +37,9 @@ def session(nurse):  # type: ignore[no-untyped-def]
 
 
 def record(session, nurse, kind, clock, **data):  # type: ignore[no-untyped-def]
+    when = clock if isinstance(clock, datetime) else yesterday_at(clock)
     return administration.administration_record(
-        session, parse_entry({"kind": kind, **data}), by=nurse, occurred_at=yesterday_at(clock)
+        session, parse_entry({"kind": kind, **data}), by=nurse, occurred_at=when
     )
 
 
@@ -55,17 +58,24 @@ def test_a_restart_says_what_was_given_before_it_not_after(session, nurse, clien
     plan = session_runnable_plan(session)
     assert plan.titration is not None and plan.daily_volume_ml is not None
     first, second, third = (step.rate_ml_per_h for step in plan.titration[:3])
-    record(session, nurse, "started", "09:30")
-    record(session, nurse, "rate_changed", "09:45", rate_ml_per_h=second)
-    record(session, nurse, "rate_changed", "10:00", rate_ml_per_h=third)
-    record(session, nurse, "adverse_event", "10:10", symptoms=["fever"], severity="mild")
-    record(session, nurse, "restarted", "10:40", rate_ml_per_h=second)
+    # Each rate change at its step's start minute in the plan (30 and 60 under rules v3).
+    start = yesterday_at("09:30")
+    at_second = start + timedelta(minutes=plan.titration[1].start_min)
+    at_third = start + timedelta(minutes=plan.titration[2].start_min)
+    stop = at_third + timedelta(minutes=10)
+    record(session, nurse, "started", start)
+    record(session, nurse, "rate_changed", at_second, rate_ml_per_h=second)
+    record(session, nurse, "rate_changed", at_third, rate_ml_per_h=third)
+    record(session, nurse, "adverse_event", stop, symptoms=["fever"], severity="mild")
+    record(session, nurse, "restarted", stop + timedelta(minutes=30), rate_ml_per_h=second)
+    # 20 x 0.5 h + 41 x 0.5 h + 82 x 10/60 h = 44.2 mL, then 41 mL/h from 11:10 to 16:00 (198 mL):
+    # 250 mL is within what the recorded rates allow.
     record(session, nurse, "completed", "16:00", volume_ml="250", grams_given="25")
     before_stop = volume_given_ml(
         [
-            segment(first, yesterday_at("09:30"), yesterday_at("09:45")),
-            segment(second, yesterday_at("09:45"), yesterday_at("10:00")),
-            segment(third, yesterday_at("10:00"), yesterday_at("10:10")),
+            segment(first, start, at_second),
+            segment(second, at_second, at_third),
+            segment(third, at_third, stop),
         ]
     )
     remain = Decimal(plan.daily_volume_ml) - before_stop
@@ -127,8 +137,16 @@ def test_completing_much_less_than_planned_is_a_partial_dose_everywhere(
 def test_a_whole_dose_is_not_partial(session, nurse) -> None:  # type: ignore[no-untyped-def]
     plan = session_runnable_plan(session)
     assert plan.titration is not None
-    record(session, nurse, "started", "09:30")
-    record(session, nurse, "completed", "20:00", volume_ml="249", grams_given="24.9")
+    # Run as planned: each step's rate recorded at its start minute, completed when the last step
+    # ends (rules v3: 150 + 10.4 minutes after the start, 250 mL given).
+    start = yesterday_at("09:30")
+    record(session, nurse, "started", start)
+    for step in plan.titration[1:]:
+        when = start + timedelta(minutes=step.start_min)
+        record(session, nurse, "rate_changed", when, rate_ml_per_h=step.rate_ml_per_h)
+    last = plan.titration[-1]
+    end = start + timedelta(minutes=last.start_min + math.ceil(last.minutes))
+    record(session, nurse, "completed", end, volume_ml="249", grams_given="24.9")
     assert not InfusionSession.objects.get(pk=session.pk).partial_dose
 
 

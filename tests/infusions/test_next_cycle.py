@@ -21,6 +21,7 @@ from infusions.administration import administration_record, session_start
 from infusions.entries import Completed
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
+from infusions.plans import session_runnable_plan
 from orders import services
 from orders.models import Order, OrderStatus
 
@@ -96,7 +97,11 @@ def test_confirming_starting_and_completing_keep_the_cycle_booked(chair, nurse) 
     session = session_for(order, chair, yesterday_at("09:00"), by=nurse, minutes=120)
     assert stored(order) == (2, due(order, 2))
     session_start(session, by=nurse, at=yesterday_at("09:30"))
-    completed = Completed(volume_ml=Decimal(50), grams_given=Decimal(5))
+    # 90 minutes at the recorded first step: 20 mL/h under rules v3 (Privigen's label, 68.8 kg)
+    # gives 30 mL, 3 g at 10 %: completed as a partial dose.
+    first_rate = session_runnable_plan(session).titration[0].rate_ml_per_h  # type: ignore[index]
+    volume_ml = Decimal(first_rate) * Decimal("1.5")
+    completed = Completed(volume_ml=volume_ml, grams_given=volume_ml / 10)
     administration_record(session, completed, by=nurse, occurred_at=yesterday_at("11:00"))
     session.refresh_from_db()
     assert session.status == SessionStatus.COMPLETED

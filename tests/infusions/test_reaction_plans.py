@@ -46,14 +46,16 @@ def post_entry(client, session, when: datetime, **data):  # type: ignore[no-unty
 @pytest.fixture
 def course(nurse, clinician):  # type: ignore[no-untyped-def]
     """An order entered by ``clinician``: a session two days ago and one tomorrow (booked
-    09:00-12:29, 209 minutes, the uncapped chair time)."""
+    09:00-12:41, 221 minutes, the uncapped chair time under rules v3: see ``verified_order``)."""
     order = verified_order(status=OrderStatus.ACTIVE, created_by=clinician, start_date=day(2))
     PatientWeightFactory.create(
         patient=order.patient, weight_kg=Decimal("82.5"), measured_on=day(20), recorded_by=nurse
     )
     chair = ChairFactory.create()
     first = session_for(order, chair, at(2, "09:00"), by=nurse)
-    later = session_for(order, chair, at(-1, "09:00"), by=nurse, day_number=2)
+    uncapped = runnable_plan(order).chair_minutes
+    assert uncapped == 221  # steps 20, 41, 82 for 30 min each, then +15 mL/h; 250 mL: 221 min
+    later = session_for(order, chair, at(-1, "09:00"), by=nurse, day_number=2, minutes=uncapped)
     return order, first, later
 
 
@@ -77,7 +79,9 @@ def test_no_cap_below_the_protocols_first_step(course, nurse, clinician, client_
     order, first, later = course
     reaction = react(client_for(nurse), first)
     first_step = runnable_plan(order).titration[0].rate_ml_per_h  # type: ignore[index]
-    assert first_step == 34  # docs/api.md's worked example
+    # Rules v3: the lower of the protocol's 0.5 mL/kg/h x 68.8 kg = 34 mL/h and Privigen's label
+    # first step 0.5 mg/kg/min x 68.8 kg x 60 / (10 x 10 %) = 20.64, rounded down: 20 mL/h.
+    assert first_step == 20
     url = reverse("infusions:reaction-plan", args=[reaction.pk])
     doctor = client_for(clinician)
     page = doctor.get(url).content.decode()
@@ -102,13 +106,13 @@ def test_a_cap_that_overruns_the_booking_is_said_warned_and_moved(  # type: igno
     doctor = client_for(clinician)
     capped = capped_plan(runnable_plan(order), 60)
     booked = int((later.planned_end - later.planned_start).total_seconds() // 60)
-    assert booked == 209 and capped.chair_minutes is not None and capped.chair_minutes > booked
+    assert booked == 221 and capped.chair_minutes is not None and capped.chair_minutes > booked
 
     told = doctor.post(url, {"max_rate_ml_per_h": "60"})
     text = told.content.decode()
     assert told.status_code == 400
     assert f"needs {capped.chair_minutes} minutes in the chair" in text
-    assert f"09:00\u201312:29 holds {booked} minutes" in text
+    assert f"09:00\u201312:41 holds {booked} minutes" in text
     assert "Choose a higher maximum rate, or confirm that the booking will be moved" in text
     assert not ReactionPlan.objects.exists()
 
@@ -219,10 +223,11 @@ def test_reaction_plans_through_the_api(course, nurse, clinician, client_for):  
     assert api(doctor, "get", url).status_code == 404  # no plan yet
     assert api(nurse_api, "post", url, {"reason": "x"}).status_code == 403  # the page's policy
     low = api(doctor, "post", url, {"max_rate_ml_per_h": 5, "bookings_to_move": True})
-    assert low.status_code == 400 and "34 mL/h" in low.json()["detail"]
+    # The first step under rules v3 (see test_no_cap_below_the_protocols_first_step): 20 mL/h.
+    assert low.status_code == 400 and "20 mL/h" in low.json()["detail"]
     over = api(doctor, "post", url, {"max_rate_ml_per_h": 60})
     assert over.status_code == 400
-    assert over.json()["overruns"][0]["booked_minutes"] == 209
+    assert over.json()["overruns"][0]["booked_minutes"] == 221
     made = api(doctor, "post", url, {"max_rate_ml_per_h": 60, "bookings_to_move": True})
     assert made.status_code == 201 and made.json()["version"] == 1
     assert api(doctor, "post", url, {"reason": "again"}).status_code == 409
