@@ -12,7 +12,7 @@ import csv
 import html
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -60,17 +60,28 @@ def world(clinician, nurse, pharmacist, client_for):  # type: ignore[no-untyped-
     order.signed_by = clinician
     order.save()
     session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
-    for kind, clock, data in (
-        ("started", "09:30", {}),
-        ("completed", "20:00", {"volume_ml": VOLUME_GIVEN, "grams_given": GRAMS_GIVEN}),
-    ):
-        administration.administration_record(
-            session,
-            parse_entry({"kind": kind, **data}),
-            by=nurse,
-            occurred_at=yesterday_at(clock),
-        )
     plan = order_plan(order, as_of=timezone.localdate()).plan
+    started_at = yesterday_at("09:30")
+    # The nurse follows the plan: each step's rate at its start minute, so the day's volume is
+    # given well before the 20:00 completion (rules v3: the label's first steps are slower).
+    entries: list[tuple[str, datetime, dict[str, object]]] = [("started", started_at, {})]
+    entries += [
+        ("rate_changed", started_at + timedelta(minutes=step.start_min), {
+            "rate_ml_per_h": step.rate_ml_per_h
+        })
+        for step in plan.titration[1:]
+    ]  # fmt: skip
+    entries.append(
+        (
+            "completed",
+            yesterday_at("20:00"),
+            {"volume_ml": VOLUME_GIVEN, "grams_given": GRAMS_GIVEN},
+        )
+    )
+    for kind, occurred_at, data in entries:
+        administration.administration_record(
+            session, parse_entry({"kind": kind, **data}), by=nurse, occurred_at=occurred_at
+        )
     return {
         "order": order,
         "session": session,

@@ -31,7 +31,7 @@ def steps(plan: DosePlan) -> list[tuple[int, int, Decimal, Decimal, str | None]]
 
 
 def test_design_worked_example_privigen_47_5_kg() -> None:
-    """DESIGN 3.4: Privigen 10 %, 47.5 kg, no risk factor."""
+    """docs/clinical-rules.md 3.4, the worked example: Privigen 10 %, 47.5 kg, no risk factor."""
     plan = compute_plan(
         plan_request(
             weight_kg="47.5", height_cm="160", sex="female", age_years=40,
