@@ -143,9 +143,10 @@ REFRESH_FIELDS = {
     "hx-target": "#order-fields",
     "hx-swap": "outerHTML",
     "hx-include": "closest form",
-    # Its own queue: not the form's (inherited ``hx-sync="this:replace"``), where the preview
-    # that the same change starts 200 ms later aborted this refresh.
-    "hx-sync": "this:replace",
+    # Its own queue, not the form's (inherited), so that the preview the same change starts
+    # 200 ms later does not wait behind it. Queued, never replaced: htmx logs an aborted request
+    # as a console error (htmx:sendAbort), so a newer request waits for the one in flight.
+    "hx-sync": "this:queue last",
 }
 
 

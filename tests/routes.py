@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 # Not pages: Django's admin (staff only, its own tests), signing out, DRF's format suffixes and
-# the API's catch-all 404.
+# the API's and the FHIR base's catch-all 404s.
 EXCLUDED_PREFIXES = ("admin/",)
-EXCLUDED_NAMES = {"logout", "api-not-found"}
+EXCLUDED_NAMES = {"logout", "api-not-found", "fhir-unknown"}
 PUBLIC_NAMES = {"login", "healthz", "favicon"}
 
 PARAMETER = re.compile(r"\(\?P<(?P<rname>\w+)>[^)]*\)|<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
@@ -99,9 +99,16 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
     """Ids for every known segment, from the database as it is (a few queries)."""
     from authorizations.models import Authorization
     from formulary.models import VialSize
-    from infusions.models import AdministrationEntry, Chair, EntryKind, InfusionSession
+    from infusions.models import (
+        AdministrationEntry,
+        Chair,
+        EntryKind,
+        InfusionSession,
+        SessionStatus,
+    )
     from ivig.notifications.models import Notification
-    from orders.models import Order, OrderStatus
+    from orders.lab_models import LabResult
+    from orders.models import Order, OrderStatus, PatientWeight
 
     found: dict[str, str] = {}
     order = (
@@ -139,6 +146,26 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
         )
         if session is not None:
             found["sessions"] = found["infusion-sessions"] = str(session.pk)
+        # FHIR reads (/fhir/R4/<type>/<id>, docs/fhir.md): the same order, patient and product;
+        # a completed session of the order; an observation of the patient ("lab-"/"weight-" id).
+        found.update(
+            Patient=str(order.patient_id),
+            Medication=str(order.product_id),
+            MedicationRequest=str(order.pk),
+        )
+        completed = (
+            InfusionSession.objects.filter(status=SessionStatus.COMPLETED)
+            .order_by(Case(When(order=order, then=0), default=1), "-planned_start", "pk")
+            .first()
+        )
+        if completed is not None:
+            found["MedicationAdministration"] = str(completed.pk)
+        lab = LabResult.objects.filter(patient_id=order.patient_id).order_by("-pk").first()
+        weight = PatientWeight.objects.filter(patient_id=order.patient_id).order_by("-pk").first()
+        if lab is not None:
+            found["Observation"] = f"lab-{lab.pk}"
+        elif weight is not None:
+            found["Observation"] = f"weight-{weight.pk}"
     reaction = (
         AdministrationEntry.objects.filter(kind=EntryKind.ADVERSE_EVENT).order_by("-pk").first()
     )

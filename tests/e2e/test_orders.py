@@ -3,6 +3,7 @@ preview and signs it; an independent pharmacist verifies it; a stop finding bloc
 
 import re
 
+import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -16,6 +17,8 @@ from tests.orders.factories import order_values, worked_example_patient
 from .conftest import journey
 
 
+# The first save leaves the 27 % weight drop unconfirmed on purpose: the form answers 400 and asks.
+@pytest.mark.console_errors("status of 400 (Bad Request)")
 @journey
 def test_a_clinician_enters_an_order_watches_the_preview_and_signs_it(page, sign_in, clinician):
     patient = worked_example_patient(clinician, risk_factors=["migraine", "diabetes"])
