@@ -61,6 +61,7 @@ def world(clinician, nurse, pharmacist, client_for):  # type: ignore[no-untyped-
     order.save()
     session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
     plan = order_plan(order, as_of=timezone.localdate()).plan
+    assert plan.titration is not None
     started_at = yesterday_at("09:30")
     # The nurse follows the plan: each step's rate at its start minute, so the day's volume is
     # given well before the 20:00 completion (rules v3: the label's first steps are slower).
