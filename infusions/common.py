@@ -24,8 +24,16 @@ def hhmm(moment: datetime) -> str:
     return f"{local(moment):%H:%M}"
 
 
+# django-simple-history keeps a change reason in 100 characters (PostgreSQL refuses more).
+HISTORY_REASON_MAX_CHARS = 100
+
+
 def save_as(instance: Any, by: User, reason: str) -> None:
-    """Save ``instance`` with ``by`` and ``reason`` in its history row."""
+    """Save ``instance`` with ``by`` and ``reason`` in its history row. A longer reason (a start
+    far from its booking with the nurse's words) is cut with an ellipsis: the whole text stays on
+    the administration entry it came from."""
+    if len(reason) > HISTORY_REASON_MAX_CHARS:
+        reason = reason[: HISTORY_REASON_MAX_CHARS - 1] + "…"
     instance._history_user = by
     instance._change_reason = reason
     instance.save()
