@@ -17,7 +17,7 @@ from .order_picker import (
 
 
 class OrderChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Order) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Order) -> str:
         return order_label(obj)
 
 
@@ -39,7 +39,7 @@ class AuthorizationCreateForm(forms.Form):
         if self.order_chosen is not None and not self.has_error("order"):
             field.widget = forms.HiddenInput()
             return
-        field.widget.choices = order_choices(order_matches(self.order_query))  # type: ignore[attr-defined]
+        field.widget.choices = order_choices(order_matches(self.order_query))
         field.widget.attrs["data-testid"] = "order-select"
 
     @property

@@ -18,7 +18,7 @@ from .forms import PlainRows
 from .models import DosingPolicy, LabelRateStep, Product, ProductPrice, VialSize
 
 
-class PlainAdminForm(PlainConstraintsMixin, forms.ModelForm):  # type: ignore[type-arg]
+class PlainAdminForm(PlainConstraintsMixin, forms.ModelForm):
     """An admin row whose constraints answer in plain words, never by their names."""
 
 
@@ -49,7 +49,7 @@ class ProductPriceInline(NoDeleteMixin, admin.TabularInline):
     readonly_fields = ("created_by", "created_at")
 
 
-class VersionedAdminForm(PlainConstraintsMixin, forms.ModelForm):  # type: ignore[type-arg]
+class VersionedAdminForm(PlainConstraintsMixin, forms.ModelForm):
     """The admin's form for a record with a ``version`` (a product, the dosing policy): it
     carries the version the page was opened at and refuses to save over a newer one, as the
     formulary pages and the API do; otherwise a page opened before a pharmacist's change would

@@ -75,7 +75,7 @@ def product_history(product: Product) -> list[HistoryEntry]:
         (LabelRateStep, {"product_id": product.pk}),
         (ProductPrice, {"product_id": product.pk}),
     ):
-        records = model.history.filter(**filters).select_related("history_user")  # type: ignore[attr-defined]
+        records = model.history.filter(**filters).select_related("history_user")
         entries += history_entries(
             records,
             model,
@@ -90,5 +90,5 @@ def product_history(product: Product) -> list[HistoryEntry]:
 
 def policy_history() -> list[HistoryEntry]:
     """Every version of the dosing policy, newest first."""
-    records = DosingPolicy.history.select_related("history_user")  # type: ignore[attr-defined]
+    records = DosingPolicy.history.select_related("history_user")
     return newest_first(history_entries(records, DosingPolicy, _subject(DosingPolicy)))

@@ -42,7 +42,7 @@ ERRORS = {
 }
 
 
-class PlanWriteSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
+class PlanWriteSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     max_rate_ml_per_h = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -67,7 +67,7 @@ class PlanReviseSerializer(PlanWriteSerializer):
     version = serializers.IntegerField(help_text="The version of the plan you saw.")
 
 
-class PlanVersionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PlanVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     summary = serializers.CharField()
     by = serializers.CharField(allow_null=True)
@@ -78,7 +78,7 @@ class PlanVersionSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class ReactionPlanSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReactionPlanSerializer(serializers.ModelSerializer):
     recorded_by = serializers.StringRelatedField()  # type: ignore[var-annotated]
     summary = serializers.CharField(read_only=True)
     versions = serializers.SerializerMethodField()

@@ -100,7 +100,7 @@ def reaction_facts(session: InfusionSession) -> list[ReactionFacts]:
         ReactionFacts(
             session_id=reaction.session.pk,
             occurred_on=local(reaction.occurred_at).date(),
-            severity=reaction.severity,  # type: ignore[arg-type]
+            severity=reaction.severity,
             symptoms=reaction.symptoms,
             rate_at_onset_ml_per_h=reaction.rate_at_onset_ml_per_h,
             action=reaction.action,

@@ -23,7 +23,7 @@ ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
 class UnknownEndpoint(FhirView):
     """Any other address under the base: a 404 ``OperationOutcome``."""
 
-    def get(self, request, path: str = ""):  # type: ignore[no-untyped-def]
+    def get(self, request, path: str = ""):
         from .fhir import FhirError
 
         raise FhirError(404, "not-supported", "No such resource type or operation is served.")

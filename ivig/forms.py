@@ -11,7 +11,7 @@ from ivig.engine import format_decimal
 from ivig.errors import PlainConstraintsMixin
 
 
-class PlainDecimalsForm(PlainConstraintsMixin, forms.ModelForm):  # type: ignore[type-arg]
+class PlainDecimalsForm(PlainConstraintsMixin, forms.ModelForm):
     """Shows stored decimals as people write them: "5", not "5.00"; "2", not "2.000" (STYLE);
     a check constraint of the model answers in plain words, never by its name."""
 

@@ -111,8 +111,8 @@ def plan_request_from_values(
             cycle_interval_days=regimen.cycle_interval_days,
             start_date=regimen.start_date,
         ),
-        dosing_weight_basis=regimen.dosing_weight_basis,  # type: ignore[arg-type]
-        rate_protocol=regimen.rate_protocol,  # type: ignore[arg-type]
+        dosing_weight_basis=regimen.dosing_weight_basis,
+        rate_protocol=regimen.rate_protocol,
         target_rate_ml_per_h=regimen.target_rate_ml_per_h,
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
         policy=dosing_policy_facts(current_policy()),

@@ -196,7 +196,7 @@ class OrderForm(PlainDecimalsForm):
 
     def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
         given = set(kwargs.get("initial") or ())
-        super().__init__(*args, instance=order, **kwargs)  # type: ignore[misc]
+        super().__init__(*args, instance=order, **kwargs)
         self.order = order
         _keep_weight_confirmation_in_view(self)
         for name, in_range in ORDER_RANGES.items():
@@ -277,7 +277,7 @@ class OrderForm(PlainDecimalsForm):
         query = str(
             self.data.get(PATIENT_QUERY_PARAM) or self.initial.get(PATIENT_QUERY_PARAM) or ""
         )
-        field.widget.choices = patient_choices(patient_matches(query))  # type: ignore[attr-defined]
+        field.widget.choices = patient_choices(patient_matches(query))
         field.widget.attrs["data-testid"] = "patient-select"
 
     def _chosen_patient(self) -> Patient | None:

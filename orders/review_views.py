@@ -89,7 +89,7 @@ def _score_label(review_status: reviews.ReviewStatus) -> str:
     return f"{review_status.measure_name} score ({low} to {high})"
 
 
-def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_code: int = 200):  # type: ignore[no-untyped-def]
+def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_code: int = 200):
     clinician = policies.can_record_reviews(request.user)
     review_status = reviews.review_status(order)
     label = _score_label(review_status)
@@ -171,9 +171,9 @@ def order_taper(request: HttpRequest, pk: int) -> HttpResponse:
 # --- API -----------------------------------------------------------------------------------
 
 
-class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    recorded_by: serializers.Field = serializers.StringRelatedField()  # type: ignore[type-arg]
-    order: serializers.Field = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[type-arg]
+class ReviewSerializer(serializers.ModelSerializer):
+    recorded_by: serializers.Field = serializers.StringRelatedField()
+    order: serializers.Field = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = ResponseReview
@@ -196,7 +196,7 @@ class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = ("after_cycle", "due_on", "measure", "recorded_at")
 
 
-class ReviewCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
+class ReviewCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     reviewed_on = BoundedDate(window=REVIEW)
     score = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal(0))
     prednisone_mg_per_day = serializers.DecimalField(
@@ -241,7 +241,7 @@ class OrderReviewsView(LogsPatientReadsMixin, APIView):
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
-class TaperSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
+class TaperSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=[("interval", "interval"), ("dose", "dose")],
         help_text="The proposal accepted: a longer interval or a lower dose.",

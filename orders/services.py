@@ -173,9 +173,7 @@ def patient_create(
 def _stale_error(record: Patient | Order, version: int) -> OrderError:
     """docs/clinical-rules.md 4: a stale edit is refused naming who changed the record and when."""
     noun = "patient" if isinstance(record, Patient) else "order"
-    latest = (
-        type(record).history.filter(id=record.pk).select_related("history_user").first()  # type: ignore[attr-defined]
-    )
+    latest = type(record).history.filter(id=record.pk).select_related("history_user").first()
     who = f" by {latest.history_user}" if latest and latest.history_user else ""
     when = (
         f" at {timezone.localtime(latest.history_date):%Y-%m-%d %H:%M}"

@@ -187,7 +187,7 @@ def reassessment_drafts(
 
 def uncovered_session_drafts(
     today: date,
-    approvals: dict[int, list],  # type: ignore[type-arg]
+    approvals: dict[int, list],
     coverage: dict[int, list[CycleCoverage]],
     admins: list[int],
 ) -> list[NotificationDraft]:

@@ -38,7 +38,7 @@ READ_ONLY = [AdministrationEntry, Order, OrderOverride, CalendarFeedToken, Sessi
 
 
 @pytest.fixture
-def superuser_client():  # type: ignore[no-untyped-def]
+def superuser_client():
     user = User.objects.create_superuser("root", "root@example.org", "a-long-test-password-2026")
     client = Client()
     client.force_login(user)
@@ -46,7 +46,7 @@ def superuser_client():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("model", [*HISTORY_MODELS, Indication])
-def test_registered(model) -> None:  # type: ignore[no-untyped-def]
+def test_registered(model) -> None:
     assert site.is_registered(model)
     model_admin = site._registry[model]
     if model in HISTORY_MODELS:
@@ -54,7 +54,7 @@ def test_registered(model) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def records(nurse):  # type: ignore[no-untyped-def]
+def records(nurse):
     order = verified_order(status="active")
     session = session_for(
         order, ChairFactory.create(name="Chair 1"), yesterday_at("09:00"), by=nurse
@@ -86,11 +86,11 @@ def records(nurse):  # type: ignore[no-untyped-def]
     }
 
 
-def _url(model, action, *args):  # type: ignore[no-untyped-def]
+def _url(model, action, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
 
 
-def test_changelists_change_and_history_pages_open(superuser_client, records) -> None:  # type: ignore[no-untyped-def]
+def test_changelists_change_and_history_pages_open(superuser_client, records) -> None:
     for model, obj in records.items():
         assert superuser_client.get(_url(model, "changelist")).status_code == 200, model
         assert superuser_client.get(_url(model, "change", obj.pk)).status_code == 200, model
@@ -98,7 +98,7 @@ def test_changelists_change_and_history_pages_open(superuser_client, records) ->
             assert superuser_client.get(_url(model, "history", obj.pk)).status_code == 200, model
 
 
-def test_nothing_is_deleted_and_the_record_is_read_only(superuser_client, records) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_deleted_and_the_record_is_read_only(superuser_client, records) -> None:
     request = type("Request", (), {"user": User.objects.get(username="root")})()
     for model in [*HISTORY_MODELS, Indication]:
         assert not site._registry[model].has_delete_permission(request), model

@@ -205,7 +205,7 @@ def test_absolute_timeout_does_not_end_a_young_session(clinician, client_for):
     assert client.get(reverse("orders:home")).status_code == 200
 
 
-def _staff_client(make_user, client_for):  # type: ignore[no-untyped-def]
+def _staff_client(make_user, client_for):
     staff = make_user("ops-staff")
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])

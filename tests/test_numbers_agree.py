@@ -32,7 +32,7 @@ GRAMS_GIVEN = Decimal("24.5")  # a completion a little under the day's 25 g: not
 VOLUME_GIVEN = Decimal("245")
 
 
-def read(response) -> str:  # type: ignore[no-untyped-def]
+def read(response) -> str:
     """The page as a person reads it."""
     assert response.status_code == 200, response.status_code
     text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
@@ -54,7 +54,7 @@ NUMBER = r"(\d+(?:\.\d+)?)"
 
 
 @pytest.fixture
-def world(clinician, nurse, pharmacist, client_for):  # type: ignore[no-untyped-def]
+def world(clinician, nurse, pharmacist, client_for):
     order = verified_order(status=OrderStatus.ACTIVE)
     order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=timezone.localdate()).plan)
     order.signed_by = clinician
@@ -93,7 +93,7 @@ def world(clinician, nurse, pharmacist, client_for):  # type: ignore[no-untyped-
     }
 
 
-def screens(world) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def screens(world) -> dict[str, str]:
     order, session = world["order"], world["session"]
     day = timezone.localtime(session.planned_start).date().isoformat()
     return {
@@ -114,13 +114,13 @@ def screens(world) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-def api(world, name: str, pk: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def api(world, name: str, pk: int) -> dict:
     response = world["nurse"].get(reverse(name, args=[pk]))
     assert response.status_code == 200
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
-def test_daily_dose_and_volume(world) -> None:  # type: ignore[no-untyped-def]
+def test_daily_dose_and_volume(world) -> None:
     plan: DosePlan = world["plan"]
     assert plan.daily_dose_g is not None and plan.daily_volume_ml is not None
     shown = screens(world)
@@ -150,7 +150,7 @@ def test_daily_dose_and_volume(world) -> None:  # type: ignore[no-untyped-def]
     assert set(volume.values()) == {plan.daily_volume_ml}, volume
 
 
-def test_rates_and_steps(world) -> None:  # type: ignore[no-untyped-def]
+def test_rates_and_steps(world) -> None:
     plan: DosePlan = world["plan"]
     assert plan.titration
     rates = [Decimal(step.rate_ml_per_h) for step in plan.titration]
@@ -178,7 +178,7 @@ def test_rates_and_steps(world) -> None:  # type: ignore[no-untyped-def]
         assert found == rates, (screen, found, rates)
 
 
-def test_infusion_minutes(world) -> None:  # type: ignore[no-untyped-def]
+def test_infusion_minutes(world) -> None:
     plan: DosePlan = world["plan"]
     assert plan.infusion_minutes is not None
     shown = screens(world)
@@ -199,7 +199,7 @@ def test_infusion_minutes(world) -> None:  # type: ignore[no-untyped-def]
     assert set(found.values()) == {Decimal(plan.infusion_minutes)}, found
 
 
-def test_cycle_dose_per_kg(world) -> None:  # type: ignore[no-untyped-def]
+def test_cycle_dose_per_kg(world) -> None:
     """The course chart drew one day's grams as "IVIg per cycle 0.4 g/kg" for a 2 g/kg cycle."""
     plan: DosePlan = world["plan"]
     assert plan.cycle_dose_g_per_kg is not None
@@ -215,7 +215,7 @@ def test_cycle_dose_per_kg(world) -> None:  # type: ignore[no-untyped-def]
     assert set(found.values()) == {plan.cycle_dose_g_per_kg}, found
 
 
-def test_grams_given(world) -> None:  # type: ignore[no-untyped-def]
+def test_grams_given(world) -> None:
     shown = screens(world)
     session = world["session"]
     day = timezone.localtime(session.planned_start).date()
@@ -238,7 +238,7 @@ def test_grams_given(world) -> None:  # type: ignore[no-untyped-def]
     assert "Completed: partial dose" not in shown["schedule"]
 
 
-def test_grams_per_cycle_and_dispensed(world) -> None:  # type: ignore[no-untyped-def]
+def test_grams_per_cycle_and_dispensed(world) -> None:
     plan: DosePlan = world["plan"]
     assert plan.cycle_dose_g is not None and plan.vials
     shown = screens(world)
@@ -257,7 +257,7 @@ def test_grams_per_cycle_and_dispensed(world) -> None:  # type: ignore[no-untype
     assert rows and set(rows) == {dispensed}, (rows, dispensed)
 
 
-def test_cost(world) -> None:  # type: ignore[no-untyped-def]
+def test_cost(world) -> None:
     plan: DosePlan = world["plan"]
     assert plan.cost_per_cycle is not None
     shown = screens(world)

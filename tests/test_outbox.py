@@ -45,7 +45,7 @@ def decided(clinician, authadmin):
     """Approve an authorization: the service enqueues the clinician's notice on commit."""
     today = timezone.localdate()
 
-    def decide():  # type: ignore[no-untyped-def]
+    def decide():
         order = make_order(start_date=today + timedelta(days=3), by=clinician)
         authorization = services.authorization_create(
             by=authadmin, order=order, payer="Acme", member_id="M-1"

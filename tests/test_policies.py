@@ -26,7 +26,7 @@ POLICY_MODULES = [
 ]
 
 
-def _policies():  # type: ignore[no-untyped-def]
+def _policies():
     for module in POLICY_MODULES:
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("can_") and function.__module__ == module.__name__:
@@ -34,7 +34,7 @@ def _policies():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("name", "policy"), list(_policies()))
-def test_every_policy_asks_a_permission_some_role_holds(name, policy) -> None:  # type: ignore[no-untyped-def]
+def test_every_policy_asks_a_permission_some_role_holds(name, policy) -> None:
     granted = {
         permission for permissions in ROLE_PERMISSIONS.values() for permission in permissions
     }
@@ -46,7 +46,7 @@ def test_every_policy_asks_a_permission_some_role_holds(name, policy) -> None:  
 @pytest.mark.django_db
 def test_taking_a_permission_out_of_the_table_refuses_the_page_and_the_api(
     monkeypatch, make_user, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     nurse = make_user("table-nurse", Role.NURSE)
     client = client_for(nurse)
     assert client.get(reverse("orders:home")).status_code == 200
@@ -58,7 +58,7 @@ def test_taking_a_permission_out_of_the_table_refuses_the_page_and_the_api(
 
 
 @pytest.mark.django_db
-def test_a_superuser_holds_no_clinical_role_by_being_one(django_user_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_superuser_holds_no_clinical_role_by_being_one(django_user_model) -> None:
     admin = django_user_model.objects.create_superuser("root", password="x-long-password-1")
     assert not order_policies.can_sign(admin)
     assert not formulary_policies.can_change_products(admin)
@@ -68,12 +68,12 @@ def test_a_superuser_holds_no_clinical_role_by_being_one(django_user_model) -> N
 @pytest.mark.parametrize("role", list(Role))
 def test_the_navigation_never_shows_a_page_the_role_may_not_open(
     role, make_user, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from ivig.accounts.context_processors import navigation
 
     user = make_user(f"nav-{role.value}", role)
     request = type("Request", (), {"user": user})()
-    links = navigation(request)["nav_links"]  # type: ignore[arg-type]
+    links = navigation(request)["nav_links"]
     assert links, f"{role} sees no navigation at all"
     client = client_for(user)
     for link in links:
@@ -82,7 +82,7 @@ def test_the_navigation_never_shows_a_page_the_role_may_not_open(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(Role))
-def test_stewardship_and_inbox_ask_the_table(role, monkeypatch, make_user, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_stewardship_and_inbox_ask_the_table(role, monkeypatch, make_user, client_for) -> None:
     client = client_for(make_user(f"table-{role.value}", role))
     stewardship = client.get(reverse("reports:stewardship")).status_code
     assert stewardship == (200 if role == Role.PHARMACIST else 403)
@@ -102,7 +102,7 @@ def test_stewardship_and_inbox_ask_the_table(role, monkeypatch, make_user, clien
 @pytest.mark.django_db
 def test_the_reaction_plan_page_and_its_link_ask_the_table(
     monkeypatch, make_user, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from infusions.templatetags.reaction_tags import reaction_history
     from tests.orders.factories import PatientFactory
 
@@ -117,7 +117,7 @@ def test_the_reaction_plan_page_and_its_link_ask_the_table(
     assert client_for(nurse).get(url).status_code == 403
     assert client_for(pharmacist).get(url).status_code == 403
 
-    def can_plan(user):  # type: ignore[no-untyped-def]
+    def can_plan(user):
         context = {"request": type("Request", (), {"user": user})()}
         return reaction_history(context, PatientFactory.create())["can_plan"]
 
@@ -132,7 +132,7 @@ def test_the_reaction_plan_page_and_its_link_ask_the_table(
 
 
 @pytest.mark.django_db
-def test_a_session_reason_asks_the_table(monkeypatch, make_user, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_reason_asks_the_table(monkeypatch, make_user, client_for) -> None:
     page = reverse("infusions:session-reason", args=[999_999])
     api = "/api/v1/infusion-sessions/999999/reason/"
     body = {"code": "CREATININE_DUE", "reason": "Outside result"}

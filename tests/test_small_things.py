@@ -19,7 +19,7 @@ class Records(logging.Handler):
         self.records.append(record)
 
 
-def test_a_403_is_logged_once_on_one_line(nurse, client_for):  # type: ignore[no-untyped-def]
+def test_a_403_is_logged_once_on_one_line(nurse, client_for):
     logger = logging.getLogger("django.request")
     handler = Records()
     logger.addHandler(handler)
@@ -39,7 +39,7 @@ def test_anonymous_visitors_to_the_api_docs_are_sent_to_sign_in() -> None:
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_favicon_is_linked_and_served(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_favicon_is_linked_and_served(clinician, client_for) -> None:
     page = client_for(clinician).get(reverse("orders:home")).content.decode()
     assert 'rel="icon"' in page and "favicon.svg" in page
     response = Client().get("/favicon.ico")

@@ -21,7 +21,7 @@ from orders import models as orders
         (orders.RateProtocol, engine.RateProtocol),
     ],
 )
-def test_the_patient_and_order_choices_are_the_engines_codes(choices, literal) -> None:  # type: ignore[no-untyped-def]
+def test_the_patient_and_order_choices_are_the_engines_codes(choices, literal) -> None:
     assert list(choices.values) == list(literal.__args__)
 
 

@@ -49,10 +49,10 @@ class CurrentRequestMiddleware:
     """Makes the request known to ``current_request()`` for services that need its client
     address (the password re-entry) without the views passing it down."""
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def __call__(self, request: HttpRequest):
         token = _current_request.set(request)
         try:
             return self.get_response(request)

@@ -85,7 +85,7 @@ def history_entries(
     differ, each with its real value before (never "—" for every field).
     """
     quiet = QUIET_FIELDS | set(quiet_fields)
-    fields = [f for f in model._meta.concrete_fields if f.name not in quiet]  # type: ignore[attr-defined]
+    fields = [f for f in model._meta.concrete_fields if f.name not in quiet]
     labels = {f.name: str(f.verbose_name) for f in fields}
     coded: dict[str, Mapping[Any, str]] = {f.name: dict(f.flatchoices) for f in fields if f.choices}
     coded.update(value_labels or {})

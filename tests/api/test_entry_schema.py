@@ -35,7 +35,7 @@ VALUES = {
 
 
 @pytest.fixture(scope="module")
-def bodies(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def bodies(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         schema = SchemaGenerator().get_schema(request=None, public=True)
     body = schema["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -47,7 +47,7 @@ def bodies(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     }
 
 
-def test_every_kind_is_documented_with_its_own_fields(bodies) -> None:  # type: ignore[no-untyped-def]
+def test_every_kind_is_documented_with_its_own_fields(bodies) -> None:
     assert set(bodies) == set(ENTRY_MODELS)
     for kind, model in ENTRY_MODELS.items():
         documented = bodies[kind]
@@ -59,7 +59,7 @@ def test_every_kind_is_documented_with_its_own_fields(bodies) -> None:  # type: 
         assert set(documented["required"]) == needed | {"kind"}, kind
 
 
-def test_the_endpoint_refuses_what_a_kind_does_not_document(bodies, nurse, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_endpoint_refuses_what_a_kind_does_not_document(bodies, nurse, client_for) -> None:
     session = session_for(
         verified_order(status=OrderStatus.ACTIVE),
         ChairFactory.create(),

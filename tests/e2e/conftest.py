@@ -73,7 +73,7 @@ def _allowed(request: pytest.FixtureRequest) -> list[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server, request: pytest.FixtureRequest) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+def page(browser: Browser, live_server, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page whose journey fails on any browser console error, uncaught page error or CSP
     violation (recorded as they happen, checked at teardown)."""
     context = browser.new_context(base_url=live_server.url)

@@ -37,7 +37,7 @@ def axe_problems(page: Page) -> list[str]:
     ]
 
 
-def _data(clinician, nurse) -> tuple[Order, InfusionSession]:  # type: ignore[no-untyped-def]
+def _data(clinician, nurse) -> tuple[Order, InfusionSession]:
     draft = order_create(by=clinician, **order_values(worked_example_patient(clinician)))
     order = verified_order()
     session = session_for(
@@ -49,7 +49,7 @@ def _data(clinician, nurse) -> tuple[Order, InfusionSession]:  # type: ignore[no
 @journey
 def test_no_serious_accessibility_problems_on_each_roles_main_pages(
     page, sign_in, sign_out, users_by_role, clinician, nurse
-):  # type: ignore[no-untyped-def]
+):
     draft, session = _data(clinician, nurse)
     pages = {
         Role.CLINICIAN: ["/orders/", "/orders/patients/", f"/orders/{draft.pk}/",
@@ -77,7 +77,7 @@ def test_no_serious_accessibility_problems_on_each_roles_main_pages(
 @journey
 def test_narrow_screens_collapse_the_header_and_show_the_summary_above_save(
     page, sign_in, clinician
-):  # type: ignore[no-untyped-def]
+):
     draft = order_create(by=clinician, **order_values(worked_example_patient(clinician)))
     sign_in(clinician)
     page.set_viewport_size({"width": 390, "height": 800})

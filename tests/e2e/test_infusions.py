@@ -45,7 +45,7 @@ def record(page: Page, kind: str, fields: dict[str, str], *, when: str | None = 
 
 
 @journey
-def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settings):  # type: ignore[no-untyped-def]
+def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settings):
     settings.TIME_ZONE = mid_morning_zone()
     ChairFactory.create(name="Chair 1")  # open 07:00-21:00 every day
     order = verified_order(start_date=timezone.localdate())
@@ -127,7 +127,7 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
 
 
 @journey
-def test_due_within_changes_the_cycles_to_book_without_a_button(page, sign_in, nurse):  # type: ignore[no-untyped-def]
+def test_due_within_changes_the_cycles_to_book_without_a_button(page, sign_in, nurse):
     """The schedule's "Due within" select submits itself (a static script, not an inline
     handler the site's CSP blocks): a cycle due in 20 days shows once 28 days are chosen."""
     later = verified_order(start_date=timezone.localdate() + timedelta(days=20))

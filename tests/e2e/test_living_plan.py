@@ -20,7 +20,7 @@ from .test_infusions import mid_morning_zone, minutes_ago, record
 
 
 @journey
-def test_a_new_stop_after_verification_blocks_the_start(page, sign_in, nurse, settings):  # type: ignore[no-untyped-def]
+def test_a_new_stop_after_verification_blocks_the_start(page, sign_in, nurse, settings):
     settings.TIME_ZONE = mid_morning_zone()
     chair = ChairFactory.create(name="Chair 1")
     order = verified_order(

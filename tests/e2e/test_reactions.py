@@ -35,7 +35,7 @@ def yesterday(clock: str) -> str:
 
 @journey
 @pytest.mark.console_errors("status of 400 (Bad Request)")  # the refused caps it checks answer 400
-def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(  # type: ignore[no-untyped-def]
+def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(
     page: Page, sign_in, sign_out, nurse, clinician, settings
 ):
     settings.TIME_ZONE = mid_morning_zone()

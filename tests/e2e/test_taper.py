@@ -20,7 +20,7 @@ from tests.infusions.factories import ChairFactory, local, session_for, verified
 from .conftest import journey
 
 
-def _course_on_cycle_3(clinician):  # type: ignore[no-untyped-def]
+def _course_on_cycle_3(clinician):
     """Cycles 1 and 2 given, cycle 3 booked from today, cycle 4 booked four weeks later; two
     reviews in complete response (a taper is proposed)."""
     today = timezone.localdate()

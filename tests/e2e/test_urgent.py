@@ -21,7 +21,7 @@ from .test_infusions import mid_morning_zone, minutes_ago, record
 
 
 @journey
-def test_an_urgent_ten_order_starts_the_same_day_without_an_approval(  # type: ignore[no-untyped-def]
+def test_an_urgent_ten_order_starts_the_same_day_without_an_approval(
     page, sign_in, sign_out, clinician, pharmacist, nurse, settings
 ):
     settings.TIME_ZONE = mid_morning_zone()

@@ -22,7 +22,7 @@ from tests.engine.test_worked_example import _worked_example_request
 
 
 @pytest.fixture(scope="module")
-def titration():  # type: ignore[no-untyped-def]
+def titration():
     plan = compute_plan(_worked_example_request())
     assert plan.titration is not None
     return plan.titration
@@ -41,7 +41,7 @@ def titration():  # type: ignore[no-untyped-def]
         ("500", 184),  # ... and beyond the planned end, never faster
     ],
 )
-def test_planned_rate_at_elapsed_minute(titration, elapsed_min: str, rate_ml_per_h: int) -> None:  # type: ignore[no-untyped-def]
+def test_planned_rate_at_elapsed_minute(titration, elapsed_min: str, rate_ml_per_h: int) -> None:
     assert planned_rate_at(titration, Decimal(elapsed_min)) == rate_ml_per_h
 
 

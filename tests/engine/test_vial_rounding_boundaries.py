@@ -42,7 +42,7 @@ def fresh_vial_tables() -> None:
 NO_CAPS = DoseCaps(daily_cap_g=D(10_000), window_cap_g=D(10_000), days_in_window=1)
 
 
-def rounded(calc: str, sizes: tuple[str, ...], tolerance_pct: str = "10", caps: DoseCaps = NO_CAPS):  # type: ignore[no-untyped-def]
+def rounded(calc: str, sizes: tuple[str, ...], tolerance_pct: str = "10", caps: DoseCaps = NO_CAPS):
     return round_to_vials(
         calculated_daily_dose_g=D(calc),
         vial_sizes_g=tuple(D(size) for size in sizes),

@@ -26,12 +26,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def session(nurse):  # type: ignore[no-untyped-def]
+def session(nurse):
     order = verified_order(status=OrderStatus.ACTIVE)
     return session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
 
 
-def record(session, nurse, kind, clock, correction_of=None, **data):  # type: ignore[no-untyped-def]
+def record(session, nurse, kind, clock, correction_of=None, **data):
     """As the page and the API record: the entry validated as its kind, then the service."""
     return administration.administration_record(
         session,
@@ -42,7 +42,7 @@ def record(session, nurse, kind, clock, correction_of=None, **data):  # type: ig
     )
 
 
-def refused(code: str, session, nurse, kind, clock, **data) -> InfusionError:  # type: ignore[no-untyped-def]
+def refused(code: str, session, nurse, kind, clock, **data) -> InfusionError:
     with pytest.raises(InfusionError) as error:
         record(session, nurse, kind, clock, **data)
     assert error.value.code == code, error.value.message
@@ -59,13 +59,13 @@ def vitals(**changes: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def started(session, nurse):  # type: ignore[no-untyped-def]
+def started(session, nurse):
     record(session, nurse, "premedication_given", "09:05")
     record(session, nurse, "started", "09:30")
     return session
 
 
-def test_a_whole_infusion(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_whole_infusion(session, nurse) -> None:
     premed = record(session, nurse, "premedication_given", "09:05")
     assert premed.details == "diphenhydramine 25 mg PO; acetaminophen 500 mg PO"
     record(session, nurse, "iv_access", "09:10", details="Left forearm, 22 G")
@@ -109,7 +109,7 @@ def test_a_whole_infusion(session, nurse) -> None:  # type: ignore[no-untyped-de
     assert session.entries.get(kind="adverse_event").symptoms == ["fever", "headache"]
 
 
-def test_no_time_in_the_future_but_a_minute_of_skew(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_no_time_in_the_future_but_a_minute_of_skew(session, nurse) -> None:
     with pytest.raises(InfusionError) as error:
         administration.administration_record(
             session, Note(details="x"), by=nurse,
@@ -122,7 +122,7 @@ def test_no_time_in_the_future_but_a_minute_of_skew(session, nurse) -> None:  # 
     )  # fmt: skip
 
 
-def test_the_start_needs_a_verified_or_active_order(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_start_needs_a_verified_or_active_order(session, nurse) -> None:
     assert administration.session_start_blockers(session) == []
     session.order.status = OrderStatus.DISCONTINUED
     session.order.save()
@@ -131,7 +131,7 @@ def test_the_start_needs_a_verified_or_active_order(session, nurse) -> None:  # 
     assert administration.session_start_blockers(session)
 
 
-def test_the_start_is_on_the_planned_day(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_start_is_on_the_planned_day(nurse) -> None:
     order = verified_order()
     planned = yesterday_at("09:00") - timedelta(days=1)
     session = session_for(order, ChairFactory.create(), planned, by=nurse)
@@ -139,14 +139,14 @@ def test_the_start_is_on_the_planned_day(nurse) -> None:  # type: ignore[no-unty
     assert "move it" in error.message
 
 
-def test_start_once_and_not_above_the_first_rate(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_start_once_and_not_above_the_first_rate(session, nurse) -> None:
     refused("rate_above_plan", session, nurse, "started", "09:30", rate_ml_per_h=21)
     administration.session_start(session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=15)
     refused("cannot_start", session, nurse, "started", "09:31")
 
 
 @pytest.mark.parametrize("kind", ["rate_changed", "adverse_event", "restarted", "completed"])
-def test_in_infusion_entries_need_the_start(session, nurse, kind) -> None:  # type: ignore[no-untyped-def]
+def test_in_infusion_entries_need_the_start(session, nurse, kind) -> None:
     data_by_kind: dict[str, dict[str, Any]] = {
         "rate_changed": {"rate_ml_per_h": 20},
         "adverse_event": {"symptoms": ["fever"], "severity": "mild"},
@@ -156,7 +156,7 @@ def test_in_infusion_entries_need_the_start(session, nurse, kind) -> None:  # ty
     refused("not_started", session, nurse, kind, "09:30", **data_by_kind[kind])
 
 
-def test_in_infusion_entries_not_before_the_last_rate_entry(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_in_infusion_entries_not_before_the_last_rate_entry(started, nurse) -> None:
     refused("out_of_sequence", started, nurse, "rate_changed", "09:29", rate_ml_per_h=15)
     record(started, nurse, "rate_changed", "10:05", rate_ml_per_h=41)
     refused("out_of_sequence", started, nurse, "rate_changed", "10:00", rate_ml_per_h=40)
@@ -172,7 +172,7 @@ def test_in_infusion_entries_not_before_the_last_rate_entry(started, nurse) -> N
     )
 
 
-def test_rate_changes_follow_the_plan_at_the_clock(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_rate_changes_follow_the_plan_at_the_clock(started, nurse) -> None:
     # 09:59 is minute 29 (20 mL/h); 10:00 is minute 30 (41 mL/h); 10:30 is minute 60 (82).
     error = refused("rate_above_plan", started, nurse, "rate_changed", "09:59", rate_ml_per_h=41)
     assert "20 mL/h" in error.message
@@ -183,12 +183,12 @@ def test_rate_changes_follow_the_plan_at_the_clock(started, nurse) -> None:  # t
     refused("invalid", started, nurse, "rate_changed", "10:36", rate_ml_per_h=0)
 
 
-def test_never_above_200_ml_per_h(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_never_above_200_ml_per_h(started, nurse) -> None:
     error = refused("rate_above_plan", started, nurse, "rate_changed", "14:00", rate_ml_per_h=201)
     assert "184 mL/h" in error.message  # the plan's top (the volume ends before 200)
 
 
-def test_an_adverse_event_stops_the_infusion(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_an_adverse_event_stops_the_infusion(started, nurse) -> None:
     record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
     record(started, nurse, "adverse_event", "10:05", symptoms=["skin_rash"], severity="mild")
     refused("infusion_stopped", started, nurse, "rate_changed", "10:10", rate_ml_per_h=20)
@@ -210,7 +210,7 @@ def test_an_adverse_event_stops_the_infusion(started, nurse) -> None:  # type: i
     refused("rate_above_plan", started, nurse, "rate_changed", "11:10", rate_ml_per_h=40)
 
 
-def test_a_restart_needs_a_stop(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_restart_needs_a_stop(started, nurse) -> None:
     refused("invalid", started, nurse, "restarted", "09:40", rate_ml_per_h=30)
 
 
@@ -223,11 +223,11 @@ def test_a_restart_needs_a_stop(started, nurse) -> None:  # type: ignore[no-unty
         ({"symptoms": ["fever"]}, "severity"),
     ],
 )
-def test_adverse_events_from_the_watch_list(started, nurse, data, field) -> None:  # type: ignore[no-untyped-def]
+def test_adverse_events_from_the_watch_list(started, nurse, data, field) -> None:
     assert refused("invalid", started, nurse, "adverse_event", "09:40", **data).field == field
 
 
-def test_completion_within_the_day_dose(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_completion_within_the_day_dose(started, nurse) -> None:
     record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
     record(started, nurse, "rate_changed", "10:30", rate_ml_per_h=82)
     refused("invalid", started, nurse, "completed", "13:30", volume_ml="251", grams_given="25")
@@ -239,7 +239,7 @@ def test_completion_within_the_day_dose(started, nurse) -> None:  # type: ignore
     refused("recording_closed", started, nurse, "note", "13:05", details="late")
 
 
-def test_nothing_is_recorded_on_a_cancelled_session(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_recorded_on_a_cancelled_session(session, nurse) -> None:
     InfusionSession.objects.filter(pk=session.pk).update(status="cancelled")
     refused("recording_closed", session, nurse, "premedication_given", "09:05")
 
@@ -258,11 +258,11 @@ def test_nothing_is_recorded_on_a_cancelled_session(session, nurse) -> None:  # 
         ("note", {"details": "x", "rate_ml_per_h": 30}, "rate_ml_per_h"),
     ],
 )
-def test_each_kind_checks_its_fields(session, nurse, kind, data, field) -> None:  # type: ignore[no-untyped-def]
+def test_each_kind_checks_its_fields(session, nurse, kind, data, field) -> None:
     assert refused("invalid", session, nurse, kind, "09:05", **data).field == field
 
 
-def test_entries_are_append_only(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_entries_are_append_only(session, nurse) -> None:
     entry = record(session, nurse, "note", "09:05", details="x")
     entry.details = "changed"
     with pytest.raises(AppendOnlyError):
@@ -272,7 +272,7 @@ def test_entries_are_append_only(session, nurse) -> None:  # type: ignore[no-unt
     assert AdministrationEntry.objects.get(pk=entry.pk).details == "x"
 
 
-def test_corrections_are_new_entries(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_corrections_are_new_entries(started, nurse) -> None:
     vitals = record(
         started,
         nurse,
@@ -316,7 +316,7 @@ def test_corrections_are_new_entries(started, nurse) -> None:  # type: ignore[no
     refused("invalid", started, nurse, "note", "09:40", details="x", correction_of=elsewhere)
 
 
-def test_plan_at_clock_times_before_the_start(session) -> None:  # type: ignore[no-untyped-def]
+def test_plan_at_clock_times_before_the_start(session) -> None:
     plan = session_plan_at_clock_times(session)
     assert plan.premedication_at == yesterday_at("09:00")
     assert plan.infusion_start == yesterday_at("09:30")
@@ -341,7 +341,7 @@ def test_plan_at_clock_times_before_the_start(session) -> None:  # type: ignore[
     assert "Moderate to severe headache" in plan.watch_list
 
 
-def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -> None:
     # Started 09:30 at 20; 41 from 10:00; stopped at 10:05 (10 + 3.4 = 13.4 mL given).
     record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
     record(started, nurse, "adverse_event", "10:05", symptoms=["fever"], severity="mild")
@@ -376,7 +376,7 @@ def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -
 
 # 32 minutes at 20 mL/h is 10.7 mL (shown to 0.1); with 10 % and 5 mL at most 16.77 -> 16.8 mL
 # (1.68 g at 10 %).
-def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -> None:
     error = refused(
         "more_than_record_allows", started, nurse, "completed", "10:02",
         volume_ml="246", grams_given="1",
@@ -393,7 +393,7 @@ def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -
     record(started, nurse, "completed", "10:02", volume_ml="16.8", grams_given="1.68")
 
 
-def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:
     record(started, nurse, "adverse_event", "10:00", symptoms=["headache"], severity="mild")
     # 30 minutes at 20 mL/h (10 mL), then stopped: at most 16 mL however late.
     refused("more_than_record_allows", started, nurse, "completed", "12:00",
@@ -401,7 +401,7 @@ def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:  # t
     record(started, nurse, "completed", "12:00", volume_ml="16", grams_given="1.6")
 
 
-def test_an_entry_before_the_sessions_day_is_refused(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_an_entry_before_the_sessions_day_is_refused(started, nurse) -> None:
     with pytest.raises(InfusionError) as error:
         administration.administration_record(
             started,
@@ -412,7 +412,7 @@ def test_an_entry_before_the_sessions_day_is_refused(started, nurse) -> None:  #
     assert (error.value.code, error.value.field) == ("before_session_day", "occurred_at")
 
 
-def test_an_entry_in_the_future_is_refused(started, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_an_entry_in_the_future_is_refused(started, nurse) -> None:
     with pytest.raises(InfusionError) as error:
         administration.administration_record(
             started,

@@ -43,12 +43,12 @@ def api(client_for: Callable[..., Client], users_by_role: dict[Role, Any]) -> Ca
 
 
 @pytest.fixture
-def chair():  # type: ignore[no-untyped-def]
+def chair():
     return ChairFactory.create(name="Chair 1")
 
 
 @pytest.fixture
-def session(chair, nurse):  # type: ignore[no-untyped-def]
+def session(chair, nurse):
     return session_for(
         verified_order(status=OrderStatus.ACTIVE), chair, yesterday_at("09:00"), by=nurse
     )
@@ -59,7 +59,7 @@ def entries_url(session: InfusionSession) -> str:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_reads(api, role, session) -> None:  # type: ignore[no-untyped-def]
+def test_every_role_reads(api, role, session) -> None:
     for url in (
         CHAIRS,
         f"{CHAIRS}{session.chair_id}/",
@@ -72,7 +72,7 @@ def test_every_role_reads(api, role, session) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.parametrize("role", READ_ONLY_ROLES)
-def test_only_nurses_write(api, role, session, chair) -> None:  # type: ignore[no-untyped-def]
+def test_only_nurses_write(api, role, session, chair) -> None:
     order = verified_order()
     writes = [
         ("post", CHAIRS, {"name": "New"}),
@@ -89,11 +89,11 @@ def test_only_nurses_write(api, role, session, chair) -> None:  # type: ignore[n
     assert not session.entries.exists()
 
 
-def test_signed_out_is_refused(client, session) -> None:  # type: ignore[no-untyped-def]
+def test_signed_out_is_refused(client, session) -> None:
     assert client.get(SESSIONS).status_code in (401, 403)
 
 
-def test_entries_are_never_changed_or_deleted(api, session) -> None:  # type: ignore[no-untyped-def]
+def test_entries_are_never_changed_or_deleted(api, session) -> None:
     created = api(Role.NURSE, "post", entries_url(session), {"kind": "note", "details": "x"})
     assert created.status_code == 201
     entry_id = created.json()["id"]
@@ -104,7 +104,7 @@ def test_entries_are_never_changed_or_deleted(api, session) -> None:  # type: ig
     assert api(Role.NURSE, "delete", f"{SESSIONS}{session.pk}/").status_code == 405
 
 
-def test_chairs_with_opening_hours(api) -> None:  # type: ignore[no-untyped-def]
+def test_chairs_with_opening_hours(api) -> None:
     hours = [{"weekday": 0, "opens_at": "08:00", "closes_at": "18:00"}]
     created = api(Role.NURSE, "post", CHAIRS, {"name": "Window", "opening_hours": hours})
     assert created.status_code == 201, created.json()
@@ -124,7 +124,7 @@ def test_chairs_with_opening_hours(api) -> None:  # type: ignore[no-untyped-def]
     assert api(Role.NURSE, "post", CHAIRS, {"name": "X", "colour": "red"}).status_code == 400
 
 
-def test_booking_a_cycle(api, chair) -> None:  # type: ignore[no-untyped-def]
+def test_booking_a_cycle(api, chair) -> None:
     order = verified_order(days_per_cycle=2, total_dose_g_per_kg=None, daily_dose_mg_per_kg=400)
     proposal = api(
         Role.NURSE, "post", f"{SESSIONS}proposal/", {"order": order.pk, "cycle_number": 1}
@@ -146,7 +146,7 @@ def test_booking_a_cycle(api, chair) -> None:  # type: ignore[no-untyped-def]
     assert taken.status_code == 409 and taken.json()["code"] == "slot_taken"
 
 
-def test_booking_refusals_are_400(api, chair) -> None:  # type: ignore[no-untyped-def]
+def test_booking_refusals_are_400(api, chair) -> None:
     signed = verified_order(status=OrderStatus.SIGNED)
     refused = api(
         Role.NURSE, "post", f"{SESSIONS}proposal/", {"order": signed.pk, "cycle_number": 1}
@@ -160,7 +160,7 @@ def test_booking_refusals_are_400(api, chair) -> None:  # type: ignore[no-untype
     assert short.status_code == 400 and short.json()["field_errors"].keys() == {"slots"}
 
 
-def test_move_cancel_and_start(api, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_move_cancel_and_start(api, chair, nurse) -> None:
     order = verified_order(status=OrderStatus.ACTIVE)
     start = local(timezone.localdate() + timedelta(days=3), "09:00")
     session = session_for(order, chair, start, by=nurse)
@@ -179,7 +179,7 @@ def test_move_cancel_and_start(api, chair, nurse) -> None:  # type: ignore[no-un
     assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
 
 
-def test_recording_through_the_api(api, session) -> None:  # type: ignore[no-untyped-def]
+def test_recording_through_the_api(api, session) -> None:
     url = entries_url(session)
     at = yesterday_at("09:30")
     started = api(
@@ -220,13 +220,13 @@ def test_recording_through_the_api(api, session) -> None:  # type: ignore[no-unt
     assert plan["steps"][0]["rate_ml_per_h"] == 20 and "Fever" in plan["watch_list"]
 
 
-def test_reads_of_a_session_are_logged(api, session) -> None:  # type: ignore[no-untyped-def]
+def test_reads_of_a_session_are_logged(api, session) -> None:
     api(Role.PHARMACIST, "get", f"{SESSIONS}{session.pk}/")
     api(Role.PHARMACIST, "get", entries_url(session))
     assert AccessLog.objects.filter(subject_type="infusions.infusionsession").count() == 2
 
 
-def test_session_filters(api, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_session_filters(api, nurse) -> None:
     chair, other_chair = ChairFactory.create(), ChairFactory.create()
     today = timezone.localdate()
     first = session_for(verified_order(), chair, local(today, "09:00"), by=nurse)
@@ -250,7 +250,7 @@ def test_session_filters(api, nurse) -> None:  # type: ignore[no-untyped-def]
     assert api(Role.NURSE, "get", f"{SESSIONS}?date_from=soon").status_code == 400
 
 
-def test_session_list_takes_a_constant_number_of_queries(client_for, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_session_list_takes_a_constant_number_of_queries(client_for, nurse) -> None:
     client = client_for(nurse)
     today = timezone.localdate()
 
@@ -270,7 +270,7 @@ def test_session_list_takes_a_constant_number_of_queries(client_for, nurse) -> N
 
 def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
     patterns = [path("api/v1/", include("infusions.api_urls"))]
-    GENERATOR_STATS.reset()  # type: ignore[attr-defined]
+    GENERATOR_STATS.reset()
     schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
     validate_schema(schema)
     assert not GENERATOR_STATS, "drf-spectacular warned about the infusions API"
@@ -300,7 +300,7 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
     assert {"201", "400", "403", "409"} <= set(reason)
 
 
-def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, session) -> None:
     at = yesterday_at("09:30")
     start = api(
         Role.NURSE, "post", f"{SESSIONS}{session.pk}/start/", {"occurred_at": at.isoformat()}
@@ -323,7 +323,7 @@ def test_a_completion_beyond_the_recorded_rates_is_a_400_on_the_volume(api, sess
     assert list(before.json()["field_errors"]) == ["occurred_at"]
 
 
-def test_oxygen_saturation_is_recorded_with_the_vital_signs(api, session) -> None:  # type: ignore[no-untyped-def]
+def test_oxygen_saturation_is_recorded_with_the_vital_signs(api, session) -> None:
     url = entries_url(session)
     at = yesterday_at("09:00")
     vitals = {"kind": "vital_signs", "bp_systolic_mmhg": 120, "bp_diastolic_mmhg": 80,

@@ -29,17 +29,17 @@ def next_monday(weeks: int = 1) -> date:
 
 
 @pytest.fixture
-def order():  # type: ignore[no-untyped-def]
+def order():
     return verified_order(start_date=next_monday())
 
 
 @pytest.fixture
-def chair_a():  # type: ignore[no-untyped-def]
+def chair_a():
     return ChairFactory.create(name="A chair", hours=WEEKDAYS_8_TO_6)
 
 
 @pytest.fixture
-def chair_b():  # type: ignore[no-untyped-def]
+def chair_b():
     return ChairFactory.create(name="B chair", hours=WEEKDAYS_8_TO_6)
 
 
@@ -55,7 +55,7 @@ def clocks(slots: list[Slot]) -> list[tuple[int, str, str, str]]:
     ]
 
 
-def test_proposal_same_chair_and_time_on_consecutive_days(order, chair_a, chair_b) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_same_chair_and_time_on_consecutive_days(order, chair_a, chair_b) -> None:
     slots = booking.booking_propose(order, 1)
     # 08:00 + 221 minutes = 11:41, Monday to Friday, the first chair by name.
     assert clocks(slots) == [
@@ -68,13 +68,13 @@ def test_proposal_same_chair_and_time_on_consecutive_days(order, chair_a, chair_
     assert slots[0].day == next_monday()
 
 
-def test_proposal_shifts_day_one_to_fit_the_opening_days(order, chair_a) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_shifts_day_one_to_fit_the_opening_days(order, chair_a) -> None:
     # Asked for a Wednesday: five consecutive open days only start on a Monday.
     slots = booking.booking_propose(order, 1, requested_date=next_monday() + timedelta(days=2))
     assert slots[0].day == next_monday(2)
 
 
-def test_proposal_uses_a_weekend_opening_when_it_fits(order) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_uses_a_weekend_opening_when_it_fits(order) -> None:
     chair = ChairFactory.create(name="Weekend", hours=[*WEEKDAYS_8_TO_6, (5, "09:00", "13:30")])
     wednesday = next_monday() + timedelta(days=2)
     slots = booking.booking_propose(order, 1, requested_date=wednesday)
@@ -90,12 +90,12 @@ def test_proposal_uses_a_weekend_opening_when_it_fits(order) -> None:  # type: i
     assert clocks(slots)[3] == (4, "Weekend", "Sat 09:00", "13:10")
 
 
-def test_proposal_skips_a_chair_open_too_briefly(order, chair_b) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_skips_a_chair_open_too_briefly(order, chair_b) -> None:
     ChairFactory.create(name="A short", hours=[(day, "08:00", "11:00") for day in range(5)])
     assert {slot.chair for slot in booking.booking_propose(order, 1)} == {chair_b}
 
 
-def test_proposal_goes_around_existing_sessions(order, chair_a, chair_b, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_goes_around_existing_sessions(order, chair_a, chair_b, nurse) -> None:
     tuesday = next_monday() + timedelta(days=1)
     other = verified_order()
     session_for(other, chair_a, local(tuesday, "08:00"), by=nurse)
@@ -109,17 +109,17 @@ def test_proposal_goes_around_existing_sessions(order, chair_a, chair_b, nurse) 
     assert clocks(booking.booking_propose(order, 1))[1] == (2, "A chair", "Tue 08:00", "11:41")
 
 
-def test_proposal_with_a_chosen_chair(order, chair_a, chair_b) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_with_a_chosen_chair(order, chair_a, chair_b) -> None:
     assert {slot.chair for slot in booking.booking_propose(order, 1, chair=chair_b)} == {chair_b}
 
 
-def test_proposal_never_in_the_past(chair_a) -> None:  # type: ignore[no-untyped-def]
+def test_proposal_never_in_the_past(chair_a) -> None:
     order = verified_order(start_date=timezone.localdate() - timedelta(days=10))
     slots = booking.booking_propose(order, 1)
     assert all(slot.start > timezone.now() for slot in slots)
 
 
-def test_no_slot_within_the_horizon(order) -> None:  # type: ignore[no-untyped-def]
+def test_no_slot_within_the_horizon(order) -> None:
     ChairFactory.create(name="Mondays only", hours=[(0, "08:00", "18:00")])
     with pytest.raises(InfusionError) as error:
         booking.booking_propose(order, 1)
@@ -129,7 +129,7 @@ def test_no_slot_within_the_horizon(order) -> None:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize(
     "status", [OrderStatus.DRAFT, OrderStatus.SIGNED, OrderStatus.DISCONTINUED]
 )
-def test_only_verified_or_active_orders_are_booked(chair_a, nurse, status) -> None:  # type: ignore[no-untyped-def]
+def test_only_verified_or_active_orders_are_booked(chair_a, nurse, status) -> None:
     order = verified_order(status=status, start_date=next_monday())
     with pytest.raises(InfusionError) as error:
         booking.booking_propose(order, 1)
@@ -140,13 +140,13 @@ def test_only_verified_or_active_orders_are_booked(chair_a, nurse, status) -> No
     assert error.value.code == InfusionError.ORDER_NOT_BOOKABLE
 
 
-def test_cycle_number_in_range(order, chair_a) -> None:  # type: ignore[no-untyped-def]
+def test_cycle_number_in_range(order, chair_a) -> None:
     with pytest.raises(InfusionError) as error:
         booking.booking_propose(order, 7)
     assert error.value.field == "cycle_number"
 
 
-def test_confirm_books_the_cycle_and_activates_the_order(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_books_the_cycle_and_activates_the_order(order, chair_a, nurse) -> None:
     sessions = booking.booking_confirm(order, 1, booking.booking_propose(order, 1), nurse)
     assert [(s.day_number, s.status) for s in sessions] == [(n, "booked") for n in range(1, 6)]
     assert all(s.planned_end - s.planned_start == timedelta(minutes=221) for s in sessions)
@@ -159,14 +159,14 @@ def test_confirm_books_the_cycle_and_activates_the_order(order, chair_a, nurse) 
     assert order.sessions.count() == 10
 
 
-def test_confirm_tentative(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_tentative(order, chair_a, nurse) -> None:
     sessions = booking.booking_confirm(
         order, 1, booking.booking_propose(order, 1), nurse, tentative=True
     )
     assert {session.status for session in sessions} == {"tentative"}
 
 
-def test_a_cycle_is_booked_once(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_cycle_is_booked_once(order, chair_a, nurse) -> None:
     slots = booking.booking_propose(order, 1)
     booking.booking_confirm(order, 1, slots, nurse)
     with pytest.raises(InfusionError) as error:
@@ -175,7 +175,7 @@ def test_a_cycle_is_booked_once(order, chair_a, nurse) -> None:  # type: ignore[
     assert error.value.is_conflict
 
 
-def test_confirm_refuses_an_overlap(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_refuses_an_overlap(order, chair_a, nurse) -> None:
     slots = booking.booking_propose(order, 1)
     session_for(verified_order(), chair_a, slots[2].start + timedelta(hours=3), by=nurse)
     with pytest.raises(InfusionError) as error:
@@ -185,14 +185,14 @@ def test_confirm_refuses_an_overlap(order, chair_a, nurse) -> None:  # type: ign
     assert not order.sessions.exists()  # nothing half-booked
 
 
-def test_back_to_back_sessions_do_not_overlap(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_back_to_back_sessions_do_not_overlap(order, chair_a, nurse) -> None:
     slots = booking.booking_propose(order, 1)
     for slot in slots:
         session_for(verified_order(), chair_a, slot.start - timedelta(minutes=221), by=nurse)
     booking.booking_confirm(order, 1, [Slot(s.day_number, chair_a, s.start) for s in slots], nurse)
 
 
-def test_confirm_refuses_outside_opening_hours(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_refuses_outside_opening_hours(order, chair_a, nurse) -> None:
     monday = next_monday()
     slots = [Slot(n, chair_a, local(monday + timedelta(days=n - 1), "15:00")) for n in range(1, 6)]
     with pytest.raises(InfusionError) as error:  # 15:00 + 221 min = 18:41, after 18:00
@@ -201,7 +201,7 @@ def test_confirm_refuses_outside_opening_hours(order, chair_a, nurse) -> None:  
     assert "18:41" in error.value.message
 
 
-def test_confirm_needs_one_slot_per_consecutive_day(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_needs_one_slot_per_consecutive_day(order, chair_a, nurse) -> None:
     slots = booking.booking_propose(order, 1)
     with pytest.raises(InfusionError) as error:
         booking.booking_confirm(order, 1, slots[:4], nurse)
@@ -212,7 +212,7 @@ def test_confirm_needs_one_slot_per_consecutive_day(order, chair_a, nurse) -> No
     assert "next calendar day" in error.value.message
 
 
-def test_confirm_refuses_the_past(chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_refuses_the_past(chair_a, nurse) -> None:
     order = verified_order(days_per_cycle=1)
     with pytest.raises(InfusionError) as error:
         booking.booking_confirm(
@@ -221,7 +221,7 @@ def test_confirm_refuses_the_past(chair_a, nurse) -> None:  # type: ignore[no-un
     assert "has passed" in error.value.message
 
 
-def test_confirm_refuses_an_inactive_chair(order, chair_a, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_refuses_an_inactive_chair(order, chair_a, nurse) -> None:
     slots = booking.booking_propose(order, 1)
     chair_a.active = False
     chair_a.save()
@@ -234,11 +234,11 @@ def test_confirm_refuses_an_inactive_chair(order, chair_a, nurse) -> None:  # ty
 
 
 @pytest.fixture
-def booked(order, chair_a, chair_b, nurse):  # type: ignore[no-untyped-def]
+def booked(order, chair_a, chair_b, nurse):
     return booking.booking_confirm(order, 1, booking.booking_propose(order, 1), nurse)
 
 
-def test_move_to_another_chair_and_time(booked, chair_b, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_move_to_another_chair_and_time(booked, chair_b, nurse) -> None:
     session = booked[0]
     new_start = session.planned_start + timedelta(hours=2)
     moved = booking.session_move(
@@ -250,7 +250,7 @@ def test_move_to_another_chair_and_time(booked, chair_b, nurse) -> None:  # type
     assert moved.history.first().history_change_reason == "Moved: Patient asked"
 
 
-def test_move_needs_a_reason_a_free_open_slot_and_a_fresh_version(  # type: ignore[no-untyped-def]
+def test_move_needs_a_reason_a_free_open_slot_and_a_fresh_version(
     booked, chair_a, chair_b, nurse
 ) -> None:
     session, other_day = booked[0], booked[1]
@@ -287,7 +287,7 @@ def test_move_needs_a_reason_a_free_open_slot_and_a_fresh_version(  # type: igno
     )
 
 
-def test_move_and_cancel_only_before_the_start(booked, chair_b, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_move_and_cancel_only_before_the_start(booked, chair_b, nurse) -> None:
     session = booked[0]
     InfusionSession.objects.filter(pk=session.pk).update(status=SessionStatus.IN_PROGRESS)
     with pytest.raises(InfusionError) as error:
@@ -300,7 +300,7 @@ def test_move_and_cancel_only_before_the_start(booked, chair_b, nurse) -> None: 
     assert error.value.code == InfusionError.NOT_CHANGEABLE
 
 
-def test_cancel_with_a_reason_frees_the_chair(booked, order, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_with_a_reason_frees_the_chair(booked, order, nurse) -> None:
     with pytest.raises(InfusionError):
         booking.session_cancel(booked[0], by=nurse, reason="")
     cancelled = booking.session_cancel(booked[0], by=nurse, reason="Patient unwell", version=1)
@@ -310,7 +310,7 @@ def test_cancel_with_a_reason_frees_the_chair(booked, order, nurse) -> None:  # 
     assert error.value.code == InfusionError.STALE_VERSION
 
 
-def test_cancel_future_sessions(booked, order, nurse, clinician) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_future_sessions(booked, order, nurse, clinician) -> None:
     InfusionSession.objects.filter(pk=booked[0].pk).update(status=SessionStatus.COMPLETED)
     InfusionSession.objects.filter(pk=booked[1].pk).update(status=SessionStatus.IN_PROGRESS)
     InfusionSession.objects.filter(pk=booked[2].pk).update(status=SessionStatus.TENTATIVE)

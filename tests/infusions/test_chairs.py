@@ -29,7 +29,7 @@ def form_data(**overrides: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_reads_the_chairs(role, users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_every_role_reads_the_chairs(role, users_by_role, client_for) -> None:
     ChairFactory.create(name="Chair 1", hours=[(0, "08:00", "12:00"), (0, "13:00", "17:00")])
     page = client_for(users_by_role[role]).get(reverse("infusions:chairs"))
     assert page.status_code == 200
@@ -38,12 +38,12 @@ def test_every_role_reads_the_chairs(role, users_by_role, client_for) -> None:  
     assert ('data-testid="chair-add"' in text) is (role == Role.NURSE)
 
 
-def test_the_schedule_links_to_the_chairs(users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_schedule_links_to_the_chairs(users_by_role, client_for) -> None:
     page = client_for(users_by_role[Role.NURSE]).get(reverse("infusions:schedule"))
     assert reverse("infusions:chairs") in page.content.decode()
 
 
-def test_a_nurse_adds_a_chair_with_opening_hours(users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_nurse_adds_a_chair_with_opening_hours(users_by_role, client_for) -> None:
     client = client_for(users_by_role[Role.NURSE])
     assert client.get(reverse("infusions:chair-add")).status_code == 200
     data = form_data(hours_5="09:00-12:00, 13:00 - 15:30")
@@ -60,7 +60,7 @@ def test_a_nurse_adds_a_chair_with_opening_hours(users_by_role, client_for) -> N
     assert latest is not None and latest.history_user == users_by_role[Role.NURSE]
 
 
-def test_a_nurse_changes_a_chair(users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_nurse_changes_a_chair(users_by_role, client_for) -> None:
     chair = ChairFactory.create(name="Chair 1")
     client = client_for(users_by_role[Role.NURSE])
     url = reverse("infusions:chair-edit", args=[chair.pk])
@@ -88,7 +88,7 @@ def test_a_nurse_changes_a_chair(users_by_role, client_for) -> None:  # type: ig
         ({"name": ""}, "This field is required"),
     ],
 )
-def test_refusals_show_on_the_form(overrides, message, users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_refusals_show_on_the_form(overrides, message, users_by_role, client_for) -> None:
     ChairFactory.create(name="Chair 1")
     client = client_for(users_by_role[Role.NURSE])
     response = client.post(reverse("infusions:chair-add"), form_data(**overrides))
@@ -98,7 +98,7 @@ def test_refusals_show_on_the_form(overrides, message, users_by_role, client_for
 
 
 @pytest.mark.parametrize("role", READ_ONLY_ROLES)
-def test_only_nurses_add_or_change_chairs(role, users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_only_nurses_add_or_change_chairs(role, users_by_role, client_for) -> None:
     chair = ChairFactory.create(name="Chair 1")
     client = client_for(users_by_role[role])
     for url in (reverse("infusions:chair-add"), reverse("infusions:chair-edit", args=[chair.pk])):
@@ -107,7 +107,7 @@ def test_only_nurses_add_or_change_chairs(role, users_by_role, client_for) -> No
     assert list(Chair.objects.values_list("name", flat=True)) == ["Chair 1"]
 
 
-def test_unknown_chair_is_404(users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_chair_is_404(users_by_role, client_for) -> None:
     client = client_for(users_by_role[Role.NURSE])
     assert client.get(reverse("infusions:chair-edit", args=[999])).status_code == 404
 

@@ -24,7 +24,7 @@ def text(page: bytes) -> str:
 
 
 @pytest.fixture
-def order():  # type: ignore[no-untyped-def]
+def order():
     order = verified_order(status=OrderStatus.ACTIVE)
     Authorization.objects.filter(order=order).update(approved_cycles=1)  # cycle 1 only
     return order
@@ -32,7 +32,7 @@ def order():  # type: ignore[no-untyped-def]
 
 def test_a_covered_session_of_a_partly_covered_order_says_nothing_against_its_start(
     order, nurse, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
     page = client_for(nurse).get(reverse("infusions:session-detail", args=[session.pk]))
     shown = text(page.content)
@@ -44,7 +44,7 @@ def test_a_covered_session_of_a_partly_covered_order_says_nothing_against_its_st
     assert session.status == "in_progress"
 
 
-def test_an_uncovered_session_says_so_and_does_not_start(order, nurse, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_an_uncovered_session_says_so_and_does_not_start(order, nurse, client_for) -> None:
     session = session_for(
         order, ChairFactory.create(), yesterday_at("09:00"), by=nurse, cycle_number=2
     )

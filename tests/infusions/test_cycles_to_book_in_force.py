@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 CODE = re.compile(r"\b[A-Z]{2,}(?:_[A-Z0-9]+)+\b|\b[a-z]+(?:_[a-z]+)+\b")
 
 
-def _on_cycle_3(nurse):  # type: ignore[no-untyped-def]
+def _on_cycle_3(nurse):
     """As the demo's course: cycle 1 never booked here, cycle 2 given four weeks ago (its day 1),
     cycle 3 due today and not booked yet."""
     today = timezone.localdate()
@@ -95,7 +95,7 @@ def test_a_missed_cycle_before_one_booked_is_offered_again_until_a_later_one_is_
     booking.session_cancel(first, by=nurse, reason="Unwell")
     order.refresh_from_db()
     assert order.next_cycle == 1
-    second = order.sessions.get(cycle_number=2)  # type: ignore[attr-defined]
+    second = order.sessions.get(cycle_number=2)
     second.status = SessionStatus.COMPLETED
     second.save()
     booking.refresh_next_cycle(order)

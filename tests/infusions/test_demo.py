@@ -31,13 +31,13 @@ def at_clock(monkeypatch: pytest.MonkeyPatch, clock: str) -> datetime:
 
 
 @pytest.fixture
-def seeded(settings, monkeypatch):  # type: ignore[no-untyped-def]
+def seeded(settings, monkeypatch):
     settings.DEBUG = True
     at_clock(monkeypatch, "08:00")
     call_command("seed_demo")
 
 
-def test_seed_demo_is_idempotent(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_is_idempotent(seeded) -> None:
     assert sorted(Chair.objects.values_list("name", flat=True)) == ["Chair 1", "Chair 2", "Chair 3"]
     sessions = InfusionSession.objects.count()
     assert sessions > 0
@@ -54,13 +54,13 @@ def test_seed_demo_is_idempotent(seeded) -> None:  # type: ignore[no-untyped-def
     ]
 
 
-def test_the_demo_chairs_are_open_every_day_from_7_to_21(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_chairs_are_open_every_day_from_7_to_21(seeded) -> None:
     for chair in Chair.objects.prefetch_related("opening_hours"):
         hours = [(h.weekday, h.opens_at, h.closes_at) for h in chair.opening_hours.all()]
         assert hours == [(day, time(7), time(21)) for day in range(7)], chair.name
 
 
-def test_the_booked_demo_order_has_a_session_today(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_the_booked_demo_order_has_a_session_today(seeded) -> None:
     booked = Order.objects.get(patient__mrn=BOOKED_DEMO_MRN)
     assert booked.status == OrderStatus.ACTIVE
     today = [s for s in sessions_for_day(timezone.localdate()) if s.order_id == booked.pk]
@@ -69,7 +69,7 @@ def test_the_booked_demo_order_has_a_session_today(seeded) -> None:  # type: ign
     assert timezone.localtime(today[0].planned_start).time() == time(8)
 
 
-def test_the_nurses_demo_order_waits_to_be_booked_from_today(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_the_nurses_demo_order_waits_to_be_booked_from_today(seeded) -> None:
     order = Order.objects.get(patient__mrn=NURSE_DEMO_MRN)
     assert order.status == OrderStatus.VERIFIED
     assert order.start_date == timezone.localdate()
@@ -79,7 +79,7 @@ def test_the_nurses_demo_order_waits_to_be_booked_from_today(seeded) -> None:  #
     assert waiting[order.pk].cycle_first_day == timezone.localdate()
 
 
-def test_late_in_the_day_the_booking_moves_to_tomorrow(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_late_in_the_day_the_booking_moves_to_tomorrow(settings, monkeypatch) -> None:
     """After the chairs close nothing fits today: the demo still books (tomorrow)."""
     settings.DEBUG = True
     at_clock(monkeypatch, "22:30")
@@ -93,6 +93,6 @@ def test_late_in_the_day_the_booking_moves_to_tomorrow(settings, monkeypatch) ->
     assert timezone.localtime(first.planned_start).date() > timezone.localdate()
 
 
-def test_seed_skipped_without_debug(settings) -> None:  # type: ignore[no-untyped-def]
+def test_seed_skipped_without_debug(settings) -> None:
     settings.DEBUG = False
     assert demo.seed() == ["demo chairs skipped: DEBUG is off"]

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("clock", ["07:00", "10:20", "16:45"])
-def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, clock) -> None:
     settings.DEBUG = True
     now = at_clock(monkeypatch, clock)
     call_command("seed_demo")
@@ -59,7 +59,7 @@ def test_the_nurse_books_cycle_1_today_and_starts_it(settings, monkeypatch, cloc
     assert first.status == SessionStatus.IN_PROGRESS
 
 
-def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_starts_before_its_planned_time_on_its_day(settings, monkeypatch) -> None:
     """docs/clinical-rules.md does not forbid an early start on the planned day (not another
     day), but a start more than an hour from the booking needs a reason, kept in the session's
     history."""

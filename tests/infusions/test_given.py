@@ -31,12 +31,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def session(nurse):  # type: ignore[no-untyped-def]
+def session(nurse):
     order = verified_order(status=OrderStatus.ACTIVE)
     return session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
 
 
-def record(session, nurse, kind, clock, **data):  # type: ignore[no-untyped-def]
+def record(session, nurse, kind, clock, **data):
     when = clock if isinstance(clock, datetime) else yesterday_at(clock)
     return administration.administration_record(
         session, parse_entry({"kind": kind, **data}), by=nurse, occurred_at=when
@@ -52,7 +52,7 @@ def segment(rate: int, since: datetime, until: datetime) -> RateSegment:
     return RateSegment(rate, minutes_between(since, until))
 
 
-def test_a_restart_says_what_was_given_before_it_not_after(session, nurse, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_restart_says_what_was_given_before_it_not_after(session, nurse, client_for) -> None:
     """The restart line counts the record up to the restart: before, the rate after the restart
     (to the completion) was counted too, "331.9 mL given; 0 mL remain" for a 298 mL day."""
     plan = session_runnable_plan(session)
@@ -96,7 +96,7 @@ def test_a_restart_says_what_was_given_before_it_not_after(session, nurse, clien
 
 def test_given_so_far_while_running_is_worked_out_and_never_more_than_the_day(
     session, nurse, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     plan = session_runnable_plan(session)
     assert plan.titration is not None and plan.daily_volume_ml is not None
     rate = plan.titration[0].rate_ml_per_h
@@ -115,7 +115,7 @@ def test_given_so_far_while_running_is_worked_out_and_never_more_than_the_day(
 
 def test_completing_much_less_than_planned_is_a_partial_dose_everywhere(
     session, nurse, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     record(session, nurse, "started", "09:30")
     record(session, nurse, "completed", "09:40", volume_ml="5", grams_given="0.5")
     session.refresh_from_db()
@@ -134,7 +134,7 @@ def test_completing_much_less_than_planned_is_a_partial_dose_everywhere(
     assert given["partial_dose"] is True and Decimal(given["grams"]) == Decimal("0.5")
 
 
-def test_a_whole_dose_is_not_partial(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_whole_dose_is_not_partial(session, nurse) -> None:
     plan = session_runnable_plan(session)
     assert plan.titration is not None
     # Run as planned: each step's rate recorded at its start minute, completed when the last step
@@ -150,7 +150,7 @@ def test_a_whole_dose_is_not_partial(session, nurse) -> None:  # type: ignore[no
     assert not InfusionSession.objects.get(pk=session.pk).partial_dose
 
 
-def test_diastolic_not_below_systolic_is_refused_on_its_field(session, nurse, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_diastolic_not_below_systolic_is_refused_on_its_field(session, nurse, client_for) -> None:
     client = client_for(nurse)
     url = reverse("infusions:session-record", args=[session.pk])
     response = client.post(
@@ -188,7 +188,7 @@ def test_diastolic_not_below_systolic_is_refused_on_its_field(session, nurse, cl
         ("bp_diastolic_mmhg", 10),
     ],
 )
-def test_implausible_vital_signs_are_refused(session, nurse, client_for, field, value) -> None:  # type: ignore[no-untyped-def]
+def test_implausible_vital_signs_are_refused(session, nurse, client_for, field, value) -> None:
     body = {"kind": "vital_signs", "bp_systolic_mmhg": 120, "bp_diastolic_mmhg": 80}
     body |= {"pulse_per_min": 70, field: value}
     response = client_for(nurse).post(
@@ -202,7 +202,7 @@ def test_implausible_vital_signs_are_refused(session, nurse, client_for, field, 
 
 def test_a_start_far_from_the_booking_needs_a_reason_kept_in_the_history(
     session, nurse, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Booked 09:00 (infusion 09:30 after the premedication lead): 14:00 is far."""
     client = client_for(nurse)
     url = reverse("infusions:session-record", args=[session.pk])
@@ -225,7 +225,7 @@ def test_a_start_far_from_the_booking_needs_a_reason_kept_in_the_history(
     assert session.entries.get(kind="started").details == "Transport was late."
 
 
-def test_a_start_near_the_booking_needs_no_reason(session, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_start_near_the_booking_needs_no_reason(session, nurse) -> None:
     record(session, nurse, "started", "10:15")
     session.refresh_from_db()
     assert session.status == "in_progress"

@@ -373,7 +373,7 @@ class Lifecycle(RuleBasedStateMachine):
             for order in self._versions(slot):
                 governs = order.status in IN_FORCE_STATUSES or (
                     order.status == OrderStatus.SUPERSEDED
-                    and order.superseded_by.status in IN_FORCE_STATUSES  # type: ignore[union-attr]
+                    and order.superseded_by.status in IN_FORCE_STATUSES
                     and order.verified_at is not None
                 )
                 if governs and order.next_cycle is not None:

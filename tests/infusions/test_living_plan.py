@@ -34,11 +34,11 @@ def api(client_for: Callable[..., Client], users_by_role: dict[Role, Any]) -> Ca
 
 
 @pytest.fixture
-def chair():  # type: ignore[no-untyped-def]
+def chair():
     return ChairFactory.create(name="Chair 1")
 
 
-def _book(api, order, cycle: int, **proposal: Any) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _book(api, order, cycle: int, **proposal: Any) -> list[dict[str, Any]]:
     body = {"order": order.pk, "cycle_number": cycle, **proposal}
     proposed = api(Role.NURSE, "post", f"{SESSIONS}proposal/", body)
     assert proposed.status_code == 200, proposed.json()
@@ -53,7 +53,7 @@ def _book(api, order, cycle: int, **proposal: Any) -> list[dict[str, Any]]:  # t
     return booked.json()
 
 
-def test_a_cycle_booked_on_the_days_of_another_orders_cycle_stops(api, chair) -> None:  # type: ignore[no-untyped-def]
+def test_a_cycle_booked_on_the_days_of_another_orders_cycle_stops(api, chair) -> None:
     # Cycle 1 tomorrow, cycle 2 90 days later; the other order's one cycle in between.
     first = verified_order(cycles=2, cycle_interval_days=90)
     second = verified_order(
@@ -100,7 +100,7 @@ def test_a_cycle_booked_on_the_days_of_another_orders_cycle_stops(api, chair) ->
     assert not InfusionSession.objects.filter(order=first).exists()
 
 
-def test_cycle_2_moved_to_ten_days_after_cycle_1_is_refused(api, chair) -> None:  # type: ignore[no-untyped-def]
+def test_cycle_2_moved_to_ten_days_after_cycle_1_is_refused(api, chair) -> None:
     order = verified_order()
     cycle_1 = _book(api, order, 1)
     cycle_2 = _book(api, order, 2)
@@ -120,7 +120,7 @@ def test_cycle_2_moved_to_ten_days_after_cycle_1_is_refused(api, chair) -> None:
 
 
 @pytest.fixture
-def session(chair, nurse):  # type: ignore[no-untyped-def]
+def session(chair, nurse):
     # Signed with no findings but warnings: findings_at_signing is the record compared with.
     order = verified_order(
         status=OrderStatus.ACTIVE, findings_at_signing=[], signed_weight_kg=Decimal("82.5")
@@ -136,7 +136,7 @@ def _start_on_page(client: Client, session: InfusionSession) -> Any:
     )
 
 
-def test_iga_deficiency_with_antibodies_after_verification_refuses_the_start(  # type: ignore[no-untyped-def]
+def test_iga_deficiency_with_antibodies_after_verification_refuses_the_start(
     api, client_for, nurse, session
 ) -> None:
     patient = session.order.patient
@@ -160,7 +160,7 @@ def test_iga_deficiency_with_antibodies_after_verification_refuses_the_start(  #
     assert session.status == SessionStatus.BOOKED
 
 
-def test_a_weight_change_after_verification_refuses_start_and_firm_booking(  # type: ignore[no-untyped-def]
+def test_a_weight_change_after_verification_refuses_start_and_firm_booking(
     api, nurse, session, chair
 ) -> None:
     PatientWeight.objects.create(

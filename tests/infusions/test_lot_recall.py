@@ -19,7 +19,7 @@ from .factories import ChairFactory, session_for, verified_order, yesterday_at
 pytestmark = pytest.mark.django_db
 
 
-def _lot(session, nurse, lot, size="20", count=1, clock="09:12"):  # type: ignore[no-untyped-def]
+def _lot(session, nurse, lot, size="20", count=1, clock="09:12"):
     return administration.administration_record(
         session,
         parse_entry(
@@ -31,7 +31,7 @@ def _lot(session, nurse, lot, size="20", count=1, clock="09:12"):  # type: ignor
 
 
 @pytest.fixture
-def recalled(nurse):  # type: ignore[no-untyped-def]
+def recalled(nurse):
     """Lot P123 of Privigen given to two patients (one recorded as "p123"); P999 to a third;
     P123 of another product to a fourth."""
     first = verified_order(status=OrderStatus.ACTIVE)
@@ -55,7 +55,7 @@ def recalled(nurse):  # type: ignore[no-untyped-def]
     return first, second, sessions
 
 
-def test_the_page_finds_every_session_of_the_lot(client_for, pharmacist, nurse, recalled):  # type: ignore[no-untyped-def]
+def test_the_page_finds_every_session_of_the_lot(client_for, pharmacist, nurse, recalled):
     first, second, _ = recalled
     url = reverse("infusions:lot-recall")
     page = client_for(pharmacist).get(url, {"product": "privigen", "lot": " P123 "})
@@ -68,7 +68,7 @@ def test_the_page_finds_every_session_of_the_lot(client_for, pharmacist, nurse, 
     assert client_for(nurse).get(url, {"product": "privigen", "lot": "P123"}).status_code == 403
 
 
-def test_the_csv_lists_them_safely(client_for, pharmacist, recalled):  # type: ignore[no-untyped-def]
+def test_the_csv_lists_them_safely(client_for, pharmacist, recalled):
     response = client_for(pharmacist).get(
         reverse("infusions:lot-recall-csv"), {"product": "privigen", "lot": "P123"}
     )
@@ -83,7 +83,7 @@ def test_the_csv_lists_them_safely(client_for, pharmacist, recalled):  # type: i
     assert bad.status_code == 400
 
 
-def test_notify_each_patients_clinicians_once(client_for, pharmacist, recalled):  # type: ignore[no-untyped-def]
+def test_notify_each_patients_clinicians_once(client_for, pharmacist, recalled):
     first, second, _ = recalled
     client = client_for(pharmacist)
     data = {"product": "privigen", "lot": "P123"}
@@ -95,7 +95,7 @@ def test_notify_each_patients_clinicians_once(client_for, pharmacist, recalled):
     assert Notification.objects.filter(kind=Kind.LOT_RECALL).count() == 2  # not twice
 
 
-def test_the_api(client_for, pharmacist, nurse, recalled):  # type: ignore[no-untyped-def]
+def test_the_api(client_for, pharmacist, nurse, recalled):
     client = client_for(pharmacist)
     body = client.get("/api/v1/lots/", {"product": "privigen", "lot": "P123"}).json()
     assert sorted(row["grams"] for row in body) == ["20.00", "20.00"]

@@ -27,23 +27,23 @@ READ_ONLY_ROLES = [Role.CLINICIAN, Role.PHARMACIST, Role.AUTHORIZATION_ADMIN]
 
 
 @pytest.fixture
-def chair():  # type: ignore[no-untyped-def]
+def chair():
     return ChairFactory.create(name="Chair 1")
 
 
 @pytest.fixture
-def order():  # type: ignore[no-untyped-def]
+def order():
     return verified_order(status=OrderStatus.ACTIVE)
 
 
-def today_at(clock: str):  # type: ignore[no-untyped-def]
+def today_at(clock: str):
     return local(timezone.localdate(), clock)
 
 
 # --- missed --------------------------------------------------------------------------------
 
 
-def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> None:
     two_days_ago = yesterday_at("09:00") - timedelta(days=1)
     booked = session_for(order, chair, yesterday_at("09:00"), by=nurse)
     tentative = session_for(
@@ -84,7 +84,7 @@ def test_past_sessions_never_started_become_missed_once(order, chair, nurse) -> 
     assert booked.history.count() == 2
 
 
-def test_the_sweep_runs_as_of_a_given_day(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_sweep_runs_as_of_a_given_day(order, chair, nurse) -> None:
     session = session_for(order, chair, today_at("09:00"), by=nurse)
     assert booking.sessions_mark_missed(timezone.localdate()) == 0
     assert booking.sessions_mark_missed(timezone.localdate() + timedelta(days=1)) == 1
@@ -92,7 +92,7 @@ def test_the_sweep_runs_as_of_a_given_day(order, chair, nurse) -> None:  # type:
     assert session.status == SessionStatus.MISSED
 
 
-def test_a_missed_session_records_nothing_more_and_frees_its_chair(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_missed_session_records_nothing_more_and_frees_its_chair(order, chair, nurse) -> None:
     session = session_for(order, chair, yesterday_at("09:00"), by=nurse)
     booking.sessions_mark_missed()
     with pytest.raises(InfusionError) as closed:
@@ -100,7 +100,7 @@ def test_a_missed_session_records_nothing_more_and_frees_its_chair(order, chair,
     assert closed.value.code == InfusionError.RECORDING_CLOSED
 
 
-def test_the_task_and_its_daily_schedule(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_task_and_its_daily_schedule(order, chair, nurse) -> None:
     session_for(order, chair, yesterday_at("09:00"), by=nurse)
     assert mark_missed_task.delay().get() == 1
     schedule = django_settings.CELERY_BEAT_SCHEDULE["sessions-mark-missed"]
@@ -108,7 +108,7 @@ def test_the_task_and_its_daily_schedule(order, chair, nurse) -> None:  # type: 
     assert mark_missed_task.acks_late
 
 
-def test_run_reminders_marks_missed_sessions_first(order, chair, nurse, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_run_reminders_marks_missed_sessions_first(order, chair, nurse, capsys) -> None:
     session = session_for(order, chair, yesterday_at("09:00"), by=nurse)
     call_command("run_reminders", "--only", "sessions")
     assert "sessions: missed 1" in capsys.readouterr().out
@@ -124,12 +124,12 @@ def test_run_reminders_marks_missed_sessions_first(order, chair, nurse, capsys) 
 
 
 @pytest.fixture
-def tentative(order, chair, nurse):  # type: ignore[no-untyped-def]
+def tentative(order, chair, nurse):
     start = local(timezone.localdate() + timedelta(days=2), "09:00")
     return session_for(order, chair, start, by=nurse, status=SessionStatus.TENTATIVE)
 
 
-def test_confirming_a_tentative_session_books_it(tentative, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirming_a_tentative_session_books_it(tentative, nurse) -> None:
     confirmed = booking.session_confirm(tentative, by=nurse, version=1)
     assert confirmed.status == SessionStatus.BOOKED and confirmed.version == 2
     assert confirmed.planned_start == tentative.planned_start
@@ -140,7 +140,7 @@ def test_confirming_a_tentative_session_books_it(tentative, nurse) -> None:  # t
     assert again.value.code == InfusionError.NOT_CHANGEABLE
 
 
-def test_confirm_refusals(tentative, order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirm_refusals(tentative, order, chair, nurse) -> None:
     with pytest.raises(InfusionError) as stale:
         booking.session_confirm(tentative, by=nurse, version=7)
     assert stale.value.code == InfusionError.STALE_VERSION
@@ -158,7 +158,7 @@ def test_confirm_refusals(tentative, order, chair, nurse) -> None:  # type: igno
     assert not_bookable.value.code == InfusionError.ORDER_NOT_BOOKABLE
 
 
-def test_a_tentative_booking_through_the_service_is_confirmed(chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_tentative_booking_through_the_service_is_confirmed(chair, nurse) -> None:
     order = verified_order(start_date=timezone.localdate() + timedelta(days=3))
     sessions = booking.booking_confirm(
         order, 1, booking.booking_propose(order, 1), nurse, tentative=True
@@ -171,7 +171,7 @@ def test_a_tentative_booking_through_the_service_is_confirmed(chair, nurse) -> N
     }
 
 
-def test_the_session_page_confirms(tentative, users_by_role, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_session_page_confirms(tentative, users_by_role, client_for) -> None:
     url = reverse("infusions:session-detail", args=[tentative.pk])
     confirm = reverse("infusions:session-confirm", args=[tentative.pk])
     nurse = client_for(users_by_role[Role.NURSE])
@@ -187,7 +187,7 @@ def test_the_session_page_confirms(tentative, users_by_role, client_for) -> None
 
 
 @pytest.mark.parametrize("role", READ_ONLY_ROLES)
-def test_only_nurses_confirm(role, tentative, users_by_role, client_for, api_call) -> None:  # type: ignore[no-untyped-def]
+def test_only_nurses_confirm(role, tentative, users_by_role, client_for, api_call) -> None:
     client = client_for(users_by_role[role])
     page = client.get(reverse("infusions:session-detail", args=[tentative.pk])).content.decode()
     assert "confirm-session" not in page
@@ -199,15 +199,15 @@ def test_only_nurses_confirm(role, tentative, users_by_role, client_for, api_cal
 
 
 @pytest.fixture
-def api_call(client_for, users_by_role):  # type: ignore[no-untyped-def]
-    def call(role, url, body):  # type: ignore[no-untyped-def]
+def api_call(client_for, users_by_role):
+    def call(role, url, body):
         client = client_for(users_by_role[role])
         return client.post(url, data=json.dumps(body), content_type="application/json")
 
     return call
 
 
-def test_the_api_confirms(tentative, api_call) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_confirms(tentative, api_call) -> None:
     url = f"{SESSIONS}{tentative.pk}/confirm/"
     response = api_call(Role.NURSE, url, {"version": 1})
     assert response.status_code == 200

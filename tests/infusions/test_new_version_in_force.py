@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 
 
-def _course(clinician, *, cycle_3_from: int, cycle_4_from: int | None = None):  # type: ignore[no-untyped-def]
+def _course(clinician, *, cycle_3_from: int, cycle_4_from: int | None = None):
     """An active order, 2 g/kg over 5 days every 28 days, 6 cycles, its cycle 3 planned today:
     cycles 1 and 2 given, cycle 3 booked from ``cycle_3_from`` days from now, cycle 4 booked
     from ``cycle_4_from`` when given; two reviews in complete response (a taper
@@ -72,7 +72,7 @@ def _course(clinician, *, cycle_3_from: int, cycle_4_from: int | None = None):  
     return order
 
 
-def _sign(order, by):  # type: ignore[no-untyped-def]
+def _sign(order, by):
     overrides = [
         f.code for f in order_plan(order, as_of=TODAY()).findings if f.severity == "override"
     ]
@@ -85,7 +85,7 @@ def _sign(order, by):  # type: ignore[no-untyped-def]
     )
 
 
-def _verify(order, by):  # type: ignore[no-untyped-def]
+def _verify(order, by):
     return order_verify(
         order,
         by=by,
@@ -94,7 +94,7 @@ def _verify(order, by):  # type: ignore[no-untyped-def]
     )
 
 
-def _sessions(order) -> list[tuple[int, date, str]]:  # type: ignore[no-untyped-def]
+def _sessions(order) -> list[tuple[int, date, str]]:
     return list(
         InfusionSession.objects.filter(order=order)
         .order_by("planned_start")
@@ -107,7 +107,7 @@ def _to_book() -> set[tuple[int, int | None]]:
 
 
 @pytest.fixture
-def second_pharmacist(make_user):  # type: ignore[no-untyped-def]
+def second_pharmacist(make_user):
     return make_user("pharm-verifier", Role.PHARMACIST)
 
 

@@ -44,34 +44,34 @@ def due(order: Order, cycle: int) -> date:
     return order.start_date + timedelta(days=(cycle - 1) * order.cycle_interval_days)
 
 
-def one_day_order(**values):  # type: ignore[no-untyped-def]
+def one_day_order(**values):
     """One day a cycle (a small dose: within the daily cap), 3 cycles 28 days apart (no
     response review due before any)."""
     return verified_order(days_per_cycle=1, total_dose_g_per_kg=Decimal("0.4"), cycles=3, **values)
 
 
 @pytest.fixture
-def chair():  # type: ignore[no-untyped-def]
+def chair():
     return ChairFactory.create(name="Chair 1")
 
 
 @pytest.fixture
-def order():  # type: ignore[no-untyped-def]
+def order():
     return one_day_order(start_date=timezone.localdate() + timedelta(days=3))
 
 
-def book(order: Order, cycle: int, nurse, *, tentative: bool = False) -> list[InfusionSession]:  # type: ignore[no-untyped-def]
+def book(order: Order, cycle: int, nurse, *, tentative: bool = False) -> list[InfusionSession]:
     return booking.booking_confirm(
         order, cycle, booking.booking_propose(order, cycle), nurse, tentative=tentative
     )
 
 
-def test_a_new_order_is_due_its_first_cycle_on_its_start_date(order) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_order_is_due_its_first_cycle_on_its_start_date(order) -> None:
     assert stored(order) == (1, order.start_date)
     assert_true_to_sessions()
 
 
-def test_booking_cancelling_and_moving_keep_it_true(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_booking_cancelling_and_moving_keep_it_true(order, chair, nurse) -> None:
     first = book(order, 1, nurse)
     assert stored(order) == (2, due(order, 2))
     assert order.status == OrderStatus.ACTIVE
@@ -92,7 +92,7 @@ def test_booking_cancelling_and_moving_keep_it_true(order, chair, nurse) -> None
     assert_true_to_sessions()
 
 
-def test_confirming_starting_and_completing_keep_the_cycle_booked(chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_confirming_starting_and_completing_keep_the_cycle_booked(chair, nurse) -> None:
     order = one_day_order(status=OrderStatus.ACTIVE)
     session = session_for(order, chair, yesterday_at("09:00"), by=nurse, minutes=120)
     assert stored(order) == (2, due(order, 2))
@@ -109,7 +109,7 @@ def test_confirming_starting_and_completing_keep_the_cycle_booked(chair, nurse) 
     assert_true_to_sessions()
 
 
-def test_the_missed_sweep_makes_the_cycle_due_again(chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_missed_sweep_makes_the_cycle_due_again(chair, nurse) -> None:
     order = one_day_order(status=OrderStatus.ACTIVE)
     session_for(order, chair, yesterday_at("09:00"), by=nurse, minutes=120)
     assert stored(order)[0] == 2
@@ -118,7 +118,7 @@ def test_the_missed_sweep_makes_the_cycle_due_again(chair, nurse) -> None:  # ty
     assert_true_to_sessions()
 
 
-def test_discontinuing_completing_and_a_new_version(order, chair, nurse, clinician) -> None:  # type: ignore[no-untyped-def]
+def test_discontinuing_completing_and_a_new_version(order, chair, nurse, clinician) -> None:
     book(order, 1, nurse)
     other = one_day_order(start_date=timezone.localdate() + timedelta(days=5))
     assert {o.pk for o in selectors.cycles_to_book(window_days=56)} == {order.pk, other.pk}
@@ -138,7 +138,7 @@ def test_discontinuing_completing_and_a_new_version(order, chair, nurse, clinici
     assert_true_to_sessions()
 
 
-def test_a_draft_edited_in_place_moves_its_due_day(clinician) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_edited_in_place_moves_its_due_day(clinician) -> None:
     draft = one_day_order(status=OrderStatus.DRAFT)
     later = draft.start_date + timedelta(days=10)
     services.order_update(draft, by=clinician, version=draft.version, start_date=later)
@@ -146,7 +146,7 @@ def test_a_draft_edited_in_place_moves_its_due_day(clinician) -> None:  # type: 
     assert_true_to_sessions()
 
 
-def test_cycles_to_book_reads_the_stored_column_soonest_first(chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_cycles_to_book_reads_the_stored_column_soonest_first(chair, nurse) -> None:
     today = timezone.localdate()
     soon = one_day_order(start_date=today + timedelta(days=2))
     later = one_day_order(start_date=today + timedelta(days=9))
@@ -166,7 +166,7 @@ def test_cycles_to_book_reads_the_stored_column_soonest_first(chair, nurse) -> N
     ]
 
 
-def test_the_check_command_finds_and_fixes_a_stale_row(order) -> None:  # type: ignore[no-untyped-def]
+def test_the_check_command_finds_and_fixes_a_stale_row(order) -> None:
     Order.objects.filter(pk=order.pk).update(next_cycle=3, next_cycle_due=date(2030, 1, 1))
     with pytest.raises(CommandError, match="1 order"):
         call_command("check_next_cycles", stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -175,7 +175,7 @@ def test_the_check_command_finds_and_fixes_a_stale_row(order) -> None:  # type: 
     call_command("check_next_cycles", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
-def test_the_data_migration_fills_existing_rows(order, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_data_migration_fills_existing_rows(order, chair, nurse) -> None:
     book(order, 1, nurse)
     Order.objects.update(next_cycle=1, next_cycle_due=None)  # as after orders 0013
     migration = importlib.import_module("infusions.migrations.0007_fill_order_next_cycle")
@@ -204,7 +204,7 @@ OPERATIONS = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(operations=OPERATIONS)
-def test_any_sequence_keeps_it_true(operations, chair, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_any_sequence_keeps_it_true(operations, chair, nurse) -> None:
     """Accepted or refused, whatever the order of operations, the stored next cycle is the
     sessions' (each example rolled back: the database is the test's)."""
     with transaction.atomic():

@@ -16,7 +16,7 @@ from .factories import ChairFactory, local, session_for, verified_order
 pytestmark = pytest.mark.django_db
 
 
-def _sheet(client, order) -> str:  # type: ignore[no-untyped-def]
+def _sheet(client, order) -> str:
     return client.get(reverse("orders:order-print", args=[order.pk])).content.decode()
 
 

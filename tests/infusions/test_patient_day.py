@@ -27,23 +27,23 @@ def next_monday() -> date:
 
 
 @pytest.fixture
-def chairs():  # type: ignore[no-untyped-def]
+def chairs():
     return [ChairFactory.create(name=f"{n} chair", hours=WEEKDAYS_8_TO_6) for n in "AB"]
 
 
 @pytest.fixture
-def orders():  # type: ignore[no-untyped-def]
+def orders():
     """Two meant one-day orders of one patient within the dose caps (factories)."""
     return two_meant_orders_of_one_patient(start_date=next_monday())
 
 
-def book(order: Order, chair, day: date, clock: str, nurse):  # type: ignore[no-untyped-def]
+def book(order: Order, chair, day: date, clock: str, nurse):
     return booking.booking_confirm(order, 1, [Slot(1, chair, local(day, clock))], nurse)[0]
 
 
 def test_a_second_order_of_the_patient_cannot_be_booked_on_the_same_day(
     orders, chairs, nurse
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     first, second = orders
     monday = next_monday()
     book(first, chairs[0], monday, "08:00", nurse)
@@ -60,7 +60,7 @@ def test_a_second_order_of_the_patient_cannot_be_booked_on_the_same_day(
 
 
 @pytest.mark.parametrize("status", [SessionStatus.CANCELLED, SessionStatus.MISSED])
-def test_cancelled_and_missed_sessions_do_not_take_the_day(orders, chairs, nurse, status) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_and_missed_sessions_do_not_take_the_day(orders, chairs, nurse, status) -> None:
     first, second = orders
     monday = next_monday()
     session = book(first, chairs[0], monday, "08:00", nurse)
@@ -68,14 +68,14 @@ def test_cancelled_and_missed_sessions_do_not_take_the_day(orders, chairs, nurse
     assert book(second, chairs[1], monday, "08:00", nurse).planned_day == monday
 
 
-def test_the_proposal_skips_the_patients_taken_days(orders, chairs, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_proposal_skips_the_patients_taken_days(orders, chairs, nurse) -> None:
     first, second = orders
     book(first, chairs[0], next_monday(), "08:00", nurse)
     (slot,) = booking.booking_propose(second, 1, requested_date=next_monday())
     assert slot.day == next_monday() + timedelta(days=1)
 
 
-def test_moving_onto_a_day_the_patient_has_a_session_is_refused(orders, chairs, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_moving_onto_a_day_the_patient_has_a_session_is_refused(orders, chairs, nurse) -> None:
     first, second = orders
     monday = next_monday()
     book(first, chairs[0], monday, "08:00", nurse)
@@ -99,14 +99,14 @@ def test_moving_onto_a_day_the_patient_has_a_session_is_refused(orders, chairs, 
     assert (moved.planned_day, moved.chair) == (monday + timedelta(days=1), chairs[0])
 
 
-def test_the_day_is_the_units_local_day(orders, chairs, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_day_is_the_units_local_day(orders, chairs, nurse) -> None:
     first, _ = orders
     session = session_for(first, chairs[0], local(next_monday(), "00:30"), by=nurse)
     assert session.planned_day == next_monday()
     assert session.patient_id == first.patient_id
 
 
-def test_the_database_refuses_a_second_live_session_on_the_day(orders, chairs, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_second_live_session_on_the_day(orders, chairs, nurse) -> None:
     first, second = orders
     monday = next_monday()
     session_for(first, chairs[0], local(monday, "08:00"), by=nurse)

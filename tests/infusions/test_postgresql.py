@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_overlapping_active_sessions(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_the_database_refuses_overlapping_active_sessions(nurse) -> None:
     chair = ChairFactory.create()
     first = session_for(verified_order(), chair, yesterday_at("09:00"), by=nurse)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -44,7 +44,7 @@ def test_the_database_refuses_overlapping_active_sessions(nurse) -> None:  # typ
 
 # Real commits from two threads; the seeded products and indications are restored after.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_nurses_booking_the_same_slot_at_once(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_two_nurses_booking_the_same_slot_at_once(make_user) -> None:
     nurses: list[User] = [make_user(f"nurse-{n}") for n in range(2)]
     chair = ChairFactory.create()
     # One day of 1 g/kg each: within the daily maximum (docs/clinical-rules.md 3.8).

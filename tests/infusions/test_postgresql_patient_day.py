@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 # Real commits from two threads; the seeded products and indications are restored after.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_orders_of_one_patient_booked_onto_one_day_at_once(make_user) -> None:  # type: ignore[no-untyped-def]
+def test_two_orders_of_one_patient_booked_onto_one_day_at_once(make_user) -> None:
     nurses: list[User] = [make_user(f"nurse-{n}") for n in range(2)]
     chairs = [ChairFactory.create(), ChairFactory.create()]
     first, second = two_meant_orders_of_one_patient()

@@ -36,7 +36,7 @@ def at(days_ago: int, clock: str) -> datetime:
     return local(day(days_ago), clock)
 
 
-def post_entry(client, session, when: datetime, **data):  # type: ignore[no-untyped-def]
+def post_entry(client, session, when: datetime, **data):
     moment = timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
     return client.post(
         reverse("infusions:session-record", args=[session.pk]), {"occurred_at": moment, **data}
@@ -44,7 +44,7 @@ def post_entry(client, session, when: datetime, **data):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def course(nurse, clinician):  # type: ignore[no-untyped-def]
+def course(nurse, clinician):
     """An order entered by ``clinician``: a session two days ago and one tomorrow (booked
     09:00-12:41, 221 minutes, the uncapped chair time under rules v3: see ``verified_order``)."""
     order = verified_order(status=OrderStatus.ACTIVE, created_by=clinician, start_date=day(2))
@@ -59,7 +59,7 @@ def course(nurse, clinician):  # type: ignore[no-untyped-def]
     return order, first, later
 
 
-def react(client, session) -> AdministrationEntry:  # type: ignore[no-untyped-def]
+def react(client, session) -> AdministrationEntry:
     started = post_entry(client, session, at(2, "09:30"), kind="started")
     assert started.status_code == 302, started.content.decode().split("entry-error")[1][:400]
     answer = post_entry(
@@ -75,7 +75,7 @@ def react(client, session) -> AdministrationEntry:  # type: ignore[no-untyped-de
     return AdministrationEntry.objects.get(session=session, kind="adverse_event")
 
 
-def test_no_cap_below_the_protocols_first_step(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+def test_no_cap_below_the_protocols_first_step(course, nurse, clinician, client_for):
     order, first, later = course
     reaction = react(client_for(nurse), first)
     first_step = runnable_plan(order).titration[0].rate_ml_per_h  # type: ignore[index]
@@ -97,7 +97,7 @@ def test_no_cap_below_the_protocols_first_step(course, nurse, clinician, client_
     assert reaction_rate_cap(later) == first_step
 
 
-def test_a_cap_that_overruns_the_booking_is_said_warned_and_moved(  # type: ignore[no-untyped-def]
+def test_a_cap_that_overruns_the_booking_is_said_warned_and_moved(
     course, nurse, clinician, client_for
 ):
     order, first, later = course
@@ -146,9 +146,7 @@ def test_a_cap_that_overruns_the_booking_is_said_warned_and_moved(  # type: igno
     assert runs.chair_minutes == capped.chair_minutes
 
 
-def test_a_plan_is_revised_as_a_new_version_with_its_history(  # type: ignore[no-untyped-def]
-    course, nurse, clinician, client_for
-):
+def test_a_plan_is_revised_as_a_new_version_with_its_history(course, nurse, clinician, client_for):
     _, first, later = course
     reaction = react(client_for(nurse), first)
     url = reverse("infusions:reaction-plan", args=[reaction.pk])
@@ -187,7 +185,7 @@ def test_a_plan_is_revised_as_a_new_version_with_its_history(  # type: ignore[no
     assert b"version 2" in session_page
 
 
-def test_a_new_reaction_notifies_the_patients_clinicians(  # type: ignore[no-untyped-def]
+def test_a_new_reaction_notifies_the_patients_clinicians(
     course, nurse, clinician, pharmacist, client_for, django_capture_on_commit_callbacks
 ):
     _, first, _ = course
@@ -210,12 +208,12 @@ def test_a_new_reaction_notifies_the_patients_clinicians(  # type: ignore[no-unt
     assert doctor.get(plan_url).status_code == 200
 
 
-def api(client, method: str, url: str, body: object = None):  # type: ignore[no-untyped-def]
+def api(client, method: str, url: str, body: object = None):
     payload = {} if body is None else {"data": json.dumps(body)}
     return getattr(client, method)(url, content_type="application/json", **payload)
 
 
-def test_reaction_plans_through_the_api(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+def test_reaction_plans_through_the_api(course, nurse, clinician, client_for):
     _, first, later = course
     reaction = react(client_for(nurse), first)
     url = f"/api/v1/reactions/{reaction.pk}/plan/"

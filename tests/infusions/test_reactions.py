@@ -33,7 +33,7 @@ def at(days_ago: int, clock: str) -> datetime:
     return local(day(days_ago), clock)
 
 
-def post_entry(client, session, when: datetime, **data):  # type: ignore[no-untyped-def]
+def post_entry(client, session, when: datetime, **data):
     moment = timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
     return client.post(
         reverse("infusions:session-record", args=[session.pk]), {"occurred_at": moment, **data}
@@ -41,7 +41,7 @@ def post_entry(client, session, when: datetime, **data):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def course(nurse):  # type: ignore[no-untyped-def]
+def course(nurse):
     """Two sessions of one order: two days ago (the first) and yesterday (the later one)."""
     order = verified_order(status=OrderStatus.ACTIVE)
     # Weighed before the sessions too: a session's plan reads the weight as of its day.
@@ -54,7 +54,7 @@ def course(nurse):  # type: ignore[no-untyped-def]
     return order, first, later
 
 
-def react(client, session, days_ago: int, severity: str = "moderate"):  # type: ignore[no-untyped-def]
+def react(client, session, days_ago: int, severity: str = "moderate"):
     assert post_entry(client, session, at(days_ago, "09:30"), kind="started").status_code == 302
     answer = post_entry(
         client,
@@ -69,7 +69,7 @@ def react(client, session, days_ago: int, severity: str = "moderate"):  # type: 
     return AdministrationEntry.objects.get(session=session, kind="adverse_event")
 
 
-def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: ignore[no-untyped-def]
+def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(
     course, nurse, clinician, pharmacist, client_for
 ):
     order, first, later = course
@@ -142,7 +142,7 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(  # type: 
     assert capped.status_code == 302
 
 
-def test_continue_unchanged_needs_a_reason(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+def test_continue_unchanged_needs_a_reason(course, nurse, clinician, client_for):
     _, first, later = course
     reaction = react(client_for(nurse), first, 2, severity="mild")
     answer = client_for(clinician).post(
@@ -155,7 +155,7 @@ def test_continue_unchanged_needs_a_reason(course, nurse, clinician, client_for)
     assert "PRIOR_INFUSION_REACTION" not in [f.code for f in session_plan(later).findings]
 
 
-def test_no_restart_after_a_severe_reaction(course, nurse, client_for):  # type: ignore[no-untyped-def]
+def test_no_restart_after_a_severe_reaction(course, nurse, client_for):
     _, first, _ = course
     client = client_for(nurse)
     react(client, first, 2, severity="severe")
@@ -167,7 +167,7 @@ def test_no_restart_after_a_severe_reaction(course, nurse, client_for):  # type:
     assert not first.entries.filter(kind="restarted").exists()
 
 
-def test_a_moderate_reaction_still_restarts(course, nurse, client_for):  # type: ignore[no-untyped-def]
+def test_a_moderate_reaction_still_restarts(course, nurse, client_for):
     _, first, _ = course
     client = client_for(nurse)
     react(client, first, 2)
@@ -175,7 +175,7 @@ def test_a_moderate_reaction_still_restarts(course, nurse, client_for):  # type:
     assert answer.status_code == 302
 
 
-def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clinician, client_for):
     order, first, later = course
     reaction = react(client_for(nurse), first, 2)
     facts = reaction_facts(later)
@@ -203,13 +203,13 @@ def test_the_sessions_plan_carries_the_reactions_and_the_cap(course, nurse, clin
     assert max(step.rate_ml_per_h for step in plan.titration) == 90
 
 
-def _lab(patient, by, code: str, taken_on: date, value: str) -> None:  # type: ignore[no-untyped-def]
+def _lab(patient, by, code: str, taken_on: date, value: str) -> None:
     lab_result_record(
         patient, by=by, test=LabTest.objects.get(code=code), taken_on=taken_on, value=value
     )
 
 
-def test_the_last_cycle_given_and_hemolysis_after_it(course, nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+def test_the_last_cycle_given_and_hemolysis_after_it(course, nurse, clinician, client_for):
     order, first, later = course
     assert patient_last_cycle(order.patient, day(0)) is None  # nothing given yet
     assert post_entry(client_for(nurse), first, at(2, "09:30"), kind="started").status_code == 302
@@ -226,7 +226,7 @@ def test_the_last_cycle_given_and_hemolysis_after_it(course, nurse, clinician, c
     assert plan.findings[0].severity == "stop"
 
 
-def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician):  # type: ignore[no-untyped-def]
+def test_creatinine_due_on_the_sessions_plan_after_a_low_egfr(course, clinician):
     order, _, later = course
     _lab(order.patient, clinician, "62238-1", day(40), "48")
     findings = {f.code: f.message for f in session_plan(later).findings}

@@ -38,7 +38,7 @@ def at(days_ago: int, clock: str) -> datetime:
 
 
 @pytest.fixture
-def course(nurse, clinician):  # type: ignore[no-untyped-def]
+def course(nurse, clinician):
     """Two booked sessions of one active order (two days ago and yesterday) of a patient with a
     low eGFR 40 days ago and no creatinine: both sessions' plans raise CREATININE_DUE. The renal
     risk itself was signed with a reason, so CREATININE_DUE is what refuses the start."""
@@ -67,7 +67,7 @@ def course(nurse, clinician):  # type: ignore[no-untyped-def]
     return order, first, later
 
 
-def start(client, session, days_ago: int):  # type: ignore[no-untyped-def]
+def start(client, session, days_ago: int):
     moment = timezone.localtime(at(days_ago, "09:30")).strftime("%Y-%m-%dT%H:%M")
     return client.post(
         reverse("infusions:session-record", args=[session.pk]),
@@ -75,11 +75,11 @@ def start(client, session, days_ago: int):  # type: ignore[no-untyped-def]
     )
 
 
-def page(client, session) -> str:  # type: ignore[no-untyped-def]
+def page(client, session) -> str:
     return client.get(reverse("infusions:session-detail", args=[session.pk])).content.decode()
 
 
-def test_a_reason_answers_creatinine_due_for_that_session_only(course, clinician) -> None:  # type: ignore[no-untyped-def]
+def test_a_reason_answers_creatinine_due_for_that_session_only(course, clinician) -> None:
     _, first, later = course
     before = session_plan(later)
     assert "CREATININE_DUE" in [f.code for f in before.new_overrides]
@@ -105,14 +105,14 @@ def test_a_reason_answers_creatinine_due_for_that_session_only(course, clinician
     assert "check creatinine within 30 days" in (other.refusal("start") or "")
 
 
-def test_a_reason_does_not_carry_to_the_next_session(course, clinician, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_a_reason_does_not_carry_to_the_next_session(course, clinician, nurse) -> None:
     _, first, later = course
     session_override_record(first, code="CREATININE_DUE", reason=REASON, by=clinician)
     assert session_plan(first).refusal("start") is None
     assert FINDING_TITLES["CREATININE_DUE"] in (session_plan(later).refusal("start") or "")
 
 
-def test_moved_to_another_day_the_session_is_judged_again(course, clinician) -> None:  # type: ignore[no-untyped-def]
+def test_moved_to_another_day_the_session_is_judged_again(course, clinician) -> None:
     _, _, later = course
     session_override_record(later, code="CREATININE_DUE", reason=REASON, by=clinician)
     later.planned_start += timedelta(days=3)
@@ -135,7 +135,7 @@ def test_moved_to_another_day_the_session_is_judged_again(course, clinician) -> 
         ("NO_SUCH_CODE", REASON, "finding_not_answerable", "not answered by a reason"),
     ],
 )
-def test_the_service_refuses(course, clinician, code, reason, error_code, words) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_refuses(course, clinician, code, reason, error_code, words) -> None:
     _, _, later = course
     with pytest.raises(InfusionError) as refused:
         session_override_record(later, code=code, reason=reason, by=clinician)
@@ -143,7 +143,7 @@ def test_the_service_refuses(course, clinician, code, reason, error_code, words)
     assert not SessionOverride.objects.exists()
 
 
-def test_only_a_finding_raised_now_and_once_before_the_start(course, clinician) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_finding_raised_now_and_once_before_the_start(course, clinician) -> None:
     order, first, later = course
     session_override_record(later, code="CREATININE_DUE", reason=REASON, by=clinician)
     with pytest.raises(InfusionError) as again:
@@ -166,7 +166,7 @@ def test_only_a_finding_raised_now_and_once_before_the_start(course, clinician) 
     assert closed.value.code == "not_changeable"
 
 
-def test_the_policy(course, clinician, nurse, pharmacist, authadmin) -> None:  # type: ignore[no-untyped-def]
+def test_the_policy(course, clinician, nurse, pharmacist, authadmin) -> None:
     _, first, later = course
     assert policies.can_give_session_reason(clinician, later)
     assert not policies.can_give_session_reason(nurse, later)
@@ -176,7 +176,7 @@ def test_the_policy(course, clinician, nurse, pharmacist, authadmin) -> None:  #
     assert not policies.can_give_session_reason(clinician, first)
 
 
-def test_on_the_session_page(course, clinician, nurse, pharmacist, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_on_the_session_page(course, clinician, nurse, pharmacist, client_for) -> None:
     _, first, later = course
     doctor, nurse_client = client_for(clinician), client_for(nurse)
     url = reverse("infusions:session-reason", args=[later.pk])
@@ -215,11 +215,11 @@ def test_on_the_session_page(course, clinician, nurse, pharmacist, client_for) -
     assert "check creatinine within 30 days" in start(nurse_client, first, 2).content.decode()
 
 
-def test_through_the_api(course, client_for, clinician, nurse, pharmacist) -> None:  # type: ignore[no-untyped-def]
+def test_through_the_api(course, client_for, clinician, nurse, pharmacist) -> None:
     _, first, later = course
     url = f"/api/v1/infusion-sessions/{later.pk}/reason/"
 
-    def post(user, body):  # type: ignore[no-untyped-def]
+    def post(user, body):
         return client_for(user).post(url, json.dumps(body), content_type="application/json")
 
     body = {"code": "CREATININE_DUE", "reason": REASON}

@@ -20,7 +20,7 @@ from .factories import ChairFactory, local, session_for, verified_order, yesterd
 pytestmark = pytest.mark.django_db
 
 
-def _unapproved(**overrides):  # type: ignore[no-untyped-def]
+def _unapproved(**overrides):
     """A verified order signed with no findings, with the factory's approval removed."""
     order = verified_order(
         status=OrderStatus.ACTIVE,
@@ -32,7 +32,7 @@ def _unapproved(**overrides):  # type: ignore[no-untyped-def]
     return order
 
 
-def _start(client, session):  # type: ignore[no-untyped-def]
+def _start(client, session):
     start = yesterday_at("09:30").astimezone(timezone.get_current_timezone())
     return client.post(
         reverse("infusions:session-record", args=[session.pk]),

@@ -28,17 +28,17 @@ READ_ONLY_ROLES = [Role.CLINICIAN, Role.PHARMACIST, Role.AUTHORIZATION_ADMIN]
 
 
 @pytest.fixture
-def chair():  # type: ignore[no-untyped-def]
+def chair():
     return ChairFactory.create(name="Chair 1")
 
 
 @pytest.fixture
-def session(chair, nurse):  # type: ignore[no-untyped-def]
+def session(chair, nurse):
     order = verified_order(status=OrderStatus.ACTIVE)
     return session_for(order, chair, yesterday_at("09:00"), by=nurse)
 
 
-def get_pages(session) -> list[str]:  # type: ignore[no-untyped-def]
+def get_pages(session) -> list[str]:
     return [
         reverse("infusions:schedule"),
         reverse("infusions:schedule") + "?view=week",
@@ -48,14 +48,14 @@ def get_pages(session) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_reads_the_schedule_and_sessions(role, users_by_role, client_for, session):  # type: ignore[no-untyped-def]
+def test_every_role_reads_the_schedule_and_sessions(role, users_by_role, client_for, session):
     client = client_for(users_by_role[role])
     for url in get_pages(session):
         assert client.get(url).status_code == 200, url
 
 
 @pytest.mark.parametrize("role", READ_ONLY_ROLES)
-def test_only_nurses_change_anything(role, users_by_role, client_for, session):  # type: ignore[no-untyped-def]
+def test_only_nurses_change_anything(role, users_by_role, client_for, session):
     client = client_for(users_by_role[role])
     order = verified_order()
     assert client.get(reverse("infusions:book", args=[order.pk, 1])).status_code == 403
@@ -74,13 +74,13 @@ def test_only_nurses_change_anything(role, users_by_role, client_for, session): 
     assert 'data-testid="form-' not in page and "move-form" not in page
 
 
-def test_signed_out_users_go_to_sign_in(client, session) -> None:  # type: ignore[no-untyped-def]
+def test_signed_out_users_go_to_sign_in(client, session) -> None:
     for url in get_pages(session):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_the_day_view(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_the_day_view(client_for, nurse, chair) -> None:
     today = timezone.localdate()
     order = verified_order(status=OrderStatus.ACTIVE)
     session_for(order, chair, local(today, "10:00"), by=nurse)
@@ -99,7 +99,7 @@ def test_the_day_view(client_for, nurse, chair) -> None:  # type: ignore[no-unty
     assert bad.status_code == 200
 
 
-def test_the_week_view(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_the_week_view(client_for, nurse, chair) -> None:
     today = timezone.localdate()
     monday = today - timedelta(days=today.weekday())
     order = verified_order(status=OrderStatus.ACTIVE)
@@ -108,14 +108,14 @@ def test_the_week_view(client_for, nurse, chair) -> None:  # type: ignore[no-unt
     assert order.patient.family_name in page and 'data-testid="week"' in page
 
 
-def _schedule_queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+def _schedule_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 
 
 @pytest.mark.parametrize("view", ["", "&view=week"])
-def test_the_schedule_takes_a_constant_number_of_queries(client_for, nurse, chair, view) -> None:  # type: ignore[no-untyped-def]
+def test_the_schedule_takes_a_constant_number_of_queries(client_for, nurse, chair, view) -> None:
     today = timezone.localdate()
     client = client_for(nurse)
     url = reverse("infusions:schedule") + f"?date={today.isoformat()}{view}"
@@ -130,7 +130,7 @@ def test_the_schedule_takes_a_constant_number_of_queries(client_for, nurse, chai
     assert _schedule_queries(client, url) == one
 
 
-def test_the_session_page_logs_the_read(client_for, pharmacist, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_session_page_logs_the_read(client_for, pharmacist, session) -> None:
     page = client_for(pharmacist).get(reverse("infusions:session-detail", args=[session.pk]))
     log = AccessLog.objects.get()
     assert (log.user, log.subject_type, log.subject_id) == (
@@ -145,11 +145,11 @@ def test_the_session_page_logs_the_read(client_for, pharmacist, session) -> None
     assert "label step" in text  # what shaped the first steps
 
 
-def _record(client, session, **data):  # type: ignore[no-untyped-def]
+def _record(client, session, **data):
     return client.post(reverse("infusions:session-record", args=[session.pk]), data)
 
 
-def test_recording_through_the_page(client_for, nurse, session) -> None:  # type: ignore[no-untyped-def]
+def test_recording_through_the_page(client_for, nurse, session) -> None:
     client = client_for(nurse)
     start = yesterday_at("09:30").astimezone(timezone.get_current_timezone())
     response = _record(
@@ -179,7 +179,7 @@ def test_recording_through_the_page(client_for, nurse, session) -> None:  # type
     assert client.get(reverse("infusions:session-record", args=[session.pk])).status_code == 405
 
 
-def test_move_and_cancel_through_the_page(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_move_and_cancel_through_the_page(client_for, nurse, chair) -> None:
     client = client_for(nurse)
     order = verified_order(status=OrderStatus.ACTIVE)
     start = local(timezone.localdate() + timedelta(days=2), "09:00")
@@ -200,7 +200,7 @@ def test_move_and_cancel_through_the_page(client_for, nurse, chair) -> None:  # 
     assert session.status == "cancelled"
 
 
-def test_booking_through_the_page(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_booking_through_the_page(client_for, nurse, chair) -> None:
     client = client_for(nurse)
     order = verified_order(days_per_cycle=2, total_dose_g_per_kg=None, daily_dose_mg_per_kg=400)
     schedule = client.get(reverse("infusions:schedule")).content.decode()
@@ -235,7 +235,7 @@ def test_booking_through_the_page(client_for, nurse, chair) -> None:  # type: ig
     assert missing.status_code == 200 and "Check each day" in missing.content.decode()
 
 
-def test_booking_an_unverified_order_says_why(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_booking_an_unverified_order_says_why(client_for, nurse, chair) -> None:
     order = verified_order(status=OrderStatus.SIGNED)
     page = client_for(nurse).get(reverse("infusions:book", args=[order.pk, 1]))
     assert page.status_code == 200
@@ -245,7 +245,7 @@ def test_booking_an_unverified_order_says_why(client_for, nurse, chair) -> None:
 # --- calendar feeds --------------------------------------------------------------------------
 
 
-def test_calendar_feeds(client_for, client, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_feeds(client_for, client, nurse, chair) -> None:
     order = verified_order(status=OrderStatus.ACTIVE)
     patient = order.patient
     session_for(order, chair, local(timezone.localdate() + timedelta(days=1), "09:00"), by=nurse)
@@ -272,7 +272,7 @@ def test_calendar_feeds(client_for, client, nurse, chair) -> None:  # type: igno
     assert Calendar.from_ical(feed.content).walk("VEVENT") == []
 
 
-def test_calendar_feed_refuses_wrong_or_rotated_tokens(client_for, client, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_feed_refuses_wrong_or_rotated_tokens(client_for, client, nurse, chair) -> None:
     assert client.get(reverse("infusions:feed-unit", args=["wrong"])).status_code == 404
     old = calendar.calendar_token_rotate(nurse)
     assert client.get(reverse("infusions:feed-unit", args=[old])).status_code == 200
@@ -286,7 +286,7 @@ def test_calendar_feed_refuses_wrong_or_rotated_tokens(client_for, client, nurse
 
 def test_the_session_page_shows_weight_height_allergies_and_spo2(
     client_for, nurse, session
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     patient = session.order.patient
     patient.allergies = "Latex"
     patient.save()
@@ -307,7 +307,7 @@ def test_the_session_page_shows_weight_height_allergies_and_spo2(
     assert session.entries.get(kind="vital_signs").spo2_pct == 97
 
 
-def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair) -> None:
     today = timezone.localdate()
     order = verified_order(status=OrderStatus.ACTIVE)
     # As signed: the plan frozen at signing; the factory's approval covers the whole course.
@@ -324,7 +324,7 @@ def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair
     assert "not covered" in week
 
 
-def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, chair) -> None:
     """The week's cells are put together in Python (views._week_cell, ``format_html_join``):
     escaped as the template escapes, with the same links and badge; the rows to book too, and
     their grams without trailing zeros."""
@@ -355,7 +355,7 @@ def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, ch
     assert '<td class="num">165</td>' in week and "165.00" not in week
 
 
-def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, chair) -> None:
     client = client_for(nurse)
     url = reverse("infusions:schedule") + "?view=week"
     first = verified_order(status=OrderStatus.VERIFIED)
@@ -368,7 +368,7 @@ def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, cha
     assert _schedule_queries(client, url) == one
 
 
-def test_only_the_day_reads_the_chairs_opening_hours(client_for, nurse, chair) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_day_reads_the_chairs_opening_hours(client_for, nurse, chair) -> None:
     client = client_for(nurse)
     for view, reads_hours in (("", True), ("?view=week", False)):
         client.get(reverse("infusions:schedule") + view)

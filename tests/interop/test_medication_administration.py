@@ -18,7 +18,7 @@ from tests.interop.conftest import BASE, validated
 pytestmark = pytest.mark.django_db
 
 
-def record(session, nurse, kind, clock, **data):  # type: ignore[no-untyped-def]
+def record(session, nurse, kind, clock, **data):
     return administration.administration_record(
         session, parse_entry({"kind": kind, **data}), by=nurse, occurred_at=yesterday_at(clock)
     )

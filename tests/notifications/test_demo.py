@@ -22,12 +22,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seeded(settings):  # type: ignore[no-untyped-def]
+def seeded(settings):
     settings.DEBUG = True
     call_command("seed_demo")
 
 
-def test_every_demo_authorization_once(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_every_demo_authorization_once(seeded) -> None:
     statuses = dict(Authorization.objects.values_list("reference_number", "status"))
     assert statuses == {
         "DEMO-PA-COURSE": AuthorizationStatus.APPROVED,
@@ -43,7 +43,7 @@ def test_every_demo_authorization_once(seeded) -> None:  # type: ignore[no-untyp
     assert demo.seed() == ["demo authorizations: already there"]
 
 
-def test_the_course_approval_covers_exactly_the_nurses_order(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_the_course_approval_covers_exactly_the_nurses_order(seeded) -> None:
     course = Authorization.objects.get(reference_number="DEMO-PA-COURSE")
     order = course.order
     assert order.patient.mrn == NURSE_DEMO_MRN
@@ -55,7 +55,7 @@ def test_the_course_approval_covers_exactly_the_nurses_order(seeded) -> None:  #
     assert [c.covered for c in order_coverage(order)] == [True] * order.cycles
 
 
-def test_the_dashboard_has_something_in_each_list(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_has_something_in_each_list(seeded) -> None:
     board = dashboard(timezone.localdate())
     assert [row.authorization.reference_number for row in board.awaiting] == ["DEMO-PA-SUBMITTED"]
     assert [a.reference_number for a in board.denials] == ["DEMO-PA-DENIED"]
@@ -72,6 +72,6 @@ def test_the_dashboard_has_something_in_each_list(seeded) -> None:  # type: igno
         assert reference in page
 
 
-def test_skipped_without_debug(settings) -> None:  # type: ignore[no-untyped-def]
+def test_skipped_without_debug(settings) -> None:
     settings.DEBUG = False
     assert demo.seed() == ["demo authorizations skipped: DEBUG is off"]

@@ -63,7 +63,7 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def _wait_for(condition, seconds: float, worker: subprocess.Popen[str]) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(condition, seconds: float, worker: subprocess.Popen[str]) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

@@ -37,7 +37,7 @@ CASES = (
 
 
 @pytest.mark.parametrize(("code", "value", "flag"), CASES)
-def test_every_result_outside_the_reference_range_is_flagged(  # type: ignore[no-untyped-def]
+def test_every_result_outside_the_reference_range_is_flagged(
     code, value, flag, clinician, client_for
 ):
     patient = PatientFactory.create()
@@ -61,7 +61,7 @@ def test_every_result_outside_the_reference_range_is_flagged(  # type: ignore[no
     ]
 
 
-def test_the_unit_shown_is_the_catalogues(clinician):  # type: ignore[no-untyped-def]
+def test_the_unit_shown_is_the_catalogues(clinician):
     """A stored row's own unit column never decides what a person reads."""
     patient = PatientFactory.create()
     igg = LabTest.objects.get(code="2465-3")
@@ -77,7 +77,7 @@ def test_the_unit_shown_is_the_catalogues(clinician):  # type: ignore[no-untyped
     assert igg.reference_range == "700\u20131600 mg/dL"
 
 
-def test_the_demo_igg_is_in_the_catalogues_unit(settings, client_for, clinician):  # type: ignore[no-untyped-def]
+def test_the_demo_igg_is_in_the_catalogues_unit(settings, client_for, clinician):
     settings.DEBUG = True
     call_command("seed_demo")
     rows = LabResult.objects.filter(patient__mrn=COURSE_DEMO_MRN, test__code="2465-3")

@@ -27,7 +27,7 @@ def post(client: Client, path: str, body: dict[str, Any]) -> Any:
     return client.post(path, body, content_type="application/json")
 
 
-def test_a_second_order_over_the_same_weeks_stops_at_signing(  # type: ignore[no-untyped-def]
+def test_a_second_order_over_the_same_weeks_stops_at_signing(
     clinician, client_for, worked_patient, sign
 ) -> None:
     sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
@@ -49,7 +49,7 @@ def test_a_second_order_over_the_same_weeks_stops_at_signing(  # type: ignore[no
     assert Order.objects.get(pk=second.pk).status == OrderStatus.DRAFT
 
 
-def test_iga_deficiency_with_antibodies_after_verification_shows_as_a_new_stop(  # type: ignore[no-untyped-def]
+def test_iga_deficiency_with_antibodies_after_verification_shows_as_a_new_stop(
     clinician, pharmacist, client_for, worked_patient, sign
 ) -> None:
     order = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
@@ -65,13 +65,13 @@ def test_iga_deficiency_with_antibodies_after_verification_shows_as_a_new_stop( 
     assert shown["findings_at_signing"] is not None  # the record of what was signed stays
 
 
-def _patient_of(weight_kg: str, by):  # type: ignore[no-untyped-def]
+def _patient_of(weight_kg: str, by):
     patient = PatientFactory.create(blood_group="O", iga_status="normal")
     PatientWeightFactory.create(patient=patient, weight_kg=Decimal(weight_kg), recorded_by=by)
     return patient
 
 
-def test_a_weight_change_after_signing_refuses_verification_until_revised(  # type: ignore[no-untyped-def]
+def test_a_weight_change_after_signing_refuses_verification_until_revised(
     clinician, pharmacist, client_for, sign
 ) -> None:
     patient = _patient_of("64", clinician)
@@ -110,7 +110,7 @@ def test_a_weight_change_after_signing_refuses_verification_until_revised(  # ty
     assert verified.status_code == 200, verified.json()
 
 
-def test_an_approved_covered_order_never_shows_no_authorization(  # type: ignore[no-untyped-def]
+def test_an_approved_covered_order_never_shows_no_authorization(
     clinician, pharmacist, client_for, worked_patient, sign
 ) -> None:
     order = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)

@@ -18,7 +18,7 @@ from .test_order_api import detail, sign_body
 pytestmark = pytest.mark.django_db
 
 
-def _sign(client: Client, order, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+def _sign(client: Client, order, password: str, address: str = "10.0.0.1"):
     return client.post(
         detail(order, "sign"),
         sign_body(order, password=password),

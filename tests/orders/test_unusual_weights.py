@@ -26,7 +26,7 @@ def today() -> date:
     return timezone.localdate()
 
 
-def weighed(clinician, kg: str, days_ago: int, **patient: Any) -> Patient:  # type: ignore[no-untyped-def]
+def weighed(clinician, kg: str, days_ago: int, **patient: Any) -> Patient:
     values = {"height_cm": Decimal("170"), **patient}
     person = PatientFactory.create(**values)
     PatientWeightFactory.create(
@@ -38,7 +38,7 @@ def weighed(clinician, kg: str, days_ago: int, **patient: Any) -> Patient:  # ty
     return person
 
 
-def api_weight(client, patient: Patient, kg: str, **extra: Any):  # type: ignore[no-untyped-def]
+def api_weight(client, patient: Patient, kg: str, **extra: Any):
     return client.post(
         f"{PATIENTS}{patient.pk}/weights/",
         {"weight_kg": kg, "measured_on": today().isoformat(), **extra},
@@ -58,7 +58,7 @@ def api_weight(client, patient: Patient, kg: str, **extra: Any):  # type: ignore
 )
 def test_the_api_refuses_an_unconfirmed_change_of_20_percent_within_30_days(
     clinician, client_for, previous, days_ago, new, unusual
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     patient = weighed(clinician, previous, days_ago)
     client = client_for(clinician)
     response = api_weight(client, patient, new)
@@ -78,7 +78,7 @@ def test_the_api_refuses_an_unconfirmed_change_of_20_percent_within_30_days(
     assert patient.weights.count() == 2
 
 
-def test_the_refusal_names_the_figures(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_refusal_names_the_figures(clinician, client_for) -> None:
     patient = weighed(clinician, "72.4", 12)
     response = api_weight(client_for(clinician), patient, "7.24")
     change, bmi = response.json()["field_errors"]["weight_kg"]
@@ -94,7 +94,7 @@ def test_the_refusal_names_the_figures(clinician, client_for) -> None:  # type: 
 )
 def test_an_adults_bmi_under_12_or_over_80_needs_confirmation(
     clinician, client_for, kg, unusual
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     patient = PatientFactory.create(height_cm=Decimal("100"))  # no previous weight
     response = api_weight(client_for(clinician), patient, kg)
     assert response.status_code == (400 if unusual else 201)
@@ -102,7 +102,7 @@ def test_an_adults_bmi_under_12_or_over_80_needs_confirmation(
         assert "BMI" in response.json()["field_errors"]["weight_kg"][0]
 
 
-def test_a_child_is_not_subject_to_the_bmi_check(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_child_is_not_subject_to_the_bmi_check(clinician, client_for) -> None:
     child = PatientFactory.create(
         date_of_birth=today().replace(year=today().year - 4, month=1, day=1),
         height_cm=Decimal("100"),
@@ -110,7 +110,7 @@ def test_a_child_is_not_subject_to_the_bmi_check(clinician, client_for) -> None:
     assert api_weight(client_for(clinician), child, "11").status_code == 201
 
 
-def test_registering_through_the_api_with_an_unusual_first_weight(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_registering_through_the_api_with_an_unusual_first_weight(clinician, client_for) -> None:
     body = {
         "mrn": "U-1",
         "family_name": "Doe",
@@ -135,7 +135,7 @@ def test_registering_through_the_api_with_an_unusual_first_weight(clinician, cli
 # --- the pages ---------------------------------------------------------------------------------
 
 
-def test_the_weight_page_asks_for_confirmation_then_saves(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_weight_page_asks_for_confirmation_then_saves(clinician, client_for) -> None:
     patient = weighed(clinician, "72.4", 12)
     client = client_for(clinician)
     url = reverse("orders:patient-weight-add", args=[patient.pk])
@@ -154,7 +154,7 @@ def test_the_weight_page_asks_for_confirmation_then_saves(clinician, client_for)
     assert latest is not None and latest.weight_kg == Decimal("7.24")
 
 
-def test_the_weight_page_saves_a_usual_weight_without_asking(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_weight_page_saves_a_usual_weight_without_asking(clinician, client_for) -> None:
     patient = weighed(clinician, "100", 12)
     response = client_for(clinician).post(
         reverse("orders:patient-weight-add", args=[patient.pk]),
@@ -163,7 +163,7 @@ def test_the_weight_page_saves_a_usual_weight_without_asking(clinician, client_f
     assert response.status_code == 302
 
 
-def test_the_registration_page_asks_for_confirmation(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_registration_page_asks_for_confirmation(clinician, client_for) -> None:
     data = {
         "mrn": "U-2",
         "family_name": "Doe",
@@ -187,7 +187,7 @@ def test_the_registration_page_asks_for_confirmation(clinician, client_for) -> N
     assert PatientWeight.objects.get(patient__mrn="U-2").weight_kg == Decimal("11")
 
 
-def test_the_order_forms_weight_today_asks_for_confirmation(clinician, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_order_forms_weight_today_asks_for_confirmation(clinician, client_for) -> None:
     patient = weighed(clinician, "82.5", 0, height_cm=Decimal("168"))
     client = client_for(clinician)
     data = form_data(patient, weight_today_kg="60")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 TEN = "toxic-epidermal-necrolysis"
 
 
-def _ten(**overrides):  # type: ignore[no-untyped-def]
+def _ten(**overrides):
     return {
         "indication": Indication.objects.get(slug=TEN),
         "total_dose_g_per_kg": "3",

@@ -34,14 +34,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def patient(settings):  # type: ignore[no-untyped-def]
+def patient(settings):
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")  # adds nothing twice
     return Patient.objects.get(mrn=COURSE_DEMO_MRN)
 
 
-def test_the_demo_course_is_made_once(patient):  # type: ignore[no-untyped-def]
+def test_the_demo_course_is_made_once(patient):
     order = Order.objects.get(patient=patient, notes=COURSE_NOTES)
     assert LabResult.objects.filter(patient=patient).count() == len(COURSE_LABS)
     review = ResponseReview.objects.get(lineage__patient=patient)
@@ -57,7 +57,7 @@ def test_the_demo_course_is_made_once(patient):  # type: ignore[no-untyped-def]
     assert past.entries.filter(kind=EntryKind.COMPLETED).count() == 1
 
 
-def test_the_patient_page_shows_labs_review_and_reaction_and_the_chart_matches_its_table(  # type: ignore[no-untyped-def]
+def test_the_patient_page_shows_labs_review_and_reaction_and_the_chart_matches_its_table(
     patient, client_for
 ):
     clinician = User.objects.get(username="clinician")
@@ -92,7 +92,7 @@ def test_the_patient_page_shows_labs_review_and_reaction_and_the_chart_matches_i
     assert f'<tr data-series="reaction" data-date="{reaction_day}"' in table
 
 
-def test_the_courses_session_today_carries_the_reaction(patient, client_for):  # type: ignore[no-untyped-def]
+def test_the_courses_session_today_carries_the_reaction(patient, client_for):
     later = (
         InfusionSession.objects.filter(order__patient=patient, status=SessionStatus.BOOKED)
         .order_by("planned_start")
@@ -105,7 +105,7 @@ def test_the_courses_session_today_carries_the_reaction(patient, client_for):  #
     assert FINDING_TITLES["PRIOR_INFUSION_REACTION"] in text and "has no plan yet" in text
 
 
-def test_the_second_course_has_a_reaction_plan_and_runs_capped(patient, client_for):  # type: ignore[no-untyped-def]
+def test_the_second_course_has_a_reaction_plan_and_runs_capped(patient, client_for):
     planned = Patient.objects.get(mrn=PLANNED_COURSE_MRN)
     order = Order.objects.get(patient=planned, notes=PLANNED_COURSE_NOTES)
     assert LabResult.objects.filter(patient=planned).count() == len(PLANNED_COURSE_LABS)

@@ -24,7 +24,7 @@ from tests.infusions.factories import ChairFactory, session_for, verified_order,
 pytestmark = pytest.mark.django_db
 
 
-def signed(order, clinician):  # type: ignore[no-untyped-def]
+def signed(order, clinician):
     """Freeze the engine's plan on the order as signing does."""
     order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=timezone.localdate()).plan)
     order.signed_by = clinician
@@ -32,7 +32,7 @@ def signed(order, clinician):  # type: ignore[no-untyped-def]
     return order
 
 
-def completed_day(order, chair, nurse, *, day_number, grams=None, reaction=False):  # type: ignore[no-untyped-def]
+def completed_day(order, chair, nurse, *, day_number, grams=None, reaction=False):
     start = yesterday_at("08:00") - timedelta(days=5 - day_number)
     session = session_for(
         order, chair, start, by=nurse, status=SessionStatus.COMPLETED, day_number=day_number
@@ -59,7 +59,7 @@ def completed_day(order, chair, nurse, *, day_number, grams=None, reaction=False
 
 
 @pytest.fixture
-def course(clinician, nurse):  # type: ignore[no-untyped-def]
+def course(clinician, nurse):
     order = signed(
         verified_order(start_date=timezone.localdate() - timedelta(days=5), cycles=6),
         clinician,
@@ -203,7 +203,7 @@ def test_stewardship_queries_do_not_grow_with_the_data(clinician, nurse, pharmac
     url = reverse("reports:stewardship")
     chair = ChairFactory.create()
 
-    def add_courses(count):  # type: ignore[no-untyped-def]
+    def add_courses(count):
         for _ in range(count):
             order = signed(verified_order(), clinician)
             completed_day(order, chair, nurse, day_number=1, grams="20")

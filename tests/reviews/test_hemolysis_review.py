@@ -33,7 +33,7 @@ def at(days_ago: int, clock: str) -> datetime:
 
 
 @pytest.fixture
-def fallen(nurse, clinician, client_for):  # type: ignore[no-untyped-def]
+def fallen(nurse, clinician, client_for):
     """A 2 g/kg cycle started three days ago; hemoglobin 13.5 before it and 11.2 after it
     (2.3 g/dL lower): the next session (tomorrow) stops on HEMOLYSIS_SUSPECTED."""
     order = verified_order(status=OrderStatus.ACTIVE, start_date=day(3))
@@ -58,14 +58,14 @@ def fallen(nurse, clinician, client_for):  # type: ignore[no-untyped-def]
     return order, later, drop
 
 
-def stops(later, order) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+def stops(later, order) -> tuple[bool, bool]:
     """(the next session's plan stops on it, the order's plan now stops on it)."""
     on_session = "HEMOLYSIS_SUSPECTED" in [f.code for f in session_plan(later).stops]
     on_order = "HEMOLYSIS_SUSPECTED" in [f.code for f in current_plan(order).stops]
     return on_session, on_order
 
 
-def review(client, order, **values):  # type: ignore[no-untyped-def]
+def review(client, order, **values):
     body = {
         "reviewed_on": timezone.localdate().isoformat(),
         "score": "12",
@@ -78,7 +78,7 @@ def review(client, order, **values):  # type: ignore[no-untyped-def]
     return client.post(reverse("orders:order-reviews", args=[order.pk]), body)
 
 
-def test_a_review_to_continue_naming_the_fall_releases_the_next_cycle(  # type: ignore[no-untyped-def]
+def test_a_review_to_continue_naming_the_fall_releases_the_next_cycle(
     fallen, clinician, client_for
 ):
     order, later, drop = fallen
@@ -100,9 +100,7 @@ def test_a_review_to_continue_naming_the_fall_releases_the_next_cycle(  # type: 
     assert stops(later, order) == (True, True)
 
 
-def test_a_review_before_the_fall_or_of_another_result_is_refused(  # type: ignore[no-untyped-def]
-    fallen, clinician, client_for
-):
+def test_a_review_before_the_fall_or_of_another_result_is_refused(fallen, clinician, client_for):
     order, later, drop = fallen
     doctor = client_for(clinician)
     early = review(doctor, order, reviewed_on=day(2).isoformat(), hemoglobin_result=drop.pk)
@@ -114,7 +112,7 @@ def test_a_review_before_the_fall_or_of_another_result_is_refused(  # type: igno
     assert stops(later, order) == (True, True)
 
 
-def test_the_api_records_a_review_naming_the_hemoglobin(fallen, clinician, client_for):  # type: ignore[no-untyped-def]
+def test_the_api_records_a_review_naming_the_hemoglobin(fallen, clinician, client_for):
     order, later, drop = fallen
     url = f"/api/v1/orders/{order.pk}/reviews/"
     client = client_for(clinician)

@@ -29,7 +29,7 @@ REVIEW = {
 }
 
 
-def started_order(cycles_ago: int, **overrides):  # type: ignore[no-untyped-def]
+def started_order(cycles_ago: int, **overrides):
     """A verified order whose cycle ``cycles_ago + 1`` starts about now (28-day cycles)."""
     start = timezone.localdate() - timedelta(days=28 * cycles_ago + 1)
     return verified_order(start_date=start, cycles=12, **overrides)
@@ -166,7 +166,7 @@ def test_the_authorization_page_shows_the_latest_review(clinician, authadmin, cl
     assert "Latest response review" in page and "<strong>42.5</strong>" in page
 
 
-def _two_complete_reviews(order, clinician):  # type: ignore[no-untyped-def]
+def _two_complete_reviews(order, clinician):
     for days_ago in (30, 0):
         review_record(
             order,

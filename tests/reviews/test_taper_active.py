@@ -25,7 +25,7 @@ from tests.infusions.factories import ChairFactory, local, session_for, verified
 pytestmark = pytest.mark.django_db
 
 
-def _active_order_under_treatment(clinician, started_days_ago=20):  # type: ignore[no-untyped-def]
+def _active_order_under_treatment(clinician, started_days_ago=20):
     """An active order (2 g/kg every 28 days): cycle 1 given from ``started_days_ago`` (20:
     20 to 16 days ago), cycle 2 booked (20: 8 to 12 days from now); two reviews in complete
     response."""
@@ -65,7 +65,7 @@ def _active_order_under_treatment(clinician, started_days_ago=20):  # type: igno
     return order
 
 
-def _sign(order, by):  # type: ignore[no-untyped-def]
+def _sign(order, by):
     overrides = [
         f.code
         for f in order_plan(order, as_of=timezone.localdate()).findings
@@ -80,7 +80,7 @@ def _sign(order, by):  # type: ignore[no-untyped-def]
     )
 
 
-def _sessions(order):  # type: ignore[no-untyped-def]
+def _sessions(order):
     return sorted(InfusionSession.objects.filter(order=order).values_list("cycle_number", "status"))
 
 
@@ -293,7 +293,7 @@ def test_a_new_version_of_an_active_order_never_starts_before_today(clinician, c
 )
 def test_a_new_version_is_never_offered_before_today(
     started_days_ago, interval_days, offered_days_from_today
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from orders.course import next_version_start
 
     today = timezone.localdate()
