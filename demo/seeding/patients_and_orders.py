@@ -12,18 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from demo.seeding.users import DEMO_PASSWORD
 from formulary.models import Product
-from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
 from ivig.engine import Finding
-
-from .lab_models import Analyte, LabTest
-from .labs import lab_result_record
-from .models import Indication, Order, OrderStatus, Patient
-from .plans import order_plan
-from .review_models import Decision, Response
-from .reviews import latest_review, review_record
-from .services import (
+from orders.lab_models import Analyte, LabTest
+from orders.labs import lab_result_record
+from orders.models import Indication, Order, OrderStatus, Patient
+from orders.plans import order_plan
+from orders.review_models import Decision, Response
+from orders.reviews import latest_review, review_record
+from orders.services import (
     order_create,
     order_sign,
     order_verify,
@@ -136,9 +135,9 @@ def demo_patients(today: date) -> list[dict[str, Any]]:
     ]
 
 
-# The verified order the infusions demo books (cycle 1 today, so the day view is not empty)
+# The verified order the sessions seed books (cycle 1 today, so the day view is not empty)
 # and the verified order left for the nurse to book and start today (its first cycle starts
-# today and an approval covers the whole course: see ivig/notifications/demo.py).
+# today and an approval covers the whole course: see authorization_requests.py).
 BOOKED_DEMO_MRN = "DEMO-0005"
 NURSE_DEMO_MRN = "DEMO-0006"
 
@@ -228,7 +227,7 @@ def seed_orders(today: date) -> int:
 
 # The pemphigus patient's course under way (docs/clinical-rules.md 10): a verified order whose
 # cycle 1 started eight weeks ago (cycle 2 four weeks ago, cycle 3 today), labs over the last
-# two months, a response review; the infusions demo adds cycle 2's session with its reaction
+# two months, a response review; the sessions seed adds cycle 2's session with its reaction
 # and books cycle 3.
 COURSE_DEMO_MRN = "DEMO-0001"
 COURSE_NOTES = "Demo course."
@@ -259,7 +258,7 @@ COURSE_REVIEW_DAYS_AGO = 4
 
 # The second course (docs/clinical-rules.md 3.8.3): the bullous pemphigoid patient, two days
 # behind the first (its cycle 3 in two days, leaving today's chairs to the nurse's demo), the
-# same history, whose reaction already has a clinician's plan (the infusions demo records it),
+# same history, whose reaction already has a clinician's plan (the sessions seed records it),
 # so that its next session runs capped with added premedication, beside the first course's
 # that waits for a plan.
 PLANNED_COURSE_MRN = "DEMO-0007"

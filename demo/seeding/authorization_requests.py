@@ -1,15 +1,16 @@
 """Demo authorizations (docs/clinical-rules.md 7, 9) for the demo orders:
 
-- ``DEMO-PA-COURSE``: an approval of the nurse's demo order (``orders.demo.NURSE_DEMO_MRN``)
-  covering exactly its whole course — every cycle's dates, the number of cycles and the grams
-  dispensed, from the plan frozen at signing — so that the nurse can book and start cycle 1;
+- ``DEMO-PA-COURSE``: an approval of the nurse's demo order
+  (``patients_and_orders.NURSE_DEMO_MRN``) covering exactly its whole course — every cycle's
+  dates, the number of cycles and the grams dispensed, from the plan frozen at signing — so that
+  the nurse can book and start cycle 1;
 - ``DEMO-PA-APPROVED``: an approval of the booked demo order expiring within 20 days, for the
   authorization admin's dashboard (it covers the first cycles);
 - ``DEMO-PA-DENIED``: a denial (of the order awaiting verification) to appeal;
 - ``DEMO-PA-SUBMITTED``: a request submitted six days ago, so the 5-day follow-up is due.
 
 Idempotent by reference number; only when DEBUG and when the demo orders exist (runs after the
-orders and infusions demos).
+patients-and-orders and chairs-and-sessions seeds).
 """
 
 from datetime import timedelta
@@ -20,11 +21,10 @@ from django.utils import timezone
 
 from authorizations import services
 from authorizations.coverage import planned_cycles
+from authorizations.models import Authorization
+from demo.seeding.patients_and_orders import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from ivig.accounts.models import User
-from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from orders.models import Order, OrderStatus
-
-from .models import Authorization
 
 PAYER = "Demo Health Plan"
 REFERENCES = ("DEMO-PA-COURSE", "DEMO-PA-APPROVED", "DEMO-PA-DENIED", "DEMO-PA-SUBMITTED")
@@ -50,7 +50,7 @@ def _demo_order(mrn: str | None) -> Order | None:
 
 def approve_whole_course(order: Order, *, by: User, reference: str) -> Authorization:
     """An approval of ``order``'s whole planned course, requested, submitted and decided by
-    ``by`` through the services (the infusions demo's course history needs one before its past
+    ``by`` through the services (the sessions seed's course history needs one before its past
     session starts, docs/clinical-rules.md 7)."""
     authorization = services.authorization_create(
         by=by,
