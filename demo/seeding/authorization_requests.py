@@ -13,7 +13,8 @@ Idempotent by reference number; only when DEBUG and when the demo orders exist (
 patients-and-orders and chairs-and-sessions seeds).
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -82,6 +83,47 @@ def _approve_course(authorization: Authorization, order: Order, admin: User) -> 
     )
 
 
+def _approve_expiring(authorization: Authorization, order: Order, admin: User, today: date) -> None:
+    services.authorization_record_decision(
+        authorization,
+        by=admin,
+        approved=True,
+        decision_date=today - timedelta(days=40),
+        approved_cycles=2,
+        approved_grams=Decimal(500),
+        valid_from=order.start_date - timedelta(days=7),
+        valid_to=today + timedelta(days=20),
+    )
+
+
+def _deny(authorization: Authorization, order: Order, admin: User, today: date) -> None:
+    services.authorization_record_decision(
+        authorization,
+        by=admin,
+        approved=False,
+        decision_date=today - timedelta(days=2),
+        reason="Not medically necessary: step therapy with steroids first.",
+    )
+
+
+def _leave_submitted(authorization: Authorization, order: Order, admin: User, today: date) -> None:
+    """Backdated so that the 5-day follow-up is due."""
+    Authorization.objects.filter(pk=authorization.pk).update(
+        submitted_at=timezone.now() - timedelta(days=6)
+    )
+
+
+# What happens to each submitted demo request.
+_DECIDE: dict[str, Callable[[Authorization, Order, User, date], None]] = {
+    "DEMO-PA-COURSE": lambda authorization, order, admin, _today: _approve_course(
+        authorization, order, admin
+    ),
+    "DEMO-PA-APPROVED": _approve_expiring,
+    "DEMO-PA-DENIED": _deny,
+    "DEMO-PA-SUBMITTED": _leave_submitted,
+}
+
+
 def seed() -> list[str]:
     if not settings.DEBUG:
         return ["demo authorizations skipped: DEBUG is off"]
@@ -107,31 +149,7 @@ def seed() -> list[str]:
             reference_number=reference,
         )
         services.authorization_submit(authorization, by=admin)
-        if reference == "DEMO-PA-COURSE":
-            _approve_course(authorization, order, admin)
-        elif reference == "DEMO-PA-APPROVED":
-            services.authorization_record_decision(
-                authorization,
-                by=admin,
-                approved=True,
-                decision_date=today - timedelta(days=40),
-                approved_cycles=2,
-                approved_grams=Decimal(500),
-                valid_from=order.start_date - timedelta(days=7),
-                valid_to=today + timedelta(days=20),
-            )
-        elif reference == "DEMO-PA-DENIED":
-            services.authorization_record_decision(
-                authorization,
-                by=admin,
-                approved=False,
-                decision_date=today - timedelta(days=2),
-                reason="Not medically necessary: step therapy with steroids first.",
-            )
-        else:  # backdated so that the 5-day follow-up is due
-            Authorization.objects.filter(pk=authorization.pk).update(
-                submitted_at=timezone.now() - timedelta(days=6)
-            )
+        _DECIDE[reference](authorization, order, admin, today)
         made.append(reference)
     if not made:
         return ["demo authorizations: already there"]

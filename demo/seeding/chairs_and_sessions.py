@@ -185,34 +185,26 @@ def _course_history(
     return session
 
 
+# The demo users a course history needs: its nurse, authorization admin and clinician.
+_COURSE_USERS = ("nurse", "authadmin", "clinician")
+
+
 def seed_course(history: CourseHistory = COURSE_HISTORIES[0]) -> list[str]:
     """A demo course's approval, past session with its reaction (and its plan, where the
     history has one) and cycle 3 from today."""
     order = course_order(history.mrn, history.notes)
-    nurse = User.objects.filter(username="nurse").first()
-    admin = User.objects.filter(username="authadmin").first()
-    clinician = User.objects.filter(username="clinician").first()
+    users = {u.username: u for u in User.objects.filter(username__in=_COURSE_USERS)}
     chair = Chair.objects.filter(name=history.chair).first()
-    if order is None or nurse is None or admin is None or clinician is None or chair is None:
+    if order is None or len(users) < len(_COURSE_USERS) or chair is None:
         return ["demo course history skipped: no course order, nurse, admin, clinician or chair"]
+    nurse, admin, clinician = (users[name] for name in _COURSE_USERS)
     if InfusionSession.objects.filter(order=order).exists():
         return [f"demo course history of {order.number}: already there"]
     approve_whole_course(order, by=admin, reference=history.authorization)
     past = _course_history(order, nurse, chair, history)
     lines = [f"demo course history: cycle 2 of {order.number} given with a reaction"]
     if history.planned:
-        reaction = AdministrationEntry.objects.get(session=past, kind=EntryKind.ADVERSE_EVENT)
-        plan = session_runnable_plan(past)
-        assert plan.titration
-        onset = reaction_of(reaction).rate_at_onset_ml_per_h or plan.titration[0].rate_ml_per_h
-        below = [step.rate_ml_per_h for step in plan.titration if step.rate_ml_per_h < onset]
-        max_rate = below[-1] if below else plan.titration[0].rate_ml_per_h
-        reaction_plan_record(
-            reaction,
-            by=clinician,
-            max_rate_ml_per_h=max_rate,
-            added_premedication=history.planned_premedication,
-        )
+        max_rate = _reaction_planned(past, clinician, history)
         lines.append(f"demo course reaction plan: at most {max_rate} mL/h, premedication added")
     cycle = COURSE_SESSION_CYCLE + 1
     try:
@@ -222,6 +214,24 @@ def seed_course(history: CourseHistory = COURSE_HISTORIES[0]) -> list[str]:
     first = timezone.localtime(sessions[0].planned_start)
     assert past.pk != sessions[0].pk
     return [*lines, f"demo course booking: cycle {cycle} from {first:%Y-%m-%d %H:%M}"]
+
+
+def _reaction_planned(past: InfusionSession, clinician: User, history: CourseHistory) -> int:
+    """The past session's reaction given a clinician's plan: a maximum rate one titration step
+    below the rate at onset, and the history's added premedication; that maximum rate."""
+    reaction = AdministrationEntry.objects.get(session=past, kind=EntryKind.ADVERSE_EVENT)
+    plan = session_runnable_plan(past)
+    assert plan.titration
+    onset = reaction_of(reaction).rate_at_onset_ml_per_h or plan.titration[0].rate_ml_per_h
+    below = [step.rate_ml_per_h for step in plan.titration if step.rate_ml_per_h < onset]
+    max_rate = below[-1] if below else plan.titration[0].rate_ml_per_h
+    reaction_plan_record(
+        reaction,
+        by=clinician,
+        max_rate_ml_per_h=max_rate,
+        added_premedication=history.planned_premedication,
+    )
+    return max_rate
 
 
 def seed() -> list[str]:
