@@ -93,6 +93,7 @@ from ivig.engine.limits import (
 from ivig.engine.models import (
     CyclePlan,
     DosePlan,
+    DosingPolicy,
     Finding,
     PatientFacts,
     PlanRequest,
@@ -611,19 +612,22 @@ def dose_plan(
         titration=_or_none(planned, Titration.plan_steps),
         target_rate_reached_min=_or_none(planned, lambda run: run.target_rate_reached_min),
         infusion_minutes=infusion_minutes,
-        vital_checks_min=_or_none(
-            planned, lambda run: vital_checks_min(run.infusion_minutes, run.target_rate_reached_min)
-        ),
+        vital_checks_min=_or_none(planned, _vital_checks),
         premedication_min_before=policy.premedication_lead_minutes,
-        chair_minutes=_or_none(
-            infusion_minutes,
-            lambda minutes: chair_minutes(
-                policy.premedication_lead_minutes, minutes, policy.observation_minutes
-            ),
-        ),
+        chair_minutes=_or_none(infusion_minutes, lambda minutes: _chair_minutes(policy, minutes)),
         cycles=_or_none(course.cycles, list),
         cost_per_cycle=dose.cost_per_cycle,
         findings=found,
+    )
+
+
+def _vital_checks(run: Titration) -> list[int]:
+    return vital_checks_min(run.infusion_minutes, run.target_rate_reached_min)
+
+
+def _chair_minutes(policy: DosingPolicy, infusion_minutes: int) -> int:
+    return chair_minutes(
+        policy.premedication_lead_minutes, infusion_minutes, policy.observation_minutes
     )
 
 
