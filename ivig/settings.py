@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "reports",
     "interop",
 ]
+if not ENV.is_production:  # seed_demo and seed_scale: development and tests only (demo/)
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,5 +1,5 @@
 """The foundation: landing pages, role checks, sign-in throttling, session timeouts, health,
-the API schema, production settings and the demo seed (issue 2)."""
+the API schema and production settings (issue 2; the demo seed: tests/demo/)."""
 
 import os
 import subprocess
@@ -12,15 +12,12 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from ivig.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from ivig.accounts.middleware import SESSION_STARTED_AT_KEY
-from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, LANDING_URL_NAMES, Role
 from ivig.audit.models import AccessLog
 from ivig.audit.services import access_record
@@ -258,24 +255,6 @@ def test_api_refuses_anonymous_and_accepts_token(clinician):
     response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert response.json() == {"username": "dr-test", "roles": ["clinician"]}
-
-
-def test_seed_demo_is_idempotent_and_demo_users_land_on_their_pages(settings):
-    settings.DEBUG = True  # pytest-django runs tests with DEBUG off
-    call_command("seed_demo")
-    call_command("seed_demo")
-    assert User.objects.filter(username__in=DEMO_USERS).count() == len(DEMO_USERS)
-    for username, (role, _first, _last) in DEMO_USERS.items():
-        client = Client()
-        signed_in = client.post(LOGIN_URL, {"username": username, "password": DEMO_PASSWORD})
-        assert signed_in.status_code == 302, signed_in.content
-        assert client.get("/")["Location"] == reverse(LANDING_URL_NAMES[role])
-
-
-def test_seed_demo_creates_no_demo_users_without_debug(settings):
-    settings.DEBUG = False
-    call_command("seed_demo")
-    assert not User.objects.filter(username__in=DEMO_USERS).exists()
 
 
 def test_access_is_logged(clinician, rf):

@@ -109,18 +109,7 @@ def heaviest_window(
     for ordinal in ordinals:
         grams_prefix.append(grams_prefix[-1] + by_day[date.fromordinal(ordinal)][0])
         own_prefix.append(own_prefix[-1] + (ordinal in own_ordinals))
-    best: tuple[Decimal, int, int] | None = None  # grams, first index, end index (exclusive)
-    end = 0
-    for first, start in enumerate(ordinals):
-        while end < len(ordinals) and ordinals[end] < start + window_days:
-            end += 1
-        if own_prefix[end] == own_prefix[first]:
-            continue  # no day of this order in this window
-        window_g = grams_prefix[end] - grams_prefix[first]
-        if best is None or window_g > best[0]:
-            best = (window_g, first, end)
-    assert best is not None  # the window starting on this order's first day holds it
-    window_g, first, end = best
+    window_g, first, end = _heaviest_span(ordinals, grams_prefix, own_prefix, window_days)
     orders: set[int] = set()
     for ordinal in ordinals[first:end]:
         orders |= by_day[date.fromordinal(ordinal)][1]
@@ -131,6 +120,25 @@ def heaviest_window(
         dose_g=window_g,
         order_count=len(orders),
     )
+
+
+def _heaviest_span(
+    ordinals: list[int], grams_prefix: list[Decimal], own_prefix: list[int], window_days: int
+) -> tuple[Decimal, int, int]:
+    """(grams, first index, end index exclusive) of the heaviest window starting on a calendar
+    day and holding a day of this order; the earliest on a tie."""
+    best: tuple[Decimal, int, int] | None = None
+    end = 0
+    for first, start in enumerate(ordinals):
+        while end < len(ordinals) and ordinals[end] < start + window_days:
+            end += 1
+        if own_prefix[end] == own_prefix[first]:
+            continue  # no day of this order in this window
+        window_g = grams_prefix[end] - grams_prefix[first]
+        if best is None or window_g > best[0]:
+            best = (window_g, first, end)
+    assert best is not None  # the window starting on this order's first day holds it
+    return best
 
 
 def heaviest_own_day(

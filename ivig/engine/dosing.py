@@ -129,28 +129,43 @@ def vial_table(sizes_g: tuple[Decimal, ...]) -> VialTable:
     for size_g in sizes_g:
         distinct.setdefault(size_g, size_g)  # Decimal equality is by value
     ordered = tuple(sorted(distinct.values(), reverse=True))
+    units, unit_g = _in_units(ordered)
+    return VialTable(ordered, unit_g, units, _best_mixes(units))
+
+
+def _in_units(ordered: tuple[Decimal, ...]) -> tuple[tuple[int, ...], Decimal]:
+    """The sizes as whole multiples of their greatest common unit, and that unit in grams."""
     places = max(max(0, -int(size.normalize().as_tuple().exponent)) for size in ordered)
     scale = 10**places
     scaled = [int(size * scale) for size in ordered]
     gcd = math.gcd(*scaled)
-    units = tuple(value // gcd for value in scaled)
-    unit_g = Decimal(gcd) / scale
+    return tuple(value // gcd for value in scaled), Decimal(gcd) / scale
 
+
+def _best_mixes(units: tuple[int, ...]) -> tuple[tuple[int, ...] | None, ...]:
+    """The best mix (``_mix_key``) for every amount 0..R units, None where none adds up."""
     largest = units[0]
     residue_limit = sum(math.lcm(largest, size) - size for size in units[1:])
     best: list[tuple[int, ...] | None] = [None] * (residue_limit + 1)
     best[0] = (0,) * len(units)
     for amount in range(1, residue_limit + 1):
-        chosen: tuple[int, ...] | None = None
-        for index, size in enumerate(units):
-            previous = best[amount - size] if size <= amount else None
-            if previous is None:
-                continue
-            candidate = (*previous[:index], previous[index] + 1, *previous[index + 1 :])
-            if chosen is None or _mix_key(candidate) < _mix_key(chosen):
-                chosen = candidate
-        best[amount] = chosen
-    return VialTable(ordered, unit_g, units, tuple(best))
+        best[amount] = _best_mix_of(best, units, amount)
+    return tuple(best)
+
+
+def _best_mix_of(
+    best: list[tuple[int, ...] | None], units: tuple[int, ...], amount: int
+) -> tuple[int, ...] | None:
+    """The best mix for ``amount``: one more vial of some size on the best mix for the rest."""
+    chosen: tuple[int, ...] | None = None
+    for index, size in enumerate(units):
+        previous = best[amount - size] if size <= amount else None
+        if previous is None:
+            continue
+        candidate = (*previous[:index], previous[index] + 1, *previous[index + 1 :])
+        if chosen is None or _mix_key(candidate) < _mix_key(chosen):
+            chosen = candidate
+    return chosen
 
 
 @lru_cache(maxsize=4096)
@@ -209,58 +224,76 @@ def round_to_vials(
     keep them are candidates. Otherwise the calculated dose to 0.1 g half up, or down where
     half up would break a cap the calculated dose keeps, from the least-waste vials."""
     table = vial_table(vial_sizes_g)
-    unit_g = table.unit_g
     calc_g = calculated_daily_dose_g
     tolerance_g = tolerance_pct * calc_g / 100
     # Where the calculated dose already breaks a cap the order is unsafe as written: round as
     # usual and let the stop stand. Amounts below the calculated dose always keep the caps.
     must_keep = caps.kept_by(calc_g)
-
-    floor_units = int((calc_g / unit_g).to_integral_value(rounding=ROUND_FLOOR))
-    down_units: int | None = None
-    units = floor_units
-    while units >= 1 and calc_g - units * unit_g <= tolerance_g:
-        if table.mix(units) is not None:
-            down_units = units
-            break
-        units -= 1
-
-    up_units: int | None = None
-    units = max(floor_units + 1, 1)
-    while units * unit_g - calc_g <= tolerance_g:
-        if table.mix(units) is not None:
-            # Refused when it would break a cap; every larger amount would too, so there is no
-            # other candidate above.
-            if not must_keep or caps.kept_by(units * unit_g):
-                up_units = units
-            break
-        units += 1
-
-    chosen_units: int | None
-    if down_units is None:
-        chosen_units = up_units
-    elif up_units is None:
-        chosen_units = down_units
-    else:
-        distance_down_g = calc_g - down_units * unit_g
-        distance_up_g = up_units * unit_g - calc_g
-        chosen_units = up_units if distance_up_g < distance_down_g else down_units
-
+    floor_units = int((calc_g / table.unit_g).to_integral_value(rounding=ROUND_FLOOR))
+    down_units = _achievable_below(table, calc_g, tolerance_g, floor_units)
+    up_units = _achievable_above(table, calc_g, tolerance_g, floor_units)
+    if up_units is not None and must_keep and not caps.kept_by(up_units * table.unit_g):
+        # Refused when it would break a cap; every larger amount would too, so there is no
+        # other candidate above.
+        up_units = None
+    chosen_units = _nearer(calc_g, table.unit_g, down_units, up_units)
     if chosen_units is not None:
         counts = table.mix(chosen_units)
         assert counts is not None
-        daily_g = chosen_units * unit_g
+        daily_g = chosen_units * table.unit_g
         return VialRounding(daily_g, _vial_list(table, counts), daily_g, Decimal(0), True)
+    return _unrounded(table, calc_g, caps, must_keep)
 
+
+def _achievable_below(
+    table: VialTable, calc_g: Decimal, tolerance_g: Decimal, floor_units: int
+) -> int | None:
+    """The largest achievable amount (in units) at or below the dose, within tolerance."""
+    units = floor_units
+    while units >= 1 and calc_g - units * table.unit_g <= tolerance_g:
+        if table.mix(units) is not None:
+            return units
+        units -= 1
+    return None
+
+
+def _achievable_above(
+    table: VialTable, calc_g: Decimal, tolerance_g: Decimal, floor_units: int
+) -> int | None:
+    """The smallest achievable amount (in units) above the dose, within tolerance."""
+    units = max(floor_units + 1, 1)
+    while units * table.unit_g - calc_g <= tolerance_g:
+        if table.mix(units) is not None:
+            return units
+        units += 1
+    return None
+
+
+def _nearer(
+    calc_g: Decimal, unit_g: Decimal, down_units: int | None, up_units: int | None
+) -> int | None:
+    """The candidate nearer the calculated dose; down on a tie."""
+    if down_units is None:
+        return up_units
+    if up_units is None:
+        return down_units
+    distance_down_g = calc_g - down_units * unit_g
+    distance_up_g = up_units * unit_g - calc_g
+    return up_units if distance_up_g < distance_down_g else down_units
+
+
+def _unrounded(table: VialTable, calc_g: Decimal, caps: DoseCaps, must_keep: bool) -> VialRounding:
+    """No achievable amount within tolerance: the dose to 0.1 g half up (down where half up
+    would break a cap the calculated dose keeps), from the least-waste vials."""
     daily_g = calc_g.quantize(FALLBACK_DOSE_QUANTUM_G, rounding=ROUND_HALF_UP)
     if must_keep and not caps.kept_by(daily_g):
         daily_g = calc_g.quantize(FALLBACK_DOSE_QUANTUM_G, rounding=ROUND_DOWN)
-    units = int((daily_g / unit_g).to_integral_value(rounding=ROUND_CEILING))
-    while (counts_or_none := table.mix(units)) is None:
+    units = int((daily_g / table.unit_g).to_integral_value(rounding=ROUND_CEILING))
+    while (counts := table.mix(units)) is None:
         units += 1
-    dispensed_g = units * unit_g
+    dispensed_g = units * table.unit_g
     return VialRounding(
-        daily_g, _vial_list(table, counts_or_none), dispensed_g, dispensed_g - daily_g, False
+        daily_g, _vial_list(table, counts), dispensed_g, dispensed_g - daily_g, False
     )
 
 

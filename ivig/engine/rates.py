@@ -345,14 +345,28 @@ class Titration:
 
 def titration(steps: Sequence[RateStep], daily_volume_ml: int) -> Titration:
     """Run ``steps`` (never slower, merged, last open-ended) until ``daily_volume_ml`` is given."""
-    remaining_ml_x60 = daily_volume_ml * MINUTES_PER_HOUR
+    planned, infusion_minutes = _run_steps(steps, daily_volume_ml * MINUTES_PER_HOUR)
+    top_rate_ml_per_h = steps[-1].rate_ml_per_h if steps else None
+    reached_min = next(
+        (step.start_min for step in planned if step.rate_ml_per_h == top_rate_ml_per_h), None
+    )
+    return Titration(tuple(planned), infusion_minutes, reached_min)
+
+
+def _full_volume_ml_x60(step: RateStep) -> int | None:
+    """The volume a step gives when it runs its minutes; None for the open-ended last step."""
+    return None if step.minutes is None else step.rate_ml_per_h * step.minutes
+
+
+def _run_steps(steps: Sequence[RateStep], remaining_ml_x60: int) -> tuple[list[PlannedStep], int]:
+    """The steps that give ``remaining_ml_x60``, and the infusion's whole minutes."""
     planned: list[PlannedStep] = []
     start_min = 0
     infusion_minutes = 0
     for step in steps:
         if remaining_ml_x60 <= 0:
             break
-        full_ml_x60 = None if step.minutes is None else step.rate_ml_per_h * step.minutes
+        full_ml_x60 = _full_volume_ml_x60(step)
         if full_ml_x60 is None or full_ml_x60 >= remaining_ml_x60:
             planned.append(
                 PlannedStep(start_min, step.rate_ml_per_h, remaining_ml_x60, step.limited_by)
@@ -366,10 +380,5 @@ def titration(steps: Sequence[RateStep], daily_volume_ml: int) -> Titration:
         remaining_ml_x60 -= full_ml_x60
         start_min += step.minutes
         infusion_minutes = start_min
-
     assert remaining_ml_x60 == 0, "the last step must be open-ended"
-    top_rate_ml_per_h = steps[-1].rate_ml_per_h if steps else None
-    reached_min = next(
-        (step.start_min for step in planned if step.rate_ml_per_h == top_rate_ml_per_h), None
-    )
-    return Titration(tuple(planned), infusion_minutes, reached_min)
+    return planned, infusion_minutes

@@ -14,7 +14,7 @@ A new finding is one function here, one message in ``findings.py`` and one line 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,6 +29,7 @@ from ivig.engine.calendar import (
 )
 from ivig.engine.limits import valid_age_years
 from ivig.engine.models import (
+    CycleFacts,
     DosingWeightBasisChoice,
     Finding,
     IndicationFacts,
@@ -388,20 +389,10 @@ def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
     cycle = facts.patient.last_cycle
     if cycle is None or cycle.dose_g_per_kg < f.HEMOLYSIS_MIN_CYCLE_DOSE_G_PER_KG:
         return None
-    # Sorted by day, then value: on a day with several results the pre-cycle value is the
-    # highest and the latest value the lowest (the conservative reading of the same day).
-    results = sorted(
-        facts.patient.hemoglobin_results, key=lambda result: (result.taken_on, result.value)
-    )
-    before = [result for result in results if result.taken_on <= cycle.first_day]
-    after = [result for result in results if result.taken_on > cycle.first_day]
-    if not before or not after:
+    readings = _hemoglobin_around(cycle, facts.patient.hemoglobin_results)
+    if readings is None:
         return None
-    pre = before[-1]
-    window_end = cycle.last_day.toordinal() + f.HEMOLYSIS_WINDOW_DAYS
-    in_window = [result for result in after if result.taken_on.toordinal() <= window_end]
-    if not in_window:
-        return None
+    pre, in_window, after = readings
     low = min(in_window, key=lambda result: (result.value, result.taken_on))
     latest_day = after[-1].taken_on
     latest = next(result for result in after if result.taken_on == latest_day)
@@ -418,6 +409,23 @@ def hemolysis_suspected(facts: PlanFacts) -> Finding | None:
         cycle_first_day=cycle.first_day,
         cycle_dose_g_per_kg=cycle.dose_g_per_kg,
     )
+
+
+def _hemoglobin_around(
+    cycle: CycleFacts, results: Sequence[LabValue]
+) -> tuple[LabValue, list[LabValue], list[LabValue]] | None:
+    """The pre-cycle hemoglobin, those in the cycle's window and all after its first day, in
+    order; None without a pre-cycle value or without one in the window."""
+    # Sorted by day, then value: on a day with several results the pre-cycle value is the
+    # highest and the latest value the lowest (the conservative reading of the same day).
+    ordered = sorted(results, key=lambda result: (result.taken_on, result.value))
+    before = [result for result in ordered if result.taken_on <= cycle.first_day]
+    after = [result for result in ordered if result.taken_on > cycle.first_day]
+    window_end = cycle.last_day.toordinal() + f.HEMOLYSIS_WINDOW_DAYS
+    in_window = [result for result in after if result.taken_on.toordinal() <= window_end]
+    if not before or not in_window:
+        return None
+    return before[-1], in_window, after
 
 
 def _hemolysis_reviewed(

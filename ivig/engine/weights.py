@@ -154,23 +154,41 @@ def compute_weights(
         if weight_kg is None or ideal_kg is None
         else adjusted_body_weight_kg(weight_kg, ideal_kg)
     )
-
     basis: DosingWeightBasis | None
     if basis_choice == "auto":
-        uses_adjusted = auto_uses_adjusted(
-            age_years=age_years,
-            pregnant=pregnant,
-            height_cm=height_cm,
-            bmi_value=bmi_value,
-            actual_kg=weight_kg,
-            ideal_kg=ideal_kg,
-            rule=adjusted_weight_rule,
+        basis = _auto_basis(
+            auto_uses_adjusted(
+                age_years=age_years,
+                pregnant=pregnant,
+                height_cm=height_cm,
+                bmi_value=bmi_value,
+                actual_kg=weight_kg,
+                ideal_kg=ideal_kg,
+                rule=adjusted_weight_rule,
+            )
         )
-        basis = None if uses_adjusted is None else ("adjusted" if uses_adjusted else "actual")
     else:
         basis = basis_choice
-
     chosen_kg = {"actual": weight_kg, "ideal": ideal_kg, "adjusted": adjusted_kg, None: None}[basis]
+    return _with_dosing_weight(bmi_value, ideal_kg, adjusted_kg, basis, chosen_kg)
+
+
+def _auto_basis(uses_adjusted: bool | None) -> DosingWeightBasis | None:
+    """Basis ``auto`` decided (None: it cannot be decided)."""
+    if uses_adjusted is None:
+        return None
+    return "adjusted" if uses_adjusted else "actual"
+
+
+def _with_dosing_weight(
+    bmi_value: Decimal | None,
+    ideal_kg: Decimal | None,
+    adjusted_kg: Decimal | None,
+    basis: DosingWeightBasis | None,
+    chosen_kg: Decimal | None,
+) -> Weights:
+    """The weights with the chosen one rounded to 0.1 kg as the dosing weight, unless it is not
+    above 0 kg."""
     dosing_weight_kg = None if chosen_kg is None else round_weight_kg(chosen_kg)
     not_positive = dosing_weight_kg is not None and dosing_weight_kg <= 0
     return Weights(
@@ -215,29 +233,42 @@ def unusual_weight_reasons(
         and previous_measured_on is not None
         and 0 <= (measured_on - previous_measured_on).days <= UNUSUAL_WEIGHT_CHANGE_WITHIN_DAYS
     ):
-        change_kg = abs(weight_kg - previous_weight_kg)
-        if change_kg >= UNUSUAL_WEIGHT_CHANGE_FRACTION * previous_weight_kg:
-            percent = (change_kg * 100 / previous_weight_kg).quantize(
-                _PERCENT_QUANTUM, rounding=ROUND_HALF_UP
-            )
-            direction = "more" if weight_kg > previous_weight_kg else "less"
-            days = (measured_on - previous_measured_on).days
-            when = "the same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} earlier"
-            reasons.append(
-                f"{format_decimal(weight_kg)} kg is {format_decimal(percent)} % {direction} than "
-                f"{format_decimal(previous_weight_kg)} kg measured {when}."
-            )
+        reasons += _weight_change_reasons(
+            weight_kg, previous_weight_kg, (measured_on - previous_measured_on).days
+        )
     adult = age_years is not None and age_years >= ADJUSTED_BASIS_MIN_AGE_YEARS
     if adult and height_cm is not None and height_cm > 0 and weight_kg > 0:
-        bmi_value = bmi(weight_kg, height_cm)
-        # one decimal place kept: "BMI 12.0 ... is under 12" says it was just under
-        shown = format(bmi_value.quantize(BMI_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP), "f")
-        at = f"{format_decimal(weight_kg)} kg at {format_decimal(height_cm)} cm"
-        if bmi_value < ADULT_BMI_PLAUSIBLE_MIN:
-            reasons.append(f"BMI {shown} ({at}) is under 12 for an adult.")
-        elif bmi_value > ADULT_BMI_PLAUSIBLE_MAX:
-            reasons.append(f"BMI {shown} ({at}) is over 80 for an adult.")
+        reasons += _adult_bmi_reasons(weight_kg, height_cm)
     return reasons
+
+
+def _weight_change_reasons(weight_kg: Decimal, previous_weight_kg: Decimal, days: int) -> list[str]:
+    """A change of 20 % or more from the previous weight measured ``days`` earlier."""
+    change_kg = abs(weight_kg - previous_weight_kg)
+    if change_kg < UNUSUAL_WEIGHT_CHANGE_FRACTION * previous_weight_kg:
+        return []
+    percent = (change_kg * 100 / previous_weight_kg).quantize(
+        _PERCENT_QUANTUM, rounding=ROUND_HALF_UP
+    )
+    direction = "more" if weight_kg > previous_weight_kg else "less"
+    when = "the same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} earlier"
+    return [
+        f"{format_decimal(weight_kg)} kg is {format_decimal(percent)} % {direction} than "
+        f"{format_decimal(previous_weight_kg)} kg measured {when}."
+    ]
+
+
+def _adult_bmi_reasons(weight_kg: Decimal, height_cm: Decimal) -> list[str]:
+    """An adult's BMI under 12 or over 80 (compared unrounded)."""
+    bmi_value = bmi(weight_kg, height_cm)
+    # one decimal place kept: "BMI 12.0 ... is under 12" says it was just under
+    shown = format(bmi_value.quantize(BMI_DISPLAY_QUANTUM, rounding=ROUND_HALF_UP), "f")
+    at = f"{format_decimal(weight_kg)} kg at {format_decimal(height_cm)} cm"
+    if bmi_value < ADULT_BMI_PLAUSIBLE_MIN:
+        return [f"BMI {shown} ({at}) is under 12 for an adult."]
+    if bmi_value > ADULT_BMI_PLAUSIBLE_MAX:
+        return [f"BMI {shown} ({at}) is over 80 for an adult."]
+    return []
 
 
 def ideal_and_adjusted_weights_apply(

@@ -389,7 +389,7 @@ def demo_tokens() -> dict[str, str]:
     """An API token for each demo user (one per role), created if missing."""
     from rest_framework.authtoken.models import Token
 
-    from ivig.accounts.demo import DEMO_USERS
+    from demo.seeding.users import DEMO_USERS
     from ivig.accounts.models import User
 
     tokens = {}

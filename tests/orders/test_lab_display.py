@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders.demo import COURSE_DEMO_MRN
+from demo.seeding.patients_and_orders import COURSE_DEMO_MRN
 from orders.lab_models import LabResult, LabTest
 from orders.labs import lab_result_record
 

@@ -2,21 +2,21 @@
 nurse.
 
 The chairs are open every day from 07:00 to 21:00, so that a demo works on any day of the week.
-The booked demo order (``orders.demo.BOOKED_DEMO_MRN``, first cycle from the seed day) gets its
-cycle 1 booked at the first free time from now: today when the day has room for it, so that the
-day view is not empty; the nurse's demo order (``NURSE_DEMO_MRN``) is left for the nurse to
+The booked demo order (``patients_and_orders.BOOKED_DEMO_MRN``, first cycle from the seed day)
+gets its cycle 1 booked at the first free time from now: today when the day has room for it, so
+that the day view is not empty; the nurse's demo order (``NURSE_DEMO_MRN``) is left for the nurse to
 book from the schedule's "Cycles to book".
 
-The demo course (``orders.demo.COURSE_DEMO_MRN``, docs/clinical-rules.md 3.8.3, 10.4) gets
-its history: an approval of the whole course, cycle 2's first session four weeks ago given
+The demo course (``patients_and_orders.COURSE_DEMO_MRN``, docs/clinical-rules.md 3.8.3, 10.4)
+gets its history: an approval of the whole course, cycle 2's first session four weeks ago given
 through the administration record (started, titrated, a moderate reaction with fever and
 headache, restarted slower, completed), and its cycle 3 booked from today, so that the
 reaction history shows and today's session carries PRIOR_INFUSION_REACTION until a clinician
 records a plan.
 
-The second course (``orders.demo.PLANNED_COURSE_MRN``, two days behind) gets the same history
-on another chair, its reaction (a rash and fever) with a clinician's plan: a maximum rate one
-titration step below the rate at onset and hydrocortisone premedication. Its cycle 3, booked
+The second course (``patients_and_orders.PLANNED_COURSE_MRN``, two days behind) gets the same
+history on another chair, its reaction (a rash and fever) with a clinician's plan: a maximum rate
+one titration step below the rate at onset and hydrocortisone premedication. Its cycle 3, booked
 from two days ahead, runs capped with no PRIOR_INFUSION_REACTION, so a fresh demo shows both
 states.
 
@@ -33,9 +33,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from authorizations.demo import approve_whole_course
-from ivig.accounts.models import User
-from orders.demo import (
+from demo.seeding.authorization_requests import approve_whole_course
+from demo.seeding.patients_and_orders import (
     BOOKED_DEMO_MRN,
     COURSE_DEMO_MRN,
     COURSE_NOTES,
@@ -43,18 +42,18 @@ from orders.demo import (
     PLANNED_COURSE_NOTES,
     course_order,
 )
+from infusions.administration import administration_record, session_start
+from infusions.booking import booking_confirm, booking_propose, refresh_next_cycle
+from infusions.chairs import Hours, chair_save
+from infusions.common import save_as
+from infusions.entries import AdverseEvent, Completed, RateChanged, Restarted
+from infusions.errors import InfusionError
+from infusions.models import AdministrationEntry, Chair, EntryKind, InfusionSession, SessionStatus
+from infusions.plans import session_runnable_plan
+from infusions.reaction_plans import reaction_plan_record
+from infusions.reactions import reaction_of
+from ivig.accounts.models import User
 from orders.models import Order, OrderStatus
-
-from .administration import administration_record, session_start
-from .booking import booking_confirm, booking_propose, refresh_next_cycle
-from .chairs import Hours, chair_save
-from .common import save_as
-from .entries import AdverseEvent, Completed, RateChanged, Restarted
-from .errors import InfusionError
-from .models import AdministrationEntry, Chair, EntryKind, InfusionSession, SessionStatus
-from .plans import session_runnable_plan
-from .reaction_plans import reaction_plan_record
-from .reactions import reaction_of
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)
@@ -74,7 +73,7 @@ COURSE_SESSION_CYCLE = 2  # the past session: cycle 2, day 1
 
 @dataclass(frozen=True)
 class CourseHistory:
-    """What the infusions demo adds to a demo course: its approval, the chair of its past
+    """What the sessions seed adds to a demo course: its approval, the chair of its past
     session, the reaction on it and, where the clinician has answered it, the reaction plan
     (the maximum rate one titration step below the rate at onset, and premedication)."""
 
@@ -186,34 +185,26 @@ def _course_history(
     return session
 
 
+# The demo users a course history needs: its nurse, authorization admin and clinician.
+_COURSE_USERS = ("nurse", "authadmin", "clinician")
+
+
 def seed_course(history: CourseHistory = COURSE_HISTORIES[0]) -> list[str]:
     """A demo course's approval, past session with its reaction (and its plan, where the
     history has one) and cycle 3 from today."""
     order = course_order(history.mrn, history.notes)
-    nurse = User.objects.filter(username="nurse").first()
-    admin = User.objects.filter(username="authadmin").first()
-    clinician = User.objects.filter(username="clinician").first()
+    users = {u.username: u for u in User.objects.filter(username__in=_COURSE_USERS)}
     chair = Chair.objects.filter(name=history.chair).first()
-    if order is None or nurse is None or admin is None or clinician is None or chair is None:
+    if order is None or len(users) < len(_COURSE_USERS) or chair is None:
         return ["demo course history skipped: no course order, nurse, admin, clinician or chair"]
+    nurse, admin, clinician = (users[name] for name in _COURSE_USERS)
     if InfusionSession.objects.filter(order=order).exists():
         return [f"demo course history of {order.number}: already there"]
     approve_whole_course(order, by=admin, reference=history.authorization)
     past = _course_history(order, nurse, chair, history)
     lines = [f"demo course history: cycle 2 of {order.number} given with a reaction"]
     if history.planned:
-        reaction = AdministrationEntry.objects.get(session=past, kind=EntryKind.ADVERSE_EVENT)
-        plan = session_runnable_plan(past)
-        assert plan.titration
-        onset = reaction_of(reaction).rate_at_onset_ml_per_h or plan.titration[0].rate_ml_per_h
-        below = [step.rate_ml_per_h for step in plan.titration if step.rate_ml_per_h < onset]
-        max_rate = below[-1] if below else plan.titration[0].rate_ml_per_h
-        reaction_plan_record(
-            reaction,
-            by=clinician,
-            max_rate_ml_per_h=max_rate,
-            added_premedication=history.planned_premedication,
-        )
+        max_rate = _reaction_planned(past, clinician, history)
         lines.append(f"demo course reaction plan: at most {max_rate} mL/h, premedication added")
     cycle = COURSE_SESSION_CYCLE + 1
     try:
@@ -223,6 +214,24 @@ def seed_course(history: CourseHistory = COURSE_HISTORIES[0]) -> list[str]:
     first = timezone.localtime(sessions[0].planned_start)
     assert past.pk != sessions[0].pk
     return [*lines, f"demo course booking: cycle {cycle} from {first:%Y-%m-%d %H:%M}"]
+
+
+def _reaction_planned(past: InfusionSession, clinician: User, history: CourseHistory) -> int:
+    """The past session's reaction given a clinician's plan: a maximum rate one titration step
+    below the rate at onset, and the history's added premedication; that maximum rate."""
+    reaction = AdministrationEntry.objects.get(session=past, kind=EntryKind.ADVERSE_EVENT)
+    plan = session_runnable_plan(past)
+    assert plan.titration
+    onset = reaction_of(reaction).rate_at_onset_ml_per_h or plan.titration[0].rate_ml_per_h
+    below = [step.rate_ml_per_h for step in plan.titration if step.rate_ml_per_h < onset]
+    max_rate = below[-1] if below else plan.titration[0].rate_ml_per_h
+    reaction_plan_record(
+        reaction,
+        by=clinician,
+        max_rate_ml_per_h=max_rate,
+        added_premedication=history.planned_premedication,
+    )
+    return max_rate
 
 
 def seed() -> list[str]:

@@ -8,16 +8,16 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from authorizations.coverage import order_coverage
+from demo.seeding.patients_and_orders import NURSE_DEMO_MRN
 from infusions import administration, booking
 from infusions.coverage import session_coverage_blocker
 from infusions.errors import InfusionError
 from infusions.models import EntryKind, InfusionSession, SessionStatus
 from infusions.selectors import orders_to_book, sessions_for_day
 from ivig.accounts.models import User
-from orders.demo import NURSE_DEMO_MRN
 from orders.models import Order, OrderStatus
 
-from .test_demo import at_clock
+from .test_chairs_and_sessions import at_clock
 
 pytestmark = pytest.mark.django_db
 

@@ -10,12 +10,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from authorizations import demo
 from authorizations.coverage import order_coverage, planned_cycles
 from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.selectors import dashboard
+from demo.seeding import authorization_requests
+from demo.seeding.patients_and_orders import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from ivig.accounts.models import User
-from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from reminders.sweeps import authorization_follow_ups
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +34,13 @@ def test_every_demo_authorization_once(seeded) -> None:
         "DEMO-PA-APPROVED": AuthorizationStatus.APPROVED,
         "DEMO-PA-DENIED": AuthorizationStatus.DENIED,
         "DEMO-PA-SUBMITTED": AuthorizationStatus.SUBMITTED,
-        # the demo courses, approved by the infusions demo before their history
+        # the demo courses, approved by the sessions seed before their history
         "DEMO-PA-PEMPHIGUS": AuthorizationStatus.APPROVED,
         "DEMO-PA-PEMPHIGOID": AuthorizationStatus.APPROVED,
     }
     call_command("seed_demo")
     assert Authorization.objects.count() == 6
-    assert demo.seed() == ["demo authorizations: already there"]
+    assert authorization_requests.seed() == ["demo authorizations: already there"]
 
 
 def test_the_course_approval_covers_exactly_the_nurses_order(seeded) -> None:
@@ -74,4 +74,4 @@ def test_the_dashboard_has_something_in_each_list(seeded) -> None:
 
 def test_skipped_without_debug(settings) -> None:
     settings.DEBUG = False
-    assert demo.seed() == ["demo authorizations skipped: DEBUG is off"]
+    assert authorization_requests.seed() == ["demo authorizations skipped: DEBUG is off"]

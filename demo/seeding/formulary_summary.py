@@ -1,8 +1,8 @@
 """Demo data (docs/clinical-rules.md 9): the formulary is seeded by its data migration; this reports
 it."""
 
-from .models import Product
-from .selectors import current_policy
+from formulary.models import Product
+from formulary.selectors import current_policy
 
 
 def seed() -> list[str]:

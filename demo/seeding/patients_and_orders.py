@@ -12,18 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from demo.seeding.users import DEMO_PASSWORD
 from formulary.models import Product
-from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
 from ivig.engine import Finding
-
-from .lab_models import Analyte, LabTest
-from .labs import lab_result_record
-from .models import Indication, Order, OrderStatus, Patient
-from .plans import order_plan
-from .review_models import Decision, Response
-from .reviews import latest_review, review_record
-from .services import (
+from orders.lab_models import Analyte, LabTest
+from orders.labs import lab_result_record
+from orders.models import Indication, Order, OrderStatus, Patient
+from orders.plans import order_plan
+from orders.review_models import Decision, Response
+from orders.reviews import latest_review, review_record
+from orders.services import (
     order_create,
     order_sign,
     order_verify,
@@ -136,9 +135,9 @@ def demo_patients(today: date) -> list[dict[str, Any]]:
     ]
 
 
-# The verified order the infusions demo books (cycle 1 today, so the day view is not empty)
+# The verified order the sessions seed books (cycle 1 today, so the day view is not empty)
 # and the verified order left for the nurse to book and start today (its first cycle starts
-# today and an approval covers the whole course: see ivig/notifications/demo.py).
+# today and an approval covers the whole course: see authorization_requests.py).
 BOOKED_DEMO_MRN = "DEMO-0005"
 NURSE_DEMO_MRN = "DEMO-0006"
 
@@ -187,48 +186,65 @@ def seed_orders(today: date) -> int:
         return 0
     made = 0
     for demo in DEMO_ORDERS:
-        goal = demo.goal
         patient = Patient.objects.filter(mrn=demo.mrn).first()
         if patient is None or Order.objects.filter(patient=patient).exists():
             continue
-        indication = Indication.objects.get(slug=demo.indication)
-        order = order_create(
-            by=clinician,
-            patient=patient,
-            indication=indication,
-            product=Product.objects.get(slug=demo.product),
-            total_dose_g_per_kg=indication.default_total_g_per_kg,
-            days_per_cycle=indication.default_days_per_cycle,
-            cycles=3,
-            cycle_interval_days=indication.default_cycle_interval_days,
-            start_date=today + timedelta(days=demo.starts_in_days),
-            concomitant_immunosuppressant="mycophenolate" if goal != OrderStatus.DRAFT else "",
-            notes="Demo order.",
-        )
+        _demo_order(demo, patient, clinician, pharmacist, today)
         made += 1
-        if goal == OrderStatus.DRAFT:
-            continue
-        plan = order_plan(order, as_of=today).plan
-        order = order_sign(
-            order,
-            by=clinician,
-            password=DEMO_PASSWORD,
-            override_reasons=_overrides([f for f in plan.findings if f.severity == "override"]),
-            version=order.version,
-        )
-        if goal == OrderStatus.VERIFIED and pharmacist is not None:
-            order_verify(
-                order,
-                by=pharmacist,
-                acknowledged_codes=[o.code for o in order.overrides.all()],
-                version=order.version,
-            )
     return made
+
+
+def _demo_order(
+    demo: DemoOrder, patient: Patient, clinician: User, pharmacist: User | None, today: date
+) -> None:
+    """One demo order, taken as far as its goal (verified only with a pharmacist)."""
+    goal = demo.goal
+    indication = Indication.objects.get(slug=demo.indication)
+    order = order_create(
+        by=clinician,
+        patient=patient,
+        indication=indication,
+        product=Product.objects.get(slug=demo.product),
+        total_dose_g_per_kg=indication.default_total_g_per_kg,
+        days_per_cycle=indication.default_days_per_cycle,
+        cycles=3,
+        cycle_interval_days=indication.default_cycle_interval_days,
+        start_date=today + timedelta(days=demo.starts_in_days),
+        concomitant_immunosuppressant="mycophenolate" if goal != OrderStatus.DRAFT else "",
+        notes="Demo order.",
+    )
+    if goal == OrderStatus.DRAFT:
+        return
+    order = _signed(order, clinician, today)
+    if goal == OrderStatus.VERIFIED and pharmacist is not None:
+        _verified(order, pharmacist)
+
+
+def _signed(order: Order, clinician: User, today: date) -> Order:
+    """``order`` signed by ``clinician``, with the demo reason for each override finding."""
+    plan = order_plan(order, as_of=today).plan
+    return order_sign(
+        order,
+        by=clinician,
+        password=DEMO_PASSWORD,
+        override_reasons=_overrides([f for f in plan.findings if f.severity == "override"]),
+        version=order.version,
+    )
+
+
+def _verified(order: Order, pharmacist: User) -> Order:
+    """``order`` verified by ``pharmacist``, every override acknowledged."""
+    return order_verify(
+        order,
+        by=pharmacist,
+        acknowledged_codes=[o.code for o in order.overrides.all()],
+        version=order.version,
+    )
 
 
 # The pemphigus patient's course under way (docs/clinical-rules.md 10): a verified order whose
 # cycle 1 started eight weeks ago (cycle 2 four weeks ago, cycle 3 today), labs over the last
-# two months, a response review; the infusions demo adds cycle 2's session with its reaction
+# two months, a response review; the sessions seed adds cycle 2's session with its reaction
 # and books cycle 3.
 COURSE_DEMO_MRN = "DEMO-0001"
 COURSE_NOTES = "Demo course."
@@ -259,7 +275,7 @@ COURSE_REVIEW_DAYS_AGO = 4
 
 # The second course (docs/clinical-rules.md 3.8.3): the bullous pemphigoid patient, two days
 # behind the first (its cycle 3 in two days, leaving today's chairs to the nurse's demo), the
-# same history, whose reaction already has a clinician's plan (the infusions demo records it),
+# same history, whose reaction already has a clinician's plan (the sessions seed records it),
 # so that its next session runs capped with added premedication, beside the first course's
 # that waits for a plan.
 PLANNED_COURSE_MRN = "DEMO-0007"
@@ -357,42 +373,45 @@ def seed_course(today: date, course: DemoCourse = DEMO_COURSES[0]) -> list[str]:
     order = course_order(course.mrn, course.notes)
     lines = []
     if order is None and not Order.objects.filter(patient=patient, notes=course.notes).exists():
-        for days_ago, weight in course.weights:
-            patient_weight_record(
-                patient,
-                by=clinician,
-                weight_kg=Decimal(weight),
-                measured_on=today - timedelta(days=days_ago),
-            )
-        indication = Indication.objects.get(slug=course.indication)
-        order = order_create(
-            by=clinician,
-            patient=patient,
-            indication=indication,
-            product=Product.objects.get(slug="privigen"),
-            total_dose_g_per_kg=indication.default_total_g_per_kg,
-            days_per_cycle=indication.default_days_per_cycle,
-            cycles=6,
-            cycle_interval_days=indication.default_cycle_interval_days,
-            start_date=today - timedelta(days=course.started_days_ago),
-            concomitant_immunosuppressant=course.concomitant_immunosuppressant,
-            notes=course.notes,
-        )
-        plan = order_plan(order, as_of=today).plan
-        order = order_sign(
-            order,
-            by=clinician,
-            password=DEMO_PASSWORD,
-            override_reasons=_overrides([f for f in plan.findings if f.severity == "override"]),
-            version=order.version,
-        )
-        order = order_verify(
-            order,
-            by=pharmacist,
-            acknowledged_codes=[o.code for o in order.overrides.all()],
-            version=order.version,
-        )
+        order = _course_order_made(course, patient, clinician, pharmacist, today)
         lines.append(f"demo course: order {order.number} from {order.start_date:%Y-%m-%d}")
+    lines.append(_course_labs(course, patient, clinician, today))
+    if order is not None and latest_review(order) is None:
+        _course_review(course, order, clinician, today)
+        lines.append("demo course review: partial response, continue")
+    return lines
+
+
+def _course_order_made(
+    course: DemoCourse, patient: Patient, clinician: User, pharmacist: User, today: date
+) -> Order:
+    """The course's weights, then its order made, signed and verified."""
+    for days_ago, weight in course.weights:
+        patient_weight_record(
+            patient,
+            by=clinician,
+            weight_kg=Decimal(weight),
+            measured_on=today - timedelta(days=days_ago),
+        )
+    indication = Indication.objects.get(slug=course.indication)
+    order = order_create(
+        by=clinician,
+        patient=patient,
+        indication=indication,
+        product=Product.objects.get(slug="privigen"),
+        total_dose_g_per_kg=indication.default_total_g_per_kg,
+        days_per_cycle=indication.default_days_per_cycle,
+        cycles=6,
+        cycle_interval_days=indication.default_cycle_interval_days,
+        start_date=today - timedelta(days=course.started_days_ago),
+        concomitant_immunosuppressant=course.concomitant_immunosuppressant,
+        notes=course.notes,
+    )
+    return _verified(_signed(order, clinician, today), pharmacist)
+
+
+def _course_labs(course: DemoCourse, patient: Patient, clinician: User, today: date) -> str:
+    """The course's lab results recorded (a result already there is not stored twice)."""
     labs = 0
     for analyte, days_ago, value in course.labs:
         _, created = lab_result_record(
@@ -403,20 +422,20 @@ def seed_course(today: date, course: DemoCourse = DEMO_COURSES[0]) -> list[str]:
             value=value,
         )
         labs += created
-    lines.append(f"demo course labs: {len(course.labs)} ({labs} new)")
-    if order is not None and latest_review(order) is None:
-        review_record(
-            order,
-            by=clinician,
-            reviewed_on=today - timedelta(days=COURSE_REVIEW_DAYS_AGO),
-            score=course.review_score,
-            prednisone_mg_per_day=course.review_prednisone_mg_per_day,
-            response=Response.PARTIAL,
-            decision=Decision.CONTINUE,
-            notes=course.review_notes,
-        )
-        lines.append("demo course review: partial response, continue")
-    return lines
+    return f"demo course labs: {len(course.labs)} ({labs} new)"
+
+
+def _course_review(course: DemoCourse, order: Order, clinician: User, today: date) -> None:
+    review_record(
+        order,
+        by=clinician,
+        reviewed_on=today - timedelta(days=COURSE_REVIEW_DAYS_AGO),
+        score=course.review_score,
+        prednisone_mg_per_day=course.review_prednisone_mg_per_day,
+        response=Response.PARTIAL,
+        decision=Decision.CONTINUE,
+        notes=course.review_notes,
+    )
 
 
 def seed() -> list[str]:

@@ -14,11 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
-from infusions.reaction_models import ReactionPlan
-from ivig.accounts.models import User
-from ivig.engine import FINDING_TITLES
-from orders.demo import (
+from demo.seeding.patients_and_orders import (
     COURSE_DEMO_MRN,
     COURSE_LABS,
     COURSE_NOTES,
@@ -26,6 +22,10 @@ from orders.demo import (
     PLANNED_COURSE_MRN,
     PLANNED_COURSE_NOTES,
 )
+from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from infusions.reaction_models import ReactionPlan
+from ivig.accounts.models import User
+from ivig.engine import FINDING_TITLES
 from orders.lab_models import LabResult
 from orders.models import Order, Patient
 from orders.review_models import ResponseReview

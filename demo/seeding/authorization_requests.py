@@ -1,18 +1,20 @@
 """Demo authorizations (docs/clinical-rules.md 7, 9) for the demo orders:
 
-- ``DEMO-PA-COURSE``: an approval of the nurse's demo order (``orders.demo.NURSE_DEMO_MRN``)
-  covering exactly its whole course — every cycle's dates, the number of cycles and the grams
-  dispensed, from the plan frozen at signing — so that the nurse can book and start cycle 1;
+- ``DEMO-PA-COURSE``: an approval of the nurse's demo order
+  (``patients_and_orders.NURSE_DEMO_MRN``) covering exactly its whole course — every cycle's
+  dates, the number of cycles and the grams dispensed, from the plan frozen at signing — so that
+  the nurse can book and start cycle 1;
 - ``DEMO-PA-APPROVED``: an approval of the booked demo order expiring within 20 days, for the
   authorization admin's dashboard (it covers the first cycles);
 - ``DEMO-PA-DENIED``: a denial (of the order awaiting verification) to appeal;
 - ``DEMO-PA-SUBMITTED``: a request submitted six days ago, so the 5-day follow-up is due.
 
 Idempotent by reference number; only when DEBUG and when the demo orders exist (runs after the
-orders and infusions demos).
+patients-and-orders and chairs-and-sessions seeds).
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,11 +22,10 @@ from django.utils import timezone
 
 from authorizations import services
 from authorizations.coverage import planned_cycles
+from authorizations.models import Authorization
+from demo.seeding.patients_and_orders import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from ivig.accounts.models import User
-from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from orders.models import Order, OrderStatus
-
-from .models import Authorization
 
 PAYER = "Demo Health Plan"
 REFERENCES = ("DEMO-PA-COURSE", "DEMO-PA-APPROVED", "DEMO-PA-DENIED", "DEMO-PA-SUBMITTED")
@@ -50,7 +51,7 @@ def _demo_order(mrn: str | None) -> Order | None:
 
 def approve_whole_course(order: Order, *, by: User, reference: str) -> Authorization:
     """An approval of ``order``'s whole planned course, requested, submitted and decided by
-    ``by`` through the services (the infusions demo's course history needs one before its past
+    ``by`` through the services (the sessions seed's course history needs one before its past
     session starts, docs/clinical-rules.md 7)."""
     authorization = services.authorization_create(
         by=by,
@@ -82,6 +83,47 @@ def _approve_course(authorization: Authorization, order: Order, admin: User) -> 
     )
 
 
+def _approve_expiring(authorization: Authorization, order: Order, admin: User, today: date) -> None:
+    services.authorization_record_decision(
+        authorization,
+        by=admin,
+        approved=True,
+        decision_date=today - timedelta(days=40),
+        approved_cycles=2,
+        approved_grams=Decimal(500),
+        valid_from=order.start_date - timedelta(days=7),
+        valid_to=today + timedelta(days=20),
+    )
+
+
+def _deny(authorization: Authorization, order: Order, admin: User, today: date) -> None:
+    services.authorization_record_decision(
+        authorization,
+        by=admin,
+        approved=False,
+        decision_date=today - timedelta(days=2),
+        reason="Not medically necessary: step therapy with steroids first.",
+    )
+
+
+def _leave_submitted(authorization: Authorization, order: Order, admin: User, today: date) -> None:
+    """Backdated so that the 5-day follow-up is due."""
+    Authorization.objects.filter(pk=authorization.pk).update(
+        submitted_at=timezone.now() - timedelta(days=6)
+    )
+
+
+# What happens to each submitted demo request.
+_DECIDE: dict[str, Callable[[Authorization, Order, User, date], None]] = {
+    "DEMO-PA-COURSE": lambda authorization, order, admin, _today: _approve_course(
+        authorization, order, admin
+    ),
+    "DEMO-PA-APPROVED": _approve_expiring,
+    "DEMO-PA-DENIED": _deny,
+    "DEMO-PA-SUBMITTED": _leave_submitted,
+}
+
+
 def seed() -> list[str]:
     if not settings.DEBUG:
         return ["demo authorizations skipped: DEBUG is off"]
@@ -107,31 +149,7 @@ def seed() -> list[str]:
             reference_number=reference,
         )
         services.authorization_submit(authorization, by=admin)
-        if reference == "DEMO-PA-COURSE":
-            _approve_course(authorization, order, admin)
-        elif reference == "DEMO-PA-APPROVED":
-            services.authorization_record_decision(
-                authorization,
-                by=admin,
-                approved=True,
-                decision_date=today - timedelta(days=40),
-                approved_cycles=2,
-                approved_grams=Decimal(500),
-                valid_from=order.start_date - timedelta(days=7),
-                valid_to=today + timedelta(days=20),
-            )
-        elif reference == "DEMO-PA-DENIED":
-            services.authorization_record_decision(
-                authorization,
-                by=admin,
-                approved=False,
-                decision_date=today - timedelta(days=2),
-                reason="Not medically necessary: step therapy with steroids first.",
-            )
-        else:  # backdated so that the 5-day follow-up is due
-            Authorization.objects.filter(pk=authorization.pk).update(
-                submitted_at=timezone.now() - timedelta(days=6)
-            )
+        _DECIDE[reference](authorization, order, admin, today)
         made.append(reference)
     if not made:
         return ["demo authorizations: already there"]

@@ -4,8 +4,8 @@ DEBUG."""
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from .models import User
-from .roles import GROUP_NAMES, Role
+from ivig.accounts.models import User
+from ivig.accounts.roles import GROUP_NAMES, Role
 
 DEMO_PASSWORD = "ivig-demo-2026"
 DEMO_USERS: dict[str, tuple[Role, str, str]] = {

@@ -8,16 +8,16 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from infusions import demo
-from infusions.models import Chair, InfusionSession, SessionStatus
-from infusions.selectors import orders_to_book, sessions_for_day
-from orders.demo import (
+from demo.seeding import chairs_and_sessions
+from demo.seeding.patients_and_orders import (
     BOOKED_DEMO_MRN,
     NURSE_DEMO_MRN,
     PLANNED_COURSE_MRN,
     PLANNED_COURSE_NOTES,
     course_order,
 )
+from infusions.models import Chair, InfusionSession, SessionStatus
+from infusions.selectors import orders_to_book, sessions_for_day
 from orders.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_seed_demo_is_idempotent(seeded) -> None:
     call_command("seed_demo")
     assert Chair.objects.count() == 3
     assert InfusionSession.objects.count() == sessions
-    lines = demo.seed()
+    lines = chairs_and_sessions.seed()
     assert lines == [
         "demo chairs: 3 (0 new)",
         "demo booking: already booked",
@@ -95,4 +95,4 @@ def test_late_in_the_day_the_booking_moves_to_tomorrow(settings, monkeypatch) ->
 
 def test_seed_skipped_without_debug(settings) -> None:
     settings.DEBUG = False
-    assert demo.seed() == ["demo chairs skipped: DEBUG is off"]
+    assert chairs_and_sessions.seed() == ["demo chairs skipped: DEBUG is off"]
