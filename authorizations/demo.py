@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from authorizations import services
-from authorizations.coverage import planned_cycles
+from authorizations.coverage_rules import planned_cycles
 from ivig.accounts.models import User
 from orders.demo import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from orders.models import Order, OrderStatus

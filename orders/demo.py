@@ -17,19 +17,14 @@ from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
 from ivig.engine import Finding
 
-from .lab_models import Analyte, LabTest
-from .labs import lab_result_record
+from .labs.models import Analyte, LabTest
+from .labs.services import lab_result_record
 from .models import Indication, Order, OrderStatus, Patient
-from .plans import order_plan
-from .review_models import Decision, Response
-from .reviews import latest_review, review_record
-from .services import (
-    order_create,
-    order_sign,
-    order_verify,
-    patient_create,
-    patient_weight_record,
-)
+from .patients.services import patient_create, patient_weight_record
+from .plan_accessor import order_plan
+from .reviews.models import Decision, Response
+from .reviews.services import latest_review, review_record
+from .services import order_create, order_sign, order_verify
 
 
 def _years_ago(today: date, years: int, days: int = 0) -> date:

@@ -1,7 +1,6 @@
 """Model rows → engine inputs, in one place (docs/clinical-rules.md 2, STYLE: services translate
 rows into engine inputs here, never in views)."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -16,8 +15,10 @@ from ivig.engine import (
     Regimen,
 )
 
-from .labs import lab_fact_fields
+from .labs.selectors import lab_fact_fields
 from .models import Indication, Order, Patient, PatientWeight
+from .ports import last_cycle_source
+from .reviews.selectors import hemoglobin_reviews
 
 
 def indication_facts(indication: Indication) -> IndicationFacts:
@@ -54,6 +55,8 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
         pregnant=patient.pregnant,
         weight_measured_on=weight.measured_on if weight else None,
         **lab_fact_fields(patient, as_of=as_of),
+        last_cycle=last_cycle_source()(patient, as_of),
+        hemoglobin_reviews=hemoglobin_reviews(patient, as_of=as_of),
     )
 
 
@@ -117,7 +120,7 @@ def plan_request_from_values(
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
         policy=dosing_policy_facts(current_policy()),
         evaluated_on=evaluated_on,
-        # NO_AUTHORIZATION: judged for saved orders by ``orders.plans.order_plan``.
+        # NO_AUTHORIZATION: judged for saved orders by ``orders.plan_accessor.order_plan``.
         authorization_covered=None,
     )
 
@@ -136,21 +139,3 @@ def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
         regimen=regimen_values(order),
         evaluated_on=evaluated_on,
     )
-
-
-# Whether approved authorizations cover every cycle of an order (docs/clinical-rules.md 7) is
-# the authorizations app's rule, a layer above this one: it registers its judge at start-up
-# (``AuthorizationsConfig.ready``) and orders never imports it.
-CoverageJudge = Callable[[Order], bool]
-_coverage_judges: list[CoverageJudge] = []
-
-
-def register_coverage_judge(judge: CoverageJudge) -> None:
-    """Set the one function that says whether an order is covered (called once at start-up)."""
-    _coverage_judges[:] = [judge]
-
-
-def order_is_covered(order: Order) -> bool | None:
-    """Whether approved authorizations cover every cycle of the order; None when no judge is
-    registered (the authorizations app is not installed)."""
-    return _coverage_judges[0](order) if _coverage_judges else None

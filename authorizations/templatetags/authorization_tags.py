@@ -5,14 +5,15 @@ from typing import Any
 
 from django import template
 
-from authorizations.coverage import CycleCoverage, order_coverage
+from authorizations.coverage_rules import CycleCoverage
+from authorizations.selectors import order_coverage_shown
 
 register = template.Library()
 
 
 @register.simple_tag
 def order_coverage_of(order: Any) -> list[CycleCoverage]:
-    return order_coverage(order)
+    return order_coverage_shown(order)
 
 
 @register.simple_tag(takes_context=True)

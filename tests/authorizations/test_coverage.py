@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from authorizations.coverage import (
+from authorizations.coverage_rules import (
     Approval,
     PlannedCycle,
     cover_cycles,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorizations import demo
-from authorizations.coverage import order_coverage, planned_cycles
+from authorizations.coverage_rules import order_coverage, planned_cycles
 from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.selectors import dashboard
 from ivig.accounts.models import User

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from orders.models import Patient
-from orders.services import patient_create, patient_update
+from orders.patients.services import patient_create, patient_update
 
 from .factories import PatientFactory, PatientWeightFactory, weighed_patients
 

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orders.demo import COURSE_DEMO_MRN
-from orders.lab_models import LabResult, LabTest
-from orders.labs import lab_result_record
+from orders.labs.models import LabResult, LabTest
+from orders.labs.services import lab_result_record
 
 from .factories import PatientFactory
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from orders.engine_inputs import patient_facts
-from orders.lab_models import LabTest
-from orders.labs import lab_result_record
+from orders.labs.models import LabTest
+from orders.labs.services import lab_result_record
 
 from .factories import PatientFactory
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orders.lab_models import LabResult
-from orders.labs import (
+from orders.labs.models import LabResult
+from orders.labs.services import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_ROWS,
     IMPORT_REFUSED_LISTED,

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from orders.lab_models import LabResult, LabTest
-from orders.labs import TREND_LENGTH, blood_group_text, lab_import_csv, lab_result_record
+from orders.labs.models import LabResult, LabTest
+from orders.labs.selectors import TREND_LENGTH
+from orders.labs.services import blood_group_text, lab_import_csv, lab_result_record
 
 from .factories import PatientFactory
 

@@ -13,7 +13,7 @@ from formulary.services import product_deactivate
 from orders import services
 from orders.errors import OrderError
 from orders.models import Order, OrderOverride, OrderStatus
-from orders.plans import order_plan
+from orders.plan_accessor import order_plan
 from orders.selectors import order_history, order_versions, orders_awaiting_verification
 from orders.services import (
     order_complete,

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from orders.errors import OrderError
 from orders.models import Patient, PatientWeight
-from orders.selectors import patient_history
-from orders.services import patient_create, patient_update, patient_weight_record
+from orders.patients.selectors import patient_history
+from orders.patients.services import patient_create, patient_update, patient_weight_record
 
 from .factories import PatientFactory
 

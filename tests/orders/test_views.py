@@ -12,7 +12,7 @@ from django.utils import timezone
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from orders.models import Patient
-from orders.services import patient_create, patient_update
+from orders.patients.services import patient_create, patient_update
 
 from .factories import PatientFactory, PatientWeightFactory, weighed_patients
 

@@ -26,9 +26,9 @@ from orders.demo import (
     PLANNED_COURSE_MRN,
     PLANNED_COURSE_NOTES,
 )
-from orders.lab_models import LabResult
+from orders.labs.models import LabResult
 from orders.models import Order, Patient
-from orders.review_models import ResponseReview
+from orders.reviews.models import ResponseReview
 
 pytestmark = pytest.mark.django_db
 

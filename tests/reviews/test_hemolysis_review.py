@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusions.plans import current_plan, session_plan
-from orders.lab_models import LabResult, LabTest
-from orders.labs import lab_result_record
+from orders.labs.models import LabResult, LabTest
+from orders.labs.services import lab_result_record
 from orders.models import OrderStatus
-from orders.review_models import ResponseReview
+from orders.reviews.models import ResponseReview
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
 

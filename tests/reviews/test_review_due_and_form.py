@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.review_models import ResponseReview
+from orders.reviews.models import ResponseReview
 from tests.infusions.factories import verified_order
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,9 @@ from formulary.models import DosingPolicy
 from infusions import booking
 from infusions.errors import InfusionError
 from orders.models import Indication, OrderStatus
-from orders.outcome_measures import measure_for_indication
-from orders.review_models import ResponseReview
-from orders.reviews import review_due_before_cycle, review_record, taper_proposals
+from orders.reviews.models import ResponseReview
+from orders.reviews.outcome_measures import measure_for_indication
+from orders.reviews.services import review_due_before_cycle, review_record, taper_proposals
 from tests.infusions.factories import ChairFactory, verified_order
 
 pytestmark = pytest.mark.django_db

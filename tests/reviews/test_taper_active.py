@@ -16,8 +16,8 @@ from infusions import booking
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from orders.models import Order, OrderStatus
-from orders.plans import order_plan, patient_calendar
-from orders.reviews import review_record, taper_accept
+from orders.plan_accessor import order_plan, patient_calendar
+from orders.reviews.services import review_record, taper_accept
 from orders.services import order_sign, order_verify
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
@@ -294,7 +294,7 @@ def test_a_new_version_of_an_active_order_never_starts_before_today(clinician, c
 def test_a_new_version_is_never_offered_before_today(
     started_days_ago, interval_days, offered_days_from_today
 ) -> None:
-    from orders.course import next_version_start
+    from orders.course_versions import next_version_start
 
     today = timezone.localdate()
     order = Order(

@@ -1,5 +1,5 @@
 """Laboratory result pages (docs/clinical-rules.md 3.8.2): record one result, import a lab
-export. Parse, call ``orders.labs``, render."""
+export. Parse, call ``orders.labs.services``, render."""
 
 from django import forms
 from django.contrib import messages
@@ -11,10 +11,11 @@ from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.dates import LAB_TAKEN_ON, date_formfield
 from ivig.errors import add_to_form
+from orders.patients.models import Patient
 
 from . import policies
-from .lab_models import LabTest
-from .labs import (
+from .models import LabTest
+from .services import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_ROWS,
     ImportReport,
@@ -24,7 +25,6 @@ from .labs import (
     lab_import_csv,
     lab_result_record,
 )
-from .models import Patient
 
 
 class LabResultForm(forms.Form):

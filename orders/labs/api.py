@@ -18,10 +18,13 @@ from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import LAB_TAKEN_ON, BoundedDate
+from orders.patients.models import Patient
+from orders.patients.policies import can_read_patients
 
 from . import policies
-from .lab_models import LabResult, LabTest
-from .labs import (
+from .models import LabResult, LabTest
+from .selectors import patient_lab_results
+from .services import (
     IMPORT_COLUMNS,
     IMPORT_MAX_BYTES,
     IMPORT_MAX_ROWS,
@@ -31,12 +34,10 @@ from .labs import (
     decode_import,
     lab_import_csv,
     lab_result_record,
-    patient_lab_results,
 )
-from .models import Patient
 
 ClinicianOrNurseWrites = api_read_write_policies(
-    read=policies.can_read_patients, write=policies.can_record_labs
+    read=can_read_patients, write=policies.can_record_labs
 )
 
 

@@ -1,7 +1,7 @@
 """Response reviews of an IVIg course (docs/clinical-rules.md 10): data and constraints only.
 
 A review belongs to an order's lineage (all its versions are one course); changes go through
-``orders.reviews``; every row change is kept by django-simple-history.
+``orders.reviews.services``; every row change is kept by django-simple-history.
 """
 
 from decimal import Decimal

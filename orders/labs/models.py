@@ -3,7 +3,7 @@
 ``LabTest`` is a seeded catalogue (data migration with frozen rows); ``LabResult`` is one result
 of one test for one patient on one day. Results are appended, never edited: a wrong result is
 corrected by recording the right one (the latest result on or before a date is the one rules
-read). Recording and importing go through ``orders.labs``.
+read). Recording and importing go through ``orders.labs.services``.
 """
 
 from decimal import Decimal
@@ -162,7 +162,7 @@ class LabResult(models.Model):
     def shown(self) -> str:
         """The result as the lab reports it: "< 5 mg/dL", "48 mL/min/1.73 m²", "A+". The unit
         is the catalogue's (the test's): the one place units come from, as every value is
-        recorded in it (``orders.labs.check_value``)."""
+        recorded in it (``orders.labs.services.check_value``)."""
         if self.value is None:
             return self.text
         number = f"{Decimal(self.value).normalize():f}"

@@ -1,7 +1,7 @@
 """The course's response reviews: page and API (docs/clinical-rules.md 10).
 
 Every role reads them (docs/clinical-rules.md 1); clinicians record reviews and accept a taper.
-Thin: parse, check the role, call ``orders.reviews``, render or serialize.
+Thin: parse, check the role, call ``orders.reviews.services``, render or serialize.
 """
 
 from decimal import Decimal
@@ -26,17 +26,19 @@ from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
 from ivig.audit.services import access_record
 from ivig.dates import REVIEW, BoundedDate, date_formfield
 from ivig.errors import add_to_form
+from orders import policies
+from orders.api import STEP_ERRORS, OrderSerializer
+from orders.course_versions import order_in_force
+from orders.errors import OrderError
+from orders.labs.models import Analyte, LabResult
+from orders.models import Order
+from orders.selectors import orders_with_related
+from orders.services import pending_change
 
-from . import policies, reviews
-from .api import STEP_ERRORS, OrderSerializer
-from .course import order_in_force
-from .errors import OrderError
-from .lab_models import Analyte, LabResult
-from .models import Order
-from .review_models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
-from .review_models import Response as ReviewResponse
-from .selectors import orders_with_related
-from .services import pending_change
+from . import services as reviews
+from .models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
+from .models import Response as ReviewResponse
+from .policies import can_record_reviews
 
 
 class ReviewForm(forms.Form):
@@ -90,7 +92,7 @@ def _score_label(review_status: reviews.ReviewStatus) -> str:
 
 
 def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_code: int = 200):
-    clinician = policies.can_record_reviews(request.user)
+    clinician = can_record_reviews(request.user)
     review_status = reviews.review_status(order)
     label = _score_label(review_status)
     if form is None and clinician:
@@ -122,7 +124,7 @@ def order_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("indication", "patient"), pk=pk)
     if request.method != "POST":
         return _page(request, order, None)
-    if not policies.can_record_reviews(request.user):
+    if not can_record_reviews(request.user):
         return _page(request, order, None, 403)
     measure = reviews.review_status(order)
     form = ReviewForm(
@@ -143,7 +145,7 @@ def order_reviews(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @logs_patient_reads("orders.order")
-@policy_required(policies.can_record_reviews)
+@policy_required(can_record_reviews)
 def order_taper(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept a taper proposal: a new version of the order, to sign (docs/clinical-rules.md
     10.3)."""
@@ -220,7 +222,7 @@ class OrderReviewsView(LogsPatientReadsMixin, APIView):
     first; a clinician records one (400 with the measure's range for a score outside it)."""
 
     permission_classes = [
-        api_read_write_policies(read=policies.can_read_orders, write=policies.can_record_reviews)
+        api_read_write_policies(read=policies.can_read_orders, write=can_record_reviews)
     ]
 
     @extend_schema(responses=ReviewSerializer(many=True))
@@ -255,7 +257,7 @@ class OrderTaperView(LogsPatientReadsMixin, APIView):
     no such proposal stands, the version is stale or a draft change is already open."""
 
     permission_classes = [
-        api_read_write_policies(read=policies.can_read_orders, write=policies.can_record_reviews)
+        api_read_write_policies(read=policies.can_read_orders, write=can_record_reviews)
     ]
 
     @extend_schema(request=TaperSerializer, responses={201: OrderSerializer, **STEP_ERRORS})

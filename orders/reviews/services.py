@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from formulary.selectors import current_policy
 from ivig.accounts.models import User
-
-from .course import (
+from orders.course_versions import (
     course_cycle,
     course_cycle_start,
     course_cycles_started_by,
@@ -29,12 +28,14 @@ from .course import (
     next_version_start,
     order_in_force,
 )
-from .errors import OrderError
-from .lab_models import LAB_LATEST_FIRST, Analyte, LabResult
-from .models import Order, OrderStatus
+from orders.errors import OrderError
+from orders.labs.models import LAB_LATEST_FIRST, Analyte, LabResult
+from orders.models import Order, OrderStatus
+from orders.saving import save_validated
+from orders.services import order_update
+
+from .models import Response, ResponseReview
 from .outcome_measures import SCORE_RANGES, SHORT_NAMES
-from .review_models import Response, ResponseReview
-from .services import _save_validated, order_update
 
 # docs/clinical-rules.md 10.3: the interval steps of a taper, in days (4, 6, 8 weeks).
 TAPER_INTERVAL_STEPS_DAYS = (28, 42, 56)
@@ -224,7 +225,7 @@ def review_record(
         hemoglobin_result=hemoglobin_result,
         recorded_by=by,
     )
-    _save_validated(review, by, "Response review recorded")
+    save_validated(review, by, "Response review recorded")
     return review
 
 

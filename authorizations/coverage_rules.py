@@ -11,13 +11,15 @@ Authorizations belong to an order row, but coverage is counted over the order's 
 a new version of the order (docs/clinical-rules.md 4) keeps the payer's approval of the course.
 
 Grams come from the plan frozen at signing (``Order.plan_at_signing``: what was verified and
-is dispensed); an order without one falls back to the engine (``orders.plans.order_plan``). Nothing
-here is stored: coverage is recomputed whenever an order, a session or an approval changes.
+is dispensed); for an order without one (a draft) from the plan its caller gives (the plan
+accessor judges NO_AUTHORIZATION on the plan it is computing, ``orders.plan_accessor``), else
+the regimen's dates with unknown grams, never covered. Coverage never plans an order itself.
+Nothing here is stored: coverage is recomputed whenever an order, a session or an approval
+changes.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,14 +30,10 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ivig.engine import dose_plan_to_json
 from ivig.templatetags.clinical import count, num
 from orders.models import Order
-from orders.plans import order_plan
 
 from .models import Authorization, AuthorizationStatus
-
-logger = logging.getLogger(__name__)
 
 # An expired approval still covers the cycles given within its dates before it expired.
 COVERING_STATUSES = (AuthorizationStatus.APPROVED, AuthorizationStatus.EXPIRED)
@@ -144,21 +142,15 @@ def planned_cycles_from_fields(order: Order) -> list[PlannedCycle]:
     ]
 
 
-def planned_cycles(order: Order) -> list[PlannedCycle]:
+def planned_cycles(order: Order, plan: Mapping[str, Any] | None = None) -> list[PlannedCycle]:
     """The order's cycles with the grams dispensed for each: the plan frozen at signing, else
-    the order's plan today (``orders.plans.order_plan``, without coverage: this is coverage),
-    else the regimen's dates with unknown grams."""
-    frozen = planned_cycles_from_plan(order.plan_at_signing)
-    if frozen:
-        return frozen
-    try:
-        computed = planned_cycles_from_plan(
-            dose_plan_to_json(order_plan(order, as_of=timezone.localdate(), coverage=False).plan)
-        )
-    except Exception:  # coverage must still show when the engine cannot plan this order
-        logger.exception("No plan for order %s; coverage counts no grams", order.pk)
-        computed = None
-    return computed or planned_cycles_from_fields(order)
+    ``plan`` (its caller's plan of the order, docs/api.md's JSON shape), else the regimen's dates
+    with unknown grams."""
+    return (
+        planned_cycles_from_plan(order.plan_at_signing)
+        or planned_cycles_from_plan(plan)
+        or planned_cycles_from_fields(order)
+    )
 
 
 # --- approvals ----------------------------------------------------------------------------
@@ -294,14 +286,16 @@ def cover_cycles(
     return result
 
 
-def order_coverage(order: Order) -> list[CycleCoverage]:
-    """Which of the order's cycles its approvals cover, and why not for the others."""
-    return cover_cycles(planned_cycles(order), approvals_for_order(order))
+def order_coverage(order: Order, plan: Mapping[str, Any] | None = None) -> list[CycleCoverage]:
+    """Which of the order's cycles its approvals cover, and why not for the others (``plan``: as
+    ``planned_cycles``)."""
+    return cover_cycles(planned_cycles(order, plan), approvals_for_order(order))
 
 
-def order_is_covered(order: Order) -> bool:
-    """Whether approved authorizations cover every cycle of the order (docs/clinical-rules.md 7)."""
-    return all(cycle.covered for cycle in order_coverage(order))
+def order_is_covered(order: Order, plan: Mapping[str, Any] | None = None) -> bool:
+    """Whether approved authorizations cover every cycle of the order (docs/clinical-rules.md 7):
+    the coverage judge of ``orders.ports``."""
+    return all(cycle.covered for cycle in order_coverage(order, plan))
 
 
 def orders_coverage(
@@ -319,8 +313,8 @@ def coverage_of_orders(
     order_ids: Iterable[int], approvals: Mapping[int, list[Approval]]
 ) -> dict[int, list[CycleCoverage]]:
     """``orders_coverage`` of many orders by id, reading of each frozen plan only its cycles and
-    vials (what coverage counts), not the whole JSON: one query (and the engine for an order
-    without a frozen plan, as ``planned_cycles``)."""
+    vials (what coverage counts), not the whole JSON: one query (and one more for an order
+    without a frozen plan, counted on its regimen's dates, as ``planned_cycles``)."""
     rows = Order.objects.filter(pk__in=set(order_ids)).values(
         "pk",
         "lineage_id",

@@ -8,10 +8,11 @@ weight, risk factors, IgA status and pregnancy; the formulary today), with:
 - ``signed_weight_kg``: the actual weight the signed plan used (``Order.signed_weight_kg``),
   for WEIGHT_CHANGED;
 - ``authorization_covered``: from the coverage judge the authorizations app registers
-  (``register_coverage_judge`` in engine_inputs.py): NO_AUTHORIZATION is live, never frozen;
+  (``orders.ports``): NO_AUTHORIZATION is live, never frozen. The judge counts the grams of the
+  plan frozen at signing, or of this plan when the order has none: it never plans again;
 - ``calendar``: the patient's IVIg calendar (docs/clinical-rules.md 3.9). Sessions are the
-  infusions app's, a layer above: it registers its source with ``register_calendar_source`` in
-  its ``AppConfig.ready`` and this module never imports it.
+  infusions app's, a layer above: it answers the calendar port (``orders.ports``) in its
+  ``AppConfig.ready`` and this module never imports it.
 
 WEIGHT_OUTDATED is judged on the day of signing (docs/clinical-rules.md 3.8): a signed order is
 evaluated on its signing date for that rule, whatever day it is planned again.
@@ -20,9 +21,9 @@ The plan frozen at signing (``Order.plan_at_signing``) stays the record of what 
 ``OrderPlan`` sets today's findings beside it.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,30 +31,37 @@ from django.db.models import Q
 from django.utils import timezone
 
 from formulary.services import FormularyError
-from ivig.engine import DosePlan, Finding, compute_plan, dose_plan_to_json
-from ivig.engine.models import CalendarDay, PatientCalendar, ReactionFacts, SessionDay
+from ivig.engine import DosePlan, Finding, PlanRequest, compute_plan, dose_plan_to_json
+from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
 from ivig.templatetags.clinical import finding_title
 
-from .engine_inputs import order_is_covered, plan_request_for_order
+from .engine_inputs import plan_request_for_order
 from .models import Order, OrderStatus
+from .ports import (
+    CalendarSession,
+    SessionInputs,
+    SessionReason,
+    calendar_source,
+    coverage_judge,
+    session_source,
+)
+
+__all__ = [
+    "CalendarSession",
+    "OrderPlan",
+    "PlanSession",
+    "ProposedDay",
+    "SessionInputs",
+    "SessionReason",
+    "lineage_id",
+    "order_plan",
+    "patient_calendar",
+]
 
 # Open orders (docs/clinical-rules.md 3.9): signed, verified or active.
 OPEN_STATUSES = (OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE)
 # NO_AUTHORIZATION is live coverage (docs/clinical-rules.md 3.8, 7), never a signed finding.
 LIVE_ONLY_CODES = frozenset({"NO_AUTHORIZATION"})
-
-
-@dataclass(frozen=True)
-class CalendarSession:
-    """A live session (not cancelled or missed) of the patient, as the infusions app knows it:
-    its local day and the grams given where the administration record has them."""
-
-    session_id: int
-    order_id: int
-    cycle_number: int
-    day: date
-    given_g: Decimal | None
-    started: bool = False  # in progress or completed
 
 
 @dataclass(frozen=True)
@@ -66,20 +74,6 @@ class ProposedDay:
     session_id: int | None = None
 
 
-# patient id -> the patient's live sessions, every order.
-CalendarSource = Callable[[int], Sequence[CalendarSession]]
-_calendar_sources: list[CalendarSource] = []
-
-
-def register_calendar_source(source: CalendarSource) -> None:
-    """Set the one function that lists a patient's live sessions (called once at start-up)."""
-    _calendar_sources[:] = [source]
-
-
-def _live_sessions(patient_id: int) -> Sequence[CalendarSession]:
-    return _calendar_sources[0](patient_id) if _calendar_sources else []
-
-
 @dataclass(frozen=True)
 class PlanSession:
     """The session a plan is asked for (docs/clinical-rules.md 3.8.2, 3.8.3): its id and its
@@ -87,49 +81,6 @@ class PlanSession:
 
     session_id: int
     day: date
-
-
-@dataclass(frozen=True)
-class SessionReason:
-    """A clinician's reason to go ahead with a session-only override finding (for example
-    CREATININE_DUE: docs/clinical-rules.md 3.8.2, 3.9) on one session: ``given_by`` as people
-    know them, ``given_at`` when it was given."""
-
-    code: str
-    reason: str
-    given_by: str
-    given_at: datetime
-
-
-@dataclass(frozen=True)
-class SessionInputs:
-    """What one session brings to its plan, beside its day (docs/clinical-rules.md 3.8.2,
-    3.8.3): the reactions it carries forward (PRIOR_INFUSION_REACTION) and the clinicians'
-    reasons given on it for session-only findings."""
-
-    prior_reactions: Sequence[ReactionFacts] = ()
-    reasons: Sequence[SessionReason] = ()
-    # Whether an approval covers this session (its cycle and day, docs/clinical-rules.md 7):
-    # the same judgement that refuses its start, so that the session's plan raises
-    # NO_AUTHORIZATION exactly when the session cannot start for it. None: not judged (the
-    # order's coverage is used).
-    covered: bool | None = None
-
-
-# session id -> what that session brings to its plan (the infusions app, a layer above).
-SessionSource = Callable[[int], SessionInputs]
-_session_sources: list[SessionSource] = []
-
-
-def register_session_source(source: SessionSource) -> None:
-    """Set the one function that gives a session's inputs (the infusions app, once at start-up):
-    the engine's PRIOR_INFUSION_REACTION reads its reactions from the plan's request, and the
-    session's reasons answer its session-only findings (``OrderPlan.session_reasons``)."""
-    _session_sources[:] = [source]
-
-
-def _session_inputs(session_id: int) -> SessionInputs:
-    return _session_sources[0](session_id) if _session_sources else SessionInputs()
 
 
 def lineage_id(order: Order) -> int:
@@ -189,7 +140,7 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     booked a day late does not squeeze the next one, planned a day too early, into its window.
     """
     own_lineage = lineage_id(order)
-    sessions = list(_live_sessions(order.patient_id))
+    sessions = list(calendar_source()(order.patient_id))
     moved = {day.session_id for day in proposed if day.session_id is not None}
     # A booking's proposed days stand in for the cycle's present sessions, if any.
     rebooked = {day.cycle_number for day in proposed if day.session_id is None}
@@ -422,39 +373,21 @@ def _signed_on(order: Order, as_of: date) -> date:
     return timezone.localdate(order.signed_at) if order.signed_at else as_of
 
 
-def order_plan(
-    order: Order,
-    *,
-    as_of: date,
-    proposed: Sequence[ProposedDay] = (),
-    coverage: bool = True,
-    session: PlanSession | None = None,
-) -> OrderPlan:
-    """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
-    with the patient's calendar (``proposed``: the days a booking or a move would create) and,
-    unless ``coverage`` is False (the coverage rule itself plans without it), live
-    NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2), the reactions it
-    carries forward (PRIOR_INFUSION_REACTION, 3.8.3) and the reasons given on it for its
-    session-only findings (3.9). A product without a current price is ``FormularyError``."""
-    inputs = _session_inputs(session.session_id) if session else SessionInputs()
-    request = plan_request_for_order(order, evaluated_on=as_of)
-    request = request.model_copy(
-        update={
-            "evaluated_on": _signed_on(order, as_of),
-            "signed_weight_kg": order.signed_weight_kg,
-            "authorization_covered": (
-                (inputs.covered if inputs.covered is not None else order_is_covered(order))
-                if coverage
-                else None
-            ),
-            "calendar": patient_calendar(order, proposed),
-            "session_on": session.day if session else None,
-            "prior_reactions": list(inputs.prior_reactions),
-        }
-    )
-    plan = compute_plan(request)
-    if order.status == OrderStatus.DRAFT:
-        return OrderPlan(order=order, plan=plan)
+def _order_covered(order: Order, request: PlanRequest) -> bool:
+    """Whether approved authorizations cover every cycle of ``order`` (docs/clinical-rules.md 7),
+    by the judge the authorizations app registers. The judge counts the grams of the plan frozen
+    at signing; for an order without one (a draft) it is given this request's plan, whose cycles
+    and vials do not depend on coverage, the calendar or the session (the engine rounds on the
+    course's own calendar, docs/clinical-rules.md 3.6), so it never plans the order again."""
+    frozen = order.plan_at_signing
+    if isinstance(frozen, dict) and frozen.get("cycles"):
+        return coverage_judge()(order, frozen)
+    return coverage_judge()(order, dose_plan_to_json(compute_plan(request)))
+
+
+def _signed_and_new(order: Order, plan: DosePlan, inputs: SessionInputs) -> OrderPlan:
+    """``plan`` beside what was signed: the findings at signing, those new since, the new
+    overrides no reason answers (``OrderPlan``)."""
     signed = [
         Finding.model_validate(finding)
         for finding in order.findings_at_signing or []
@@ -484,3 +417,33 @@ def order_plan(
         ],
         session_reasons=session_reasons,
     )
+
+
+def order_plan(
+    order: Order,
+    *,
+    as_of: date,
+    proposed: Sequence[ProposedDay] = (),
+    session: PlanSession | None = None,
+) -> OrderPlan:
+    """The engine's plan for ``order`` on the facts of ``as_of`` (docs/clinical-rules.md 3.9),
+    with the patient's calendar (``proposed``: the days a booking or a move would create) and
+    live NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2), the reactions it
+    carries forward (PRIOR_INFUSION_REACTION, 3.8.3), the reasons given on it for its
+    session-only findings (3.9) and whether an approval covers it (7). A product without a
+    current price is ``FormularyError``."""
+    inputs = session_source()(session.session_id) if session else SessionInputs()
+    request = plan_request_for_order(order, evaluated_on=as_of).model_copy(
+        update={
+            "evaluated_on": _signed_on(order, as_of),
+            "signed_weight_kg": order.signed_weight_kg,
+            "calendar": patient_calendar(order, proposed),
+            "session_on": session.day if session else None,
+            "prior_reactions": list(inputs.prior_reactions),
+        }
+    )
+    covered = inputs.covered if inputs.covered is not None else _order_covered(order, request)
+    plan = compute_plan(request.model_copy(update={"authorization_covered": covered}))
+    if order.status == OrderStatus.DRAFT:
+        return OrderPlan(order=order, plan=plan)
+    return _signed_and_new(order, plan, inputs)

@@ -12,11 +12,11 @@ from formulary.services import FormularyError
 from infusions.given import completed_grams
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from ivig.templatetags.clinical import num
-from orders.lab_models import Analyte, LabResult
+from orders.labs.models import Analyte, LabResult
 from orders.models import Order, OrderStatus, Patient
-from orders.outcome_measures import SHORT_NAMES
-from orders.plans import order_plan
-from orders.review_models import ResponseReview
+from orders.plan_accessor import order_plan
+from orders.reviews.models import ResponseReview
+from orders.reviews.outcome_measures import SHORT_NAMES
 
 from .chart import CourseChart, Marker, Point, Series
 
@@ -44,10 +44,10 @@ class _CyclePlan:
 
 
 def _cycle_plan(order: Order) -> _CyclePlan:
-    """The order's plan from the one accessor (``orders.plans.order_plan``, as the order page
-    shows it); the plan at signing when the formulary cannot plan it today."""
+    """The order's plan from the one accessor (``orders.plan_accessor.order_plan``, as the order
+    page shows it); the plan at signing when the formulary cannot plan it today."""
     try:
-        plan = order_plan(order, as_of=timezone.localdate(), coverage=False).plan
+        plan = order_plan(order, as_of=timezone.localdate()).plan
         numbers = {
             "cycle_dose_g_per_kg": plan.cycle_dose_g_per_kg,
             "dosing_weight_kg": plan.dosing_weight_kg,

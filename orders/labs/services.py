@@ -22,28 +22,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from ivig.accounts.models import User
 from ivig.dates import LAB_TAKEN_ON
-from ivig.engine import CycleFacts, HemoglobinReview, LabValue
 from ivig.numbers import clip
+from orders.errors import OrderError
+from orders.patients.models import Patient
 
-from .errors import OrderError
-from .lab_models import LAB_LATEST_FIRST, Analyte, LabKind, LabResult, LabSource, LabTest
-from .models import Patient
-from .review_models import ResponseReview
+from .models import LabKind, LabResult, LabSource, LabTest
 
 # A stored value has at most 7 whole digits and 3 decimals (``LabResult.value``).
 VALUE_WHOLE_DIGITS = 7
 # Smaller than 1e-20 is no result anyone measured (and not worth writing out in a message).
 VALUE_SMALLEST_EXPONENT = -20
-# How many results of each test the patient page shows (newest first).
-TREND_LENGTH = 10
 IMPORT_COLUMNS = ("mrn", "loinc", "taken_on", "value", "unit")
 QUALITATIVE_WORDS = {
     "positive": "positive",
@@ -463,108 +458,4 @@ def lab_import_csv(
 # --- reading -----------------------------------------------------------------------------------
 
 
-def patient_lab_results(patient: Patient) -> QuerySet[LabResult]:
-    return (
-        LabResult.objects.filter(patient=patient)
-        .select_related("test", "recorded_by")
-        .order_by(*LAB_LATEST_FIRST)
-    )
-
-
-@dataclass(frozen=True)
-class LabTrend:
-    test: LabTest
-    results: list[LabResult]
-
-
-def lab_trends(patient: Patient) -> list[LabTrend]:
-    """Per test with results, the last ``TREND_LENGTH`` results, newest first, in the
-    catalogue's order (one query)."""
-    by_test: dict[int, list[LabResult]] = {}
-    tests: dict[int, LabTest] = {}
-    for result in patient_lab_results(patient):
-        rows = by_test.setdefault(result.test_id, [])
-        tests[result.test_id] = result.test
-        if len(rows) < TREND_LENGTH:
-            rows.append(result)
-    ordered = sorted(tests.values(), key=lambda test: (test.display_order, test.name))
-    return [LabTrend(test, by_test[test.pk]) for test in ordered]
-
-
 # --- engine inputs (docs/clinical-rules.md 3.8.2) ----------------------------------------------
-
-# Analytes the rules read, and how many recent results are read at most (hemoglobin trends).
-_RULE_ANALYTES = (Analyte.EGFR, Analyte.CREATININE, Analyte.HEMOGLOBIN, Analyte.IGA, Analyte.ABO_RH)
-_RULE_RESULTS_READ = 200
-
-# The patient's last cycle given is known to the infusions app, a layer above: it registers its
-# source at start-up (``InfusionsConfig.ready``) and orders never imports it.
-LastCycleSource = Callable[[Patient, date], CycleFacts | None]
-_last_cycle_sources: list[LastCycleSource] = []
-
-
-def register_last_cycle_source(source: LastCycleSource) -> None:
-    """Set the one function giving a patient's last cycle given on or before a day."""
-    _last_cycle_sources[:] = [source]
-
-
-def last_cycle(patient: Patient, as_of: date) -> CycleFacts | None:
-    return _last_cycle_sources[0](patient, as_of) if _last_cycle_sources else None
-
-
-def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
-    """The laboratory fields of ``PatientFacts`` from the results taken on or before ``as_of``
-    (one query), and the last cycle given (docs/clinical-rules.md 3.8.2)."""
-    results = list(
-        LabResult.objects.filter(
-            patient=patient, taken_on__lte=as_of, test__analyte__in=_RULE_ANALYTES
-        )
-        .select_related("test")
-        .order_by(*LAB_LATEST_FIRST)[:_RULE_RESULTS_READ]
-    )
-    latest: dict[str, LabResult] = {}
-    hemoglobin: list[LabValue] = []
-    for result in results:
-        analyte = result.test.analyte
-        latest.setdefault(analyte, result)
-        if analyte == Analyte.HEMOGLOBIN and result.value is not None:
-            hemoglobin.append(LabValue(taken_on=result.taken_on, value=result.value))
-    egfr = latest.get(Analyte.EGFR)
-    creatinine = latest.get(Analyte.CREATININE)
-    iga = latest.get(Analyte.IGA)
-    abo = latest.get(Analyte.ABO_RH)
-    return {
-        "latest_egfr_ml_min_173m2": egfr.value if egfr else None,
-        "egfr_on": egfr.taken_on if egfr else None,
-        "creatinine_on": creatinine.taken_on if creatinine else None,
-        "hemoglobin_results": hemoglobin,
-        "last_cycle": last_cycle(patient, as_of),
-        "hemoglobin_reviews": hemoglobin_reviews(patient, as_of=as_of),
-        "iga_below_detection": bool(iga and iga.below_detection_limit),
-        "iga_on": iga.taken_on if iga else None,
-        "abo_from_lab": abo_of(abo.text) if abo else None,
-        "abo_on": abo.taken_on if abo else None,
-    }
-
-
-def hemoglobin_reviews(patient: Patient, *, as_of: date) -> list[HemoglobinReview]:
-    """The patient's response reviews dated on or before ``as_of`` that name the hemoglobin
-    result they answered (HEMOLYSIS_SUSPECTED, docs/clinical-rules.md 3.8.2; one query)."""
-    rows = ResponseReview.objects.filter(
-        lineage__patient=patient,
-        reviewed_on__lte=as_of,
-        hemoglobin_result__isnull=False,
-        hemoglobin_result__value__isnull=False,
-    ).select_related("hemoglobin_result")
-    return [
-        HemoglobinReview(
-            answered=LabValue(
-                taken_on=row.hemoglobin_result.taken_on,
-                value=row.hemoglobin_result.value,
-            ),
-            reviewed_on=row.reviewed_on,
-            decision=row.decision,
-        )
-        for row in rows
-        if row.hemoglobin_result is not None and row.hemoglobin_result.value is not None
-    ]
