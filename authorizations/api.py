@@ -23,6 +23,7 @@ from ivig.dates import AUTHORIZATION, BoundedDate
 from orders.models import Order
 
 from . import policies, selectors, services
+from .coverage_rules import order_coverage
 from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
 ReadsAuthorizations = api_policy(policies.can_read_authorizations)
@@ -289,6 +290,6 @@ class OrderCoverageView(LogsPatientReadsMixin, APIView):
                 "authorization_label": cycle.authorization_label,
                 "reason": cycle.reason,
             }
-            for cycle in selectors.order_coverage_shown(order)
+            for cycle in order_coverage(order)
         ]
         return Response(CycleCoverageSerializer(rows, many=True).data)

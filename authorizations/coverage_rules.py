@@ -12,8 +12,9 @@ a new version of the order (docs/clinical-rules.md 4) keeps the payer's approval
 
 Grams come from the plan frozen at signing (``Order.plan_at_signing``: what was verified and
 is dispensed); for an order without one (a draft) from the plan its caller gives (the plan
-accessor judges NO_AUTHORIZATION on the plan it is computing, ``orders.plan_accessor``), else
-the regimen's dates with unknown grams, never covered. Coverage never plans an order itself.
+accessor judges NO_AUTHORIZATION on the plan it is computing), else the engine's plan of the
+order on its own (``orders.plan_accessor.plan_on_its_own``: no calendar, no coverage, so never a
+round trip through ``order_plan``), else the regimen's dates with unknown grams, never covered.
 Nothing here is stored: coverage is recomputed whenever an order, a session or an approval
 changes.
 """
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from ivig.templatetags.clinical import count, num
 from orders.models import Order
+from orders.plan_accessor import plan_on_its_own
 
 from .models import Authorization, AuthorizationStatus
 
@@ -144,11 +146,12 @@ def planned_cycles_from_fields(order: Order) -> list[PlannedCycle]:
 
 def planned_cycles(order: Order, plan: Mapping[str, Any] | None = None) -> list[PlannedCycle]:
     """The order's cycles with the grams dispensed for each: the plan frozen at signing, else
-    ``plan`` (its caller's plan of the order, docs/api.md's JSON shape), else the regimen's dates
-    with unknown grams."""
+    ``plan`` (its caller's plan of the order, docs/api.md's JSON shape), else the engine's plan of
+    the order on its own today, else the regimen's dates with unknown grams."""
     return (
         planned_cycles_from_plan(order.plan_at_signing)
         or planned_cycles_from_plan(plan)
+        or planned_cycles_from_plan(plan_on_its_own(order, as_of=timezone.localdate()))
         or planned_cycles_from_fields(order)
     )
 
@@ -313,8 +316,8 @@ def coverage_of_orders(
     order_ids: Iterable[int], approvals: Mapping[int, list[Approval]]
 ) -> dict[int, list[CycleCoverage]]:
     """``orders_coverage`` of many orders by id, reading of each frozen plan only its cycles and
-    vials (what coverage counts), not the whole JSON: one query (and one more for an order
-    without a frozen plan, counted on its regimen's dates, as ``planned_cycles``)."""
+    vials (what coverage counts), not the whole JSON: one query (and the engine for an order
+    without a frozen plan, as ``planned_cycles``)."""
     rows = Order.objects.filter(pk__in=set(order_ids)).values(
         "pk",
         "lineage_id",

@@ -14,11 +14,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
-from formulary.services import FormularyError
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
-from ivig.engine import dose_plan_to_json
 from orders.models import Order, OrderStatus
-from orders.plan_accessor import order_plan
 
 from .coverage_rules import (
     Approval,
@@ -28,9 +25,7 @@ from .coverage_rules import (
     cover_cycles,
     coverage_of_orders,
     lineage_root_id,
-    order_coverage,
     planned_cycles,
-    planned_cycles_from_plan,
 )
 from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
@@ -45,20 +40,6 @@ CYCLES_LEFT_AT_MOST = 1
 ACTIVE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
 # Approvals older than this no longer matter to a sweep's or the dashboard's coverage.
 APPROVAL_LOOKBACK_DAYS = 400
-
-
-def order_coverage_shown(order: Order) -> list[CycleCoverage]:
-    """An order's coverage as its pages and the API show it (docs/clinical-rules.md 7): the grams
-    of the plan frozen at signing; an order without one (a draft) is given its plan today from
-    the one plan accessor, or, when the formulary cannot cost it (no current price), counted on
-    its regimen's dates with unknown grams."""
-    plan = None
-    if not planned_cycles_from_plan(order.plan_at_signing):
-        try:
-            plan = dose_plan_to_json(order_plan(order, as_of=timezone.localdate()).plan)
-        except FormularyError:
-            plan = None
-    return order_coverage(order, plan)
 
 
 def start_of_day(day: date) -> datetime:

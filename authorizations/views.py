@@ -23,6 +23,7 @@ from orders.errors import OrderError
 from orders.models import Order
 
 from . import policies, selectors, services
+from .coverage_rules import order_coverage
 from .forms import (
     AuthorizationCreateForm,
     AuthorizationEditForm,
@@ -285,7 +286,7 @@ def order_coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
         "authorizations/authorization_coverage.html",
         {
             "order": order,
-            "coverage": selectors.order_coverage_shown(order),
+            "coverage": order_coverage(order),
             "authorizations": selectors.order_authorizations(order),
             "can_change": policies.can_change_authorizations(request.user),
         },

@@ -56,6 +56,7 @@ __all__ = [
     "lineage_id",
     "order_plan",
     "patient_calendar",
+    "plan_on_its_own",
 ]
 
 # Open orders (docs/clinical-rules.md 3.9): signed, verified or active.
@@ -110,16 +111,131 @@ def _stored_cycles(stored_plan: Any) -> list[tuple[int, list[date]]]:
     return cycles
 
 
+def plan_on_its_own(order: Order, *, as_of: date) -> dict[str, Any] | None:
+    """The engine's plan for ``order`` alone on the facts of ``as_of`` (docs/api.md's JSON shape):
+    no calendar, no coverage, no session, what signing would freeze. For an order without a plan
+    frozen at signing (made outside the order services), so that its grams still count; None
+    when the formulary cannot cost its product."""
+    try:
+        return dose_plan_to_json(compute_plan(plan_request_for_order(order, evaluated_on=as_of)))
+    except FormularyError:
+        return None
+
+
 def _stored_plan(row: Order) -> Any:
     """An order's plan as signed (``plan_at_signing``); for an order that has none (made outside
     the order services), the engine's plan for it on its own, so that its grams still count."""
     if row.plan_at_signing:
         return row.plan_at_signing
-    try:
-        as_of = _signed_on(row, timezone.localdate())
-        return dose_plan_to_json(compute_plan(plan_request_for_order(row, evaluated_on=as_of)))
-    except FormularyError:
-        return None
+    return plan_on_its_own(row, as_of=_signed_on(row, timezone.localdate()))
+
+
+@dataclass
+class _CalendarDays:
+    """The calendar being gathered: this version's sessions, the other days, and per other
+    order's lineage the first day of each booked cycle."""
+
+    own: list[SessionDay] = field(default_factory=list)
+    other: list[CalendarDay] = field(default_factory=list)
+    first_booked_days: dict[int, dict[int, date]] = field(default_factory=dict)
+
+
+def _session_dose_g(session: CalendarSession, planned_by: Order) -> Decimal:
+    """The grams given in ``session``, or else the signed daily dose of ``planned_by`` (0 when
+    unknown)."""
+    dose = session.given_g
+    if dose is None:
+        dose = _daily_dose_g(_stored_plan(planned_by))
+    return dose if dose is not None else Decimal(0)
+
+
+def _replaced_by(session: CalendarSession, session_order: Order, newer: Order) -> bool:
+    """Whether ``newer``, a later version of ``session_order``, replaces ``session``: not yet
+    started, on or after the newer version's first day (verifying it cancels the session)."""
+    return (
+        not session.started
+        and session_order.revision < newer.revision
+        and session.day >= newer.start_date
+    )
+
+
+def _add_own_lineage_session(
+    days: _CalendarDays,
+    order: Order,
+    session: CalendarSession,
+    session_order: Order,
+    replaced: tuple[set[int], set[int]],
+) -> None:
+    """A session of this order's lineage: this version's own (unless ``replaced``: moved
+    sessions, rebooked cycles), or another version's day."""
+    moved, rebooked = replaced
+    if session.order_id == order.pk:
+        if session.session_id not in moved and session.cycle_number not in rebooked:
+            days.own.append(
+                SessionDay(
+                    cycle_number=session.cycle_number, day=session.day, given_g=session.given_g
+                )
+            )
+        return
+    # Another version of this order: its days are given (or to be given) under that version's
+    # regimen and numbering, so they count as days, not as this version's cycles. An earlier
+    # version's sessions not yet started on or after this version's first day are left out:
+    # verifying this version cancels them, its own cycles replacing them; those before it stay
+    # (docs/clinical-rules.md 4).
+    if _replaced_by(session, session_order, order):
+        return
+    days.other.append(
+        CalendarDay(
+            day=session.day,
+            dose_g=_session_dose_g(session, session_order),
+            order_id=session.order_id,
+            order_open=False,
+        )
+    )
+
+
+def _add_other_session(
+    days: _CalendarDays,
+    session: CalendarSession,
+    session_order: Order,
+    lineage: int,
+    in_force: Mapping[int, Order],
+) -> None:
+    """A session of another order of the patient, under that order's first version's id."""
+    replacing = in_force.get(lineage)
+    if replacing is not None and _replaced_by(session, session_order, replacing):
+        return  # a newer version of that order (in force or being checked) replaces it
+    cycles = days.first_booked_days.setdefault(lineage, {})
+    if session.cycle_number not in cycles or session.day < cycles[session.cycle_number]:
+        cycles[session.cycle_number] = session.day
+    days.other.append(
+        CalendarDay(
+            day=session.day,
+            dose_g=_session_dose_g(session, replacing or session_order),
+            order_id=lineage,
+            order_open=lineage in in_force,
+        )
+    )
+
+
+def _unbooked_days_of_open_orders(
+    in_force: Mapping[int, Order], first_booked_days: Mapping[int, Mapping[int, date]]
+) -> list[CalendarDay]:
+    """The planned days of the cycles not yet booked of the other open orders (the version in
+    force of each, from its signed plan), moved with their latest booked cycle."""
+    days: list[CalendarDay] = []
+    for lineage, row in in_force.items():
+        stored = _stored_plan(row)
+        dose = _daily_dose_g(stored)
+        if dose is None:
+            continue
+        booked = first_booked_days.get(lineage, {})
+        for _number, cycle_days in _following(_stored_cycles(stored), booked):
+            days.extend(
+                CalendarDay(day=day, dose_g=dose, order_id=lineage, order_open=True)
+                for day in cycle_days
+            )
+    return days
 
 
 def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> PatientCalendar:
@@ -150,89 +266,27 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
             "patient", "product", "indication"
         )
     }
-    own: list[SessionDay] = []
-    other: list[CalendarDay] = []
-    first_booked_days: dict[int, dict[int, date]] = {}  # lineage -> cycle -> its first day
-    open_others = [
-        row
-        for row in Order.objects.filter(patient_id=order.patient_id, status__in=OPEN_STATUSES)
+    open_others = (
+        Order.objects.filter(patient_id=order.patient_id, status__in=OPEN_STATUSES)
         .exclude(Q(pk=own_lineage) | Q(lineage_id=own_lineage))
         .select_related("patient", "product", "indication")
         .order_by("revision")
-    ]
+    )
     in_force = {lineage_id(row): row for row in open_others}  # the latest revision wins
+    days = _CalendarDays()
     for session in sessions:
         session_order = session_orders.get(session.order_id)
         if session_order is None:
             continue
         lineage = lineage_id(session_order)
-        if lineage == own_lineage and session.order_id != order.pk:
-            # Another version of this order: its days are given (or to be given) under that
-            # version's regimen and numbering, so they count as days, not as this version's
-            # cycles. An earlier version's sessions not yet started on or after this version's
-            # first day are left out: verifying this version cancels them, its own cycles
-            # replacing them; those before it stay (docs/clinical-rules.md 4).
-            if (
-                not session.started
-                and session_order.revision < order.revision
-                and session.day >= order.start_date
-            ):
-                continue
-            dose = session.given_g
-            if dose is None:
-                dose = _daily_dose_g(_stored_plan(session_order))
-            other.append(
-                CalendarDay(
-                    day=session.day,
-                    dose_g=dose if dose is not None else Decimal(0),
-                    order_id=session.order_id,
-                    order_open=False,
-                )
-            )
-            continue
         if lineage == own_lineage:
-            if session.session_id not in moved and session.cycle_number not in rebooked:
-                own.append(
-                    SessionDay(
-                        cycle_number=session.cycle_number, day=session.day, given_g=session.given_g
-                    )
-                )
-            continue
-        replacing = in_force.get(lineage)
-        if (
-            replacing is not None
-            and not session.started
-            and session_order.revision < replacing.revision
-            and session.day >= replacing.start_date
-        ):
-            continue  # a newer version of that order (in force or being checked) replaces it
-        cycles = first_booked_days.setdefault(lineage, {})
-        if session.cycle_number not in cycles or session.day < cycles[session.cycle_number]:
-            cycles[session.cycle_number] = session.day
-        dose = session.given_g
-        if dose is None:
-            dose = _daily_dose_g(_stored_plan(in_force.get(lineage) or session_order))
-        other.append(
-            CalendarDay(
-                day=session.day,
-                dose_g=dose if dose is not None else Decimal(0),
-                order_id=lineage,
-                order_open=lineage in in_force,
-            )
-        )
-    own.extend(SessionDay(cycle_number=day.cycle_number, day=day.day) for day in proposed)
-    own.extend(_own_cycles_following(order, own))
-    for lineage, row in in_force.items():
-        stored = _stored_plan(row)
-        dose = _daily_dose_g(stored)
-        if dose is None:
-            continue
-        booked = first_booked_days.get(lineage, {})
-        for _number, days in _following(_stored_cycles(stored), booked):
-            other.extend(
-                CalendarDay(day=day, dose_g=dose, order_id=lineage, order_open=True) for day in days
-            )
-    return PatientCalendar(other_days=other, own_sessions=own)
+            _add_own_lineage_session(days, order, session, session_order, (moved, rebooked))
+        else:
+            _add_other_session(days, session, session_order, lineage, in_force)
+    days.own.extend(SessionDay(cycle_number=day.cycle_number, day=day.day) for day in proposed)
+    days.own.extend(_own_cycles_following(order, days.own))
+    days.other.extend(_unbooked_days_of_open_orders(in_force, days.first_booked_days))
+    return PatientCalendar(other_days=days.other, own_sessions=days.own)
 
 
 def _following(

@@ -5,15 +5,14 @@ from typing import Any
 
 from django import template
 
-from authorizations.coverage_rules import CycleCoverage
-from authorizations.selectors import order_coverage_shown
+from authorizations.coverage_rules import CycleCoverage, order_coverage
 
 register = template.Library()
 
 
 @register.simple_tag
 def order_coverage_of(order: Any) -> list[CycleCoverage]:
-    return order_coverage_shown(order)
+    return order_coverage(order)
 
 
 @register.simple_tag(takes_context=True)

@@ -86,38 +86,31 @@ def abo_of(text: str) -> str | None:
     return None if group is None else group[:-1]
 
 
-def check_value(
-    test: LabTest,
-    *,
-    value: Decimal | str | None,
-    unit: str | None = None,
-    below_detection_limit: bool = False,
-) -> CheckedValue:
-    """``value`` as ``test`` records it, or ``LabError`` saying why not. A number may be
-    written ``<5`` (below the detection limit 5)."""
-    raw = "" if value is None else str(value).strip()
-    if not raw:
-        raise LabError(LabError.INVALID, f"Give the {test.name} result.", field="value")
-    if test.kind == LabKind.QUALITATIVE:
-        word = QUALITATIVE_WORDS.get(raw.lower())
-        if word is None:
-            raise LabError(
-                LabError.INVALID,
-                f"{test.name} is positive or negative, not {clip(raw)!r}.",
-                "value",
-            )
-        return CheckedValue(None, word, False)
-    if test.kind == LabKind.BLOOD_GROUP:
-        group = blood_group_text(raw)
-        if group is None:
-            raise LabError(
-                LabError.INVALID,
-                f"{clip(raw)!r} is not an ABO and Rh group (for example A+, O NEG).",
-                "value",
-            )
-        return CheckedValue(None, group, False)
-    if raw.startswith("<"):
-        below_detection_limit, raw = True, raw[1:].strip()
+def _qualitative(test: LabTest, raw: str) -> CheckedValue:
+    word = QUALITATIVE_WORDS.get(raw.lower())
+    if word is None:
+        raise LabError(
+            LabError.INVALID,
+            f"{test.name} is positive or negative, not {clip(raw)!r}.",
+            "value",
+        )
+    return CheckedValue(None, word, False)
+
+
+def _blood_group(raw: str) -> CheckedValue:
+    group = blood_group_text(raw)
+    if group is None:
+        raise LabError(
+            LabError.INVALID,
+            f"{clip(raw)!r} is not an ABO and Rh group (for example A+, O NEG).",
+            "value",
+        )
+    return CheckedValue(None, group, False)
+
+
+def _number(test: LabTest, raw: str) -> Decimal:
+    """``raw`` as a finite number a result can be (at most 7 whole digits, no smaller than
+    1e-20)."""
     try:
         number = Decimal(raw)
     except InvalidOperation:
@@ -132,6 +125,10 @@ def check_value(
             f"{test.name}: {clip(raw)!r} is outside what a result can be.",
             "value",
         )
+    return number
+
+
+def _check_unit(test: LabTest, unit: str | None) -> None:
     if unit is not None and unit.strip() and _unit_key(unit) != _unit_key(test.unit):
         raise LabError(
             LabError.WRONG_UNIT,
@@ -139,6 +136,9 @@ def check_value(
             "(no unit is converted).",
             "unit",
         )
+
+
+def _check_plausible(test: LabTest, number: Decimal) -> None:
     low, high = test.plausible_min, test.plausible_max
     if (low is not None and number < low) or (high is not None and number > high):
         raise LabError(
@@ -148,6 +148,29 @@ def check_value(
             f"{test.unit}).",
             "value",
         )
+
+
+def check_value(
+    test: LabTest,
+    *,
+    value: Decimal | str | None,
+    unit: str | None = None,
+    below_detection_limit: bool = False,
+) -> CheckedValue:
+    """``value`` as ``test`` records it, or ``LabError`` saying why not. A number may be
+    written ``<5`` (below the detection limit 5)."""
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        raise LabError(LabError.INVALID, f"Give the {test.name} result.", field="value")
+    if test.kind == LabKind.QUALITATIVE:
+        return _qualitative(test, raw)
+    if test.kind == LabKind.BLOOD_GROUP:
+        return _blood_group(raw)
+    if raw.startswith("<"):
+        below_detection_limit, raw = True, raw[1:].strip()
+    number = _number(test, raw)
+    _check_unit(test, unit)
+    _check_plausible(test, number)
     if number != number.quantize(Decimal("0.001")):
         raise LabError(LabError.INVALID, f"{test.name}: at most 3 decimal places.", "value")
     return CheckedValue(number, "", below_detection_limit)

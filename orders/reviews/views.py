@@ -36,6 +36,7 @@ from orders.selectors import orders_with_related
 from orders.services import pending_change
 
 from . import services as reviews
+from . import tapering
 from .models import PREDNISONE_MAX_MG_PER_DAY, Decision, ResponseReview
 from .models import Response as ReviewResponse
 from .policies import can_record_reviews
@@ -109,7 +110,7 @@ def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_co
             "status": review_status,
             "reviews": reviews.lineage_reviews(order)[:100],
             "form": form if clinician else None,
-            "proposals": reviews.taper_proposals(order),
+            "proposals": tapering.taper_proposals(order),
             "can_taper": clinician,
             "pending": pending_change(current),
         },
@@ -155,7 +156,7 @@ def order_taper(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose a proposal.")
         return redirect("orders:order-reviews", pk=order.pk)
     try:
-        successor = reviews.taper_accept(
+        successor = tapering.taper_accept(
             order,
             by=signed_in_user(request),
             kind=form.cleaned_data["kind"],
@@ -265,7 +266,7 @@ class OrderTaperView(LogsPatientReadsMixin, APIView):
         order = get_object_or_404(Order, pk=pk)
         serializer = TaperSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        successor = reviews.taper_accept(
+        successor = tapering.taper_accept(
             order, by=signed_in_user(request), **serializer.validated_data
         )
         fresh = orders_with_related().get(pk=successor.pk)

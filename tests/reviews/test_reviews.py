@@ -15,7 +15,8 @@ from infusions.errors import InfusionError
 from orders.models import Indication, OrderStatus
 from orders.reviews.models import ResponseReview
 from orders.reviews.outcome_measures import measure_for_indication
-from orders.reviews.services import review_due_before_cycle, review_record, taper_proposals
+from orders.reviews.services import review_due_before_cycle, review_record
+from orders.reviews.tapering import taper_proposals
 from tests.infusions.factories import ChairFactory, verified_order
 
 pytestmark = pytest.mark.django_db

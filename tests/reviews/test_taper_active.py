@@ -17,7 +17,8 @@ from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from orders.models import Order, OrderStatus
 from orders.plan_accessor import order_plan, patient_calendar
-from orders.reviews.services import review_record, taper_accept
+from orders.reviews.services import review_record
+from orders.reviews.tapering import taper_accept
 from orders.services import order_sign, order_verify
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
