@@ -148,6 +148,19 @@ def test_an_order_without_a_frozen_plan_uses_the_engine_or_its_dates(clinician):
     assert cycles[0].days == (START, START + timedelta(days=1))
 
 
+def test_an_order_without_a_frozen_plan_counts_its_callers_plan():
+    """The plan accessor hands coverage the plan it is computing (a draft's): its grams count."""
+    order = Order(start_date=START, days_per_cycle=1, cycles=3, cycle_interval_days=21)
+    given = plan_json(START, 3, 1, 21, [("10", 3)])
+    assert [cycle.grams for cycle in planned_cycles(order, given)] == [Decimal(30)] * 3
+
+
+def test_the_frozen_plan_wins_over_a_callers_plan():
+    order = Order(plan_at_signing=plan_json(START, 1, 3, 21, [("5", 1), ("10", 2)]))
+    given = plan_json(START, 1, 3, 21, [("10", 9)])
+    assert planned_cycles(order, given)[0].grams == Decimal(75)
+
+
 def test_frozen_plan_is_read_as_api_json():
     plan = plan_json(START, 1, 3, 21, [("5", 1), ("10", 2)])
     order = Order(plan_at_signing=plan)

@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, Patient, PatientWeight
-
-from .factories import PatientFactory, PatientWeightFactory
-from .test_order_views import form_data
+from tests.orders.factories import PatientFactory, PatientWeightFactory
+from tests.orders.test_order_views import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from orders.errors import OrderError
 from orders.models import Patient, PatientWeight
 from orders.patients.selectors import patient_history
 from orders.patients.services import patient_create, patient_update, patient_weight_record
-
-from .factories import PatientFactory
+from tests.orders.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from django.utils import timezone
 from orders.labs.models import LabResult, LabTest
 from orders.labs.selectors import TREND_LENGTH
 from orders.labs.services import blood_group_text, lab_import_csv, lab_result_record
-
-from .factories import PatientFactory
+from tests.orders.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,7 @@ from orders.labs.services import (
     IMPORT_REFUSED_LISTED,
     lab_import_csv,
 )
-
-from .factories import PatientFactory
+from tests.orders.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

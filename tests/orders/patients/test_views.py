@@ -13,8 +13,7 @@ from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from orders.models import Patient
 from orders.patients.services import patient_create, patient_update
-
-from .factories import PatientFactory, PatientWeightFactory, weighed_patients
+from tests.orders.factories import PatientFactory, PatientWeightFactory, weighed_patients
 
 pytestmark = pytest.mark.django_db
 

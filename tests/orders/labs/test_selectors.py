@@ -10,8 +10,7 @@ from django.utils import timezone
 from orders.engine_inputs import patient_facts
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
-
-from .factories import PatientFactory
+from tests.orders.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from django.utils import timezone
 from orders.demo import COURSE_DEMO_MRN
 from orders.labs.models import LabResult, LabTest
 from orders.labs.services import lab_result_record
-
-from .factories import PatientFactory
+from tests.orders.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
