@@ -13,10 +13,10 @@ a new version of the order (docs/clinical-rules.md 4) keeps the payer's approval
 Grams come from the plan frozen at signing (``Order.plan_at_signing``: what was verified and
 is dispensed); for an order without one (a draft) from the plan its caller gives (the plan
 accessor judges NO_AUTHORIZATION on the plan it is computing), else the engine's plan of the
-order on its own (``orders.plan_accessor.plan_on_its_own``: no calendar, no coverage, so never a
-round trip through ``order_plan``), else the regimen's dates with unknown grams, never covered.
-Nothing here is stored: coverage is recomputed whenever an order, a session or an approval
-changes.
+order on its own (``plan_on_its_own`` in ``orders.dose_plans.plan_accessor``: no calendar, no
+coverage, so never a round trip through ``order_plan``), else the regimen's dates with unknown
+grams, never covered. Nothing here is stored: coverage is recomputed whenever an order, a
+session or an approval changes.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ivig.templatetags.clinical import count, num
+from orders.dose_plans.plan_accessor import plan_on_its_own
 from orders.models import Order
-from orders.plan_accessor import plan_on_its_own
 
 from .models import Authorization, AuthorizationStatus
 

@@ -25,6 +25,7 @@ from simple_history.utils import bulk_update_with_history
 from ivig.accounts.models import User
 from ivig.templatetags.clinical import count
 from orders.course_versions import in_force_on, in_force_until
+from orders.dose_plans.plan_accessor import ProposedDay
 from orders.models import (
     BOOKABLE_STATUSES,
     NEXT_CYCLE_FIELDS,
@@ -33,7 +34,6 @@ from orders.models import (
     Patient,
     cycle_due_day,
 )
-from orders.plan_accessor import ProposedDay
 from orders.reviews.services import review_due_before_cycle
 
 from .chairs import opening_windows, within_opening_hours

@@ -38,8 +38,8 @@ from authorizations.coverage_rules import (
 from authorizations.selectors import recent_approvals, start_of_day
 from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
+from orders.dose_plans.plan_accessor import SessionReason
 from orders.models import BOOKABLE_STATUSES, Order, OrderStatus
-from orders.plan_accessor import SessionReason
 
 from .given import Given, given_from, latest_completion
 from .models import (

@@ -3,7 +3,7 @@
 CREATININE_DUE (override) is judged on a session's plan only and blocks the start "until a
 result is recorded or a clinician gives a reason". ``session_override_record`` keeps that reason
 (``SessionOverride``) for one session on its day; ``session_inputs`` gives the plan accessor
-(``orders.plan_accessor.order_plan``, through the port this app registers) the session's
+(``orders.dose_plans.plan_accessor.order_plan``, through the port this app registers) the session's
 reactions and reasons in one place, so the session's plan treats the finding as answered. The
 next session, or this one moved to another day, is judged again.
 """
@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from ivig.accounts.models import User
 from ivig.engine import SEVERITY_BY_CODE, Finding
-from orders.plan_accessor import (
+from orders.dose_plans.plan_accessor import (
     ANSWERED_BY_A_SESSION_REASON,
     OrderPlan,
     SessionInputs,

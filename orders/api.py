@@ -30,11 +30,11 @@ from ivig.dates import ORDER_START, BoundedDate
 from ivig.engine import DosePlan, dose_plan_to_json
 
 from . import policies, selectors, services
+from .dose_plans.input_ranges import range_field_kwargs
+from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .filters import OrderFilter
-from .input_ranges import range_field_kwargs
 from .models import Indication, Order, OrderOverride
 from .patients.api import ReadsPatients
-from .plan_accessor import OrderPlan, order_plan
 
 # --- indications ---------------------------------------------------------------------------
 

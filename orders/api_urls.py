@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api
-from .dose_plan_api import DosePlanView
+from .dose_plans.api import DosePlanView
 from .labs import api as lab_api
 from .patients import api as patient_api
 from .reviews.views import OrderReviewsView, OrderTaperView

@@ -17,11 +17,11 @@ from ivig.accounts.demo import DEMO_PASSWORD
 from ivig.accounts.models import User
 from ivig.engine import Finding
 
+from .dose_plans.plan_accessor import order_plan
 from .labs.models import Analyte, LabTest
 from .labs.services import lab_result_record
 from .models import Indication, Order, OrderStatus, Patient
 from .patients.services import patient_create, patient_weight_record
-from .plan_accessor import order_plan
 from .reviews.models import Decision, Response
 from .reviews.services import latest_review, review_record
 from .services import order_create, order_sign, order_verify

@@ -18,9 +18,9 @@ from ivig.forms import PlainDecimalsForm, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
 from .course_versions import next_version_start
-from .engine_inputs import REGIMEN_FIELDS, RegimenValues
+from .dose_plans.engine_inputs import REGIMEN_FIELDS, RegimenValues
+from .dose_plans.input_ranges import ORDER_RANGES
 from .errors import OrderError
-from .input_ranges import ORDER_RANGES
 from .models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -121,8 +121,8 @@ class OrderForm(PlainDecimalsForm):
         self.order = order
         keep_weight_confirmation_in_view(self)
         for name, in_range in ORDER_RANGES.items():
-            # One check, one message naming the range (orders/input_ranges.py), in place of the
-            # column's digit count and bounds.
+            # One check, one message naming the range (orders/dose_plans/input_ranges.py), in place
+            # of the column's digit count and bounds.
             field = self.fields[name]
             field.validators = [in_range]
             field.widget.attrs.update(min=in_range.low, max=in_range.high)

@@ -28,9 +28,10 @@ from ivig.engine import DosePlan, Finding, dose_plan_to_json
 from ivig.templatetags.clinical import finding_title
 
 from .course_versions import next_version_start
-from .engine_inputs import latest_weight
+from .dose_plans.engine_inputs import latest_weight
+from .dose_plans.input_ranges import ORDER_RANGES
+from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .errors import OrderError
-from .input_ranges import ORDER_RANGES
 from .models import (
     DosingWeightBasis,
     Indication,
@@ -41,13 +42,13 @@ from .models import (
     RateProtocol,
 )
 from .patients.services import patient_weight_record
-from .plan_accessor import OrderPlan, order_plan
 from .saving import save_validated, stale_error
 from .signals import order_discontinued, order_superseded, urgent_order_verified
 
 
 def _out_of_range(instance: models.Model) -> dict[str, list[str]]:
-    """An order's numbers outside their ranges (orders/input_ranges.py), each with the range."""
+    """An order's numbers outside their ranges (orders/dose_plans/input_ranges.py), each with the
+    range."""
     if not isinstance(instance, Order):
         return {}
     errors: dict[str, list[str]] = {}

@@ -22,7 +22,8 @@ from ivig.audit.services import access_record, access_records
 from ivig.engine import DosePlan, Finding, compute_plan, ideal_and_adjusted_weights_apply
 
 from . import policies, selectors, services
-from .engine_inputs import plan_request_from_values
+from .dose_plans.engine_inputs import plan_request_from_values
+from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .errors import OrderError
 from .filters import OrderFilter
 from .forms import (
@@ -37,7 +38,6 @@ from .forms import (
 )
 from .models import Order, OrderStatus, Patient
 from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
-from .plan_accessor import OrderPlan, order_plan
 
 ORDERS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -297,7 +297,8 @@ def _order_page(
         "order": order,
         "plan": plan,
         "plan_basis": plan_basis,
-        # The plan shown is today's (orders.plan_accessor), so the patient's age today decides.
+        # The plan shown is today's (orders.dose_plans.plan_accessor), so the patient's age today
+        # decides.
         "weights_apply": ideal_and_adjusted_weights_apply(
             order.patient.age_years(timezone.localdate()),
             order.dosing_weight_basis,  # type: ignore[arg-type]

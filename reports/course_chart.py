@@ -12,9 +12,9 @@ from formulary.services import FormularyError
 from infusions.given import completed_grams
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from ivig.templatetags.clinical import num
+from orders.dose_plans.plan_accessor import order_plan
 from orders.labs.models import Analyte, LabResult
 from orders.models import Order, OrderStatus, Patient
-from orders.plan_accessor import order_plan
 from orders.reviews.models import ResponseReview
 from orders.reviews.outcome_measures import SHORT_NAMES
 
@@ -44,8 +44,8 @@ class _CyclePlan:
 
 
 def _cycle_plan(order: Order) -> _CyclePlan:
-    """The order's plan from the one accessor (``orders.plan_accessor.order_plan``, as the order
-    page shows it); the plan at signing when the formulary cannot plan it today."""
+    """The order's plan from the one accessor (``orders.dose_plans.plan_accessor.order_plan``, as
+    the order page shows it); the plan at signing when the formulary cannot plan it today."""
     try:
         plan = order_plan(order, as_of=timezone.localdate()).plan
         numbers = {

@@ -57,7 +57,7 @@ _RULE_RESULTS_READ = 200
 def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
     """The laboratory fields of ``PatientFacts`` from the results taken on or before ``as_of``
     (one query; docs/clinical-rules.md 3.8.2). The last cycle given and the reviews answering a
-    hemoglobin result are added by ``orders.engine_inputs``."""
+    hemoglobin result are added by ``orders.dose_plans.engine_inputs``."""
     results = list(
         LabResult.objects.filter(
             patient=patient, taken_on__lte=as_of, test__analyte__in=_RULE_ANALYTES

@@ -9,8 +9,8 @@ from django.utils import timezone
 from authorizations import coverage_rules
 from ivig.engine import dose_plan_to_json
 from orders import ports
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import Order, OrderStatus
-from orders.plan_accessor import order_plan
 from tests.orders.factories import worked_example_patient
 
 from .factories import approved, make_order

@@ -51,8 +51,8 @@ from ivig.api_errors import exception_handler
 from ivig.errors import DomainError
 from orders import services
 from orders.course_versions import IN_FORCE_STATUSES, in_force_on
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import Indication, Order, OrderStatus
-from orders.plan_accessor import order_plan
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory
 from tests.orders.factories import PatientFactory, PatientWeightFactory, UserFactory

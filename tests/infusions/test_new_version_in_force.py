@@ -19,9 +19,9 @@ from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from ivig.notifications.models import Kind, Notification
+from orders.dose_plans.plan_accessor import order_plan
 from orders.errors import OrderError
 from orders.models import Order, OrderStatus
-from orders.plan_accessor import order_plan
 from orders.reviews.services import review_record
 from orders.reviews.tapering import taper_accept
 from orders.services import order_discontinue, order_reject, order_sign, order_verify

@@ -17,8 +17,8 @@ from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from ivig.engine import dose_plan_to_json
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import Order, OrderStatus
-from orders.plan_accessor import order_plan
 
 from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
 

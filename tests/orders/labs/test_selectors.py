@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.engine_inputs import patient_facts
+from orders.dose_plans.engine_inputs import patient_facts
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
 from tests.orders.factories import PatientFactory

@@ -15,8 +15,8 @@ from django.utils import timezone
 from infusions import booking
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
+from orders.dose_plans.plan_accessor import order_plan, patient_calendar
 from orders.models import Order, OrderStatus
-from orders.plan_accessor import order_plan, patient_calendar
 from orders.reviews.services import review_record
 from orders.reviews.tapering import taper_accept
 from orders.services import order_sign, order_verify

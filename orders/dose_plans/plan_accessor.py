@@ -34,10 +34,8 @@ from formulary.services import FormularyError
 from ivig.engine import DosePlan, Finding, PlanRequest, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
 from ivig.templatetags.clinical import finding_title
-
-from .engine_inputs import plan_request_for_order
-from .models import Order, OrderStatus
-from .ports import (
+from orders.models import Order, OrderStatus
+from orders.ports import (
     CalendarSession,
     SessionInputs,
     SessionReason,
@@ -45,6 +43,8 @@ from .ports import (
     coverage_judge,
     session_source,
 )
+
+from .engine_inputs import plan_request_for_order
 
 __all__ = [
     "CalendarSession",

@@ -48,9 +48,9 @@ from ivig.engine.models import (
     RiskFactor,
     Sex,
 )
+from orders.models import Indication
 
 from .engine_inputs import indication_facts
-from .models import Indication
 
 
 def _decimal_from_json(value: Any) -> Any:

@@ -14,11 +14,10 @@ from ivig.engine import (
     PlanRequest,
     Regimen,
 )
-
-from .labs.selectors import lab_fact_fields
-from .models import Indication, Order, Patient, PatientWeight
-from .ports import last_cycle_source
-from .reviews.selectors import hemoglobin_reviews
+from orders.labs.selectors import lab_fact_fields
+from orders.models import Indication, Order, Patient, PatientWeight
+from orders.ports import last_cycle_source
+from orders.reviews.selectors import hemoglobin_reviews
 
 
 def indication_facts(indication: Indication) -> IndicationFacts:
@@ -120,7 +119,8 @@ def plan_request_from_values(
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
         policy=dosing_policy_facts(current_policy()),
         evaluated_on=evaluated_on,
-        # NO_AUTHORIZATION: judged for saved orders by ``orders.plan_accessor.order_plan``.
+        # NO_AUTHORIZATION: judged for saved orders by
+        # ``orders.dose_plans.plan_accessor.order_plan``.
         authorization_covered=None,
     )
 
