@@ -43,6 +43,18 @@ def test_an_approval_one_cycle_short_still_warns():
     assert "NO_AUTHORIZATION" in codes(order)
 
 
+def judge_recording(monkeypatch):
+    """Answer the coverage port with a judge that records the plan it is handed."""
+    handed = []
+
+    def judge(order, plan):
+        handed.append(plan)
+        return True
+
+    monkeypatch.setattr(ports._coverage_judge, "answer", judge)
+    return handed
+
+
 def test_a_draft_is_judged_on_the_grams_of_the_plan_being_computed(monkeypatch, clinician):
     """The judge is handed the plan frozen at signing, or for a draft the plan being computed:
     coverage never plans the order again (no round trip through the plan accessor)."""
@@ -60,10 +72,7 @@ def test_a_draft_is_judged_on_the_grams_of_the_plan_being_computed(monkeypatch, 
     assert "NO_AUTHORIZATION" in codes(order)
     approved(order, valid_from=start, valid_to=start + timedelta(days=60), cycles=2, grams=10_000)
     assert "NO_AUTHORIZATION" not in codes(order)
-    handed = []
-    monkeypatch.setattr(
-        ports._coverage_judge, "answer", lambda o, plan: handed.append(plan) or True
-    )
+    handed = judge_recording(monkeypatch)
     plan = dose_plan_to_json(order_plan(order, as_of=timezone.localdate()).plan)
     # The same plan, but for its findings (judged before coverage is known).
     assert len(handed) == 1
@@ -72,10 +81,7 @@ def test_a_draft_is_judged_on_the_grams_of_the_plan_being_computed(monkeypatch, 
 
 def test_a_signed_order_is_judged_on_its_frozen_plan(monkeypatch):
     order = make_order(start_date=timezone.localdate() + timedelta(days=10))
-    handed = []
-    monkeypatch.setattr(
-        ports._coverage_judge, "answer", lambda o, plan: handed.append(plan) or True
-    )
+    handed = judge_recording(monkeypatch)
     order_plan(order, as_of=timezone.localdate())
     assert handed == [order.plan_at_signing]
 
