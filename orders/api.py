@@ -1,5 +1,5 @@
-"""Patients, weights and indications under ``/api/v1/`` (docs/clinical-rules.md 9): parse, call a
-service or selector, return. Every role reads; only clinicians write (docs/clinical-rules.md 1)."""
+"""Indications and orders under ``/api/v1/`` (docs/clinical-rules.md 4, 9): parse, call a
+service or selector, return. Patients and weights are ``orders.patients.api``."""
 
 from collections.abc import Callable
 from typing import Any

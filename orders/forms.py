@@ -1,5 +1,5 @@
-"""Patient and order forms: they parse and show errors; ``orders.services`` decides and
-saves."""
+"""Order forms: they parse and show errors; ``orders.services`` decides and saves. The patient
+and weight forms are ``orders.patients.forms``."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any

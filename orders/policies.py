@@ -1,5 +1,6 @@
-"""Who may do what with patients and orders (docs/clinical-rules.md 1 and 4): one function per
-permission, asked by pages, the API and templates alike.
+"""Who may do what with orders (docs/clinical-rules.md 1 and 4): one function per permission,
+asked by pages, the API and templates alike. The feature packages' own policies (patients, labs,
+reviews) are re-exported here for the pages and apps that ask them beside the orders'.
 
 Each function checks the role table (``ROLE_PERMISSIONS``, via ``holds``); given an order, it also
 checks that the order's status allows the step, which is what decides whether a button is shown.

@@ -1,6 +1,6 @@
-"""Changes to patients and orders (docs/clinical-rules.md 1, 4): one transaction per call, every
-rule checked here, every change kept in the history with the acting user, refusals raised as
-``OrderError``.
+"""Changes to orders (docs/clinical-rules.md 4): one transaction per call, every rule checked
+here, every change kept in the history with the acting user, refusals raised as ``OrderError``.
+Patients and their weights change through ``orders.patients.services``.
 
 Role checks are the views' business (docs/clinical-rules.md 1); services assume the caller may act.
 """

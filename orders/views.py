@@ -1,7 +1,5 @@
-"""Order and patient pages: parse, call a service or selector, render (STYLE).
-
-Every role reads patients; only clinicians register and change them (docs/clinical-rules.md 1).
-"""
+"""Order pages: parse, call a service or selector, render (STYLE). The patient pages are
+``orders.patients.views``."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
