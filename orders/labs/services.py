@@ -1,4 +1,5 @@
-"""Laboratory results: recording, the CSV import and the trends (docs/clinical-rules.md 3.8.2).
+"""Laboratory results: recording and the CSV import (docs/clinical-rules.md 3.8.2); the trends
+and the results the rules read are ``orders.labs.selectors``.
 
 Clinicians and nurses record results (the page form, ``POST /api/v1/patients/<id>/labs/``) or
 import a laboratory export. Every value is checked against its test: a number within the
