@@ -7,7 +7,7 @@ from . import api
 from .dose_plans.api import DosePlanView
 from .labs import api as lab_api
 from .patients import api as patient_api
-from .reviews.views import OrderReviewsView, OrderTaperView
+from .reviews.api import OrderReviewsView, OrderTaperView
 
 router = SimpleRouter()
 router.register("patients", patient_api.PatientViewSet, basename="api-patient")
