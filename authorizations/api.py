@@ -23,7 +23,7 @@ from ivig.dates import AUTHORIZATION, BoundedDate
 from orders.models import Order
 
 from . import policies, selectors, services
-from .coverage import order_coverage
+from .coverage_rules import order_coverage
 from .models import Authorization, AuthorizationDocument, AuthorizationStatus
 
 ReadsAuthorizations = api_policy(policies.can_read_authorizations)

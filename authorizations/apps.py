@@ -6,10 +6,10 @@ class AuthorizationsConfig(AppConfig):
     verbose_name = "Insurance authorizations"
 
     def ready(self) -> None:
-        # The orders layer asks "is this order covered?" through the judge registered here.
-        from orders.engine_inputs import register_coverage_judge
+        # The orders layer asks "is this order covered?" through its coverage port.
+        from orders.ports import register_coverage_judge
 
-        from .coverage import order_is_covered
+        from .coverage_rules import order_is_covered
 
         register_coverage_judge(order_is_covered)
 

@@ -1,6 +1,6 @@
 """Choosing the order of a new authorization without listing every order (a real centre has
 thousands): search as you type by order number, MRN or patient name, at most ``ORDER_MATCHES``
-matches, as the order form chooses its patient (orders/patient_picker.py).
+matches, as the order form chooses its patient (orders/patients/selectors.py).
 
 The form's ``order`` field still validates the chosen id against every requestable order; only
 what is rendered is bounded. With the order given (``?order=<id>``, or a form sent back with one)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from orders.models import Order, OrderStatus
 
-from .coverage import (
+from .coverage_rules import (
     Approval,
     CycleCoverage,
     approval_rows,

@@ -23,7 +23,7 @@ from orders.errors import OrderError
 from orders.models import Order
 
 from . import policies, selectors, services
-from .coverage import order_coverage
+from .coverage_rules import order_coverage
 from .forms import (
     AuthorizationCreateForm,
     AuthorizationEditForm,

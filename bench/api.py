@@ -72,7 +72,7 @@ def main() -> None:
         from rest_framework.authtoken.models import Token
 
         from ivig.accounts.models import User
-        from orders.dose_plan_api import WORKED_EXAMPLE
+        from orders.dose_plans.api import WORKED_EXAMPLE
 
         user = User.objects.create_user("bench-api", password="bench-api-password-2026")
         token = Token.objects.create(user=user).key

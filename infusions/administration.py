@@ -14,7 +14,7 @@ from authorizations.services import authorization_record_urgent_start
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
-from orders.course import in_force_on
+from orders.course_versions import in_force_on
 
 from .booking import locked_session
 from .common import CLOCK_SKEW, hhmm, local, save_as

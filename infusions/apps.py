@@ -7,8 +7,11 @@ class InfusionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers connect once the app registry is ready (Django's documented place for it).
-        from orders.labs import register_last_cycle_source
-        from orders.plans import register_calendar_source, register_session_source
+        from orders.ports import (
+            register_calendar_source,
+            register_last_cycle_source,
+            register_session_source,
+        )
         from orders.signals import order_discontinued, order_superseded
 
         from . import receivers

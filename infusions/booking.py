@@ -24,7 +24,8 @@ from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
 from ivig.templatetags.clinical import count
-from orders.course import in_force_on, in_force_until
+from orders.course_versions import in_force_on, in_force_until
+from orders.dose_plans.plan_accessor import ProposedDay
 from orders.models import (
     BOOKABLE_STATUSES,
     NEXT_CYCLE_FIELDS,
@@ -33,8 +34,7 @@ from orders.models import (
     Patient,
     cycle_due_day,
 )
-from orders.plans import ProposedDay
-from orders.reviews import review_due_before_cycle
+from orders.reviews.services import review_due_before_cycle
 
 from .chairs import opening_windows, within_opening_hours
 from .common import CLOCK_SKEW, at, hhmm, local, save_as

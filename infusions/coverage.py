@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from django.db.models import F
 from django.utils import timezone
 
-from authorizations.coverage import (
+from authorizations.coverage_rules import (
     cover_cycles,
     coverage_blocker,
     order_coverage,

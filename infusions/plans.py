@@ -1,5 +1,6 @@
 """The plan a session runs on: the order's plan on the current facts (docs/clinical-rules.md
-3.9), from the one accessor ``orders.plans.order_plan``, and the refusals it gives each step.
+3.9), from the one accessor ``orders.dose_plans.plan_accessor.order_plan``, and the refusals it
+gives each step.
 
 This module also gives the orders layer the patient's live sessions for the IVIg calendar
 (``live_sessions``, registered in ``InfusionsConfig.ready``): orders never imports infusions.
@@ -13,8 +14,14 @@ from django.utils import timezone
 from formulary.services import FormularyError
 from ivig.engine import DosePlan
 from ivig.engine.reaction_cap import capped_plan
+from orders.dose_plans.plan_accessor import (
+    CalendarSession,
+    OrderPlan,
+    PlanSession,
+    ProposedDay,
+    order_plan,
+)
 from orders.models import Order
-from orders.plans import CalendarSession, OrderPlan, PlanSession, ProposedDay, order_plan
 
 from .common import local
 from .errors import InfusionError

@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from authorizations.coverage import (
+from authorizations.coverage_rules import (
     Approval,
     CycleCoverage,
     cover_cycles,
@@ -38,8 +38,8 @@ from authorizations.coverage import (
 from authorizations.selectors import recent_approvals, start_of_day
 from ivig.engine import Finding
 from ivig.engine.restart import restart_plan
+from orders.dose_plans.plan_accessor import SessionReason
 from orders.models import BOOKABLE_STATUSES, Order, OrderStatus
-from orders.plans import SessionReason
 
 from .given import Given, given_from, latest_completion
 from .models import (

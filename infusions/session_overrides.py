@@ -3,9 +3,9 @@
 CREATININE_DUE (override) is judged on a session's plan only and blocks the start "until a
 result is recorded or a clinician gives a reason". ``session_override_record`` keeps that reason
 (``SessionOverride``) for one session on its day; ``session_inputs`` gives the plan accessor
-(``orders.plans.order_plan``, through the port this app registers) the session's reactions and
-reasons in one place, so the session's plan treats the finding as answered. The next session,
-or this one moved to another day, is judged again.
+(``orders.dose_plans.plan_accessor.order_plan``, through the port this app registers) the session's
+reactions and reasons in one place, so the session's plan treats the finding as answered. The
+next session, or this one moved to another day, is judged again.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from ivig.accounts.models import User
 from ivig.engine import SEVERITY_BY_CODE, Finding
-from orders.plans import (
+from orders.dose_plans.plan_accessor import (
     ANSWERED_BY_A_SESSION_REASON,
     OrderPlan,
     SessionInputs,
@@ -58,7 +58,8 @@ def session_reasons(session: InfusionSession) -> list[SessionReason]:
 
 def session_inputs(session_id: int) -> SessionInputs:
     """What session ``session_id`` brings to its plan: the reactions it carries forward and the
-    reasons given on it (``orders.plans.register_session_source``, in ``InfusionsConfig.ready``)."""
+    reasons given on it (``orders.ports.register_session_source``, in
+    ``InfusionsConfig.ready``)."""
     session = InfusionSession.objects.select_related("order__patient").get(pk=session_id)
     return SessionInputs(
         prior_reactions=reaction_facts(session),

@@ -1,5 +1,5 @@
 """``MedicationRequest`` (FHIR R4): the order version in force, its plan from the one plan
-accessor (``orders.plans.order_plan`` as of today, as the order page shows it).
+accessor (``orders.dose_plans.plan_accessor.order_plan`` as of today, as the order page shows it).
 
 Served: every order version past draft that no newer version superseded (signed, verified,
 active, completed, discontinued). Drafts and superseded versions are not served.
@@ -54,8 +54,8 @@ from rest_framework.request import Request
 from formulary.services import FormularyError
 from ivig.audit.services import access_record_ids
 from ivig.engine import DosePlan
+from orders.dose_plans.plan_accessor import lineage_id, order_plan
 from orders.models import Order, OrderStatus
-from orders.plans import lineage_id, order_plan
 from orders.policies import can_read_orders
 
 from .fhir import FhirError, PatientDataEndpoint, SearchParameter

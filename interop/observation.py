@@ -51,7 +51,7 @@ from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
 from ivig.audit.services import access_record_ids
-from orders.lab_models import LabResult, LabTest
+from orders.labs.models import LabResult, LabTest
 from orders.models import Patient, PatientWeight
 from orders.policies import can_read_patients
 

@@ -390,8 +390,8 @@ SPECTACULAR_SETTINGS = {
         "RateProtocolEnum": "orders.models.RateProtocol",
         "OrderStatusEnum": "orders.models.OrderStatus",
         # Two "decision" choice sets: a payer's and a response review's (docs/clinical-rules.md 10).
-        "ReviewDecisionEnum": "orders.review_models.Decision",
-        "ReviewResponseEnum": "orders.review_models.Response",
+        "ReviewDecisionEnum": "orders.reviews.models.Decision",
+        "ReviewResponseEnum": "orders.reviews.models.Response",
     },
 }
 

@@ -3,12 +3,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, lab_api
-from .dose_plan_api import DosePlanView
-from .review_views import OrderReviewsView, OrderTaperView
+from . import api
+from .dose_plans.api import DosePlanView
+from .labs import api as lab_api
+from .patients import api as patient_api
+from .reviews.api import OrderReviewsView, OrderTaperView
 
 router = SimpleRouter()
-router.register("patients", api.PatientViewSet, basename="api-patient")
+router.register("patients", patient_api.PatientViewSet, basename="api-patient")
 router.register("indications", api.IndicationViewSet, basename="api-indication")
 router.register("orders", api.OrderViewSet, basename="api-order")
 
@@ -16,7 +18,7 @@ urlpatterns = [
     path("dose-plans/", DosePlanView.as_view(), name="api-dose-plans"),
     path(
         "patients/<int:patient_id>/weights/",
-        api.PatientWeightListCreate.as_view(),
+        patient_api.PatientWeightListCreate.as_view(),
         name="api-patient-weights",
     ),
     path("orders/<int:pk>/reviews/", OrderReviewsView.as_view(), name="api-order-reviews"),

@@ -1,5 +1,5 @@
-"""Patient and order forms: they parse and show errors; ``orders.services`` decides and
-saves."""
+"""Order forms: they parse and show errors; ``orders.services`` decides and saves. The patient
+and weight forms are ``orders.patients.forms``."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -12,15 +12,15 @@ from django.utils import timezone
 
 from formulary.selectors import products_list
 from formulary.suitability import suitable_products
-from ivig.dates import DATE_OF_BIRTH, MEASURED_ON, ORDER_START, date_formfield
+from ivig.dates import ORDER_START, date_formfield
 from ivig.engine import Finding
 from ivig.forms import PlainDecimalsForm, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
-from .course import next_version_start
-from .engine_inputs import REGIMEN_FIELDS, RegimenValues
+from .course_versions import next_version_start
+from .dose_plans.engine_inputs import REGIMEN_FIELDS, RegimenValues
+from .dose_plans.input_ranges import ORDER_RANGES
 from .errors import OrderError
-from .input_ranges import ORDER_RANGES
 from .models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -29,96 +29,17 @@ from .models import (
     OrderOverride,
     OrderStatus,
     Patient,
-    PatientWeight,
-    RiskFactor,
 )
-from .patient_picker import PATIENT_QUERY_PARAM, patient_choices, patient_matches
-from .services import ORDER_FIELDS, PATIENT_FIELDS
+from .patients.forms import (
+    CONFIRM_UNUSUAL,
+    confirm_unusual_field,
+    keep_weight_confirmation_in_view,
+    show_weight_confirmation,
+)
+from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
+from .services import ORDER_FIELDS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-CONFIRM_UNUSUAL = "confirm_unusual"
-
-
-def confirm_unusual_field() -> forms.BooleanField:
-    """docs/clinical-rules.md 3.1.1: "I confirm this weight", hidden until the service finds the
-    weight unusual (``add_order_error`` shows it) and kept in view once ticked."""
-    return forms.BooleanField(
-        label="I confirm this weight", required=False, widget=forms.HiddenInput
-    )
-
-
-def show_weight_confirmation(form: forms.BaseForm) -> None:
-    """Turn the hidden "I confirm this weight" into a checkbox on ``form``."""
-    field = form.fields.get(CONFIRM_UNUSUAL)
-    if field is not None and field.widget.is_hidden:
-        field.widget = forms.CheckboxInput()
-
-
-def _keep_weight_confirmation_in_view(form: forms.BaseForm) -> None:
-    """A ticked confirmation stays a visible checkbox (never carried along hidden)."""
-    given = (form.data if form.is_bound else form.initial).get(CONFIRM_UNUSUAL)
-    if given not in (None, "", False, "False", "false"):
-        show_weight_confirmation(form)
-
-
-class PatientForm(PlainDecimalsForm):
-    date_of_birth = date_formfield(DATE_OF_BIRTH, label="Date of birth")
-    risk_factors = forms.MultipleChoiceField(
-        choices=RiskFactor.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    class Meta:
-        model = Patient
-        fields = PATIENT_FIELDS
-        widgets = {
-            "allergies": forms.Textarea(attrs={"rows": 2}),
-            "notes": forms.Textarea(attrs={"rows": 3}),
-            "urgent_reason": forms.Textarea(attrs={"rows": 2}),
-        }
-        help_texts = {"height_cm": "Used for BMI and ideal body weight."}
-
-
-class PatientCreateForm(PatientForm):
-    """Registration, with an optional first weight."""
-
-    weight_kg = forms.DecimalField(
-        label="Weight (kg)",
-        required=False,
-        min_value=WEIGHT_MIN_KG,
-        max_value=WEIGHT_MAX_KG,
-        decimal_places=2,
-    )
-    weight_measured_on = date_formfield(
-        MEASURED_ON, label="Weight measured on", required=False, initial=timezone.localdate
-    )
-    confirm_unusual = confirm_unusual_field()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _keep_weight_confirmation_in_view(self)
-
-
-class PatientEditForm(PatientForm):
-    """Edit; ``version`` is the record's version when the form was opened (docs/clinical-rules.md
-    4)."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-class WeightForm(forms.ModelForm):
-    measured_on = date_formfield(MEASURED_ON, label="Measured on")
-    confirm_unusual = confirm_unusual_field()
-
-    class Meta:
-        model = PatientWeight
-        fields = ("weight_kg", "measured_on")
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["measured_on"].initial = timezone.localdate
-        _keep_weight_confirmation_in_view(self)
 
 
 def add_order_error(form: forms.BaseForm, error: OrderError) -> None:
@@ -198,10 +119,10 @@ class OrderForm(PlainDecimalsForm):
         given = set(kwargs.get("initial") or ())
         super().__init__(*args, instance=order, **kwargs)
         self.order = order
-        _keep_weight_confirmation_in_view(self)
+        keep_weight_confirmation_in_view(self)
         for name, in_range in ORDER_RANGES.items():
-            # One check, one message naming the range (orders/input_ranges.py), in place of the
-            # column's digit count and bounds.
+            # One check, one message naming the range (orders/dose_plans/input_ranges.py), in place
+            # of the column's digit count and bounds.
             field = self.fields[name]
             field.validators = [in_range]
             field.widget.attrs.update(min=in_range.low, max=in_range.high)
@@ -267,7 +188,7 @@ class OrderForm(PlainDecimalsForm):
 
     def _bound_patient_choices(self) -> None:
         """Render at most ``PATIENT_MATCHES`` patients, none when one is chosen
-        (orders/patient_picker.py); validation still accepts any patient's id."""
+        (orders/patients/selectors.py); validation still accepts any patient's id."""
         if self.order is not None:
             return
         field = self.fields["patient"]

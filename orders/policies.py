@@ -1,5 +1,6 @@
-"""Who may do what with patients and orders (docs/clinical-rules.md 1 and 4): one function per
-permission, asked by pages, the API and templates alike.
+"""Who may do what with orders (docs/clinical-rules.md 1 and 4): one function per permission,
+asked by pages, the API and templates alike. The feature packages' own policies (patients, labs,
+reviews) are re-exported here for the pages and apps that ask them beside the orders'.
 
 Each function checks the role table (``ROLE_PERMISSIONS``, via ``holds``); given an order, it also
 checks that the order's status allows the step, which is what decides whether a button is shown.
@@ -12,31 +13,32 @@ from typing import Any
 
 from ivig.accounts.permissions import holds
 
+from .labs.policies import can_record_labs
 from .models import Order, OrderStatus
+from .patients.policies import can_change_patients, can_read_patients
+from .reviews.policies import can_record_reviews
 from .services import COMPLETABLE, DISCONTINUABLE, EDITABLE, pending_change
+
+# The feature packages' policies, asked here too by the order pages and the other apps.
+__all__ = [
+    "can_change_patients",
+    "can_complete",
+    "can_create_order",
+    "can_discontinue",
+    "can_edit",
+    "can_read_orders",
+    "can_read_patients",
+    "can_record_labs",
+    "can_record_reviews",
+    "can_reject",
+    "can_sign",
+    "can_verify",
+    "order_permissions",
+]
 
 
 def _in(order: Order | None, statuses: frozenset[str] | tuple[str, ...]) -> bool:
     return order is None or order.status in statuses
-
-
-def can_read_patients(user: Any) -> bool:
-    return holds(user, "orders.view_patient")
-
-
-def can_change_patients(user: Any) -> bool:
-    """Register patients, change their record, record weights (clinicians)."""
-    return holds(user, "orders.change_patient")
-
-
-def can_record_labs(user: Any) -> bool:
-    """Record or import laboratory results (clinicians and nurses)."""
-    return holds(user, "orders.add_labresult")
-
-
-def can_record_reviews(user: Any) -> bool:
-    """Record a response review and accept a taper (clinicians)."""
-    return holds(user, "orders.add_responsereview")
 
 
 def can_read_orders(user: Any) -> bool:

@@ -1,6 +1,6 @@
-"""Changes to patients and orders (docs/clinical-rules.md 1, 4): one transaction per call, every
-rule checked here, every change kept in the history with the acting user, refusals raised as
-``OrderError``.
+"""Changes to orders (docs/clinical-rules.md 4): one transaction per call, every rule checked
+here, every change kept in the history with the acting user, refusals raised as ``OrderError``.
+Patients and their weights change through ``orders.patients.services``.
 
 Role checks are the views' business (docs/clinical-rules.md 1); services assume the caller may act.
 """
@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from formulary.models import Product
@@ -24,55 +24,31 @@ from ivig.accounts.recheck import (
     current_request,
     password_recheck,
 )
-from ivig.engine import DosePlan, Finding, dose_plan_to_json, unusual_weight_reasons
+from ivig.engine import DosePlan, Finding, dose_plan_to_json
 from ivig.templatetags.clinical import finding_title
 
-from .course import next_version_start
-from .engine_inputs import latest_weight
+from .course_versions import next_version_start
+from .dose_plans.engine_inputs import latest_weight
+from .dose_plans.input_ranges import ORDER_RANGES
+from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .errors import OrderError
-from .input_ranges import ORDER_RANGES
 from .models import (
-    BloodGroup,
     DosingWeightBasis,
-    IgaStatus,
     Indication,
     Order,
     OrderOverride,
     OrderStatus,
     Patient,
-    PatientWeight,
     RateProtocol,
-    RiskFactor,
 )
-from .plans import OrderPlan, order_plan
+from .patients.services import patient_weight_record
+from .saving import save_validated, stale_error
 from .signals import order_discontinued, order_superseded, urgent_order_verified
-
-# What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
-PATIENT_FIELDS = (
-    "mrn",
-    "family_name",
-    "given_name",
-    "date_of_birth",
-    "sex",
-    "height_cm",
-    "blood_group",
-    "iga_status",
-    "risk_factors",
-    "pregnant",
-    "allergies",
-    "notes",
-)
-
-
-def _in_canonical_order(risk_factors: list[str] | None) -> list[str]:
-    """Risk factors in docs/api.md's order, so that reordering is not a change; unknown codes are
-    kept (last) for validation to refuse."""
-    order = {code: index for index, code in enumerate(RiskFactor.values)}
-    return sorted(risk_factors or [], key=lambda code: order.get(code, len(order)))
 
 
 def _out_of_range(instance: models.Model) -> dict[str, list[str]]:
-    """An order's numbers outside their ranges (orders/input_ranges.py), each with the range."""
+    """An order's numbers outside their ranges (orders/dose_plans/input_ranges.py), each with the
+    range."""
     if not isinstance(instance, Order):
         return {}
     errors: dict[str, list[str]] = {}
@@ -88,194 +64,8 @@ def _out_of_range(instance: models.Model) -> dict[str, list[str]]:
 
 
 def _save_validated(instance: models.Model, by: User, reason: str | None = None) -> None:
-    """Validate every field, rule and constraint, then save with ``by`` (and ``reason``, what
-    was done) in the history."""
-    errors = _out_of_range(instance)
-    try:
-        # A number out of its range is said with the range, not by the constraint behind it.
-        instance.full_clean(exclude=list(errors))
-    except ValidationError as error:
-        errors = {**error.message_dict, **errors}
-    if errors:
-        raise OrderError.from_validation_error(ValidationError(errors))
-    instance._history_user = by  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as error:
-        # A concurrent registration took the MRN between the check and the insert.
-        if (
-            isinstance(instance, Patient)
-            and Patient.objects.filter(mrn=instance.mrn).exclude(pk=instance.pk).exists()
-        ):
-            raise OrderError(
-                OrderError.DUPLICATE_MRN,
-                f"A patient with MRN {instance.mrn} already exists.",
-                field_errors={"mrn": [f"A patient with MRN {instance.mrn} already exists."]},
-            ) from error
-        raise
-
-
-@transaction.atomic
-def patient_create(
-    *,
-    by: User,
-    mrn: str,
-    family_name: str,
-    given_name: str,
-    date_of_birth: date,
-    sex: str,
-    height_cm: Decimal | None = None,
-    blood_group: str = BloodGroup.UNKNOWN,
-    iga_status: str = IgaStatus.UNKNOWN,
-    risk_factors: list[str] | None = None,
-    pregnant: bool = False,
-    allergies: str = "",
-    notes: str = "",
-    weight_kg: Decimal | None = None,
-    weight_measured_on: date | None = None,
-    confirm_unusual: bool = False,
-) -> Patient:
-    """Register a patient (docs/clinical-rules.md 1: clinicians register patients), with a first
-    weight when ``weight_kg`` is given (measured today unless ``weight_measured_on`` says otherwise;
-    an unusual one needs ``confirm_unusual``, docs/clinical-rules.md 3.1.1).
-
-    Refuses a duplicate MRN, unknown risk factor codes (docs/api.md), a future date of birth,
-    pregnancy recorded for a male patient and values outside physical bounds.
-    """
-    patient = Patient(
-        mrn=mrn.strip(),
-        family_name=family_name.strip(),
-        given_name=given_name.strip(),
-        date_of_birth=date_of_birth,
-        sex=sex,
-        height_cm=height_cm,
-        blood_group=blood_group,
-        iga_status=iga_status,
-        risk_factors=_in_canonical_order(risk_factors),
-        pregnant=pregnant,
-        allergies=allergies,
-        notes=notes,
-    )
-    _save_validated(patient, by)
-    if weight_kg is not None:
-        patient_weight_record(
-            patient,
-            by=by,
-            weight_kg=weight_kg,
-            measured_on=weight_measured_on or timezone.localdate(),
-            confirm_unusual=confirm_unusual,
-        )
-    return patient
-
-
-def _stale_error(record: Patient | Order, version: int) -> OrderError:
-    """docs/clinical-rules.md 4: a stale edit is refused naming who changed the record and when."""
-    noun = "patient" if isinstance(record, Patient) else "order"
-    latest = type(record).history.filter(id=record.pk).select_related("history_user").first()
-    who = f" by {latest.history_user}" if latest and latest.history_user else ""
-    when = (
-        f" at {timezone.localtime(latest.history_date):%Y-%m-%d %H:%M}"
-        if latest is not None
-        else ""
-    )
-    message = (
-        f"This {noun} was changed{who}{when} after you opened it (you had version {version}). "
-        f"Nothing was saved: open the {noun} again to see that change, then make yours."
-    )
-    return OrderError(OrderError.STALE_VERSION, message)
-
-
-@transaction.atomic
-def patient_update(patient: Patient, *, by: User, version: int, **changes: Any) -> Patient:
-    """Change a patient's record; ``version`` is the one the editor saw (docs/clinical-rules.md 4: a
-    stale edit is refused with a clear message, never lost, never silently overwriting another's
-    change).
-
-    ``changes`` are fields of ``PATIENT_FIELDS``; only those given change. Every saved change
-    increments ``version`` and records a history entry by ``by``. A change that changes nothing
-    saves nothing.
-    """
-    unknown = set(changes) - set(PATIENT_FIELDS)
-    if unknown:
-        raise TypeError(f"patient_update() cannot change {', '.join(sorted(unknown))}")
-    current = Patient.objects.select_for_update().get(pk=patient.pk)
-    if current.version != version:
-        raise _stale_error(current, version)
-    stored = {name: getattr(current, name) for name in PATIENT_FIELDS}
-    for name, value in changes.items():
-        if name in ("mrn", "family_name", "given_name"):
-            value = value.strip()
-        elif name == "risk_factors":
-            value = _in_canonical_order(value)
-        setattr(current, name, value)
-    if all(getattr(current, name) == value for name, value in stored.items()):
-        return current
-    # Compare-and-swap on the version: the guard that also holds where SELECT ... FOR UPDATE
-    # does not lock (SQLite).
-    claimed = Patient.objects.filter(pk=current.pk, version=version).update(version=version + 1)
-    if not claimed:
-        raise _stale_error(current, version)
-    current.version = version + 1
-    current.updated_at = timezone.now()
-    _save_validated(current, by)
-    return current
-
-
-def _check_unusual_weight(
-    patient: Patient, weight_kg: Decimal, measured_on: date, *, confirmed: bool, field: str
-) -> None:
-    """docs/clinical-rules.md 3.1.1: a weight differing by 20 % or more from the previous one
-    measured within 30 days before it, or an adult BMI under 12 or over 80, is refused unless
-    ``confirmed``, the reason on ``field`` (the engine's ``unusual_weight_reasons`` decides)."""
-    if confirmed:
-        return
-    previous = (
-        PatientWeight.objects.filter(patient=patient, measured_on__lte=measured_on)
-        .order_by("-measured_on", "-recorded_at", "-pk")
-        .first()
-    )
-    reasons = unusual_weight_reasons(
-        weight_kg=weight_kg,
-        height_cm=patient.height_cm,
-        age_years=patient.age_years(measured_on) if patient.date_of_birth else None,
-        measured_on=measured_on,
-        previous_weight_kg=previous.weight_kg if previous else None,
-        previous_measured_on=previous.measured_on if previous else None,
-    )
-    if reasons:
-        messages = [f"{reason.rstrip('.')}: confirm it if it is right." for reason in reasons]
-        raise OrderError(
-            OrderError.UNUSUAL_WEIGHT, " ".join(messages), field_errors={field: messages}
-        )
-
-
-@transaction.atomic
-def patient_weight_record(
-    patient: Patient,
-    *,
-    by: User,
-    weight_kg: Decimal,
-    measured_on: date,
-    confirm_unusual: bool = False,
-    field: str = "weight_kg",
-) -> PatientWeight:
-    """Append a measured weight (docs/clinical-rules.md 3.1: the latest weight is the dosing basis;
-    3.8: a weight older than 30 days at signing needs an override). Weights are never edited; a
-    correction is a new measurement. Refuses a future date, a date before birth and a weight
-    outside 0.3-500 kg (the engine flags clinical limits), and an unusual weight unless
-    ``confirm_unusual`` (docs/clinical-rules.md 3.1.1; the reason on ``field``)."""
-    weight = PatientWeight(
-        patient=patient, weight_kg=weight_kg, measured_on=measured_on, recorded_by=by
-    )
-    try:  # the bounds and dates first: an impossible weight is refused whatever is confirmed
-        weight.full_clean()
-    except ValidationError as error:
-        raise OrderError.from_validation_error(error) from error
-    _check_unusual_weight(patient, weight_kg, measured_on, confirmed=confirm_unusual, field=field)
-    _save_validated(weight, by)
-    return weight
+    """``save_validated`` with an order's numbers outside their ranges said with the range."""
+    save_validated(instance, by, reason, range_errors=_out_of_range(instance))
 
 
 # --- orders (docs/clinical-rules.md 4)
@@ -339,7 +129,7 @@ def _locked(order: Order, version: int | None, allowed: Collection[str], doing: 
     the caller did not say which version it saw) and its status allows ``doing``."""
     current = Order.objects.select_for_update().get(pk=order.pk)
     if version is not None and current.version != version:
-        raise _stale_error(current, version)
+        raise stale_error(current, version)
     if current.status not in allowed:
         raise OrderError(
             OrderError.WRONG_STATE,
@@ -354,7 +144,7 @@ def _save_order(order: Order, by: User, reason: str) -> None:
     holds where SELECT ... FOR UPDATE does not lock, as on SQLite)."""
     seen = order.version
     if not Order.objects.filter(pk=order.pk, version=seen).update(version=seen + 1):
-        raise _stale_error(order, seen)
+        raise stale_error(order, seen)
     order.version = seen + 1
     _save_validated(order, by, reason)
 

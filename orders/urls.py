@@ -1,17 +1,24 @@
 from django.urls import path
 
-from . import lab_views, review_views, views
+from . import views
+from .labs import views as lab_views
+from .patients import views as patient_views
+from .reviews import views as review_views
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("verification/", views.verification_queue, name="verification-queue"),
-    path("patients/", views.patient_list, name="patient-list"),
-    path("patients/new/", views.patient_create, name="patient-create"),
-    path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
-    path("patients/<int:pk>/edit/", views.patient_edit, name="patient-edit"),
-    path("patients/<int:pk>/weights/add/", views.patient_weight_add, name="patient-weight-add"),
+    path("patients/", patient_views.patient_list, name="patient-list"),
+    path("patients/new/", patient_views.patient_create, name="patient-create"),
+    path("patients/<int:pk>/", patient_views.patient_detail, name="patient-detail"),
+    path("patients/<int:pk>/edit/", patient_views.patient_edit, name="patient-edit"),
+    path(
+        "patients/<int:pk>/weights/add/",
+        patient_views.patient_weight_add,
+        name="patient-weight-add",
+    ),
     path("patients/<int:pk>/labs/add/", lab_views.patient_lab_add, name="patient-lab-add"),
     path("labs/import/", lab_views.lab_import, name="lab-import"),
     path("new/", views.order_create, name="order-create"),

@@ -1,7 +1,5 @@
-"""Order and patient pages: parse, call a service or selector, render (STYLE).
-
-Every role reads patients; only clinicians register and change them (docs/clinical-rules.md 1).
-"""
+"""Order pages: parse, call a service or selector, render (STYLE). The patient pages are
+``orders.patients.views``."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +20,8 @@ from ivig.audit.services import access_record, access_records
 from ivig.engine import DosePlan, Finding, compute_plan, ideal_and_adjusted_weights_apply
 
 from . import policies, selectors, services
-from .engine_inputs import plan_request_from_values
+from .dose_plans.engine_inputs import plan_request_from_values
+from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .errors import OrderError
 from .filters import OrderFilter
 from .forms import (
@@ -30,21 +29,13 @@ from .forms import (
     OrderReasonForm,
     OrderStepForm,
     OrderVersionForm,
-    PatientCreateForm,
-    PatientEditForm,
     SignForm,
     VerifyForm,
-    WeightForm,
     add_order_error,
     indication_defaults,
 )
-from .labs import lab_trends
-from .models import Order, OrderStatus, Patient, PatientWeight
-from .patient_picker import PATIENT_QUERY_PARAM, patient_choices, patient_matches
-from .plans import OrderPlan, order_plan
-
-PATIENTS_PER_PAGE = 50
-
+from .models import Order, OrderStatus, Patient
+from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
 
 ORDERS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -84,109 +75,6 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
         for order in page
     ]
     return render(request, "orders/verification_queue.html", {"rows": rows, "page": page})
-
-
-@logs_patient_reads()
-@policy_required(policies.can_read_patients)
-def patient_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    page = Paginator(selectors.patients_search(query), PATIENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    access_records(request, page)
-    today = timezone.localdate()
-    return render(
-        request,
-        "orders/patient_list.html",
-        {
-            "query": query,
-            "page": page,
-            "rows": [(patient, patient.age_years(today)) for patient in page],
-            "can_edit": policies.can_change_patients(request.user),
-        },
-    )
-
-
-@logs_patient_reads("orders.patient")
-@policy_required(policies.can_read_patients)
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_object_or_404(Patient, pk=pk)
-    access_record(request, patient)
-    can_edit = policies.can_change_patients(request.user)
-    return render(
-        request,
-        "orders/patient_detail.html",
-        {
-            "patient": patient,
-            "age_years": patient.age_years(timezone.localdate()),
-            "weights": selectors.patient_weights(patient),
-            "orders": selectors.patient_orders(patient),
-            "history": selectors.patient_history(patient),
-            "can_edit": can_edit,
-            "weight_form": WeightForm() if can_edit else None,
-            "lab_trends": lab_trends(patient),
-            "can_record_labs": policies.can_record_labs(request.user),
-        },
-    )
-
-
-@policy_required(policies.can_change_patients)
-def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            patient = services.patient_create(by=signed_in_user(request), **form.cleaned_data)
-        except OrderError as error:
-            add_order_error(form, error)
-        else:
-            messages.success(request, f"{patient.full_name} registered.")
-            return redirect("orders:patient-detail", pk=patient.pk)
-    return render(request, "orders/patient_form.html", {"form": form, "patient": None})
-
-
-@logs_patient_reads("orders.patient")
-@policy_required(policies.can_change_patients)
-def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_object_or_404(Patient, pk=pk)
-    form = PatientEditForm(
-        request.POST or None, instance=patient, initial={"version": patient.version}
-    )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = dict(form.cleaned_data)
-        version = changes.pop("version")
-        try:
-            services.patient_update(patient, by=signed_in_user(request), version=version, **changes)
-        except OrderError as error:
-            add_order_error(form, error)
-            status = 409 if error.is_conflict else 200
-        else:
-            messages.success(request, "Changes saved.")
-            return redirect("orders:patient-detail", pk=patient.pk)
-    return render(
-        request, "orders/patient_form.html", {"form": form, "patient": patient}, status=status
-    )
-
-
-@policy_required(policies.can_change_patients)
-def patient_weight_add(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_object_or_404(Patient, pk=pk)
-    form = WeightForm(request.POST or None, instance=PatientWeight(patient=patient))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_weight_record(
-                patient,
-                by=signed_in_user(request),
-                weight_kg=form.cleaned_data["weight_kg"],
-                measured_on=form.cleaned_data["measured_on"],
-                confirm_unusual=form.cleaned_data["confirm_unusual"],
-            )
-        except OrderError as error:
-            add_order_error(form, error)
-        else:
-            messages.success(request, "Weight recorded.")
-            return redirect("orders:patient-detail", pk=patient.pk)
-    return render(request, "orders/weight_form.html", {"form": form, "patient": patient})
 
 
 # --- orders (docs/clinical-rules.md 4)
@@ -311,7 +199,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
 @policy_required(policies.can_create_order)
 def order_patient_options(request: HttpRequest) -> HttpResponse:
     """htmx: the new order form's patient options for what was typed (at most
-    ``PATIENT_MATCHES``; orders/patient_picker.py)."""
+    ``PATIENT_MATCHES``; orders/patients/selectors.py)."""
     query = request.GET.get(PATIENT_QUERY_PARAM, "")
     matches = patient_matches(query)
     access_records(request, matches)
@@ -407,7 +295,8 @@ def _order_page(
         "order": order,
         "plan": plan,
         "plan_basis": plan_basis,
-        # The plan shown is today's (orders.plans), so the patient's age today decides.
+        # The plan shown is today's (orders.dose_plans.plan_accessor), so the patient's age today
+        # decides.
         "weights_apply": ideal_and_adjusted_weights_apply(
             order.patient.age_years(timezone.localdate()),
             order.dosing_weight_basis,  # type: ignore[arg-type]

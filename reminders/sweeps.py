@@ -24,7 +24,12 @@ from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from authorizations.coverage import CycleCoverage, cover_cycles, lineage_root_id, planned_cycles
+from authorizations.coverage_rules import (
+    CycleCoverage,
+    cover_cycles,
+    lineage_root_id,
+    planned_cycles,
+)
 from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.notify import authorization_url
 from authorizations.selectors import (

@@ -33,7 +33,7 @@ from django.utils import timezone
 from infusions.given import completed_grams
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import Order
-from orders.review_models import ResponseReview
+from orders.reviews.models import ResponseReview
 
 COUNTED = (
     SessionStatus.TENTATIVE,

@@ -107,7 +107,7 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
         SessionStatus,
     )
     from ivig.notifications.models import Notification
-    from orders.lab_models import LabResult
+    from orders.labs.models import LabResult
     from orders.models import Order, OrderStatus, PatientWeight
 
     found: dict[str, str] = {}

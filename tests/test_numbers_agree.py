@@ -1,8 +1,8 @@
 """Every screen reads the same numbers (issue 19): for one order and one completed session, each
 figure as a person reads it on the order page, the order sheet, the session page, the schedule,
 the course chart, the authorization (coverage) page, the stewardship CSV and the API, compared
-with the one plan accessor (``orders.plans.order_plan``) and the one "given so far"
-(``infusions.given``).
+with the one plan accessor (``orders.dose_plans.plan_accessor.order_plan``) and the one "given so
+far" (``infusions.given``).
 
 Pages are fetched through their real URLs and read as text (tags out, entities decoded,
 thousands separators dropped), then each number is found next to the words it stands by.
@@ -22,8 +22,8 @@ from django.utils import timezone
 from infusions import administration
 from infusions.entries import parse_entry
 from ivig.engine import DosePlan, dose_plan_to_json
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import OrderStatus
-from orders.plans import order_plan
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,16 @@ from ivig.accounts import roles
 from ivig.accounts.roles import ROLE_PERMISSIONS, Role
 from ivig.notifications import policies as notification_policies
 from orders import policies as order_policies
+from orders.labs import policies as lab_policies
+from orders.patients import policies as patient_policies
+from orders.reviews import policies as review_policies
 from reports import policies as report_policies
 
 POLICY_MODULES = [
     order_policies,
+    patient_policies,
+    lab_policies,
+    review_policies,
     formulary_policies,
     authorization_policies,
     infusion_policies,

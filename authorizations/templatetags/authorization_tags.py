@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from authorizations.coverage import CycleCoverage, order_coverage
+from authorizations.coverage_rules import CycleCoverage, order_coverage
 
 register = template.Library()
 

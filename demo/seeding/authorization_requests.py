@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from authorizations import services
-from authorizations.coverage import planned_cycles
+from authorizations.coverage_rules import planned_cycles
 from authorizations.models import Authorization
 from demo.seeding.patients_and_orders import BOOKED_DEMO_MRN, NURSE_DEMO_MRN
 from ivig.accounts.models import User

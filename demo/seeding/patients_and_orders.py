@@ -16,19 +16,14 @@ from demo.seeding.users import DEMO_PASSWORD
 from formulary.models import Product
 from ivig.accounts.models import User
 from ivig.engine import Finding
-from orders.lab_models import Analyte, LabTest
-from orders.labs import lab_result_record
+from orders.dose_plans.plan_accessor import order_plan
+from orders.labs.models import Analyte, LabTest
+from orders.labs.services import lab_result_record
 from orders.models import Indication, Order, OrderStatus, Patient
-from orders.plans import order_plan
-from orders.review_models import Decision, Response
-from orders.reviews import latest_review, review_record
-from orders.services import (
-    order_create,
-    order_sign,
-    order_verify,
-    patient_create,
-    patient_weight_record,
-)
+from orders.patients.services import patient_create, patient_weight_record
+from orders.reviews.models import Decision, Response
+from orders.reviews.services import latest_review, review_record
+from orders.services import order_create, order_sign, order_verify
 
 
 def _years_ago(today: date, years: int, days: int = 0) -> date:

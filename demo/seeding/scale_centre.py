@@ -44,7 +44,7 @@ from infusions.models import (
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.engine import DosePlan, compute_plan, dose_plan_to_json
-from orders.engine_inputs import plan_request_for_order
+from orders.dose_plans.engine_inputs import plan_request_for_order
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
 

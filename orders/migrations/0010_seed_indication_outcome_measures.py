@@ -1,6 +1,6 @@
 """Each indication's outcome measure for response reviews (docs/clinical-rules.md 10.1).
 
-The rule is frozen here (the migration must not change when ``orders/outcome_measures.py``
+The rule is frozen here (the migration must not change when ``orders/reviews/outcome_measures.py``
 does): PDAI for pemphigus, BPDAI for the pemphigoids, CDASI for dermatomyositis, else the
 physician's global assessment (``pga``, the field's default).
 """

@@ -4,8 +4,8 @@ latest review, shown where an authorization is renewed."""
 from django import template
 
 from orders.models import Order
-from orders.review_models import ResponseReview
-from orders.reviews import latest_review as latest
+from orders.reviews.models import ResponseReview
+from orders.reviews.services import latest_review as latest
 
 register = template.Library()
 

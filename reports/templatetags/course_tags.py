@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from orders.models import Patient
 from reports.chart import chart_rows, course_chart_svg
-from reports.course import patient_course_chart
+from reports.course_chart import patient_course_chart
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ivig.accounts.roles import Role
-from orders.dose_plan_api import WORKED_EXAMPLE
+from orders.dose_plans.api import WORKED_EXAMPLE
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from authorizations.coverage import order_coverage, planned_cycles
+from authorizations.coverage_rules import order_coverage, planned_cycles
 from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.selectors import dashboard
 from demo.seeding import authorization_requests

@@ -26,9 +26,9 @@ from infusions.models import AdministrationEntry, EntryKind, InfusionSession, Se
 from infusions.reaction_models import ReactionPlan
 from ivig.accounts.models import User
 from ivig.engine import FINDING_TITLES
-from orders.lab_models import LabResult
+from orders.labs.models import LabResult
 from orders.models import Order, Patient
-from orders.review_models import ResponseReview
+from orders.reviews.models import ResponseReview
 
 pytestmark = pytest.mark.django_db
 

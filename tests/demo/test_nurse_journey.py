@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from authorizations.coverage import order_coverage
+from authorizations.coverage_rules import order_coverage
 from demo.seeding.patients_and_orders import NURSE_DEMO_MRN
 from infusions import administration, booking
 from infusions.coverage import session_coverage_blocker

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo.seeding.patients_and_orders import BOOKED_DEMO_MRN, DEMO_COURSES, NURSE_DEMO_MRN
-from orders.engine_inputs import patient_facts
+from orders.dose_plans.engine_inputs import patient_facts
 from orders.models import Order, Patient
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from orders.lab_models import LabTest
+from orders.labs.models import LabTest
 from orders.models import Indication
 from tests.infusions.factories import verified_order
 

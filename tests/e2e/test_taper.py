@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from infusions.booking import refresh_next_cycle
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import Order, OrderStatus
-from orders.reviews import review_record
+from orders.reviews.services import review_record
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 

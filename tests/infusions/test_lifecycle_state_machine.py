@@ -50,9 +50,9 @@ from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.api_errors import exception_handler
 from ivig.errors import DomainError
 from orders import services
-from orders.course import IN_FORCE_STATUSES, in_force_on
+from orders.course_versions import IN_FORCE_STATUSES, in_force_on
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import Indication, Order, OrderStatus
-from orders.plans import order_plan
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory
 from tests.orders.factories import PatientFactory, PatientWeightFactory, UserFactory
@@ -237,7 +237,7 @@ class Lifecycle(RuleBasedStateMachine):
     def taper(self, slot: str, kind: str) -> None:
         """A taper's new version (docs/clinical-rules.md 10.3): a lower dose or a longer
         interval, from one interval after the last cycle started."""
-        from orders.course import next_version_start
+        from orders.course_versions import next_version_start
 
         current = self._in_force(slot)
         if current is None:

@@ -19,10 +19,11 @@ from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from ivig.notifications.models import Kind, Notification
+from orders.dose_plans.plan_accessor import order_plan
 from orders.errors import OrderError
 from orders.models import Order, OrderStatus
-from orders.plans import order_plan
-from orders.reviews import review_record, taper_accept
+from orders.reviews.services import review_record
+from orders.reviews.tapering import taper_accept
 from orders.services import order_discontinue, order_reject, order_sign, order_verify
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order

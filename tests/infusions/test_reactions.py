@@ -15,8 +15,8 @@ from infusions.models import AdministrationEntry, SessionStatus
 from infusions.plans import session_plan, session_runnable_plan
 from infusions.reactions import patient_reactions, reaction_facts, reaction_rate_cap
 from ivig.engine import FINDING_TITLES
-from orders.lab_models import LabTest
-from orders.labs import lab_result_record
+from orders.labs.models import LabTest
+from orders.labs.services import lab_result_record
 from orders.models import OrderOverride, OrderStatus
 from tests.orders.factories import PatientWeightFactory
 

@@ -17,8 +17,8 @@ from infusions.models import SessionOverride, SessionStatus
 from infusions.plans import session_plan
 from infusions.session_overrides import session_override_record
 from ivig.engine import FINDING_TITLES
-from orders.lab_models import LabTest
-from orders.labs import lab_result_record
+from orders.labs.models import LabTest
+from orders.labs.services import lab_result_record
 from orders.models import OrderOverride, OrderStatus
 from tests.orders.factories import PatientWeightFactory
 

@@ -17,8 +17,8 @@ from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from ivig.engine import dose_plan_to_json
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import Order, OrderStatus
-from orders.plans import order_plan
 
 from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
@@ -311,7 +311,7 @@ def test_the_schedule_marks_sessions_no_approval_covers(client_for, nurse, chair
     today = timezone.localdate()
     order = verified_order(status=OrderStatus.ACTIVE)
     # As signed: the plan frozen at signing; the factory's approval covers the whole course.
-    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=today, coverage=False).plan)
+    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=today).plan)
     order.save()
     session_for(order, chair, local(today, "10:00"), by=nurse)
     client = client_for(nurse)
@@ -334,7 +334,7 @@ def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, ch
     order.patient.save()
     booked = session_for(order, chair, local(today, "10:00"), by=nurse)
     Authorization.objects.filter(order=order).delete()  # no approval: the badge
-    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=today, coverage=False).plan)
+    order.plan_at_signing = dose_plan_to_json(order_plan(order, as_of=today).plan)
     order.save()
     waiting = verified_order(status=OrderStatus.VERIFIED)  # nothing booked: a cycle to book
     waiting.patient.family_name = '"Smith" <b>'

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from formulary.models import Product
 from ivig.audit.models import AccessLog
+from orders.dose_plans.plan_accessor import order_plan
 from orders.models import OrderStatus
-from orders.plans import order_plan
 from orders.services import order_create, order_discontinue, order_sign, order_verify
 from tests.conftest import TEST_PASSWORD
 from tests.interop.conftest import BASE, validated

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from interop.observation import UCUM_BY_UNIT
 from ivig.audit.models import AccessLog
-from orders.lab_models import LabTest
-from orders.labs import lab_result_record
+from orders.labs.models import LabTest
+from orders.labs.services import lab_result_record
 from tests.interop.conftest import BASE, validated
 from tests.orders.factories import PatientFactory, worked_example_patient
 

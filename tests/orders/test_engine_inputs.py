@@ -1,4 +1,5 @@
-"""Patients → engine inputs (orders/engine_inputs.py; docs/clinical-rules.md 3.1, 3.8)."""
+"""Patients → engine inputs (orders/dose_plans/engine_inputs.py; docs/clinical-rules.md 3.1,
+3.8)."""
 
 from datetime import date
 from decimal import Decimal
@@ -7,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from ivig.engine import PatientFacts
-from orders.engine_inputs import latest_weight, patient_facts
+from orders.dose_plans.engine_inputs import latest_weight, patient_facts
 
 from .factories import PatientFactory, PatientWeightFactory
 

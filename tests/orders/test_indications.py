@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from ivig.engine import IndicationFacts
-from orders.engine_inputs import indication_facts
+from orders.dose_plans.engine_inputs import indication_facts
 from orders.models import Indication
 
 pytestmark = pytest.mark.django_db

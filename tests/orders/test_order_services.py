@@ -11,9 +11,9 @@ from django.utils import timezone
 from formulary.models import DosingPolicy, Product
 from formulary.services import product_deactivate
 from orders import services
+from orders.dose_plans.plan_accessor import order_plan
 from orders.errors import OrderError
 from orders.models import Order, OrderOverride, OrderStatus
-from orders.plans import order_plan
 from orders.selectors import order_history, order_versions, orders_awaiting_verification
 from orders.services import (
     order_complete,

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from infusions.models import AdministrationEntry, SessionStatus
 from ivig.engine import dose_plan_to_json
-from orders.lab_models import LabTest
-from orders.labs import lab_result_record
-from orders.plans import order_plan
-from orders.reviews import review_record
+from orders.dose_plans.plan_accessor import order_plan
+from orders.labs.models import LabTest
+from orders.labs.services import lab_result_record
+from orders.reviews.services import review_record
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from infusions import views as infusion_views
 from ivig.accounts.models import User
 from orders import views as order_views
 from orders.models import Order, OrderStatus
-from orders.patient_picker import PATIENT_MATCHES, patient_matches
+from orders.patients.selectors import PATIENT_MATCHES, patient_matches
 
 SMALL, LARGE = 40, 120
 PAGE = 5

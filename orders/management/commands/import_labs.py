@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ivig.accounts.models import User
-from orders.labs import LabError, decode_import, lab_import_csv
+from orders.labs.services import LabError, decode_import, lab_import_csv
 
 
 class Command(BaseCommand):

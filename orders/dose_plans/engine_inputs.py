@@ -1,0 +1,141 @@
+"""Model rows → engine inputs, in one place (docs/clinical-rules.md 2, STYLE: services translate
+rows into engine inputs here, never in views)."""
+
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+from formulary.engine_inputs import dosing_policy_facts, product_facts
+from formulary.models import Product
+from formulary.selectors import current_policy
+from ivig.engine import (
+    IndicationFacts,
+    PatientFacts,
+    PlanRequest,
+    Regimen,
+)
+from orders.labs.selectors import lab_fact_fields
+from orders.models import Indication, Order, Patient, PatientWeight
+from orders.ports import last_cycle_source
+from orders.reviews.selectors import hemoglobin_reviews
+
+
+def indication_facts(indication: Indication) -> IndicationFacts:
+    """The indication's maxima for MAX_DAILY_DOSE and MAX_DOSE_PER_28_DAYS (docs/clinical-rules.md
+    3.8)."""
+    return IndicationFacts(
+        slug=indication.slug,
+        name=indication.name,
+        category=indication.category,
+        max_daily_g_per_kg=indication.max_daily_g_per_kg,
+        max_g_per_kg_per_28_days=indication.max_g_per_kg_per_28_days,
+    )
+
+
+def latest_weight(patient: Patient, *, as_of: date) -> PatientWeight | None:
+    """The latest weight measured on or before ``as_of`` (docs/clinical-rules.md 3.1), or None."""
+    return patient.weights.filter(measured_on__lte=as_of).first()
+
+
+def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
+    """The patient as the engine sees them on ``as_of``: age on that date and the latest weight
+    measured on or before it, with its date for WEIGHT_OUTDATED (docs/clinical-rules.md 3.1, 3.8);
+    the laboratory results taken on or before it and the last cycle given (docs/clinical-rules.md
+    3.8.2)."""
+    weight = latest_weight(patient, as_of=as_of)
+    return PatientFacts(
+        weight_kg=weight.weight_kg if weight else None,
+        height_cm=patient.height_cm,
+        sex=patient.sex or None,
+        age_years=patient.age_years(as_of),
+        blood_group=patient.blood_group,
+        iga_status=patient.iga_status,
+        risk_factors=list(patient.risk_factors),
+        pregnant=patient.pregnant,
+        weight_measured_on=weight.measured_on if weight else None,
+        **lab_fact_fields(patient, as_of=as_of),
+        last_cycle=last_cycle_source()(patient, as_of),
+        hemoglobin_reviews=hemoglobin_reviews(patient, as_of=as_of),
+    )
+
+
+@dataclass(frozen=True)
+class RegimenValues:
+    """An order's regimen and administration choices, saved or straight from a form."""
+
+    total_dose_g_per_kg: Decimal | None
+    daily_dose_mg_per_kg: Decimal | None
+    days_per_cycle: int
+    cycles: int
+    cycle_interval_days: int
+    start_date: date
+    dosing_weight_basis: str = "auto"
+    rate_protocol: str = "protocol"
+    target_rate_ml_per_h: int = 200
+    concomitant_immunosuppressant: str = ""
+
+
+REGIMEN_FIELDS = tuple(field.name for field in fields(RegimenValues))
+
+
+def plan_request_from_values(
+    *,
+    patient: Patient,
+    product: Product,
+    indication: Indication,
+    regimen: RegimenValues,
+    evaluated_on: date,
+    weight_today_kg: Decimal | None = None,
+) -> PlanRequest:
+    """The engine's request for these rows and choices on ``evaluated_on`` (docs/clinical-rules.md
+    2: the one path from rows to the engine, for saved orders and for the order form's live
+    preview).
+
+    ``weight_today_kg``, when given, is used as a weight measured on ``evaluated_on`` (the
+    order form records it on saving). The product is costed at its price on ``evaluated_on``;
+    a product without a price is ``FormularyError`` (docs/clinical-rules.md 3.7). A regimen that
+    names both or neither dose is the engine's ``ValueError``.
+    """
+    facts = patient_facts(patient, as_of=evaluated_on)
+    if weight_today_kg is not None:
+        facts = facts.model_copy(
+            update={"weight_kg": weight_today_kg, "weight_measured_on": evaluated_on}
+        )
+    return PlanRequest(
+        patient=facts,
+        product=product_facts(product, on=evaluated_on),
+        indication=indication_facts(indication),
+        regimen=Regimen(
+            total_dose_g_per_kg=regimen.total_dose_g_per_kg,
+            daily_dose_mg_per_kg=regimen.daily_dose_mg_per_kg,
+            days_per_cycle=regimen.days_per_cycle,
+            cycles=regimen.cycles,
+            cycle_interval_days=regimen.cycle_interval_days,
+            start_date=regimen.start_date,
+        ),
+        dosing_weight_basis=regimen.dosing_weight_basis,
+        rate_protocol=regimen.rate_protocol,
+        target_rate_ml_per_h=regimen.target_rate_ml_per_h,
+        concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
+        policy=dosing_policy_facts(current_policy()),
+        evaluated_on=evaluated_on,
+        # NO_AUTHORIZATION: judged for saved orders by
+        # ``orders.dose_plans.plan_accessor.order_plan``.
+        authorization_covered=None,
+    )
+
+
+def regimen_values(order: Order) -> RegimenValues:
+    return RegimenValues(**{name: getattr(order, name) for name in REGIMEN_FIELDS})
+
+
+def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
+    """The engine's request for a saved order on ``evaluated_on`` (the signing date drives
+    WEIGHT_OUTDATED, docs/clinical-rules.md 3.8): the patient's latest weight as of that date."""
+    return plan_request_from_values(
+        patient=order.patient,
+        product=order.product,
+        indication=order.indication,
+        regimen=regimen_values(order),
+        evaluated_on=evaluated_on,
+    )

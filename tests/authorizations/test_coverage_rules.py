@@ -1,0 +1,192 @@
+"""docs/clinical-rules.md 7, 3.8 NO_AUTHORIZATION: which cycles and sessions an approval covers, at
+the boundaries of its dates, its cycle count and its grams."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from authorizations.coverage_rules import (
+    Approval,
+    PlannedCycle,
+    cover_cycles,
+    order_coverage,
+    planned_cycles,
+)
+from authorizations.models import AuthorizationStatus
+from infusions.coverage import session_coverage_blocker, session_is_covered
+from orders.models import Order, OrderStatus
+
+from .factories import approved, make_order, plan_json, session
+
+pytestmark = pytest.mark.django_db
+
+START = date(2027, 3, 1)
+# Three two-day cycles, 21 days apart: 1-2 March, 22-23 March, 12-13 April; 80 g each.
+CYCLE_DAYS = [(date(2027, 3, 1), date(2027, 3, 2)), (date(2027, 3, 22), date(2027, 3, 23))]
+LAST_DAY_OF_CYCLE_3 = date(2027, 4, 13)
+
+
+@pytest.fixture
+def order(clinician):
+    return make_order(start_date=START, by=clinician)
+
+
+def covered(order):
+    return [cycle.covered for cycle in order_coverage(order)]
+
+
+def test_grams_per_cycle_are_vial_grams_per_day_times_days(order):
+    cycles = planned_cycles(order)
+    assert [cycle.number for cycle in cycles] == [1, 2, 3]
+    assert [cycle.grams for cycle in cycles] == [Decimal(80)] * 3
+    assert cycles[2].days == (date(2027, 4, 12), LAST_DAY_OF_CYCLE_3)
+
+
+def test_no_approval_covers_nothing(order):
+    coverage = order_coverage(order)
+    assert covered(order) == [False, False, False]
+    assert coverage[0].reason == "no approved authorization"
+
+
+def test_a_denied_authorization_covers_nothing(order):
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    order.authorizations.update(status=AuthorizationStatus.DENIED)
+    assert covered(order) == [False, False, False]
+
+
+def test_cycle_whose_last_day_is_valid_to_is_covered(order):
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    assert covered(order) == [True, True, True]
+
+
+def test_cycle_ending_a_day_after_valid_to_is_not(order):
+    approved(
+        order,
+        valid_from=START,
+        valid_to=LAST_DAY_OF_CYCLE_3 - timedelta(days=1),
+        cycles=3,
+        grams=240,
+    )
+    coverage = order_coverage(order)
+    assert [cycle.covered for cycle in coverage] == [True, True, False]
+    assert "outside" in coverage[2].reason
+
+
+def test_cycle_starting_before_valid_from_is_not(order):
+    approved(
+        order,
+        valid_from=START + timedelta(days=1),
+        valid_to=LAST_DAY_OF_CYCLE_3,
+        cycles=3,
+        grams=240,
+    )
+    assert covered(order) == [False, True, True]
+
+
+def test_cycle_count_exactly_approved_is_covered_one_more_is_not(order):
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=2, grams=1000)
+    coverage = order_coverage(order)
+    assert [cycle.covered for cycle in coverage] == [True, True, False]
+    assert "2 approved cycles are used" in coverage[2].reason
+
+
+def test_grams_exactly_approved_are_covered(order):
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams="240")
+    assert covered(order) == [True, True, True]
+
+
+def test_one_vial_over_the_approved_grams_is_not(order):
+    # 240 g are dispensed over three cycles; 230 g is one 10 g vial short.
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams="230")
+    coverage = order_coverage(order)
+    assert [cycle.covered for cycle in coverage] == [True, True, False]
+    assert "would exceed" in coverage[2].reason
+
+
+def test_two_approvals_share_the_course_in_date_order(order):
+    approved(order, valid_from=START, valid_to=date(2027, 3, 31), cycles=6, grams=1000)
+    second = approved(
+        order, valid_from=date(2027, 4, 1), valid_to=date(2027, 6, 30), cycles=1, grams=80
+    )
+    coverage = order_coverage(order)
+    assert [cycle.covered for cycle in coverage] == [True, True, True]
+    assert coverage[2].authorization_id == second.pk
+
+
+def test_an_approval_of_an_earlier_version_covers_the_new_version(order, clinician):
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.SUPERSEDED)
+    new_version = make_order(start_date=START, by=clinician, patient=order.patient)
+    Order.objects.filter(pk=new_version.pk).update(lineage=order, revision=2)
+    new_version.refresh_from_db()
+    assert covered(new_version) == [True, True, True]
+
+
+def test_an_approval_expired_early_covers_only_until_then(order):
+    authorization = approved(
+        order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240
+    )
+    authorization.status = AuthorizationStatus.EXPIRED
+    authorization.expired_at = timezone.make_aware(datetime(2027, 3, 10, 12))
+    authorization.save()
+    assert covered(order) == [True, False, False]
+
+
+def test_cover_cycles_without_grams_covers_nothing():
+    cycle = PlannedCycle(1, (START,), None)
+    approval = Approval(1, "P 1", "approved", START, START, 1, Decimal(100))
+    assert not cover_cycles([cycle], [approval])[0].covered
+
+
+def test_an_order_without_a_frozen_plan_uses_the_engine_or_its_dates(clinician):
+    order = make_order(start_date=START, by=clinician)
+    order.plan_at_signing = None
+    # No weight recorded: the engine cannot plan, so the regimen's dates with unknown grams.
+    cycles = planned_cycles(order)
+    assert cycles[0].days == (START, START + timedelta(days=1))
+
+
+def test_an_order_without_a_frozen_plan_counts_its_callers_plan():
+    """The plan accessor hands coverage the plan it is computing (a draft's): its grams count."""
+    order = Order(start_date=START, days_per_cycle=1, cycles=3, cycle_interval_days=21)
+    given = plan_json(START, 3, 1, 21, [("10", 3)])
+    assert [cycle.grams for cycle in planned_cycles(order, given)] == [Decimal(30)] * 3
+
+
+def test_the_frozen_plan_wins_over_a_callers_plan():
+    order = Order(plan_at_signing=plan_json(START, 1, 3, 21, [("5", 1), ("10", 2)]))
+    given = plan_json(START, 1, 3, 21, [("10", 9)])
+    assert planned_cycles(order, given)[0].grams == Decimal(75)
+
+
+def test_frozen_plan_is_read_as_api_json():
+    plan = plan_json(START, 1, 3, 21, [("5", 1), ("10", 2)])
+    order = Order(plan_at_signing=plan)
+    assert planned_cycles(order)[0].grams == Decimal(75)
+
+
+def test_session_coverage(order):
+    approved(order, valid_from=START, valid_to=date(2027, 3, 22), cycles=3, grams=240)
+    first = session(order, 1, 1, date(2027, 3, 1))
+    assert session_is_covered(first)
+    assert session_coverage_blocker(first) is None
+    # Cycle 2 runs 22-23 March; valid to 22 March leaves it uncovered.
+    second = session(order, 2, 1, date(2027, 3, 22))
+    assert not session_is_covered(second)
+    assert "cycle 2" in (session_coverage_blocker(second) or "")
+
+
+def test_a_session_moved_outside_the_approval_dates_is_not_covered(order):
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    moved = session(order, 3, 2, LAST_DAY_OF_CYCLE_3 + timedelta(days=1))
+    assert "outside" in (session_coverage_blocker(moved) or "")
+
+
+def test_the_order_coverage_page_shows_each_cycle(order, client_for, nurse):
+    approved(order, valid_from=START, valid_to=date(2027, 3, 31), cycles=3, grams=240)
+    page = client_for(nurse).get(f"/orders/{order.pk}/coverage/")
+    assert page.status_code == 200
+    assert page.content.count(b'data-testid="coverage-row"') == 3
+    assert page.content.count(b"not-covered") == 1

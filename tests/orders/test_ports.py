@@ -1,0 +1,36 @@
+"""The orders app's ports (orders/ports.py): every upward question is answered once the apps are
+ready, by the app a layer above that owns the answer, and a port nothing answers fails loudly."""
+
+import pytest
+
+from authorizations.coverage_rules import order_is_covered
+from infusions.last_cycle import patient_last_cycle
+from infusions.plans import live_sessions
+from infusions.session_overrides import session_inputs
+from orders import ports
+
+
+def test_after_start_up_every_port_is_answered():
+    assert ports.unanswered_ports() == []
+
+
+def test_each_port_is_answered_by_the_app_that_owns_the_answer():
+    assert ports.coverage_judge() is order_is_covered
+    assert ports.calendar_source() is live_sessions
+    assert ports.session_source() is session_inputs
+    assert ports.last_cycle_source() is patient_last_cycle
+
+
+@pytest.mark.parametrize(
+    ("slot", "getter"),
+    [
+        (ports._coverage_judge, ports.coverage_judge),
+        (ports._calendar_source, ports.calendar_source),
+        (ports._session_source, ports.session_source),
+        (ports._last_cycle_source, ports.last_cycle_source),
+    ],
+)
+def test_a_port_nothing_answers_fails_loudly(monkeypatch, slot, getter):
+    monkeypatch.setattr(slot, "answer", None)
+    with pytest.raises(ports.PortNotRegistered, match=slot.name):
+        getter()
