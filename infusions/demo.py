@@ -34,6 +34,18 @@ from django.conf import settings
 from django.utils import timezone
 
 from authorizations.demo import approve_whole_course
+from infusions.administration.entries import AdverseEvent, Completed, RateChanged, Restarted
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.administration.services import administration_record, session_start
+from infusions.booking.models import InfusionSession, SessionStatus
+from infusions.booking.services import booking_confirm, booking_propose, refresh_next_cycle
+from infusions.booking.session_plan import session_runnable_plan
+from infusions.chairs.models import Chair
+from infusions.chairs.services import Hours, chair_save
+from infusions.common import save_as
+from infusions.errors import InfusionError
+from infusions.reactions.selectors import reaction_of
+from infusions.reactions.services import reaction_plan_record
 from ivig.accounts.models import User
 from orders.demo import (
     BOOKED_DEMO_MRN,
@@ -44,17 +56,6 @@ from orders.demo import (
     course_order,
 )
 from orders.models import Order, OrderStatus
-
-from .administration import administration_record, session_start
-from .booking import booking_confirm, booking_propose, refresh_next_cycle
-from .chairs import Hours, chair_save
-from .common import save_as
-from .entries import AdverseEvent, Completed, RateChanged, Restarted
-from .errors import InfusionError
-from .models import AdministrationEntry, Chair, EntryKind, InfusionSession, SessionStatus
-from .plans import session_runnable_plan
-from .reaction_plans import reaction_plan_record
-from .reactions import reaction_of
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)

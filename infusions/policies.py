@@ -4,9 +4,8 @@ alike."""
 
 from typing import Any
 
+from infusions.booking.models import NOT_STARTED_STATUSES, InfusionSession
 from ivig.accounts.permissions import holds
-
-from .models import NOT_STARTED_STATUSES, InfusionSession
 
 
 def can_read_schedule(user: Any) -> bool:

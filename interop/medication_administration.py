@@ -48,10 +48,10 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
+from infusions.administration.given import Given, latest_completion, session_given
+from infusions.booking.session_plan import session_runnable_plan
 from infusions.errors import InfusionError
-from infusions.given import Given, latest_completion, session_given
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
-from infusions.plans import session_runnable_plan
 from infusions.policies import can_read_schedule
 from ivig.audit.services import access_record_ids
 

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils import timezone
 
 from formulary.services import FormularyError
-from infusions.given import completed_grams
+from infusions.administration.given import completed_grams
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from ivig.templatetags.clinical import num
 from orders.lab_models import Analyte, LabResult

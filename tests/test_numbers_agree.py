@@ -19,8 +19,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import administration
-from infusions.entries import parse_entry
+from infusions.administration import services as administration
+from infusions.administration.entries import parse_entry
 from ivig.engine import DosePlan, dose_plan_to_json
 from orders.models import OrderStatus
 from orders.plans import order_plan

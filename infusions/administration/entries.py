@@ -27,8 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .errors import InfusionError
-from .models import EntryKind, Severity, Symptom
+from infusions.administration.models import EntryKind, Severity, Symptom
+from infusions.errors import InfusionError
 
 # How the refusals name each field to people.
 FIELD_LABELS = {

@@ -22,11 +22,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.administration.record import InfusionState, infusion_state
+from infusions.booking.models import InfusionSession
 from ivig.engine import DosePlan
 from ivig.templatetags.clinical import num
-
-from .models import AdministrationEntry, EntryKind, InfusionSession
-from .record import InfusionState, infusion_state
 
 PARTIAL_DOSE_FRACTION = Decimal("0.9")
 GRAMS_QUANTUM = Decimal("0.01")

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from formulary.models import Product
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.booking.models import InfusionSession
 from ivig.notifications.models import SUBJECT_ORDER, Kind
 from ivig.notifications.services import NotificationDraft, notify_many
 from orders.models import Order, Patient
-
-from .models import AdministrationEntry, EntryKind, InfusionSession
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from infusions.administration.models import AdministrationEntry, EntryKind
 from ivig.engine.restart import RateSegment, volume_given_ml
-
-from .models import AdministrationEntry, EntryKind
 
 STATE_KINDS = frozenset(
     {

@@ -11,15 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from authorizations.services import authorization_record_urgent_start
-from ivig.accounts.models import User
-from ivig.engine import DosePlan
-from ivig.engine.restart import planned_rate_at
-from orders.course import in_force_on
-
-from .booking import locked_session
-from .common import CLOCK_SKEW, hhmm, local, save_as
-from .coverage import is_covered_by_approval, session_coverage_blocker, urgent_first_cycle
-from .entries import (
+from infusions.administration.entries import (
     AdverseEvent,
     Completed,
     EntryData,
@@ -29,20 +21,31 @@ from .entries import (
     Restarted,
     Started,
 )
-from .errors import InfusionError
-from .given import given_from
-from .models import (
-    MAX_RATE_ML_PER_H,
-    NOT_STARTED_STATUSES,
-    AdministrationEntry,
-    EntryKind,
-    InfusionSession,
-    SessionStatus,
+from infusions.administration.given import given_from
+from infusions.administration.models import MAX_RATE_ML_PER_H, AdministrationEntry, EntryKind
+from infusions.administration.record import (
+    IN_INFUSION_KINDS,
+    STATE_KINDS,
+    InfusionState,
+    infusion_state,
+    minutes_between,
 )
-from .plans import session_plan, session_runnable_plan
-from .reaction_plans import reaction_notify
-from .reactions import reaction_rate_cap, severe_reaction_in
-from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
+from infusions.administration.start_coverage import (
+    is_covered_by_approval,
+    session_coverage_blocker,
+    urgent_first_cycle,
+)
+from infusions.booking.models import NOT_STARTED_STATUSES, InfusionSession, SessionStatus
+from infusions.booking.services import locked_session
+from infusions.booking.session_plan import session_plan, session_runnable_plan
+from infusions.common import CLOCK_SKEW, hhmm, local, save_as
+from infusions.errors import InfusionError
+from infusions.reactions.selectors import reaction_rate_cap, severe_reaction_in
+from infusions.reactions.services import reaction_notify
+from ivig.accounts.models import User
+from ivig.engine import DosePlan
+from ivig.engine.restart import planned_rate_at
+from orders.course import in_force_on
 
 
 def session_start_blockers(session: InfusionSession) -> list[str]:

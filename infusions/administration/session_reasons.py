@@ -14,6 +14,13 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 
+from infusions.administration.models import SESSION_REASON_MAX_CHARS, SessionOverride
+from infusions.administration.start_coverage import session_is_covered
+from infusions.booking.models import NOT_STARTED_STATUSES, InfusionSession
+from infusions.booking.session_plan import session_plan
+from infusions.common import local, save_as
+from infusions.errors import InfusionError
+from infusions.reactions.selectors import PRIOR_INFUSION_REACTION, reaction_facts
 from ivig.accounts.models import User
 from ivig.engine import SEVERITY_BY_CODE, Finding
 from orders.plans import (
@@ -22,14 +29,6 @@ from orders.plans import (
     SessionInputs,
     SessionReason,
 )
-
-from .common import local, save_as
-from .coverage import session_is_covered
-from .errors import InfusionError
-from .models import NOT_STARTED_STATUSES, InfusionSession
-from .override_models import SESSION_REASON_MAX_CHARS, SessionOverride
-from .plans import session_plan
-from .reactions import PRIOR_INFUSION_REACTION, reaction_facts
 
 
 def _day(session: InfusionSession) -> date:

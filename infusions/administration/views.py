@@ -1,52 +1,28 @@
-"""The pharmacists' lot recall look-up (issue 23): a page, its CSV, the button that notifies each
-patient's clinicians, and the same through the API (``/api/v1/lots/``)."""
+"""The pharmacists' lot recall look-up (issue 23): a page, its CSV and the button that notifies
+each patient's clinicians; the same through the API in ``infusions.administration.api``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from formulary.models import Product
-from ivig.accounts.permissions import api_policy, policy_required
-from ivig.audit.reads import LogsPatientReadsMixin, logs_patient_reads
+from infusions import policies
+from infusions.administration.forms import lots_looked_up
+from infusions.administration.lot_recall import notify_clinicians
+from ivig.accounts.permissions import policy_required
+from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_records
 from ivig.csv_export import SafeCsvWriter
 from ivig.templatetags.clinical import count
-
-from . import policies
-from .lots import LotRow, lot_rows, notify_clinicians
-
-
-class LotForm(forms.Form):
-    product = forms.ModelChoiceField(
-        queryset=Product.objects.order_by("brand_name"), to_field_name="slug"
-    )
-    lot = forms.CharField(label="Lot number", max_length=40, strip=True)
-
-
-def _looked_up(data: Any) -> tuple[LotForm, list[LotRow]]:
-    form = LotForm(data or None)
-    if not data or not form.is_valid():
-        return form, []
-    return form, lot_rows(form.cleaned_data["product"], form.cleaned_data["lot"])
 
 
 @logs_patient_reads()
 @policy_required(policies.can_look_up_lots)
 def lot_recall(request: HttpRequest) -> HttpResponse:
-    form, rows = _looked_up(request.GET)
+    form, rows = lots_looked_up(request.GET)
     access_records(request, [row.session for row in rows])
     return render(
         request,
@@ -58,7 +34,7 @@ def lot_recall(request: HttpRequest) -> HttpResponse:
 @logs_patient_reads()
 @policy_required(policies.can_look_up_lots)
 def lot_recall_csv(request: HttpRequest) -> HttpResponse:
-    form, rows = _looked_up(request.GET)
+    form, rows = lots_looked_up(request.GET)
     if not form.is_valid():
         return HttpResponse("Choose a product and a lot number.", status=400)
     access_records(request, [row.session for row in rows])
@@ -93,7 +69,7 @@ def lot_recall_csv(request: HttpRequest) -> HttpResponse:
 @require_POST
 @policy_required(policies.can_look_up_lots)
 def lot_recall_notify(request: HttpRequest) -> HttpResponse:
-    form, rows = _looked_up(request.POST)
+    form, rows = lots_looked_up(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a product and a lot number.")
         return redirect("infusions:lot-recall")
@@ -105,40 +81,3 @@ def lot_recall_notify(request: HttpRequest) -> HttpResponse:
     )
     query = f"product={form.cleaned_data['product'].slug}&lot={form.cleaned_data['lot']}"
     return redirect(f"{reverse('infusions:lot-recall')}?{query}")
-
-
-class LotRowSerializer(serializers.Serializer):
-    patient = serializers.IntegerField(source="patient.pk")
-    patient_name = serializers.CharField(source="patient.full_name")
-    mrn = serializers.CharField(source="patient.mrn")
-    order = serializers.CharField(source="order.number")
-    session = serializers.IntegerField(source="session.pk")
-    session_day = serializers.DateField()
-    session_status = serializers.CharField(source="session.status")
-    vials = serializers.IntegerField()
-    vial_size_g = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=True)
-    grams = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=True)
-    recorded_at = serializers.DateTimeField()
-    recorded_by = serializers.CharField(source="nurse")
-
-
-class LotRecallView(LogsPatientReadsMixin, APIView):
-    """Every patient and session that received a lot of a product (pharmacists)."""
-
-    permission_classes = [api_policy(policies.can_look_up_lots)]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("product", str, description="The product's slug.", required=True),
-            OpenApiParameter("lot", str, description="The lot number.", required=True),
-        ],
-        responses=LotRowSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        form, rows = _looked_up(request.query_params)
-        if not form.is_valid():
-            raise ValidationError(
-                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
-            )
-        access_records(request._request, [row.session for row in rows])
-        return Response(LotRowSerializer(rows, many=True).data)

@@ -3,12 +3,11 @@
 
 from datetime import date
 
+from infusions.booking.models import InfusionSession, SessionStatus
+from infusions.common import local
 from ivig.engine import CycleFacts
 from ivig.engine.dosing import ordered_cycle_dose_g_per_kg
 from orders.models import Patient
-
-from .common import local
-from .models import InfusionSession, SessionStatus
 
 # Sessions whose infusion was given (or is being given).
 GIVEN_STATUSES = (SessionStatus.COMPLETED, SessionStatus.IN_PROGRESS)

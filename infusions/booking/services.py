@@ -22,6 +22,22 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from infusions.booking.models import (
+    ACTIVE_STATUSES,
+    LIVE_STATUSES,
+    NOT_COUNTED_FOR_DAY,
+    NOT_STARTED_STATUSES,
+    ONE_PER_PATIENT_DAY_CONSTRAINT_NAME,
+    STARTED_STATUSES,
+    InfusionSession,
+    SessionStatus,
+)
+from infusions.booking.session_plan import check_step, current_plan, runnable_plan
+from infusions.chairs.models import Chair
+from infusions.chairs.selectors import opening_windows, within_opening_hours
+from infusions.common import CLOCK_SKEW, at, hhmm, local, save_as
+from infusions.errors import InfusionError
+from infusions.reactions.services import booking_overrun, capped_for_patient
 from ivig.accounts.models import User
 from ivig.templatetags.clinical import count
 from orders.course import in_force_on, in_force_until
@@ -35,23 +51,6 @@ from orders.models import (
 )
 from orders.plans import ProposedDay
 from orders.reviews import review_due_before_cycle
-
-from .chairs import opening_windows, within_opening_hours
-from .common import CLOCK_SKEW, at, hhmm, local, save_as
-from .errors import InfusionError
-from .models import (
-    ACTIVE_STATUSES,
-    LIVE_STATUSES,
-    NOT_COUNTED_FOR_DAY,
-    NOT_STARTED_STATUSES,
-    ONE_PER_PATIENT_DAY_CONSTRAINT_NAME,
-    STARTED_STATUSES,
-    Chair,
-    InfusionSession,
-    SessionStatus,
-)
-from .plans import check_step, current_plan, runnable_plan
-from .reaction_plans import booking_overrun, capped_for_patient
 
 BOOKABLE_ORDER_STATUSES = BOOKABLE_STATUSES
 # Proposals try start times on this grid from each opening time.

@@ -11,16 +11,15 @@ from datetime import date
 from django.utils import timezone
 
 from formulary.services import FormularyError
+from infusions.administration.given import completed_grams
+from infusions.booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
+from infusions.common import local
+from infusions.errors import InfusionError
+from infusions.reactions.selectors import reaction_rate_cap
 from ivig.engine import DosePlan
 from ivig.engine.reaction_cap import capped_plan
 from orders.models import Order
 from orders.plans import CalendarSession, OrderPlan, PlanSession, ProposedDay, order_plan
-
-from .common import local
-from .errors import InfusionError
-from .given import completed_grams
-from .models import ACTIVE_STATUSES, InfusionSession, SessionStatus
-from .reactions import reaction_rate_cap
 
 # Sessions on the calendar: not cancelled or missed (docs/clinical-rules.md 3.9).
 CALENDAR_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)

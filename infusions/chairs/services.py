@@ -3,16 +3,15 @@ change kept in the history with the acting user, refusals raised as ``InfusionEr
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import time
 
 from django.db import transaction
 
+from infusions.chairs.models import Chair, ChairOpeningHours
+from infusions.common import save_as
+from infusions.errors import InfusionError
 from ivig.accounts.models import User
 from ivig.validators import CONTROL_MESSAGE, has_control_characters
-
-from .common import at, local, save_as
-from .errors import InfusionError
-from .models import Chair, ChairOpeningHours
 
 
 @dataclass(frozen=True)
@@ -70,19 +69,3 @@ def chair_save(
                 "Opening hours set",
             )
     return chair
-
-
-def opening_windows(chair: Chair, day: date) -> list[tuple[datetime, datetime]]:
-    """When ``chair`` is open on ``day`` (its prefetched hours), as local datetimes."""
-    return [
-        (at(day, hours.opens_at), at(day, hours.closes_at))
-        for hours in chair.opening_hours.all()
-        if hours.weekday == day.weekday()
-    ]
-
-
-def within_opening_hours(chair: Chair, start: datetime, end: datetime) -> bool:
-    return any(
-        opens <= start and end <= closes
-        for opens, closes in opening_windows(chair, local(start).date())
-    )

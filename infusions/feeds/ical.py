@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from infusions.booking.models import InfusionSession, SessionStatus
+from infusions.booking.selectors import sessions_for_range
+from infusions.chairs.models import Chair
+from infusions.common import save_as
+from infusions.feeds.models import CalendarFeedToken, token_digest
 from ivig.accounts.models import User
 from ivig.accounts.roles import roles_of
-
-from .common import save_as
-from .models import CalendarFeedToken, Chair, InfusionSession, SessionStatus, token_digest
-from .selectors import sessions_for_range
 
 FEED_DAYS_BEFORE = 7
 FEED_DAYS_AFTER = 120

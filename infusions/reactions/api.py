@@ -12,16 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from infusions import policies
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from infusions.reactions.services import plan_versions, reaction_plan_record, reaction_plan_revise
 from ivig.accounts.permissions import api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
-
-from . import policies
-from .models import AdministrationEntry, EntryKind
-from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
-from .reaction_plans import plan_versions, reaction_plan_record, reaction_plan_revise
 
 PlanWrites = api_read_write_policies(
     read=policies.can_read_schedule, write=policies.can_plan_reaction

@@ -18,13 +18,13 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 
+from infusions.administration.models import AdministrationEntry, EntryKind, Severity, Symptom
+from infusions.administration.record import infusion_state
+from infusions.booking.models import InfusionSession
+from infusions.common import local
+from infusions.reactions.models import ReactionPlan
 from ivig.engine import ReactionFacts
 from orders.models import Patient
-
-from .common import local
-from .models import AdministrationEntry, EntryKind, InfusionSession, Severity, Symptom
-from .reaction_models import ReactionPlan
-from .record import infusion_state
 
 PRIOR_INFUSION_REACTION = "PRIOR_INFUSION_REACTION"
 

@@ -24,6 +24,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 
+from infusions import policies
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.booking.models import NOT_STARTED_STATUSES, InfusionSession
+from infusions.booking.session_plan import runnable_plan, session_plan
+from infusions.common import local, save_as
+from infusions.errors import InfusionError
+from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from infusions.reactions.selectors import patient_reactions, reaction_of
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.formatting import format_decimal
@@ -31,14 +39,6 @@ from ivig.engine.reaction_cap import capped_plan
 from ivig.notifications.models import Kind
 from ivig.notifications.services import NotificationDraft, notify_many, subject_type_of
 from orders.models import Order
-
-from . import policies
-from .common import local, save_as
-from .errors import InfusionError
-from .models import NOT_STARTED_STATUSES, AdministrationEntry, EntryKind, InfusionSession
-from .plans import runnable_plan, session_plan
-from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
-from .reactions import patient_reactions, reaction_of
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,20 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from ivig.accounts.permissions import policy_required, signed_in_user
-from ivig.errors import add_to_form
-
-from . import policies
-from .errors import InfusionError
-from .models import AdministrationEntry, EntryKind
-from .reaction_models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
-from .reaction_plans import (
+from infusions import policies
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.errors import InfusionError
+from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from infusions.reactions.selectors import reaction_of
+from infusions.reactions.services import (
     booking_overruns,
     first_step_rate,
     plan_versions,
     reaction_plan_record,
     reaction_plan_revise,
 )
-from .reactions import reaction_of
+from ivig.accounts.permissions import policy_required, signed_in_user
+from ivig.errors import add_to_form
 
 
 class ReactionPlanForm(forms.Form):

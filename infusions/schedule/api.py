@@ -7,25 +7,32 @@ when someone else got there first (slot taken, stale version, cycle already book
 roles.
 """
 
-import copy
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from infusions import policies
+from infusions.administration import services as administration
+from infusions.administration import session_reasons
+from infusions.administration.api import EntrySerializer
+from infusions.administration.models import SESSION_REASON_MAX_CHARS, SessionOverride
+from infusions.booking import services as booking
+from infusions.booking.models import InfusionSession, SessionStatus
+from infusions.booking.services import Slot
+from infusions.chairs.models import Chair
+from infusions.schedule import selectors
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api_errors import ErrorSerializer
@@ -33,35 +40,10 @@ from ivig.api_serializers import BoundedIntegersMixin, RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateFilter, BoundedDateTime
-from ivig.numbers import INT_MAX, SMALLINT_MAX
-from ivig.validators import no_control_characters
+from ivig.numbers import SMALLINT_MAX
 from orders.models import Order
 
-from . import administration, booking, policies, selectors, session_overrides
-from .booking import Slot
-from .chairs import Hours, chair_save
-from .entries import ENTRY_MODELS, entry_fields, parse_entry
-from .models import (
-    AdministrationEntry,
-    Chair,
-    ChairOpeningHours,
-    EntryKind,
-    InfusionSession,
-    SessionStatus,
-    Severity,
-    Symptom,
-)
-from .override_models import SESSION_REASON_MAX_CHARS, SessionOverride
-from .record import STATE_KINDS
-
-ReadsSchedule = api_policy(policies.can_read_schedule)
-
-
 NurseWrites = api_read_write_policies(read=policies.can_read_schedule, write=policies.can_book)
-RecordWrites = api_read_write_policies(read=policies.can_read_schedule, write=policies.can_record)
-ChairWrites = api_read_write_policies(
-    read=policies.can_read_schedule, write=policies.can_edit_chairs
-)
 
 
 ERRORS = {
@@ -69,78 +51,6 @@ ERRORS = {
     403: OpenApiResponse(description="Only nurses change the schedule and the record."),
     409: OpenApiResponse(ErrorSerializer, description="Taken or changed by someone else first."),
 }
-
-
-# --- chairs --------------------------------------------------------------------------------------
-
-
-class OpeningHoursSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ChairOpeningHours
-        fields = ("weekday", "opens_at", "closes_at")
-
-
-class ChairSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
-    opening_hours = OpeningHoursSerializer(
-        many=True, required=False, help_text="Replaces the chair's hours when given."
-    )
-
-    class Meta:
-        model = Chair
-        fields = ("id", "name", "location", "active", "opening_hours")
-        read_only_fields = ("id",)
-        # Uniqueness is the service's to check, with a clear message.
-        extra_kwargs: dict[str, Any] = {"name": {"validators": [no_control_characters]}}
-
-
-@extend_schema_view(
-    create=extend_schema(responses={201: ChairSerializer, **ERRORS}),
-    update=extend_schema(responses={200: ChairSerializer, **ERRORS}),
-    partial_update=extend_schema(responses={200: ChairSerializer, **ERRORS}),
-)
-class ChairViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Chairs with their opening hours. Every role reads; nurses add and change chairs (a chair
-    with sessions is never deleted: set ``active`` false)."""
-
-    queryset = Chair.objects.prefetch_related("opening_hours").order_by("name")
-    serializer_class = ChairSerializer
-    permission_classes = [ChairWrites]
-    pagination_class = None
-    filterset_fields = ["active"]
-
-    def _save(self, chair: Chair | None, request: Request, partial: bool) -> Response:
-        serializer = self.get_serializer(chair, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        hours = data.get("opening_hours")
-        saved = chair_save(
-            chair,
-            by=signed_in_user(request),
-            name=data.get("name", chair.name if chair else ""),
-            location=data.get("location", chair.location if chair else ""),
-            active=data.get("active", chair.active if chair else True),
-            opening_hours=None if hours is None else [Hours(**row) for row in hours],
-        )
-        fresh = self.get_queryset().get(pk=saved.pk)
-        return Response(
-            ChairSerializer(fresh).data,
-            status=status.HTTP_201_CREATED if chair is None else status.HTTP_200_OK,
-        )
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._save(None, request, partial=False)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._save(self.get_object(), request, partial=kwargs.get("partial", False))
-
-
-# --- sessions ------------------------------------------------------------------------------------
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -293,42 +203,6 @@ class SessionReasonSerializer(serializers.ModelSerializer):
             "reason",
             "given_by",
             "given_at",
-        )
-        read_only_fields = fields
-
-
-class EntrySerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    symptoms = serializers.ListField(child=serializers.ChoiceField(choices=Symptom.choices))
-    # Blank on every entry but an adverse event (a read-only model field would not say so).
-    severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
-
-    class Meta:
-        model = AdministrationEntry
-        fields = (
-            "id",
-            "session",
-            "kind",
-            "occurred_at",
-            "recorded_by",
-            "recorded_at",
-            "correction_of",
-            "details",
-            "rate_ml_per_h",
-            "lot_number",
-            "vial_size_g",
-            "vial_count",
-            "bp_systolic_mmhg",
-            "bp_diastolic_mmhg",
-            "pulse_per_min",
-            "temperature_c",
-            "respiratory_rate_per_min",
-            "spo2_pct",
-            "symptoms",
-            "severity",
-            "action",
-            "volume_ml",
-            "grams_given",
         )
         read_only_fields = fields
 
@@ -537,7 +411,7 @@ class SessionViewSet(
         # docs/clinical-rules.md 3.8.2, 3.9
         serializer = SessionReasonRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        given = session_overrides.session_override_record(
+        given = session_reasons.session_override_record(
             self.get_object(), by=signed_in_user(request), **serializer.validated_data
         )
         return Response(SessionReasonSerializer(given).data, status=status.HTTP_201_CREATED)
@@ -550,147 +424,3 @@ class SessionViewSet(
         plan = selectors.session_plan_at_clock_times(session)
         blockers = [] if plan.state.started else administration.session_start_blockers(session)
         return Response(SessionPlanSerializer({**vars(plan), "start_blockers": blockers}).data)
-
-
-# --- administration entries ----------------------------------------------------------------------
-
-
-class EntryCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
-    """One entry; send only the fields of its kind. The serializer reads the fields; the entry
-    is then validated as its kind's model (``entries.parse_entry``): a field the kind does not
-    record, a missing or implausible value is a 400 with ``code``, ``detail`` and ``field``."""
-
-    kind = serializers.ChoiceField(choices=EntryKind.choices)
-    occurred_at = BoundedDateTime(window=VIEW, required=False, help_text="Default: now.")
-    correction_of = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=INT_MAX,
-        help_text="The id of the entry this one corrects.",
-    )
-    details = serializers.CharField(required=False, allow_blank=True)
-    rate_ml_per_h = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    vial_size_g = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=5, decimal_places=2
-    )
-    vial_count = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    bp_systolic_mmhg = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    bp_diastolic_mmhg = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    pulse_per_min = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    temperature_c = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=3, decimal_places=1
-    )
-    respiratory_rate_per_min = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    spo2_pct = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=SMALLINT_MAX
-    )
-    symptoms = serializers.ListField(
-        child=serializers.ChoiceField(choices=Symptom.choices), required=False
-    )
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    action = serializers.CharField(required=False, allow_blank=True)
-    volume_ml = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=6, decimal_places=1
-    )
-    grams_given = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=6, decimal_places=2
-    )
-
-
-def _entry_kind_serializer(kind: str) -> type[serializers.Serializer]:
-    """The body of one entry kind as the service accepts it (``entries.ENTRY_MODELS``): its
-    own fields only, those its model needs marked required; for the OpenAPI schema."""
-    model = ENTRY_MODELS[kind]
-    fields: dict[str, Any] = {
-        "kind": serializers.ChoiceField(choices=[(kind, EntryKind(kind).label)]),
-    }
-    shared = ("occurred_at",) if kind in STATE_KINDS else ("occurred_at", "correction_of")
-    for name in (*shared, *entry_fields(kind)):
-        template = EntryCreateSerializer._declared_fields[name]
-        if name in shared:  # as the create serializer declares it (bounds included)
-            fields[name] = copy.deepcopy(template)
-            continue
-        # DRF keeps a field's arguments to copy it; a list's child is made afresh.
-        options = copy.deepcopy(getattr(template, "_kwargs"))  # noqa: B009
-        required = model.model_fields[name].is_required()
-        options["required"] = required
-        if required:
-            options.pop("allow_null", None)
-            options.pop("allow_blank", None)
-        if name == "details" and kind == EntryKind.STARTED:
-            options["help_text"] = (
-                "Why the infusion starts more than an hour from its booking (needed then)."
-            )
-        fields[name] = type(template)(*getattr(template, "_args"), **options)  # noqa: B009
-    name = "".join(part.title() for part in kind.split("_")) + "Entry"
-    return type(name, (serializers.Serializer,), fields)
-
-
-# docs/clinical-rules.md 6: each entry kind's body, as ``kind`` says (a oneOf in the schema).
-ENTRY_REQUEST = PolymorphicProxySerializer(
-    component_name="EntryCreate",
-    serializers={kind: _entry_kind_serializer(kind) for kind in ENTRY_MODELS},
-    resource_type_field_name="kind",
-)
-
-
-class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
-    """A session's administration record, oldest first (every role; each read is logged);
-    nurses append entries. Entries are never changed or deleted: a correction is a new entry
-    with ``correction_of``."""
-
-    serializer_class = EntrySerializer
-    permission_classes = [RecordWrites]
-    pagination_class = None
-
-    def session(self) -> InfusionSession:
-        if not hasattr(self, "_session"):
-            self._session = get_object_or_404(
-                InfusionSession.objects.select_related("order__product"), pk=self.kwargs["pk"]
-            )
-        return self._session
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return AdministrationEntry.objects.none()
-        return self.session().entries.select_related("recorded_by").order_by("occurred_at", "pk")
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        access_record(request._request, self.session())
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(request=ENTRY_REQUEST, responses={201: EntrySerializer, **ERRORS})
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Append one entry: the body of its ``kind`` (only that kind's fields)."""
-        return self.create(request, *args, **kwargs)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        session = self.session()
-        serializer = EntryCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        occurred_at = data.pop("occurred_at", None)
-        correction_id = data.pop("correction_of", None)
-        correction_of = administration.entry_to_correct(session, correction_id)
-        recorded = administration.administration_record(
-            session,
-            parse_entry(data),
-            by=signed_in_user(request),
-            occurred_at=occurred_at,
-            correction_of=correction_of,
-        )
-        return Response(EntrySerializer(recorded).data, status=status.HTTP_201_CREATED)

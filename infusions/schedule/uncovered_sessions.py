@@ -1,57 +1,38 @@
-"""Whether an infusion session may start as far as insurance is concerned (docs/clinical-rules.md
-7 and 3.8 ``NO_AUTHORIZATION``): a session may be booked without an approval but not started."""
+"""The sessions no approval covers (docs/clinical-rules.md 7 and 3.8 ``NO_AUTHORIZATION``): the
+schedule's "not covered" badge and the authorization admins' list of sessions to cover."""
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 
-from django.db.models import F
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    F,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from authorizations.coverage import (
+    Approval,
+    CycleCoverage,
     cover_cycles,
     coverage_blocker,
-    order_coverage,
+    coverage_of_orders,
+    lineage_root_id,
+    planned_cycles,
     planned_cycles_from_plan,
 )
-from authorizations.selectors import recent_approvals
+from authorizations.selectors import recent_approvals, start_of_day
+from infusions.administration.start_coverage import urgent_first_cycle
+from infusions.booking.models import (
+    ACTIVE_STATUSES,
+    InfusionSession,
+    SessionStatus,
+)
 from orders.models import Order
-
-from .models import ACTIVE_STATUSES, InfusionSession
-
-
-def urgent_first_cycle(urgent: bool, cycle_number: int | None) -> bool:
-    """docs/clinical-rules.md 3.10 (rules v3): an urgent order's first cycle starts without a prior
-    approval (a retrospective authorization is due); later cycles need one as usual."""
-    return urgent and cycle_number == 1
-
-
-def session_coverage_blocker(session: InfusionSession) -> str | None:
-    """The message that refuses the start of ``session``, or None when an approval covers it
-    (or it is an urgent order's first cycle)."""
-    if urgent_first_cycle(session.order.urgent, session.cycle_number):
-        return None
-    return coverage_blocker(
-        order_coverage(session.order),
-        timezone.localdate(session.planned_start),
-        session.cycle_number,
-    )
-
-
-def is_covered_by_approval(session: InfusionSession) -> bool:
-    """An approval covers ``session`` (the urgent first-cycle exemption left aside)."""
-    return (
-        coverage_blocker(
-            order_coverage(session.order),
-            timezone.localdate(session.planned_start),
-            session.cycle_number,
-        )
-        is None
-    )
-
-
-def session_is_covered(session: InfusionSession) -> bool:
-    return session_coverage_blocker(session) is None
 
 
 class SessionOnDay(Protocol):
@@ -115,3 +96,90 @@ def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
         and not urgent_first_cycle(plans[session.order_id]["urgent"], session.cycle_number)
         and coverage_blocker(coverage[session.order_id], day, session.cycle_number)
     }
+
+
+@dataclass(frozen=True)
+class UncoveredSession:
+    session: InfusionSession
+    day: date
+    blocker: str
+
+
+def scheduled_sessions(today: date) -> QuerySet[InfusionSession]:
+    """Tentative or booked sessions from today on, with order, patient and chair."""
+    return InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    ).select_related("order", "order__patient", "chair")
+
+
+def sessions_not_covered(
+    today: date,
+    *,
+    sessions: Iterable[InfusionSession] | None = None,
+    approvals: Mapping[int, list[Approval]] | None = None,
+    coverage: dict[int, list[CycleCoverage]] | None = None,
+) -> list[UncoveredSession]:
+    """Sessions scheduled from today on that no approval covers (docs/clinical-rules.md 7), soonest
+    first. Two queries (sessions with their orders, approvals); coverage per order computed once."""
+    sessions = list(scheduled_sessions(today) if sessions is None else sessions)
+    approvals = recent_approvals(today) if approvals is None else approvals
+    coverage = {} if coverage is None else coverage
+    rows = []
+    for session in sessions:
+        order = session.order
+        if order.pk not in coverage:
+            coverage[order.pk] = cover_cycles(
+                planned_cycles(order), approvals.get(lineage_root_id(order), [])
+            )
+        day = timezone.localdate(session.planned_start)
+        blocker = coverage_blocker(coverage[order.pk], day, session.cycle_number)
+        if blocker:
+            rows.append(UncoveredSession(session, day, blocker))
+    return sorted(rows, key=lambda row: (row.session.planned_start, row.session.pk))
+
+
+UNCOVERED_PER_PAGE = 20
+
+
+def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """``sessions_not_covered`` as the dashboard shows it: the count and one page of
+    ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
+    word of ``query``. Every scheduled session is judged, but from light rows (its id, order,
+    start and cycle; of each order's frozen plan only its cycles and vials); only the page's
+    sessions are loaded in full. Five queries."""
+    sessions = InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    )
+    for term in query.split()[:5]:
+        sessions = sessions.filter(
+            Q(order__patient__mrn__icontains=term)
+            | Q(order__patient__family_name__icontains=term)
+            | Q(order__patient__given_name__icontains=term)
+        )
+    rows = list(sessions.values_list("pk", "order_id", "planned_start", "cycle_number"))
+    coverage = coverage_of_orders({order_id for _, order_id, _, _ in rows}, recent_approvals(today))
+    zone = timezone.get_current_timezone()
+    uncovered = []
+    for pk, order_id, start, cycle_number in rows:
+        day = start.astimezone(zone).date()
+        blocker = coverage_blocker(coverage[order_id], day, cycle_number)
+        if blocker:
+            uncovered.append((start, pk, day, blocker))
+    uncovered.sort(key=lambda row: (row[0], row[1]))
+    found: Page[Any] = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
+    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
+        [pk for _, pk, _, _ in found.object_list]
+    )
+    found.object_list = [
+        UncoveredSession(loaded[pk], day, blocker) for _, pk, day, blocker in found.object_list
+    ]
+    return found
+
+
+def uncovered_by_order(rows: Iterable[UncoveredSession]) -> dict[int, list[UncoveredSession]]:
+    grouped: dict[int, list[UncoveredSession]] = defaultdict(list)
+    for row in rows:
+        grouped[row.session.order_id].append(row)
+    return grouped

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,43 +21,36 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
+from infusions import policies
+from infusions.administration import services as administration
+from infusions.administration import session_reasons
+from infusions.administration.entries import entry_fields
+from infusions.administration.forms import EntryForm, SessionReasonForm
+from infusions.administration.models import EntryKind
+from infusions.administration.record import STATE_KINDS, InfusionState
+from infusions.booking import services as booking
+from infusions.booking.forms import (
+    CancelForm,
+    ConfirmForm,
+    MoveForm,
+)
+from infusions.booking.models import InfusionSession, SessionStatus
+from infusions.booking.session_plan import session_plan
+from infusions.booking.views import to_book_context
+from infusions.chairs.models import Chair
+from infusions.chairs.selectors import with_hours
+from infusions.errors import InfusionError, add_infusion_error
+from infusions.schedule import layout, selectors
+from infusions.schedule.uncovered_sessions import uncovered_session_ids
 from ivig.accounts.permissions import policy_required, signed_in_user
-from ivig.audit.reads import ReadCollector, logs_patient_reads, write_read_log
+from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record, access_record_ids
 from ivig.dates import parse_day as base_parse_day
 from ivig.engine import Finding
-from ivig.templatetags.clinical import count
-from orders.models import Order
-
-from . import administration, booking, calendar, layout, policies, selectors, session_overrides
-from .booking import Slot
-from .chairs import Hours, chair_save
-from .coverage import uncovered_session_ids
-from .entries import entry_fields
-from .errors import InfusionError
-from .forms import (
-    BookingForm,
-    CancelForm,
-    ChairForm,
-    ConfirmForm,
-    EntryForm,
-    MoveForm,
-    ProposalForm,
-    SessionReasonForm,
-    add_infusion_error,
-    day_slot_formset,
-    parse_day,
-)
-from .models import Chair, EntryKind, InfusionSession, SessionStatus
-from .plans import session_plan
-from .record import STATE_KINDS, InfusionState
 
 
 def _midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
-
-
-# --- the schedule ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -188,6 +181,8 @@ def _timeline(
 # Chairs per schedule page: the page's chairs bound the sessions it draws, however many
 # patients the centre has (a week draws seven days of each chair: fewer chairs a page).
 CHAIRS_PER_PAGE = 10
+
+
 CHAIRS_PER_WEEK_PAGE = 6
 
 
@@ -208,7 +203,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     )
     chairs = list(chairs_page)
     if not week:  # the day's timeline draws opening hours; the week does not read them
-        chairs = selectors.with_hours(chairs)
+        chairs = with_hours(chairs)
     sessions = selectors.schedule_sessions(start, end, chairs)
     shown = _shown(sessions)
     context: dict[str, Any] = {
@@ -249,7 +244,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     can_book = policies.can_book(request.user)
     context |= {"can_book": can_book, "to_book": []}
     if can_book:
-        context |= _to_book_context(request, today)
+        context |= to_book_context(request, today)
     # The page names patients: their ids join the request's one read-log row.
     access_record_ids(
         request,
@@ -258,116 +253,6 @@ def schedule(request: HttpRequest) -> HttpResponse:
     )
     return render(request, "infusions/schedule.html", context)
 
-
-TO_BOOK_PER_PAGE = 25
-
-
-def _to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
-    """*Cycles to book*: due within the chosen window (``window`` days, default 14), the
-    soonest first, one page (``to_book_page``) at a time."""
-    window = request.GET.get("window", "")
-    days = int(window) if window.isdigit() else selectors.TO_BOOK_WINDOW_DAYS
-    if days not in selectors.TO_BOOK_WINDOWS:
-        days = selectors.TO_BOOK_WINDOW_DAYS
-    page = Paginator(selectors.cycles_to_book(today, days), TO_BOOK_PER_PAGE).get_page(
-        request.GET.get("to_book_page")
-    )
-    return {
-        "to_book": selectors.to_book_rows(page),
-        "to_book_page": page,
-        "to_book_window": days,
-        "to_book_windows": selectors.TO_BOOK_WINDOWS,
-    }
-
-
-# --- booking -----------------------------------------------------------------------------------
-
-
-@logs_patient_reads("orders.order", kwarg="order_pk")
-@policy_required(policies.can_book)
-def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
-    """Book a cycle: the proposal (docs/clinical-rules.md 6), accepted as is or with another chair
-    or start time on any day."""
-    order = get_object_or_404(Order.objects.select_related("patient", "product"), pk=order_pk)
-    proposal_form = ProposalForm(request.GET or None)
-    requested = proposal_form.cleaned_data.get("date") if proposal_form.is_valid() else None
-    chosen_chair = proposal_form.cleaned_data.get("chair") if proposal_form.is_valid() else None
-    error: str | None = None
-    booking_form = BookingForm(request.POST or None)
-    slots: list[Slot] = []
-    if request.method == "POST":
-        formset = day_slot_formset(order.days_per_cycle, request.POST)
-        if formset.is_valid() and booking_form.is_valid():
-            slots = [
-                Slot(
-                    number,
-                    form.cleaned_data["chair"],
-                    timezone.make_aware(
-                        datetime.combine(form.cleaned_data["day"], form.cleaned_data["start_time"])
-                    ),
-                )
-                for number, form in enumerate(formset.forms, 1)
-            ]
-            try:
-                sessions = booking.booking_confirm(
-                    order,
-                    cycle,
-                    slots,
-                    signed_in_user(request),
-                    tentative=booking_form.cleaned_data["tentative"],
-                )
-            except InfusionError as refusal:
-                error = refusal.message
-            else:
-                messages.success(
-                    request,
-                    f"Cycle {cycle} of order {order.number} booked: {count(len(sessions), 'day')}.",
-                )
-                first_day = timezone.localtime(sessions[0].planned_start).date()
-                return redirect(f"{reverse('infusions:schedule')}?date={first_day.isoformat()}")
-        else:
-            error = "Check each day's chair and start time."
-    else:
-        try:
-            slots = booking.booking_propose(order, cycle, requested, chosen_chair)
-        except InfusionError as refusal:
-            error = refusal.message
-        formset = day_slot_formset(
-            order.days_per_cycle,
-            initial=[
-                {
-                    "day": slot.day,
-                    "chair": slot.chair,
-                    "start_time": timezone.localtime(slot.start).time(),
-                }
-                for slot in slots
-            ],
-        )
-    ends = [timezone.localtime(slot.end) if slot.end else None for slot in slots]
-    rows = [
-        (form, _as_date(form["day"].value()), ends[index] if index < len(ends) else None)
-        for index, form in enumerate(formset.forms)
-    ]
-    return render(
-        request,
-        "infusions/book.html",
-        {
-            "order": order,
-            "cycle": cycle,
-            "proposal_form": proposal_form,
-            "formset": formset if slots or request.method == "POST" else None,
-            "rows": rows,
-            "booking_form": booking_form,
-            "error": error,
-        },
-    )
-
-
-def _as_date(value: Any) -> date | None:
-    return value if isinstance(value, date) else parse_day(value)
-
-
-# --- a session ---------------------------------------------------------------------------------
 
 ENTRY_TITLES = {
     EntryKind.PREMEDICATION_GIVEN: "Premedication given",
@@ -518,7 +403,7 @@ def _reason_forms(
     if not policies.can_give_session_reason(request.user, session):
         return []
     try:
-        answerable = session_overrides.answerable_findings(session_plan(session))
+        answerable = session_reasons.answerable_findings(session_plan(session))
     except InfusionError:
         return []
     return [
@@ -612,7 +497,7 @@ def session_reason(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_session(request, session, reason_form=form, status=400)
     try:
-        session_overrides.session_override_record(
+        session_reasons.session_override_record(
             session, by=signed_in_user(request), **form.cleaned_data
         )
     except InfusionError as error:
@@ -657,120 +542,3 @@ def session_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_session(request, session, status=409 if error.is_conflict else 200)
     messages.success(request, "Session confirmed: booked.")
     return redirect("infusions:session-detail", pk=session.pk)
-
-
-# --- chairs ------------------------------------------------------------------------------------
-
-
-@policy_required(policies.can_read_schedule)
-def chair_list(request: HttpRequest) -> HttpResponse:
-    """Every chair, in use or not, with its opening hours; nurses add and change them."""
-    chairs = Chair.objects.prefetch_related("opening_hours").order_by("-active", "name")
-    return render(
-        request,
-        "infusions/chairs.html",
-        {"chairs": chairs, "can_edit": policies.can_edit_chairs(request.user)},
-    )
-
-
-@policy_required(policies.can_edit_chairs)
-def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
-    (docs/clinical-rules.md 6), through ``chairs.chair_save``. A chair is never deleted: it is taken
-    out of use."""
-    chair = (
-        get_object_or_404(Chair.objects.prefetch_related("opening_hours"), pk=pk)
-        if pk is not None
-        else None
-    )
-    form = ChairForm(request.POST or None, chair=chair)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = chair_save(
-                chair,
-                by=signed_in_user(request),
-                name=data["name"],
-                location=data["location"],
-                active=data["active"],
-                opening_hours=[
-                    Hours(day, opens, closes)
-                    for day, windows in sorted(data["windows"].items())
-                    for opens, closes in windows
-                ],
-            )
-        except InfusionError as error:
-            add_infusion_error(form, error)
-        else:
-            messages.success(request, f"{saved.name} saved.")
-            return redirect("infusions:chairs")
-    return render(request, "infusions/chair_form.html", {"form": form, "chair": chair})
-
-
-# --- calendar feeds ----------------------------------------------------------------------------
-
-
-@policy_required(policies.can_read_schedule)
-def calendar_feeds(request: HttpRequest) -> HttpResponse:
-    """Make or rotate the user's feed token; the feed addresses are shown once, when made."""
-    token = None
-    if request.method == "POST":
-        token = calendar.calendar_token_rotate(signed_in_user(request))
-        messages.success(request, "New calendar address made: the previous one no longer works.")
-    existing = getattr(request.user, "calendar_feed_token", None)
-    chairs = list(Chair.objects.all())
-    return render(
-        request,
-        "infusions/calendar.html",
-        {
-            "existing": existing,
-            "token": token,
-            "unit_url": request.build_absolute_uri(reverse("infusions:feed-unit", args=[token]))
-            if token
-            else None,
-            "chair_urls": [
-                (
-                    chair,
-                    request.build_absolute_uri(
-                        reverse("infusions:feed-chair", args=[token, chair.pk])
-                    ),
-                )
-                for chair in chairs
-            ]
-            if token
-            else [],
-        },
-    )
-
-
-def _ics(name: str, sessions: Any, request: HttpRequest, user: Any) -> HttpResponse:
-    sessions = list(sessions)
-    body = calendar.calendar_bytes(name, sessions, request.get_host().split(":")[0] or "ivig")
-    # The feed shows MRNs and initials: logged as the token's user read them.
-    shown = ReadCollector()
-    shown.add("orders.patient", [session.order.patient_id for session in sessions])
-    shown.add("infusions.infusionsession", [session.pk for session in sessions])
-    write_read_log(request, shown, user=user)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def feed_unit(request: HttpRequest, token: str) -> HttpResponse:
-    """Every chair's sessions; opened by the user's token, not a sign-in (calendar apps)."""
-    user = calendar.feed_user(token)
-    if user is None:
-        raise Http404
-    return _ics("IVIg infusion unit", calendar.feed_sessions(), request, user)
-
-
-def feed_chair(request: HttpRequest, token: str, chair_pk: int) -> HttpResponse:
-    user = calendar.feed_user(token)
-    if user is None:
-        raise Http404
-    chair = get_object_or_404(Chair, pk=chair_pk)
-    return _ics(f"IVIg {chair.name}", calendar.feed_sessions(chair), request, user)
-
-
-feed_unit.logs_patient_reads = True  # type: ignore[attr-defined]
-feed_chair.logs_patient_reads = True  # type: ignore[attr-defined]

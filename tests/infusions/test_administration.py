@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from infusions import administration
-from infusions.entries import Note, parse_entry
+from infusions.administration import services as administration
+from infusions.administration.entries import Note, parse_entry
 from infusions.errors import InfusionError
 from infusions.models import AdministrationEntry, AppendOnlyError, InfusionSession
-from infusions.selectors import session_plan_at_clock_times
+from infusions.schedule.selectors import session_plan_at_clock_times
 from orders.models import OrderStatus
 
 from .factories import ChairFactory, session_for, verified_order, yesterday_at

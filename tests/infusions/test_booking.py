@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from infusions import booking
-from infusions.booking import Slot
+from infusions.booking import services as booking
+from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import OrderStatus

@@ -6,7 +6,7 @@ from datetime import time
 import pytest
 from django.urls import reverse
 
-from infusions.forms import parse_windows
+from infusions.chairs.forms import parse_windows
 from infusions.models import Chair
 from ivig.accounts.roles import Role
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from authorizations.models import Authorization
-from infusions import administration
+from infusions.administration import services as administration
 from infusions.errors import InfusionError
 from orders.models import OrderStatus
 

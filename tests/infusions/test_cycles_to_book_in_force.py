@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import booking, selectors
+from infusions.booking import selectors
+from infusions.booking import services as booking
 from infusions.errors import InfusionError
 from infusions.models import SessionStatus
 from ivig.engine import FINDING_TITLES

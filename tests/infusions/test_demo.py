@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from infusions import demo
+from infusions.booking.selectors import orders_to_book, sessions_for_day
 from infusions.models import Chair, InfusionSession, SessionStatus
-from infusions.selectors import orders_to_book, sessions_for_day
 from orders.demo import (
     BOOKED_DEMO_MRN,
     NURSE_DEMO_MRN,

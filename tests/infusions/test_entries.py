@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infusions.entries import (
+from infusions.administration.entries import (
     ENTRY_MODELS,
     AdverseEvent,
     Completed,

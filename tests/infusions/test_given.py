@@ -16,11 +16,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from infusions import administration
-from infusions.entries import parse_entry
+from infusions.administration import services as administration
+from infusions.administration.entries import parse_entry
+from infusions.administration.record import minutes_between
+from infusions.booking.session_plan import session_runnable_plan
 from infusions.models import InfusionSession
-from infusions.plans import session_runnable_plan
-from infusions.record import minutes_between
 from ivig.engine.restart import RateSegment, volume_given_ml
 from ivig.templatetags.clinical import num
 from orders.models import OrderStatus

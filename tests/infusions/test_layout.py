@@ -5,7 +5,7 @@ column 1), so 08:00 in a day drawn from 08:00 is grid column 2 and an hour spans
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from infusions.layout import Block, Booking, ChairDay, Lane, day_grid, week_grid, week_of
+from infusions.schedule.layout import Block, Booking, ChairDay, Lane, day_grid, week_grid, week_of
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = date(2026, 5, 12)  # a Tuesday

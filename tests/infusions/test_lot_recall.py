@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from formulary.models import Product
-from infusions import administration
-from infusions.entries import parse_entry
+from infusions.administration import services as administration
+from infusions.administration.entries import parse_entry
 from ivig.notifications.models import Kind, Notification
 from orders.models import OrderStatus
 

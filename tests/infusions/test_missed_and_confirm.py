@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import administration, booking
+from infusions.administration import services as administration
+from infusions.booking import services as booking
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from infusions.tasks import sessions_mark_missed as mark_missed_task

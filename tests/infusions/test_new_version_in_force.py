@@ -13,8 +13,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import booking, selectors
-from infusions.administration import session_start_blockers
+from infusions.administration.services import session_start_blockers
+from infusions.booking import selectors
+from infusions.booking import services as booking
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role

@@ -16,12 +16,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infusions import booking, selectors
-from infusions.administration import administration_record, session_start
-from infusions.entries import Completed
+from infusions.administration.entries import Completed
+from infusions.administration.services import administration_record, session_start
+from infusions.booking import selectors
+from infusions.booking import services as booking
+from infusions.booking.session_plan import session_runnable_plan
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
-from infusions.plans import session_runnable_plan
 from orders import services
 from orders.models import Order, OrderStatus
 

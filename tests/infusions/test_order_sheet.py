@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions.selectors import session_plan_at_clock_times
+from infusions.schedule.selectors import session_plan_at_clock_times
 
 from .factories import ChairFactory, local, session_for, verified_order
 

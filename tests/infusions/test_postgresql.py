@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from infusions import booking
-from infusions.booking import Slot
+from infusions.booking import services as booking
+from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.models import User

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from infusions import booking
-from infusions.booking import Slot
+from infusions.booking import services as booking
+from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from ivig.accounts.models import User

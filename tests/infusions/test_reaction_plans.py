@@ -13,11 +13,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions.booking import session_move
+from infusions.booking.services import session_move
+from infusions.booking.session_plan import runnable_plan, session_runnable_plan
 from infusions.models import AdministrationEntry
-from infusions.plans import runnable_plan, session_runnable_plan
-from infusions.reaction_models import ReactionPlan
-from infusions.reactions import reaction_rate_cap
+from infusions.reactions.models import ReactionPlan
+from infusions.reactions.selectors import reaction_rate_cap
 from ivig.engine.reaction_cap import capped_plan
 from ivig.notifications.models import Kind, Notification
 from orders.models import OrderStatus

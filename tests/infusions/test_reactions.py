@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions.last_cycle import patient_last_cycle
+from infusions.booking.last_cycle import patient_last_cycle
+from infusions.booking.session_plan import session_plan, session_runnable_plan
 from infusions.models import AdministrationEntry, SessionStatus
-from infusions.plans import session_plan, session_runnable_plan
-from infusions.reactions import patient_reactions, reaction_facts, reaction_rate_cap
+from infusions.reactions.selectors import patient_reactions, reaction_facts, reaction_rate_cap
 from ivig.engine import FINDING_TITLES
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record

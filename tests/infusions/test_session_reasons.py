@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusions import policies
+from infusions.administration.session_reasons import session_override_record
+from infusions.booking.session_plan import session_plan
 from infusions.errors import InfusionError
 from infusions.models import SessionOverride, SessionStatus
-from infusions.plans import session_plan
-from infusions.session_overrides import session_override_record
 from ivig.engine import FINDING_TITLES
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.services import authorization_open_retrospective
-from infusions.administration import session_start_blockers
+from infusions.administration.services import session_start_blockers
 from orders.models import Indication, OrderStatus
 
 from .factories import ChairFactory, local, session_for, verified_order, yesterday_at

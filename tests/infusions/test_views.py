@@ -12,7 +12,8 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from authorizations.models import Authorization
-from infusions import booking, calendar
+from infusions.booking import services as booking
+from infusions.feeds import ical as calendar
 from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog

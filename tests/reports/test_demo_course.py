@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
-from infusions.reaction_models import ReactionPlan
+from infusions.reactions.models import ReactionPlan
 from ivig.accounts.models import User
 from ivig.engine import FINDING_TITLES
 from orders.demo import (

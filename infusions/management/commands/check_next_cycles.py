@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...booking import refresh_next_cycles
-from ...selectors import stale_next_cycles
+from infusions.booking.selectors import stale_next_cycles
+from infusions.booking.services import refresh_next_cycles
 
 
 class Command(BaseCommand):

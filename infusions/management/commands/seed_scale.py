@@ -32,15 +32,15 @@ from django.utils import timezone
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product, ProductPrice
 from formulary.services import FormularyError, product_price_set
+from infusions.booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
+from infusions.booking.services import refresh_next_cycles
+from infusions.chairs.models import Chair, ChairOpeningHours
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.engine import DosePlan, compute_plan, dose_plan_to_json
 from orders.engine_inputs import plan_request_for_order
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
-
-from ...booking import refresh_next_cycles
-from ...models import ACTIVE_STATUSES, Chair, ChairOpeningHours, InfusionSession, SessionStatus
 
 MRN_PREFIX = "SC"
 CHAIRS = 60
