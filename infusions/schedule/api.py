@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from infusions import policies
+from infusions.administration import policies as session_reason_policies
 from infusions.administration import services as administration
 from infusions.administration import session_reasons
 from infusions.administration.api import EntrySerializer
@@ -402,7 +403,7 @@ class SessionViewSet(
     @action(
         detail=True,
         methods=["post"],
-        permission_classes=[api_policy(policies.can_give_session_reason)],
+        permission_classes=[api_policy(session_reason_policies.can_give_session_reason)],
     )
     def reason(self, request: Request, pk: str | None = None) -> Response:
         """A clinician's reason to go ahead with a session-only override finding

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from infusions import policies
+from infusions.administration import policies as session_reason_policies
 from infusions.administration import services as administration
 from infusions.administration import session_reasons
 from infusions.administration.entries import entry_fields
@@ -400,7 +401,7 @@ def _reason_forms(
 ) -> list[tuple[Finding, SessionReasonForm]]:
     """A form per finding a clinician's reason for this session would answer now
     (docs/clinical-rules.md 3.8.2), for those who may give one; ``bound`` in its place."""
-    if not policies.can_give_session_reason(request.user, session):
+    if not session_reason_policies.can_give_session_reason(request.user, session):
         return []
     try:
         answerable = session_reasons.answerable_findings(session_plan(session))
@@ -487,7 +488,7 @@ def _session_change(
     return redirect("infusions:session-detail", pk=session.pk)
 
 
-@policy_required(policies.can_give_session_reason)
+@policy_required(session_reason_policies.can_give_session_reason)
 @require_POST
 def session_reason(request: HttpRequest, pk: int) -> HttpResponse:
     """A clinician's reason to go ahead with a session-only finding on this session

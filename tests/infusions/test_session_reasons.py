@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import policies
+from infusions.administration import policies
 from infusions.administration.session_reasons import session_override_record
 from infusions.booking.session_plan import session_plan
 from infusions.errors import InfusionError
