@@ -219,6 +219,103 @@ def _planned_cap(
     return cap, why
 
 
+def _check_start(
+    session: InfusionSession,
+    plan: DosePlan,
+    state: InfusionState,
+    entry: Started,
+    occurred_at: datetime,
+) -> EntryData:
+    """A start: nothing blocks the session, it has not started, it is on its day, a start far
+    from the booking gives its reason, and the rate is the plan's first (under a reaction
+    plan's cap, docs/clinical-rules.md 3.8.3) or lower; without a rate it gets that first rate."""
+    blockers = session_start_blockers(session)
+    if blockers:
+        raise InfusionError(InfusionError.CANNOT_START, " ".join(blockers))
+    if state.started:
+        raise InfusionError(InfusionError.INVALID, "The infusion has already started.")
+    if local(occurred_at).date() != local(session.planned_start).date():
+        raise InfusionError(
+            InfusionError.CANNOT_START,
+            f"This session is planned for {local(session.planned_start):%d %b %Y}: move it "
+            "to today before starting it.",
+        )
+    far = start_far_from_booking(session, plan, occurred_at)
+    if far and not entry.details:
+        raise InfusionError(
+            InfusionError.START_FAR_FROM_BOOKING,
+            f"This start is {far}: give the reason in the details.",
+            field="details",
+        )
+    assert plan.titration is not None
+    first_rate = plan.titration[0].rate_ml_per_h
+    cap = reaction_rate_cap(session)
+    if cap is not None:
+        first_rate = min(first_rate, cap)
+    rate = first_rate if entry.rate_ml_per_h is None else entry.rate_ml_per_h
+    _check_rate(rate, min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
+    return entry.model_copy(update={"rate_ml_per_h": rate})
+
+
+def _check_running_in_sequence(state: InfusionState, occurred_at: datetime) -> None:
+    """An entry during the infusion: it has started, and the entry is not earlier than the last
+    start, rate or stop."""
+    if not state.started or state.started_at is None:
+        raise InfusionError(InfusionError.NOT_STARTED, "The infusion has not started yet.")
+    if state.last_state_at is not None and occurred_at < state.last_state_at:
+        raise InfusionError(
+            InfusionError.OUT_OF_SEQUENCE,
+            f"The last start, rate or stop was recorded at {hhmm(state.last_state_at)}: this "
+            "cannot be earlier.",
+            field="occurred_at",
+        )
+
+
+def _check_rate_change(
+    session: InfusionSession,
+    plan: DosePlan,
+    state: InfusionState,
+    entry: RateChanged,
+    occurred_at: datetime,
+) -> None:
+    """A rate change: not while stopped, and not above the plan's cap at that time."""
+    if state.stopped:
+        raise InfusionError(
+            InfusionError.INFUSION_STOPPED,
+            "The infusion is stopped after an adverse event: restart it first.",
+        )
+    cap, why = _planned_cap(plan, state, occurred_at, reaction_rate_cap(session))
+    _check_rate(entry.rate_ml_per_h, cap, why)
+
+
+def _check_adverse_event(state: InfusionState) -> None:
+    """An adverse event stops the infusion once; further symptoms are notes."""
+    if state.stopped:
+        raise InfusionError(
+            InfusionError.INFUSION_STOPPED,
+            "The infusion is already stopped; record further symptoms as a note.",
+        )
+
+
+def _check_restart(session: InfusionSession, state: InfusionState, entry: Restarted) -> None:
+    """A restart: only after a stop, never after a severe reaction, at the rate at the stop or
+    lower."""
+    if not state.stopped or state.rate_at_stop_ml_per_h is None:
+        raise InfusionError(
+            InfusionError.INVALID, "Only an infusion stopped by an adverse event restarts."
+        )
+    if severe_reaction_in(session):
+        raise InfusionError(
+            InfusionError.NO_RESTART_AFTER_SEVERE,
+            "After a severe (anaphylactic) reaction this session is not restarted.",
+        )
+    _check_rate(
+        entry.rate_ml_per_h,
+        state.rate_at_stop_ml_per_h,
+        "the rate at the stop: a restart is at the same or a lower rate",
+    )
+
+
 def _check_state_rules(
     session: InfusionSession,
     plan: DosePlan,
@@ -229,72 +326,16 @@ def _check_state_rules(
     """``entry`` checked against the infusion's state and plan; a start without a rate gets the
     plan's first rate."""
     if isinstance(entry, Started):
-        blockers = session_start_blockers(session)
-        if blockers:
-            raise InfusionError(InfusionError.CANNOT_START, " ".join(blockers))
-        if state.started:
-            raise InfusionError(InfusionError.INVALID, "The infusion has already started.")
-        if local(occurred_at).date() != local(session.planned_start).date():
-            raise InfusionError(
-                InfusionError.CANNOT_START,
-                f"This session is planned for {local(session.planned_start):%d %b %Y}: move it "
-                "to today before starting it.",
-            )
-        far = start_far_from_booking(session, plan, occurred_at)
-        if far and not entry.details:
-            raise InfusionError(
-                InfusionError.START_FAR_FROM_BOOKING,
-                f"This start is {far}: give the reason in the details.",
-                field="details",
-            )
-        assert plan.titration is not None
-        first_rate = plan.titration[0].rate_ml_per_h
-        cap = reaction_rate_cap(session)
-        if cap is not None:
-            first_rate = min(first_rate, cap)
-        rate = first_rate if entry.rate_ml_per_h is None else entry.rate_ml_per_h
-        _check_rate(rate, min(first_rate, MAX_RATE_ML_PER_H), "the plan's start")
-        return entry.model_copy(update={"rate_ml_per_h": rate})
+        return _check_start(session, plan, state, entry, occurred_at)
     if entry.kind not in IN_INFUSION_KINDS:
         return entry
-    if not state.started or state.started_at is None:
-        raise InfusionError(InfusionError.NOT_STARTED, "The infusion has not started yet.")
-    if state.last_state_at is not None and occurred_at < state.last_state_at:
-        raise InfusionError(
-            InfusionError.OUT_OF_SEQUENCE,
-            f"The last start, rate or stop was recorded at {hhmm(state.last_state_at)}: this "
-            "cannot be earlier.",
-            field="occurred_at",
-        )
+    _check_running_in_sequence(state, occurred_at)
     if isinstance(entry, RateChanged):
-        if state.stopped:
-            raise InfusionError(
-                InfusionError.INFUSION_STOPPED,
-                "The infusion is stopped after an adverse event: restart it first.",
-            )
-        cap, why = _planned_cap(plan, state, occurred_at, reaction_rate_cap(session))
-        _check_rate(entry.rate_ml_per_h, cap, why)
+        _check_rate_change(session, plan, state, entry, occurred_at)
     elif isinstance(entry, AdverseEvent):
-        if state.stopped:
-            raise InfusionError(
-                InfusionError.INFUSION_STOPPED,
-                "The infusion is already stopped; record further symptoms as a note.",
-            )
+        _check_adverse_event(state)
     elif isinstance(entry, Restarted):
-        if not state.stopped or state.rate_at_stop_ml_per_h is None:
-            raise InfusionError(
-                InfusionError.INVALID, "Only an infusion stopped by an adverse event restarts."
-            )
-        if severe_reaction_in(session):
-            raise InfusionError(
-                InfusionError.NO_RESTART_AFTER_SEVERE,
-                "After a severe (anaphylactic) reaction this session is not restarted.",
-            )
-        _check_rate(
-            entry.rate_ml_per_h,
-            state.rate_at_stop_ml_per_h,
-            "the rate at the stop: a restart is at the same or a lower rate",
-        )
+        _check_restart(session, state, entry)
     elif isinstance(entry, Completed):
         _check_completion(session, plan, state, entry, occurred_at)
     return entry

@@ -27,7 +27,7 @@ from infusions.administration import services as administration
 from infusions.administration import session_reasons
 from infusions.administration.entries import entry_fields
 from infusions.administration.forms import EntryForm, SessionReasonForm
-from infusions.administration.models import EntryKind
+from infusions.administration.models import AdministrationEntry, EntryKind
 from infusions.administration.record import STATE_KINDS, InfusionState
 from infusions.booking import services as booking
 from infusions.booking.forms import (
@@ -326,6 +326,58 @@ def _entry_forms(
     return views
 
 
+def _plan_at_clock_times(
+    session: InfusionSession, entries: list[AdministrationEntry]
+) -> tuple[selectors.SessionPlan | None, str | None]:
+    """The session's plan at clock times, or the message that says why there is none."""
+    try:
+        return selectors.session_plan_at_clock_times(session, entries), None
+    except InfusionError as error:
+        return None, error.message
+
+
+def _change_forms(
+    session: InfusionSession,
+    can_act: bool,
+    move_form: MoveForm | None,
+    cancel_form: CancelForm | None,
+) -> dict[str, Any]:
+    """The move and cancel forms of a session not yet started and the confirm form of a
+    tentative one, for those who may act (``move_form``, ``cancel_form`` bound in their place)."""
+    changeable = can_act and session.status in (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
+    initial_start = timezone.localtime(session.planned_start).replace(tzinfo=None)
+    return {
+        "move_form": (
+            move_form
+            or MoveForm(
+                initial={
+                    "chair": session.chair,
+                    "start": initial_start,
+                    "version": session.version,
+                }
+            )
+        )
+        if changeable
+        else None,
+        "cancel_form": (cancel_form or CancelForm(initial={"version": session.version}))
+        if changeable
+        else None,
+        "confirm_form": ConfirmForm(initial={"version": session.version})
+        if can_act and session.status == SessionStatus.TENTATIVE
+        else None,
+    }
+
+
+def _reasons_refused(
+    reason_form: SessionReasonForm | None,
+    reason_forms: list[tuple[Finding, SessionReasonForm]],
+) -> list[Any]:
+    """A refused reason whose finding has no form (a stop, a code not raised now) shows above."""
+    if reason_form is None or any(form is reason_form for _, form in reason_forms):
+        return []
+    return [message for messages in reason_form.errors.values() for message in messages]
+
+
 def _render_session(
     request: HttpRequest,
     session: InfusionSession,
@@ -338,21 +390,9 @@ def _render_session(
 ) -> HttpResponse:
     entries = selectors.session_entries(session)
     can_act = policies.can_record(request.user)
-    plan = plan_error = None
-    try:
-        plan = selectors.session_plan_at_clock_times(session, entries)
-    except InfusionError as error:
-        plan_error = error.message
+    plan, plan_error = _plan_at_clock_times(session, entries)
     state = plan.state if plan else InfusionState()
-    changeable = session.status in (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
-    local_start = timezone.localtime(session.planned_start)
     reason_forms = _reason_forms(request, session, reason_form) if plan else []
-    # A refused reason whose finding has no form (a stop, a code not raised now) shows above.
-    reason_refused = (
-        [message for messages in reason_form.errors.values() for message in messages]
-        if reason_form is not None and all(form is not reason_form for _, form in reason_forms)
-        else []
-    )
     return render(
         request,
         "infusions/session_detail.html",
@@ -367,30 +407,13 @@ def _render_session(
             "can_act": can_act,
             "blockers": administration.session_start_blockers(session) if not state.started else [],
             "entry_forms": _entry_forms(
-                _kinds_now(session, state), bound_entry, plan.first_rate_ml_per_h if plan else None
+                _kinds_now(session, state), bound_entry, plan.first_rate_ml_per_h
             )
             if can_act and plan
             else [],
-            "move_form": (
-                move_form
-                or MoveForm(
-                    initial={
-                        "chair": session.chair,
-                        "start": local_start.replace(tzinfo=None),
-                        "version": session.version,
-                    }
-                )
-            )
-            if can_act and changeable
-            else None,
-            "cancel_form": (cancel_form or CancelForm(initial={"version": session.version}))
-            if can_act and changeable
-            else None,
-            "confirm_form": ConfirmForm(initial={"version": session.version})
-            if can_act and session.status == SessionStatus.TENTATIVE
-            else None,
+            **_change_forms(session, can_act, move_form, cancel_form),
             "reason_forms": reason_forms,
-            "reason_refused": reason_refused,
+            "reason_refused": _reasons_refused(reason_form, reason_forms),
         },
         status=status,
     )
