@@ -2,7 +2,7 @@
 figure as a person reads it on the order page, the order sheet, the session page, the schedule,
 the course chart, the authorization (coverage) page, the stewardship CSV and the API, compared
 with the one plan accessor (``orders.plans.order_plan``) and the one "given so far"
-(``infusions.given``).
+(``infusions.administration.given``).
 
 Pages are fetched through their real URLs and read as text (tags out, entities decoded,
 thousands separators dropped), then each number is found next to the words it stands by.

@@ -41,7 +41,8 @@ def status_label(status: str, partial_dose: bool = False) -> str:
 ACTIVE_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED, SessionStatus.IN_PROGRESS)
 
 
-# Sessions that book their cycle: the cycle is not to book again (``booking.first_free_cycle``).
+# Sessions that book their cycle: the cycle is not to book again
+# (``booking.services.first_free_cycle``).
 LIVE_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 
@@ -130,8 +131,8 @@ class InfusionSession(models.Model):
         blank=True, help_text="Why the session was last moved or cancelled."
     )
     version = models.PositiveIntegerField(default=1, editable=False)
-    # Completed with much less than the day's plan (``infusions.given``: under 90 % of its
-    # volume or grams), set by the completion.
+    # Completed with much less than the day's plan (``infusions.administration.given``: under
+    # 90 % of its volume or grams), set by the completion.
     partial_dose = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -27,8 +27,8 @@ def chair_list(request: HttpRequest) -> HttpResponse:
 @policy_required(policies.can_edit_chairs)
 def chair_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Add a chair (no ``pk``) or change one: name, location, in use, opening hours per weekday
-    (docs/clinical-rules.md 6), through ``chairs.chair_save``. A chair is never deleted: it is taken
-    out of use."""
+    (docs/clinical-rules.md 6), through ``chairs.services.chair_save``. A chair is never
+    deleted: it is taken out of use."""
     chair = (
         get_object_or_404(Chair.objects.prefetch_related("opening_hours"), pk=pk)
         if pk is not None

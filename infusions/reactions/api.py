@@ -1,7 +1,7 @@
 """Reaction plans under ``/api/v1/reactions/<entry id>/plan/`` (docs/clinical-rules.md 3.8.3):
 every role reads a plan with its versions (``can_read_schedule``); clinicians record it (POST)
 and revise it (PUT, with the version they saw) under ``can_plan_reaction``, the page's policy.
-The same service as the page (``reaction_plans``): the same bounds, the same refusals."""
+The same service as the page (``reactions.services``): the same bounds, the same refusals."""
 
 from typing import Any
 

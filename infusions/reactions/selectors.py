@@ -5,10 +5,10 @@ An adverse event recorded on a session joins the patient's reaction history
 (override) for each reaction without a ``ReactionPlan``: the finding is the engine's rule,
 judged on the session's plan from the one accessor (``orders.plans.order_plan`` with the
 session, reading ``reaction_facts`` through the port this app registers,
-``session_overrides.session_inputs``), and a clinician records the plan with
-``reaction_plans.reaction_plan_record`` (bounded, revisable). A plan's lower maximum rate caps the
-rates of every later session (``reaction_rate_cap``), on the session's plan and on every rate
-recorded.
+``administration.session_reasons.session_inputs``), and a clinician records the plan with
+``reactions.services.reaction_plan_record`` (bounded, revisable). A plan's lower maximum rate
+caps the rates of every later session (``reaction_rate_cap``), on the session's plan and on every
+rate recorded.
 """
 
 from __future__ import annotations

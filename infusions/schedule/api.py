@@ -1,5 +1,6 @@
-"""Chairs, infusion sessions and administration entries under ``/api/v1/`` (docs/clinical-rules.md
-6, 9): parse, call a service or selector, return.
+"""Infusion sessions under ``/api/v1/infusion-sessions/`` (docs/clinical-rules.md 6, 9): proposing
+and booking a cycle, moving, cancelling, confirming and starting a session, its reasons and its
+plan at clock times. Parse, call a service or selector, return.
 
 Every role reads; nurses book, confirm, move, cancel, start and record (docs/clinical-rules.md 1).
 Entries are only ever added (no update or delete). Refusals: 400 with ``code`` and ``detail``, 409

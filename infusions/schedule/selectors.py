@@ -127,7 +127,8 @@ class SessionPlan:
     restart: RestartInfo | None
     watch_list: list[str]
     state: InfusionState
-    # How much of the day was given and what remains (``given.session_given``'s rules).
+    # How much of the day was given and what remains
+    # (``administration.given.session_given``'s rules).
     given: Given
     first_rate_ml_per_h: int
     # docs/clinical-rules.md 3.9: the order's findings as of now, those new since signing, and

@@ -1,6 +1,6 @@
-"""The nurses' pages (docs/clinical-rules.md 6): the schedule, booking a cycle, a session's plan and
-record, chairs and their opening hours, calendar feeds. Parse, call a service or selector, render
-(STYLE).
+"""The schedule and the patient's day at the chair (docs/clinical-rules.md 6): the day and week
+grid of chairs, a session's page with its plan and record, and its forms (record an entry, give
+a reason, move, cancel, confirm). Parse, call a service or selector, render (STYLE).
 
 Nurses book and run infusions; clinicians, pharmacists and authorization admins see the
 schedule and sessions read-only (docs/clinical-rules.md 1): every change answers them 403.

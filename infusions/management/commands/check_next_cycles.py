@@ -1,7 +1,8 @@
 """``manage.py check_next_cycles [--fix]``: the stored next cycle to book of every order
-(``Order.next_cycle``, ``next_cycle_due``) against its sessions (``selectors.stale_next_cycles``);
+(``Order.next_cycle``, ``next_cycle_due``) against its sessions
+(``booking.selectors.stale_next_cycles``);
 exits non-zero when one differs, and with ``--fix`` stores them again
-(``booking.refresh_next_cycles``)."""
+(``booking.services.refresh_next_cycles``)."""
 
 from typing import Any
 

@@ -45,7 +45,7 @@ def _worker(queue: str) -> subprocess.Popen[str]:
             "-Q",
             queue,
             "--include",
-            "tests.notifications.sweep_kill_tasks",
+            "tests.reminders.sweep_kill_tasks",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -94,7 +94,7 @@ def test_a_sweep_killed_mid_way_completes_exactly_once_on_the_next_worker(
         skip_or_fail("REDIS_URL is not set: no broker for a real worker")
     if connection.vendor != "postgresql":
         skip_or_fail("the worker process shares the test database only on PostgreSQL")
-    from tests.notifications.sweep_kill_tasks import cycle_reminders_held
+    from tests.reminders.sweep_kill_tasks import cycle_reminders_held
 
     today = timezone.localdate()
     order = make_order(start_date=today + timedelta(days=3), by=clinician)

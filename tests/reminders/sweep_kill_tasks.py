@@ -1,4 +1,4 @@
-"""A test-only task for tests/notifications/test_worker_killed.py, loaded by that test's worker
+"""A test-only task for tests/reminders/test_tasks_worker_killed.py, loaded by that test's worker
 with ``--include``: the cycle-reminder sweep, held open inside its transaction on its first
 delivery so that the test can SIGKILL the worker mid-sweep."""
 
