@@ -19,8 +19,7 @@ from django.utils import timezone
 from ivig.notifications.models import Kind, Notification
 from tests.authorizations.factories import approved, make_order
 from tests.conftest import skip_or_fail
-
-from .test_worker import ROOT, _test_database_url
+from tests.notifications.test_worker import ROOT, _test_database_url
 
 VISIBILITY_TIMEOUT_SECONDS = 5
 DEADLINE_SECONDS = 60

@@ -24,8 +24,7 @@ from infusions.models import InfusionSession
 from ivig.engine.restart import RateSegment, volume_given_ml
 from ivig.templatetags.clinical import num
 from orders.models import OrderStatus
-
-from .factories import ChairFactory, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

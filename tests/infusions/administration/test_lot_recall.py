@@ -13,8 +13,7 @@ from infusions.administration import services as administration
 from infusions.administration.entries import parse_entry
 from ivig.notifications.models import Kind, Notification
 from orders.models import OrderStatus
-
-from .factories import ChairFactory, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from infusions.errors import InfusionError
 from infusions.models import AdministrationEntry, AppendOnlyError, InfusionSession
 from infusions.schedule.selectors import session_plan_at_clock_times
 from orders.models import OrderStatus
-
-from .factories import ChairFactory, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.services import authorization_open_retrospective
 from infusions.administration.services import session_start_blockers
 from orders.models import Indication, OrderStatus
-
-from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,8 @@ from ivig.engine import FINDING_TITLES
 from orders.lab_models import LabTest
 from orders.labs import lab_result_record
 from orders.models import OrderOverride, OrderStatus
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
-
-from .factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from authorizations.models import Authorization
 from infusions.administration import services as administration
 from infusions.errors import InfusionError
 from orders.models import OrderStatus
-
-from .factories import ChairFactory, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

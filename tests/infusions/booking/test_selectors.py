@@ -16,8 +16,7 @@ from infusions.errors import InfusionError
 from infusions.models import SessionStatus
 from ivig.engine import FINDING_TITLES
 from orders.models import Order, OrderStatus
-
-from .factories import ChairFactory, local, session_for, verified_order
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
 

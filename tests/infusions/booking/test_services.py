@@ -15,8 +15,7 @@ from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import OrderStatus
-
-from .factories import ChairFactory, local, session_for, verified_order
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
 

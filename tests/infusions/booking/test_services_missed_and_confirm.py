@@ -18,8 +18,7 @@ from infusions.models import InfusionSession, SessionStatus
 from infusions.tasks import sessions_mark_missed as mark_missed_task
 from ivig.accounts.roles import Role
 from orders.models import OrderStatus
-
-from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

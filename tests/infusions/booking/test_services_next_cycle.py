@@ -25,8 +25,7 @@ from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from orders import services
 from orders.models import Order, OrderStatus
-
-from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

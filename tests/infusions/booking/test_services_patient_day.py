@@ -13,8 +13,12 @@ from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import Order
-
-from .factories import ChairFactory, local, session_for, two_meant_orders_of_one_patient
+from tests.infusions.factories import (
+    ChairFactory,
+    local,
+    session_for,
+    two_meant_orders_of_one_patient,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,7 @@ from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.models import User
-
-from .factories import ChairFactory, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 # Decided before any database is set up: a skipped transactional test would still flush it.
 pytestmark = pytest.mark.skipif(

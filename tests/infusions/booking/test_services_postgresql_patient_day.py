@@ -13,8 +13,7 @@ from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.models import InfusionSession
 from ivig.accounts.models import User
-
-from .factories import ChairFactory, two_meant_orders_of_one_patient
+from tests.infusions.factories import ChairFactory, two_meant_orders_of_one_patient
 
 # Decided before any database is set up: a skipped transactional test would still flush it.
 pytestmark = pytest.mark.skipif(

@@ -15,8 +15,7 @@ from django.utils import timezone
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from orders.models import OrderStatus, PatientWeight
-
-from .factories import ChairFactory, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.urls import reverse
 from infusions.chairs.forms import parse_windows
 from infusions.models import Chair
 from ivig.accounts.roles import Role
-
-from .factories import ChairFactory
+from tests.infusions.factories import ChairFactory
 
 pytestmark = pytest.mark.django_db
 

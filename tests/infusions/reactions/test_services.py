@@ -21,9 +21,8 @@ from infusions.reactions.selectors import reaction_rate_cap
 from ivig.engine.reaction_cap import capped_plan
 from ivig.notifications.models import Kind, Notification
 from orders.models import OrderStatus
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
-
-from .factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusions.schedule.selectors import session_plan_at_clock_times
-
-from .factories import ChairFactory, local, session_for, verified_order
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
 

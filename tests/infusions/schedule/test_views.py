@@ -20,8 +20,7 @@ from ivig.audit.models import AccessLog
 from ivig.engine import dose_plan_to_json
 from orders.models import Order, OrderStatus
 from orders.plans import order_plan
-
-from .factories import ChairFactory, local, session_for, verified_order, yesterday_at
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
 
