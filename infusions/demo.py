@@ -38,7 +38,8 @@ from infusions.administration.entries import AdverseEvent, Completed, RateChange
 from infusions.administration.models import AdministrationEntry, EntryKind
 from infusions.administration.services import administration_record, session_start
 from infusions.booking.models import InfusionSession, SessionStatus
-from infusions.booking.services import booking_confirm, booking_propose, refresh_next_cycle
+from infusions.booking.next_cycles import refresh_next_cycle
+from infusions.booking.services import booking_confirm, booking_propose
 from infusions.booking.session_plan import session_runnable_plan
 from infusions.chairs.models import Chair
 from infusions.chairs.services import Hours, chair_save

@@ -7,7 +7,8 @@ from typing import Any
 from django.urls import reverse
 
 from infusions.booking.models import LIVE_STATUSES, NOT_STARTED_STATUSES, InfusionSession
-from infusions.booking.services import cancel_future_sessions, cancel_sessions, refresh_next_cycles
+from infusions.booking.next_cycles import refresh_next_cycles
+from infusions.booking.services import cancel_future_sessions, cancel_sessions
 from infusions.common import hhmm
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role

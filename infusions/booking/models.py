@@ -42,7 +42,7 @@ ACTIVE_STATUSES = (SessionStatus.TENTATIVE, SessionStatus.BOOKED, SessionStatus.
 
 
 # Sessions that book their cycle: the cycle is not to book again
-# (``booking.services.first_free_cycle``).
+# (``booking.next_cycles.first_free_cycle``).
 LIVE_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 

@@ -173,7 +173,7 @@ class StaleNextCycle:
 
 def stale_next_cycles() -> list[StaleNextCycle]:
     """Orders whose stored next cycle or due day differs from what their sessions say (none,
-    while ``booking.services.refresh_next_cycles`` is called on every change). One query."""
+    while ``booking.next_cycles.refresh_next_cycles`` is called on every change). One query."""
     return [
         StaleNextCycle(order.pk, stored, from_sessions)
         for order in next_cycle_from_sessions().order_by("pk").iterator()
@@ -214,15 +214,16 @@ def cycles_to_book(
     too): verified and active orders, and a version superseded once verified for its cycles
     before its new version's first day while that one is in force; the soonest due first,
     with patient and product: one query on the stored, indexed ``next_cycle_due``
-    (``booking.services.refresh_next_cycles``), however many orders (paginate it). An order
+    (``booking.next_cycles.refresh_next_cycles``), however many orders (paginate it). An order
     with every cycle booked has no due day, so the window's filter leaves it out."""
     today = today or timezone.localdate()
     return (
         Order.objects.filter(
             Q(status__in=BOOKABLE_STATUSES)
             # docs/clinical-rules.md 4: a version superseded once verified keeps its cycles
-            # planned before its new version's first day (``booking.services.next_cycle_in_force``
-            # stores no next cycle past it) while that version is in force.
+            # planned before its new version's first day
+            # (``booking.next_cycles.next_cycle_in_force`` stores no next cycle past it) while
+            # that version is in force.
             | Q(
                 status=OrderStatus.SUPERSEDED,
                 verified_at__isnull=False,

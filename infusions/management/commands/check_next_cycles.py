@@ -2,14 +2,14 @@
 (``Order.next_cycle``, ``next_cycle_due``) against its sessions
 (``booking.selectors.stale_next_cycles``);
 exits non-zero when one differs, and with ``--fix`` stores them again
-(``booking.services.refresh_next_cycles``)."""
+(``booking.next_cycles.refresh_next_cycles``)."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.booking.selectors import stale_next_cycles
-from infusions.booking.services import refresh_next_cycles
 
 
 class Command(BaseCommand):

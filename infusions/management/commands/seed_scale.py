@@ -33,7 +33,7 @@ from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product, ProductPrice
 from formulary.services import FormularyError, product_price_set
 from infusions.booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
-from infusions.booking.services import refresh_next_cycles
+from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.chairs.models import Chair, ChairOpeningHours
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role

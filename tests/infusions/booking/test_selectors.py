@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from infusions.booking import selectors
 from infusions.booking import services as booking
+from infusions.booking.next_cycles import refresh_next_cycle
 from infusions.errors import InfusionError
 from infusions.models import SessionStatus
 from ivig.engine import FINDING_TITLES
@@ -98,6 +99,6 @@ def test_a_missed_cycle_before_one_booked_is_offered_again_until_a_later_one_is_
     second = order.sessions.get(cycle_number=2)
     second.status = SessionStatus.COMPLETED
     second.save()
-    booking.refresh_next_cycle(order)
+    refresh_next_cycle(order)
     assert order.next_cycle == 3
     assert selectors.stale_next_cycles() == []

@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from authorizations.models import Authorization
 from infusions.booking import services as booking
+from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.feeds import ical as calendar
 from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
@@ -340,7 +341,7 @@ def test_the_week_and_cycles_to_book_escape_what_they_show(client_for, nurse, ch
     waiting.patient.family_name = '"Smith" <b>'
     waiting.patient.save()
     Order.objects.filter(pk=waiting.pk).update(plan_grams_per_cycle=Decimal("165.00"))
-    booking.refresh_next_cycles([waiting.pk])
+    refresh_next_cycles([waiting.pk])
     week = (
         client_for(nurse)
         .get(reverse("infusions:schedule") + f"?date={today.isoformat()}&view=week")
@@ -359,10 +360,10 @@ def test_cycles_to_book_take_a_constant_number_of_queries(client_for, nurse, cha
     client = client_for(nurse)
     url = reverse("infusions:schedule") + "?view=week"
     first = verified_order(status=OrderStatus.VERIFIED)
-    booking.refresh_next_cycles([first.pk])
+    refresh_next_cycles([first.pk])
     one = _schedule_queries(client, url)
     more = [verified_order(status=OrderStatus.VERIFIED) for _ in range(4)]
-    booking.refresh_next_cycles([order.pk for order in more])
+    refresh_next_cycles([order.pk for order in more])
     page = client.get(url).content.decode()
     assert all(f"book-{order.pk}" in page for order in (first, *more))
     assert _schedule_queries(client, url) == one
