@@ -5,24 +5,24 @@ stored). Events carry as little about the patient as a nurse needs to recognise 
 initials and MRN, never the name, birth date or diagnosis.
 """
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from infusions.booking.models import InfusionSession, SessionStatus
 from infusions.booking.selectors import sessions_for_range
 from infusions.chairs.models import Chair
-from infusions.common import save_as
 from infusions.feeds.models import CalendarFeedToken, token_digest
 from ivig.accounts.models import User
 from ivig.accounts.roles import roles_of
 
 FEED_DAYS_BEFORE = 7
+
+
 FEED_DAYS_AFTER = 120
+
 
 ICAL_STATUS = {
     SessionStatus.TENTATIVE: "TENTATIVE",
@@ -32,21 +32,6 @@ ICAL_STATUS = {
     SessionStatus.CANCELLED: "CANCELLED",
     SessionStatus.MISSED: "CANCELLED",
 }
-
-
-@transaction.atomic
-def calendar_token_rotate(user: User) -> str:
-    """Give ``user`` a new calendar feed token (the old one stops working); returns the token,
-    which is shown once: only its digest is kept."""
-    token = secrets.token_urlsafe(32)
-    feed, _ = CalendarFeedToken.objects.select_for_update().get_or_create(
-        user=user, defaults={"token_sha256": token_digest(token)}
-    )
-    feed.token_sha256 = token_digest(token)
-    feed.created_at = timezone.now()
-    feed.last_used_at = None
-    save_as(feed, user, "Calendar feed token made")
-    return token
 
 
 def feed_user(token: str) -> User | None:

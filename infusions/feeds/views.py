@@ -11,6 +11,7 @@ from django.urls import reverse
 from infusions import policies
 from infusions.chairs.models import Chair
 from infusions.feeds import ical
+from infusions.feeds.services import calendar_token_rotate
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import ReadCollector, write_read_log
 
@@ -20,7 +21,7 @@ def calendar_feeds(request: HttpRequest) -> HttpResponse:
     """Make or rotate the user's feed token; the feed addresses are shown once, when made."""
     token = None
     if request.method == "POST":
-        token = ical.calendar_token_rotate(signed_in_user(request))
+        token = calendar_token_rotate(signed_in_user(request))
         messages.success(request, "New calendar address made: the previous one no longer works.")
     existing = getattr(request.user, "calendar_feed_token", None)
     chairs = list(Chair.objects.all())

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from authorizations.models import Authorization
 from infusions.booking import services as booking
 from infusions.booking.next_cycles import refresh_next_cycles
-from infusions.feeds import ical as calendar
+from infusions.feeds.services import calendar_token_rotate
 from infusions.models import CalendarFeedToken, InfusionSession
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
@@ -275,9 +275,9 @@ def test_calendar_feeds(client_for, client, nurse, chair) -> None:
 
 def test_calendar_feed_refuses_wrong_or_rotated_tokens(client_for, client, nurse, chair) -> None:
     assert client.get(reverse("infusions:feed-unit", args=["wrong"])).status_code == 404
-    old = calendar.calendar_token_rotate(nurse)
+    old = calendar_token_rotate(nurse)
     assert client.get(reverse("infusions:feed-unit", args=[old])).status_code == 200
-    new = calendar.calendar_token_rotate(nurse)
+    new = calendar_token_rotate(nurse)
     assert client.get(reverse("infusions:feed-unit", args=[old])).status_code == 404
     assert client.get(reverse("infusions:feed-chair", args=[new, 999999])).status_code == 404
     nurse.is_active = False
