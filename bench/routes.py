@@ -77,7 +77,7 @@ def _readable_as(
 
 
 def _calendar_token() -> str:
-    from infusions.calendar import calendar_token_rotate
+    from infusions.feeds.services import calendar_token_rotate
     from ivig.accounts.models import User
 
     return calendar_token_rotate(User.objects.get(username=SCALE_USERS["nurse"]))

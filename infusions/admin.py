@@ -6,17 +6,12 @@ new entries)."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from infusions.administration.models import AdministrationEntry, SessionOverride
+from infusions.booking.models import InfusionSession
+from infusions.chairs.models import Chair, ChairOpeningHours
+from infusions.feeds.models import CalendarFeedToken
 from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
 from ivig.audit.reads import LogsAdminReadsMixin
-
-from .models import (
-    AdministrationEntry,
-    CalendarFeedToken,
-    Chair,
-    ChairOpeningHours,
-    InfusionSession,
-    SessionOverride,
-)
 
 
 class OpeningHoursInline(admin.TabularInline):

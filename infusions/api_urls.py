@@ -3,17 +3,20 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, lot_views, reaction_api
+from infusions.administration import api as administration_api
+from infusions.chairs import api as chair_api
+from infusions.reactions import api as reaction_api
+from infusions.schedule import api as schedule_api
 
 router = SimpleRouter()
-router.register("chairs", api.ChairViewSet, basename="api-chair")
-router.register("infusion-sessions", api.SessionViewSet, basename="api-infusion-session")
+router.register("chairs", chair_api.ChairViewSet, basename="api-chair")
+router.register("infusion-sessions", schedule_api.SessionViewSet, basename="api-infusion-session")
 
 urlpatterns = [
-    path("lots/", lot_views.LotRecallView.as_view(), name="api-lot-recall"),
+    path("lots/", administration_api.LotRecallView.as_view(), name="api-lot-recall"),
     path(
         "infusion-sessions/<int:pk>/entries/",
-        api.EntryListCreate.as_view(),
+        administration_api.EntryListCreate.as_view(),
         name="api-infusion-session-entries",
     ),
     path(

@@ -7,17 +7,16 @@ class InfusionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers connect once the app registry is ready (Django's documented place for it).
+        from infusions import receivers
+        from infusions.administration.session_reasons import session_inputs
+        from infusions.booking.last_cycle import patient_last_cycle
+        from infusions.booking.session_plan import live_sessions
         from orders.ports import (
             register_calendar_source,
             register_last_cycle_source,
             register_session_source,
         )
         from orders.signals import order_discontinued, order_superseded
-
-        from . import receivers
-        from .last_cycle import patient_last_cycle
-        from .plans import live_sessions
-        from .session_overrides import session_inputs
 
         order_discontinued.connect(receivers.cancel_sessions_of_discontinued_order)
         order_superseded.connect(receivers.settle_sessions_of_superseded_order)

@@ -2,6 +2,8 @@
 
 from typing import ClassVar
 
+from django import forms
+
 from ivig.errors import DomainError
 
 
@@ -52,3 +54,9 @@ class InfusionError(DomainError):
             "reason_already_given",
         }
     )
+
+
+def add_infusion_error(form: forms.Form, error: InfusionError) -> None:
+    """Show a service refusal on the form: on its field where it names one the form has."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)

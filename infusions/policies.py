@@ -1,12 +1,11 @@
 """Who may read and change the schedule and the administration record (docs/clinical-rules.md
 1 and 6): one function per permission on the role table, asked by pages, the API and templates
-alike."""
+alike. Permissions that also read a session's state sit with the package that owns it
+(``infusions.administration.policies``)."""
 
 from typing import Any
 
 from ivig.accounts.permissions import holds
-
-from .models import NOT_STARTED_STATUSES, InfusionSession
 
 
 def can_read_schedule(user: Any) -> bool:
@@ -39,12 +38,3 @@ def can_plan_reaction(user: Any) -> bool:
     """Record the plan for an infusion reaction that later sessions follow (clinicians,
     docs/clinical-rules.md 3.8.3)."""
     return holds(user, "infusions.add_reactionplan")
-
-
-def can_give_session_reason(user: Any, session: InfusionSession | None = None) -> bool:
-    """Give the reason to go ahead with a session-only finding (CREATININE_DUE) on one session
-    before its start (clinicians, docs/clinical-rules.md 3.8.2, 3.9). Without a session, the
-    role part only: a session that has started is then the service's refusal."""
-    return holds(user, "infusions.add_sessionoverride") and (
-        session is None or session.status in NOT_STARTED_STATUSES
-    )

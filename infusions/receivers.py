@@ -6,16 +6,16 @@ from typing import Any
 
 from django.urls import reverse
 
+from infusions.booking.models import LIVE_STATUSES, NOT_STARTED_STATUSES, InfusionSession
+from infusions.booking.next_cycles import refresh_next_cycles
+from infusions.booking.services import cancel_future_sessions, cancel_sessions
+from infusions.common import hhmm
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.notifications.models import SUBJECT_ORDER, Kind
 from ivig.notifications.services import NotificationDraft, notify_many
 from orders.errors import OrderError
 from orders.models import Order
-
-from .booking import cancel_future_sessions, cancel_sessions, refresh_next_cycles
-from .common import hhmm
-from .models import LIVE_STATUSES, NOT_STARTED_STATUSES, InfusionSession
 
 
 def cancel_sessions_of_discontinued_order(

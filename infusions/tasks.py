@@ -4,9 +4,8 @@ from typing import Any
 
 from celery import shared_task
 
+from infusions.booking import services as booking
 from ivig.tasks import RETRY
-
-from . import booking
 
 
 @shared_task(name="infusions.sessions_mark_missed", **RETRY)

@@ -1,8 +1,8 @@
 """``MedicationAdministration`` (FHIR R4): each completed infusion session's record.
 
 Served: sessions whose status is completed (partial doses included). What was given is
-``infusions.given.session_given`` (the completion entry's volume and grams, as the session page
-shows); entries corrected by a later entry are left out.
+``infusions.administration.given.session_given`` (the completion entry's volume and grams, as
+the session page shows); entries corrected by a later entry are left out.
 
 =============================  ==============================================================
 FHIR element                   source
@@ -48,10 +48,10 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
+from infusions.administration.given import Given, latest_completion, session_given
+from infusions.booking.session_plan import session_runnable_plan
 from infusions.errors import InfusionError
-from infusions.given import Given, latest_completion, session_given
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
-from infusions.plans import session_runnable_plan
 from infusions.policies import can_read_schedule
 from ivig.audit.services import access_record_ids
 

@@ -42,7 +42,7 @@ from authorizations.selectors import (
 )
 from authorizations.services import authorizations_expire_lapsed, retrospective_due_by
 from infusions.models import InfusionSession, SessionStatus
-from infusions.selectors import sessions_not_covered, uncovered_by_order
+from infusions.schedule.uncovered_sessions import sessions_not_covered, uncovered_by_order
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.notifications.models import SUBJECT_AUTHORIZATION, SUBJECT_ORDER, Kind

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils import timezone
 
 from formulary.services import FormularyError
-from infusions.given import completed_grams
+from infusions.administration.given import completed_grams
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from ivig.templatetags.clinical import num
 from orders.dose_plans.plan_accessor import order_plan
@@ -73,7 +73,8 @@ def _ivig_series(patient: Patient) -> list[Series]:
     - *IVIg per cycle* (g/kg): the cycle's dose per kg as the order page shows it (the plan
       accessor), so a 2 g/kg cycle reads 2 g/kg here too;
     - *IVIg given per cycle* (g/kg): the grams given in the cycle's completed sessions (each
-      session's completion, ``infusions.given``; the plan's daily dose where none is recorded)
+      session's completion, ``infusions.administration.given``; the plan's daily dose where none
+      is recorded)
       over the plan's dosing weight, its note saying how many of the cycle's days were given.
     """
     sessions = (

@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from infusions.given import completed_grams
+from infusions.administration.given import completed_grams
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import Order
 from orders.reviews.models import ResponseReview

@@ -2,7 +2,7 @@
 figure as a person reads it on the order page, the order sheet, the session page, the schedule,
 the course chart, the authorization (coverage) page, the stewardship CSV and the API, compared
 with the one plan accessor (``orders.dose_plans.plan_accessor.order_plan``) and the one "given so
-far" (``infusions.given``).
+far" (``infusions.administration.given``).
 
 Pages are fetched through their real URLs and read as text (tags out, entities decoded,
 thousands separators dropped), then each number is found next to the words it stands by.
@@ -19,8 +19,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import administration
-from infusions.entries import parse_entry
+from infusions.administration import services as administration
+from infusions.administration.entries import parse_entry
 from ivig.engine import DosePlan, dose_plan_to_json
 from orders.dose_plans.plan_accessor import order_plan
 from orders.models import OrderStatus

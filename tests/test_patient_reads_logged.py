@@ -227,7 +227,7 @@ def test_a_calendar_feed_logs_the_patients_it_named(nurse):
     from django.test import Client
     from django.utils import timezone
 
-    from infusions.calendar import calendar_token_rotate
+    from infusions.feeds.services import calendar_token_rotate
     from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
     order = verified_order()

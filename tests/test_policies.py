@@ -10,6 +10,7 @@ from django.urls import reverse
 from authorizations import policies as authorization_policies
 from formulary import policies as formulary_policies
 from infusions import policies as infusion_policies
+from infusions.administration import policies as session_reason_policies
 from ivig.accounts import roles
 from ivig.accounts.roles import ROLE_PERMISSIONS, Role
 from ivig.notifications import policies as notification_policies
@@ -27,6 +28,7 @@ POLICY_MODULES = [
     formulary_policies,
     authorization_policies,
     infusion_policies,
+    session_reason_policies,
     report_policies,
     notification_policies,
 ]

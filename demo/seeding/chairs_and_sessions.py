@@ -42,16 +42,19 @@ from demo.seeding.patients_and_orders import (
     PLANNED_COURSE_NOTES,
     course_order,
 )
-from infusions.administration import administration_record, session_start
-from infusions.booking import booking_confirm, booking_propose, refresh_next_cycle
-from infusions.chairs import Hours, chair_save
+from infusions.administration.entries import AdverseEvent, Completed, RateChanged, Restarted
+from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.administration.services import administration_record, session_start
+from infusions.booking.models import InfusionSession, SessionStatus
+from infusions.booking.next_cycles import refresh_next_cycle
+from infusions.booking.services import booking_confirm, booking_propose
+from infusions.booking.session_plan import session_runnable_plan
+from infusions.chairs.models import Chair
+from infusions.chairs.services import Hours, chair_save
 from infusions.common import save_as
-from infusions.entries import AdverseEvent, Completed, RateChanged, Restarted
 from infusions.errors import InfusionError
-from infusions.models import AdministrationEntry, Chair, EntryKind, InfusionSession, SessionStatus
-from infusions.plans import session_runnable_plan
-from infusions.reaction_plans import reaction_plan_record
-from infusions.reactions import reaction_of
+from infusions.reactions.selectors import reaction_of
+from infusions.reactions.services import reaction_plan_record
 from ivig.accounts.models import User
 from orders.models import Order, OrderStatus
 

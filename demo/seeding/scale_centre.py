@@ -33,7 +33,7 @@ from django.utils import timezone
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product, ProductPrice
 from formulary.services import FormularyError, product_price_set
-from infusions.booking import refresh_next_cycles
+from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.models import (
     ACTIVE_STATUSES,
     Chair,

@@ -8,16 +8,13 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from infusions import coverage
-from infusions.coverage import session_coverage_blocker
+from infusions.administration.start_coverage import session_coverage_blocker
+from infusions.booking.models import InfusionSession
 from infusions.errors import InfusionError
-from infusions.models import InfusionSession
-from infusions.reactions import reaction_rate_cap
-from infusions.selectors import (
-    next_session,
-    session_plan_at_clock_times,
-    sessions_not_covered_page,
-)
+from infusions.reactions.selectors import reaction_rate_cap
+from infusions.schedule import uncovered_sessions
+from infusions.schedule.selectors import next_session, session_plan_at_clock_times
+from infusions.schedule.uncovered_sessions import sessions_not_covered_page
 from ivig.audit.services import access_records
 from orders.models import Order
 
@@ -46,8 +43,8 @@ def sessions_not_covered_panel(context: template.Context) -> dict[str, Any]:
 
 @register.simple_tag
 def uncovered_session_ids(sessions: Iterable[InfusionSession]) -> set[int]:
-    """``infusions.coverage.uncovered_session_ids`` (the "not covered" badge)."""
-    return coverage.uncovered_session_ids(sessions)
+    """``infusions.schedule.uncovered_sessions.uncovered_session_ids`` (the "not covered" badge)."""
+    return uncovered_sessions.uncovered_session_ids(sessions)
 
 
 @register.inclusion_tag("infusions/_sheet_titration.html")

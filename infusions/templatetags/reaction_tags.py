@@ -5,12 +5,16 @@ from typing import Any
 
 from django import template
 
+from infusions.booking.models import InfusionSession
+from infusions.booking.session_plan import session_plan
 from infusions.errors import InfusionError
-from infusions.models import InfusionSession
-from infusions.plans import session_plan
 from infusions.policies import can_plan_reaction
-from infusions.reaction_plans import booking_overrun
-from infusions.reactions import PRIOR_INFUSION_REACTION, patient_reactions, reaction_rate_cap
+from infusions.reactions.selectors import (
+    PRIOR_INFUSION_REACTION,
+    patient_reactions,
+    reaction_rate_cap,
+)
+from infusions.reactions.services import booking_overrun
 from ivig.engine import Finding
 from orders.models import Patient
 

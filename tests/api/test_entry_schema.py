@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from infusions.entries import ENTRY_MODELS, entry_fields
-from infusions.record import STATE_KINDS
+from infusions.administration.entries import ENTRY_MODELS, entry_fields
+from infusions.administration.record import STATE_KINDS
 from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 

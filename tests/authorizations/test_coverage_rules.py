@@ -15,7 +15,7 @@ from authorizations.coverage_rules import (
     planned_cycles,
 )
 from authorizations.models import AuthorizationStatus
-from infusions.coverage import session_coverage_blocker, session_is_covered
+from infusions.administration.start_coverage import session_coverage_blocker, session_is_covered
 from orders.models import Order, OrderStatus
 
 from .factories import approved, make_order, plan_json, session

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from authorizations import selectors
-from infusions import selectors as infusion_selectors
-from infusions.selectors import sessions_not_covered
+from infusions.schedule import uncovered_sessions as infusion_selectors
+from infusions.schedule.uncovered_sessions import sessions_not_covered
 from tests.authorizations.factories import session
 from tests.authorizations.test_views import _dashboard_rows
 

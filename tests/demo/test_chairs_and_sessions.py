@@ -16,8 +16,8 @@ from demo.seeding.patients_and_orders import (
     PLANNED_COURSE_NOTES,
     course_order,
 )
+from infusions.booking.selectors import orders_to_book, sessions_for_day
 from infusions.models import Chair, InfusionSession, SessionStatus
-from infusions.selectors import orders_to_book, sessions_for_day
 from orders.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db

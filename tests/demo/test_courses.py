@@ -23,7 +23,7 @@ from demo.seeding.patients_and_orders import (
     PLANNED_COURSE_NOTES,
 )
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
-from infusions.reaction_models import ReactionPlan
+from infusions.reactions.models import ReactionPlan
 from ivig.accounts.models import User
 from ivig.engine import FINDING_TITLES
 from orders.labs.models import LabResult

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from authorizations.coverage_rules import order_coverage
 from demo.seeding.patients_and_orders import NURSE_DEMO_MRN
-from infusions import administration, booking
-from infusions.coverage import session_coverage_blocker
+from infusions.administration import services as administration
+from infusions.administration.start_coverage import session_coverage_blocker
+from infusions.booking import services as booking
+from infusions.booking.selectors import orders_to_book, sessions_for_day
 from infusions.errors import InfusionError
 from infusions.models import EntryKind, InfusionSession, SessionStatus
-from infusions.selectors import orders_to_book, sessions_for_day
 from ivig.accounts.models import User
 from orders.models import Order, OrderStatus
 

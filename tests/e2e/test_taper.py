@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from infusions.booking import refresh_next_cycle
+from infusions.booking.next_cycles import refresh_next_cycle
 from infusions.models import InfusionSession, SessionStatus
 from orders.models import Order, OrderStatus
 from orders.reviews.services import review_record

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product
-from infusions.booking import refresh_next_cycle
+from infusions.booking.next_cycles import refresh_next_cycle
 from infusions.models import Chair, ChairOpeningHours, InfusionSession, SessionStatus
 from ivig.accounts.models import User
 from orders.models import Indication, Order, OrderOverride, OrderStatus

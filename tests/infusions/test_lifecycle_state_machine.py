@@ -36,9 +36,10 @@ from hypothesis.stateful import (
 
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product
-from infusions import booking, selectors
-from infusions.administration import administration_record, session_start
-from infusions.entries import Completed, VitalSigns
+from infusions.administration.entries import Completed, VitalSigns
+from infusions.administration.services import administration_record, session_start
+from infusions.booking import selectors
+from infusions.booking import services as booking
 from infusions.models import (
     LIVE_STATUSES,
     NOT_STARTED_STATUSES,

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from infusions import administration
-from infusions.entries import parse_entry
-from infusions.given import session_given
+from infusions.administration import services as administration
+from infusions.administration.entries import parse_entry
+from infusions.administration.given import session_given
+from infusions.booking.session_plan import session_runnable_plan
 from infusions.models import InfusionSession
-from infusions.plans import session_runnable_plan
 from ivig.audit.models import AccessLog
 from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at

@@ -4,9 +4,9 @@ ready, by the app a layer above that owns the answer, and a port nothing answers
 import pytest
 
 from authorizations.coverage_rules import order_is_covered
-from infusions.last_cycle import patient_last_cycle
-from infusions.plans import live_sessions
-from infusions.session_overrides import session_inputs
+from infusions.administration.session_reasons import session_inputs
+from infusions.booking.last_cycle import patient_last_cycle
+from infusions.booking.session_plan import live_sessions
 from orders import ports
 
 

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from infusions import views as infusion_views
+from infusions.booking import views as booking_views
+from infusions.schedule import views as infusion_views
 from ivig.accounts.models import User
 from orders import views as order_views
 from orders.models import Order, OrderStatus
@@ -36,7 +37,7 @@ def small_pages(monkeypatch):
         (order_views, "ORDERS_PER_PAGE"),
         (order_views, "QUEUE_PER_PAGE"),
         (order_views, "PATIENTS_PER_PAGE"),
-        (infusion_views, "TO_BOOK_PER_PAGE"),
+        (booking_views, "TO_BOOK_PER_PAGE"),
     ):
         monkeypatch.setattr(module, name, PAGE)
 
@@ -146,7 +147,7 @@ def test_the_schedule_of_a_busy_day_costs_the_same_queries_and_chairs_at_two_siz
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from infusions.selectors import cycles_to_book
+    from infusions.booking.selectors import cycles_to_book
 
     monkeypatch.setattr(infusion_views, "CHAIRS_PER_PAGE", 3)
     monkeypatch.setattr(infusion_views, "CHAIRS_PER_WEEK_PAGE", 3)

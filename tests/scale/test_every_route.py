@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions.calendar import calendar_token_rotate
+from infusions.feeds.services import calendar_token_rotate
 from infusions.models import AdministrationEntry
 from ivig import pagination
 from ivig.accounts.models import User

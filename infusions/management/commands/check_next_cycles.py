@@ -1,14 +1,15 @@
 """``manage.py check_next_cycles [--fix]``: the stored next cycle to book of every order
-(``Order.next_cycle``, ``next_cycle_due``) against its sessions (``selectors.stale_next_cycles``);
+(``Order.next_cycle``, ``next_cycle_due``) against its sessions
+(``booking.selectors.stale_next_cycles``);
 exits non-zero when one differs, and with ``--fix`` stores them again
-(``booking.refresh_next_cycles``)."""
+(``booking.next_cycles.refresh_next_cycles``)."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...booking import refresh_next_cycles
-from ...selectors import stale_next_cycles
+from infusions.booking.next_cycles import refresh_next_cycles
+from infusions.booking.selectors import stale_next_cycles
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from infusions.booking import sessions_mark_missed
+from infusions.booking.services import sessions_mark_missed
 from reminders.sweeps import authorization_follow_ups, cycle_reminders
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions.plans import current_plan, session_plan
+from infusions.booking.session_plan import current_plan, session_plan
 from orders.labs.models import LabResult, LabTest
 from orders.labs.services import lab_result_record
 from orders.models import OrderStatus

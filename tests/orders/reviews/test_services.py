@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization
 from formulary.models import DosingPolicy
-from infusions import booking
+from infusions.booking import services as booking
 from infusions.errors import InfusionError
 from orders.models import Indication, OrderStatus
 from orders.reviews.models import ResponseReview

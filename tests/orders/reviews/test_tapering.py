@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from infusions import booking
+from infusions.booking import services as booking
 from infusions.models import InfusionSession, SessionStatus
 from ivig.accounts.roles import Role
 from orders.dose_plans.plan_accessor import order_plan, patient_calendar

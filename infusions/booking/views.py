@@ -1,0 +1,127 @@
+"""Booking a cycle (docs/clinical-rules.md 6): the cycles to book, proposed slots, confirming
+them. Parse, call a service or selector, render (STYLE)."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from infusions import policies
+from infusions.booking import selectors
+from infusions.booking import services as booking
+from infusions.booking.forms import BookingForm, ProposalForm, day_slot_formset, parse_day
+from infusions.booking.services import Slot
+from infusions.errors import InfusionError
+from ivig.accounts.permissions import policy_required, signed_in_user
+from ivig.audit.reads import logs_patient_reads
+from ivig.templatetags.clinical import count
+from orders.models import Order
+
+TO_BOOK_PER_PAGE = 25
+
+
+def to_book_context(request: HttpRequest, today: date) -> dict[str, Any]:
+    """*Cycles to book*: due within the chosen window (``window`` days, default 14), the
+    soonest first, one page (``to_book_page``) at a time."""
+    window = request.GET.get("window", "")
+    days = int(window) if window.isdigit() else selectors.TO_BOOK_WINDOW_DAYS
+    if days not in selectors.TO_BOOK_WINDOWS:
+        days = selectors.TO_BOOK_WINDOW_DAYS
+    page = Paginator(selectors.cycles_to_book(today, days), TO_BOOK_PER_PAGE).get_page(
+        request.GET.get("to_book_page")
+    )
+    return {
+        "to_book": selectors.to_book_rows(page),
+        "to_book_page": page,
+        "to_book_window": days,
+        "to_book_windows": selectors.TO_BOOK_WINDOWS,
+    }
+
+
+@logs_patient_reads("orders.order", kwarg="order_pk")
+@policy_required(policies.can_book)
+def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
+    """Book a cycle: the proposal (docs/clinical-rules.md 6), accepted as is or with another chair
+    or start time on any day."""
+    order = get_object_or_404(Order.objects.select_related("patient", "product"), pk=order_pk)
+    proposal_form = ProposalForm(request.GET or None)
+    requested = proposal_form.cleaned_data.get("date") if proposal_form.is_valid() else None
+    chosen_chair = proposal_form.cleaned_data.get("chair") if proposal_form.is_valid() else None
+    error: str | None = None
+    booking_form = BookingForm(request.POST or None)
+    slots: list[Slot] = []
+    if request.method == "POST":
+        formset = day_slot_formset(order.days_per_cycle, request.POST)
+        if formset.is_valid() and booking_form.is_valid():
+            slots = [
+                Slot(
+                    number,
+                    form.cleaned_data["chair"],
+                    timezone.make_aware(
+                        datetime.combine(form.cleaned_data["day"], form.cleaned_data["start_time"])
+                    ),
+                )
+                for number, form in enumerate(formset.forms, 1)
+            ]
+            try:
+                sessions = booking.booking_confirm(
+                    order,
+                    cycle,
+                    slots,
+                    signed_in_user(request),
+                    tentative=booking_form.cleaned_data["tentative"],
+                )
+            except InfusionError as refusal:
+                error = refusal.message
+            else:
+                messages.success(
+                    request,
+                    f"Cycle {cycle} of order {order.number} booked: {count(len(sessions), 'day')}.",
+                )
+                first_day = timezone.localtime(sessions[0].planned_start).date()
+                return redirect(f"{reverse('infusions:schedule')}?date={first_day.isoformat()}")
+        else:
+            error = "Check each day's chair and start time."
+    else:
+        try:
+            slots = booking.booking_propose(order, cycle, requested, chosen_chair)
+        except InfusionError as refusal:
+            error = refusal.message
+        formset = day_slot_formset(
+            order.days_per_cycle,
+            initial=[
+                {
+                    "day": slot.day,
+                    "chair": slot.chair,
+                    "start_time": timezone.localtime(slot.start).time(),
+                }
+                for slot in slots
+            ],
+        )
+    ends = [timezone.localtime(slot.end) if slot.end else None for slot in slots]
+    rows = [
+        (form, _as_date(form["day"].value()), ends[index] if index < len(ends) else None)
+        for index, form in enumerate(formset.forms)
+    ]
+    return render(
+        request,
+        "infusions/book.html",
+        {
+            "order": order,
+            "cycle": cycle,
+            "proposal_form": proposal_form,
+            "formset": formset if slots or request.method == "POST" else None,
+            "rows": rows,
+            "booking_form": booking_form,
+            "error": error,
+        },
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    return value if isinstance(value, date) else parse_day(value)

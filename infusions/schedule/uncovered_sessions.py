@@ -1,0 +1,185 @@
+"""The sessions no approval covers (docs/clinical-rules.md 7 and 3.8 ``NO_AUTHORIZATION``): the
+schedule's "not covered" badge and the authorization admins' list of sessions to cover."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    F,
+    Q,
+    QuerySet,
+)
+from django.utils import timezone
+
+from authorizations.coverage_rules import (
+    Approval,
+    CycleCoverage,
+    cover_cycles,
+    coverage_blocker,
+    coverage_of_orders,
+    lineage_root_id,
+    planned_cycles,
+    planned_cycles_from_plan,
+)
+from authorizations.selectors import recent_approvals, start_of_day
+from infusions.administration.start_coverage import urgent_first_cycle
+from infusions.booking.models import (
+    ACTIVE_STATUSES,
+    InfusionSession,
+    SessionStatus,
+)
+from orders.models import Order
+
+
+class SessionOnDay(Protocol):
+    """What the badge reads of a session (an ``InfusionSession`` or a schedule row)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def planned_start(self) -> datetime: ...
+    @property
+    def cycle_number(self) -> int: ...
+
+
+def uncovered_session_ids(sessions: Iterable[SessionOnDay]) -> set[int]:
+    """The schedule's sessions still to run that no approval covers (the "not covered" badge).
+
+    Two queries however many sessions: the orders' plans frozen at signing, and the approvals;
+    coverage is computed once per order. An order without a frozen plan (never signed) gets no
+    badge here; the session page and the start still judge it in full.
+    """
+    zone = timezone.get_current_timezone()  # each session's local day worked out once
+    live = {
+        session.pk: (session, session.planned_start.astimezone(zone).date())
+        for session in sessions
+        if session.status in ACTIVE_STATUSES
+    }
+    if not live:
+        return set()
+    # Of each plan only its cycles and vials (what coverage reads), not the whole JSON.
+    plans = {
+        row["pk"]: row
+        for row in Order.objects.filter(pk__in={s.order_id for s, _ in live.values()}).values(
+            "pk",
+            "lineage_id",
+            "urgent",
+            plan_cycles=F("plan_at_signing__cycles"),
+            plan_vials=F("plan_at_signing__vials"),
+        )
+    }
+    approvals = recent_approvals(
+        min(day for _, day in live.values()),
+        lineages={row["lineage_id"] or order_id for order_id, row in plans.items()},
+    )
+    coverage: dict[int, Any] = {}
+    for order_id, row in plans.items():
+        cycles = planned_cycles_from_plan(
+            {"cycles": row["plan_cycles"], "vials": row["plan_vials"]}
+        )
+        if cycles is not None:
+            coverage[order_id] = cover_cycles(
+                cycles, approvals.get(row["lineage_id"] or order_id, [])
+            )
+    return {
+        pk
+        for pk, (session, day) in live.items()
+        if session.order_id in coverage
+        and not urgent_first_cycle(plans[session.order_id]["urgent"], session.cycle_number)
+        and coverage_blocker(coverage[session.order_id], day, session.cycle_number)
+    }
+
+
+@dataclass(frozen=True)
+class UncoveredSession:
+    session: InfusionSession
+    day: date
+    blocker: str
+
+
+def scheduled_sessions(today: date) -> QuerySet[InfusionSession]:
+    """Tentative or booked sessions from today on, with order, patient and chair."""
+    return InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    ).select_related("order", "order__patient", "chair")
+
+
+def sessions_not_covered(
+    today: date,
+    *,
+    sessions: Iterable[InfusionSession] | None = None,
+    approvals: Mapping[int, list[Approval]] | None = None,
+    coverage: dict[int, list[CycleCoverage]] | None = None,
+) -> list[UncoveredSession]:
+    """Sessions scheduled from today on that no approval covers (docs/clinical-rules.md 7), soonest
+    first. Two queries (sessions with their orders, approvals); coverage per order computed once."""
+    sessions = list(scheduled_sessions(today) if sessions is None else sessions)
+    approvals = recent_approvals(today) if approvals is None else approvals
+    coverage = {} if coverage is None else coverage
+    rows = []
+    for session in sessions:
+        order = session.order
+        if order.pk not in coverage:
+            coverage[order.pk] = cover_cycles(
+                planned_cycles(order), approvals.get(lineage_root_id(order), [])
+            )
+        day = timezone.localdate(session.planned_start)
+        blocker = coverage_blocker(coverage[order.pk], day, session.cycle_number)
+        if blocker:
+            rows.append(UncoveredSession(session, day, blocker))
+    return sorted(rows, key=lambda row: (row.session.planned_start, row.session.pk))
+
+
+UNCOVERED_PER_PAGE = 20
+
+
+def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """``sessions_not_covered`` as the dashboard shows it: the count and one page of
+    ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
+    word of ``query``. Every scheduled session is judged, but from light rows (its id, order,
+    start and cycle; of each order's frozen plan only its cycles and vials); only the page's
+    sessions are loaded in full. Five queries."""
+    sessions = InfusionSession.objects.filter(
+        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
+        planned_start__gte=start_of_day(today),
+    )
+    for term in query.split()[:5]:
+        sessions = sessions.filter(
+            Q(order__patient__mrn__icontains=term)
+            | Q(order__patient__family_name__icontains=term)
+            | Q(order__patient__given_name__icontains=term)
+        )
+    rows = list(sessions.values_list("pk", "order_id", "planned_start", "cycle_number"))
+    coverage = coverage_of_orders({order_id for _, order_id, _, _ in rows}, recent_approvals(today))
+    zone = timezone.get_current_timezone()
+    uncovered = []
+    for pk, order_id, start, cycle_number in rows:
+        day = start.astimezone(zone).date()
+        blocker = coverage_blocker(coverage[order_id], day, cycle_number)
+        if blocker:
+            uncovered.append((start, pk, day, blocker))
+    uncovered.sort(key=lambda row: (row[0], row[1]))
+    found: Page[Any] = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
+    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
+        [pk for _, pk, _, _ in found.object_list]
+    )
+    found.object_list = [
+        UncoveredSession(loaded[pk], day, blocker) for _, pk, day, blocker in found.object_list
+    ]
+    return found
+
+
+def uncovered_by_order(rows: Iterable[UncoveredSession]) -> dict[int, list[UncoveredSession]]:
+    grouped: dict[int, list[UncoveredSession]] = defaultdict(list)
+    for row in rows:
+        grouped[row.session.order_id].append(row)
+    return grouped

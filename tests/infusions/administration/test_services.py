@@ -1,0 +1,422 @@
+"""The administration record's rules (docs/clinical-rules.md 3.5, 6) through
+``infusions.administration``.
+
+docs/api.md's worked example, rules v3: titration 20 mL/h (0-30 min), 41 (30-60), 82 (60-90), then
+124, 139, 154, 169 every 15 minutes and 184 from minute 150 to the end at 161; 250 mL a day.
+Sessions run yesterday from 09:00 so that every entry is in the past and on the day.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from infusions.administration import services as administration
+from infusions.administration.entries import Note, parse_entry
+from infusions.errors import InfusionError
+from infusions.models import AdministrationEntry, AppendOnlyError, InfusionSession
+from infusions.schedule.selectors import session_plan_at_clock_times
+from orders.models import OrderStatus
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(nurse):
+    order = verified_order(status=OrderStatus.ACTIVE)
+    return session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+
+
+def record(session, nurse, kind, clock, correction_of=None, **data):
+    """As the page and the API record: the entry validated as its kind, then the service."""
+    return administration.administration_record(
+        session,
+        parse_entry({"kind": kind, **data}),
+        by=nurse,
+        occurred_at=yesterday_at(clock),
+        correction_of=correction_of,
+    )
+
+
+def refused(code: str, session, nurse, kind, clock, **data) -> InfusionError:
+    with pytest.raises(InfusionError) as error:
+        record(session, nurse, kind, clock, **data)
+    assert error.value.code == code, error.value.message
+    return error.value
+
+
+def vitals(**changes: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "bp_systolic_mmhg": 120,
+        "bp_diastolic_mmhg": 80,
+        "pulse_per_min": 70,
+    }
+    return {**values, **changes}
+
+
+@pytest.fixture
+def started(session, nurse):
+    record(session, nurse, "premedication_given", "09:05")
+    record(session, nurse, "started", "09:30")
+    return session
+
+
+def test_a_whole_infusion(session, nurse) -> None:
+    premed = record(session, nurse, "premedication_given", "09:05")
+    assert premed.details == "diphenhydramine 25 mg PO; acetaminophen 500 mg PO"
+    record(session, nurse, "iv_access", "09:10", details="Left forearm, 22 G")
+    record(
+        session, nurse, "lot_recorded", "09:12", lot_number="P123", vial_size_g="20", vial_count=1
+    )
+    record(
+        session, nurse, "lot_recorded", "09:12", lot_number="P124", vial_size_g="5", vial_count=1
+    )
+    record(
+        session,
+        nurse,
+        "vital_signs",
+        "09:25",
+        bp_systolic_mmhg=120,
+        bp_diastolic_mmhg=80,
+        pulse_per_min=72,
+    )
+    start = record(session, nurse, "started", "09:30")
+    assert start.rate_ml_per_h == 20  # the plan's first rate
+    session.refresh_from_db()
+    assert session.status == "in_progress"
+    record(session, nurse, "rate_changed", "09:45", rate_ml_per_h=15)
+    record(session, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(
+        session, nurse, "vital_signs", "10:00",
+        bp_systolic_mmhg=118, bp_diastolic_mmhg=76, pulse_per_min=80,
+        temperature_c="37.1", respiratory_rate_per_min=16,
+    )  # fmt: skip
+    record(
+        session, nurse, "adverse_event", "10:10",
+        symptoms=["headache", "fever"], severity="moderate", action="Stopped, paracetamol",
+    )  # fmt: skip
+    record(session, nurse, "restarted", "10:40", rate_ml_per_h=41)
+    # 20 x 15 + 15 x 15 + 41 x 10 + 41 x 320 minutes = 234.3 mL; with 10 % and 5 mL, 250 fits
+    record(session, nurse, "completed", "16:00", volume_ml="250", grams_given="25")
+    session.refresh_from_db()
+    assert session.status == "completed"
+    assert session.entries.count() == 12
+    assert {entry.recorded_by for entry in session.entries.all()} == {nurse}
+    assert session.entries.get(kind="adverse_event").symptoms == ["fever", "headache"]
+
+
+def test_no_time_in_the_future_but_a_minute_of_skew(session, nurse) -> None:
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            session, Note(details="x"), by=nurse,
+            occurred_at=timezone.now() + timedelta(minutes=2),
+        )  # fmt: skip
+    assert error.value.code == InfusionError.IN_FUTURE
+    administration.administration_record(
+        session, Note(details="x"), by=nurse,
+        occurred_at=timezone.now() + timedelta(seconds=50),
+    )  # fmt: skip
+
+
+def test_the_start_needs_a_verified_or_active_order(session, nurse) -> None:
+    assert administration.session_start_blockers(session) == []
+    session.order.status = OrderStatus.DISCONTINUED
+    session.order.save()
+    error = refused("cannot_start", session, nurse, "started", "09:30")
+    assert "discontinued" in error.message
+    assert administration.session_start_blockers(session)
+
+
+def test_the_start_is_on_the_planned_day(nurse) -> None:
+    order = verified_order()
+    planned = yesterday_at("09:00") - timedelta(days=1)
+    session = session_for(order, ChairFactory.create(), planned, by=nurse)
+    error = refused("cannot_start", session, nurse, "started", "09:30")
+    assert "move it" in error.message
+
+
+def test_start_once_and_not_above_the_first_rate(session, nurse) -> None:
+    refused("rate_above_plan", session, nurse, "started", "09:30", rate_ml_per_h=21)
+    administration.session_start(session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=15)
+    refused("cannot_start", session, nurse, "started", "09:31")
+
+
+@pytest.mark.parametrize("kind", ["rate_changed", "adverse_event", "restarted", "completed"])
+def test_in_infusion_entries_need_the_start(session, nurse, kind) -> None:
+    data_by_kind: dict[str, dict[str, Any]] = {
+        "rate_changed": {"rate_ml_per_h": 20},
+        "adverse_event": {"symptoms": ["fever"], "severity": "mild"},
+        "restarted": {"rate_ml_per_h": 20},
+        "completed": {"volume_ml": "1", "grams_given": "0.1"},
+    }
+    refused("not_started", session, nurse, kind, "09:30", **data_by_kind[kind])
+
+
+def test_in_infusion_entries_not_before_the_last_rate_entry(started, nurse) -> None:
+    refused("out_of_sequence", started, nurse, "rate_changed", "09:29", rate_ml_per_h=15)
+    record(started, nurse, "rate_changed", "10:05", rate_ml_per_h=41)
+    refused("out_of_sequence", started, nurse, "rate_changed", "10:00", rate_ml_per_h=40)
+    # Vital signs and notes may be recorded late, in any order.
+    record(
+        started,
+        nurse,
+        "vital_signs",
+        "09:35",
+        bp_systolic_mmhg=120,
+        bp_diastolic_mmhg=80,
+        pulse_per_min=70,
+    )
+
+
+def test_rate_changes_follow_the_plan_at_the_clock(started, nurse) -> None:
+    # 09:59 is minute 29 (20 mL/h); 10:00 is minute 30 (41 mL/h); 10:30 is minute 60 (82).
+    error = refused("rate_above_plan", started, nurse, "rate_changed", "09:59", rate_ml_per_h=41)
+    assert "20 mL/h" in error.message
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    refused("rate_above_plan", started, nurse, "rate_changed", "10:20", rate_ml_per_h=82)
+    record(started, nurse, "rate_changed", "10:30", rate_ml_per_h=82)
+    record(started, nurse, "rate_changed", "10:35", rate_ml_per_h=40)  # slower is always allowed
+    refused("invalid", started, nurse, "rate_changed", "10:36", rate_ml_per_h=0)
+
+
+def test_never_above_200_ml_per_h(started, nurse) -> None:
+    error = refused("rate_above_plan", started, nurse, "rate_changed", "14:00", rate_ml_per_h=201)
+    assert "184 mL/h" in error.message  # the plan's top (the volume ends before 200)
+
+
+def test_an_adverse_event_stops_the_infusion(started, nurse) -> None:
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "adverse_event", "10:05", symptoms=["skin_rash"], severity="mild")
+    refused("infusion_stopped", started, nurse, "rate_changed", "10:10", rate_ml_per_h=20)
+    refused(
+        "infusion_stopped",
+        started,
+        nurse,
+        "adverse_event",
+        "10:10",
+        symptoms=["fever"],
+        severity="mild",
+    )
+    # A restart at the rate at the stop or lower; then never faster.
+    refused("rate_above_plan", started, nurse, "restarted", "10:20", rate_ml_per_h=42)
+    record(started, nurse, "restarted", "10:20", rate_ml_per_h=40)
+    error = refused("rate_above_plan", started, nurse, "rate_changed", "11:00", rate_ml_per_h=41)
+    assert "not increased again" in error.message
+    record(started, nurse, "rate_changed", "11:00", rate_ml_per_h=30)
+    refused("rate_above_plan", started, nurse, "rate_changed", "11:10", rate_ml_per_h=40)
+
+
+def test_a_restart_needs_a_stop(started, nurse) -> None:
+    refused("invalid", started, nurse, "restarted", "09:40", rate_ml_per_h=30)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"symptoms": ["nausea"], "severity": "mild"}, "symptoms"),
+        ({"symptoms": [], "severity": "mild"}, "symptoms"),
+        ({"symptoms": ["fever"], "severity": "awful"}, "severity"),
+        ({"symptoms": ["fever"]}, "severity"),
+    ],
+)
+def test_adverse_events_from_the_watch_list(started, nurse, data, field) -> None:
+    assert refused("invalid", started, nurse, "adverse_event", "09:40", **data).field == field
+
+
+def test_completion_within_the_day_dose(started, nurse) -> None:
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "rate_changed", "10:30", rate_ml_per_h=82)
+    refused("invalid", started, nurse, "completed", "13:30", volume_ml="251", grams_given="25")
+    refused("invalid", started, nurse, "completed", "13:30", volume_ml="250", grams_given="25.5")
+    refused("invalid", started, nurse, "completed", "13:30", volume_ml="-1", grams_given="2")
+    record(started, nurse, "completed", "13:30", volume_ml="240", grams_given="24")
+    started.refresh_from_db()
+    assert started.status == "completed"
+    refused("recording_closed", started, nurse, "note", "13:05", details="late")
+
+
+def test_nothing_is_recorded_on_a_cancelled_session(session, nurse) -> None:
+    InfusionSession.objects.filter(pk=session.pk).update(status="cancelled")
+    refused("recording_closed", session, nurse, "premedication_given", "09:05")
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "field"),
+    [
+        ("vital_signs", vitals(pulse_per_min=None), "pulse_per_min"),
+        ("vital_signs", vitals(bp_systolic_mmhg=1200), "bp_systolic_mmhg"),
+        ("vital_signs", vitals(temperature_c="52"), "temperature_c"),
+        ("vital_signs", vitals(bp_systolic_mmhg="abc"), "bp_systolic_mmhg"),
+        ("lot_recorded", {"lot_number": "L1", "vial_size_g": "7", "vial_count": 1}, "vial_size_g"),
+        ("lot_recorded", {"lot_number": "L1", "vial_size_g": "5", "vial_count": 0}, "vial_count"),
+        ("lot_recorded", {"vial_size_g": "5", "vial_count": 1}, "lot_number"),
+        ("iv_access", {}, "details"),
+        ("note", {"details": "x", "rate_ml_per_h": 30}, "rate_ml_per_h"),
+    ],
+)
+def test_each_kind_checks_its_fields(session, nurse, kind, data, field) -> None:
+    assert refused("invalid", session, nurse, kind, "09:05", **data).field == field
+
+
+def test_entries_are_append_only(session, nurse) -> None:
+    entry = record(session, nurse, "note", "09:05", details="x")
+    entry.details = "changed"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    assert AdministrationEntry.objects.get(pk=entry.pk).details == "x"
+
+
+def test_corrections_are_new_entries(started, nurse) -> None:
+    vitals = record(
+        started,
+        nurse,
+        "vital_signs",
+        "09:35",
+        bp_systolic_mmhg=210,
+        bp_diastolic_mmhg=80,
+        pulse_per_min=70,
+    )
+    fixed = record(
+        started, nurse, "vital_signs", "09:35",
+        bp_systolic_mmhg=120, bp_diastolic_mmhg=80, pulse_per_min=70, correction_of=vitals,
+    )  # fmt: skip
+    assert list(vitals.corrections.all()) == [fixed]
+    start = started.entries.get(kind="started")
+    # What happened to the patient is corrected by a note, never by a new start or rate.
+    refused(
+        "invalid",
+        started,
+        nurse,
+        "vital_signs",
+        "09:36",
+        bp_systolic_mmhg=120,
+        bp_diastolic_mmhg=80,
+        pulse_per_min=70,
+        correction_of=start,
+    )
+    record(started, nurse, "note", "09:36", details="Started 09:31 in fact", correction_of=start)
+    refused(
+        "invalid",
+        started,
+        nurse,
+        "note",
+        "09:36",
+        details="wrong kind",
+        correction_of=None,
+        rate_ml_per_h=3,
+    )
+    other = session_for(verified_order(), ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+    elsewhere = record(other, nurse, "note", "09:00", details="x")
+    refused("invalid", started, nurse, "note", "09:40", details="x", correction_of=elsewhere)
+
+
+def test_plan_at_clock_times_before_the_start(session) -> None:
+    plan = session_plan_at_clock_times(session)
+    assert plan.premedication_at == yesterday_at("09:00")
+    assert plan.infusion_start == yesterday_at("09:30")
+    assert [(step.at, step.rate_ml_per_h) for step in plan.steps[:3]] == [
+        (yesterday_at("09:30"), 20),
+        (yesterday_at("10:00"), 41),
+        (yesterday_at("10:30"), 82),
+    ]
+    assert [step.limited_by for step in plan.steps[:4]] == [
+        "label_step",
+        "label_step",
+        "label_step",
+        "protocol",
+    ]
+    # Vital checks 0, 30, 60, 90, 120, 150 and the end, 161 minutes after the start.
+    assert plan.vital_checks == [
+        yesterday_at(clock)
+        for clock in ("09:30", "10:00", "10:30", "11:00", "11:30", "12:00", "12:11")
+    ]
+    assert plan.infusion_end == yesterday_at("12:11")
+    assert plan.chair_until == yesterday_at("12:41")
+    assert "Moderate to severe headache" in plan.watch_list
+
+
+def test_plan_at_clock_times_follows_the_start_and_the_restart(started, nurse) -> None:
+    # Started 09:30 at 20; 41 from 10:00; stopped at 10:05 (10 + 3.4 = 13.4 mL given).
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "adverse_event", "10:05", symptoms=["fever"], severity="mild")
+    record(started, nurse, "restarted", "10:25", rate_ml_per_h=40)
+    plan = session_plan_at_clock_times(started)
+    assert plan.restart is not None
+    assert plan.restart.volume_given_ml == Decimal("13.4")
+    assert plan.restart.remaining_volume_ml == Decimal("236.6")
+    # 236.6 mL at 40 mL/h: 354.9 -> 355 minutes from 10:25 = 16:20.
+    assert plan.infusion_end == yesterday_at("16:20")
+    assert [(s.at, s.rate_ml_per_h) for s in plan.steps] == [
+        (yesterday_at("09:30"), 20),
+        (yesterday_at("10:00"), 41),
+        (yesterday_at("10:25"), 40),
+    ]
+    # Checks before the restart as planned; from it every 60 minutes and at the end.
+    assert plan.vital_checks == [
+        yesterday_at(clock)
+        for clock in (
+            "09:30",
+            "10:00",
+            "10:25",
+            "11:25",
+            "12:25",
+            "13:25",
+            "14:25",
+            "15:25",
+            "16:20",
+        )
+    ]
+
+
+# 32 minutes at 20 mL/h is 10.7 mL (shown to 0.1); with 10 % and 5 mL at most 16.77 -> 16.8 mL
+# (1.68 g at 10 %).
+def test_a_completion_is_no_more_than_the_recorded_rates_allow(started, nurse) -> None:
+    error = refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="246", grams_given="1",
+    )  # fmt: skip
+    assert error.field == "volume_ml" and "16.8 mL" in error.message
+    assert refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="16.9", grams_given="1",
+    ).field == "volume_ml"  # fmt: skip
+    assert refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="16.8", grams_given="1.7",
+    ).field == "grams_given"  # fmt: skip
+    record(started, nurse, "completed", "10:02", volume_ml="16.8", grams_given="1.68")
+
+
+def test_a_stop_counts_no_volume_until_the_restart(started, nurse) -> None:
+    record(started, nurse, "adverse_event", "10:00", symptoms=["headache"], severity="mild")
+    # 30 minutes at 20 mL/h (10 mL), then stopped: at most 16 mL however late.
+    refused("more_than_record_allows", started, nurse, "completed", "12:00",
+            volume_ml="16.1", grams_given="1")  # fmt: skip
+    record(started, nurse, "completed", "12:00", volume_ml="16", grams_given="1.6")
+
+
+def test_an_entry_before_the_sessions_day_is_refused(started, nurse) -> None:
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            started,
+            parse_entry({"kind": "note", "details": "x"}),
+            by=nurse,
+            occurred_at=yesterday_at("23:00") - timedelta(days=1),
+        )
+    assert (error.value.code, error.value.field) == ("before_session_day", "occurred_at")
+
+
+def test_an_entry_in_the_future_is_refused(started, nurse) -> None:
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            started,
+            parse_entry({"kind": "note", "details": "x"}),
+            by=nurse,
+            occurred_at=timezone.now() + timedelta(minutes=5),
+        )
+    assert (error.value.code, error.value.field) == ("in_future", "occurred_at")
