@@ -9,6 +9,7 @@ from .medication_administration import MedicationAdministrationEndpoint
 from .medication_request import MedicationRequestEndpoint
 from .observation import ObservationEndpoint
 from .patient import PatientEndpoint
+from .transaction import TransactionEndpoint
 
 # Every resource type served, in the CapabilityStatement's order.
 ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
@@ -32,6 +33,7 @@ class UnknownEndpoint(FhirView):
 
 
 urlpatterns = [
+    path("", TransactionEndpoint.as_view(), name="fhir-transaction"),
     path("metadata", MetadataEndpoint.as_view(), name="fhir-metadata"),
     *(
         route
