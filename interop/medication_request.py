@@ -171,6 +171,7 @@ def medication_request(order: Order) -> MedicationRequest:
                 text=indication.name,
             )
         ],
+        reasonReference=[Reference(reference=f"Condition/{order.pk}")],
         dosageInstruction=[dosage],
         note=notes or None,
     )

@@ -2,7 +2,9 @@
 
 from django.urls import path, re_path
 
+from .allergy import AllergyIntoleranceEndpoint
 from .capability import MetadataEndpoint
+from .condition import ConditionEndpoint
 from .fhir import FhirView, ResourceEndpoint
 from .medication import MedicationEndpoint
 from .medication_administration import MedicationAdministrationEndpoint
@@ -18,6 +20,8 @@ ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
     MedicationEndpoint,
     MedicationRequestEndpoint,
     MedicationAdministrationEndpoint,
+    AllergyIntoleranceEndpoint,
+    ConditionEndpoint,
 )
 
 
