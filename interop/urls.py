@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from .allergy import AllergyIntoleranceEndpoint
+from .authorization import ClaimResponseEndpoint, CoverageEndpoint
 from .capability import MetadataEndpoint
 from .condition import ConditionEndpoint
 from .fhir import FhirView, ResourceEndpoint
@@ -22,6 +23,8 @@ ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
     MedicationAdministrationEndpoint,
     AllergyIntoleranceEndpoint,
     ConditionEndpoint,
+    CoverageEndpoint,
+    ClaimResponseEndpoint,
 )
 
 
