@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from .allergy import AllergyIntoleranceEndpoint
+from .appointment import AppointmentEndpoint, ScheduleEndpoint, SlotEndpoint
 from .authorization import ClaimResponseEndpoint, CoverageEndpoint
 from .capability import MetadataEndpoint
 from .condition import ConditionEndpoint
@@ -25,6 +26,9 @@ ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
     ConditionEndpoint,
     CoverageEndpoint,
     ClaimResponseEndpoint,
+    AppointmentEndpoint,
+    ScheduleEndpoint,
+    SlotEndpoint,
 )
 
 
