@@ -43,6 +43,7 @@ from .plans import session_plan, session_runnable_plan
 from .reaction_plans import reaction_notify
 from .reactions import reaction_rate_cap, severe_reaction_in
 from .record import IN_INFUSION_KINDS, STATE_KINDS, InfusionState, infusion_state, minutes_between
+from .signals import session_completed
 
 
 def session_start_blockers(session: InfusionSession) -> list[str]:
@@ -424,6 +425,7 @@ def administration_record(
         current.partial_dose = given.partial
         current.version += 1
         save_as(current, by, f"{EntryKind.COMPLETED.label}. {given.summary}")
+        session_completed.send(sender=InfusionSession, session=current, by=by)
     if (
         isinstance(entry, Started)
         and urgent_first_cycle(current.order.urgent, current.cycle_number)

@@ -45,7 +45,7 @@ from .models import (
     RiskFactor,
 )
 from .plans import OrderPlan, order_plan
-from .signals import order_discontinued, order_superseded, urgent_order_verified
+from .signals import order_discontinued, order_superseded, order_verified, urgent_order_verified
 
 # What a clinician may edit on a patient; ``version`` and timestamps are the service's own.
 PATIENT_FIELDS = (
@@ -715,6 +715,7 @@ def order_verify(
     current.verified_by = by
     current.verified_at = now
     _save_order(current, by, "Verified")
+    order_verified.send(sender=Order, order=current, by=by)
     if current.urgent:
         urgent_order_verified.send(sender=Order, order=current, by=by)
     return current
