@@ -15,7 +15,10 @@ def push_verified_order(sender: Any, *, order: Order, **_: Any) -> None:
 
 
 def push_discontinued_order(sender: Any, *, order: Order, **_: Any) -> None:
-    push_enqueue("MedicationRequest", order.pk, PushEvent.DISCONTINUED)
+    """Only an order the EHR was told of (verified once): a signed order discontinued before
+    verification never reached it."""
+    if order.verified_at is not None:
+        push_enqueue("MedicationRequest", order.pk, PushEvent.DISCONTINUED)
 
 
 def push_completed_session(sender: Any, *, session: InfusionSession, **_: Any) -> None:

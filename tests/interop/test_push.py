@@ -119,11 +119,15 @@ def test_a_verified_order_is_pushed_once_as_a_conditional_create(
 
 
 def test_a_discontinued_order_is_a_conditional_update(
-    ehr, signed, clinician, django_capture_on_commit_callbacks
+    ehr, signed, clinician, pharmacist, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        order_discontinue(signed, by=clinician, reason="Remission", version=signed.version)
-    [sent] = ehr.received
+        verified = order_verify(
+            signed, by=pharmacist, acknowledged_codes=[], version=signed.version
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        order_discontinue(verified, by=clinician, reason="Remission", version=verified.version)
+    _, sent = ehr.received
     identifier = f"urn:ivig:order|{lineage_id(signed)}-{signed.revision}"
     assert (sent["method"], sent["path"]) == (
         "PUT",
@@ -131,6 +135,14 @@ def test_a_discontinued_order_is_a_conditional_update(
     )
     assert sent["resource"].status == "stopped"
     assert sent["resource"].statusReason.text == "Remission"
+
+
+def test_a_signed_order_discontinued_before_verification_is_not_pushed(
+    ehr, signed, clinician, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order_discontinue(signed, by=clinician, reason="Wrong patient", version=signed.version)
+    assert not ehr.received and not FhirPush.objects.exists()
 
 
 def test_a_completed_session_pushes_its_administration(
