@@ -80,7 +80,7 @@ class TransactionEndpoint(FhirView):
     def get_permissions(self) -> list[Any]:
         if self.request.method == "POST":
             return [api_policy(can_ingest_fhir)()]
-        return []
+        return list(super().get_permissions())
 
     def get(self, request: Request) -> Response:
         raise FhirError(404, "not-supported", "No such resource type or operation is served.")

@@ -245,12 +245,13 @@ def test_qualitative_and_blood_group_results(clinician, fhir_client):
     assert texts == {"L-ANTI-IGA": "negative", "882-1": "O-"}
 
 
-def test_arrived_results_are_the_imported_source_kind_of_record(clinician, fhir_client):
-    """Results are recorded by the lab service, with the history naming the token's user."""
+def test_arrived_results_are_recorded_by_the_token_s_user(clinician, fhir_client):
+    """Results are recorded by the lab service (``lab_result_record``, which stores them as
+    entered), with the history naming the token's user."""
     post_bundle(fhir_client(clinician), new_patient_bundle())
     result = LabResult.objects.get()
     assert result.recorded_by == clinician
-    assert result.source in (LabSource.ENTERED, LabSource.IMPORTED)
+    assert result.source == LabSource.ENTERED
     assert result.history.first().history_user == clinician
 
 
@@ -379,6 +380,16 @@ def test_the_capability_statement_states_the_transaction(client):
 
 def test_get_on_the_base_is_still_a_404(clinician, fhir_client):
     refused(fhir_client(clinician).get(f"{BASE}/"), status=404)
+    refused(fhir_client(clinician).get(BASE), status=404)
+
+
+def test_the_base_without_its_trailing_slash_takes_the_transaction(clinician, fhir_client):
+    """``POST [base]`` as FHIR clients write it: no redirect a POST cannot follow."""
+    client = fhir_client(clinician)
+    response = client.post(BASE, json.dumps(new_patient_bundle()), content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert validated(response.json()).type == "transaction-response"
+    refused(client.post(BASE, "[]", content_type="application/json"))
 
 
 # --- the nightly file -----------------------------------------------------------------------
