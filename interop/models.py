@@ -9,6 +9,7 @@ from django.utils import timezone
 class PushEvent(models.TextChoices):
     VERIFIED = "verified", "Order version verified"
     DISCONTINUED = "discontinued", "Order discontinued"
+    SUPERSEDED = "superseded", "Order version replaced by a newer one"
     COMPLETED = "completed", "Session completed"
 
 

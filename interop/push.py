@@ -6,8 +6,9 @@ FHIR server (``FHIR_PUSH_URL``; docs/fhir.md, "Out").
   (``enqueue_on_commit``): at least once, after the commit, never for a change rolled back.
 - Idempotent on the resource's identifier: a verification and a completion are conditional
   creates (``POST [base]/{type}`` with ``If-None-Exist: identifier=system|value``); a
-  discontinuation is a conditional update (``PUT [base]/MedicationRequest?identifier=…``),
-  which creates it if the EHR never had it. Sent twice, or in any order, the EHR ends with one
+  discontinuation, or a version superseded when a newer one is verified (stopped), is a
+  conditional update (``PUT [base]/MedicationRequest?identifier=…``), which creates it if the
+  EHR never had it. Sent twice, or in any order, the EHR ends with one
   resource per identifier in its last state.
 - The resource is the one the server serves, made to stand on its own at the EHR: no ``id``
   (the EHR's), the patient by MRN (``subject.identifier``), the order by its identifier, the
@@ -127,7 +128,7 @@ def prepared(push: FhirPush) -> tuple[str, str, dict[str, Any]]:
         identifier = {"system": SESSION_SYSTEM, "value": str(session.pk)}
     token = f"{identifier['system']}|{identifier['value']}"
     push.identifier = token
-    if push.event == PushEvent.DISCONTINUED:
+    if push.event in (PushEvent.DISCONTINUED, PushEvent.SUPERSEDED):
         return "PUT", f"{push.resource_type}?identifier={quote(token, safe='')}", _validated(body)
     return "POST", push.resource_type, _validated(body)
 

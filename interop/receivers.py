@@ -21,5 +21,11 @@ def push_discontinued_order(sender: Any, *, order: Order, **_: Any) -> None:
         push_enqueue("MedicationRequest", order.pk, PushEvent.DISCONTINUED)
 
 
+def push_superseded_order(sender: Any, *, order: Order, **_: Any) -> None:
+    """The version in force a newer verified version replaced: stopped at the EHR too, so that
+    its medication list never shows two requests for one course."""
+    push_enqueue("MedicationRequest", order.pk, PushEvent.SUPERSEDED)
+
+
 def push_completed_session(sender: Any, *, session: InfusionSession, **_: Any) -> None:
     push_enqueue("MedicationAdministration", session.pk, PushEvent.COMPLETED)

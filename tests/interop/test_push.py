@@ -20,7 +20,13 @@ from infusions.plans import session_runnable_plan
 from interop.models import FhirPush, PushStatus
 from interop.push import MAX_ATTEMPTS, backoff, push_enqueue, push_retry_due
 from orders.plans import lineage_id
-from orders.services import order_create, order_discontinue, order_sign, order_verify
+from orders.services import (
+    order_create,
+    order_discontinue,
+    order_sign,
+    order_update,
+    order_verify,
+)
 from tests.conftest import TEST_PASSWORD
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 from tests.orders.factories import order_values, worked_example_patient
@@ -135,6 +141,30 @@ def test_a_discontinued_order_is_a_conditional_update(
     )
     assert sent["resource"].status == "stopped"
     assert sent["resource"].statusReason.text == "Remission"
+
+
+def test_a_version_superseded_by_a_newer_verified_one_is_stopped_at_the_ehr(
+    ehr, signed, clinician, pharmacist, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = order_verify(signed, by=pharmacist, acknowledged_codes=[], version=signed.version)
+    draft = order_update(first, by=clinician, version=first.version, cycles=3)
+    second = order_sign(
+        draft, by=clinician, password=TEST_PASSWORD, override_reasons={}, version=draft.version
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        order_verify(second, by=pharmacist, acknowledged_codes=[], version=second.version)
+    sent = {(r["method"], r["resource"].identifier[0].value): r["resource"] for r in ehr.received}
+    lineage = lineage_id(first)
+    assert sent.keys() == {
+        ("POST", f"{lineage}-{first.revision}"),
+        ("PUT", f"{lineage}-{first.revision}"),
+        ("POST", f"{lineage}-{second.revision}"),
+    }
+    replaced = sent[("PUT", f"{lineage}-{first.revision}")]
+    assert replaced.status == "stopped"
+    assert "newer version" in replaced.statusReason.text
+    assert sent[("POST", f"{lineage}-{second.revision}")].status == "active"
 
 
 def test_a_signed_order_discontinued_before_verification_is_not_pushed(
