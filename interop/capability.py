@@ -10,6 +10,7 @@ FHIR element                           source
                                        ``fhir.resources``, whose R4 subset is what is served)
 ``format``                             ``json`` and ``application/fhir+json``
 ``rest[0].security``                   the API's token (``Authorization: Token …``) or session
+``rest[0].interaction``                ``transaction`` (``POST [base]``, ``interop.ingest``)
 ``rest[0].resource[]``                 each endpoint in ``interop.urls.ENDPOINTS``: ``type``,
                                        ``interaction`` read and search-type, ``searchParam``
                                        from its ``search_parameters`` (plus ``_count``,
@@ -24,6 +25,7 @@ from fhir.resources.R4B.capabilitystatement import (
     CapabilityStatement,
     CapabilityStatementImplementation,
     CapabilityStatementRest,
+    CapabilityStatementRestInteraction,
     CapabilityStatementRestResource,
     CapabilityStatementRestResourceInteraction,
     CapabilityStatementRestResourceSearchParam,
@@ -83,7 +85,7 @@ def capability_statement(
         format=["json", FHIR_JSON],
         software=CapabilityStatementSoftware(name="IVIg orders and infusions"),
         implementation=CapabilityStatementImplementation(
-            description="IVIg orders and infusions FHIR R4 server (read and search).",
+            description="IVIg orders and infusions FHIR R4 server (read, search, transaction).",
             url=base_url,
         ),
         rest=[
@@ -100,6 +102,16 @@ def capability_statement(
                     description="The application's roles decide what each caller may read.",
                 ),
                 resource=resources,
+                interaction=[
+                    CapabilityStatementRestInteraction(
+                        code="transaction",
+                        documentation=(
+                            "POST [base]: a transaction Bundle of Patient and Observation "
+                            "creates (patients matched by MRN or created; labs, weights and "
+                            "heights recorded), all or nothing."
+                        ),
+                    )
+                ],
             )
         ],
     )

@@ -80,11 +80,16 @@ class AlwaysFhirJSON(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
-def operation_outcome(code: str, message: str, severity: str = "error") -> OperationOutcome:
+def operation_outcome(
+    code: str, message: str, severity: str = "error", expression: list[str] | None = None
+) -> OperationOutcome:
     return OperationOutcome(
         issue=[
             OperationOutcomeIssue(
-                severity=severity, code=code, details=CodeableConcept(text=message)
+                severity=severity,
+                code=code,
+                details=CodeableConcept(text=message),
+                expression=expression,
             )
         ]
     )

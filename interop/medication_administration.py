@@ -87,72 +87,98 @@ def _given(session: InfusionSession, rows: list[AdministrationEntry]) -> tuple[D
         return volume or Decimal(0), grams or Decimal(0)
 
 
-def administration_resource(session: InfusionSession) -> MedicationAdministration:
-    rows = live_entries(session)
-    volume_ml, grams = _given(session, rows)
-    started = next((r for r in rows if r.kind == EntryKind.STARTED), None)
-    completion = latest_completion(rows)
-    lots = [r for r in rows if r.kind == EntryKind.LOT_RECORDED and r.lot_number]
-    rates = [r for r in rows if r.rate_ml_per_h is not None and r.kind in _RATE_KINDS]
-    last_rate = rates[-1].rate_ml_per_h if rates else None
-    stops = [r for r in rows if r.kind == EntryKind.ADVERSE_EVENT]
+def _status_reasons(session: InfusionSession, rows: list[AdministrationEntry]) -> list[Any]:
+    """ "Partial dose", then each adverse event's stop (its details and action)."""
     reasons = [CodeableConcept(text="Partial dose")] if session.partial_dose else []
     reasons += [
         CodeableConcept(text="; ".join(part for part in (r.details, r.action) if part) or "Stop")
-        for r in stops
+        for r in rows
+        if r.kind == EntryKind.ADVERSE_EVENT
     ]
-    notes = [
-        Annotation(
-            text=f"{timezone.localtime(r.occurred_at):%H:%M}: {r.rate_ml_per_h} mL/h",
-            time=r.occurred_at,
-        )
-        for r in rates
-    ] + [
-        Annotation(
-            text=f"Lot {r.lot_number}"
-            + (
-                f": {r.vial_count} vial(s) of {_number(r.vial_size_g)} g"
-                if r.vial_count and r.vial_size_g
-                else ""
-            )
-        )
-        for r in lots
-    ]
-    product = session.order.product
-    medication = Medication(
-        id="product",
-        code=CodeableConcept(text=product_name(product)),
-        batch=MedicationBatch(lotNumber=", ".join(dict.fromkeys(r.lot_number for r in lots)))
-        if lots
-        else None,
+    return reasons
+
+
+def _rate_note(row: AdministrationEntry) -> Annotation:
+    return Annotation(
+        text=f"{timezone.localtime(row.occurred_at):%H:%M}: {row.rate_ml_per_h} mL/h",
+        time=row.occurred_at,
     )
+
+
+def _lot_note(row: AdministrationEntry) -> Annotation:
+    vials = ""
+    if row.vial_count and row.vial_size_g:
+        vials = f": {row.vial_count} vial(s) of {_number(row.vial_size_g)} g"
+    return Annotation(text=f"Lot {row.lot_number}{vials}")
+
+
+def _contained_medication(session: InfusionSession, lots: list[AdministrationEntry]) -> Medication:
+    """The order's product, ``batch.lotNumber`` the lots recorded (several joined by ", ")."""
+    batch = None
+    if lots:
+        batch = MedicationBatch(lotNumber=", ".join(dict.fromkeys(r.lot_number for r in lots)))
+    return Medication(
+        id="product", code=CodeableConcept(text=product_name(session.order.product)), batch=batch
+    )
+
+
+def _performer(
+    completion: AdministrationEntry | None,
+) -> list[MedicationAdministrationPerformer] | None:
+    if completion is None:
+        return None
+    return [
+        MedicationAdministrationPerformer(
+            actor=Reference(display=completion.recorded_by.get_username())
+        )
+    ]
+
+
+def _dosage(
+    volume_ml: Decimal, grams: Decimal, last_rate: Decimal | int | None
+) -> MedicationAdministrationDosage:
+    rate = None
+    if last_rate is not None:
+        rate = Quantity(value=Decimal(last_rate), unit="mL/h", system=UCUM, code="mL/h")
+    return MedicationAdministrationDosage(
+        text=f"{_number(volume_ml)} mL, {_number(grams)} g given",
+        dose=Quantity(value=grams, unit="g", system=UCUM, code="g"),
+        rateQuantity=rate,
+    )
+
+
+def _period(
+    session: InfusionSession,
+    rows: list[AdministrationEntry],
+    completion: AdministrationEntry | None,
+) -> Period:
+    """From the start entry (else the planned start) to the completion entry."""
+    started = next((r for r in rows if r.kind == EntryKind.STARTED), None)
+    return Period(
+        start=started.occurred_at if started else session.planned_start,
+        end=completion.occurred_at if completion else None,
+    )
+
+
+def administration_resource(session: InfusionSession) -> MedicationAdministration:
+    rows = live_entries(session)
+    volume_ml, grams = _given(session, rows)
+    completion = latest_completion(rows)
+    lots = [r for r in rows if r.kind == EntryKind.LOT_RECORDED and r.lot_number]
+    rates = [r for r in rows if r.rate_ml_per_h is not None and r.kind in _RATE_KINDS]
+    notes = [_rate_note(r) for r in rates] + [_lot_note(r) for r in lots]
     return MedicationAdministration(
         id=str(session.pk),
         identifier=[Identifier(system=SESSION_SYSTEM, value=str(session.pk))],
-        contained=[medication],
+        contained=[_contained_medication(session, lots)],
         status="completed",
-        statusReason=reasons or None,
+        statusReason=_status_reasons(session, rows) or None,
         medicationReference=Reference(reference="#product"),
         subject=Reference(**patient_reference(session.patient)),
         request=Reference(reference=f"MedicationRequest/{session.order_id}"),
-        effectivePeriod=Period(
-            start=started.occurred_at if started else session.planned_start,
-            end=completion.occurred_at if completion else None,
-        ),
-        performer=[
-            MedicationAdministrationPerformer(
-                actor=Reference(display=completion.recorded_by.get_username())
-            )
-        ]
-        if completion
-        else None,
-        dosage=MedicationAdministrationDosage(
-            text=f"{_number(volume_ml)} mL, {_number(grams)} g given",
-            dose=Quantity(value=grams, unit="g", system=UCUM, code="g"),
-            rateQuantity=Quantity(value=Decimal(last_rate), unit="mL/h", system=UCUM, code="mL/h")
-            if last_rate is not None
-            else None,
-        ),
+        effectivePeriod=_period(session, rows, completion),
+        performer=_performer(completion),
+        dosage=_dosage(volume_ml, grams, rates[-1].rate_ml_per_h if rates else None),
         note=notes or None,
     )
 

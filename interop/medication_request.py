@@ -138,6 +138,16 @@ def _dosage(order: Order) -> tuple[Dosage, DosePlan]:
     ), plan
 
 
+def _status_reason(order: Order) -> CodeableConcept | None:
+    """Why it stopped: the discontinuation's reason; a superseded version (never served by the
+    reads, only pushed to the EHR, docs/fhir.md "Out") was replaced by a newer one."""
+    if order.status == OrderStatus.DISCONTINUED and order.discontinue_reason:
+        return CodeableConcept(text=order.discontinue_reason)
+    if order.status == OrderStatus.SUPERSEDED:
+        return CodeableConcept(text="Replaced by a newer version of the order")
+    return None
+
+
 def medication_request(order: Order) -> MedicationRequest:
     dosage, plan = _dosage(order)
     notes = []
@@ -152,10 +162,8 @@ def medication_request(order: Order) -> MedicationRequest:
     return MedicationRequest(
         id=str(order.pk),
         identifier=[Identifier(system=ORDER_SYSTEM, value=f"{lineage_id(order)}-{order.revision}")],
-        status=STATUS[OrderStatus(order.status)],
-        statusReason=CodeableConcept(text=order.discontinue_reason)
-        if order.status == OrderStatus.DISCONTINUED and order.discontinue_reason
-        else None,
+        status=STATUS.get(OrderStatus(order.status), "stopped"),
+        statusReason=_status_reason(order),
         intent="order",
         medicationReference=Reference(
             reference=f"Medication/{order.product_id}", display=product_name(order.product)
@@ -171,6 +179,7 @@ def medication_request(order: Order) -> MedicationRequest:
                 text=indication.name,
             )
         ],
+        reasonReference=[Reference(reference=f"Condition/{order.pk}")],
         dosageInstruction=[dosage],
         note=notes or None,
     )

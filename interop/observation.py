@@ -203,10 +203,10 @@ class SourceQ:
 
 def patient_q(value: str) -> SourceQ:
     """reference: ``Patient/12`` or ``12`` (an absolute URL ending so, too)."""
-    pk = value.rstrip("/").rsplit("/", 1)[-1]
-    if "/" in value and value.rstrip("/").rsplit("/", 2)[-2] != "Patient":
+    parts = value.rstrip("/").split("/")
+    if len(parts) > 1 and parts[-2] != "Patient":
         return SourceQ({s: NOTHING for s in SOURCES})
-    patient_id = record_id(pk)
+    patient_id = record_id(parts[-1])
     if patient_id is None:
         return SourceQ({s: NOTHING for s in SOURCES})
     return SourceQ({s: Q(**{PATIENT_FIELD[s]: patient_id}) for s in SOURCES})

@@ -2,13 +2,18 @@
 
 from django.urls import path, re_path
 
+from .allergy import AllergyIntoleranceEndpoint
+from .appointment import AppointmentEndpoint, ScheduleEndpoint, SlotEndpoint
+from .authorization import ClaimResponseEndpoint, CoverageEndpoint
 from .capability import MetadataEndpoint
+from .condition import ConditionEndpoint
 from .fhir import FhirView, ResourceEndpoint
 from .medication import MedicationEndpoint
 from .medication_administration import MedicationAdministrationEndpoint
 from .medication_request import MedicationRequestEndpoint
 from .observation import ObservationEndpoint
 from .patient import PatientEndpoint
+from .transaction import TransactionEndpoint
 
 # Every resource type served, in the CapabilityStatement's order.
 ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
@@ -17,6 +22,13 @@ ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
     MedicationEndpoint,
     MedicationRequestEndpoint,
     MedicationAdministrationEndpoint,
+    AllergyIntoleranceEndpoint,
+    ConditionEndpoint,
+    CoverageEndpoint,
+    ClaimResponseEndpoint,
+    AppointmentEndpoint,
+    ScheduleEndpoint,
+    SlotEndpoint,
 )
 
 
@@ -32,6 +44,7 @@ class UnknownEndpoint(FhirView):
 
 
 urlpatterns = [
+    path("", TransactionEndpoint.as_view(), name="fhir-transaction"),
     path("metadata", MetadataEndpoint.as_view(), name="fhir-metadata"),
     *(
         route

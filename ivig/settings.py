@@ -46,6 +46,10 @@ class Environment(BaseSettings):
     # The identifier system (a URI) under which the FHIR server states a patient's MRN
     # (docs/fhir.md): the hospital's own, so the EHR matches patients by it.
     fhir_mrn_system: str = Field(default="urn:ivig:mrn", pattern=r"^[a-z][a-z0-9+.-]*:\S+$")
+    # The EHR's FHIR R4 base URL that verified/discontinued orders and completed sessions are
+    # pushed to (docs/fhir.md, "Out"); empty = no push. The token is sent as a Bearer token.
+    fhir_push_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    fhir_push_token: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -228,6 +232,8 @@ TIME_ZONE = ENV.time_zone
 # ISO 4217 code shown after every amount of money (the ``money`` template filter).
 CURRENCY = ENV.currency
 FHIR_MRN_SYSTEM = ENV.fhir_mrn_system
+FHIR_PUSH_URL = ENV.fhir_push_url.rstrip("/")
+FHIR_PUSH_TOKEN = ENV.fhir_push_token
 USE_I18N = True
 USE_TZ = True
 
@@ -316,6 +322,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     # Tasks whose publish failed (broker down) are sent once it is back (ivig/outbox).
     "outbox-flush": {"task": "outbox.flush", "schedule": timedelta(minutes=1)},
+    # FHIR pushes to the EHR that failed are sent again when their back-off is over (docs/fhir.md).
+    "fhir-push-retry": {"task": "interop.fhir_push_retry", "schedule": timedelta(minutes=1)},
     # docs/clinical-rules.md 6: sessions of past days that never started become missed, before the
     # sweeps.
     "sessions-mark-missed": {

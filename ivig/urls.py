@@ -31,6 +31,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("ivig.api_urls")),
     path("fhir/R4/", include("interop.urls")),
+    path("fhir/R4", include("interop.base_urls")),  # POST [base] without the trailing slash
     # Generated once per process, not per request (ivig/schema_view.py).
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script (CSP). People who

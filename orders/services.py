@@ -43,7 +43,7 @@ from .models import (
 )
 from .patients.services import patient_weight_record
 from .saving import save_validated, stale_error
-from .signals import order_discontinued, order_superseded, urgent_order_verified
+from .signals import order_discontinued, order_superseded, order_verified, urgent_order_verified
 
 
 def _out_of_range(instance: models.Model) -> dict[str, list[str]]:
@@ -505,6 +505,7 @@ def order_verify(
     current.verified_by = by
     current.verified_at = now
     _save_order(current, by, "Verified")
+    order_verified.send(sender=Order, order=current, by=by)
     if current.urgent:
         urgent_order_verified.send(sender=Order, order=current, by=by)
     return current

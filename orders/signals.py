@@ -10,6 +10,8 @@ it, and a receiver's refusal (an ``OrderError``) refuses the change.
   ``order``'s sessions not started on or after ``successor``'s first day (their days are the new
   version's), keeps the earlier ones, tells the nurses and clinicians what moved, and refuses
   while a cycle of ``order`` is booked across that day.
+- ``order_verified(order, by)``: an order version was verified; interop pushes its
+  ``MedicationRequest`` to the EHR (docs/fhir.md, "Out").
 - ``urgent_order_verified(order, by)``: an urgent order is verified (docs/clinical-rules.md
   3.10); authorizations opens its retrospective authorization at once.
 """
@@ -18,4 +20,5 @@ from django.dispatch import Signal
 
 order_discontinued = Signal()
 order_superseded = Signal()
+order_verified = Signal()
 urgent_order_verified = Signal()

@@ -146,13 +146,22 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
         )
         if session is not None:
             found["sessions"] = found["infusion-sessions"] = str(session.pk)
-        # FHIR reads (/fhir/R4/<type>/<id>, docs/fhir.md): the same order, patient and product;
-        # a completed session of the order; an observation of the patient ("lab-"/"weight-" id).
+        # FHIR reads (/fhir/R4/<type>/<id>, docs/fhir.md): the same order (its Condition too),
+        # patient (its AllergyIntolerance: a 404 without allergy text) and product; a completed
+        # session of the order; an observation of the patient ("lab-"/"weight-" id); the
+        # authorization (Coverage, ClaimResponse), the session (Appointment, Slot), the chair
+        # (Schedule).
         found.update(
             Patient=str(order.patient_id),
             Medication=str(order.product_id),
             MedicationRequest=str(order.pk),
+            Condition=str(order.pk),
+            AllergyIntolerance=str(order.patient_id),
         )
+        if authorization is not None:
+            found["Coverage"] = found["ClaimResponse"] = str(authorization.pk)
+        if session is not None:
+            found["Appointment"] = found["Slot"] = str(session.pk)
         completed = (
             InfusionSession.objects.filter(status=SessionStatus.COMPLETED)
             .order_by(Case(When(order=order, then=0), default=1), "-planned_start", "pk")
@@ -173,7 +182,7 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
         found["reactions"] = str(reaction.pk)
     chair = Chair.objects.order_by("pk").first()
     if chair is not None:
-        found["chairs"] = str(chair.pk)
+        found["chairs"] = found["Schedule"] = str(chair.pk)
     vial_size = VialSize.objects.order_by("pk").first()
     if vial_size is not None:
         found["vial-sizes"] = str(vial_size.pk)

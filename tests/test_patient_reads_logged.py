@@ -14,11 +14,12 @@ from ivig.audit.models import AccessLog
 from tests.orders.factories import worked_example_patient
 
 # Addresses that serve patient data: patients, orders, authorizations, sessions (API and pages),
-# and every FHIR resource type but Medication (the formulary's products).
+# and every FHIR resource type but Medication (the formulary's products), Schedule and Slot
+# (chairs and their busy times: no patient).
 PATIENT_DATA = re.compile(
     r"^(api/v1/\^?(patients|orders|authorizations|infusion-sessions|notifications)"
     r"|orders/|infusions/(sessions|orders)/|infusions/$|infusions/calendar/.+\.ics"
-    r"|notifications/$|fhir/R4/(?!Medication(/|$))[A-Z])"
+    r"|notifications/$|fhir/R4/(?!(Medication|Schedule|Slot)(/|$))[A-Z])"
 )
 # Admin pages of these models show patient data (issue 22).
 PATIENT_DATA_MODELS = {

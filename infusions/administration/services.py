@@ -42,6 +42,7 @@ from infusions.common import CLOCK_SKEW, hhmm, local, save_as
 from infusions.errors import InfusionError
 from infusions.reactions.selectors import reaction_rate_cap, severe_reaction_in
 from infusions.reactions.services import reaction_notify
+from infusions.signals import session_completed
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
@@ -468,6 +469,7 @@ def administration_record(
         current.partial_dose = given.partial
         current.version += 1
         save_as(current, by, f"{EntryKind.COMPLETED.label}. {given.summary}")
+        session_completed.send(sender=InfusionSession, session=current, by=by)
     if (
         isinstance(entry, Started)
         and urgent_first_cycle(current.order.urgent, current.cycle_number)

@@ -1,9 +1,10 @@
 """A real FHIR client library (fhirpy) against the live test server: search with paging, read,
 and the error it sees for a missing resource."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome, ResourceNotFound
 from rest_framework.authtoken.models import Token
@@ -45,3 +46,54 @@ def test_fhirpy_sees_a_refused_search_as_an_operation_outcome(live_server, clini
     client = _client(live_server, clinician)
     with pytest.raises(OperationOutcome):
         client.resources("Patient").search(mrn="RT-1").fetch()
+
+
+def test_a_transaction_posted_through_fhirpy_reads_back(live_server, clinician):
+    """In and back out with the client library: the EHR's transaction, then the patient and
+    the eGFR as fhirpy reads them."""
+    client = _client(live_server, clinician)
+    taken_on = (timezone.localdate() - timedelta(days=1)).isoformat()
+    answer = client.execute(
+        "",
+        method="post",
+        data={
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "fullUrl": "urn:uuid:patient-1",
+                    "resource": {
+                        "resourceType": "Patient",
+                        "identifier": [{"system": "urn:ivig:mrn", "value": "RT-9"}],
+                        "name": [{"family": "Okafor", "given": ["Ada"]}],
+                        "gender": "female",
+                        "birthDate": "1969-05-17",
+                    },
+                    "request": {"method": "POST", "url": "Patient"},
+                },
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "62238-1"}]},
+                        "subject": {"reference": "urn:uuid:patient-1"},
+                        "effectiveDateTime": taken_on,
+                        "valueQuantity": {
+                            "value": 48,
+                            "system": "http://unitsofmeasure.org",
+                            "code": "mL/min/{1.73_m2}",
+                        },
+                    },
+                    "request": {"method": "POST", "url": "Observation"},
+                },
+            ],
+        },
+    )
+    assert answer["type"] == "transaction-response"
+    patient_location, egfr_location = (e["response"]["location"] for e in answer["entry"])
+    patient = client.reference(*patient_location.split("/")).to_resource()
+    assert patient["identifier"][0]["value"] == "RT-9"
+    [egfr] = client.resources("Observation").search(patient=patient["id"], code="62238-1").fetch()
+    assert egfr["id"] == egfr_location.split("/")[1]
+    assert egfr["valueQuantity"]["value"] == 48
+    assert egfr["effectiveDateTime"] == taken_on

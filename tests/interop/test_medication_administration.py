@@ -72,6 +72,11 @@ def test_a_completed_session_reads_back_what_was_given(nurse, fhir_client, compl
     plan = session_runnable_plan(completed)
     assert plan.titration
     assert administration_.dosage.rateQuantity.value == plan.titration[1].rate_ml_per_h
+    notes = [note.text for note in administration_.note]
+    assert notes[0] == f"09:30: {plan.titration[0].rate_ml_per_h} mL/h"
+    assert notes[1].endswith(f": {plan.titration[1].rate_ml_per_h} mL/h")
+    assert notes[2:] == ["Lot A123: 1 vial(s) of 20 g", "Lot A124: 1 vial(s) of 5 g"]
+    assert administration_.statusReason is None  # a full dose, no stop
 
 
 def test_a_session_not_completed_is_not_served(nurse, fhir_client):

@@ -4,8 +4,9 @@ busiest order of the small centre, its patient, session, authorization…) read 
 at ``SMALL`` and then ``LARGE`` patients seeded by ``seed_scale`` (with their history: three
 years of sessions, authorizations). A route added tomorrow is measured the day it is added.
 
-Lists are read at five rows a page (every ``Paginator`` and the API's page size), so that both
-sizes fill a page and a page that is not bounded shows it.
+Lists are read at five rows a page (every ``Paginator``, the API's page size and the FHIR
+searches' default ``_count``), so that both sizes fill a page and a page that is not bounded
+shows it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+import interop.fhir
 from infusions.feeds.services import calendar_token_rotate
 from infusions.models import AdministrationEntry
 from ivig import pagination
@@ -57,6 +59,7 @@ def five_rows_a_page(monkeypatch):
 
     monkeypatch.setattr(Paginator, "__init__", bounded)
     monkeypatch.setattr(pagination.BoundedLimitOffsetPagination, "default_limit", PAGE)
+    monkeypatch.setattr(interop.fhir, "DEFAULT_COUNT", PAGE)
 
 
 def _seed(patients: int) -> None:
