@@ -439,3 +439,4 @@ class CalendarFeedToken(models.Model):
 # infusions app.
 from .override_models import SessionOverride  # noqa: E402, F401
 from .reaction_models import ReactionPlan  # noqa: E402, F401
+from .planning.models import NurseShift, ShiftBreak, StaffingPolicy  # noqa: E402, F401

@@ -36,7 +36,7 @@ def session(sid: int, minutes: int = 240, **kwargs: object) -> SessionToPlace:
     return SessionToPlace(sid, sid, kwargs.pop("day_index", 0), minutes, **kwargs)  # type: ignore[arg-type]
 
 
-def problem(sessions, chair_count=4, nurse_count=1, **kwargs) -> PlanProblem:  # type: ignore[no-untyped-def]
+def problem(sessions, chair_count=4, nurse_count=1, **kwargs) -> PlanProblem:
     days = kwargs.pop("days", 1)
     return PlanProblem(
         days,
