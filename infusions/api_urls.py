@@ -1,6 +1,6 @@
 """The infusions app's routes under ``/api/v1/`` (included by ivig/api_urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import api, lot_views, reaction_api
@@ -21,5 +21,6 @@ urlpatterns = [
         reaction_api.ReactionPlanView.as_view(),
         name="api-reaction-plan",
     ),
+    path("planner/", include("infusions.planning.api_urls")),
     *router.urls,
 ]

@@ -194,9 +194,10 @@ def plan_context(
                 current_chair_id=chair_id,
                 current_start_min=begin,
                 earliest_start_min=earliest,
-                # The time the patient was told is their preference.
+                # The chair and time the patient was told are their preference.
                 preferred_start_from_min=begin,
                 preferred_start_to_min=begin,
+                preferred_chair_id=chair_id,
                 continuity_group=f"{order_id}-{cycle}",
             )
         )
