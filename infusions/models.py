@@ -438,5 +438,5 @@ class CalendarFeedToken(models.Model):
 # (3.8.2, 3.9) live in their own modules; imported here so that Django registers them with the
 # infusions app.
 from .override_models import SessionOverride  # noqa: E402, F401
-from .reaction_models import ReactionPlan  # noqa: E402, F401
 from .planning.models import NurseShift, ShiftBreak, StaffingPolicy  # noqa: E402, F401
+from .reaction_models import ReactionPlan  # noqa: E402, F401

@@ -55,7 +55,7 @@ def one_nurse(nurse, day):
 
 
 def test_suggestion_spreads_titrations_under_one_nurse(nurse, client_for, day):
-    _, sessions = stacked(nurse, day)
+    _, _sessions = stacked(nurse, day)
     one_nurse(nurse, day)
     answer = client_for(nurse).post(
         SUGGEST, {"date": day.isoformat()}, content_type="application/json"
@@ -75,7 +75,7 @@ def test_suggestion_spreads_titrations_under_one_nurse(nurse, client_for, day):
 
 
 def test_accepting_moves_the_sessions_through_the_booking_service(nurse, client_for, day):
-    _, sessions = stacked(nurse, day)
+    _, _sessions = stacked(nurse, day)
     one_nurse(nurse, day)
     client = client_for(nurse)
     body = client.post(SUGGEST, {"date": day.isoformat()}, content_type="application/json").json()
@@ -104,7 +104,7 @@ def test_booked_sessions_are_never_moved(nurse, client_for, day):
 
 
 def test_moves_that_break_the_ratio_are_refused(nurse, client_for, day):
-    chairs, sessions = stacked(nurse, day, count=2)
+    _chairs, _sessions = stacked(nurse, day, count=2)
     one_nurse(nurse, day)
     extra_chair = ChairFactory.create()
     order = verified_order(start_date=day, days_per_cycle=1, total_dose_g_per_kg=Decimal("0.4"))
