@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import lot_views, reaction_views, views
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("chairs/new/", views.chair_edit, name="chair-add"),
     path("chairs/<int:pk>/", views.chair_edit, name="chair-edit"),
     path("calendar/", views.calendar_feeds, name="calendar"),
+    path("planner/", include("infusions.planning.urls")),
     path("calendar/<str:token>/unit.ics", views.feed_unit, name="feed-unit"),
     path("calendar/<str:token>/chairs/<int:chair_pk>.ics", views.feed_chair, name="feed-chair"),
 ]
