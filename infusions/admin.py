@@ -77,3 +77,6 @@ class SessionOverrideAdmin(LogsAdminReadsMixin, ReadOnlyMixin, SimpleHistoryAdmi
     list_display = ("session", "code", "session_day", "given_by", "given_at")
     list_filter = ("code",)
     list_select_related = ("session__order__patient", "session__chair", "given_by")
+
+
+from .planning import admin as planning_admin  # noqa: E402, F401  (registers the planner)

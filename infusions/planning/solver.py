@@ -13,7 +13,8 @@ every minute the patients in chairs are at most ``patients_per_nurse`` times the
 and those in titration at most ``titrations_per_nurse`` times them (where fixed sessions alone
 already exceed that, nothing is added). Fixed sessions are never moved.
 
-Objective, lexicographic through weights: sessions placed, then overtime minutes, then the peak
+Objective, lexicographic through weights: sessions placed, then overtime minutes (with the
+policy's overrun margin: past closing were the session to run that much longer), then the peak
 of titrations at once (titration starts spread), then preferences missed, then continuity (a
 cycle's days in the same chair at the same time).
 """
@@ -67,6 +68,10 @@ class PlannerPolicy:
     patients_per_nurse: int = 4
     titrations_per_nurse: int = 2
     overtime_allowed_min: int = 0
+    # Room for sessions that run long (reactions, slower rates): a session counts as running
+    # over when it would end past closing at this much more than its planned length, and its
+    # titration holds a nurse's titration place this much longer.
+    overrun_margin_pct: int = 0
     grid_min: int = 15
 
 
@@ -492,14 +497,15 @@ def solve(problem: PlanProblem) -> PlanResult:
         placed[sid], start[sid] = is_placed, s
         end = s + session.duration_min
         lits = []
-        overtime = model.new_int_var(0, policy.overtime_allowed_min, f"ot{sid}")
+        margin = -(-session.duration_min * policy.overrun_margin_pct // 100)
+        overtime = model.new_int_var(0, policy.overtime_allowed_min + margin, f"ot{sid}")
         for chair_id, window in options:
             lit = model.new_bool_var("")
             lits.append(lit)
             on_chair[(sid, chair_id)].append(lit)
             model.add(s >= window.opens_min).only_enforce_if(lit)
             model.add(end <= window.closes_min + policy.overtime_allowed_min).only_enforce_if(lit)
-            model.add(overtime >= end - window.closes_min).only_enforce_if(lit)
+            model.add(overtime >= end + margin - window.closes_min).only_enforce_if(lit)
             per_chair_day[(session.day_index, chair_id)].append(
                 model.new_optional_fixed_size_interval_var(s, session.duration_min, lit, "")
             )
@@ -510,8 +516,12 @@ def solve(problem: PlanProblem) -> PlanResult:
         day_patients[session.day_index][0].append(whole)
         day_patients[session.day_index][1].append(1)
         if session.titration_min > 0:
+            # The overrun margin keeps room for a titration that runs long too.
+            titration_min = session.titration_min + -(
+                -session.titration_min * policy.overrun_margin_pct // 100
+            )
             titration = model.new_optional_fixed_size_interval_var(
-                s + session.titration_offset_min, session.titration_min, is_placed, ""
+                s + session.titration_offset_min, titration_min, is_placed, ""
             )
             day_titrations[session.day_index][0].append(titration)
             day_titrations[session.day_index][1].append(1)
@@ -602,7 +612,11 @@ def solve(problem: PlanProblem) -> PlanResult:
     w_preference = w_continuity * (len(breaks) + 1)
     w_titration = w_preference * (len(misses) + 1)
     w_overtime = w_titration * (sum(len(day_titrations[d][0]) for d in range(problem.days)) + 1)
-    w_placed = w_overtime * (policy.overtime_allowed_min * len(movable) + 1)
+    most_overtime = sum(
+        policy.overtime_allowed_min + -(-s.duration_min * policy.overrun_margin_pct // 100)
+        for s in movable
+    )
+    w_placed = w_overtime * (most_overtime + 1)
     model.minimize(
         w_placed * sum(1 - lit for lit in placed.values())
         + w_overtime * sum(overtime_terms)

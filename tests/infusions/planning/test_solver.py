@@ -209,3 +209,16 @@ def test_any_day_keeps_every_constraint(rows, nurse_count, chair_count_extra, ra
     result = solve(p)
     assert check(p, result) == []
     assert result.measures.sessions_placed + len(result.unplaced) == len(sessions)
+
+
+def test_overrun_margin_keeps_long_sessions_from_closing_time():
+    # Two chairs; one session would fit to closing, but with a 25 % margin it ends earlier.
+    policy = PlannerPolicy(overrun_margin_pct=25)
+    p = problem(
+        [session(1, 400, preferred_start_from_min=CLOSE - 400, preferred_start_to_min=CLOSE - 400)],
+        chair_count=1,
+        policy=policy,
+    )
+    result = solve(p)
+    assert result.placements[0].end_min <= CLOSE - 100  # overtime (with margin) outranks preference
+    assert check(p, result) == []
