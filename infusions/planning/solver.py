@@ -412,6 +412,16 @@ def _runs(values: Sequence[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
 def _why_unplaced(problem: PlanProblem, session: SessionToPlace) -> str:
     """Why a session found no place, in words for the nurse in charge."""
     overtime = problem.policy.overtime_allowed_min
@@ -465,12 +475,20 @@ def solve(problem: PlanProblem) -> PlanResult:
     impossible: set[int] = set()
 
     by_id = {session.session_id: session for session in problem.sessions}
+    # Fixed sessions may overlap one another (a completed session that ran late beside the
+    # next one booked): their spans are merged, so that the model stays feasible.
+    spans: dict[tuple[str, int, int], list[tuple[int, int]]] = defaultdict(list)
     for p in fixed:
-        session = by_id[p.session_id]
-        interval = model.new_fixed_size_interval_var(p.start_min, session.duration_min, "")
-        per_chair_day[(p.day_index, p.chair_id)].append(interval)
-        per_patient_day[(p.day_index, session.patient_id)].append(interval)
-        # Fixed load is part of the capacities (``capacities``): not added again.
+        spans[("chair", p.day_index, p.chair_id)].append((p.start_min, p.end_min))
+        spans[("patient", p.day_index, by_id[p.session_id].patient_id)].append(
+            (p.start_min, p.end_min)
+        )
+    for (kind, day, owner), members in spans.items():
+        for begin, end in _merged(members):
+            interval = model.new_fixed_size_interval_var(begin, end - begin, "")
+            target = per_chair_day if kind == "chair" else per_patient_day
+            target[(day, owner)].append(interval)
+    # Fixed load is part of the capacities (``capacities``): not added again.
 
     for session in movable:
         sid = session.session_id

@@ -222,3 +222,13 @@ def test_overrun_margin_keeps_long_sessions_from_closing_time():
     result = solve(p)
     assert result.placements[0].end_min <= CLOSE - 100  # overtime (with margin) outranks preference
     assert check(p, result) == []
+
+
+def test_overlapping_fixed_sessions_leave_the_model_feasible():
+    late = session(1, 300, fixed_chair_id=1, fixed_start_min=OPEN)
+    next_one = session(2, 240, fixed_chair_id=1, fixed_start_min=OPEN + 240)
+    p = problem([late, next_one, session(3)], chair_count=2, nurse_count=2)
+    result = solve(p)
+    assert result.status in ("OPTIMAL", "FEASIBLE")
+    assert {pl.session_id for pl in result.placements} == {1, 2, 3}
+    assert check(p, result) == []
