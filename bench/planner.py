@@ -1,6 +1,6 @@
 """The chair planner against first fit on a simulated month (docs/planner.md, issue 25).
 
-Run: ``.venv/bin/python bench/planner.py [--days 28] [--seed 1] [--per-day 24]``.
+Run: ``.venv/bin/python bench/planner.py [--days 28] [--seed 1] [--per-day 20] [--margin 25]``.
 
 A 12-chair unit open 08:00 to 18:00 every day, 4 nurses (two 07:30 to 16:00, two 09:30 to
 18:00, each with a 30-minute break), the default ratios (4 patients, 2 in titration per nurse).
@@ -281,7 +281,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=28)
-    parser.add_argument("--per-day", type=int, default=24)
+    parser.add_argument("--per-day", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--margin", type=int, default=25, help="The planner's overrun margin (%% of a session)."
