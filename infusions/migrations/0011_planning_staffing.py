@@ -7,123 +7,271 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('infusions', '0010_refuse_control_characters'),
+        ("infusions", "0010_refuse_control_characters"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalNurseShift',
+            name="HistoricalNurseShift",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('day', models.DateField(db_index=True)),
-                ('starts_at', models.TimeField()),
-                ('ends_at', models.TimeField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('nurse', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(db_index=True)),
+                ("starts_at", models.TimeField()),
+                ("ends_at", models.TimeField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "nurse",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical nurse shift',
-                'verbose_name_plural': 'historical nurse shifts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical nurse shift",
+                "verbose_name_plural": "historical nurse shifts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalStaffingPolicy',
+            name="HistoricalStaffingPolicy",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('patients_per_nurse', models.PositiveSmallIntegerField(default=4, help_text='Patients in chairs per nurse at once.')),
-                ('titrations_per_nurse', models.PositiveSmallIntegerField(default=2, help_text='Patients in titration (before the top rate) per nurse at once.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "patients_per_nurse",
+                    models.PositiveSmallIntegerField(
+                        default=4, help_text="Patients in chairs per nurse at once."
+                    ),
+                ),
+                (
+                    "titrations_per_nurse",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        help_text="Patients in titration (before the top rate) per nurse at once.",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical staffing policy',
-                'verbose_name_plural': 'historical staffing policy',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical staffing policy",
+                "verbose_name_plural": "historical staffing policy",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='NurseShift',
+            name="NurseShift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(db_index=True)),
-                ('starts_at', models.TimeField()),
-                ('ends_at', models.TimeField()),
-                ('nurse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='nurse_shifts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(db_index=True)),
+                ("starts_at", models.TimeField()),
+                ("ends_at", models.TimeField()),
+                (
+                    "nurse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="nurse_shifts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day', 'starts_at', 'nurse_id'],
+                "ordering": ["day", "starts_at", "nurse_id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalShiftBreak',
+            name="HistoricalShiftBreak",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('starts_at', models.TimeField()),
-                ('ends_at', models.TimeField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('shift', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='infusions.nurseshift')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.TimeField()),
+                ("ends_at", models.TimeField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "shift",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="infusions.nurseshift",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical shift break',
-                'verbose_name_plural': 'historical shift breaks',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical shift break",
+                "verbose_name_plural": "historical shift breaks",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ShiftBreak',
+            name="ShiftBreak",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.TimeField()),
-                ('ends_at', models.TimeField()),
-                ('shift', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaks', to='infusions.nurseshift')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.TimeField()),
+                ("ends_at", models.TimeField()),
+                (
+                    "shift",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breaks",
+                        to="infusions.nurseshift",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['shift', 'starts_at'],
+                "ordering": ["shift", "starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='StaffingPolicy',
+            name="StaffingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('patients_per_nurse', models.PositiveSmallIntegerField(default=4, help_text='Patients in chairs per nurse at once.')),
-                ('titrations_per_nurse', models.PositiveSmallIntegerField(default=2, help_text='Patients in titration (before the top rate) per nurse at once.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "patients_per_nurse",
+                    models.PositiveSmallIntegerField(
+                        default=4, help_text="Patients in chairs per nurse at once."
+                    ),
+                ),
+                (
+                    "titrations_per_nurse",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        help_text="Patients in titration (before the top rate) per nurse at once.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'staffing policy',
-                'constraints': [models.CheckConstraint(condition=models.Q(('patients_per_nurse__gte', 1), ('patients_per_nurse__lte', 12)), name='staffing_policy_patients_range'), models.CheckConstraint(condition=models.Q(('titrations_per_nurse__gte', 1), ('titrations_per_nurse__lte', models.F('patients_per_nurse'))), name='staffing_policy_titrations_range')],
+                "verbose_name_plural": "staffing policy",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("patients_per_nurse__gte", 1), ("patients_per_nurse__lte", 12)
+                        ),
+                        name="staffing_policy_patients_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("titrations_per_nurse__gte", 1),
+                            ("titrations_per_nurse__lte", models.F("patients_per_nurse")),
+                        ),
+                        name="staffing_policy_titrations_range",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='nurseshift',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='nurse_shift_ends_after_start', violation_error_message='A shift ends after it starts.'),
+            model_name="nurseshift",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="nurse_shift_ends_after_start",
+                violation_error_message="A shift ends after it starts.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nurseshift',
-            constraint=models.UniqueConstraint(fields=('nurse', 'day', 'starts_at'), name='nurse_shift_unique_start'),
+            model_name="nurseshift",
+            constraint=models.UniqueConstraint(
+                fields=("nurse", "day", "starts_at"), name="nurse_shift_unique_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shiftbreak',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='shift_break_ends_after_start', violation_error_message='A break ends after it starts.'),
+            model_name="shiftbreak",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="shift_break_ends_after_start",
+                violation_error_message="A break ends after it starts.",
+            ),
         ),
     ]

@@ -484,8 +484,8 @@ def solve(problem: PlanProblem) -> PlanResult:
             (p.start_min, p.end_min)
         )
     for (kind, day, owner), members in spans.items():
-        for begin, end in _merged(members):
-            interval = model.new_fixed_size_interval_var(begin, end - begin, "")
+        for span_start, span_end in _merged(members):
+            interval = model.new_fixed_size_interval_var(span_start, span_end - span_start, "")
             target = per_chair_day if kind == "chair" else per_patient_day
             target[(day, owner)].append(interval)
     # Fixed load is part of the capacities (``capacities``): not added again.
