@@ -232,3 +232,103 @@ def test_overlapping_fixed_sessions_leave_the_model_feasible():
     assert result.status in ("OPTIMAL", "FEASIBLE")
     assert {pl.session_id for pl in result.placements} == {1, 2, 3}
     assert check(p, result) == []
+
+
+@st.composite
+def weeks(draw):
+    """Several days: chairs with different hours, nurses with breaks, cycles over consecutive
+    days, fixed sessions, patient windows and preferences, overtime allowed or not."""
+    days = draw(st.integers(1, 3))
+    chairs_ = tuple(
+        ChairToUse(
+            c,
+            tuple(
+                ChairWindow(
+                    d,
+                    draw(st.sampled_from([420, 480, 540])),
+                    draw(st.sampled_from([960, 1080, 1140])),
+                )
+                for d in range(days)
+                if draw(st.booleans()) or c == 1
+            ),
+        )
+        for c in range(1, draw(st.integers(2, 5)) + 1)
+    )
+    shifts = []
+    for d in range(days):
+        for n in range(1, draw(st.integers(0, 3)) + 1):
+            start = draw(st.sampled_from([420, 450, 540]))
+            end = draw(st.sampled_from([900, 1020, 1140]))
+            pause = draw(st.sampled_from([None, 720, 750]))
+            shifts.append(NurseShift(n, d, start, end, ((pause, pause + 30),) if pause else ()))
+    sessions = []
+    sid = 0
+    for patient in range(1, draw(st.integers(1, 10)) + 1):
+        first = draw(st.integers(0, days - 1))
+        span = draw(st.integers(1, days - first))
+        minutes = draw(st.sampled_from([120, 210, 300, 420]))
+        window = draw(st.sampled_from([None, (540, 1020), (420, 780)]))
+        prefer = draw(st.sampled_from([None, (480, 600), (720, 840)]))
+        for d in range(first, first + span):
+            sid += 1
+            fixed = draw(st.integers(0, 5)) == 0
+            sessions.append(
+                SessionToPlace(
+                    sid,
+                    patient,
+                    d,
+                    minutes,
+                    30,
+                    draw(st.sampled_from([0, 45, 90])),
+                    fixed_chair_id=draw(st.integers(1, len(chairs_))) if fixed else None,
+                    fixed_start_min=draw(st.sampled_from([420, 600, 780])) if fixed else None,
+                    earliest_start_min=window[0] if window else None,
+                    latest_end_min=window[1] if window else None,
+                    preferred_start_from_min=prefer[0] if prefer else None,
+                    preferred_start_to_min=prefer[1] if prefer else None,
+                    preferred_chair_id=draw(st.sampled_from([None, 1, 2])),
+                    continuity_group=f"c{patient}",
+                )
+            )
+    policy = PlannerPolicy(
+        patients_per_nurse=draw(st.integers(1, 4)),
+        titrations_per_nurse=1,
+        overtime_allowed_min=draw(st.sampled_from([0, 30, 60])),
+        overrun_margin_pct=draw(st.sampled_from([0, 25])),
+    )
+    return PlanProblem(days, tuple(sessions), chairs_, tuple(shifts), policy, time_limit_s=0.5)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(weeks())
+def test_any_days_keep_every_constraint(p):
+    result = solve(p)
+    assert check(p, result) == []
+    placed = {pl.session_id for pl in result.placements}
+    assert placed.isdisjoint(u.session_id for u in result.unplaced)
+    assert all(u.reason for u in result.unplaced)
+    assert result.measures == measure(p, list(result.placements))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(weeks(), st.integers(-240, 240))
+def test_the_checker_catches_a_moved_movable_session(p, shift_min):
+    """Any movable session pushed off its place so that it overlaps another in its chair, or
+    off the grid, is caught."""
+    from dataclasses import replace
+
+    result = solve(p)
+    movable = [pl for pl in result.placements if not pl.fixed]
+    if not movable or shift_min % 15 == 0:
+        return
+    victim = movable[0]
+    broken = replace(
+        result,
+        placements=tuple(
+            replace(pl, start_min=pl.start_min + shift_min, end_min=pl.end_min + shift_min)
+            if pl is victim
+            else pl
+            for pl in result.placements
+        ),
+    )
+    assert any("grid" in error for error in check(p, broken))
