@@ -220,3 +220,51 @@ def test_suggestion_queries_do_not_grow_with_sessions(nurse, client_for, day):
     with CaptureQueriesContext(connection) as more:
         client.post(SUGGEST, {"date": day.isoformat()}, content_type="application/json")
     assert len(more) == len(few)
+
+
+def test_a_week_suggestion_keeps_every_rule(nurse, client_for, day):
+    stacked(nurse, day, count=3)
+    stacked(nurse, day + timedelta(days=1), count=2)
+    one_nurse(nurse, day)
+    one_nurse(nurse, day + timedelta(days=1))
+    body = (
+        client_for(nurse)
+        .post(SUGGEST, {"date": day.isoformat(), "view": "week"}, content_type="application/json")
+        .json()
+    )
+    assert len(body["days"]) == 7
+    assert body["violations"] == []
+    assert body["measures"]["proposed"]["minutes_over_ratio"] == 0
+
+
+def test_no_nurse_on_shift_places_nothing_and_says_why(nurse, client_for, day):
+    stacked(nurse, day, count=1)
+    body = (
+        client_for(nurse)
+        .post(SUGGEST, {"date": day.isoformat()}, content_type="application/json")
+        .json()
+    )
+    assert body["moves"] == []
+    assert body["unplaced"][0]["reason"] == "No nurse is on shift for the whole session that day."
+
+
+def test_bad_input_is_a_400(nurse, client_for):
+    client = client_for(nurse)
+    assert (
+        client.post(SUGGEST, {"date": "soon"}, content_type="application/json").status_code == 400
+    )
+    assert (
+        client.post(
+            SUGGEST, {"date": "2026-01-01", "extra": 1}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            ACCEPT,
+            {"moves": [{"session": 999999, "chair": 1, "start": "2026-12-30T08:00:00Z"}]},
+            content_type="application/json",
+        ).status_code
+        == 400
+    )
+    assert client.get("/api/v1/planner/shifts/").status_code == 400

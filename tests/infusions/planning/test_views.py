@@ -111,3 +111,15 @@ def test_clinicians_may_not_record_shifts(clinician, client_for, day):
         {"nurse": clinician.pk, "day": day.isoformat(), "starts_at": "07:00", "ends_at": "15:00"},
     )
     assert answer.status_code == 403
+
+
+def test_nurse_load_queries_do_not_grow_with_sessions(nurse, client_for, day):
+    one_nurse(nurse, day)
+    client = client_for(nurse)
+    stacked(nurse, day, count=1)
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/infusions/planner/load/?date={day}")
+    stacked(nurse, day, count=4)
+    with CaptureQueriesContext(connection) as more:
+        client.get(f"/infusions/planner/load/?date={day}")
+    assert len(more) == len(few)
