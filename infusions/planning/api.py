@@ -6,6 +6,7 @@ by id: no patient's name."""
 from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -179,14 +180,15 @@ class ShiftSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
 
 
 class ShiftsView(APIView):
-    """Nurses on shift: GET ``?date=`` lists a day's shifts (every role that reads the
-    schedule); POST records one (the nurse in charge: nurses)."""
+    """Nurses on shift: GET ``?date=`` (default today) lists a day's shifts (every role that
+    reads the schedule); POST records one (the nurse in charge: nurses)."""
 
     permission_classes = [StaffingWrites]
 
     @extend_schema(responses={200: ShiftSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        day = BoundedDate(window=VIEW).run_validation(request.query_params.get("date"))
+        given = request.query_params.get("date")
+        day = BoundedDate(window=VIEW).run_validation(given) if given else timezone.localdate()
         shifts = NurseShift.objects.filter(day=day).prefetch_related("breaks")
         return Response(ShiftSerializer(shifts, many=True).data)
 

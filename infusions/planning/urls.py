@@ -9,5 +9,5 @@ urlpatterns = [
     path("accept/", views.accept, name="planner-accept"),
     path("load/", views.nurse_load, name="planner-load"),
     path("shifts/", views.shifts, name="planner-shifts"),
-    path("shifts/<int:pk>/remove/", views.shift_remove, name="planner-shift-remove"),
+    path("shifts/remove/", views.shift_remove, name="planner-shift-remove"),
 ]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,12 +44,15 @@ def suggest(request: HttpRequest) -> HttpResponse:
     day, week = _day_and_week(request)
     first, days = (layout.week_of(day)[0], 7) if week else (day, 1)
     suggestion = selectors.suggest(first, days)
-    proposed = {p.session_id: p for p in suggestion.result.placements}
     moves = {move.session.pk: move for move in suggestion.moves}
     reasons = {u.session_id: u.reason for u in suggestion.result.unplaced}
-    rows = []
+    # Only what changes is listed (the moves and the sessions not placed): the page's size is
+    # bounded by the planner's work, not by the day's sessions; the rest stay where they are.
+    rows: list[dict[str, Any]] = []
     for row in suggestion.context.rows.values():
         move = moves.get(row.pk)
+        if move is None and row.pk not in reasons:
+            continue
         rows.append(
             {
                 "row": row,
@@ -59,13 +62,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
                     f"{local(move.start):%a} {hhmm(move.start)} to {hhmm(move.end)}" if move else ""
                 ),
                 "key": move_key(row.pk, move.chair_id, move.start, row.version) if move else "",
-                "placed": row.pk in proposed,
                 "reason": reasons.get(row.pk, ""),
             }
         )
-    access_record_ids(
-        request, "orders.patient", [row.patient_id for row in suggestion.context.rows.values()]
-    )
+    access_record_ids(request, "orders.patient", [item["row"].patient_id for item in rows])
     measures = [
         ("Sessions placed", "sessions_placed"),
         ("Overtime (minutes)", "overtime_min"),
@@ -85,6 +85,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
             "first": first,
             "suggestion": suggestion,
             "rows": rows,
+            "staying": len(suggestion.context.rows) - len(rows),
             "measures": [
                 (
                     label,
@@ -217,8 +218,12 @@ def shifts(request: HttpRequest) -> HttpResponse:
 
 @policy_required(policies.can_keep_staffing)
 @require_POST
-def shift_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    shift = get_object_or_404(NurseShift, pk=pk)
+def shift_remove(request: HttpRequest) -> HttpResponse:
+    """Remove a shift (``shift`` in the form): the history keeps it."""
+    shift_id = request.POST.get("shift", "")
+    if not shift_id.isdigit() or len(shift_id) > 10:
+        raise Http404("No such shift.")
+    shift = get_object_or_404(NurseShift, pk=int(shift_id))
     day = shift.day
     services.shift_delete(shift, by=signed_in_user(request))
     messages.success(request, "Shift removed.")

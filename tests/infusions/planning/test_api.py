@@ -267,4 +267,5 @@ def test_bad_input_is_a_400(nurse, client_for):
         ).status_code
         == 400
     )
-    assert client.get("/api/v1/planner/shifts/").status_code == 400
+    assert client.get("/api/v1/planner/shifts/?date=soon").status_code == 400
+    assert client.get("/api/v1/planner/shifts/").status_code == 200  # today

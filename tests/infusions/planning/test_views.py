@@ -123,3 +123,12 @@ def test_nurse_load_queries_do_not_grow_with_sessions(nurse, client_for, day):
     with CaptureQueriesContext(connection) as more:
         client.get(f"/infusions/planner/load/?date={day}")
     assert len(more) == len(few)
+
+
+def test_a_shift_is_removed_with_its_history(nurse, client_for, day):
+    shift = one_nurse(nurse, day)
+    client = client_for(nurse)
+    assert client.post("/infusions/planner/shifts/remove/", {"shift": "x"}).status_code == 404
+    assert client.post("/infusions/planner/shifts/remove/", {"shift": shift.pk}).status_code == 302
+    assert not NurseShift.objects.exists()
+    assert NurseShift.history.filter(history_type="-").get().history_user == nurse
