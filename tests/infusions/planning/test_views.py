@@ -132,3 +132,11 @@ def test_a_shift_is_removed_with_its_history(nurse, client_for, day):
     assert client.post("/infusions/planner/shifts/remove/", {"shift": shift.pk}).status_code == 302
     assert not NurseShift.objects.exists()
     assert NurseShift.history.filter(history_type="-").get().history_user == nurse
+
+
+def test_measures_show_no_trailing_zeros(nurse, client_for, day):
+    stacked(nurse, day, count=3)
+    one_nurse(nurse, day)
+    text = client_for(nurse).get(f"/infusions/planner/?date={day}").content.decode()
+    assert '<td class="num">3</td>' in text
+    assert ".0<" not in text
