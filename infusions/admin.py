@@ -10,6 +10,7 @@ from infusions.administration.models import AdministrationEntry, SessionOverride
 from infusions.booking.models import InfusionSession
 from infusions.chairs.models import Chair, ChairOpeningHours
 from infusions.feeds.models import CalendarFeedToken
+from infusions.planning import admin as planning_admin  # noqa: F401  (registers the planner)
 from ivig.admin_mixins import NoDeleteMixin, ReadOnlyMixin
 from ivig.audit.reads import LogsAdminReadsMixin
 

@@ -1,6 +1,6 @@
 """The infusions app's routes under ``/api/v1/`` (included by ivig/api_urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from infusions.administration import api as administration_api
@@ -24,5 +24,6 @@ urlpatterns = [
         reaction_api.ReactionPlanView.as_view(),
         name="api-reaction-plan",
     ),
+    path("planner/", include("infusions.planning.api_urls")),
     *router.urls,
 ]

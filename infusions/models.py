@@ -32,6 +32,7 @@ from infusions.booking.models import (
 )
 from infusions.chairs.models import Chair, ChairOpeningHours, Weekday
 from infusions.feeds.models import CalendarFeedToken
+from infusions.planning.models import NurseShift, ShiftBreak, StaffingPolicy
 from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
 
 __all__ = [
@@ -53,11 +54,14 @@ __all__ = [
     "ChairOpeningHours",
     "EntryKind",
     "InfusionSession",
+    "NurseShift",
     "PostgresOnlyExclusionConstraint",
     "ReactionPlan",
     "SessionOverride",
     "SessionStatus",
     "Severity",
+    "ShiftBreak",
+    "StaffingPolicy",
     "Symptom",
     "TsTzRange",
     "Weekday",

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from infusions.administration import views as administration_views
 from infusions.booking import views as booking_views
@@ -26,6 +26,7 @@ urlpatterns = [
     path("chairs/new/", chair_views.chair_edit, name="chair-add"),
     path("chairs/<int:pk>/", chair_views.chair_edit, name="chair-edit"),
     path("calendar/", feed_views.calendar_feeds, name="calendar"),
+    path("planner/", include("infusions.planning.urls")),
     path("calendar/<str:token>/unit.ics", feed_views.feed_unit, name="feed-unit"),
     path(
         "calendar/<str:token>/chairs/<int:chair_pk>.ics", feed_views.feed_chair, name="feed-chair"

@@ -1,0 +1,208 @@
+"""Nurses on shift, the staffing policy, and accepting a plan (docs/planner.md): one transaction
+per change, every change kept in the history with the acting user, refusals raised as
+``InfusionError``. Each accepted move goes through the booking service's ``session_move``, so
+every check of a move runs (chair, opening hours, the patient's day, the living plan)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db import transaction
+
+from infusions.booking.services import session_move
+from ivig.accounts.models import User
+from ivig.accounts.roles import GROUP_NAMES, Role
+
+from ..common import local, save_as
+from ..errors import InfusionError
+from ..models import Chair, InfusionSession
+from .models import NurseShift, ShiftBreak, StaffingPolicy
+
+MOVE_REASON = "Planner suggestion accepted"
+
+
+def is_nurse(user: User) -> bool:
+    return user.is_active and user.groups.filter(name=GROUP_NAMES[Role.NURSE]).exists()
+
+
+@transaction.atomic
+def shift_save(
+    shift: NurseShift | None,
+    *,
+    by: User,
+    nurse: User,
+    day: date,
+    starts_at: time,
+    ends_at: time,
+    breaks: Sequence[tuple[time, time]] = (),
+) -> NurseShift:
+    """Record (or change) a nurse's shift on a day, with its breaks: the nurse holds the nurse
+    role, the shift ends after it starts, each break lies within it, and the nurse has no other
+    shift overlapping it that day."""
+    if not is_nurse(nurse):
+        raise InfusionError(
+            InfusionError.INVALID, f"{nurse} does not hold the nurse role.", field="nurse"
+        )
+    if ends_at <= starts_at:
+        raise InfusionError(InfusionError.INVALID, "A shift ends after it starts.", field="ends_at")
+    for begin, end in breaks:
+        if not starts_at <= begin < end <= ends_at:
+            raise InfusionError(
+                InfusionError.INVALID,
+                "A break starts before it ends, within the shift.",
+                field="breaks",
+            )
+    others = NurseShift.objects.filter(
+        nurse=nurse, day=day, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if shift is not None:
+        others = others.exclude(pk=shift.pk)
+    if others.exists():
+        raise InfusionError(
+            InfusionError.INVALID,
+            f"{nurse} already has a shift overlapping that time on {day:%d %b %Y}.",
+            field="starts_at",
+        )
+    shift = shift or NurseShift()
+    shift.nurse, shift.day, shift.starts_at, shift.ends_at = nurse, day, starts_at, ends_at
+    save_as(shift, by, "Shift saved")
+    for old in shift.breaks.all():
+        old._history_user = by  # type: ignore[attr-defined]
+        old.delete()
+    for begin, end in breaks:
+        save_as(ShiftBreak(shift=shift, starts_at=begin, ends_at=end), by, "Break set")
+    return shift
+
+
+@transaction.atomic
+def shift_delete(shift: NurseShift, *, by: User) -> None:
+    """Remove a shift (the history keeps it, with who removed it)."""
+    for old in shift.breaks.all():
+        old._history_user = by  # type: ignore[attr-defined]
+        old.delete()
+    shift._history_user = by  # type: ignore[attr-defined]
+    shift.delete()
+
+
+def staffing_policy() -> StaffingPolicy:
+    """The unit's policy: the saved row, or the defaults (4 patients, 2 in titration)."""
+    return StaffingPolicy.objects.order_by("pk").first() or StaffingPolicy()
+
+
+@transaction.atomic
+def policy_save(*, by: User, patients_per_nurse: int, titrations_per_nurse: int) -> StaffingPolicy:
+    """Set the unit's nurse ratios: 1 to 12 patients per nurse, and in titration at least 1
+    and at most the patients per nurse."""
+    if not 1 <= patients_per_nurse <= 12:
+        raise InfusionError(
+            InfusionError.INVALID,
+            "Patients per nurse is from 1 to 12.",
+            field="patients_per_nurse",
+        )
+    if not 1 <= titrations_per_nurse <= patients_per_nurse:
+        raise InfusionError(
+            InfusionError.INVALID,
+            "Patients in titration per nurse is from 1 to the patients per nurse.",
+            field="titrations_per_nurse",
+        )
+    policy = StaffingPolicy.objects.select_for_update().order_by("pk").first() or StaffingPolicy()
+    policy.patients_per_nurse = patients_per_nurse
+    policy.titrations_per_nurse = titrations_per_nurse
+    save_as(policy, by, "Staffing policy saved")
+    return policy
+
+
+# --- accepting a plan ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move chosen from a suggestion: the session, its new chair and start, and the version
+    the suggestion was made on (a session changed since is refused)."""
+
+    session_id: int
+    chair_id: int
+    start: datetime
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    session_id: int
+    moved: bool
+    message: str
+
+
+def check_moves(moves: Sequence[Move]) -> None:
+    """Refuse moves that change a session's day, name a session twice, or would break the
+    nurses' ratio (``selectors.moves_violations``): the planner moves within a day only."""
+    from .selectors import moves_violations
+
+    ids = [move.session_id for move in moves]
+    if len(set(ids)) != len(ids):
+        raise InfusionError(InfusionError.INVALID, "Each session is moved once.", field="moves")
+    days = dict(InfusionSession.objects.filter(pk__in=ids).values_list("pk", "planned_day"))
+    for move in moves:
+        if move.session_id not in days:
+            raise InfusionError(
+                InfusionError.INVALID, f"No session {move.session_id}.", field="moves"
+            )
+        if local(move.start).date() != days[move.session_id]:
+            raise InfusionError(
+                InfusionError.INVALID,
+                "A suggested move keeps the session on its day.",
+                field="moves",
+            )
+    violations = moves_violations(moves)
+    if violations:
+        raise InfusionError(
+            InfusionError.INVALID,
+            "These moves together break a rule of the plan: " + "; ".join(violations[:3]) + ".",
+            field="moves",
+        )
+
+
+def plan_accept(moves: Sequence[Move], *, by: User) -> list[MoveOutcome]:
+    """Accept the chosen moves of a suggestion (docs/planner.md): each through
+    ``booking.session_move`` in its own transaction, so every check of a move runs and one
+    refusal does not undo the others. A move whose chair is still held by a session that moves
+    later is tried again after the others."""
+    check_moves(moves)
+    sessions = {
+        session.pk: session
+        for session in InfusionSession.objects.filter(
+            pk__in=[move.session_id for move in moves]
+        ).select_related("chair")
+    }
+    chairs = Chair.objects.in_bulk([move.chair_id for move in moves])
+    outcomes: dict[int, MoveOutcome] = {}
+    pending = list(moves)
+    while pending:
+        waiting = []
+        for move in pending:
+            chair = chairs.get(move.chair_id)
+            if chair is None:
+                outcomes[move.session_id] = MoveOutcome(move.session_id, False, "No such chair.")
+                continue
+            try:
+                session_move(
+                    sessions[move.session_id],
+                    chair=chair,
+                    start=move.start,
+                    by=by,
+                    reason=MOVE_REASON,
+                    version=move.version,
+                )
+            except InfusionError as error:
+                if error.code == InfusionError.SLOT_TAKEN:
+                    waiting.append((move, error.message))
+                    continue
+                outcomes[move.session_id] = MoveOutcome(move.session_id, False, error.message)
+                continue
+            outcomes[move.session_id] = MoveOutcome(move.session_id, True, "Moved.")
+        if len(waiting) == len(pending):
+            for move, message in waiting:
+                outcomes[move.session_id] = MoveOutcome(move.session_id, False, message)
+            break
+        pending = [move for move, _ in waiting]
+    return [outcomes[move.session_id] for move in moves]

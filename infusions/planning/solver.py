@@ -1,0 +1,690 @@
+"""The chair planner's model (docs/planner.md): pure Python and OR-Tools CP-SAT, no Django.
+
+Times are whole minutes from the local midnight of the session's day (``start_min``), days are
+counted from the first day of the plan (``day_index``). A session holds its chair for
+``duration_min`` (premedication lead + infusion + observation, docs/clinical-rules.md 3.5); it is
+"in titration" from ``titration_offset_min`` after its start (the infusion's start) for
+``titration_min`` (until the plan's top rate is reached).
+
+Hard constraints (a placed, movable session): one chair, within one of that chair's opening
+windows (ending at most ``overtime_allowed_min`` after it closes), on the start grid, within the
+patient's window; a chair holds one session at a time; a patient is in one chair at a time; at
+every minute the patients in chairs are at most ``patients_per_nurse`` times the nurses on duty
+and those in titration at most ``titrations_per_nurse`` times them (where fixed sessions alone
+already exceed that, nothing is added). Fixed sessions are never moved.
+
+Objective, lexicographic through weights: sessions placed, then overtime minutes (with the
+policy's overrun margin: past closing were the session to run that much longer), then the peak
+of titrations at once (titration starts spread), then preferences missed, then continuity (a
+cycle's days in the same chair at the same time).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from ortools.sat.python import cp_model
+
+MINUTES_PER_DAY = 1440
+# docs/planner.md: a day solves within 5 s, a week within 30 s, building the model included.
+DAY_TIME_LIMIT_S = 4.0
+WEEK_TIME_LIMIT_S = 25.0
+
+
+@dataclass(frozen=True)
+class ChairWindow:
+    """A chair open on a day of the plan, minutes from that day's midnight."""
+
+    day_index: int
+    opens_min: int
+    closes_min: int
+
+
+@dataclass(frozen=True)
+class ChairToUse:
+    chair_id: int
+    windows: tuple[ChairWindow, ...]
+
+
+@dataclass(frozen=True)
+class NurseShift:
+    """One nurse on shift on a day of the plan; off the ward during ``breaks`` (start, end)."""
+
+    nurse_id: int
+    day_index: int
+    start_min: int
+    end_min: int
+    breaks: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannerPolicy:
+    """The unit's policy (docs/planner.md)."""
+
+    patients_per_nurse: int = 4
+    titrations_per_nurse: int = 2
+    overtime_allowed_min: int = 0
+    # Room for sessions that run long (reactions, slower rates): a session counts as running
+    # over when it would end past closing at this much more than its planned length, and its
+    # titration holds a nurse's titration place this much longer.
+    overrun_margin_pct: int = 0
+    grid_min: int = 15
+
+
+@dataclass(frozen=True)
+class SessionToPlace:
+    """A session of the plan. With ``fixed_chair_id`` and ``fixed_start_min`` it is fixed (in
+    progress, confirmed or started): it stays where it is and only loads the nurses and its
+    chair. ``current_*`` is where a movable session is now (to say what moved). The patient's
+    window (``earliest_start_min``, ``latest_end_min``) is hard; the preferred start range and
+    chair are kept when possible. Sessions sharing a ``continuity_group`` (a cycle's days)
+    prefer the same chair and time on consecutive days."""
+
+    session_id: int
+    patient_id: int
+    day_index: int
+    duration_min: int
+    titration_offset_min: int = 0
+    titration_min: int = 0
+    fixed_chair_id: int | None = None
+    fixed_start_min: int | None = None
+    current_chair_id: int | None = None
+    current_start_min: int | None = None
+    earliest_start_min: int | None = None
+    latest_end_min: int | None = None
+    preferred_start_from_min: int | None = None
+    preferred_start_to_min: int | None = None
+    preferred_chair_id: int | None = None
+    continuity_group: str | None = None
+
+    @property
+    def fixed(self) -> bool:
+        return self.fixed_chair_id is not None and self.fixed_start_min is not None
+
+    def titration_span(self, start_min: int) -> tuple[int, int]:
+        begin = start_min + self.titration_offset_min
+        return begin, begin + self.titration_min
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    days: int
+    sessions: tuple[SessionToPlace, ...]
+    chairs: tuple[ChairToUse, ...]
+    shifts: tuple[NurseShift, ...]
+    policy: PlannerPolicy = field(default_factory=PlannerPolicy)
+    time_limit_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    session_id: int
+    chair_id: int
+    day_index: int
+    start_min: int
+    end_min: int
+    fixed: bool = False
+    moved: bool = False
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    session_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Measures:
+    """What a schedule does, for the current schedule and the proposal alike (docs/planner.md)."""
+
+    sessions_placed: int
+    sessions_unplaced: int
+    overtime_min: int
+    chair_utilisation_pct: float
+    peak_patients_per_nurse: float
+    peak_titrations_per_nurse: float
+    minutes_over_ratio: int
+    preference_misses: int
+    continuity_breaks: int
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    status: str
+    objective: float | None
+    best_bound: float | None
+    solve_time_s: float
+    placements: tuple[Placement, ...]
+    unplaced: tuple[Unplaced, ...]
+    measures: Measures
+
+
+# --- the load of nurses, minute by minute ---------------------------------------------------
+
+
+def nurses_on_duty(shifts: Iterable[NurseShift], day_index: int) -> list[int]:
+    """Nurses on the ward at each minute of the day (on shift, not on a break)."""
+    count = [0] * MINUTES_PER_DAY
+    for shift in shifts:
+        if shift.day_index != day_index:
+            continue
+        for minute in range(max(shift.start_min, 0), min(shift.end_min, MINUTES_PER_DAY)):
+            if not any(start <= minute < end for start, end in shift.breaks):
+                count[minute] += 1
+    return count
+
+
+def _add(load: list[int], start: int, end: int) -> None:
+    for minute in range(max(start, 0), min(end, MINUTES_PER_DAY)):
+        load[minute] += 1
+
+
+def loads(
+    problem: PlanProblem, placements: Iterable[Placement], day_index: int
+) -> tuple[list[int], list[int]]:
+    """Patients in chairs and patients in titration at each minute of the day."""
+    by_id = {session.session_id: session for session in problem.sessions}
+    patients, titrations = [0] * MINUTES_PER_DAY, [0] * MINUTES_PER_DAY
+    for placement in placements:
+        if placement.day_index != day_index:
+            continue
+        session = by_id[placement.session_id]
+        _add(patients, placement.start_min, placement.end_min)
+        _add(titrations, *session.titration_span(placement.start_min))
+    return patients, titrations
+
+
+def fixed_placements(problem: PlanProblem) -> list[Placement]:
+    return [
+        Placement(
+            session.session_id,
+            session.fixed_chair_id,
+            session.day_index,
+            session.fixed_start_min,
+            session.fixed_start_min + session.duration_min,
+            fixed=True,
+        )
+        for session in problem.sessions
+        if session.fixed_chair_id is not None and session.fixed_start_min is not None
+    ]
+
+
+def capacities(problem: PlanProblem, day_index: int) -> tuple[list[int], list[int]]:
+    """The most patients, and patients in titration, allowed at each minute: the policy's ratio
+    times the nurses on duty, or what fixed sessions alone already hold where that is more
+    (a plan never adds to a broken ratio, and cannot undo a fixed one)."""
+    nurses = nurses_on_duty(problem.shifts, day_index)
+    fixed_patients, fixed_titrations = loads(problem, fixed_placements(problem), day_index)
+    policy = problem.policy
+    return (
+        [
+            max(policy.patients_per_nurse * n, f)
+            for n, f in zip(nurses, fixed_patients, strict=True)
+        ],
+        [
+            max(policy.titrations_per_nurse * n, f)
+            for n, f in zip(nurses, fixed_titrations, strict=True)
+        ],
+    )
+
+
+# --- measures and the checker ---------------------------------------------------------------
+
+
+def _peak_per_nurse(load: Sequence[int], nurses: Sequence[int]) -> float:
+    return round(max((p / n for p, n in zip(load, nurses, strict=True) if n), default=0.0), 2)
+
+
+def _prefers(session: SessionToPlace, placement: Placement) -> int:
+    misses = 0
+    low, high = session.preferred_start_from_min, session.preferred_start_to_min
+    if low is not None and high is not None and not low <= placement.start_min <= high:
+        misses += 1
+    if session.preferred_chair_id is not None and placement.chair_id != session.preferred_chair_id:
+        misses += 1
+    return misses
+
+
+def _continuity_pairs(
+    sessions: Iterable[SessionToPlace],
+) -> list[tuple[SessionToPlace, SessionToPlace]]:
+    groups: dict[str, list[SessionToPlace]] = defaultdict(list)
+    for session in sessions:
+        if session.continuity_group is not None:
+            groups[session.continuity_group].append(session)
+    pairs = []
+    for members in groups.values():
+        members.sort(key=lambda s: s.day_index)
+        for first, second in pairwise(members):
+            if second.day_index == first.day_index + 1:
+                pairs.append((first, second))
+    return pairs
+
+
+def _window_of(problem: PlanProblem, placement: Placement) -> ChairWindow | None:
+    overtime = problem.policy.overtime_allowed_min
+    for chair in problem.chairs:
+        if chair.chair_id != placement.chair_id:
+            continue
+        for window in chair.windows:
+            if (
+                window.day_index == placement.day_index
+                and window.opens_min <= placement.start_min
+                and placement.end_min <= window.closes_min + overtime
+            ):
+                return window
+    return None
+
+
+def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
+    """The measures of a schedule (``placements``) of ``problem``'s sessions."""
+    by_id = {session.session_id: session for session in problem.sessions}
+    placed_ids = {p.session_id for p in placements}
+    overtime = 0
+    for placement in placements:
+        closes = [
+            window.closes_min
+            for chair in problem.chairs
+            if chair.chair_id == placement.chair_id
+            for window in chair.windows
+            if window.day_index == placement.day_index and window.opens_min <= placement.start_min
+        ]
+        if closes:
+            overtime += max(0, placement.end_min - max(closes))
+    open_min = sum(w.closes_min - w.opens_min for chair in problem.chairs for w in chair.windows)
+    busy_min = sum(p.end_min - p.start_min for p in placements)
+    peak_patients = peak_titrations = 0.0
+    over = 0
+    policy = problem.policy
+    for day in range(problem.days):
+        nurses = nurses_on_duty(problem.shifts, day)
+        patients, titrations = loads(problem, placements, day)
+        peak_patients = max(peak_patients, _peak_per_nurse(patients, nurses))
+        peak_titrations = max(peak_titrations, _peak_per_nurse(titrations, nurses))
+        over += sum(
+            1
+            for p, t, n in zip(patients, titrations, nurses, strict=True)
+            if p > policy.patients_per_nurse * n or t > policy.titrations_per_nurse * n
+        )
+    where = {p.session_id: p for p in placements}
+    breaks = 0
+    for first, second in _continuity_pairs(problem.sessions):
+        a, b = where.get(first.session_id), where.get(second.session_id)
+        if a and b and (a.chair_id != b.chair_id or a.start_min != b.start_min):
+            breaks += 1
+    return Measures(
+        sessions_placed=len(placed_ids),
+        sessions_unplaced=len(set(by_id) - placed_ids),
+        overtime_min=overtime,
+        chair_utilisation_pct=round(100 * busy_min / open_min, 1) if open_min else 0.0,
+        peak_patients_per_nurse=peak_patients,
+        peak_titrations_per_nurse=peak_titrations,
+        minutes_over_ratio=over,
+        preference_misses=sum(_prefers(by_id[p.session_id], p) for p in placements),
+        continuity_breaks=breaks,
+    )
+
+
+def check(problem: PlanProblem, result: PlanResult) -> list[str]:
+    """Every constraint of docs/planner.md checked on ``result`` independently of the solver;
+    the violations in words (none: the plan keeps every rule). Used by the tests and the API."""
+    errors: list[str] = []
+    by_id = {session.session_id: session for session in problem.sessions}
+    seen: set[int] = set()
+    for placement in result.placements:
+        session = by_id.get(placement.session_id)
+        if session is None:
+            errors.append(f"session {placement.session_id} is not in the problem")
+            continue
+        if placement.session_id in seen:
+            errors.append(f"session {placement.session_id} is placed twice")
+        seen.add(placement.session_id)
+        if placement.end_min - placement.start_min != session.duration_min:
+            errors.append(f"session {session.session_id} does not last its {session.duration_min}")
+        if placement.day_index != session.day_index:
+            errors.append(f"session {session.session_id} is moved to another day")
+        if session.fixed:
+            if (placement.chair_id, placement.start_min) != (
+                session.fixed_chair_id,
+                session.fixed_start_min,
+            ):
+                errors.append(f"fixed session {session.session_id} was moved")
+            continue
+        if _window_of(problem, placement) is None:
+            errors.append(f"session {session.session_id} is outside its chair's opening hours")
+        if placement.start_min % problem.policy.grid_min:
+            errors.append(f"session {session.session_id} does not start on the grid")
+        if session.earliest_start_min is not None and placement.start_min < (
+            session.earliest_start_min
+        ):
+            errors.append(f"session {session.session_id} starts before the patient's window")
+        if session.latest_end_min is not None and placement.end_min > session.latest_end_min:
+            errors.append(f"session {session.session_id} ends after the patient's window")
+    unplaced = {u.session_id for u in result.unplaced}
+    for session in problem.sessions:
+        if session.fixed and session.session_id not in seen:
+            errors.append(f"fixed session {session.session_id} is missing")
+        if not session.fixed and (session.session_id in seen) == (session.session_id in unplaced):
+            errors.append(f"session {session.session_id} must be either placed or unplaced")
+    placements = [p for p in result.placements if p.session_id in by_id]
+    for key in ("chair_id", "patient"):
+        groups: dict[tuple[int, int], list[Placement]] = defaultdict(list)
+        for p in placements:
+            owner = p.chair_id if key == "chair_id" else by_id[p.session_id].patient_id
+            groups[(p.day_index, owner)].append(p)
+        for (_, owner), members in groups.items():
+            members.sort(key=lambda p: p.start_min)
+            for first, second in pairwise(members):
+                if second.start_min < first.end_min and not (first.fixed and second.fixed):
+                    what = "chair" if key == "chair_id" else "patient"
+                    errors.append(
+                        f"{what} {owner} holds sessions {first.session_id} and "
+                        f"{second.session_id} at once"
+                    )
+    for day in range(problem.days):
+        patients_cap, titrations_cap = capacities(problem, day)
+        patients, titrations = loads(problem, placements, day)
+        for minute in range(MINUTES_PER_DAY):
+            if patients[minute] > patients_cap[minute]:
+                errors.append(f"day {day} minute {minute}: more patients than the nurses allow")
+                break
+        for minute in range(MINUTES_PER_DAY):
+            if titrations[minute] > titrations_cap[minute]:
+                errors.append(f"day {day} minute {minute}: more titrations than the nurses allow")
+                break
+    return errors
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+def _runs(values: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(start, end, value) of the maximal runs of equal ``values``."""
+    runs, start = [], 0
+    for minute in range(1, len(values) + 1):
+        if minute == len(values) or values[minute] != values[start]:
+            runs.append((start, minute, values[start]))
+            start = minute
+    return runs
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def _why_unplaced(problem: PlanProblem, session: SessionToPlace) -> str:
+    """Why a session found no place, in words for the nurse in charge."""
+    overtime = problem.policy.overtime_allowed_min
+    windows = [
+        w for chair in problem.chairs for w in chair.windows if w.day_index == session.day_index
+    ]
+    if not windows:
+        return "No chair is open that day."
+    if all(w.closes_min + overtime - w.opens_min < session.duration_min for w in windows):
+        return f"No chair is open for the session's {session.duration_min} minutes that day."
+    earliest = session.earliest_start_min or 0
+    latest = session.latest_end_min or MINUTES_PER_DAY
+    if all(
+        min(w.closes_min + overtime, latest) - max(w.opens_min, earliest) < session.duration_min
+        for w in windows
+    ):
+        return "No chair is open long enough within the patient's time window."
+    nurses = nurses_on_duty(problem.shifts, session.day_index)
+    if not any(
+        all(nurses[m] for m in range(start, min(start + session.duration_min, MINUTES_PER_DAY)))
+        for start in range(0, MINUTES_PER_DAY - session.duration_min + 1, problem.policy.grid_min)
+    ):
+        return "No nurse is on shift for the whole session that day."
+    return (
+        "Every chair and time that fits is taken, or would put more patients (or titrations) "
+        "under the nurses on shift than the unit's ratio allows."
+    )
+
+
+def solve(problem: PlanProblem) -> PlanResult:
+    """Place ``problem``'s movable sessions (docs/planner.md); fixed sessions stay."""
+    began = time.monotonic()
+    policy, grid = problem.policy, problem.policy.grid_min
+    model = cp_model.CpModel()
+    movable = [s for s in problem.sessions if not s.fixed]
+    fixed = fixed_placements(problem)
+    chair_ids = sorted({chair.chair_id for chair in problem.chairs})
+
+    placed: dict[int, cp_model.IntVar] = {}
+    start: dict[int, cp_model.IntVar] = {}
+    on_chair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+    overtime_terms = []
+    per_chair_day: dict[tuple[int, int], list[cp_model.IntervalVar]] = defaultdict(list)
+    per_patient_day: dict[tuple[int, int], list[cp_model.IntervalVar]] = defaultdict(list)
+    day_patients: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = defaultdict(
+        lambda: ([], [])
+    )
+    day_titrations: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = defaultdict(
+        lambda: ([], [])
+    )
+    impossible: set[int] = set()
+
+    by_id = {session.session_id: session for session in problem.sessions}
+    # Fixed sessions may overlap one another (a completed session that ran late beside the
+    # next one booked): their spans are merged, so that the model stays feasible.
+    spans: dict[tuple[str, int, int], list[tuple[int, int]]] = defaultdict(list)
+    for p in fixed:
+        spans[("chair", p.day_index, p.chair_id)].append((p.start_min, p.end_min))
+        spans[("patient", p.day_index, by_id[p.session_id].patient_id)].append(
+            (p.start_min, p.end_min)
+        )
+    for (kind, day, owner), members in spans.items():
+        for span_start, span_end in _merged(members):
+            interval = model.new_fixed_size_interval_var(span_start, span_end - span_start, "")
+            target = per_chair_day if kind == "chair" else per_patient_day
+            target[(day, owner)].append(interval)
+    # Fixed load is part of the capacities (``capacities``): not added again.
+
+    for session in movable:
+        sid = session.session_id
+        low = max(session.earliest_start_min or 0, 0)
+        high = min(session.latest_end_min or MINUTES_PER_DAY, MINUTES_PER_DAY)
+        high -= session.duration_min
+        options = [
+            (chair.chair_id, window)
+            for chair in problem.chairs
+            for window in chair.windows
+            if window.day_index == session.day_index
+            and min(window.closes_min + policy.overtime_allowed_min, high + session.duration_min)
+            - max(window.opens_min, low)
+            >= session.duration_min
+        ]
+        first_k, last_k = -(-low // grid), high // grid
+        if not options or first_k > last_k:
+            impossible.add(sid)
+            continue
+        k = model.new_int_var(first_k, last_k, f"k{sid}")
+        s = model.new_int_var(first_k * grid, last_k * grid, f"s{sid}")
+        model.add(s == grid * k)
+        is_placed = model.new_bool_var(f"placed{sid}")
+        placed[sid], start[sid] = is_placed, s
+        end = s + session.duration_min
+        lits = []
+        margin = -(-session.duration_min * policy.overrun_margin_pct // 100)
+        overtime = model.new_int_var(0, policy.overtime_allowed_min + margin, f"ot{sid}")
+        for chair_id, window in options:
+            lit = model.new_bool_var("")
+            lits.append(lit)
+            on_chair[(sid, chair_id)].append(lit)
+            model.add(s >= window.opens_min).only_enforce_if(lit)
+            model.add(end <= window.closes_min + policy.overtime_allowed_min).only_enforce_if(lit)
+            model.add(overtime >= end + margin - window.closes_min).only_enforce_if(lit)
+            per_chair_day[(session.day_index, chair_id)].append(
+                model.new_optional_fixed_size_interval_var(s, session.duration_min, lit, "")
+            )
+        model.add(sum(lits) == is_placed)
+        overtime_terms.append(overtime)
+        whole = model.new_optional_fixed_size_interval_var(s, session.duration_min, is_placed, "")
+        per_patient_day[(session.day_index, session.patient_id)].append(whole)
+        day_patients[session.day_index][0].append(whole)
+        day_patients[session.day_index][1].append(1)
+        if session.titration_min > 0:
+            # The overrun margin keeps room for a titration that runs long too.
+            titration_min = session.titration_min + -(
+                -session.titration_min * policy.overrun_margin_pct // 100
+            )
+            titration = model.new_optional_fixed_size_interval_var(
+                s + session.titration_offset_min, titration_min, is_placed, ""
+            )
+            day_titrations[session.day_index][0].append(titration)
+            day_titrations[session.day_index][1].append(1)
+
+    for intervals in (*per_chair_day.values(), *per_patient_day.values()):
+        if len(intervals) > 1:
+            model.add_no_overlap(intervals)
+
+    titration_peaks = []
+    for day in range(problem.days):
+        patients_cap, titrations_cap = capacities(problem, day)
+        fixed_patients, fixed_titrations = loads(problem, fixed, day)
+        for (intervals, demands), cap, fixed_load in (
+            (day_patients[day], patients_cap, fixed_patients),
+            (day_titrations[day], titrations_cap, fixed_titrations),
+        ):
+            if not intervals:
+                continue
+            # Free room at each minute: capacity less the fixed sessions' load; a fixed
+            # interval takes what is not free from the most free there is all day.
+            room = [c - f for c, f in zip(cap, fixed_load, strict=True)]
+            most = max(room)
+            blocked, blocked_demands = [], []
+            for run_start, run_end, value in _runs(room):
+                if value < most:
+                    blocked.append(
+                        model.new_fixed_size_interval_var(run_start, run_end - run_start, "")
+                    )
+                    blocked_demands.append(most - value)
+            model.add_cumulative([*intervals, *blocked], [*demands, *blocked_demands], most)
+        intervals, demands = day_titrations[day]
+        if intervals:
+            peak = model.new_int_var(0, len(intervals), f"peak{day}")
+            model.add_cumulative(intervals, demands, peak)
+            titration_peaks.append(peak)
+
+    misses = []
+    for session in movable:
+        sid = session.session_id
+        if sid not in placed:
+            continue
+        if (
+            session.preferred_start_from_min is not None
+            and session.preferred_start_to_min is not None
+        ):
+            kept = model.new_bool_var("")
+            model.add(start[sid] >= session.preferred_start_from_min).only_enforce_if(kept)
+            model.add(start[sid] <= session.preferred_start_to_min).only_enforce_if(kept)
+            misses.append(1 - kept)
+        if session.preferred_chair_id is not None:
+            on_preferred = on_chair.get((sid, session.preferred_chair_id), [])
+            miss = model.new_bool_var("")
+            model.add(miss >= placed[sid] - sum(on_preferred))
+            misses.append(miss)
+
+    def chair_of(sid: int, chair_id: int) -> cp_model.LinearExpr:
+        session = by_id[sid]
+        if session.fixed:
+            return cp_model.LinearExpr.constant(int(session.fixed_chair_id == chair_id))
+        return cp_model.LinearExpr.sum(on_chair.get((sid, chair_id), []))
+
+    def start_of(sid: int) -> cp_model.LinearExprT | None:
+        session = by_id[sid]
+        if session.fixed:
+            return session.fixed_start_min
+        return start.get(sid)
+
+    breaks = []
+    for first, second in _continuity_pairs(problem.sessions):
+        if first.fixed and second.fixed:
+            continue
+        a, b = start_of(first.session_id), start_of(second.session_id)
+        if a is None or b is None:
+            continue
+        same_time = model.new_bool_var("")
+        model.add(a == b).only_enforce_if(same_time)
+        breaks.append(1 - same_time)
+        other_chair = model.new_bool_var("")
+        for chair_id in chair_ids:
+            model.add(
+                other_chair
+                >= chair_of(first.session_id, chair_id) - chair_of(second.session_id, chair_id)
+            )
+        breaks.append(other_chair)
+
+    # Lexicographic through weights: each level outweighs everything below it.
+    w_continuity = 1
+    w_preference = w_continuity * (len(breaks) + 1)
+    w_titration = w_preference * (len(misses) + 1)
+    w_overtime = w_titration * (sum(len(day_titrations[d][0]) for d in range(problem.days)) + 1)
+    most_overtime = sum(
+        policy.overtime_allowed_min + -(-s.duration_min * policy.overrun_margin_pct // 100)
+        for s in movable
+    )
+    w_placed = w_overtime * (most_overtime + 1)
+    model.minimize(
+        w_placed * sum(1 - lit for lit in placed.values())
+        + w_overtime * sum(overtime_terms)
+        + w_titration * sum(titration_peaks)
+        + w_preference * sum(misses)
+        + w_continuity * sum(breaks)
+    )
+    solver = cp_model.CpSolver()
+    limit = problem.time_limit_s
+    if limit is None:
+        limit = DAY_TIME_LIMIT_S if problem.days <= 1 else WEEK_TIME_LIMIT_S
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = 1
+    code = solver.solve(model)
+    status = solver.status_name(code)
+    placements = list(fixed)
+    unplaced = [
+        Unplaced(sid, _why_unplaced(problem, s))
+        for s in movable
+        if (sid := s.session_id) in impossible
+    ]
+    solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    for session in movable:
+        sid = session.session_id
+        if sid in impossible:
+            continue
+        if not solved or not solver.value(placed[sid]):
+            unplaced.append(Unplaced(sid, _why_unplaced(problem, session)))
+            continue
+        chair_id = next(
+            c for c in chair_ids if any(solver.value(lit) for lit in on_chair.get((sid, c), []))
+        )
+        begin = solver.value(start[sid])
+        placements.append(
+            Placement(
+                sid,
+                chair_id,
+                session.day_index,
+                begin,
+                begin + session.duration_min,
+                moved=(chair_id, begin) != (session.current_chair_id, session.current_start_min),
+            )
+        )
+    return PlanResult(
+        status=status,
+        objective=solver.objective_value if solved else None,
+        best_bound=solver.best_objective_bound if solved else None,
+        solve_time_s=round(time.monotonic() - began, 3),
+        placements=tuple(placements),
+        unplaced=tuple(unplaced),
+        measures=measure(problem, placements),
+    )
