@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
+# Test processes (pytest-xdist): one per CPU; `make test TEST_PROCESSES=0` runs in one process.
+TEST_PROCESSES ?= auto
 
 .PHONY: setup run test lint migrate worker beat bench fuzz mutate
 
@@ -37,7 +39,7 @@ lint: setup
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 worker: setup
 	$(BIN)/celery -A ivig.celery worker --loglevel=info

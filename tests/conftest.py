@@ -69,10 +69,29 @@ def password_recheck_counts() -> Iterator[None]:
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         cache.clear()
-    else:  # Redis, shared with the broker: only the counters
+    else:  # Redis, shared with the broker and the other test processes: only ours
         client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
-        for key in client.scan_iter(match=f"*{CACHE_PREFIX}*"):
+        for key in client.scan_iter(match=f"{cache.key_prefix}*{CACHE_PREFIX}*"):
             client.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_of_this_test_process(worker_id: str) -> Iterator[None]:
+    """Under pytest-xdist each process has its own test database, whose ids overlap the
+    others'; Redis is one, so each process's keys (throttle and password counters, sessions,
+    token use) carry its own prefix and never meet another process's."""
+    if worker_id == "master":
+        yield
+        return
+    from django.conf import settings
+    from django.test import override_settings
+
+    caches = {
+        alias: {**config, "KEY_PREFIX": f"test-{worker_id}"}
+        for alias, config in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        yield
 
 
 # Reference rows that data migrations seed (products and policy, indications).
