@@ -11,6 +11,7 @@ from infusions.booking import views as booking_views
 from infusions.schedule import views as infusion_views
 from ivig.accounts.models import User
 from orders import views as order_views
+from orders.patients import views as patient_views
 from orders.models import Order, OrderStatus
 from orders.patients.selectors import PATIENT_MATCHES, patient_matches
 
@@ -36,7 +37,7 @@ def small_pages(monkeypatch):
     for module, name in (
         (order_views, "ORDERS_PER_PAGE"),
         (order_views, "QUEUE_PER_PAGE"),
-        (order_views, "PATIENTS_PER_PAGE"),
+        (patient_views, "PATIENTS_PER_PAGE"),
         (booking_views, "TO_BOOK_PER_PAGE"),
     ):
         monkeypatch.setattr(module, name, PAGE)
