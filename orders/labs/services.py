@@ -410,16 +410,14 @@ def _stored_keys(rows: list[_Row]) -> set[tuple[int, int, date, Decimal | None, 
     }
 
 
-def lab_import_csv(
-    text: str, *, by: User, progress: Callable[[int, int], None] | None = None
-) -> ImportReport:
-    """Import a laboratory export (columns mrn, loinc, taken_on, value, unit), all or nothing
-    (module docstring), within the limits above: every row that cannot be read or is refused
-    is in the report, never an exception. ``LabError`` only for a file that is not such an
-    export at all. ``progress(rows_done, rows_total)`` is called as rows are checked."""
+def import_check(
+    text: str, report: ImportReport, progress: Callable[[int, int], None] | None = None
+) -> list[_Row]:
+    """Read and check every row of ``text`` (in the limits above) into ``report``; the rows
+    accepted, in the file's order. ``progress(rows_done, rows_total)`` is called as rows are
+    checked."""
     started = time.monotonic()
     tests = {test.code.upper(): test for test in LabTest.objects.all()}
-    report = ImportReport()
     read: list[tuple[int, dict[str, str]]] = []
     for line, row in _read_rows(text, report):
         if row is None:
@@ -445,37 +443,57 @@ def lab_import_csv(
             report.refuse(line, error.message)
         if progress is not None and index % 500 == 0:
             progress(index, len(read))
+    return checked_rows
+
+
+def import_save(rows: list[_Row], *, by: User, report: ImportReport) -> None:
+    """Store the checked ``rows`` that are not duplicates (of a stored result or of an earlier
+    row), counting ``imported`` and ``duplicates`` in ``report``. Runs in the caller's
+    transaction."""
+    seen = _stored_keys(rows)
+    for item in rows:
+        key = (
+            item.patient.pk,
+            item.test.pk,
+            item.taken_on,
+            item.checked.value,
+            item.checked.text if item.checked.value is None else "",
+        )
+        if key in seen:
+            report.duplicates += 1
+            continue
+        seen.add(key)
+        result = LabResult(
+            patient=item.patient,
+            test=item.test,
+            taken_on=item.taken_on,
+            value=item.checked.value,
+            text=item.checked.text,
+            unit=item.test.unit if item.checked.value is not None else "",
+            below_detection_limit=item.checked.below_detection_limit,
+            source=LabSource.IMPORTED,
+            recorded_by=by,
+        )
+        _save(result, by, "Lab result imported")
+        report.imported += 1
+
+
+def lab_import_csv(
+    text: str, *, by: User, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """Import a laboratory export (columns mrn, loinc, taken_on, value, unit), all or nothing
+    (module docstring), within the limits above: every row that cannot be read or is refused
+    is in the report, never an exception. ``LabError`` only for a file that is not such an
+    export at all. ``progress(rows_done, rows_total)`` is called as rows are checked. A large
+    export is imported in the background instead (``orders.labs.background``)."""
+    report = ImportReport()
+    checked_rows = import_check(text, report, progress)
     if report.refused:
         return report
     with transaction.atomic():
-        seen = _stored_keys(checked_rows)
-        for item in checked_rows:
-            key = (
-                item.patient.pk,
-                item.test.pk,
-                item.taken_on,
-                item.checked.value,
-                item.checked.text if item.checked.value is None else "",
-            )
-            if key in seen:
-                report.duplicates += 1
-                continue
-            seen.add(key)
-            result = LabResult(
-                patient=item.patient,
-                test=item.test,
-                taken_on=item.taken_on,
-                value=item.checked.value,
-                text=item.checked.text,
-                unit=item.test.unit if item.checked.value is not None else "",
-                below_detection_limit=item.checked.below_detection_limit,
-                source=LabSource.IMPORTED,
-                recorded_by=by,
-            )
-            _save(result, by, "Lab result imported")
-            report.imported += 1
+        import_save(checked_rows, by=by, report=report)
     if progress is not None:
-        progress(len(read), len(read))
+        progress(report.rows, report.rows)
     return report
 
 
