@@ -2,6 +2,7 @@
 export. Parse, call ``orders.labs.services``, render."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -114,6 +115,7 @@ def lab_import(request: HttpRequest) -> HttpResponse:
             "report": report,
             "max_rows": f"{IMPORT_MAX_ROWS:,}",
             "max_mb": IMPORT_MAX_BYTES // 1_000_000,
+            "background_rows": f"{settings.LAB_IMPORT_BACKGROUND_ROWS:,}",
         },
         status=status,
     )

@@ -143,6 +143,7 @@ def test_the_page_queues_a_big_import_and_shows_its_progress_until_done(
 ):
     body = big_file()
     client = client_for(clinician)
+    assert "than 5 rows is imported in the background" in client.get(PAGE).content.decode()
     lab_import = lab_import_queue(body, by=clinician, file_name="x.csv", size_bytes=1, rows=10)
     fragment = client.get(f"{PAGE}{lab_import.pk}/progress/").content.decode()
     assert "Waiting to start" in fragment and 'hx-trigger="every 2s"' in fragment
