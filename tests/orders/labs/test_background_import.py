@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ivig.audit.models import AccessLog
+from ivig.settings import Environment
 from orders.labs import background
 from orders.labs.background import lab_import_process, lab_import_queue
 from orders.labs.models import LabImport, LabImportStatus, LabResult
@@ -284,3 +285,41 @@ def test_a_value_keeps_its_decimals_in_the_background(clinician):
     lab_import = lab_import_queue(big_file(), by=clinician, file_name="", size_bytes=1, rows=10)
     lab_import_process(lab_import.pk)
     assert LabResult.objects.filter(value=Decimal("10.5"), source="imported").exists()
+
+
+def test_the_threshold_is_500_rows_by_default(
+    clinician, client_for, settings, django_capture_on_commit_callbacks
+):
+    """The default ``LAB_IMPORT_BACKGROUND_ROWS``: 500 rows at once, 501 in the background
+    (the same row repeated: one result, the rest duplicates)."""
+    assert Environment.model_fields["lab_import_background_rows"].default == 500
+    settings.LAB_IMPORT_BACKGROUND_ROWS = 500
+    PatientFactory.create(mrn="TH-1")
+    row = f"TH-1,718-7,{today()},12,g/dL\n"
+    client = client_for(clinician)
+    at_once = client.post(API, {"file": upload(HEADER + row * 500)})
+    assert at_once.status_code == 201
+    assert at_once.json() == {"rows": 500, "imported": 1, "duplicates": 499}
+    queued = post_and_run(client, API, HEADER + row * 501, django_capture_on_commit_callbacks)
+    assert queued.status_code == 202
+    status = client.get(queued["Location"]).json()
+    assert (status["status"], status["rows"], status["imported"], status["duplicates"]) == (
+        "done",
+        501,
+        0,
+        501,
+    )
+
+
+def test_a_failed_import_says_why_on_its_page(clinician, client_for, monkeypatch):
+    lab_import = lab_import_queue(big_file(), by=clinician, file_name="", size_bytes=1, rows=10)
+
+    def failing(rows, *, by, report):
+        raise IntegrityError("boom")
+
+    monkeypatch.setattr(background, "import_save", failing)
+    assert lab_import_process(lab_import.pk) == "failed"
+    page = client_for(clinician).get(f"{PAGE}{lab_import.pk}/").content.decode()
+    assert "The import stopped:" in page and "Lines 2\u20134 could not be stored" in page
+    assert "hx-get" not in page
+    assert LabResult.objects.count() == 0
