@@ -23,7 +23,7 @@ from orders.patients.models import Patient
 from orders.patients.policies import can_read_patients
 
 from . import policies
-from .background import import_row_count, lab_import_queue, runs_in_background
+from .background import lab_import_queue, runs_in_background
 from .models import LabImport, LabResult, LabTest
 from .selectors import lab_import_of, patient_lab_results
 from .services import (
@@ -34,6 +34,7 @@ from .services import (
     LabError,
     check_import_size,
     decode_import,
+    import_row_count,
     lab_import_csv,
     lab_result_record,
 )

@@ -32,29 +32,13 @@ from ivig.accounts.models import User
 from ivig.outbox.services import enqueue_on_commit
 
 from .models import LabImport, LabImportStatus
-from .services import (
-    IMPORT_MAX_ROWS,
-    ImportReport,
-    _read_rows,
-    import_check,
-    import_save,
-)
+from .services import IMPORT_MAX_ROWS, CheckedRow, ImportReport, import_check, import_save
 
 log = logging.getLogger(__name__)
 
 # Results stored per transaction (each batch all or nothing; progress moves batch by batch).
 IMPORT_BATCH_ROWS = 500
 TASK_NAME = "orders.lab_import_process"
-
-
-def import_row_count(text: str) -> int:
-    """The rows of ``text`` as the import reads them (at most ``IMPORT_MAX_ROWS`` + 1);
-    ``LabError`` when a column is missing."""
-    report = ImportReport()
-    count = 0
-    for _ in _read_rows(text, report):
-        count += 1
-    return count + (1 if report.refused else 0)
 
 
 def runs_in_background(rows: int) -> bool:
@@ -150,7 +134,7 @@ def lab_import_process(import_id: int) -> str:
             refused=[list(item) for item in report.refused],
         )
     while True:
-        batch: list = []
+        batch: list[CheckedRow] = []
         try:
             with transaction.atomic():
                 locked = _locked(import_id)

@@ -280,7 +280,9 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Row:
+class CheckedRow:
+    """A row of an import that passed every check (``line`` in the file)."""
+
     line: int
     patient: Patient
     test: LabTest
@@ -356,6 +358,15 @@ def _read_rows(text: str, report: ImportReport) -> Iterable[tuple[int, dict[str,
         )
 
 
+def import_row_count(text: str) -> int:
+    """The rows of ``text`` as the import reads them, at most ``IMPORT_MAX_ROWS`` + 1 (to
+    choose between an import at once and in the background); ``LabError`` when a column is
+    missing."""
+    report = ImportReport()
+    count = sum(1 for _ in _read_rows(text, report))
+    return count + (1 if report.refused else 0)
+
+
 def _row_problem(row: dict[str, str]) -> str | None:
     """Why ``row`` is refused before it is read: a NUL, a field too long, a formula."""
     for column in IMPORT_COLUMNS:
@@ -374,7 +385,7 @@ def _row_problem(row: dict[str, str]) -> str | None:
 
 def _check_row(
     line: int, row: dict[str, str], tests: dict[str, LabTest], patients: dict[str, Patient]
-) -> _Row:
+) -> CheckedRow:
     patient = patients.get(row["mrn"])
     if patient is None:
         raise LabError(LabError.INVALID, f"no patient with MRN {clip(row['mrn'])!r}")
@@ -391,10 +402,10 @@ def _check_row(
         raise LabError(LabError.INVALID, LAB_TAKEN_ON.message())
     checked = check_value(test, value=row["value"], unit=row["unit"])
     _check_date(patient, taken_on)
-    return _Row(line, patient, test, taken_on, checked)
+    return CheckedRow(line, patient, test, taken_on, checked)
 
 
-def _stored_keys(rows: list[_Row]) -> set[tuple[int, int, date, Decimal | None, str]]:
+def _stored_keys(rows: list[CheckedRow]) -> set[tuple[int, int, date, Decimal | None, str]]:
     """The (patient, test, day, value, text) of the results already stored for ``rows``
     (one query)."""
     if not rows:
@@ -412,7 +423,7 @@ def _stored_keys(rows: list[_Row]) -> set[tuple[int, int, date, Decimal | None, 
 
 def import_check(
     text: str, report: ImportReport, progress: Callable[[int, int], None] | None = None
-) -> list[_Row]:
+) -> list[CheckedRow]:
     """Read and check every row of ``text`` (in the limits above) into ``report``; the rows
     accepted, in the file's order. ``progress(rows_done, rows_total)`` is called as rows are
     checked."""
@@ -432,7 +443,7 @@ def import_check(
         patient.mrn: patient
         for patient in Patient.objects.filter(mrn__in={row["mrn"] for _, row in read})
     }
-    checked_rows: list[_Row] = []
+    checked_rows: list[CheckedRow] = []
     for index, (line, row) in enumerate(read, 1):
         if time.monotonic() - started > IMPORT_TIME_BUDGET_S:
             report.refuse(line, "the import took too long: split the file")
@@ -446,7 +457,7 @@ def import_check(
     return checked_rows
 
 
-def import_save(rows: list[_Row], *, by: User, report: ImportReport) -> None:
+def import_save(rows: list[CheckedRow], *, by: User, report: ImportReport) -> None:
     """Store the checked ``rows`` that are not duplicates (of a stored result or of an earlier
     row), counting ``imported`` and ``duplicates`` in ``report``. Runs in the caller's
     transaction."""

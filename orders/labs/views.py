@@ -16,7 +16,7 @@ from ivig.errors import add_to_form
 from orders.patients.models import Patient
 
 from . import policies
-from .background import import_row_count, lab_import_queue, runs_in_background
+from .background import lab_import_queue, runs_in_background
 from .models import LabTest
 from .selectors import lab_import_of
 from .services import (
@@ -26,6 +26,7 @@ from .services import (
     LabError,
     check_import_size,
     decode_import,
+    import_row_count,
     lab_import_csv,
     lab_result_record,
 )
