@@ -19,8 +19,8 @@ from orders.labs import background
 from orders.labs.background import lab_import_process, lab_import_queue
 from orders.labs.models import LabImport, LabImportStatus, LabResult
 from orders.labs.services import lab_import_csv
-from orders.patients.models import Patient
 from orders.labs.tasks import lab_import_process as lab_import_task
+from orders.patients.models import Patient
 from tests.orders.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
