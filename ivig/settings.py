@@ -38,6 +38,8 @@ class Environment(BaseSettings):
     login_cooloff_minutes: int = Field(default=15, ge=1)
     celery_visibility_timeout_seconds: int = Field(default=600, ge=5)
     trusted_proxy_count: int = Field(default=0, ge=0)
+    # A lab export with more rows than this is imported in the background (docs/api.md).
+    lab_import_background_rows: int = Field(default=500, ge=1)
     email_host: str = ""
     email_port: int = 587
     email_host_user: str = ""
@@ -318,6 +320,8 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     }
 }
 CELERY_TIMEZONE = TIME_ZONE
+# A lab export with more rows is imported by a Celery task with progress (docs/api.md).
+LAB_IMPORT_BACKGROUND_ROWS = ENV.lab_import_background_rows
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "health-heartbeat": {"task": "ivig.tasks.heartbeat", "schedule": timedelta(minutes=5)},
     # Tasks whose publish failed (broker down) are sent once it is back (ivig/outbox).

@@ -29,5 +29,10 @@ urlpatterns = [
         name="api-patient-labs",
     ),
     path("labs/import/", lab_api.LabImportView.as_view(), name="api-lab-import"),
+    path(
+        "labs/import/<int:pk>/",
+        lab_api.LabImportStatusView.as_view(),
+        name="api-lab-import-status",
+    ),
     *router.urls,
 ]

@@ -21,6 +21,12 @@ urlpatterns = [
     ),
     path("patients/<int:pk>/labs/add/", lab_views.patient_lab_add, name="patient-lab-add"),
     path("labs/import/", lab_views.lab_import, name="lab-import"),
+    path("labs/import/<int:pk>/", lab_views.lab_import_detail, name="lab-import-detail"),
+    path(
+        "labs/import/<int:pk>/progress/",
+        lab_views.lab_import_progress,
+        name="lab-import-progress",
+    ),
     path("new/", views.order_create, name="order-create"),
     path("new/preview/", views.order_preview, name="order-preview"),
     path("new/fields/", views.order_form_fields, name="order-form-fields"),

@@ -107,7 +107,7 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
         SessionStatus,
     )
     from ivig.notifications.models import Notification
-    from orders.labs.models import LabResult
+    from orders.labs.models import LabImport, LabResult
     from orders.models import Order, OrderStatus, PatientWeight
 
     found: dict[str, str] = {}
@@ -189,6 +189,9 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
     notification = Notification.objects.order_by("-pk").first()
     if notification is not None:
         found["notifications"] = str(notification.pk)
+    lab_import = LabImport.objects.order_by("-pk").first()
+    if lab_import is not None:
+        found["import"] = str(lab_import.pk)  # labs/import/<pk>/: a background lab import
     if calendar_token is not None:
         found["calendar"] = calendar_token
     return Fixtures(found)

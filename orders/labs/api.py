@@ -4,7 +4,8 @@
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -22,8 +23,9 @@ from orders.patients.models import Patient
 from orders.patients.policies import can_read_patients
 
 from . import policies
-from .models import LabResult, LabTest
-from .selectors import patient_lab_results
+from .background import lab_import_queue, runs_in_background
+from .models import LabImport, LabResult, LabTest
+from .selectors import lab_import_of, patient_lab_results
 from .services import (
     IMPORT_COLUMNS,
     IMPORT_MAX_BYTES,
@@ -32,6 +34,7 @@ from .services import (
     LabError,
     check_import_size,
     decode_import,
+    import_row_count,
     lab_import_csv,
     lab_result_record,
 )
@@ -151,10 +154,59 @@ class LabImportRequestSerializer(serializers.Serializer):
     )
 
 
+class LabImportRefusedRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
 class LabImportReportSerializer(serializers.Serializer):
     rows = serializers.IntegerField(help_text="Rows read.")
     imported = serializers.IntegerField(help_text="Results stored.")
     duplicates = serializers.IntegerField(help_text="Rows already recorded, ignored.")
+
+
+class LabImportStatusSerializer(serializers.ModelSerializer):
+    """A background import: its progress and, once done, the report an import run at once
+    gives (``rows``, ``imported``, ``duplicates``; ``refused_count`` and ``refused``)."""
+
+    url = serializers.SerializerMethodField()
+    created_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    rows = serializers.IntegerField(source="rows_total", help_text="Rows read.")
+    accepted = serializers.BooleanField(
+        allow_null=True, help_text="null while it runs; false when rows were refused or it failed."
+    )
+    percent_done = serializers.IntegerField()
+    refused = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LabImport
+        fields = (
+            "id",
+            "url",
+            "status",
+            "file_name",
+            "size_bytes",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "rows",
+            "rows_done",
+            "percent_done",
+            "accepted",
+            "imported",
+            "duplicates",
+            "refused_count",
+            "refused",
+            "error",
+        )
+        read_only_fields = fields
+
+    def get_url(self, lab_import: LabImport) -> str:
+        return reverse("api-lab-import-status", kwargs={"pk": lab_import.pk})
+
+    @extend_schema_field(LabImportRefusedRowSerializer(many=True))
+    def get_refused(self, lab_import: LabImport) -> list[dict[str, Any]]:
+        return [{"line": line, "reason": reason} for line, reason in lab_import.refused]
 
 
 class LabImportView(APIView):
@@ -162,7 +214,8 @@ class LabImportView(APIView):
     3.8.2): 201 with the counts when every row is accepted; otherwise nothing is imported and
     the answer is a 400 (``lab_import_refused``) listing each refused row with its line and
     reason. A file that is not such an export (no UTF-8, a column missing, too large) is a 400
-    on ``file``."""
+    on ``file``. A file of more rows than ``LAB_IMPORT_BACKGROUND_ROWS`` is imported in the
+    background: 202 with the import's status and its ``url`` (``Location``) to follow it."""
 
     permission_classes = [api_policy(policies.can_record_labs)]
     parser_classes = [MultiPartParser, FormParser]
@@ -171,6 +224,10 @@ class LabImportView(APIView):
         request={"multipart/form-data": LabImportRequestSerializer},
         responses={
             201: LabImportReportSerializer,
+            202: OpenApiResponse(
+                LabImportStatusSerializer,
+                description="A large file, queued: follow its url for progress and report.",
+            ),
             400: OpenApiResponse(
                 ErrorSerializer,
                 description="Nothing imported. With code lab_import_refused the body also "
@@ -185,6 +242,19 @@ class LabImportView(APIView):
         upload = serializer.validated_data["file"]
         check_import_size(upload.size)
         text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
+        rows = import_row_count(text)
+        if runs_in_background(rows):
+            lab_import = lab_import_queue(
+                text,
+                by=signed_in_user(request),
+                file_name=upload.name or "",
+                size_bytes=upload.size or 0,
+                rows=rows,
+            )
+            data = LabImportStatusSerializer(lab_import).data
+            return Response(
+                data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]}
+            )
         report = lab_import_csv(text, by=signed_in_user(request))
         if not report.accepted:
             message = f"Nothing imported: {report.refused_count} of {report.rows} rows refused."
@@ -204,3 +274,14 @@ class LabImportView(APIView):
             {"rows": report.rows, "imported": report.imported, "duplicates": report.duplicates},
             status=status.HTTP_201_CREATED,
         )
+
+
+class LabImportStatusView(LogsPatientReadsMixin, generics.RetrieveAPIView):
+    """A background import's status, progress and, once done, its report (the read is logged:
+    the report quotes the file's rows)."""
+
+    serializer_class = LabImportStatusSerializer
+    permission_classes = [api_policy(policies.can_record_labs)]
+
+    def get_object(self) -> LabImport:
+        return lab_import_of(self.kwargs["pk"])

@@ -176,3 +176,73 @@ class LabResult(models.Model):
         if self.value is None:
             return ""
         return self.test.flag(Decimal(self.value), below_detection_limit=self.below_detection_limit)
+
+
+class LabImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class LabImport(models.Model):
+    """A large laboratory export imported in the background (docs/api.md, lab import): the file
+    as text until it is processed, the progress and, at the end, the same report as an import
+    run at once. ``rows_done`` and the counts are committed with each batch of results, so they
+    say exactly what is stored."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    # Emptied once the import is done or failed (the file is not kept).
+    text = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=8, choices=LabImportStatus.choices, default=LabImportStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    refused_count = models.PositiveIntegerField(default=0)
+    # [[line, reason], ...]: the first refused rows (orders.labs.services.IMPORT_REFUSED_LISTED).
+    refused = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["text"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=LabImportStatus.values), name="lab_import_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=models.F("rows_total")),
+                name="lab_import_rows_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lab import {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (LabImportStatus.DONE, LabImportStatus.FAILED)
+
+    @property
+    def accepted(self) -> bool | None:
+        """True when every row was accepted, False when rows were refused or it failed, None
+        while it runs."""
+        if not self.finished:
+            return None
+        return self.status == LabImportStatus.DONE and not self.refused_count
+
+    @property
+    def percent_done(self) -> int:
+        return (
+            100 if self.finished or not self.rows_total else self.rows_done * 100 // self.rows_total
+        )

@@ -280,7 +280,9 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Row:
+class CheckedRow:
+    """A row of an import that passed every check (``line`` in the file)."""
+
     line: int
     patient: Patient
     test: LabTest
@@ -356,6 +358,15 @@ def _read_rows(text: str, report: ImportReport) -> Iterable[tuple[int, dict[str,
         )
 
 
+def import_row_count(text: str) -> int:
+    """The rows of ``text`` as the import reads them, at most ``IMPORT_MAX_ROWS`` + 1 (to
+    choose between an import at once and in the background); ``LabError`` when a column is
+    missing."""
+    report = ImportReport()
+    count = sum(1 for _ in _read_rows(text, report))
+    return count + (1 if report.refused else 0)
+
+
 def _row_problem(row: dict[str, str]) -> str | None:
     """Why ``row`` is refused before it is read: a NUL, a field too long, a formula."""
     for column in IMPORT_COLUMNS:
@@ -374,7 +385,7 @@ def _row_problem(row: dict[str, str]) -> str | None:
 
 def _check_row(
     line: int, row: dict[str, str], tests: dict[str, LabTest], patients: dict[str, Patient]
-) -> _Row:
+) -> CheckedRow:
     patient = patients.get(row["mrn"])
     if patient is None:
         raise LabError(LabError.INVALID, f"no patient with MRN {clip(row['mrn'])!r}")
@@ -391,10 +402,10 @@ def _check_row(
         raise LabError(LabError.INVALID, LAB_TAKEN_ON.message())
     checked = check_value(test, value=row["value"], unit=row["unit"])
     _check_date(patient, taken_on)
-    return _Row(line, patient, test, taken_on, checked)
+    return CheckedRow(line, patient, test, taken_on, checked)
 
 
-def _stored_keys(rows: list[_Row]) -> set[tuple[int, int, date, Decimal | None, str]]:
+def _stored_keys(rows: list[CheckedRow]) -> set[tuple[int, int, date, Decimal | None, str]]:
     """The (patient, test, day, value, text) of the results already stored for ``rows``
     (one query)."""
     if not rows:
@@ -410,16 +421,14 @@ def _stored_keys(rows: list[_Row]) -> set[tuple[int, int, date, Decimal | None, 
     }
 
 
-def lab_import_csv(
-    text: str, *, by: User, progress: Callable[[int, int], None] | None = None
-) -> ImportReport:
-    """Import a laboratory export (columns mrn, loinc, taken_on, value, unit), all or nothing
-    (module docstring), within the limits above: every row that cannot be read or is refused
-    is in the report, never an exception. ``LabError`` only for a file that is not such an
-    export at all. ``progress(rows_done, rows_total)`` is called as rows are checked."""
+def import_check(
+    text: str, report: ImportReport, progress: Callable[[int, int], None] | None = None
+) -> list[CheckedRow]:
+    """Read and check every row of ``text`` (in the limits above) into ``report``; the rows
+    accepted, in the file's order. ``progress(rows_done, rows_total)`` is called as rows are
+    checked."""
     started = time.monotonic()
     tests = {test.code.upper(): test for test in LabTest.objects.all()}
-    report = ImportReport()
     read: list[tuple[int, dict[str, str]]] = []
     for line, row in _read_rows(text, report):
         if row is None:
@@ -434,7 +443,7 @@ def lab_import_csv(
         patient.mrn: patient
         for patient in Patient.objects.filter(mrn__in={row["mrn"] for _, row in read})
     }
-    checked_rows: list[_Row] = []
+    checked_rows: list[CheckedRow] = []
     for index, (line, row) in enumerate(read, 1):
         if time.monotonic() - started > IMPORT_TIME_BUDGET_S:
             report.refuse(line, "the import took too long: split the file")
@@ -445,37 +454,57 @@ def lab_import_csv(
             report.refuse(line, error.message)
         if progress is not None and index % 500 == 0:
             progress(index, len(read))
+    return checked_rows
+
+
+def import_save(rows: list[CheckedRow], *, by: User, report: ImportReport) -> None:
+    """Store the checked ``rows`` that are not duplicates (of a stored result or of an earlier
+    row), counting ``imported`` and ``duplicates`` in ``report``. Runs in the caller's
+    transaction."""
+    seen = _stored_keys(rows)
+    for item in rows:
+        key = (
+            item.patient.pk,
+            item.test.pk,
+            item.taken_on,
+            item.checked.value,
+            item.checked.text if item.checked.value is None else "",
+        )
+        if key in seen:
+            report.duplicates += 1
+            continue
+        seen.add(key)
+        result = LabResult(
+            patient=item.patient,
+            test=item.test,
+            taken_on=item.taken_on,
+            value=item.checked.value,
+            text=item.checked.text,
+            unit=item.test.unit if item.checked.value is not None else "",
+            below_detection_limit=item.checked.below_detection_limit,
+            source=LabSource.IMPORTED,
+            recorded_by=by,
+        )
+        _save(result, by, "Lab result imported")
+        report.imported += 1
+
+
+def lab_import_csv(
+    text: str, *, by: User, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """Import a laboratory export (columns mrn, loinc, taken_on, value, unit), all or nothing
+    (module docstring), within the limits above: every row that cannot be read or is refused
+    is in the report, never an exception. ``LabError`` only for a file that is not such an
+    export at all. ``progress(rows_done, rows_total)`` is called as rows are checked. A large
+    export is imported in the background instead (``orders.labs.background``)."""
+    report = ImportReport()
+    checked_rows = import_check(text, report, progress)
     if report.refused:
         return report
     with transaction.atomic():
-        seen = _stored_keys(checked_rows)
-        for item in checked_rows:
-            key = (
-                item.patient.pk,
-                item.test.pk,
-                item.taken_on,
-                item.checked.value,
-                item.checked.text if item.checked.value is None else "",
-            )
-            if key in seen:
-                report.duplicates += 1
-                continue
-            seen.add(key)
-            result = LabResult(
-                patient=item.patient,
-                test=item.test,
-                taken_on=item.taken_on,
-                value=item.checked.value,
-                text=item.checked.text,
-                unit=item.test.unit if item.checked.value is not None else "",
-                below_detection_limit=item.checked.below_detection_limit,
-                source=LabSource.IMPORTED,
-                recorded_by=by,
-            )
-            _save(result, by, "Lab result imported")
-            report.imported += 1
+        import_save(checked_rows, by=by, report=report)
     if progress is not None:
-        progress(len(read), len(read))
+        progress(report.rows, report.rows)
     return report
 
 

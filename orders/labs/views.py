@@ -2,6 +2,7 @@
 export. Parse, call ``orders.labs.services``, render."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,12 +10,15 @@ from django.utils import timezone
 
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
+from ivig.audit.services import access_record
 from ivig.dates import LAB_TAKEN_ON, date_formfield
 from ivig.errors import add_to_form
 from orders.patients.models import Patient
 
 from . import policies
+from .background import lab_import_queue, runs_in_background
 from .models import LabTest
+from .selectors import lab_import_of
 from .services import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_ROWS,
@@ -22,6 +26,7 @@ from .services import (
     LabError,
     check_import_size,
     decode_import,
+    import_row_count,
     lab_import_csv,
     lab_result_record,
 )
@@ -81,6 +86,16 @@ def lab_import(request: HttpRequest) -> HttpResponse:
         try:
             check_import_size(upload.size)
             text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
+            rows = import_row_count(text)
+            if runs_in_background(rows):
+                lab_import = lab_import_queue(
+                    text,
+                    by=signed_in_user(request),
+                    file_name=upload.name or "",
+                    size_bytes=upload.size or 0,
+                    rows=rows,
+                )
+                return redirect("orders:lab-import-detail", pk=lab_import.pk)
             report = lab_import_csv(text, by=signed_in_user(request))
         except LabError as error:
             add_to_form(form, error)
@@ -101,6 +116,25 @@ def lab_import(request: HttpRequest) -> HttpResponse:
             "report": report,
             "max_rows": f"{IMPORT_MAX_ROWS:,}",
             "max_mb": IMPORT_MAX_BYTES // 1_000_000,
+            "background_rows": f"{settings.LAB_IMPORT_BACKGROUND_ROWS:,}",
         },
         status=status,
     )
+
+
+@logs_patient_reads()
+@policy_required(policies.can_record_labs)
+def lab_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background import: its progress, then its report."""
+    lab_import = lab_import_of(pk)
+    access_record(request, lab_import)
+    return render(request, "orders/lab_import_detail.html", {"lab_import": lab_import})
+
+
+@logs_patient_reads()
+@policy_required(policies.can_record_labs)
+def lab_import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment the import's page polls (htmx) until the import has ended."""
+    lab_import = lab_import_of(pk)
+    access_record(request, lab_import)
+    return render(request, "orders/_lab_import_progress.html", {"lab_import": lab_import})

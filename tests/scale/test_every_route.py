@@ -29,6 +29,7 @@ from ivig import pagination
 from ivig.accounts.models import User
 from ivig.notifications.models import Kind
 from ivig.notifications.services import notify
+from orders.labs.background import lab_import_queue
 from orders.models import Order
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.routes import all_routes, busiest_fixtures
@@ -68,7 +69,7 @@ def _seed(patients: int) -> None:
 
 def _reaction_and_notification(nurse: User, clinician: User) -> None:
     """What ``seed_scale`` does not make: a reaction recorded on a session (through the record
-    page, as a nurse records one) and a notification."""
+    page, as a nurse records one), a notification and a background lab import."""
     order = verified_order(status="active")
     yesterday = timezone.localdate() - timedelta(days=1)
     session = session_for(order, ChairFactory.create(), local(yesterday, "09:00"), by=nurse)
@@ -98,6 +99,9 @@ def _reaction_and_notification(nurse: User, clinician: User) -> None:
         kind=Kind.REASSESSMENT_DUE,
         due_date=timezone.localdate(),
         title="Reassessment due",
+    )
+    lab_import_queue(
+        "mrn,loinc,taken_on,value,unit\n", by=clinician, file_name="", size_bytes=1, rows=0
     )
 
 
