@@ -280,10 +280,8 @@ def _window_of(problem: PlanProblem, placement: Placement) -> ChairWindow | None
     return None
 
 
-def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
-    """The measures of a schedule (``placements``) of ``problem``'s sessions."""
-    by_id = {session.session_id: session for session in problem.sessions}
-    placed_ids = {p.session_id for p in placements}
+def _overtime_min(problem: PlanProblem, placements: Sequence[Placement]) -> int:
+    """Minutes past closing of the latest window each placement started in."""
     overtime = 0
     for placement in placements:
         closes = [
@@ -295,8 +293,17 @@ def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
         ]
         if closes:
             overtime += max(0, placement.end_min - max(closes))
+    return overtime
+
+
+def _utilisation_pct(problem: PlanProblem, placements: Sequence[Placement]) -> float:
     open_min = sum(w.closes_min - w.opens_min for chair in problem.chairs for w in chair.windows)
     busy_min = sum(p.end_min - p.start_min for p in placements)
+    return round(100 * busy_min / open_min, 1) if open_min else 0.0
+
+
+def _nurse_loads(problem: PlanProblem, placements: Sequence[Placement]) -> tuple[float, float, int]:
+    """The peak patients and titrations per nurse, and the minutes over the policy's ratio."""
     peak_patients = peak_titrations = 0.0
     over = 0
     policy = problem.policy
@@ -310,30 +317,83 @@ def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
             for p, t, n in zip(patients, titrations, nurses, strict=True)
             if p > policy.patients_per_nurse * n or t > policy.titrations_per_nurse * n
         )
+    return peak_patients, peak_titrations, over
+
+
+def _continuity_breaks(problem: PlanProblem, placements: Sequence[Placement]) -> int:
     where = {p.session_id: p for p in placements}
     breaks = 0
     for first, second in _continuity_pairs(problem.sessions):
         a, b = where.get(first.session_id), where.get(second.session_id)
         if a and b and (a.chair_id != b.chair_id or a.start_min != b.start_min):
             breaks += 1
+    return breaks
+
+
+def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
+    """The measures of a schedule (``placements``) of ``problem``'s sessions."""
+    by_id = {session.session_id: session for session in problem.sessions}
+    placed_ids = {p.session_id for p in placements}
+    peak_patients, peak_titrations, over = _nurse_loads(problem, placements)
     return Measures(
         sessions_placed=len(placed_ids),
         sessions_unplaced=len(set(by_id) - placed_ids),
-        overtime_min=overtime,
-        chair_utilisation_pct=round(100 * busy_min / open_min, 1) if open_min else 0.0,
+        overtime_min=_overtime_min(problem, placements),
+        chair_utilisation_pct=_utilisation_pct(problem, placements),
         peak_patients_per_nurse=peak_patients,
         peak_titrations_per_nurse=peak_titrations,
         minutes_over_ratio=over,
         preference_misses=sum(_prefers(by_id[p.session_id], p) for p in placements),
-        continuity_breaks=breaks,
+        continuity_breaks=_continuity_breaks(problem, placements),
     )
 
 
-def check(problem: PlanProblem, result: PlanResult) -> list[str]:
-    """Every constraint of docs/planner.md checked on ``result`` independently of the solver;
-    the violations in words (none: the plan keeps every rule). Used by the tests and the API."""
+def _fixed_errors(session: SessionToPlace, placement: Placement) -> list[str]:
+    if (placement.chair_id, placement.start_min) != (
+        session.fixed_chair_id,
+        session.fixed_start_min,
+    ):
+        return [f"fixed session {session.session_id} was moved"]
+    return []
+
+
+def _movable_errors(
+    problem: PlanProblem, session: SessionToPlace, placement: Placement
+) -> list[str]:
+    """A movable session's chair, grid and patient's window."""
+    errors = []
+    if _window_of(problem, placement) is None:
+        errors.append(f"session {session.session_id} is outside its chair's opening hours")
+    if placement.start_min % problem.policy.grid_min:
+        errors.append(f"session {session.session_id} does not start on the grid")
+    if session.earliest_start_min is not None and placement.start_min < (
+        session.earliest_start_min
+    ):
+        errors.append(f"session {session.session_id} starts before the patient's window")
+    if session.latest_end_min is not None and placement.end_min > session.latest_end_min:
+        errors.append(f"session {session.session_id} ends after the patient's window")
+    return errors
+
+
+def _placement_errors(
+    problem: PlanProblem, session: SessionToPlace, placement: Placement
+) -> list[str]:
+    """One placement of a known session: its length, its day, and where it may be."""
+    errors = []
+    if placement.end_min - placement.start_min != session.duration_min:
+        errors.append(f"session {session.session_id} does not last its {session.duration_min}")
+    if placement.day_index != session.day_index:
+        errors.append(f"session {session.session_id} is moved to another day")
+    if session.fixed:
+        return errors + _fixed_errors(session, placement)
+    return errors + _movable_errors(problem, session, placement)
+
+
+def _each_placement_errors(
+    problem: PlanProblem, result: PlanResult, by_id: dict[int, SessionToPlace]
+) -> tuple[list[str], set[int]]:
+    """Every placement on its own; and the sessions placed."""
     errors: list[str] = []
-    by_id = {session.session_id: session for session in problem.sessions}
     seen: set[int] = set()
     for placement in result.placements:
         session = by_id.get(placement.session_id)
@@ -343,60 +403,75 @@ def check(problem: PlanProblem, result: PlanResult) -> list[str]:
         if placement.session_id in seen:
             errors.append(f"session {placement.session_id} is placed twice")
         seen.add(placement.session_id)
-        if placement.end_min - placement.start_min != session.duration_min:
-            errors.append(f"session {session.session_id} does not last its {session.duration_min}")
-        if placement.day_index != session.day_index:
-            errors.append(f"session {session.session_id} is moved to another day")
-        if session.fixed:
-            if (placement.chair_id, placement.start_min) != (
-                session.fixed_chair_id,
-                session.fixed_start_min,
-            ):
-                errors.append(f"fixed session {session.session_id} was moved")
-            continue
-        if _window_of(problem, placement) is None:
-            errors.append(f"session {session.session_id} is outside its chair's opening hours")
-        if placement.start_min % problem.policy.grid_min:
-            errors.append(f"session {session.session_id} does not start on the grid")
-        if session.earliest_start_min is not None and placement.start_min < (
-            session.earliest_start_min
-        ):
-            errors.append(f"session {session.session_id} starts before the patient's window")
-        if session.latest_end_min is not None and placement.end_min > session.latest_end_min:
-            errors.append(f"session {session.session_id} ends after the patient's window")
+        errors.extend(_placement_errors(problem, session, placement))
+    return errors, seen
+
+
+def _accounting_errors(problem: PlanProblem, result: PlanResult, seen: set[int]) -> list[str]:
+    """Every fixed session placed; every movable one either placed or unplaced."""
+    errors = []
     unplaced = {u.session_id for u in result.unplaced}
     for session in problem.sessions:
         if session.fixed and session.session_id not in seen:
             errors.append(f"fixed session {session.session_id} is missing")
         if not session.fixed and (session.session_id in seen) == (session.session_id in unplaced):
             errors.append(f"session {session.session_id} must be either placed or unplaced")
-    placements = [p for p in result.placements if p.session_id in by_id]
-    for key in ("chair_id", "patient"):
-        groups: dict[tuple[int, int], list[Placement]] = defaultdict(list)
-        for p in placements:
-            owner = p.chair_id if key == "chair_id" else by_id[p.session_id].patient_id
-            groups[(p.day_index, owner)].append(p)
-        for (_, owner), members in groups.items():
-            members.sort(key=lambda p: p.start_min)
-            for first, second in pairwise(members):
-                if second.start_min < first.end_min and not (first.fixed and second.fixed):
-                    what = "chair" if key == "chair_id" else "patient"
-                    errors.append(
-                        f"{what} {owner} holds sessions {first.session_id} and "
-                        f"{second.session_id} at once"
-                    )
+    return errors
+
+
+def _overlap_errors(
+    placements: Sequence[Placement], by_id: dict[int, SessionToPlace], key: str
+) -> list[str]:
+    """Sessions at once in one chair (``key`` "chair_id") or of one patient ("patient")."""
+    errors = []
+    groups: dict[tuple[int, int], list[Placement]] = defaultdict(list)
+    for p in placements:
+        owner = p.chair_id if key == "chair_id" else by_id[p.session_id].patient_id
+        groups[(p.day_index, owner)].append(p)
+    for (_, owner), members in groups.items():
+        members.sort(key=lambda p: p.start_min)
+        for first, second in pairwise(members):
+            if second.start_min < first.end_min and not (first.fixed and second.fixed):
+                what = "chair" if key == "chair_id" else "patient"
+                errors.append(
+                    f"{what} {owner} holds sessions {first.session_id} and "
+                    f"{second.session_id} at once"
+                )
+    return errors
+
+
+def _first_minute_over(load: Sequence[int], cap: Sequence[int]) -> int | None:
+    for minute in range(MINUTES_PER_DAY):
+        if load[minute] > cap[minute]:
+            return minute
+    return None
+
+
+def _ratio_errors(problem: PlanProblem, placements: Sequence[Placement]) -> list[str]:
+    """The first minute of each day with more patients (or titrations) than the nurses allow."""
+    errors = []
     for day in range(problem.days):
         patients_cap, titrations_cap = capacities(problem, day)
         patients, titrations = loads(problem, placements, day)
-        for minute in range(MINUTES_PER_DAY):
-            if patients[minute] > patients_cap[minute]:
-                errors.append(f"day {day} minute {minute}: more patients than the nurses allow")
-                break
-        for minute in range(MINUTES_PER_DAY):
-            if titrations[minute] > titrations_cap[minute]:
-                errors.append(f"day {day} minute {minute}: more titrations than the nurses allow")
-                break
+        minute = _first_minute_over(patients, patients_cap)
+        if minute is not None:
+            errors.append(f"day {day} minute {minute}: more patients than the nurses allow")
+        minute = _first_minute_over(titrations, titrations_cap)
+        if minute is not None:
+            errors.append(f"day {day} minute {minute}: more titrations than the nurses allow")
     return errors
+
+
+def check(problem: PlanProblem, result: PlanResult) -> list[str]:
+    """Every constraint of docs/planner.md checked on ``result`` independently of the solver;
+    the violations in words (none: the plan keeps every rule). Used by the tests and the API."""
+    by_id = {session.session_id: session for session in problem.sessions}
+    errors, seen = _each_placement_errors(problem, result, by_id)
+    errors += _accounting_errors(problem, result, seen)
+    placements = [p for p in result.placements if p.session_id in by_id]
+    for key in ("chair_id", "patient"):
+        errors += _overlap_errors(placements, by_id, key)
+    return errors + _ratio_errors(problem, placements)
 
 
 # --- the model --------------------------------------------------------------------------------
