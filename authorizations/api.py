@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.dates import AUTHORIZATION, BoundedDate
 from orders.models import Order

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.dates import PRICE, BoundedDate
 
 from . import policies, selectors, services

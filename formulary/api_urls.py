@@ -1,4 +1,4 @@
-"""Formulary routes under /api/v1/ (included by ivig/api_urls.py)."""
+"""Formulary routes under /api/v1/ (included by ivig/api/urls.py)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter

@@ -1,4 +1,4 @@
-"""The infusions app's routes under ``/api/v1/`` (included by ivig/api_urls.py)."""
+"""The infusions app's routes under ``/api/v1/`` (included by ivig/api/urls.py)."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter

@@ -1,8 +1,7 @@
 from django.contrib import admin
 
+from interop.models import FhirPush
 from ivig.admin_mixins import ReadOnlyMixin
-
-from .models import FhirPush
 
 
 @admin.register(FhirPush)

@@ -9,9 +9,8 @@ class InteropConfig(AppConfig):
         # docs/fhir.md, "Out": verified and discontinued orders and completed sessions are
         # pushed to the EHR (when FHIR_PUSH_URL is set).
         from infusions.signals import session_completed
+        from interop.outbound import receivers
         from orders.signals import order_discontinued, order_superseded, order_verified
-
-        from . import receivers
 
         order_verified.connect(receivers.push_verified_order, dispatch_uid="interop.push.verified")
         order_discontinued.connect(

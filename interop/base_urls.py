@@ -3,6 +3,6 @@
 
 from django.urls import path
 
-from .transaction import TransactionEndpoint
+from interop.inbound.transaction import TransactionEndpoint
 
 urlpatterns = [path("", TransactionEndpoint.as_view(), name="fhir-base")]

@@ -27,9 +27,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.permissions import Policy, api_policy
+from ivig.api.pagination import MAX_OFFSET
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.errors import DomainError
-from ivig.pagination import MAX_OFFSET
 
 FHIR_JSON = "application/fhir+json"
 DEFAULT_COUNT = 50

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import push
+from interop.outbound import push
 
 
 @shared_task(name="interop.fhir_push")

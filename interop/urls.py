@@ -2,18 +2,18 @@
 
 from django.urls import path, re_path
 
-from .allergy import AllergyIntoleranceEndpoint
-from .appointment import AppointmentEndpoint, ScheduleEndpoint, SlotEndpoint
-from .authorization import ClaimResponseEndpoint, CoverageEndpoint
-from .capability import MetadataEndpoint
-from .condition import ConditionEndpoint
-from .fhir import FhirView, ResourceEndpoint
-from .medication import MedicationEndpoint
-from .medication_administration import MedicationAdministrationEndpoint
-from .medication_request import MedicationRequestEndpoint
-from .observation import ObservationEndpoint
-from .patient import PatientEndpoint
-from .transaction import TransactionEndpoint
+from interop.fhir import FhirView, ResourceEndpoint
+from interop.inbound.transaction import TransactionEndpoint
+from interop.resources.allergy import AllergyIntoleranceEndpoint
+from interop.resources.appointment import AppointmentEndpoint, ScheduleEndpoint, SlotEndpoint
+from interop.resources.authorization import ClaimResponseEndpoint, CoverageEndpoint
+from interop.resources.capability import MetadataEndpoint
+from interop.resources.condition import ConditionEndpoint
+from interop.resources.medication import MedicationEndpoint
+from interop.resources.medication_administration import MedicationAdministrationEndpoint
+from interop.resources.medication_request import MedicationRequestEndpoint
+from interop.resources.observation import ObservationEndpoint
+from interop.resources.patient import PatientEndpoint
 
 # Every resource type served, in the CapabilityStatement's order.
 ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
@@ -36,7 +36,7 @@ class UnknownEndpoint(FhirView):
     """Any other address under the base: a 404 ``OperationOutcome``."""
 
     def get(self, request, path: str = ""):
-        from .fhir import FhirError
+        from interop.fhir import FhirError
 
         raise FhirError(404, "not-supported", "No such resource type or operation is served.")
 

@@ -1,7 +1,7 @@
 """The project's one domain error (docs/api.md, Errors): a rule refused a change.
 
 Services raise it (each app names its codes on a subclass: ``OrderError``, ``InfusionError``,
-``FormularyError`` ...); the API turns it into HTTP once (``ivig.api_errors``) and pages once
+``FormularyError`` ...); the API turns it into HTTP once (``ivig.api.errors``) and pages once
 (``add_to_form``). Views never build error answers by hand.
 """
 

@@ -2,10 +2,10 @@
 bounded before it reaches a service, a query or a column.
 
 - JSON numbers: at most ``JSON_NUMBER_MAX`` in size (``1e400``, ``NaN``, a 5,000-digit integer
-  are a 400 at the parser, ``ivig.parsers``).
+  are a 400 at the parser, ``ivig.api.parsers``).
 - Integers: within their column's range (``SMALLINT_MAX`` for the small counts and vital
   signs, ``INT_MAX`` for the rest); an API integer without a narrower bound gets ``INT_MAX``
-  (``ivig.api_serializers``).
+  (``ivig.api.serializers``).
 - Messages quote at most ``ECHO_MAX_CHARS`` of what was sent (``clip``).
 """
 

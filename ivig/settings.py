@@ -133,10 +133,10 @@ if not ENV.is_production:  # seed_demo and seed_scale: development and tests onl
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Compresses only what reflects nothing the requester chose (BREACH; ivig/compression.py).
-    "ivig.compression.SafeGZipMiddleware",
-    "ivig.middleware.NoStoreMiddleware",
-    "ivig.middleware.RequestBoundsMiddleware",
+    # Compresses only what reflects nothing the requester chose (BREACH; ivig/web/compression.py).
+    "ivig.web.compression.SafeGZipMiddleware",
+    "ivig.web.middleware.NoStoreMiddleware",
+    "ivig.web.middleware.RequestBoundsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -154,7 +154,7 @@ MIDDLEWARE = [
 if ENV.is_production:  # whitenoise serves collected static files; runserver does it in DEBUG
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-# Request bodies above 1 MB answer 413 (ivig.middleware.RequestBoundsMiddleware).
+# Request bodies above 1 MB answer 413 (ivig.web.middleware.RequestBoundsMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 ROOT_URLCONF = "ivig.urls"
@@ -356,15 +356,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Bounded limit (at most 100) and offset, bounded JSON nesting, no NUL (docs/api.md).
-    "DEFAULT_PAGINATION_CLASS": "ivig.pagination.BoundedLimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "ivig.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": [
-        "ivig.parsers.SafeJSONParser",
+        "ivig.api.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
-    "EXCEPTION_HANDLER": "ivig.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "ivig.api.errors.exception_handler",
     # JSON only in production: the browsable API's HTML pages are a laptop convenience.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -380,9 +380,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "ivig.api_schema.document_errors",
-        "ivig.api_schema.document_local_times",
-        "ivig.api_schema.strip_document_citations",
+        "ivig.api.schema.document_errors",
+        "ivig.api.schema.document_local_times",
+        "ivig.api.schema.strip_document_citations",
     ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -429,7 +429,7 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_on_one_line": {"()": "ivig.log_filters.RefusalsOnOneLine"}},
+    "filters": {"refusals_on_one_line": {"()": "ivig.web.log_filters.RefusalsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {

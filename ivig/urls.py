@@ -7,8 +7,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from ivig.accounts.views import home
-from ivig.health import healthz
-from ivig.schema_view import SchemaView
+from ivig.api.schema_view import SchemaView
+from ivig.web.health import healthz
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
@@ -29,10 +29,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links: send them to the static icon.
     path("favicon.ico", favicon, name="favicon"),
-    path("api/v1/", include("ivig.api_urls")),
+    path("api/v1/", include("ivig.api.urls")),
     path("fhir/R4/", include("interop.urls")),
     path("fhir/R4", include("interop.base_urls")),  # POST [base] without the trailing slash
-    # Generated once per process, not per request (ivig/schema_view.py).
+    # Generated once per process, not per request (ivig/api/schema_view.py).
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script (CSP). People who
     # are not signed in are sent to sign in, as on every page (not DRF's bare 403).

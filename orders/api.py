@@ -22,8 +22,8 @@ from formulary.models import Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import ORDER_START, BoundedDate

@@ -222,7 +222,7 @@ def test_healthz_tells_anonymous_callers_only_ok_or_degraded(clinician, client_f
         answer = client.get("/healthz")
         assert answer.status_code == 200
         assert answer.json() in ({"status": "ok"}, {"status": "degraded"})
-    with mock.patch("ivig.health.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("ivig.web.health.connection.cursor", side_effect=OperationalError("down")):
         down = Client().get("/healthz")
     assert down.status_code == 503
     assert down.json() == {"status": "degraded"}
@@ -230,7 +230,7 @@ def test_healthz_tells_anonymous_callers_only_ok_or_degraded(clinician, client_f
 
 def test_healthz_reports_a_broken_database_as_unhealthy(make_user, client_for):
     client = _staff_client(make_user, client_for)
-    with mock.patch("ivig.health.database_is_healthy", return_value=False):
+    with mock.patch("ivig.web.health.database_is_healthy", return_value=False):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {**response.json(), "status": "unhealthy", "database": "unavailable"}

@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ivig.api.parsers import MAX_DEPTH
 from ivig.dates import InvalidDay, parse_day
-from ivig.parsers import MAX_DEPTH
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_deep_json_is_a_400(api, depth):
 def test_json_at_the_depth_limit_is_parsed():
     from io import BytesIO
 
-    from ivig.parsers import SafeJSONParser
+    from ivig.api.parsers import SafeJSONParser
 
     data = SafeJSONParser().parse(BytesIO(_nested(MAX_DEPTH).encode()))
     assert isinstance(data, list)

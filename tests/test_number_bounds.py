@@ -92,7 +92,7 @@ def test_every_api_integer_is_bounded_to_a_column():
 
 
 def test_the_default_bound_reaches_serializers_without_one():
-    from ivig.api_serializers import RefuseUnknownFieldsMixin
+    from ivig.api.serializers import RefuseUnknownFieldsMixin
 
     class Body(RefuseUnknownFieldsMixin, serializers.Serializer):
         count = serializers.IntegerField()

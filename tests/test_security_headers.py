@@ -6,8 +6,8 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from ivig.middleware import NoStoreMiddleware
 from ivig.settings import weak_secret_key_reason
+from ivig.web.middleware import NoStoreMiddleware
 from tests.test_foundation import _run_check_deploy
 
 pytestmark = pytest.mark.django_db

@@ -38,8 +38,8 @@ from ivig.accounts.permissions import (
     api_read_write_policies,
     signed_in_user,
 )
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record, access_records
 from ivig.dates import VIEW, BoundedDateTime

@@ -16,8 +16,8 @@ from infusions import policies
 from infusions.chairs.models import Chair, ChairOpeningHours
 from infusions.chairs.services import Hours, chair_save
 from ivig.accounts.permissions import api_read_write_policies, signed_in_user
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.validators import no_control_characters
 
 ChairWrites = api_read_write_policies(

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from infusions.schedule import layout
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateTime
 
 from . import policies, selectors, services, solver

@@ -280,10 +280,8 @@ def _window_of(problem: PlanProblem, placement: Placement) -> ChairWindow | None
     return None
 
 
-def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
-    """The measures of a schedule (``placements``) of ``problem``'s sessions."""
-    by_id = {session.session_id: session for session in problem.sessions}
-    placed_ids = {p.session_id for p in placements}
+def _overtime_min(problem: PlanProblem, placements: Sequence[Placement]) -> int:
+    """Minutes past closing of the latest window each placement started in."""
     overtime = 0
     for placement in placements:
         closes = [
@@ -295,8 +293,17 @@ def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
         ]
         if closes:
             overtime += max(0, placement.end_min - max(closes))
+    return overtime
+
+
+def _utilisation_pct(problem: PlanProblem, placements: Sequence[Placement]) -> float:
     open_min = sum(w.closes_min - w.opens_min for chair in problem.chairs for w in chair.windows)
     busy_min = sum(p.end_min - p.start_min for p in placements)
+    return round(100 * busy_min / open_min, 1) if open_min else 0.0
+
+
+def _nurse_loads(problem: PlanProblem, placements: Sequence[Placement]) -> tuple[float, float, int]:
+    """The peak patients and titrations per nurse, and the minutes over the policy's ratio."""
     peak_patients = peak_titrations = 0.0
     over = 0
     policy = problem.policy
@@ -310,30 +317,83 @@ def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
             for p, t, n in zip(patients, titrations, nurses, strict=True)
             if p > policy.patients_per_nurse * n or t > policy.titrations_per_nurse * n
         )
+    return peak_patients, peak_titrations, over
+
+
+def _continuity_breaks(problem: PlanProblem, placements: Sequence[Placement]) -> int:
     where = {p.session_id: p for p in placements}
     breaks = 0
     for first, second in _continuity_pairs(problem.sessions):
         a, b = where.get(first.session_id), where.get(second.session_id)
         if a and b and (a.chair_id != b.chair_id or a.start_min != b.start_min):
             breaks += 1
+    return breaks
+
+
+def measure(problem: PlanProblem, placements: Sequence[Placement]) -> Measures:
+    """The measures of a schedule (``placements``) of ``problem``'s sessions."""
+    by_id = {session.session_id: session for session in problem.sessions}
+    placed_ids = {p.session_id for p in placements}
+    peak_patients, peak_titrations, over = _nurse_loads(problem, placements)
     return Measures(
         sessions_placed=len(placed_ids),
         sessions_unplaced=len(set(by_id) - placed_ids),
-        overtime_min=overtime,
-        chair_utilisation_pct=round(100 * busy_min / open_min, 1) if open_min else 0.0,
+        overtime_min=_overtime_min(problem, placements),
+        chair_utilisation_pct=_utilisation_pct(problem, placements),
         peak_patients_per_nurse=peak_patients,
         peak_titrations_per_nurse=peak_titrations,
         minutes_over_ratio=over,
         preference_misses=sum(_prefers(by_id[p.session_id], p) for p in placements),
-        continuity_breaks=breaks,
+        continuity_breaks=_continuity_breaks(problem, placements),
     )
 
 
-def check(problem: PlanProblem, result: PlanResult) -> list[str]:
-    """Every constraint of docs/planner.md checked on ``result`` independently of the solver;
-    the violations in words (none: the plan keeps every rule). Used by the tests and the API."""
+def _fixed_errors(session: SessionToPlace, placement: Placement) -> list[str]:
+    if (placement.chair_id, placement.start_min) != (
+        session.fixed_chair_id,
+        session.fixed_start_min,
+    ):
+        return [f"fixed session {session.session_id} was moved"]
+    return []
+
+
+def _movable_errors(
+    problem: PlanProblem, session: SessionToPlace, placement: Placement
+) -> list[str]:
+    """A movable session's chair, grid and patient's window."""
+    errors = []
+    if _window_of(problem, placement) is None:
+        errors.append(f"session {session.session_id} is outside its chair's opening hours")
+    if placement.start_min % problem.policy.grid_min:
+        errors.append(f"session {session.session_id} does not start on the grid")
+    if session.earliest_start_min is not None and placement.start_min < (
+        session.earliest_start_min
+    ):
+        errors.append(f"session {session.session_id} starts before the patient's window")
+    if session.latest_end_min is not None and placement.end_min > session.latest_end_min:
+        errors.append(f"session {session.session_id} ends after the patient's window")
+    return errors
+
+
+def _placement_errors(
+    problem: PlanProblem, session: SessionToPlace, placement: Placement
+) -> list[str]:
+    """One placement of a known session: its length, its day, and where it may be."""
+    errors = []
+    if placement.end_min - placement.start_min != session.duration_min:
+        errors.append(f"session {session.session_id} does not last its {session.duration_min}")
+    if placement.day_index != session.day_index:
+        errors.append(f"session {session.session_id} is moved to another day")
+    if session.fixed:
+        return errors + _fixed_errors(session, placement)
+    return errors + _movable_errors(problem, session, placement)
+
+
+def _each_placement_errors(
+    problem: PlanProblem, result: PlanResult, by_id: dict[int, SessionToPlace]
+) -> tuple[list[str], set[int]]:
+    """Every placement on its own; and the sessions placed."""
     errors: list[str] = []
-    by_id = {session.session_id: session for session in problem.sessions}
     seen: set[int] = set()
     for placement in result.placements:
         session = by_id.get(placement.session_id)
@@ -343,60 +403,75 @@ def check(problem: PlanProblem, result: PlanResult) -> list[str]:
         if placement.session_id in seen:
             errors.append(f"session {placement.session_id} is placed twice")
         seen.add(placement.session_id)
-        if placement.end_min - placement.start_min != session.duration_min:
-            errors.append(f"session {session.session_id} does not last its {session.duration_min}")
-        if placement.day_index != session.day_index:
-            errors.append(f"session {session.session_id} is moved to another day")
-        if session.fixed:
-            if (placement.chair_id, placement.start_min) != (
-                session.fixed_chair_id,
-                session.fixed_start_min,
-            ):
-                errors.append(f"fixed session {session.session_id} was moved")
-            continue
-        if _window_of(problem, placement) is None:
-            errors.append(f"session {session.session_id} is outside its chair's opening hours")
-        if placement.start_min % problem.policy.grid_min:
-            errors.append(f"session {session.session_id} does not start on the grid")
-        if session.earliest_start_min is not None and placement.start_min < (
-            session.earliest_start_min
-        ):
-            errors.append(f"session {session.session_id} starts before the patient's window")
-        if session.latest_end_min is not None and placement.end_min > session.latest_end_min:
-            errors.append(f"session {session.session_id} ends after the patient's window")
+        errors.extend(_placement_errors(problem, session, placement))
+    return errors, seen
+
+
+def _accounting_errors(problem: PlanProblem, result: PlanResult, seen: set[int]) -> list[str]:
+    """Every fixed session placed; every movable one either placed or unplaced."""
+    errors = []
     unplaced = {u.session_id for u in result.unplaced}
     for session in problem.sessions:
         if session.fixed and session.session_id not in seen:
             errors.append(f"fixed session {session.session_id} is missing")
         if not session.fixed and (session.session_id in seen) == (session.session_id in unplaced):
             errors.append(f"session {session.session_id} must be either placed or unplaced")
-    placements = [p for p in result.placements if p.session_id in by_id]
-    for key in ("chair_id", "patient"):
-        groups: dict[tuple[int, int], list[Placement]] = defaultdict(list)
-        for p in placements:
-            owner = p.chair_id if key == "chair_id" else by_id[p.session_id].patient_id
-            groups[(p.day_index, owner)].append(p)
-        for (_, owner), members in groups.items():
-            members.sort(key=lambda p: p.start_min)
-            for first, second in pairwise(members):
-                if second.start_min < first.end_min and not (first.fixed and second.fixed):
-                    what = "chair" if key == "chair_id" else "patient"
-                    errors.append(
-                        f"{what} {owner} holds sessions {first.session_id} and "
-                        f"{second.session_id} at once"
-                    )
+    return errors
+
+
+def _overlap_errors(
+    placements: Sequence[Placement], by_id: dict[int, SessionToPlace], key: str
+) -> list[str]:
+    """Sessions at once in one chair (``key`` "chair_id") or of one patient ("patient")."""
+    errors = []
+    groups: dict[tuple[int, int], list[Placement]] = defaultdict(list)
+    for p in placements:
+        owner = p.chair_id if key == "chair_id" else by_id[p.session_id].patient_id
+        groups[(p.day_index, owner)].append(p)
+    for (_, owner), members in groups.items():
+        members.sort(key=lambda p: p.start_min)
+        for first, second in pairwise(members):
+            if second.start_min < first.end_min and not (first.fixed and second.fixed):
+                what = "chair" if key == "chair_id" else "patient"
+                errors.append(
+                    f"{what} {owner} holds sessions {first.session_id} and "
+                    f"{second.session_id} at once"
+                )
+    return errors
+
+
+def _first_minute_over(load: Sequence[int], cap: Sequence[int]) -> int | None:
+    for minute in range(MINUTES_PER_DAY):
+        if load[minute] > cap[minute]:
+            return minute
+    return None
+
+
+def _ratio_errors(problem: PlanProblem, placements: Sequence[Placement]) -> list[str]:
+    """The first minute of each day with more patients (or titrations) than the nurses allow."""
+    errors = []
     for day in range(problem.days):
         patients_cap, titrations_cap = capacities(problem, day)
         patients, titrations = loads(problem, placements, day)
-        for minute in range(MINUTES_PER_DAY):
-            if patients[minute] > patients_cap[minute]:
-                errors.append(f"day {day} minute {minute}: more patients than the nurses allow")
-                break
-        for minute in range(MINUTES_PER_DAY):
-            if titrations[minute] > titrations_cap[minute]:
-                errors.append(f"day {day} minute {minute}: more titrations than the nurses allow")
-                break
+        minute = _first_minute_over(patients, patients_cap)
+        if minute is not None:
+            errors.append(f"day {day} minute {minute}: more patients than the nurses allow")
+        minute = _first_minute_over(titrations, titrations_cap)
+        if minute is not None:
+            errors.append(f"day {day} minute {minute}: more titrations than the nurses allow")
     return errors
+
+
+def check(problem: PlanProblem, result: PlanResult) -> list[str]:
+    """Every constraint of docs/planner.md checked on ``result`` independently of the solver;
+    the violations in words (none: the plan keeps every rule). Used by the tests and the API."""
+    by_id = {session.session_id: session for session in problem.sessions}
+    errors, seen = _each_placement_errors(problem, result, by_id)
+    errors += _accounting_errors(problem, result, seen)
+    placements = [p for p in result.placements if p.session_id in by_id]
+    for key in ("chair_id", "patient"):
+        errors += _overlap_errors(placements, by_id, key)
+    return errors + _ratio_errors(problem, placements)
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -451,32 +526,44 @@ def _why_unplaced(problem: PlanProblem, session: SessionToPlace) -> str:
     )
 
 
-def solve(problem: PlanProblem) -> PlanResult:
-    """Place ``problem``'s movable sessions (docs/planner.md); fixed sessions stay."""
-    began = time.monotonic()
-    policy, grid = problem.policy, problem.policy.grid_min
-    model = cp_model.CpModel()
-    movable = [s for s in problem.sessions if not s.fixed]
-    fixed = fixed_placements(problem)
-    chair_ids = sorted({chair.chair_id for chair in problem.chairs})
+@dataclass
+class _Model:
+    """The CP-SAT model of a plan while it is built, and the variables read back from it."""
 
-    placed: dict[int, cp_model.IntVar] = {}
-    start: dict[int, cp_model.IntVar] = {}
-    on_chair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
-    overtime_terms = []
-    per_chair_day: dict[tuple[int, int], list[cp_model.IntervalVar]] = defaultdict(list)
-    per_patient_day: dict[tuple[int, int], list[cp_model.IntervalVar]] = defaultdict(list)
-    day_patients: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = defaultdict(
-        lambda: ([], [])
+    problem: PlanProblem
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    placed: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    start: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    on_chair: dict[tuple[int, int], list[cp_model.IntVar]] = field(
+        default_factory=lambda: defaultdict(list)
     )
-    day_titrations: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = defaultdict(
-        lambda: ([], [])
+    overtime_terms: list[cp_model.IntVar] = field(default_factory=list)
+    per_chair_day: dict[tuple[int, int], list[cp_model.IntervalVar]] = field(
+        default_factory=lambda: defaultdict(list)
     )
-    impossible: set[int] = set()
+    per_patient_day: dict[tuple[int, int], list[cp_model.IntervalVar]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    day_patients: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: ([], []))
+    )
+    day_titrations: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: ([], []))
+    )
+    impossible: set[int] = field(default_factory=set)
 
-    by_id = {session.session_id: session for session in problem.sessions}
-    # Fixed sessions may overlap one another (a completed session that ran late beside the
-    # next one booked): their spans are merged, so that the model stays feasible.
+
+def _with_margin(minutes: int, policy: PlannerPolicy) -> int:
+    """The policy's overrun margin on ``minutes``, rounded up."""
+    return -(-minutes * policy.overrun_margin_pct // 100)
+
+
+def _add_fixed_spans(
+    m: _Model, fixed: Sequence[Placement], by_id: dict[int, SessionToPlace]
+) -> None:
+    """Fixed sessions hold their chairs and patients. They may overlap one another (a completed
+    session that ran late beside the next one booked): their spans are merged, so that the
+    model stays feasible."""
     spans: dict[tuple[str, int, int], list[tuple[int, int]]] = defaultdict(list)
     for p in fixed:
         spans[("chair", p.day_index, p.chair_id)].append((p.start_min, p.end_min))
@@ -485,202 +572,297 @@ def solve(problem: PlanProblem) -> PlanResult:
         )
     for (kind, day, owner), members in spans.items():
         for span_start, span_end in _merged(members):
-            interval = model.new_fixed_size_interval_var(span_start, span_end - span_start, "")
-            target = per_chair_day if kind == "chair" else per_patient_day
+            interval = m.model.new_fixed_size_interval_var(span_start, span_end - span_start, "")
+            target = m.per_chair_day if kind == "chair" else m.per_patient_day
             target[(day, owner)].append(interval)
     # Fixed load is part of the capacities (``capacities``): not added again.
 
-    for session in movable:
-        sid = session.session_id
-        low = max(session.earliest_start_min or 0, 0)
-        high = min(session.latest_end_min or MINUTES_PER_DAY, MINUTES_PER_DAY)
-        high -= session.duration_min
-        options = [
-            (chair.chair_id, window)
-            for chair in problem.chairs
-            for window in chair.windows
-            if window.day_index == session.day_index
-            and min(window.closes_min + policy.overtime_allowed_min, high + session.duration_min)
-            - max(window.opens_min, low)
-            >= session.duration_min
-        ]
-        first_k, last_k = -(-low // grid), high // grid
-        if not options or first_k > last_k:
-            impossible.add(sid)
-            continue
-        k = model.new_int_var(first_k, last_k, f"k{sid}")
-        s = model.new_int_var(first_k * grid, last_k * grid, f"s{sid}")
-        model.add(s == grid * k)
-        is_placed = model.new_bool_var(f"placed{sid}")
-        placed[sid], start[sid] = is_placed, s
-        end = s + session.duration_min
-        lits = []
-        margin = -(-session.duration_min * policy.overrun_margin_pct // 100)
-        overtime = model.new_int_var(0, policy.overtime_allowed_min + margin, f"ot{sid}")
-        for chair_id, window in options:
-            lit = model.new_bool_var("")
-            lits.append(lit)
-            on_chair[(sid, chair_id)].append(lit)
-            model.add(s >= window.opens_min).only_enforce_if(lit)
-            model.add(end <= window.closes_min + policy.overtime_allowed_min).only_enforce_if(lit)
-            model.add(overtime >= end + margin - window.closes_min).only_enforce_if(lit)
-            per_chair_day[(session.day_index, chair_id)].append(
-                model.new_optional_fixed_size_interval_var(s, session.duration_min, lit, "")
-            )
-        model.add(sum(lits) == is_placed)
-        overtime_terms.append(overtime)
-        whole = model.new_optional_fixed_size_interval_var(s, session.duration_min, is_placed, "")
-        per_patient_day[(session.day_index, session.patient_id)].append(whole)
-        day_patients[session.day_index][0].append(whole)
-        day_patients[session.day_index][1].append(1)
-        if session.titration_min > 0:
-            # The overrun margin keeps room for a titration that runs long too.
-            titration_min = session.titration_min + -(
-                -session.titration_min * policy.overrun_margin_pct // 100
-            )
-            titration = model.new_optional_fixed_size_interval_var(
-                s + session.titration_offset_min, titration_min, is_placed, ""
-            )
-            day_titrations[session.day_index][0].append(titration)
-            day_titrations[session.day_index][1].append(1)
 
-    for intervals in (*per_chair_day.values(), *per_patient_day.values()):
-        if len(intervals) > 1:
-            model.add_no_overlap(intervals)
+def _options(
+    problem: PlanProblem, session: SessionToPlace, low: int, high: int
+) -> list[tuple[int, ChairWindow]]:
+    """The chairs' windows on the session's day long enough for it within [low, high + length]."""
+    overtime = problem.policy.overtime_allowed_min
+    return [
+        (chair.chair_id, window)
+        for chair in problem.chairs
+        for window in chair.windows
+        if window.day_index == session.day_index
+        and min(window.closes_min + overtime, high + session.duration_min)
+        - max(window.opens_min, low)
+        >= session.duration_min
+    ]
 
+
+def _add_chair_choice(
+    m: _Model,
+    session: SessionToPlace,
+    options: list[tuple[int, ChairWindow]],
+    s: cp_model.IntVar,
+    is_placed: cp_model.IntVar,
+) -> None:
+    """One chair's window among ``options`` when placed, none otherwise; its overtime."""
+    policy, sid = m.problem.policy, session.session_id
+    end = s + session.duration_min
+    lits = []
+    margin = _with_margin(session.duration_min, policy)
+    overtime = m.model.new_int_var(0, policy.overtime_allowed_min + margin, f"ot{sid}")
+    for chair_id, window in options:
+        lit = m.model.new_bool_var("")
+        lits.append(lit)
+        m.on_chair[(sid, chair_id)].append(lit)
+        m.model.add(s >= window.opens_min).only_enforce_if(lit)
+        m.model.add(end <= window.closes_min + policy.overtime_allowed_min).only_enforce_if(lit)
+        m.model.add(overtime >= end + margin - window.closes_min).only_enforce_if(lit)
+        m.per_chair_day[(session.day_index, chair_id)].append(
+            m.model.new_optional_fixed_size_interval_var(s, session.duration_min, lit, "")
+        )
+    m.model.add(sum(lits) == is_placed)
+    m.overtime_terms.append(overtime)
+
+
+def _add_loads(
+    m: _Model, session: SessionToPlace, s: cp_model.IntVar, is_placed: cp_model.IntVar
+) -> None:
+    """The placed session holds its patient, a place under the nurses, and in titration a
+    titration place."""
+    whole = m.model.new_optional_fixed_size_interval_var(s, session.duration_min, is_placed, "")
+    m.per_patient_day[(session.day_index, session.patient_id)].append(whole)
+    m.day_patients[session.day_index][0].append(whole)
+    m.day_patients[session.day_index][1].append(1)
+    if session.titration_min > 0:
+        # The overrun margin keeps room for a titration that runs long too.
+        titration_min = session.titration_min + _with_margin(
+            session.titration_min, m.problem.policy
+        )
+        titration = m.model.new_optional_fixed_size_interval_var(
+            s + session.titration_offset_min, titration_min, is_placed, ""
+        )
+        m.day_titrations[session.day_index][0].append(titration)
+        m.day_titrations[session.day_index][1].append(1)
+
+
+def _add_session(m: _Model, session: SessionToPlace) -> None:
+    """A movable session: its start on the grid within the patient's window, its chair."""
+    sid, grid = session.session_id, m.problem.policy.grid_min
+    low = max(session.earliest_start_min or 0, 0)
+    high = min(session.latest_end_min or MINUTES_PER_DAY, MINUTES_PER_DAY)
+    high -= session.duration_min
+    options = _options(m.problem, session, low, high)
+    first_k, last_k = -(-low // grid), high // grid
+    if not options or first_k > last_k:
+        m.impossible.add(sid)
+        return
+    k = m.model.new_int_var(first_k, last_k, f"k{sid}")
+    s = m.model.new_int_var(first_k * grid, last_k * grid, f"s{sid}")
+    m.model.add(s == grid * k)
+    is_placed = m.model.new_bool_var(f"placed{sid}")
+    m.placed[sid], m.start[sid] = is_placed, s
+    _add_chair_choice(m, session, options, s, is_placed)
+    _add_loads(m, session, s, is_placed)
+
+
+def _add_room(
+    m: _Model,
+    intervals: list[cp_model.IntervalVar],
+    demands: list[int],
+    cap: list[int],
+    fixed_load: list[int],
+) -> None:
+    """At most ``cap`` at each minute, the fixed sessions' load included."""
+    # Free room at each minute: capacity less the fixed sessions' load; a fixed
+    # interval takes what is not free from the most free there is all day.
+    room = [c - f for c, f in zip(cap, fixed_load, strict=True)]
+    most = max(room)
+    blocked, blocked_demands = [], []
+    for run_start, run_end, value in _runs(room):
+        if value < most:
+            blocked.append(m.model.new_fixed_size_interval_var(run_start, run_end - run_start, ""))
+            blocked_demands.append(most - value)
+    m.model.add_cumulative([*intervals, *blocked], [*demands, *blocked_demands], most)
+
+
+def _add_ratios(m: _Model, fixed: Sequence[Placement]) -> list[cp_model.IntVar]:
+    """The nurses' ratios on each day; the peaks of titrations at once, to be kept low."""
     titration_peaks = []
-    for day in range(problem.days):
-        patients_cap, titrations_cap = capacities(problem, day)
-        fixed_patients, fixed_titrations = loads(problem, fixed, day)
+    for day in range(m.problem.days):
+        patients_cap, titrations_cap = capacities(m.problem, day)
+        fixed_patients, fixed_titrations = loads(m.problem, fixed, day)
         for (intervals, demands), cap, fixed_load in (
-            (day_patients[day], patients_cap, fixed_patients),
-            (day_titrations[day], titrations_cap, fixed_titrations),
+            (m.day_patients[day], patients_cap, fixed_patients),
+            (m.day_titrations[day], titrations_cap, fixed_titrations),
         ):
-            if not intervals:
-                continue
-            # Free room at each minute: capacity less the fixed sessions' load; a fixed
-            # interval takes what is not free from the most free there is all day.
-            room = [c - f for c, f in zip(cap, fixed_load, strict=True)]
-            most = max(room)
-            blocked, blocked_demands = [], []
-            for run_start, run_end, value in _runs(room):
-                if value < most:
-                    blocked.append(
-                        model.new_fixed_size_interval_var(run_start, run_end - run_start, "")
-                    )
-                    blocked_demands.append(most - value)
-            model.add_cumulative([*intervals, *blocked], [*demands, *blocked_demands], most)
-        intervals, demands = day_titrations[day]
+            if intervals:
+                _add_room(m, intervals, demands, cap, fixed_load)
+        intervals, demands = m.day_titrations[day]
         if intervals:
-            peak = model.new_int_var(0, len(intervals), f"peak{day}")
-            model.add_cumulative(intervals, demands, peak)
+            peak = m.model.new_int_var(0, len(intervals), f"peak{day}")
+            m.model.add_cumulative(intervals, demands, peak)
             titration_peaks.append(peak)
+    return titration_peaks
 
-    misses = []
+
+def _preference_misses(m: _Model, movable: Sequence[SessionToPlace]) -> list[cp_model.LinearExpr]:
+    """A term per preference (start range, chair) a placed session does not keep."""
+    misses: list[cp_model.LinearExpr] = []
     for session in movable:
         sid = session.session_id
-        if sid not in placed:
+        if sid not in m.placed:
             continue
         if (
             session.preferred_start_from_min is not None
             and session.preferred_start_to_min is not None
         ):
-            kept = model.new_bool_var("")
-            model.add(start[sid] >= session.preferred_start_from_min).only_enforce_if(kept)
-            model.add(start[sid] <= session.preferred_start_to_min).only_enforce_if(kept)
+            kept = m.model.new_bool_var("")
+            m.model.add(m.start[sid] >= session.preferred_start_from_min).only_enforce_if(kept)
+            m.model.add(m.start[sid] <= session.preferred_start_to_min).only_enforce_if(kept)
             misses.append(1 - kept)
         if session.preferred_chair_id is not None:
-            on_preferred = on_chair.get((sid, session.preferred_chair_id), [])
-            miss = model.new_bool_var("")
-            model.add(miss >= placed[sid] - sum(on_preferred))
+            on_preferred = m.on_chair.get((sid, session.preferred_chair_id), [])
+            miss = m.model.new_bool_var("")
+            m.model.add(miss >= m.placed[sid] - sum(on_preferred))
             misses.append(miss)
+    return misses
 
-    def chair_of(sid: int, chair_id: int) -> cp_model.LinearExpr:
-        session = by_id[sid]
-        if session.fixed:
-            return cp_model.LinearExpr.constant(int(session.fixed_chair_id == chair_id))
-        return cp_model.LinearExpr.sum(on_chair.get((sid, chair_id), []))
 
-    def start_of(sid: int) -> cp_model.LinearExprT | None:
-        session = by_id[sid]
-        if session.fixed:
-            return session.fixed_start_min
-        return start.get(sid)
+def _chair_of(m: _Model, session: SessionToPlace, chair_id: int) -> cp_model.LinearExpr:
+    if session.fixed:
+        return cp_model.LinearExpr.constant(int(session.fixed_chair_id == chair_id))
+    return cp_model.LinearExpr.sum(m.on_chair.get((session.session_id, chair_id), []))
 
-    breaks = []
-    for first, second in _continuity_pairs(problem.sessions):
+
+def _start_of(m: _Model, session: SessionToPlace) -> cp_model.LinearExprT | None:
+    if session.fixed:
+        return session.fixed_start_min
+    return m.start.get(session.session_id)
+
+
+def _continuity_terms(m: _Model, chair_ids: Sequence[int]) -> list[cp_model.LinearExpr]:
+    """A term per cycle's consecutive days at another time, and per those in another chair."""
+    breaks: list[cp_model.LinearExpr] = []
+    for first, second in _continuity_pairs(m.problem.sessions):
         if first.fixed and second.fixed:
             continue
-        a, b = start_of(first.session_id), start_of(second.session_id)
+        a, b = _start_of(m, first), _start_of(m, second)
         if a is None or b is None:
             continue
-        same_time = model.new_bool_var("")
-        model.add(a == b).only_enforce_if(same_time)
+        same_time = m.model.new_bool_var("")
+        m.model.add(a == b).only_enforce_if(same_time)
         breaks.append(1 - same_time)
-        other_chair = model.new_bool_var("")
+        other_chair = m.model.new_bool_var("")
         for chair_id in chair_ids:
-            model.add(
-                other_chair
-                >= chair_of(first.session_id, chair_id) - chair_of(second.session_id, chair_id)
+            m.model.add(
+                other_chair >= _chair_of(m, first, chair_id) - _chair_of(m, second, chair_id)
             )
         breaks.append(other_chair)
+    return breaks
 
-    # Lexicographic through weights: each level outweighs everything below it.
+
+def _minimize(
+    m: _Model,
+    movable: Sequence[SessionToPlace],
+    titration_peaks: list[cp_model.IntVar],
+    misses: list[cp_model.LinearExpr],
+    breaks: list[cp_model.LinearExpr],
+) -> None:
+    """Lexicographic through weights: each level outweighs everything below it."""
+    policy = m.problem.policy
     w_continuity = 1
     w_preference = w_continuity * (len(breaks) + 1)
     w_titration = w_preference * (len(misses) + 1)
-    w_overtime = w_titration * (sum(len(day_titrations[d][0]) for d in range(problem.days)) + 1)
+    titrations = sum(len(m.day_titrations[d][0]) for d in range(m.problem.days))
+    w_overtime = w_titration * (titrations + 1)
     most_overtime = sum(
-        policy.overtime_allowed_min + -(-s.duration_min * policy.overrun_margin_pct // 100)
-        for s in movable
+        policy.overtime_allowed_min + _with_margin(s.duration_min, policy) for s in movable
     )
     w_placed = w_overtime * (most_overtime + 1)
-    model.minimize(
-        w_placed * sum(1 - lit for lit in placed.values())
-        + w_overtime * sum(overtime_terms)
+    m.model.minimize(
+        w_placed * sum(1 - lit for lit in m.placed.values())
+        + w_overtime * sum(m.overtime_terms)
         + w_titration * sum(titration_peaks)
         + w_preference * sum(misses)
         + w_continuity * sum(breaks)
     )
+
+
+def _run(m: _Model) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     solver = cp_model.CpSolver()
-    limit = problem.time_limit_s
+    limit = m.problem.time_limit_s
     if limit is None:
-        limit = DAY_TIME_LIMIT_S if problem.days <= 1 else WEEK_TIME_LIMIT_S
+        limit = DAY_TIME_LIMIT_S if m.problem.days <= 1 else WEEK_TIME_LIMIT_S
     solver.parameters.max_time_in_seconds = limit
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = 1
-    code = solver.solve(model)
-    status = solver.status_name(code)
-    placements = list(fixed)
+    return solver, solver.solve(m.model)
+
+
+def _placement_of(
+    m: _Model, solver: cp_model.CpSolver, session: SessionToPlace, chair_ids: Sequence[int]
+) -> Placement:
+    sid = session.session_id
+    chair_id = next(
+        c for c in chair_ids if any(solver.value(lit) for lit in m.on_chair.get((sid, c), []))
+    )
+    begin = solver.value(m.start[sid])
+    return Placement(
+        sid,
+        chair_id,
+        session.day_index,
+        begin,
+        begin + session.duration_min,
+        moved=(chair_id, begin) != (session.current_chair_id, session.current_start_min),
+    )
+
+
+def _read_back(
+    m: _Model,
+    solver: cp_model.CpSolver,
+    solved: bool,
+    movable: Sequence[SessionToPlace],
+    chair_ids: Sequence[int],
+) -> tuple[list[Placement], list[Unplaced]]:
+    """The movable sessions placed, and those not (the impossible ones first)."""
+    placements = []
     unplaced = [
-        Unplaced(sid, _why_unplaced(problem, s))
+        Unplaced(sid, _why_unplaced(m.problem, s))
         for s in movable
-        if (sid := s.session_id) in impossible
+        if (sid := s.session_id) in m.impossible
     ]
-    solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     for session in movable:
         sid = session.session_id
-        if sid in impossible:
+        if sid in m.impossible:
             continue
-        if not solved or not solver.value(placed[sid]):
-            unplaced.append(Unplaced(sid, _why_unplaced(problem, session)))
+        if not solved or not solver.value(m.placed[sid]):
+            unplaced.append(Unplaced(sid, _why_unplaced(m.problem, session)))
             continue
-        chair_id = next(
-            c for c in chair_ids if any(solver.value(lit) for lit in on_chair.get((sid, c), []))
-        )
-        begin = solver.value(start[sid])
-        placements.append(
-            Placement(
-                sid,
-                chair_id,
-                session.day_index,
-                begin,
-                begin + session.duration_min,
-                moved=(chair_id, begin) != (session.current_chair_id, session.current_start_min),
-            )
-        )
+        placements.append(_placement_of(m, solver, session, chair_ids))
+    return placements, unplaced
+
+
+def solve(problem: PlanProblem) -> PlanResult:
+    """Place ``problem``'s movable sessions (docs/planner.md); fixed sessions stay."""
+    began = time.monotonic()
+    m = _Model(problem)
+    movable = [s for s in problem.sessions if not s.fixed]
+    fixed = fixed_placements(problem)
+    chair_ids = sorted({chair.chair_id for chair in problem.chairs})
+    by_id = {session.session_id: session for session in problem.sessions}
+    _add_fixed_spans(m, fixed, by_id)
+    for session in movable:
+        _add_session(m, session)
+    for intervals in (*m.per_chair_day.values(), *m.per_patient_day.values()):
+        if len(intervals) > 1:
+            m.model.add_no_overlap(intervals)
+    titration_peaks = _add_ratios(m, fixed)
+    misses = _preference_misses(m, movable)
+    breaks = _continuity_terms(m, chair_ids)
+    _minimize(m, movable, titration_peaks, misses, breaks)
+    solver, code = _run(m)
+    solved = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    moved, unplaced = _read_back(m, solver, solved, movable, chair_ids)
+    placements = [*fixed, *moved]
     return PlanResult(
-        status=status,
+        status=solver.status_name(code),
         objective=solver.objective_value if solved else None,
         best_bound=solver.best_objective_bound if solved else None,
         solve_time_s=round(time.monotonic() - began, 3),

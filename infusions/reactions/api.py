@@ -17,8 +17,8 @@ from infusions.administration.models import AdministrationEntry, EntryKind
 from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
 from infusions.reactions.services import plan_versions, reaction_plan_record, reaction_plan_revise
 from ivig.accounts.permissions import api_read_write_policies, signed_in_user
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 

@@ -37,8 +37,8 @@ from infusions.chairs.models import Chair
 from infusions.schedule import selectors
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import BoundedIntegersMixin, RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import BoundedIntegersMixin, RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateFilter, BoundedDateTime

@@ -13,8 +13,8 @@ from rest_framework.serializers import BaseSerializer
 
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
-from ivig.api_errors import ErrorSerializer
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.errors import ErrorSerializer
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import DATE_OF_BIRTH, MEASURED_ON, BoundedDate

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ivig.accounts.permissions import api_read_write_policies, signed_in_user
-from ivig.api_serializers import RefuseUnknownFieldsMixin
+from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
 from ivig.dates import REVIEW, BoundedDate

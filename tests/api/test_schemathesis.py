@@ -60,7 +60,7 @@ def test_the_driver_reports_a_server_error_an_undocumented_status_and_a_wrong_bo
             raise fault
         return fault
 
-    monkeypatch.setattr("ivig.api.roles_of", broken)
+    monkeypatch.setattr("ivig.api.base.roles_of", broken)
     tokens = demo_tokens()
     run = fuzz(
         tokens={"nurse": tokens["nurse"]},

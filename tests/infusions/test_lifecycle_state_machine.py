@@ -48,7 +48,7 @@ from infusions.models import (
     SessionStatus,
 )
 from ivig.accounts.roles import GROUP_NAMES, Role
-from ivig.api_errors import exception_handler
+from ivig.api.errors import exception_handler
 from ivig.errors import DomainError
 from orders import services
 from orders.course_versions import IN_FORCE_STATUSES, in_force_on

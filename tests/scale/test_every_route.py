@@ -25,8 +25,8 @@ from django.utils import timezone
 import interop.fhir
 from infusions.feeds.services import calendar_token_rotate
 from infusions.models import AdministrationEntry
-from ivig import pagination
 from ivig.accounts.models import User
+from ivig.api import pagination
 from ivig.notifications.models import Kind
 from ivig.notifications.services import notify
 from orders.labs.background import lab_import_queue

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from interop.ingest import CREATED, IngestRefused, ingest_bundle
+from interop.inbound.ingest import CREATED, IngestRefused, ingest_bundle
+from interop.inbound.transaction import loads
 from interop.policies import can_ingest_fhir
-from interop.transaction import loads
 from ivig.accounts.models import User
 
 # A nightly export larger than this is split by the sender (the Bundle's entries are bounded too).

@@ -34,11 +34,10 @@ from fhir.resources.R4B.meta import Meta
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from rest_framework.request import Request
 
+from interop.fhir import FhirError, PatientDataEndpoint, SearchParameter, record_id
 from ivig.audit.services import access_record_ids
 from orders.models import Patient, Sex
 from orders.policies import can_read_patients
-
-from .fhir import FhirError, PatientDataEndpoint, SearchParameter, record_id
 
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 GENDERS = {Sex.FEMALE: "female", Sex.MALE: "male"}

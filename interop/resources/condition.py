@@ -35,15 +35,14 @@ from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
+from interop.fhir import PatientDataEndpoint, SearchParameter
+from interop.resources.medication_request import ICD10CM, ORDER_SYSTEM, STATUS
+from interop.resources.observation import patient_q
+from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
 from orders.dose_plans.plan_accessor import OPEN_STATUSES, lineage_id
 from orders.models import Order
 from orders.policies import can_read_orders
-
-from .fhir import PatientDataEndpoint, SearchParameter
-from .medication_request import ICD10CM, ORDER_SYSTEM, STATUS
-from .observation import patient_q
-from .patient import id_q, patient_reference
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"

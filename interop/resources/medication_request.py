@@ -52,16 +52,15 @@ from fhir.resources.R4B.timing import Timing
 from rest_framework.request import Request
 
 from formulary.services import FormularyError
+from interop.fhir import FhirError, PatientDataEndpoint, SearchParameter
+from interop.resources.medication import product_name
+from interop.resources.observation import UCUM, patient_q
+from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
 from ivig.engine import DosePlan
 from orders.dose_plans.plan_accessor import lineage_id, order_plan
 from orders.models import Order, OrderStatus
 from orders.policies import can_read_orders
-
-from .fhir import FhirError, PatientDataEndpoint, SearchParameter
-from .medication import product_name
-from .observation import UCUM, patient_q
-from .patient import id_q, patient_reference
 
 ORDER_SYSTEM = "urn:ivig:order"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"

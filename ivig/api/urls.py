@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from . import api
+from ivig.api import base as api
 
 urlpatterns = [
     path("me/", api.me, name="api-me"),

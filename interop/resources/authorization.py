@@ -61,11 +61,10 @@ from rest_framework.request import Request
 
 from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.policies import can_read_authorizations
+from interop.fhir import PatientDataEndpoint, SearchParameter
+from interop.resources.observation import patient_q
+from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
-
-from .fhir import PatientDataEndpoint, SearchParameter
-from .observation import patient_q
-from .patient import id_q, patient_reference
 
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
-from .numbers import INT_MAX
+from ivig.numbers import INT_MAX
 
 
 def bound_integers(fields: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from interop.ingest import MAX_ENTRIES
+from interop.inbound.ingest import MAX_ENTRIES
 from orders.labs.models import LabResult, LabSource, LabTest
 from orders.labs.services import lab_result_record
 from orders.models import Patient, PatientWeight

@@ -50,13 +50,12 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
+from interop.fhir import FhirError, PatientDataEndpoint, SearchParameter, record_id, search_filter
+from interop.resources.patient import date_q, patient_reference
 from ivig.audit.services import access_record_ids
 from orders.labs.models import LabResult, LabTest
 from orders.models import Patient, PatientWeight
 from orders.policies import can_read_patients
-
-from .fhir import FhirError, PatientDataEndpoint, SearchParameter, record_id, search_filter
-from .patient import date_q, patient_reference
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

@@ -36,6 +36,15 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.quantity import Quantity
 from pydantic import ValidationError
 
+from interop.resources.observation import (
+    BODY_HEIGHT,
+    BODY_WEIGHT,
+    LOCAL_LAB_SYSTEM,
+    LOINC,
+    UCUM,
+    UCUM_BY_UNIT,
+)
+from interop.resources.patient import GENDERS, mrn_system
 from ivig.accounts.models import User
 from ivig.dates import LAB_TAKEN_ON
 from ivig.errors import DomainError
@@ -45,9 +54,6 @@ from orders.labs.services import lab_result_record
 from orders.models import Patient, PatientWeight, Sex
 from orders.patients import services
 from orders.patients.api import PatientCreateSerializer, PatientWeightSerializer
-
-from .observation import BODY_HEIGHT, BODY_WEIGHT, LOCAL_LAB_SYSTEM, LOINC, UCUM, UCUM_BY_UNIT
-from .patient import GENDERS, mrn_system
 
 # The most entries one Bundle may carry (as the lab import's rows: a larger export is split).
 MAX_ENTRIES = 5_000

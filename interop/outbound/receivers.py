@@ -4,10 +4,9 @@ infusions/signals.py): the push of the resource to the EHR (docs/fhir.md, "Out")
 from typing import Any
 
 from infusions.models import InfusionSession
+from interop.models import PushEvent
+from interop.outbound.push import push_enqueue
 from orders.models import Order
-
-from .models import PushEvent
-from .push import push_enqueue
 
 
 def push_verified_order(sender: Any, *, order: Order, **_: Any) -> None:

@@ -27,10 +27,9 @@ from fhir.resources.R4B.reference import Reference
 
 from formulary.models import Product
 from formulary.policies import can_read_formulary
-
-from .fhir import ResourceEndpoint, SearchParameter
-from .observation import UCUM
-from .patient import id_q
+from interop.fhir import ResourceEndpoint, SearchParameter
+from interop.resources.observation import UCUM
+from interop.resources.patient import id_q
 
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 

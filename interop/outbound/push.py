@@ -34,16 +34,15 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from infusions.models import InfusionSession
+from interop.fhir import FhirError, resource_json
+from interop.models import FhirPush, PushEvent, PushStatus
+from interop.resources.medication import medication_resource
+from interop.resources.medication_administration import SESSION_SYSTEM, administration_resource
+from interop.resources.medication_request import ORDER_SYSTEM, medication_request
+from interop.resources.patient import mrn_system
 from ivig.outbox.services import enqueue_on_commit
 from orders.dose_plans.plan_accessor import lineage_id
 from orders.models import Order, Patient
-
-from .fhir import FhirError, resource_json
-from .medication import medication_resource
-from .medication_administration import SESSION_SYSTEM, administration_resource
-from .medication_request import ORDER_SYSTEM, medication_request
-from .models import FhirPush, PushEvent, PushStatus
-from .patient import mrn_system
 
 FHIR_JSON = "application/fhir+json"
 TIMEOUT_S = 10
@@ -69,7 +68,7 @@ def push_enqueue(resource_type: str, record_id: int, event: str) -> FhirPush | N
         resource_type=resource_type, record_id=record_id, event=event
     )
     if created:
-        from .tasks import fhir_push  # the task module imports this one
+        from interop.tasks import fhir_push  # the task module imports this one
 
         enqueue_on_commit(fhir_push, push.pk)
     return push

@@ -54,12 +54,17 @@ from rest_framework.request import Request
 
 from infusions.models import LIVE_STATUSES, Chair, InfusionSession, SessionStatus
 from infusions.policies import can_read_schedule
+from interop.fhir import (
+    FhirError,
+    PatientDataEndpoint,
+    ResourceEndpoint,
+    SearchParameter,
+    record_id,
+)
+from interop.resources.medication_administration import SESSION_SYSTEM
+from interop.resources.observation import patient_q
+from interop.resources.patient import date_q, id_q, patient_reference
 from ivig.audit.services import access_record_ids
-
-from .fhir import FhirError, PatientDataEndpoint, ResourceEndpoint, SearchParameter, record_id
-from .medication_administration import SESSION_SYSTEM
-from .observation import patient_q
-from .patient import date_q, id_q, patient_reference
 
 SERVICE = "IVIg infusion"
 APPOINTMENT_STATUS = {

@@ -53,12 +53,11 @@ from infusions.booking.session_plan import session_runnable_plan
 from infusions.errors import InfusionError
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from infusions.policies import can_read_schedule
+from interop.fhir import PatientDataEndpoint, SearchParameter
+from interop.resources.medication import product_name
+from interop.resources.observation import UCUM, patient_q
+from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
-
-from .fhir import PatientDataEndpoint, SearchParameter
-from .medication import product_name
-from .observation import UCUM, patient_q
-from .patient import id_q, patient_reference
 
 SESSION_SYSTEM = "urn:ivig:infusion-session"
 

@@ -16,8 +16,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import DomainError
-from .numbers import ECHO_MAX_CHARS, clip
+from ivig.errors import DomainError
+from ivig.numbers import ECHO_MAX_CHARS, clip
 
 
 def _long_texts_sent(data: Any, found: set[str], budget: int = 10_000) -> set[str]:

@@ -106,6 +106,6 @@ def test_a_bad_active_value_is_a_400(clinician, fhir_client):
 
 
 def test_status_mapping_covers_every_session_status():
-    from interop.appointment import APPOINTMENT_STATUS
+    from interop.resources.appointment import APPOINTMENT_STATUS
 
     assert set(APPOINTMENT_STATUS) == set(SessionStatus)

@@ -69,7 +69,7 @@ def _takes_version(operation: dict[str, Any], schemas: dict[str, Any]) -> bool:
 
 def document_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular post-processing hook: every operation documents 400, 401, 403 and 404
-    with the error body (``ivig.api_errors.ErrorSerializer``'s shape); a write 413; a write
+    with the error body (``ivig.api.errors.ErrorSerializer``'s shape); a write 413; a write
     that takes a body 415; a write whose body carries a ``version`` 409. Responses a view
     documents itself are kept (their
     body filled in with the error shape when they give none)."""

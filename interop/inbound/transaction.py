@@ -1,5 +1,5 @@
 """``POST [base]``: a transaction ``Bundle`` of ``Patient`` and ``Observation`` resources
-(``interop.ingest``), answered by a ``transaction-response`` Bundle (docs/fhir.md, "In").
+(``interop.inbound.ingest``), answered by a ``transaction-response`` Bundle (docs/fhir.md, "In").
 
 The body is read as JSON with numbers kept as decimals (never floats); ``NaN``/``Infinity``,
 a malformed body and a body over the request bound are a 400/413 ``OperationOutcome``.
@@ -19,12 +19,11 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from interop.fhir import FHIR_JSON, FhirError, FhirView, resource_json
+from interop.inbound.ingest import IngestRefused, ingest_bundle
+from interop.policies import can_ingest_fhir
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy
-
-from .fhir import FHIR_JSON, FhirError, FhirView, resource_json
-from .ingest import IngestRefused, ingest_bundle
-from .policies import can_ingest_fhir
 
 
 def _no_constant(name: str) -> Any:

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from interop.observation import UCUM_BY_UNIT
+from interop.resources.observation import UCUM_BY_UNIT
 from ivig.audit.models import AccessLog
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record

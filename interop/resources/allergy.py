@@ -28,13 +28,12 @@ from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
+from interop.fhir import PatientDataEndpoint, SearchParameter
+from interop.resources.observation import patient_q
+from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
 from orders.models import Patient
 from orders.policies import can_read_patients
-
-from .fhir import PatientDataEndpoint, SearchParameter
-from .observation import patient_q
-from .patient import id_q, patient_reference
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"

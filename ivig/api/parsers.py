@@ -15,7 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from .numbers import JSON_NUMBER_MAX
+from ivig.numbers import JSON_NUMBER_MAX
 
 MAX_DEPTH = 32
 NUL = "\x00"

@@ -1,0 +1,1 @@
+"""FHIR in (docs/fhir.md, "In"): transaction Bundles ingested into the records."""
