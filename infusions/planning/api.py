@@ -19,7 +19,7 @@ from ivig.accounts.permissions import api_policy, api_read_write_policies, signe
 from ivig.api_serializers import RefuseUnknownFieldsMixin
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateTime
 
-from . import policies, selectors, services, solver
+from . import policies, problem, selectors, services, solver
 from .models import NurseShift
 
 PlanWrites = api_policy(policies.can_plan)
@@ -221,7 +221,7 @@ class PolicyView(APIView):
 
     @extend_schema(responses={200: PolicySerializer})
     def get(self, request: Request) -> Response:
-        return Response(PolicySerializer(services.staffing_policy()).data)
+        return Response(PolicySerializer(problem.staffing_policy()).data)
 
     @extend_schema(request=PolicySerializer, responses={200: PolicySerializer})
     def put(self, request: Request) -> Response:

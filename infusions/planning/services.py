@@ -84,11 +84,6 @@ def shift_delete(shift: NurseShift, *, by: User) -> None:
     shift.delete()
 
 
-def staffing_policy() -> StaffingPolicy:
-    """The unit's policy: the saved row, or the defaults (4 patients, 2 in titration)."""
-    return StaffingPolicy.objects.order_by("pk").first() or StaffingPolicy()
-
-
 @transaction.atomic
 def policy_save(*, by: User, patients_per_nurse: int, titrations_per_nurse: int) -> StaffingPolicy:
     """Set the unit's nurse ratios: 1 to 12 patients per nurse, and in titration at least 1

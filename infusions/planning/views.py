@@ -22,7 +22,7 @@ from ivig.dates import parse_day
 
 from ..common import hhmm, local
 from ..errors import InfusionError, add_infusion_error
-from . import policies, selectors, services
+from . import policies, problem, selectors, services
 from .forms import AcceptForm, PolicyForm, ShiftForm, move_key
 from .models import NurseShift
 
@@ -150,7 +150,7 @@ def shifts(request: HttpRequest) -> HttpResponse:
     """Nurses on shift on a day and the unit's ratios; the nurse in charge records them."""
     day, _ = _day_and_week(request)
     can_keep = policies.can_keep_staffing(request.user)
-    policy = services.staffing_policy()
+    policy = problem.staffing_policy()
     shift_form = ShiftForm(initial={"day": day})
     policy_form = PolicyForm(
         initial={
