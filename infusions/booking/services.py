@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -221,6 +222,23 @@ class Proposal:
 FIRST_FIT_WHY = "First fit: no nurse is on shift on these days yet, so the earliest free slot."
 
 
+def _new_session(order: Order, chair_minutes: int, plan: Any) -> ranking.NewSession:
+    """The session to book as the planner sees it: in titration from the premedication lead
+    until the plan's top rate is reached (the runnable plan's, else the plan at signing's, as
+    the planner reads the booked sessions)."""
+    signed = order.plan_at_signing if isinstance(order.plan_at_signing, dict) else {}
+
+    def minutes(name: str) -> int:
+        value = getattr(plan, name, None)
+        if value is None:
+            value = signed.get(name)
+        return max(int(value), 0) if isinstance(value, int) else 0
+
+    return ranking.NewSession(
+        chair_minutes, minutes("premedication_min_before"), minutes("target_rate_reached_min")
+    )
+
+
 def _earlier_cycle(order: Order, first: date) -> tuple[int, int] | None:
     """The chair and start minute of the patient's latest session before ``first`` (not
     cancelled or missed): continuity with their earlier cycles (docs/planner.md)."""
@@ -288,9 +306,7 @@ def booking_proposal(
     )
     times = patient_times([order.patient_id]).get(order.patient_id, NO_TIMES)
     ward = ranking.Ward(plan_context(first, (last - first).days, movable=[]))
-    new_session = ranking.NewSession(
-        plan.chair_minutes, plan.premedication_min_before or 0, plan.target_rate_reached_min or 0
-    )
+    new_session = _new_session(order, plan.chair_minutes, plan)
     earlier = _earlier_cycle(order, first)
     now = timezone.now()
     length = timedelta(minutes=plan.chair_minutes)
