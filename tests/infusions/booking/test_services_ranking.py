@@ -96,8 +96,7 @@ def test_continuity_with_the_last_cycle_is_preferred(nurse, day, chairs):
     earlier = one_day_order(day - timedelta(days=1))
     session_for(earlier, chairs[1], local(day - timedelta(days=1), "10:00"), by=nurse)
     proposal = booking.booking_proposal(one_day_order(day, patient=earlier.patient), 1)
-    # Its own titration begins after its 30-minute premedication lead: at 10:00.
-    assert start_of(proposal) == ("B chair", "09:30")
+    assert start_of(proposal) == ("B chair", "10:00")
     assert "the same chair and time as the last cycle" in proposal.why
 
 
