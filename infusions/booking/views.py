@@ -17,6 +17,7 @@ from infusions.booking import services as booking
 from infusions.booking.forms import BookingForm, ProposalForm, day_slot_formset, parse_day
 from infusions.booking.services import Slot
 from infusions.errors import InfusionError
+from infusions.planning import policies as planning_policies
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.templatetags.clinical import count
@@ -55,6 +56,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
     error: str | None = None
     booking_form = BookingForm(request.POST or None)
     slots: list[Slot] = []
+    proposal: booking.Proposal | None = None
     if request.method == "POST":
         formset = day_slot_formset(order.days_per_cycle, request.POST)
         if formset.is_valid() and booking_form.is_valid():
@@ -89,7 +91,8 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             error = "Check each day's chair and start time."
     else:
         try:
-            slots = booking.booking_propose(order, cycle, requested, chosen_chair)
+            proposal = booking.booking_proposal(order, cycle, requested, chosen_chair)
+            slots = proposal.slots
         except InfusionError as refusal:
             error = refusal.message
         formset = day_slot_formset(
@@ -119,6 +122,8 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             "rows": rows,
             "booking_form": booking_form,
             "error": error,
+            "proposal": proposal,
+            "can_keep_patient_times": planning_policies.can_keep_patient_times(request.user),
         },
     )
 
