@@ -12,12 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..common import at, local
-from ..models import (
-    ACTIVE_STATUSES,
-    Chair,
-    InfusionSession,
-    SessionStatus,
-)
+from ..booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
+from ..chairs.models import Chair
 from . import solver
 from .models import NurseShift, PatientPreference, StaffingPolicy
 
@@ -170,8 +166,8 @@ def plan_context(
             "top_rate",
         )
     )
-    values = list(values)
-    times = patient_times(row[3] for row in values)
+    found = list(values)
+    times = patient_times(row[3] for row in found)
     rows: dict[int, SessionRow] = {}
     sessions = []
     chair_names = {chair.pk: chair.name for chair in chairs}
@@ -192,7 +188,7 @@ def plan_context(
         mrn,
         premedication,
         top_rate,
-    ) in values:
+    ) in found:
         can_move = (
             status == SessionStatus.TENTATIVE
             and planned_start > now
