@@ -11,9 +11,9 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
-from ..common import at, local
 from ..booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
 from ..chairs.models import Chair
+from ..common import at, local
 from . import solver
 from .models import NurseShift, PatientPreference, StaffingPolicy
 
