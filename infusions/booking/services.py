@@ -212,11 +212,14 @@ def _fits(
 @dataclass(frozen=True)
 class Proposal:
     """The proposed slots of a cycle and why they were chosen (one short line for people);
-    ``over_ratio`` when they break the nurses' ratio (no free slot keeps it)."""
+    ``over_ratio`` when they break the nurses' ratio (no free slot keeps it), first on
+    ``over_ratio_day``; ``session``: the chair minutes and titration of each day."""
 
     slots: list[Slot]
     why: str
     over_ratio: bool = False
+    over_ratio_day: date | None = None
+    session: ranking.NewSession | None = None
 
 
 FIRST_FIT_WHY = "First fit: no nurse is on shift on these days yet, so the earliest free slot."
@@ -344,7 +347,7 @@ def booking_proposal(
             # The earliest start that day; among equals, the first chair by name.
             best = min(candidates, key=lambda c: (c.start_min, c.chair_name))
             why = FIRST_FIT_WHY
-        return _proposal(order, cycle_number, days, chairs, best, length, why)
+        return _proposal(order, cycle_number, days, chairs, best, length, why, new_session)
     if over_ratio is not None:
         days, best_score, best = over_ratio
         return _proposal(
@@ -355,7 +358,8 @@ def booking_proposal(
             best,
             length,
             ranking.why(best_score, times=times),
-            over_ratio=True,
+            new_session,
+            over_ratio_day=best_score.over_ratio_day,
         )
     where = chairs[0].name if chair is not None else "No chair"
     window = (
@@ -379,8 +383,9 @@ def _proposal(
     best: ranking.Candidate,
     length: timedelta,
     why: str,
+    session: ranking.NewSession,
     *,
-    over_ratio: bool = False,
+    over_ratio_day: date | None = None,
 ) -> Proposal:
     # docs/clinical-rules.md 3.9: the plan is checked with these days on the calendar.
     check_step(
@@ -395,7 +400,9 @@ def _proposal(
             for number, day in enumerate(days, 1)
         ],
         why,
-        over_ratio,
+        over_ratio=over_ratio_day is not None,
+        over_ratio_day=over_ratio_day,
+        session=session,
     )
 
 

@@ -18,6 +18,8 @@ from infusions.booking.forms import BookingForm, ProposalForm, day_slot_formset,
 from infusions.booking.services import Slot
 from infusions.errors import InfusionError
 from infusions.planning import policies as planning_policies
+from infusions.planning import selectors as planning_selectors
+from infusions.planning.ranking import NewSession
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.templatetags.clinical import count
@@ -106,6 +108,9 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
                 for slot in slots
             ],
         )
+    load: dict[str, Any] = {}
+    if proposal is not None and proposal.over_ratio_day and proposal.session is not None:
+        load = _load_with(proposal, proposal.over_ratio_day, proposal.session)
     ends = [timezone.localtime(slot.end) if slot.end else None for slot in slots]
     rows = [
         (form, _as_date(form["day"].value()), ends[index] if index < len(ends) else None)
@@ -123,9 +128,31 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             "booking_form": booking_form,
             "error": error,
             "proposal": proposal,
+            **load,
             "can_keep_patient_times": planning_policies.can_keep_patient_times(request.user),
         },
     )
+
+
+def _load_with(proposal: booking.Proposal, day: date, session: NewSession) -> dict[str, Any]:
+    """The schedule's nurse-load panel for ``day`` with the proposed session counted
+    (docs/planner.md): its warning names the hours the booking would break the ratio in."""
+    (slot,) = [slot for slot in proposal.slots if slot.day == day]
+    start = timezone.localtime(slot.start)
+    begin = start.hour * 60 + start.minute
+    titration = begin + session.titration_offset_min
+    hours, policy = planning_selectors.nurse_load(
+        day,
+        adding=[
+            (begin, begin + session.duration_min, titration, titration + session.titration_min)
+        ],
+    )
+    return {
+        "day": day,
+        "hours": hours,
+        "policy": policy,
+        "over": [hour for hour in hours if hour.over_ratio],
+    }
 
 
 def _as_date(value: Any) -> date | None:

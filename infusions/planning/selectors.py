@@ -120,13 +120,22 @@ class HourLoad:
     over_ratio: bool
 
 
-def nurse_load(day: date) -> tuple[list[HourLoad], solver.PlannerPolicy]:
+def nurse_load(
+    day: date, *, adding: Sequence[tuple[int, int, int, int]] = ()
+) -> tuple[list[HourLoad], solver.PlannerPolicy]:
     """The nurses' load per hour of ``day``: the fewest nurses on the ward, the most patients
-    in chairs and in titration that hour, and whether the unit's ratio is broken in it."""
+    in chairs and in titration that hour, and whether the unit's ratio is broken in it.
+    ``adding``: sessions not booked yet (a booking proposal), each (start, end, titration start,
+    titration end) in minutes from midnight, counted as if booked."""
     context = plan_context(day, 1)
     problem = context.problem
     nurses = solver.nurses_on_duty(problem.shifts, 0)
     patients, titrations = solver.loads(problem, current_placements(context), 0)
+    for start, end, titration_start, titration_end in adding:
+        for minute in range(max(start, 0), min(end, solver.MINUTES_PER_DAY)):
+            patients[minute] += 1
+        for minute in range(max(titration_start, 0), min(titration_end, solver.MINUTES_PER_DAY)):
+            titrations[minute] += 1
     policy = problem.policy
     hours = []
     for hour in range(24):

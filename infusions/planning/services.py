@@ -14,9 +14,10 @@ from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from orders.models import Patient
 
+from ..booking.models import InfusionSession
+from ..chairs.models import Chair
 from ..common import local, save_as
 from ..errors import InfusionError
-from ..models import Chair, InfusionSession
 from .models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
 
 MOVE_REASON = "Planner suggestion accepted"

@@ -167,3 +167,26 @@ def test_the_booking_page_says_why_the_slot_was_chosen(nurse, client_for, day):
     text = client.get(f"/infusions/orders/{order.pk}/cycles/1/book/").content.decode()
     assert "Ranked by the planner: keeps the nurses&#x27; ratio" in text
     assert 'data-testid="proposal-over-ratio"' not in text
+
+
+def test_the_booking_page_shows_the_nurse_load_when_the_proposal_breaks_the_ratio(
+    nurse, client_for, day
+):
+    from infusions.planning.services import policy_save
+
+    chairs = [
+        ChairFactory.create(name=f"{n} chair", hours=[(day.weekday(), "08:00", "18:00")])
+        for n in "AB"
+    ]
+    policy_save(by=nurse, patients_per_nurse=1, titrations_per_nurse=1)
+    for week in range(8):
+        on = day + timedelta(weeks=week)
+        held = verified_order(start_date=on, days_per_cycle=1, total_dose_g_per_kg=Decimal("0.4"))
+        session_for(held, chairs[0], local(on, "08:00"), by=nurse, minutes=600)
+        one_nurse(nurse, on)
+    order = verified_order(start_date=day, days_per_cycle=1, total_dose_g_per_kg=Decimal("0.4"))
+    text = client_for(nurse).get(f"/infusions/orders/{order.pk}/cycles/1/book/").content.decode()
+    assert 'data-testid="proposal-over-ratio"' in text
+    assert 'data-testid="nurse-load"' in text
+    # With the proposed session counted, one nurse holds two patients from 08:00.
+    assert "is broken at 08:00" in text
