@@ -190,3 +190,24 @@ def test_the_booking_page_shows_the_nurse_load_when_the_proposal_breaks_the_rati
     assert 'data-testid="nurse-load"' in text
     # With the proposed session counted, one nurse holds two patients from 08:00.
     assert "is broken at 08:00" in text
+
+
+def test_the_api_keeps_the_times_for_nurses_only(nurse, clinician, client_for, day):
+    chairs, order, _ = tentative_at_eight(nurse, day)
+    url = f"/api/v1/planner/patients/{order.patient.pk}/times/"
+    nurses = client_for(nurse)
+    empty = nurses.get(url)
+    assert empty.status_code == 200
+    assert empty.json()["earliest_start"] is None
+    body = {"earliest_start": "09:00", "latest_end": "16:00", "preferred_chair": chairs[1].pk}
+    saved = nurses.put(url, body, content_type="application/json")
+    assert saved.status_code == 200, saved.json()
+    assert saved.json()["earliest_start"] == "09:00:00"
+    assert saved.json()["preferred_chair"] == chairs[1].pk
+    bad = nurses.put(
+        url, {"earliest_start": "16:00", "latest_end": "09:00"}, content_type="application/json"
+    )
+    assert bad.status_code == 400
+    assert client_for(clinician).get(url).status_code == 403
+    assert client_for(clinician).put(url, body, content_type="application/json").status_code == 403
+    assert nurses.get("/api/v1/planner/patients/999999/times/").status_code == 404
