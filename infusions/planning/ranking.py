@@ -9,7 +9,7 @@ chair's opening hours. Ties go to the earliest time, then the first chair by nam
 fit. Days with no nurse on shift are not scored (the booking falls back to first fit when none
 of the cycle's days has one)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,6 +64,27 @@ class DayLoad:
     titrations_cap: list[int]
     patients: list[int]
     titrations: list[int]
+    # Running counts of the minutes with no room for one more patient (in titration): a
+    # candidate's span is checked in constant time.
+    full_patients: list[int]
+    full_titrations: list[int]
+
+    def breaks(self, minutes: range, titrating: range) -> bool:
+        """One more patient over ``minutes``, in titration over ``titrating``, breaks the ratio."""
+        return bool(
+            (minutes and self.full_patients[minutes.stop] - self.full_patients[minutes.start])
+            or (
+                titrating
+                and self.full_titrations[titrating.stop] - self.full_titrations[titrating.start]
+            )
+        )
+
+
+def _running(flags: Iterable[bool]) -> list[int]:
+    counts = [0]
+    for flag in flags:
+        counts.append(counts[-1] + int(flag))
+    return counts
 
 
 class Ward:
@@ -84,7 +105,13 @@ class Ward:
             patients_cap, titrations_cap = solver.capacities(problem, index)
             patients, titrations = solver.loads(problem, self._fixed, index)
             self._days[index] = DayLoad(
-                any(nurses), patients_cap, titrations_cap, patients, titrations
+                any(nurses),
+                patients_cap,
+                titrations_cap,
+                patients,
+                titrations,
+                _running(p + 1 > c for p, c in zip(patients, patients_cap, strict=True)),
+                _running(t + 1 > c for t, c in zip(titrations, titrations_cap, strict=True)),
             )
         return self._days[index]
 
@@ -115,10 +142,7 @@ def score(
             continue
         minutes = range(max(start, 0), min(end, solver.MINUTES_PER_DAY))
         titrating = range(max(titration_start, 0), min(titration_end, solver.MINUTES_PER_DAY))
-        if over_day is None and (
-            any(load.patients[m] + 1 > load.patients_cap[m] for m in minutes)
-            or any(load.titrations[m] + 1 > load.titrations_cap[m] for m in titrating)
-        ):
+        if over_day is None and load.breaks(minutes, titrating):
             over_day = day
         if titrating:
             titrations_at_once = max(

@@ -173,3 +173,23 @@ def test_tentative_and_booked_sessions_both_load_the_nurses(nurse, day, chairs):
         )
     one_nurse(nurse, day)
     assert start_of(booking.booking_proposal(one_day_order(day), 1)) == ("A chair", "12:00")
+
+
+def test_the_ranked_proposal_costs_the_same_queries_with_more_sessions(nurse, day, chairs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    one_nurse(nurse, day)
+    order = titrating(one_day_order(day))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            booking.booking_proposal(order, 1)
+        return len(captured)
+
+    session_for(titrating(one_day_order(day)), chairs[0], local(day, "08:00"), by=nurse)
+    queries()  # the order's patient, product and indication are read once
+    few = queries()
+    for chair in chairs[1:3]:
+        session_for(titrating(one_day_order(day)), chair, local(day, "13:00"), by=nurse)
+    assert queries() == few
