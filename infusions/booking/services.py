@@ -43,6 +43,7 @@ from infusions.planning import ranking
 from infusions.planning.problem import (
     NO_TIMES,
     PatientTimes,
+    any_shift,
     minute_of,
     patient_times,
     plan_context,
@@ -308,7 +309,12 @@ def booking_proposal(
         .values_list("planned_day", flat=True)
     )
     times = patient_times([order.patient_id]).get(order.patient_id, NO_TIMES)
-    ward = ranking.Ward(plan_context(first, (last - first).days, movable=[]))
+    # The ward is read only when a nurse is on shift within the horizon (first fit otherwise).
+    ward = (
+        ranking.Ward(plan_context(first, (last - first).days, movable=[]))
+        if any_shift(first, last)
+        else None
+    )
     new_session = _new_session(order, plan.chair_minutes, plan)
     earlier = _earlier_cycle(order, first)
     now = timezone.now()
@@ -320,7 +326,7 @@ def booking_proposal(
             continue
         if until is not None and days[-1] >= until:
             break
-        staffed = ward.staffed(days)
+        staffed = ward is not None and ward.staffed(days)
         candidates = [
             ranking.Candidate(candidate.pk, candidate.name, clock.hour * 60 + clock.minute)
             for candidate in chairs
@@ -336,7 +342,7 @@ def booking_proposal(
         ]
         if not candidates:
             continue
-        if staffed:
+        if ward is not None and staffed:
             ranked = ranking.rank(ward, days, new_session, candidates, times=times, earlier=earlier)
             best_score, best = ranked[0]
             if best_score.over_ratio_day is not None:

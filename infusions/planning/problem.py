@@ -96,6 +96,11 @@ def patient_times(patient_ids: Iterable[int]) -> dict[int, PatientTimes]:
     }
 
 
+def any_shift(first: date, last: date) -> bool:
+    """Whether any nurse is on shift from ``first`` to before ``last``."""
+    return NurseShift.objects.filter(day__gte=first, day__lt=last).exists()
+
+
 def plan_context(
     first: date, days: int, *, now: datetime | None = None, movable: Sequence[int] | None = None
 ) -> PlanContext:
