@@ -32,7 +32,7 @@ from infusions.booking.models import (
 )
 from infusions.chairs.models import Chair, ChairOpeningHours, Weekday
 from infusions.feeds.models import CalendarFeedToken
-from infusions.planning.models import NurseShift, ShiftBreak, StaffingPolicy
+from infusions.planning.models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
 from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "EntryKind",
     "InfusionSession",
     "NurseShift",
+    "PatientPreference",
     "PostgresOnlyExclusionConstraint",
     "ReactionPlan",
     "SessionOverride",

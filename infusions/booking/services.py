@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -38,6 +39,15 @@ from infusions.chairs.models import Chair
 from infusions.chairs.selectors import opening_windows, within_opening_hours
 from infusions.common import CLOCK_SKEW, at, hhmm, local, save_as
 from infusions.errors import InfusionError
+from infusions.planning import ranking
+from infusions.planning.problem import (
+    NO_TIMES,
+    PatientTimes,
+    any_shift,
+    minute_of,
+    patient_times,
+    plan_context,
+)
 from infusions.reactions.services import booking_overrun, capped_for_patient
 from ivig.accounts.models import User
 from ivig.templatetags.clinical import count
@@ -160,14 +170,18 @@ def _overlaps(start: datetime, end: datetime, busy: Iterable[tuple[datetime, dat
     return any(start < other_end and other_start < end for other_start, other_end in busy)
 
 
-def _first_fit(
+def _fits(
     chair: Chair,
     days: Sequence[date],
     minutes: int,
     busy: Sequence[tuple[datetime, datetime]],
     not_before: datetime,
-) -> time | None:
-    """The earliest clock time at which ``chair`` is open and free on every one of ``days``."""
+    times: PatientTimes = NO_TIMES,
+    *,
+    first_only: bool = False,
+) -> list[time]:
+    """The clock times, earliest first, at which ``chair`` is open and free on every one of
+    ``days`` (``first_only``: the earliest alone), within the patient's time window."""
     length = timedelta(minutes=minutes)
     candidates = sorted(
         {
@@ -176,7 +190,13 @@ def _first_fit(
             for step in range(0, int((closes - opens).total_seconds() // 60), SLOT_GRID_MINUTES)
         }
     )
+    fits = []
     for clock in candidates:
+        minute = clock.hour * 60 + clock.minute
+        if times.earliest_start_min is not None and minute < times.earliest_start_min:
+            continue
+        if times.latest_end_min is not None and minute + minutes > times.latest_end_min:
+            continue
         starts = [at(day, clock) for day in days]
         if all(
             start >= not_before
@@ -184,8 +204,58 @@ def _first_fit(
             and not _overlaps(start, start + length, busy)
             for start in starts
         ):
-            return clock
-    return None
+            fits.append(clock)
+            if first_only:
+                break
+    return fits
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The proposed slots of a cycle and why they were chosen (one short line for people);
+    ``over_ratio`` when they break the nurses' ratio (no free slot keeps it), first on
+    ``over_ratio_day``; ``session``: the chair minutes and titration of each day."""
+
+    slots: list[Slot]
+    why: str
+    over_ratio: bool = False
+    over_ratio_day: date | None = None
+    session: ranking.NewSession | None = None
+
+
+FIRST_FIT_WHY = "First fit: no nurse is on shift on these days yet, so the earliest free slot."
+
+
+def _new_session(order: Order, chair_minutes: int, plan: Any) -> ranking.NewSession:
+    """The session to book as the planner sees it: in titration from the premedication lead
+    until the plan's top rate is reached (the runnable plan's, else the plan at signing's, as
+    the planner reads the booked sessions)."""
+    signed = order.plan_at_signing if isinstance(order.plan_at_signing, dict) else {}
+
+    def minutes(name: str) -> int:
+        value = getattr(plan, name, None)
+        if value is None:
+            value = signed.get(name)
+        return max(int(value), 0) if isinstance(value, int) else 0
+
+    return ranking.NewSession(
+        chair_minutes, minutes("premedication_min_before"), minutes("target_rate_reached_min")
+    )
+
+
+def _earlier_cycle(order: Order, first: date) -> tuple[int, int] | None:
+    """The chair and start minute of the patient's latest session before ``first`` (not
+    cancelled or missed): continuity with their earlier cycles (docs/planner.md)."""
+    earlier = (
+        InfusionSession.objects.filter(
+            patient_id=order.patient_id, planned_start__lt=at(first, time.min)
+        )
+        .exclude(status__in=NOT_COUNTED_FOR_DAY)
+        .order_by("-planned_start")
+        .values_list("chair_id", "planned_start")
+        .first()
+    )
+    return None if earlier is None else (earlier[0], minute_of(earlier[1]))
 
 
 def booking_propose(
@@ -194,13 +264,27 @@ def booking_propose(
     requested_date: date | None = None,
     chair: Chair | None = None,
 ) -> list[Slot]:
+    """The slots of ``booking_proposal``."""
+    return booking_proposal(order, cycle_number, requested_date, chair).slots
+
+
+def booking_proposal(
+    order: Order,
+    cycle_number: int,
+    requested_date: date | None = None,
+    chair: Chair | None = None,
+) -> Proposal:
     """docs/clinical-rules.md 6: the same chair and start time on the cycle's consecutive days,
     within the chair's opening hours and free of active sessions, on days the patient has no other
-    session (docs/clinical-rules.md 6.1). Day 1 is the earliest day on or
-    after ``requested_date`` (default: the cycle's first day in the engine's calendar, or today if
-    that has passed) with a fit; the earliest start time that day in any active chair (on a
-    15-minute grid from opening), the first chair by name among equals, when none is given. The
-    length of each session is the engine's chair minutes (docs/clinical-rules.md 3.5)."""
+    session (docs/clinical-rules.md 6.1), within the patient's time window if one is stored
+    (docs/planner.md). Day 1 is the earliest day on or after ``requested_date`` (default: the
+    cycle's first day in the engine's calendar, or today if that has passed) with a fit. That
+    day's chair and time (any active chair when none is given): ranked with the planner's model
+    when a nurse is on shift on any of the cycle's days (``infusions.planning.ranking``: a day
+    whose every free slot breaks the nurses' ratio is passed over for a later one that keeps
+    it); otherwise first fit, the earliest start time (on a 15-minute grid from opening), the
+    first chair by name among equals. The length of each session is the engine's chair minutes
+    (docs/clinical-rules.md 3.5)."""
     until = _check_bookable(order, cycle_number)
     plan = capped_for_patient(order, runnable_plan(order))  # reaction plans (3.8.3)
     assert plan.cycles is not None and plan.chair_minutes is not None
@@ -224,36 +308,107 @@ def booking_propose(
         .exclude(status__in=NOT_COUNTED_FOR_DAY)
         .values_list("planned_day", flat=True)
     )
+    times = patient_times([order.patient_id]).get(order.patient_id, NO_TIMES)
+    # The ward is read only when a nurse is on shift within the horizon (first fit otherwise).
+    ward = (
+        ranking.Ward(plan_context(first, (last - first).days, movable=[]))
+        if any_shift(first, last)
+        else None
+    )
+    new_session = _new_session(order, plan.chair_minutes, plan)
+    earlier = _earlier_cycle(order, first)
     now = timezone.now()
     length = timedelta(minutes=plan.chair_minutes)
+    over_ratio: tuple[list[date], ranking.Score, ranking.Candidate] | None = None
     for offset in range(BOOKING_HORIZON_DAYS + 1):
         days = [first + timedelta(days=offset + index) for index in range(days_per_cycle)]
         if taken.intersection(days):
             continue
         if until is not None and days[-1] >= until:
             break
-        fits = [
-            (clock, candidate)
+        staffed = ward is not None and ward.staffed(days)
+        candidates = [
+            ranking.Candidate(candidate.pk, candidate.name, clock.hour * 60 + clock.minute)
             for candidate in chairs
-            if (clock := _first_fit(candidate, days, plan.chair_minutes, busy[candidate.pk], now))
-        ]
-        if fits:
-            # The earliest start that day; among equals, the first chair by name.
-            clock, best = min(fits, key=lambda fit: fit[0])
-            # docs/clinical-rules.md 3.9: the plan is checked with these days on the calendar.
-            check_step(
-                current_plan(order, proposed=[ProposedDay(cycle_number, day) for day in days]),
-                "propose",
+            for clock in _fits(
+                candidate,
+                days,
+                plan.chair_minutes,
+                busy[candidate.pk],
+                now,
+                times,
+                first_only=not staffed,
             )
-            return [
-                Slot(number, best, at(day, clock), at(day, clock) + length)
-                for number, day in enumerate(days, 1)
-            ]
+        ]
+        if not candidates:
+            continue
+        if ward is not None and staffed:
+            ranked = ranking.rank(ward, days, new_session, candidates, times=times, earlier=earlier)
+            best_score, best = ranked[0]
+            if best_score.over_ratio_day is not None:
+                over_ratio = over_ratio or (days, best_score, best)
+                continue
+            why = ranking.why(best_score, times=times, earlier=earlier is not None)
+        else:
+            # The earliest start that day; among equals, the first chair by name.
+            best = min(candidates, key=lambda c: (c.start_min, c.chair_name))
+            why = FIRST_FIT_WHY
+        return _proposal(order, cycle_number, days, chairs, best, length, why, new_session)
+    if over_ratio is not None:
+        days, best_score, best = over_ratio
+        return _proposal(
+            order,
+            cycle_number,
+            days,
+            chairs,
+            best,
+            length,
+            ranking.why(best_score, times=times),
+            new_session,
+            over_ratio_day=best_score.over_ratio_day,
+        )
     where = chairs[0].name if chair is not None else "No chair"
+    window = (
+        " within the patient's time window"
+        if times.earliest_start_min is not None or (times.latest_end_min is not None)
+        else ""
+    )
     raise InfusionError(
         InfusionError.NO_SLOT,
         f"{where} has {days_per_cycle} consecutive days free for "
-        f"{plan.chair_minutes} minutes within {BOOKING_HORIZON_DAYS} days of {first:%d %b %Y}.",
+        f"{plan.chair_minutes} minutes{window} within {BOOKING_HORIZON_DAYS} days of "
+        f"{first:%d %b %Y}.",
+    )
+
+
+def _proposal(
+    order: Order,
+    cycle_number: int,
+    days: Sequence[date],
+    chairs: Sequence[Chair],
+    best: ranking.Candidate,
+    length: timedelta,
+    why: str,
+    session: ranking.NewSession,
+    *,
+    over_ratio_day: date | None = None,
+) -> Proposal:
+    # docs/clinical-rules.md 3.9: the plan is checked with these days on the calendar.
+    check_step(
+        current_plan(order, proposed=[ProposedDay(cycle_number, day) for day in days]),
+        "propose",
+    )
+    chair = next(c for c in chairs if c.pk == best.chair_id)
+    clock = time(best.start_min // 60, best.start_min % 60)
+    return Proposal(
+        [
+            Slot(number, chair, at(day, clock), at(day, clock) + length)
+            for number, day in enumerate(days, 1)
+        ],
+        why,
+        over_ratio=over_ratio_day is not None,
+        over_ratio_day=over_ratio_day,
+        session=session,
     )
 
 

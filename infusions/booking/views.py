@@ -17,6 +17,9 @@ from infusions.booking import services as booking
 from infusions.booking.forms import BookingForm, ProposalForm, day_slot_formset, parse_day
 from infusions.booking.services import Slot
 from infusions.errors import InfusionError
+from infusions.planning import policies as planning_policies
+from infusions.planning import selectors as planning_selectors
+from infusions.planning.ranking import NewSession
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.templatetags.clinical import count
@@ -55,6 +58,7 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
     error: str | None = None
     booking_form = BookingForm(request.POST or None)
     slots: list[Slot] = []
+    proposal: booking.Proposal | None = None
     if request.method == "POST":
         formset = day_slot_formset(order.days_per_cycle, request.POST)
         if formset.is_valid() and booking_form.is_valid():
@@ -89,7 +93,8 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             error = "Check each day's chair and start time."
     else:
         try:
-            slots = booking.booking_propose(order, cycle, requested, chosen_chair)
+            proposal = booking.booking_proposal(order, cycle, requested, chosen_chair)
+            slots = proposal.slots
         except InfusionError as refusal:
             error = refusal.message
         formset = day_slot_formset(
@@ -103,6 +108,9 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
                 for slot in slots
             ],
         )
+    load: dict[str, Any] = {}
+    if proposal is not None and proposal.over_ratio_day and proposal.session is not None:
+        load = _load_with(proposal, proposal.over_ratio_day, proposal.session)
     ends = [timezone.localtime(slot.end) if slot.end else None for slot in slots]
     rows = [
         (form, _as_date(form["day"].value()), ends[index] if index < len(ends) else None)
@@ -119,8 +127,32 @@ def book(request: HttpRequest, order_pk: int, cycle: int) -> HttpResponse:
             "rows": rows,
             "booking_form": booking_form,
             "error": error,
+            "proposal": proposal,
+            **load,
+            "can_keep_patient_times": planning_policies.can_keep_patient_times(request.user),
         },
     )
+
+
+def _load_with(proposal: booking.Proposal, day: date, session: NewSession) -> dict[str, Any]:
+    """The schedule's nurse-load panel for ``day`` with the proposed session counted
+    (docs/planner.md): its warning names the hours the booking would break the ratio in."""
+    (slot,) = [slot for slot in proposal.slots if slot.day == day]
+    start = timezone.localtime(slot.start)
+    begin = start.hour * 60 + start.minute
+    titration = begin + session.titration_offset_min
+    hours, policy = planning_selectors.nurse_load(
+        day,
+        adding=[
+            (begin, begin + session.duration_min, titration, titration + session.titration_min)
+        ],
+    )
+    return {
+        "day": day,
+        "hours": hours,
+        "policy": policy,
+        "over": [hour for hour in hours if hour.over_ratio],
+    }
 
 
 def _as_date(value: Any) -> date | None:

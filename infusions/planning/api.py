@@ -6,6 +6,7 @@ by id: no patient's name."""
 from datetime import timedelta
 from typing import Any
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -17,12 +18,16 @@ from infusions.schedule import layout
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, api_read_write_policies, signed_in_user
 from ivig.api.serializers import RefuseUnknownFieldsMixin
+from ivig.audit.services import access_record
 from ivig.dates import BOOKING, VIEW, BoundedDate, BoundedDateTime
+from orders.models import Patient
 
-from . import policies, selectors, services, solver
-from .models import NurseShift
+from ..chairs.models import Chair
+from . import policies, problem, selectors, services, solver
+from .models import NurseShift, PatientPreference
 
 PlanWrites = api_policy(policies.can_plan)
+TimesKeepers = api_policy(policies.can_keep_patient_times)
 StaffingWrites = api_read_write_policies(
     read=policies.can_see_nurse_load, write=policies.can_keep_staffing
 )
@@ -221,7 +226,7 @@ class PolicyView(APIView):
 
     @extend_schema(responses={200: PolicySerializer})
     def get(self, request: Request) -> Response:
-        return Response(PolicySerializer(services.staffing_policy()).data)
+        return Response(PolicySerializer(problem.staffing_policy()).data)
 
     @extend_schema(request=PolicySerializer, responses={200: PolicySerializer})
     def put(self, request: Request) -> Response:
@@ -229,3 +234,38 @@ class PolicyView(APIView):
         serializer.is_valid(raise_exception=True)
         policy = services.policy_save(by=signed_in_user(request), **serializer.validated_data)
         return Response(PolicySerializer(policy).data)
+
+
+class PatientTimesSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    earliest_start = serializers.TimeField(required=False, allow_null=True, default=None)
+    latest_end = serializers.TimeField(required=False, allow_null=True, default=None)
+    preferred_start_from = serializers.TimeField(required=False, allow_null=True, default=None)
+    preferred_start_to = serializers.TimeField(required=False, allow_null=True, default=None)
+    preferred_chair = serializers.PrimaryKeyRelatedField[Chair](
+        queryset=Chair.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class PatientTimesView(APIView):
+    """A patient's time window (hard) and preferred start range and chair (soft) for the
+    planner and the booking proposal (docs/planner.md): GET and PUT (nurses); PUT replaces
+    every field (an absent one is cleared)."""
+
+    permission_classes = [TimesKeepers]
+
+    @extend_schema(responses={200: PatientTimesSerializer})
+    def get(self, request: Request, patient_pk: int) -> Response:
+        patient = get_object_or_404(Patient, pk=patient_pk)
+        access_record(request._request, patient)
+        kept = PatientPreference.objects.filter(patient=patient).first()
+        return Response(PatientTimesSerializer(kept or PatientPreference(patient=patient)).data)
+
+    @extend_schema(request=PatientTimesSerializer, responses={200: PatientTimesSerializer})
+    def put(self, request: Request, patient_pk: int) -> Response:
+        patient = get_object_or_404(Patient, pk=patient_pk)
+        serializer = PatientTimesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kept = services.preference_save(
+            patient, by=signed_in_user(request), **serializer.validated_data
+        )
+        return Response(PatientTimesSerializer(kept).data)

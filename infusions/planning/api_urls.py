@@ -9,4 +9,9 @@ urlpatterns = [
     path("accept/", api.AcceptView.as_view(), name="api-planner-accept"),
     path("shifts/", api.ShiftsView.as_view(), name="api-planner-shifts"),
     path("policy/", api.PolicyView.as_view(), name="api-planner-policy"),
+    path(
+        "patients/<int:patient_pk>/times/",
+        api.PatientTimesView.as_view(),
+        name="api-planner-patient-times",
+    ),
 ]

@@ -9,6 +9,7 @@ from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.dates import VIEW, BoundedDateField
 
+from ..models import Chair
 from .services import Move
 
 
@@ -66,3 +67,24 @@ class AcceptForm(forms.Form):
                 Move(int(session_id), int(chair_id), datetime.fromisoformat(start), int(version))
             )
         return moves
+
+
+def _clock(label: str) -> forms.TimeField:
+    return forms.TimeField(
+        required=False,
+        label=label,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+
+class PatientTimesForm(forms.Form):
+    """A patient's time window (hard) and preferred start range and chair (kept when
+    possible), docs/planner.md. The service checks how they fit together."""
+
+    earliest_start = _clock("Earliest start")
+    latest_end = _clock("Latest end")
+    preferred_start_from = _clock("Preferred start from")
+    preferred_start_to = _clock("Preferred start to")
+    preferred_chair = forms.ModelChoiceField(
+        queryset=Chair.objects.filter(active=True), required=False, empty_label="No preference"
+    )

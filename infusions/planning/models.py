@@ -96,3 +96,48 @@ class StaffingPolicy(models.Model):
             f"{self.patients_per_nurse} patients, {self.titrations_per_nurse} in titration "
             "per nurse"
         )
+
+
+class PatientPreference(models.Model):
+    """A patient's time window and preferences for their sessions (docs/planner.md), in local
+    time, kept by nurses: the window (``earliest_start``, ``latest_end``) is hard for the
+    planner and the booking proposal; the preferred start range and chair are kept when
+    possible."""
+
+    patient = models.OneToOneField(
+        "orders.Patient", on_delete=models.CASCADE, related_name="planning_preference"
+    )
+    earliest_start = models.TimeField(null=True, blank=True)
+    latest_end = models.TimeField(null=True, blank=True)
+    preferred_start_from = models.TimeField(null=True, blank=True)
+    preferred_start_to = models.TimeField(null=True, blank=True)
+    preferred_chair = models.ForeignKey(
+        "infusions.Chair", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest_start__isnull=True)
+                | Q(latest_end__isnull=True)
+                | Q(latest_end__gt=F("earliest_start")),
+                name="patient_preference_window_order",
+                violation_error_message="The latest end is after the earliest start.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(preferred_start_from__isnull=True) & Q(preferred_start_to__isnull=True)
+                )
+                | Q(
+                    preferred_start_from__isnull=False,
+                    preferred_start_to__gte=F("preferred_start_from"),
+                ),
+                name="patient_preference_range_order",
+                violation_error_message="A preferred start range has both ends, in order.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Times of {self.patient}"

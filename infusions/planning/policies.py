@@ -20,3 +20,9 @@ def can_keep_staffing(user: Any) -> bool:
     """Record nurses' shifts and the unit's ratios: the nurse in charge keeps the unit's set-up,
     as chairs and their opening hours (nurses)."""
     return holds(user, "infusions.change_chair")
+
+
+def can_keep_patient_times(user: Any) -> bool:
+    """Keep a patient's time window and preferred chair and time for planning: who books and
+    moves sessions (nurses)."""
+    return holds(user, "infusions.change_infusionsession")

@@ -12,11 +12,13 @@ from django.db import transaction
 from infusions.booking.services import session_move
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
+from orders.models import Patient
 
+from ..booking.models import InfusionSession
+from ..chairs.models import Chair
 from ..common import local, save_as
 from ..errors import InfusionError
-from ..models import Chair, InfusionSession
-from .models import NurseShift, ShiftBreak, StaffingPolicy
+from .models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
 
 MOVE_REASON = "Planner suggestion accepted"
 
@@ -82,11 +84,6 @@ def shift_delete(shift: NurseShift, *, by: User) -> None:
         old.delete()
     shift._history_user = by  # type: ignore[attr-defined]
     shift.delete()
-
-
-def staffing_policy() -> StaffingPolicy:
-    """The unit's policy: the saved row, or the defaults (4 patients, 2 in titration)."""
-    return StaffingPolicy.objects.order_by("pk").first() or StaffingPolicy()
 
 
 @transaction.atomic
@@ -206,3 +203,63 @@ def plan_accept(moves: Sequence[Move], *, by: User) -> list[MoveOutcome]:
             break
         pending = [move for move, _ in waiting]
     return [outcomes[move.session_id] for move in moves]
+
+
+# --- patients' time windows and preferences ---------------------------------------------------
+
+
+@transaction.atomic
+def preference_save(
+    patient: Patient,
+    *,
+    by: User,
+    earliest_start: time | None = None,
+    latest_end: time | None = None,
+    preferred_start_from: time | None = None,
+    preferred_start_to: time | None = None,
+    preferred_chair: Chair | None = None,
+) -> PatientPreference:
+    """Keep a patient's time window (hard for the planner and the booking proposal) and their
+    preferred start range and chair (kept when possible), docs/planner.md: the window ends after
+    it starts, a preferred range has both ends in order and lies within the window, a preferred
+    chair is in use."""
+    if earliest_start and latest_end and latest_end <= earliest_start:
+        raise InfusionError(
+            InfusionError.INVALID,
+            "The latest end is after the earliest start.",
+            field="latest_end",
+        )
+    if (preferred_start_from is None) != (preferred_start_to is None):
+        raise InfusionError(
+            InfusionError.INVALID,
+            "Give both ends of the preferred start range, or neither.",
+            field="preferred_start_to",
+        )
+    if preferred_start_from and preferred_start_to:
+        if preferred_start_to < preferred_start_from:
+            raise InfusionError(
+                InfusionError.INVALID,
+                "The preferred start range ends at or after it begins.",
+                field="preferred_start_to",
+            )
+        if (earliest_start and preferred_start_from < earliest_start) or (
+            latest_end and preferred_start_to >= latest_end
+        ):
+            raise InfusionError(
+                InfusionError.INVALID,
+                "The preferred start range lies within the patient's time window.",
+                field="preferred_start_from",
+            )
+    if preferred_chair is not None and not preferred_chair.active:
+        raise InfusionError(
+            InfusionError.INVALID, f"{preferred_chair.name} is not in use.", field="preferred_chair"
+        )
+    preference = PatientPreference.objects.select_for_update().filter(
+        patient=patient
+    ).first() or PatientPreference(patient=patient)
+    preference.earliest_start, preference.latest_end = earliest_start, latest_end
+    preference.preferred_start_from = preferred_start_from
+    preference.preferred_start_to = preferred_start_to
+    preference.preferred_chair = preferred_chair
+    save_as(preference, by, "Time window and preferences saved")
+    return preference

@@ -10,4 +10,9 @@ urlpatterns = [
     path("load/", views.nurse_load, name="planner-load"),
     path("shifts/", views.shifts, name="planner-shifts"),
     path("shifts/remove/", views.shift_remove, name="planner-shift-remove"),
+    path(
+        "patients/<int:patient_pk>/times/",
+        views.patient_times,
+        name="planner-patient-times",
+    ),
 ]

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from infusions.schedule import layout
@@ -19,12 +20,13 @@ from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record_ids
 from ivig.dates import parse_day
+from orders.models import Patient
 
 from ..common import hhmm, local
 from ..errors import InfusionError, add_infusion_error
-from . import policies, selectors, services
-from .forms import AcceptForm, PolicyForm, ShiftForm, move_key
-from .models import NurseShift
+from . import policies, problem, selectors, services
+from .forms import AcceptForm, PatientTimesForm, PolicyForm, ShiftForm, move_key
+from .models import NurseShift, PatientPreference
 
 MOVE_KEY = re.compile(r"^\d{1,10}\|\d{1,10}\|[0-9T:+\-.]{16,40}\|\d{1,10}$")
 
@@ -150,7 +152,7 @@ def shifts(request: HttpRequest) -> HttpResponse:
     """Nurses on shift on a day and the unit's ratios; the nurse in charge records them."""
     day, _ = _day_and_week(request)
     can_keep = policies.can_keep_staffing(request.user)
-    policy = services.staffing_policy()
+    policy = problem.staffing_policy()
     shift_form = ShiftForm(initial={"day": day})
     policy_form = PolicyForm(
         initial={
@@ -227,3 +229,41 @@ def shift_remove(request: HttpRequest) -> HttpResponse:
     services.shift_delete(shift, by=signed_in_user(request))
     messages.success(request, "Shift removed.")
     return redirect(f"{reverse('infusions:planner-shifts')}?date={day:%Y-%m-%d}")
+
+
+@logs_patient_reads("orders.patient", kwarg="patient_pk")
+@policy_required(policies.can_keep_patient_times)
+def patient_times(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    """A patient's time window and preferred start and chair (docs/planner.md), kept by nurses:
+    the planner's suggestions and the booking proposal honour the window and keep the
+    preferences when they can. ``next``: the page to go back to (this site's only)."""
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    preference = PatientPreference.objects.filter(patient=patient).first()
+    back = request.GET.get("next") or request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    form = PatientTimesForm(
+        request.POST or None,
+        initial={
+            "earliest_start": preference.earliest_start,
+            "latest_end": preference.latest_end,
+            "preferred_start_from": preference.preferred_start_from,
+            "preferred_start_to": preference.preferred_start_to,
+            "preferred_chair": preference.preferred_chair,
+        }
+        if preference
+        else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preference_save(patient, by=signed_in_user(request), **form.cleaned_data)
+        except InfusionError as error:
+            add_infusion_error(form, error)
+        else:
+            messages.success(request, "The patient's time window and preferences are saved.")
+            return redirect(back or reverse("infusions:planner-patient-times", args=[patient.pk]))
+    return render(
+        request,
+        "infusions/planning/patient_times.html",
+        {"patient": patient, "form": form, "back": back},
+    )

@@ -138,6 +138,10 @@ class SlotSerializer(BoundedIntegersMixin, serializers.Serializer):
 
 class ProposalSerializer(serializers.Serializer):
     slots = SlotSerializer(many=True)
+    why = serializers.CharField(help_text="Why these slots were chosen (docs/planner.md).")
+    over_ratio = serializers.BooleanField(
+        help_text="The slots break the nurses' ratio: no free slot within the horizon keeps it."
+    )
 
 
 class BookingSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
@@ -313,10 +317,10 @@ class SessionViewSet(
         serializer = ProposalRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        slots = booking.booking_propose(
+        proposal = booking.booking_proposal(
             data["order"], data["cycle_number"], data.get("requested_date"), data.get("chair")
         )
-        return Response(ProposalSerializer({"slots": slots}).data)
+        return Response(ProposalSerializer(proposal).data)
 
     @extend_schema(
         request=BookingSerializer, responses={201: SessionSerializer(many=True), **ERRORS}

@@ -55,6 +55,8 @@ def test_a_nurse_books_a_cycle_and_runs_an_infusion(page, sign_in, nurse, settin
     page.get_by_test_id(f"book-{order.pk}").click()
     expect(page.get_by_test_id("book-heading")).to_contain_text("Book cycle 1")
     expect(page.get_by_test_id("proposal-day")).to_have_count(5)
+    # No nurse on shift is recorded: the proposal says it is first fit (docs/planner.md).
+    expect(page.get_by_test_id("proposal-why")).to_contain_text("First fit")
     page.get_by_test_id("confirm-booking").click()
 
     expect(page.get_by_text("Cycle 1 of order")).to_be_visible()

@@ -1,0 +1,288 @@
+"""A day or week of the schedule as the planner's problem (docs/planner.md): chairs and their
+opening windows, nurses on shift, the unit's policy, and every session that holds a chair, with
+the patient's stored time window and preferences. Reads only (a fixed number of queries however
+many sessions); below the booking service, which ranks its proposals with it."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from ..booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
+from ..chairs.models import Chair
+from ..common import at, local
+from . import solver
+from .models import NurseShift, PatientPreference, StaffingPolicy
+
+
+def staffing_policy() -> StaffingPolicy:
+    """The unit's policy: the saved row, or the defaults (4 patients, 2 in titration)."""
+    return StaffingPolicy.objects.order_by("pk").first() or StaffingPolicy()
+
+
+# Sessions that hold a chair and a nurse on the schedule's days.
+PLANNED_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session of the plan as pages and the API show it."""
+
+    pk: int
+    version: int
+    order_id: int
+    patient_id: int
+    cycle_number: int
+    day_number: int
+    chair_id: int
+    chair_name: str
+    start: datetime
+    end: datetime
+    status: str
+    patient_name: str
+    mrn: str
+    movable: bool
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    days: list[date]
+    problem: solver.PlanProblem
+    rows: dict[int, SessionRow]
+    chair_names: dict[int, str]
+
+    def moment(self, day_index: int, minute: int) -> datetime:
+        return at(self.days[day_index], datetime.min.time()) + timedelta(minutes=minute)
+
+
+def minute_of(moment: datetime) -> int:
+    clock = local(moment)
+    return clock.hour * 60 + clock.minute
+
+
+def _clock_minute(value: time | None) -> int | None:
+    return None if value is None else value.hour * 60 + value.minute
+
+
+@dataclass(frozen=True)
+class PatientTimes:
+    """A patient's stored window and preferences (``PatientPreference``) in minutes from
+    midnight; None where not set."""
+
+    earliest_start_min: int | None = None
+    latest_end_min: int | None = None
+    preferred_start_from_min: int | None = None
+    preferred_start_to_min: int | None = None
+    preferred_chair_id: int | None = None
+
+
+NO_TIMES = PatientTimes()
+
+
+def patient_times(patient_ids: Iterable[int]) -> dict[int, PatientTimes]:
+    """The stored windows and preferences of ``patient_ids`` (one query)."""
+    return {
+        row.patient_id: PatientTimes(
+            _clock_minute(row.earliest_start),
+            _clock_minute(row.latest_end),
+            _clock_minute(row.preferred_start_from),
+            _clock_minute(row.preferred_start_to),
+            row.preferred_chair_id,
+        )
+        for row in PatientPreference.objects.filter(patient_id__in=set(patient_ids))
+    }
+
+
+def any_shift(first: date, last: date) -> bool:
+    """Whether any nurse is on shift from ``first`` to before ``last``."""
+    return NurseShift.objects.filter(day__gte=first, day__lt=last).exists()
+
+
+def plan_context(
+    first: date, days: int, *, now: datetime | None = None, movable: Sequence[int] | None = None
+) -> PlanContext:
+    """The schedule of ``days`` days from ``first`` as the solver's problem: tentative sessions
+    not yet begun are movable (``movable``: only these), every other session (booked, in
+    progress, completed) is fixed. A session's titration runs from its infusion's start (after
+    the premedication lead) until the plan at signing reaches its top rate."""
+    now = now or timezone.now()
+    dates = [first + timedelta(days=offset) for offset in range(days)]
+    index = {day: offset for offset, day in enumerate(dates)}
+    start, end = (
+        at(first, datetime.min.time()),
+        at(first + timedelta(days=days), datetime.min.time()),
+    )
+    chairs = list(Chair.objects.filter(active=True).prefetch_related("opening_hours"))
+    chair_windows = []
+    for chair in chairs:
+        windows = tuple(
+            solver.ChairWindow(
+                offset,
+                hours.opens_at.hour * 60 + hours.opens_at.minute,
+                hours.closes_at.hour * 60 + hours.closes_at.minute,
+            )
+            for offset, day in enumerate(dates)
+            for hours in chair.opening_hours.all()
+            if hours.weekday == day.weekday()
+        )
+        chair_windows.append(solver.ChairToUse(chair.pk, windows))
+    shifts = [
+        solver.NurseShift(
+            shift.nurse_id,
+            index[shift.day],
+            shift.starts_at.hour * 60 + shift.starts_at.minute,
+            shift.ends_at.hour * 60 + shift.ends_at.minute,
+            tuple(
+                (b.starts_at.hour * 60 + b.starts_at.minute, b.ends_at.hour * 60 + b.ends_at.minute)
+                for b in shift.breaks.all()
+            ),
+        )
+        for shift in NurseShift.objects.filter(day__in=dates).prefetch_related("breaks")
+    ]
+    policy = staffing_policy()
+    values = (
+        InfusionSession.objects.filter(
+            planned_start__gte=start, planned_start__lt=end, status__in=PLANNED_STATUSES
+        )
+        .annotate(
+            premedication=F("order__plan_at_signing__premedication_min_before"),
+            top_rate=F("order__plan_at_signing__target_rate_reached_min"),
+        )
+        .order_by("planned_start", "pk")
+        .values_list(
+            "pk",
+            "version",
+            "order_id",
+            "order__patient_id",
+            "cycle_number",
+            "day_number",
+            "chair_id",
+            "chair__name",
+            "planned_start",
+            "planned_end",
+            "status",
+            "order__patient__family_name",
+            "order__patient__given_name",
+            "order__patient__mrn",
+            "premedication",
+            "top_rate",
+        )
+    )
+    found = list(values)
+    times = patient_times(row[3] for row in found)
+    rows: dict[int, SessionRow] = {}
+    sessions = []
+    chair_names = {chair.pk: chair.name for chair in chairs}
+    for (
+        pk,
+        version,
+        order_id,
+        patient_id,
+        cycle,
+        day_number,
+        chair_id,
+        chair_name,
+        planned_start,
+        planned_end,
+        status,
+        family,
+        given,
+        mrn,
+        premedication,
+        top_rate,
+    ) in found:
+        can_move = (
+            status == SessionStatus.TENTATIVE
+            and planned_start > now
+            and chair_id in chair_names
+            and (movable is None or pk in movable)
+        )
+        rows[pk] = SessionRow(
+            pk,
+            version,
+            order_id,
+            patient_id,
+            cycle,
+            day_number,
+            chair_id,
+            chair_name,
+            planned_start,
+            planned_end,
+            status,
+            f"{family}, {given}",
+            mrn,
+            can_move,
+        )
+        chair_names.setdefault(chair_id, chair_name)
+        day_index = index[local(planned_start).date()]
+        begin = minute_of(planned_start)
+        duration = int((planned_end - planned_start).total_seconds() // 60)
+        wanted = times.get(patient_id, NO_TIMES)
+        earliest = wanted.earliest_start_min
+        if can_move and local(now).date() == dates[day_index]:
+            earliest = max(earliest or 0, minute_of(now) + 1)
+        sessions.append(
+            solver.SessionToPlace(
+                session_id=pk,
+                patient_id=patient_id,
+                day_index=day_index,
+                duration_min=duration,
+                titration_offset_min=_as_minutes(premedication),
+                titration_min=_as_minutes(top_rate),
+                fixed_chair_id=None if can_move else chair_id,
+                fixed_start_min=None if can_move else begin,
+                current_chair_id=chair_id,
+                current_start_min=begin,
+                earliest_start_min=earliest,
+                latest_end_min=wanted.latest_end_min,
+                # The patient's stored preference where set, else the chair and time they
+                # were told (the planner moves only what it must).
+                preferred_start_from_min=(
+                    begin
+                    if wanted.preferred_start_from_min is None
+                    else wanted.preferred_start_from_min
+                ),
+                preferred_start_to_min=(
+                    begin
+                    if wanted.preferred_start_to_min is None
+                    else wanted.preferred_start_to_min
+                ),
+                preferred_chair_id=wanted.preferred_chair_id or chair_id,
+                continuity_group=f"{order_id}-{cycle}",
+            )
+        )
+    problem = solver.PlanProblem(
+        days=days,
+        sessions=tuple(sessions),
+        chairs=tuple(chair_windows),
+        shifts=tuple(shifts),
+        policy=solver.PlannerPolicy(
+            patients_per_nurse=policy.patients_per_nurse,
+            titrations_per_nurse=policy.titrations_per_nurse,
+        ),
+    )
+    return PlanContext(dates, problem, rows, chair_names)
+
+
+def _as_minutes(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def current_placements(context: PlanContext) -> list[solver.Placement]:
+    return [
+        solver.Placement(
+            s.session_id,
+            s.current_chair_id or 0,
+            s.day_index,
+            s.current_start_min or 0,
+            (s.current_start_min or 0) + s.duration_min,
+            fixed=s.fixed,
+        )
+        for s in context.problem.sessions
+    ]
