@@ -148,7 +148,7 @@ class AcceptView(APIView):
         serializer = AcceptRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         moves = [
-            services.Move(row["session"], row["chair"], row["start"], row.get("version"))
+            problem.Move(row["session"], row["chair"], row["start"], row.get("version"))
             for row in serializer.validated_data["moves"]
         ]
         outcomes = services.plan_accept(moves, by=signed_in_user(request))

@@ -10,7 +10,7 @@ from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.dates import VIEW, BoundedDateField
 
 from ..models import Chair
-from .services import Move
+from .problem import Move
 
 
 class ShiftForm(forms.Form):

@@ -286,3 +286,14 @@ def current_placements(context: PlanContext) -> list[solver.Placement]:
         )
         for s in context.problem.sessions
     ]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move chosen from a suggestion: the session, its new chair and start, and the version
+    the suggestion was made on (a session changed since is refused)."""
+
+    session_id: int
+    chair_id: int
+    start: datetime
+    version: int | None = None

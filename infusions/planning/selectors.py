@@ -8,8 +8,14 @@ from datetime import date, datetime
 
 from ..common import local
 from . import solver
-from .problem import PlanContext, SessionRow, current_placements, minute_of, plan_context
-from .services import Move
+from .problem import (
+    Move,
+    PlanContext,
+    SessionRow,
+    current_placements,
+    minute_of,
+    plan_context,
+)
 
 
 @dataclass(frozen=True)

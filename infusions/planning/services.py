@@ -5,7 +5,7 @@ every check of a move runs (chair, opening hours, the patient's day, the living 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, time
 
 from django.db import transaction
 
@@ -19,6 +19,8 @@ from ..chairs.models import Chair
 from ..common import local, save_as
 from ..errors import InfusionError
 from .models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
+from .problem import Move
+from .selectors import moves_violations
 
 MOVE_REASON = "Planner suggestion accepted"
 
@@ -113,17 +115,6 @@ def policy_save(*, by: User, patients_per_nurse: int, titrations_per_nurse: int)
 
 
 @dataclass(frozen=True)
-class Move:
-    """A move chosen from a suggestion: the session, its new chair and start, and the version
-    the suggestion was made on (a session changed since is refused)."""
-
-    session_id: int
-    chair_id: int
-    start: datetime
-    version: int | None = None
-
-
-@dataclass(frozen=True)
 class MoveOutcome:
     session_id: int
     moved: bool
@@ -133,7 +124,6 @@ class MoveOutcome:
 def check_moves(moves: Sequence[Move]) -> None:
     """Refuse moves that change a session's day, name a session twice, or would break the
     nurses' ratio (``selectors.moves_violations``): the planner moves within a day only."""
-    from .selectors import moves_violations
 
     ids = [move.session_id for move in moves]
     if len(set(ids)) != len(ids):

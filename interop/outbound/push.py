@@ -40,7 +40,6 @@ from interop.resources.medication import medication_resource
 from interop.resources.medication_administration import SESSION_SYSTEM, administration_resource
 from interop.resources.medication_request import ORDER_SYSTEM, medication_request
 from interop.resources.patient import mrn_system
-from ivig.outbox.services import enqueue_on_commit
 from orders.dose_plans.plan_accessor import lineage_id
 from orders.models import Order, Patient
 
@@ -57,21 +56,6 @@ ERROR_CHARS = 2000
 
 def push_enabled() -> bool:
     return bool(getattr(settings, "FHIR_PUSH_URL", ""))
-
-
-def push_enqueue(resource_type: str, record_id: int, event: str) -> FhirPush | None:
-    """Record the push of one resource for one event and enqueue its sending after the commit;
-    None when pushing is off (``FHIR_PUSH_URL`` unset)."""
-    if not push_enabled():
-        return None
-    push, created = FhirPush.objects.get_or_create(
-        resource_type=resource_type, record_id=record_id, event=event
-    )
-    if created:
-        from interop.tasks import fhir_push  # the task module imports this one
-
-        enqueue_on_commit(fhir_push, push.pk)
-    return push
 
 
 # --- the resource, standing on its own at the EHR -----------------------------------------

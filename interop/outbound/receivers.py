@@ -4,9 +4,24 @@ infusions/signals.py): the push of the resource to the EHR (docs/fhir.md, "Out")
 from typing import Any
 
 from infusions.models import InfusionSession
-from interop.models import PushEvent
-from interop.outbound.push import push_enqueue
+from interop.models import FhirPush, PushEvent
+from interop.outbound.push import push_enabled
+from interop.tasks import fhir_push
+from ivig.outbox.services import enqueue_on_commit
 from orders.models import Order
+
+
+def push_enqueue(resource_type: str, record_id: int, event: str) -> FhirPush | None:
+    """Record the push of one resource for one event and enqueue its sending after the commit;
+    None when pushing is off (``FHIR_PUSH_URL`` unset)."""
+    if not push_enabled():
+        return None
+    push, created = FhirPush.objects.get_or_create(
+        resource_type=resource_type, record_id=record_id, event=event
+    )
+    if created:
+        enqueue_on_commit(fhir_push, push.pk)
+    return push
 
 
 def push_verified_order(sender: Any, *, order: Order, **_: Any) -> None:

@@ -65,9 +65,8 @@ def lab_import_queue(
         rows_total=min(rows, IMPORT_MAX_ROWS),
     )
     _save(lab_import, by, "Lab import queued")
-    from .tasks import lab_import_process as task  # the task module imports this one
-
-    enqueue_on_commit(task, lab_import.pk)
+    # By name: the task module (registered at start-up, ``OrdersConfig.ready``) imports this one.
+    enqueue_on_commit(TASK_NAME, lab_import.pk)
     return lab_import
 
 

@@ -18,7 +18,8 @@ from infusions.administration.entries import parse_entry
 from infusions.administration.given import session_given
 from infusions.booking.session_plan import session_runnable_plan
 from interop.models import FhirPush, PushStatus
-from interop.outbound.push import MAX_ATTEMPTS, backoff, push_enqueue, push_retry_due
+from interop.outbound.push import MAX_ATTEMPTS, backoff, push_retry_due
+from interop.outbound.receivers import push_enqueue
 from orders.dose_plans.plan_accessor import lineage_id
 from orders.services import (
     order_create,
