@@ -11,8 +11,8 @@ from infusions.booking import views as booking_views
 from infusions.schedule import views as infusion_views
 from ivig.accounts.models import User
 from orders import views as order_views
-from orders.patients import views as patient_views
 from orders.models import Order, OrderStatus
+from orders.patients import views as patient_views
 from orders.patients.selectors import PATIENT_MATCHES, patient_matches
 
 SMALL, LARGE = 40, 120
