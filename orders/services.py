@@ -42,6 +42,7 @@ from .models import (
     RateProtocol,
 )
 from .patients.services import patient_weight_record
+from .premedication.services import premedication_lines_from_text
 from .saving import save_validated, stale_error
 from .signals import order_discontinued, order_superseded, order_verified, urgent_order_verified
 
@@ -276,6 +277,7 @@ def order_create(
         created_by=by,
     )
     _save_validated(order, by, "Created")
+    premedication_lines_from_text(order, by)
     return order
 
 
@@ -354,6 +356,8 @@ def order_update(
         for name, value in changes.items():
             setattr(current, name, value)
         _save_order(current, by, "Edited")
+        if "premedication" in changes:
+            premedication_lines_from_text(current, by)
         return current
 
     pending = pending_change(current)
@@ -376,6 +380,7 @@ def order_update(
     _save_validated(
         successor, by, f"Version {successor.revision}: changes version {current.revision}"
     )
+    premedication_lines_from_text(successor, by)
     return successor
 
 

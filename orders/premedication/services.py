@@ -1,0 +1,93 @@
+"""An order's premedication lines (docs/clinical-rules.md 3.5).
+
+The order form and API still take premedication as the clinician writes it; every save of an
+order (creation, edit, new version) reads that text into the version's structured lines
+(``orders.premedication.parsing``), which the engine judges (PREMEDICATION_DOSE_HIGH) and the
+pages show. A part that does not read as a line is shown "as written", never guessed at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from formulary.engine_inputs import premedication_drug_facts
+from formulary.premedication.models import PremedicationDrug
+from formulary.selectors import current_policy
+from ivig.accounts.models import User
+from ivig.engine import PremedicationLine as LineFacts
+
+from ..models import Order
+from .models import PremedicationLine
+from .parsing import CatalogueDrug, catalogue_index, parse_premedication
+
+
+def _catalogue() -> tuple[dict[str, PremedicationDrug], dict[str, CatalogueDrug]]:
+    drugs = {drug.slug: drug for drug in PremedicationDrug.objects.all()}
+    index = catalogue_index(
+        [CatalogueDrug(slug=d.slug, name=d.name, route=d.route) for d in drugs.values()]
+    )
+    return drugs, index
+
+
+def premedication_lines_from_text(order: Order, by: User) -> list[PremedicationLine]:
+    """Replace ``order``'s lines with those its premedication text reads as (in the caller's
+    transaction), each ``premedication_lead_minutes`` (policy) before the start; audited."""
+    drugs, index = _catalogue()
+    parsed = parse_premedication(order.premedication, index)
+    minutes_before = current_policy().premedication_lead_minutes
+    for old in order.premedication_lines.all():
+        old._history_user = by  # type: ignore[attr-defined]
+        old.delete()
+    lines = []
+    for position, line in enumerate(parsed.lines, start=1):
+        row = PremedicationLine(
+            order=order,
+            drug=drugs[line.drug_slug],
+            dose=line.dose,
+            dose_unit=line.dose_unit,
+            route=line.route,
+            minutes_before=minutes_before,
+            position=position,
+        )
+        row._history_user = by  # type: ignore[attr-defined]
+        row.full_clean()
+        row.save()
+        lines.append(row)
+    return lines
+
+
+@dataclass(frozen=True)
+class PremedicationShown:
+    """What the pages show: the structured lines and any part kept as written."""
+
+    lines: list[PremedicationLine]
+    as_written: tuple[str, ...]
+
+
+def premedication_shown(order: Order) -> PremedicationShown:
+    """The order's lines and the parts of its text that are not lines (two queries)."""
+    lines = list(order.premedication_lines.select_related("drug"))
+    _, index = _catalogue()
+    return PremedicationShown(lines, parse_premedication(order.premedication, index).as_written)
+
+
+def premedication_line_facts(order: Order) -> list[LineFacts]:
+    """The order's lines as the engine reads them (uses prefetched lines and drugs)."""
+    return [
+        LineFacts(
+            drug=premedication_drug_facts(line.drug),
+            dose=line.dose,
+            dose_unit=line.dose_unit,
+            route=line.route,
+            minutes_before=line.minutes_before,
+        )
+        for line in _lines_with_drugs(order)
+    ]
+
+
+def _lines_with_drugs(order: Order) -> list[PremedicationLine]:
+    if "premedication_lines" in getattr(order, "_prefetched_objects_cache", {}):
+        return list(order.premedication_lines.all())
+    if order.pk is None:
+        return []
+    return list(order.premedication_lines.select_related("drug"))
