@@ -9,14 +9,17 @@ pages show. A part that does not read as a line is shown "as written", never gue
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from formulary.engine_inputs import premedication_drug_facts
 from formulary.premedication.models import PremedicationDrug
 from formulary.selectors import current_policy
 from ivig.accounts.models import User
+from ivig.engine import DEFAULT_PREMEDICATION_DRUGS, default_dose, format_decimal
 from ivig.engine import PremedicationLine as LineFacts
+from ivig.engine.premedication import is_child
 
-from ..models import Order
+from ..models import Order, Patient
 from .models import PremedicationLine
 from .parsing import CatalogueDrug, catalogue_index, parse_premedication
 
@@ -91,3 +94,28 @@ def _lines_with_drugs(order: Order) -> list[PremedicationLine]:
     if order.pk is None:
         return []
     return list(order.premedication_lines.select_related("drug"))
+
+
+def default_premedication_text(patient: Patient | None, on: date) -> str:
+    """The premedication a new order starts with (docs/clinical-rules.md 3.5): the dosing
+    policy's for an adult; for a child (under 18) with a weight on or before ``on``, the
+    catalogue's default drugs at the children's weight-based doses (rounded down to a whole mg,
+    never above the adult dose), e.g. "diphenhydramine 12 mg PO; acetaminophen 180 mg PO" for
+    12 kg. A child without a weight starts with the policy's, which PREMEDICATION_DOSE_HIGH
+    judges once a weight is known."""
+    policy_text = current_policy().default_premedication
+    if patient is None or not is_child(patient.age_years(on)):
+        return policy_text
+    weight = patient.weights.filter(measured_on__lte=on).first()
+    if weight is None:
+        return policy_text
+    catalogue = {drug.slug: drug for drug in PremedicationDrug.objects.filter(active=True)}
+    parts = []
+    for default in DEFAULT_PREMEDICATION_DRUGS:
+        row = catalogue.get(default.slug)
+        if row is None:
+            continue
+        dose = default_dose(premedication_drug_facts(row), patient.age_years(on), weight.weight_kg)
+        if dose is not None:
+            parts.append(f"{row.slug} {format_decimal(dose)} {row.dose_unit} {row.route}")
+    return "; ".join(parts) or policy_text

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.dose_plans.plan_accessor import order_plan
@@ -50,7 +51,9 @@ def test_the_policys_default_becomes_two_lines(clinician, worked_patient) -> Non
 
 
 def test_a_child_given_the_adult_default_raises_premedication_dose_high(clinician) -> None:
-    order = order_create(by=clinician, **order_values(child(clinician)))
+    order = order_create(
+        by=clinician, **order_values(child(clinician), premedication=ADULT_DEFAULT)
+    )
     plan = order_plan(order, as_of=timezone.localdate()).plan
     (found,) = [x for x in plan.findings if x.code == "PREMEDICATION_DOSE_HIGH"]
     assert found.severity == "override"
@@ -96,3 +99,32 @@ def test_a_new_version_has_its_own_lines(clinician, worked_patient, sign) -> Non
     assert successor.pk != signed.pk
     assert lines_of(successor) == [("cetirizine", Decimal(10), "mg", "PO", 30)]
     assert len(lines_of(signed)) == 2  # the signed version keeps its own
+
+
+def test_a_childs_new_order_starts_with_weight_based_doses(clinician) -> None:
+    order = order_create(by=clinician, **order_values(child(clinician)))
+    assert order.premedication == "diphenhydramine 12 mg PO; acetaminophen 180 mg PO"
+    assert lines_of(order) == [
+        ("diphenhydramine", Decimal(12), "mg", "PO", 30),
+        ("acetaminophen", Decimal(180), "mg", "PO", 30),
+    ]
+    assert "PREMEDICATION_DOSE_HIGH" not in codes(order)
+
+
+def test_the_new_order_form_offers_a_child_the_weight_based_doses(clinician, client_for) -> None:
+    patient = child(clinician)
+    page = client_for(clinician).get(reverse("orders:order-create"), {"patient": patient.pk})
+    assert "diphenhydramine 12 mg PO; acetaminophen 180 mg PO" in page.content.decode()
+
+
+def test_the_order_page_shows_the_lines_and_what_is_kept_as_written(
+    clinician, worked_patient, client_for
+) -> None:
+    order = order_create(
+        by=clinician,
+        **order_values(worked_patient, premedication="cetirizine 10 mg; Tylenol 1 tab"),
+    )
+    page = client_for(clinician).get(reverse("orders:order-detail", args=[order.pk]))
+    text = page.content.decode()
+    assert "Cetirizine 10 mg PO, 30 min before the start" in text
+    assert "As written:</small> Tylenol 1 tab" in text
