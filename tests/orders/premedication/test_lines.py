@@ -128,3 +128,25 @@ def test_the_order_page_shows_the_lines_and_what_is_kept_as_written(
     text = page.content.decode()
     assert "Cetirizine 10 mg PO, 30 min before the start" in text
     assert "As written:</small> Tylenol 1 tab" in text
+
+
+def test_the_order_api_gives_the_lines(clinician, worked_patient, client_for) -> None:
+    order = order_create(by=clinician, **order_values(worked_patient))
+    body = client_for(clinician).get(f"/api/v1/orders/{order.pk}/").json()
+    assert body["premedication"] == ADULT_DEFAULT
+    assert body["premedication_lines"] == [
+        {
+            "drug": "diphenhydramine",
+            "dose": "25.00",
+            "dose_unit": "mg",
+            "route": "PO",
+            "minutes_before": 30,
+        },
+        {
+            "drug": "acetaminophen",
+            "dose": "500.00",
+            "dose_unit": "mg",
+            "route": "PO",
+            "minutes_before": 30,
+        },
+    ]
