@@ -68,8 +68,13 @@ class PremedicationShown:
 
 
 def premedication_shown(order: Order) -> PremedicationShown:
-    """The order's lines and the parts of its text that are not lines (two queries)."""
+    """The order's lines and the parts of its text that are not lines (two queries). An order
+    without lines (made outside the order services) shows its whole text as written: nothing
+    written is ever hidden."""
     lines = list(order.premedication_lines.select_related("drug"))
+    parts = tuple(part.strip() for part in order.premedication.replace("\n", ";").split(";"))
+    if not lines:
+        return PremedicationShown([], tuple(part for part in parts if part))
     _, index = _catalogue()
     return PremedicationShown(lines, parse_premedication(order.premedication, index).as_written)
 

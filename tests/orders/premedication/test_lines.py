@@ -11,6 +11,7 @@ from django.utils import timezone
 from orders.dose_plans.plan_accessor import order_plan
 from orders.premedication.services import premedication_shown
 from orders.services import order_create, order_update
+from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 from tests.orders.factories import PatientFactory, PatientWeightFactory, order_values
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,24 @@ def test_the_order_api_gives_the_lines(clinician, worked_patient, client_for) ->
             "minutes_before": 30,
         },
     ]
+
+
+def test_an_order_without_lines_shows_its_whole_text_as_written(clinician) -> None:
+    order = verified_order()  # made straight in the database: no lines
+    shown = premedication_shown(order)
+    assert shown.lines == []
+    assert shown.as_written == ("diphenhydramine 25 mg PO", "acetaminophen 500 mg PO")
+
+
+def test_the_sheet_and_the_session_page_show_the_lines(clinician, nurse, client_for) -> None:
+    order = order_create(
+        by=clinician, **order_values(child(clinician), premedication="diphenhydramine 12 mg")
+    )
+    sheet = client_for(clinician).get(reverse("orders:order-print", args=[order.pk]))
+    assert "Diphenhydramine 12 mg PO, 30 min before the start" in sheet.content.decode()
+    booked = verified_order()
+    session = session_for(booked, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+    page = client_for(nurse).get(reverse("infusions:session-detail", args=[session.pk]))
+    assert "As written:</small> diphenhydramine 25 mg PO; acetaminophen 500 mg PO" in (
+        page.content.decode()
+    )
