@@ -15,7 +15,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from ivig.errors import PlainConstraintsMixin
 
 from .forms import PlainRows
-from .models import DosingPolicy, LabelRateStep, Product, ProductPrice, VialSize
+from .models import (
+    DosingPolicy,
+    LabelRateStep,
+    PremedicationDrug,
+    Product,
+    ProductPrice,
+    VialSize,
+)
 
 
 class PlainAdminForm(PlainConstraintsMixin, forms.ModelForm):
@@ -107,3 +114,13 @@ class ProductAdmin(VersionedAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
 @admin.register(DosingPolicy)
 class DosingPolicyAdmin(VersionedAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "rounding_tolerance_pct", "max_rate_ml_per_h", "updated_at")
+
+
+@admin.register(PremedicationDrug)
+class PremedicationDrugAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    """The premedication catalogue (docs/clinical-rules.md 3.5); pharmacists use its page."""
+
+    form = PlainAdminForm
+    list_display = ("name", "slug", "adult_dose", "dose_unit", "route", "active")
+    list_filter = ("active", "route")
+    search_fields = ("name", "slug")

@@ -6,9 +6,9 @@ from typing import Any
 
 from ivig.engine import DosingPolicy as PolicyFacts
 from ivig.engine import LabelRateStep as StepFacts
-from ivig.engine import ProductFacts
+from ivig.engine import PremedicationDrugFacts, ProductFacts
 
-from .models import DosingPolicy, Product, Stabilizer
+from .models import DosingPolicy, PremedicationDrug, Product, Stabilizer
 from .selectors import current_price
 from .services import FormularyError
 
@@ -79,4 +79,17 @@ def dosing_policy_facts(policy: DosingPolicy) -> PolicyFacts:
         observation_minutes=policy.observation_minutes,
         default_at_risk_max_mg_per_kg_per_min=policy.default_at_risk_max_mg_per_kg_per_min,
         adjusted_weight_rule=policy.adjusted_weight_rule,
+    )
+
+
+def premedication_drug_facts(drug: PremedicationDrug) -> PremedicationDrugFacts:
+    """A catalogue drug as the engine reads it (docs/clinical-rules.md 3.5)."""
+    return PremedicationDrugFacts(
+        slug=drug.slug,
+        name=drug.name,
+        adult_dose=drug.adult_dose,
+        dose_unit=drug.dose_unit,
+        route=drug.route,
+        child_dose_mg_per_kg=drug.child_dose_mg_per_kg,
+        child_max_mg_per_kg=drug.child_max_mg_per_kg,
     )

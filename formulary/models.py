@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+# The premedication catalogue lives in its own package; imported so that Django registers it.
+from .premedication.models import PremedicationDrug as PremedicationDrug
+
 GENERIC_NAME_DEFAULT = "immune globulin intravenous (human)"
 # Paths under /formulary/ and /api/v1/products/ that a product slug may not take.
 RESERVED_SLUGS = ("new", "policy", "suitable")

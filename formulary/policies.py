@@ -19,3 +19,9 @@ def can_change_products(user: Any) -> bool:
 def can_change_policy(user: Any) -> bool:
     """Change the dosing policy (pharmacists)."""
     return holds(user, "formulary.change_dosingpolicy")
+
+
+def can_change_premedication_catalogue(user: Any) -> bool:
+    """Add, edit, deactivate and reactivate the premedication catalogue's drugs and their default
+    doses (pharmacists; docs/clinical-rules.md 3.5)."""
+    return holds(user, "formulary.change_premedicationdrug")

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from formulary.models import Product
+from formulary.models import PremedicationDrug, Product
 from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
@@ -33,7 +33,7 @@ from . import policies, selectors, services
 from .dose_plans.input_ranges import range_field_kwargs
 from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .filters import OrderFilter
-from .models import Indication, Order, OrderOverride
+from .models import Indication, Order, OrderOverride, PremedicationLine
 from .patients.api import ReadsPatients
 
 # --- indications ---------------------------------------------------------------------------
@@ -124,6 +124,17 @@ class FindingsAtSigningField(serializers.JSONField):
     """Null until signed; then the findings as the engine gave them."""
 
 
+class PremedicationLineSerializer(serializers.ModelSerializer):
+    """One premedication line of the order (docs/clinical-rules.md 3.5)."""
+
+    drug = serializers.SlugRelatedField[PremedicationDrug](slug_field="slug", read_only=True)
+
+    class Meta:
+        model = PremedicationLine
+        fields = ("drug", "dose", "dose_unit", "route", "minutes_before")
+        read_only_fields = fields
+
+
 class OrderSerializer(serializers.ModelSerializer):
     """An order version as stored: its choices, status, who did what when, the overrides, and
     the engine's plan and findings as they were at signing."""
@@ -136,6 +147,12 @@ class OrderSerializer(serializers.ModelSerializer):
     verified_by = _username(allow_null=True)
     discontinued_by = _username(allow_null=True)
     overrides = OrderOverrideSerializer(many=True, read_only=True)
+    premedication_lines = PremedicationLineSerializer(
+        many=True,
+        read_only=True,
+        help_text="The structured lines the premedication text reads as (docs/clinical-rules.md "
+        "3.5); a part that does not read as a line stays in premedication, as written.",
+    )
     plan_at_signing = PlanAtSigningField(
         read_only=True,
         allow_null=True,
@@ -155,6 +172,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "supersedes",
             "patient",
             *services.ORDER_FIELDS,
+            "premedication_lines",
             "status",
             "version",
             "created_by",

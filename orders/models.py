@@ -38,6 +38,7 @@ from .patients.models import (
     validate_risk_factors,
 )
 from .plan_figures import plan_figures
+from .premedication.models import PremedicationLine
 from .reviews.models import ResponseReview
 from .reviews.outcome_measures import OutcomeMeasure
 
@@ -64,6 +65,7 @@ __all__ = [
     "OrderStatus",
     "Patient",
     "PatientWeight",
+    "PremedicationLine",
     "RateProtocol",
     "ResponseReview",
     "RiskFactor",

@@ -15,6 +15,7 @@ from .models import (
     OrderOverride,
     OrderStatus,
     Patient,
+    PremedicationLine,
 )
 from .services import ORDER_FIELDS
 
@@ -42,6 +43,10 @@ def orders_with_related(orders: QuerySet[Order] | None = None) -> QuerySet[Order
         Prefetch(
             "overrides",
             queryset=OrderOverride.objects.select_related("overridden_by", "acknowledged_by"),
+        ),
+        Prefetch(
+            "premedication_lines",
+            queryset=PremedicationLine.objects.select_related("drug"),
         ),
     )
 

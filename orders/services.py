@@ -15,7 +15,6 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from formulary.models import Product
-from formulary.selectors import current_policy
 from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.recheck import (
@@ -42,6 +41,7 @@ from .models import (
     RateProtocol,
 )
 from .patients.services import patient_weight_record
+from .premedication.services import default_premedication_text, premedication_lines_from_text
 from .saving import save_validated, stale_error
 from .signals import order_discontinued, order_superseded, order_verified, urgent_order_verified
 
@@ -266,7 +266,9 @@ def order_create(
         rate_protocol=rate_protocol,
         target_rate_ml_per_h=target_rate_ml_per_h,
         premedication=(
-            current_policy().default_premedication if premedication is None else premedication
+            default_premedication_text(patient, timezone.localdate())
+            if premedication is None
+            else premedication
         ),
         hydration=hydration,
         concomitant_immunosuppressant=concomitant_immunosuppressant.strip(),
@@ -276,6 +278,7 @@ def order_create(
         created_by=by,
     )
     _save_validated(order, by, "Created")
+    premedication_lines_from_text(order, by)
     return order
 
 
@@ -354,6 +357,8 @@ def order_update(
         for name, value in changes.items():
             setattr(current, name, value)
         _save_order(current, by, "Edited")
+        if "premedication" in changes:
+            premedication_lines_from_text(current, by)
         return current
 
     pending = pending_change(current)
@@ -376,6 +381,7 @@ def order_update(
     _save_validated(
         successor, by, f"Version {successor.revision}: changes version {current.revision}"
     )
+    premedication_lines_from_text(successor, by)
     return successor
 
 

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from formulary.selectors import current_policy
 from formulary.services import FormularyError
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.audit.reads import logs_patient_reads
@@ -36,6 +35,7 @@ from .forms import (
 )
 from .models import Order, OrderStatus, Patient
 from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
+from .premedication.services import default_premedication_text
 
 ORDERS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -188,7 +188,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     form = OrderForm(
         initial={
             "patient": request.GET.get("patient"),
-            "premedication": current_policy().default_premedication,
+            "premedication": default_premedication_text(patient, timezone.localdate()),
             PATIENT_QUERY_PARAM: request.GET.get(PATIENT_QUERY_PARAM, ""),
         }
     )

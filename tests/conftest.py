@@ -107,6 +107,7 @@ REFERENCE_DATA_SEEDS = (
         ),
     ),
     ("formulary", "Product", ("0002_seed_products_and_policy",)),
+    ("formulary", "PremedicationDrug", ("0009_seed_premedication_catalogue",)),
     ("orders", "LabTest", ("0012_seed_lab_tests",)),
 )
 

@@ -125,6 +125,8 @@ def busiest_fixtures(*, calendar_token: str | None = None) -> Fixtures:
             formulary=order.product.slug,
             indications=order.indication.slug,
             cycles="1",
+            # formulary/policy/premedication/<slug>/: a seeded catalogue drug.
+            premedication="diphenhydramine",
         )
         root = order.lineage_id or order.pk
         authorization = (

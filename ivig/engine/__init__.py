@@ -5,6 +5,7 @@ One entry point, ``compute_plan(PlanRequest) -> DosePlan``. Where each rule live
 - ``weights``: BMI, ideal/adjusted body weight, dosing-weight basis (docs/clinical-rules.md 3.1)
 - ``dosing``: daily dose, rounding to vials, vial mix, volume, cycle dose, cost (3.2, 3.3, 3.7)
 - ``rates``: protocol and label titration, caps, infusion minutes (3.4)
+- ``premedication``: premedication lines, children's weight-based doses (3.5)
 - ``schedule``: vital checks, chair time, cycle calendar, 28-day windows (3.5, 3.6)
 - ``findings``: finding codes, severities, messages and order (3.8)
 - ``rules``: the table of rules deciding each finding; ``product_findings`` (3.8, 3.9)
@@ -61,6 +62,8 @@ from ivig.engine.models import (
     PatientCalendar,
     PatientFacts,
     PlanRequest,
+    PremedicationDrugFacts,
+    PremedicationLine,
     ProductFacts,
     ReactionFacts,
     Regimen,
@@ -71,6 +74,14 @@ from ivig.engine.models import (
     dose_plan_to_json,
 )
 from ivig.engine.plan import compute_plan
+from ivig.engine.premedication import (
+    DEFAULT_DRUGS as DEFAULT_PREMEDICATION_DRUGS,
+)
+from ivig.engine.premedication import (
+    child_dose_mg,
+    default_dose,
+    default_lines,
+)
 from ivig.engine.rates import (
     ABSOLUTE_MAX_RATE_ML_PER_H,
     MIN_RATE_ML_PER_H,
@@ -114,6 +125,7 @@ __all__ = [
     "CYCLE_INTERVAL_MIN_DAYS",
     "DAYS_PER_CYCLE_MAX",
     "DAYS_PER_CYCLE_MIN",
+    "DEFAULT_PREMEDICATION_DRUGS",
     "DOSE_DISPLAY_QUANTUM_G",
     "FALLBACK_DOSE_QUANTUM_G",
     "FINDING_TITLES",
@@ -156,6 +168,8 @@ __all__ = [
     "PatientFacts",
     "PlanFacts",
     "PlanRequest",
+    "PremedicationDrugFacts",
+    "PremedicationLine",
     "ProductFacts",
     "ReactionFacts",
     "Regimen",
@@ -164,7 +178,10 @@ __all__ = [
     "SessionDay",
     "TitrationStep",
     "VialCount",
+    "child_dose_mg",
     "compute_plan",
+    "default_dose",
+    "default_lines",
     "dose_plan_to_json",
     "format_decimal",
     "ideal_and_adjusted_weights_apply",

@@ -38,6 +38,8 @@ When each code is raised, as implemented (rules.py decides; the messages are bui
   of one of this order's days (both in one 28-day window; docs/clinical-rules.md 3.9).
 - WEIGHT_CHANGED (override): |latest weight - weight the signed plan used| >= 10 % of the
   latter (docs/clinical-rules.md 3.9).
+- PREMEDICATION_DOSE_HIGH (override): a child (age < 18) with a premedication line above its
+  drug's children's maximum per kg of actual weight (docs/clinical-rules.md 3.5).
 With the patient's calendar (docs/clinical-rules.md 3.9) the two dose maxima are judged on the
 grams of every order per calendar day; see rules.py and calendar.py.
 
@@ -81,6 +83,8 @@ HEMOLYSIS_SUSPECTED: Final = "HEMOLYSIS_SUSPECTED"
 IGA_STATUS_CHECK: Final = "IGA_STATUS_CHECK"
 BLOOD_GROUP_CHECK: Final = "BLOOD_GROUP_CHECK"
 PRIOR_INFUSION_REACTION: Final = "PRIOR_INFUSION_REACTION"
+# docs/clinical-rules.md 3.5
+PREMEDICATION_DOSE_HIGH: Final = "PREMEDICATION_DOSE_HIGH"
 
 # Typographic signs for messages (escaped: ruff flags the literal characters as confusable).
 TIMES: Final = "\u00d7"
@@ -113,6 +117,7 @@ SEVERITY_BY_CODE: Final[dict[str, Severity]] = {
     IGA_STATUS_CHECK: "warn",
     BLOOD_GROUP_CHECK: "warn",
     PRIOR_INFUSION_REACTION: "override",
+    PREMEDICATION_DOSE_HIGH: "override",
 }
 # Each code in plain words for people (docs/clinical-rules.md 3.8); pages show the title first
 # and the code as secondary text.
@@ -143,6 +148,7 @@ FINDING_TITLES: Final[dict[str, str]] = {
     IGA_STATUS_CHECK: "IgA status to check",
     BLOOD_GROUP_CHECK: "Blood group to check",
     PRIOR_INFUSION_REACTION: "Reaction on an earlier infusion",
+    PREMEDICATION_DOSE_HIGH: "Premedication dose high for a child",
 }
 SEVERITY_ORDER: Final[dict[Severity, int]] = {"stop": 0, "override": 1, "warn": 2}
 
@@ -557,4 +563,19 @@ def prior_infusion_reaction(reactions: Iterable[tuple[date, str, str, int | None
         "Infusion reaction on an earlier session (" + "; ".join(parts) + ") has no plan yet: "
         "a clinician records one (a lower maximum rate, added premedication, or continue "
         "unchanged with a reason) before this session starts.",
+    )
+
+
+def premedication_dose_high(lines: Iterable[tuple[str, Decimal, str, Decimal, Decimal]]) -> Finding:
+    """``lines``: (drug name, dose, unit, dose per kg rounded for display, maximum per kg)."""
+    parts = [
+        f"{name} {format_decimal(dose)} {unit} is {format_decimal(per_kg)} {unit}/kg, above "
+        f"{format_decimal(maximum)} {unit}/kg"
+        for name, dose, unit, per_kg, maximum in lines
+    ]
+    return finding(
+        PREMEDICATION_DOSE_HIGH,
+        "Premedication above the children's maximum for this child's actual weight ("
+        + "; ".join(parts)
+        + "): lower the dose, or give the reason for it.",
     )

@@ -54,6 +54,8 @@ DosingWeightBasis = Literal["actual", "ideal", "adjusted"]
 RateProtocol = Literal["protocol", "label"]
 AdjustedWeightRule = Literal["bmi_or_ibw_percent", "any_adult_above_ibw"]
 Severity = Literal["stop", "override", "warn"]
+PremedicationRoute = Literal["PO", "IV", "IM", "PR"]
+PremedicationDoseUnit = Literal["mg"]
 
 _ONE_PLACE = Decimal("0.1")
 
@@ -206,6 +208,39 @@ class DosingPolicy(_Input):
     adjusted_weight_rule: AdjustedWeightRule = "bmi_or_ibw_percent"
 
 
+class PremedicationDrugFacts(_Input):
+    """A drug of the pharmacist's premedication catalogue (docs/clinical-rules.md 3.5): its adult
+    dose, unit and usual route, and for children the dose per kg of actual weight and the
+    maximum per kg (each None where the catalogue has none)."""
+
+    slug: str
+    name: str
+    adult_dose: Decimal = Field(gt=0)
+    dose_unit: PremedicationDoseUnit = "mg"
+    route: PremedicationRoute
+    child_dose_mg_per_kg: Decimal | None = Field(default=None, gt=0)
+    child_max_mg_per_kg: Decimal | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _child_dose_within_maximum(self) -> PremedicationDrugFacts:
+        # The children's default must never raise PREMEDICATION_DOSE_HIGH itself.
+        dose, maximum = self.child_dose_mg_per_kg, self.child_max_mg_per_kg
+        if dose is not None and maximum is not None and dose > maximum:
+            raise ValueError("the children's dose per kg must not be above their maximum per kg")
+        return self
+
+
+class PremedicationLine(_Input):
+    """One premedication line of an order (docs/clinical-rules.md 3.5): drug, dose with unit,
+    route and minutes before the infusion start."""
+
+    drug: PremedicationDrugFacts
+    dose: Decimal = Field(gt=0)
+    dose_unit: PremedicationDoseUnit = "mg"
+    route: PremedicationRoute
+    minutes_before: int = Field(default=30, ge=0)
+
+
 class CalendarDay(_Input):
     """One infusion day of another order of the patient (docs/clinical-rules.md 3.9).
 
@@ -261,6 +296,9 @@ class PlanRequest(_Input):
     session_on: date | None = None
     # Sessions only: the patient's reactions on earlier sessions (docs/clinical-rules.md 3.8.3).
     prior_reactions: list[ReactionFacts] = Field(default_factory=list)
+    # Orders only: the order's premedication lines (docs/clinical-rules.md 3.5); drives
+    # PREMEDICATION_DOSE_HIGH for children.
+    premedication: list[PremedicationLine] = Field(default_factory=list)
 
 
 def _one_place(value: Decimal) -> str:

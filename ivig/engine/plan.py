@@ -569,6 +569,7 @@ def plan_facts(
         signed_weight_kg=request.signed_weight_kg,
         session_on=request.session_on,
         prior_reactions=tuple(request.prior_reactions),
+        premedication=tuple(request.premedication),
     )
 
 

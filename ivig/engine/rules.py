@@ -36,9 +36,15 @@ from ivig.engine.models import (
     LabValue,
     PatientCalendar,
     PatientFacts,
+    PremedicationLine,
     ProductFacts,
     ReactionFacts,
     Severity,
+)
+from ivig.engine.premedication import (
+    is_child,
+    lines_above_child_maximum,
+    mg_per_kg_for_display,
 )
 from ivig.engine.schedule import max_infusion_days_in_window
 
@@ -84,6 +90,8 @@ class PlanFacts:
     session_on: date | None = None  # the session's day, for a session's plan only
     # docs/clinical-rules.md 3.8.3: reactions on earlier sessions (sessions only).
     prior_reactions: tuple[ReactionFacts, ...] = ()
+    # docs/clinical-rules.md 3.5: the order's premedication lines.
+    premedication: tuple[PremedicationLine, ...] = ()
 
 
 def base_facts(patient: PatientFacts, product: ProductFacts | None) -> PlanFacts:
@@ -481,6 +489,28 @@ def prior_infusion_reaction(facts: PlanFacts) -> Finding | None:
     )
 
 
+def premedication_dose_high(facts: PlanFacts) -> Finding | None:
+    """override: a child (age < 18) whose premedication line is above its drug's children's
+    maximum per kg of actual weight: diphenhydramine 1.25 mg/kg, acetaminophen 15 mg/kg
+    (docs/clinical-rules.md 3.5). Unknown age or weight: not judged (INVALID_INPUT says why)."""
+    age_years, weight_kg = facts.age_years, facts.weight_kg
+    if age_years is None or weight_kg is None or not is_child(age_years):
+        return None
+    above = lines_above_child_maximum(facts.premedication, weight_kg)
+    if not above:
+        return None
+    return f.premedication_dose_high(
+        (
+            line.drug.name,
+            line.dose,
+            line.dose_unit,
+            mg_per_kg_for_display(per_kg),
+            line.drug.child_max_mg_per_kg or per_kg,
+        )
+        for line, per_kg in above
+    )
+
+
 # --- the table --------------------------------------------------------------------------------
 
 
@@ -523,6 +553,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(f.IGA_STATUS_CHECK, iga_status_check),
     Rule(f.BLOOD_GROUP_CHECK, blood_group_check),
     Rule(f.PRIOR_INFUSION_REACTION, prior_infusion_reaction),
+    Rule(f.PREMEDICATION_DOSE_HIGH, premedication_dose_high),
 )
 PRODUCT_RULES: Final[tuple[Rule, ...]] = tuple(rule for rule in RULES if rule.reads_product)
 

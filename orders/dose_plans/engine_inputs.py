@@ -17,6 +17,7 @@ from ivig.engine import (
 from orders.labs.selectors import lab_fact_fields
 from orders.models import Indication, Order, Patient, PatientWeight
 from orders.ports import last_cycle_source
+from orders.premedication.services import premedication_line_facts
 from orders.reviews.selectors import hemoglobin_reviews
 
 
@@ -132,10 +133,12 @@ def regimen_values(order: Order) -> RegimenValues:
 def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
     """The engine's request for a saved order on ``evaluated_on`` (the signing date drives
     WEIGHT_OUTDATED, docs/clinical-rules.md 3.8): the patient's latest weight as of that date."""
-    return plan_request_from_values(
+    request = plan_request_from_values(
         patient=order.patient,
         product=order.product,
         indication=order.indication,
         regimen=regimen_values(order),
         evaluated_on=evaluated_on,
     )
+    # docs/clinical-rules.md 3.5: the order's premedication lines (PREMEDICATION_DOSE_HIGH).
+    return request.model_copy(update={"premedication": premedication_line_facts(order)})

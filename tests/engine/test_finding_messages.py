@@ -249,6 +249,12 @@ CASES: list[tuple[Callable[[], Finding], str, str, str]] = [
         "override",
         "Renal risk (diabetes, renal impairment and sepsis): give the minimum practicable dose and infusion rate, ensure adequate hydration and check creatinine.",
     ),
+    (
+        lambda: f.premedication_dose_high([("Diphenhydramine", D(25), "mg", D("2.08"), D("1.25"))]),
+        "PREMEDICATION_DOSE_HIGH",
+        "override",
+        "Premedication above the children's maximum for this child's actual weight (Diphenhydramine 25 mg is 2.08 mg/kg, above 1.25 mg/kg): lower the dose, or give the reason for it.",
+    ),
 ]
 
 

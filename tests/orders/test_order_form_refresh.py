@@ -142,7 +142,9 @@ def test_the_order_saved_from_the_refreshed_fields_is_exactly_what_was_typed(
     assert "[&#x27;diphenhydramine" not in page and "&#x27;]" not in page.replace(
         "bracket&#x27;]", ""
     )
-    assert "diphenhydramine 25 mg PO; acetaminophen 500 mg PO" in page
+    # docs/clinical-rules.md 3.5: shown as the structured lines it reads as.
+    assert "Diphenhydramine 25 mg PO, 30 min before the start" in page
+    assert "Acetaminophen 500 mg PO, 30 min before the start" in page
 
 
 def test_applying_the_indication_defaults_keeps_the_free_text(clinician, client_for, filled):
