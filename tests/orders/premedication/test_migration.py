@@ -12,7 +12,7 @@ from tests.orders.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = import_module("orders.migrations.0020_parse_premedication_text")
+migration = import_module("orders.migrations.0021_parse_premedication_text")
 
 
 def test_old_orders_text_becomes_lines_where_it_parses() -> None:

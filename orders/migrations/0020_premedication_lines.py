@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("formulary", "0009_seed_premedication_catalogue"),
-        ("orders", "0018_seed_urgent_indications_and_billable_icd10"),
+        ("orders", "0019_lab_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -39,7 +39,7 @@ def parse_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0019_premedication_lines"),
+        ("orders", "0020_premedication_lines"),
         ("formulary", "0009_seed_premedication_catalogue"),
     ]
 
