@@ -135,6 +135,7 @@ def test_due_within_changes_the_cycles_to_book_without_a_button(page, sign_in, n
     later = verified_order(start_date=timezone.localdate() + timedelta(days=20))
     sign_in(nurse)
     expect(page.get_by_test_id(f"book-{later.pk}")).to_have_count(0)  # 14 days by default
+    page.wait_for_load_state("load")  # the select's script is deferred: run once parsed
     page.get_by_test_id("to-book-window-select").select_option("28")
     expect(page).to_have_url(re.compile(r"window=28"))
     expect(page.get_by_test_id(f"book-{later.pk}")).to_be_visible()
