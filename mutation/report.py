@@ -55,43 +55,56 @@ def changed_lines(mutant: str) -> list[str]:
     ]
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scope", required=True)
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
-    args = parser.parse_args()
-    minimum = float(tomllib.loads(SCOPES_FILE.read_text())[args.scope]["minimum_kill_pct"])
-    known_equivalents = equivalents()
+    return parser.parse_args()
 
+
+def read_status() -> dict[str, int | None]:
+    """mutmut's exit code of every mutant (None: not checked), from its ``.meta`` files."""
     status: dict[str, int | None] = {}
     for meta in sorted(Path("mutants").rglob("*.py.meta")):
         status.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return status
 
+
+def column_of(code: int | None) -> str:
+    """The report's column for a mutmut exit code."""
+    return (
+        "not checked"
+        if code is None
+        else "killed"
+        if code in KILLED_CODES
+        else "survived"
+        if code in SURVIVED_CODES
+        else "no tests"
+        if code in NO_TESTS_CODES
+        else "other"
+    )
+
+
+def count_columns(
+    status: dict[str, int | None], known_equivalents: dict[str, dict[str, str]]
+) -> tuple[dict[str, Counter[str]], list[str]]:
+    """Each module's mutants by column, and the survivors not listed as equivalent."""
     counts: dict[str, Counter[str]] = {}
     survivors: list[str] = []
     for mutant, code in sorted(status.items()):
-        column = (
-            "not checked"
-            if code is None
-            else "killed"
-            if code in KILLED_CODES
-            else "survived"
-            if code in SURVIVED_CODES
-            else "no tests"
-            if code in NO_TESTS_CODES
-            else "other"
-        )
+        column = column_of(code)
         if column in ("survived", "no tests", "other") and mutant in known_equivalents:
             column = "equivalent"
         elif column in ("survived", "no tests", "other"):
             survivors.append(mutant)
         counts.setdefault(module_of(mutant), Counter())[column] += 1
+    return counts, survivors
 
-    header = f"{'module':<34} {'mutants':>7} {'killed':>6} {'surv.':>5} {'no t.':>5} "
-    header += f"{'equiv.':>6} {'kill %':>6}"
-    print(f"\nMutation report, scope {args.scope} (minimum {minimum:g} % a module)\n")
-    print(header)
-    print("-" * len(header))
+
+def print_modules(
+    counts: dict[str, Counter[str]], minimum: float
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """One line a module; returns the JSON table and the failing modules."""
     failing = []
     table = {}
     for module, count in sorted(counts.items()):
@@ -108,6 +121,11 @@ def main() -> int:
             f"{module:<34} {total:>7} {count['killed']:>6} {count['survived']:>5} "
             f"{count['no tests']:>5} {count['equivalent']:>6} {rate:>6.1f}{flag}"
         )
+    return table, failing
+
+
+def print_all(counts: dict[str, Counter[str]], header: str) -> None:
+    """The line of every module together, and the warning when mutants were not checked."""
     all_counts: Counter[str] = sum(counts.values(), Counter())
     judged = sum(all_counts.values()) - all_counts["equivalent"] - all_counts["not checked"]
     overall = 100.0 * all_counts["killed"] / judged if judged else 100.0
@@ -123,12 +141,22 @@ def main() -> int:
             "with --only): the run is incomplete and fails"
         )
 
+
+def print_survivors(survivors: list[str]) -> None:
     if survivors:
         print(f"\nSurvivors not listed as equivalent ({len(survivors)}):")
         for mutant in survivors:
             print(f"\n  {mutant}")
             for line in changed_lines(mutant):
                 print(f"      {line}")
+
+
+def print_stale(
+    known_equivalents: dict[str, dict[str, str]],
+    status: dict[str, int | None],
+    counts: dict[str, Counter[str]],
+) -> None:
+    """The equivalents file's entries of a reported module that no longer match a survivor."""
     stale = [
         mutant
         for mutant in known_equivalents
@@ -138,6 +166,24 @@ def main() -> int:
         print("\nEquivalents file entries that no longer match a survivor (renumbered? killed?):")
         for mutant in stale:
             print(f"  {mutant}")
+
+
+def main() -> int:
+    args = parse_args()
+    minimum = float(tomllib.loads(SCOPES_FILE.read_text())[args.scope]["minimum_kill_pct"])
+    known_equivalents = equivalents()
+    status = read_status()
+    counts, survivors = count_columns(status, known_equivalents)
+
+    header = f"{'module':<34} {'mutants':>7} {'killed':>6} {'surv.':>5} {'no t.':>5} "
+    header += f"{'equiv.':>6} {'kill %':>6}"
+    print(f"\nMutation report, scope {args.scope} (minimum {minimum:g} % a module)\n")
+    print(header)
+    print("-" * len(header))
+    table, failing = print_modules(counts, minimum)
+    print_all(counts, header)
+    print_survivors(survivors)
+    print_stale(known_equivalents, status, counts)
     if args.json:
         args.json.write_text(json.dumps(table, indent=2, sort_keys=True))
     if failing:

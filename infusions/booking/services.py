@@ -268,6 +268,123 @@ def booking_propose(
     return booking_proposal(order, cycle_number, requested_date, chair).slots
 
 
+def _chairs_to_try(chair: Chair | None) -> list[Chair]:
+    """``chair`` (refused when not in use), else every active chair with its opening hours."""
+    chairs = (
+        [chair]
+        if chair is not None
+        else list(Chair.objects.filter(active=True).prefetch_related("opening_hours"))
+    )
+    if chair is not None and not chair.active:
+        raise InfusionError(InfusionError.INVALID, f"{chair.name} is not in use.", field="chair")
+    return chairs
+
+
+def _taken_days(order: Order, first: date, last: date) -> set[date]:
+    """docs/clinical-rules.md 6.1: the patient's days already taken (by any order)."""
+    return set(
+        InfusionSession.objects.filter(
+            patient_id=order.patient_id, planned_day__gte=first, planned_day__lt=last
+        )
+        .exclude(status__in=NOT_COUNTED_FOR_DAY)
+        .values_list("planned_day", flat=True)
+    )
+
+
+def _ward(first: date, last: date) -> ranking.Ward | None:
+    """The ward, read only when a nurse is on shift within the horizon (first fit otherwise)."""
+    return (
+        ranking.Ward(plan_context(first, (last - first).days, movable=[]))
+        if any_shift(first, last)
+        else None
+    )
+
+
+def _cycle_days_to_try(
+    first: date, days_per_cycle: int, taken: set[date], until: date | None
+) -> Iterable[list[date]]:
+    """The cycle's consecutive days from each day of the horizon in turn, skipping those with a
+    day taken, until the order's course version stops governing."""
+    for offset in range(BOOKING_HORIZON_DAYS + 1):
+        days = [first + timedelta(days=offset + index) for index in range(days_per_cycle)]
+        if taken.intersection(days):
+            continue
+        if until is not None and days[-1] >= until:
+            break
+        yield days
+
+
+def _candidates(
+    chairs: Sequence[Chair],
+    days: Sequence[date],
+    chair_minutes: int,
+    busy: dict[int, list[tuple[datetime, datetime]]],
+    now: datetime,
+    times: PatientTimes,
+    *,
+    staffed: bool,
+) -> list[ranking.Candidate]:
+    """Every chair's start times that fit on ``days`` (only the first of each when unstaffed)."""
+    return [
+        ranking.Candidate(candidate.pk, candidate.name, clock.hour * 60 + clock.minute)
+        for candidate in chairs
+        for clock in _fits(
+            candidate,
+            days,
+            chair_minutes,
+            busy[candidate.pk],
+            now,
+            times,
+            first_only=not staffed,
+        )
+    ]
+
+
+def _best_candidate(
+    ward: ranking.Ward | None,
+    staffed: bool,
+    days: Sequence[date],
+    new_session: ranking.NewSession,
+    candidates: list[ranking.Candidate],
+    times: PatientTimes,
+    earlier: tuple[int, int] | None,
+) -> tuple[ranking.Score | None, ranking.Candidate]:
+    """The best candidate with its score, ranked with the planner's model when staffed; else
+    (score None) the earliest start that day, among equals the first chair by name."""
+    if ward is not None and staffed:
+        ranked = ranking.rank(ward, days, new_session, candidates, times=times, earlier=earlier)
+        return ranked[0]
+    return None, min(candidates, key=lambda c: (c.start_min, c.chair_name))
+
+
+def _why(score: ranking.Score | None, times: PatientTimes, earlier: tuple[int, int] | None) -> str:
+    if score is None:
+        return FIRST_FIT_WHY
+    return ranking.why(score, times=times, earlier=earlier is not None)
+
+
+def _no_slot(
+    chair: Chair | None,
+    chairs: Sequence[Chair],
+    days_per_cycle: int,
+    chair_minutes: int,
+    times: PatientTimes,
+    first: date,
+) -> InfusionError:
+    where = chairs[0].name if chair is not None else "No chair"
+    window = (
+        " within the patient's time window"
+        if times.earliest_start_min is not None or (times.latest_end_min is not None)
+        else ""
+    )
+    return InfusionError(
+        InfusionError.NO_SLOT,
+        f"{where} has {days_per_cycle} consecutive days free for "
+        f"{chair_minutes} minutes{window} within {BOOKING_HORIZON_DAYS} days of "
+        f"{first:%d %b %Y}.",
+    )
+
+
 def booking_proposal(
     order: Order,
     cycle_number: int,
@@ -291,68 +408,31 @@ def booking_proposal(
     days_per_cycle = len(plan.cycles[cycle_number - 1].days)
     today = timezone.localdate()
     first = max(requested_date or plan.cycles[cycle_number - 1].days[0], today)
-    chairs = (
-        [chair]
-        if chair is not None
-        else list(Chair.objects.filter(active=True).prefetch_related("opening_hours"))
-    )
-    if chair is not None and not chair.active:
-        raise InfusionError(InfusionError.INVALID, f"{chair.name} is not in use.", field="chair")
+    chairs = _chairs_to_try(chair)
     last = first + timedelta(days=BOOKING_HORIZON_DAYS + days_per_cycle)
     busy = _busy_by_chair(chairs, at(first, time.min), at(last, time.min))
-    # docs/clinical-rules.md 6.1: the patient's days already taken (by any order) are skipped.
-    taken = set(
-        InfusionSession.objects.filter(
-            patient_id=order.patient_id, planned_day__gte=first, planned_day__lt=last
-        )
-        .exclude(status__in=NOT_COUNTED_FOR_DAY)
-        .values_list("planned_day", flat=True)
-    )
+    taken = _taken_days(order, first, last)
     times = patient_times([order.patient_id]).get(order.patient_id, NO_TIMES)
-    # The ward is read only when a nurse is on shift within the horizon (first fit otherwise).
-    ward = (
-        ranking.Ward(plan_context(first, (last - first).days, movable=[]))
-        if any_shift(first, last)
-        else None
-    )
+    ward = _ward(first, last)
     new_session = _new_session(order, plan.chair_minutes, plan)
     earlier = _earlier_cycle(order, first)
     now = timezone.now()
     length = timedelta(minutes=plan.chair_minutes)
     over_ratio: tuple[list[date], ranking.Score, ranking.Candidate] | None = None
-    for offset in range(BOOKING_HORIZON_DAYS + 1):
-        days = [first + timedelta(days=offset + index) for index in range(days_per_cycle)]
-        if taken.intersection(days):
-            continue
-        if until is not None and days[-1] >= until:
-            break
+    for days in _cycle_days_to_try(first, days_per_cycle, taken, until):
         staffed = ward is not None and ward.staffed(days)
-        candidates = [
-            ranking.Candidate(candidate.pk, candidate.name, clock.hour * 60 + clock.minute)
-            for candidate in chairs
-            for clock in _fits(
-                candidate,
-                days,
-                plan.chair_minutes,
-                busy[candidate.pk],
-                now,
-                times,
-                first_only=not staffed,
-            )
-        ]
+        candidates = _candidates(
+            chairs, days, plan.chair_minutes, busy, now, times, staffed=staffed
+        )
         if not candidates:
             continue
-        if ward is not None and staffed:
-            ranked = ranking.rank(ward, days, new_session, candidates, times=times, earlier=earlier)
-            best_score, best = ranked[0]
-            if best_score.over_ratio_day is not None:
-                over_ratio = over_ratio or (days, best_score, best)
-                continue
-            why = ranking.why(best_score, times=times, earlier=earlier is not None)
-        else:
-            # The earliest start that day; among equals, the first chair by name.
-            best = min(candidates, key=lambda c: (c.start_min, c.chair_name))
-            why = FIRST_FIT_WHY
+        best_score, best = _best_candidate(
+            ward, staffed, days, new_session, candidates, times, earlier
+        )
+        if best_score is not None and best_score.over_ratio_day is not None:
+            over_ratio = over_ratio or (days, best_score, best)
+            continue
+        why = _why(best_score, times, earlier)
         return _proposal(order, cycle_number, days, chairs, best, length, why, new_session)
     if over_ratio is not None:
         days, best_score, best = over_ratio
@@ -367,18 +447,7 @@ def booking_proposal(
             new_session,
             over_ratio_day=best_score.over_ratio_day,
         )
-    where = chairs[0].name if chair is not None else "No chair"
-    window = (
-        " within the patient's time window"
-        if times.earliest_start_min is not None or (times.latest_end_min is not None)
-        else ""
-    )
-    raise InfusionError(
-        InfusionError.NO_SLOT,
-        f"{where} has {days_per_cycle} consecutive days free for "
-        f"{plan.chair_minutes} minutes{window} within {BOOKING_HORIZON_DAYS} days of "
-        f"{first:%d %b %Y}.",
-    )
+    raise _no_slot(chair, chairs, days_per_cycle, plan.chair_minutes, times, first)
 
 
 def _proposal(

@@ -101,48 +101,40 @@ def any_shift(first: date, last: date) -> bool:
     return NurseShift.objects.filter(day__gte=first, day__lt=last).exists()
 
 
-def plan_context(
-    first: date, days: int, *, now: datetime | None = None, movable: Sequence[int] | None = None
-) -> PlanContext:
-    """The schedule of ``days`` days from ``first`` as the solver's problem: tentative sessions
-    not yet begun are movable (``movable``: only these), every other session (booked, in
-    progress, completed) is fixed. A session's titration runs from its infusion's start (after
-    the premedication lead) until the plan at signing reaches its top rate."""
-    now = now or timezone.now()
-    dates = [first + timedelta(days=offset) for offset in range(days)]
-    index = {day: offset for offset, day in enumerate(dates)}
-    start, end = (
-        at(first, datetime.min.time()),
-        at(first + timedelta(days=days), datetime.min.time()),
-    )
-    chairs = list(Chair.objects.filter(active=True).prefetch_related("opening_hours"))
+def _window_min(opens: time, closes: time) -> tuple[int, int]:
+    return opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute
+
+
+def _chair_windows(chairs: Sequence[Chair], dates: Sequence[date]) -> list[solver.ChairToUse]:
+    """Each active chair with its opening windows on the plan's days (prefetched hours)."""
     chair_windows = []
     for chair in chairs:
         windows = tuple(
-            solver.ChairWindow(
-                offset,
-                hours.opens_at.hour * 60 + hours.opens_at.minute,
-                hours.closes_at.hour * 60 + hours.closes_at.minute,
-            )
+            solver.ChairWindow(offset, *_window_min(hours.opens_at, hours.closes_at))
             for offset, day in enumerate(dates)
             for hours in chair.opening_hours.all()
             if hours.weekday == day.weekday()
         )
         chair_windows.append(solver.ChairToUse(chair.pk, windows))
-    shifts = [
+    return chair_windows
+
+
+def _nurse_shifts(dates: Sequence[date], index: dict[date, int]) -> list[solver.NurseShift]:
+    """The nurses on shift on the plan's days, with their breaks (two queries)."""
+    return [
         solver.NurseShift(
             shift.nurse_id,
             index[shift.day],
-            shift.starts_at.hour * 60 + shift.starts_at.minute,
-            shift.ends_at.hour * 60 + shift.ends_at.minute,
-            tuple(
-                (b.starts_at.hour * 60 + b.starts_at.minute, b.ends_at.hour * 60 + b.ends_at.minute)
-                for b in shift.breaks.all()
-            ),
+            *_window_min(shift.starts_at, shift.ends_at),
+            tuple(_window_min(b.starts_at, b.ends_at) for b in shift.breaks.all()),
         )
         for shift in NurseShift.objects.filter(day__in=dates).prefetch_related("breaks")
     ]
-    policy = staffing_policy()
+
+
+def _planned_session_values(start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    """The sessions holding a chair from ``start`` to before ``end`` as value tuples (one
+    query), in the order ``_plan_sessions`` unpacks them."""
     values = (
         InfusionSession.objects.filter(
             planned_start__gte=start, planned_start__lt=end, status__in=PLANNED_STATUSES
@@ -171,11 +163,63 @@ def plan_context(
             "top_rate",
         )
     )
-    found = list(values)
+    return list(values)
+
+
+def _session_to_place(
+    row: SessionRow,
+    *,
+    day_index: int,
+    earliest: int | None,
+    wanted: PatientTimes,
+    premedication: Any,
+    top_rate: Any,
+) -> solver.SessionToPlace:
+    """A session as the solver places it: fixed unless movable, preferring the patient's
+    stored window and chair where set."""
+    can_move = row.movable
+    chair_id = row.chair_id
+    begin = minute_of(row.start)
+    return solver.SessionToPlace(
+        session_id=row.pk,
+        patient_id=row.patient_id,
+        day_index=day_index,
+        duration_min=int((row.end - row.start).total_seconds() // 60),
+        titration_offset_min=_as_minutes(premedication),
+        titration_min=_as_minutes(top_rate),
+        fixed_chair_id=None if can_move else chair_id,
+        fixed_start_min=None if can_move else begin,
+        current_chair_id=chair_id,
+        current_start_min=begin,
+        earliest_start_min=earliest,
+        latest_end_min=wanted.latest_end_min,
+        # The patient's stored preference where set, else the chair and time they
+        # were told (the planner moves only what it must).
+        preferred_start_from_min=(
+            begin if wanted.preferred_start_from_min is None else wanted.preferred_start_from_min
+        ),
+        preferred_start_to_min=(
+            begin if wanted.preferred_start_to_min is None else wanted.preferred_start_to_min
+        ),
+        preferred_chair_id=wanted.preferred_chair_id or chair_id,
+        continuity_group=f"{row.order_id}-{row.cycle_number}",
+    )
+
+
+def _plan_sessions(
+    found: list[tuple[Any, ...]],
+    *,
+    now: datetime,
+    movable: Sequence[int] | None,
+    dates: list[date],
+    index: dict[date, int],
+    chair_names: dict[int, str],
+) -> tuple[dict[int, SessionRow], list[solver.SessionToPlace]]:
+    """The rows and the solver's sessions of ``found``, in order; adds each session's chair to
+    ``chair_names`` as it goes (an inactive chair is named from then on)."""
     times = patient_times(row[3] for row in found)
     rows: dict[int, SessionRow] = {}
     sessions = []
-    chair_names = {chair.pk: chair.name for chair in chairs}
     for (
         pk,
         version,
@@ -200,7 +244,7 @@ def plan_context(
             and chair_id in chair_names
             and (movable is None or pk in movable)
         )
-        rows[pk] = SessionRow(
+        row = rows[pk] = SessionRow(
             pk,
             version,
             order_id,
@@ -218,42 +262,46 @@ def plan_context(
         )
         chair_names.setdefault(chair_id, chair_name)
         day_index = index[local(planned_start).date()]
-        begin = minute_of(planned_start)
-        duration = int((planned_end - planned_start).total_seconds() // 60)
         wanted = times.get(patient_id, NO_TIMES)
         earliest = wanted.earliest_start_min
         if can_move and local(now).date() == dates[day_index]:
             earliest = max(earliest or 0, minute_of(now) + 1)
         sessions.append(
-            solver.SessionToPlace(
-                session_id=pk,
-                patient_id=patient_id,
+            _session_to_place(
+                row,
                 day_index=day_index,
-                duration_min=duration,
-                titration_offset_min=_as_minutes(premedication),
-                titration_min=_as_minutes(top_rate),
-                fixed_chair_id=None if can_move else chair_id,
-                fixed_start_min=None if can_move else begin,
-                current_chair_id=chair_id,
-                current_start_min=begin,
-                earliest_start_min=earliest,
-                latest_end_min=wanted.latest_end_min,
-                # The patient's stored preference where set, else the chair and time they
-                # were told (the planner moves only what it must).
-                preferred_start_from_min=(
-                    begin
-                    if wanted.preferred_start_from_min is None
-                    else wanted.preferred_start_from_min
-                ),
-                preferred_start_to_min=(
-                    begin
-                    if wanted.preferred_start_to_min is None
-                    else wanted.preferred_start_to_min
-                ),
-                preferred_chair_id=wanted.preferred_chair_id or chair_id,
-                continuity_group=f"{order_id}-{cycle}",
+                earliest=earliest,
+                wanted=wanted,
+                premedication=premedication,
+                top_rate=top_rate,
             )
         )
+    return rows, sessions
+
+
+def plan_context(
+    first: date, days: int, *, now: datetime | None = None, movable: Sequence[int] | None = None
+) -> PlanContext:
+    """The schedule of ``days`` days from ``first`` as the solver's problem: tentative sessions
+    not yet begun are movable (``movable``: only these), every other session (booked, in
+    progress, completed) is fixed. A session's titration runs from its infusion's start (after
+    the premedication lead) until the plan at signing reaches its top rate."""
+    now = now or timezone.now()
+    dates = [first + timedelta(days=offset) for offset in range(days)]
+    index = {day: offset for offset, day in enumerate(dates)}
+    start, end = (
+        at(first, datetime.min.time()),
+        at(first + timedelta(days=days), datetime.min.time()),
+    )
+    chairs = list(Chair.objects.filter(active=True).prefetch_related("opening_hours"))
+    chair_windows = _chair_windows(chairs, dates)
+    shifts = _nurse_shifts(dates, index)
+    policy = staffing_policy()
+    found = _planned_session_values(start, end)
+    chair_names = {chair.pk: chair.name for chair in chairs}
+    rows, sessions = _plan_sessions(
+        found, now=now, movable=movable, dates=dates, index=index, chair_names=chair_names
+    )
     problem = solver.PlanProblem(
         days=days,
         sessions=tuple(sessions),
