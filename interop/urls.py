@@ -2,34 +2,10 @@
 
 from django.urls import path, re_path
 
-from interop.fhir import FhirView, ResourceEndpoint
+from interop.endpoints import ENDPOINTS
+from interop.fhir import FhirView
 from interop.inbound.transaction import TransactionEndpoint
-from interop.resources.allergy import AllergyIntoleranceEndpoint
-from interop.resources.appointment import AppointmentEndpoint, ScheduleEndpoint, SlotEndpoint
-from interop.resources.authorization import ClaimResponseEndpoint, CoverageEndpoint
 from interop.resources.capability import MetadataEndpoint
-from interop.resources.condition import ConditionEndpoint
-from interop.resources.medication import MedicationEndpoint
-from interop.resources.medication_administration import MedicationAdministrationEndpoint
-from interop.resources.medication_request import MedicationRequestEndpoint
-from interop.resources.observation import ObservationEndpoint
-from interop.resources.patient import PatientEndpoint
-
-# Every resource type served, in the CapabilityStatement's order.
-ENDPOINTS: tuple[type[ResourceEndpoint], ...] = (
-    PatientEndpoint,
-    ObservationEndpoint,
-    MedicationEndpoint,
-    MedicationRequestEndpoint,
-    MedicationAdministrationEndpoint,
-    AllergyIntoleranceEndpoint,
-    ConditionEndpoint,
-    CoverageEndpoint,
-    ClaimResponseEndpoint,
-    AppointmentEndpoint,
-    ScheduleEndpoint,
-    SlotEndpoint,
-)
 
 
 class UnknownEndpoint(FhirView):

@@ -11,7 +11,7 @@ FHIR element                           source
 ``format``                             ``json`` and ``application/fhir+json``
 ``rest[0].security``                   the API's token (``Authorization: Token …``) or session
 ``rest[0].interaction``                ``transaction`` (``POST [base]``, ``interop.inbound.ingest``)
-``rest[0].resource[]``                 each endpoint in ``interop.urls.ENDPOINTS``: ``type``,
+``rest[0].resource[]``                 each endpoint in ``interop.endpoints.ENDPOINTS``: ``type``,
                                        ``interaction`` read and search-type, ``searchParam``
                                        from its ``search_parameters`` (plus ``_count``,
                                        ``_offset``)
@@ -38,6 +38,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from interop.endpoints import ENDPOINTS
 from interop.fhir import FHIR_JSON, MAX_COUNT, FhirView, ResourceEndpoint, resource_json
 
 FHIR_VERSION = "4.0.1"
@@ -124,7 +125,5 @@ class MetadataEndpoint(FhirView):
     authentication_classes: list[type] = []
 
     def get(self, request: Request) -> Response:
-        from interop.urls import ENDPOINTS
-
         base = request.build_absolute_uri(request.path).removesuffix("metadata")
         return Response(resource_json(capability_statement(base, ENDPOINTS)))

@@ -4,7 +4,7 @@ lists answers a valid Bundle, and nothing else is served."""
 import pytest
 from django.test import Client
 
-from interop.urls import ENDPOINTS
+from interop.endpoints import ENDPOINTS
 from tests.interop.conftest import BASE, validated
 from tests.orders.factories import PatientFactory
 
