@@ -106,9 +106,10 @@ LOCAL_TIME = {
 
 def _local_times(value: Any) -> Any:
     if isinstance(value, dict):
-        if value.get("type") == "string" and value.get("format") == "time":
+        kind = value.get("type")
+        if value.get("format") == "time" and (kind == "string" or kind == ["string", "null"]):
             rest = {key: item for key, item in value.items() if key not in ("format", "type")}
-            return {**LOCAL_TIME, **rest}
+            return {**LOCAL_TIME, **rest, "type": kind}  # a time or, where allowed, null
         return {key: _local_times(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_local_times(item) for item in value]
