@@ -126,6 +126,18 @@ class HourLoad:
     over_ratio: bool
 
 
+def _opening_hours(problem: solver.PlanProblem) -> set[int]:
+    """The hours of the day any chair is open: always shown, so that the panel has the same
+    columns however many sessions the day holds."""
+    return {
+        hour
+        for chair in problem.chairs
+        for window in chair.windows
+        if window.day_index == 0
+        for hour in range(window.opens_min // 60, -(-window.closes_min // 60))
+    }
+
+
 def nurse_load(
     day: date, *, adding: Sequence[tuple[int, int, int, int]] = ()
 ) -> tuple[list[HourLoad], solver.PlannerPolicy]:
@@ -143,20 +155,24 @@ def nurse_load(
         for minute in range(max(titration_start, 0), min(titration_end, solver.MINUTES_PER_DAY)):
             titrations[minute] += 1
     policy = problem.policy
+    staffed = any(nurses)
+    shown = _opening_hours(problem)
     hours = []
     for hour in range(24):
         minutes = range(hour * 60, hour * 60 + 60)
         busiest = max(patients[m] for m in minutes)
-        on_ward = min(nurses[m] for m in minutes)
-        if not busiest and not max(nurses[m] for m in minutes):
+        if hour not in shown and not busiest and not max(nurses[m] for m in minutes):
             continue
         hours.append(
             HourLoad(
                 hour,
-                on_ward,
+                min(nurses[m] for m in minutes),
                 busiest,
                 max(titrations[m] for m in minutes),
-                any(
+                # With no nurse recorded on shift the ratio is not judged (booking falls back to
+                # first fit and says so): every hour would read "over".
+                staffed
+                and any(
                     patients[m] > policy.patients_per_nurse * nurses[m]
                     or titrations[m] > policy.titrations_per_nurse * nurses[m]
                     for m in minutes

@@ -59,7 +59,13 @@ def test_choosing_the_patient_keeps_every_field_and_the_order_says_what_was_type
 
     page.get_by_test_id("order-save").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Draft")
-    expect(page.get_by_test_id("order-premedication")).to_have_text(PREMEDICATION)
+    # What was typed, read into the order's premedication lines (docs/clinical-rules.md 3.5).
+    expect(page.get_by_test_id("order-premedication").get_by_role("listitem")).to_have_text(
+        [
+            "Diphenhydramine 25 mg PO, 30 min before the start",
+            "Acetaminophen 500 mg PO, 30 min before the start",
+        ]
+    )
     expect(page.get_by_test_id("order-hydration")).to_have_text(HYDRATION)
     expect(page.get_by_test_id("order-cotherapy")).to_have_text(COTHERAPY)
     expect(page.get_by_test_id("order-notes")).to_have_text(NOTES)

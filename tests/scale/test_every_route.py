@@ -44,8 +44,6 @@ KNOWN_GROWING: dict[str, str] = {
     "infusions:feed-unit": "the unit's calendar feed holds every session of its window",
     "infusions:feed-chair": "a chair's calendar feed holds every session of its window",
     "infusions:schedule": "today's chairs fill with sessions up to their opening hours",
-    "infusions:planner-load": "a column per hour with nurses or patients (at most 24), marked "
-    "where the ratio is broken",
     "reports:stewardship-csv": "a row per month, indication, product and prescriber",
     # Bounded (tests/authorizations/test_dashboard_pages.py, every panel filled at both sizes):
     # at SMALL no approval runs out yet, so its panel's first page first fills at LARGE.

@@ -47,6 +47,26 @@ def test_nurse_load_warns_where_the_ratio_is_broken(nurse, client_for, day):
     assert "broken at 08:00, 09:00" in text
 
 
+def test_with_no_nurse_on_shift_the_ratio_is_not_judged(nurse, client_for, day):
+    """Three patients in titration and nobody recorded on shift: no hour reads "over" (the
+    booking falls back to first fit the same way); the chairs' opening hours are all shown."""
+    from infusions.planning.selectors import nurse_load
+
+    stacked(nurse, day, count=3)
+    hours, _ = nurse_load(day)
+    assert not [hour for hour in hours if hour.over_ratio]
+    assert max(hour.patients for hour in hours) == 3
+    text = client_for(nurse).get(f"/infusions/planner/load/?date={day}").content.decode()
+    assert 'data-testid="ratio-warning"' not in text
+
+
+def test_the_load_shows_every_opening_hour_however_many_sessions(nurse, client_for, day):
+    from infusions.planning.selectors import nurse_load
+
+    stacked(nurse, day, count=1)  # 08:00-12:00 in a chair open 07:00-21:00, nobody on shift
+    assert [hour.hour for hour in nurse_load(day)[0]] == list(range(7, 21))
+
+
 def test_suggest_then_accept_the_ticked_moves(nurse, client_for, day):
     _, sessions = stacked(nurse, day, count=3)
     one_nurse(nurse, day)
