@@ -129,9 +129,10 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(
     expect(page.get_by_test_id("reaction-rate-cap")).to_contain_text("40 mL/h")
     expect(page.get_by_test_id("booking-overrun")).to_contain_text("holds 209 minutes")
     expect(page.get_by_test_id("blockers")).to_have_count(0)
-    # At the booked infusion start (09:00 and the premedication lead): a start more than an
-    # hour from the booking would need a reason.
-    record(page, "started", {}, when=f"{today:%Y-%m-%d}T09:30")
+    # Half an hour before the booked infusion start (09:00 and the premedication lead; a start
+    # more than an hour from the booking would need a reason), so that at any mid-morning minute
+    # the protocol is past its first step (20 mL/h) and the plan's 40 mL/h cap is what refuses.
+    record(page, "started", {}, when=f"{today:%Y-%m-%d}T09:00")
     expect(page.get_by_test_id("session-status")).to_have_text("In progress")
     record(page, "rate_changed", {"rate_ml_per_h": "49"}, when=minutes_ago(1))
     expect(page.get_by_test_id("entry-error")).to_contain_text("above 40 mL/h")
