@@ -23,7 +23,7 @@ from orders.patients.models import Patient
 from orders.patients.policies import can_read_patients
 
 from . import policies
-from .background import lab_import_queue, runs_in_background
+from .background import lab_import_upload
 from .models import LabImport, LabResult, LabTest
 from .selectors import lab_import_of, patient_lab_results
 from .services import (
@@ -32,10 +32,6 @@ from .services import (
     IMPORT_MAX_ROWS,
     IMPORT_REFUSED_LISTED,
     LabError,
-    check_import_size,
-    decode_import,
-    import_row_count,
-    lab_import_csv,
     lab_result_record,
 )
 
@@ -239,23 +235,12 @@ class LabImportView(APIView):
     def post(self, request: Request) -> Response:
         serializer = LabImportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        upload = serializer.validated_data["file"]
-        check_import_size(upload.size)
-        text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
-        rows = import_row_count(text)
-        if runs_in_background(rows):
-            lab_import = lab_import_queue(
-                text,
-                by=signed_in_user(request),
-                file_name=upload.name or "",
-                size_bytes=upload.size or 0,
-                rows=rows,
-            )
-            data = LabImportStatusSerializer(lab_import).data
+        report = lab_import_upload(serializer.validated_data["file"], by=signed_in_user(request))
+        if isinstance(report, LabImport):
+            data = LabImportStatusSerializer(report).data
             return Response(
                 data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]}
             )
-        report = lab_import_csv(text, by=signed_in_user(request))
         if not report.accepted:
             message = f"Nothing imported: {report.refused_count} of {report.rows} rows refused."
             raise LabError(

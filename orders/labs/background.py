@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +33,18 @@ from ivig.accounts.models import User
 from ivig.outbox.services import enqueue_on_commit
 
 from .models import LabImport, LabImportStatus
-from .services import IMPORT_MAX_ROWS, CheckedRow, ImportReport, import_check, import_save
+from .services import (
+    IMPORT_MAX_BYTES,
+    IMPORT_MAX_ROWS,
+    CheckedRow,
+    ImportReport,
+    check_import_size,
+    decode_import,
+    import_check,
+    import_row_count,
+    import_save,
+    lab_import_csv,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +80,20 @@ def lab_import_queue(
     # By name: the task module (registered at start-up, ``OrdersConfig.ready``) imports this one.
     enqueue_on_commit(TASK_NAME, lab_import.pk)
     return lab_import
+
+
+def lab_import_upload(upload: UploadedFile, *, by: User) -> LabImport | ImportReport:
+    """An uploaded lab export, as the page and the API take it: size and encoding checked, then
+    queued for the background (its ``LabImport``) when it has more rows than
+    ``LAB_IMPORT_BACKGROUND_ROWS``, else imported at once (its ``ImportReport``)."""
+    check_import_size(upload.size or 0)
+    text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
+    rows = import_row_count(text)
+    if not runs_in_background(rows):
+        return lab_import_csv(text, by=by)
+    return lab_import_queue(
+        text, by=by, file_name=upload.name or "", size_bytes=upload.size or 0, rows=rows
+    )
 
 
 def _locked(import_id: int) -> LabImport | None:

@@ -16,18 +16,14 @@ from ivig.errors import add_to_form
 from orders.patients.models import Patient
 
 from . import policies
-from .background import lab_import_queue, runs_in_background
-from .models import LabTest
+from .background import lab_import_upload
+from .models import LabImport, LabTest
 from .selectors import lab_import_of
 from .services import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_ROWS,
     ImportReport,
     LabError,
-    check_import_size,
-    decode_import,
-    import_row_count,
-    lab_import_csv,
     lab_result_record,
 )
 
@@ -82,21 +78,11 @@ def lab_import(request: HttpRequest) -> HttpResponse:
     report: ImportReport | None = None
     status = 200
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            check_import_size(upload.size)
-            text = decode_import(upload.read(IMPORT_MAX_BYTES + 1))
-            rows = import_row_count(text)
-            if runs_in_background(rows):
-                lab_import = lab_import_queue(
-                    text,
-                    by=signed_in_user(request),
-                    file_name=upload.name or "",
-                    size_bytes=upload.size or 0,
-                    rows=rows,
-                )
-                return redirect("orders:lab-import-detail", pk=lab_import.pk)
-            report = lab_import_csv(text, by=signed_in_user(request))
+            result = lab_import_upload(form.cleaned_data["file"], by=signed_in_user(request))
+            if isinstance(result, LabImport):
+                return redirect("orders:lab-import-detail", pk=result.pk)
+            report = result
         except LabError as error:
             add_to_form(form, error)
             status = 400
