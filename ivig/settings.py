@@ -328,6 +328,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "outbox-flush": {"task": "outbox.flush", "schedule": timedelta(minutes=1)},
     # FHIR pushes to the EHR that failed are sent again when their back-off is over (docs/fhir.md).
     "fhir-push-retry": {"task": "interop.fhir_push_retry", "schedule": timedelta(minutes=1)},
+    # Large lab imports a lost worker left unfinished are resumed, then ended (docs/api.md).
+    "lab-imports-resume": {
+        "task": "orders.lab_imports_resume",
+        "schedule": timedelta(minutes=5),
+    },
     # docs/clinical-rules.md 6: sessions of past days that never started become missed, before the
     # sweeps.
     "sessions-mark-missed": {

@@ -45,3 +45,17 @@ def test_the_favicon_is_linked_and_served(clinician, client_for) -> None:
     response = Client().get("/favicon.ico")
     assert response.status_code in (301, 302)
     assert response["Location"].endswith("favicon.svg")
+
+
+def test_every_beat_entry_names_a_registered_task(settings):
+    """A renamed or moved task would leave beat sending a name no worker knows (silently)."""
+    from ivig.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks
+    registered = set(app.tasks.keys())
+    missing = {
+        name: entry["task"]
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"] not in registered
+    }
+    assert not missing

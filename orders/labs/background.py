@@ -23,6 +23,7 @@ the last committed batch, read under the lock, so two runs at once take turns ba
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -51,6 +52,12 @@ log = logging.getLogger(__name__)
 # Results stored per transaction (each batch all or nothing; progress moves batch by batch).
 IMPORT_BATCH_ROWS = 500
 TASK_NAME = "orders.lab_import_process"
+# An import not finished this long after it was queued was left by a lost worker or a lost
+# publish: the sweep sends its task again (it resumes after the committed batches)...
+RESUME_AFTER = timedelta(minutes=10)
+# ...and one still not finished this long after is ended as failed, saying where it stopped.
+GIVE_UP_AFTER = timedelta(hours=2)
+SWEEP_BATCH = 100
 
 
 def runs_in_background(rows: int) -> bool:
@@ -195,3 +202,36 @@ def lab_import_process(import_id: int) -> str:
         rows_total=len(rows),
         rows_done=len(rows),
     )
+
+
+def _stopped_message(rows_done: int, rows_total: int, imported: int) -> str:
+    return (
+        f"The import stopped after {rows_done} of {rows_total} lines and did not resume; "
+        f"{imported} results were imported and stay. Import the same file again to finish "
+        "(those are then skipped as duplicates)."
+    )[:500]
+
+
+def lab_imports_resume(now: datetime | None = None) -> tuple[int, int]:
+    """The sweep for imports a lost worker or a lost publish left unfinished (beat, every few
+    minutes): older than ``RESUME_AFTER``, the task is sent again (idempotent: it resumes after
+    the committed batches); older than ``GIVE_UP_AFTER``, the import ends failed, saying how far
+    it got, so nobody waits on a "running" import forever. Returns (resumed, ended)."""
+    now = now or timezone.now()
+    unfinished = LabImport.objects.filter(
+        status__in=(LabImportStatus.QUEUED, LabImportStatus.RUNNING),
+        created_at__lte=now - RESUME_AFTER,
+    ).order_by("created_at", "pk")
+    rows = unfinished.values_list("pk", "created_at", "rows_done", "rows_total", "imported")
+    resumed = ended = 0
+    for import_id, created_at, rows_done, rows_total, imported in rows[:SWEEP_BATCH]:
+        if created_at > now - GIVE_UP_AFTER:
+            enqueue_on_commit(TASK_NAME, import_id)
+            resumed += 1
+        else:
+            error = _stopped_message(rows_done, rows_total, imported)
+            _finish(
+                import_id, reason="Lab import stopped", status=LabImportStatus.FAILED, error=error
+            )
+            ended += 1
+    return resumed, ended

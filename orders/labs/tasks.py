@@ -13,3 +13,10 @@ from . import background
 def lab_import_process(self: Any, import_id: int) -> str:
     """Process a large lab import in batches (idempotent: a second run imports nothing twice)."""
     return background.lab_import_process(import_id)
+
+
+@shared_task(name="orders.lab_imports_resume")
+def lab_imports_resume() -> str:
+    """Send again the imports a lost worker left unfinished; end the ones that never will."""
+    resumed, ended = background.lab_imports_resume()
+    return f"{resumed} resumed, {ended} ended"

@@ -5,6 +5,7 @@ here) checks every row, then stores the rows in batches, each batch all or nothi
 threshold of 5 rows and batches of 3 to stay small; the rules do not depend on the sizes.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -323,3 +324,59 @@ def test_a_failed_import_says_why_on_its_page(clinician, client_for, monkeypatch
     assert "The import stopped:" in page and "Lines 2\u20134 could not be stored" in page
     assert "hx-get" not in page
     assert LabResult.objects.count() == 0
+
+
+def queued_import(clinician, *, age: timedelta, **fields) -> LabImport:
+    lab_import = lab_import_queue(
+        big_file(), by=clinician, file_name="labs.csv", size_bytes=100, rows=10
+    )
+    LabImport.objects.filter(pk=lab_import.pk).update(created_at=timezone.now() - age, **fields)
+    return lab_import
+
+
+def test_the_sweep_resumes_an_import_a_lost_worker_left(
+    clinician, django_capture_on_commit_callbacks
+):
+    # queued, its task never ran (the on-commit publish is not executed here)
+    with django_capture_on_commit_callbacks(execute=False):
+        young = queued_import(clinician, age=timedelta(minutes=9))
+        lost = queued_import(clinician, age=timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert background.lab_imports_resume() == (1, 0)
+    lost.refresh_from_db()
+    young.refresh_from_db()
+    assert lost.status == LabImportStatus.DONE and lost.imported == 9
+    assert young.status == LabImportStatus.QUEUED
+    assert LabResult.objects.count() == 9
+
+
+def test_the_sweep_ends_an_import_that_never_finished_saying_how_far_it_got(
+    clinician, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        stuck = queued_import(
+            clinician,
+            age=background.GIVE_UP_AFTER + timedelta(minutes=1),
+            status=LabImportStatus.RUNNING,
+            rows_done=6,
+            imported=6,
+        )
+        done = queued_import(
+            clinician, age=timedelta(hours=3), status=LabImportStatus.DONE, rows_done=10
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert background.lab_imports_resume() == (0, 1)
+    stuck.refresh_from_db()
+    assert stuck.status == LabImportStatus.FAILED and stuck.finished_at is not None
+    assert stuck.error.startswith("The import stopped after 6 of 10 lines")
+    assert "6 results were imported" in stuck.error
+    assert stuck.text == ""
+    done.refresh_from_db()
+    assert done.status == LabImportStatus.DONE and done.error == ""
+    assert stuck.history.first().history_change_reason == "Lab import stopped"
+
+
+def test_the_sweep_is_on_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["lab-imports-resume"]
+    assert entry["task"] == "orders.lab_imports_resume"
+    assert entry["schedule"] <= background.RESUME_AFTER
