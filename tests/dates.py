@@ -15,3 +15,13 @@ def next_monday(weeks_ahead: int = 4) -> date:
     Monday): 22 to 28 days from today with the default, well inside the order start window."""
     today = timezone.localdate()
     return today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+
+
+def born_on_this_day(year: int) -> date:
+    """Today's month and day in ``year`` (a birthday today); 28 February when today is
+    29 February and ``year`` is not a leap year (``date.replace`` would raise)."""
+    today = timezone.localdate()
+    try:
+        return today.replace(year=year)
+    except ValueError:
+        return today.replace(year=year, day=28)

@@ -13,6 +13,7 @@ from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from orders.models import Patient
 from orders.patients.services import patient_create, patient_update
+from tests.dates import born_on_this_day
 from tests.orders.factories import PatientFactory, PatientWeightFactory, weighed_patients
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +68,7 @@ def patient(clinician):
         mrn="MRN-42",
         family_name="Okafor",
         given_name="Grace",
-        date_of_birth=timezone.localdate().replace(year=1970),
+        date_of_birth=born_on_this_day(1970),
         sex="female",
         height_cm=Decimal("165"),
         risk_factors=["migraine", "renal_impairment"],
