@@ -2,6 +2,7 @@
 and weight forms are ``orders.patients.forms``."""
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -209,11 +210,14 @@ class OrderForm(PlainDecimalsForm):
         """The form refilled from ``data`` (a post: the patient or indication changed, or the
         indication's defaults applied): every field as the user typed it, unbound so that no
         error shows on a field not filled in yet (issue 19: never ``initial=request.POST``).
-        ``premedication_defaults`` (the patient was chosen): the lines start again from the
-        engine's defaults for that patient; otherwise they are shown as typed."""
+        ``premedication_defaults`` (the patient was chosen): lines still as the form offered
+        them before a patient (the adult defaults, untouched) become that patient's defaults (a
+        child's weight-based); lines the clinician changed are shown as typed."""
         initial = initial_from_posted(cls(data, order=order), data)
         initial[PATIENT_QUERY_PARAM] = data.get(PATIENT_QUERY_PARAM) or ""
-        rows = None if premedication_defaults and order is None else rows_from_posted(data)
+        rows: list[dict[str, Any]] | None = rows_from_posted(data)
+        if premedication_defaults and order is None and _as_offered(rows or []):
+            rows = None
         return cls(initial=initial, order=order, line_rows=rows)
 
     def as_posted(self) -> "OrderForm":
@@ -334,6 +338,28 @@ class OrderForm(PlainDecimalsForm):
 
     def regimen(self) -> RegimenValues:
         return RegimenValues(**{name: self.cleaned_data[name] for name in REGIMEN_FIELDS})
+
+
+def _as_offered(rows: list[dict[str, Any]]) -> bool:
+    """``rows`` (as posted) are the lines a new order's form offers before a patient is chosen
+    (a blank route or minutes read as the defaults they stand for)."""
+    offered = default_line_values(None, timezone.localdate())
+
+    def same(row: dict[str, Any], line: LineValues) -> bool:
+        try:
+            dose = Decimal(row["dose"])
+            minutes = int(row["minutes_before"] or line.minutes_before)
+        except (ArithmeticError, ValueError):
+            return False
+        route = row["route"] or line.drug.route
+        return (row["drug"], dose, route, minutes) == (
+            line.drug.slug,
+            line.dose,
+            line.route,
+            line.minutes_before,
+        )
+
+    return len(rows) == len(offered) and all(map(same, rows, offered))
 
 
 def _warnings_label(warnings: Iterable[Finding]) -> str:

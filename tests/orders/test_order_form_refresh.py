@@ -203,10 +203,31 @@ def test_choosing_a_child_prefills_the_weight_based_premedication(clinician, cli
         date_of_birth=timezone.localdate() - timedelta(days=3 * 365 + 30), height_cm=Decimal(90)
     )
     PatientWeightFactory.create(patient=child, weight_kg=Decimal(12), recorded_by=clinician)
-    filled.update(patient=child.pk, premedication_defaults="1", weight_today_kg="")
+    as_offered = {  # the adult defaults the form offers before a patient, untouched
+        "premedication-TOTAL_FORMS": "4",
+        "premedication-INITIAL_FORMS": "2",
+        "premedication-0-drug": "diphenhydramine",
+        "premedication-0-dose": "25",
+        "premedication-0-route": "PO",
+        "premedication-0-minutes_before": "30",
+        "premedication-1-drug": "acetaminophen",
+        "premedication-1-dose": "500",
+        "premedication-1-route": "PO",
+        "premedication-1-minutes_before": "30",
+    }
+    filled.update(patient=child.pk, premedication_defaults="1", weight_today_kg="", **as_offered)
     response = client_for(clinician).post(reverse("orders:order-form-fields"), filled)
     shown = fields_of(response.content.decode())
     rows = [(shown[f"premedication-{i}-drug"], shown[f"premedication-{i}-dose"]) for i in range(2)]
     assert rows == [("diphenhydramine", "12"), ("acetaminophen", "180")]
     assert shown["premedication-2-drug"] == ""
     assert "PREMEDICATION_DOSE_HIGH" not in response.content.decode()
+
+
+def test_lines_changed_before_the_patient_is_chosen_stay_as_typed(clinician, client_for, filled):
+    """Issue 19: what the clinician typed survives the patient's refresh; only lines still as
+    offered become the patient's defaults."""
+    filled.update(premedication_defaults="1")
+    response = client_for(clinician).post(reverse("orders:order-form-fields"), filled)
+    shown = fields_of(response.content.decode())
+    assert (shown["premedication-0-drug"], shown["premedication-0-dose"]) == ("cetirizine", "10")

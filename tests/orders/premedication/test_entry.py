@@ -119,11 +119,10 @@ def test_the_preview_raises_premedication_dose_high_from_the_lines(clinician, cl
     over = client.post(
         reverse("orders:order-preview"), form_with(patient, ("diphenhydramine", "16"))
     )
-    assert "PREMEDICATION_DOSE_HIGH" in over.content.decode() or (
-        "Premedication dose high" in over.content.decode()
-    )
+    assert 'data-testid="finding-PREMEDICATION_DOSE_HIGH"' in over.content.decode()
+    assert "Diphenhydramine 16 mg is 1.33 mg/kg" in over.content.decode()
     at = client.post(reverse("orders:order-preview"), form_with(patient, ("diphenhydramine", "15")))
-    assert "Premedication dose high" not in at.content.decode()
+    assert 'data-testid="finding-PREMEDICATION_DOSE_HIGH"' not in at.content.decode()
 
 
 # --- the API ---------------------------------------------------------------------------------
