@@ -18,13 +18,8 @@ from infusions.booking.services import locked_session
 from infusions.common import save_as
 from infusions.errors import InfusionError
 from ivig.accounts.models import User
-from ivig.engine import format_decimal
 from orders.models import PremedicationLine
-
-
-def line_words(line: PremedicationLine) -> str:
-    """ "Diphenhydramine 25 mg PO"."""
-    return f"{line.drug.name} {format_decimal(line.dose)} {line.dose_unit} {line.route}"
+from orders.premedication.services import line_words
 
 
 @transaction.atomic

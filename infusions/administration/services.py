@@ -47,6 +47,7 @@ from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
 from orders.course_versions import in_force_on
+from orders.premedication.services import premedication_words
 
 
 def session_start_blockers(session: InfusionSession) -> list[str]:
@@ -444,7 +445,7 @@ def administration_record(
             )
     fields = entry.row_fields()
     if isinstance(entry, PremedicationGiven) and not entry.details:
-        fields["details"] = current.order.premedication or "As ordered"
+        fields["details"] = premedication_words(current.order) or "As ordered"
     row = AdministrationEntry(
         session=current,
         kind=entry.kind,

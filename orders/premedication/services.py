@@ -227,6 +227,21 @@ def premedication_shown(order: Order) -> PremedicationShown:
     )
 
 
+def line_words(line: PremedicationLine) -> str:
+    """ "Diphenhydramine 25 mg PO"."""
+    return f"{line.drug.name} {format_decimal(line.dose)} {line.dose_unit} {line.route}"
+
+
+def premedication_words(order: Order) -> str:
+    """The order's premedication in one sentence for another system or a record ("" for none):
+    each line with its minutes before the start, then any part kept as written."""
+    shown = premedication_shown(order)
+    parts = [
+        f"{line_words(line)}, {line.minutes_before} min before the start" for line in shown.lines
+    ]
+    return "; ".join([*parts, *shown.as_written])
+
+
 def premedication_line_facts(order: Order) -> list[LineFacts]:
     """The order's lines as the engine reads them (uses prefetched lines and drugs)."""
     return line_facts(lines_of(order))
