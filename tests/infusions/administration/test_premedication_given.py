@@ -200,3 +200,22 @@ def test_only_nurses_record_through_the_api(role, session, users_by_role, client
     assert client.get(api_url(session)).status_code == 200
     body = {"line": line(session, "acetaminophen").pk, "given": True}
     assert client.post(api_url(session), body, content_type="application/json").status_code == 403
+
+
+def test_the_api_list_costs_the_same_few_queries_however_many_lines(
+    session, nurse, client_for, django_assert_max_num_queries
+) -> None:
+    client = client_for(nurse)
+    client.get(api_url(session))  # the session's sign-in and caches warmed
+    for slug in ("diphenhydramine", "acetaminophen"):
+        premedication_given_record(session, line_id=line(session, slug).pk, by=nurse, given=True)
+    for position, slug in enumerate(("cetirizine", "hydrocortisone", "methylprednisolone"), 5):
+        drug = PremedicationDrug.objects.get(slug=slug)
+        PremedicationLine.objects.create(
+            order=session.order, drug=drug, dose=drug.adult_dose, route=drug.route,
+            position=position,
+        )  # fmt: skip
+    # The user, the session, its records, the lines, the read log: none per line.
+    with django_assert_max_num_queries(7):
+        rows = client.get(api_url(session)).json()
+    assert len(rows) == 5
