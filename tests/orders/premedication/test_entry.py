@@ -214,3 +214,19 @@ def test_a_change_through_the_api_replaces_or_copies_the_lines(
     )
     assert successor.status_code == 201
     assert successor.json()["premedication_lines"][0]["drug"] == "cetirizine"  # copied
+
+
+def test_an_order_written_before_the_lines_shows_its_text_until_lines_replace_it(
+    clinician, client_for, worked_patient
+) -> None:
+    order = order_create(by=clinician, **order_values(worked_patient))
+    Order.objects.filter(pk=order.pk).update(premedication="diphenhydramine 25 mg; Tylenol 1 tab")
+    client = client_for(clinician)
+    page = client.get(reverse("orders:order-edit", args=[order.pk])).content.decode()
+    assert 'data-testid="premedication-written-before"' in page
+    assert "Tylenol 1 tab" in page
+    data = {**form_with(order, ("diphenhydramine", "25"), ("acetaminophen", "650")), "version": 1}
+    assert client.post(reverse("orders:order-edit", args=[order.pk]), data).status_code == 302
+    order.refresh_from_db()
+    assert order.premedication == ""
+    assert lines_of(order)[1] == ("acetaminophen", Decimal(650), "mg", "PO", 30)
