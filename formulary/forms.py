@@ -168,7 +168,6 @@ class DosingPolicyForm(PlainDecimalsForm):
     class Meta:
         model = DosingPolicy
         fields = POLICY_FIELDS
-        widgets = {"default_premedication": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

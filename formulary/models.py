@@ -22,7 +22,6 @@ from .premedication.models import PremedicationDrug as PremedicationDrug
 GENERIC_NAME_DEFAULT = "immune globulin intravenous (human)"
 # Paths under /formulary/ and /api/v1/products/ that a product slug may not take.
 RESERVED_SLUGS = ("new", "policy", "suitable")
-DEFAULT_PREMEDICATION = "diphenhydramine 25 mg PO; acetaminophen 500 mg PO"
 
 _POSITIVE = MinValueValidator(Decimal("0.01"))
 _NOT_NEGATIVE = MinValueValidator(0)
@@ -383,7 +382,6 @@ class DosingPolicy(models.Model):
         default=30,
         validators=[MaxValueValidator(240)],
     )
-    default_premedication = models.TextField(default=DEFAULT_PREMEDICATION)
     review_interval_cycles = models.PositiveSmallIntegerField(
         "response review every (cycles)",
         default=3,

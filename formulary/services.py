@@ -58,7 +58,6 @@ POLICY_FIELDS = (
     "max_rate_ml_per_h",
     "premedication_lead_minutes",
     "observation_minutes",
-    "default_premedication",
     "review_interval_cycles",
     "default_at_risk_max_mg_per_kg_per_min",
     "adjusted_weight_rule",

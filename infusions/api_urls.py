@@ -20,6 +20,11 @@ urlpatterns = [
         name="api-infusion-session-entries",
     ),
     path(
+        "infusion-sessions/<int:pk>/premedication/",
+        administration_api.PremedicationGivenView.as_view(),
+        name="api-infusion-session-premedication",
+    ),
+    path(
         "reactions/<int:pk>/plan/",
         reaction_api.ReactionPlanView.as_view(),
         name="api-reaction-plan",

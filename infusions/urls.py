@@ -15,6 +15,11 @@ urlpatterns = [
     path("sessions/<int:pk>/", schedule_views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/record/", schedule_views.session_record, name="session-record"),
     path("sessions/<int:pk>/reason/", schedule_views.session_reason, name="session-reason"),
+    path(
+        "sessions/<int:pk>/premedication/",
+        schedule_views.session_premedication,
+        name="session-premedication",
+    ),
     path("sessions/<int:pk>/move/", schedule_views.session_move, name="session-move"),
     path("sessions/<int:pk>/cancel/", schedule_views.session_cancel, name="session-cancel"),
     path("sessions/<int:pk>/confirm/", schedule_views.session_confirm, name="session-confirm"),

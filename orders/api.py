@@ -19,6 +19,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from formulary.models import PremedicationDrug, Product
+from formulary.premedication.models import DoseUnit, Route
+from formulary.selectors import current_policy
 from formulary.services import FormularyError
 from ivig.accounts.models import User
 from ivig.accounts.permissions import api_policy, signed_in_user
@@ -35,6 +37,7 @@ from .dose_plans.plan_accessor import OrderPlan, order_plan
 from .filters import OrderFilter
 from .models import Indication, Order, OrderOverride, PremedicationLine
 from .patients.api import ReadsPatients
+from .premedication.services import LineValues, line_problems
 
 # --- indications ---------------------------------------------------------------------------
 
@@ -125,14 +128,80 @@ class FindingsAtSigningField(serializers.JSONField):
 
 
 class PremedicationLineSerializer(serializers.ModelSerializer):
-    """One premedication line of the order (docs/clinical-rules.md 3.5)."""
+    """One premedication line of the order (docs/clinical-rules.md 3.5), in the names the order
+    is written with."""
 
     drug = serializers.SlugRelatedField[PremedicationDrug](slug_field="slug", read_only=True)
+    unit = serializers.CharField(source="dose_unit", read_only=True)
+    minutes_before_start = serializers.IntegerField(source="minutes_before", read_only=True)
 
     class Meta:
         model = PremedicationLine
-        fields = ("drug", "dose", "dose_unit", "route", "minutes_before")
+        fields = ("drug", "dose", "unit", "route", "minutes_before_start")
         read_only_fields = fields
+
+
+def _each_line_named(detail: list[Any]) -> list[Any]:
+    """Each line's messages saying which line they are about ("Line 2: ..."): the error body
+    names the field (``premedication_lines.dose``), not the item."""
+    return [
+        {
+            field: [f"Line {i}: {message}" for message in messages]
+            for field, messages in item.items()
+        }
+        if isinstance(item, dict)
+        else item
+        for i, item in enumerate(detail, start=1)
+    ]
+
+
+class _PremedicationLines(serializers.ListSerializer):
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if isinstance(error.detail, list):
+                raise serializers.ValidationError(_each_line_named(error.detail)) from None
+            raise
+
+
+class PremedicationLineInputSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    """One premedication line as written (docs/clinical-rules.md 3.5); the rules of a line are
+    ``orders.premedication.services.line_problems``'s (400 on ``premedication_lines``)."""
+
+    drug = serializers.SlugRelatedField[PremedicationDrug](
+        slug_field="slug",
+        queryset=PremedicationDrug.objects.all(),
+        help_text="A drug of the premedication catalogue, by its slug (e.g. diphenhydramine).",
+        error_messages={"does_not_exist": "No premedication drug “{value}” in the catalogue."},
+    )
+    dose = serializers.DecimalField(
+        max_digits=7, decimal_places=2, help_text="In the drug's unit, above 0."
+    )
+    unit = serializers.ChoiceField(
+        choices=DoseUnit.choices, required=False, help_text="The drug's unit (default: it)."
+    )
+    route = serializers.ChoiceField(
+        choices=Route.choices, required=False, help_text="Default: the drug's usual route."
+    )
+    minutes_before_start = serializers.IntegerField(
+        required=False,
+        help_text="15 to 30 (default: the dosing policy's premedication lead, 30).",
+    )
+
+    class Meta:
+        list_serializer_class = _PremedicationLines
+
+    def to_line(self, data: dict[str, Any], default_minutes: int) -> LineValues:
+        drug: PremedicationDrug = data["drug"]
+        minutes = data.get("minutes_before_start")
+        return LineValues(
+            drug=drug,
+            dose=data["dose"],
+            dose_unit=data.get("unit") or drug.dose_unit,
+            route=data.get("route") or drug.route,
+            minutes_before=default_minutes if minutes is None else minutes,
+        )
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -147,11 +216,15 @@ class OrderSerializer(serializers.ModelSerializer):
     verified_by = _username(allow_null=True)
     discontinued_by = _username(allow_null=True)
     overrides = OrderOverrideSerializer(many=True, read_only=True)
+    premedication = serializers.CharField(
+        read_only=True,
+        help_text="Orders written before the lines only: their premedication text, kept as "
+        "written (the parts that read as lines are in premedication_lines).",
+    )
     premedication_lines = PremedicationLineSerializer(
         many=True,
         read_only=True,
-        help_text="The structured lines the premedication text reads as (docs/clinical-rules.md "
-        "3.5); a part that does not read as a line stays in premedication, as written.",
+        help_text="The order's premedication lines (docs/clinical-rules.md 3.5).",
     )
     plan_at_signing = PlanAtSigningField(
         read_only=True,
@@ -172,6 +245,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "supersedes",
             "patient",
             *services.ORDER_FIELDS,
+            "premedication",
             "premedication_lines",
             "status",
             "version",
@@ -238,15 +312,39 @@ class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerialize
     product = serializers.SlugRelatedField[Product](
         slug_field="slug", queryset=Product.objects.all()
     )
-    premedication = serializers.CharField(
-        required=False, allow_blank=True, help_text="Default: the dosing policy's."
+    premedication_lines = PremedicationLineInputSerializer(  # type: ignore[call-arg]
+        many=True,
+        required=False,
+        max_length=20,
+        help_text="The premedication, line by line (docs/clinical-rules.md 3.5). Default on "
+        "creation: the engine's for the patient (a child's weight-based); on a change: "
+        "unchanged. An empty list: none.",
     )
     start_date = BoundedDate(window=ORDER_START)
 
     class Meta:
         model = Order
-        fields = ("patient", *services.ORDER_FIELDS)
+        fields = ("patient", *services.ORDER_FIELDS, "premedication_lines")
         extra_kwargs = range_field_kwargs()
+
+    def validate_premedication_lines(self, rows: list[dict[str, Any]]) -> list[LineValues]:
+        minutes = current_policy().premedication_lead_minutes
+        lines = [PremedicationLineInputSerializer().to_line(row, minutes) for row in rows]
+        own = self.context.get("own_drug_ids", ())
+        problems = line_problems(lines, allowed_drug_ids=own)
+        if problems:
+            renamed = {"dose_unit": "unit", "minutes_before": "minutes_before_start"}
+            raise serializers.ValidationError(
+                _each_line_named(
+                    [
+                        {renamed.get(name, name): [msg] for name, msg in problems[i].items()}
+                        if i in problems
+                        else {}
+                        for i in range(len(lines))
+                    ]
+                )
+            )
+        return lines
 
 
 class OrderUpdateSerializer(OrderCreateSerializer):
@@ -256,7 +354,7 @@ class OrderUpdateSerializer(OrderCreateSerializer):
 
     class Meta:
         model = Order
-        fields = (*services.ORDER_FIELDS, "version")
+        fields = (*services.ORDER_FIELDS, "premedication_lines", "version")
         extra_kwargs = range_field_kwargs()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -413,7 +511,15 @@ class OrderViewSet(
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
-        changes = self._input(request, partial=kwargs.get("partial", False))
+        changes = self._input(
+            request,
+            partial=kwargs.get("partial", False),
+            # A drug the order names stays allowed on its lines after it leaves the catalogue.
+            context={
+                **self.get_serializer_context(),
+                "own_drug_ids": list(order.premedication_lines.values_list("drug", flat=True)),
+            },
+        )
         version = changes.pop("version")
         saved = services.order_update(order, by=signed_in_user(request), version=version, **changes)
         return self._shown(

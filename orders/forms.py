@@ -2,6 +2,7 @@
 and weight forms are ``orders.patients.forms``."""
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from formulary.selectors import products_list
+from formulary.selectors import current_policy, products_list
 from formulary.suitability import suitable_products
 from ivig.dates import ORDER_START, date_formfield
 from ivig.engine import Finding
@@ -37,6 +38,9 @@ from .patients.forms import (
     show_weight_confirmation,
 )
 from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
+from .premedication.forms import PREFIX as LINES_PREFIX
+from .premedication.forms import initial_rows, lines_formset, rows_as_posted, rows_from_posted
+from .premedication.services import LineValues, default_line_values, lines_of
 from .services import ORDER_FIELDS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -98,7 +102,6 @@ class OrderForm(PlainDecimalsForm):
         model = Order
         fields = ORDER_FORM_FIELDS
         widgets = {
-            "premedication": forms.Textarea(attrs={"rows": 2}),
             "hydration": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
@@ -115,7 +118,16 @@ class OrderForm(PlainDecimalsForm):
             "concomitant_immunosuppressant": "e.g. rituximab, mycophenolate (rebound risk).",
         }
 
-    def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        order: Order | None = None,
+        line_rows: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``line_rows``: the premedication rows to show (plain values); None: the order's
+        lines, or for a new order the engine's defaults for the chosen patient
+        (docs/clinical-rules.md 3.5)."""
         given = set(kwargs.get("initial") or ())
         super().__init__(*args, instance=order, **kwargs)
         self.order = order
@@ -131,10 +143,12 @@ class OrderForm(PlainDecimalsForm):
         rate.min_value = 1
         rate.validators.append(MinValueValidator(1))
         rate.widget.attrs["min"] = 1
-        self.fields["premedication"].help_text = "Drug, dose and route, editable per order."
         self.fields["indication"].help_text = "Choosing one fills in its usual regimen."
         # htmx: a new patient re-lists the products; a new indication also fills in its regimen.
-        self.fields["patient"].widget.attrs.update(REFRESH_FIELDS)
+        # A new patient also starts the premedication again from their defaults (3.5).
+        self.fields["patient"].widget.attrs.update(
+            REFRESH_FIELDS, **{"hx-vals": '{"premedication_defaults": "1"}'}
+        )
         self.fields["indication"].widget.attrs.update(
             REFRESH_FIELDS, **{"hx-vals": '{"apply_defaults": "1"}'}
         )
@@ -157,17 +171,54 @@ class OrderForm(PlainDecimalsForm):
                     "started, with the cycles not yet started."
                 )
         self.patient = self._chosen_patient()
+        self.lines = self._lines(line_rows)  # before anything cleans the form
         self._bound_patient_choices()
         self._list_products()
 
+    def _lines(self, line_rows: list[dict[str, Any]] | None) -> Any:
+        own = lines_of(self.order) if self.order is not None else []
+        if line_rows is None:
+            line_rows = initial_rows(
+                own
+                if self.order is not None
+                else default_line_values(self.patient, timezone.localdate())
+            )
+        # A post without the rows (a client that does not send them) leaves the lines as they
+        # are: the order's, or a new order's defaults (as the API does without them).
+        self.lines_posted = self.is_bound and f"{LINES_PREFIX}-TOTAL_FORMS" in self.data
+        return lines_formset(
+            self.data if self.lines_posted else None,
+            initial=line_rows,
+            own_drug_ids=[line.drug.pk for line in own],
+            default_minutes=current_policy().premedication_lead_minutes,
+        )
+
+    @property
+    def written_before_lines(self) -> str:
+        """The premedication text of an order written before the lines: shown beside them,
+        replaced by them when the order is saved."""
+        return self.order.premedication if self.order is not None else ""
+
     @classmethod
-    def shown_again(cls, data: Mapping[str, Any], *, order: Order | None = None) -> "OrderForm":
+    def shown_again(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        order: Order | None = None,
+        premedication_defaults: bool = False,
+    ) -> "OrderForm":
         """The form refilled from ``data`` (a post: the patient or indication changed, or the
         indication's defaults applied): every field as the user typed it, unbound so that no
-        error shows on a field not filled in yet (issue 19: never ``initial=request.POST``)."""
+        error shows on a field not filled in yet (issue 19: never ``initial=request.POST``).
+        ``premedication_defaults`` (the patient was chosen): lines still as the form offered
+        them before a patient (the adult defaults, untouched) become that patient's defaults (a
+        child's weight-based); lines the clinician changed are shown as typed."""
         initial = initial_from_posted(cls(data, order=order), data)
         initial[PATIENT_QUERY_PARAM] = data.get(PATIENT_QUERY_PARAM) or ""
-        return cls(initial=initial, order=order)
+        rows: list[dict[str, Any]] | None = rows_from_posted(data)
+        if premedication_defaults and order is None and _as_offered(rows or []):
+            rows = None
+        return cls(initial=initial, order=order, line_rows=rows)
 
     def as_posted(self) -> "OrderForm":
         """The form as the browser would post it now (its initial values, bound): the edit page
@@ -179,6 +230,11 @@ class OrderForm(PlainDecimalsForm):
                 data[name] = [str(item) for item in value]
             elif value is not None:
                 data[name] = value
+        rows = [
+            {name: form[name].value() for name in ("drug", "dose", "route", "minutes_before")}
+            for form in self.lines.forms[: self.lines.initial_form_count()]
+        ]
+        data.update(rows_as_posted(rows))
         return OrderForm(data, order=self.order)
 
     @property
@@ -253,6 +309,8 @@ class OrderForm(PlainDecimalsForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.lines_posted and not self.lines.is_valid():
+            self.add_error(None, "Premedication: correct the lines marked below.")
         doses = [cleaned.get("total_dose_g_per_kg"), cleaned.get("daily_dose_mg_per_kg")]
         if sum(dose is not None for dose in doses) != 1 and not self.has_error(
             "total_dose_g_per_kg"
@@ -268,10 +326,40 @@ class OrderForm(PlainDecimalsForm):
         values = {name: self.cleaned_data[name] for name in ORDER_FIELDS}
         values["weight_today_kg"] = self.cleaned_data.get("weight_today_kg")
         values["confirm_unusual_weight"] = bool(self.cleaned_data.get(CONFIRM_UNUSUAL))
+        values["premedication_lines"] = self.lines.line_values() if self.lines_posted else None
         return values
+
+    def premedication_entered(self) -> list[LineValues]:
+        """The lines the preview judges: as posted, else as shown (after ``is_valid``)."""
+        if self.lines_posted:
+            return self.lines.line_values()
+        own = lines_of(self.order) if self.order is not None else None
+        return own if own is not None else default_line_values(self.patient, timezone.localdate())
 
     def regimen(self) -> RegimenValues:
         return RegimenValues(**{name: self.cleaned_data[name] for name in REGIMEN_FIELDS})
+
+
+def _as_offered(rows: list[dict[str, Any]]) -> bool:
+    """``rows`` (as posted) are the lines a new order's form offers before a patient is chosen
+    (a blank route or minutes read as the defaults they stand for)."""
+    offered = default_line_values(None, timezone.localdate())
+
+    def same(row: dict[str, Any], line: LineValues) -> bool:
+        try:
+            dose = Decimal(row["dose"])
+            minutes = int(row["minutes_before"] or line.minutes_before)
+        except (ArithmeticError, ValueError):
+            return False
+        route = row["route"] or line.drug.route
+        return (row["drug"], dose, route, minutes) == (
+            line.drug.slug,
+            line.dose,
+            line.route,
+            line.minutes_before,
+        )
+
+    return len(rows) == len(offered) and all(map(same, rows, offered))
 
 
 def _warnings_label(warnings: Iterable[Finding]) -> str:

@@ -41,7 +41,12 @@ from .models import (
     RateProtocol,
 )
 from .patients.services import patient_weight_record
-from .premedication.services import default_premedication_text, premedication_lines_from_text
+from .premedication.services import (
+    LineValues,
+    default_line_values,
+    lines_of,
+    premedication_lines_save,
+)
 from .saving import save_validated, stale_error
 from .signals import order_discontinued, order_superseded, order_verified, urgent_order_verified
 
@@ -84,7 +89,6 @@ ORDER_FIELDS = (
     "dosing_weight_basis",
     "rate_protocol",
     "target_rate_ml_per_h",
-    "premedication",
     "hydration",
     "concomitant_immunosuppressant",
     "notes",
@@ -231,7 +235,7 @@ def order_create(
     dosing_weight_basis: str = DosingWeightBasis.AUTO,
     rate_protocol: str = RateProtocol.PROTOCOL,
     target_rate_ml_per_h: int = 200,
-    premedication: str | None = None,
+    premedication_lines: list[LineValues] | None = None,
     hydration: str = "",
     concomitant_immunosuppressant: str = "",
     notes: str = "",
@@ -240,10 +244,11 @@ def order_create(
     weight_today_kg: Decimal | None = None,
     confirm_unusual_weight: bool = False,
 ) -> Order:
-    """Start a draft order (docs/clinical-rules.md 4). Premedication defaults to the dosing policy's
-    (docs/clinical-rules.md 3.5); ``weight_today_kg``, when given, is recorded as the patient's
-    weight today first, so the order is planned on it (docs/clinical-rules.md 3.1); an unusual one
-    needs ``confirm_unusual_weight`` (docs/clinical-rules.md 3.1.1).
+    """Start a draft order (docs/clinical-rules.md 4). ``premedication_lines`` default to the
+    engine's for the patient (docs/clinical-rules.md 3.5: ``default_line_values``);
+    ``weight_today_kg``, when given, is recorded as the patient's weight today first, so the
+    order is planned on it (docs/clinical-rules.md 3.1); an unusual one needs
+    ``confirm_unusual_weight`` (docs/clinical-rules.md 3.1.1).
 
     Refuses an inactive product, both or neither dose, and values outside the order's ranges
     (days per cycle 1-5, cycles 1-60, interval 7-90 days). Clinical findings are not refusals
@@ -265,11 +270,6 @@ def order_create(
         dosing_weight_basis=dosing_weight_basis,
         rate_protocol=rate_protocol,
         target_rate_ml_per_h=target_rate_ml_per_h,
-        premedication=(
-            default_premedication_text(patient, timezone.localdate())
-            if premedication is None
-            else premedication
-        ),
         hydration=hydration,
         concomitant_immunosuppressant=concomitant_immunosuppressant.strip(),
         notes=notes,
@@ -278,7 +278,13 @@ def order_create(
         created_by=by,
     )
     _save_validated(order, by, "Created")
-    premedication_lines_from_text(order, by)
+    premedication_lines_save(
+        order,
+        default_line_values(patient, timezone.localdate())
+        if premedication_lines is None
+        else premedication_lines,
+        by,
+    )
     return order
 
 
@@ -322,6 +328,7 @@ def order_update(
     version: int,
     weight_today_kg: Decimal | None = None,
     confirm_unusual_weight: bool = False,
+    premedication_lines: list[LineValues] | None = None,
     **changes: Any,
 ) -> Order:
     """Change an order (docs/clinical-rules.md 4) and return the order as it now stands.
@@ -334,7 +341,9 @@ def order_update(
     carried over (they belong to a signature). A new version of an active order starts today or
     later (``start_date``: a field error). A change that changes nothing saves nothing.
     ``weight_today_kg`` records the patient's weight today, as in ``order_create`` (with
-    ``confirm_unusual_weight``).
+    ``confirm_unusual_weight``). ``premedication_lines`` (None: unchanged) replace the
+    version's lines and the text an order written before the lines carried
+    (docs/clinical-rules.md 3.5); a new version copies the lines it does not replace.
     """
     unknown = set(changes) - set(ORDER_FIELDS)
     if unknown:
@@ -351,14 +360,26 @@ def order_update(
             changes.get("urgent", current.urgent),
             changes.get("urgent_reason", current.urgent_reason),
         )
-    if all(getattr(current, name) == value for name, value in changes.items()):
+    current_lines = lines_of(current)
+    lines_changed = premedication_lines is not None and (
+        [line.key() for line in premedication_lines] != [line.key() for line in current_lines]
+        or bool(current.premedication)
+    )
+    if not lines_changed and all(
+        getattr(current, name) == value for name, value in changes.items()
+    ):
         return current
+    # A drug the version names stays allowed on its lines after it leaves the catalogue.
+    own_drugs = [line.drug.pk for line in current_lines]
     if current.status not in NEW_VERSION_WHEN:
         for name, value in changes.items():
             setattr(current, name, value)
+        if lines_changed:
+            current.premedication = ""  # the lines replace what was written before them
         _save_order(current, by, "Edited")
-        if "premedication" in changes:
-            premedication_lines_from_text(current, by)
+        if lines_changed:
+            assert premedication_lines is not None
+            premedication_lines_save(current, premedication_lines, by, allowed_drug_ids=own_drugs)
         return current
 
     pending = pending_change(current)
@@ -368,6 +389,8 @@ def order_update(
         _check_new_version_start(current, changes.get("start_date", current.start_date))
     successor = Order(
         **{name: getattr(current, name) for name in ORDER_FIELDS},
+        # Text written before the lines is carried until lines replace it.
+        premedication="" if lines_changed else current.premedication,
         patient_id=current.patient_id,
         lineage_id=current.lineage_id or current.pk,
         revision=current.revision + 1,
@@ -381,7 +404,11 @@ def order_update(
     _save_validated(
         successor, by, f"Version {successor.revision}: changes version {current.revision}"
     )
-    premedication_lines_from_text(successor, by)
+    if lines_changed:
+        assert premedication_lines is not None
+        premedication_lines_save(successor, premedication_lines, by, allowed_drug_ids=own_drugs)
+    else:  # copied as they are: the version being changed was judged with them
+        premedication_lines_save(successor, current_lines, by, check=False)
     return successor
 
 

@@ -35,7 +35,7 @@ from .forms import (
 )
 from .models import Order, OrderStatus, Patient
 from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
-from .premedication.services import default_premedication_text
+from .premedication.services import line_facts
 
 ORDERS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -114,6 +114,8 @@ def order_form_preview(form: OrderForm) -> Preview:
         )
     except FormularyError as error:
         return Preview(problems=[error.message])
+    # docs/clinical-rules.md 3.5: the lines as entered (PREMEDICATION_DOSE_HIGH).
+    request = request.model_copy(update={"premedication": line_facts(form.premedication_entered())})
     return Preview(
         plan=compute_plan(request),
         weights_apply=ideal_and_adjusted_weights_apply(
@@ -151,6 +153,8 @@ def _order_form_submit(request: HttpRequest, order: Order | None) -> HttpRespons
     if "apply_defaults" in request.POST:
         form = OrderForm.shown_again(indication_defaults(request.POST), order=order)
         return _order_form_page(request, form, order)
+    if "more_lines" in request.POST:  # the lines as typed, with blank rows below them
+        return _order_form_page(request, OrderForm.shown_again(request.POST, order=order), order)
     form = OrderForm(request.POST, order=order)
     if "preview" in request.POST:
         return _order_form_page(request, form, order, preview=order_form_preview(form))
@@ -188,7 +192,6 @@ def order_create(request: HttpRequest) -> HttpResponse:
     form = OrderForm(
         initial={
             "patient": request.GET.get("patient"),
-            "premedication": default_premedication_text(patient, timezone.localdate()),
             PATIENT_QUERY_PARAM: request.GET.get(PATIENT_QUERY_PARAM, ""),
         }
     )
@@ -241,14 +244,14 @@ def order_form_fields(request: HttpRequest) -> HttpResponse:
     out of band."""
     order = _order_being_edited(request)
     values = indication_defaults(request.POST) if "apply_defaults" in request.POST else request.POST
+    form = OrderForm.shown_again(
+        values, order=order, premedication_defaults="premedication_defaults" in request.POST
+    )
     return render(
         request,
         "orders/_order_fields_refresh.html",
-        {
-            "form": OrderForm.shown_again(values, order=order),
-            "order": order,
-            "preview": order_form_preview(OrderForm(values, order=order)),
-        },
+        # The preview judges the lines shown (a new patient's defaults), not those posted.
+        {"form": form, "order": order, "preview": order_form_preview(form.as_posted())},
     )
 
 

@@ -25,10 +25,16 @@ from infusions.administration import services as administration
 from infusions.administration.entries import ENTRY_MODELS, entry_fields, parse_entry
 from infusions.administration.forms import lots_looked_up
 from infusions.administration.models import (
+    SESSION_REASON_MAX_CHARS,
     AdministrationEntry,
     EntryKind,
     Severity,
     Symptom,
+)
+from infusions.administration.premedication import (
+    LineGiven,
+    premedication_given_record,
+    premedication_given_rows,
 )
 from infusions.administration.record import STATE_KINDS
 from infusions.booking.models import InfusionSession
@@ -230,6 +236,70 @@ class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
             correction_of=correction_of,
         )
         return Response(EntrySerializer(recorded).data, status=status.HTTP_201_CREATED)
+
+
+class PremedicationGivenSerializer(serializers.Serializer):
+    """A premedication line of the session's order and what was recorded for it on this session
+    (``given_at`` and ``given_by``; or ``not_given_reason``; all null until recorded)."""
+
+    line = serializers.IntegerField(source="line.pk")
+    drug = serializers.CharField(source="line.drug.slug")
+    dose = serializers.DecimalField(source="line.dose", max_digits=7, decimal_places=2)
+    unit = serializers.CharField(source="line.dose_unit")
+    route = serializers.CharField(source="line.route")
+    minutes_before_start = serializers.IntegerField(source="line.minutes_before")
+    given_at = serializers.DateTimeField(source="record.given_at", allow_null=True)
+    given_by = serializers.CharField(source="record.given_by.username", allow_null=True)
+    not_given_reason = serializers.CharField(source="record.not_given_reason", allow_null=True)
+    recorded_at = serializers.DateTimeField(source="record.recorded_at", allow_null=True)
+
+
+class PremedicationGivenCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    line = serializers.IntegerField(
+        min_value=1, max_value=INT_MAX, help_text="A premedication line of the session's order."
+    )
+    given = serializers.BooleanField(help_text="false: not given (then say why).")
+    given_at = BoundedDateTime(window=VIEW, required=False, help_text="Default: now.")
+    not_given_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=SESSION_REASON_MAX_CHARS
+    )
+
+
+class PremedicationGivenView(LogsPatientReadsMixin, APIView):
+    """A session's premedication, line by line (docs/clinical-rules.md 3.5, 6): every role reads
+    it (each read logged); nurses record each line once, given or not given."""
+
+    permission_classes = [RecordWrites]
+
+    def _session(self, pk: int) -> InfusionSession:
+        return get_object_or_404(InfusionSession.objects.select_related("order"), pk=pk)
+
+    @extend_schema(responses=PremedicationGivenSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        session = self._session(pk)
+        access_record(request._request, session)
+        rows = premedication_given_rows(session)
+        return Response(PremedicationGivenSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=PremedicationGivenCreateSerializer,
+        responses={201: PremedicationGivenSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        session = self._session(pk)
+        serializer = PremedicationGivenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        record = premedication_given_record(
+            session,
+            line_id=data["line"],
+            by=signed_in_user(request),
+            given=data["given"],
+            given_at=data.get("given_at"),
+            not_given_reason=data.get("not_given_reason", ""),
+        )
+        row = LineGiven(record.line, record)
+        return Response(PremedicationGivenSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class LotRowSerializer(serializers.Serializer):

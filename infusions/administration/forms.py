@@ -114,6 +114,38 @@ class SessionReasonForm(forms.Form):
     )
 
 
+class PremedicationGivenForm(forms.Form):
+    """One premedication line of the session's order given (at a time; blank: now) or not
+    given (with why), by the button pressed (docs/clinical-rules.md 3.5, 6)."""
+
+    line = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=INT_MAX)
+    outcome = forms.ChoiceField(
+        choices=[("given", "Given"), ("not_given", "Not given")], widget=forms.HiddenInput
+    )
+    given_at = BoundedDateTimeField(
+        window=VIEW,
+        label="Given at",
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text="Blank: now.",
+    )
+    not_given_reason = forms.CharField(
+        label="Or why not given",
+        required=False,
+        max_length=SESSION_REASON_MAX_CHARS,
+        widget=forms.TextInput(),
+    )
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "line_id": data["line"],
+            "given": data["outcome"] == "given",
+            "given_at": data["given_at"],
+            "not_given_reason": data["not_given_reason"],
+        }
+
+
 class LotForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.order_by("brand_name"), to_field_name="slug"

@@ -199,3 +199,50 @@ class SessionOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on session #{self.session_id}: {self.reason}"
+
+
+class PremedicationGiven(models.Model):
+    """One premedication line of the session's order as the nurse gave it (``given_at``) or did
+    not give it (``not_given_reason``), recorded once per session and line by ``given_by``
+    (docs/clinical-rules.md 3.5, 6). Never changed: a correction is a note in the record."""
+
+    session = models.ForeignKey(
+        InfusionSession, on_delete=models.PROTECT, related_name="premedication_given"
+    )
+    line = models.ForeignKey(
+        "orders.PremedicationLine", on_delete=models.PROTECT, related_name="given"
+    )
+    given_at = models.DateTimeField(null=True, blank=True)
+    not_given_reason = models.TextField(blank=True, max_length=SESSION_REASON_MAX_CHARS)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["line__position", "id"]
+        verbose_name = "premedication given"
+        verbose_name_plural = "premedication given"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "line"], name="premedication_given_once_per_session_line"
+            ),
+            models.CheckConstraint(
+                condition=(Q(given_at__isnull=False) & Q(not_given_reason=""))
+                | (Q(given_at__isnull=True) & ~Q(not_given_reason="")),
+                name="premedication_given_time_or_reason",
+                violation_error_message="Either the time it was given or why it was not.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.given_at is not None:
+            return f"{self.line} given at {self.given_at:%Y-%m-%d %H:%M}"
+        return f"{self.line} not given: {self.not_given_reason}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("What was given is never changed: add a note.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

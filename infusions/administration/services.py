@@ -47,6 +47,7 @@ from ivig.accounts.models import User
 from ivig.engine import DosePlan
 from ivig.engine.restart import planned_rate_at
 from orders.course_versions import in_force_on
+from orders.premedication.services import premedication_words
 
 
 def session_start_blockers(session: InfusionSession) -> list[str]:
@@ -374,6 +375,34 @@ def _check_correction(
         )
 
 
+def check_recording_open(
+    current: InfusionSession,
+    occurred_at: datetime,
+    *,
+    day_checked: bool = True,
+    field: str = "occurred_at",
+) -> None:
+    """Something happening at ``occurred_at`` may be recorded on ``current`` (docs/clinical-rules.md
+    6): the session is not completed, cancelled or missed; the time is not in the future (1
+    minute of clock skew) nor, ``day_checked``, before the session's planned day."""
+    if current.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.MISSED):
+        raise InfusionError(
+            InfusionError.RECORDING_CLOSED,
+            f"The session is {current.get_status_display().lower()}: nothing more is recorded.",
+        )
+    if occurred_at > timezone.now() + CLOCK_SKEW:
+        raise InfusionError(
+            InfusionError.IN_FUTURE, f"{local(occurred_at):%d %b %H:%M} is in the future.", field
+        )
+    if day_checked and local(occurred_at).date() < current.planned_day:
+        raise InfusionError(
+            InfusionError.BEFORE_SESSION_DAY,
+            f"{local(occurred_at):%d %b %H:%M} is before the session's day "
+            f"({current.planned_day:%d %b %Y}).",
+            field,
+        )
+
+
 @transaction.atomic
 def administration_record(
     session: InfusionSession,
@@ -398,27 +427,9 @@ def administration_record(
     ``entry`` comes validated from ``entries.parse_entry`` (its kind's fields and their limits).
     """
     current = locked_session(session, None)
-    if current.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.MISSED):
-        raise InfusionError(
-            InfusionError.RECORDING_CLOSED,
-            f"The session is {current.get_status_display().lower()}: nothing more is recorded.",
-        )
-    now = timezone.now()
-    occurred_at = occurred_at or now
-    if occurred_at > now + CLOCK_SKEW:
-        raise InfusionError(
-            InfusionError.IN_FUTURE,
-            f"{local(occurred_at):%d %b %H:%M} is in the future.",
-            field="occurred_at",
-        )
+    occurred_at = occurred_at or timezone.now()
     # A start has its own rule (on the planned day: ``_check_state_rules``).
-    if entry.kind != EntryKind.STARTED and local(occurred_at).date() < current.planned_day:
-        raise InfusionError(
-            InfusionError.BEFORE_SESSION_DAY,
-            f"{local(occurred_at):%d %b %H:%M} is before the session's day "
-            f"({current.planned_day:%d %b %Y}).",
-            field="occurred_at",
-        )
+    check_recording_open(current, occurred_at, day_checked=entry.kind != EntryKind.STARTED)
     _check_correction(current, entry.kind, correction_of)
     plan = session_runnable_plan(current)  # capped by reaction plans (3.8.3)
     state = infusion_state(current.entries.all())
@@ -434,7 +445,7 @@ def administration_record(
             )
     fields = entry.row_fields()
     if isinstance(entry, PremedicationGiven) and not entry.details:
-        fields["details"] = current.order.premedication or "As ordered"
+        fields["details"] = premedication_words(current.order) or "As ordered"
     row = AdministrationEntry(
         session=current,
         kind=entry.kind,

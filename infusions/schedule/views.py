@@ -26,8 +26,9 @@ from infusions.administration import policies as session_reason_policies
 from infusions.administration import services as administration
 from infusions.administration import session_reasons
 from infusions.administration.entries import entry_fields
-from infusions.administration.forms import EntryForm, SessionReasonForm
+from infusions.administration.forms import EntryForm, PremedicationGivenForm, SessionReasonForm
 from infusions.administration.models import AdministrationEntry, EntryKind
+from infusions.administration.premedication import premedication_given_record
 from infusions.administration.record import STATE_KINDS, InfusionState
 from infusions.booking import services as booking
 from infusions.booking.forms import (
@@ -386,6 +387,7 @@ def _render_session(
     move_form: MoveForm | None = None,
     cancel_form: CancelForm | None = None,
     reason_form: SessionReasonForm | None = None,
+    premedication_form: PremedicationGivenForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     entries = selectors.session_entries(session)
@@ -414,6 +416,7 @@ def _render_session(
             **_change_forms(session, can_act, move_form, cancel_form),
             "reason_forms": reason_forms,
             "reason_refused": _reasons_refused(reason_form, reason_forms),
+            "premedication_form": premedication_form,
         },
         status=status,
     )
@@ -483,6 +486,29 @@ def session_record(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{EntryKind(entry.kind).label} recorded.")
         return redirect(reverse("infusions:session-detail", args=[session.pk]) + "#record")
     return _render_session(request, session, bound_entry=form)
+
+
+@policy_required(policies.can_record)
+@require_POST
+def session_premedication(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a premedication line of the session's order as given or not given
+    (docs/clinical-rules.md 3.5, 6)."""
+    session = _session(pk)
+    form = PremedicationGivenForm(request.POST)
+    if form.is_valid():
+        try:
+            premedication_given_record(
+                session, by=signed_in_user(request), **form.service_arguments()
+            )
+        except InfusionError as error:
+            add_infusion_error(form, error)
+        else:
+            messages.success(request, "Premedication recorded.")
+            return redirect(
+                reverse("infusions:session-detail", args=[session.pk]) + "#premedication"
+            )
+    session.refresh_from_db()
+    return _render_session(request, session, premedication_form=form, status=400)
 
 
 def _session_change(

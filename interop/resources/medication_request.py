@@ -29,7 +29,7 @@ FHIR element                   source
   ``doseAndRate[1..]``         one per titration step: ``type.text`` "step N: from minute M
                                for m min, v mL", ``rateQuantity`` ``rate_ml_per_h`` mL/h
 ``note[]``                     "Dosing weight {dosing_weight_kg} kg ({dosing_weight_basis})",
-                               "Premedication: …" (free text; not separate requests yet)
+                               "Premedication: …" (the lines in words; not separate requests yet)
 =============================  ==============================================================
 """
 
@@ -38,7 +38,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.codeableconcept import CodeableConcept
@@ -59,8 +59,9 @@ from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
 from ivig.engine import DosePlan
 from orders.dose_plans.plan_accessor import lineage_id, order_plan
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, PremedicationLine
 from orders.policies import can_read_orders
+from orders.premedication.services import premedication_words
 
 ORDER_SYSTEM = "urn:ivig:order"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -155,8 +156,9 @@ def medication_request(order: Order) -> MedicationRequest:
         notes.append(
             Annotation(text=f"Dosing weight {_number(plan.dosing_weight_kg)} kg ({basis})")
         )
-    if order.premedication:
-        notes.append(Annotation(text=f"Premedication: {order.premedication}"))
+    premedication = premedication_words(order)
+    if premedication:
+        notes.append(Annotation(text=f"Premedication: {premedication}"))
     indication = order.indication
     return MedicationRequest(
         id=str(order.pk),
@@ -215,6 +217,9 @@ class MedicationRequestEndpoint(PatientDataEndpoint):
         return (
             Order.objects.filter(status__in=list(STATUS))
             .select_related("patient", "product", "indication", "signed_by")
+            .prefetch_related(
+                Prefetch("premedication_lines", PremedicationLine.objects.select_related("drug"))
+            )
             .order_by("pk")
         )
 

@@ -13,7 +13,6 @@ from tests.orders.factories import worked_example_patient
 
 from .conftest import journey
 
-PREMEDICATION = "diphenhydramine 25 mg PO; acetaminophen 500 mg PO"
 HYDRATION = "0.9% NaCl 500 mL over 1 h before"
 COTHERAPY = "mycophenolate 1 g BID"
 NOTES = "Check IgG trough before cycle 3."
@@ -36,7 +35,10 @@ def test_choosing_the_patient_keeps_every_field_and_the_order_says_what_was_type
     page.get_by_label("Cycles", exact=True).fill("6")
     page.get_by_label("Start date").fill(next_monday().isoformat())
     page.get_by_label("Target rate (mL/h)").fill("150")
-    page.get_by_label("Premedication").fill(PREMEDICATION)
+    # docs/clinical-rules.md 3.5: the offered lines changed, and one more.
+    page.get_by_label("Dose, line 1").fill("50")
+    page.get_by_label("Drug, line 3").select_option("cetirizine")
+    page.get_by_label("Dose, line 3").fill("10")
     page.get_by_label("Hydration").fill(HYDRATION)
     page.get_by_label("Concomitant immunosuppressant").fill(COTHERAPY)
     page.get_by_label("Notes").fill(NOTES)
@@ -49,7 +51,9 @@ def test_choosing_the_patient_keeps_every_field_and_the_order_says_what_was_type
         select.select_option(str(patient.pk))
     expect(page.get_by_test_id("daily-dose")).to_have_text("25 g")
 
-    expect(page.get_by_label("Premedication")).to_have_value(PREMEDICATION)
+    expect(page.get_by_label("Dose, line 1")).to_have_value("50")
+    expect(page.get_by_label("Drug, line 3")).to_have_value("cetirizine")
+    expect(page.get_by_label("Dose, line 3")).to_have_value("10")
     expect(page.get_by_label("Hydration")).to_have_value(HYDRATION)
     expect(page.get_by_label("Concomitant immunosuppressant")).to_have_value(COTHERAPY)
     expect(page.get_by_label("Notes")).to_have_value(NOTES)
@@ -59,11 +63,12 @@ def test_choosing_the_patient_keeps_every_field_and_the_order_says_what_was_type
 
     page.get_by_test_id("order-save").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Draft")
-    # What was typed, read into the order's premedication lines (docs/clinical-rules.md 3.5).
+    # The premedication lines as typed (docs/clinical-rules.md 3.5).
     expect(page.get_by_test_id("order-premedication").get_by_role("listitem")).to_have_text(
         [
-            "Diphenhydramine 25 mg PO, 30 min before the start",
+            "Diphenhydramine 50 mg PO, 30 min before the start",
             "Acetaminophen 500 mg PO, 30 min before the start",
+            "Cetirizine 10 mg PO, 30 min before the start",
         ]
     )
     expect(page.get_by_test_id("order-hydration")).to_have_text(HYDRATION)
@@ -71,6 +76,6 @@ def test_choosing_the_patient_keeps_every_field_and_the_order_says_what_was_type
     expect(page.get_by_test_id("order-notes")).to_have_text(NOTES)
     expect(page.get_by_test_id("order-rate")).to_contain_text("target 150 mL/h")
     order = Order.objects.get(patient=patient)
-    assert (order.premedication, order.hydration, order.notes) == (PREMEDICATION, HYDRATION, NOTES)
+    assert (order.premedication, order.hydration, order.notes) == ("", HYDRATION, NOTES)
     assert (order.concomitant_immunosuppressant, order.target_rate_ml_per_h) == (COTHERAPY, 150)
     assert errors == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from formulary.models import DEFAULT_PREMEDICATION, DosingPolicy, Product
+from formulary.models import DosingPolicy, Product
 from formulary.selectors import current_price
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,5 @@ def test_the_default_policy_is_seeded():
     assert policy.max_rate_ml_per_h == 200
     assert policy.premedication_lead_minutes == 30
     assert policy.observation_minutes == 30
-    assert policy.default_premedication == DEFAULT_PREMEDICATION
     assert policy.version == 1
     assert policy.history.count() == 1

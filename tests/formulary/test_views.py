@@ -372,7 +372,6 @@ def policy_post(version: int, **changes: Any) -> dict[str, Any]:
         "max_rate_ml_per_h": "200",
         "premedication_lead_minutes": "30",
         "observation_minutes": "30",
-        "default_premedication": "diphenhydramine 25 mg PO; acetaminophen 500 mg PO",
         "review_interval_cycles": "3",
         "default_at_risk_max_mg_per_kg_per_min": "3.3",
         "adjusted_weight_rule": "bmi_or_ibw_percent",
@@ -413,5 +412,5 @@ def test_policy_values_outside_their_range_are_form_errors(pharmacist, client_fo
 
 def test_other_roles_read_the_policy_without_a_form(nurse, client_for):
     page = client_for(nurse).get(POLICY).content.decode()
-    assert "diphenhydramine 25 mg PO" in page
+    assert "<dt>Premedication lead</dt><dd>30 minutes</dd>" in page
     assert '<form method="post">' not in page and "Save policy" not in page

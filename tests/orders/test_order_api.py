@@ -108,7 +108,10 @@ def test_create_returns_the_draft(clinician, client_for, worked_patient):
         "dr-test",
     )
     assert body["total_dose_g_per_kg"] == "2.000"
-    assert "diphenhydramine" in body["premedication"]
+    assert [line["drug"] for line in body["premedication_lines"]] == [
+        "diphenhydramine",
+        "acetaminophen",
+    ]
     assert body["number"] == f"IV-{body['id']:06d}"
 
 

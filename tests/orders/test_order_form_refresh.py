@@ -2,28 +2,39 @@
 form's fields in again from what was posted. Every field must come back exactly as typed, and the
 order saved from the refreshed fields must carry exactly that text (never ``['…']``)."""
 
+from datetime import timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Indication, Order
 from orders.services import order_create, order_sign
 
 from ..conftest import TEST_PASSWORD
 from ..dates import next_monday
-from .factories import order_values
+from .factories import PatientFactory, PatientWeightFactory, order_values
 from .test_order_views import form_data
 
 pytestmark = pytest.mark.django_db
 
-PREMEDICATION = "diphenhydramine 25 mg PO; acetaminophen 500 mg PO"
+# docs/clinical-rules.md 3.5: the premedication rows as typed (one line, two blank rows).
+PREMEDICATION = {
+    "premedication-TOTAL_FORMS": "3",
+    "premedication-INITIAL_FORMS": "1",
+    "premedication-0-drug": "cetirizine",
+    "premedication-0-dose": "10",
+    "premedication-0-route": "PO",
+    "premedication-0-minutes_before": "20",
+}
 HYDRATION = "0.9% NaCl 500 mL over 1 h before; 'slowly' & <carefully>"
 COTHERAPY = "mycophenolate 1 g BID"
 NOTES = "Line one.\nLine two, with \"quotes\" and a ['bracket']."
 TYPED = {
-    "premedication": PREMEDICATION,
+    **PREMEDICATION,
     "hydration": HYDRATION,
     "concomitant_immunosuppressant": COTHERAPY,
     "notes": NOTES,
@@ -109,11 +120,11 @@ def test_a_half_filled_form_comes_back_without_errors_on_untouched_fields(
     clinician, client_for, worked_patient
 ):
     """The patient is often chosen first: the refresh shows what was typed, no error yet."""
-    partial = {"patient": worked_patient.pk, "premedication": PREMEDICATION, "cycles": ""}
+    partial = {"patient": worked_patient.pk, **PREMEDICATION, "cycles": ""}
     response = client_for(clinician).post(reverse("orders:order-form-fields"), partial)
     page = response.content.decode()
     assert response.status_code == 200
-    assert fields_of(page)["premedication"] == PREMEDICATION
+    assert fields_of(page)["premedication-0-dose"] == "10"
     assert "This field is required" not in page.split('id="preview"')[0]
 
 
@@ -132,7 +143,14 @@ def test_the_order_saved_from_the_refreshed_fields_is_exactly_what_was_typed(
     response = client.post(reverse("orders:order-create"), posted)
     assert response.status_code == 302, response.content.decode()[:2000]
     order = Order.objects.get()
-    assert order.premedication == PREMEDICATION
+    assert order.premedication == ""
+    (line,) = order.premedication_lines.all()
+    assert (line.drug.slug, line.dose, line.route, line.minutes_before) == (
+        "cetirizine",
+        Decimal(10),
+        "PO",
+        20,
+    )
     assert order.hydration == HYDRATION.replace("\n", "\r\n")
     assert order.concomitant_immunosuppressant == COTHERAPY
     assert order.notes.replace("\r\n", "\n") == NOTES
@@ -142,19 +160,20 @@ def test_the_order_saved_from_the_refreshed_fields_is_exactly_what_was_typed(
     assert "[&#x27;diphenhydramine" not in page and "&#x27;]" not in page.replace(
         "bracket&#x27;]", ""
     )
-    # docs/clinical-rules.md 3.5: shown as the structured lines it reads as.
-    assert "Diphenhydramine 25 mg PO, 30 min before the start" in page
-    assert "Acetaminophen 500 mg PO, 30 min before the start" in page
+    # docs/clinical-rules.md 3.5: shown as the lines typed.
+    assert "Cetirizine 10 mg PO, 20 min before the start" in page
 
 
-def test_applying_the_indication_defaults_keeps_the_free_text(clinician, client_for, filled):
+def test_applying_the_indication_defaults_keeps_the_free_text_and_lines(
+    clinician, client_for, filled
+):
     kawasaki = Indication.objects.get(slug="kawasaki-disease")
     filled.update(indication=kawasaki.pk, apply_defaults="1")
     response = client_for(clinician).post(reverse("orders:order-form-fields"), filled)
     shown = fields_of(response.content.decode())
     assert shown["days_per_cycle"] == str(kawasaki.default_days_per_cycle)
-    assert (shown["premedication"], shown["hydration"], shown["notes"]) == (
-        PREMEDICATION,
+    assert (shown["premedication-0-drug"], shown["hydration"], shown["notes"]) == (
+        "cetirizine",
         HYDRATION,
         NOTES,
     )
@@ -175,3 +194,40 @@ def test_a_new_version_keeps_the_dates_and_cycles_typed_on_a_refresh(
     response = client_for(clinician).post(reverse("orders:order-form-fields"), data)
     shown = fields_of(response.content.decode())
     assert (shown["start_date"], shown["cycles"]) == (TYPED["start_date"], "5")
+
+
+def test_choosing_a_child_prefills_the_weight_based_premedication(clinician, client_for, filled):
+    """docs/clinical-rules.md 3.5: the patient chosen (the select's ``premedication_defaults``),
+    the lines start again from that patient's defaults, and the preview judges them."""
+    child = PatientFactory.create(
+        date_of_birth=timezone.localdate() - timedelta(days=3 * 365 + 30), height_cm=Decimal(90)
+    )
+    PatientWeightFactory.create(patient=child, weight_kg=Decimal(12), recorded_by=clinician)
+    as_offered = {  # the adult defaults the form offers before a patient, untouched
+        "premedication-TOTAL_FORMS": "4",
+        "premedication-INITIAL_FORMS": "2",
+        "premedication-0-drug": "diphenhydramine",
+        "premedication-0-dose": "25",
+        "premedication-0-route": "PO",
+        "premedication-0-minutes_before": "30",
+        "premedication-1-drug": "acetaminophen",
+        "premedication-1-dose": "500",
+        "premedication-1-route": "PO",
+        "premedication-1-minutes_before": "30",
+    }
+    filled.update(patient=child.pk, premedication_defaults="1", weight_today_kg="", **as_offered)
+    response = client_for(clinician).post(reverse("orders:order-form-fields"), filled)
+    shown = fields_of(response.content.decode())
+    rows = [(shown[f"premedication-{i}-drug"], shown[f"premedication-{i}-dose"]) for i in range(2)]
+    assert rows == [("diphenhydramine", "12"), ("acetaminophen", "180")]
+    assert shown["premedication-2-drug"] == ""
+    assert "PREMEDICATION_DOSE_HIGH" not in response.content.decode()
+
+
+def test_lines_changed_before_the_patient_is_chosen_stay_as_typed(clinician, client_for, filled):
+    """Issue 19: what the clinician typed survives the patient's refresh; only lines still as
+    offered become the patient's defaults."""
+    filled.update(premedication_defaults="1")
+    response = client_for(clinician).post(reverse("orders:order-form-fields"), filled)
+    shown = fields_of(response.content.decode())
+    assert (shown["premedication-0-drug"], shown["premedication-0-dose"]) == ("cetirizine", "10")

@@ -8,12 +8,13 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from formulary.models import DosingPolicy, Product
+from formulary.models import PremedicationDrug, Product
 from formulary.services import product_deactivate
 from orders import services
 from orders.dose_plans.plan_accessor import order_plan
 from orders.errors import OrderError
 from orders.models import Order, OrderOverride, OrderStatus
+from orders.premedication.services import LineValues
 from orders.selectors import order_history, order_versions, orders_awaiting_verification
 from orders.services import (
     order_complete,
@@ -57,22 +58,25 @@ REASONS = {"RENAL_RISK": "Hydrated, creatinine normal", "THROMBOSIS_RISK": "Mobi
 # --- create ----------------------------------------------------------------------------------
 
 
-def test_create_makes_a_draft_at_version_1_with_the_policy_premedication(clinician, draft):
+def test_create_makes_a_draft_at_version_1_with_the_default_premedication(clinician, draft):
     draft.refresh_from_db()
     assert (draft.status, draft.version, draft.revision) == (OrderStatus.DRAFT, 1, 1)
-    assert draft.premedication == DosingPolicy.objects.get().default_premedication
-    assert draft.premedication
+    assert draft.premedication == ""  # lines, never text (docs/clinical-rules.md 3.5)
+    assert [line.drug.slug for line in draft.premedication_lines.all()] == [
+        "diphenhydramine",
+        "acetaminophen",
+    ]
     assert draft.created_by == clinician
     assert draft.number == f"IV-{draft.pk:06d}"
     (record,) = draft.history.all()
     assert (record.history_user, record.history_change_reason) == (clinician, "Created")
 
 
-def test_create_keeps_an_edited_premedication(clinician, worked_patient):
-    order = order_create(
-        by=clinician, premedication="Cetirizine 10 mg PO", **order_values(worked_patient)
-    )
-    assert order.premedication == "Cetirizine 10 mg PO"
+def test_create_keeps_edited_premedication_lines(clinician, worked_patient):
+    cetirizine = PremedicationDrug.objects.get(slug="cetirizine")
+    line = LineValues(cetirizine, Decimal(10), "mg", "PO", 30)
+    order = order_create(by=clinician, premedication_lines=[line], **order_values(worked_patient))
+    assert [str(line) for line in order.premedication_lines.all()] == ["Cetirizine 10.00 mg PO"]
 
 
 def test_create_records_todays_weight_and_plans_on_it(clinician, worked_patient):

@@ -67,7 +67,13 @@ def form_data(order_or_patient: Any = None, **overrides: Any) -> dict[str, Any]:
         "dosing_weight_basis": "auto",
         "rate_protocol": "protocol",
         "target_rate_ml_per_h": "200",
-        "premedication": "diphenhydramine 25 mg PO",
+        # docs/clinical-rules.md 3.5: the premedication rows (a line and two blank rows).
+        "premedication-TOTAL_FORMS": "3",
+        "premedication-INITIAL_FORMS": "1",
+        "premedication-0-drug": "diphenhydramine",
+        "premedication-0-dose": "25",
+        "premedication-0-route": "PO",
+        "premedication-0-minutes_before": "30",
         "hydration": "",
         "concomitant_immunosuppressant": "mycophenolate",
         "notes": "",
@@ -234,13 +240,14 @@ def test_a_clinician_creates_an_order_from_the_form(clinician, client_for, worke
     assert worked_patient.weights.first().weight_kg == Decimal("80")
 
 
-def test_the_new_order_form_presets_the_patient_and_the_policy_premedication(
+def test_the_new_order_form_presets_the_patient_and_the_adult_premedication_lines(
     clinician, client_for, worked_patient
 ):
     response = client_for(clinician).get(url("orders:order-create"), {"patient": worked_patient.pk})
     form = response.context["form"]
     assert str(form["patient"].value()) == str(worked_patient.pk)
-    assert "diphenhydramine" in form["premedication"].value()
+    rows = [(row["drug"].value(), row["dose"].value()) for row in form.lines][:3]
+    assert rows == [("diphenhydramine", "25"), ("acetaminophen", "500"), (None, None)]
     assert 'name="weight_today_kg"' in response.content.decode()
 
 

@@ -65,6 +65,11 @@ def test_a_signed_order_reads_as_the_order_page_plans_it(clinician, fhir_client,
     assert [str(event) for event in dosage.timing.event] == [str(d) for d in planned_days]
     assert dosage.timing.repeat is None  # never "daily from the first to the last day"
     assert f"{Decimal(plan.dosing_weight_kg).normalize():f} kg" in request.note[0].text
+    # docs/clinical-rules.md 3.5: the premedication lines in words.
+    assert request.note[1].text == (
+        "Premedication: Diphenhydramine 25 mg PO, 30 min before the start; "
+        "Acetaminophen 500 mg PO, 30 min before the start"
+    )
     assert request.reasonCode[0].coding[0].code == signed.indication.icd10_code
 
 
