@@ -215,7 +215,8 @@ def test_the_api_list_costs_the_same_few_queries_however_many_lines(
             order=session.order, drug=drug, dose=drug.adult_dose, route=drug.route,
             position=position,
         )  # fmt: skip
-    # The user, the session, its records, the lines, the read log: none per line.
-    with django_assert_max_num_queries(7):
+    # The user, the session, its records, the order's lines, the reaction plans' added lines,
+    # the read log: none per line.
+    with django_assert_max_num_queries(8):
         rows = client.get(api_url(session)).json()
     assert len(rows) == 5
