@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -289,3 +291,24 @@ def test_a_plan_line_is_recorded_once_and_only_on_a_session_that_follows_the_pla
     both = {"line": 1, "plan_line": plan_line.pk, "given": True}
     answer = client_for(nurse).post(given_url(later), both, content_type="application/json")
     assert answer.status_code == 400
+
+
+def test_the_sessions_list_costs_the_same_queries_however_many_plan_lines(
+    course, nurse, clinician, client_for
+) -> None:
+    _, first, later = course
+    reaction = react(client_for(nurse), first)
+    plan = reaction_plan_record(reaction, by=clinician, added_lines=[line("hydrocortisone", "100")])
+    premedication_given_record(
+        later, plan_line_id=ReactionPlanLine.objects.get().pk, by=nurse, given=True
+    )
+    nurses = client_for(nurse)
+    nurses.get(given_url(later))  # the sign-in and caches warmed
+    with CaptureQueriesContext(connection) as one:
+        assert len(nurses.get(given_url(later)).json()) == 1
+    more = [line("hydrocortisone", "50"), line("methylprednisolone", "40"),
+            line("cetirizine", "10", "PO")]  # fmt: skip
+    reaction_plan_revise(plan, by=clinician, version=1, added_lines=more)
+    with CaptureQueriesContext(connection) as four:
+        assert len(nurses.get(given_url(later)).json()) == 4  # 3 lines and the one given
+    assert len(four.captured_queries) == len(one.captured_queries)
