@@ -34,7 +34,11 @@ from infusions.booking.models import (
 from infusions.chairs.models import Chair, ChairOpeningHours, Weekday
 from infusions.feeds.models import CalendarFeedToken
 from infusions.planning.models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
-from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from infusions.reactions.models import (
+    REACTION_PLAN_MAX_RATE_ML_PER_H,
+    ReactionPlan,
+    ReactionPlanLine,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -60,6 +64,7 @@ __all__ = [
     "PostgresOnlyExclusionConstraint",
     "PremedicationGiven",
     "ReactionPlan",
+    "ReactionPlanLine",
     "SessionOverride",
     "SessionStatus",
     "Severity",

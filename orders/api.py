@@ -1,7 +1,7 @@
 """Indications and orders under ``/api/v1/`` (docs/clinical-rules.md 4, 9): parse, call a
 service or selector, return. Patients and weights are ``orders.patients.api``."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -204,6 +204,30 @@ class PremedicationLineInputSerializer(RefuseUnknownFieldsMixin, serializers.Ser
         )
 
 
+def checked_lines(
+    rows: list[dict[str, Any]], *, own_drug_ids: Sequence[int] = ()
+) -> list[LineValues]:
+    """Validated ``PremedicationLineInputSerializer`` rows as lines, refused (400) on each
+    line's field ("Line 2: ...") when ``line_problems`` finds any: an order's lines and a
+    reaction plan's added lines alike."""
+    minutes = current_policy().premedication_lead_minutes
+    lines = [PremedicationLineInputSerializer().to_line(row, minutes) for row in rows]
+    problems = line_problems(lines, allowed_drug_ids=own_drug_ids)
+    if problems:
+        renamed = {"dose_unit": "unit", "minutes_before": "minutes_before_start"}
+        raise serializers.ValidationError(
+            _each_line_named(
+                [
+                    {renamed.get(name, name): [msg] for name, msg in problems[i].items()}
+                    if i in problems
+                    else {}
+                    for i in range(len(lines))
+                ]
+            )
+        )
+    return lines
+
+
 class OrderSerializer(serializers.ModelSerializer):
     """An order version as stored: its choices, status, who did what when, the overrides, and
     the engine's plan and findings as they were at signing."""
@@ -328,23 +352,7 @@ class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerialize
         extra_kwargs = range_field_kwargs()
 
     def validate_premedication_lines(self, rows: list[dict[str, Any]]) -> list[LineValues]:
-        minutes = current_policy().premedication_lead_minutes
-        lines = [PremedicationLineInputSerializer().to_line(row, minutes) for row in rows]
-        own = self.context.get("own_drug_ids", ())
-        problems = line_problems(lines, allowed_drug_ids=own)
-        if problems:
-            renamed = {"dose_unit": "unit", "minutes_before": "minutes_before_start"}
-            raise serializers.ValidationError(
-                _each_line_named(
-                    [
-                        {renamed.get(name, name): [msg] for name, msg in problems[i].items()}
-                        if i in problems
-                        else {}
-                        for i in range(len(lines))
-                    ]
-                )
-            )
-        return lines
+        return checked_lines(rows, own_drug_ids=self.context.get("own_drug_ids", ()))
 
 
 class OrderUpdateSerializer(OrderCreateSerializer):

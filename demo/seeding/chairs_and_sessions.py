@@ -42,6 +42,7 @@ from demo.seeding.patients_and_orders import (
     PLANNED_COURSE_NOTES,
     course_order,
 )
+from formulary.premedication.models import PremedicationDrug
 from infusions.administration.entries import AdverseEvent, Completed, RateChanged, Restarted
 from infusions.administration.models import AdministrationEntry, EntryKind
 from infusions.administration.services import administration_record, session_start
@@ -57,6 +58,7 @@ from infusions.reactions.selectors import reaction_of
 from infusions.reactions.services import reaction_plan_record
 from ivig.accounts.models import User
 from orders.models import Order, OrderStatus
+from orders.premedication.services import LineValues
 
 EVERY_DAY = range(7)
 DEMO_OPENS, DEMO_CLOSES = time(7), time(21)
@@ -87,7 +89,7 @@ class CourseHistory:
     chair: str
     symptoms: tuple[str, ...]
     action: str
-    planned_premedication: str = ""  # with a plan: the premedication added
+    planned_premedication: str = ""  # with a plan: the catalogue drug added (its adult dose)
 
     @property
     def planned(self) -> bool:
@@ -112,7 +114,7 @@ COURSE_HISTORIES: tuple[CourseHistory, ...] = (
         DEMO_CHAIRS[1][0],
         ("skin_rash", "fever"),
         "Stopped; cetirizine 10 mg PO; rash faded in 40 minutes.",
-        planned_premedication="hydrocortisone 100 mg IV 30 minutes before the infusion",
+        planned_premedication="hydrocortisone",
     ),
 )
 
@@ -219,6 +221,12 @@ def seed_course(history: CourseHistory = COURSE_HISTORIES[0]) -> list[str]:
     return [*lines, f"demo course booking: cycle {cycle} from {first:%Y-%m-%d %H:%M}"]
 
 
+def _added_line(slug: str) -> LineValues:
+    """The catalogue drug ``slug`` at its adult dose and usual route, 30 minutes before."""
+    drug = PremedicationDrug.objects.get(slug=slug)
+    return LineValues(drug, drug.adult_dose, drug.dose_unit, drug.route, minutes_before=30)
+
+
 def _reaction_planned(past: InfusionSession, clinician: User, history: CourseHistory) -> int:
     """The past session's reaction given a clinician's plan: a maximum rate one titration step
     below the rate at onset, and the history's added premedication; that maximum rate."""
@@ -232,7 +240,7 @@ def _reaction_planned(past: InfusionSession, clinician: User, history: CourseHis
         reaction,
         by=clinician,
         max_rate_ml_per_h=max_rate,
-        added_premedication=history.planned_premedication,
+        added_lines=[_added_line(history.planned_premedication)],
     )
     return max_rate
 

@@ -239,10 +239,14 @@ class EntryListCreate(LogsPatientReadsMixin, generics.ListCreateAPIView):
 
 
 class PremedicationGivenSerializer(serializers.Serializer):
-    """A premedication line of the session's order and what was recorded for it on this session
-    (``given_at`` and ``given_by``; or ``not_given_reason``; all null until recorded)."""
+    """A premedication line of the session's order (``line``), or one a reaction plan it
+    follows adds (``plan_line``), and what was recorded for it on this session (``given_at``
+    and ``given_by``; or ``not_given_reason``; all null until recorded)."""
 
-    line = serializers.IntegerField(source="line.pk")
+    line = serializers.SerializerMethodField(help_text="The order's line; null: a plan's.")
+    plan_line = serializers.SerializerMethodField(
+        help_text="The reaction plan's added line; null: the order's."
+    )
     drug = serializers.CharField(source="line.drug.slug")
     dose = serializers.DecimalField(source="line.dose", max_digits=7, decimal_places=2)
     unit = serializers.CharField(source="line.dose_unit")
@@ -253,16 +257,38 @@ class PremedicationGivenSerializer(serializers.Serializer):
     not_given_reason = serializers.CharField(source="record.not_given_reason", allow_null=True)
     recorded_at = serializers.DateTimeField(source="record.recorded_at", allow_null=True)
 
+    def get_line(self, row: LineGiven) -> int | None:
+        return None if row.from_plan else row.line.pk
+
+    def get_plan_line(self, row: LineGiven) -> int | None:
+        return row.line.pk if row.from_plan else None
+
 
 class PremedicationGivenCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     line = serializers.IntegerField(
-        min_value=1, max_value=INT_MAX, help_text="A premedication line of the session's order."
+        min_value=1,
+        max_value=INT_MAX,
+        required=False,
+        help_text="A premedication line of the session's order (or give plan_line).",
+    )
+    plan_line = serializers.IntegerField(
+        min_value=1,
+        max_value=INT_MAX,
+        required=False,
+        help_text="A line a reaction plan the session follows adds (or give line).",
     )
     given = serializers.BooleanField(help_text="false: not given (then say why).")
     given_at = BoundedDateTime(window=VIEW, required=False, help_text="Default: now.")
     not_given_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=SESSION_REASON_MAX_CHARS
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("line" in attrs) == ("plan_line" in attrs):
+            raise serializers.ValidationError(
+                {"line": ["Give line (the order's) or plan_line (a reaction plan's), one."]}
+            )
+        return attrs
 
 
 class PremedicationGivenView(LogsPatientReadsMixin, APIView):
@@ -292,13 +318,16 @@ class PremedicationGivenView(LogsPatientReadsMixin, APIView):
         data = serializer.validated_data
         record = premedication_given_record(
             session,
-            line_id=data["line"],
+            line_id=data.get("line"),
+            plan_line_id=data.get("plan_line"),
             by=signed_in_user(request),
             given=data["given"],
             given_at=data.get("given_at"),
             not_given_reason=data.get("not_given_reason", ""),
         )
-        row = LineGiven(record.line, record)
+        line = record.line or record.plan_line
+        assert line is not None  # the database holds one of the two
+        row = LineGiven(line, record)
         return Response(PremedicationGivenSerializer(row).data, status=status.HTTP_201_CREATED)
 
 

@@ -115,10 +115,16 @@ class SessionReasonForm(forms.Form):
 
 
 class PremedicationGivenForm(forms.Form):
-    """One premedication line of the session's order given (at a time; blank: now) or not
-    given (with why), by the button pressed (docs/clinical-rules.md 3.5, 6)."""
+    """One premedication line of the session's order (``line``), or one a reaction plan it
+    follows adds (``plan_line``), given (at a time; blank: now) or not given (with why), by
+    the button pressed (docs/clinical-rules.md 3.5, 6)."""
 
-    line = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=INT_MAX)
+    line = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=INT_MAX, required=False
+    )
+    plan_line = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=INT_MAX, required=False
+    )
     outcome = forms.ChoiceField(
         choices=[("given", "Given"), ("not_given", "Not given")], widget=forms.HiddenInput
     )
@@ -136,10 +142,17 @@ class PremedicationGivenForm(forms.Form):
         widget=forms.TextInput(),
     )
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and (cleaned.get("line") is None) == (cleaned.get("plan_line") is None):
+            raise forms.ValidationError("Choose one premedication line.")
+        return cleaned
+
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "line_id": data["line"],
+            "plan_line_id": data["plan_line"],
             "given": data["outcome"] == "given",
             "given_at": data["given_at"],
             "not_given_reason": data["not_given_reason"],

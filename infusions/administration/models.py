@@ -202,15 +202,28 @@ class SessionOverride(models.Model):
 
 
 class PremedicationGiven(models.Model):
-    """One premedication line of the session's order as the nurse gave it (``given_at``) or did
-    not give it (``not_given_reason``), recorded once per session and line by ``given_by``
-    (docs/clinical-rules.md 3.5, 6). Never changed: a correction is a note in the record."""
+    """One premedication line as the nurse gave it (``given_at``) or did not give it
+    (``not_given_reason``), recorded once per session and line by ``given_by``
+    (docs/clinical-rules.md 3.5, 6): a line of the session's order (``line``) or a line a
+    reaction plan the session follows adds (``plan_line``). Never changed: a correction is a
+    note in the record."""
 
     session = models.ForeignKey(
         InfusionSession, on_delete=models.PROTECT, related_name="premedication_given"
     )
     line = models.ForeignKey(
-        "orders.PremedicationLine", on_delete=models.PROTECT, related_name="given"
+        "orders.PremedicationLine",
+        on_delete=models.PROTECT,
+        related_name="given",
+        null=True,
+        blank=True,
+    )
+    plan_line = models.ForeignKey(
+        "infusions.ReactionPlanLine",
+        on_delete=models.PROTECT,
+        related_name="given",
+        null=True,
+        blank=True,
     )
     given_at = models.DateTimeField(null=True, blank=True)
     not_given_reason = models.TextField(blank=True, max_length=SESSION_REASON_MAX_CHARS)
@@ -229,6 +242,16 @@ class PremedicationGiven(models.Model):
             models.UniqueConstraint(
                 fields=["session", "line"], name="premedication_given_once_per_session_line"
             ),
+            models.UniqueConstraint(
+                fields=["session", "plan_line"],
+                name="premedication_given_once_per_session_plan_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(line__isnull=False, plan_line__isnull=True)
+                | Q(line__isnull=True, plan_line__isnull=False),
+                name="premedication_given_one_line",
+                violation_error_message="A line of the order or of a reaction plan, not both.",
+            ),
             models.CheckConstraint(
                 condition=(Q(given_at__isnull=False) & Q(not_given_reason=""))
                 | (Q(given_at__isnull=True) & ~Q(not_given_reason="")),
@@ -238,9 +261,10 @@ class PremedicationGiven(models.Model):
         ]
 
     def __str__(self) -> str:
+        line = self.line or self.plan_line
         if self.given_at is not None:
-            return f"{self.line} given at {self.given_at:%Y-%m-%d %H:%M}"
-        return f"{self.line} not given: {self.not_given_reason}"
+            return f"{line} given at {self.given_at:%Y-%m-%d %H:%M}"
+        return f"{line} not given: {self.not_given_reason}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not self._state.adding:

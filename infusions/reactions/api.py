@@ -1,7 +1,8 @@
 """Reaction plans under ``/api/v1/reactions/<entry id>/plan/`` (docs/clinical-rules.md 3.8.3):
 every role reads a plan with its versions (``can_read_schedule``); clinicians record it (POST)
 and revise it (PUT, with the version they saw) under ``can_plan_reaction``, the page's policy.
-The same service as the page (``reactions.services``): the same bounds, the same refusals."""
+The same service as the page (``reactions.services``): the same bounds, the same refusals.
+Added premedication is lines, written and checked as an order's (``orders.api.checked_lines``)."""
 
 from typing import Any
 
@@ -14,13 +15,24 @@ from rest_framework.views import APIView
 
 from infusions import policies
 from infusions.administration.models import AdministrationEntry, EntryKind
-from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
-from infusions.reactions.services import plan_versions, reaction_plan_record, reaction_plan_revise
+from infusions.reactions.models import (
+    REACTION_PLAN_MAX_RATE_ML_PER_H,
+    ReactionPlan,
+    ReactionPlanLine,
+)
+from infusions.reactions.services import (
+    plan_lines,
+    plan_versions,
+    reaction_plan_record,
+    reaction_plan_revise,
+)
 from ivig.accounts.permissions import api_read_write_policies, signed_in_user
 from ivig.api.errors import ErrorSerializer
 from ivig.api.serializers import RefuseUnknownFieldsMixin
 from ivig.audit.reads import LogsPatientReadsMixin
 from ivig.audit.services import access_record
+from orders.api import PremedicationLineInputSerializer, checked_lines
+from orders.premedication.services import LineValues
 
 PlanWrites = api_read_write_policies(
     read=policies.can_read_schedule, write=policies.can_plan_reaction
@@ -30,8 +42,9 @@ ERRORS = {
     400: OpenApiResponse(
         ErrorSerializer,
         description="A rule refused it: a maximum rate outside 1-200 mL/h or below the "
-        "protocol's first step, nothing said, or a booked session that would run past its "
-        "booking without bookings_to_move (details.overruns gives each session's minutes).",
+        "protocol's first step, an added line refused (added_lines.<field>, 'Line N: ...'), "
+        "nothing said, or a booked session that would run past its booking without "
+        "bookings_to_move (details.overruns gives each session's minutes).",
     ),
     403: OpenApiResponse(description="Only clinicians record and revise reaction plans."),
     404: OpenApiResponse(description="No such adverse event, or (GET, PUT) no plan yet."),
@@ -50,7 +63,14 @@ class PlanWriteSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
         help_text="A lower maximum rate (mL/h) for later sessions; not below the first step of "
         "the protocol for the patient.",
     )
-    added_premedication = serializers.CharField(required=False, allow_blank=True, default="")
+    added_lines = PremedicationLineInputSerializer(  # type: ignore[call-arg]
+        many=True,
+        required=False,
+        max_length=20,
+        help_text="The premedication later sessions add to the order's, line by line "
+        "(docs/clinical-rules.md 3.5), e.g. hydrocortisone 100 mg IV. A revision gives the new "
+        "version's lines (none: an empty list or none given).",
+    )
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required to continue unchanged."
     )
@@ -61,9 +81,25 @@ class PlanWriteSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
         "booking will be moved (the session's page warns until it is).",
     )
 
+    def validate_added_lines(self, rows: list[dict[str, Any]]) -> list[LineValues]:
+        return checked_lines(rows, own_drug_ids=self.context.get("own_drug_ids", ()))
+
 
 class PlanReviseSerializer(PlanWriteSerializer):
     version = serializers.IntegerField(help_text="The version of the plan you saw.")
+
+
+class ReactionPlanLineSerializer(serializers.ModelSerializer):
+    """One premedication line the plan's current version adds (docs/clinical-rules.md 3.5)."""
+
+    drug = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
+    unit = serializers.CharField(source="dose_unit", read_only=True)
+    minutes_before_start = serializers.IntegerField(source="minutes_before", read_only=True)
+
+    class Meta:
+        model = ReactionPlanLine
+        fields = ("id", "drug", "dose", "unit", "route", "minutes_before_start")
+        read_only_fields = fields
 
 
 class PlanVersionSerializer(serializers.Serializer):
@@ -80,6 +116,12 @@ class PlanVersionSerializer(serializers.Serializer):
 class ReactionPlanSerializer(serializers.ModelSerializer):
     recorded_by = serializers.StringRelatedField()  # type: ignore[var-annotated]
     summary = serializers.CharField(read_only=True)
+    added_lines = serializers.SerializerMethodField()
+    added_premedication = serializers.CharField(
+        read_only=True,
+        help_text="Plans written before the lines only: their added premedication text that "
+        "did not read as lines, kept as written until the next version.",
+    )
     versions = serializers.SerializerMethodField()
 
     class Meta:
@@ -89,6 +131,7 @@ class ReactionPlanSerializer(serializers.ModelSerializer):
             "reaction",
             "version",
             "max_rate_ml_per_h",
+            "added_lines",
             "added_premedication",
             "reason",
             "summary",
@@ -96,6 +139,10 @@ class ReactionPlanSerializer(serializers.ModelSerializer):
             "recorded_at",
             "versions",
         )
+
+    @extend_schema_field(ReactionPlanLineSerializer(many=True))
+    def get_added_lines(self, plan: ReactionPlan) -> list[dict[str, Any]]:
+        return list(ReactionPlanLineSerializer(plan_lines(plan), many=True).data)
 
     @extend_schema_field(PlanVersionSerializer(many=True))
     def get_versions(self, plan: ReactionPlan) -> list[dict[str, Any]]:
@@ -147,7 +194,10 @@ class ReactionPlanView(LogsPatientReadsMixin, APIView):
     def put(self, request: Request, pk: int) -> Response:
         reaction = self._reaction(pk)
         plan = get_object_or_404(ReactionPlan, reaction=reaction)
-        serializer = PlanReviseSerializer(data=request.data)
+        serializer = PlanReviseSerializer(
+            data=request.data,
+            context={"own_drug_ids": list(plan.lines.values_list("drug_id", flat=True))},
+        )
         serializer.is_valid(raise_exception=True)
         revised = reaction_plan_revise(
             plan, by=signed_in_user(request), **serializer.validated_data

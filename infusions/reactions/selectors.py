@@ -8,7 +8,8 @@ with the session, reading ``reaction_facts`` through the port this app registers
 ``administration.session_reasons.session_inputs``), and a clinician records the plan with
 ``reactions.services.reaction_plan_record`` (bounded, revisable). A plan's lower maximum rate
 caps the rates of every later session (``reaction_rate_cap``), on the session's plan and on every
-rate recorded.
+rate recorded; its added premedication lines are given on every later session
+(``added_lines_for``), recorded line by line as the order's.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from infusions.administration.models import AdministrationEntry, EntryKind, Severity, Symptom
 from infusions.administration.record import infusion_state
 from infusions.booking.models import InfusionSession
 from infusions.common import local
-from infusions.reactions.models import ReactionPlan
+from infusions.reactions.models import ReactionPlan, ReactionPlanLine
 from ivig.engine import ReactionFacts
 from orders.models import Patient
 
@@ -123,3 +124,21 @@ def reaction_rate_cap(session: InfusionSession) -> int | None:
 def severe_reaction_in(session: InfusionSession) -> bool:
     """Whether ``session``'s own record holds a severe adverse event (no restart: 3.8.3)."""
     return session.entries.filter(kind=EntryKind.ADVERSE_EVENT, severity=Severity.SEVERE).exists()
+
+
+def added_lines_for(session: InfusionSession) -> list[ReactionPlanLine]:
+    """The premedication lines the reaction plans ``session`` follows add (their current
+    versions; the reactions of ``patient_reactions(before=session)``), oldest reaction first,
+    with their drugs (one query)."""
+    return list(
+        ReactionPlanLine.objects.filter(
+            plan__reaction__session__order__patient_id=session.patient_id
+            or session.order.patient_id,
+            plan__reaction__kind=EntryKind.ADVERSE_EVENT,
+            plan__reaction__occurred_at__lt=session.planned_start,
+            version=F("plan__version"),
+        )
+        .exclude(plan__reaction__session_id=session.pk)
+        .select_related("drug")
+        .order_by("plan__reaction__occurred_at", "plan_id", "position", "id")
+    )

@@ -9,6 +9,10 @@ make on the numbers.
   booked minutes, and either changes the plan or records it saying that the bookings will be
   moved (``bookings_to_move``); every such session's page then warns the nurse
   (``booking_overrun``) until the booking is moved.
+- The premedication a plan adds is lines (docs/clinical-rules.md 3.5), each version its own
+  (``ReactionPlanLine``), checked by the order's one rule (``orders.premedication.services.
+  line_problems``); the text of a plan written before the lines stays as written until a new
+  version replaces it.
 - A plan is revised as a new version (``reaction_plan_revise``): the history keeps each version
   with who made it, when and why.
 - A new reaction notifies the patient's clinicians (``reaction_notify``, the inbox and its
@@ -17,6 +21,7 @@ make on the numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,7 +35,11 @@ from infusions.booking.models import NOT_STARTED_STATUSES, InfusionSession
 from infusions.booking.session_plan import runnable_plan, session_plan
 from infusions.common import local, save_as
 from infusions.errors import InfusionError
-from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from infusions.reactions.models import (
+    REACTION_PLAN_MAX_RATE_ML_PER_H,
+    ReactionPlan,
+    ReactionPlanLine,
+)
 from infusions.reactions.selectors import patient_reactions, reaction_of
 from ivig.accounts.models import User
 from ivig.engine import DosePlan
@@ -39,6 +48,15 @@ from ivig.engine.reaction_cap import capped_plan
 from ivig.notifications.models import Kind
 from ivig.notifications.services import NotificationDraft, notify_many, subject_type_of
 from orders.models import Order
+from orders.premedication.services import (
+    LineValues,
+    line_messages,
+    line_problems,
+    lines_sentence,
+    values_of,
+)
+
+LINES_FIELD = "added_lines"
 
 
 @dataclass(frozen=True)
@@ -158,13 +176,20 @@ def _check(
     reaction: AdministrationEntry,
     *,
     max_rate_ml_per_h: int | None,
-    added_premedication: str,
+    added_lines: Sequence[LineValues],
+    own_drug_ids: Sequence[int],
     reason: str,
     bookings_to_move: bool,
 ) -> None:
     if reaction.kind != EntryKind.ADVERSE_EVENT:
         raise InfusionError(InfusionError.INVALID, "Only an adverse event has a reaction plan.")
-    if max_rate_ml_per_h is None and not added_premedication and not reason:
+    problems = line_problems(added_lines, allowed_drug_ids=own_drug_ids)
+    if problems:
+        messages = line_messages(problems, added_lines)
+        raise InfusionError(
+            InfusionError.INVALID, " ".join(messages), field_errors={LINES_FIELD: messages}
+        )
+    if max_rate_ml_per_h is None and not added_lines and not reason:
         raise InfusionError(
             InfusionError.INVALID,
             "Give a lower maximum rate, added premedication, or the reason to continue unchanged.",
@@ -213,18 +238,19 @@ def reaction_plan_record(
     *,
     by: User,
     max_rate_ml_per_h: int | None = None,
-    added_premedication: str = "",
+    added_lines: Sequence[LineValues] = (),
     reason: str = "",
     bookings_to_move: bool = False,
 ) -> ReactionPlan:
     """A clinician's plan for ``reaction`` (docs/clinical-rules.md 3.8.3, module docstring):
-    a lower maximum rate, added premedication, or continue unchanged with a reason. One per
-    reaction (then revised)."""
-    added_premedication, reason = added_premedication.strip(), reason.strip()
+    a lower maximum rate, added premedication lines, or continue unchanged with a reason. One
+    per reaction (then revised)."""
+    reason = reason.strip()
     _check(
         reaction,
         max_rate_ml_per_h=max_rate_ml_per_h,
-        added_premedication=added_premedication,
+        added_lines=added_lines,
+        own_drug_ids=(),
         reason=reason,
         bookings_to_move=bookings_to_move,
     )
@@ -236,7 +262,7 @@ def reaction_plan_record(
     plan = ReactionPlan(
         reaction=reaction,
         max_rate_ml_per_h=max_rate_ml_per_h,
-        added_premedication=added_premedication,
+        added_lines_words=lines_sentence(added_lines),
         reason=reason,
         recorded_by=by,
     )
@@ -247,7 +273,26 @@ def reaction_plan_record(
         raise InfusionError(
             InfusionError.REACTION_PLANNED, "This reaction already has a plan: revise it instead."
         ) from error
+    _save_lines(plan, added_lines, by)
     return plan
+
+
+def _save_lines(plan: ReactionPlan, lines: Sequence[LineValues], by: User) -> None:
+    """``lines`` as the rows of ``plan``'s current version (audited)."""
+    for position, line in enumerate(lines, start=1):
+        row = ReactionPlanLine(plan=plan, version=plan.version, position=position, **line.fields())
+        row.full_clean()
+        save_as(row, by, f"Reaction plan version {plan.version}: premedication line added")
+
+
+def plan_lines(plan: ReactionPlan) -> list[ReactionPlanLine]:
+    """The lines of ``plan``'s current version, with their drugs."""
+    return list(plan.lines.filter(version=plan.version).select_related("drug"))
+
+
+def plan_line_values(plan: ReactionPlan) -> list[LineValues]:
+    """The lines of ``plan``'s current version as values (the form's and API's starting rows)."""
+    return values_of(plan_lines(plan))
 
 
 @transaction.atomic
@@ -257,32 +302,37 @@ def reaction_plan_revise(
     by: User,
     version: int,
     max_rate_ml_per_h: int | None = None,
-    added_premedication: str = "",
+    added_lines: Sequence[LineValues] = (),
     reason: str = "",
     bookings_to_move: bool = False,
 ) -> ReactionPlan:
     """A new version of ``plan`` (docs/clinical-rules.md 3.8.3): the same checks as recording
     it; ``version`` is the version the clinician saw (a stale one is a conflict). Every version
-    stays in the plan's history with who revised it and when."""
+    stays in the plan's history with who revised it and when; ``added_lines`` are the new
+    version's lines (a drug the plan named before may stay after it leaves the catalogue), and
+    the text of a plan written before the lines is replaced by them."""
     current = ReactionPlan.objects.select_for_update().get(pk=plan.pk)
     if current.version != version:
         raise InfusionError(
             InfusionError.STALE_VERSION,
             f"The plan was revised since you opened it (now version {current.version}): reload it.",
         )
-    added_premedication, reason = added_premedication.strip(), reason.strip()
+    reason = reason.strip()
     _check(
         current.reaction,
         max_rate_ml_per_h=max_rate_ml_per_h,
-        added_premedication=added_premedication,
+        added_lines=added_lines,
+        own_drug_ids=list(current.lines.values_list("drug_id", flat=True)),
         reason=reason,
         bookings_to_move=bookings_to_move,
     )
     current.max_rate_ml_per_h = max_rate_ml_per_h
-    current.added_premedication = added_premedication
+    current.added_lines_words = lines_sentence(added_lines)
+    current.added_premedication = ""
     current.reason = reason
     current.version += 1
     save_as(current, by, f"Reaction plan revised (version {current.version})")
+    _save_lines(current, added_lines, by)
     return current
 
 
@@ -299,7 +349,8 @@ class PlanVersion:
 
 _SHOWN_FIELDS = (
     ("max_rate_ml_per_h", "Maximum rate"),
-    ("added_premedication", "Added premedication"),
+    ("added_lines_words", "Added premedication"),
+    ("added_premedication", "Added premedication as written"),
     ("reason", "Reason"),
 )
 

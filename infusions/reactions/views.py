@@ -1,25 +1,38 @@
 """The reaction plan page (docs/clinical-rules.md 3.8.3): a clinician records what later
-sessions do after an infusion reaction, or revises that plan (a new version)."""
+sessions do after an infusion reaction, or revises that plan (a new version). Added
+premedication is entered line by line, as on the order form (3.5)."""
+
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from formulary.selectors import current_policy
 from infusions import policies
 from infusions.administration.models import AdministrationEntry, EntryKind
 from infusions.errors import InfusionError
 from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
 from infusions.reactions.selectors import reaction_of
 from infusions.reactions.services import (
+    LINES_FIELD,
     booking_overruns,
     first_step_rate,
+    plan_line_values,
     plan_versions,
     reaction_plan_record,
     reaction_plan_revise,
 )
 from ivig.accounts.permissions import policy_required, signed_in_user
 from ivig.errors import add_to_form
+from orders.premedication.forms import PREFIX as LINES_PREFIX
+from orders.premedication.forms import (
+    BasePremedicationLines,
+    initial_rows,
+    lines_formset,
+    rows_from_posted,
+)
 
 
 class ReactionPlanForm(forms.Form):
@@ -28,11 +41,6 @@ class ReactionPlanForm(forms.Form):
         required=False,
         min_value=1,
         max_value=REACTION_PLAN_MAX_RATE_ML_PER_H,
-    )
-    added_premedication = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For example hydrocortisone 100 mg IV 30 minutes before the start.",
     )
     reason = forms.CharField(
         required=False,
@@ -47,13 +55,43 @@ class ReactionPlanForm(forms.Form):
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        initial: dict[str, object] | None = None,
+        plan: ReactionPlan | None,
+        line_rows: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        self.own_lines = plan_line_values(plan) if plan is not None else []
+        self.written_before_lines = plan.added_premedication if plan is not None else ""
+        # A post without the rows (a client that does not send them) leaves the lines as they
+        # are, as the order form does.
+        self.lines_posted = self.is_bound and f"{LINES_PREFIX}-TOTAL_FORMS" in self.data
+        self.lines: BasePremedicationLines = lines_formset(
+            data if self.lines_posted else None,
+            initial=initial_rows(self.own_lines) if line_rows is None else line_rows,
+            own_drug_ids=[line.drug.pk for line in self.own_lines],
+            default_minutes=current_policy().premedication_lead_minutes,
+        )
+
+    def is_valid(self) -> bool:
+        lines_valid = not self.lines_posted or self.lines.is_valid()
+        return super().is_valid() and lines_valid
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("version")
+        lines = self.lines.line_values() if self.lines_posted else self.own_lines
+        return {**data, LINES_FIELD: lines}
+
 
 def _initial(plan: ReactionPlan | None) -> dict[str, object] | None:
     if plan is None:
         return None
     return {
         "max_rate_ml_per_h": plan.max_rate_ml_per_h,
-        "added_premedication": plan.added_premedication,
         "reason": plan.reason,
         "version": plan.version,
     }
@@ -67,14 +105,21 @@ def reaction_plan(request: HttpRequest, entry_pk: int) -> HttpResponse:
         kind=EntryKind.ADVERSE_EVENT,
     )
     plan = ReactionPlan.objects.filter(reaction=entry).first()
-    if request.method == "POST":
-        form = ReactionPlanForm(request.POST)
+    more_lines = request.method == "POST" and "more_lines" in request.POST
+    if more_lines:  # the form as typed, with blank rows below the lines
+        form = ReactionPlanForm(
+            initial={name: request.POST.get(name) for name in ReactionPlanForm.base_fields},
+            plan=plan,
+            line_rows=rows_from_posted(request.POST),
+        )
+    elif request.method == "POST":
+        form = ReactionPlanForm(request.POST, plan=plan)
     else:
-        form = ReactionPlanForm(initial=_initial(plan))
+        form = ReactionPlanForm(initial=_initial(plan), plan=plan)
     status = 200
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version = data.pop("version")
+    if request.method == "POST" and not more_lines and form.is_valid():
+        version = form.cleaned_data["version"]
+        data = form.service_arguments()
         try:
             if plan is None:
                 reaction_plan_record(entry, by=signed_in_user(request), **data)
@@ -88,7 +133,7 @@ def reaction_plan(request: HttpRequest, entry_pk: int) -> HttpResponse:
                 request, "Reaction plan recorded." if plan is None else "Reaction plan revised."
             )
             return redirect("infusions:session-detail", pk=entry.session_id)
-    elif request.method == "POST":
+    elif request.method == "POST" and not more_lines:
         status = 400
     current_cap = plan.max_rate_ml_per_h if plan is not None else None
     return render(

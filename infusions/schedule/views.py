@@ -28,7 +28,10 @@ from infusions.administration import session_reasons
 from infusions.administration.entries import entry_fields
 from infusions.administration.forms import EntryForm, PremedicationGivenForm, SessionReasonForm
 from infusions.administration.models import AdministrationEntry, EntryKind
-from infusions.administration.premedication import premedication_given_record
+from infusions.administration.premedication import (
+    free_text_premedication_offered,
+    premedication_given_record,
+)
 from infusions.administration.record import STATE_KINDS, InfusionState
 from infusions.booking import services as booking
 from infusions.booking.forms import (
@@ -271,18 +274,13 @@ ENTRY_TITLES = {
 
 
 def _kinds_now(session: InfusionSession, state: InfusionState) -> list[str]:
-    """The entries that make sense at this point of the infusion."""
+    """The entries that make sense at this point of the infusion (free-text premedication only
+    for an order written before the lines: the lines are recorded one by one above)."""
     if session.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.MISSED):
         return []
     if not state.started:
-        return [
-            "premedication_given",
-            "iv_access",
-            "lot_recorded",
-            "vital_signs",
-            "started",
-            "note",
-        ]
+        premedication = ["premedication_given"] if free_text_premedication_offered(session) else []
+        return [*premedication, "iv_access", "lot_recorded", "vital_signs", "started", "note"]
     if state.stopped:
         return ["vital_signs", "restarted", "completed", "note"]
     return [

@@ -1,5 +1,6 @@
 """The session page's premedication given, line by line (docs/clinical-rules.md 3.5, 6): each
-line of the session's order with what was recorded for it, and for those who record, a form
+line of the session's order, and each a reaction plan it follows adds, with what was recorded
+for it, and for those who record, a form
 per line not recorded yet (the refused one in its place, with its messages)."""
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ def premedication_given_of(
     matched = False
     for item in premedication_given_rows(session):
         form = None
+        field, key = (
+            ("plan_line", f"plan{item.line.pk}") if item.from_plan else ("line", item.line.pk)
+        )
         if can_record and item.record is None and session.status not in CLOSED:
-            if bound is not None and str(bound.data.get("line")) == str(item.line.pk):
+            if bound is not None and str(bound.data.get(field)) == str(item.line.pk):
                 form, matched = bound, True
             else:
                 form = PremedicationGivenForm(
-                    initial={"line": item.line.pk}, auto_id=f"id_premed{item.line.pk}_%s"
+                    initial={field: item.line.pk}, auto_id=f"id_premed{key}_%s"
                 )
         rows.append((item, form))
     refused = (

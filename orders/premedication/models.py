@@ -1,6 +1,7 @@
-"""An order's premedication lines (docs/clinical-rules.md 3.5): a catalogue drug, a dose with
-its unit, a route and the minutes before the start (15-30). Lines belong to one version of an
-order; every change is kept in ``history``."""
+"""Premedication lines (docs/clinical-rules.md 3.5): a catalogue drug, a dose with its unit, a
+route and the minutes before the start (15-30). An order's lines belong to one version of the
+order; a reaction plan's added lines (``infusions.reactions``) have the same fields and rules
+(``PremedicationLineFields``). Every change is kept in ``history``."""
 
 from decimal import Decimal
 
@@ -15,13 +16,11 @@ MINUTES_BEFORE_MIN = 15
 MINUTES_BEFORE_MAX = 30
 
 
-class PremedicationLine(models.Model):
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.CASCADE, related_name="premedication_lines"
-    )
-    drug = models.ForeignKey(
-        "formulary.PremedicationDrug", on_delete=models.PROTECT, related_name="order_lines"
-    )
+class PremedicationLineFields(models.Model):
+    """What every premedication line holds, with its database checks: the dose with its unit,
+    the route, the minutes before the start and its place in its list. The drug is each
+    concrete line's own (``drug``, a ``formulary.PremedicationDrug``)."""
+
     dose = models.DecimalField(
         max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -34,31 +33,43 @@ class PremedicationLine(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0)
 
-    history = HistoricalRecords()
-
     class Meta:
-        app_label = "orders"
-        ordering = ["order", "position", "id"]
+        abstract = True
         constraints = [
             models.CheckConstraint(
                 condition=Q(dose__gt=0),
-                name="orders_premedicationline_dose_positive",
+                name="%(app_label)s_%(class)s_dose_positive",
                 violation_error_message="The dose must be above 0.",
             ),
             models.CheckConstraint(
                 condition=Q(minutes_before__gte=15, minutes_before__lte=30),
-                name="orders_premedicationline_minutes_before_range",
+                name="%(app_label)s_%(class)s_minutes_before_range",
                 violation_error_message="Premedication is given 15 to 30 minutes before the start.",
             ),
             models.CheckConstraint(
                 condition=Q(route__in=["PO", "IV", "IM", "PR"]),
-                name="orders_premedicationline_route_valid",
+                name="%(app_label)s_%(class)s_route_valid",
             ),
             models.CheckConstraint(
                 condition=Q(dose_unit__in=["mg"]),
-                name="orders_premedicationline_dose_unit_valid",
+                name="%(app_label)s_%(class)s_dose_unit_valid",
             ),
         ]
+
+
+class PremedicationLine(PremedicationLineFields):
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="premedication_lines"
+    )
+    drug = models.ForeignKey(
+        "formulary.PremedicationDrug", on_delete=models.PROTECT, related_name="order_lines"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(PremedicationLineFields.Meta):
+        app_label = "orders"
+        ordering = ["order", "position", "id"]
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose} {self.dose_unit} {self.route}"

@@ -5,6 +5,7 @@ The text is split at ";" and line breaks; a part reads as a line only when it is
 catalogue drug (its name or slug), a dose, "mg" and optionally a route: "diphenhydramine 25 mg
 PO", "Acetaminophen 500 mg". Without a route the drug's usual route is taken. Anything else
 ("Tylenol 1 tab", "diphenhydramine 1 mg/kg") is not guessed at: it stays "as written".
+``written_line`` writes a line in the words this reader reads back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from ivig.engine.formatting import format_decimal
 
 _PART = re.compile(
     r"^(?P<drug>[a-z][a-z -]*?)\s+(?P<dose>\d+(?:\.\d+)?)\s*(?P<unit>mg)"
@@ -83,3 +86,11 @@ def catalogue_index(drugs: list[CatalogueDrug]) -> dict[str, CatalogueDrug]:
         index[drug.slug.lower()] = drug
         index[drug.name.lower()] = drug
     return index
+
+
+def written_line(
+    name: str, dose: Decimal, unit: str, route: str, minutes_before: int | None = None
+) -> str:
+    """ "Hydrocortisone 100 mg IV" (", 30 min before the start" with ``minutes_before``)."""
+    words = f"{name} {format_decimal(dose)} {unit} {route}"
+    return words if minutes_before is None else f"{words}, {minutes_before} min before the start"

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, Protocol
 
 from formulary.engine_inputs import premedication_drug_facts
 from formulary.premedication.models import PremedicationDrug, Route
@@ -25,13 +26,32 @@ from ivig.engine.premedication import default_lines
 
 from ..errors import OrderError
 from ..models import Order, Patient
-from .models import MINUTES_BEFORE_MAX, MINUTES_BEFORE_MIN, PremedicationLine
-from .parsing import CatalogueDrug, catalogue_index, parse_premedication
+from .models import (
+    MINUTES_BEFORE_MAX,
+    MINUTES_BEFORE_MIN,
+    PremedicationLine,
+)
+from .parsing import CatalogueDrug, catalogue_index, parse_premedication, written_line
 
 # A typo guard, not a clinical limit (docs/clinical-rules.md 3.5): a dose above this many times
 # the drug's adult dose is refused (an extra digit: 250 mg for 25 mg).
 MAX_DOSE_TIMES_ADULT = 4
 LINES_FIELD = "premedication_lines"
+
+
+class LineLike(Protocol):
+    """A line as words read it: an order's, a reaction plan's, or values as entered."""
+
+    @property
+    def drug(self) -> PremedicationDrug: ...
+    @property
+    def dose(self) -> Decimal: ...
+    @property
+    def dose_unit(self) -> str: ...
+    @property
+    def route(self) -> str: ...
+    @property
+    def minutes_before(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,16 @@ class LineValues:
 
     def key(self) -> tuple[int, Decimal, str, str, int]:
         return (self.drug.pk, self.dose, self.dose_unit, self.route, self.minutes_before)
+
+    def fields(self) -> dict[str, Any]:
+        """The line's values as a stored line's fields (an order's or a reaction plan's)."""
+        return {
+            "drug": self.drug,
+            "dose": self.dose,
+            "dose_unit": self.dose_unit,
+            "route": self.route,
+            "minutes_before": self.minutes_before,
+        }
 
 
 def line_problems(
@@ -93,20 +123,32 @@ def line_problems(
     return problems
 
 
-def lines_error(
+def line_messages(
     problems: Mapping[int, Mapping[str, str]], lines: Sequence[LineValues]
-) -> OrderError:
-    """``line_problems`` as one refusal on ``premedication_lines``, each message naming its line."""
-    messages = [
+) -> list[str]:
+    """``line_problems`` as messages, each naming its line ("Line 2 (Hydrocortisone): ...")."""
+    return [
         f"Line {index + 1} ({lines[index].drug.name}): {message}"
         for index, fields in sorted(problems.items())
         for message in fields.values()
     ]
+
+
+def lines_error(
+    problems: Mapping[int, Mapping[str, str]], lines: Sequence[LineValues]
+) -> OrderError:
+    """``line_problems`` as one refusal on ``premedication_lines``, each message naming its line."""
+    messages = line_messages(problems, lines)
     return OrderError(OrderError.INVALID, " ".join(messages), field_errors={LINES_FIELD: messages})
 
 
 def lines_of(order: Order) -> list[LineValues]:
     """The order's lines as values (for a new version, a form or a comparison)."""
+    return values_of(_lines_with_drugs(order))
+
+
+def values_of(lines: Iterable[LineLike]) -> list[LineValues]:
+    """Stored lines (an order's or a reaction plan's) as values."""
     return [
         LineValues(
             drug=line.drug,
@@ -115,7 +157,7 @@ def lines_of(order: Order) -> list[LineValues]:
             route=line.route,
             minutes_before=line.minutes_before,
         )
-        for line in _lines_with_drugs(order)
+        for line in lines
     ]
 
 
@@ -138,15 +180,7 @@ def premedication_lines_save(
         old.delete()
     saved = []
     for position, line in enumerate(lines, start=1):
-        row = PremedicationLine(
-            order=order,
-            drug=line.drug,
-            dose=line.dose,
-            dose_unit=line.dose_unit,
-            route=line.route,
-            minutes_before=line.minutes_before,
-            position=position,
-        )
+        row = PremedicationLine(order=order, position=position, **line.fields())
         row._history_user = by  # type: ignore[attr-defined]
         row.full_clean()
         row.save()
@@ -227,19 +261,24 @@ def premedication_shown(order: Order) -> PremedicationShown:
     )
 
 
-def line_words(line: PremedicationLine) -> str:
-    """ "Diphenhydramine 25 mg PO"."""
-    return f"{line.drug.name} {format_decimal(line.dose)} {line.dose_unit} {line.route}"
+def line_words(line: LineLike) -> str:
+    """ "Diphenhydramine 25 mg PO" (an order's line or a reaction plan's)."""
+    return written_line(line.drug.name, line.dose, line.dose_unit, line.route)
+
+
+def lines_sentence(lines: Iterable[LineLike]) -> str:
+    """ "Hydrocortisone 100 mg IV, 30 min before the start; ..." ("" for no line)."""
+    return "; ".join(
+        written_line(line.drug.name, line.dose, line.dose_unit, line.route, line.minutes_before)
+        for line in lines
+    )
 
 
 def premedication_words(order: Order) -> str:
     """The order's premedication in one sentence for another system or a record ("" for none):
     each line with its minutes before the start, then any part kept as written."""
     shown = premedication_shown(order)
-    parts = [
-        f"{line_words(line)}, {line.minutes_before} min before the start" for line in shown.lines
-    ]
-    return "; ".join([*parts, *shown.as_written])
+    return "; ".join(part for part in [lines_sentence(shown.lines), *shown.as_written] if part)
 
 
 def premedication_line_facts(order: Order) -> list[LineFacts]:

@@ -112,7 +112,8 @@ def test_the_second_course_has_a_reaction_plan_and_runs_capped(patient, client_f
     assert ResponseReview.objects.get(lineage__patient=planned).measure == "bpdai"
     plan = ReactionPlan.objects.get(reaction__session__order=order)  # one, never twice
     assert plan.recorded_by.username == "clinician"
-    assert "hydrocortisone" in plan.added_premedication
+    assert "Hydrocortisone 100 mg IV" in plan.added_lines_words
+    assert [line.drug.slug for line in plan.lines.all()] == ["hydrocortisone"]
     reaction = plan.reaction
     assert plan.max_rate_ml_per_h is not None
     assert reaction.session.status == SessionStatus.COMPLETED

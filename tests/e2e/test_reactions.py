@@ -4,8 +4,9 @@ with the link to the plan; today's session of the same patient shows the reactio
 PRIOR_INFUSION_REACTION and refuses to start until a clinician records a plan; the clinician
 opens the notification, is refused a cap below the protocol's first step (20 mL/h, rules v3)
 and told that 40 mL/h needs more chair time than the booking holds (with the minutes),
-records it saying the booking will be moved; the nurse sees the warning; the session then starts
-and its rates are capped.
+records it with hydrocortisone 100 mg IV as an added premedication line, saying the booking
+will be moved; the nurse sees the warning and the plan's line beside the order's, records it
+given; the session then starts and its rates are capped.
 
 The order and its two sessions are made in the database (booking has its own journey); the
 server's time zone is one where it is mid-morning now, as in test_infusions.py.
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from infusions.models import AdministrationEntry, SessionStatus
+from infusions.models import AdministrationEntry, PremedicationGiven, SessionStatus
 from ivig.engine import FINDING_TITLES
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
@@ -108,7 +109,10 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(
     # 40 mL/h: today's booking (209 minutes) is too short, and the clinician is told so.
     plan_form = page.get_by_test_id("reaction-plan-form")
     plan_form.locator('[name="max_rate_ml_per_h"]').fill("40")
-    plan_form.locator('[name="added_premedication"]').fill("hydrocortisone 100 mg IV")
+    # Added premedication, a line as on the order: hydrocortisone 100 mg IV.
+    plan_form.locator('[name="premedication-0-drug"]').select_option("hydrocortisone")
+    plan_form.locator('[name="premedication-0-dose"]').fill("100")
+    plan_form.locator('[name="premedication-0-route"]').select_option("IV")
     plan_form.get_by_role("button", name="Record the plan").click()
     told = page.get_by_test_id("reaction-plan-form")
     expect(told).to_contain_text("minutes in the chair")
@@ -120,6 +124,9 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(
     expect(page.get_by_test_id("session-heading")).to_contain_text("day 1")  # back on its session
     page.goto(reverse("infusions:session-detail", args=[later.pk]))
     expect(page.get_by_test_id(f"reaction-{reaction.pk}")).to_contain_text("maximum 40 mL/h")
+    expect(page.get_by_test_id(f"reaction-{reaction.pk}")).to_contain_text(
+        "premedication: Hydrocortisone 100 mg IV, 30 min before the start"
+    )
     sign_out()
 
     # The nurse starts today's session; its rates are capped at the plan's 40 mL/h.
@@ -129,6 +136,15 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(
     expect(page.get_by_test_id("reaction-rate-cap")).to_contain_text("40 mL/h")
     expect(page.get_by_test_id("booking-overrun")).to_contain_text("holds 209 minutes")
     expect(page.get_by_test_id("blockers")).to_have_count(0)
+    # The plan's added line is given like the order's, and recorded as given.
+    added = page.get_by_test_id("premedication-given-plan-hydrocortisone")
+    expect(added).to_contain_text("Hydrocortisone 100 mg IV, 30 min before the start")
+    expect(added).to_contain_text("added by the reaction plan")
+    page.get_by_test_id("premedication-form-plan-hydrocortisone").locator('[name="given_at"]').fill(
+        f"{today:%Y-%m-%d}T08:35"
+    )
+    page.get_by_test_id("give-plan-hydrocortisone").click()
+    expect(added).to_contain_text("Given at 08:35")
     # Half an hour before the booked infusion start (09:00 and the premedication lead; a start
     # more than an hour from the booking would need a reason), so that at any mid-morning minute
     # the protocol is past its first step (20 mL/h) and the plan's 40 mL/h cap is what refuses.
@@ -140,3 +156,6 @@ def test_a_reaction_blocks_the_next_session_until_a_clinicians_plan(
     expect(page.get_by_test_id("current-rate")).to_contain_text("running at 40 mL/h")
     later.refresh_from_db()
     assert later.status == SessionStatus.IN_PROGRESS
+    (given,) = PremedicationGiven.objects.filter(session=later)
+    assert given.plan_line is not None and given.plan_line.drug.slug == "hydrocortisone"
+    assert given.given_by == nurse

@@ -83,7 +83,11 @@ def test_an_urgent_ten_order_starts_the_same_day_without_an_approval(
     expect(page.get_by_text("Cycle 1 of order")).to_be_visible()
     first = InfusionSession.objects.get(order=order, day_number=1)
     page.goto(f"/infusions/sessions/{first.pk}/")
-    record(page, "premedication_given", {}, when=minutes_ago(60))
+    for slug in ("diphenhydramine", "acetaminophen"):  # the order's lines, one by one
+        given = page.get_by_test_id(f"premedication-form-{slug}")
+        given.locator('[name="given_at"]').fill(minutes_ago(60))
+        page.get_by_test_id(f"give-{slug}").click()
+        expect(page.get_by_test_id(f"premedication-given-{slug}")).to_contain_text("Given at")
     record(page, "started", {}, when=minutes_ago(30))
     expect(page.get_by_test_id("session-status")).to_have_text("In progress")
     first.refresh_from_db()

@@ -284,6 +284,7 @@ def test_every_endpoint_is_in_a_valid_schema_without_warnings() -> None:
         "/api/v1/infusion-sessions/{id}/confirm/",
         "/api/v1/infusion-sessions/{id}/move/",
         "/api/v1/infusion-sessions/{id}/plan/",
+        "/api/v1/infusion-sessions/{id}/premedication/",
         "/api/v1/infusion-sessions/{id}/reason/",
         "/api/v1/infusion-sessions/{id}/start/",
         "/api/v1/infusion-sessions/{id}/entries/",

@@ -166,6 +166,19 @@ def test_other_roles_read_what_was_given_without_a_form(
     assert client.post(page_url(session), posted).status_code == 403
 
 
+def test_the_free_text_entry_is_offered_only_for_an_order_written_before_the_lines(
+    session, nurse, client_for
+) -> None:
+    client = client_for(nurse)
+    page = client.get(reverse("infusions:session-detail", args=[session.pk])).content
+    assert b'data-testid="open-premedication_given"' not in page  # its lines are recorded above
+    assert b'data-testid="open-iv_access"' in page
+    old = verified_order(status=OrderStatus.ACTIVE)  # its text only, no line
+    before_lines = session_for(old, ChairFactory.create(), yesterday_at("10:00"), by=nurse)
+    page = client.get(reverse("infusions:session-detail", args=[before_lines.pk])).content
+    assert b'data-testid="open-premedication_given"' in page
+
+
 # --- the API ----------------------------------------------------------------------------------
 
 
@@ -215,7 +228,8 @@ def test_the_api_list_costs_the_same_few_queries_however_many_lines(
             order=session.order, drug=drug, dose=drug.adult_dose, route=drug.route,
             position=position,
         )  # fmt: skip
-    # The user, the session, its records, the lines, the read log: none per line.
-    with django_assert_max_num_queries(7):
+    # The user, the session, its records, the order's lines, the reaction plans' added lines,
+    # the read log: none per line.
+    with django_assert_max_num_queries(8):
         rows = client.get(api_url(session)).json()
     assert len(rows) == 5

@@ -18,6 +18,7 @@ from ivig.engine import FINDING_TITLES
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
 from orders.models import OrderOverride, OrderStatus
+from orders.premedication.forms import rows_as_posted
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
 
@@ -104,7 +105,10 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(
     empty = doctor.post(plan_url, {})
     assert empty.status_code == 400 and "Give a lower maximum rate" in empty.content.decode()
     assert doctor.post(plan_url, {"max_rate_ml_per_h": "201"}).status_code == 400  # form error
-    planned = {"max_rate_ml_per_h": "60", "added_premedication": "hydrocortisone 100 mg IV"}
+    planned = {
+        "max_rate_ml_per_h": "60",
+        **rows_as_posted([{"drug": "hydrocortisone", "dose": "100", "route": "IV"}]),
+    }
     # Capped at 60 mL/h the later session needs 340 minutes in the chair (the label steps of
     # rules v3 slow its first hour); its booking holds 209.
     told = doctor.post(plan_url, planned)
@@ -125,7 +129,9 @@ def test_a_reaction_is_carried_forward_until_a_clinician_plans_for_it(
     assert "capped at <strong>60 mL/h</strong>" in text
     steps = text.split('data-testid="plan-steps"')[1].split("</table>")[0]
     assert '<td class="num">60</td>' in steps and '<td class="num">64</td>' not in steps
-    assert "maximum 60 mL/h; premedication: hydrocortisone 100 mg IV" in text
+    assert (
+        "maximum 60 mL/h; premedication: Hydrocortisone 100 mg IV, 30 min before the start" in text
+    )
 
     # The later session starts, and its rates are capped at 60 mL/h.
     assert post_entry(nurse_client, later, at(1, "09:30"), kind="started").status_code == 302

@@ -21,6 +21,7 @@ from infusions.reactions.selectors import reaction_rate_cap
 from ivig.engine.reaction_cap import capped_plan
 from ivig.notifications.models import Kind, Notification
 from orders.models import OrderStatus
+from orders.premedication.forms import rows_as_posted
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
 
@@ -44,6 +45,10 @@ def post_entry(client, session, when: datetime, **data):
 
 @pytest.fixture
 def course(nurse, clinician):
+    return make_course(nurse, clinician)
+
+
+def make_course(nurse, clinician):
     """An order entered by ``clinician``: a session two days ago and one tomorrow (booked
     09:00-12:41, 221 minutes, the uncapped chair time under rules v3: see ``verified_order``)."""
     order = verified_order(status=OrderStatus.ACTIVE, created_by=clinician, start_date=day(2))
@@ -158,7 +163,7 @@ def test_a_plan_is_revised_as_a_new_version_with_its_history(course, nurse, clin
         url,
         {
             "max_rate_ml_per_h": "120",
-            "added_premedication": "hydrocortisone 100 mg IV",
+            **rows_as_posted([{"drug": "hydrocortisone", "dose": "100", "route": "IV"}]),
             "bookings_to_move": "on",
             "version": "1",
         },
@@ -171,7 +176,7 @@ def test_a_plan_is_revised_as_a_new_version_with_its_history(course, nurse, clin
     history = page.split('data-testid="reaction-plan-history"')[1]
     row = history.split('data-testid="reaction-plan-version-2"')[1].split("</tr>")[0]
     assert "Maximum rate: 90 mL/h → 120 mL/h" in row
-    assert "Added premedication: none → hydrocortisone 100 mg IV" in row
+    assert "Added premedication: none → Hydrocortisone 100 mg IV, 30 min before the start" in row
     assert clinician.username in row or str(clinician) in row
     assert 'data-testid="reaction-plan-version-1"' in history
     # The version seen is stale now: a conflict, nothing changed.
