@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
@@ -23,11 +24,16 @@ from .coverage_rules import (
     approval_rows,
     approvals_by_lineage,
     cover_cycles,
-    coverage_of_orders,
     lineage_root_id,
     planned_cycles,
 )
-from .models import Authorization, AuthorizationDocument, AuthorizationStatus
+from .models import (
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationStatus,
+    OrderApproval,
+    OrderCycleCoverage,
+)
 
 S = AuthorizationStatus
 
@@ -321,25 +327,72 @@ def denials_page(*, page: Any = 1, query: str = "") -> Page:
     return Paginator(denials, DASHBOARD_PER_PAGE).get_page(page)
 
 
-def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows. Only active
-    orders of a lineage with a current approval are judged, each plan read for its cycles and
-    vials only (``coverage_of_orders``); the page's rows are loaded, not all (four queries)."""
-    approvals = recent_approvals(today)
-    roots = [
-        root for root, items in approvals.items() if any(a.status == S.APPROVED for a in items)
-    ]
-    orders = list(
-        Order.objects.filter(status__in=ACTIVE_ORDER_STATUSES)
-        .filter(Q(pk__in=roots) | Q(lineage_id__in=roots))
-        .filter(_patient_matches(query))
-        .only("pk", "lineage_id", "status")
+def _cycles_counted(**conditions: Any) -> Any:
+    """How many stored cycles of the pair's order meet ``conditions`` (0 for none)."""
+    cycles = (
+        OrderCycleCoverage.objects.filter(order_id=OuterRef("order_id"), **conditions)
+        .order_by()
+        .values("order_id")
+        .annotate(counted=Count("pk"))
+        .values("counted")
     )
-    coverage = coverage_of_orders([order.pk for order in orders], approvals)
+    return Coalesce(Subquery(cycles, output_field=IntegerField()), 0)
+
+
+def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows: ``renewal_flags``
+    in SQL over the stored coverage (authorizations/stored_coverage.py: each approval of an
+    active order's lineage, and the cycles it took), so the cost does not grow with the orders
+    (three queries: the count, the page, its rows)."""
+    approved = OrderApproval.objects.filter(
+        authorization__status=S.APPROVED,
+        authorization__valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
+        order__status__in=ACTIVE_ORDER_STATUSES,
+    ).filter(_patient_matches(query, "order__patient__"))
+    flagged = (
+        approved.annotate(
+            used=_cycles_counted(
+                authorization_id=OuterRef("authorization_id"), first_day__lte=today
+            ),
+            order_cycles_left=_cycles_counted(first_day__gt=today),
+        )
+        .annotate(cycles_left=F("authorization__approved_cycles") - F("used"))
+        .filter(
+            Q(
+                authorization__valid_to__gte=today,
+                authorization__valid_to__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            )
+            | Q(cycles_left__lte=CYCLES_LEFT_AT_MOST, order_cycles_left__gt=F("cycles_left"))
+        )
+        .order_by("authorization__valid_to", "authorization_id", "order_id")
+    )
     found: Page[Any] = Paginator(
-        renewals_flagged(today, orders, approvals, coverage), DASHBOARD_PER_PAGE
+        flagged.values_list("authorization_id", "order_id", "cycles_left", "order_cycles_left"),
+        DASHBOARD_PER_PAGE,
     ).get_page(page)
-    found.object_list = renewal_rows(found.object_list)
+    authorizations = Authorization.objects.select_related("order", "patient").in_bulk(
+        [row[0] for row in found.object_list]
+    )
+    orders = Order.objects.only("pk", "lineage_id", "status").in_bulk(
+        [row[1] for row in found.object_list]
+    )
+    rows = []
+    for authorization_id, order_id, cycles_left, order_cycles_left in found.object_list:
+        authorization = authorizations[authorization_id]
+        assert authorization.valid_to is not None
+        days_to_expiry = (authorization.valid_to - today).days
+        rows.append(
+            RenewalDue(
+                authorization,
+                orders[order_id],
+                days_to_expiry,
+                cycles_left,
+                order_cycles_left,
+                expiring=0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS,
+                cycles_low=cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left,
+            )
+        )
+    found.object_list = rows
     return found
 
 

@@ -9,7 +9,9 @@ from typing import Any, Protocol
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Exists,
     F,
+    OuterRef,
     Q,
     QuerySet,
 )
@@ -20,12 +22,13 @@ from authorizations.coverage_rules import (
     CycleCoverage,
     cover_cycles,
     coverage_blocker,
-    coverage_of_orders,
     lineage_root_id,
     planned_cycles,
     planned_cycles_from_plan,
 )
+from authorizations.models import OrderCycleCoverage
 from authorizations.selectors import recent_approvals, start_of_day
+from authorizations.stored_coverage import coverage_by_rule, stored_coverage
 from infusions.administration.start_coverage import urgent_first_cycle
 from infusions.booking.models import (
     ACTIVE_STATUSES,
@@ -142,12 +145,9 @@ def sessions_not_covered(
 UNCOVERED_PER_PAGE = 20
 
 
-def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """``sessions_not_covered`` as the dashboard shows it: the count and one page of
-    ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
-    word of ``query``. Every scheduled session is judged, but from light rows (its id, order,
-    start and cycle; of each order's frozen plan only its cycles and vials); only the page's
-    sessions are loaded in full. Five queries."""
+def scheduled_from(today: date, query: str = "") -> QuerySet[InfusionSession]:
+    """Tentative or booked sessions from today on, optionally of patients whose MRN or name has
+    every word of ``query``."""
     sessions = InfusionSession.objects.filter(
         status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
         planned_start__gte=start_of_day(today),
@@ -158,23 +158,64 @@ def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") ->
             | Q(order__patient__family_name__icontains=term)
             | Q(order__patient__given_name__icontains=term)
         )
-    rows = list(sessions.values_list("pk", "order_id", "planned_start", "cycle_number"))
-    coverage = coverage_of_orders({order_id for _, order_id, _, _ in rows}, recent_approvals(today))
-    zone = timezone.get_current_timezone()
-    uncovered = []
-    for pk, order_id, start, cycle_number in rows:
-        day = start.astimezone(zone).date()
-        blocker = coverage_blocker(coverage[order_id], day, cycle_number)
-        if blocker:
-            uncovered.append((start, pk, day, blocker))
-    uncovered.sort(key=lambda row: (row[0], row[1]))
-    found: Page[Any] = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
-    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
-        [pk for _, pk, _, _ in found.object_list]
+    return sessions
+
+
+def _stored() -> Exists:
+    """The session's order has stored coverage."""
+    return Exists(OrderCycleCoverage.objects.filter(order_id=OuterRef("order_id")))
+
+
+def uncovered_by_stored_coverage(
+    sessions: QuerySet[InfusionSession],
+) -> QuerySet[InfusionSession]:
+    """Of ``sessions``, those of orders with stored coverage (authorizations/stored_coverage.py)
+    that no approval covers, in SQL: ``coverage_blocker``'s rule over the stored cycles (the
+    session's cycle is covered and its day is within the approval's dates, else not covered);
+    tests/authorizations/test_stored_coverage.py holds the two to the same answer."""
+    covered = OrderCycleCoverage.objects.filter(
+        order_id=OuterRef("order_id"),
+        cycle_number=OuterRef("cycle_number"),
+        authorization__isnull=False,
+        valid_from__lte=OuterRef("planned_day"),
+        valid_to__gte=OuterRef("planned_day"),
     )
-    found.object_list = [
-        UncoveredSession(loaded[pk], day, blocker) for _, pk, day, blocker in found.object_list
-    ]
+    return sessions.filter(_stored()).exclude(Exists(covered))
+
+
+def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """``sessions_not_covered`` as the dashboard shows it: the count and one page of
+    ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
+    word of ``query``. Sessions of orders with stored coverage are judged and paginated in SQL
+    (``uncovered_by_stored_coverage``), so the cost does not grow with the sessions; those of
+    orders without (none, once ``rebuild_rollups`` has run) by the rule as before. Five queries
+    when every order has stored coverage."""
+    sessions = scheduled_from(today, query)
+    fields = ("planned_start", "pk", "order_id", "cycle_number", "planned_day")
+    unstored = list(sessions.exclude(_stored()).values_list(*fields))
+    light = (
+        uncovered_by_stored_coverage(sessions).order_by("planned_start", "pk").values_list(*fields)
+    )
+    judged: dict[int, list[CycleCoverage]] = {}
+    found: Page[Any]
+    if not unstored:
+        found = Paginator(light, UNCOVERED_PER_PAGE).get_page(page)
+    else:
+        judged = coverage_by_rule({row[2] for row in unstored})
+        rows = [row for row in unstored if coverage_blocker(judged[row[2]], row[4], row[3])]
+        rows.extend(light)
+        rows.sort(key=lambda row: (row[0], row[1]))
+        found = Paginator(rows, UNCOVERED_PER_PAGE).get_page(page)
+    coverage = {**stored_coverage({row[2] for row in found.object_list}), **judged}
+    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
+        [row[1] for row in found.object_list]
+    )
+    page_rows = []
+    for _start, pk, order_id, cycle_number, day in found.object_list:
+        blocker = coverage_blocker(coverage.get(order_id, []), day, cycle_number)
+        assert blocker is not None
+        page_rows.append(UncoveredSession(loaded[pk], day, blocker))
+    found.object_list = page_rows
     return found
 
 

@@ -1,0 +1,27 @@
+"""``manage.py rebuild_rollups``: every derived table written again from the records (idempotent):
+the coverage stored per cycle (authorizations/stored_coverage.py). Run after a bulk load
+(``seed_scale``) or when a derived table is in doubt; the tables are analysed afterwards on
+PostgreSQL so that the planner knows their size."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from authorizations.models import OrderApproval, OrderCycleCoverage
+from authorizations.stored_coverage import rebuild_coverage
+
+DERIVED = (OrderCycleCoverage, OrderApproval)
+
+
+class Command(BaseCommand):
+    help = "Write the derived tables (stored coverage) again from the records."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            orders = rebuild_coverage()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for model in DERIVED:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        self.stdout.write(f"rebuild_rollups: coverage of {orders} orders")
