@@ -120,18 +120,17 @@ def store_lineage_coverage(roots: Iterable[int]) -> None:
 
 
 def rebuild_coverage() -> int:
-    """Every order's coverage rows from scratch, in batches (idempotent); returns how many orders
-    have rows."""
+    """Every order's coverage rows from scratch (idempotent): every frozen plan's cycles and
+    vials and every covering approval read once; returns how many orders have rows."""
     OrderCycleCoverage.objects.all().delete()
     OrderApproval.objects.all().delete()
-    ids = list(
-        Order.objects.filter(plan_at_signing__isnull=False)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    orders = _order_rows(Order.objects.filter(plan_at_signing__isnull=False).order_by("pk"))
+    cycles, pairs = _rows_for(
+        orders.iterator(chunk_size=BATCH), approvals_by_lineage(approval_rows())
     )
-    for start in range(0, len(ids), BATCH):
-        store_order_coverage(ids[start : start + BATCH])
-    return OrderCycleCoverage.objects.values("order_id").distinct().count()
+    OrderCycleCoverage.objects.bulk_create(cycles, batch_size=BATCH)
+    OrderApproval.objects.bulk_create(pairs, batch_size=BATCH)
+    return len({row.order_id for row in cycles})
 
 
 # --- reading ------------------------------------------------------------------------------
