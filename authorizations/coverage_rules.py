@@ -37,6 +37,10 @@ from orders.models import Order
 
 from .models import Authorization, AuthorizationStatus
 
+# docs/clinical-rules.md 8: an approval runs out when it expires within 30 days or has at most
+# one cycle left while the order has more.
+EXPIRING_WITHIN_DAYS = 30
+CYCLES_LEFT_AT_MOST = 1
 # An expired approval still covers the cycles given within its dates before it expired.
 COVERING_STATUSES = (AuthorizationStatus.APPROVED, AuthorizationStatus.EXPIRED)
 
@@ -188,6 +192,17 @@ def _approval(row: Mapping[str, Any]) -> Approval:
         valid_to=valid_to,
         approved_cycles=row["approved_cycles"],
         approved_grams=row["approved_grams"],
+    )
+
+
+def as_approval(authorization: Authorization) -> Approval:
+    """An authorization row as coverage counts it (``_approval``)."""
+    return _approval(
+        {
+            field: getattr(authorization, field)
+            for field in _APPROVAL_FIELDS
+            if field != "order__lineage_id"
+        }
     )
 
 
@@ -370,3 +385,24 @@ def coverage_blocker(
             f"{cycle.valid_to.isoformat()})."
         )
     return None
+
+
+# --- running out ------------------------------------------------------------------------
+
+
+def renewal_flags(
+    approval: Approval, coverage: Sequence[CycleCoverage], today: date
+) -> tuple[int, int, int, bool, bool]:
+    """(days to expiry, approved cycles left, order cycles left, expiring, cycles low). A cycle
+    uses an approval once it has started; the order's cycles left are those not yet started."""
+    days_to_expiry = (approval.valid_to - today).days
+    used = sum(
+        1
+        for cycle in coverage
+        if cycle.authorization_id == approval.id and cycle.first_day <= today
+    )
+    cycles_left = approval.approved_cycles - used
+    order_cycles_left = sum(1 for cycle in coverage if cycle.first_day > today)
+    expiring = 0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS
+    cycles_low = cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left
+    return days_to_expiry, cycles_left, order_cycles_left, expiring, cycles_low

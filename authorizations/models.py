@@ -215,10 +215,16 @@ class OrderCycleCoverage(models.Model):
 class OrderApproval(models.Model):
     """Derived with ``OrderCycleCoverage``: each covering approval (approved or expired) of an
     order's lineage, for every order with stored coverage (an approval of the course may have
-    taken none of this version's cycles yet and still be running out)."""
+    taken none of this version's cycles yet and still be running out), with the days on which
+    it runs low on cycles, so that "approvals running out" is a lookup whatever the date."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
     authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="+")
+    # The days on which the approval has at most one cycle left while the order has more
+    # (``coverage_rules.renewal_flags``): one run of days, the first day 0001-01-01 when it holds
+    # from the start; both empty when never.
+    cycles_low_from = models.DateField(null=True, blank=True)
+    cycles_low_to = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -5,42 +5,42 @@ queries however many rows it returns: bulk selects, coverage computed in Python 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from orders.models import Order, OrderStatus
 
 from .coverage_rules import (
+    EXPIRING_WITHIN_DAYS,
     Approval,
     CycleCoverage,
     approval_rows,
     approvals_by_lineage,
+    as_approval,
     cover_cycles,
     lineage_root_id,
     planned_cycles,
+    renewal_flags,
 )
 from .models import (
     Authorization,
     AuthorizationDocument,
     AuthorizationStatus,
     OrderApproval,
-    OrderCycleCoverage,
 )
+from .stored_coverage import stored_coverage
 
 S = AuthorizationStatus
 
-# docs/clinical-rules.md 8's thresholds.
+# docs/clinical-rules.md 8's thresholds (those of running out: coverage_rules).
 NO_DECISION_AFTER_DAYS = 5
-EXPIRING_WITHIN_DAYS = 30
-CYCLES_LEFT_AT_MOST = 1
 # Orders whose cycles are still being given (sessions are booked only for these,
 # docs/clinical-rules.md 4).
 ACTIVE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
@@ -169,24 +169,6 @@ class RenewalDue:
     order_cycles_left: int
     expiring: bool
     cycles_low: bool
-
-
-def renewal_flags(
-    approval: Approval, coverage: Sequence[CycleCoverage], today: date
-) -> tuple[int, int, int, bool, bool]:
-    """(days to expiry, approved cycles left, order cycles left, expiring, cycles low). A cycle
-    uses an approval once it has started; the order's cycles left are those not yet started."""
-    days_to_expiry = (approval.valid_to - today).days
-    used = sum(
-        1
-        for cycle in coverage
-        if cycle.authorization_id == approval.id and cycle.first_day <= today
-    )
-    cycles_left = approval.approved_cycles - used
-    order_cycles_left = sum(1 for cycle in coverage if cycle.first_day > today)
-    expiring = 0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS
-    cycles_low = cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left
-    return days_to_expiry, cycles_left, order_cycles_left, expiring, cycles_low
 
 
 def recent_approvals(
@@ -327,71 +309,35 @@ def denials_page(*, page: Any = 1, query: str = "") -> Page:
     return Paginator(denials, DASHBOARD_PER_PAGE).get_page(page)
 
 
-def _cycles_counted(**conditions: Any) -> Any:
-    """How many stored cycles of the pair's order meet ``conditions`` (0 for none)."""
-    cycles = (
-        OrderCycleCoverage.objects.filter(order_id=OuterRef("order_id"), **conditions)
-        .order_by()
-        .values("order_id")
-        .annotate(counted=Count("pk"))
-        .values("counted")
-    )
-    return Coalesce(Subquery(cycles, output_field=IntegerField()), 0)
-
-
 def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows: ``renewal_flags``
-    in SQL over the stored coverage (authorizations/stored_coverage.py: each approval of an
-    active order's lineage, and the cycles it took), so the cost does not grow with the orders
-    (three queries: the count, the page, its rows)."""
-    approved = OrderApproval.objects.filter(
-        authorization__status=S.APPROVED,
-        authorization__valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
-        order__status__in=ACTIVE_ORDER_STATUSES,
-    ).filter(_patient_matches(query, "order__patient__"))
+    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows, from the
+    stored coverage (authorizations/stored_coverage.py: each approval of an active order's
+    lineage with the days it runs low on cycles): a lookup that does not grow with the orders.
+    Only the page's rows are worked out (``renewal_flags``). Three queries: the count, the page,
+    its orders' stored cycles."""
     flagged = (
-        approved.annotate(
-            used=_cycles_counted(
-                authorization_id=OuterRef("authorization_id"), first_day__lte=today
-            ),
-            order_cycles_left=_cycles_counted(first_day__gt=today),
+        OrderApproval.objects.filter(
+            authorization__status=S.APPROVED,
+            authorization__valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
+            order__status__in=ACTIVE_ORDER_STATUSES,
         )
-        .annotate(cycles_left=F("authorization__approved_cycles") - F("used"))
+        .filter(_patient_matches(query, "order__patient__"))
         .filter(
             Q(
                 authorization__valid_to__gte=today,
                 authorization__valid_to__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
             )
-            | Q(cycles_left__lte=CYCLES_LEFT_AT_MOST, order_cycles_left__gt=F("cycles_left"))
+            | Q(cycles_low_from__lte=today, cycles_low_to__gte=today)
         )
+        .select_related("authorization__order", "authorization__patient", "order")
         .order_by("authorization__valid_to", "authorization_id", "order_id")
     )
-    found: Page[Any] = Paginator(
-        flagged.values_list("authorization_id", "order_id", "cycles_left", "order_cycles_left"),
-        DASHBOARD_PER_PAGE,
-    ).get_page(page)
-    authorizations = Authorization.objects.select_related("order", "patient").in_bulk(
-        [row[0] for row in found.object_list]
-    )
-    orders = Order.objects.only("pk", "lineage_id", "status").in_bulk(
-        [row[1] for row in found.object_list]
-    )
+    found: Page[Any] = Paginator(flagged, DASHBOARD_PER_PAGE).get_page(page)
+    coverage = stored_coverage({pair.order_id for pair in found.object_list})
     rows = []
-    for authorization_id, order_id, cycles_left, order_cycles_left in found.object_list:
-        authorization = authorizations[authorization_id]
-        assert authorization.valid_to is not None
-        days_to_expiry = (authorization.valid_to - today).days
-        rows.append(
-            RenewalDue(
-                authorization,
-                orders[order_id],
-                days_to_expiry,
-                cycles_left,
-                order_cycles_left,
-                expiring=0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS,
-                cycles_low=cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left,
-            )
-        )
+    for pair in found.object_list:
+        flags = renewal_flags(as_approval(pair.authorization), coverage[pair.order_id], today)
+        rows.append(RenewalDue(pair.authorization, pair.order, *flags))
     found.object_list = rows
     return found
 

@@ -20,6 +20,7 @@ slow, never wrong.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import F, Q
@@ -35,6 +36,7 @@ from .coverage_rules import (
     cover_cycles,
     coverage_of_orders,
     planned_cycles_from_plan,
+    renewal_flags,
 )
 from .models import Authorization, OrderApproval, OrderCycleCoverage
 
@@ -63,6 +65,7 @@ def _rows_for(
         if planned is None:
             continue  # no frozen plan: judged by the rule where it is read
         lineage = approvals.get(row["lineage_id"] or row["pk"], [])
+        coverage = cover_cycles(planned, lineage)
         cycles.extend(
             OrderCycleCoverage(
                 order_id=row["pk"],
@@ -75,12 +78,39 @@ def _rows_for(
                 valid_to=cycle.valid_to,
                 reason=cycle.reason,
             )
-            for cycle in cover_cycles(planned, lineage)
+            for cycle in coverage
         )
-        pairs.extend(
-            OrderApproval(order_id=row["pk"], authorization_id=approval.id) for approval in lineage
-        )
+        for approval in lineage:
+            low = cycles_low_days(approval, coverage)
+            pairs.append(
+                OrderApproval(
+                    order_id=row["pk"],
+                    authorization_id=approval.id,
+                    cycles_low_from=low[0] if low else None,
+                    cycles_low_to=low[1] if low else None,
+                )
+            )
     return cycles, pairs
+
+
+def cycles_low_days(
+    approval: Approval, coverage: Sequence[CycleCoverage]
+) -> tuple[date, date] | None:
+    """The first and last day on which ``renewal_flags`` says ``approval`` has at most one cycle
+    left while the order has more (``date.min``: from the start), or None. The flag is constant
+    between the cycles' first days, so it is asked once per stretch; it holds on one run of
+    days, as the approval's cycles left only fall and the order's cycles left beyond them too."""
+    days = sorted({cycle.first_day for cycle in coverage})
+    if not days:
+        return None
+    starts = [days[0] - timedelta(days=1), *days]  # the day each stretch of days starts
+    low = [index for index, day in enumerate(starts) if renewal_flags(approval, coverage, day)[4]]
+    if not low:
+        return None
+    assert low == list(range(low[0], low[-1] + 1)), "one run of days"
+    first = date.min if low[0] == 0 else starts[low[0]]
+    last = starts[low[-1] + 1] - timedelta(days=1) if low[-1] + 1 < len(starts) else date.max
+    return first, last
 
 
 def lineage_approvals(roots: Iterable[int]) -> dict[int, list[Approval]]:

@@ -5,7 +5,8 @@
   scratch and the rule's own ``order_coverage``;
 - over many generated orders, approvals and sessions, the dashboard's SQL ("sessions not
   covered") picks exactly the sessions the start's rule (``coverage_blocker``) refuses, with
-  the same words.
+  the same words, and "approvals running out", looked up from the stored days, lists on every
+  day what the rule (``renewal_flags`` over every active order) flags.
 """
 
 import random
@@ -18,6 +19,7 @@ from django.utils import timezone
 from authorizations import services
 from authorizations.coverage_rules import coverage_blocker, order_coverage
 from authorizations.models import Authorization, OrderApproval, OrderCycleCoverage
+from authorizations.selectors import renewals_due, renewals_page
 from authorizations.stored_coverage import rebuild_coverage, stored_coverage
 from infusions.schedule.uncovered_sessions import (
     scheduled_from,
@@ -220,3 +222,25 @@ def test_only_approvals_cover(clinician, today):
     assert not Authorization.objects.filter(status="approved").exists()
     assert set(OrderCycleCoverage.objects.values_list("authorization_id", flat=True)) == {None}
     assert not OrderApproval.objects.exists()
+
+
+def test_approvals_running_out_from_stored_days_equal_the_rule_on_every_day(clinician, today):
+    rng = random.Random(8)
+    for _ in range(40):
+        _random_case(rng, today, clinician)
+    seen_low = 0
+    for offset in range(-3, 150, 4):
+        day = today + timedelta(days=offset)
+        expected = [
+            (row.authorization.pk, row.order.pk, row.cycles_left, row.order_cycles_left)
+            for row in renewals_due(day)
+        ]
+        first = renewals_page(day)
+        shown = [
+            (row.authorization.pk, row.order.pk, row.cycles_left, row.order_cycles_left)
+            for number in first.paginator.page_range
+            for row in renewals_page(day, page=number)
+        ]
+        assert shown == expected, day
+        seen_low += sum(1 for row in renewals_due(day) if row.cycles_low and not row.expiring)
+    assert seen_low > 0  # runs low on cycles, not only expiring
