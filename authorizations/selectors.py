@@ -250,7 +250,7 @@ def renewals_due(
 DASHBOARD_PER_PAGE = 20
 
 
-def _patient_matches(query: str, prefix: str = "patient__") -> Q:
+def patient_matches(query: str, prefix: str = "patient__") -> Q:
     """Every word of ``query`` in the patient's MRN or names."""
     condition = Q()
     for term in query.split()[:5]:
@@ -321,7 +321,7 @@ def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
             authorization__valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
             order__status__in=ACTIVE_ORDER_STATUSES,
         )
-        .filter(_patient_matches(query, "order__patient__"))
+        .filter(patient_matches(query, "order__patient__"))
         .filter(
             Q(
                 authorization__valid_to__gte=today,

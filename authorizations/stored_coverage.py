@@ -11,6 +11,7 @@ transaction, so the rows commit or roll back with the change):
   reference for the label): every save of an approved or expired authorization, and the daily
   expiry sweep's bulk update.
 
+Each write announces ``coverage_stored`` (the orders' sessions are judged again above).
 Nothing here depends on today, so rows never go stale with time. Writes that bypass ``save``
 (bulk seeding) are followed by ``rebuild_coverage`` (``manage.py rebuild_rollups``). An order
 without rows is judged by the rule itself wherever these rows are read, so a missing row is
@@ -39,6 +40,7 @@ from .coverage_rules import (
     renewal_flags,
 )
 from .models import Authorization, OrderApproval, OrderCycleCoverage
+from .signals import coverage_stored
 
 BATCH = 1000
 
@@ -128,11 +130,11 @@ def _store(order_rows: Sequence[Mapping[str, Any]]) -> None:
     OrderCycleCoverage.objects.filter(order_id__in=ids).delete()
     OrderApproval.objects.filter(order_id__in=ids).delete()
     roots = {row["lineage_id"] or row["pk"] for row in order_rows if row["plan_cycles"]}
-    if not roots:
-        return
-    cycles, pairs = _rows_for(order_rows, lineage_approvals(roots))
-    OrderCycleCoverage.objects.bulk_create(cycles, batch_size=BATCH)
-    OrderApproval.objects.bulk_create(pairs, batch_size=BATCH)
+    if roots:
+        cycles, pairs = _rows_for(order_rows, lineage_approvals(roots))
+        OrderCycleCoverage.objects.bulk_create(cycles, batch_size=BATCH)
+        OrderApproval.objects.bulk_create(pairs, batch_size=BATCH)
+    coverage_stored.send(sender=OrderCycleCoverage, order_ids=ids)
 
 
 def store_order_coverage(order_ids: Iterable[int]) -> None:

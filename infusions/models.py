@@ -34,6 +34,7 @@ from infusions.chairs.models import Chair, ChairOpeningHours, Weekday
 from infusions.feeds.models import CalendarFeedToken
 from infusions.planning.models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
 from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
+from infusions.schedule.models import CoverageGapsBuilt, SessionCoverageGap
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -52,12 +53,14 @@ __all__ = [
     "CalendarFeedToken",
     "Chair",
     "ChairOpeningHours",
+    "CoverageGapsBuilt",
     "EntryKind",
     "InfusionSession",
     "NurseShift",
     "PatientPreference",
     "PostgresOnlyExclusionConstraint",
     "ReactionPlan",
+    "SessionCoverageGap",
     "SessionOverride",
     "SessionStatus",
     "Severity",

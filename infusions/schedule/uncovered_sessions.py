@@ -12,7 +12,6 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
-    Q,
     QuerySet,
 )
 from django.utils import timezone
@@ -27,7 +26,7 @@ from authorizations.coverage_rules import (
     planned_cycles_from_plan,
 )
 from authorizations.models import OrderCycleCoverage
-from authorizations.selectors import recent_approvals, start_of_day
+from authorizations.selectors import patient_matches, recent_approvals, start_of_day
 from authorizations.stored_coverage import coverage_by_rule, stored_coverage
 from infusions.administration.start_coverage import urgent_first_cycle
 from infusions.booking.models import (
@@ -35,6 +34,7 @@ from infusions.booking.models import (
     InfusionSession,
     SessionStatus,
 )
+from infusions.schedule.models import CoverageGapsBuilt, SessionCoverageGap
 from orders.models import Order
 
 
@@ -148,17 +148,10 @@ UNCOVERED_PER_PAGE = 20
 def scheduled_from(today: date, query: str = "") -> QuerySet[InfusionSession]:
     """Tentative or booked sessions from today on, optionally of patients whose MRN or name has
     every word of ``query``."""
-    sessions = InfusionSession.objects.filter(
+    return InfusionSession.objects.filter(
         status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
         planned_start__gte=start_of_day(today),
-    )
-    for term in query.split()[:5]:
-        sessions = sessions.filter(
-            Q(order__patient__mrn__icontains=term)
-            | Q(order__patient__family_name__icontains=term)
-            | Q(order__patient__given_name__icontains=term)
-        )
-    return sessions
+    ).filter(patient_matches(query, "order__patient__"))
 
 
 def _stored() -> Exists:
@@ -183,13 +176,75 @@ def uncovered_by_stored_coverage(
     return sessions.filter(_stored()).exclude(Exists(covered))
 
 
+SCHEDULED = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
+GAP_FIELDS = ("pk", "order_id", "planned_start", "planned_day", "cycle_number", "status")
+SessionRow = tuple[int, int, datetime, date, int, str]
+
+
+def store_gaps(sessions: Iterable[SessionRow]) -> None:
+    """Judge these sessions (rows of ``GAP_FIELDS``) again: a ``SessionCoverageGap`` for each
+    tentative or booked one that no approval covers, with ``coverage_blocker``'s words (the
+    start's rule) over its order's stored coverage, or the rule's own coverage for an order
+    without. Three queries (four with orders without stored coverage)."""
+    rows = list(sessions)
+    if not rows:
+        return
+    SessionCoverageGap.objects.filter(session_id__in=[row[0] for row in rows]).delete()
+    scheduled = [row for row in rows if row[5] in SCHEDULED]
+    orders = {row[1] for row in scheduled}
+    coverage = stored_coverage(orders)
+    if orders - coverage.keys():
+        coverage.update(coverage_by_rule(orders - coverage.keys()))
+    gaps = []
+    for pk, order_id, start, day, cycle_number, _status in scheduled:
+        blocker = coverage_blocker(coverage.get(order_id, []), day, cycle_number)
+        if blocker:
+            gaps.append(SessionCoverageGap(session_id=pk, planned_start=start, blocker=blocker))
+    SessionCoverageGap.objects.bulk_create(gaps, batch_size=1000)
+
+
+def store_gaps_of_orders(order_ids: Iterable[int]) -> None:
+    """Judge every session of these orders again (their stored coverage was written again)."""
+    store_gaps(InfusionSession.objects.filter(order_id__in=set(order_ids)).values_list(*GAP_FIELDS))
+
+
+def rebuild_gaps() -> int:
+    """Every scheduled session judged from scratch (idempotent); returns how many no approval
+    covers. Run by ``manage.py rebuild_rollups`` after a bulk load."""
+    SessionCoverageGap.objects.all().delete()
+    CoverageGapsBuilt.objects.all().delete()
+    store_gaps(InfusionSession.objects.filter(status__in=SCHEDULED).values_list(*GAP_FIELDS))
+    CoverageGapsBuilt.objects.create(built_at=timezone.now())
+    return SessionCoverageGap.objects.count()
+
+
 def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
     """``sessions_not_covered`` as the dashboard shows it: the count and one page of
     ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
-    word of ``query``. Sessions of orders with stored coverage are judged and paginated in SQL
-    (``uncovered_by_stored_coverage``), so the cost does not grow with the sessions; those of
-    orders without (none, once ``rebuild_rollups`` has run) by the rule as before. Five queries
-    when every order has stored coverage."""
+    word of ``query``: the kept gaps (``store_gaps``) of sessions still scheduled from today on,
+    counted and paged in SQL, so the cost does not grow with the sessions (two queries). Before
+    the gaps are first built every session is judged (``judged_page``)."""
+    if not CoverageGapsBuilt.objects.exists():
+        return judged_page(today, page=page, query=query)
+    gaps = (
+        SessionCoverageGap.objects.filter(
+            planned_start__gte=start_of_day(today), session__status__in=SCHEDULED
+        )
+        .filter(patient_matches(query, "session__order__patient__"))
+        .select_related("session__order__patient", "session__chair")
+        .order_by("planned_start", "session_id")
+    )
+    found: Page[Any] = Paginator(gaps, UNCOVERED_PER_PAGE).get_page(page)
+    found.object_list = [
+        UncoveredSession(gap.session, gap.session.planned_day, gap.blocker)
+        for gap in found.object_list
+    ]
+    return found
+
+
+def judged_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """The dashboard's page with every scheduled session judged: those of orders with stored
+    coverage in SQL (``uncovered_by_stored_coverage``), the others by the rule. Five queries."""
     sessions = scheduled_from(today, query)
     fields = ("planned_start", "pk", "order_id", "cycle_number", "planned_day")
     unstored = list(sessions.exclude(_stored()).values_list(*fields))

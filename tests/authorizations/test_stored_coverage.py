@@ -3,9 +3,10 @@
 - after every kind of change (an approval decided, edited, expired early, lapsed by the sweep,
   renewed; an order signed, rejected, a new version), the stored rows equal a rebuild from
   scratch and the rule's own ``order_coverage``;
-- over many generated orders, approvals and sessions, the dashboard's SQL ("sessions not
-  covered") picks exactly the sessions the start's rule (``coverage_blocker``) refuses, with
-  the same words, and "approvals running out", looked up from the stored days, lists on every
+- over many generated orders, approvals and sessions, and changes to both, the dashboard's
+  "sessions not covered" (the kept gaps, and the SQL over stored coverage used before they are
+  built) picks exactly the sessions the start's rule (``coverage_blocker``) refuses, with the
+  same words, and "approvals running out", looked up from the stored days, lists on every
   day what the rule (``renewal_flags`` over every active order) flags.
 """
 
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from authorizations import services
@@ -21,7 +23,10 @@ from authorizations.coverage_rules import coverage_blocker, order_coverage
 from authorizations.models import Authorization, OrderApproval, OrderCycleCoverage
 from authorizations.selectors import renewals_due, renewals_page
 from authorizations.stored_coverage import rebuild_coverage, stored_coverage
+from infusions.models import SessionCoverageGap
 from infusions.schedule.uncovered_sessions import (
+    judged_page,
+    rebuild_gaps,
     scheduled_from,
     sessions_not_covered_page,
     uncovered_by_stored_coverage,
@@ -183,26 +188,74 @@ def _random_case(rng: random.Random, today: date, clinician) -> Order:
     return order
 
 
-def test_the_dashboard_sql_and_the_start_rule_agree_over_many_cases(clinician, today):
-    rng = random.Random(21)
-    orders = [_random_case(rng, today, clinician) for _ in range(80)]
+def _shown(page_of) -> tuple[dict[int, str], int]:
+    """Every row of every page of the panel (``page_of(number)``), by session, and the count."""
+    first = page_of(1)
+    shown = {
+        row.session.pk: row.blocker
+        for number in first.paginator.page_range
+        for row in page_of(number)
+    }
+    return shown, first.paginator.count
+
+
+def _assert_panel_is_the_rule(today) -> None:
+    """The kept gaps, the SQL over stored coverage and the start's rule name the same sessions
+    with the same words."""
     scheduled = list(scheduled_from(today).select_related("order"))
-    uncovered = uncovered_by_stored_coverage(scheduled_from(today)).values_list("pk", flat=True)
-    rule = {order.pk: order_coverage(order) for order in orders}
+    rule = {
+        order_id: order_coverage(Order.objects.get(pk=order_id))
+        for order_id in {s.order_id for s in scheduled}
+    }
     expected = {
         s.pk: blocker
         for s in scheduled
         if (blocker := coverage_blocker(rule[s.order_id], s.planned_day, s.cycle_number))
     }
     assert 0 < len(expected) < len(scheduled)  # both kinds are generated
+    uncovered = uncovered_by_stored_coverage(scheduled_from(today)).values_list("pk", flat=True)
     assert set(uncovered) == set(expected)
-    shown = {}
-    page = sessions_not_covered_page(today, page=1)
-    for number in page.paginator.page_range:
-        for row in sessions_not_covered_page(today, page=number):
-            shown[row.session.pk] = row.blocker
-    assert shown == expected
-    assert page.paginator.count == len(expected)
+    assert _shown(lambda n: judged_page(today, page=n)) == (expected, len(expected))
+    assert _shown(lambda n: sessions_not_covered_page(today, page=n)) == (expected, len(expected))
+    kept = set(SessionCoverageGap.objects.values_list("session_id", "blocker"))
+    rebuild_gaps()
+    assert set(SessionCoverageGap.objects.values_list("session_id", "blocker")) == kept
+
+
+def test_the_dashboard_and_the_start_rule_agree_over_many_cases(clinician, authadmin, today):
+    rng = random.Random(21)
+    orders = [_random_case(rng, today, clinician) for _ in range(80)]
+    _assert_panel_is_the_rule(today)
+    # Changes after the sessions were booked: approvals decided, expired early, edited; sessions
+    # moved and cancelled.
+    for order in rng.sample(orders, 20):
+        approved(
+            order,
+            valid_from=order.start_date,
+            valid_to=order.start_date + timedelta(days=rng.randint(10, 90)),
+            cycles=rng.randint(1, 3),
+            grams=rng.choice((80, 160, 240)),
+        )
+    for approval in rng.sample(list(Authorization.objects.filter(status="approved")), 15):
+        if rng.random() < 0.5:
+            services.authorization_expire(approval, by=authadmin, reason="withdrawn")
+        else:
+            services.authorization_update(
+                approval, by=authadmin, version=None, reference_number="PA-EDITED"
+            )
+    for moved in rng.sample(list(scheduled_from(today)), 15):
+        if rng.random() < 0.3:
+            moved.status = "cancelled"
+        else:
+            moved.planned_start += timedelta(days=rng.choice((-30, 40, 60)))
+            moved.planned_end += timedelta(days=rng.choice((-30, 40, 60)))
+            moved.planned_end = max(moved.planned_end, moved.planned_start + timedelta(hours=1))
+        try:
+            with transaction.atomic():
+                moved.save()
+        except IntegrityError:
+            pass  # the patient already has a session that day
+    _assert_panel_is_the_rule(today)
 
 
 def test_an_order_without_stored_coverage_is_judged_by_the_rule(clinician, today):

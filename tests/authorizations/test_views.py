@@ -186,9 +186,7 @@ def test_dashboard_queries_do_not_grow_with_rows(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-DASHBOARD_QUERIES = (
-    18  # each panel counted and paged (sessions: and the orders without stored coverage)
-)
+DASHBOARD_QUERIES = 15  # each panel counted and paged
 
 
 def test_submitting_with_the_reference_blank_keeps_the_stored_one(
