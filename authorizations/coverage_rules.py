@@ -15,8 +15,9 @@ is dispensed); for an order without one (a draft) from the plan its caller gives
 accessor judges NO_AUTHORIZATION on the plan it is computing), else the engine's plan of the
 order on its own (``plan_on_its_own`` in ``orders.dose_plans.plan_accessor``: no calendar, no
 coverage, so never a round trip through ``order_plan``), else the regimen's dates with unknown
-grams, never covered. Nothing here is stored: coverage is recomputed whenever an order, a
-session or an approval changes.
+grams, never covered. The start of a session asks the rule itself; the dashboard reads its
+answers kept per cycle (authorizations/stored_coverage.py), written again by this rule whenever
+an order's plan or an approval changes.
 """
 
 from __future__ import annotations

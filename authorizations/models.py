@@ -33,7 +33,8 @@ class Authorization(models.Model):
 
     Changes go through ``authorizations.services`` (one transaction each, the acting user in the
     history); ``version`` is the optimistic-concurrency token of every change. What an approval
-    covers is computed by ``authorizations.coverage_rules`` from the order's plan, never stored.
+    covers is computed by ``authorizations.coverage_rules`` from the order's plan; the answer is
+    kept per cycle for the dashboard (``OrderCycleCoverage``), derived, never edited.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="authorizations")

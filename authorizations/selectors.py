@@ -1,6 +1,7 @@
 """Read queries of insurance authorizations (docs/clinical-rules.md 7): the admins' dashboard and
 what the daily follow-up sweep works from (docs/clinical-rules.md 8). Each costs a fixed number of
-queries however many rows it returns: bulk selects, coverage computed in Python from frozen plans.
+queries however many rows it returns: bulk selects; the sweep computes coverage in Python from
+frozen plans, the dashboard's pages read it stored (authorizations/stored_coverage.py).
 """
 
 from __future__ import annotations
