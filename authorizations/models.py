@@ -221,6 +221,9 @@ class OrderApproval(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
     authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="+")
+    # The authorization's as coverage counts them: whether approved (not expired), valid to.
+    approved = models.BooleanField()
+    valid_to = models.DateField()
     # The days on which the approval has at most one cycle left while the order has more
     # (``coverage_rules.renewal_flags``): one run of days, the first day 0001-01-01 when it holds
     # from the start; both empty when never.
@@ -231,6 +234,14 @@ class OrderApproval(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["authorization", "order"], name="order_approval_one_per_pair"
+            ),
+        ]
+        indexes = [
+            # "Approvals running out": current approvals by expiry.
+            models.Index(
+                fields=["valid_to", "authorization", "order"],
+                name="order_approval_current",
+                condition=Q(approved=True),
             ),
         ]
 

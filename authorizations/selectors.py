@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from orders.models import Order, OrderStatus
+from orders.selectors import PLAN_JSON_FIELDS
 
 from .coverage_rules import (
     EXPIRING_WITHIN_DAYS,
@@ -276,38 +277,62 @@ def _authorization_matches(query: str) -> Q:
     return condition
 
 
-def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (two
-    queries: the count and the page)."""
-    authorizations = (
+def _without_plans(*orders: str) -> list[str]:
+    """The frozen plan and findings (JSON) of these related orders: never shown on the panels."""
+    return [f"{order}__{field}" for order in orders for field in PLAN_JSON_FIELDS]
+
+
+def _page_by_ids(ordered: QuerySet[Authorization], page: Any) -> Page:
+    """A page of ``ordered``, sorted and cut by ids alone (no join to sort), then its rows with
+    their order and patient: three queries (the count, the page's ids, its rows)."""
+    found: Page[Any] = Paginator(ordered.values_list("pk", flat=True), DASHBOARD_PER_PAGE).get_page(
+        page
+    )
+    rows = (
         Authorization.objects.select_related("order", "patient")
-        .filter(Q(status=S.SUBMITTED) | Q(status=S.APPEALED))
+        .defer(*_without_plans("order"))
+        .in_bulk(list(found.object_list))
+    )
+    found.object_list = [rows[pk] for pk in found.object_list]
+    return found
+
+
+def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (three
+    queries)."""
+    found = _page_by_ids(
+        Authorization.objects.filter(Q(status=S.SUBMITTED) | Q(status=S.APPEALED))
         .filter(_authorization_matches(query))
         .annotate(
             waiting_from=Case(
                 When(status=S.APPEALED, then=F("appealed_at")), default=F("submitted_at")
             )
         )
-        .order_by("waiting_from", "pk")
+        .order_by("waiting_from", "pk"),
+        page,
     )
-    found: Page[Any] = Paginator(authorizations, DASHBOARD_PER_PAGE).get_page(page)
     rows = []
     for authorization in found.object_list:
-        since = timezone.localdate(authorization.waiting_from)
+        moment = (
+            authorization.appealed_at
+            if authorization.status == S.APPEALED
+            else authorization.submitted_at
+        )
+        assert moment is not None
+        since = timezone.localdate(moment)
         rows.append(AwaitingDecision(authorization, since, (today - since).days))
     found.object_list = rows
     return found
 
 
 def denials_page(*, page: Any = 1, query: str = "") -> Page:
-    """Denials not renewed since, newest decision first (two queries)."""
-    denials = (
-        Authorization.objects.select_related("order", "patient")
-        .filter(status=S.DENIED, renewals__isnull=True)
+    """Denials not renewed since, newest decision first (three queries)."""
+    return _page_by_ids(
+        Authorization.objects.filter(status=S.DENIED, renewals__isnull=True)
         .filter(_authorization_matches(query))
-        .order_by("-decision_date", "-pk")
+        .order_by("-decision_date", "-pk"),
+        page,
     )
-    return Paginator(denials, DASHBOARD_PER_PAGE).get_page(page)
 
 
 def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
@@ -318,20 +343,18 @@ def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
     its orders' stored cycles."""
     flagged = (
         OrderApproval.objects.filter(
-            authorization__status=S.APPROVED,
-            authorization__valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
+            approved=True,
+            valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
             order__status__in=ACTIVE_ORDER_STATUSES,
         )
         .filter(patient_matches(query, "order__patient__"))
         .filter(
-            Q(
-                authorization__valid_to__gte=today,
-                authorization__valid_to__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
-            )
+            Q(valid_to__gte=today, valid_to__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS))
             | Q(cycles_low_from__lte=today, cycles_low_to__gte=today)
         )
         .select_related("authorization__order", "authorization__patient", "order")
-        .order_by("authorization__valid_to", "authorization_id", "order_id")
+        .defer(*_without_plans("authorization__order", "order"))
+        .order_by("valid_to", "authorization_id", "order_id")
     )
     found: Page[Any] = Paginator(flagged, DASHBOARD_PER_PAGE).get_page(page)
     coverage = stored_coverage({pair.order_id for pair in found.object_list})

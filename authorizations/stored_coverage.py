@@ -39,7 +39,7 @@ from .coverage_rules import (
     planned_cycles_from_plan,
     renewal_flags,
 )
-from .models import Authorization, OrderApproval, OrderCycleCoverage
+from .models import Authorization, AuthorizationStatus, OrderApproval, OrderCycleCoverage
 from .signals import coverage_stored
 
 BATCH = 1000
@@ -88,6 +88,8 @@ def _rows_for(
                 OrderApproval(
                     order_id=row["pk"],
                     authorization_id=approval.id,
+                    approved=approval.status == AuthorizationStatus.APPROVED,
+                    valid_to=approval.valid_to,
                     cycles_low_from=low[0] if low else None,
                     cycles_low_to=low[1] if low else None,
                 )

@@ -7,9 +7,10 @@ from django.db import models
 class SessionCoverageGap(models.Model):
     """A tentative or booked session that no approval covers, with why (``coverage_blocker``,
     the start's rule). Written again on every save of the session and whenever the stored
-    coverage of its order is (an approval or the order's plan changed); a session that left
-    the scheduled statuses by a bulk update keeps its row until then, so readers check the
-    session's status."""
+    coverage of its order is (an approval or the order's plan changed). Every change of a
+    session's status is a save (cancellations too), except the missed sweep's bulk update,
+    which touches only sessions of past days: the panel, which shows today on, never sees them.
+    """
 
     session = models.OneToOneField(
         "infusions.InfusionSession", on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -36,6 +36,7 @@ from infusions.booking.models import (
 )
 from infusions.schedule.models import CoverageGapsBuilt, SessionCoverageGap
 from orders.models import Order
+from orders.selectors import PLAN_JSON_FIELDS
 
 
 class SessionOnDay(Protocol):
@@ -221,17 +222,16 @@ def rebuild_gaps() -> int:
 def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
     """``sessions_not_covered`` as the dashboard shows it: the count and one page of
     ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
-    word of ``query``: the kept gaps (``store_gaps``) of sessions still scheduled from today on,
-    counted and paged in SQL, so the cost does not grow with the sessions (two queries). Before
+    word of ``query``: the kept gaps (``store_gaps``) from today on, counted and paged in SQL, so
+    the cost does not grow with the sessions (three queries). Before
     the gaps are first built every session is judged (``judged_page``)."""
     if not CoverageGapsBuilt.objects.exists():
         return judged_page(today, page=page, query=query)
     gaps = (
-        SessionCoverageGap.objects.filter(
-            planned_start__gte=start_of_day(today), session__status__in=SCHEDULED
-        )
+        SessionCoverageGap.objects.filter(planned_start__gte=start_of_day(today))
         .filter(patient_matches(query, "session__order__patient__"))
         .select_related("session__order__patient", "session__chair")
+        .defer(*(f"session__order__{field}" for field in PLAN_JSON_FIELDS))
         .order_by("planned_start", "session_id")
     )
     found: Page[Any] = Paginator(gaps, UNCOVERED_PER_PAGE).get_page(page)

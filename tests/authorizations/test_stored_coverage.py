@@ -57,7 +57,17 @@ def _snapshot() -> tuple[set[tuple], set[tuple]]:
             "reason",
         )
     )
-    return cycles, set(OrderApproval.objects.values_list("order_id", "authorization_id"))
+    pairs = set(
+        OrderApproval.objects.values_list(
+            "order_id",
+            "authorization_id",
+            "approved",
+            "valid_to",
+            "cycles_low_from",
+            "cycles_low_to",
+        )
+    )
+    return cycles, pairs
 
 
 def _assert_stored_is_the_rule() -> None:
