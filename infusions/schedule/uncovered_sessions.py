@@ -144,14 +144,14 @@ def sessions_not_covered(
 
 
 UNCOVERED_PER_PAGE = 20
+SCHEDULED = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
 
 
 def scheduled_from(today: date, query: str = "") -> QuerySet[InfusionSession]:
     """Tentative or booked sessions from today on, optionally of patients whose MRN or name has
     every word of ``query``."""
     return InfusionSession.objects.filter(
-        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
-        planned_start__gte=start_of_day(today),
+        status__in=SCHEDULED, planned_start__gte=start_of_day(today)
     ).filter(patient_matches(query, "order__patient__"))
 
 
@@ -177,7 +177,6 @@ def uncovered_by_stored_coverage(
     return sessions.filter(_stored()).exclude(Exists(covered))
 
 
-SCHEDULED = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
 GAP_FIELDS = ("pk", "order_id", "planned_start", "planned_day", "cycle_number", "status")
 SessionRow = tuple[int, int, datetime, date, int, str]
 
@@ -223,8 +222,8 @@ def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") ->
     """``sessions_not_covered`` as the dashboard shows it: the count and one page of
     ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
     word of ``query``: the kept gaps (``store_gaps``) from today on, counted and paged in SQL, so
-    the cost does not grow with the sessions (three queries). Before
-    the gaps are first built every session is judged (``judged_page``)."""
+    the cost does not grow with the sessions (three queries). Before the gaps are first built
+    every session is judged (``judged_page``)."""
     if not CoverageGapsBuilt.objects.exists():
         return judged_page(today, page=page, query=query)
     gaps = (
