@@ -21,3 +21,21 @@ class AuthorizationsConfig(AppConfig):
         urgent_order_verified.connect(
             open_retrospective_authorization, dispatch_uid="authorizations.retrospective"
         )
+
+        # Coverage stored per cycle follows every save of an order's plan or of an approval
+        # (authorizations/stored_coverage.py): model saves, so no path that saves is missed.
+        from django.db.models.signals import post_save
+
+        from orders.models import Order
+
+        from .models import Authorization
+        from .receivers import store_coverage_of_saved_authorization, store_coverage_of_saved_order
+
+        post_save.connect(
+            store_coverage_of_saved_order, sender=Order, dispatch_uid="authorizations.coverage"
+        )
+        post_save.connect(
+            store_coverage_of_saved_authorization,
+            sender=Authorization,
+            dispatch_uid="authorizations.coverage",
+        )

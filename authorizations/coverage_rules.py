@@ -15,8 +15,9 @@ is dispensed); for an order without one (a draft) from the plan its caller gives
 accessor judges NO_AUTHORIZATION on the plan it is computing), else the engine's plan of the
 order on its own (``plan_on_its_own`` in ``orders.dose_plans.plan_accessor``: no calendar, no
 coverage, so never a round trip through ``order_plan``), else the regimen's dates with unknown
-grams, never covered. Nothing here is stored: coverage is recomputed whenever an order, a
-session or an approval changes.
+grams, never covered. The start of a session asks the rule itself; the dashboard reads its
+answers kept per cycle (authorizations/stored_coverage.py), written again by this rule whenever
+an order's plan or an approval changes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from orders.models import Order
 
 from .models import Authorization, AuthorizationStatus
 
+# docs/clinical-rules.md 8: an approval runs out when it expires within 30 days or has at most
+# one cycle left while the order has more.
+EXPIRING_WITHIN_DAYS = 30
+CYCLES_LEFT_AT_MOST = 1
 # An expired approval still covers the cycles given within its dates before it expired.
 COVERING_STATUSES = (AuthorizationStatus.APPROVED, AuthorizationStatus.EXPIRED)
 
@@ -188,6 +193,17 @@ def _approval(row: Mapping[str, Any]) -> Approval:
         valid_to=valid_to,
         approved_cycles=row["approved_cycles"],
         approved_grams=row["approved_grams"],
+    )
+
+
+def as_approval(authorization: Authorization) -> Approval:
+    """An authorization row as coverage counts it (``_approval``)."""
+    return _approval(
+        {
+            field: getattr(authorization, field)
+            for field in _APPROVAL_FIELDS
+            if field != "order__lineage_id"
+        }
     )
 
 
@@ -370,3 +386,24 @@ def coverage_blocker(
             f"{cycle.valid_to.isoformat()})."
         )
     return None
+
+
+# --- running out ------------------------------------------------------------------------
+
+
+def renewal_flags(
+    approval: Approval, coverage: Sequence[CycleCoverage], today: date
+) -> tuple[int, int, int, bool, bool]:
+    """(days to expiry, approved cycles left, order cycles left, expiring, cycles low). A cycle
+    uses an approval once it has started; the order's cycles left are those not yet started."""
+    days_to_expiry = (approval.valid_to - today).days
+    used = sum(
+        1
+        for cycle in coverage
+        if cycle.authorization_id == approval.id and cycle.first_day <= today
+    )
+    cycles_left = approval.approved_cycles - used
+    order_cycles_left = sum(1 for cycle in coverage if cycle.first_day > today)
+    expiring = 0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS
+    cycles_low = cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left
+    return days_to_expiry, cycles_left, order_cycles_left, expiring, cycles_low

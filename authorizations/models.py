@@ -33,7 +33,8 @@ class Authorization(models.Model):
 
     Changes go through ``authorizations.services`` (one transaction each, the acting user in the
     history); ``version`` is the optimistic-concurrency token of every change. What an approval
-    covers is computed by ``authorizations.coverage_rules`` from the order's plan, never stored.
+    covers is computed by ``authorizations.coverage_rules`` from the order's plan; the answer is
+    kept per cycle for the dashboard (``OrderCycleCoverage``), derived, never edited.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="authorizations")
@@ -170,3 +171,79 @@ class AuthorizationDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OrderCycleCoverage(models.Model):
+    """What ``coverage_rules.order_coverage`` says of one cycle of an order with a plan frozen at
+    signing: covered by which approval (and its dates), or why not. Derived, never edited:
+    ``authorizations.stored_coverage`` writes an order's rows again whenever its plan or an
+    approval of its lineage changes, so the dashboard's "sessions not covered" and "approvals
+    running out" are SQL over these rows instead of the rule run over every order. An order
+    with none (no frozen plan, or not stored yet) is judged by the rule itself. Not in the
+    history: the order and the authorizations are.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    cycle_number = models.PositiveSmallIntegerField()
+    first_day = models.DateField()
+    last_day = models.DateField()
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    authorization_label = models.CharField(max_length=300, blank=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "cycle_number"], name="order_cycle_coverage_one_per_cycle"
+            ),
+        ]
+        indexes = [
+            # Cycles an approval took, by day ("approvals running out").
+            models.Index(
+                fields=["authorization", "order", "first_day"], name="cycle_coverage_by_approval"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        covered = self.authorization_label or self.reason
+        return f"Order {self.order_id} cycle {self.cycle_number}: {covered}"
+
+
+class OrderApproval(models.Model):
+    """Derived with ``OrderCycleCoverage``: each covering approval (approved or expired) of an
+    order's lineage, for every order with stored coverage (an approval of the course may have
+    taken none of this version's cycles yet and still be running out), with the days on which
+    it runs low on cycles, so that "approvals running out" is a lookup whatever the date."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="+")
+    # The authorization's as coverage counts them: whether approved (not expired), valid to.
+    approved = models.BooleanField()
+    valid_to = models.DateField()
+    # The days on which the approval has at most one cycle left while the order has more
+    # (``coverage_rules.renewal_flags``): one run of days, the first day 0001-01-01 when it holds
+    # from the start; both empty when never.
+    cycles_low_from = models.DateField(null=True, blank=True)
+    cycles_low_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "order"], name="order_approval_one_per_pair"
+            ),
+        ]
+        indexes = [
+            # "Approvals running out": current approvals by expiry.
+            models.Index(
+                fields=["valid_to", "authorization", "order"],
+                name="order_approval_current",
+                condition=Q(approved=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.order_id}: authorization {self.authorization_id}"

@@ -1,11 +1,12 @@
 """Read queries of insurance authorizations (docs/clinical-rules.md 7): the admins' dashboard and
 what the daily follow-up sweep works from (docs/clinical-rules.md 8). Each costs a fixed number of
-queries however many rows it returns: bulk selects, coverage computed in Python from frozen plans.
+queries however many rows it returns: bulk selects; the sweep computes coverage in Python from
+frozen plans, the dashboard's pages read it stored (authorizations/stored_coverage.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,25 +17,32 @@ from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from orders.models import Order, OrderStatus
+from orders.selectors import PLAN_JSON_FIELDS
 
 from .coverage_rules import (
+    EXPIRING_WITHIN_DAYS,
     Approval,
     CycleCoverage,
     approval_rows,
     approvals_by_lineage,
+    as_approval,
     cover_cycles,
-    coverage_of_orders,
     lineage_root_id,
     planned_cycles,
+    renewal_flags,
 )
-from .models import Authorization, AuthorizationDocument, AuthorizationStatus
+from .models import (
+    Authorization,
+    AuthorizationDocument,
+    AuthorizationStatus,
+    OrderApproval,
+)
+from .stored_coverage import stored_coverage
 
 S = AuthorizationStatus
 
-# docs/clinical-rules.md 8's thresholds.
+# docs/clinical-rules.md 8's thresholds (those of running out: coverage_rules).
 NO_DECISION_AFTER_DAYS = 5
-EXPIRING_WITHIN_DAYS = 30
-CYCLES_LEFT_AT_MOST = 1
 # Orders whose cycles are still being given (sessions are booked only for these,
 # docs/clinical-rules.md 4).
 ACTIVE_ORDER_STATUSES = (OrderStatus.VERIFIED, OrderStatus.ACTIVE)
@@ -165,24 +173,6 @@ class RenewalDue:
     cycles_low: bool
 
 
-def renewal_flags(
-    approval: Approval, coverage: Sequence[CycleCoverage], today: date
-) -> tuple[int, int, int, bool, bool]:
-    """(days to expiry, approved cycles left, order cycles left, expiring, cycles low). A cycle
-    uses an approval once it has started; the order's cycles left are those not yet started."""
-    days_to_expiry = (approval.valid_to - today).days
-    used = sum(
-        1
-        for cycle in coverage
-        if cycle.authorization_id == approval.id and cycle.first_day <= today
-    )
-    cycles_left = approval.approved_cycles - used
-    order_cycles_left = sum(1 for cycle in coverage if cycle.first_day > today)
-    expiring = 0 <= days_to_expiry <= EXPIRING_WITHIN_DAYS
-    cycles_low = cycles_left <= CYCLES_LEFT_AT_MOST and order_cycles_left > cycles_left
-    return days_to_expiry, cycles_left, order_cycles_left, expiring, cycles_low
-
-
 def recent_approvals(
     today: date, lineages: Collection[int] | None = None
 ) -> dict[int, list[Approval]]:
@@ -262,7 +252,7 @@ def renewals_due(
 DASHBOARD_PER_PAGE = 20
 
 
-def _patient_matches(query: str, prefix: str = "patient__") -> Q:
+def patient_matches(query: str, prefix: str = "patient__") -> Q:
     """Every word of ``query`` in the patient's MRN or names."""
     condition = Q()
     for term in query.split()[:5]:
@@ -287,59 +277,92 @@ def _authorization_matches(query: str) -> Q:
     return condition
 
 
-def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (two
-    queries: the count and the page)."""
-    authorizations = (
+def _without_plans(*orders: str) -> list[str]:
+    """The frozen plan and findings (JSON) of these related orders: never shown on the panels."""
+    return [f"{order}__{field}" for order in orders for field in PLAN_JSON_FIELDS]
+
+
+def _page_by_ids(ordered: QuerySet[Authorization], page: Any) -> Page:
+    """A page of ``ordered``, sorted and cut by ids alone (no join to sort), then its rows with
+    their order and patient: three queries (the count, the page's ids, its rows)."""
+    found: Page[Any] = Paginator(ordered.values_list("pk", flat=True), DASHBOARD_PER_PAGE).get_page(
+        page
+    )
+    rows = (
         Authorization.objects.select_related("order", "patient")
-        .filter(Q(status=S.SUBMITTED) | Q(status=S.APPEALED))
+        .defer(*_without_plans("order"))
+        .in_bulk(list(found.object_list))
+    )
+    found.object_list = [rows[pk] for pk in found.object_list]
+    return found
+
+
+def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (three
+    queries)."""
+    found = _page_by_ids(
+        Authorization.objects.filter(Q(status=S.SUBMITTED) | Q(status=S.APPEALED))
         .filter(_authorization_matches(query))
         .annotate(
             waiting_from=Case(
                 When(status=S.APPEALED, then=F("appealed_at")), default=F("submitted_at")
             )
         )
-        .order_by("waiting_from", "pk")
+        .order_by("waiting_from", "pk"),
+        page,
     )
-    found: Page[Any] = Paginator(authorizations, DASHBOARD_PER_PAGE).get_page(page)
     rows = []
     for authorization in found.object_list:
-        since = timezone.localdate(authorization.waiting_from)
+        moment = (
+            authorization.appealed_at
+            if authorization.status == S.APPEALED
+            else authorization.submitted_at
+        )
+        assert moment is not None
+        since = timezone.localdate(moment)
         rows.append(AwaitingDecision(authorization, since, (today - since).days))
     found.object_list = rows
     return found
 
 
 def denials_page(*, page: Any = 1, query: str = "") -> Page:
-    """Denials not renewed since, newest decision first (two queries)."""
-    denials = (
-        Authorization.objects.select_related("order", "patient")
-        .filter(status=S.DENIED, renewals__isnull=True)
+    """Denials not renewed since, newest decision first (three queries)."""
+    return _page_by_ids(
+        Authorization.objects.filter(status=S.DENIED, renewals__isnull=True)
         .filter(_authorization_matches(query))
-        .order_by("-decision_date", "-pk")
+        .order_by("-decision_date", "-pk"),
+        page,
     )
-    return Paginator(denials, DASHBOARD_PER_PAGE).get_page(page)
 
 
 def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows. Only active
-    orders of a lineage with a current approval are judged, each plan read for its cycles and
-    vials only (``coverage_of_orders``); the page's rows are loaded, not all (four queries)."""
-    approvals = recent_approvals(today)
-    roots = [
-        root for root, items in approvals.items() if any(a.status == S.APPROVED for a in items)
-    ]
-    orders = list(
-        Order.objects.filter(status__in=ACTIVE_ORDER_STATUSES)
-        .filter(Q(pk__in=roots) | Q(lineage_id__in=roots))
-        .filter(_patient_matches(query))
-        .only("pk", "lineage_id", "status")
+    """Approvals running out, soonest expiry first, a page of ``RenewalDue`` rows, from the
+    stored coverage (authorizations/stored_coverage.py: each approval of an active order's
+    lineage with the days it runs low on cycles): a lookup that does not grow with the orders.
+    Only the page's rows are worked out (``renewal_flags``). Three queries: the count, the page,
+    its orders' stored cycles."""
+    flagged = (
+        OrderApproval.objects.filter(
+            approved=True,
+            valid_to__gte=today - timedelta(days=APPROVAL_LOOKBACK_DAYS),
+            order__status__in=ACTIVE_ORDER_STATUSES,
+        )
+        .filter(patient_matches(query, "order__patient__"))
+        .filter(
+            Q(valid_to__gte=today, valid_to__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS))
+            | Q(cycles_low_from__lte=today, cycles_low_to__gte=today)
+        )
+        .select_related("authorization__order", "authorization__patient", "order")
+        .defer(*_without_plans("authorization__order", "order"))
+        .order_by("valid_to", "authorization_id", "order_id")
     )
-    coverage = coverage_of_orders([order.pk for order in orders], approvals)
-    found: Page[Any] = Paginator(
-        renewals_flagged(today, orders, approvals, coverage), DASHBOARD_PER_PAGE
-    ).get_page(page)
-    found.object_list = renewal_rows(found.object_list)
+    found: Page[Any] = Paginator(flagged, DASHBOARD_PER_PAGE).get_page(page)
+    coverage = stored_coverage({pair.order_id for pair in found.object_list})
+    rows = []
+    for pair in found.object_list:
+        flags = renewal_flags(as_approval(pair.authorization), coverage[pair.order_id], today)
+        rows.append(RenewalDue(pair.authorization, pair.order, *flags))
+    found.object_list = rows
     return found
 
 

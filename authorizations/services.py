@@ -20,6 +20,7 @@ from typing import ClassVar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -29,6 +30,7 @@ from orders.errors import OrderError
 from orders.models import Order
 
 from .models import Authorization, AuthorizationDocument, AuthorizationStatus
+from .stored_coverage import store_lineage_coverage
 from .tasks import authorization_status_notify, authorization_status_notify_many
 
 S = AuthorizationStatus
@@ -432,5 +434,11 @@ def authorizations_expire_lapsed(*, today: date | None = None, by: User | None =
             default_change_reason="valid_to passed (daily sweep)",
         )
         ids = [authorization.pk for authorization in lapsed]
+        # A bulk update sends no post_save: the stored coverage of their lineages, again.
+        store_lineage_coverage(
+            Order.objects.filter(authorizations__in=ids)
+            .annotate(root=Coalesce("lineage_id", "pk"))
+            .values_list("root", flat=True)
+        )
         enqueue_on_commit(authorization_status_notify_many, ids)
     return len(lapsed)

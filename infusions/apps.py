@@ -19,6 +19,21 @@ class InfusionsConfig(AppConfig):
         from orders.signals import order_discontinued, order_superseded
 
         order_discontinued.connect(receivers.cancel_sessions_of_discontinued_order)
+        # The sessions no approval covers are kept (infusions/schedule/uncovered_sessions.py):
+        # judged again on every save of a session and every change of its order's coverage.
+        from django.db.models.signals import post_save
+
+        from authorizations.signals import coverage_stored
+        from infusions.booking.models import InfusionSession
+
+        post_save.connect(
+            receivers.store_gap_of_saved_session,
+            sender=InfusionSession,
+            dispatch_uid="infusions.coverage_gap",
+        )
+        coverage_stored.connect(
+            receivers.store_gaps_of_covered_orders, dispatch_uid="infusions.coverage_gaps"
+        )
         order_superseded.connect(receivers.settle_sessions_of_superseded_order)
         # docs/clinical-rules.md 3.9: the patient's live sessions on the IVIg calendar.
         register_calendar_source(live_sessions)

@@ -39,6 +39,7 @@ from infusions.reactions.models import (
     ReactionPlan,
     ReactionPlanLine,
 )
+from infusions.schedule.models import CoverageGapsBuilt, SessionCoverageGap
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -57,6 +58,7 @@ __all__ = [
     "CalendarFeedToken",
     "Chair",
     "ChairOpeningHours",
+    "CoverageGapsBuilt",
     "EntryKind",
     "InfusionSession",
     "NurseShift",
@@ -65,6 +67,7 @@ __all__ = [
     "PremedicationGiven",
     "ReactionPlan",
     "ReactionPlanLine",
+    "SessionCoverageGap",
     "SessionOverride",
     "SessionStatus",
     "Severity",

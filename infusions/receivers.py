@@ -10,6 +10,7 @@ from infusions.booking.models import LIVE_STATUSES, NOT_STARTED_STATUSES, Infusi
 from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.booking.services import cancel_future_sessions, cancel_sessions
 from infusions.common import hhmm
+from infusions.schedule.uncovered_sessions import store_gaps, store_gaps_of_orders
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.notifications.models import SUBJECT_ORDER, Kind
@@ -161,3 +162,27 @@ def _tell_what_moved(order: Order, successor: Order, replaced: list[InfusionSess
         for recipient in dict.fromkeys([*clinicians, *nurses])
     ]
     notify_many(drafts)
+
+
+# --- sessions no approval covers (infusions/schedule/uncovered_sessions.py) -----------------
+
+
+def store_gap_of_saved_session(sender: Any, *, instance: InfusionSession, **_: Any) -> None:
+    """A session was booked, moved, confirmed, started, cancelled...: judged again."""
+    store_gaps(
+        [
+            (
+                instance.pk,
+                instance.order_id,
+                instance.planned_start,
+                instance.planned_day,
+                instance.cycle_number,
+                instance.status,
+            )
+        ]
+    )
+
+
+def store_gaps_of_covered_orders(sender: Any, *, order_ids: list[int], **_: Any) -> None:
+    """The stored coverage of these orders changed: their sessions judged again."""
+    store_gaps_of_orders(order_ids)

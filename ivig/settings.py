@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "notifications.authorization_follow_ups",
         "schedule": crontab(hour=6, minute=0),
     },
+    # The stewardship report's roll-up: the days changed since it was counted (reports/rollup.py).
+    "stewardship-rollup": {
+        "task": "reports.stewardship_rollup",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 REST_FRAMEWORK = {

@@ -2,10 +2,11 @@
 
 - grams by month x indication x product x prescriber: every session in the period that is not
   cancelled or missed, counted with the grams given on its completion entry, else the signed
-  plan's daily dose (``plan_grams_per_cycle / days_per_cycle``); grouped in SQL.
+  plan's daily dose (``plan_grams_per_cycle / days_per_cycle``);
 - grams saved by the dosing-weight rule (adjusted body weight instead of actual, from the
   stored plans) and by vial rounding (calculated minus rounded daily dose; negative when the
-  rounding went up), per session day in the period (of each stored plan only the keys it reads).
+  rounding went up), per session day in the period (of each stored plan only the keys it reads);
+  both counted per day in a roll-up (reports/rollup.py, ``count_days``), read by the page.
 - response reviews recorded in the period, and how many on time (on or before ``due_on``).
 - urgent starts (docs/clinical-rules.md 3.10): first-cycle sessions of urgent orders started in
   the period (in progress or completed), each with its order and indication.
@@ -15,24 +16,17 @@ A fixed number of queries whatever the period; rows are paginated by the view.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal, InvalidOperation
 
 from django.db.models import (
     Count,
-    DecimalField,
-    ExpressionWrapper,
     F,
     Q,
     QuerySet,
-    Sum,
 )
-from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from infusions.administration.given import completed_grams
 from infusions.models import InfusionSession, SessionStatus
-from orders.models import Order
 from orders.reviews.models import ResponseReview
 
 COUNTED = (
@@ -46,49 +40,19 @@ ADJUSTED_FRACTION = Decimal("0.4")
 ONE_PLACE = Decimal("0.1")
 
 
+def start_of(day: date, *, days: int = 0) -> datetime:
+    """The start of ``day`` (plus ``days``) in the unit's time zone."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=days), time.min))
+
+
 def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(first, time.min))
-    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
-    return start, end
+    return start_of(first), start_of(last, days=1)
 
 
 def sessions_in(first: date, last: date) -> QuerySet[InfusionSession]:
     start, end = _bounds(first, last)
     return InfusionSession.objects.filter(
         status__in=COUNTED, planned_start__gte=start, planned_start__lt=end
-    )
-
-
-def grams_rows(first: date, last: date) -> QuerySet[Any]:
-    """One row per month x indication x product x prescriber, with ``grams`` and
-    ``sessions``, newest month first."""
-    planned = ExpressionWrapper(
-        F("order__plan_grams_per_cycle") / F("order__days_per_cycle"),
-        output_field=DecimalField(max_digits=10, decimal_places=2),
-    )
-    return (
-        sessions_in(first, last)
-        .annotate(
-            grams_counted=Coalesce(
-                completed_grams(),
-                planned,
-                output_field=DecimalField(max_digits=10, decimal_places=2),
-            ),
-            month=TruncMonth("planned_start"),
-        )
-        .values(
-            "month",
-            "order__indication__name",
-            "order__product__brand_name",
-            "order__signed_by__username",
-        )
-        .annotate(grams=Sum("grams_counted"), sessions=Count("id"))
-        .order_by(
-            "-month",
-            "order__indication__name",
-            "order__product__brand_name",
-            "order__signed_by__username",
-        )
     )
 
 
@@ -136,33 +100,6 @@ SAVINGS_KEYS = (
     "dosing_weight_kg",
     "dosing_weight_basis",
 )
-
-
-def savings(first: date, last: date) -> Savings:
-    """Grams saved over the period's session days (two queries: the session days per order in
-    the period, grouped by the order's id alone; then of those orders' stored plans only the
-    keys ``day_savings`` reads)."""
-    days = dict(
-        sessions_in(first, last)
-        .values("order_id")
-        .annotate(days=Count("id"))
-        .order_by()
-        .values_list("order_id", "days")
-    )
-    plans = Order.objects.filter(pk__in=days, plan_at_signing__isnull=False).values(
-        "pk", **{f"plan_{key}": F(f"plan_at_signing__{key}") for key in SAVINGS_KEYS}
-    )
-    weight, rounding = Decimal(0), Decimal(0)
-    for found in plans:
-        row: dict[str, Any] = dict(found)
-        plan = {key: row[f"plan_{key}"] for key in SAVINGS_KEYS if row[f"plan_{key}"] is not None}
-        by_weight, by_rounding = day_savings(plan)
-        weight += by_weight * days[row["pk"]]
-        rounding += by_rounding * days[row["pk"]]
-    return Savings(
-        weight.quantize(ONE_PLACE, rounding=ROUND_HALF_UP),
-        rounding.quantize(ONE_PLACE, rounding=ROUND_HALF_UP),
-    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ivig.accounts.permissions import policy_required
 from ivig.csv_export import SafeCsvWriter
 from ivig.dates import REPORT, date_formfield
 
-from . import stewardship
+from . import rollup, stewardship
 from .policies import can_read_stewardship
 
 ROWS_PER_PAGE = 100
@@ -52,7 +52,7 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
 def stewardship_report(request: HttpRequest) -> HttpResponse:
     form, first, last = _period(request)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    page = Paginator(stewardship.grams_rows(first, last), ROWS_PER_PAGE).get_page(
+    page = Paginator(rollup.grams_rows(first, last), ROWS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -63,7 +63,7 @@ def stewardship_report(request: HttpRequest) -> HttpResponse:
             "first": first,
             "last": last,
             "page": page,
-            "savings": stewardship.savings(first, last),
+            "savings": rollup.savings(first, last),
             "reviews": stewardship.reviews_done(first, last),
             "urgent_starts": list(stewardship.urgent_starts(first, last)[:ROWS_PER_PAGE]),
             "query": f"date_from={first.isoformat()}&date_to={last.isoformat()}",
@@ -86,7 +86,7 @@ def stewardship_csv(request: HttpRequest) -> HttpResponse:
     )
     writer = SafeCsvWriter(response)
     writer.writerow(["month", "indication", "product", "prescriber", "sessions", "grams"])
-    for row in stewardship.grams_rows(first, last)[:CSV_MAX_ROWS]:
+    for row in rollup.grams_rows(first, last)[:CSV_MAX_ROWS]:
         writer.writerow(
             [
                 row["month"].strftime("%Y-%m"),  # TruncMonth in the unit's time zone
@@ -94,7 +94,7 @@ def stewardship_csv(request: HttpRequest) -> HttpResponse:
                 row["order__product__brand_name"],
                 row["order__signed_by__username"] or "",
                 row["sessions"],
-                row["grams"],
+                f"{row['grams'].normalize():f}",  # no trailing zeros
             ]
         )
     return response

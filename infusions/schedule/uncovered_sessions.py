@@ -9,8 +9,9 @@ from typing import Any, Protocol
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Exists,
     F,
-    Q,
+    OuterRef,
     QuerySet,
 )
 from django.utils import timezone
@@ -20,19 +21,22 @@ from authorizations.coverage_rules import (
     CycleCoverage,
     cover_cycles,
     coverage_blocker,
-    coverage_of_orders,
     lineage_root_id,
     planned_cycles,
     planned_cycles_from_plan,
 )
-from authorizations.selectors import recent_approvals, start_of_day
+from authorizations.models import OrderCycleCoverage
+from authorizations.selectors import patient_matches, recent_approvals, start_of_day
+from authorizations.stored_coverage import coverage_by_rule, stored_coverage
 from infusions.administration.start_coverage import urgent_first_cycle
 from infusions.booking.models import (
     ACTIVE_STATUSES,
     InfusionSession,
     SessionStatus,
 )
+from infusions.schedule.models import CoverageGapsBuilt, SessionCoverageGap
 from orders.models import Order
+from orders.selectors import PLAN_JSON_FIELDS
 
 
 class SessionOnDay(Protocol):
@@ -140,41 +144,132 @@ def sessions_not_covered(
 
 
 UNCOVERED_PER_PAGE = 20
+SCHEDULED = (SessionStatus.TENTATIVE, SessionStatus.BOOKED)
+
+
+def scheduled_from(today: date, query: str = "") -> QuerySet[InfusionSession]:
+    """Tentative or booked sessions from today on, optionally of patients whose MRN or name has
+    every word of ``query``."""
+    return InfusionSession.objects.filter(
+        status__in=SCHEDULED, planned_start__gte=start_of_day(today)
+    ).filter(patient_matches(query, "order__patient__"))
+
+
+def _stored() -> Exists:
+    """The session's order has stored coverage."""
+    return Exists(OrderCycleCoverage.objects.filter(order_id=OuterRef("order_id")))
+
+
+def uncovered_by_stored_coverage(
+    sessions: QuerySet[InfusionSession],
+) -> QuerySet[InfusionSession]:
+    """Of ``sessions``, those of orders with stored coverage (authorizations/stored_coverage.py)
+    that no approval covers, in SQL: ``coverage_blocker``'s rule over the stored cycles (the
+    session's cycle is covered and its day is within the approval's dates, else not covered);
+    tests/authorizations/test_stored_coverage.py holds the two to the same answer."""
+    covered = OrderCycleCoverage.objects.filter(
+        order_id=OuterRef("order_id"),
+        cycle_number=OuterRef("cycle_number"),
+        authorization__isnull=False,
+        valid_from__lte=OuterRef("planned_day"),
+        valid_to__gte=OuterRef("planned_day"),
+    )
+    return sessions.filter(_stored()).exclude(Exists(covered))
+
+
+GAP_FIELDS = ("pk", "order_id", "planned_start", "planned_day", "cycle_number", "status")
+SessionRow = tuple[int, int, datetime, date, int, str]
+
+
+def store_gaps(sessions: Iterable[SessionRow]) -> None:
+    """Judge these sessions (rows of ``GAP_FIELDS``) again: a ``SessionCoverageGap`` for each
+    tentative or booked one that no approval covers, with ``coverage_blocker``'s words (the
+    start's rule) over its order's stored coverage, or the rule's own coverage for an order
+    without. Three queries (four with orders without stored coverage)."""
+    rows = list(sessions)
+    if not rows:
+        return
+    SessionCoverageGap.objects.filter(session_id__in=[row[0] for row in rows]).delete()
+    scheduled = [row for row in rows if row[5] in SCHEDULED]
+    orders = {row[1] for row in scheduled}
+    coverage = stored_coverage(orders)
+    if orders - coverage.keys():
+        coverage.update(coverage_by_rule(orders - coverage.keys()))
+    gaps = []
+    for pk, order_id, start, day, cycle_number, _status in scheduled:
+        blocker = coverage_blocker(coverage.get(order_id, []), day, cycle_number)
+        if blocker:
+            gaps.append(SessionCoverageGap(session_id=pk, planned_start=start, blocker=blocker))
+    SessionCoverageGap.objects.bulk_create(gaps, batch_size=1000)
+
+
+def store_gaps_of_orders(order_ids: Iterable[int]) -> None:
+    """Judge every session of these orders again (their stored coverage was written again)."""
+    store_gaps(InfusionSession.objects.filter(order_id__in=set(order_ids)).values_list(*GAP_FIELDS))
+
+
+def rebuild_gaps() -> int:
+    """Every scheduled session judged from scratch (idempotent); returns how many no approval
+    covers. Run by ``manage.py rebuild_rollups`` after a bulk load."""
+    SessionCoverageGap.objects.all().delete()
+    CoverageGapsBuilt.objects.all().delete()
+    store_gaps(InfusionSession.objects.filter(status__in=SCHEDULED).values_list(*GAP_FIELDS))
+    CoverageGapsBuilt.objects.create(built_at=timezone.now())
+    return SessionCoverageGap.objects.count()
 
 
 def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
     """``sessions_not_covered`` as the dashboard shows it: the count and one page of
     ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
-    word of ``query``. Every scheduled session is judged, but from light rows (its id, order,
-    start and cycle; of each order's frozen plan only its cycles and vials); only the page's
-    sessions are loaded in full. Five queries."""
-    sessions = InfusionSession.objects.filter(
-        status__in=(SessionStatus.TENTATIVE, SessionStatus.BOOKED),
-        planned_start__gte=start_of_day(today),
+    word of ``query``: the kept gaps (``store_gaps``) from today on, counted and paged in SQL, so
+    the cost does not grow with the sessions (three queries). Before the gaps are first built
+    every session is judged (``judged_page``)."""
+    if not CoverageGapsBuilt.objects.exists():
+        return judged_page(today, page=page, query=query)
+    gaps = (
+        SessionCoverageGap.objects.filter(planned_start__gte=start_of_day(today))
+        .filter(patient_matches(query, "session__order__patient__"))
+        .select_related("session__order__patient", "session__chair")
+        .defer(*(f"session__order__{field}" for field in PLAN_JSON_FIELDS))
+        .order_by("planned_start", "session_id")
     )
-    for term in query.split()[:5]:
-        sessions = sessions.filter(
-            Q(order__patient__mrn__icontains=term)
-            | Q(order__patient__family_name__icontains=term)
-            | Q(order__patient__given_name__icontains=term)
-        )
-    rows = list(sessions.values_list("pk", "order_id", "planned_start", "cycle_number"))
-    coverage = coverage_of_orders({order_id for _, order_id, _, _ in rows}, recent_approvals(today))
-    zone = timezone.get_current_timezone()
-    uncovered = []
-    for pk, order_id, start, cycle_number in rows:
-        day = start.astimezone(zone).date()
-        blocker = coverage_blocker(coverage[order_id], day, cycle_number)
-        if blocker:
-            uncovered.append((start, pk, day, blocker))
-    uncovered.sort(key=lambda row: (row[0], row[1]))
-    found: Page[Any] = Paginator(uncovered, UNCOVERED_PER_PAGE).get_page(page)
-    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
-        [pk for _, pk, _, _ in found.object_list]
-    )
+    found: Page[Any] = Paginator(gaps, UNCOVERED_PER_PAGE).get_page(page)
     found.object_list = [
-        UncoveredSession(loaded[pk], day, blocker) for _, pk, day, blocker in found.object_list
+        UncoveredSession(gap.session, gap.session.planned_day, gap.blocker)
+        for gap in found.object_list
     ]
+    return found
+
+
+def judged_page(today: date, *, page: Any = 1, query: str = "") -> Page:
+    """The dashboard's page with every scheduled session judged: those of orders with stored
+    coverage in SQL (``uncovered_by_stored_coverage``), the others by the rule. Five queries."""
+    sessions = scheduled_from(today, query)
+    fields = ("planned_start", "pk", "order_id", "cycle_number", "planned_day")
+    unstored = list(sessions.exclude(_stored()).values_list(*fields))
+    light = (
+        uncovered_by_stored_coverage(sessions).order_by("planned_start", "pk").values_list(*fields)
+    )
+    judged: dict[int, list[CycleCoverage]] = {}
+    found: Page[Any]
+    if not unstored:
+        found = Paginator(light, UNCOVERED_PER_PAGE).get_page(page)
+    else:
+        judged = coverage_by_rule({row[2] for row in unstored})
+        rows = [row for row in unstored if coverage_blocker(judged[row[2]], row[4], row[3])]
+        rows.extend(light)
+        rows.sort(key=lambda row: (row[0], row[1]))
+        found = Paginator(rows, UNCOVERED_PER_PAGE).get_page(page)
+    coverage = {**stored_coverage({row[2] for row in found.object_list}), **judged}
+    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
+        [row[1] for row in found.object_list]
+    )
+    page_rows = []
+    for _start, pk, order_id, cycle_number, day in found.object_list:
+        blocker = coverage_blocker(coverage.get(order_id, []), day, cycle_number)
+        assert blocker is not None
+        page_rows.append(UncoveredSession(loaded[pk], day, blocker))
+    found.object_list = page_rows
     return found
 
 

@@ -4,6 +4,7 @@ what it makes: demo/seeding/scale_centre.py)."""
 import random
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -39,5 +40,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             made = seed_centre(range(existing, wanted), users, rng)
         analyze()
+        call_command("rebuild_rollups", stdout=self.stdout)  # the derived tables (reports app)
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(f"seed_scale: {made} in {seconds:.0f} s")
