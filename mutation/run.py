@@ -27,9 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCOPES_FILE = ROOT / "mutation" / "scopes.toml"
 WORK_DIR = ROOT / ".mutation"
-# What mutmut copies and may mutate (source_paths) and what the tests need besides (also_copy).
+# What mutmut copies and may mutate (source_paths) and what the tests need besides (also_copy):
+# every other top-level package (an app in INSTALLED_APPS that is missing from the copy stops
+# Django's set-up, hence every mutant), found rather than listed so a new app is not forgotten.
 SOURCE_PATHS = ("ivig", "formulary", "orders", "authorizations", "infusions")
-ALSO_COPY = ("reminders/", "reports/", "templates/", "manage.py")
+ALSO_COPY_FILES = ("templates/", "manage.py")
 # Never needed by a test run under mutation.
 SKIPPED_TOP_LEVEL = ("static", "bench", "docs", "node_modules", ".mutation")
 
@@ -51,6 +53,20 @@ def tree_files() -> list[str]:
         and (ROOT / name).is_file()
         and not (ROOT / name).is_symlink()
     )
+
+
+def also_copy() -> list[str]:
+    """The top-level packages besides SOURCE_PATHS (mutmut copies ``tests`` itself), then the
+    templates and manage.py."""
+    packages = sorted(
+        path.name + "/"
+        for path in ROOT.iterdir()
+        if (path / "__init__.py").is_file()
+        and path.name not in SOURCE_PATHS
+        and path.name != "tests"
+        and path.name not in SKIPPED_TOP_LEVEL
+    )
+    return [*packages, *ALSO_COPY_FILES]
 
 
 def _same(source: Path, target: Path) -> bool:
@@ -96,7 +112,7 @@ def mutmut_table(scope: dict[str, object]) -> str:
         f"source_paths = {_toml_list(list(SOURCE_PATHS))}",
         f"only_mutate = {_toml_list(only_mutate)}",
         'do_not_mutate = ["*/migrations/*"]',
-        f"also_copy = {_toml_list(list(ALSO_COPY))}",
+        f"also_copy = {_toml_list(also_copy())}",
         f"pytest_add_cli_args_test_selection = {_toml_list(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
         f"mutate_only_covered_lines = {covered_only}",
