@@ -17,6 +17,7 @@ is under its scope's minimum kill rate.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -141,6 +142,15 @@ def refresh_unmutated_copies(scope_dir: Path, only_mutate: list[str]) -> None:
             shutil.copy2(source, target)
 
 
+def survivors(scope_dir: Path) -> list[str]:
+    """The mutants whose last result was survived or no tests (mutmut's exit codes 0, 5, 33)."""
+    found: list[str] = []
+    for meta in sorted((scope_dir / "mutants").rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        found.extend(name for name, code in codes.items() if code in (0, 5, 33))
+    return found
+
+
 def run_scope(
     name: str, scope: dict[str, object], workers: int, fresh: bool, only: list[str]
 ) -> int:
@@ -161,9 +171,15 @@ def run_scope(
     bin_dir = Path(sys.executable).parent
     mutmut = shutil.which("mutmut", path=str(bin_dir)) or "mutmut"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    completed = subprocess.run(
-        [mutmut, "run", "--max-children", str(workers), *only], cwd=scope_dir, env=env, check=False
-    )
+    command = [mutmut, "run", "--max-children", str(workers)]
+    completed = subprocess.run([*command, *only], cwd=scope_dir, env=env, check=False)
+    if completed.returncode == 0 and not only:
+        # mutmut keeps a survivor's result while its function is unchanged, even when new tests
+        # reach the function: re-test the survivors so that a test written for one counts.
+        again = survivors(scope_dir)
+        if again:
+            print(f"== scope {name}: re-testing {len(again)} survivors", flush=True)
+            completed = subprocess.run([*command, *again], cwd=scope_dir, env=env, check=False)
     if completed.returncode != 0:
         print(f"mutmut run failed for scope {name} (exit {completed.returncode})", flush=True)
         return 2
