@@ -107,6 +107,8 @@ def mutmut_table(scope: dict[str, object]) -> str:
     selection = scope["pytest_add_cli_args_test_selection"]
     assert isinstance(only_mutate, list) and isinstance(selection, list)
     covered_only = "true" if scope.get("mutate_only_covered_lines") else "false"
+    extra_args = scope.get("pytest_add_cli_args", [])
+    assert isinstance(extra_args, list)
     lines = [
         "",
         "[tool.mutmut]",
@@ -115,7 +117,7 @@ def mutmut_table(scope: dict[str, object]) -> str:
         'do_not_mutate = ["*/migrations/*"]',
         f"also_copy = {_toml_list(also_copy())}",
         f"pytest_add_cli_args_test_selection = {_toml_list(selection)}",
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+        f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', *extra_args])}",
         f"mutate_only_covered_lines = {covered_only}",
     ]
     return "\n".join(lines) + "\n"
@@ -154,6 +156,13 @@ def survivors(scope_dir: Path) -> list[str]:
 def run_scope(
     name: str, scope: dict[str, object], workers: int, fresh: bool, only: list[str]
 ) -> int:
+    if scope.get("needs_postgres") and not os.environ.get("DATABASE_URL", "").startswith(
+        "postgres"
+    ):
+        # On SQLite every mutant's pytest builds the in-memory test database again (about 20 s),
+        # so mutants time out and count as killed: a verdict that means nothing.
+        print(f"scope {name} needs DATABASE_URL=postgres://... (see docs/mutation-testing.md)")
+        return 2
     scope_dir = WORK_DIR / name
     if fresh and scope_dir.exists():
         shutil.rmtree(scope_dir)
