@@ -564,8 +564,9 @@ def _row(name: str, outcome: Outcome, mutants: int) -> str:
 
 def print_report(outcomes: dict[str, Outcome], total_by_module: dict[str, int]) -> dict[str, Any]:
     """One row a module: counts, kill % of all mutants (raw) and of the non-equivalent ones."""
+    labels = {"timeout": "t.out", "survived": "surv.", "no_tests": "no t.", "equivalent": "equiv."}
     header = f"{'module':<28} {'mutants':>7} " + " ".join(
-        f"{column.replace('_tests', ' t.')[:6]:>6}" for column in COLUMNS
+        f"{labels.get(column, column):>6}" for column in COLUMNS
     )
     header += f" {'raw %':>6} {'kill %':>6}"
     print("\n" + header + "\n" + "-" * len(header))
