@@ -9,13 +9,15 @@ behaviour through the public functions, not how coverage is computed or cached.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from authorizations.coverage_rules import (
     CycleCoverage,
+    PlannedCycle,
     _approval,
+    cover_cycles,
     coverage_blocker,
     cycle_for_session,
 )
@@ -118,3 +120,17 @@ def test_an_early_expiry_ends_the_dates_on_its_day_only_for_an_expired_approval(
     )
     # An approval (re-approved, say) keeps its own dates whatever the stamp says.
     assert _approval(row(expired_at=expired_at)).valid_to == date(2027, 6, 30)
+
+
+def test_a_cycle_over_the_approved_grams_says_how_many_grams_are_used() -> None:
+    # Three 80 g cycles, 230 g approved: cycles 1 and 2 use 160 g; cycle 3's 80 g would exceed.
+    approval = _approval(row(approved_grams=Decimal(230)))
+    cycles = [
+        PlannedCycle(number=n, days=(day, day + timedelta(days=1)), grams=Decimal(80))
+        for n, day in enumerate((date(2027, 3, 1), date(2027, 3, 22), date(2027, 4, 12)), 1)
+    ]
+    coverage = cover_cycles(cycles, [approval])
+    assert [cycle.covered for cycle in coverage] == [True, True, False]
+    assert coverage[2].reason == (
+        "80 g more would exceed Acme Health PA-1's 230 approved g (160 g used)"
+    )
