@@ -17,6 +17,7 @@ is under its scope's minimum kill rate.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -27,9 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCOPES_FILE = ROOT / "mutation" / "scopes.toml"
 WORK_DIR = ROOT / ".mutation"
-# What mutmut copies and may mutate (source_paths) and what the tests need besides (also_copy).
+# What mutmut copies and may mutate (source_paths) and what the tests need besides (also_copy):
+# every other top-level package (an app in INSTALLED_APPS that is missing from the copy stops
+# Django's set-up, hence every mutant), found rather than listed so a new app is not forgotten.
 SOURCE_PATHS = ("ivig", "formulary", "orders", "authorizations", "infusions")
-ALSO_COPY = ("reminders/", "reports/", "templates/", "manage.py")
+ALSO_COPY_FILES = ("templates/", "manage.py")
 # Never needed by a test run under mutation.
 SKIPPED_TOP_LEVEL = ("static", "bench", "docs", "node_modules", ".mutation")
 
@@ -51,6 +54,20 @@ def tree_files() -> list[str]:
         and (ROOT / name).is_file()
         and not (ROOT / name).is_symlink()
     )
+
+
+def also_copy() -> list[str]:
+    """The top-level packages besides SOURCE_PATHS (mutmut copies ``tests`` itself), then the
+    templates and manage.py."""
+    packages = sorted(
+        path.name + "/"
+        for path in ROOT.iterdir()
+        if (path / "__init__.py").is_file()
+        and path.name not in SOURCE_PATHS
+        and path.name != "tests"
+        and path.name not in SKIPPED_TOP_LEVEL
+    )
+    return [*packages, *ALSO_COPY_FILES]
 
 
 def _same(source: Path, target: Path) -> bool:
@@ -90,15 +107,17 @@ def mutmut_table(scope: dict[str, object]) -> str:
     selection = scope["pytest_add_cli_args_test_selection"]
     assert isinstance(only_mutate, list) and isinstance(selection, list)
     covered_only = "true" if scope.get("mutate_only_covered_lines") else "false"
+    extra_args = scope.get("pytest_add_cli_args", [])
+    assert isinstance(extra_args, list)
     lines = [
         "",
         "[tool.mutmut]",
         f"source_paths = {_toml_list(list(SOURCE_PATHS))}",
         f"only_mutate = {_toml_list(only_mutate)}",
         'do_not_mutate = ["*/migrations/*"]',
-        f"also_copy = {_toml_list(list(ALSO_COPY))}",
+        f"also_copy = {_toml_list(also_copy())}",
         f"pytest_add_cli_args_test_selection = {_toml_list(selection)}",
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+        f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', *extra_args])}",
         f"mutate_only_covered_lines = {covered_only}",
     ]
     return "\n".join(lines) + "\n"
@@ -125,9 +144,25 @@ def refresh_unmutated_copies(scope_dir: Path, only_mutate: list[str]) -> None:
             shutil.copy2(source, target)
 
 
+def survivors(scope_dir: Path) -> list[str]:
+    """The mutants whose last result was survived or no tests (mutmut's exit codes 0, 5, 33)."""
+    found: list[str] = []
+    for meta in sorted((scope_dir / "mutants").rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        found.extend(name for name, code in codes.items() if code in (0, 5, 33))
+    return found
+
+
 def run_scope(
     name: str, scope: dict[str, object], workers: int, fresh: bool, only: list[str]
 ) -> int:
+    if scope.get("needs_postgres") and not os.environ.get("DATABASE_URL", "").startswith(
+        "postgres"
+    ):
+        # On SQLite every mutant's pytest builds the in-memory test database again (about 20 s),
+        # so mutants time out and count as killed: a verdict that means nothing.
+        print(f"scope {name} needs DATABASE_URL=postgres://... (see docs/mutation-testing.md)")
+        return 2
     scope_dir = WORK_DIR / name
     if fresh and scope_dir.exists():
         shutil.rmtree(scope_dir)
@@ -145,9 +180,15 @@ def run_scope(
     bin_dir = Path(sys.executable).parent
     mutmut = shutil.which("mutmut", path=str(bin_dir)) or "mutmut"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    completed = subprocess.run(
-        [mutmut, "run", "--max-children", str(workers), *only], cwd=scope_dir, env=env, check=False
-    )
+    command = [mutmut, "run", "--max-children", str(workers)]
+    completed = subprocess.run([*command, *only], cwd=scope_dir, env=env, check=False)
+    if completed.returncode == 0 and not only:
+        # mutmut keeps a survivor's result while its function is unchanged, even when new tests
+        # reach the function: re-test the survivors so that a test written for one counts.
+        again = survivors(scope_dir)
+        if again:
+            print(f"== scope {name}: re-testing {len(again)} survivors", flush=True)
+            completed = subprocess.run([*command, *again], cwd=scope_dir, env=env, check=False)
     if completed.returncode != 0:
         print(f"mutmut run failed for scope {name} (exit {completed.returncode})", flush=True)
         return 2
