@@ -14,7 +14,7 @@ def built_when_no_sessions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("infusions", "0012_planning_patient_preference"),
+        ("infusions", "0014_reaction_plan_lines"),
     ]
 
     operations = [
