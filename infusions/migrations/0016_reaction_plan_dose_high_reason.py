@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("infusions", "0014_reaction_plan_lines"),
+        ("infusions", "0015_session_coverage_gaps"),
     ]
 
     operations = [
