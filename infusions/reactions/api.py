@@ -43,8 +43,9 @@ ERRORS = {
         ErrorSerializer,
         description="A rule refused it: a maximum rate outside 1-200 mL/h or below the "
         "protocol's first step, an added line refused (added_lines.<field>, 'Line N: ...'), "
-        "nothing said, or a booked session that would run past its booking without "
-        "bookings_to_move (details.overruns gives each session's minutes).",
+        "a child's line above the children's maximum without dose_high_reason, a child without "
+        "a recorded weight (added_lines), nothing said, or a booked session that would run past "
+        "its booking without bookings_to_move (details.overruns gives each session's minutes).",
     ),
     403: OpenApiResponse(description="Only clinicians record and revise reaction plans."),
     404: OpenApiResponse(description="No such adverse event, or (GET, PUT) no plan yet."),
@@ -74,6 +75,15 @@ class PlanWriteSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required to continue unchanged."
     )
+    dose_high_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For a child (under 18): why an added line stands above its drug's children's "
+        "maximum per kg of the latest actual weight (PREMEDICATION_DOSE_HIGH, "
+        "docs/clinical-rules.md 3.5). Required then (400 on dose_high_reason with the finding's "
+        "message), kept only then.",
+    )
     bookings_to_move = serializers.BooleanField(
         required=False,
         default=False,
@@ -98,7 +108,15 @@ class ReactionPlanLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReactionPlanLine
-        fields = ("id", "drug", "dose", "unit", "route", "minutes_before_start")
+        fields = (
+            "id",
+            "drug",
+            "dose",
+            "unit",
+            "route",
+            "minutes_before_start",
+            "dose_high_reason",
+        )
         read_only_fields = fields
 
 
@@ -134,6 +152,7 @@ class ReactionPlanSerializer(serializers.ModelSerializer):
             "added_lines",
             "added_premedication",
             "reason",
+            "dose_high_reason",
             "summary",
             "recorded_by",
             "recorded_at",

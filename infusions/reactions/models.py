@@ -20,8 +20,10 @@ class ReactionPlan(models.Model):
     version its own), or continue unchanged with a reason. One plan per reaction; a clinician
     revises it as a new ``version`` (every version kept in its history: who, when, before and
     after). ``added_lines_words`` is the version's lines in words, written with them (what the
-    history compares and the constraint sees); ``added_premedication`` is the text of a plan
-    written before the lines, kept as written until the next version replaces it."""
+    history compares and the constraint sees); ``dose_high_reason`` is the clinician's reason
+    for a child's line above the children's maximum (the version's, blank when none is);
+    ``added_premedication`` is the text of a plan written before the lines, kept as written
+    until the next version replaces it."""
 
     reaction = models.OneToOneField(
         "infusions.AdministrationEntry", on_delete=models.PROTECT, related_name="reaction_plan"
@@ -38,6 +40,12 @@ class ReactionPlan(models.Model):
         help_text="Plans written before the lines only: the parts that did not read as lines.",
     )
     reason = models.TextField(blank=True)
+    dose_high_reason = models.TextField(
+        "reason for a dose above the children's maximum",
+        blank=True,
+        help_text="A child's added line above its drug's children's maximum per kg "
+        "(PREMEDICATION_DOSE_HIGH, docs/clinical-rules.md 3.5): the clinician's reason.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -84,6 +92,8 @@ class ReactionPlan(models.Model):
             parts.append("continue unchanged")
         if self.reason:
             parts.append(f"reason: {self.reason}")
+        if self.dose_high_reason:
+            parts.append(f"above the child maximum: {self.dose_high_reason}")
         return "; ".join(parts)
 
 
@@ -97,6 +107,12 @@ class ReactionPlanLine(PremedicationLineFields):
     version = models.PositiveIntegerField()
     drug = models.ForeignKey(
         "formulary.PremedicationDrug", on_delete=models.PROTECT, related_name="reaction_plan_lines"
+    )
+    # PREMEDICATION_DOSE_HIGH judged this line above its drug's children's maximum when the
+    # version was saved: the version's reason for it (blank: not above), kept with the line as
+    # the nurse's record of it is.
+    dose_high_reason = models.TextField(
+        "reason for a dose above the children's maximum", blank=True, editable=False
     )
 
     history = HistoricalRecords()

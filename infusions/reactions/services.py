@@ -13,6 +13,11 @@ make on the numbers.
   (``ReactionPlanLine``), checked by the order's one rule (``orders.premedication.services.
   line_problems``); the text of a plan written before the lines stays as written until a new
   version replaces it.
+- A child's added line above its drug's children's maximum per kg of the patient's latest
+  actual weight (``PREMEDICATION_DOSE_HIGH``, the engine's check for an order's lines) is
+  refused unless the clinician gives the reason (``dose_high_reason``), kept on the version and
+  shown beside the line on later sessions (``plan_dose_high``); a child without a recorded
+  weight is refused until one is recorded.
 - A plan is revised as a new version (``reaction_plan_revise``): the history keeps each version
   with who made it, when and why.
 - A new reaction notifies the patient's clinicians (``reaction_notify``, the inbox and its
@@ -28,6 +33,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from infusions import policies
 from infusions.administration.models import AdministrationEntry, EntryKind
@@ -42,14 +48,18 @@ from infusions.reactions.models import (
 )
 from infusions.reactions.selectors import patient_reactions, reaction_of
 from ivig.accounts.models import User
-from ivig.engine import DosePlan
+from ivig.engine import DosePlan, Finding
 from ivig.engine.formatting import format_decimal
+from ivig.engine.premedication import is_child, lines_above_child_maximum
 from ivig.engine.reaction_cap import capped_plan
+from ivig.engine.rules import child_premedication_dose_high
 from ivig.notifications.models import Kind
 from ivig.notifications.services import NotificationDraft, notify_many, subject_type_of
+from orders.dose_plans.engine_inputs import latest_weight
 from orders.models import Order
 from orders.premedication.services import (
     LineValues,
+    line_facts,
     line_messages,
     line_problems,
     lines_sentence,
@@ -57,6 +67,7 @@ from orders.premedication.services import (
 )
 
 LINES_FIELD = "added_lines"
+DOSE_HIGH_FIELD = "dose_high_reason"
 
 
 @dataclass(frozen=True)
@@ -172,6 +183,49 @@ def first_step_rate(reaction: AdministrationEntry) -> int | None:
     return plan.titration[0].rate_ml_per_h if plan.titration else None
 
 
+@dataclass(frozen=True)
+class PlanDoseHigh:
+    """PREMEDICATION_DOSE_HIGH for a plan's added lines: the finding and the index of each line
+    above its drug's children's maximum."""
+
+    finding: Finding
+    above: frozenset[int]
+
+
+def plan_dose_high(
+    reaction: AdministrationEntry, lines: Sequence[LineValues]
+) -> PlanDoseHigh | None:
+    """The engine's PREMEDICATION_DOSE_HIGH check (docs/clinical-rules.md 3.5) on the lines a
+    plan for ``reaction`` adds, for the patient's age today and latest actual weight: None for
+    an adult or no line above. A child without a recorded weight, with a line the check reads
+    (a drug with a children's maximum), is refused: the dose per kg is never guessed."""
+    patient = reaction.session.order.patient
+    today = timezone.localdate()
+    age_years = patient.age_years(today)
+    if not lines or not is_child(age_years):
+        return None
+    facts = line_facts(lines)
+    weight = latest_weight(patient, as_of=today)
+    if weight is None:
+        judged = [line.drug.name for line in facts if line.drug.child_max_mg_per_kg is not None]
+        if not judged:
+            return None
+        message = (
+            f"{patient.full_name} is a child without a recorded weight: record the weight "
+            f"before adding {', '.join(judged)}, whose dose is judged per kg."
+        )
+        raise InfusionError(InfusionError.INVALID, message, field_errors={LINES_FIELD: [message]})
+    finding = child_premedication_dose_high(facts, age_years, weight.weight_kg)
+    if finding is None:
+        return None
+    above = frozenset(
+        index
+        for index, line in enumerate(facts)
+        if lines_above_child_maximum((line,), weight.weight_kg)
+    )
+    return PlanDoseHigh(finding, above)
+
+
 def _check(
     reaction: AdministrationEntry,
     *,
@@ -179,8 +233,11 @@ def _check(
     added_lines: Sequence[LineValues],
     own_drug_ids: Sequence[int],
     reason: str,
+    dose_high_reason: str,
     bookings_to_move: bool,
-) -> None:
+) -> frozenset[int]:
+    """Refuse what the rules refuse; the index of each added line above the children's
+    maximum (its reason given)."""
     if reaction.kind != EntryKind.ADVERSE_EVENT:
         raise InfusionError(InfusionError.INVALID, "Only an adverse event has a reaction plan.")
     problems = line_problems(added_lines, allowed_drug_ids=own_drug_ids)
@@ -189,6 +246,10 @@ def _check(
         raise InfusionError(
             InfusionError.INVALID, " ".join(messages), field_errors={LINES_FIELD: messages}
         )
+    dose_high = plan_dose_high(reaction, added_lines)
+    if dose_high is not None and not dose_high_reason:
+        raise InfusionError(InfusionError.INVALID, dose_high.finding.message, field=DOSE_HIGH_FIELD)
+    above = dose_high.above if dose_high is not None else frozenset()
     if max_rate_ml_per_h is None and not added_lines and not reason:
         raise InfusionError(
             InfusionError.INVALID,
@@ -196,7 +257,7 @@ def _check(
             field="reason",
         )
     if max_rate_ml_per_h is None:
-        return
+        return above
     if not 1 <= max_rate_ml_per_h <= REACTION_PLAN_MAX_RATE_ML_PER_H:
         raise InfusionError(
             InfusionError.INVALID,
@@ -230,6 +291,7 @@ def _check(
                 ]
             },
         )
+    return above
 
 
 @transaction.atomic
@@ -240,18 +302,22 @@ def reaction_plan_record(
     max_rate_ml_per_h: int | None = None,
     added_lines: Sequence[LineValues] = (),
     reason: str = "",
+    dose_high_reason: str = "",
     bookings_to_move: bool = False,
 ) -> ReactionPlan:
     """A clinician's plan for ``reaction`` (docs/clinical-rules.md 3.8.3, module docstring):
     a lower maximum rate, added premedication lines, or continue unchanged with a reason. One
-    per reaction (then revised)."""
+    per reaction (then revised). ``dose_high_reason``: why a child's added line stands above
+    the children's maximum (required then, kept only then)."""
     reason = reason.strip()
-    _check(
+    dose_high_reason = dose_high_reason.strip()
+    above = _check(
         reaction,
         max_rate_ml_per_h=max_rate_ml_per_h,
         added_lines=added_lines,
         own_drug_ids=(),
         reason=reason,
+        dose_high_reason=dose_high_reason,
         bookings_to_move=bookings_to_move,
     )
     if ReactionPlan.objects.filter(reaction=reaction).exists():
@@ -264,6 +330,7 @@ def reaction_plan_record(
         max_rate_ml_per_h=max_rate_ml_per_h,
         added_lines_words=lines_sentence(added_lines),
         reason=reason,
+        dose_high_reason=dose_high_reason if above else "",
         recorded_by=by,
     )
     try:
@@ -273,14 +340,23 @@ def reaction_plan_record(
         raise InfusionError(
             InfusionError.REACTION_PLANNED, "This reaction already has a plan: revise it instead."
         ) from error
-    _save_lines(plan, added_lines, by)
+    _save_lines(plan, added_lines, by, above)
     return plan
 
 
-def _save_lines(plan: ReactionPlan, lines: Sequence[LineValues], by: User) -> None:
-    """``lines`` as the rows of ``plan``'s current version (audited)."""
-    for position, line in enumerate(lines, start=1):
-        row = ReactionPlanLine(plan=plan, version=plan.version, position=position, **line.fields())
+def _save_lines(
+    plan: ReactionPlan, lines: Sequence[LineValues], by: User, above: frozenset[int]
+) -> None:
+    """``lines`` as the rows of ``plan``'s current version (audited); ``above``: the index of
+    each line above the children's maximum, which keeps the version's reason for it."""
+    for index, line in enumerate(lines):
+        row = ReactionPlanLine(
+            plan=plan,
+            version=plan.version,
+            position=index + 1,
+            dose_high_reason=plan.dose_high_reason if index in above else "",
+            **line.fields(),
+        )
         row.full_clean()
         save_as(row, by, f"Reaction plan version {plan.version}: premedication line added")
 
@@ -304,6 +380,7 @@ def reaction_plan_revise(
     max_rate_ml_per_h: int | None = None,
     added_lines: Sequence[LineValues] = (),
     reason: str = "",
+    dose_high_reason: str = "",
     bookings_to_move: bool = False,
 ) -> ReactionPlan:
     """A new version of ``plan`` (docs/clinical-rules.md 3.8.3): the same checks as recording
@@ -318,21 +395,24 @@ def reaction_plan_revise(
             f"The plan was revised since you opened it (now version {current.version}): reload it.",
         )
     reason = reason.strip()
-    _check(
+    dose_high_reason = dose_high_reason.strip()
+    above = _check(
         current.reaction,
         max_rate_ml_per_h=max_rate_ml_per_h,
         added_lines=added_lines,
         own_drug_ids=list(current.lines.values_list("drug_id", flat=True)),
         reason=reason,
+        dose_high_reason=dose_high_reason,
         bookings_to_move=bookings_to_move,
     )
     current.max_rate_ml_per_h = max_rate_ml_per_h
     current.added_lines_words = lines_sentence(added_lines)
     current.added_premedication = ""
     current.reason = reason
+    current.dose_high_reason = dose_high_reason if above else ""
     current.version += 1
     save_as(current, by, f"Reaction plan revised (version {current.version})")
-    _save_lines(current, added_lines, by)
+    _save_lines(current, added_lines, by, above)
     return current
 
 
@@ -352,6 +432,7 @@ _SHOWN_FIELDS = (
     ("added_lines_words", "Added premedication"),
     ("added_premedication", "Added premedication as written"),
     ("reason", "Reason"),
+    ("dose_high_reason", "Reason for a dose above the child maximum"),
 )
 
 

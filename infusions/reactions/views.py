@@ -1,6 +1,7 @@
 """The reaction plan page (docs/clinical-rules.md 3.8.3): a clinician records what later
 sessions do after an infusion reaction, or revises that plan (a new version). Added
-premedication is entered line by line, as on the order form (3.5)."""
+premedication is entered line by line, as on the order form (3.5); a child's line above the
+children's maximum asks for its reason (``dose_high_reason``, shown only then)."""
 
 from typing import Any
 
@@ -16,9 +17,11 @@ from infusions.errors import InfusionError
 from infusions.reactions.models import REACTION_PLAN_MAX_RATE_ML_PER_H, ReactionPlan
 from infusions.reactions.selectors import reaction_of
 from infusions.reactions.services import (
+    DOSE_HIGH_FIELD,
     LINES_FIELD,
     booking_overruns,
     first_step_rate,
+    plan_dose_high,
     plan_line_values,
     plan_versions,
     reaction_plan_record,
@@ -46,6 +49,11 @@ class ReactionPlanForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to continue unchanged.",
+    )
+    dose_high_reason = forms.CharField(
+        label="Reason for the dose above the child maximum",
+        required=False,
+        widget=forms.HiddenInput,  # shown when a line is above it (``ask_dose_high_reason``)
     )
     bookings_to_move = forms.BooleanField(
         label="The booking will be moved to give the longer infusion its chair time",
@@ -76,6 +84,13 @@ class ReactionPlanForm(forms.Form):
             default_minutes=current_policy().premedication_lead_minutes,
         )
 
+    def ask_dose_high_reason(self, message: str = "") -> None:
+        """Show the reason's field (a child's line above the children's maximum), with the
+        finding's message unless a refusal already shows it."""
+        field = self.fields[DOSE_HIGH_FIELD]
+        field.widget = forms.Textarea(attrs={"rows": 2, "data-testid": "dose-high-reason"})
+        field.help_text = message
+
     def is_valid(self) -> bool:
         lines_valid = not self.lines_posted or self.lines.is_valid()
         return super().is_valid() and lines_valid
@@ -93,8 +108,30 @@ def _initial(plan: ReactionPlan | None) -> dict[str, object] | None:
     return {
         "max_rate_ml_per_h": plan.max_rate_ml_per_h,
         "reason": plan.reason,
+        "dose_high_reason": plan.dose_high_reason,
         "version": plan.version,
     }
+
+
+def _ask_dose_high_reason(
+    form: ReactionPlanForm, entry: AdministrationEntry, plan: ReactionPlan | None
+) -> None:
+    """Show the reason's field when it is needed: a refusal asked for it (its message says
+    why), a reason is typed, or the plan opened has lines above the children's maximum (the
+    finding's message)."""
+    refused = bool(form.errors.get(DOSE_HIGH_FIELD))
+    # Read without a bound field: one made now would keep the help text from before.
+    typed_value = (form.data if form.is_bound else form.initial).get(DOSE_HIGH_FIELD)
+    typed = bool((typed_value or "").strip())
+    message = ""
+    if not refused and not form.is_bound and plan is not None:
+        try:
+            dose_high = plan_dose_high(entry, form.own_lines)
+        except InfusionError:  # a child without a weight: saving says so
+            dose_high = None
+        message = dose_high.finding.message if dose_high is not None else ""
+    if refused or typed or message:
+        form.ask_dose_high_reason(message)
 
 
 @policy_required(policies.can_plan_reaction)
@@ -135,6 +172,7 @@ def reaction_plan(request: HttpRequest, entry_pk: int) -> HttpResponse:
             return redirect("infusions:session-detail", pk=entry.session_id)
     elif request.method == "POST" and not more_lines:
         status = 400
+    _ask_dose_high_reason(form, entry, plan)
     current_cap = plan.max_rate_ml_per_h if plan is not None else None
     return render(
         request,

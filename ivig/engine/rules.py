@@ -493,10 +493,18 @@ def premedication_dose_high(facts: PlanFacts) -> Finding | None:
     """override: a child (age < 18) whose premedication line is above its drug's children's
     maximum per kg of actual weight: diphenhydramine 1.25 mg/kg, acetaminophen 15 mg/kg
     (docs/clinical-rules.md 3.5). Unknown age or weight: not judged (INVALID_INPUT says why)."""
-    age_years, weight_kg = facts.age_years, facts.weight_kg
+    return child_premedication_dose_high(facts.premedication, facts.age_years, facts.weight_kg)
+
+
+def child_premedication_dose_high(
+    lines: Sequence[PremedicationLine], age_years: int | None, weight_kg: Decimal | None
+) -> Finding | None:
+    """PREMEDICATION_DOSE_HIGH for ``lines`` (an order's, or the lines a reaction plan adds):
+    the finding naming each line above its drug's children's maximum per kg of ``weight_kg``
+    (actual), or None for an adult, an unknown age or weight, or no line above."""
     if age_years is None or weight_kg is None or not is_child(age_years):
         return None
-    above = lines_above_child_maximum(facts.premedication, weight_kg)
+    above = lines_above_child_maximum(tuple(lines), weight_kg)
     if not above:
         return None
     return f.premedication_dose_high(
