@@ -20,6 +20,7 @@ records) that respect the same rules and constraints as the services:
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product, ProductPrice
+from formulary.selectors import current_policy
 from formulary.services import FormularyError, product_price_set
 from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.models import (
@@ -44,9 +46,15 @@ from infusions.models import (
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.engine import DosePlan, compute_plan, dose_plan_to_json
-from orders.dose_plans.engine_inputs import plan_request_for_order
+from orders.dose_plans.engine_inputs import (
+    latest_weight_of,
+    new_patient_facts,
+    plan_request_for_order,
+)
+from orders.labs.models import LabResult
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
+from orders.reviews.models import ResponseReview
 
 MRN_PREFIX = "SC"
 CHAIRS = 60
@@ -414,15 +422,19 @@ def _plans(orders: list[Order]) -> None:
     """The engine's plan for each signed order, on its signing day, and its figures (set on
     the unsaved orders). Identical requests (same patient facts, product, regimen and day)
     are planned once. Every product has a price in effect by then (``_prices_from``): an
-    order that still cannot be planned stops the seed rather than stay signed without one."""
+    order that still cannot be planned stops the seed rather than stay signed without one.
+
+    The patients are this run's new ones: their weights and the policy are read once for all
+    (``_facts_reader``), not once an order; should any of them have a laboratory result, a
+    review or a session already, each order's facts are read as the order services read them."""
     plans: dict[str, DosePlan] = {}
+    facts_of = _facts_reader([order for order in orders if order.signed_at is not None])
     for order in orders:
         if order.signed_at is None:
             continue
+        signed_on = timezone.localdate(order.signed_at)
         try:
-            request = plan_request_for_order(
-                order, evaluated_on=timezone.localdate(order.signed_at)
-            )
+            request = plan_request_for_order(order, evaluated_on=signed_on, **facts_of(order))
         except FormularyError as error:  # a signed order always has its plan
             raise CommandError(f"seed_scale: no plan for a signed order: {error}") from error
         key = request.model_dump_json()
@@ -433,6 +445,35 @@ def _plans(orders: list[Order]) -> None:
         order.findings_at_signing = [f.model_dump(mode="json") for f in plan.findings]
         figures = plan_figures(order.plan_at_signing)
         order.plan_first_day, order.plan_last_day, order.plan_grams_per_cycle = figures
+
+
+def _facts_reader(orders: list[Order]) -> Callable[[Order], dict[str, Any]]:
+    """For each of ``orders``, the ``facts`` and ``policy`` of ``plan_request_for_order``: the
+    facts of a new patient (``new_patient_facts``) from their weights read at once, when none
+    of the patients has a laboratory result, a review or a session (three queries); otherwise
+    nothing, and each order's facts are read one by one."""
+    patient_ids = sorted({order.patient_id for order in orders})
+    if not patient_ids or any(
+        rows.filter(**{field: patient_ids}).exists()
+        for rows, field in (
+            (LabResult.objects, "patient_id__in"),
+            (ResponseReview.objects, "lineage__patient_id__in"),
+            (InfusionSession.objects, "patient_id__in"),
+        )
+    ):
+        return lambda order: {}
+    weights: dict[int, list[PatientWeight]] = defaultdict(list)
+    for weight in PatientWeight.objects.filter(patient_id__in=patient_ids):  # latest first
+        weights[weight.patient_id].append(weight)
+    policy = current_policy()
+
+    def facts_of(order: Order) -> dict[str, Any]:
+        signed_on = timezone.localdate(order.signed_at)
+        weight = latest_weight_of(weights[order.patient_id], as_of=signed_on)
+        facts = new_patient_facts(order.patient, as_of=signed_on, weight=weight)
+        return {"facts": facts, "policy": policy}
+
+    return facts_of
 
 
 # --- sessions -------------------------------------------------------------------------------
