@@ -29,10 +29,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from ivig.templatetags.clinical import count, num
+from orders.course_versions import lineage_order_ids
 from orders.dose_plans.plan_accessor import plan_on_its_own
 from orders.models import Order
 
@@ -223,7 +224,7 @@ def approval_rows(authorizations: Any = None) -> Any:
 
 def approvals_for_order(order: Order) -> list[Approval]:
     root = lineage_root_id(order)
-    rows = approval_rows(Authorization.objects.filter(Q(order_id=root) | Q(order__lineage_id=root)))
+    rows = approval_rows(Authorization.objects.filter(order_id__in=lineage_order_ids(root)))
     return approvals_by_lineage(rows).get(root, [])
 
 

@@ -16,6 +16,7 @@ from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
+from orders.course_versions import lineage_order_ids
 from orders.models import Order, OrderStatus
 from orders.selectors import PLAN_JSON_FIELDS
 
@@ -102,7 +103,7 @@ def authorization_history(authorization: Authorization) -> list[HistoryEntry]:
 def order_authorizations(order: Order) -> QuerySet[Authorization]:
     """Every authorization of the order's lineage (any version), newest first."""
     root = lineage_root_id(order)
-    return Authorization.objects.filter(Q(order_id=root) | Q(order__lineage_id=root))
+    return Authorization.objects.filter(order_id__in=lineage_order_ids(root))
 
 
 # --- awaiting a decision ------------------------------------------------------------------

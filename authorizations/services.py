@@ -19,13 +19,13 @@ from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from ivig.accounts.models import User
 from ivig.outbox.services import enqueue_on_commit
+from orders.course_versions import lineage_order_ids
 from orders.errors import OrderError
 from orders.models import Order
 
@@ -170,7 +170,7 @@ def authorization_open_retrospective(*, by: User, order: Order) -> Authorization
     authorization admins to tell the payer within 2 business days."""
     lineage = order.lineage_id or order.pk
     existing = (
-        Authorization.objects.filter(Q(order_id=lineage) | Q(order__lineage_id=lineage))
+        Authorization.objects.filter(order_id__in=lineage_order_ids(lineage))
         .order_by("-created_at", "-id")
         .first()
     )
@@ -206,7 +206,7 @@ def authorization_record_urgent_start(*, by: User, order: Order, started_on: dat
     lineage = order.lineage_id or order.pk
     authorization = (
         Authorization.objects.select_for_update()
-        .filter(Q(order_id=lineage) | Q(order__lineage_id=lineage))
+        .filter(order_id__in=lineage_order_ids(lineage))
         .order_by("-created_at", "-id")
         .first()
     )

@@ -20,6 +20,7 @@ records) that respect the same rules and constraints as the services:
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
 from formulary.models import Product, ProductPrice
+from formulary.selectors import current_policy
 from formulary.services import FormularyError, product_price_set
 from infusions.booking.next_cycles import refresh_next_cycles
 from infusions.models import (
@@ -44,9 +46,15 @@ from infusions.models import (
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.engine import DosePlan, compute_plan, dose_plan_to_json
-from orders.dose_plans.engine_inputs import plan_request_for_order
+from orders.dose_plans.engine_inputs import (
+    latest_weight_of,
+    new_patient_facts,
+    plan_request_for_order,
+)
+from orders.labs.models import LabResult
 from orders.models import Indication, Order, OrderStatus, Patient, PatientWeight
 from orders.plan_figures import plan_figures
+from orders.reviews.models import ResponseReview
 
 MRN_PREFIX = "SC"
 CHAIRS = 60
@@ -145,6 +153,20 @@ def analyze() -> None:
         cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
 
 
+def analyze_patients() -> None:
+    """Planner statistics for the patients and weights just inserted, inside the seed's
+    transaction, before each order's plan reads its patient's latest weight: with the tables
+    taken for empty the planner scans every weight for each order (minutes at 50,000
+    patients, growing with the square of the centre)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ANALYZE {Patient._meta.db_table}, {PatientWeight._meta.db_table}, "
+            f"{Order._meta.db_table}"
+        )
+
+
 # --- people and places ----------------------------------------------------------------------
 
 
@@ -207,6 +229,7 @@ def seed_centre(indices: range, users: dict[str, User], rng: random.Random) -> s
         if i % 10 == 9  # an earlier version, superseded by this one
     ]
     _weights(indices, patients, orders, users["scale-clinician"], today)
+    analyze_patients()
     _plans(superseded)  # signed too: their plan frozen at signing
     Order.objects.bulk_create(superseded, batch_size=1000)
     _supersede(orders, superseded)
@@ -399,15 +422,19 @@ def _plans(orders: list[Order]) -> None:
     """The engine's plan for each signed order, on its signing day, and its figures (set on
     the unsaved orders). Identical requests (same patient facts, product, regimen and day)
     are planned once. Every product has a price in effect by then (``_prices_from``): an
-    order that still cannot be planned stops the seed rather than stay signed without one."""
+    order that still cannot be planned stops the seed rather than stay signed without one.
+
+    The patients are this run's new ones: their weights and the policy are read once for all
+    (``_facts_reader``), not once an order; should any of them have a laboratory result, a
+    review or a session already, each order's facts are read as the order services read them."""
     plans: dict[str, DosePlan] = {}
+    facts_of = _facts_reader([order for order in orders if order.signed_at is not None])
     for order in orders:
         if order.signed_at is None:
             continue
+        signed_on = timezone.localdate(order.signed_at)
         try:
-            request = plan_request_for_order(
-                order, evaluated_on=timezone.localdate(order.signed_at)
-            )
+            request = plan_request_for_order(order, evaluated_on=signed_on, **facts_of(order))
         except FormularyError as error:  # a signed order always has its plan
             raise CommandError(f"seed_scale: no plan for a signed order: {error}") from error
         key = request.model_dump_json()
@@ -418,6 +445,35 @@ def _plans(orders: list[Order]) -> None:
         order.findings_at_signing = [f.model_dump(mode="json") for f in plan.findings]
         figures = plan_figures(order.plan_at_signing)
         order.plan_first_day, order.plan_last_day, order.plan_grams_per_cycle = figures
+
+
+def _facts_reader(orders: list[Order]) -> Callable[[Order], dict[str, Any]]:
+    """For each of ``orders``, the ``facts`` and ``policy`` of ``plan_request_for_order``: the
+    facts of a new patient (``new_patient_facts``) from their weights read at once, when none
+    of the patients has a laboratory result, a review or a session (three queries); otherwise
+    nothing, and each order's facts are read one by one."""
+    patient_ids = sorted({order.patient_id for order in orders})
+    if not patient_ids or any(
+        rows.filter(**{field: patient_ids}).exists()
+        for rows, field in (
+            (LabResult.objects, "patient_id__in"),
+            (ResponseReview.objects, "lineage__patient_id__in"),
+            (InfusionSession.objects, "patient_id__in"),
+        )
+    ):
+        return lambda order: {}
+    weights: dict[int, list[PatientWeight]] = defaultdict(list)
+    for weight in PatientWeight.objects.filter(patient_id__in=patient_ids):  # latest first
+        weights[weight.patient_id].append(weight)
+    policy = current_policy()
+
+    def facts_of(order: Order) -> dict[str, Any]:
+        signed_on = timezone.localdate(order.signed_at)
+        weight = latest_weight_of(weights[order.patient_id], as_of=signed_on)
+        facts = new_patient_facts(order.patient, as_of=signed_on, weight=weight)
+        return {"facts": facts, "policy": policy}
+
+    return facts_of
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -438,6 +494,8 @@ class _Chairs:
     def __init__(self) -> None:
         self.chairs = list(Chair.objects.filter(name__startswith="Scale chair").order_by("name"))
         self.free_from: dict[tuple[int, date], datetime] = {}
+        # Per day, the shortest length no chair had room for.
+        self.no_room: dict[date, int] = {}
         earlier = InfusionSession.objects.filter(
             chair__in=self.chairs, status__in=[*ACTIVE_STATUSES, SessionStatus.COMPLETED]
         ).values_list("chair_id", "planned_end")
@@ -446,7 +504,11 @@ class _Chairs:
             self.free_from[key] = max(self.free_from.get(key, end), end)
 
     def slot(self, day: date, minutes: int) -> tuple[Chair, datetime] | None:
-        """The first chair with ``minutes`` free before closing on ``day``, taken."""
+        """The first chair with ``minutes`` free before closing on ``day``, taken. A day on
+        which no chair had room for some length has none for as long or longer (chairs only
+        fill): those are refused without trying every chair again."""
+        if minutes >= self.no_room.get(day, minutes + 1):
+            return None
         opens, closes = _aware(day, OPENS), _aware(day, CLOSES)
         for chair in self.chairs:
             start = self.free_from.get((chair.pk, day), opens)
@@ -454,6 +516,7 @@ class _Chairs:
             if end <= closes:
                 self.free_from[(chair.pk, day)] = end
                 return chair, start
+        self.no_room[day] = minutes
         return None
 
 

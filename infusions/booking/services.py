@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from infusions.booking.free_slots import FreeSlots
 from infusions.booking.models import (
     ACTIVE_STATUSES,
     LIVE_STATUSES,
@@ -36,7 +37,7 @@ from infusions.booking.models import (
 from infusions.booking.next_cycles import refresh_next_cycle, refresh_next_cycles
 from infusions.booking.session_plan import check_step, current_plan, runnable_plan
 from infusions.chairs.models import Chair
-from infusions.chairs.selectors import opening_windows, within_opening_hours
+from infusions.chairs.selectors import within_opening_hours
 from infusions.common import CLOCK_SKEW, at, hhmm, local, save_as
 from infusions.errors import InfusionError
 from infusions.planning import ranking
@@ -66,7 +67,6 @@ BOOKABLE_ORDER_STATUSES = BOOKABLE_STATUSES
 
 
 # Proposals try start times on this grid from each opening time.
-SLOT_GRID_MINUTES = 15
 
 
 # How far past the requested date a proposal looks for a fit.
@@ -173,37 +173,21 @@ def _overlaps(start: datetime, end: datetime, busy: Iterable[tuple[datetime, dat
 def _fits(
     chair: Chair,
     days: Sequence[date],
-    minutes: int,
-    busy: Sequence[tuple[datetime, datetime]],
-    not_before: datetime,
+    free: FreeSlots,
     times: PatientTimes = NO_TIMES,
     *,
     first_only: bool = False,
 ) -> list[time]:
     """The clock times, earliest first, at which ``chair`` is open and free on every one of
     ``days`` (``first_only``: the earliest alone), within the patient's time window."""
-    length = timedelta(minutes=minutes)
-    candidates = sorted(
-        {
-            (opens + timedelta(minutes=step)).time()
-            for opens, closes in opening_windows(chair, days[0])
-            for step in range(0, int((closes - opens).total_seconds() // 60), SLOT_GRID_MINUTES)
-        }
-    )
     fits = []
-    for clock in candidates:
+    for clock in free.fitting_clocks(chair, days[0]):
         minute = clock.hour * 60 + clock.minute
         if times.earliest_start_min is not None and minute < times.earliest_start_min:
             continue
-        if times.latest_end_min is not None and minute + minutes > times.latest_end_min:
+        if times.latest_end_min is not None and minute + free.minutes > times.latest_end_min:
             continue
-        starts = [at(day, clock) for day in days]
-        if all(
-            start >= not_before
-            and within_opening_hours(chair, start, start + length)
-            and not _overlaps(start, start + length, busy)
-            for start in starts
-        ):
+        if all(free.free(chair, day, clock) for day in days[1:]):
             fits.append(clock)
             if first_only:
                 break
@@ -317,9 +301,7 @@ def _cycle_days_to_try(
 def _candidates(
     chairs: Sequence[Chair],
     days: Sequence[date],
-    chair_minutes: int,
-    busy: dict[int, list[tuple[datetime, datetime]]],
-    now: datetime,
+    free: FreeSlots,
     times: PatientTimes,
     *,
     staffed: bool,
@@ -328,15 +310,7 @@ def _candidates(
     return [
         ranking.Candidate(candidate.pk, candidate.name, clock.hour * 60 + clock.minute)
         for candidate in chairs
-        for clock in _fits(
-            candidate,
-            days,
-            chair_minutes,
-            busy[candidate.pk],
-            now,
-            times,
-            first_only=not staffed,
-        )
+        for clock in _fits(candidate, days, free, times, first_only=not staffed)
     ]
 
 
@@ -410,20 +384,21 @@ def booking_proposal(
     first = max(requested_date or plan.cycles[cycle_number - 1].days[0], today)
     chairs = _chairs_to_try(chair)
     last = first + timedelta(days=BOOKING_HORIZON_DAYS + days_per_cycle)
-    busy = _busy_by_chair(chairs, at(first, time.min), at(last, time.min))
+    free = FreeSlots(
+        _busy_by_chair(chairs, at(first, time.min), at(last, time.min)),
+        plan.chair_minutes,
+        timezone.now(),
+    )
     taken = _taken_days(order, first, last)
     times = patient_times([order.patient_id]).get(order.patient_id, NO_TIMES)
     ward = _ward(first, last)
     new_session = _new_session(order, plan.chair_minutes, plan)
     earlier = _earlier_cycle(order, first)
-    now = timezone.now()
     length = timedelta(minutes=plan.chair_minutes)
     over_ratio: tuple[list[date], ranking.Score, ranking.Candidate] | None = None
     for days in _cycle_days_to_try(first, days_per_cycle, taken, until):
         staffed = ward is not None and ward.staffed(days)
-        candidates = _candidates(
-            chairs, days, plan.chair_minutes, busy, now, times, staffed=staffed
-        )
+        candidates = _candidates(chairs, days, free, times, staffed=staffed)
         if not candidates:
             continue
         best_score, best = _best_candidate(

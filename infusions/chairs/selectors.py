@@ -1,14 +1,16 @@
 """Reading chairs with their opening hours (STYLE: selectors)."""
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
 
 from django.db.models import (
     QuerySet,
     prefetch_related_objects,
 )
+from django.utils import timezone
 
-from infusions.chairs.models import Chair
-from infusions.common import at, local
+from infusions.chairs.models import Chair, ChairOpeningHours
+from infusions.common import local
 
 
 def chairs_with_hours() -> QuerySet[Chair]:
@@ -23,10 +25,21 @@ def with_hours(chairs: list[Chair]) -> list[Chair]:
 
 def opening_windows(chair: Chair, day: date) -> list[tuple[datetime, datetime]]:
     """When ``chair`` is open on ``day`` (its prefetched hours), as local datetimes."""
+    return windows_on(chair.opening_hours.all(), day, timezone.get_current_timezone())
+
+
+def windows_on(
+    hours: Iterable[ChairOpeningHours], day: date, zone: tzinfo
+) -> list[tuple[datetime, datetime]]:
+    """The opening ``hours`` of ``day``'s weekday as datetimes of that day in ``zone`` (the
+    local time zone: ``infusions.common.at``)."""
     return [
-        (at(day, hours.opens_at), at(day, hours.closes_at))
-        for hours in chair.opening_hours.all()
-        if hours.weekday == day.weekday()
+        (
+            datetime.combine(day, row.opens_at, tzinfo=zone),
+            datetime.combine(day, row.closes_at, tzinfo=zone),
+        )
+        for row in hours
+        if row.weekday == day.weekday()
     ]
 
 

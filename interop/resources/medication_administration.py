@@ -206,7 +206,8 @@ class MedicationAdministrationEndpoint(PatientDataEndpoint):
     def rows(self) -> QuerySet[InfusionSession]:
         return (
             InfusionSession.objects.filter(status=SessionStatus.COMPLETED)
-            .select_related("patient", "order__product")
+            # The order's patient and indication too: each session's plan reads them.
+            .select_related("patient", "order__product", "order__patient", "order__indication")
             .order_by("pk")
         )
 

@@ -1,20 +1,24 @@
 """Model rows → engine inputs, in one place (docs/clinical-rules.md 2, STYLE: services translate
 rows into engine inputs here, never in views)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from formulary.engine_inputs import dosing_policy_facts, product_facts
-from formulary.models import Product
+from formulary.models import DosingPolicy, Product
 from formulary.selectors import current_policy
 from ivig.engine import (
+    CycleFacts,
+    HemoglobinReview,
     IndicationFacts,
     PatientFacts,
     PlanRequest,
     Regimen,
 )
-from orders.labs.selectors import lab_fact_fields
+from orders.labs.selectors import lab_fact_fields, lab_fields_from
 from orders.models import Indication, Order, Patient, PatientWeight
 from orders.ports import last_cycle_source
 from orders.premedication.services import premedication_line_facts
@@ -38,12 +42,48 @@ def latest_weight(patient: Patient, *, as_of: date) -> PatientWeight | None:
     return patient.weights.filter(measured_on__lte=as_of).first()
 
 
+def latest_weight_of(weights: Iterable[PatientWeight], *, as_of: date) -> PatientWeight | None:
+    """``latest_weight`` among a patient's weights already read, latest first (the model's
+    ordering, ``WEIGHT_LATEST_FIRST``): for many patients read at once (``seed_scale``)."""
+    return next((weight for weight in weights if weight.measured_on <= as_of), None)
+
+
 def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
     """The patient as the engine sees them on ``as_of``: age on that date and the latest weight
     measured on or before it, with its date for WEIGHT_OUTDATED (docs/clinical-rules.md 3.1, 3.8);
     the laboratory results taken on or before it and the last cycle given (docs/clinical-rules.md
     3.8.2)."""
-    weight = latest_weight(patient, as_of=as_of)
+    return facts_of(
+        patient,
+        as_of=as_of,
+        weight=latest_weight(patient, as_of=as_of),
+        labs=lab_fact_fields(patient, as_of=as_of),
+        last_cycle=last_cycle_source()(patient, as_of),
+        reviews=hemoglobin_reviews(patient, as_of=as_of),
+    )
+
+
+def new_patient_facts(
+    patient: Patient, *, as_of: date, weight: PatientWeight | None
+) -> PatientFacts:
+    """``patient_facts`` of a patient with no laboratory result, no cycle given and no review
+    yet, whose latest weight as of ``as_of`` the caller has read (``seed_scale``'s new
+    patients)."""
+    return facts_of(
+        patient, as_of=as_of, weight=weight, labs=lab_fields_from([]), last_cycle=None, reviews=[]
+    )
+
+
+def facts_of(
+    patient: Patient,
+    *,
+    as_of: date,
+    weight: PatientWeight | None,
+    labs: dict[str, Any],
+    last_cycle: CycleFacts | None,
+    reviews: list[HemoglobinReview],
+) -> PatientFacts:
+    """``PatientFacts`` from the rows ``patient_facts`` reads."""
     return PatientFacts(
         weight_kg=weight.weight_kg if weight else None,
         height_cm=patient.height_cm,
@@ -54,9 +94,9 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
         risk_factors=list(patient.risk_factors),
         pregnant=patient.pregnant,
         weight_measured_on=weight.measured_on if weight else None,
-        **lab_fact_fields(patient, as_of=as_of),
-        last_cycle=last_cycle_source()(patient, as_of),
-        hemoglobin_reviews=hemoglobin_reviews(patient, as_of=as_of),
+        **labs,
+        last_cycle=last_cycle,
+        hemoglobin_reviews=reviews,
     )
 
 
@@ -87,6 +127,8 @@ def plan_request_from_values(
     regimen: RegimenValues,
     evaluated_on: date,
     weight_today_kg: Decimal | None = None,
+    facts: PatientFacts | None = None,
+    policy: DosingPolicy | None = None,
 ) -> PlanRequest:
     """The engine's request for these rows and choices on ``evaluated_on`` (docs/clinical-rules.md
     2: the one path from rows to the engine, for saved orders and for the order form's live
@@ -96,8 +138,12 @@ def plan_request_from_values(
     order form records it on saving). The product is costed at its price on ``evaluated_on``;
     a product without a price is ``FormularyError`` (docs/clinical-rules.md 3.7). A regimen that
     names both or neither dose is the engine's ``ValueError``.
+
+    ``facts`` and ``policy``, when given, are the patient's facts on ``evaluated_on`` and the
+    policy in force already read (``seed_scale``, planning thousands of orders at once).
     """
-    facts = patient_facts(patient, as_of=evaluated_on)
+    if facts is None:
+        facts = patient_facts(patient, as_of=evaluated_on)
     if weight_today_kg is not None:
         facts = facts.model_copy(
             update={"weight_kg": weight_today_kg, "weight_measured_on": evaluated_on}
@@ -118,7 +164,7 @@ def plan_request_from_values(
         rate_protocol=regimen.rate_protocol,
         target_rate_ml_per_h=regimen.target_rate_ml_per_h,
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
-        policy=dosing_policy_facts(current_policy()),
+        policy=dosing_policy_facts(policy or current_policy()),
         evaluated_on=evaluated_on,
         # NO_AUTHORIZATION: judged for saved orders by
         # ``orders.dose_plans.plan_accessor.order_plan``.
@@ -130,15 +176,24 @@ def regimen_values(order: Order) -> RegimenValues:
     return RegimenValues(**{name: getattr(order, name) for name in REGIMEN_FIELDS})
 
 
-def plan_request_for_order(order: Order, *, evaluated_on: date) -> PlanRequest:
+def plan_request_for_order(
+    order: Order,
+    *,
+    evaluated_on: date,
+    facts: PatientFacts | None = None,
+    policy: DosingPolicy | None = None,
+) -> PlanRequest:
     """The engine's request for a saved order on ``evaluated_on`` (the signing date drives
-    WEIGHT_OUTDATED, docs/clinical-rules.md 3.8): the patient's latest weight as of that date."""
+    WEIGHT_OUTDATED, docs/clinical-rules.md 3.8): the patient's latest weight as of that date
+    (``facts`` and ``policy``: ``plan_request_from_values``)."""
     request = plan_request_from_values(
         patient=order.patient,
         product=order.product,
         indication=order.indication,
         regimen=regimen_values(order),
         evaluated_on=evaluated_on,
+        facts=facts,
+        policy=policy,
     )
     # docs/clinical-rules.md 3.5: the order's premedication lines (PREMEDICATION_DOSE_HIGH).
     return request.model_copy(update={"premedication": premedication_line_facts(order)})

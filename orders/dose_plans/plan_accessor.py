@@ -19,6 +19,13 @@ evaluated on its signing date for that rule, whatever day it is planned again.
 
 The plan frozen at signing (``Order.plan_at_signing``) stays the record of what was signed;
 ``OrderPlan`` sets today's findings beside it.
+
+Within a request that only reads (GET, HEAD) nothing changes the facts a plan is made of (the
+order, weights, labs, sessions, the policy, the formulary): a question asked again there (the
+session page asks its session's plan for the clock times, the reasons, the start and the
+reaction history) is answered with the plan already made, kept on that request
+(``_request_plans``) and gone with it. A change (POST, a Celery task, a command) always plans
+afresh.
 """
 
 from collections.abc import Mapping, Sequence
@@ -31,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from formulary.services import FormularyError
+from ivig.accounts.recheck import current_request
 from ivig.engine import DosePlan, Finding, PlanRequest, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
 from ivig.templatetags.clinical import finding_title
@@ -111,15 +119,47 @@ def _stored_cycles(stored_plan: Any) -> list[tuple[int, list[date]]]:
     return cycles
 
 
+# The safe methods: a request that only reads changes none of a plan's facts.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _request_plans() -> dict[tuple[Any, ...], Any] | None:
+    """The plans already made for the request being served when it only reads (GET, HEAD),
+    kept on that request; None elsewhere (a change, a Celery task, a command): plan afresh."""
+    request = current_request()
+    if request is None or request.method not in READ_ONLY_METHODS:
+        return None
+    plans: dict[tuple[Any, ...], Any] | None = getattr(request, "_ivig_order_plans", None)
+    if plans is None:
+        plans = {}
+        request._ivig_order_plans = plans  # type: ignore[attr-defined]
+    return plans
+
+
+def _order_key(order: Order) -> tuple[Any, ...] | None:
+    """An order version as it stands: a saved row's id with its edit counter and status (None
+    for an unsaved order, never kept)."""
+    if order.pk is None:
+        return None
+    return (order.pk, order.version, order.status)
+
+
 def plan_on_its_own(order: Order, *, as_of: date) -> dict[str, Any] | None:
     """The engine's plan for ``order`` alone on the facts of ``as_of`` (docs/api.md's JSON shape):
     no calendar, no coverage, no session, what signing would freeze. For an order without a plan
     frozen at signing (made outside the order services), so that its grams still count; None
     when the formulary cannot cost its product."""
+    plans, order_key = _request_plans(), _order_key(order)
+    key = ("on its own", order_key, as_of)
+    if plans is not None and order_key is not None and key in plans:
+        return plans[key]
     try:
-        return dose_plan_to_json(compute_plan(plan_request_for_order(order, evaluated_on=as_of)))
+        plan = dose_plan_to_json(compute_plan(plan_request_for_order(order, evaluated_on=as_of)))
     except FormularyError:
-        return None
+        plan = None
+    if plans is not None and order_key is not None:
+        plans[key] = plan
+    return plan
 
 
 def _stored_plan(row: Order) -> Any:
@@ -485,7 +525,24 @@ def order_plan(
     live NO_AUTHORIZATION; for a ``session``, its day (CREATININE_DUE, 3.8.2), the reactions it
     carries forward (PRIOR_INFUSION_REACTION, 3.8.3), the reasons given on it for its
     session-only findings (3.9) and whether an approval covers it (7). A product without a
-    current price is ``FormularyError``."""
+    current price is ``FormularyError``. Asked again within a request that only reads, the
+    plan already made is given (``_request_plans``)."""
+    plans, order_key = _request_plans(), _order_key(order)
+    key = ("order plan", order_key, as_of, tuple(proposed), session)
+    if plans is not None and order_key is not None:
+        if key not in plans:
+            plans[key] = _order_plan(order, as_of=as_of, proposed=proposed, session=session)
+        return plans[key]
+    return _order_plan(order, as_of=as_of, proposed=proposed, session=session)
+
+
+def _order_plan(
+    order: Order,
+    *,
+    as_of: date,
+    proposed: Sequence[ProposedDay],
+    session: PlanSession | None,
+) -> OrderPlan:
     inputs = session_source()(session.session_id) if session else SessionInputs()
     request = plan_request_for_order(order, evaluated_on=as_of).model_copy(
         update={

@@ -3,6 +3,7 @@ and the results the lab rules read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -64,13 +65,18 @@ def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
     """The laboratory fields of ``PatientFacts`` from the results taken on or before ``as_of``
     (one query; docs/clinical-rules.md 3.8.2). The last cycle given and the reviews answering a
     hemoglobin result are added by ``orders.dose_plans.engine_inputs``."""
-    results = list(
+    return lab_fields_from(
         LabResult.objects.filter(
             patient=patient, taken_on__lte=as_of, test__analyte__in=_RULE_ANALYTES
         )
         .select_related("test")
         .order_by(*LAB_LATEST_FIRST)[:_RULE_RESULTS_READ]
     )
+
+
+def lab_fields_from(results: Iterable[LabResult]) -> dict[str, Any]:
+    """``lab_fact_fields`` from the results it reads (latest first); a patient without any
+    result: ``lab_fields_from([])``."""
     latest: dict[str, LabResult] = {}
     hemoglobin: list[LabValue] = []
     for result in results:

@@ -1,0 +1,231 @@
+"""The plan once per request (issue 21): a page that reads asks the engine once for each question
+(an order's plan as of today, a session's plan, a booking's proposed days), however many of its
+parts show that plan (orders/dose_plans/plan_accessor.py, ``_request_plans``); a change plans
+afresh, and no plan outlives its request. Query counts are bounded and do not grow with the
+course's history."""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+import ivig.engine.plan as engine_plan
+from formulary.models import DosingPolicy
+from infusions.models import Chair, InfusionSession, SessionStatus
+from ivig.accounts.recheck import CurrentRequestMiddleware
+from orders.dose_plans.plan_accessor import order_plan, plan_on_its_own
+from orders.models import Order, OrderStatus
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+from tests.orders.factories import PatientWeightFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class EngineRuns:
+    """How many times the engine planned (``ivig.engine.plan._compute_plan``) since ``reset``."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def reset(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def engine_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[EngineRuns]:
+    runs = EngineRuns()
+    original = engine_plan._compute_plan
+
+    def counting(request):
+        runs.count += 1
+        return original(request)
+
+    monkeypatch.setattr(engine_plan, "_compute_plan", counting)
+    yield runs
+
+
+def _day(days_from_today: int) -> date:
+    return timezone.localdate() + timedelta(days=days_from_today)
+
+
+def _at(days_from_today: int, clock: str) -> datetime:
+    return local(_day(days_from_today), clock)
+
+
+def _post_entry(client, session: InfusionSession, when: datetime, **data) -> None:
+    moment = timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
+    answer = client.post(
+        reverse("infusions:session-record", args=[session.pk]), {"occurred_at": moment, **data}
+    )
+    assert answer.status_code == 302
+
+
+def _course(nurse, client_for, earlier_cycles: int) -> tuple[Order, InfusionSession]:
+    """An active course (no response review due within it) with ``earlier_cycles`` completed
+    cycles of one day each (the latest with a reaction carried forward), and today's session
+    booked."""
+    DosingPolicy.objects.update(review_interval_cycles=24)
+    order = verified_order(
+        status=OrderStatus.ACTIVE,
+        start_date=_day(-28 * earlier_cycles),
+        days_per_cycle=1,
+        total_dose_g_per_kg=Decimal("1"),
+        cycles=earlier_cycles + 2,
+    )
+    PatientWeightFactory.create(
+        patient=order.patient,
+        weight_kg=Decimal("82.5"),
+        measured_on=_day(-28 * earlier_cycles - 10),
+        recorded_by=nurse,
+    )
+    chair = ChairFactory.create()
+    nurse_client = client_for(nurse)
+    for cycle in range(1, earlier_cycles + 1):
+        days = -28 * (earlier_cycles - cycle + 1)
+        earlier = session_for(order, chair, _at(days, "09:00"), by=nurse, cycle_number=cycle)
+        _post_entry(nurse_client, earlier, _at(days, "09:30"), kind="started")
+        if cycle == earlier_cycles:
+            _post_entry(
+                nurse_client,
+                earlier,
+                _at(days, "09:50"),
+                kind="adverse_event",
+                symptoms=["fever"],
+                severity="moderate",
+                action="Stopped; paracetamol given",
+            )
+        InfusionSession.objects.filter(pk=earlier.pk).update(status=SessionStatus.COMPLETED)
+    today = session_for(order, chair, _at(0, "20:00"), by=nurse, cycle_number=earlier_cycles + 1)
+    # Signed as the order services sign: its plan frozen at signing (what the coverage judge
+    # counts, docs/clinical-rules.md 7).
+    frozen = plan_on_its_own(order, as_of=order.start_date)
+    assert frozen is not None
+    Order.objects.filter(pk=order.pk).update(
+        plan_at_signing=frozen, findings_at_signing=frozen["findings"]
+    )
+    order.refresh_from_db()
+    return order, today
+
+
+# (URL name, role, engine runs, queries at most): the order sheet asks two questions (the
+# order's plan as of today, and its next session's plan for the titration at clock times), the
+# booking page two (the plan the proposal is made from, and the plan with the proposed days on
+# the patient's calendar, docs/clinical-rules.md 3.9).
+PAGES = [
+    ("orders:order-detail", "clinician", 1, 45),
+    ("orders:order-print", "clinician", 2, 60),
+    ("orders:order-edit", "clinician", 1, 60),
+    ("api-order-plan", "clinician", 1, 30),
+    ("infusions:session-detail", "nurse", 1, 45),
+    ("api-infusion-session-plan", "nurse", 1, 35),
+    ("infusions:book", "nurse", 2, 55),
+]
+
+
+def _path(name: str, order: Order, session: InfusionSession) -> str:
+    if name.startswith("infusions:session") or name == "api-infusion-session-plan":
+        return reverse(name, args=[session.pk])
+    if name == "infusions:book":
+        return reverse(name, args=[order.pk, order.cycles])
+    return reverse(name, args=[order.pk])
+
+
+@pytest.mark.parametrize(("name", "role", "runs", "max_queries"), PAGES)
+def test_a_page_plans_once_per_question_in_bounded_queries(
+    name,
+    role,
+    runs,
+    max_queries,
+    users_by_role,
+    client_for,
+    nurse,
+    engine_runs,
+    django_assert_max_num_queries,
+):
+    order, session = _course(nurse, client_for, earlier_cycles=2)
+    client = client_for(users_by_role[role] if role != "nurse" else nurse)
+    path = _path(name, order, session)
+    assert client.get(path).status_code == 200
+    engine_runs.reset()
+    with django_assert_max_num_queries(max_queries):
+        answer = client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code, answer.get("Location"))
+    assert engine_runs.count == runs, path
+
+
+@pytest.mark.parametrize("name", [name for name, *_ in PAGES])
+def test_queries_do_not_grow_with_the_course_history(name, users_by_role, client_for, nurse):
+    role = next(role for page, role, *_ in PAGES if page == name)
+    counts = []
+    for earlier_cycles in (1, 4):
+        order, session = _course(nurse, client_for, earlier_cycles=earlier_cycles)
+        client = client_for(users_by_role[role] if role != "nurse" else nurse)
+        path = _path(name, order, session)
+        client.get(path)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        counts.append(len(queries))
+        Chair.objects.update(active=False)  # the next course's chair alone is bookable
+    assert counts[1] <= counts[0], f"{name}: {counts[0]} then {counts[1]} queries"
+
+
+def test_no_plan_outlives_its_request(users_by_role, client_for, nurse, engine_runs):
+    """Each read plans again: a weight recorded between two readings of the order page changes
+    the plan shown."""
+    order, _ = _course(nurse, client_for, earlier_cycles=1)
+    client = client_for(users_by_role["clinician"])
+    path = reverse("orders:order-detail", args=[order.pk])
+    before = client.get(path).context["plan"]
+    PatientWeightFactory.create(
+        patient=order.patient, weight_kg=Decimal("60"), measured_on=_day(0), recorded_by=nurse
+    )
+    engine_runs.reset()
+    after = client.get(path).context["plan"]
+    assert engine_runs.count == 1
+    assert after.daily_dose_g < before.daily_dose_g
+
+
+@pytest.mark.parametrize(("method", "runs"), [("get", 1), ("head", 1), ("post", 2)])
+def test_only_a_request_that_reads_keeps_its_plans(method, runs, client_for, nurse, engine_runs):
+    """Asked twice within a GET (or HEAD) the plan is made once; within a change (POST), whose
+    steps may change its facts between two questions, and outside any request, each time."""
+    order, _ = _course(nurse, client_for, earlier_cycles=1)
+    today = timezone.localdate()
+    engine_runs.reset()
+
+    def view(request):
+        first = order_plan(order, as_of=today)
+        assert order_plan(order, as_of=today) is first or method == "post"
+        return first
+
+    CurrentRequestMiddleware(view)(getattr(RequestFactory(), method)("/"))
+    assert engine_runs.count == runs
+    engine_runs.reset()
+    order_plan(order, as_of=today)
+    order_plan(order, as_of=today)
+    assert engine_runs.count == 2
+
+
+def test_a_new_version_of_the_order_is_planned_again(client_for, nurse, engine_runs):
+    """The plans kept are per order version: the same question about a changed row (its edit
+    counter moved on) is planned again."""
+    order, _ = _course(nurse, client_for, earlier_cycles=1)
+    today = timezone.localdate()
+
+    def view(request):
+        order_plan(order, as_of=today)
+        Order.objects.filter(pk=order.pk).update(version=order.version + 1)
+        order.refresh_from_db()
+        order_plan(order, as_of=today)
+        order_plan(order, as_of=today + timedelta(days=1))
+        return None
+
+    engine_runs.reset()
+    CurrentRequestMiddleware(view)(RequestFactory().get("/"))
+    assert engine_runs.count == 3
