@@ -45,7 +45,7 @@ EXEMPT = {
     ),
     *(
         f"infusions/sessions/<int:pk>/{step}/"
-        for step in ("record", "move", "cancel", "confirm", "reason")
+        for step in ("record", "premedication", "move", "cancel", "confirm", "reason")
     ),
     # Blank forms for a new record.
     "orders/patients/new/",

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name="dose_high_reason",
             field=models.TextField(
                 blank=True,
-                help_text="A child's added line above its drug's children's maximum per kg (PREMEDICATION_DOSE_HIGH, docs/clinical-rules.md 3.5): the clinician's reason.",
+                help_text="A child's added line above its drug's children's maximum per kg: the clinician's reason.",
                 verbose_name="reason for a dose above the children's maximum",
             ),
         ),
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             name="dose_high_reason",
             field=models.TextField(
                 blank=True,
-                help_text="A child's added line above its drug's children's maximum per kg (PREMEDICATION_DOSE_HIGH, docs/clinical-rules.md 3.5): the clinician's reason.",
+                help_text="A child's added line above its drug's children's maximum per kg: the clinician's reason.",
                 verbose_name="reason for a dose above the children's maximum",
             ),
         ),

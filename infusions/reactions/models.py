@@ -43,8 +43,8 @@ class ReactionPlan(models.Model):
     dose_high_reason = models.TextField(
         "reason for a dose above the children's maximum",
         blank=True,
-        help_text="A child's added line above its drug's children's maximum per kg "
-        "(PREMEDICATION_DOSE_HIGH, docs/clinical-rules.md 3.5): the clinician's reason.",
+        help_text="A child's added line above its drug's children's maximum per kg: "
+        "the clinician's reason.",
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
