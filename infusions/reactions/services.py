@@ -68,6 +68,8 @@ from orders.premedication.services import (
 
 LINES_FIELD = "added_lines"
 DOSE_HIGH_FIELD = "dose_high_reason"
+# One plan per reaction: said when a second is recorded (checked first, then by the database).
+ALREADY_PLANNED = "This reaction already has a plan: revise it instead."
 
 
 @dataclass(frozen=True)
@@ -321,10 +323,7 @@ def reaction_plan_record(
         bookings_to_move=bookings_to_move,
     )
     if ReactionPlan.objects.filter(reaction=reaction).exists():
-        raise InfusionError(
-            InfusionError.REACTION_PLANNED,
-            "This reaction already has a plan: revise it instead.",
-        )
+        raise InfusionError(InfusionError.REACTION_PLANNED, ALREADY_PLANNED)
     plan = ReactionPlan(
         reaction=reaction,
         max_rate_ml_per_h=max_rate_ml_per_h,
@@ -337,9 +336,7 @@ def reaction_plan_record(
         with transaction.atomic():
             save_as(plan, by, "Reaction plan recorded")
     except IntegrityError as error:
-        raise InfusionError(
-            InfusionError.REACTION_PLANNED, "This reaction already has a plan: revise it instead."
-        ) from error
+        raise InfusionError(InfusionError.REACTION_PLANNED, ALREADY_PLANNED) from error
     _save_lines(plan, added_lines, by, above)
     return plan
 
