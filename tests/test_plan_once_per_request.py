@@ -120,7 +120,9 @@ def _course(nurse, client_for, earlier_cycles: int) -> tuple[Order, InfusionSess
 PAGES = [
     ("orders:order-detail", "clinician", 1, 45),
     ("orders:order-print", "clinician", 2, 60),
-    ("orders:order-edit", "clinician", 1, 60),
+    # the edit page also reads the premedication lines and the catalogue for its rows: 61
+    # queries on SQLite (the laptop default), at most 60 on PostgreSQL
+    ("orders:order-edit", "clinician", 1, 62),
     ("api-order-plan", "clinician", 1, 30),
     ("infusions:session-detail", "nurse", 1, 45),
     ("api-infusion-session-plan", "nurse", 1, 35),
