@@ -32,7 +32,7 @@ from infusions.booking.models import (
     status_label,
 )
 from infusions.chairs.models import Chair, ChairOpeningHours, Weekday
-from infusions.feeds.models import CalendarFeedToken
+from infusions.feeds.models import CalendarFeedToken, FeedSnapshot, ScheduleChange
 from infusions.planning.models import NurseShift, PatientPreference, ShiftBreak, StaffingPolicy
 from infusions.reactions.models import (
     REACTION_PLAN_MAX_RATE_ML_PER_H,
@@ -60,6 +60,7 @@ __all__ = [
     "ChairOpeningHours",
     "CoverageGapsBuilt",
     "EntryKind",
+    "FeedSnapshot",
     "InfusionSession",
     "NurseShift",
     "PatientPreference",
@@ -67,6 +68,7 @@ __all__ = [
     "PremedicationGiven",
     "ReactionPlan",
     "ReactionPlanLine",
+    "ScheduleChange",
     "SessionCoverageGap",
     "SessionOverride",
     "SessionStatus",

@@ -1,22 +1,23 @@
-"""iCalendar feeds of the schedule (RFC 5545, the ``icalendar`` package).
+"""iCalendar feeds of the schedule (RFC 5545), written line by line.
 
 Calendar apps cannot sign in, so a feed is opened by its user's secret token (only its digest is
 stored). Events carry as little about the patient as a nurse needs to recognise the booking:
 initials and MRN, never the name, birth date or diagnosis.
+
+The events are written here rather than built as ``icalendar`` objects: the unit's feed holds
+every session of its window (15,000 at 10,000 patients) and the package spent about 0.7 ms on
+each. What RFC 5545 asks of the text is done in ``escape_text`` (backslash, semicolon, comma,
+line breaks) and ``fold`` (content lines of at most 75 octets, never cutting a UTF-8 character);
+times are UTC (``Z``), lines end in CRLF. tests/infusions/feeds/test_ical.py reads the output
+back with the ``icalendar`` package and compares every field with the sessions.
 """
 
+import re
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from django.utils import timezone
-from icalendar import Calendar, Event
-
-from infusions.booking.models import InfusionSession, SessionStatus
-from infusions.booking.selectors import sessions_for_range
-from infusions.chairs.models import Chair
-from infusions.feeds.models import CalendarFeedToken, token_digest
-from ivig.accounts.models import User
-from ivig.accounts.roles import roles_of
+from infusions.booking.models import SessionStatus, status_label
 
 FEED_DAYS_BEFORE = 7
 
@@ -24,7 +25,10 @@ FEED_DAYS_BEFORE = 7
 FEED_DAYS_AFTER = 120
 
 
-ICAL_STATUS = {
+PRODID = "-//IVIg orders and infusions//Infusion schedule//EN"
+
+
+ICAL_STATUS: dict[str, str] = {
     SessionStatus.TENTATIVE: "TENTATIVE",
     SessionStatus.BOOKED: "CONFIRMED",
     SessionStatus.IN_PROGRESS: "CONFIRMED",
@@ -34,17 +38,8 @@ ICAL_STATUS = {
 }
 
 
-def feed_user(token: str) -> User | None:
-    """The active user holding a role whose feed ``token`` opens, or None; notes the use."""
-    feed = (
-        CalendarFeedToken.objects.select_related("user")
-        .filter(token_sha256=token_digest(token))
-        .first()
-    )
-    if feed is None or not feed.user.is_active or not roles_of(feed.user):
-        return None
-    CalendarFeedToken.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
-    return feed.user
+# RFC 5545 3.1: a content line is folded after 75 octets; each continuation starts with a space.
+LINE_OCTETS = 75
 
 
 def initials(given_name: str, family_name: str) -> str:
@@ -53,40 +48,104 @@ def initials(given_name: str, family_name: str) -> str:
     )
 
 
-def feed_sessions(chair: Chair | None = None) -> Iterable[InfusionSession]:
-    today = timezone.localdate()
-    start = timezone.make_aware(
-        datetime.combine(today - timedelta(days=FEED_DAYS_BEFORE), time.min)
-    )
-    return sessions_for_range(
-        start, start + timedelta(days=FEED_DAYS_BEFORE + FEED_DAYS_AFTER), chair=chair
+class FeedEvent(NamedTuple):
+    """One session as a feed shows it (``selectors.feed_events`` reads them)."""
+
+    session_id: int
+    patient_id: int
+    planned_start: datetime
+    planned_end: datetime
+    status: str
+    partial_dose: bool
+    version: int
+    cycle_number: int
+    day_number: int
+    given_name: str
+    family_name: str
+    mrn: str
+    brand_name: str
+    chair_name: str
+
+    @property
+    def summary(self) -> str:
+        who = f"{initials(self.given_name, self.family_name)} {self.mrn}"
+        return f"IVIg {who} · {self.brand_name} · {self.chair_name}"
+
+    @property
+    def description(self) -> str:
+        return (
+            f"Cycle {self.cycle_number}, day {self.day_number}. "
+            f"Status: {status_label(self.status, self.partial_dose)}."
+        )
+
+
+# RFC 5545 3.3.11: other control characters than tab may not appear in a TEXT value.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): ``\\``, ``;`` and ``,`` escaped with a backslash, a line
+    break (CRLF, CR or LF) written ``\\n``, other control characters left out."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = value.replace("\n", "\\n")
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+
+
+def fold(line: str) -> bytes:
+    """A content line in UTF-8, folded into lines of at most 75 octets (a continuation starts
+    with a space, which counts) without cutting a character's bytes apart."""
+    data = line.encode()
+    if len(data) <= LINE_OCTETS:
+        return data
+    parts = []
+    start, limit = 0, LINE_OCTETS
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before its character
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, LINE_OCTETS - 1
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)
+
+
+def _utc(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)  # strftime is slower than this by several times
+    return "%04d%02d%02dT%02d%02d%02dZ" % (  # noqa: UP031
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
     )
 
 
-def calendar_bytes(name: str, sessions: Iterable[InfusionSession], domain: str) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//IVIg orders and infusions//Infusion schedule//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", name)
-    stamp = timezone.now()
-    for session in sessions:
-        patient = session.order.patient
-        who = f"{initials(patient.given_name, patient.family_name)} {patient.mrn}"
-        event = Event()
-        event.add("uid", f"infusion-session-{session.pk}@{domain}")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", session.planned_start)
-        event.add("dtend", session.planned_end)
-        event.add(
-            "summary", f"IVIg {who} · {session.order.product.brand_name} · {session.chair.name}"
+def calendar_bytes(name: str, events: Iterable[FeedEvent], domain: str, stamp: datetime) -> bytes:
+    """The feed: a VCALENDAR named ``name`` with a VEVENT per session (UID stable per session
+    and ``domain``, SEQUENCE the session's version, cancelled and missed as CANCELLED)."""
+    dtstamp = _utc(stamp)
+    lines = [
+        b"BEGIN:VCALENDAR",
+        b"VERSION:2.0",
+        fold(f"PRODID:{PRODID}"),
+        fold(f"X-WR-CALNAME:{escape_text(name)}"),
+    ]
+    for event in events:
+        lines += (
+            b"BEGIN:VEVENT",
+            fold(f"UID:infusion-session-{event.session_id}@{domain}"),
+            f"DTSTAMP:{dtstamp}".encode(),
+            f"DTSTART:{_utc(event.planned_start)}".encode(),
+            f"DTEND:{_utc(event.planned_end)}".encode(),
+            fold(f"SUMMARY:{escape_text(event.summary)}"),
+            fold(f"LOCATION:{escape_text(event.chair_name)}"),
+            fold(f"DESCRIPTION:{escape_text(event.description)}"),
+            f"STATUS:{ICAL_STATUS[event.status]}".encode(),
+            f"SEQUENCE:{event.version}".encode(),
+            b"END:VEVENT",
         )
-        event.add("location", session.chair.name)
-        event.add(
-            "description",
-            f"Cycle {session.cycle_number}, day {session.day_number}. "
-            f"Status: {session.status_label}.",
-        )
-        event.add("status", ICAL_STATUS[SessionStatus(session.status)])
-        event.add("sequence", session.version)
-        calendar.add_component(event)
-    return calendar.to_ical()
+    lines.append(b"END:VCALENDAR")
+    return b"\r\n".join(lines) + b"\r\n"

@@ -28,3 +28,51 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed token of {self.user}"
+
+
+class ScheduleChange(models.Model):
+    """What the calendar feeds show changed: the feeds' version is the sum of ``weight`` over
+    these rows (``selectors.schedule_version``), so it moves when a change commits.
+
+    Rows are written by the database, not by Python: triggers (migration
+    ``0017_calendar_feed_snapshots``) add a row in the changing transaction on every insert,
+    update or delete of a session, and on every change of a chair's name, a patient's names or
+    MRN, a product's brand name or an order's patient or product. A trigger sees every write,
+    bulk ones (``bulk_update_with_history``, seeding) included; an insert takes no lock another
+    writer waits for; and a row counts only once its transaction commits, whatever the order in
+    which transactions took their ids. ``selectors.schedule_changes_compact`` folds many rows
+    into one of the same total weight."""
+
+    weight = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"Schedule change {self.pk} ({self.weight})"
+
+
+class FeedSnapshot(models.Model):
+    """A feed's body as built for one version of the schedule (docs/clinical-rules.md 6,
+    calendar feeds): served again, gzipped, to every read until the schedule changes or the
+    window moves (a new day). ``shown`` names the patients and sessions it shows for the read
+    log. Only each feed's latest snapshot is kept; the record sets stay with the log."""
+
+    scope = models.CharField(max_length=30, help_text='"unit", or "chair-<id>"')
+    window_start = models.DateField()
+    schedule_version = models.PositiveBigIntegerField()
+    domain = models.CharField(max_length=255, help_text="The host the UIDs name.")
+    built_at = models.DateTimeField()
+    etag = models.CharField(max_length=64)
+    body_gzip = models.BinaryField()
+    shown = models.ForeignKey(
+        "audit.RecordSet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "window_start", "schedule_version", "domain"],
+                name="feed_snapshot_once_per_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Feed {self.scope} from {self.window_start}, version {self.schedule_version}"

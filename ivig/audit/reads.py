@@ -11,12 +11,17 @@
 
 - The admin: ``LogsAdminReadsMixin`` on a ``ModelAdmin`` of patient data (its list, change
   and history pages).
-- Calendar feeds (opened by a token, not a sign-in): ``write_read_log(..., user=feed_user)``.
+- Calendar feeds (opened by a token, not a sign-in): ``record_set_of`` once, when the feed is
+  built, then ``write_record_set_read_log(..., user=feed_user)`` at each read: the row names
+  the stored set (``subject_type`` ``audit.recordset``) rather than copying 15,000 ids each
+  time a calendar app asks again.
 
 All set ``logs_patient_reads = True`` on the view, which tests/test_patient_reads_logged.py
 requires of every view serving patient data. A request that showed no record writes no row.
 """
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -24,12 +29,14 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from .models import AccessLog
+from .models import AccessLog, RecordSet
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 # Address keywords naming a record of another type than the view's own.
 KWARG_TYPES = {"patient_id": "orders.patient", "order_id": "orders.order"}
 COLLECTOR = "_patient_reads"
+# The ``subject_type`` of a row that names its records through a ``RecordSet``.
+RECORD_SET = "audit.recordset"
 
 
 class ReadCollector:
@@ -72,7 +79,7 @@ def write_read_log(
     user = user or request.user
     if not user.is_authenticated:
         return None
-    records = {kind: ids for kind, ids in collector.records.items() if ids}
+    records = _shown(collector)
     if not records:
         return None
     first_type = next(iter(records), "")
@@ -84,6 +91,38 @@ def write_read_log(
         path=request.get_full_path()[:500],
         ip_address=_client_address(request),
         records=records,
+    )
+
+
+def _shown(collector: ReadCollector) -> dict[str, list[str]]:
+    return {kind: ids for kind, ids in collector.records.items() if ids}
+
+
+def record_set_of(collector: ReadCollector) -> RecordSet | None:
+    """The stored set of the records ``collector`` names (the same row whenever the same
+    records are shown again), or None when it names none."""
+    records = _shown(collector)
+    if not records:
+        return None
+    digest = hashlib.sha256(json.dumps(records, separators=(",", ":")).encode()).hexdigest()
+    record_set, _ = RecordSet.objects.get_or_create(digest=digest, defaults={"records": records})
+    return record_set
+
+
+def write_record_set_read_log(
+    request: HttpRequest, record_set_id: int | None, *, user: Any
+) -> AccessLog | None:
+    """One row for the request by ``user`` naming the record set ``record_set_id`` (its records
+    stay in the set, not copied); nothing for an anonymous caller or no set."""
+    if record_set_id is None or not user.is_authenticated:
+        return None
+    return AccessLog.objects.create(
+        user=user,
+        subject_type=RECORD_SET,
+        subject_id=str(record_set_id),
+        path=request.get_full_path()[:500],
+        ip_address=_client_address(request),
+        record_set_id=record_set_id,
     )
 
 
