@@ -3,7 +3,8 @@ schedule's version."""
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from infusions.booking.selectors import sessions_for_range
@@ -58,6 +59,18 @@ def feed_events(window_start: date, chair: Chair | None = None) -> list[FeedEven
         start, start + timedelta(days=FEED_DAYS_BEFORE + FEED_DAYS_AFTER), chair=chair
     )
     return [FeedEvent._make(row) for row in sessions.values_list(*EVENT_FIELDS)]
+
+
+def schedule_version_expression() -> Coalesce:
+    """The version (as ``schedule_version`` reads it) inside another query."""
+    total = (
+        ScheduleChange.objects.order_by()
+        .annotate(whole=Value(1))
+        .values("whole")
+        .annotate(total=Sum("weight"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(0))
 
 
 def schedule_version() -> tuple[int, int]:

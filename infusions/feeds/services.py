@@ -15,7 +15,12 @@ from infusions.chairs.models import Chair
 from infusions.common import save_as
 from infusions.feeds import ical
 from infusions.feeds.models import CalendarFeedToken, FeedSnapshot, ScheduleChange, token_digest
-from infusions.feeds.selectors import feed_events, feed_window_start, schedule_version
+from infusions.feeds.selectors import (
+    feed_events,
+    feed_window_start,
+    schedule_version,
+    schedule_version_expression,
+)
 from ivig.accounts.models import User
 from ivig.audit.reads import ReadCollector, record_set_of
 
@@ -74,20 +79,17 @@ def feed_snapshot(name: str, chair: Chair | None, domain: str) -> FeedSnapshot:
     The version is read before the sessions: a change committing in between is already in the
     body built, and moves the version, so the next read builds again; a body is never older
     than the version it is stored under."""
+    place = {"scope": feed_scope(chair), "window_start": feed_window_start(), "domain": domain}
+    # One query when nothing changed: the snapshot stored under the version as it is now.
+    snapshot = FeedSnapshot.objects.filter(
+        **place, schedule_version=schedule_version_expression()
+    ).first()
+    if snapshot is not None:
+        return snapshot
     version, rows = schedule_version()
     if rows > COMPACT_AT_ROWS:
         schedule_changes_compact()
-    window_start = feed_window_start()
-    key = {
-        "scope": feed_scope(chair),
-        "window_start": window_start,
-        "schedule_version": version,
-        "domain": domain,
-    }
-    snapshot = FeedSnapshot.objects.filter(**key).first()
-    if snapshot is not None:
-        return snapshot
-    return _build(name, chair, domain, key)
+    return _build(name, chair, domain, {**place, "schedule_version": version})
 
 
 def _build(name: str, chair: Chair | None, domain: str, key: dict[str, Any]) -> FeedSnapshot:
