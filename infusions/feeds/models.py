@@ -50,7 +50,7 @@ class ScheduleChange(models.Model):
 
 
 class FeedSnapshot(models.Model):
-    """A feed's body as built for one version of the schedule (docs/clinical-rules.md 6,
+    """A feed's body as built for one version of the schedule (docs/clinical-rules.md 6.0,
     calendar feeds): served again, gzipped, to every read until the schedule changes or the
     window moves (a new day). ``shown`` names the patients and sessions it shows for the read
     log. Only each feed's latest snapshot is kept; the record sets stay with the log."""

@@ -158,25 +158,48 @@ def _rename_product(session: InfusionSession) -> None:
     Product.objects.filter(pk=session.order.product_id).update(brand_name="Privigen NEW")
 
 
-def _order_product(session: InfusionSession) -> None:
-    other = Product.objects.exclude(pk=session.order.product_id).first()
+def _other_product(session: InfusionSession) -> Product:
+    other = Product.objects.exclude(pk=session.order.product_id).order_by("pk").first()
     assert other is not None
-    Order.objects.filter(pk=session.order_id).update(product=other)
+    return other
 
 
-CHANGES = {
-    "a session booked": (_book, None),
-    "a session moved": (_move, None),
-    "a session cancelled": (_cancel, b"STATUS:CANCELLED"),
-    "sessions cancelled in bulk": (_bulk_cancel, b"STATUS:CANCELLED"),
-    "a queryset update": (_queryset_update, b"Status: Missed"),
-    "a session deleted": (_delete, None),
-    "a chair renamed": (_rename_chair, b"Chair by the window"),
-    "a given name changed": (_patient(given_name="Zoe"), b"IVIg Z."),
-    "a family name changed": (_patient(family_name="Quinn"), b".Q. "),
-    "an MRN changed": (_patient(mrn="MRN-CHANGED-9"), b"MRN-CHANGED-9"),
-    "a product renamed": (_rename_product, b"Privigen NEW"),
-    "an order's product changed": (_order_product, None),
+def _order_product(session: InfusionSession) -> None:
+    Order.objects.filter(pk=session.order_id).update(product=_other_product(session))
+
+
+def _uid(session: InfusionSession) -> bytes:
+    return b"UID:infusion-session-%d@" % session.pk
+
+
+def _moved_start() -> bytes:
+    moved = local(timezone.localdate() + timedelta(days=2), "09:00")  # the fixture's, a day on
+    return b"DTSTART:" + ical._utc(moved).encode()
+
+
+def _brand_shown(product: Product) -> bytes:
+    return f" · {product.brand_name} · ".encode()
+
+
+CHANGES: dict[str, tuple[Callable[[InfusionSession], None], Callable[..., bool]]] = {
+    "a session booked": (_book, lambda body, s: body.count(b"BEGIN:VEVENT") == 2),
+    "a session moved": (
+        _move,
+        lambda body, s: _moved_start() in body,
+    ),
+    "a session cancelled": (_cancel, lambda body, s: b"STATUS:CANCELLED" in body),
+    "sessions cancelled in bulk": (_bulk_cancel, lambda body, s: b"STATUS:CANCELLED" in body),
+    "a queryset update": (_queryset_update, lambda body, s: b"Status: Missed" in body),
+    "a session deleted": (_delete, lambda body, s: _uid(s) not in body),
+    "a chair renamed": (_rename_chair, lambda body, s: b"Chair by the window" in body),
+    "a given name changed": (_patient(given_name="Zoe"), lambda body, s: b"IVIg Z." in body),
+    "a family name changed": (_patient(family_name="Quinn"), lambda body, s: b".Q. " in body),
+    "an MRN changed": (_patient(mrn="MRN-CHANGED-9"), lambda body, s: b"MRN-CHANGED-9" in body),
+    "a product renamed": (_rename_product, lambda body, s: b"Privigen NEW" in body),
+    "an order's product changed": (
+        _order_product,
+        lambda body, s: _brand_shown(_other_product(s)) in body,
+    ),
 }
 
 
@@ -184,14 +207,14 @@ CHANGES = {
 def test_every_kind_of_change_gives_a_new_body(client, session, unit_url, change) -> None:
     before = client.get(unit_url)
     version = schedule_version()[0]
-    act, shown = CHANGES[change]
+    act, shows = CHANGES[change]
+    assert not shows(_body(before).replace(b"\r\n ", b""), session)
     act(session)
     assert schedule_version()[0] > version
     after = client.get(unit_url)
     assert after["ETag"] != before["ETag"]
     assert _body(after) == _live()
-    if shown is not None:
-        assert shown in _body(after).replace(b"\r\n ", b"")
+    assert shows(_body(after).replace(b"\r\n ", b""), session)
     assert FeedSnapshot.objects.count() == 1  # the older snapshot is gone
 
 
