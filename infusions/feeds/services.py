@@ -72,7 +72,10 @@ def feed_scope(chair: Chair | None) -> str:
     return "unit" if chair is None else f"chair-{chair.pk}"
 
 
-def feed_snapshot(name: str, chair: Chair | None, domain: str) -> FeedSnapshot:
+UNIT_FEED_NAME = "IVIg infusion unit"
+
+
+def feed_snapshot(chair: Chair | None, domain: str) -> FeedSnapshot:
     """The feed of ``chair`` (None: the unit) as the schedule is now: the stored snapshot of
     the current version and window, else one built now (and the feed's older ones deleted).
 
@@ -89,10 +92,17 @@ def feed_snapshot(name: str, chair: Chair | None, domain: str) -> FeedSnapshot:
     version, rows = schedule_version()
     if rows > COMPACT_AT_ROWS:
         schedule_changes_compact()
-    return _build(name, chair, domain, {**place, "schedule_version": version})
+    return _build(chair, domain, {**place, "schedule_version": version})
 
 
-def _build(name: str, chair: Chair | None, domain: str, key: dict[str, Any]) -> FeedSnapshot:
+def _build(chair: Chair | None, domain: str, key: dict[str, Any]) -> FeedSnapshot:
+    # The chair's name as it is now, read after the version like the sessions (a rename moves
+    # the version).
+    name = (
+        UNIT_FEED_NAME
+        if chair is None
+        else "IVIg " + Chair.objects.values_list("name", flat=True).get(pk=chair.pk)
+    )
     events = feed_events(key["window_start"], chair)
     now = timezone.now()
     body = ical.calendar_bytes(name, events, domain, now)

@@ -59,15 +59,13 @@ def calendar_feeds(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _ics(
-    request: HttpRequest, feed: CalendarFeedToken, name: str, chair: Chair | None
-) -> HttpResponse:
+def _ics(request: HttpRequest, feed: CalendarFeedToken, chair: Chair | None) -> HttpResponse:
     """The feed's snapshot for the schedule as it is now (built when it changed): gzipped as
     stored when the app accepts gzip, 304 when the app already holds it (``If-None-Match``).
     Logged as the token's user read it (the snapshot's record set: its patients and
     sessions), a 304 too: the app shows those sessions again. The log row and the token's use
     are written in one transaction (one commit)."""
-    snapshot = feed_snapshot(name, chair, request.get_host().split(":")[0] or "ivig")
+    snapshot = feed_snapshot(chair, request.get_host().split(":")[0] or "ivig")
     with transaction.atomic():
         feed_use_noted(feed)
         write_record_set_read_log(request, snapshot.shown_id, user=feed.user)
@@ -91,7 +89,7 @@ def feed_unit(request: HttpRequest, token: str) -> HttpResponse:
     feed = feed_token(token)
     if feed is None:
         raise Http404
-    return _ics(request, feed, "IVIg infusion unit", None)
+    return _ics(request, feed, None)
 
 
 def feed_chair(request: HttpRequest, token: str, chair_pk: int) -> HttpResponse:
@@ -99,7 +97,7 @@ def feed_chair(request: HttpRequest, token: str, chair_pk: int) -> HttpResponse:
     if feed is None:
         raise Http404
     chair = get_object_or_404(Chair, pk=chair_pk)
-    return _ics(request, feed, f"IVIg {chair.name}", chair)
+    return _ics(request, feed, chair)
 
 
 feed_unit.logs_patient_reads = True  # type: ignore[attr-defined]

@@ -262,8 +262,8 @@ def test_two_builds_of_one_version_store_one_snapshot(session) -> None:
         "schedule_version": schedule_version()[0],
         "domain": DOMAIN,
     }
-    first = services._build("IVIg infusion unit", None, DOMAIN, key)
-    second = services._build("IVIg infusion unit", None, DOMAIN, key)
+    first = services._build(None, DOMAIN, key)
+    second = services._build(None, DOMAIN, key)
     assert second.pk == first.pk
     assert FeedSnapshot.objects.count() == 1
 
@@ -291,3 +291,10 @@ def test_each_read_is_logged_with_the_record_set_and_who_read_a_patient_is_answe
     assert set(reads_of("infusions.infusionsession", session.pk)) == set(logs)
     others = list(reads_of("orders.patient", other.patient_id))
     assert [log.user for log in others] == [clinician]
+
+
+def test_a_chair_feed_is_named_after_the_chair_as_it_is_now(client, session, chair, nurse):
+    url = reverse("infusions:feed-chair", args=[calendar_token_rotate(nurse), chair.pk])
+    assert b"X-WR-CALNAME:IVIg Chair 1\r\n" in _body(client.get(url))
+    Chair.objects.filter(pk=chair.pk).update(name="Recliner 4")
+    assert b"X-WR-CALNAME:IVIg Recliner 4\r\n" in _body(client.get(url))
