@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -298,3 +298,34 @@ def test_a_chair_feed_is_named_after_the_chair_as_it_is_now(client, session, cha
     assert b"X-WR-CALNAME:IVIg Chair 1\r\n" in _body(client.get(url))
     Chair.objects.filter(pk=chair.pk).update(name="Recliner 4")
     assert b"X-WR-CALNAME:IVIg Recliner 4\r\n" in _body(client.get(url))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_after_a_later_one_still_moves_the_version(client, session, unit_url):
+    """PostgreSQL: transaction A changes a session first (its change row takes the lower id)
+    but commits last; B's change commits in between and a feed is built. When A commits, the
+    version moves (it counts committed rows, not the highest id), so A's change is served."""
+    if connection.vendor != "postgresql":
+        pytest.skip("two transactions at once: PostgreSQL")
+    later = verified_order()
+    other = session_for(
+        later, session.chair, session.planned_start + timedelta(hours=4), by=later.created_by
+    )
+    first = client.get(unit_url)
+    a = connections.create_connection("default")
+    try:
+        a.set_autocommit(False)
+        with a.cursor() as cursor:
+            cursor.execute(
+                "UPDATE infusions_infusionsession SET version = 7 WHERE id = %s", [session.pk]
+            )
+        InfusionSession.objects.filter(pk=other.pk).update(version=5)  # B: committed at once
+        between = client.get(unit_url)
+        assert between["ETag"] != first["ETag"]
+        assert b"SEQUENCE:5" in _body(between) and b"SEQUENCE:7" not in _body(between)
+        a.commit()
+    finally:
+        a.close()
+    after = client.get(unit_url)
+    assert after["ETag"] != between["ETag"]
+    assert b"SEQUENCE:7" in _body(after)
