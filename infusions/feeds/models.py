@@ -40,8 +40,10 @@ class ScheduleChange(models.Model):
     MRN, a product's brand name or an order's patient or product. A trigger sees every write,
     bulk ones (``bulk_update_with_history``, seeding) included; an insert takes no lock another
     writer waits for; and a row counts only once its transaction commits, whatever the order in
-    which transactions took their ids. ``selectors.schedule_changes_compact`` folds many rows
-    into one of the same total weight."""
+    which transactions took their ids. On PostgreSQL sessions are watched per statement (a bulk
+    write of 1,000 sessions adds one row; a statement that changed none adds one too: one
+    rebuild more, never one less). ``services.schedule_changes_compact`` folds many rows into
+    one of the same total weight."""
 
     weight = models.PositiveBigIntegerField(default=1)
 
