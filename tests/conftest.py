@@ -154,14 +154,7 @@ REFERENCE_DATA_SEEDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def reference_data(request: pytest.FixtureRequest) -> None:
-    """Transactional tests (browser journeys, concurrency) empty every table after each test;
-    the role groups come back by ``post_migrate``, the migrations' seed rows are put back here."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
-    request.getfixturevalue("transactional_db")
+def seed_missing_reference_data() -> None:
     from importlib import import_module
 
     from django.apps import apps
@@ -170,6 +163,25 @@ def reference_data(request: pytest.FixtureRequest) -> None:
         if not apps.get_model(app_label, model_name).objects.exists():
             for migration in migrations:
                 import_module(f"{app_label}.migrations.{migration}").seed(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """A database kept with ``--reuse-db`` (the mutation runs) may have been emptied by the
+    previous run's last transactional test: its seed rows are put back before any test."""
+    with django_db_blocker.unblock():
+        seed_missing_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (browser journeys, concurrency) empty every table after each test;
+    the role groups come back by ``post_migrate``, the migrations' seed rows are put back here."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    seed_missing_reference_data()
 
 
 @pytest.fixture
