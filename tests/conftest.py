@@ -4,9 +4,12 @@ On a laptop the suite runs on SQLite without Redis or Chromium, skipping what ne
 reason. With ``IVIG_REQUIRE_SERVICES=1`` (CI) a missing service fails the run instead.
 """
 
+import fcntl
 import os
+import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -31,6 +34,45 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("IVIG_REQUIRE_SERVICES=1 needs DATABASE_URL=postgres://…")
     if REQUIRE_SERVICES and not os.environ.get("REDIS_URL"):
         raise pytest.UsageError("IVIG_REQUIRE_SERVICES=1 needs REDIS_URL=redis://…")
+
+
+# The lock files of the test database slots this process holds (kept open until it exits).
+_HELD_DATABASE_SLOTS: list[IO[str]] = []
+
+
+def mutation_database_slot() -> int | None:
+    """Under mutmut (``MUTANT_UNDER_TEST`` set, mutation/run.py), the first free slot number.
+
+    mutmut runs each mutant's tests in its own process, several at once; with ``--reuse-db``
+    they would otherwise share one test database and wait on each other's rows (or time out,
+    which counts as killed). A slot is held with an exclusive lock on a file until the process
+    exits, so each concurrent worker has a test database of its own, kept between mutants.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return None
+    for slot in range(64):
+        handle = open(Path(tempfile.gettempdir()) / f"ivig-mutation-db-{slot}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _HELD_DATABASE_SLOTS.append(handle)
+        return slot
+    return None
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """pytest-django's hook, plus a test database per mutmut worker (``mutation_database_slot``)."""
+    from django.conf import settings
+
+    slot = mutation_database_slot()
+    if slot is None:
+        return
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] != "django.db.backends.sqlite3":
+            database.setdefault("TEST", {})["NAME"] = f"test_ivig_mutation_{slot}"
 
 
 @pytest.fixture(autouse=True)
@@ -112,14 +154,7 @@ REFERENCE_DATA_SEEDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def reference_data(request: pytest.FixtureRequest) -> None:
-    """Transactional tests (browser journeys, concurrency) empty every table after each test;
-    the role groups come back by ``post_migrate``, the migrations' seed rows are put back here."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
-    request.getfixturevalue("transactional_db")
+def seed_missing_reference_data() -> None:
     from importlib import import_module
 
     from django.apps import apps
@@ -128,6 +163,25 @@ def reference_data(request: pytest.FixtureRequest) -> None:
         if not apps.get_model(app_label, model_name).objects.exists():
             for migration in migrations:
                 import_module(f"{app_label}.migrations.{migration}").seed(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """A database kept with ``--reuse-db`` (the mutation runs) may have been emptied by the
+    previous run's last transactional test: its seed rows are put back before any test."""
+    with django_db_blocker.unblock():
+        seed_missing_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (browser journeys, concurrency) empty every table after each test;
+    the role groups come back by ``post_migrate``, the migrations' seed rows are put back here."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    seed_missing_reference_data()
 
 
 @pytest.fixture
