@@ -11,11 +11,16 @@ from infusions.administration import services as administration
 from infusions.administration.entries import parse_entry
 from infusions.administration.given import session_given
 from infusions.booking.session_plan import session_runnable_plan
-from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from infusions.models import InfusionSession
 from ivig.audit.models import AccessLog
 from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
-from tests.interop.conftest import BASE, searched_without_planning, validated
+from tests.interop.conftest import (
+    BASE,
+    completed_session,
+    searched_without_planning,
+    validated,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,26 +108,11 @@ def test_search_by_patient_logs_sessions_and_patient(nurse, fhir_client, complet
 
 
 def _completed_in_database(nurse, day_offset: int, **completion: Any) -> InfusionSession:
-    """A completed session straight in the database (as ``seed_scale`` and imports make them),
-    with its start and, when given, its completion entry."""
+    """A completed session of a new order straight in the database, ``day_offset`` days before
+    yesterday, with its start and completion (``completion``: its fields) or no record."""
     order = verified_order(status=OrderStatus.ACTIVE)
     start = yesterday_at("09:00") - timedelta(days=day_offset)
-    session = session_for(
-        order, ChairFactory.create(), start, by=nurse, status=SessionStatus.COMPLETED
-    )
-    if completion:
-        for kind, at, values in (
-            (EntryKind.STARTED, 30, {"rate_ml_per_h": 20}),
-            (EntryKind.COMPLETED, 400, completion),
-        ):
-            AdministrationEntry.objects.create(
-                session=session,
-                kind=kind,
-                occurred_at=start + timedelta(minutes=at),
-                recorded_by=nurse,
-                **values,
-            )
-    return session
+    return completed_session(order, ChairFactory.create(), start, nurse, completion or None)
 
 
 def _dose(client, session: InfusionSession) -> tuple[Decimal, str]:
