@@ -116,15 +116,33 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
+# What is read of each step and cycle (a plan signed under an engine that wrote more, or less,
+# is read for these numbers alone; one without them states none).
+STEP_FIELDS = ("start_min", "rate_ml_per_h", "minutes", "volume_ml")
+CYCLE_FIELDS = ("number", "days")
+
+
+def _fields(stored: Any, names: Sequence[str]) -> dict[str, Any]:
+    if not isinstance(stored, dict):
+        raise TypeError("not a stored step or cycle")
+    return {name: stored[name] for name in names if name in stored}
+
+
 def signed_dosage(stored: Any) -> SignedDosage:
     """The dosage numbers of ``plan_at_signing`` (``dose_plan_to_json`` output), or none of them
     when the order has no signed plan or it cannot be read."""
     if not isinstance(stored, dict):
         return SignedDosage()
     try:
-        titration = [TitrationStep.model_validate(step) for step in stored.get("titration") or []]
-        cycles = [CyclePlan.model_validate(cycle) for cycle in stored.get("cycles") or []]
-    except ValidationError:
+        titration = [
+            TitrationStep.model_validate(_fields(step, STEP_FIELDS))
+            for step in stored.get("titration") or []
+        ]
+        cycles = [
+            CyclePlan.model_validate(_fields(cycle, CYCLE_FIELDS))
+            for cycle in stored.get("cycles") or []
+        ]
+    except (ValidationError, TypeError):
         return SignedDosage()
     return SignedDosage(
         daily_dose_g=_decimal(stored.get("daily_dose_g")),

@@ -146,6 +146,11 @@ def test_an_order_without_a_signed_plan_carries_no_numbers(clinician, fhir_clien
     assert dosage.doseAndRate is None and dosage.timing.event is None
     assert dosage.text.startswith("No dose (see the order), 5 day(s) per cycle")
     assert signed_dosage({"titration": [{"rate_ml_per_h": "fast"}]}) == SignedDosage()
+    assert signed_dosage({"cycles": ["2027-01-04"]}) == SignedDosage()
+    # A plan stored with more than the numbers read (an older engine's) is read for them.
+    step = {"start_min": 0, "rate_ml_per_h": 20, "minutes": "30.0", "volume_ml": "10.0"}
+    read = signed_dosage({"daily_dose_g": "25", "titration": [{**step, "limited_by": "label"}]})
+    assert read.daily_dose_g == Decimal(25) and read.titration[0].rate_ml_per_h == 20
 
 
 def test_a_search_never_plans_and_its_queries_do_not_grow(clinician, fhir_client, monkeypatch):
