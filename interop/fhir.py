@@ -1,6 +1,7 @@
 """What every FHIR endpoint shares (docs/fhir.md): the ``application/fhir+json`` renderer, errors
 as ``OperationOutcome``, search parameters checked against what the resource supports, and the
-paging ``Bundle`` (``_count`` at most 100, ``_offset``, ``self``/``next``/``previous`` links).
+paging ``Bundle`` (``_count`` at most 100, ``_offset``, ``self``/``next``/``previous`` links,
+``total`` counted up to ``TOTAL_COUNTED`` matches unless ``_total`` asks otherwise).
 
 Authentication and permissions are the API's (token or session; one policy per resource type);
 reads of patient data join the API's one read-log row per request (``ivig.audit.reads``).
@@ -35,7 +36,12 @@ FHIR_JSON = "application/fhir+json"
 DEFAULT_COUNT = 50
 MAX_COUNT = 100
 # Parameters every search takes besides the resource's own.
-PAGING_PARAMETERS = frozenset({"_count", "_offset"})
+PAGING_PARAMETERS = frozenset({"_count", "_offset", "_total"})
+# ``Bundle.total`` (docs/fhir.md, "What is served"): the matches are counted up to this many, so
+# that a page costs the same however many rows the centre holds; a search matching more states
+# no total (its ``next`` link says more follow) unless ``_total=accurate`` asks for the count.
+TOTAL_COUNTED = 1000
+TOTAL_MODES = frozenset({"none", "estimate", "accurate"})
 # ``_format`` values that mean the one format served (anything else is refused).
 JSON_FORMATS = frozenset({"json", FHIR_JSON, "application/json"})
 
@@ -258,17 +264,41 @@ class Rows(Protocol):
     def __getitem__(self, bounds: slice) -> Any: ...
 
 
+def count_up_to(rows: Rows, most: int) -> int:
+    """How many ``rows`` there are, counting no further than ``most`` (a bounded query)."""
+    if isinstance(rows, QuerySet):
+        return rows.order_by()[:most].count()  # any ``most`` rows: no sort needed
+    return rows.count_up_to(most)  # type: ignore[attr-defined]
+
+
+def search_total(request: Request, rows: Rows, count: int) -> int | None:
+    """``Bundle.total``: the matches counted up to ``TOTAL_COUNTED`` (None, unstated, beyond);
+    ``_total=accurate``, or ``_count=0`` (the total is all that is asked), counts them all;
+    ``_total=none`` counts nothing."""
+    mode = request.query_params.get("_total", "estimate")
+    if mode not in TOTAL_MODES:
+        raise FhirError(400, "invalid", "_total must be none, estimate or accurate.")
+    if mode == "none":
+        return None
+    if mode == "accurate" or count == 0:
+        return rows.count()
+    counted = count_up_to(rows, TOTAL_COUNTED + 1)
+    return counted if counted <= TOTAL_COUNTED else None
+
+
 def searchset(
     request: Request,
     rows: Rows,
     to_resource: Callable[[Any], Resource],
 ) -> tuple[Bundle, list[Any]]:
-    """One page of ``rows`` as a ``searchset`` Bundle, and the rows on it."""
+    """One page of ``rows`` as a ``searchset`` Bundle, and the rows on it. One row past the
+    page is read to know whether a ``next`` page follows, whatever the total says."""
     count, offset = page_bounds(request)
-    total = rows.count()
-    page = list(rows[offset : offset + count]) if count else []
+    total = search_total(request, rows, count)
+    page = list(rows[offset : offset + count + 1]) if count else []
+    more, page = len(page) > count, page[:count]
     links = [BundleLink(relation="self", url=_page_url(request, count, offset))]
-    if count and offset + count < total:
+    if count and more:
         links.append(BundleLink(relation="next", url=_page_url(request, count, offset + count)))
     if count and offset > 0:
         previous = max(offset - count, 0)

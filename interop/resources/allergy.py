@@ -71,7 +71,10 @@ class AllergyIntoleranceEndpoint(PatientDataEndpoint):
     search_parameters = SEARCH_PARAMETERS
 
     def rows(self) -> QuerySet[Patient]:
-        return Patient.objects.exclude(allergies__regex=r"^\s*$").order_by("pk")
+        # Not empty (the index ``patient_with_allergies``), then not blank either.
+        return (
+            Patient.objects.exclude(allergies="").exclude(allergies__regex=r"^\s*$").order_by("pk")
+        )
 
     def to_resource(self, row: Any) -> AllergyIntolerance:
         return allergy_resource(row)

@@ -14,7 +14,7 @@ FHIR element                           source
 ``rest[0].resource[]``                 each endpoint in ``interop.endpoints.ENDPOINTS``: ``type``,
                                        ``interaction`` read and search-type, ``searchParam``
                                        from its ``search_parameters`` (plus ``_count``,
-                                       ``_offset``)
+                                       ``_offset``, ``_total``)
 =====================================  ======================================================
 """
 
@@ -39,7 +39,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from interop.endpoints import ENDPOINTS
-from interop.fhir import FHIR_JSON, MAX_COUNT, FhirView, ResourceEndpoint, resource_json
+from interop.fhir import (
+    FHIR_JSON,
+    MAX_COUNT,
+    TOTAL_COUNTED,
+    FhirView,
+    ResourceEndpoint,
+    resource_json,
+)
 
 FHIR_VERSION = "4.0.1"
 SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
@@ -49,6 +56,14 @@ PAGING = (
     ),
     CapabilityStatementRestResourceSearchParam(
         name="_offset", type="number", documentation="Entries skipped (the next link's)."
+    ),
+    CapabilityStatementRestResourceSearchParam(
+        name="_total",
+        type="token",
+        documentation=(
+            f"none, estimate (the default: total stated up to {TOTAL_COUNTED:,} matches) or "
+            "accurate (always counted)."
+        ),
     ),
 )
 

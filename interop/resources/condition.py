@@ -115,6 +115,8 @@ class ConditionEndpoint(PatientDataEndpoint):
         return (
             Order.objects.filter(status__in=list(STATUS))
             .select_related("patient", "indication", "signed_by")
+            # The plan and findings at signing are not a condition's: not read.
+            .defer("plan_at_signing", "findings_at_signing")
             .order_by("pk")
         )
 

@@ -1,8 +1,9 @@
 """``MedicationAdministration`` (FHIR R4): each completed infusion session's record.
 
 Served: sessions whose status is completed (partial doses included). What was given is
-``infusions.administration.given.session_given`` (the completion entry's volume and grams, as
-the session page shows); entries corrected by a later entry are left out.
+``infusions.administration.given.session_given``'s answer (the completion entry's volume and
+grams, as the session page shows), read from the record without planning the order (``_given``);
+entries corrected by a later entry are left out. A page reads its sessions' records in one query.
 
 =============================  ==============================================================
 FHIR element                   source
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.codeableconcept import CodeableConcept
@@ -49,6 +50,7 @@ from fhir.resources.R4B.reference import Reference
 from rest_framework.request import Request
 
 from infusions.administration.given import Given, latest_completion, session_given
+from infusions.administration.record import infusion_state
 from infusions.booking.session_plan import session_runnable_plan
 from infusions.errors import InfusionError
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
@@ -66,24 +68,43 @@ def _number(value: Decimal | int) -> str:
     return f"{Decimal(value).normalize():f}"
 
 
+# The record in time order, with who recorded each entry (``ENTRIES``: prefetched for a page).
+ENTRIES = "fhir_entries"
+
+
+def _entries() -> QuerySet[AdministrationEntry]:
+    return AdministrationEntry.objects.select_related("recorded_by").order_by("occurred_at", "pk")
+
+
 def live_entries(session: InfusionSession) -> list[AdministrationEntry]:
-    """The record less the entries a later entry corrected, in time order."""
-    rows = list(session.entries.select_related("recorded_by").order_by("occurred_at", "pk"))
+    """The record less the entries a later entry corrected, in time order (the rows prefetched
+    by the endpoint, else read)."""
+    rows = getattr(session, ENTRIES, None)
+    if rows is None:
+        rows = list(_entries().filter(session=session))
     corrected = {row.correction_of_id for row in rows if row.correction_of_id}
     return [row for row in rows if row.pk not in corrected]
 
 
 def _given(session: InfusionSession, rows: list[AdministrationEntry]) -> tuple[Decimal, Decimal]:
-    """(volume mL, grams) given: ``session_given``; a completed session whose order cannot be
-    planned today still has its completion entry, which is what was given."""
+    """(volume mL, grams) given: ``session_given``'s answer, read from the record where the
+    record settles it without the day's plan, so a page never plans its orders: the completion
+    entry's volume and grams (what the nurse recorded; every completion through the services
+    has both), or nothing given when the infusion never started. Only a record the services
+    cannot make (started, completed, no completion amounts) is worked out from its rates and
+    times against the day's plan, as the session page does; when the order cannot be planned
+    today, what the completion entry holds."""
+    completion = latest_completion(rows)
+    if completion is not None and completion.volume_ml is not None:
+        return completion.volume_ml, completion.grams_given or Decimal(0)
+    if not infusion_state(rows).started:
+        return Decimal(0), Decimal(0)
     try:
         given: Given = session_given(session, session_runnable_plan(session), entries=rows)
         return given.volume_ml, given.grams
     except InfusionError:
-        completion = latest_completion(rows)
-        volume = completion.volume_ml if completion else None
         grams = completion.grams_given if completion else None
-        return volume or Decimal(0), grams or Decimal(0)
+        return Decimal(0), grams or Decimal(0)
 
 
 def _status_reasons(session: InfusionSession, rows: list[AdministrationEntry]) -> list[Any]:
@@ -206,8 +227,8 @@ class MedicationAdministrationEndpoint(PatientDataEndpoint):
     def rows(self) -> QuerySet[InfusionSession]:
         return (
             InfusionSession.objects.filter(status=SessionStatus.COMPLETED)
-            # The order's patient and indication too: each session's plan reads them.
-            .select_related("patient", "order__product", "order__patient", "order__indication")
+            .select_related("patient", "order__product")
+            .prefetch_related(Prefetch("entries", _entries(), to_attr=ENTRIES))
             .order_by("pk")
         )
 

@@ -275,28 +275,37 @@ SEARCH_PARAMETERS = (
 
 
 class ChainedRows:
-    """The three sources' rows one after another, paged as one list."""
+    """The three sources' rows one after another, paged as one list without counting any source
+    whole (a page costs the same however many rows the centre holds)."""
 
     def __init__(self, querysets: Sequence[QuerySet[Any]]) -> None:
         self.querysets = querysets
-        self._counts: list[int] | None = None
-
-    def counts(self) -> list[int]:
-        if self._counts is None:
-            self._counts = [qs.count() for qs in self.querysets]
-        return self._counts
 
     def count(self) -> int:
-        return sum(self.counts())
+        return sum(qs.count() for qs in self.querysets)
+
+    def count_up_to(self, most: int) -> int:
+        """The rows counted no further than ``most`` (each source's count bounded)."""
+        counted = 0
+        for qs in self.querysets:
+            if counted >= most:
+                break
+            counted += qs.order_by()[: most - counted].count()
+        return counted
 
     def __getitem__(self, bounds: slice) -> list[Any]:
         start, stop = bounds.start or 0, bounds.stop
         rows: list[Any] = []
-        for qs, size in zip(self.querysets, self.counts(), strict=True):
+        for qs in self.querysets:
             if stop <= 0:
                 break
-            if start < size:
-                rows += list(qs[start : min(stop, size)])
+            got = list(qs[start:stop])
+            rows += got
+            if len(got) == stop - start:
+                break  # the page is full
+            # This source ended: its size is what it gave after ``start``, or, when it gave
+            # nothing, its rows counted up to ``start`` (the ones the page skips).
+            size = start + len(got) if got else qs.order_by()[:start].count()
             start, stop = max(start - size, 0), stop - size
         return rows
 

@@ -4,23 +4,12 @@ every answer is FHIR JSON that fhir.resources reads (a Bundle of the type, or an
 OperationOutcome for an error)."""
 
 import json
-from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from authorizations.models import AuthorizationStatus
-from infusions.models import InfusionSession
-from orders.labs.models import LabTest
-from orders.labs.services import lab_result_record
-from orders.services import order_create, order_sign
-from tests.authorizations.factories import AuthorizationFactory, approved
-from tests.conftest import TEST_PASSWORD
-from tests.infusions.factories import ChairFactory, session_for, yesterday_at
-from tests.interop.conftest import BASE, validated
-from tests.orders.factories import order_values, worked_example_patient
+from tests.interop.conftest import BASE, one_of_everything, validated
 
 pytestmark = pytest.mark.django_db
 
@@ -67,28 +56,7 @@ EDGE_IDS = ("0", "-1", "abc", "1" * 30, "lab-", "lab-abc", "weight-1x", "height-
 @pytest.fixture
 def world(clinician, nurse):
     """One of everything the server serves, so that reads and searches find rows."""
-    patient = worked_example_patient(clinician, allergies="Penicillin")
-    draft = order_create(by=clinician, **order_values(patient))
-    order = order_sign(
-        draft, by=clinician, password=TEST_PASSWORD, override_reasons={}, version=draft.version
-    )
-    lab_result_record(
-        patient,
-        by=clinician,
-        test=LabTest.objects.get(code="62238-1"),
-        taken_on=timezone.localdate() - timedelta(days=1),
-        value=Decimal(48),
-    )
-    approved(order, valid_from=date(2026, 1, 1), valid_to=date(2027, 12, 31), cycles=6, grams=990)
-    AuthorizationFactory.create(
-        order=order,
-        status=AuthorizationStatus.DENIED,
-        submitted_at=timezone.now(),
-        decision_date=timezone.localdate(),
-    )
-    session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
-    InfusionSession.objects.filter(pk=session.pk).update(status="cancelled")
-    return order
+    return one_of_everything(clinician, nurse)
 
 
 def _fhir(response) -> Any:

@@ -1,7 +1,9 @@
 """FHIR MedicationAdministration from a completed session's record (recorded through the
 administration services, as a nurse does)."""
 
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,12 @@ from infusions.models import InfusionSession
 from ivig.audit.models import AccessLog
 from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
-from tests.interop.conftest import BASE, validated
+from tests.interop.conftest import (
+    BASE,
+    completed_session,
+    searched_without_planning,
+    validated,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +105,63 @@ def test_search_by_patient_logs_sessions_and_patient(nurse, fhir_client, complet
         "infusions.infusionsession": [str(completed.pk)],
         "orders.patient": [str(completed.patient_id)],
     }
+
+
+def _completed_in_database(nurse, day_offset: int, **completion: Any) -> InfusionSession:
+    """A completed session of a new order straight in the database, ``day_offset`` days before
+    yesterday, with its start and completion (``completion``: its fields) or no record."""
+    order = verified_order(status=OrderStatus.ACTIVE)
+    start = yesterday_at("09:00") - timedelta(days=day_offset)
+    return completed_session(order, ChairFactory.create(), start, nurse, completion or None)
+
+
+def _dose(client, session: InfusionSession) -> tuple[Decimal, str]:
+    response = client.get(f"{BASE}/MedicationAdministration/{session.pk}")
+    assert response.status_code == 200, response.json()
+    dosage = validated(response.json()).dosage
+    return Decimal(str(dosage.dose.value)), dosage.text
+
+
+def test_what_was_given_is_the_session_page_s_answer_without_a_completion_too(nurse, fhir_client):
+    """``session_given``'s answer in every shape of record: the completion's amounts; nothing
+    given when the infusion never started (``seed_scale``'s completed sessions); a start and a
+    completion without amounts (no service records one) worked out against the day's plan."""
+    client = fhir_client(nurse)
+    recorded = _completed_in_database(nurse, 0, volume_ml="200", grams_given="20")
+    never_started = _completed_in_database(nurse, 1)
+    without_amounts = _completed_in_database(nurse, 2, volume_ml=None, grams_given=None)
+    for session, grams in ((recorded, "20"), (never_started, "0"), (without_amounts, None)):
+        given = session_given(session, session_runnable_plan(session))
+        dose, text = _dose(client, session)
+        assert dose == given.grams
+        assert text == f"{given.volume_ml.normalize():f} mL, {given.grams.normalize():f} g given"
+        if grams is not None:
+            assert dose == Decimal(grams)
+    assert _dose(client, without_amounts)[0] > 0  # the rates and times ran
+
+
+def test_a_search_never_plans_and_its_queries_do_not_grow(nurse, fhir_client, monkeypatch):
+    """A page reads its sessions and their records in a bounded number of queries, the same for
+    2 sessions as for 5, and plans no order (issue 21: never the engine per row)."""
+    client = fhir_client(nurse)
+    counted = []
+    for size in (2, 5):
+        while InfusionSession.objects.count() < size:
+            _completed_in_database(
+                nurse, InfusionSession.objects.count(), volume_ml="250", grams_given="25"
+            )
+        bundle, queries = searched_without_planning(
+            client, f"{BASE}/MedicationAdministration", monkeypatch, SEARCH_QUERIES
+        )
+        counted.append(queries)
+        assert bundle.total == size == len(bundle.entry)
+        assert {entry.resource.dosage.dose.value for entry in bundle.entry} == {25}
+        assert {entry.resource.performer[0].actor.display for entry in bundle.entry} == {
+            nurse.get_username()
+        }
+    assert counted[0] == counted[1]
+
+
+# The token with its user, the user's groups; the count, the page, its entries (with who recorded
+# them); the read log.
+SEARCH_QUERIES = 6
