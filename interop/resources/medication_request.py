@@ -1,17 +1,8 @@
-"""``MedicationRequest`` (FHIR R4): an order version as signed, its dosage from the plan frozen
-at signing (``Order.plan_at_signing``, read from the stored JSON: never the engine per row).
+"""``MedicationRequest`` (FHIR R4): the order version in force, its plan from the one plan
+accessor (``orders.dose_plans.plan_accessor.order_plan`` as of today, as the order page shows it).
 
 Served: every order version past draft that no newer version superseded (signed, verified,
 active, completed, discontinued). Drafts and superseded versions are not served.
-
-Why the signed plan and not today's (docs/fhir.md, "MedicationRequest"): a request is what the
-clinician signed and a pharmacist verified (docs/clinical-rules.md 4); a version is never changed
-in place, so its identifier ``{lineage}-{revision}`` carries one dosage for good, the one pushed
-to the EHR at verification and the one the orders API serves (``plan_at_signing``). The plan on
-today's facts (the order page and the sheet, "as of today") can differ once the patient's
-weight, the formulary or the policy changed; it is that plan's check of the order (a weight
-10 % off raises WEIGHT_CHANGED: a new version, a new request), and what each day gave is the
-``MedicationAdministration``.
 
 =============================  ==============================================================
 FHIR element                   source
@@ -27,8 +18,7 @@ FHIR element                   source
 ``subject``                    ``Patient/{patient.pk}``
 ``authoredOn``                 ``signed_at``; ``requester.display`` the signer's user name
 ``reasonCode[0]``              the indication: ICD-10-CM ``icd10_code``, ``text`` its name
-``dosageInstruction[0]``      from ``plan_at_signing`` (none of the numbers when the order
-                               has no signed plan: made outside the order services)
+``dosageInstruction[0]``
   ``text``                     "{daily_dose_g} g per day, {days_per_cycle} day(s) per cycle,
                                {cycles} cycle(s) every {cycle_interval_days} days"
   ``timing.event``             every planned day (``plan.cycles[].days``); no ``repeat``
@@ -44,12 +34,12 @@ FHIR element                   source
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model, Prefetch, Q, QuerySet
+from django.utils import timezone
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
@@ -59,16 +49,16 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.timing import Timing
-from pydantic import ValidationError
 from rest_framework.request import Request
 
-from interop.fhir import PatientDataEndpoint, SearchParameter
+from formulary.services import FormularyError
+from interop.fhir import FhirError, PatientDataEndpoint, SearchParameter
 from interop.resources.medication import product_name
 from interop.resources.observation import UCUM, patient_q
 from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
-from ivig.engine.models import CyclePlan, TitrationStep
-from orders.dose_plans.plan_accessor import lineage_id
+from ivig.engine import DosePlan
+from orders.dose_plans.plan_accessor import lineage_id, order_plan
 from orders.models import Order, OrderStatus, PremedicationLine
 from orders.policies import can_read_orders
 from orders.premedication.services import premedication_words
@@ -90,81 +80,19 @@ def _number(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value).normalize():f}"
 
 
-@dataclass(frozen=True)
-class SignedDosage:
-    """The numbers of an order's plan frozen at signing that its request carries (the engine's
-    JSON, docs/api.md's shape, read back with the engine's own models); all empty for an order
-    without a signed plan."""
-
-    daily_dose_g: Decimal | None = None
-    dosing_weight_kg: Decimal | None = None
-    dosing_weight_basis: str | None = None
-    titration: list[TitrationStep] = field(default_factory=list)
-    cycles: list[CyclePlan] = field(default_factory=list)
-
-    @property
-    def days(self) -> list[date]:
-        return [day for cycle in self.cycles for day in cycle.days]
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None:
-        return None
+def _dosage(order: Order) -> tuple[Dosage, DosePlan]:
     try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-# What is read of each step and cycle (a plan signed under an engine that wrote more, or less,
-# is read for these numbers alone; one without them states none).
-STEP_FIELDS = ("start_min", "rate_ml_per_h", "minutes", "volume_ml")
-CYCLE_FIELDS = ("number", "days")
-
-
-def _fields(stored: Any, names: Sequence[str]) -> dict[str, Any]:
-    if not isinstance(stored, dict):
-        raise TypeError("not a stored step or cycle")
-    return {name: stored[name] for name in names if name in stored}
-
-
-def signed_dosage(stored: Any) -> SignedDosage:
-    """The dosage numbers of ``plan_at_signing`` (``dose_plan_to_json`` output), or none of them
-    when the order has no signed plan or it cannot be read."""
-    if not isinstance(stored, dict):
-        return SignedDosage()
-    try:
-        titration = [
-            TitrationStep.model_validate(_fields(step, STEP_FIELDS))
-            for step in stored.get("titration") or []
-        ]
-        cycles = [
-            CyclePlan.model_validate(_fields(cycle, CYCLE_FIELDS))
-            for cycle in stored.get("cycles") or []
-        ]
-    except (ValidationError, TypeError):
-        return SignedDosage()
-    return SignedDosage(
-        daily_dose_g=_decimal(stored.get("daily_dose_g")),
-        dosing_weight_kg=_decimal(stored.get("dosing_weight_kg")),
-        dosing_weight_basis=stored.get("dosing_weight_basis"),
-        titration=titration,
-        cycles=cycles,
-    )
-
-
-def _regimen_words(order: Order) -> str:
-    return (
+        plan = order_plan(order, as_of=timezone.localdate()).plan
+    except FormularyError as error:
+        raise FhirError(409, "business-rule", error.message) from error
+    daily = plan.daily_dose_g
+    days: list[date] = [day for cycle in plan.cycles or [] for day in cycle.days]
+    text = (
+        f"{_number(daily)} g per day, " if daily is not None else "No dose (see the order), "
+    ) + (
         f"{order.days_per_cycle} day(s) per cycle, {order.cycles} cycle(s) every "
         f"{order.cycle_interval_days} days"
     )
-
-
-def _dosage(order: Order, plan: SignedDosage) -> Dosage:
-    daily = plan.daily_dose_g
-    text = (
-        f"{_number(daily)} g per day, " if daily is not None else "No dose (see the order), "
-    ) + _regimen_words(order)
     rates = [
         DosageDoseAndRate(
             type=CodeableConcept(
@@ -177,13 +105,13 @@ def _dosage(order: Order, plan: SignedDosage) -> Dosage:
                 value=Decimal(step.rate_ml_per_h), unit="mL/h", system=UCUM, code="mL/h"
             ),
         )
-        for number, step in enumerate(plan.titration, start=1)
+        for number, step in enumerate(plan.titration or [], start=1)
     ]
     dose = (
         [
             DosageDoseAndRate(
                 type=CodeableConcept(coding=[Coding(system=DOSE_RATE_TYPE, code="ordered")]),
-                doseQuantity=Quantity(value=daily, unit="g", system=UCUM, code="g"),
+                doseQuantity=Quantity(value=Decimal(daily), unit="g", system=UCUM, code="g"),
             )
         ]
         if daily is not None
@@ -195,14 +123,19 @@ def _dosage(order: Order, plan: SignedDosage) -> Dosage:
         # The planned days themselves: a ``repeat`` (daily within a bounds period) would tell a
         # reader to infuse every day between the first and the last.
         timing=Timing(
-            event=plan.days or None,
-            code=CodeableConcept(text=_regimen_words(order)),
+            event=days or None,
+            code=CodeableConcept(
+                text=(
+                    f"{order.days_per_cycle} day(s) per cycle, {order.cycles} cycle(s) every "
+                    f"{order.cycle_interval_days} days"
+                )
+            ),
         ),
         route=CodeableConcept(
             coding=[Coding(system=SNOMED, code="47625008", display="Intravenous route")]
         ),
         doseAndRate=(dose + rates) or None,
-    )
+    ), plan
 
 
 def _status_reason(order: Order) -> CodeableConcept | None:
@@ -216,8 +149,7 @@ def _status_reason(order: Order) -> CodeableConcept | None:
 
 
 def medication_request(order: Order) -> MedicationRequest:
-    """The order version as signed (the module's table): its dosage from ``plan_at_signing``."""
-    plan = signed_dosage(order.plan_at_signing)
+    dosage, plan = _dosage(order)
     notes = []
     if plan.dosing_weight_kg is not None:
         basis = str(plan.dosing_weight_basis or "unknown")
@@ -249,7 +181,7 @@ def medication_request(order: Order) -> MedicationRequest:
             )
         ],
         reasonReference=[Reference(reference=f"Condition/{order.pk}")],
-        dosageInstruction=[_dosage(order, plan)],
+        dosageInstruction=[dosage],
         note=notes or None,
     )
 
@@ -285,8 +217,6 @@ class MedicationRequestEndpoint(PatientDataEndpoint):
         return (
             Order.objects.filter(status__in=list(STATUS))
             .select_related("patient", "product", "indication", "signed_by")
-            # The signed plan is read; the findings at signing are not carried.
-            .defer("findings_at_signing")
             .prefetch_related(
                 Prefetch("premedication_lines", PremedicationLine.objects.select_related("drug"))
             )

@@ -1,5 +1,5 @@
 """FHIR Medication (formulary products) and MedicationRequest (the order version in force, its
-plan as signed: at signing, the plan the order page shows; test_medication_request.py after)."""
+plan from the one plan accessor)."""
 
 from decimal import Decimal
 
