@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from formulary.selectors import current_policy, products_list
+from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.dates import ORDER_START, date_formfield
 from ivig.engine import Finding
@@ -19,7 +19,7 @@ from ivig.forms import PlainDecimalsForm, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
 from .course_versions import next_version_start
-from .dose_plans.engine_inputs import REGIMEN_FIELDS, RegimenValues
+from .dose_plans.engine_inputs import REGIMEN_FIELDS, RegimenValues, policy_in_force
 from .dose_plans.input_ranges import ORDER_RANGES
 from .errors import OrderError
 from .models import (
@@ -190,7 +190,7 @@ class OrderForm(PlainDecimalsForm):
             self.data if self.lines_posted else None,
             initial=line_rows,
             own_drug_ids=[line.drug.pk for line in own],
-            default_minutes=current_policy().premedication_lead_minutes,
+            default_minutes=policy_in_force().premedication_lead_minutes,
         )
 
     @property

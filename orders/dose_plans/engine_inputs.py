@@ -24,6 +24,14 @@ from orders.ports import last_cycle_source
 from orders.premedication.services import premedication_line_facts
 from orders.reviews.selectors import hemoglobin_reviews
 
+from .per_request import once_per_request
+
+
+def policy_in_force() -> DosingPolicy:
+    """The dosing policy in force (``formulary.selectors.current_policy``), read once per
+    request that only reads: the plans and the page's words about the policy read one row."""
+    return once_per_request(("dosing policy",), current_policy)
+
 
 def indication_facts(indication: Indication) -> IndicationFacts:
     """The indication's maxima for MAX_DAILY_DOSE and MAX_DOSE_PER_28_DAYS (docs/clinical-rules.md
@@ -164,7 +172,7 @@ def plan_request_from_values(
         rate_protocol=regimen.rate_protocol,
         target_rate_ml_per_h=regimen.target_rate_ml_per_h,
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
-        policy=dosing_policy_facts(policy or current_policy()),
+        policy=dosing_policy_facts(policy or policy_in_force()),
         evaluated_on=evaluated_on,
         # NO_AUTHORIZATION: judged for saved orders by
         # ``orders.dose_plans.plan_accessor.order_plan``.
