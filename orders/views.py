@@ -293,6 +293,7 @@ def _order_page(
     )
     can = policies.order_permissions(request.user, order)
     can["sign"] = can["sign"] and plan is not None
+    versions = list(selectors.order_versions(order))
     initial = {"version": order.version}
     context = {
         "order": order,
@@ -307,8 +308,8 @@ def _order_page(
         "living": living,
         "new_codes": living.new_finding_codes if living is not None else [],
         "overrides": overrides,
-        "versions": selectors.order_versions(order),
-        "history": selectors.order_history(order),
+        "versions": versions,
+        "history": selectors.order_history(order, versions),
         "can": can,
         "signed_by_me": order.signed_by_id == request.user.pk,
         "sign_form": SignForm(initial=initial, overrides=draft_overrides),
@@ -335,7 +336,8 @@ def order_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _order(pk: int) -> Order:
-    return get_object_or_404(selectors.orders_with_related(), pk=pk)
+    """The order with what its page shows of it, the version that changes it included."""
+    return get_object_or_404(selectors.orders_with_related().select_related("superseded_by"), pk=pk)
 
 
 def _order_step(
