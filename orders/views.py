@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -33,7 +34,7 @@ from .forms import (
     add_order_error,
     indication_defaults,
 )
-from .models import Order, OrderStatus, Patient
+from .models import Order, OrderStatus, Patient, PremedicationLine
 from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
 from .premedication.services import line_facts
 
@@ -212,7 +213,15 @@ def order_patient_options(request: HttpRequest) -> HttpResponse:
 @logs_patient_reads("orders.order")
 @policy_required(policies.can_edit)
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_object_or_404(Order, pk=pk)
+    # The form and the preview built from it read the order's patient and lines: read once.
+    order = get_object_or_404(
+        Order.objects.select_related("patient", "product", "indication").prefetch_related(
+            Prefetch(
+                "premedication_lines", queryset=PremedicationLine.objects.select_related("drug")
+            )
+        ),
+        pk=pk,
+    )
     if order.status not in services.EDITABLE:
         messages.error(
             request, f"This order is {order.get_status_display().lower()}: it cannot be changed."

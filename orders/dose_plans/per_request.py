@@ -10,9 +10,11 @@ change (POST, a Celery task, a command) always reads afresh.
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from formulary.models import DosingPolicy
+from formulary.selectors import current_policy
 from ivig.accounts.recheck import current_request
 
-__all__ = ["READ_ONLY_METHODS", "once_per_request"]
+__all__ = ["READ_ONLY_METHODS", "once_per_request", "policy_in_force"]
 
 Answer = TypeVar("Answer")
 
@@ -43,3 +45,10 @@ def once_per_request(key: Hashable, make: Callable[[], Answer]) -> Answer:
     if key not in answers:
         answers[key] = make()
     return answers[key]  # type: ignore[return-value]
+
+
+def policy_in_force() -> DosingPolicy:
+    """The dosing policy in force (``formulary.selectors.current_policy``), read once per
+    request that only reads: the plans, the order form, the booking checks and the page's words
+    about the policy read one row."""
+    return once_per_request(("dosing policy",), current_policy)

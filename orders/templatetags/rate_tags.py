@@ -8,7 +8,7 @@ from django import template
 
 from formulary.models import ADJUSTED_WEIGHT_RULE_CHOICES
 from ivig.engine.rates import LIMITED_BY_WORDS
-from orders.dose_plans.engine_inputs import policy_in_force
+from orders.dose_plans.per_request import policy_in_force
 
 register = template.Library()
 
