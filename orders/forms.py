@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from formulary.selectors import current_policy, products_list
+from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.dates import ORDER_START, date_formfield
 from ivig.engine import Finding
@@ -21,6 +21,7 @@ from ivig.templatetags.clinical import finding_title
 from .course_versions import next_version_start
 from .dose_plans.engine_inputs import REGIMEN_FIELDS, RegimenValues
 from .dose_plans.input_ranges import ORDER_RANGES
+from .dose_plans.per_request import once_per_request, policy_in_force
 from .errors import OrderError
 from .models import (
     WEIGHT_MAX_KG,
@@ -190,7 +191,7 @@ class OrderForm(PlainDecimalsForm):
             self.data if self.lines_posted else None,
             initial=line_rows,
             own_drug_ids=[line.drug.pk for line in own],
-            default_minutes=current_policy().premedication_lead_minutes,
+            default_minutes=policy_in_force().premedication_lead_minutes,
         )
 
     @property
@@ -271,8 +272,12 @@ class OrderForm(PlainDecimalsForm):
     def _list_products(self) -> None:
         field = self.fields["product"]
         assert isinstance(field, forms.ModelChoiceField)
-        products = products_list().filter(
-            Q(active=True) | Q(pk=self.order.product_id if self.order else None)
+        chosen = self.order.product_id if self.order else None
+        # The edit page builds the form twice (shown, and as posted for its preview): the
+        # products with their vials and steps are read once per request that only reads.
+        products = once_per_request(
+            ("order form products", chosen),
+            lambda: products_list().filter(Q(active=True) | Q(pk=chosen)),
         )
         field.queryset = products
         if self.patient is None:

@@ -93,10 +93,15 @@ def orders_awaiting_verification() -> QuerySet[Order]:
 
 
 def order_versions(order: Order) -> QuerySet[Order]:
-    """Every version of the order's lineage, first to latest."""
+    """Every version of the order's lineage, first to latest, with the people who made, signed
+    and verified each (what the order page's table of versions shows: one query, without the
+    plan JSON)."""
     first = order.lineage_id or order.pk
-    return orders_with_related(Order.objects.filter(Q(pk=first) | Q(lineage_id=first))).order_by(
-        "revision"
+    return (
+        Order.objects.filter(Q(pk=first) | Q(lineage_id=first))
+        .select_related("created_by", "signed_by", "verified_by")
+        .defer(*PLAN_JSON_FIELDS)
+        .order_by("revision")
     )
 
 
@@ -104,11 +109,13 @@ def _override_subject(record: Any) -> str:
     return f"Override: {finding_title(record.code)}"
 
 
-def order_history(order: Order) -> list[HistoryEntry]:
+def order_history(order: Order, versions: Iterable[Order] | None = None) -> list[HistoryEntry]:
     """Every change of every version of the order and of its overrides, newest first: who did
     what when, each field before and after (docs/clinical-rules.md 4). Three queries, however
-    long."""
-    version_ids = list(order_versions(order).values_list("pk", flat=True))
+    long (two when the caller has read the ``versions``)."""
+    version_ids = [
+        version.pk for version in (order_versions(order) if versions is None else versions)
+    ]
     order_records = Order.history.filter(id__in=version_ids).select_related("history_user")
     override_records = OrderOverride.history.filter(order_id__in=version_ids).select_related(
         "history_user"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -33,7 +34,7 @@ from .forms import (
     add_order_error,
     indication_defaults,
 )
-from .models import Order, OrderStatus, Patient
+from .models import Order, OrderStatus, Patient, PremedicationLine
 from .patients.selectors import PATIENT_QUERY_PARAM, patient_choices, patient_matches
 from .premedication.services import line_facts
 
@@ -212,7 +213,15 @@ def order_patient_options(request: HttpRequest) -> HttpResponse:
 @logs_patient_reads("orders.order")
 @policy_required(policies.can_edit)
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_object_or_404(Order, pk=pk)
+    # The form and the preview built from it read the order's patient and lines: read once.
+    order = get_object_or_404(
+        Order.objects.select_related("patient", "product", "indication").prefetch_related(
+            Prefetch(
+                "premedication_lines", queryset=PremedicationLine.objects.select_related("drug")
+            )
+        ),
+        pk=pk,
+    )
     if order.status not in services.EDITABLE:
         messages.error(
             request, f"This order is {order.get_status_display().lower()}: it cannot be changed."
@@ -293,6 +302,7 @@ def _order_page(
     )
     can = policies.order_permissions(request.user, order)
     can["sign"] = can["sign"] and plan is not None
+    versions = list(selectors.order_versions(order))
     initial = {"version": order.version}
     context = {
         "order": order,
@@ -307,8 +317,8 @@ def _order_page(
         "living": living,
         "new_codes": living.new_finding_codes if living is not None else [],
         "overrides": overrides,
-        "versions": selectors.order_versions(order),
-        "history": selectors.order_history(order),
+        "versions": versions,
+        "history": selectors.order_history(order, versions),
         "can": can,
         "signed_by_me": order.signed_by_id == request.user.pk,
         "sign_form": SignForm(initial=initial, overrides=draft_overrides),
@@ -335,7 +345,8 @@ def order_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _order(pk: int) -> Order:
-    return get_object_or_404(selectors.orders_with_related(), pk=pk)
+    """The order with what its page shows of it, the version that changes it included."""
+    return get_object_or_404(selectors.orders_with_related().select_related("superseded_by"), pk=pk)
 
 
 def _order_step(

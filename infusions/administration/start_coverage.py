@@ -4,10 +4,13 @@
 from django.utils import timezone
 
 from authorizations.coverage_rules import (
+    CycleCoverage,
     coverage_blocker,
     order_coverage,
 )
 from infusions.booking.models import InfusionSession
+from orders.dose_plans.per_request import once_per_request
+from orders.models import Order
 
 
 def urgent_first_cycle(urgent: bool, cycle_number: int | None) -> bool:
@@ -16,13 +19,21 @@ def urgent_first_cycle(urgent: bool, cycle_number: int | None) -> bool:
     return urgent and cycle_number == 1
 
 
+def _order_coverage(order: Order) -> list[CycleCoverage]:
+    """``order_coverage`` of this version of ``order``, once per request that only reads (the
+    session page asks it for the plan, the start's blockers and the coverage panel)."""
+    return once_per_request(
+        ("order coverage", order.pk, order.version, order.status), lambda: order_coverage(order)
+    )
+
+
 def session_coverage_blocker(session: InfusionSession) -> str | None:
     """The message that refuses the start of ``session``, or None when an approval covers it
     (or it is an urgent order's first cycle)."""
     if urgent_first_cycle(session.order.urgent, session.cycle_number):
         return None
     return coverage_blocker(
-        order_coverage(session.order),
+        _order_coverage(session.order),
         timezone.localdate(session.planned_start),
         session.cycle_number,
     )
@@ -32,7 +43,7 @@ def is_covered_by_approval(session: InfusionSession) -> bool:
     """An approval covers ``session`` (the urgent first-cycle exemption left aside)."""
     return (
         coverage_blocker(
-            order_coverage(session.order),
+            _order_coverage(session.order),
             timezone.localdate(session.planned_start),
             session.cycle_number,
         )

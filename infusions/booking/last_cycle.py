@@ -3,6 +3,8 @@
 
 from datetime import date
 
+from django.db.models import Subquery
+
 from infusions.booking.models import InfusionSession, SessionStatus
 from infusions.common import local
 from ivig.engine import CycleFacts
@@ -15,24 +17,20 @@ GIVEN_STATUSES = (SessionStatus.COMPLETED, SessionStatus.IN_PROGRESS)
 
 def patient_last_cycle(patient: Patient, as_of: date) -> CycleFacts | None:
     """The cycle of the patient's latest session given on or before ``as_of``: its first and
-    last day given, and its dose per cycle as ordered (g/kg); None when nothing was given."""
-    given = InfusionSession.objects.filter(
-        order__patient=patient, status__in=GIVEN_STATUSES
-    ).select_related("order")
-    latest = None
-    for session in given.order_by("-planned_start", "-id"):
-        if local(session.planned_start).date() <= as_of:
-            latest = session
-            break
-    if latest is None:
-        return None
-    order = latest.order
-    days = sorted(
-        local(start).date()
-        for start in given.filter(order=order, cycle_number=latest.cycle_number).values_list(
-            "planned_start", flat=True
-        )
+    last day given, and its dose per cycle as ordered (g/kg); None when nothing was given. One
+    query, whatever the patient's history: that cycle's sessions with their order."""
+    given = InfusionSession.objects.filter(patient_id=patient.pk, status__in=GIVEN_STATUSES)
+    latest = given.filter(planned_day__lte=as_of).order_by("-planned_start", "-id")
+    sessions = list(
+        given.filter(
+            order_id=Subquery(latest.values("order_id")[:1]),
+            cycle_number=Subquery(latest.values("cycle_number")[:1]),
+        ).select_related("order")
     )
+    if not sessions:
+        return None
+    order = sessions[0].order
+    days = sorted(local(session.planned_start).date() for session in sessions)
     dose = ordered_cycle_dose_g_per_kg(
         total_dose_g_per_kg=order.total_dose_g_per_kg,
         daily_dose_mg_per_kg=order.daily_dose_mg_per_kg,

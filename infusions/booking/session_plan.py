@@ -37,7 +37,7 @@ def live_sessions(patient_id: int) -> list[CalendarSession]:
     """The patient's sessions that are not cancelled or missed, every order, each with the
     grams of its latest completion entry (None while none is recorded)."""
     rows = (
-        InfusionSession.objects.filter(order__patient_id=patient_id, status__in=CALENDAR_STATUSES)
+        InfusionSession.objects.filter(patient_id=patient_id, status__in=CALENDAR_STATUSES)
         .annotate(given_g=completed_grams())
         .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g", "status")
     )

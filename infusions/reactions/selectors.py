@@ -25,6 +25,7 @@ from infusions.booking.models import InfusionSession
 from infusions.common import local
 from infusions.reactions.models import ReactionPlan, ReactionPlanLine
 from ivig.engine import ReactionFacts
+from orders.dose_plans.per_request import once_per_request
 from orders.models import Patient
 
 PRIOR_INFUSION_REACTION = "PRIOR_INFUSION_REACTION"
@@ -81,7 +82,18 @@ def reaction_of(entry: AdministrationEntry) -> Reaction:
 def patient_reactions(patient: Patient, *, before: InfusionSession | None = None) -> list[Reaction]:
     """The patient's reactions (adverse events recorded on any session), newest first; with
     ``before``, only those on other sessions that happened before that session's planned
-    start (the reactions a later session carries forward). Three queries."""
+    start (the reactions a later session carries forward). Three queries, once per request
+    that only reads (the session page asks them for its plan, its rate cap, its reaction
+    history and its booking's overrun)."""
+    key = (
+        "patient reactions",
+        patient.pk,
+        (before.pk, before.planned_start) if before is not None else None,
+    )
+    return list(once_per_request(key, lambda: _patient_reactions(patient, before)))
+
+
+def _patient_reactions(patient: Patient, before: InfusionSession | None) -> list[Reaction]:
     entries = (
         AdministrationEntry.objects.filter(
             kind=EntryKind.ADVERSE_EVENT, session__order__patient=patient

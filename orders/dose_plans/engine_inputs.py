@@ -9,7 +9,6 @@ from typing import Any
 
 from formulary.engine_inputs import dosing_policy_facts, product_facts
 from formulary.models import DosingPolicy, Product
-from formulary.selectors import current_policy
 from ivig.engine import (
     CycleFacts,
     HemoglobinReview,
@@ -23,6 +22,8 @@ from orders.models import Indication, Order, Patient, PatientWeight
 from orders.ports import last_cycle_source
 from orders.premedication.services import premedication_line_facts
 from orders.reviews.selectors import hemoglobin_reviews
+
+from .per_request import once_per_request, policy_in_force
 
 
 def indication_facts(indication: Indication) -> IndicationFacts:
@@ -52,7 +53,16 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
     """The patient as the engine sees them on ``as_of``: age on that date and the latest weight
     measured on or before it, with its date for WEIGHT_OUTDATED (docs/clinical-rules.md 3.1, 3.8);
     the laboratory results taken on or before it and the last cycle given (docs/clinical-rules.md
-    3.8.2)."""
+    3.8.2). Read once per patient and day within a request that only reads (the patient page
+    charts each of the patient's orders)."""
+    if patient.pk is None:
+        return _read_patient_facts(patient, as_of)
+    return once_per_request(
+        ("patient facts", patient.pk, as_of), lambda: _read_patient_facts(patient, as_of)
+    )
+
+
+def _read_patient_facts(patient: Patient, as_of: date) -> PatientFacts:
     return facts_of(
         patient,
         as_of=as_of,
@@ -150,7 +160,10 @@ def plan_request_from_values(
         )
     return PlanRequest(
         patient=facts,
-        product=product_facts(product, on=evaluated_on),
+        product=once_per_request(
+            ("product facts", product.pk, evaluated_on),
+            lambda: product_facts(product, on=evaluated_on),
+        ),
         indication=indication_facts(indication),
         regimen=Regimen(
             total_dose_g_per_kg=regimen.total_dose_g_per_kg,
@@ -164,7 +177,7 @@ def plan_request_from_values(
         rate_protocol=regimen.rate_protocol,
         target_rate_ml_per_h=regimen.target_rate_ml_per_h,
         concomitant_immunosuppressant=regimen.concomitant_immunosuppressant or None,
-        policy=dosing_policy_facts(policy or current_policy()),
+        policy=dosing_policy_facts(policy or policy_in_force()),
         evaluated_on=evaluated_on,
         # NO_AUTHORIZATION: judged for saved orders by
         # ``orders.dose_plans.plan_accessor.order_plan``.

@@ -24,21 +24,20 @@ Within a request that only reads (GET, HEAD) nothing changes the facts a plan is
 order, weights, labs, sessions, the policy, the formulary): a question asked again there (the
 session page asks its session's plan for the clock times, the reasons, the start and the
 reaction history) is answered with the plan already made, kept on that request
-(``_request_plans``) and gone with it. A change (POST, a Celery task, a command) always plans
-afresh.
+(``orders.dose_plans.per_request``) and gone with it, as are the facts two questions share
+(the engine's request for an order on a day, the patient's calendar rows, the coverage of a
+signed plan). A change (POST, a Celery task, a command) always plans afresh.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q
 from django.utils import timezone
 
 from formulary.services import FormularyError
-from ivig.accounts.recheck import current_request
 from ivig.engine import DosePlan, Finding, PlanRequest, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
 from ivig.templatetags.clinical import finding_title
@@ -53,6 +52,7 @@ from orders.ports import (
 )
 
 from .engine_inputs import plan_request_for_order
+from .per_request import once_per_request
 
 __all__ = [
     "CalendarSession",
@@ -71,6 +71,8 @@ __all__ = [
 OPEN_STATUSES = (OrderStatus.SIGNED, OrderStatus.VERIFIED, OrderStatus.ACTIVE)
 # NO_AUTHORIZATION is live coverage (docs/clinical-rules.md 3.8, 7), never a signed finding.
 LIVE_ONLY_CODES = frozenset({"NO_AUTHORIZATION"})
+
+Answer = TypeVar("Answer")
 
 
 @dataclass(frozen=True)
@@ -119,23 +121,6 @@ def _stored_cycles(stored_plan: Any) -> list[tuple[int, list[date]]]:
     return cycles
 
 
-# The safe methods: a request that only reads changes none of a plan's facts.
-READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
-
-
-def _request_plans() -> dict[tuple[Any, ...], Any] | None:
-    """The plans already made for the request being served when it only reads (GET, HEAD),
-    kept on that request; None elsewhere (a change, a Celery task, a command): plan afresh."""
-    request = current_request()
-    if request is None or request.method not in READ_ONLY_METHODS:
-        return None
-    plans: dict[tuple[Any, ...], Any] | None = getattr(request, "_ivig_order_plans", None)
-    if plans is None:
-        plans = {}
-        request._ivig_order_plans = plans  # type: ignore[attr-defined]
-    return plans
-
-
 def _order_key(order: Order) -> tuple[Any, ...] | None:
     """An order version as it stands: a saved row's id with its edit counter and status (None
     for an unsaved order, never kept)."""
@@ -144,22 +129,40 @@ def _order_key(order: Order) -> tuple[Any, ...] | None:
     return (order.pk, order.version, order.status)
 
 
+def _once_per_version(
+    order: Order, question: tuple[Any, ...], make: Callable[[], Answer]
+) -> Answer:
+    """``make()`` for this version of ``order``, asked once per ``question`` within a request
+    that only reads (``once_per_request``); each time for an unsaved order."""
+    order_key = _order_key(order)
+    if order_key is None:
+        return make()
+    return once_per_request((question[0], order_key, *question[1:]), make)
+
+
+def _engine_request(order: Order, as_of: date) -> PlanRequest:
+    """The engine's request for ``order`` on the facts of ``as_of`` (its patient, product,
+    policy and lines), read once per request that only reads: a page asking two plans of one
+    order (the order's and its session's, a booking's before and with the proposed days)
+    reads them once."""
+    return _once_per_version(
+        order, ("engine request", as_of), lambda: plan_request_for_order(order, evaluated_on=as_of)
+    )
+
+
 def plan_on_its_own(order: Order, *, as_of: date) -> dict[str, Any] | None:
     """The engine's plan for ``order`` alone on the facts of ``as_of`` (docs/api.md's JSON shape):
     no calendar, no coverage, no session, what signing would freeze. For an order without a plan
     frozen at signing (made outside the order services), so that its grams still count; None
     when the formulary cannot cost its product."""
-    plans, order_key = _request_plans(), _order_key(order)
-    key = ("on its own", order_key, as_of)
-    if plans is not None and order_key is not None and key in plans:
-        return plans[key]
-    try:
-        plan = dose_plan_to_json(compute_plan(plan_request_for_order(order, evaluated_on=as_of)))
-    except FormularyError:
-        plan = None
-    if plans is not None and order_key is not None:
-        plans[key] = plan
-    return plan
+
+    def plan() -> dict[str, Any] | None:
+        try:
+            return dose_plan_to_json(compute_plan(_engine_request(order, as_of)))
+        except FormularyError:
+            return None
+
+    return _once_per_version(order, ("on its own", as_of), plan)
 
 
 def _stored_plan(row: Order) -> Any:
@@ -296,21 +299,19 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     booked a day late does not squeeze the next one, planned a day too early, into its window.
     """
     own_lineage = lineage_id(order)
-    sessions = list(calendar_source()(order.patient_id))
+    sessions, session_orders = _calendar_rows(order.patient_id)
     moved = {day.session_id for day in proposed if day.session_id is not None}
     # A booking's proposed days stand in for the cycle's present sessions, if any.
     rebooked = {day.cycle_number for day in proposed if day.session_id is None}
-    session_orders = {
-        row.pk: row
-        for row in Order.objects.filter(pk__in={s.order_id for s in sessions}).select_related(
-            "patient", "product", "indication"
-        )
-    }
-    open_others = (
-        Order.objects.filter(patient_id=order.patient_id, status__in=OPEN_STATUSES)
-        .exclude(Q(pk=own_lineage) | Q(lineage_id=own_lineage))
-        .select_related("patient", "product", "indication")
-        .order_by("revision")
+    open_others = sorted(
+        (
+            row
+            for row in session_orders.values()
+            if row.status in OPEN_STATUSES
+            and row.pk != own_lineage
+            and row.lineage_id != own_lineage
+        ),
+        key=lambda row: row.revision,
     )
     in_force = {lineage_id(row): row for row in open_others}  # the latest revision wins
     days = _CalendarDays()
@@ -327,6 +328,21 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     days.own.extend(_own_cycles_following(order, days.own))
     days.other.extend(_unbooked_days_of_open_orders(in_force, days.first_booked_days))
     return PatientCalendar(other_days=days.other, own_sessions=days.own)
+
+
+def _calendar_rows(patient_id: int) -> tuple[list[CalendarSession], dict[int, Order]]:
+    """The patient's live sessions (the calendar port) and every order of the patient by id
+    (those the sessions belong to and the open ones): two queries, once per request that only
+    reads, whatever the number of orders, versions and questions."""
+
+    def rows() -> tuple[list[CalendarSession], dict[int, Order]]:
+        sessions = list(calendar_source()(patient_id))
+        orders = Order.objects.filter(patient_id=patient_id).select_related(
+            "patient", "product", "indication"
+        )
+        return sessions, {row.pk: row for row in orders}
+
+    return once_per_request(("calendar rows", patient_id), rows)
 
 
 def _following(
@@ -475,8 +491,18 @@ def _order_covered(order: Order, request: PlanRequest) -> bool:
     course's own calendar, docs/clinical-rules.md 3.6), so it never plans the order again."""
     frozen = order.plan_at_signing
     if isinstance(frozen, dict) and frozen.get("cycles"):
-        return coverage_judge()(order, frozen)
+        return _once_per_version(order, ("covered",), lambda: coverage_judge()(order, frozen))
     return coverage_judge()(order, dose_plan_to_json(compute_plan(request)))
+
+
+def _override_codes(order: Order) -> set[str]:
+    """The codes of the order's overrides (``OrderOverride`` rows of this version): those the
+    page loaded with the order, or else read once per request that only reads."""
+    if "overrides" in getattr(order, "_prefetched_objects_cache", {}):
+        return {override.code for override in order.overrides.all()}
+    return _once_per_version(
+        order, ("override codes",), lambda: set(order.overrides.values_list("code", flat=True))
+    )
 
 
 def _signed_and_new(order: Order, plan: DosePlan, inputs: SessionInputs) -> OrderPlan:
@@ -488,7 +514,7 @@ def _signed_and_new(order: Order, plan: DosePlan, inputs: SessionInputs) -> Orde
         if finding.get("code") not in LIVE_ONLY_CODES
     ]
     signed_codes = {finding.code for finding in signed}
-    reasons = set(order.overrides.values_list("code", flat=True))
+    reasons = _override_codes(order)
     raised = {f.code for f in plan.findings if f.severity == "override"}
     session_reasons = {
         given.code: given
@@ -526,14 +552,18 @@ def order_plan(
     carries forward (PRIOR_INFUSION_REACTION, 3.8.3), the reasons given on it for its
     session-only findings (3.9) and whether an approval covers it (7). A product without a
     current price is ``FormularyError``. Asked again within a request that only reads, the
-    plan already made is given (``_request_plans``)."""
-    plans, order_key = _request_plans(), _order_key(order)
-    key = ("order plan", order_key, as_of, tuple(proposed), session)
-    if plans is not None and order_key is not None:
-        if key not in plans:
-            plans[key] = _order_plan(order, as_of=as_of, proposed=proposed, session=session)
-        return plans[key]
-    return _order_plan(order, as_of=as_of, proposed=proposed, session=session)
+    plan already made is given (``orders.dose_plans.per_request``)."""
+    return _once_per_version(
+        order,
+        ("order plan", as_of, tuple(proposed), session),
+        lambda: _order_plan(order, as_of=as_of, proposed=proposed, session=session),
+    )
+
+
+def _session_inputs(session_id: int) -> SessionInputs:
+    """What the session brings to its plan (the session port), read once per request that only
+    reads."""
+    return once_per_request(("session inputs", session_id), lambda: session_source()(session_id))
 
 
 def _order_plan(
@@ -543,8 +573,8 @@ def _order_plan(
     proposed: Sequence[ProposedDay],
     session: PlanSession | None,
 ) -> OrderPlan:
-    inputs = session_source()(session.session_id) if session else SessionInputs()
-    request = plan_request_for_order(order, evaluated_on=as_of).model_copy(
+    inputs = _session_inputs(session.session_id) if session else SessionInputs()
+    request = _engine_request(order, as_of).model_copy(
         update={
             "evaluated_on": _signed_on(order, as_of),
             "signed_weight_kg": order.signed_weight_kg,

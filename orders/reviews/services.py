@@ -14,7 +14,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from formulary.selectors import current_policy
 from ivig.accounts.models import User
 from orders.course_versions import (
     course_cycle,
@@ -24,6 +23,7 @@ from orders.course_versions import (
     lineage_root_id,
     order_in_force,
 )
+from orders.dose_plans.per_request import policy_in_force
 from orders.errors import OrderError
 from orders.labs.models import LAB_LATEST_FIRST, Analyte, LabResult
 from orders.models import Order, OrderStatus
@@ -75,7 +75,7 @@ class ReviewStatus:
 
 
 def review_status(order: Order) -> ReviewStatus:
-    interval = current_policy().review_interval_cycles
+    interval = policy_in_force().review_interval_cycles
     last = last_reviewed_cycle(order)
     measure = order.indication.outcome_measure
     low, high = SCORE_RANGES[measure]
@@ -100,7 +100,7 @@ def review_due_before_cycle(order: Order, cycle_number: int) -> str | None:
     """docs/clinical-rules.md 10.2: why cycle ``cycle_number`` of ``order`` cannot be booked
     yet (a response review is due), or None. Due when the cycle's number in the course is past
     the last reviewed cycle + the policy's review interval."""
-    interval = current_policy().review_interval_cycles
+    interval = policy_in_force().review_interval_cycles
     number = course_cycle(order, cycle_number)
     last = last_reviewed_cycle(order)
     if number <= last + interval:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django import template
 
 from formulary.models import ADJUSTED_WEIGHT_RULE_CHOICES
-from formulary.selectors import current_policy
 from ivig.engine.rates import LIMITED_BY_WORDS
+from orders.dose_plans.per_request import policy_in_force
 
 register = template.Library()
 
@@ -25,4 +25,4 @@ def limited_by_words(code: str | None) -> str:
 @register.simple_tag
 def adjusted_weight_rule_words() -> str:
     """The dosing policy's rule for who is dosed on adjusted body weight."""
-    return dict(ADJUSTED_WEIGHT_RULE_CHOICES)[current_policy().adjusted_weight_rule]
+    return dict(ADJUSTED_WEIGHT_RULE_CHOICES)[policy_in_force().adjusted_weight_rule]

@@ -1,0 +1,60 @@
+"""What a request that only reads asks once (orders/dose_plans/per_request.py): kept per
+question on a GET or HEAD and gone with it; asked afresh on a change (POST) and outside any
+request (a Celery task, a command)."""
+
+from typing import Any
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from formulary.models import DosingPolicy
+from ivig.accounts.recheck import CurrentRequestMiddleware
+from orders.dose_plans.per_request import once_per_request, policy_in_force
+
+pytestmark = pytest.mark.django_db
+
+
+def _serve(method: str, view: Any) -> None:
+    CurrentRequestMiddleware(view)(getattr(RequestFactory(), method)("/"))
+
+
+@pytest.mark.parametrize(("method", "kept"), [("get", True), ("head", True), ("post", False)])
+def test_an_answer_is_kept_per_question_only_on_a_request_that_reads(method, kept) -> None:
+    asked: list[str] = []
+
+    def read(question: str) -> str:
+        asked.append(question)
+        return question
+
+    def ask(question: str) -> str:
+        return once_per_request(("question", question), lambda: read(question))
+
+    def view(request):
+        ask("a")
+        ask("a")
+        ask("b")
+        return HttpResponse()
+
+    _serve(method, view)
+    assert asked == (["a", "b"] if kept else ["a", "a", "b"])
+    _serve(method, view)  # nothing outlives its request
+    assert len(asked) == (4 if kept else 6)
+    ask("a")
+    ask("a")  # outside a request: each time
+    assert len(asked) == (6 if kept else 8)
+
+
+@pytest.mark.parametrize(("method", "seen"), [("get", 24), ("post", 6)])
+def test_the_policy_is_read_once_by_a_read_and_afresh_by_a_change(method, seen) -> None:
+    DosingPolicy.objects.update(review_interval_cycles=24)
+    intervals: list[int] = []
+
+    def view(request):
+        intervals.append(policy_in_force().review_interval_cycles)
+        DosingPolicy.objects.update(review_interval_cycles=6)
+        intervals.append(policy_in_force().review_interval_cycles)
+        return HttpResponse()
+
+    _serve(method, view)
+    assert intervals == [24, seen]
