@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
@@ -57,8 +57,12 @@ def start_of_day(day: date) -> datetime:
 
 def authorizations_list(*, status: str = "", query: str = "") -> QuerySet[Authorization]:
     """Authorizations newest first with their order and patient, optionally by status and
-    matching every word of ``query`` (payer, member id, reference, MRN or patient name)."""
-    authorizations = Authorization.objects.select_related("order", "patient")
+    matching every word of ``query`` (payer, member id, reference, MRN or patient name). Read
+    newest first from an index (a page costs the same however many there are); of the order not
+    its frozen plan (JSON, never listed)."""
+    authorizations = Authorization.objects.select_related("order", "patient").defer(
+        *_without_plans("order")
+    )
     if status:
         authorizations = authorizations.filter(status=status)
     for term in query.split():
@@ -148,11 +152,18 @@ def awaiting_decision(today: date, *, min_age_days: int = 0) -> list[AwaitingDec
     return sorted(rows, key=lambda row: (-row.age_days, row.authorization.pk))
 
 
+def _denied_not_renewed() -> Q:
+    """Denied and not renewed since: NOT EXISTS a renewal (an anti-join on the renewals' index,
+    where a LEFT JOIN hashed every authorization of the centre)."""
+    renewals = Authorization.objects.filter(renews_id=OuterRef("pk"))
+    return Q(~Exists(renewals), status=S.DENIED)
+
+
 def denials_to_appeal() -> list[Authorization]:
     """Denied authorizations not renewed since (docs/clinical-rules.md 7), newest decision first."""
     return list(
         Authorization.objects.select_related("order", "patient")
-        .filter(status=S.DENIED, renewals__isnull=True)
+        .filter(_denied_not_renewed())
         .order_by("-decision_date", "-pk")
     )
 
@@ -329,7 +340,7 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
 def denials_page(*, page: Any = 1, query: str = "") -> Page:
     """Denials not renewed since, newest decision first (three queries)."""
     return _page_by_ids(
-        Authorization.objects.filter(status=S.DENIED, renewals__isnull=True)
+        Authorization.objects.filter(_denied_not_renewed())
         .filter(_authorization_matches(query))
         .order_by("-decision_date", "-pk"),
         page,

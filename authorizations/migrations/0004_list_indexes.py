@@ -1,0 +1,34 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("authorizations", "0003_stored_cycle_coverage"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="authorization",
+            index=models.Index(fields=["-created_at", "-id"], name="authorization_newest_first"),
+        ),
+        migrations.AddIndex(
+            model_name="authorization",
+            index=models.Index(
+                fields=["status", "-created_at", "-id"], name="authorization_status_newest"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="authorization",
+            index=models.Index(
+                fields=["status", "-decision_date", "-id"], name="authorization_status_decided"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="orderapproval",
+            index=models.Index(
+                condition=models.Q(("approved", True), ("cycles_low_from__isnull", False)),
+                fields=["cycles_low_from", "cycles_low_to"],
+                name="order_approval_cycles_low",
+            ),
+        ),
+    ]
