@@ -28,6 +28,15 @@ class AuthorizationStatus(models.TextChoices):
     RETROSPECTIVE_DUE = "retrospective_due", "Retrospective request due"
 
 
+# Awaiting the payer's decision (docs/clinical-rules.md 7), and since when: the appeal of an
+# appealed request, else its submission. The dashboard's order, and an index's.
+AWAITING_DECISION = (AuthorizationStatus.SUBMITTED, AuthorizationStatus.APPEALED)
+WAITING_SINCE = models.Case(
+    models.When(status=AuthorizationStatus.APPEALED, then=models.F("appealed_at")),
+    default=models.F("submitted_at"),
+)
+
+
 class Authorization(models.Model):
     """An insurance prior authorization for one order (docs/clinical-rules.md 7).
 
@@ -88,6 +97,13 @@ class Authorization(models.Model):
             models.Index(fields=["-created_at", "-id"], name="authorization_newest_first"),
             models.Index(
                 fields=["status", "-created_at", "-id"], name="authorization_status_newest"
+            ),
+            # Awaiting a decision, the longest waiting first (the dashboard).
+            models.Index(
+                WAITING_SINCE,
+                "id",
+                name="authorization_waiting_since",
+                condition=Q(status__in=AWAITING_DECISION),
             ),
             # Denials to appeal, newest decision first (the dashboard).
             models.Index(

@@ -20,6 +20,18 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="authorization",
             index=models.Index(
+                models.Case(
+                    models.When(status="appealed", then=models.F("appealed_at")),
+                    default=models.F("submitted_at"),
+                ),
+                models.F("id"),
+                condition=models.Q(("status__in", ("submitted", "appealed"))),
+                name="authorization_waiting_since",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="authorization",
+            index=models.Index(
                 fields=["status", "-decision_date", "-id"], name="authorization_status_decided"
             ),
         ),

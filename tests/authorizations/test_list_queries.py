@@ -7,11 +7,17 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from authorizations import selectors
-from authorizations.models import Authorization, AuthorizationStatus
+from authorizations.models import (
+    AWAITING_DECISION,
+    WAITING_SINCE,
+    Authorization,
+    AuthorizationStatus,
+)
 from tests.authorizations.factories import AuthorizationFactory, make_order
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +33,14 @@ def test_every_authorization_list_ordering_is_an_index():
     indexes = _index_fields()
     assert newest in indexes
     assert ("status", *newest) in indexes
+    today = timezone.localdate()
+    awaiting = selectors.awaiting_decision_page(today).paginator.object_list.query.order_by  # type: ignore[attr-defined]
+    waiting = next(
+        i for i in Authorization._meta.indexes if i.name == "authorization_waiting_since"
+    )
+    assert tuple(waiting.expressions) == (WAITING_SINCE, F("id"))
+    assert tuple(awaiting) == (WAITING_SINCE, "pk")
+    assert waiting.condition == Q(status__in=AWAITING_DECISION)
     denials = selectors.denials_page().paginator.object_list.query.order_by  # type: ignore[attr-defined]
     assert ("status", *(field.replace("pk", "id") for field in denials)) in indexes
 
