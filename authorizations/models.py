@@ -28,6 +28,15 @@ class AuthorizationStatus(models.TextChoices):
     RETROSPECTIVE_DUE = "retrospective_due", "Retrospective request due"
 
 
+# Awaiting the payer's decision (docs/clinical-rules.md 7), and since when: the appeal of an
+# appealed request, else its submission. The dashboard's order, and an index's.
+AWAITING_DECISION = (AuthorizationStatus.SUBMITTED, AuthorizationStatus.APPEALED)
+WAITING_SINCE = models.Case(
+    models.When(status=AuthorizationStatus.APPEALED, then=models.F("appealed_at")),
+    default=models.F("submitted_at"),
+)
+
+
 class Authorization(models.Model):
     """An insurance prior authorization for one order (docs/clinical-rules.md 7).
 
@@ -81,7 +90,26 @@ class Authorization(models.Model):
     class Meta:
         db_table = "orders_authorization"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "valid_to"])]
+        indexes = [
+            models.Index(fields=["status", "valid_to"]),
+            # The lists, newest first (all, or of one status): a page is read from the index,
+            # not sorted from every authorization.
+            models.Index(fields=["-created_at", "-id"], name="authorization_newest_first"),
+            models.Index(
+                fields=["status", "-created_at", "-id"], name="authorization_status_newest"
+            ),
+            # Awaiting a decision, the longest waiting first (the dashboard).
+            models.Index(
+                WAITING_SINCE,
+                "id",
+                name="authorization_waiting_since",
+                condition=Q(status__in=AWAITING_DECISION),
+            ),
+            # Denials to appeal, newest decision first (the dashboard).
+            models.Index(
+                fields=["status", "-decision_date", "-id"], name="authorization_status_decided"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=AuthorizationStatus.values),
@@ -242,6 +270,13 @@ class OrderApproval(models.Model):
                 fields=["valid_to", "authorization", "order"],
                 name="order_approval_current",
                 condition=Q(approved=True),
+            ),
+            # "Approvals running out" of cycles: the few with days of running low, so that the
+            # panel's OR reads two index ranges, not every approval of the centre.
+            models.Index(
+                fields=["cycles_low_from", "cycles_low_to"],
+                name="order_approval_cycles_low",
+                condition=Q(approved=True, cycles_low_from__isnull=False),
             ),
         ]
 

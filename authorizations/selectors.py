@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
@@ -33,6 +33,8 @@ from .coverage_rules import (
     renewal_flags,
 )
 from .models import (
+    AWAITING_DECISION,
+    WAITING_SINCE,
     Authorization,
     AuthorizationDocument,
     AuthorizationStatus,
@@ -57,8 +59,12 @@ def start_of_day(day: date) -> datetime:
 
 def authorizations_list(*, status: str = "", query: str = "") -> QuerySet[Authorization]:
     """Authorizations newest first with their order and patient, optionally by status and
-    matching every word of ``query`` (payer, member id, reference, MRN or patient name)."""
-    authorizations = Authorization.objects.select_related("order", "patient")
+    matching every word of ``query`` (payer, member id, reference, MRN or patient name). Read
+    newest first from an index (a page costs the same however many there are); of the order not
+    its frozen plan (JSON, never listed)."""
+    authorizations = Authorization.objects.select_related("order", "patient").defer(
+        *_without_plans("order")
+    )
     if status:
         authorizations = authorizations.filter(status=status)
     for term in query.split():
@@ -126,7 +132,7 @@ def awaiting_decision(today: date, *, min_age_days: int = 0) -> list[AwaitingDec
     days). One query."""
     cutoff = start_of_day(today - timedelta(days=min_age_days - 1))
     authorizations = Authorization.objects.select_related("order", "patient").filter(
-        Q(status=S.SUBMITTED) | Q(status=S.APPEALED)
+        status__in=AWAITING_DECISION
     )
     if min_age_days > 0:
         authorizations = authorizations.filter(
@@ -148,11 +154,18 @@ def awaiting_decision(today: date, *, min_age_days: int = 0) -> list[AwaitingDec
     return sorted(rows, key=lambda row: (-row.age_days, row.authorization.pk))
 
 
+def _denied_not_renewed() -> Q:
+    """Denied and not renewed since: NOT EXISTS a renewal (an anti-join on the renewals' index,
+    where a LEFT JOIN hashed every authorization of the centre)."""
+    renewals = Authorization.objects.filter(renews_id=OuterRef("pk"))
+    return Q(~Exists(renewals), status=S.DENIED)
+
+
 def denials_to_appeal() -> list[Authorization]:
     """Denied authorizations not renewed since (docs/clinical-rules.md 7), newest decision first."""
     return list(
         Authorization.objects.select_related("order", "patient")
-        .filter(status=S.DENIED, renewals__isnull=True)
+        .filter(_denied_not_renewed())
         .order_by("-decision_date", "-pk")
     )
 
@@ -283,33 +296,22 @@ def _without_plans(*orders: str) -> list[str]:
     return [f"{order}__{field}" for order in orders for field in PLAN_JSON_FIELDS]
 
 
-def _page_by_ids(ordered: QuerySet[Authorization], page: Any) -> Page:
-    """A page of ``ordered``, sorted and cut by ids alone (no join to sort), then its rows with
-    their order and patient: three queries (the count, the page's ids, its rows)."""
-    found: Page[Any] = Paginator(ordered.values_list("pk", flat=True), DASHBOARD_PER_PAGE).get_page(
-        page
-    )
-    rows = (
-        Authorization.objects.select_related("order", "patient")
-        .defer(*_without_plans("order"))
-        .in_bulk(list(found.object_list))
-    )
-    found.object_list = [rows[pk] for pk in found.object_list]
-    return found
+def _page(ordered: QuerySet[Authorization], page: Any) -> Page:
+    """A page of ``ordered`` (in an index's order: read from it, the page's rows joined to their
+    order and patient), two queries: the count and the page."""
+    return Paginator(
+        ordered.select_related("order", "patient").defer(*_without_plans("order")),
+        DASHBOARD_PER_PAGE,
+    ).get_page(page)
 
 
 def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Page:
-    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (three
-    queries)."""
-    found = _page_by_ids(
-        Authorization.objects.filter(Q(status=S.SUBMITTED) | Q(status=S.APPEALED))
+    """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (two
+    queries; the order is the index ``authorization_waiting_since``'s)."""
+    found = _page(
+        Authorization.objects.filter(status__in=AWAITING_DECISION)
         .filter(_authorization_matches(query))
-        .annotate(
-            waiting_from=Case(
-                When(status=S.APPEALED, then=F("appealed_at")), default=F("submitted_at")
-            )
-        )
-        .order_by("waiting_from", "pk"),
+        .order_by(WAITING_SINCE, "pk"),
         page,
     )
     rows = []
@@ -327,9 +329,9 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
 
 
 def denials_page(*, page: Any = 1, query: str = "") -> Page:
-    """Denials not renewed since, newest decision first (three queries)."""
-    return _page_by_ids(
-        Authorization.objects.filter(status=S.DENIED, renewals__isnull=True)
+    """Denials not renewed since, newest decision first (two queries)."""
+    return _page(
+        Authorization.objects.filter(_denied_not_renewed())
         .filter(_authorization_matches(query))
         .order_by("-decision_date", "-pk"),
         page,

@@ -172,7 +172,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ivig.accounts.context_processors.navigation",
             ],
-            "builtins": ["ivig.templatetags.clinical"],
+            "builtins": ["ivig.templatetags.clinical", "ivig.templatetags.links"],
         },
     }
 ]

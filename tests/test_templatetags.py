@@ -31,3 +31,47 @@ def test_numbers_show_without_trailing_zeros_or_naked_decimals(value, shown):
 )
 def test_a_number_with_its_unit(value, unit, shown):
     assert with_unit(value, unit) == shown
+
+
+# --- links to a row (``pk_url``): what ``{% url %}`` gives, reversed once -----------------
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "authorizations:authorization-detail",
+        "authorizations:order-coverage",
+        "infusions:session-detail",
+    ],
+)
+@pytest.mark.parametrize("pk", [1, 7, 42, 2147483646])
+def test_a_row_link_is_the_url_tag_s_path(route, pk):
+    from django.template import Context, Template
+    from django.urls import reverse
+
+    shown = Template(f'{{{{ pk|pk_url:"{route}" }}}}').render(Context({"pk": pk}))
+    assert shown == reverse(route, args=[pk])
+
+
+def test_a_row_link_follows_the_script_prefix():
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    from ivig.templatetags.links import pk_path
+
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/ivig/")
+        assert pk_path("infusions:session-detail", 5) == "/ivig/infusions/sessions/5/"
+        assert pk_path("infusions:session-detail", 5) == reverse(
+            "infusions:session-detail", args=[5]
+        )
+    finally:
+        set_script_prefix(before)
+    assert pk_path("infusions:session-detail", 5) == "/infusions/sessions/5/"
+
+
+def test_a_row_link_refuses_what_is_not_an_id():
+    from ivig.templatetags.links import pk_path
+
+    with pytest.raises(ValueError):
+        pk_path("infusions:session-detail", "5/../../admin")  # type: ignore[arg-type]

@@ -2,6 +2,8 @@
 through ``infusions.chairs.services``.
 """
 
+from datetime import time
+
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -33,6 +35,12 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+def hours_text(weekday: int, opens_at: time, closes_at: time) -> str:
+    """Opening hours as people read them: "Monday 07:00 to 21:00" (the choice's label read
+    directly: ``get_weekday_display`` flattens the choices at every call)."""
+    return f"{Weekday(weekday).label} {opens_at:%H:%M} to {closes_at:%H:%M}"
+
+
 class ChairOpeningHours(models.Model):
     """When a chair can be booked on a weekday, in local time (``TIME_ZONE``)."""
 
@@ -61,4 +69,4 @@ class ChairOpeningHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens_at:%H:%M} to {self.closes_at:%H:%M}"
+        return hours_text(self.weekday, self.opens_at, self.closes_at)

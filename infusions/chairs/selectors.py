@@ -1,5 +1,6 @@
 """Reading chairs with their opening hours (STYLE: selectors)."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 
@@ -9,8 +10,21 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from infusions.chairs.models import Chair, ChairOpeningHours
+from infusions.chairs.models import Chair, ChairOpeningHours, hours_text
 from infusions.common import local
+
+
+def chairs_and_hours_text() -> list[tuple[Chair, list[str]]]:
+    """Every chair, in use first then by name, with its opening hours as people read them
+    (``hours_text``), read as plain values: two queries, no model row per hour (the chairs
+    page shows seven a chair)."""
+    lines: dict[int, list[str]] = defaultdict(list)
+    hours = ChairOpeningHours.objects.order_by("chair", "weekday", "opens_at")
+    for chair_id, weekday, opens_at, closes_at in hours.values_list(
+        "chair_id", "weekday", "opens_at", "closes_at"
+    ):
+        lines[chair_id].append(hours_text(weekday, opens_at, closes_at))
+    return [(chair, lines[chair.pk]) for chair in Chair.objects.order_by("-active", "name")]
 
 
 def chairs_with_hours() -> QuerySet[Chair]:

@@ -4,10 +4,13 @@ docs/clinical-rules.md 6). Parse, call a service, render (STYLE)."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from infusions import policies
 from infusions.chairs.forms import ChairForm
 from infusions.chairs.models import Chair
+from infusions.chairs.selectors import chairs_and_hours_text
 from infusions.chairs.services import Hours, chair_save
 from infusions.errors import InfusionError, add_infusion_error
 from ivig.accounts.permissions import policy_required, signed_in_user
@@ -16,11 +19,14 @@ from ivig.accounts.permissions import policy_required, signed_in_user
 @policy_required(policies.can_read_schedule)
 def chair_list(request: HttpRequest) -> HttpResponse:
     """Every chair, in use or not, with its opening hours; nurses add and change them."""
-    chairs = Chair.objects.prefetch_related("opening_hours").order_by("-active", "name")
+    rows = [
+        (chair, format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)))
+        for chair, lines in chairs_and_hours_text()
+    ]
     return render(
         request,
         "infusions/chairs.html",
-        {"chairs": chairs, "can_edit": policies.can_edit_chairs(request.user)},
+        {"rows": rows, "can_edit": policies.can_edit_chairs(request.user)},
     )
 
 

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..booking.models import ACTIVE_STATUSES, InfusionSession, SessionStatus
-from ..chairs.models import Chair
+from ..chairs.models import Chair, ChairOpeningHours
 from ..common import at, local
 from . import solver
 from .models import NurseShift, PatientPreference, StaffingPolicy
@@ -105,18 +105,28 @@ def _window_min(opens: time, closes: time) -> tuple[int, int]:
     return opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute
 
 
-def _chair_windows(chairs: Sequence[Chair], dates: Sequence[date]) -> list[solver.ChairToUse]:
-    """Each active chair with its opening windows on the plan's days (prefetched hours)."""
-    chair_windows = []
-    for chair in chairs:
-        windows = tuple(
-            solver.ChairWindow(offset, *_window_min(hours.opens_at, hours.closes_at))
-            for offset, day in enumerate(dates)
-            for hours in chair.opening_hours.all()
-            if hours.weekday == day.weekday()
+def _chair_windows(dates: Sequence[date]) -> tuple[dict[int, str], list[solver.ChairToUse]]:
+    """Each active chair's name, and the chair with its opening windows on the plan's days (two
+    queries of plain values: the hours of the plan's weekdays only)."""
+    names = dict(Chair.objects.filter(active=True).values_list("pk", "name"))
+    hours: dict[int, list[tuple[int, time, time]]] = {pk: [] for pk in names}
+    for chair_id, weekday, opens, closes in ChairOpeningHours.objects.filter(
+        chair_id__in=list(names), weekday__in={day.weekday() for day in dates}
+    ).values_list("chair_id", "weekday", "opens_at", "closes_at"):
+        hours[chair_id].append((weekday, opens, closes))
+    chair_windows = [
+        solver.ChairToUse(
+            pk,
+            tuple(
+                solver.ChairWindow(offset, *_window_min(opens, closes))
+                for offset, day in enumerate(dates)
+                for weekday, opens, closes in hours[pk]
+                if weekday == day.weekday()
+            ),
         )
-        chair_windows.append(solver.ChairToUse(chair.pk, windows))
-    return chair_windows
+        for pk in names
+    ]
+    return names, chair_windows
 
 
 def _nurse_shifts(dates: Sequence[date], index: dict[date, int]) -> list[solver.NurseShift]:
@@ -293,12 +303,10 @@ def plan_context(
         at(first, datetime.min.time()),
         at(first + timedelta(days=days), datetime.min.time()),
     )
-    chairs = list(Chair.objects.filter(active=True).prefetch_related("opening_hours"))
-    chair_windows = _chair_windows(chairs, dates)
+    chair_names, chair_windows = _chair_windows(dates)
     shifts = _nurse_shifts(dates, index)
     policy = staffing_policy()
     found = _planned_session_values(start, end)
-    chair_names = {chair.pk: chair.name for chair in chairs}
     rows, sessions = _plan_sessions(
         found, now=now, movable=movable, dates=dates, index=index, chair_names=chair_names
     )

@@ -25,7 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from ortools.sat.python import cp_model
 
@@ -166,21 +166,35 @@ class PlanResult:
 # --- the load of nurses, minute by minute ---------------------------------------------------
 
 
+def _counted(spans: Iterable[tuple[int, int]]) -> list[int]:
+    """How many of ``spans`` (start, end: minutes, end excluded) hold each minute of the day:
+    +1 where each starts and -1 where it ends, summed once over the day (the cost grows with
+    the spans, not with their minutes: a busy day's load was a Python step per minute held)."""
+    change = [0] * (MINUTES_PER_DAY + 1)
+    for start, end in spans:
+        start, end = max(start, 0), min(end, MINUTES_PER_DAY)
+        if start < end:
+            change[start] += 1
+            change[end] -= 1
+    return list(accumulate(change[:MINUTES_PER_DAY]))
+
+
+def _on_duty_spans(shift: NurseShift) -> list[tuple[int, int]]:
+    """The stretches of ``shift`` off its breaks."""
+    spans, at = [], shift.start_min
+    for start, end in _merged([(s, e) for s, e in shift.breaks if s < e]):
+        if start > at:
+            spans.append((at, min(start, shift.end_min)))
+        at = max(at, end)
+    spans.append((at, shift.end_min))
+    return [(start, end) for start, end in spans if start < end]
+
+
 def nurses_on_duty(shifts: Iterable[NurseShift], day_index: int) -> list[int]:
     """Nurses on the ward at each minute of the day (on shift, not on a break)."""
-    count = [0] * MINUTES_PER_DAY
-    for shift in shifts:
-        if shift.day_index != day_index:
-            continue
-        for minute in range(max(shift.start_min, 0), min(shift.end_min, MINUTES_PER_DAY)):
-            if not any(start <= minute < end for start, end in shift.breaks):
-                count[minute] += 1
-    return count
-
-
-def _add(load: list[int], start: int, end: int) -> None:
-    for minute in range(max(start, 0), min(end, MINUTES_PER_DAY)):
-        load[minute] += 1
+    return _counted(
+        span for shift in shifts if shift.day_index == day_index for span in _on_duty_spans(shift)
+    )
 
 
 def loads(
@@ -188,14 +202,13 @@ def loads(
 ) -> tuple[list[int], list[int]]:
     """Patients in chairs and patients in titration at each minute of the day."""
     by_id = {session.session_id: session for session in problem.sessions}
-    patients, titrations = [0] * MINUTES_PER_DAY, [0] * MINUTES_PER_DAY
-    for placement in placements:
-        if placement.day_index != day_index:
-            continue
-        session = by_id[placement.session_id]
-        _add(patients, placement.start_min, placement.end_min)
-        _add(titrations, *session.titration_span(placement.start_min))
-    return patients, titrations
+    on_day = [placement for placement in placements if placement.day_index == day_index]
+    return (
+        _counted((placement.start_min, placement.end_min) for placement in on_day),
+        _counted(
+            by_id[placement.session_id].titration_span(placement.start_min) for placement in on_day
+        ),
+    )
 
 
 def fixed_placements(problem: PlanProblem) -> list[Placement]:

@@ -6,7 +6,6 @@ Nurses book and run infusions; clinicians, pharmacists and authorization admins 
 schedule and sessions read-only (docs/clinical-rules.md 1): every change answers them 403.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -52,6 +51,7 @@ from ivig.audit.reads import logs_patient_reads
 from ivig.audit.services import access_record, access_record_ids
 from ivig.dates import parse_day as base_parse_day
 from ivig.engine import Finding
+from ivig.templatetags.links import pk_path
 
 
 def _midnight(day: date) -> datetime:
@@ -71,21 +71,15 @@ class Shown:
     not_covered: bool
 
 
-def _session_url() -> Callable[[int], str]:
-    """``reverse("infusions:session-detail", args=[pk])`` for a page's sessions, reversed once
-    (a week draws a hundred or more; a ``reverse`` each was a tenth of the page's cost)."""
-    head, _, tail = reverse("infusions:session-detail", args=[0]).rpartition("/0/")
-    return lambda pk: f"{head}/{pk}/{tail}"
-
-
 def _shown(sessions: list[selectors.ScheduledSession]) -> dict[int, Shown]:
     uncovered = uncovered_session_ids(sessions)
     zone = timezone.get_current_timezone()  # looked up once, not four times a session
-    url = _session_url()
     return {
         session.pk: Shown(
             session,
-            url(session.pk),
+            # Reversed once (a week draws a hundred sessions or more; a ``reverse`` each was a
+            # tenth of the page's cost).
+            pk_path("infusions:session-detail", session.pk),
             f"{session.planned_start.astimezone(zone):%H:%M}",
             f"{session.planned_end.astimezone(zone):%H:%M}",
             session.status_label,

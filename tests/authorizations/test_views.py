@@ -186,7 +186,7 @@ def test_dashboard_queries_do_not_grow_with_rows(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-DASHBOARD_QUERIES = 17  # each panel counted and paged
+DASHBOARD_QUERIES = 15  # each panel counted and paged
 
 
 def test_submitting_with_the_reference_blank_keeps_the_stored_one(

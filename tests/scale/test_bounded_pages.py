@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from authorizations import views as authorization_views
 from infusions.booking import views as booking_views
 from infusions.schedule import views as infusion_views
 from ivig.accounts.models import User
@@ -29,6 +30,9 @@ PAGES = [
     ("scale-clinician", "/orders/patients/"),
     ("scale-clinician", f"/api/v1/orders/?limit={PAGE}"),
     ("scale-nurse", f"/api/v1/infusion-sessions/?limit={PAGE}"),
+    ("scale-clinician", "/orders/authorizations/all/"),
+    ("scale-clinician", "/orders/authorizations/all/?status=approved"),
+    ("scale-clinician", f"/api/v1/authorizations/?limit={PAGE}"),
 ]
 
 
@@ -39,6 +43,7 @@ def small_pages(monkeypatch):
         (order_views, "QUEUE_PER_PAGE"),
         (patient_views, "PATIENTS_PER_PAGE"),
         (booking_views, "TO_BOOK_PER_PAGE"),
+        (authorization_views, "PER_PAGE"),
     ):
         monkeypatch.setattr(module, name, PAGE)
 

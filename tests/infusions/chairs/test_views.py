@@ -37,6 +37,28 @@ def test_every_role_reads_the_chairs(role, users_by_role, client_for) -> None:
     assert ('data-testid="chair-add"' in text) is (role == Role.NURSE)
 
 
+def test_the_chairs_page_shows_each_chair_s_hours_in_order_in_a_fixed_number_of_queries(
+    users_by_role, client_for, django_assert_max_num_queries
+) -> None:
+    client = client_for(users_by_role[Role.NURSE])
+    url = reverse("infusions:chairs")
+    ChairFactory.create(name="Chair <b>A</b>", hours=[(2, "13:00", "17:00"), (0, "08:00", "12:00")])
+    ChairFactory.create(name="Chair B", hours=[])
+    ChairFactory.create(name="Chair 0", hours=[(6, "07:00", "21:00")], active=False)
+    client.get(url)
+    with django_assert_max_num_queries(50) as few:
+        text = client.get(url).content.decode()
+    assert "Chair &lt;b&gt;A&lt;/b&gt;</td>" in text
+    assert "<td>Monday 08:00 to 12:00<br>Wednesday 13:00 to 17:00</td>" in text
+    assert "<td>Never open</td>" in text
+    assert text.index("Chair B") < text.index("Chair 0<")  # in use first, then by name
+    assert text.index("Chair 0<") < text.index("Sunday 07:00 to 21:00")
+    for n in range(10):
+        ChairFactory.create(name=f"Chair {n:02d}", hours=[(d, "07:00", "21:00") for d in range(7)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
 def test_the_schedule_links_to_the_chairs(users_by_role, client_for) -> None:
     page = client_for(users_by_role[Role.NURSE]).get(reverse("infusions:schedule"))
     assert reverse("infusions:chairs") in page.content.decode()
