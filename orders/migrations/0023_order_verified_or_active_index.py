@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0021_parse_premedication_text"),
+        ("orders", "0022_patient_with_allergies_index"),
     ]
 
     operations = [
