@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from formulary.models import Product
 from infusions.administration import services as administration
 from infusions.administration.entries import Note, parse_entry
 from infusions.errors import InfusionError
@@ -420,3 +421,119 @@ def test_an_entry_in_the_future_is_refused(started, nurse) -> None:
             occurred_at=timezone.now() + timedelta(minutes=5),
         )
     assert (error.value.code, error.value.field) == ("in_future", "occurred_at")
+
+
+# --- what each refusal says, what each entry records (docs/clinical-rules.md 3.5, 6) ---------
+# Written for the survivors of the services mutation run (docs/mutation-testing.md): the nurse
+# reads the refusal, so its words, its field and its code are the rule as much as the refusal.
+
+
+def said(error: InfusionError) -> tuple[str, str, str | None]:
+    return error.code, error.message, error.field
+
+
+def test_a_completion_over_the_day_says_which_limit_and_field(started, nurse) -> None:
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "rate_changed", "10:30", rate_ml_per_h=82)
+    over_volume = refused(
+        "invalid", started, nurse, "completed", "13:30", volume_ml="251", grams_given="25"
+    )
+    assert said(over_volume) == (
+        "invalid",
+        "251 mL is more than the day's 250 mL.",
+        "volume_ml",
+    )
+    over_dispensed = refused(
+        "invalid", started, nurse, "completed", "13:30", volume_ml="250", grams_given="25.5"
+    )
+    assert said(over_dispensed) == (
+        "invalid",
+        "25.5 g is more than the 25 g dispensed for the day.",
+        "grams_given",
+    )
+
+
+def test_a_completion_over_the_recorded_rates_says_the_time_and_the_grams(started, nurse) -> None:
+    volume = refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="16.9", grams_given="1",
+    )  # fmt: skip
+    assert volume.message == (
+        "16.9 mL is more than the recorded rates allow by 10:02 (at most 16.8 mL: 10.7 mL plus "
+        "10 % and 5 mL). Record the rate changes first, or check the volume and time."
+    )
+    grams = refused(
+        "more_than_record_allows", started, nurse, "completed", "10:02",
+        volume_ml="16.8", grams_given="1.7",
+    )  # fmt: skip
+    assert said(grams) == (
+        "more_than_record_allows",
+        "1.7 g is more than the recorded rates allow by 10:02 (at most 1.68 g at 10 %).",
+        "grams_given",
+    )
+
+
+def test_only_a_stopped_infusion_restarts_and_never_faster(started, nurse) -> None:
+    running = refused("invalid", started, nurse, "restarted", "09:40", rate_ml_per_h=20)
+    assert said(running) == (
+        "invalid",
+        "Only an infusion stopped by an adverse event restarts.",
+        None,
+    )
+    record(started, nurse, "adverse_event", "09:45", symptoms=["fever"], severity="mild")
+    faster = refused("rate_above_plan", started, nurse, "restarted", "10:00", rate_ml_per_h=21)
+    assert said(faster) == (
+        "rate_above_plan",
+        "21 mL/h is above 20 mL/h, the rate at the stop: a restart is at the same or a lower rate.",
+        "rate_ml_per_h",
+    )
+    record(started, nurse, "restarted", "10:00", rate_ml_per_h=20)
+    # Running again after the restart: a second restart has no stop to follow.
+    again = refused("invalid", started, nurse, "restarted", "10:05", rate_ml_per_h=10)
+    assert again.message == "Only an infusion stopped by an adverse event restarts."
+
+
+def test_session_start_records_the_rate_and_the_reason_given(session, nurse) -> None:
+    near = administration.session_start(
+        session, by=nurse, at=yesterday_at("09:30"), rate_ml_per_h=15
+    )
+    assert (near.rate_ml_per_h, near.details) == (15, "")  # no reason asked, none recorded
+
+
+def test_session_start_far_from_the_booking_keeps_the_reason_stripped(session, nurse) -> None:
+    far = administration.session_start(
+        session, by=nurse, at=yesterday_at("11:00"), reason="  Transport late  "
+    )
+    assert (far.rate_ml_per_h, far.details) == (20, "Transport late")
+
+
+def started_session_of(nurse, **order_values: Any) -> InfusionSession:
+    order = verified_order(status=OrderStatus.ACTIVE, **order_values)
+    session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+    record(session, nurse, "started", "09:30")
+    return session
+
+
+def test_grams_dispensed_count_every_vial_of_each_size(nurse) -> None:
+    # Asceniv comes in 5 g vials only: the worked example's 25 g a day is five of them.
+    session = started_session_of(nurse, product=Product.objects.get(slug="asceniv"))
+    over = refused(
+        "invalid", session, nurse, "completed", "09:40", volume_ml="1", grams_given="25.5"
+    )
+    assert said(over) == (
+        "invalid",
+        "25.5 g is more than the 25 g dispensed for the day.",
+        "grams_given",
+    )
+    # Within the vials: what refuses 20 g after ten minutes is the record, not the vials.
+    assert refused(
+        "more_than_record_allows", session, nurse, "completed", "09:40",
+        volume_ml="1", grams_given="20",
+    ).field == "grams_given"  # fmt: skip
+
+
+def test_grams_within_the_vials_but_over_the_day_dose_name_the_day(nurse) -> None:
+    # 1.3 g/kg over 5 days: 17.9 g a day from one 20 g vial.
+    session = started_session_of(nurse, total_dose_g_per_kg=Decimal("1.3"))
+    over = refused("invalid", session, nurse, "completed", "09:40", volume_ml="1", grams_given="18")
+    assert said(over) == ("invalid", "18 g is more than the day's 17.9 g.", "grams_given")

@@ -13,8 +13,8 @@ from django.utils import timezone
 from infusions.booking import services as booking
 from infusions.booking.services import Slot
 from infusions.errors import InfusionError
-from infusions.models import InfusionSession, SessionStatus
-from orders.models import OrderStatus
+from infusions.models import Chair, InfusionSession, SessionStatus
+from orders.models import Order, OrderStatus, Patient
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
@@ -330,3 +330,229 @@ def test_cancel_future_sessions(booked, order, nurse, clinician) -> None:
     assert last.status_reason == "Order discontinued: Remission"
     assert last.history.first().history_user == clinician
     assert booking.cancel_future_sessions(order, clinician, "again") == 0
+
+
+# --- what each refusal says, what each change records (docs/clinical-rules.md 6) -------------
+# Written for the survivors of the services mutation run (docs/mutation-testing.md): a refusal
+# is read by the nurse, so its words, its field and its code are the rule as much as the refusal.
+
+
+def refusal(call, *args, **kwargs) -> InfusionError:
+    with pytest.raises(InfusionError) as error:
+        call(*args, **kwargs)
+    return error.value
+
+
+def said(error: InfusionError) -> tuple[str, str, str | None]:
+    return error.code, error.message, error.field
+
+
+def test_a_cycle_outside_the_order_is_refused_naming_its_range(order, chair_a) -> None:
+    for number in (0, 7):
+        assert said(refusal(booking.booking_propose, order, number)) == (
+            "invalid",
+            f"Order {order.number} has cycles 1 to 6, not {number}.",
+            "cycle_number",
+        )
+    # The last cycle is in range: what refuses it is the response review due before it.
+    assert refusal(booking.booking_propose, order, 6).code == "review_due"
+
+
+def test_an_order_not_in_force_is_refused_with_its_status(chair_a) -> None:
+    order = verified_order(status=OrderStatus.DISCONTINUED, start_date=next_monday())
+    assert said(refusal(booking.booking_propose, order, 1)) == (
+        "order_not_bookable",
+        f"Order {order.number} (version 1) is discontinued: only a verified or active version "
+        "is booked.",
+        None,
+    )
+
+
+def test_an_inactive_chair_asked_for_is_refused_by_name(order, chair_a) -> None:
+    chair_a.active = False
+    chair_a.save()
+    assert said(refusal(booking.booking_propose, order, 1, chair=chair_a)) == (
+        "invalid",
+        "A chair is not in use.",
+        "chair",
+    )
+
+
+def test_no_slot_names_the_chair_the_days_and_the_minutes(order) -> None:
+    mondays = ChairFactory.create(name="Mondays only", hours=[(0, "08:00", "18:00")])
+    horizon = f"within 42 days of {next_monday():%d %b %Y}."
+    assert said(refusal(booking.booking_propose, order, 1)) == (
+        "no_slot",
+        f"No chair has 5 consecutive days free for 221 minutes {horizon}",
+        None,
+    )
+    assert refusal(booking.booking_propose, order, 1, chair=mondays).message == (
+        f"Mondays only has 5 consecutive days free for 221 minutes {horizon}"
+    )
+
+
+def test_confirm_refusals_say_which_slot_and_why(order, chair_a, nurse) -> None:
+    slots = booking.booking_propose(order, 1)
+    assert said(refusal(booking.booking_confirm, order, 1, slots[:4], nurse)) == (
+        "invalid",
+        "Cycle 1 has 5 days: give one slot for each.",
+        "slots",
+    )
+    gap = [*slots[:4], Slot(5, chair_a, slots[4].start + timedelta(days=1))]
+    assert said(refusal(booking.booking_confirm, order, 1, gap, nurse)) == (
+        "invalid",
+        "Day 5 must follow day 4 on the next calendar day (a cycle's days are consecutive).",
+        "slots",
+    )
+    monday = next_monday()
+    late = [Slot(n, chair_a, local(monday + timedelta(days=n - 1), "15:00")) for n in range(1, 6)]
+    assert said(refusal(booking.booking_confirm, order, 1, late, nurse)) == (
+        "outside_opening_hours",
+        f"Day 1: A chair is not open from 15:00 to 18:41 on {monday:%A %d %b}.",
+        "start",
+    )
+    wednesday = monday + timedelta(days=2)
+    session_for(verified_order(), chair_a, local(wednesday, "11:00"), by=nurse)
+    assert said(refusal(booking.booking_confirm, order, 1, slots, nurse)) == (
+        "slot_taken",
+        f"Day 3: A chair already holds a session between 08:00 and 11:41 on {wednesday:%d %b}.",
+        "start",
+    )
+
+
+def test_a_slot_that_has_passed_is_refused_with_its_time(chair_a, nurse) -> None:
+    order = verified_order(days_per_cycle=1)
+    start = timezone.localtime() - timedelta(hours=2)
+    assert said(refusal(booking.booking_confirm, order, 1, [Slot(1, chair_a, start)], nurse)) == (
+        "invalid",
+        f"Day 1: {start:%d %b %H:%M} has passed.",
+        "start",
+    )
+
+
+def test_a_booked_cycle_is_refused_and_booking_records_who_and_why(order, chair_a, nurse) -> None:
+    sessions = booking.booking_confirm(order, 1, booking.booking_propose(order, 1), nurse)
+    first = sessions[0].history.first()
+    assert (first.history_change_reason, first.history_user) == ("Cycle 1 booked", nurse)
+    order.refresh_from_db()
+    assert order.version == 2  # verified -> active is a change of the order
+    activated = order.history.first()
+    assert activated.history_change_reason == "Active: cycle 1 booked"
+    assert said(
+        refusal(booking.booking_confirm, order, 1, booking.booking_propose(order, 2), nurse)
+    ) == (
+        "cycle_booked",
+        f"Cycle 1 of order {order.number} is already booked: move or cancel its sessions instead.",
+        None,
+    )
+    # An active order stays at its version when its next cycle is booked.
+    booking.booking_confirm(order, 2, booking.booking_propose(order, 2), nurse)
+    order.refresh_from_db()
+    assert (order.status, order.version) == (OrderStatus.ACTIVE, 2)
+
+
+def test_move_and_cancel_refusals_say_what_is_missing(booked, chair_b, nurse) -> None:
+    session, tuesday_session = booked[0], booked[1]
+    for call, doing in ((booking.session_move, "move"), (booking.session_cancel, "cancel")):
+        extra = {"chair": chair_b, "start": session.planned_start} if doing == "move" else {}
+        assert said(refusal(call, session, by=nurse, reason="  ", **extra)) == (
+            "invalid",
+            f"Give a reason to {doing} the session.",
+            "reason",
+        )
+    assert said(refusal(booking.session_cancel, session, by=nurse, reason="x", version=5)) == (
+        "stale_version",
+        "Someone changed this session while you were looking at it: reload and try again.",
+        None,
+    )
+    tuesday = local(tuesday_session.planned_start.date(), "13:00")
+    assert said(
+        refusal(booking.session_move, session, chair=chair_b, start=tuesday, by=nurse, reason="x")
+    ) == (
+        "invalid",
+        f"Order {session.order.number} already has day 2 of cycle 1 on {tuesday:%d %b}: one "
+        "infusion a day.",
+        "start",
+    )
+    InfusionSession.objects.filter(pk=session.pk).update(status=SessionStatus.IN_PROGRESS)
+    start = session.planned_start
+    assert said(
+        refusal(booking.session_move, session, chair=chair_b, start=start, by=nurse, reason="x")
+    ) == ("not_changeable", "A in progress session cannot be moved.", None)
+    assert refusal(booking.session_cancel, session, by=nurse, reason="x").message == (
+        "A in progress session cannot be cancelled."
+    )
+
+
+def test_a_cancelled_session_keeps_the_reason_and_who_in_its_history(booked, nurse) -> None:
+    cancelled = booking.session_cancel(booked[0], by=nurse, reason=" Patient unwell ", version=1)
+    assert (cancelled.status_reason, cancelled.version) == ("Patient unwell", 2)
+    latest = cancelled.history.first()
+    assert (latest.history_change_reason, latest.history_user) == (
+        "Cancelled: Patient unwell",
+        nurse,
+    )
+
+
+def test_discontinuing_a_version_cancels_its_lineage_up_to_it_and_no_other_order(
+    nurse, clinician, chair_a
+) -> None:
+    first = verified_order(status=OrderStatus.SUPERSEDED, start_date=next_monday())
+    second = verified_order(patient=first.patient, start_date=next_monday())
+    Order.objects.filter(pk=second.pk).update(lineage=first, revision=2)
+    second.refresh_from_db()
+    third = verified_order(patient=first.patient, start_date=next_monday(3))
+    Order.objects.filter(pk=third.pk).update(lineage=first, revision=3)
+    monday = next_monday()
+    by_version = {
+        order.pk: session_for(
+            order, chair_a, local(monday + timedelta(days=day), "08:00"), by=nurse
+        )
+        for day, order in enumerate((first, second, third))
+    }
+    unrelated = session_for(verified_order(), chair_a, local(monday, "13:00"), by=nurse)
+
+    assert booking.cancel_future_sessions(second, clinician) == 2
+    status = dict(InfusionSession.objects.values_list("pk", "status"))
+    assert status[by_version[first.pk].pk] == status[by_version[second.pk].pk] == "cancelled"
+    assert status[by_version[third.pk].pk] == status[unrelated.pk] == "booked"  # later, other
+    cancelled = InfusionSession.objects.get(pk=by_version[first.pk].pk)
+    # No reason given and none on the order: it says the order was discontinued.
+    assert (cancelled.status_reason, cancelled.version) == ("Order discontinued", 2)
+    assert cancelled.history.first().history_change_reason == "Cancelled: Order discontinued"
+
+
+def test_cancelling_future_sessions_needs_someone(order) -> None:
+    assert said(refusal(booking.cancel_future_sessions, order)) == (
+        "invalid",
+        "Say who cancels the sessions.",
+        None,
+    )
+
+
+def test_the_row_locks_are_taken_on_the_session_order_patient_and_chair(booked, chair_b, nurse):
+    """docs/clinical-rules.md 6, 6.1 (the module docstring's lock order): each lock's query,
+    run again, selects the row it is meant to hold (a lock on no row holds nothing)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks")
+    session = booked[0]
+    with CaptureQueriesContext(connection) as captured:
+        booking.session_move(
+            session, chair=chair_b, start=session.planned_start, by=nurse, reason="x"
+        )
+    locked: dict[str, set[int]] = {}
+    for query in captured.captured_queries:
+        if "FOR UPDATE" in query["sql"]:
+            table = query["sql"].split(" FROM ", 1)[1].split()[0].strip('"')
+            with connection.cursor() as cursor:
+                cursor.execute(query["sql"])
+                locked.setdefault(table, set()).update(row[0] for row in cursor.fetchall())
+    assert locked == {
+        Order._meta.db_table: {session.order_id},
+        Patient._meta.db_table: {session.order.patient_id},
+        InfusionSession._meta.db_table: {session.pk},
+        Chair._meta.db_table: {chair_b.pk},
+    }
