@@ -537,3 +537,87 @@ def test_grams_within_the_vials_but_over_the_day_dose_name_the_day(nurse) -> Non
     session = started_session_of(nurse, total_dose_g_per_kg=Decimal("1.3"))
     over = refused("invalid", session, nurse, "completed", "09:40", volume_ml="1", grams_given="18")
     assert said(over) == ("invalid", "18 g is more than the day's 17.9 g.", "grams_given")
+
+
+def test_in_infusion_refusals_say_why_and_which_field(session, nurse) -> None:
+    not_started = refused("not_started", session, nurse, "rate_changed", "09:30", rate_ml_per_h=20)
+    assert said(not_started) == ("not_started", "The infusion has not started yet.", None)
+    record(session, nurse, "started", "09:30")
+    # The same minute as the last rate entry is in sequence; a minute before it is not.
+    record(session, nurse, "rate_changed", "09:30", rate_ml_per_h=15)
+    early = refused("out_of_sequence", session, nurse, "rate_changed", "09:29", rate_ml_per_h=10)
+    assert said(early) == (
+        "out_of_sequence",
+        "The last start, rate or stop was recorded at 09:30: this cannot be earlier.",
+        "occurred_at",
+    )
+    record(session, nurse, "adverse_event", "09:40", symptoms=["fever"], severity="mild")
+    stopped = refused("infusion_stopped", session, nurse, "rate_changed", "09:45", rate_ml_per_h=10)
+    assert stopped.message == "The infusion is stopped after an adverse event: restart it first."
+    again = refused(
+        "infusion_stopped", session, nurse, "adverse_event", "09:45",
+        symptoms=["fever"], severity="mild",
+    )  # fmt: skip
+    assert again.message == "The infusion is already stopped; record further symptoms as a note."
+
+
+def test_after_a_restart_the_rate_now_caps_only_below_the_plans_rate(started, nurse) -> None:
+    record(started, nurse, "rate_changed", "10:00", rate_ml_per_h=41)
+    record(started, nurse, "adverse_event", "10:05", symptoms=["fever"], severity="mild")
+    record(started, nurse, "restarted", "10:20", rate_ml_per_h=41)
+    # Restarted at 41, the plan's rate until minute 60: the plan is what caps, and says so.
+    error = refused("rate_above_plan", started, nurse, "rate_changed", "10:25", rate_ml_per_h=42)
+    assert error.message == "42 mL/h is above 41 mL/h, the plan's rate 55 minutes after the start."
+    # From minute 60 the plan allows 82: the rate now (41) caps.
+    error = refused("rate_above_plan", started, nurse, "rate_changed", "10:30", rate_ml_per_h=42)
+    assert error.message == (
+        "42 mL/h is above 41 mL/h, the rate now: after a restart it is not increased again."
+    )
+
+
+def test_the_plans_top_rate_is_named_as_the_plans_up_to_200_ml_per_h(nurse) -> None:
+    # Two days of 2 g/kg (650 mL a day) run long enough to reach 200 mL/h, the plan's top.
+    session = started_session_of(nurse, days_per_cycle=2)
+    error = refused("rate_above_plan", session, nurse, "rate_changed", "13:30", rate_ml_per_h=201)
+    assert error.message == (
+        "201 mL/h is above 200 mL/h, the plan's rate 240 minutes after the start."
+    )
+
+
+def test_a_reaction_plans_cap_limits_rate_changes_and_is_named(nurse, clinician) -> None:
+    """docs/clinical-rules.md 3.8.3: a later session runs under the reaction plan's maximum."""
+    from infusions.reactions.services import reaction_plan_record
+    from tests.orders.factories import PatientWeightFactory
+
+    two_days_ago = timezone.localdate() - timedelta(days=2)
+    order = verified_order(status=OrderStatus.ACTIVE, start_date=two_days_ago)
+    PatientWeightFactory.create(
+        patient=order.patient,
+        weight_kg=Decimal("82.5"),
+        measured_on=two_days_ago - timedelta(days=18),
+        recorded_by=nurse,
+    )
+    chair = ChairFactory.create()
+    first = session_for(order, chair, yesterday_at("09:00") - timedelta(days=1), by=nurse)
+    later = session_for(order, chair, yesterday_at("09:00"), by=nurse, day_number=2)
+    for kind, data in (("started", {}), ("adverse_event", {"symptoms": ["fever"]})):
+        administration.administration_record(
+            first,
+            parse_entry({"kind": kind, "severity": "moderate", **data} if data else {"kind": kind}),
+            by=nurse,
+            occurred_at=yesterday_at("09:30" if kind == "started" else "09:50") - timedelta(days=1),
+        )
+    reaction = first.entries.get(kind="adverse_event")
+    reaction_plan_record(reaction, by=clinician, max_rate_ml_per_h=41, bookings_to_move=True)
+    record(later, nurse, "started", "09:30")
+    # The session's plan is capped at 41 already: from minute 60 the order's plan allows 82,
+    # and the refusal names the reaction plan that holds it down (it named "the plan's rate"
+    # until the mutation run showed the reaction plan's words were never reached).
+    for clock in ("10:00", "10:30"):
+        capped = refused("rate_above_plan", later, nurse, "rate_changed", clock, rate_ml_per_h=50)
+        assert capped.message == (
+            "50 mL/h is above 41 mL/h, the maximum rate of the plan for an earlier reaction."
+        )
+    # Below the cap the plan's own step is what limits, and is named.
+    early = refused("rate_above_plan", later, nurse, "rate_changed", "09:45", rate_ml_per_h=30)
+    assert early.message == "30 mL/h is above 20 mL/h, the plan's rate 15 minutes after the start."
