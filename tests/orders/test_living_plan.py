@@ -138,3 +138,38 @@ def test_an_approved_covered_order_never_shows_no_authorization(
     assert "NO_AUTHORIZATION" not in [f["code"] for f in shown["current_findings"]]
     plan = client.get(f"{ORDERS}{order.pk}/plan/").json()
     assert "NO_AUTHORIZATION" not in [f["code"] for f in plan["findings"]]
+
+
+def test_a_refusal_names_each_stop_by_its_title_and_its_words_without_their_final_period():
+    """docs/clinical-rules.md 3.9: "Cannot <step>: <title> — <message>; ..." then what to do;
+    only the message's own final period is dropped (the sentence goes on)."""
+    from ivig.engine import DosePlan, Finding
+    from orders.dose_plans.plan_accessor import OrderPlan
+
+    stops = [
+        Finding(code="MAX_DAILY_DOSE", severity="stop", message="Above 68.8 g, the MAX."),
+        Finding(code="MAX_DOSE_PER_28_DAYS", severity="stop", message="Above 137.6 g."),
+    ]
+    plan = OrderPlan(order=Order(), plan=DosePlan.model_construct(findings=stops))
+    assert plan.refusal("verify") == (
+        "Cannot verify: Above the maximum daily dose — Above 68.8 g, the MAX; "
+        "Above the 28-day maximum dose — Above 137.6 g. "
+        "A clinician must revise the order (new version)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "dose"),
+    [
+        (None, None),  # no plan (the formulary could not cost it)
+        ([], None),
+        ({}, None),
+        ({"daily_dose_g": None}, None),
+        ({"daily_dose_g": "not a number"}, None),
+        ({"daily_dose_g": "12.5"}, Decimal("12.5")),
+    ],
+)
+def test_a_stored_plans_daily_dose_is_read_only_from_a_plan_that_has_one(stored, dose):
+    from orders.dose_plans.plan_accessor import _daily_dose_g
+
+    assert _daily_dose_g(stored) == dose
