@@ -143,14 +143,16 @@ def test_an_approved_covered_order_never_shows_no_authorization(
 def test_a_refusal_names_each_stop_by_its_title_and_its_words_without_their_final_period():
     """docs/clinical-rules.md 3.9: "Cannot <step>: <title> — <message>; ..." then what to do;
     only the message's own final period is dropped (the sentence goes on)."""
-    from ivig.engine import DosePlan, Finding
+    from ivig.engine import Finding, compute_plan
     from orders.dose_plans.plan_accessor import OrderPlan
+    from tests.engine.factories import plan_request
 
     stops = [
         Finding(code="MAX_DAILY_DOSE", severity="stop", message="Above 68.8 g, the MAX."),
         Finding(code="MAX_DOSE_PER_28_DAYS", severity="stop", message="Above 137.6 g."),
     ]
-    plan = OrderPlan(order=Order(), plan=DosePlan.model_construct(findings=stops))
+    stopped = compute_plan(plan_request()).model_copy(update={"findings": stops})
+    plan = OrderPlan(order=Order(), plan=stopped)
     assert plan.refusal("verify") == (
         "Cannot verify: Above the maximum daily dose — Above 68.8 g, the MAX; "
         "Above the 28-day maximum dose — Above 137.6 g. "
