@@ -194,7 +194,9 @@ def _invalid(message: str, field: str | None = None) -> InfusionError:
 
 def _check_rate(rate_ml_per_h: int, cap_ml_per_h: int, why: str) -> None:
     if rate_ml_per_h < 1:
-        raise _invalid("A rate is at least 1 mL/h (an adverse event stops the infusion).", "rate")
+        raise _invalid(
+            "A rate is at least 1 mL/h (an adverse event stops the infusion).", "rate_ml_per_h"
+        )
     if rate_ml_per_h > cap_ml_per_h:
         raise InfusionError(
             InfusionError.RATE_ABOVE_PLAN,

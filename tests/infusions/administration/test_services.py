@@ -621,3 +621,38 @@ def test_a_reaction_plans_cap_limits_rate_changes_and_is_named(nurse, clinician)
     # Below the cap the plan's own step is what limits, and is named.
     early = refused("rate_above_plan", later, nurse, "rate_changed", "09:45", rate_ml_per_h=30)
     assert early.message == "30 mL/h is above 20 mL/h, the plan's rate 15 minutes after the start."
+
+
+def test_a_rate_is_at_least_1_ml_per_h_on_the_rate_field(started, nurse) -> None:
+    zero = refused("invalid", started, nurse, "rate_changed", "09:40", rate_ml_per_h=0)
+    # On the form's rate field (it named a field "rate" no form has, so the page showed it apart).
+    assert said(zero) == (
+        "invalid",
+        "A rate is at least 1 mL/h (an adverse event stops the infusion).",
+        "rate_ml_per_h",
+    )
+    assert record(started, nurse, "rate_changed", "09:40", rate_ml_per_h=1).rate_ml_per_h == 1
+
+
+def test_a_start_is_far_from_its_booking_beyond_an_hour_either_side(session) -> None:
+    """docs/clinical-rules.md 6: booked 09:00 with 30 minutes of premedication, the infusion
+    at 09:30: a start from 08:00 to 10:30 needs no reason."""
+    from infusions.booking.session_plan import session_runnable_plan
+
+    plan = session_runnable_plan(session)
+    assert plan.premedication_min_before == 30
+
+    def far(clock: str, lead: int | None = 30) -> str | None:
+        planned = plan.model_copy(update={"premedication_min_before": lead})
+        return administration.start_far_from_booking(session, planned, yesterday_at(clock))
+
+    assert far("08:00") is None
+    assert far("07:59") == "1 h 1 min before the booked start (09:00)"
+    assert far("07:00") == "2 h before the booked start (09:00)"
+    assert far("10:30") is None
+    assert far("10:31") == "1 h 1 min after the booked infusion start (09:30)"
+    assert far("10:45") == "1 h 15 min after the booked infusion start (09:30)"
+    # No premedication: the infusion is booked at the booked start itself.
+    for lead in (0, None):
+        assert far("10:00", lead) is None
+        assert far("10:01", lead) == "1 h 1 min after the booked infusion start (09:00)"
