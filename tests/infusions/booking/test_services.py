@@ -556,3 +556,25 @@ def test_the_row_locks_are_taken_on_the_session_order_patient_and_chair(booked, 
         InfusionSession._meta.db_table: {session.pk},
         Chair._meta.db_table: {chair_b.pk},
     }
+
+
+def test_a_replaced_versions_cycle_must_end_before_the_new_versions_first_day(
+    chair_a, nurse
+) -> None:
+    """docs/clinical-rules.md 4, 10.2: a version superseded by a verified one books only days
+    before the new version's first day (here the Friday of its cycle's week)."""
+    monday = next_monday()
+    first = verified_order(
+        status=OrderStatus.SUPERSEDED, verified_at=timezone.now(), start_date=monday
+    )
+    second = verified_order(
+        patient=first.patient, start_date=monday + timedelta(days=4), supersedes=first
+    )
+    Order.objects.filter(pk=second.pk).update(lineage=first, revision=2)
+    slots = [Slot(n, chair_a, local(monday + timedelta(days=n - 1), "08:00")) for n in range(1, 6)]
+    assert said(refusal(booking.booking_confirm, first, 1, slots, nurse)) == (
+        "invalid",
+        f"Version 1 of order {first.number} is replaced from "
+        f"{monday + timedelta(days=4):%d %b %Y}: its cycle's days must all fall before then.",
+        "slots",
+    )
