@@ -578,3 +578,32 @@ def test_a_replaced_versions_cycle_must_end_before_the_new_versions_first_day(
         f"{monday + timedelta(days=4):%d %b %Y}: its cycle's days must all fall before then.",
         "slots",
     )
+
+
+def test_a_slot_may_start_up_to_a_minute_ago_for_the_clocks_skew(chair_a, monkeypatch) -> None:
+    """docs/clinical-rules.md 6: a slot that has passed is refused, allowing one minute of clock
+    skew between the nurse's device and the server."""
+    from infusions.common import CLOCK_SKEW
+
+    now = local(next_monday(), "10:00")
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    hour = timedelta(hours=1)
+    for start in (now - CLOCK_SKEW, now, now + timedelta(seconds=30)):
+        booking._check_slot(chair_a, start, start + hour, what="Day 1")  # no refusal
+    late = now - CLOCK_SKEW - timedelta(seconds=1)
+    assert said(refusal(booking._check_slot, chair_a, late, late + hour, what="Day 1")) == (
+        "invalid",
+        f"Day 1: {late:%d %b %H:%M} has passed.",
+        "start",
+    )
+
+
+def test_an_inactive_chair_is_refused_at_booking_by_name(order, chair_a, nurse) -> None:
+    slots = booking.booking_propose(order, 1)
+    chair_a.active = False
+    chair_a.save()
+    assert said(refusal(booking.booking_confirm, order, 1, slots, nurse)) == (
+        "invalid",
+        "A chair is not in use.",
+        "chair",
+    )
