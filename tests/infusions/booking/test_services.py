@@ -607,3 +607,50 @@ def test_an_inactive_chair_is_refused_at_booking_by_name(order, chair_a, nurse) 
         "A chair is not in use.",
         "chair",
     )
+
+
+def test_a_patients_second_session_that_day_is_refused_naming_the_first(chair_a, chair_b, nurse):
+    """docs/clinical-rules.md 6.1: one infusion session a patient a day, whatever the order."""
+    from tests.infusions.factories import two_meant_orders_of_one_patient
+
+    monday = next_monday()
+    first, second = two_meant_orders_of_one_patient(start_date=monday)
+    session_for(first, chair_a, local(monday, "08:00"), by=nurse)
+    slots = [Slot(1, chair_b, local(monday, "13:00"))]
+    assert said(refusal(booking.booking_confirm, second, 1, slots, nurse)) == (
+        "patient_day_taken",
+        f"Day 1: the patient already has a session on {monday:%d %b %Y} (order {first.number}, "
+        "cycle 1 day 1, A chair at 08:00): one infusion session a day.",
+        "start",
+    )
+
+
+def test_a_cycle_before_one_given_is_past_and_not_booked(order, chair_a, nurse) -> None:
+    given = booking.booking_confirm(order, 2, booking.booking_propose(order, 2), nurse)
+    InfusionSession.objects.filter(pk=given[0].pk).update(status=SessionStatus.COMPLETED)
+    assert said(refusal(booking.booking_propose, order, 1)) == (
+        "invalid",
+        f"Cycle 2 of order {order.number} has already been given: cycle 1, before it, is past "
+        "and is not booked now.",
+        "cycle_number",
+    )
+    assert booking.booking_propose(order, 3)[0].day_number == 1  # after it: booked as usual
+
+
+def test_a_replaced_versions_cycle_from_the_new_first_day_is_the_new_versions(
+    chair_a, nurse
+) -> None:
+    monday = next_monday()
+    first = verified_order(
+        status=OrderStatus.SUPERSEDED, verified_at=timezone.now(), start_date=monday
+    )
+    new_start = monday + timedelta(days=28)  # cycle 2's planned first day
+    second = verified_order(patient=first.patient, start_date=new_start, supersedes=first)
+    Order.objects.filter(pk=second.pk).update(lineage=first, revision=2)
+    assert said(refusal(booking.booking_propose, first, 2)) == (
+        "order_not_bookable",
+        f"Cycle 2 of order {first.number} belongs to version 1, which a newer version replaces "
+        f"from {new_start:%d %b %Y}: book the newer version's cycles instead.",
+        None,
+    )
+    assert booking.booking_propose(first, 1)[-1].day < new_start  # cycle 1 still books
