@@ -531,8 +531,9 @@ def test_cancelling_future_sessions_needs_someone(order) -> None:
 
 
 def test_the_row_locks_are_taken_on_the_session_order_patient_and_chair(booked, chair_b, nurse):
-    """docs/clinical-rules.md 6, 6.1 (the module docstring's lock order): each lock's query,
-    run again, selects the row it is meant to hold (a lock on no row holds nothing)."""
+    """docs/clinical-rules.md 6, 6.1 (the module docstring's lock order): the order's row, then
+    the patient's, the session's and the chair's, each lock's query selecting the row it is
+    meant to hold (run again: a lock on no row holds nothing)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -543,19 +544,19 @@ def test_the_row_locks_are_taken_on_the_session_order_patient_and_chair(booked, 
         booking.session_move(
             session, chair=chair_b, start=session.planned_start, by=nurse, reason="x"
         )
-    locked: dict[str, set[int]] = {}
+    locked: list[tuple[str, set[int]]] = []
     for query in captured.captured_queries:
         if "FOR UPDATE" in query["sql"]:
             table = query["sql"].split(" FROM ", 1)[1].split()[0].strip('"')
             with connection.cursor() as cursor:
                 cursor.execute(query["sql"])
-                locked.setdefault(table, set()).update(row[0] for row in cursor.fetchall())
-    assert locked == {
-        Order._meta.db_table: {session.order_id},
-        Patient._meta.db_table: {session.order.patient_id},
-        InfusionSession._meta.db_table: {session.pk},
-        Chair._meta.db_table: {chair_b.pk},
-    }
+                locked.append((table, {row[0] for row in cursor.fetchall()}))
+    assert locked[:4] == [
+        (Order._meta.db_table, {session.order_id}),
+        (Patient._meta.db_table, {session.order.patient_id}),
+        (InfusionSession._meta.db_table, {session.pk}),
+        (Chair._meta.db_table, {chair_b.pk}),
+    ]
 
 
 def test_a_replaced_versions_cycle_must_end_before_the_new_versions_first_day(
