@@ -175,3 +175,33 @@ def test_a_stored_plans_daily_dose_is_read_only_from_a_plan_that_has_one(stored,
     from orders.dose_plans.plan_accessor import _daily_dose_g
 
     assert _daily_dose_g(stored) == dose
+
+
+def test_a_new_override_refuses_the_firm_steps_and_says_what_answers_it():
+    """docs/clinical-rules.md 3.9: a new override refuses verifying, a firm booking, confirming
+    and starting (a tentative booking is allowed, and said); a new version answers it unless
+    it is judged on a session only (3.8.2 CREATININE_DUE: a result or a reason answers it)."""
+    from ivig.engine import Finding, compute_plan
+    from orders.dose_plans.plan_accessor import OrderPlan
+    from tests.engine.factories import plan_request
+
+    plan = compute_plan(plan_request()).model_copy(update={"findings": []})
+    weight = Finding(code="WEIGHT_CHANGED", severity="override", message="Now 80 kg.")
+    creatinine = Finding(code="CREATININE_DUE", severity="override", message="No result.")
+
+    def refusal(step: str, *overrides: Finding) -> str | None:
+        return OrderPlan(order=Order(), plan=plan, new_overrides=list(overrides)).refusal(step)
+
+    new = "new since signing, Weight changed since signing — Now 80 kg."
+    revise = "A clinician must revise the order (new version)."
+    tentative = " Until then a session can be booked only as tentative."
+    assert refusal("book", weight) == f"Cannot book: {new} {revise}{tentative}"
+    assert refusal("confirm", weight) == f"Cannot confirm the session: {new} {revise}{tentative}"
+    assert refusal("start", weight) == f"Cannot start the session: {new} {revise}"
+    assert refusal("verify", weight) == f"Cannot verify: {new} {revise}"
+    for step in ("propose", "book_tentative", "move", "sign"):
+        assert refusal(step, weight) is None
+    assert refusal("start", creatinine) == (
+        "Cannot start the session: new since signing, Creatinine check due — No result."
+    )
+    assert refusal("start") is None
