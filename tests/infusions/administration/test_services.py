@@ -656,3 +656,41 @@ def test_a_start_is_far_from_its_booking_beyond_an_hour_either_side(session) -> 
     for lead in (0, None):
         assert far("10:00", lead) is None
         assert far("10:01", lead) == "1 h 1 min after the booked infusion start (09:00)"
+
+
+def test_start_refusals_say_why_in_the_nurses_words(nurse) -> None:
+    planned = yesterday_at("09:00") - timedelta(days=1)
+    other_day = session_for(verified_order(), ChairFactory.create(), planned, by=nurse)
+    assert said(refused("cannot_start", other_day, nurse, "started", "09:30")) == (
+        "cannot_start",
+        f"This session is planned for {planned:%d %b %Y}: move it to today before starting it.",
+        None,
+    )
+
+
+def test_every_blocker_of_a_start_is_said_one_after_the_other(session, nurse) -> None:
+    session.order.status = OrderStatus.DISCONTINUED
+    session.order.save()
+    session.order.authorizations.all().delete()
+    blockers = administration.session_start_blockers(session)
+    assert len(blockers) >= 2
+    error = refused("cannot_start", session, nurse, "started", "09:30")
+    assert error.message == " ".join(blockers)
+
+
+def test_a_start_far_from_its_booking_needs_a_reason_then_records_it(session, nurse) -> None:
+    far = refused("start_far_from_booking", session, nurse, "started", "07:59")
+    assert said(far) == (
+        "start_far_from_booking",
+        "This start is 1 h 1 min before the booked start (09:00): give the reason in the details.",
+        "details",
+    )
+    above = refused("rate_above_plan", session, nurse, "started", "09:30", rate_ml_per_h=21)
+    assert above.message == "21 mL/h is above 20 mL/h, the plan's start."
+    record(session, nurse, "started", "07:59", details="Early transport")
+    session.refresh_from_db()
+    latest = session.history.first()
+    assert latest is not None
+    assert latest.history_change_reason == (
+        "Infusion started 1 h 1 min before the booked start (09:00): Early transport"
+    )
