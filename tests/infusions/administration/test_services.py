@@ -694,3 +694,79 @@ def test_a_start_far_from_its_booking_needs_a_reason_then_records_it(session, nu
     assert latest.history_change_reason == (
         "Infusion started 1 h 1 min before the booked start (09:00): Early transport"
     )
+
+
+def test_correction_refusals_say_what_a_correction_may_correct(started, nurse) -> None:
+    vitals_entry = record(started, nurse, "vital_signs", "09:35", **vitals(bp_systolic_mmhg=210))
+    start = started.entries.get(kind="started")
+    state = refused(
+        "invalid", started, nurse, "vital_signs", "09:36", correction_of=start, **vitals()
+    )
+    assert said(state) == (
+        "invalid",
+        "A start, rate, stop, restart or completion happened: correct it with a note.",
+        "correction_of",
+    )
+    other_kind = refused(
+        "invalid", started, nurse, "iv_access", "09:36", details="x", correction_of=vitals_entry
+    )
+    assert said(other_kind) == (
+        "invalid",
+        "A correction of vital signs is of the same kind (or a note).",
+        "correction_of",
+    )
+    other = session_for(verified_order(), ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+    elsewhere = record(other, nurse, "note", "09:00", details="x")
+    wrong_session = refused(
+        "invalid", started, nurse, "note", "09:40", details="x", correction_of=elsewhere
+    )
+    assert said(wrong_session) == (
+        "invalid",
+        "A correction corrects an entry of the same session.",
+        "correction_of",
+    )
+    assert said(refusal_of_entry_to_correct(started, 10**9)) == (
+        "invalid",
+        "Entry #1000000000 is not in this session's record.",
+        "correction_of",
+    )
+    assert administration.entry_to_correct(started, None) is None
+    assert administration.entry_to_correct(started, vitals_entry.pk) == vitals_entry
+
+
+def refusal_of_entry_to_correct(session, entry_id: int) -> InfusionError:
+    with pytest.raises(InfusionError) as error:
+        administration.entry_to_correct(session, entry_id)
+    return error.value
+
+
+def test_each_entry_is_kept_with_its_words_in_the_sessions_history(session, nurse) -> None:
+    wrong_size = refused(
+        "invalid", session, nurse, "lot_recorded", "09:05",
+        lot_number="L1", vial_size_g="7", vial_count=1,
+    )  # fmt: skip
+    assert said(wrong_size) == (
+        "invalid",
+        "Privigen comes in 5 g, 10 g, 20 g, 40 g vials.",
+        "vial_size_g",
+    )
+    record(session, nurse, "started", "09:30")
+    session.refresh_from_db()
+    assert (session.status, session.version) == ("in_progress", 2)
+    started = session.history.first()
+    assert started is not None
+    assert (started.history_change_reason, started.history_user) == ("Infusion started", nurse)
+    record(session, nurse, "completed", "10:02", volume_ml="10", grams_given="1")
+    session.refresh_from_db()
+    assert (session.status, session.version, session.partial_dose) == ("completed", 3, True)
+    completed = session.history.first()
+    assert completed is not None and completed.history_change_reason.startswith(
+        "Infusion completed. "
+    )
+
+
+def test_premedication_given_without_details_records_what_was_ordered(nurse) -> None:
+    order = verified_order(status=OrderStatus.ACTIVE, premedication="")
+    session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+    given = record(session, nurse, "premedication_given", "09:05")
+    assert given.details == "As ordered"
