@@ -770,3 +770,31 @@ def test_premedication_given_without_details_records_what_was_ordered(nurse) -> 
     session = session_for(order, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
     given = record(session, nurse, "premedication_given", "09:05")
     assert given.details == "As ordered"
+
+
+def test_recording_refusals_say_why_with_the_time(started, nurse) -> None:
+    future = timezone.localtime() + timedelta(minutes=5)
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            started, Note(details="x"), by=nurse, occurred_at=future
+        )
+    assert said(error.value) == (
+        "in_future",
+        f"{future:%d %b %H:%M} is in the future.",
+        "occurred_at",
+    )
+    before = yesterday_at("23:00") - timedelta(days=1)
+    with pytest.raises(InfusionError) as error:
+        administration.administration_record(
+            started, Note(details="x"), by=nurse, occurred_at=before
+        )
+    assert said(error.value) == (
+        "before_session_day",
+        f"{before:%d %b %H:%M} is before the session's day ({started.planned_day:%d %b %Y}).",
+        "occurred_at",
+    )
+    started.refresh_from_db()
+    assert administration.session_start_blockers(started) == ["The session is in progress."]
+    InfusionSession.objects.filter(pk=started.pk).update(status="cancelled")
+    closed = refused("recording_closed", started, nurse, "note", "10:00", details="late")
+    assert closed.message == "The session is cancelled: nothing more is recorded."
