@@ -798,3 +798,23 @@ def test_recording_refusals_say_why_with_the_time(started, nurse) -> None:
     InfusionSession.objects.filter(pk=started.pk).update(status="cancelled")
     closed = refused("recording_closed", started, nurse, "note", "10:00", details="late")
     assert closed.message == "The session is cancelled: nothing more is recorded."
+
+
+def test_recording_is_open_up_to_a_minute_ahead_and_from_the_sessions_day(
+    started, monkeypatch
+) -> None:
+    """docs/clinical-rules.md 6: one minute of clock skew; unless told otherwise, the session's
+    day is checked too."""
+    from infusions.common import CLOCK_SKEW
+
+    now = yesterday_at("12:00")
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    administration.check_recording_open(started, now + CLOCK_SKEW)  # no refusal
+    with pytest.raises(InfusionError) as ahead:
+        administration.check_recording_open(started, now + CLOCK_SKEW + timedelta(seconds=1))
+    assert ahead.value.code == "in_future"
+    day_before = yesterday_at("23:00") - timedelta(days=1)
+    with pytest.raises(InfusionError) as early:
+        administration.check_recording_open(started, day_before)
+    assert early.value.code == "before_session_day"
+    administration.check_recording_open(started, day_before, day_checked=False)
