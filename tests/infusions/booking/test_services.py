@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from infusions.booking import services as booking
 from infusions.booking.services import Slot
+from infusions.booking.session_plan import runnable_plan
 from infusions.errors import InfusionError
 from infusions.models import Chair, InfusionSession, SessionStatus
 from orders.models import Order, OrderStatus, Patient
@@ -655,3 +656,26 @@ def test_a_replaced_versions_cycle_from_the_new_first_day_is_the_new_versions(
         None,
     )
     assert booking.booking_propose(first, 1)[-1].day < new_start  # cycle 1 still books
+
+
+def test_an_unstaffed_proposal_is_first_fit_and_says_so(order, chair_a) -> None:
+    """docs/planner.md: no nurse on shift on the cycle's days, so the earliest free slot; the
+    proposal carries the session as the planner sees it (chair minutes, premedication lead, the
+    minute the plan's top rate is reached) and no nurses' ratio broken."""
+    from infusions.planning.ranking import NewSession
+
+    proposal = booking.booking_proposal(order, 1)
+    assert proposal.why == booking.FIRST_FIT_WHY
+    assert (proposal.over_ratio, proposal.over_ratio_day) == (False, None)
+    # 221 chair minutes, 30 of premedication; the worked example never reaches its target rate
+    # (runnable_plan: target_rate_reached_min None), so no minutes at a top rate.
+    assert runnable_plan(order).target_rate_reached_min is None
+    assert proposal.session == NewSession(221, 30, 0)
+
+
+def test_a_proposal_is_refused_by_a_stop_in_words(order, chair_a) -> None:
+    order.patient.iga_status = "deficient_with_antibodies"
+    order.patient.save()
+    error = refusal(booking.booking_propose, order, 1)
+    assert error.message.startswith("Cannot propose a booking: ")
+    assert error.message.endswith("A clinician must revise the order (new version).")
