@@ -679,3 +679,27 @@ def test_a_proposal_is_refused_by_a_stop_in_words(order, chair_a) -> None:
     error = refusal(booking.booking_propose, order, 1)
     assert error.message.startswith("Cannot propose a booking: ")
     assert error.message.endswith("A clinician must revise the order (new version).")
+
+
+def test_the_patients_time_window_holds_to_the_minute(order, chair_a, nurse) -> None:
+    """docs/planner.md: a stored window is hard: the start not before its earliest minute, the
+    end not after its latest (221 minutes from 13:15 end at 16:56)."""
+    from infusions.planning.services import preference_save
+
+    monday = next_monday()
+
+    def window(earliest: str, latest: str) -> None:
+        preference_save(
+            order.patient,
+            by=nurse,
+            earliest_start=local(monday, earliest).time(),
+            latest_end=local(monday, latest).time(),
+        )
+
+    window("13:15", "16:56")
+    assert clocks(booking.booking_propose(order, 1))[0] == (1, "A chair", "Mon 13:15", "16:56")
+    window("17:00", "18:00")
+    assert refusal(booking.booking_propose, order, 1).message == (
+        "No chair has 5 consecutive days free for 221 minutes within the patient's time window "
+        f"within 42 days of {monday:%d %b %Y}."
+    )
