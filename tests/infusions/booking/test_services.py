@@ -703,3 +703,19 @@ def test_the_patients_time_window_holds_to_the_minute(order, chair_a, nurse) -> 
         "No chair has 5 consecutive days free for 221 minutes within the patient's time window "
         f"within 42 days of {monday:%d %b %Y}."
     )
+
+
+def test_the_planners_session_falls_back_on_the_signed_plans_minutes(order) -> None:
+    """docs/planner.md: the minutes the runnable plan does not give are read from the plan at
+    signing, as the planner reads the booked sessions; none, or not a whole number, is 0."""
+    from infusions.planning.ranking import NewSession
+
+    plan = runnable_plan(order)
+    order.plan_at_signing = {"premedication_min_before": 45, "target_rate_reached_min": 150}
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 150)
+    order.plan_at_signing = {"target_rate_reached_min": -5}
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
+    order.plan_at_signing = {"target_rate_reached_min": "150"}
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
+    order.plan_at_signing = None
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
