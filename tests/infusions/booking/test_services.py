@@ -6,6 +6,7 @@ The order is docs/api.md's worked example: 5 days a cycle, 221 minutes of chair 
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -719,3 +720,45 @@ def test_the_planners_session_falls_back_on_the_signed_plans_minutes(order) -> N
     assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
     order.plan_at_signing = None
     assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
+
+
+# --- ranked proposals (docs/planner.md): a nurse on shift ------------------------------------
+
+
+def one_day_order(day: date, **overrides):
+    return verified_order(
+        start_date=day, days_per_cycle=1, total_dose_g_per_kg=Decimal("0.4"), **overrides
+    )
+
+
+def test_a_staffed_proposal_keeps_the_chair_and_time_of_the_last_cycle(nurse) -> None:
+    from tests.infusions.planning.test_api import one_nurse
+
+    day = timezone.localdate() + timedelta(days=3)
+    every_day = [(weekday, "08:00", "18:00") for weekday in range(7)]
+    chairs = [ChairFactory.create(name=f"{letter} chair", hours=every_day) for letter in "AB"]
+    one_nurse(nurse, day)
+    earlier = one_day_order(day - timedelta(days=1))
+    session_for(earlier, chairs[1], local(day - timedelta(days=1), "10:00"), by=nurse)
+    proposal = booking.booking_proposal(one_day_order(day, patient=earlier.patient), 1)
+    assert clocks(proposal.slots)[0][1:3] == ("B chair", f"{day:%a} 10:00")
+    assert "the same chair and time as the last cycle" in proposal.why
+
+
+def test_a_proposal_over_the_nurses_ratio_says_its_day(nurse) -> None:
+    from infusions.planning.services import policy_save
+    from tests.infusions.planning.test_api import one_nurse
+
+    day = timezone.localdate() + timedelta(days=3)
+    chairs = [
+        ChairFactory.create(name=f"{n} chair", hours=[(day.weekday(), "08:00", "18:00")])
+        for n in "AB"
+    ]
+    policy_save(by=nurse, patients_per_nurse=1, titrations_per_nurse=1)
+    for week in range(8):
+        on = day + timedelta(weeks=week)
+        session_for(one_day_order(on), chairs[0], local(on, "08:00"), by=nurse, minutes=600)
+        one_nurse(nurse, on)
+    proposal = booking.booking_proposal(one_day_order(day), 1, requested_date=day)
+    assert (proposal.over_ratio, proposal.over_ratio_day) == (True, day)
+    assert "breaks the nurses' ratio" in proposal.why
