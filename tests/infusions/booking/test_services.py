@@ -699,6 +699,10 @@ def test_the_patients_time_window_holds_to_the_minute(order, chair_a, nurse) -> 
 
     window("13:15", "16:56")
     assert clocks(booking.booking_propose(order, 1))[0] == (1, "A chair", "Mon 13:15", "16:56")
+    window("08:00", "11:41")  # 08:00 + 221 minutes ends at 11:41 exactly
+    assert clocks(booking.booking_propose(order, 1))[0] == (1, "A chair", "Mon 08:00", "11:41")
+    window("08:00", "11:40")  # a minute short: no start that day fits before 11:40
+    assert refusal(booking.booking_propose, order, 1).code == "no_slot"
     window("17:00", "18:00")
     assert refusal(booking.booking_propose, order, 1).message == (
         "No chair has 5 consecutive days free for 221 minutes within the patient's time window "
