@@ -766,3 +766,20 @@ def test_a_proposal_over_the_nurses_ratio_says_its_day(nurse) -> None:
     proposal = booking.booking_proposal(one_day_order(day), 1, requested_date=day)
     assert (proposal.over_ratio, proposal.over_ratio_day) == (True, day)
     assert "breaks the nurses' ratio" in proposal.why
+
+
+def test_a_proposal_is_checked_with_its_own_days_on_the_patients_calendar(chair_a, nurse):
+    """docs/clinical-rules.md 3.9: the plan is checked with the proposed days on the calendar:
+    a cycle planned five weeks after another order's day keeps the 28-day maximum, the same
+    cycle asked for a week after it does not."""
+    monday = next_monday()
+    order = verified_order(start_date=monday + timedelta(days=35))
+    other = verified_order(
+        patient=order.patient, start_date=monday, days_per_cycle=1, cycles=1,
+        total_dose_g_per_kg=Decimal("0.4"),
+    )  # fmt: skip
+    session_for(other, chair_a, local(monday, "08:00"), by=nurse)
+    assert booking.booking_propose(order, 1)[0].day == monday + timedelta(days=35)
+    early = refusal(booking.booking_propose, order, 1, requested_date=monday + timedelta(days=7))
+    assert early.code == "stop_findings"
+    assert early.message.startswith("Cannot propose a booking: Above the 28-day maximum dose")
