@@ -194,7 +194,9 @@ def _invalid(message: str, field: str | None = None) -> InfusionError:
 
 def _check_rate(rate_ml_per_h: int, cap_ml_per_h: int, why: str) -> None:
     if rate_ml_per_h < 1:
-        raise _invalid("A rate is at least 1 mL/h (an adverse event stops the infusion).", "rate")
+        raise _invalid(
+            "A rate is at least 1 mL/h (an adverse event stops the infusion).", "rate_ml_per_h"
+        )
     if rate_ml_per_h > cap_ml_per_h:
         raise InfusionError(
             InfusionError.RATE_ABOVE_PLAN,
@@ -214,7 +216,10 @@ def _planned_cap(
     cap, why = planned, f"the plan's rate {int(elapsed)} minutes after the start"
     if cap > MAX_RATE_ML_PER_H:
         cap, why = MAX_RATE_ML_PER_H, "the maximum rate"
-    if reaction_cap is not None and reaction_cap < cap:
+    # ``plan`` is the session's runnable plan, already capped at the reaction plans' maximum
+    # (session_runnable_plan): where the cap holds the plan's rate down to it, the reaction plan
+    # is what the nurse is told.
+    if reaction_cap is not None and reaction_cap <= cap:
         cap, why = reaction_cap, "the maximum rate of the plan for an earlier reaction"
     if state.restart_rate_ml_per_h is not None and state.rate_ml_per_h < cap:
         cap, why = state.rate_ml_per_h, "the rate now: after a restart it is not increased again"

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from authorizations.coverage_rules import (
     CycleCoverage,
     PlannedCycle,
@@ -20,6 +22,7 @@ from authorizations.coverage_rules import (
     cover_cycles,
     coverage_blocker,
     cycle_for_session,
+    renewal_flags,
 )
 from authorizations.models import AuthorizationStatus
 
@@ -134,3 +137,68 @@ def test_a_cycle_over_the_approved_grams_says_how_many_grams_are_used() -> None:
     assert coverage[2].reason == (
         "80 g more would exceed Acme Health PA-1's 230 approved g (160 g used)"
     )
+
+
+# --- running out (docs/clinical-rules.md 8): renewal_flags at its edges ----------------------
+
+TODAY = date(2027, 3, 22)
+
+
+def approval_until(valid_to: date, approved_cycles: int = 6) -> Any:
+    return _approval(row(valid_to=valid_to, approved_cycles=approved_cycles))
+
+
+def cycle_on(number: int, first_day: date, authorization_id: int | None = 12) -> CycleCoverage:
+    return CycleCoverage(
+        number=number,
+        days=(first_day, first_day + timedelta(days=1)),
+        grams=Decimal(80),
+        authorization_id=authorization_id,
+    )
+
+
+def test_a_cycle_uses_its_own_approval_once_it_has_started_even_today() -> None:
+    coverage = [
+        cycle_on(1, date(2027, 2, 1), authorization_id=99),  # another approval's
+        cycle_on(2, date(2027, 3, 1)),  # started: used
+        cycle_on(3, TODAY),  # starts today: used, and not left
+        cycle_on(4, TODAY + timedelta(days=1)),  # tomorrow: left, not used
+        cycle_on(5, date(2027, 5, 1), authorization_id=None),  # not covered, left
+    ]
+    flags = renewal_flags(approval_until(date(2027, 12, 31)), coverage, TODAY)
+    # 284 days to expiry; 6 approved, 2 used: 4 left; the order has 2 cycles left.
+    assert flags == (284, 4, 2, False, False)
+
+
+def test_an_approval_expires_within_30_days_from_today_to_the_30th_day() -> None:
+    def expiring(valid_to: date) -> tuple[int, bool]:
+        days, _, _, flag, _ = renewal_flags(approval_until(valid_to), [], TODAY)
+        return days, flag
+
+    assert expiring(TODAY - timedelta(days=1)) == (-1, False)  # expired: not "expiring"
+    assert expiring(TODAY) == (0, True)
+    assert expiring(TODAY + timedelta(days=30)) == (30, True)
+    assert expiring(TODAY + timedelta(days=31)) == (31, False)
+
+
+@pytest.mark.parametrize(
+    ("approved_cycles", "cycles_after_today", "low"),
+    [
+        (1, 2, True),  # one cycle left, two to give
+        (1, 1, False),  # one left, exactly what the order needs
+        (2, 3, False),  # two left is not low, however many the order needs
+        (0, 1, True),  # none left
+        (0, 0, False),  # none left, none needed
+    ],
+)
+def test_cycles_run_low_at_one_left_while_the_order_has_more(
+    approved_cycles: int, cycles_after_today: int, low: bool
+) -> None:
+    coverage = [
+        cycle_on(n, TODAY + timedelta(days=21 * n), authorization_id=None)
+        for n in range(1, cycles_after_today + 1)
+    ]
+    approval = approval_until(date(2027, 12, 31), approved_cycles=approved_cycles)
+    flags = renewal_flags(approval, coverage, TODAY)
+    assert flags[1:3] == (approved_cycles, cycles_after_today)
+    assert flags[4] is low

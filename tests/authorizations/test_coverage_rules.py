@@ -190,3 +190,29 @@ def test_the_order_coverage_page_shows_each_cycle(order, client_for, nurse):
     assert page.status_code == 200
     assert page.content.count(b'data-testid="coverage-row"') == 3
     assert page.content.count(b"not-covered") == 1
+
+
+def test_the_dashboards_first_page_lists_every_patients_uncovered_sessions_soonest_first(
+    clinician,
+):
+    """docs/clinical-rules.md 7: the authorization admins' list, before the kept gaps are built
+    (every session judged by the rule), 20 to a page, any patient unless a query is given."""
+    from infusions.schedule.uncovered_sessions import (
+        judged_page,
+        scheduled_from,
+        sessions_not_covered_page,
+    )
+
+    order = make_order(start_date=START, cycles=11, by=clinician)  # 22 days, none approved
+    sessions = [
+        session(order, cycle.number, day_number, day)
+        for cycle in planned_cycles(order)
+        for day_number, day in enumerate(cycle.days, 1)
+    ]
+    assert scheduled_from(START).count() == 22
+    for page in (sessions_not_covered_page(START), judged_page(START)):
+        assert (page.number, page.paginator.count) == (1, 22)
+        assert [row.session for row in page.object_list] == sessions[:20]
+        assert page.object_list[0].blocker == (
+            "No authorization covers cycle 1: no approved authorization."
+        )

@@ -138,3 +138,70 @@ def test_an_approved_covered_order_never_shows_no_authorization(
     assert "NO_AUTHORIZATION" not in [f["code"] for f in shown["current_findings"]]
     plan = client.get(f"{ORDERS}{order.pk}/plan/").json()
     assert "NO_AUTHORIZATION" not in [f["code"] for f in plan["findings"]]
+
+
+def test_a_refusal_names_each_stop_by_its_title_and_its_words_without_their_final_period():
+    """docs/clinical-rules.md 3.9: "Cannot <step>: <title> — <message>; ..." then what to do;
+    only the message's own final period is dropped (the sentence goes on)."""
+    from ivig.engine import Finding, compute_plan
+    from orders.dose_plans.plan_accessor import OrderPlan
+    from tests.engine.factories import plan_request
+
+    stops = [
+        Finding(code="MAX_DAILY_DOSE", severity="stop", message="Above 68.8 g, the MAX."),
+        Finding(code="MAX_DOSE_PER_28_DAYS", severity="stop", message="Above 137.6 g."),
+    ]
+    stopped = compute_plan(plan_request()).model_copy(update={"findings": stops})
+    plan = OrderPlan(order=Order(), plan=stopped)
+    assert plan.refusal("verify") == (
+        "Cannot verify: Above the maximum daily dose — Above 68.8 g, the MAX; "
+        "Above the 28-day maximum dose — Above 137.6 g. "
+        "A clinician must revise the order (new version)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "dose"),
+    [
+        (None, None),  # no plan (the formulary could not cost it)
+        ([], None),
+        ({}, None),
+        ({"daily_dose_g": None}, None),
+        ({"daily_dose_g": "not a number"}, None),
+        ({"daily_dose_g": "12.5"}, Decimal("12.5")),
+    ],
+)
+def test_a_stored_plans_daily_dose_is_read_only_from_a_plan_that_has_one(stored, dose):
+    from orders.dose_plans.plan_accessor import _daily_dose_g
+
+    assert _daily_dose_g(stored) == dose
+
+
+def test_a_new_override_refuses_the_firm_steps_and_says_what_answers_it():
+    """docs/clinical-rules.md 3.9: a new override refuses verifying, a firm booking, confirming
+    and starting (a tentative booking is allowed, and said); a new version answers it unless
+    it is judged on a session only (3.8.2 CREATININE_DUE: a result or a reason answers it)."""
+    from ivig.engine import Finding, compute_plan
+    from orders.dose_plans.plan_accessor import OrderPlan
+    from tests.engine.factories import plan_request
+
+    plan = compute_plan(plan_request()).model_copy(update={"findings": []})
+    weight = Finding(code="WEIGHT_CHANGED", severity="override", message="Now 80 kg.")
+    creatinine = Finding(code="CREATININE_DUE", severity="override", message="No result.")
+
+    def refusal(step: str, *overrides: Finding) -> str | None:
+        return OrderPlan(order=Order(), plan=plan, new_overrides=list(overrides)).refusal(step)
+
+    new = "new since signing, Weight changed since signing — Now 80 kg."
+    revise = "A clinician must revise the order (new version)."
+    tentative = " Until then a session can be booked only as tentative."
+    assert refusal("book", weight) == f"Cannot book: {new} {revise}{tentative}"
+    assert refusal("confirm", weight) == f"Cannot confirm the session: {new} {revise}{tentative}"
+    assert refusal("start", weight) == f"Cannot start the session: {new} {revise}"
+    assert refusal("verify", weight) == f"Cannot verify: {new} {revise}"
+    for step in ("propose", "book_tentative", "move", "sign"):
+        assert refusal(step, weight) is None
+    assert refusal("start", creatinine) == (
+        "Cannot start the session: new since signing, Creatinine check due — No result."
+    )
+    assert refusal("start") is None

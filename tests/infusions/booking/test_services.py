@@ -6,15 +6,17 @@ The order is docs/api.md's worked example: 5 days a cycle, 221 minutes of chair 
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from infusions.booking import services as booking
 from infusions.booking.services import Slot
+from infusions.booking.session_plan import runnable_plan
 from infusions.errors import InfusionError
-from infusions.models import InfusionSession, SessionStatus
-from orders.models import OrderStatus
+from infusions.models import Chair, InfusionSession, SessionStatus
+from orders.models import Order, OrderStatus, Patient
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
 pytestmark = pytest.mark.django_db
@@ -330,3 +332,454 @@ def test_cancel_future_sessions(booked, order, nurse, clinician) -> None:
     assert last.status_reason == "Order discontinued: Remission"
     assert last.history.first().history_user == clinician
     assert booking.cancel_future_sessions(order, clinician, "again") == 0
+
+
+# --- what each refusal says, what each change records (docs/clinical-rules.md 6) -------------
+# Written for the survivors of the services mutation run (docs/mutation-testing.md): a refusal
+# is read by the nurse, so its words, its field and its code are the rule as much as the refusal.
+
+
+def refusal(call, *args, **kwargs) -> InfusionError:
+    with pytest.raises(InfusionError) as error:
+        call(*args, **kwargs)
+    return error.value
+
+
+def said(error: InfusionError) -> tuple[str, str, str | None]:
+    return error.code, error.message, error.field
+
+
+def test_a_cycle_outside_the_order_is_refused_naming_its_range(order, chair_a) -> None:
+    for number in (0, 7):
+        assert said(refusal(booking.booking_propose, order, number)) == (
+            "invalid",
+            f"Order {order.number} has cycles 1 to 6, not {number}.",
+            "cycle_number",
+        )
+    # The last cycle is in range: what refuses it is the response review due before it.
+    assert refusal(booking.booking_propose, order, 6).code == "review_due"
+
+
+def test_an_order_not_in_force_is_refused_with_its_status(chair_a) -> None:
+    order = verified_order(status=OrderStatus.DISCONTINUED, start_date=next_monday())
+    assert said(refusal(booking.booking_propose, order, 1)) == (
+        "order_not_bookable",
+        f"Order {order.number} (version 1) is discontinued: only a verified or active version "
+        "is booked.",
+        None,
+    )
+
+
+def test_an_inactive_chair_asked_for_is_refused_by_name(order, chair_a) -> None:
+    chair_a.active = False
+    chair_a.save()
+    assert said(refusal(booking.booking_propose, order, 1, chair=chair_a)) == (
+        "invalid",
+        "A chair is not in use.",
+        "chair",
+    )
+
+
+def test_no_slot_names_the_chair_the_days_and_the_minutes(order) -> None:
+    mondays = ChairFactory.create(name="Mondays only", hours=[(0, "08:00", "18:00")])
+    horizon = f"within 42 days of {next_monday():%d %b %Y}."
+    assert said(refusal(booking.booking_propose, order, 1)) == (
+        "no_slot",
+        f"No chair has 5 consecutive days free for 221 minutes {horizon}",
+        None,
+    )
+    assert refusal(booking.booking_propose, order, 1, chair=mondays).message == (
+        f"Mondays only has 5 consecutive days free for 221 minutes {horizon}"
+    )
+
+
+def test_confirm_refusals_say_which_slot_and_why(order, chair_a, nurse) -> None:
+    slots = booking.booking_propose(order, 1)
+    assert said(refusal(booking.booking_confirm, order, 1, slots[:4], nurse)) == (
+        "invalid",
+        "Cycle 1 has 5 days: give one slot for each.",
+        "slots",
+    )
+    gap = [*slots[:4], Slot(5, chair_a, slots[4].start + timedelta(days=1))]
+    assert said(refusal(booking.booking_confirm, order, 1, gap, nurse)) == (
+        "invalid",
+        "Day 5 must follow day 4 on the next calendar day (a cycle's days are consecutive).",
+        "slots",
+    )
+    monday = next_monday()
+    late = [Slot(n, chair_a, local(monday + timedelta(days=n - 1), "15:00")) for n in range(1, 6)]
+    assert said(refusal(booking.booking_confirm, order, 1, late, nurse)) == (
+        "outside_opening_hours",
+        f"Day 1: A chair is not open from 15:00 to 18:41 on {monday:%A %d %b}.",
+        "start",
+    )
+    wednesday = monday + timedelta(days=2)
+    session_for(verified_order(), chair_a, local(wednesday, "11:00"), by=nurse)
+    assert said(refusal(booking.booking_confirm, order, 1, slots, nurse)) == (
+        "slot_taken",
+        f"Day 3: A chair already holds a session between 08:00 and 11:41 on {wednesday:%d %b}.",
+        "start",
+    )
+
+
+def test_a_slot_that_has_passed_is_refused_with_its_time(chair_a, nurse) -> None:
+    order = verified_order(days_per_cycle=1)
+    start = timezone.localtime() - timedelta(hours=2)
+    assert said(refusal(booking.booking_confirm, order, 1, [Slot(1, chair_a, start)], nurse)) == (
+        "invalid",
+        f"Day 1: {start:%d %b %H:%M} has passed.",
+        "start",
+    )
+
+
+def test_a_booked_cycle_is_refused_and_booking_records_who_and_why(order, chair_a, nurse) -> None:
+    sessions = booking.booking_confirm(order, 1, booking.booking_propose(order, 1), nurse)
+    first = sessions[0].history.first()
+    assert (first.history_change_reason, first.history_user) == ("Cycle 1 booked", nurse)
+    order.refresh_from_db()
+    assert order.version == 2  # verified -> active is a change of the order
+    activated = order.history.first()
+    assert activated.history_change_reason == "Active: cycle 1 booked"
+    assert said(
+        refusal(booking.booking_confirm, order, 1, booking.booking_propose(order, 2), nurse)
+    ) == (
+        "cycle_booked",
+        f"Cycle 1 of order {order.number} is already booked: move or cancel its sessions instead.",
+        None,
+    )
+    # An active order stays at its version when its next cycle is booked.
+    booking.booking_confirm(order, 2, booking.booking_propose(order, 2), nurse)
+    order.refresh_from_db()
+    assert (order.status, order.version) == (OrderStatus.ACTIVE, 2)
+
+
+def test_move_and_cancel_refusals_say_what_is_missing(booked, chair_b, nurse) -> None:
+    session, tuesday_session = booked[0], booked[1]
+    for call, doing in ((booking.session_move, "move"), (booking.session_cancel, "cancel")):
+        extra = {"chair": chair_b, "start": session.planned_start} if doing == "move" else {}
+        assert said(refusal(call, session, by=nurse, reason="  ", **extra)) == (
+            "invalid",
+            f"Give a reason to {doing} the session.",
+            "reason",
+        )
+    assert said(refusal(booking.session_cancel, session, by=nurse, reason="x", version=5)) == (
+        "stale_version",
+        "Someone changed this session while you were looking at it: reload and try again.",
+        None,
+    )
+    tuesday = local(tuesday_session.planned_start.date(), "13:00")
+    assert said(
+        refusal(booking.session_move, session, chair=chair_b, start=tuesday, by=nurse, reason="x")
+    ) == (
+        "invalid",
+        f"Order {session.order.number} already has day 2 of cycle 1 on {tuesday:%d %b}: one "
+        "infusion a day.",
+        "start",
+    )
+    InfusionSession.objects.filter(pk=session.pk).update(status=SessionStatus.IN_PROGRESS)
+    start = session.planned_start
+    assert said(
+        refusal(booking.session_move, session, chair=chair_b, start=start, by=nurse, reason="x")
+    ) == ("not_changeable", "A in progress session cannot be moved.", None)
+    assert refusal(booking.session_cancel, session, by=nurse, reason="x").message == (
+        "A in progress session cannot be cancelled."
+    )
+
+
+def test_a_cancelled_session_keeps_the_reason_and_who_in_its_history(booked, nurse) -> None:
+    cancelled = booking.session_cancel(booked[0], by=nurse, reason=" Patient unwell ", version=1)
+    assert (cancelled.status_reason, cancelled.version) == ("Patient unwell", 2)
+    latest = cancelled.history.first()
+    assert (latest.history_change_reason, latest.history_user) == (
+        "Cancelled: Patient unwell",
+        nurse,
+    )
+
+
+def test_discontinuing_a_version_cancels_its_lineage_up_to_it_and_no_other_order(
+    nurse, clinician, chair_a
+) -> None:
+    first = verified_order(status=OrderStatus.SUPERSEDED, start_date=next_monday())
+    second = verified_order(patient=first.patient, start_date=next_monday())
+    Order.objects.filter(pk=second.pk).update(lineage=first, revision=2)
+    second.refresh_from_db()
+    third = verified_order(patient=first.patient, start_date=next_monday(3))
+    Order.objects.filter(pk=third.pk).update(lineage=first, revision=3)
+    monday = next_monday()
+    by_version = {
+        order.pk: session_for(
+            order, chair_a, local(monday + timedelta(days=day), "08:00"), by=nurse
+        )
+        for day, order in enumerate((first, second, third))
+    }
+    unrelated = session_for(verified_order(), chair_a, local(monday, "13:00"), by=nurse)
+
+    assert booking.cancel_future_sessions(second, clinician) == 2
+    status = dict(InfusionSession.objects.values_list("pk", "status"))
+    assert status[by_version[first.pk].pk] == status[by_version[second.pk].pk] == "cancelled"
+    assert status[by_version[third.pk].pk] == status[unrelated.pk] == "booked"  # later, other
+    cancelled = InfusionSession.objects.get(pk=by_version[first.pk].pk)
+    # No reason given and none on the order: it says the order was discontinued.
+    assert (cancelled.status_reason, cancelled.version) == ("Order discontinued", 2)
+    assert cancelled.history.first().history_change_reason == "Cancelled: Order discontinued"
+
+
+def test_cancelling_future_sessions_needs_someone(order) -> None:
+    assert said(refusal(booking.cancel_future_sessions, order)) == (
+        "invalid",
+        "Say who cancels the sessions.",
+        None,
+    )
+
+
+def test_the_row_locks_are_taken_on_the_session_order_patient_and_chair(booked, chair_b, nurse):
+    """docs/clinical-rules.md 6, 6.1 (the module docstring's lock order): the order's row, then
+    the patient's, the session's and the chair's, each lock's query selecting the row it is
+    meant to hold (run again: a lock on no row holds nothing)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks")
+    session = booked[0]
+    with CaptureQueriesContext(connection) as captured:
+        booking.session_move(
+            session, chair=chair_b, start=session.planned_start, by=nurse, reason="x"
+        )
+    locked: list[tuple[str, set[int]]] = []
+    for query in captured.captured_queries:
+        if "FOR UPDATE" in query["sql"]:
+            table = query["sql"].split(" FROM ", 1)[1].split()[0].strip('"')
+            with connection.cursor() as cursor:
+                cursor.execute(query["sql"])
+                locked.append((table, {row[0] for row in cursor.fetchall()}))
+    assert locked[:4] == [
+        (Order._meta.db_table, {session.order_id}),
+        (Patient._meta.db_table, {session.order.patient_id}),
+        (InfusionSession._meta.db_table, {session.pk}),
+        (Chair._meta.db_table, {chair_b.pk}),
+    ]
+
+
+def test_a_replaced_versions_cycle_must_end_before_the_new_versions_first_day(
+    chair_a, nurse
+) -> None:
+    """docs/clinical-rules.md 4, 10.2: a version superseded by a verified one books only days
+    before the new version's first day (here the Friday of its cycle's week)."""
+    monday = next_monday()
+    first = verified_order(
+        status=OrderStatus.SUPERSEDED, verified_at=timezone.now(), start_date=monday
+    )
+    second = verified_order(
+        patient=first.patient, start_date=monday + timedelta(days=4), supersedes=first
+    )
+    Order.objects.filter(pk=second.pk).update(lineage=first, revision=2)
+    slots = [Slot(n, chair_a, local(monday + timedelta(days=n - 1), "08:00")) for n in range(1, 6)]
+    assert said(refusal(booking.booking_confirm, first, 1, slots, nurse)) == (
+        "invalid",
+        f"Version 1 of order {first.number} is replaced from "
+        f"{monday + timedelta(days=4):%d %b %Y}: its cycle's days must all fall before then.",
+        "slots",
+    )
+
+
+def test_a_slot_may_start_up_to_a_minute_ago_for_the_clocks_skew(chair_a, monkeypatch) -> None:
+    """docs/clinical-rules.md 6: a slot that has passed is refused, allowing one minute of clock
+    skew between the nurse's device and the server."""
+    from infusions.common import CLOCK_SKEW
+
+    now = local(next_monday(), "10:00")
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    hour = timedelta(hours=1)
+    for start in (now - CLOCK_SKEW, now, now + timedelta(seconds=30)):
+        booking._check_slot(chair_a, start, start + hour, what="Day 1")  # no refusal
+    late = now - CLOCK_SKEW - timedelta(seconds=1)
+    assert said(refusal(booking._check_slot, chair_a, late, late + hour, what="Day 1")) == (
+        "invalid",
+        f"Day 1: {late:%d %b %H:%M} has passed.",
+        "start",
+    )
+
+
+def test_an_inactive_chair_is_refused_at_booking_by_name(order, chair_a, nurse) -> None:
+    slots = booking.booking_propose(order, 1)
+    chair_a.active = False
+    chair_a.save()
+    assert said(refusal(booking.booking_confirm, order, 1, slots, nurse)) == (
+        "invalid",
+        "A chair is not in use.",
+        "chair",
+    )
+
+
+def test_a_patients_second_session_that_day_is_refused_naming_the_first(chair_a, chair_b, nurse):
+    """docs/clinical-rules.md 6.1: one infusion session a patient a day, whatever the order."""
+    from tests.infusions.factories import two_meant_orders_of_one_patient
+
+    monday = next_monday()
+    first, second = two_meant_orders_of_one_patient(start_date=monday)
+    session_for(first, chair_a, local(monday, "08:00"), by=nurse)
+    slots = [Slot(1, chair_b, local(monday, "13:00"))]
+    assert said(refusal(booking.booking_confirm, second, 1, slots, nurse)) == (
+        "patient_day_taken",
+        f"Day 1: the patient already has a session on {monday:%d %b %Y} (order {first.number}, "
+        "cycle 1 day 1, A chair at 08:00): one infusion session a day.",
+        "start",
+    )
+
+
+def test_a_cycle_before_one_given_is_past_and_not_booked(order, chair_a, nurse) -> None:
+    given = booking.booking_confirm(order, 2, booking.booking_propose(order, 2), nurse)
+    InfusionSession.objects.filter(pk=given[0].pk).update(status=SessionStatus.COMPLETED)
+    assert said(refusal(booking.booking_propose, order, 1)) == (
+        "invalid",
+        f"Cycle 2 of order {order.number} has already been given: cycle 1, before it, is past "
+        "and is not booked now.",
+        "cycle_number",
+    )
+    assert booking.booking_propose(order, 3)[0].day_number == 1  # after it: booked as usual
+
+
+def test_a_replaced_versions_cycle_from_the_new_first_day_is_the_new_versions(
+    chair_a, nurse
+) -> None:
+    monday = next_monday()
+    first = verified_order(
+        status=OrderStatus.SUPERSEDED, verified_at=timezone.now(), start_date=monday
+    )
+    new_start = monday + timedelta(days=28)  # cycle 2's planned first day
+    second = verified_order(patient=first.patient, start_date=new_start, supersedes=first)
+    Order.objects.filter(pk=second.pk).update(lineage=first, revision=2)
+    assert said(refusal(booking.booking_propose, first, 2)) == (
+        "order_not_bookable",
+        f"Cycle 2 of order {first.number} belongs to version 1, which a newer version replaces "
+        f"from {new_start:%d %b %Y}: book the newer version's cycles instead.",
+        None,
+    )
+    assert booking.booking_propose(first, 1)[-1].day < new_start  # cycle 1 still books
+
+
+def test_an_unstaffed_proposal_is_first_fit_and_says_so(order, chair_a) -> None:
+    """docs/planner.md: no nurse on shift on the cycle's days, so the earliest free slot; the
+    proposal carries the session as the planner sees it (chair minutes, premedication lead, the
+    minute the plan's top rate is reached) and no nurses' ratio broken."""
+    from infusions.planning.ranking import NewSession
+
+    proposal = booking.booking_proposal(order, 1)
+    assert proposal.why == booking.FIRST_FIT_WHY
+    assert (proposal.over_ratio, proposal.over_ratio_day) == (False, None)
+    # 221 chair minutes, 30 of premedication; the worked example never reaches its target rate
+    # (runnable_plan: target_rate_reached_min None), so no minutes at a top rate.
+    assert runnable_plan(order).target_rate_reached_min is None
+    assert proposal.session == NewSession(221, 30, 0)
+
+
+def test_a_proposal_is_refused_by_a_stop_in_words(order, chair_a) -> None:
+    order.patient.iga_status = "deficient_with_antibodies"
+    order.patient.save()
+    error = refusal(booking.booking_propose, order, 1)
+    assert error.message.startswith("Cannot propose a booking: ")
+    assert error.message.endswith("A clinician must revise the order (new version).")
+
+
+def test_the_patients_time_window_holds_to_the_minute(order, chair_a, nurse) -> None:
+    """docs/planner.md: a stored window is hard: the start not before its earliest minute, the
+    end not after its latest (221 minutes from 13:15 end at 16:56)."""
+    from infusions.planning.services import preference_save
+
+    monday = next_monday()
+
+    def window(earliest: str, latest: str) -> None:
+        preference_save(
+            order.patient,
+            by=nurse,
+            earliest_start=local(monday, earliest).time(),
+            latest_end=local(monday, latest).time(),
+        )
+
+    window("13:15", "16:56")
+    assert clocks(booking.booking_propose(order, 1))[0] == (1, "A chair", "Mon 13:15", "16:56")
+    window("08:00", "11:41")  # 08:00 + 221 minutes ends at 11:41 exactly
+    assert clocks(booking.booking_propose(order, 1))[0] == (1, "A chair", "Mon 08:00", "11:41")
+    window("08:00", "11:40")  # a minute short: no start that day fits before 11:40
+    assert refusal(booking.booking_propose, order, 1).code == "no_slot"
+    window("17:00", "18:00")
+    assert refusal(booking.booking_propose, order, 1).message == (
+        "No chair has 5 consecutive days free for 221 minutes within the patient's time window "
+        f"within 42 days of {monday:%d %b %Y}."
+    )
+
+
+def test_the_planners_session_falls_back_on_the_signed_plans_minutes(order) -> None:
+    """docs/planner.md: the minutes the runnable plan does not give are read from the plan at
+    signing, as the planner reads the booked sessions; none, or not a whole number, is 0."""
+    from infusions.planning.ranking import NewSession
+
+    plan = runnable_plan(order)
+    order.plan_at_signing = {"premedication_min_before": 45, "target_rate_reached_min": 150}
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 150)
+    order.plan_at_signing = {"target_rate_reached_min": -5}
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
+    order.plan_at_signing = {"target_rate_reached_min": "150"}
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
+    order.plan_at_signing = None
+    assert booking._new_session(order, 221, plan) == NewSession(221, 30, 0)
+
+
+# --- ranked proposals (docs/planner.md): a nurse on shift ------------------------------------
+
+
+def one_day_order(day: date, **overrides):
+    return verified_order(
+        start_date=day, days_per_cycle=1, total_dose_g_per_kg=Decimal("0.4"), **overrides
+    )
+
+
+def test_a_staffed_proposal_keeps_the_chair_and_time_of_the_last_cycle(nurse) -> None:
+    from tests.infusions.planning.test_api import one_nurse
+
+    day = timezone.localdate() + timedelta(days=3)
+    every_day = [(weekday, "08:00", "18:00") for weekday in range(7)]
+    chairs = [ChairFactory.create(name=f"{letter} chair", hours=every_day) for letter in "AB"]
+    one_nurse(nurse, day)
+    earlier = one_day_order(day - timedelta(days=1))
+    session_for(earlier, chairs[1], local(day - timedelta(days=1), "10:00"), by=nurse)
+    proposal = booking.booking_proposal(one_day_order(day, patient=earlier.patient), 1)
+    assert clocks(proposal.slots)[0][1:3] == ("B chair", f"{day:%a} 10:00")
+    assert "the same chair and time as the last cycle" in proposal.why
+
+
+def test_a_proposal_over_the_nurses_ratio_says_its_day(nurse) -> None:
+    from infusions.planning.services import policy_save
+    from tests.infusions.planning.test_api import one_nurse
+
+    day = timezone.localdate() + timedelta(days=3)
+    chairs = [
+        ChairFactory.create(name=f"{n} chair", hours=[(day.weekday(), "08:00", "18:00")])
+        for n in "AB"
+    ]
+    policy_save(by=nurse, patients_per_nurse=1, titrations_per_nurse=1)
+    for week in range(8):
+        on = day + timedelta(weeks=week)
+        session_for(one_day_order(on), chairs[0], local(on, "08:00"), by=nurse, minutes=600)
+        one_nurse(nurse, on)
+    proposal = booking.booking_proposal(one_day_order(day), 1, requested_date=day)
+    assert (proposal.over_ratio, proposal.over_ratio_day) == (True, day)
+    assert "breaks the nurses' ratio" in proposal.why
+
+
+def test_a_proposal_is_checked_with_its_own_days_on_the_patients_calendar(chair_a, nurse):
+    """docs/clinical-rules.md 3.9: the plan is checked with the proposed days on the calendar:
+    a cycle planned five weeks after another order's day keeps the 28-day maximum, the same
+    cycle asked for a week after it does not."""
+    monday = next_monday()
+    order = verified_order(start_date=monday + timedelta(days=35))
+    other = verified_order(
+        patient=order.patient, start_date=monday, days_per_cycle=1, cycles=1,
+        total_dose_g_per_kg=Decimal("0.4"),
+    )  # fmt: skip
+    session_for(other, chair_a, local(monday, "08:00"), by=nurse)
+    assert booking.booking_propose(order, 1)[0].day == monday + timedelta(days=35)
+    early = refusal(booking.booking_propose, order, 1, requested_date=monday + timedelta(days=7))
+    assert early.code == "stop_findings"
+    assert early.message.startswith("Cannot propose a booking: Above the 28-day maximum dose")

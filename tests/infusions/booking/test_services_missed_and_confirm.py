@@ -217,3 +217,50 @@ def test_the_api_confirms(tentative, api_call) -> None:
     assert api_call(Role.NURSE, url, {}).status_code == 400
     assert api_call(Role.NURSE, url, {"version": 2, "x": 1}).status_code == 400
     assert api_call(Role.NURSE, url, {"version": 2}).json()["code"] == "not_changeable"
+
+
+# --- the words and the history (docs/clinical-rules.md 6), pinned for the mutation run --------
+
+
+def test_a_missed_session_says_its_day_and_the_sweep_in_its_history(order, chair, nurse) -> None:
+    session = session_for(order, chair, yesterday_at("09:00"), by=nurse)
+    assert booking.sessions_mark_missed(by=nurse) == 1
+    session.refresh_from_db()
+    assert session.status_reason == f"Not started on {yesterday_at('09:00'):%d %b %Y}."
+    latest = session.history.first()
+    assert latest is not None
+    assert (latest.history_change_reason, latest.history_user) == (
+        "Missed: not started on its day (daily sweep)",
+        nurse,
+    )
+
+
+def test_confirm_refusals_say_why(tentative, order, chair, nurse) -> None:
+    confirmed = booking.session_confirm(tentative, by=nurse)
+    latest = confirmed.history.first()
+    assert latest is not None and latest.history_change_reason == "Confirmed"
+    with pytest.raises(InfusionError) as again:
+        booking.session_confirm(confirmed, by=nurse)
+    assert again.value.message == "Only a tentative session is confirmed; this one is booked."
+    past = session_for(
+        order, chair, yesterday_at("09:00"), by=nurse, status=SessionStatus.TENTATIVE,
+        cycle_number=2,
+    )  # fmt: skip
+    with pytest.raises(InfusionError) as passed:
+        booking.session_confirm(past, by=nurse)
+    assert passed.value.message == (
+        f"The session was planned for {yesterday_at('09:00'):%d %b %Y}, which has passed: move "
+        "it first."
+    )
+    order.status = OrderStatus.DISCONTINUED
+    order.save()
+    later = session_for(
+        order, chair, local(timezone.localdate() + timedelta(days=3), "09:00"), by=nurse,
+        status=SessionStatus.TENTATIVE, cycle_number=3,
+    )  # fmt: skip
+    with pytest.raises(InfusionError) as not_in_force:
+        booking.session_confirm(later, by=nurse)
+    assert not_in_force.value.message == (
+        f"Order {order.number} (version 1) is discontinued: only the sessions of the version in "
+        "force on their day are confirmed."
+    )
