@@ -749,25 +749,6 @@ def test_a_staffed_proposal_keeps_the_chair_and_time_of_the_last_cycle(nurse) ->
     assert "the same chair and time as the last cycle" in proposal.why
 
 
-def test_a_proposal_over_the_nurses_ratio_says_its_day(nurse) -> None:
-    from infusions.planning.services import policy_save
-    from tests.infusions.planning.test_api import one_nurse
-
-    day = timezone.localdate() + timedelta(days=3)
-    chairs = [
-        ChairFactory.create(name=f"{n} chair", hours=[(day.weekday(), "08:00", "18:00")])
-        for n in "AB"
-    ]
-    policy_save(by=nurse, patients_per_nurse=1, titrations_per_nurse=1)
-    for week in range(8):
-        on = day + timedelta(weeks=week)
-        session_for(one_day_order(on), chairs[0], local(on, "08:00"), by=nurse, minutes=600)
-        one_nurse(nurse, on)
-    proposal = booking.booking_proposal(one_day_order(day), 1, requested_date=day)
-    assert (proposal.over_ratio, proposal.over_ratio_day) == (True, day)
-    assert "breaks the nurses' ratio" in proposal.why
-
-
 def test_a_proposal_is_checked_with_its_own_days_on_the_patients_calendar(chair_a, nurse):
     """docs/clinical-rules.md 3.9: the plan is checked with the proposed days on the calendar:
     a cycle planned five weeks after another order's day keeps the 28-day maximum, the same

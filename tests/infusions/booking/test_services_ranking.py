@@ -85,7 +85,8 @@ def test_every_slot_over_the_ratio_is_still_proposed_with_a_warning(nurse, day):
         session_for(one_day_order(on), chairs[0], local(on, "08:00"), by=nurse, minutes=600)
         one_nurse(nurse, on)
     proposal = booking.booking_proposal(one_day_order(day), 1, requested_date=day)
-    assert proposal.over_ratio
+    assert (proposal.over_ratio, proposal.over_ratio_day) == (True, day)
+    assert "breaks the nurses' ratio" in proposal.why
     assert proposal.slots[0].day == day
     assert start_of(proposal) == ("B chair", "08:00")
     assert "breaks the nurses' ratio" in proposal.why
