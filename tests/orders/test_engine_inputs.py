@@ -1,14 +1,20 @@
 """Patients → engine inputs (orders/dose_plans/engine_inputs.py; docs/clinical-rules.md 3.1,
 3.8)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from ivig.engine import PatientFacts
+from infusions.models import SessionStatus
+from ivig.engine import CycleFacts, HemoglobinReview, LabValue, PatientFacts
 from orders.dose_plans.engine_inputs import latest_weight, patient_facts
+from orders.labs.models import LabTest
+from orders.labs.services import lab_result_record
+from orders.models import OrderStatus
+from orders.reviews.services import review_record
+from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 
 from .factories import PatientFactory, PatientWeightFactory
 
@@ -96,3 +102,61 @@ def test_a_child_is_seen_with_their_age_and_sex():
     child = PatientFactory.create(sex="male", date_of_birth=date(2021, 7, 1))
     facts = patient_facts(child, as_of=date(2026, 6, 30))
     assert (facts.sex, facts.age_years, facts.pregnant) == ("male", 4, False)
+
+
+def test_the_last_cycle_given_and_the_reviews_read_are_those_on_or_before_the_day(nurse, clinician):
+    """HEMOLYSIS_SUSPECTED's inputs (docs/clinical-rules.md 3.8.2): the last cycle given and the
+    reviews answering a hemoglobin, as of the day planned, never those after it."""
+    start = timezone.localdate() - timedelta(days=40)
+    order = verified_order(status=OrderStatus.ACTIVE, start_date=start, days_per_cycle=1, cycles=3)
+    patient = order.patient
+    chair = ChairFactory.create()
+    for cycle, first_day in ((1, start), (2, start + timedelta(days=28))):
+        session_for(
+            order,
+            chair,
+            local(first_day, "09:00"),
+            by=nurse,
+            status=SessionStatus.COMPLETED,
+            cycle_number=cycle,
+        )
+    fall_on, reviewed_on = start + timedelta(days=29), start + timedelta(days=30)
+    fall, _ = lab_result_record(
+        patient,
+        by=clinician,
+        test=LabTest.objects.get(code="718-7"),
+        taken_on=fall_on,
+        value="11.2",
+    )
+    review_record(
+        order,
+        by=clinician,
+        reviewed_on=reviewed_on,
+        score=Decimal("12"),
+        prednisone_mg_per_day=Decimal("10"),
+        response="partial",
+        decision="continue",
+        hemoglobin_result=fall,
+    )
+
+    facts = patient_facts(patient, as_of=reviewed_on)
+    second = start + timedelta(days=28)
+    assert facts.last_cycle == CycleFacts(
+        first_day=second, last_day=second, dose_g_per_kg=Decimal("2")
+    )
+    assert facts.hemoglobin_reviews == [
+        HemoglobinReview(
+            answered=LabValue(taken_on=fall_on, value=Decimal("11.2")),
+            reviewed_on=reviewed_on,
+            decision="continue",
+        )
+    ]
+    # The day before the review: the fall is read, its review is not yet.
+    day_before = patient_facts(patient, as_of=fall_on)
+    assert day_before.hemoglobin_reviews == []
+    assert [result.value for result in day_before.hemoglobin_results] == [Decimal("11.2")]
+    # Before the second cycle was given, the first is the last one given.
+    earlier = patient_facts(patient, as_of=second - timedelta(days=1))
+    assert earlier.last_cycle is not None
+    assert (earlier.last_cycle.first_day, earlier.last_cycle.last_day) == (start, start)
+    assert patient_facts(patient, as_of=start - timedelta(days=1)).last_cycle is None
