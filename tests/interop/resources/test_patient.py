@@ -156,6 +156,15 @@ def test_paging_follows_next_links_to_every_patient_once(clinician, fhir_client)
     assert sorted(seen) == sorted(str(p.pk) for p in patients)
 
 
+def test_a_search_without_count_gives_a_page_of_20_and_a_next_link(clinician, fhir_client):
+    PatientFactory.create_batch(21)
+    bundle = validated(fhir_client(clinician).get(f"{BASE}/Patient").json())
+    assert len(bundle.entry) == 20
+    links = {link.relation: link.url for link in bundle.link}
+    assert parse_qs(urlsplit(links["self"]).query)["_count"] == ["20"]
+    assert parse_qs(urlsplit(links["next"]).query)["_offset"] == ["20"]
+
+
 def test_count_is_at_most_100(clinician, fhir_client):
     PatientFactory.create_batch(102)
     bundle = validated(fhir_client(clinician).get(f"{BASE}/Patient?_count=500").json())
