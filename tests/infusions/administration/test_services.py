@@ -634,6 +634,14 @@ def test_a_rate_is_at_least_1_ml_per_h_on_the_rate_field(started, nurse) -> None
     assert record(started, nurse, "rate_changed", "09:40", rate_ml_per_h=1).rate_ml_per_h == 1
 
 
+@pytest.mark.parametrize(
+    ("minutes", "words"), [(45, "45 min"), (60, "1 h"), (61, "1 h 1 min"), (120, "2 h")]
+)
+def test_a_duration_reads_in_hours_and_minutes(minutes, words) -> None:
+    assert administration._duration(timedelta(minutes=minutes)) == words
+    assert administration._duration(-timedelta(minutes=minutes)) == words
+
+
 def test_a_start_is_far_from_its_booking_beyond_an_hour_either_side(session) -> None:
     """docs/clinical-rules.md 6: booked 09:00 with 30 minutes of premedication, the infusion
     at 09:30: a start from 08:00 to 10:30 needs no reason."""

@@ -94,3 +94,43 @@ def test_urgent_starts_are_in_the_stewardship_report(client_for, nurse, pharmaci
     summary = page.content.decode()
     summary = summary[summary.index('data-testid="urgent-starts"') :][:400]
     assert urgent.number in summary and "Toxic epidermal necrolysis" in summary
+
+
+def test_an_urgent_first_cycle_an_approval_covers_is_no_urgent_start(client_for, nurse):
+    """An approval that covers the session (its cycle by number, the session's own day within the
+    approval's dates, the last of them) makes the start an ordinary one: nothing is noted on the
+    order's authorizations. Cycle 1 was planned ten to six days ago and is given yesterday, a
+    day that is not one of its planned days, so the cycle is found by its number, not by the
+    day; and the approval ended yesterday, so it is the session's day that is judged, not
+    today."""
+    ten = Indication.objects.get(slug="toxic-epidermal-necrolysis")
+    today = timezone.localdate()
+    urgent = _unapproved(
+        indication=ten,
+        urgent=True,
+        urgent_reason="TEN, 30 % BSA",
+        concomitant_immunosuppressant="",
+        start_date=today - timedelta(days=10),
+    )
+    yesterday = today - timedelta(days=1)
+    Authorization.objects.create(
+        patient=urgent.patient,
+        order=urgent,
+        payer="Test payer",
+        member_id="TEST",
+        status=AuthorizationStatus.APPROVED,
+        submitted_at=timezone.now(),
+        decision_date=yesterday,
+        valid_from=today - timedelta(days=12),
+        valid_to=yesterday,
+        approved_cycles=6,
+        approved_grams=Decimal(100000),
+        created_by=nurse,
+    )
+    session = session_for(urgent, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
+
+    assert _start(client_for(nurse), session).status_code == 302
+    session.refresh_from_db()
+    assert session.status == "in_progress"
+    notes = list(Authorization.objects.filter(order=urgent).values_list("notes", flat=True))
+    assert notes and not any("Urgent start" in note for note in notes)

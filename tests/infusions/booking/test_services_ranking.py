@@ -119,13 +119,18 @@ def test_the_patients_window_is_hard_even_in_first_fit(nurse, day, chairs):
     assert start_of(booking.booking_proposal(order, 1)) == ("A chair", "13:00")
 
 
-def test_no_slot_within_the_window_says_so(nurse, day, chairs):
+@pytest.mark.parametrize(
+    ("earliest", "latest"), [("17:00", "18:00"), ("17:00", None), (None, "09:00")]
+)
+def test_no_slot_within_the_window_says_so(nurse, day, chairs, earliest, latest):
+    """Either end of the window alone is a window: a 221-minute infusion starting at 17:00 or
+    over by 09:00 fits no chair's day."""
     order = one_day_order(day)
     preference_save(
         order.patient,
         by=nurse,
-        earliest_start=local(day, "17:00").time(),
-        latest_end=local(day, "18:00").time(),
+        earliest_start=local(day, earliest).time() if earliest else None,
+        latest_end=local(day, latest).time() if latest else None,
     )
     with pytest.raises(booking.InfusionError, match="within the patient's time window"):
         booking.booking_proposal(order, 1)
