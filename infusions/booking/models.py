@@ -148,6 +148,14 @@ class InfusionSession(models.Model):
             # A patient's (an order's) sessions by day, and the live sessions from a day on.
             models.Index(fields=["order", "planned_start"], name="session_order_day"),
             models.Index(fields=["status", "planned_start"], name="session_status_day"),
+            # The chairs' active sessions over a booking proposal's horizon (what can collide
+            # with a new session): read from the index alone on PostgreSQL.
+            models.Index(
+                fields=["planned_start"],
+                include=["chair", "planned_end"],
+                condition=Q(status__in=[status.value for status in ACTIVE_STATUSES]),
+                name="session_active_start",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -150,13 +150,15 @@ def _check_before(until: date | None, days: Sequence[date], order: Order) -> Non
 def _busy_by_chair(
     chairs: Sequence[Chair], start: datetime, end: datetime, exclude: int | None = None
 ) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The active sessions of ``chairs`` that overlap ``start`` to ``end``, by chair, in no
+    particular order (unordered: the sessions' ordering would join the chairs and sort them)."""
     busy: dict[int, list[tuple[datetime, datetime]]] = {chair.pk: [] for chair in chairs}
     rows = InfusionSession.objects.filter(
         chair__in=chairs,
         status__in=ACTIVE_STATUSES,
         planned_start__lt=end,
         planned_end__gt=start,
-    )
+    ).order_by()
     if exclude is not None:
         rows = rows.exclude(pk=exclude)
     for chair_id, planned_start, planned_end in rows.values_list(
