@@ -5,12 +5,14 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from formulary.models import Product
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from ivig.templatetags.clinical import finding_title
 
 from .models import (
     NEXT_CYCLE_FIELDS,
     PLAN_FIGURE_FIELDS,
+    Indication,
     Order,
     OrderOverride,
     OrderStatus,
@@ -90,6 +92,44 @@ def order_table_rows(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
         .only(*ORDER_TABLE_FIELDS)
         .prefetch_related(
             Prefetch("overrides", queryset=OrderOverride.objects.only("id", "order_id", "code"))
+        )
+    )
+
+
+def order_api_rows(orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    """Orders as ``/api/v1/orders/`` lists them (``OrderSerializer``): every column of the order;
+    of its people the username, of its product, indication and premedication drugs the slug; the
+    patient by id alone. What ``orders_with_related`` loads besides (whole patient, product,
+    indication and user rows) the list never shows."""
+    if orders is None:
+        orders = Order.objects.all()
+    people = ("created_by", "signed_by", "verified_by", "discontinued_by")
+    return (
+        orders.select_related(*people)
+        .only(
+            *(field.name for field in Order._meta.concrete_fields),
+            *(f"{person}__username" for person in people),
+        )
+        .prefetch_related(
+            Prefetch("product", queryset=Product.objects.only("slug")),
+            Prefetch("indication", queryset=Indication.objects.only("slug")),
+            Prefetch(
+                "overrides",
+                queryset=OrderOverride.objects.select_related(
+                    "overridden_by", "acknowledged_by"
+                ).only(
+                    *(field.name for field in OrderOverride._meta.concrete_fields),
+                    "overridden_by__username",
+                    "acknowledged_by__username",
+                ),
+            ),
+            Prefetch(
+                "premedication_lines",
+                queryset=PremedicationLine.objects.select_related("drug").only(
+                    *(field.name for field in PremedicationLine._meta.concrete_fields),
+                    "drug__slug",
+                ),
+            ),
         )
     )
 
