@@ -296,11 +296,35 @@ def _without_plans(*orders: str) -> list[str]:
     return [f"{order}__{field}" for order in orders for field in PLAN_JSON_FIELDS]
 
 
+# What a dashboard panel shows of an authorization (authorizations/authorizations.html): the
+# order's number, the patient, payer and reference, status, its dates and, for the approvals
+# running out, what coverage counts of it (``as_approval``).
+PANEL_FIELDS = (
+    "id",
+    "order_id",
+    "patient_id",
+    "payer",
+    "reference_number",
+    "status",
+    "submitted_at",
+    "appealed_at",
+    "decision_date",
+    "valid_from",
+    "valid_to",
+    "approved_cycles",
+    "approved_grams",
+    "expired_at",
+    "patient__mrn",
+    "patient__family_name",
+    "patient__given_name",
+)
+
+
 def _page(ordered: QuerySet[Authorization], page: Any) -> Page:
     """A page of ``ordered`` (in an index's order: read from it, the page's rows joined to their
-    order and patient), two queries: the count and the page."""
+    order and patient, only the columns a panel shows), two queries: the count and the page."""
     return Paginator(
-        ordered.select_related("order", "patient").defer(*_without_plans("order")),
+        ordered.select_related("order", "patient").only(*PANEL_FIELDS, "order__lineage_id"),
         DASHBOARD_PER_PAGE,
     ).get_page(page)
 
@@ -355,8 +379,14 @@ def renewals_page(today: date, *, page: Any = 1, query: str = "") -> Page:
             Q(valid_to__gte=today, valid_to__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS))
             | Q(cycles_low_from__lte=today, cycles_low_to__gte=today)
         )
-        .select_related("authorization__order", "authorization__patient", "order")
-        .defer(*_without_plans("authorization__order", "order"))
+        .select_related("authorization__patient", "order")
+        .only(
+            "order_id",
+            "authorization_id",
+            "valid_to",
+            *(f"authorization__{field}" for field in PANEL_FIELDS),
+            "order__lineage_id",
+        )
         .order_by("valid_to", "authorization_id", "order_id")
     )
     found: Page[Any] = Paginator(flagged, DASHBOARD_PER_PAGE).get_page(page)

@@ -455,6 +455,11 @@ class OrderViewSet(
     def get_permissions(self) -> list[BasePermission]:
         return [api_policy(ORDER_ACTION_POLICIES.get(self.action or "", _refused))()]
 
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.action == "list":  # the rows as listed, lean (the detail plans: whole rows)
+            return selectors.order_api_rows()
+        return super().get_queryset()
+
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """The list's filters (status, patient, words) narrow the list only: any version is read
         or acted on by its id, a superseded one included (issue 19, API parity)."""

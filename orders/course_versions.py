@@ -82,10 +82,13 @@ def course_cycle(order: Order, number: int) -> int:
     return number
 
 
-def course_cycle_start(order: Order, course_number: int) -> date | None:
+def course_cycle_start(
+    order: Order, course_number: int, versions: list[CourseVersion] | None = None
+) -> date | None:
     """The planned first day of course cycle ``course_number``, from the latest version that
-    holds it, or None beyond the course."""
-    for version in reversed(course_versions(order)):
+    holds it, or None beyond the course (``versions``: the order's ``course_versions`` when the
+    caller has read them)."""
+    for version in reversed(course_versions(order) if versions is None else versions):
         if version.offset < course_number <= version.last_course_cycle:
             return cycle_start(version.order, course_number - version.offset)
     return None

@@ -47,7 +47,7 @@ QUEUE_PER_PAGE = 50
 def home(request: HttpRequest) -> HttpResponse:
     """Orders (docs/clinical-rules.md 4), filtered by status, patient and search words: every role
     reads them; clinicians start new ones."""
-    filterset = OrderFilter(request.GET, queryset=selectors.order_list_rows())
+    filterset = OrderFilter(request.GET, queryset=selectors.order_table_rows())
     page = Paginator(filterset.qs, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     access_records(request, page)
     return render(

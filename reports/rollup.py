@@ -204,9 +204,13 @@ def refresh_rollup(now: datetime | None = None) -> int:
 # --- reading: the report ------------------------------------------------------------------
 
 
-def _period_days(first: date, last: date) -> tuple[QuerySet[StewardshipDay], set[date]]:
+PeriodDays = tuple[QuerySet[StewardshipDay], set[date]]
+
+
+def period_days(first: date, last: date) -> PeriodDays:
     """The roll-up's rows of the period that are counted, and the period's days to count live
-    (every day before the first refresh)."""
+    (every day before the first refresh): three queries, which a page showing both
+    ``grams_rows`` and ``savings`` asks once and gives to each."""
     rollup = StewardshipRollup.objects.first()
     if rollup is None:
         days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
@@ -229,11 +233,11 @@ NAMES = (
 )
 
 
-def grams_rows(first: date, last: date) -> list[dict[str, Any]]:
+def grams_rows(first: date, last: date, period: PeriodDays | None = None) -> list[dict[str, Any]]:
     """One row per month x indication x product x prescriber with ``sessions`` and ``grams``,
     newest month first (the keys of the report's table and CSV): the roll-up grouped in SQL,
-    with the days changed since it was counted added live."""
-    rows, live = _period_days(first, last)
+    with the days changed since it was counted added live (``period``: ``period_days``)."""
+    rows, live = period or period_days(first, last)
     grouped: dict[tuple[date, str, str, str | None], list[Any]] = defaultdict(
         lambda: [0, Decimal(0)]
     )
@@ -285,10 +289,10 @@ def grams_rows(first: date, last: date) -> list[dict[str, Any]]:
     ]
 
 
-def savings(first: date, last: date) -> Savings:
+def savings(first: date, last: date, period: PeriodDays | None = None) -> Savings:
     """Grams saved over the period's session days: the roll-up's sums, the days changed since
-    it was counted added live."""
-    rows, live = _period_days(first, last)
+    it was counted added live (``period``: ``period_days``)."""
+    rows, live = period or period_days(first, last)
     totals = rows.aggregate(
         weight=Coalesce(Sum("saved_by_weight_g"), Decimal(0), output_field=GRAMS),
         rounding=Coalesce(Sum("saved_by_rounding_g"), Decimal(0), output_field=GRAMS),

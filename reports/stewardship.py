@@ -132,6 +132,8 @@ def urgent_starts(first: date, last: date) -> QuerySet[InfusionSession]:
             planned_start__gte=start,
             planned_start__lt=end,
         )
-        .select_related("order", "order__indication")
+        .select_related("order__indication")
+        # What the report shows of each: the day, the order's number and its indication.
+        .only("planned_start", "order__lineage_id", "order__indication__name")
         .order_by("planned_start", "id")
     )

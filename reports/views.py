@@ -52,7 +52,8 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
 def stewardship_report(request: HttpRequest) -> HttpResponse:
     form, first, last = _period(request)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    page = Paginator(rollup.grams_rows(first, last), ROWS_PER_PAGE).get_page(
+    period = rollup.period_days(first, last)
+    page = Paginator(rollup.grams_rows(first, last, period), ROWS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -63,7 +64,7 @@ def stewardship_report(request: HttpRequest) -> HttpResponse:
             "first": first,
             "last": last,
             "page": page,
-            "savings": rollup.savings(first, last),
+            "savings": rollup.savings(first, last, period),
             "reviews": stewardship.reviews_done(first, last),
             "urgent_starts": list(stewardship.urgent_starts(first, last)[:ROWS_PER_PAGE]),
             "query": f"date_from={first.isoformat()}&date_to={last.isoformat()}",

@@ -36,7 +36,6 @@ from infusions.booking.models import (
 )
 from infusions.schedule.models import CoverageGapsBuilt, SessionCoverageGap
 from orders.models import Order
-from orders.selectors import PLAN_JSON_FIELDS
 
 
 class SessionOnDay(Protocol):
@@ -218,6 +217,26 @@ def rebuild_gaps() -> int:
     return SessionCoverageGap.objects.count()
 
 
+# What the dashboard's panel shows of a session (infusions/_sessions_not_covered.html): its
+# order's number and patient, start, cycle and day, chair and status.
+UNCOVERED_SESSION_FIELDS = (
+    "id",
+    "order_id",
+    "chair_id",
+    "planned_start",
+    "planned_day",
+    "cycle_number",
+    "day_number",
+    "status",
+    "order__lineage_id",
+    "order__patient_id",
+    "order__patient__mrn",
+    "order__patient__family_name",
+    "order__patient__given_name",
+    "chair__name",
+)
+
+
 def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") -> Page:
     """``sessions_not_covered`` as the dashboard shows it: the count and one page of
     ``UncoveredSession`` rows, soonest first, optionally of patients whose MRN or name has every
@@ -230,7 +249,12 @@ def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") ->
         SessionCoverageGap.objects.filter(planned_start__gte=start_of_day(today))
         .filter(patient_matches(query, "session__order__patient__"))
         .select_related("session__order__patient", "session__chair")
-        .defer(*(f"session__order__{field}" for field in PLAN_JSON_FIELDS))
+        .only(
+            "planned_start",
+            "blocker",
+            "session_id",
+            *(f"session__{field}" for field in UNCOVERED_SESSION_FIELDS),
+        )
         .order_by("planned_start", "session_id")
     )
     found: Page[Any] = Paginator(gaps, UNCOVERED_PER_PAGE).get_page(page)
@@ -261,8 +285,10 @@ def judged_page(today: date, *, page: Any = 1, query: str = "") -> Page:
         rows.sort(key=lambda row: (row[0], row[1]))
         found = Paginator(rows, UNCOVERED_PER_PAGE).get_page(page)
     coverage = {**stored_coverage({row[2] for row in found.object_list}), **judged}
-    loaded = InfusionSession.objects.select_related("order", "order__patient", "chair").in_bulk(
-        [row[1] for row in found.object_list]
+    loaded = (
+        InfusionSession.objects.select_related("order__patient", "chair")
+        .only(*UNCOVERED_SESSION_FIELDS)
+        .in_bulk([row[1] for row in found.object_list])
     )
     page_rows = []
     for _start, pk, order_id, cycle_number, day in found.object_list:

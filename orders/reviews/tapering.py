@@ -58,14 +58,16 @@ def _round_to(value: Decimal, step: Decimal) -> Decimal:
     return (value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
 
 
-def taper_proposals(order: Order) -> list[TaperProposal]:
+def taper_proposals(order: Order, current: Order | None = None) -> list[TaperProposal]:
     """docs/clinical-rules.md 10.3: after the course's two latest reviews both found a complete
     response, propose the next longer interval (4 → 6 → 8 weeks) and a lower dose (75 %); none
-    once the interval is 8 weeks and the dose at its floor."""
+    once the interval is 8 weeks and the dose at its floor (``current``: the order in force,
+    when the caller has read it)."""
     latest_two = list(lineage_reviews(order)[:2])
     if len(latest_two) < 2 or any(r.response != Response.COMPLETE for r in latest_two):
         return []
-    current = order_in_force(order)
+    if current is None:
+        current = order_in_force(order)
     proposals = []
     longer = next((d for d in TAPER_INTERVAL_STEPS_DAYS if d > current.cycle_interval_days), None)
     if longer is not None:

@@ -102,7 +102,7 @@ def _page(request: HttpRequest, order: Order, form: ReviewForm | None, status_co
             "status": review_status,
             "reviews": reviews.lineage_reviews(order)[:100],
             "form": form if clinician else None,
-            "proposals": tapering.taper_proposals(order),
+            "proposals": tapering.taper_proposals(order, current),
             "can_taper": clinician,
             "pending": pending_change(current),
         },

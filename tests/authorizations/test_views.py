@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -210,3 +212,20 @@ def test_an_authorization_without_a_reference_is_named_by_its_number(authorizati
     Authorization.objects.filter(pk=authorization.pk).update(reference_number="")
     authorization.refresh_from_db()
     assert str(authorization).startswith(f"Acme Health #{authorization.pk} ")
+
+
+@pytest.mark.parametrize("gaps_built", [False, True])
+def test_the_dashboard_reads_only_the_columns_its_panels_show(
+    authadmin, client_for, clinician, today, gaps_built
+):
+    from infusions.schedule.uncovered_sessions import rebuild_gaps
+
+    _dashboard_rows(clinician, today, 2)
+    if gaps_built:
+        rebuild_gaps()
+    with CaptureQueriesContext(connection) as captured:
+        page = client_for(authadmin).get(reverse("authorizations:authorizations")).content
+    for row in ("awaiting-row", "renewal-row", "denial-row", "uncovered-row"):
+        assert page.count(f'data-testid="{row}"'.encode()) == 2, row
+    wide = ("plan_at_signing", '"orders_order"."notes"', '"orders_patient"."notes"')
+    assert [q["sql"] for q in captured if any(column in q["sql"] for column in wide)] == []

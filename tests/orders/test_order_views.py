@@ -226,6 +226,39 @@ def test_list_pages_cost_the_same_queries_for_1_or_20_orders(
     assert response.content.decode().count("/orders/") >= 20
 
 
+# The tables join what they show: no query of its own for these (nor for the lines never shown).
+SEPARATELY_READ = (
+    'FROM "orders_patient"',
+    'FROM "formulary_product"',
+    'FROM "orders_indication"',
+    'FROM "orders_premedicationline"',
+)
+
+
+@pytest.mark.parametrize(
+    ("path_name", "role", "status"),
+    [
+        ("orders:home", Role.CLINICIAN, OrderStatus.DRAFT),
+        ("orders:verification-queue", Role.PHARMACIST, OrderStatus.SIGNED),
+    ],
+)
+def test_order_tables_join_the_patient_product_and_indication(
+    path_name, role, status, users_by_role, client_for
+):
+    client = client_for(users_by_role[role])
+    signed = {"signed_by": users_by_role[Role.CLINICIAN], "signed_at": timezone.now()}
+    OrderFactory.create_batch(3, status=status, **signed)
+    client.get(url(path_name))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url(path_name))
+    assert response.status_code == 200
+    separate = [q["sql"] for q in captured if any(table in q["sql"] for table in SEPARATELY_READ)]
+    assert separate == []
+    order_queries = [q["sql"] for q in captured if 'FROM "orders_order"' in q["sql"]]
+    assert len(order_queries) <= 2  # the page's count and its rows
+    assert '"orders_order"."plan_at_signing"' not in order_queries[-1]
+
+
 # --- the form and its preview ----------------------------------------------------------------
 
 

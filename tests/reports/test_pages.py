@@ -216,6 +216,9 @@ def test_stewardship_queries_do_not_grow_with_the_data(clinician, nurse, pharmac
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+    # The period's roll-up state (its row and the sessions changed since) is read once for the
+    # grams and the savings alike.
+    assert len([q for q in many if 'FROM "reports_stewardshiprollup"' in q["sql"]]) == 1
     patient_url = reverse("orders:patient-detail", args=[1])
     assert patient_url  # the patient page's own query test lives with the orders app
 

@@ -5,6 +5,8 @@ review form pre-selects no outcome: response and decision are required choices."
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -66,3 +68,16 @@ def test_the_review_form_pre_selects_no_outcome(clinician, client_for):
     text = answer.content.decode()
     assert text.count("This field is required.") == 2  # the response and the decision
     assert not ResponseReview.objects.exists()
+
+
+def test_the_page_reads_the_course_s_versions_once_per_question(clinician, client_for):
+    # The review status and the version in force each read the versions (the status's two
+    # cycle dates reuse its read); once more would be the page asking the same thing again.
+    order = verified_order(start_date=timezone.localdate(), cycles=6)
+    client = client_for(clinician)
+    url = reverse("orders:order-reviews", args=[order.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    versions = [q for q in captured if '"orders_order"."revision" ASC' in q["sql"]]
+    assert len(versions) <= 2
