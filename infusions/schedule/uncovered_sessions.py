@@ -119,13 +119,14 @@ def scheduled_sessions(today: date) -> QuerySet[InfusionSession]:
 def sessions_not_covered(
     today: date,
     *,
-    sessions: Iterable[InfusionSession] | None = None,
     approvals: Mapping[int, list[Approval]] | None = None,
     coverage: dict[int, list[CycleCoverage]] | None = None,
 ) -> list[UncoveredSession]:
     """Sessions scheduled from today on that no approval covers (docs/clinical-rules.md 7), soonest
-    first. Two queries (sessions with their orders, approvals); coverage per order computed once."""
-    sessions = list(scheduled_sessions(today) if sessions is None else sessions)
+    first. Two queries (sessions with their orders, approvals); coverage per order computed once.
+    ``approvals`` (``recent_approvals(today)``) and ``coverage`` (per order, filled in): what the
+    caller has read already (the reminder sweeps share them between their notices)."""
+    sessions = list(scheduled_sessions(today))
     approvals = recent_approvals(today) if approvals is None else approvals
     coverage = {} if coverage is None else coverage
     rows = []

@@ -216,3 +216,59 @@ def test_the_dashboards_first_page_lists_every_patients_uncovered_sessions_soone
         assert page.object_list[0].blocker == (
             "No authorization covers cycle 1: no approved authorization."
         )
+
+
+def test_the_schedules_badge_marks_sessions_still_to_run_no_approval_covers_on_their_local_day(
+    order,
+):
+    """The schedule's "not covered" badge (``uncovered_session_ids``): a session is judged on its
+    day in the centre's time zone, not the server's (here UTC), and only while it is still to
+    run (tentative, booked or under way)."""
+    from infusions.schedule.uncovered_sessions import uncovered_session_ids
+
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    with timezone.override("Pacific/Auckland"):
+        on_the_last_day = session(order, 3, 1, LAST_DAY_OF_CYCLE_3)
+        # 10:00 on 14 April in Auckland is 22:00 on 13 April in UTC: the approval's last day.
+        a_day_late = session(order, 3, 2, LAST_DAY_OF_CYCLE_3 + timedelta(days=1))
+        given = session(order, 2, 2, LAST_DAY_OF_CYCLE_3 + timedelta(days=2), status="completed")
+        assert uncovered_session_ids([on_the_last_day, a_day_late, given]) == {a_day_late.pk}
+    assert uncovered_session_ids([given]) == set()
+
+
+def test_the_sessions_not_covered_are_those_scheduled_from_today_in_two_queries(
+    order, django_assert_num_queries
+):
+    """The reminders' list (``sessions_not_covered``): tentative or booked sessions from the
+    start of today on, none covered here, soonest first, with their order, patient and chair
+    read in the same query as the sessions (and one for the approvals)."""
+    from infusions.schedule.uncovered_sessions import sessions_not_covered
+
+    today = date(2027, 3, 2)
+    session(order, 1, 1, date(2027, 3, 1))  # yesterday
+    booked = session(order, 1, 2, today)
+    tentative = session(order, 2, 1, date(2027, 3, 22), status="tentative")
+    session(order, 2, 2, date(2027, 3, 23), status="cancelled")
+    session(order, 3, 1, date(2027, 4, 12), status="in_progress")
+    with django_assert_num_queries(2):
+        rows = sessions_not_covered(today)
+        shown = [
+            (row.session, row.session.order.patient.mrn, row.session.chair.name) for row in rows
+        ]
+    assert [row[0] for row in shown] == [booked, tentative]
+    assert [row.day for row in rows] == [today, date(2027, 3, 22)]
+
+
+def test_the_sessions_not_covered_are_judged_by_what_the_caller_read(order):
+    """The reminder sweeps read the approvals once and share each order's coverage between
+    their notices: ``sessions_not_covered`` judges by the approvals it is given and fills the
+    coverage it is given."""
+    from infusions.schedule.uncovered_sessions import sessions_not_covered
+
+    today = date(2027, 3, 2)
+    approved(order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    booked = session(order, 1, 2, today)
+    coverage: dict = {}
+    assert sessions_not_covered(today, coverage=coverage) == []
+    assert [cycle.covered for cycle in coverage[order.pk]] == [True, True, True]
+    assert [row.session for row in sessions_not_covered(today, approvals={})] == [booked]
