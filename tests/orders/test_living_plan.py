@@ -205,3 +205,69 @@ def test_a_new_override_refuses_the_firm_steps_and_says_what_answers_it():
         "Cannot start the session: new since signing, Creatinine check due — No result."
     )
     assert refusal("start") is None
+
+
+def _frozen_plan(daily_dose_g: str, cycles: dict[int, list]) -> dict[str, Any]:
+    """The parts of a plan frozen at signing that the calendar reads (docs/api.md's shape)."""
+    return {
+        "daily_dose_g": daily_dose_g,
+        "cycles": [
+            {"number": number, "days": [day.isoformat() for day in days]}
+            for number, days in cycles.items()
+        ],
+    }
+
+
+def test_the_calendar_counts_another_orders_days_under_its_version_in_force(monkeypatch) -> None:
+    """docs/clinical-rules.md 3.9: another open order's days count under its first version's
+    id, as open: a day given with the grams given, a day not given with the daily dose of the
+    version in force (signed since, 30 g, not the 40 g of the version the session was booked
+    under); that order's sessions not yet started on or after the newer version's first day are
+    left out (verifying it cancels them); its cycles not yet booked follow its latest booked
+    cycle, here booked a day late."""
+    from orders.dose_plans import plan_accessor
+    from orders.ports import CalendarSession
+    from tests.infusions.factories import verified_order
+
+    start = timezone.localdate() - timedelta(days=10)
+    day = [start + timedelta(days=offset) for offset in range(50)]
+    first = verified_order(
+        start_date=start,
+        days_per_cycle=2,
+        cycles=3,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("40", {1: day[0:2], 2: day[21:23], 3: day[42:44]}),
+    )
+    patient = first.patient
+    newer = verified_order(
+        patient=patient,
+        status=OrderStatus.SIGNED,
+        lineage_id=first.pk,
+        revision=2,
+        start_date=day[21],
+        days_per_cycle=2,
+        cycles=2,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("30", {2: day[21:23], 3: day[42:44]}),
+    )
+    own = verified_order(patient=patient, start_date=day[49], cycles=1)
+    sessions = [
+        CalendarSession(1, first.pk, 1, day[0], Decimal("35"), started=True),
+        CalendarSession(2, first.pk, 1, day[1], None),
+        CalendarSession(3, first.pk, 2, day[22], None),  # replaced by the newer version
+        CalendarSession(4, newer.pk, 2, day[22], None),  # booked a day late
+    ]
+    monkeypatch.setattr(plan_accessor, "calendar_source", lambda: lambda patient_id: sessions)
+
+    calendar = plan_accessor.patient_calendar(own)
+
+    assert calendar.own_sessions == []
+    assert sorted(
+        (row.day, row.dose_g, row.order_id, row.order_open) for row in calendar.other_days
+    ) == [
+        (day[0], Decimal("35"), first.pk, True),
+        (day[1], Decimal("30"), first.pk, True),
+        (day[22], Decimal("30"), first.pk, True),
+        (day[43], Decimal("30"), first.pk, True),
+        (day[44], Decimal("30"), first.pk, True),
+    ]
