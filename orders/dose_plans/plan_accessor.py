@@ -26,7 +26,10 @@ session page asks its session's plan for the clock times, the reasons, the start
 reaction history) is answered with the plan already made, kept on that request
 (``orders.dose_plans.per_request``) and gone with it, as are the facts two questions share
 (the engine's request for an order on a day, the patient's calendar rows, the coverage of a
-signed plan). A change (POST, a Celery task, a command) always plans afresh.
+signed plan). A page planning many orders reads those facts for all of them beforehand
+(``orders.dose_plans.plan_facts.read_plan_facts``), kept under the keys asked here
+(``version_key``, ``calendar_rows_key``, ``engine_inputs.patient_facts_key``). A change (POST, a
+Celery task, a command) always plans afresh.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -61,10 +64,14 @@ __all__ = [
     "ProposedDay",
     "SessionInputs",
     "SessionReason",
+    "calendar_rows_key",
+    "calendar_rows_of",
+    "frozen_plan",
     "lineage_id",
     "order_plan",
     "patient_calendar",
     "plan_on_its_own",
+    "version_key",
 ]
 
 # Open orders (docs/clinical-rules.md 3.9): signed, verified or active.

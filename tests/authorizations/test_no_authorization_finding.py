@@ -45,7 +45,7 @@ def test_an_approval_one_cycle_short_still_warns():
 
 def judge_recording(monkeypatch):
     """Answer the coverage port with a judge that records the plan it is handed."""
-    handed = []
+    handed: list[object] = []
 
     def judge(orders):
         handed.extend(plan for _order, plan in orders)
