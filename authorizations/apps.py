@@ -9,9 +9,9 @@ class AuthorizationsConfig(AppConfig):
         # The orders layer asks "is this order covered?" through its coverage port.
         from orders.ports import register_coverage_judge
 
-        from .coverage_rules import order_is_covered
+        from .coverage_rules import orders_are_covered
 
-        register_coverage_judge(order_is_covered)
+        register_coverage_judge(orders_are_covered)
 
         # docs/clinical-rules.md 3.10: an urgent order's authorization is opened at verification.
         from orders.signals import urgent_order_verified

@@ -33,7 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ivig.templatetags.clinical import count, num
-from orders.course_versions import lineage_order_ids
+from orders.course_versions import lineages_order_ids
 from orders.dose_plans.plan_accessor import plan_on_its_own
 from orders.models import Order
 
@@ -223,9 +223,16 @@ def approval_rows(authorizations: Any = None) -> Any:
 
 
 def approvals_for_order(order: Order) -> list[Approval]:
-    root = lineage_root_id(order)
-    rows = approval_rows(Authorization.objects.filter(order_id__in=lineage_order_ids(root)))
-    return approvals_by_lineage(rows).get(root, [])
+    """The approvals of the order's lineage (``approvals_for_orders`` of one order)."""
+    return approvals_for_orders([order]).get(lineage_root_id(order), [])
+
+
+def approvals_for_orders(orders: Iterable[Order]) -> dict[int, list[Approval]]:
+    """The approvals of the orders' lineages, grouped by lineage root (``approvals_by_lineage``):
+    one query, whatever the number of orders."""
+    roots = {lineage_root_id(order) for order in orders}
+    rows = approval_rows(Authorization.objects.filter(order_id__in=lineages_order_ids(roots)))
+    return approvals_by_lineage(rows)
 
 
 # --- the rule -----------------------------------------------------------------------------
@@ -308,14 +315,40 @@ def cover_cycles(
 
 def order_coverage(order: Order, plan: Mapping[str, Any] | None = None) -> list[CycleCoverage]:
     """Which of the order's cycles its approvals cover, and why not for the others (``plan``: as
-    ``planned_cycles``)."""
-    return cover_cycles(planned_cycles(order, plan), approvals_for_order(order))
+    ``planned_cycles``; ``coverage_of_planned`` of one order)."""
+    return coverage_of_planned([(order, plan)])[order.pk]
+
+
+def coverage_of_planned(
+    orders: Sequence[tuple[Order, Mapping[str, Any] | None]],
+) -> dict[int | None, list[CycleCoverage]]:
+    """Per order id, which of the order's cycles its approvals cover, and why not for the others
+    (the plan beside each order: as ``planned_cycles``): the approvals of every order's lineage
+    read in one query."""
+    approvals = approvals_for_orders(order for order, _plan in orders)
+    return {
+        order.pk: cover_cycles(
+            planned_cycles(order, plan), approvals.get(lineage_root_id(order), [])
+        )
+        for order, plan in orders
+    }
 
 
 def order_is_covered(order: Order, plan: Mapping[str, Any] | None = None) -> bool:
-    """Whether approved authorizations cover every cycle of the order (docs/clinical-rules.md 7):
-    the coverage judge of ``orders.ports``."""
-    return all(cycle.covered for cycle in order_coverage(order, plan))
+    """Whether approved authorizations cover every cycle of the order (docs/clinical-rules.md 7;
+    ``orders_are_covered`` of one order)."""
+    return orders_are_covered([(order, plan)])[order.pk]
+
+
+def orders_are_covered(
+    orders: Sequence[tuple[Order, Mapping[str, Any] | None]],
+) -> dict[int | None, bool]:
+    """Per order id, whether approved authorizations cover every cycle of the order (the plan
+    beside it: as ``planned_cycles``): the coverage judge of ``orders.ports``."""
+    return {
+        pk: all(cycle.covered for cycle in coverage)
+        for pk, coverage in coverage_of_planned(orders).items()
+    }
 
 
 def orders_coverage(

@@ -9,8 +9,8 @@ class InfusionsConfig(AppConfig):
         # Receivers connect once the app registry is ready (Django's documented place for it).
         from infusions import receivers
         from infusions.administration.session_reasons import session_inputs
-        from infusions.booking.last_cycle import patient_last_cycle
-        from infusions.booking.session_plan import live_sessions
+        from infusions.booking.last_cycle import last_cycles_of
+        from infusions.booking.session_plan import live_sessions_of
         from orders.ports import (
             register_calendar_source,
             register_last_cycle_source,
@@ -36,9 +36,9 @@ class InfusionsConfig(AppConfig):
         )
         order_superseded.connect(receivers.settle_sessions_of_superseded_order)
         # docs/clinical-rules.md 3.9: the patient's live sessions on the IVIg calendar.
-        register_calendar_source(live_sessions)
+        register_calendar_source(live_sessions_of)
         # docs/clinical-rules.md 3.8.2, 3.8.3, 3.9: a session's plan reads its prior reactions
         # (PRIOR_INFUSION_REACTION) and the reasons given on it (CREATININE_DUE).
         register_session_source(session_inputs)
         # docs/clinical-rules.md 3.8.2: HEMOLYSIS_SUSPECTED reads the last cycle given.
-        register_last_cycle_source(patient_last_cycle)
+        register_last_cycle_source(last_cycles_of)

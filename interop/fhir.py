@@ -293,9 +293,11 @@ def searchset(
     request: Request,
     rows: Rows,
     to_resource: Callable[[Any], Resource],
+    prepare: Callable[[Sequence[Any]], None] = lambda page: None,
 ) -> tuple[Bundle, list[Any]]:
     """One page of ``rows`` as a ``searchset`` Bundle, and the rows on it. One row past the
-    page is read to know whether a ``next`` page follows, whatever the total says."""
+    page is read to know whether a ``next`` page follows, whatever the total says. ``prepare``
+    is given the page's rows before any is mapped (to read what they share in bulk)."""
     count, offset = page_bounds(request)
     total = search_total(request, rows, count)
     page = list(rows[offset : offset + count + 1]) if count else []
@@ -307,6 +309,7 @@ def searchset(
         previous = max(offset - count, 0)
         links.append(BundleLink(relation="previous", url=_page_url(request, count, previous)))
     base = request.build_absolute_uri(request.path).rstrip("/")
+    prepare(page)
     entries = []
     for row in page:
         resource = to_resource(row)
@@ -348,6 +351,10 @@ class ResourceEndpoint(FhirView):
     def to_resource(self, row: Any) -> Resource:
         raise NotImplementedError
 
+    def prepare(self, rows: Sequence[Any]) -> None:
+        """Read in bulk what ``to_resource`` asks of each row of a search's page (nothing by
+        default): a page's queries do not grow with its rows."""
+
     def note_reads(self, request: Request, rows: Sequence[Model]) -> None:
         """Note the patient records the response shows (``PatientDataEndpoint``)."""
 
@@ -364,7 +371,7 @@ class ResourceEndpoint(FhirView):
             row = self.read_row(resource_id)
             self.note_reads(request, [row])
             return Response(resource_json(self.to_resource(row)), status=status.HTTP_200_OK)
-        bundle, page = searchset(request, self.search_rows(request), self.to_resource)
+        bundle, page = searchset(request, self.search_rows(request), self.to_resource, self.prepare)
         self.note_reads(request, page)
         return Response(resource_json(bundle))
 

@@ -3,14 +3,18 @@ layers): each a typed ``Protocol``, set once by the app that answers it in its
 ``AppConfig.ready`` and looked up here. Orders never imports those apps.
 
 - ``CoverageJudge`` (authorizations, ``AuthorizationsConfig.ready``): whether approved
-  authorizations cover every cycle of an order (docs/clinical-rules.md 7, 3.8 NO_AUTHORIZATION),
-  given the plan whose grams count when the order has no plan frozen at signing;
-- ``CalendarSource`` (infusions): a patient's live sessions, for the IVIg calendar
+  authorizations cover every cycle of each of some orders (docs/clinical-rules.md 7, 3.8
+  NO_AUTHORIZATION), given the plan whose grams count when the order has no plan frozen at signing;
+- ``CalendarSource`` (infusions): some patients' live sessions, for the IVIg calendar
   (docs/clinical-rules.md 3.9);
 - ``SessionSource`` (infusions): what one session brings to its plan: the reactions it carries
   forward and the reasons given on it (3.8.2, 3.8.3, 3.9);
-- ``LastCycleSource`` (infusions): a patient's last cycle given on or before a day
+- ``LastCycleSource`` (infusions): some patients' last cycle given on or before a day
   (HEMOLYSIS_SUSPECTED, 3.8.2).
+
+The coverage, calendar and last cycle ports answer many patients or orders at once (by id), so
+that a page of orders reads its facts in bulk (``orders.dose_plans.plan_facts``); one is asked
+as a list of one.
 
 A port asked before anything answers it is ``PortNotRegistered``: a start-up mistake shown at
 once, never a silent default.
@@ -79,15 +83,18 @@ class SessionInputs:
 
 
 class CoverageJudge(Protocol):
-    def __call__(self, order: Order, plan: Mapping[str, Any] | None) -> bool:
-        """Whether approved authorizations cover every cycle of ``order``; ``plan`` (docs/api.md's
-        JSON shape) gives the grams when the order has no plan frozen at signing."""
+    def __call__(
+        self, orders: Sequence[tuple[Order, Mapping[str, Any] | None]]
+    ) -> Mapping[int | None, bool]:
+        """Per order id, whether approved authorizations cover every cycle of the order; the
+        plan beside it (docs/api.md's JSON shape) gives the grams when the order has no plan
+        frozen at signing. Many orders at once (a page of them) read their approvals together."""
         ...
 
 
 class CalendarSource(Protocol):
-    def __call__(self, patient_id: int) -> Sequence[CalendarSession]:
-        """The patient's live sessions, every order."""
+    def __call__(self, patient_ids: Sequence[int]) -> Mapping[int, Sequence[CalendarSession]]:
+        """Per patient id, the patient's live sessions, every order."""
         ...
 
 
@@ -98,8 +105,9 @@ class SessionSource(Protocol):
 
 
 class LastCycleSource(Protocol):
-    def __call__(self, patient: Patient, as_of: date) -> CycleFacts | None:
-        """The patient's last cycle given on or before ``as_of``; None when none was."""
+    def __call__(self, patients: Sequence[Patient], as_of: date) -> Mapping[int, CycleFacts | None]:
+        """Per patient id, the patient's last cycle given on or before ``as_of``; None when none
+        was."""
         ...
 
 

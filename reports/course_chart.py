@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from formulary.services import FormularyError
@@ -13,8 +14,9 @@ from infusions.administration.given import completed_grams
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
 from ivig.templatetags.clinical import num
 from orders.dose_plans.plan_accessor import order_plan
+from orders.dose_plans.plan_facts import read_plan_facts
 from orders.labs.models import Analyte, LabResult
-from orders.models import Order, OrderStatus, Patient
+from orders.models import Order, OrderStatus, Patient, PremedicationLine
 from orders.reviews.models import ResponseReview
 from orders.reviews.outcome_measures import SHORT_NAMES
 
@@ -90,10 +92,15 @@ def _ivig_series(patient: Patient) -> list[Series]:
     rows = list(sessions)
     orders = {
         order.pk: order
-        for order in Order.objects.filter(pk__in={row["order_id"] for row in rows}).select_related(
-            "patient", "product", "indication"
+        for order in Order.objects.filter(pk__in={row["order_id"] for row in rows})
+        .select_related("patient", "product", "indication")
+        .prefetch_related(
+            "overrides",
+            Prefetch("premedication_lines", PremedicationLine.objects.select_related("drug")),
         )
     }
+    # Each order's plan as of today: their facts read for all of them at once.
+    read_plan_facts(list(orders.values()), as_of=timezone.localdate())
     plans = {pk: _cycle_plan(order) for pk, order in orders.items()}
     for row in rows:
         key = (row["order_id"], row["cycle_number"])

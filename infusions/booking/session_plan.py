@@ -3,7 +3,7 @@
 gives each step.
 
 This module also gives the orders layer the patient's live sessions for the IVIg calendar
-(``live_sessions``, registered in ``InfusionsConfig.ready``): orders never imports infusions.
+(``live_sessions_of``, registered in ``InfusionsConfig.ready``): orders never imports infusions.
 """
 
 from collections.abc import Sequence
@@ -34,24 +34,37 @@ STARTED_STATUSES = (SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)
 
 
 def live_sessions(patient_id: int) -> list[CalendarSession]:
-    """The patient's sessions that are not cancelled or missed, every order, each with the
-    grams of its latest completion entry (None while none is recorded)."""
+    """The patient's sessions that are not cancelled or missed (``live_sessions_of`` for one
+    patient)."""
+    return live_sessions_of([patient_id])[patient_id]
+
+
+def live_sessions_of(patient_ids: Sequence[int]) -> dict[int, list[CalendarSession]]:
+    """Per patient id, the patient's sessions that are not cancelled or missed, every order,
+    each with the grams of its latest completion entry (None while none is recorded): one
+    query, whatever the number of patients."""
     rows = (
-        InfusionSession.objects.filter(patient_id=patient_id, status__in=CALENDAR_STATUSES)
-        .annotate(given_g=completed_grams())
-        .values_list("pk", "order_id", "cycle_number", "planned_start", "given_g", "status")
-    )
-    return [
-        CalendarSession(
-            session_id=pk,
-            order_id=order_id,
-            cycle_number=cycle_number,
-            day=local(planned_start).date(),
-            given_g=given_g,
-            started=status in STARTED_STATUSES,
+        InfusionSession.objects.filter(
+            patient_id__in=list(patient_ids), status__in=CALENDAR_STATUSES
         )
-        for pk, order_id, cycle_number, planned_start, given_g, status in rows
-    ]
+        .annotate(given_g=completed_grams())
+        .values_list(
+            "patient_id", "pk", "order_id", "cycle_number", "planned_start", "given_g", "status"
+        )
+    )
+    sessions: dict[int, list[CalendarSession]] = {patient_id: [] for patient_id in patient_ids}
+    for patient_id, pk, order_id, cycle_number, planned_start, given_g, status in rows:
+        sessions[patient_id].append(
+            CalendarSession(
+                session_id=pk,
+                order_id=order_id,
+                cycle_number=cycle_number,
+                day=local(planned_start).date(),
+                given_g=given_g,
+                started=status in STARTED_STATUSES,
+            )
+        )
+    return sessions
 
 
 def current_plan(

@@ -59,6 +59,7 @@ from interop.resources.patient import id_q, patient_reference
 from ivig.audit.services import access_record_ids
 from ivig.engine import DosePlan
 from orders.dose_plans.plan_accessor import lineage_id, order_plan
+from orders.dose_plans.plan_facts import read_plan_facts
 from orders.models import Order, OrderStatus, PremedicationLine
 from orders.policies import can_read_orders
 from orders.premedication.services import premedication_words
@@ -218,10 +219,15 @@ class MedicationRequestEndpoint(PatientDataEndpoint):
             Order.objects.filter(status__in=list(STATUS))
             .select_related("patient", "product", "indication", "signed_by")
             .prefetch_related(
-                Prefetch("premedication_lines", PremedicationLine.objects.select_related("drug"))
+                Prefetch("premedication_lines", PremedicationLine.objects.select_related("drug")),
+                "overrides",
             )
             .order_by("pk")
         )
+
+    def prepare(self, rows: Sequence[Any]) -> None:
+        # The plans of the page's orders as of today: their facts read for the page at once.
+        read_plan_facts(rows, as_of=timezone.localdate())
 
     def to_resource(self, row: Any) -> MedicationRequest:
         return medication_request(row)

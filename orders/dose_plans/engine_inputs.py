@@ -1,7 +1,7 @@
 """Model rows → engine inputs, in one place (docs/clinical-rules.md 2, STYLE: services translate
 rows into engine inputs here, never in views)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -17,11 +17,12 @@ from ivig.engine import (
     PlanRequest,
     Regimen,
 )
-from orders.labs.selectors import lab_fact_fields, lab_fields_from
+from orders.labs.selectors import lab_fact_fields_of, lab_fields_from
 from orders.models import Indication, Order, Patient, PatientWeight
+from orders.patients.models import WEIGHT_LATEST_FIRST
 from orders.ports import last_cycle_source
 from orders.premedication.services import premedication_line_facts
-from orders.reviews.selectors import hemoglobin_reviews
+from orders.reviews.selectors import hemoglobin_reviews_of
 
 from .per_request import once_per_request, policy_in_force
 
@@ -39,14 +40,32 @@ def indication_facts(indication: Indication) -> IndicationFacts:
 
 
 def latest_weight(patient: Patient, *, as_of: date) -> PatientWeight | None:
-    """The latest weight measured on or before ``as_of`` (docs/clinical-rules.md 3.1), or None."""
-    return patient.weights.filter(measured_on__lte=as_of).first()
+    """The latest weight measured on or before ``as_of`` (docs/clinical-rules.md 3.1), or None
+    (``latest_weights`` of one patient)."""
+    return latest_weights([patient], as_of=as_of)[patient.pk]
+
+
+def latest_weights(patients: Sequence[Patient], *, as_of: date) -> dict[int, PatientWeight | None]:
+    """Per patient id, the latest weight measured on or before ``as_of`` (``latest_weight_of``),
+    or None: one query, whatever the number of patients."""
+    weights: dict[int, list[PatientWeight]] = {patient.pk: [] for patient in patients}
+    for weight in PatientWeight.objects.filter(
+        patient_id__in=list(weights), measured_on__lte=as_of
+    ).order_by(*WEIGHT_LATEST_FIRST):
+        weights[weight.patient_id].append(weight)
+    return {pk: latest_weight_of(rows, as_of=as_of) for pk, rows in weights.items()}
 
 
 def latest_weight_of(weights: Iterable[PatientWeight], *, as_of: date) -> PatientWeight | None:
-    """``latest_weight`` among a patient's weights already read, latest first (the model's
-    ordering, ``WEIGHT_LATEST_FIRST``): for many patients read at once (``seed_scale``)."""
+    """The latest weight measured on or before ``as_of`` among a patient's weights already read,
+    latest first (the model's ordering, ``WEIGHT_LATEST_FIRST``)."""
     return next((weight for weight in weights if weight.measured_on <= as_of), None)
+
+
+def patient_facts_key(patient_id: int, as_of: date) -> tuple[str, int, date]:
+    """The key a patient's facts on ``as_of`` are kept under within a request that only reads
+    (``once_per_request``; ``orders.dose_plans.plan_facts`` reads a page's in bulk)."""
+    return ("patient facts", patient_id, as_of)
 
 
 def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
@@ -58,19 +77,33 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
     if patient.pk is None:
         return _read_patient_facts(patient, as_of)
     return once_per_request(
-        ("patient facts", patient.pk, as_of), lambda: _read_patient_facts(patient, as_of)
+        patient_facts_key(patient.pk, as_of), lambda: _read_patient_facts(patient, as_of)
     )
 
 
 def _read_patient_facts(patient: Patient, as_of: date) -> PatientFacts:
-    return facts_of(
-        patient,
-        as_of=as_of,
-        weight=latest_weight(patient, as_of=as_of),
-        labs=lab_fact_fields(patient, as_of=as_of),
-        last_cycle=last_cycle_source()(patient, as_of),
-        reviews=hemoglobin_reviews(patient, as_of=as_of),
-    )
+    return patients_facts([patient], as_of=as_of)[patient.pk]
+
+
+def patients_facts(patients: Sequence[Patient], *, as_of: date) -> dict[int, PatientFacts]:
+    """Per patient id, ``patient_facts`` read afresh, each fact for every patient at once: four
+    queries (weights, laboratory results, last cycles given, hemoglobin reviews), whatever the
+    number of patients."""
+    weights = latest_weights(patients, as_of=as_of)
+    labs = lab_fact_fields_of(patients, as_of=as_of)
+    last_cycles = last_cycle_source()(patients, as_of)
+    reviews = hemoglobin_reviews_of(patients, as_of=as_of)
+    return {
+        patient.pk: facts_of(
+            patient,
+            as_of=as_of,
+            weight=weights[patient.pk],
+            labs=labs[patient.pk],
+            last_cycle=last_cycles[patient.pk],
+            reviews=reviews[patient.pk],
+        )
+        for patient in patients
+    }
 
 
 def new_patient_facts(

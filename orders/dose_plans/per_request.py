@@ -7,14 +7,14 @@ the policy beside the plan) is the one already read, kept on that request and go
 change (POST, a Celery task, a command) always reads afresh.
 """
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import TypeVar
 
 from formulary.models import DosingPolicy
 from formulary.selectors import current_policy
 from ivig.accounts.recheck import current_request
 
-__all__ = ["READ_ONLY_METHODS", "once_per_request", "policy_in_force"]
+__all__ = ["READ_ONLY_METHODS", "keep_answers", "once_per_request", "policy_in_force"]
 
 Answer = TypeVar("Answer")
 
@@ -45,6 +45,18 @@ def once_per_request(key: Hashable, make: Callable[[], Answer]) -> Answer:
     if key not in answers:
         answers[key] = make()
     return answers[key]  # type: ignore[return-value]
+
+
+def keep_answers(read: Callable[[], Mapping[Hashable, object]]) -> None:
+    """Within a request that only reads, keep the answers ``read()`` gives (read in bulk for a
+    page of rows, by the keys ``once_per_request`` is asked) for the questions not yet answered
+    there (an answer already given stays); elsewhere do nothing, not even read: a change reads
+    afresh."""
+    answers = _kept_answers()
+    if answers is None:
+        return
+    for key, answer in read().items():
+        answers.setdefault(key, answer)
 
 
 def policy_in_force() -> DosingPolicy:

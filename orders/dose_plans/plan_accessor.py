@@ -26,7 +26,10 @@ session page asks its session's plan for the clock times, the reasons, the start
 reaction history) is answered with the plan already made, kept on that request
 (``orders.dose_plans.per_request``) and gone with it, as are the facts two questions share
 (the engine's request for an order on a day, the patient's calendar rows, the coverage of a
-signed plan). A change (POST, a Celery task, a command) always plans afresh.
+signed plan). A page planning many orders reads those facts for all of them beforehand
+(``orders.dose_plans.plan_facts.read_plan_facts``), kept under the keys asked here
+(``version_key``, ``calendar_rows_key``, ``engine_inputs.patient_facts_key``). A change (POST, a
+Celery task, a command) always plans afresh.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -61,10 +64,14 @@ __all__ = [
     "ProposedDay",
     "SessionInputs",
     "SessionReason",
+    "calendar_rows_key",
+    "calendar_rows_of",
+    "frozen_plan",
     "lineage_id",
     "order_plan",
     "patient_calendar",
     "plan_on_its_own",
+    "version_key",
 ]
 
 # Open orders (docs/clinical-rules.md 3.9): signed, verified or active.
@@ -129,15 +136,24 @@ def _order_key(order: Order) -> tuple[Any, ...] | None:
     return (order.pk, order.version, order.status)
 
 
+def version_key(order: Order, question: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The key ``question`` about this version of ``order`` is kept under within a request that
+    only reads (None for an unsaved order, never kept)."""
+    order_key = _order_key(order)
+    if order_key is None:
+        return None
+    return (question[0], order_key, *question[1:])
+
+
 def _once_per_version(
     order: Order, question: tuple[Any, ...], make: Callable[[], Answer]
 ) -> Answer:
     """``make()`` for this version of ``order``, asked once per ``question`` within a request
     that only reads (``once_per_request``); each time for an unsaved order."""
-    order_key = _order_key(order)
-    if order_key is None:
+    key = version_key(order, question)
+    if key is None:
         return make()
-    return once_per_request((question[0], order_key, *question[1:]), make)
+    return once_per_request(key, make)
 
 
 def _engine_request(order: Order, as_of: date) -> PlanRequest:
@@ -330,19 +346,33 @@ def patient_calendar(order: Order, proposed: Sequence[ProposedDay] = ()) -> Pati
     return PatientCalendar(other_days=days.other, own_sessions=days.own)
 
 
-def _calendar_rows(patient_id: int) -> tuple[list[CalendarSession], dict[int, Order]]:
+CalendarRows = tuple[list[CalendarSession], dict[int, Order]]
+
+
+def calendar_rows_key(patient_id: int) -> tuple[str, int]:
+    """The key a patient's calendar rows are kept under within a request that only reads."""
+    return ("calendar rows", patient_id)
+
+
+def _calendar_rows(patient_id: int) -> CalendarRows:
     """The patient's live sessions (the calendar port) and every order of the patient by id
-    (those the sessions belong to and the open ones): two queries, once per request that only
-    reads, whatever the number of orders, versions and questions."""
+    (those the sessions belong to and the open ones): ``calendar_rows_of`` the patient, once per
+    request that only reads, whatever the number of orders, versions and questions."""
+    return once_per_request(
+        calendar_rows_key(patient_id), lambda: calendar_rows_of([patient_id])[patient_id]
+    )
 
-    def rows() -> tuple[list[CalendarSession], dict[int, Order]]:
-        sessions = list(calendar_source()(patient_id))
-        orders = Order.objects.filter(patient_id=patient_id).select_related(
-            "patient", "product", "indication"
-        )
-        return sessions, {row.pk: row for row in orders}
 
-    return once_per_request(("calendar rows", patient_id), rows)
+def calendar_rows_of(patient_ids: Sequence[int]) -> dict[int, CalendarRows]:
+    """Per patient id, the patient's live sessions and every order of the patient by id: two
+    queries, whatever the number of patients."""
+    sessions = calendar_source()(patient_ids)
+    orders: dict[int, dict[int, Order]] = {patient_id: {} for patient_id in patient_ids}
+    for row in Order.objects.filter(patient_id__in=list(orders)).select_related(
+        "patient", "product", "indication"
+    ):
+        orders[row.patient_id][row.pk] = row
+    return {patient_id: (list(sessions[patient_id]), orders[patient_id]) for patient_id in orders}
 
 
 def _following(
@@ -483,16 +513,26 @@ def _signed_on(order: Order, as_of: date) -> date:
     return timezone.localdate(order.signed_at) if order.signed_at else as_of
 
 
+def frozen_plan(order: Order) -> dict[str, Any] | None:
+    """The plan frozen at signing when it has cycles (what coverage counts), else None."""
+    frozen = order.plan_at_signing
+    if isinstance(frozen, dict) and frozen.get("cycles"):
+        return frozen
+    return None
+
+
 def _order_covered(order: Order, request: PlanRequest) -> bool:
     """Whether approved authorizations cover every cycle of ``order`` (docs/clinical-rules.md 7),
     by the judge the authorizations app registers. The judge counts the grams of the plan frozen
     at signing; for an order without one (a draft) it is given this request's plan, whose cycles
     and vials do not depend on coverage, the calendar or the session (the engine rounds on the
     course's own calendar, docs/clinical-rules.md 3.6), so it never plans the order again."""
-    frozen = order.plan_at_signing
-    if isinstance(frozen, dict) and frozen.get("cycles"):
-        return _once_per_version(order, ("covered",), lambda: coverage_judge()(order, frozen))
-    return coverage_judge()(order, dose_plan_to_json(compute_plan(request)))
+    frozen = frozen_plan(order)
+    if frozen is not None:
+        return _once_per_version(
+            order, ("covered",), lambda: coverage_judge()([(order, frozen)])[order.pk]
+        )
+    return coverage_judge()([(order, dose_plan_to_json(compute_plan(request)))])[order.pk]
 
 
 def _override_codes(order: Order) -> set[str]:

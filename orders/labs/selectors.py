@@ -3,12 +3,13 @@ and the results the lab rules read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from ivig.engine import LabValue
@@ -63,15 +64,35 @@ _RULE_RESULTS_READ = 200
 
 def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
     """The laboratory fields of ``PatientFacts`` from the results taken on or before ``as_of``
-    (one query; docs/clinical-rules.md 3.8.2). The last cycle given and the reviews answering a
-    hemoglobin result are added by ``orders.dose_plans.engine_inputs``."""
-    return lab_fields_from(
+    (``lab_fact_fields_of`` for one patient; docs/clinical-rules.md 3.8.2). The last cycle
+    given and the reviews answering a hemoglobin result are added by
+    ``orders.dose_plans.engine_inputs``."""
+    return lab_fact_fields_of([patient], as_of=as_of)[patient.pk]
+
+
+def lab_fact_fields_of(patients: Sequence[Patient], *, as_of: date) -> dict[int, dict[str, Any]]:
+    """``lab_fact_fields`` of each patient by id, from each one's latest ``_RULE_RESULTS_READ``
+    results of the analytes the rules read, taken on or before ``as_of``: one query, whatever the
+    number of patients (a patient without any result: ``lab_fields_from([])``)."""
+    results = (
         LabResult.objects.filter(
-            patient=patient, taken_on__lte=as_of, test__analyte__in=_RULE_ANALYTES
+            patient_id__in=[patient.pk for patient in patients],
+            taken_on__lte=as_of,
+            test__analyte__in=_RULE_ANALYTES,
         )
+        .annotate(
+            latest_rank=Window(
+                RowNumber(), partition_by=F("patient_id"), order_by=list(LAB_LATEST_FIRST)
+            )
+        )
+        .filter(latest_rank__lte=_RULE_RESULTS_READ)
         .select_related("test")
-        .order_by(*LAB_LATEST_FIRST)[:_RULE_RESULTS_READ]
+        .order_by(*LAB_LATEST_FIRST)
     )
+    by_patient: dict[int, list[LabResult]] = {patient.pk: [] for patient in patients}
+    for result in results:
+        by_patient[result.patient_id].append(result)
+    return {pk: lab_fields_from(rows) for pk, rows in by_patient.items()}
 
 
 def lab_fields_from(results: Iterable[LabResult]) -> dict[str, Any]:

@@ -45,11 +45,11 @@ def test_an_approval_one_cycle_short_still_warns():
 
 def judge_recording(monkeypatch):
     """Answer the coverage port with a judge that records the plan it is handed."""
-    handed = []
+    handed: list[object] = []
 
-    def judge(order, plan):
-        handed.append(plan)
-        return True
+    def judge(orders):
+        handed.extend(plan for _order, plan in orders)
+        return {order.pk: True for order, _plan in orders}
 
     monkeypatch.setattr(ports._coverage_judge, "answer", judge)
     return handed

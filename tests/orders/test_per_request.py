@@ -10,7 +10,7 @@ from django.test import RequestFactory
 
 from formulary.models import DosingPolicy
 from ivig.accounts.recheck import CurrentRequestMiddleware
-from orders.dose_plans.per_request import once_per_request, policy_in_force
+from orders.dose_plans.per_request import keep_answers, once_per_request, policy_in_force
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +58,30 @@ def test_the_policy_is_read_once_by_a_read_and_afresh_by_a_change(method, seen) 
 
     _serve(method, view)
     assert intervals == [24, seen]
+
+
+@pytest.mark.parametrize(("method", "kept"), [("get", True), ("head", True), ("post", False)])
+def test_answers_read_ahead_are_kept_only_on_a_request_that_reads(method, kept) -> None:
+    """``keep_answers``: what a page reads in bulk answers the questions asked after it, not
+    one already answered; a change neither reads ahead nor keeps anything."""
+    reads: list[str] = []
+    answers: list[str] = []
+
+    def ahead() -> dict[Any, object]:
+        reads.append("ahead")
+        return {("question", "a"): "read ahead", ("question", "b"): "read ahead"}
+
+    def view(request):
+        answers.append(once_per_request(("question", "a"), lambda: "asked"))
+        keep_answers(ahead)
+        answers.append(once_per_request(("question", "a"), lambda: "asked again"))
+        answers.append(once_per_request(("question", "b"), lambda: "asked"))
+        return HttpResponse()
+
+    _serve(method, view)
+    if kept:
+        assert (reads, answers) == (["ahead"], ["asked", "asked", "read ahead"])
+    else:
+        assert (reads, answers) == ([], ["asked", "asked again", "asked"])
+    keep_answers(ahead)  # outside a request: nothing read
+    assert reads == (["ahead"] if kept else [])

@@ -3,10 +3,10 @@ ready, by the app a layer above that owns the answer, and a port nothing answers
 
 import pytest
 
-from authorizations.coverage_rules import order_is_covered
+from authorizations.coverage_rules import orders_are_covered
 from infusions.administration.session_reasons import session_inputs
-from infusions.booking.last_cycle import patient_last_cycle
-from infusions.booking.session_plan import live_sessions
+from infusions.booking.last_cycle import last_cycles_of
+from infusions.booking.session_plan import live_sessions_of
 from orders import ports
 
 
@@ -15,10 +15,10 @@ def test_after_start_up_every_port_is_answered():
 
 
 def test_each_port_is_answered_by_the_app_that_owns_the_answer():
-    assert ports.coverage_judge() is order_is_covered
-    assert ports.calendar_source() is live_sessions
+    assert ports.coverage_judge() is orders_are_covered
+    assert ports.calendar_source() is live_sessions_of
     assert ports.session_source() is session_inputs
-    assert ports.last_cycle_source() is patient_last_cycle
+    assert ports.last_cycle_source() is last_cycles_of
 
 
 @pytest.mark.parametrize(

@@ -228,3 +228,25 @@ def test_a_reversed_period_is_refused_on_the_form(pharmacist, client_for):
         reverse("reports:stewardship"), {"date_from": "2027-02-01", "date_to": "2027-01-01"}
     )
     assert "The period starts after it ends." in page.content.decode()
+
+
+def test_the_chart_plans_its_orders_in_queries_that_do_not_grow_with_them(
+    clinician, nurse, client_for
+):
+    """The course chart plans each order charted (the plan accessor's, as the order page shows
+    it) on facts read for all of them at once (orders/dose_plans/plan_facts.py): a patient's
+    page with three orders charted costs the queries of one."""
+    chair = ChairFactory.create()
+    first = signed(verified_order(), clinician)
+    completed_day(first, chair, nurse, day_number=1, grams="20")
+    client = client_for(clinician)
+    url = reverse("orders:patient-detail", args=[first.patient_id])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for day_number in (2, 3):  # one session a day
+        other = signed(verified_order(patient=first.patient), clinician)
+        completed_day(other, chair, nurse, day_number=day_number, grams="20")
+    with CaptureQueriesContext(connection) as three:
+        assert client.get(url).status_code == 200
+    assert len(three) == len(one)
