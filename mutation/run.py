@@ -123,24 +123,29 @@ def mutmut_table(scope: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def refresh_unmutated_copies(scope_dir: Path, only_mutate: list[str]) -> None:
+def refresh_stale_copies(scope_dir: Path, only_mutate: list[str]) -> None:
     """mutmut copies a source file into ``mutants/`` once and never again unless it mutates it:
     refresh the copies of the files it does not mutate, so an edit to a model or a test reaches
-    the next run."""
+    the next run. A module it mutates whose source changed since its mutants were written is put
+    back as the plain source (its time kept): with ``mutate_only_covered_lines`` mutmut runs the
+    tests for coverage before mutating, in ``mutants/``, and the stale module would be imported
+    (an import of a name added since fails the whole run); mutmut then mutates it again."""
     import fnmatch
 
     mutants = scope_dir / "mutants"
     if not mutants.exists():
         return
-    files = [
-        name
-        for name in tree_files()
-        if name.split("/", 1)[0] in SOURCE_PATHS
-        and not any(fnmatch.fnmatch(name, pattern) for pattern in only_mutate)
-    ]
-    for name in files:
+    for name in tree_files():
+        if name.split("/", 1)[0] not in SOURCE_PATHS:
+            continue
         source, target = scope_dir / name, mutants / name
-        if target.exists() and not _same(source, target):
+        if not target.exists():
+            continue
+        if any(fnmatch.fnmatch(name, pattern) for pattern in only_mutate):
+            stale = source.stat().st_mtime > target.stat().st_mtime
+        else:
+            stale = not _same(source, target)
+        if stale:
             shutil.copy2(source, target)
 
 
@@ -175,7 +180,7 @@ def run_scope(
         target.write_text(pyproject)
     only_mutate = scope["only_mutate"]
     assert isinstance(only_mutate, list)
-    refresh_unmutated_copies(scope_dir, only_mutate)
+    refresh_stale_copies(scope_dir, only_mutate)
     print(f"== scope {name}: {scope_dir} ({changed} files synced)", flush=True)
     bin_dir = Path(sys.executable).parent
     mutmut = shutil.which("mutmut", path=str(bin_dir)) or "mutmut"
