@@ -257,7 +257,9 @@ def test_the_calendar_counts_another_orders_days_under_its_version_in_force(monk
         CalendarSession(3, first.pk, 2, day[22], None),  # replaced by the newer version
         CalendarSession(4, newer.pk, 2, day[22], None),  # booked a day late
     ]
-    monkeypatch.setattr(plan_accessor, "calendar_source", lambda: lambda patient_id: sessions)
+    monkeypatch.setattr(
+        plan_accessor, "calendar_source", lambda: lambda patient_ids: {patient.pk: sessions}
+    )
 
     calendar = plan_accessor.patient_calendar(own)
 
