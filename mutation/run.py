@@ -17,11 +17,14 @@ is under its scope's minimum kill rate.
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -35,6 +38,12 @@ SOURCE_PATHS = ("ivig", "formulary", "orders", "authorizations", "infusions")
 ALSO_COPY_FILES = ("templates/", "manage.py")
 # Never needed by a test run under mutation.
 SKIPPED_TOP_LEVEL = ("static", "bench", "docs", "node_modules", ".mutation")
+# The results of each scope's last run, committed (``mutation/baseline/<scope>.tar.gz``: mutmut's
+# per-module ``.meta`` files and its test statistics): a new clone starts from them and mutmut
+# re-tests only the functions whose code changed since (its own per-function hashes), as the
+# kept ``.mutation/`` does on one machine. ``--fresh`` ignores them.
+BASELINE_DIR = ROOT / "mutation" / "baseline"
+BASELINE_FILES = ("*.py.meta", "mutmut-stats.json")
 
 
 def tree_files() -> list[str]:
@@ -149,6 +158,36 @@ def refresh_stale_copies(scope_dir: Path, only_mutate: list[str]) -> None:
             shutil.copy2(source, target)
 
 
+def restore_baseline(name: str, scope_dir: Path) -> bool:
+    """Start a scope without results on this machine from its committed baseline, if any."""
+    archive = BASELINE_DIR / f"{name}.tar.gz"
+    mutants = scope_dir / "mutants"
+    if mutants.exists() or not archive.exists():
+        return False
+    mutants.mkdir(parents=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(mutants, filter="data")
+    return True
+
+
+def save_baseline(name: str, scope_dir: Path) -> None:
+    """Keep the scope's results as its baseline (entries sorted, times zeroed: the archive
+    changes only when the results do)."""
+    mutants = scope_dir / "mutants"
+    found = sorted(path for pattern in BASELINE_FILES for path in mutants.rglob(pattern))
+    if not found:
+        return
+    BASELINE_DIR.mkdir(exist_ok=True)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in found:
+            info = tar.gettarinfo(path, arcname=path.relative_to(mutants).as_posix())
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with path.open("rb") as handle:
+                tar.addfile(info, handle)
+    (BASELINE_DIR / f"{name}.tar.gz").write_bytes(gzip.compress(buffer.getvalue(), mtime=0))
+
+
 def survivors(scope_dir: Path) -> list[str]:
     """The mutants whose last result was survived or no tests (mutmut's exit codes 0, 5, 33)."""
     found: list[str] = []
@@ -172,6 +211,8 @@ def run_scope(
     if fresh and scope_dir.exists():
         shutil.rmtree(scope_dir)
     scope_dir.mkdir(parents=True, exist_ok=True)
+    if not fresh and restore_baseline(name, scope_dir):
+        print(f"== scope {name}: results of its last run restored from mutation/baseline/")
     files = tree_files()
     changed = sync(files, ROOT, scope_dir)
     pyproject = (ROOT / "pyproject.toml").read_text() + mutmut_table(scope)
@@ -194,6 +235,7 @@ def run_scope(
         if again:
             print(f"== scope {name}: re-testing {len(again)} survivors", flush=True)
             completed = subprocess.run([*command, *again], cwd=scope_dir, env=env, check=False)
+    save_baseline(name, scope_dir)
     if completed.returncode != 0:
         print(f"mutmut run failed for scope {name} (exit {completed.returncode})", flush=True)
         return 2
@@ -218,10 +260,19 @@ def main() -> int:
         metavar="MUTANT",
         help="re-test only these mutants (names or globs, e.g. 'ivig.engine.rates.*')",
     )
+    parser.add_argument(
+        "--save-baseline",
+        action="store_true",
+        help="only keep the results of the last run (an interrupted one too) as the baseline",
+    )
     args = parser.parse_args()
     unknown = [name for name in args.scopes if name not in scopes]
     if unknown:
         parser.error(f"unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}")
+    if args.save_baseline:
+        for name in args.scopes or list(scopes):
+            save_baseline(name, WORK_DIR / name)
+        return 0
     worst = 0
     for name in args.scopes or list(scopes):
         worst = max(worst, run_scope(name, scopes[name], args.workers, args.fresh, args.only))
