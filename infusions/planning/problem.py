@@ -190,7 +190,8 @@ def _planned_session_values(start: datetime, end: datetime) -> list[tuple[Any, .
             "top_rate",
             # The patient's stored window and preferences, joined here (at most one row a
             # patient): not a second query with every patient's id in an IN list, whose
-            # parameters Django resolved one by one (a tenth of the planner's time).
+            # parameters Django resolved one by one (1-2 ms of the planner's ~27 ms for the
+            # 175 sessions of a day at 10,000 patients).
             "order__patient__planning_preference__earliest_start",
             "order__patient__planning_preference__latest_end",
             "order__patient__planning_preference__preferred_start_from",
