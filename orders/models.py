@@ -287,12 +287,23 @@ class Order(models.Model):
             models.Index(fields=["patient", "-created_at", "-id"], name="order_patient_newest"),
             # The verification queue: signed orders, the longest waiting first.
             models.Index(fields=["status", "signed_at", "id"], name="order_status_signed_at"),
-            # "Cycles to book": bookable orders, and superseded versions for their cycles
-            # before the new version's first day, the soonest due first (infusions.selectors).
+            # "Cycles to book": bookable orders, and versions superseded once verified for their
+            # cycles before the new version's first day, the soonest due first
+            # (infusions.booking.selectors.cycles_to_book). Its status and verified_at are in
+            # the index: the list's count is read from the index alone, without the rows.
             models.Index(
                 fields=["next_cycle_due", "id"],
                 name="order_bookable_next_due",
-                condition=Q(status__in=(*BOOKABLE_STATUSES, OrderStatus.SUPERSEDED)),
+                include=["status", "verified_at"],
+                condition=Q(status__in=BOOKABLE_STATUSES)
+                | Q(status=OrderStatus.SUPERSEDED, verified_at__isnull=False),
+            ),
+            # The version in force that superseded an order, by the superseded order's id: the
+            # one question "Cycles to book" asks of a superseded version, answered here.
+            models.Index(
+                fields=["supersedes"],
+                name="order_successor_in_force",
+                condition=Q(status__in=BOOKABLE_STATUSES),
             ),
             # Whether an order is verified or active, by id: rows joined to their order and
             # kept only for those (the authorization dashboard's "approvals running out") look

@@ -53,6 +53,16 @@ def test_a_row_link_is_the_url_tag_s_path(route, pk):
     assert shown == reverse(route, args=[pk])
 
 
+@pytest.mark.parametrize(("order_pk", "cycle"), [(1, 1), (42, 7), (2147483646, 60)])
+def test_a_link_with_two_ids_is_the_url_tag_s_path(order_pk, cycle):
+    from django.template import Context, Template
+
+    context = Context({"order_pk": order_pk, "cycle": cycle})
+    ours = Template('{% ids_url "infusions:book" order_pk cycle %}').render(context)
+    assert ours == Template('{% url "infusions:book" order_pk cycle %}').render(context)
+    assert ours == f"/infusions/orders/{order_pk}/cycles/{cycle}/book/"
+
+
 def test_a_row_link_follows_the_script_prefix():
     from django.urls import get_script_prefix, reverse, set_script_prefix
 

@@ -110,12 +110,12 @@ class LineGiven:
 def premedication_given_rows(session: InfusionSession) -> list[LineGiven]:
     """Every premedication line of the session's order, in its order, then every line the
     reaction plans it follows add, each with its record on this session; a plan's line recorded
-    here before the plan was revised stays shown with its record (three queries)."""
+    here before the plan was revised stays shown with its record (three queries, two with the
+    order's lines prefetched: ``order_lines``)."""
     records = list(session.premedication_given.select_related("given_by", "plan_line__drug"))
     by_line = {record.line_id: record for record in records if record.line_id is not None}
     by_plan_line = {record.plan_line_id: record for record in records if record.plan_line_id}
-    lines = PremedicationLine.objects.filter(order_id=session.order_id).select_related("drug")
-    rows = [LineGiven(line, by_line.get(line.pk)) for line in lines]
+    rows = [LineGiven(line, by_line.get(line.pk)) for line in order_lines(session)]
     added = added_lines_for(session)
     rows += [LineGiven(line, by_plan_line.get(line.pk)) for line in added]
     shown = {line.pk for line in added}
@@ -127,7 +127,19 @@ def premedication_given_rows(session: InfusionSession) -> list[LineGiven]:
     return rows
 
 
+def order_lines(session: InfusionSession) -> list[PremedicationLine]:
+    """The premedication lines of the session's order with their drugs, in their order: the
+    ones prefetched on ``session.order`` (the session page reads them once for the plan, the
+    order's premedication and this record), else one query."""
+    order = session.order
+    if "premedication_lines" in getattr(order, "_prefetched_objects_cache", {}):
+        return list(order.premedication_lines.all())
+    return list(PremedicationLine.objects.filter(order_id=session.order_id).select_related("drug"))
+
+
 def free_text_premedication_offered(session: InfusionSession) -> bool:
     """Whether the record offers its free-text "Premedication given" entry: only for an order
     written before the lines (none of its own); the lines are recorded one by one."""
+    if "premedication_lines" in getattr(session.order, "_prefetched_objects_cache", {}):
+        return not session.order.premedication_lines.all()
     return not PremedicationLine.objects.filter(order_id=session.order_id).exists()

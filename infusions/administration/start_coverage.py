@@ -19,7 +19,7 @@ def urgent_first_cycle(urgent: bool, cycle_number: int | None) -> bool:
     return urgent and cycle_number == 1
 
 
-def _order_coverage(order: Order) -> list[CycleCoverage]:
+def order_coverage_once(order: Order) -> list[CycleCoverage]:
     """``order_coverage`` of this version of ``order``, once per request that only reads (the
     session page asks it for the plan, the start's blockers and the coverage panel)."""
     return once_per_request(
@@ -33,7 +33,7 @@ def session_coverage_blocker(session: InfusionSession) -> str | None:
     if urgent_first_cycle(session.order.urgent, session.cycle_number):
         return None
     return coverage_blocker(
-        _order_coverage(session.order),
+        order_coverage_once(session.order),
         timezone.localdate(session.planned_start),
         session.cycle_number,
     )
@@ -43,7 +43,7 @@ def is_covered_by_approval(session: InfusionSession) -> bool:
     """An approval covers ``session`` (the urgent first-cycle exemption left aside)."""
     return (
         coverage_blocker(
-            _order_coverage(session.order),
+            order_coverage_once(session.order),
             timezone.localdate(session.planned_start),
             session.cycle_number,
         )

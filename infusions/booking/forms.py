@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from infusions.chairs.models import Chair
+from infusions.chairs.widgets import ChairSelect
 from ivig.dates import BOOKING, BoundedDateField, BoundedDateTimeField
 
 
@@ -18,7 +19,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class MoveForm(forms.Form):
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True))
+    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True), widget=ChairSelect)
     start = BoundedDateTimeField(window=BOOKING, label="Start", widget=DateTimeLocalInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -39,7 +40,10 @@ class ProposalForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     chair = forms.ModelChoiceField(
-        queryset=Chair.objects.filter(active=True), required=False, empty_label="Any chair"
+        queryset=Chair.objects.filter(active=True),
+        required=False,
+        empty_label="Any chair",
+        widget=ChairSelect,
     )
 
 
@@ -48,7 +52,7 @@ class DaySlotForm(forms.Form):
     start time (the day is fixed: a cycle's days are consecutive)."""
 
     day = BoundedDateField(window=BOOKING, label="Day", widget=forms.HiddenInput)
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True))
+    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True), widget=ChairSelect)
     start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
 

@@ -9,6 +9,7 @@ from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
 from ivig.dates import VIEW, BoundedDateField
 
+from ..chairs.widgets import ChairSelect
 from ..models import Chair
 from .problem import Move
 
@@ -86,5 +87,8 @@ class PatientTimesForm(forms.Form):
     preferred_start_from = _clock("Preferred start from")
     preferred_start_to = _clock("Preferred start to")
     preferred_chair = forms.ModelChoiceField(
-        queryset=Chair.objects.filter(active=True), required=False, empty_label="No preference"
+        queryset=Chair.objects.filter(active=True),
+        required=False,
+        empty_label="No preference",
+        widget=ChairSelect,
     )

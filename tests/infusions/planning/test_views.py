@@ -160,3 +160,20 @@ def test_measures_show_no_trailing_zeros(nurse, client_for, day):
     text = client_for(nurse).get(f"/infusions/planner/?date={day}").content.decode()
     assert '<td class="num">3</td>' in text
     assert ".0<" not in text
+
+
+@pytest.mark.parametrize(("page", "budget"), [("", 11), ("load/", 10)])
+def test_the_planner_reads_the_patients_times_with_its_sessions(
+    nurse, client_for, day, page, budget, django_assert_max_num_queries
+):
+    """The patients' stored windows and preferences come joined to the plan's sessions, not by
+    a query of their own listing every patient (docs/planner.md): one query fewer than before."""
+    one_nurse(nurse, day)
+    client = client_for(nurse)
+    stacked(nurse, day, count=3)
+    client.get(f"/infusions/planner/{page}?date={day}")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/infusions/planner/{page}?date={day}").status_code == 200
+    assert not [q for q in queries if q["sql"].startswith('SELECT "infusions_patientpreference"')]
+    with django_assert_max_num_queries(budget):
+        client.get(f"/infusions/planner/{page}?date={day}")

@@ -22,6 +22,7 @@ from ivig.engine import dose_plan_to_json
 from orders.dose_plans.plan_accessor import order_plan
 from orders.models import Order, OrderStatus
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order, yesterday_at
+from tests.orders.factories import PatientWeightFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +179,30 @@ def test_recording_through_the_page(client_for, nurse, session) -> None:
     assert "not in this session" in unknown.content.decode()
     assert session.entries.count() == 1
     assert client.get(reverse("infusions:session-record", args=[session.pk])).status_code == 405
+
+
+def test_each_session_page_offers_the_start_at_its_own_first_rate(client_for, nurse) -> None:
+    """The blank entry forms are drawn once per process (``_blank_entry_fields_html``): the
+    start's rate is still each session's own plan's, and a refused form's messages stay on
+    that answer only."""
+    client = client_for(nurse)
+    rates = []
+    for weight_kg, chair_name in ((Decimal("82.5"), "Chair A"), (Decimal("45"), "Chair B")):
+        order = verified_order(status=OrderStatus.ACTIVE)
+        PatientWeightFactory.create(patient=order.patient, weight_kg=weight_kg)
+        chair = ChairFactory.create(name=chair_name)
+        session = session_for(order, chair, yesterday_at("09:00"), by=nurse)
+        page = client.get(reverse("infusions:session-detail", args=[session.pk]))
+        rate = page.context["plan"].first_rate_ml_per_h
+        html = page.content.decode()
+        assert f'name="rate_ml_per_h" value="{rate}"' in html
+        assert 'id="id_started_rate_ml_per_h"' in html and 'id="id_note_details"' in html
+        rates.append(rate)
+        refused = _record(client, session, kind="vital_signs", bp_systolic_mmhg="high")
+        assert "Enter a whole number" in refused.content.decode()
+        again = client.get(reverse("infusions:session-detail", args=[session.pk]))
+        assert "Enter a whole number" not in again.content.decode()
+    assert rates[0] != rates[1]
 
 
 def test_move_and_cancel_through_the_page(client_for, nurse, chair) -> None:
