@@ -1,11 +1,13 @@
 """Form helpers shared by the apps."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.validators import DecimalValidator
+from django.forms.models import ModelChoiceIterator
+from django.utils.choices import BaseChoiceIterator
 
 from ivig.engine import format_decimal
 from ivig.errors import PlainConstraintsMixin
@@ -62,3 +64,27 @@ def initial_from_posted(form: forms.BaseForm, data: Mapping[str, Any]) -> dict[s
         if value is not None:
             values[name] = value
     return values
+
+
+class SharedChoices(BaseChoiceIterator):
+    """A model choice field's options read once and shown by every row of a formset: one query
+    for the page, not one per row (issue 21). Each row's field still validates against its own
+    queryset; only the drawing of the options is shared.
+
+    ``share(field)`` in each row's ``__init__``, after its queryset is set."""
+
+    def __init__(self) -> None:
+        self._field: forms.ModelChoiceField | None = None
+        self._choices: list[tuple[Any, Any]] | None = None
+
+    def share(self, field: forms.ModelChoiceField) -> None:
+        if self._field is None:
+            self._field = field
+        field.choices = self
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self._choices is None:
+            assert self._field is not None, "share() a field first"
+            # iter(): list() would first ask the iterator's length, a COUNT query.
+            self._choices = list(iter(ModelChoiceIterator(self._field)))
+        return iter(self._choices)

@@ -123,7 +123,7 @@ PAGES = [
     ("orders:order-print", "clinician", 2, 37),
     # the edit page also validates the previewed form against the order's constraints (a
     # query each; on SQLite each in a savepoint) and lists the products for the patient
-    ("orders:order-edit", "clinician", 1, 52),
+    ("orders:order-edit", "clinician", 1, 51),
     ("api-order-plan", "clinician", 1, 21),
     ("infusions:session-detail", "nurse", 1, 33),
     ("api-infusion-session-plan", "nurse", 1, 24),
