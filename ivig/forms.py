@@ -67,11 +67,13 @@ def initial_from_posted(form: forms.BaseForm, data: Mapping[str, Any]) -> dict[s
 
 
 class SharedChoices(BaseChoiceIterator):
-    """A model choice field's options read once and shown by every row of a formset: one query
-    for the page, not one per row (issue 21). Each row's field still validates against its own
-    queryset; only the drawing of the options is shared.
+    """A model choice field's options read once, in one plain query, and shown by every field
+    that shares them (the rows of a formset): one query for the page, not one per row, and no
+    server-side cursor (Django's own options are read through ``QuerySet.iterator()``, three
+    round trips on PostgreSQL) (issue 21). Each field still validates against its own queryset;
+    only the drawing of the options is shared.
 
-    ``share(field)`` in each row's ``__init__``, after its queryset is set."""
+    ``share(field)`` in each form's ``__init__``, after the field's queryset is set."""
 
     def __init__(self) -> None:
         self._field: forms.ModelChoiceField | None = None
@@ -85,6 +87,12 @@ class SharedChoices(BaseChoiceIterator):
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         if self._choices is None:
             assert self._field is not None, "share() a field first"
-            # iter(): list() would first ask the iterator's length, a COUNT query.
-            self._choices = list(iter(ModelChoiceIterator(self._field)))
+            field = self._field
+            assert field.queryset is not None
+            options = ModelChoiceIterator(field)
+            choices: list[tuple[Any, Any]] = []
+            if field.empty_label is not None:
+                choices.append(("", field.empty_label))
+            choices.extend(options.choice(obj) for obj in field.queryset.all())
+            self._choices = choices
         return iter(self._choices)

@@ -15,7 +15,7 @@ from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.dates import ORDER_START, date_formfield
 from ivig.engine import Finding
-from ivig.forms import PlainDecimalsForm, initial_from_posted
+from ivig.forms import PlainDecimalsForm, SharedChoices, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
 from .course_versions import next_version_start
@@ -153,7 +153,10 @@ class OrderForm(PlainDecimalsForm):
         self.fields["indication"].widget.attrs.update(
             REFRESH_FIELDS, **{"hx-vals": '{"apply_defaults": "1"}'}
         )
-        self.fields["indication"].queryset = Indication.objects.all()  # type: ignore[attr-defined]
+        indication = self.fields["indication"]
+        assert isinstance(indication, forms.ModelChoiceField)
+        indication.queryset = Indication.objects.all()
+        SharedChoices().share(indication)  # drawn from one plain query
         if order is not None:
             self.fields["patient"].widget = forms.HiddenInput()
             self.fields["patient"].disabled = True
