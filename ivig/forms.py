@@ -1,11 +1,13 @@
 """Form helpers shared by the apps."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.validators import DecimalValidator
+from django.forms.models import ModelChoiceIterator
+from django.utils.choices import BaseChoiceIterator
 
 from ivig.engine import format_decimal
 from ivig.errors import PlainConstraintsMixin
@@ -62,3 +64,35 @@ def initial_from_posted(form: forms.BaseForm, data: Mapping[str, Any]) -> dict[s
         if value is not None:
             values[name] = value
     return values
+
+
+class SharedChoices(BaseChoiceIterator):
+    """A model choice field's options read once, in one plain query, and shown by every field
+    that shares them (the rows of a formset): one query for the page, not one per row, and no
+    server-side cursor (Django's own options are read through ``QuerySet.iterator()``, three
+    round trips on PostgreSQL) (issue 21). Each field still validates against its own queryset;
+    only the drawing of the options is shared.
+
+    ``share(field)`` in each form's ``__init__``, after the field's queryset is set."""
+
+    def __init__(self) -> None:
+        self._field: forms.ModelChoiceField | None = None
+        self._choices: list[tuple[Any, Any]] | None = None
+
+    def share(self, field: forms.ModelChoiceField) -> None:
+        if self._field is None:
+            self._field = field
+        field.choices = self
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self._choices is None:
+            assert self._field is not None, "share() a field first"
+            field = self._field
+            assert field.queryset is not None
+            options = ModelChoiceIterator(field)
+            choices: list[tuple[Any, Any]] = []
+            if field.empty_label is not None:
+                choices.append(("", field.empty_label))
+            choices.extend(options.choice(obj) for obj in field.queryset.all())
+            self._choices = choices
+        return iter(self._choices)

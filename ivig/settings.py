@@ -176,6 +176,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form renderer, with its simplest widget templates drawn in Python (issue 21).
+FORM_RENDERER = "ivig.form_renderer.FormRenderer"
 
 if ENV.database_url:
     DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}

@@ -11,11 +11,12 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from formulary.models import Product
 from formulary.selectors import products_list
 from formulary.suitability import suitable_products
 from ivig.dates import ORDER_START, date_formfield
 from ivig.engine import Finding
-from ivig.forms import PlainDecimalsForm, initial_from_posted
+from ivig.forms import PlainDecimalsForm, SharedChoices, initial_from_posted
 from ivig.templatetags.clinical import finding_title
 
 from .course_versions import next_version_start
@@ -153,7 +154,10 @@ class OrderForm(PlainDecimalsForm):
         self.fields["indication"].widget.attrs.update(
             REFRESH_FIELDS, **{"hx-vals": '{"apply_defaults": "1"}'}
         )
-        self.fields["indication"].queryset = Indication.objects.all()  # type: ignore[attr-defined]
+        indication = self.fields["indication"]
+        assert isinstance(indication, forms.ModelChoiceField)
+        indication.queryset = Indication.objects.all()
+        SharedChoices().share(indication)  # drawn from one plain query
         if order is not None:
             self.fields["patient"].widget = forms.HiddenInput()
             self.fields["patient"].disabled = True
@@ -273,6 +277,12 @@ class OrderForm(PlainDecimalsForm):
         field = self.fields["product"]
         assert isinstance(field, forms.ModelChoiceField)
         chosen = self.order.product_id if self.order else None
+        if self.patient is None:
+            # No patient to judge the products for (a new order's form before one is chosen):
+            # the picker shows their names only, without reading their vials and rate steps.
+            field.queryset = Product.objects.filter(Q(active=True) | Q(pk=chosen))
+            SharedChoices().share(field)  # one plain query
+            return
         # The edit page builds the form twice (shown, and as posted for its preview): the
         # products with their vials and steps are read once per request that only reads.
         products = once_per_request(
@@ -280,8 +290,6 @@ class OrderForm(PlainDecimalsForm):
             lambda: products_list().filter(Q(active=True) | Q(pk=chosen)),
         )
         field.queryset = products
-        if self.patient is None:
-            return
         fit = suitable_products(
             iga_status=self.patient.iga_status,
             risk_factors=self.patient.risk_factors,

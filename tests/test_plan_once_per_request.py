@@ -123,7 +123,7 @@ PAGES = [
     ("orders:order-print", "clinician", 2, 37),
     # the edit page also validates the previewed form against the order's constraints (a
     # query each; on SQLite each in a savepoint) and lists the products for the patient
-    ("orders:order-edit", "clinician", 1, 52),
+    ("orders:order-edit", "clinician", 1, 51),
     ("api-order-plan", "clinician", 1, 21),
     # the session page reads its order's premedication lines once (with the session) for the
     # plan, the order's premedication and what was given, and its coverage panel reads the

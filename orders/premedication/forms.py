@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from formulary.premedication.models import DoseUnit, PremedicationDrug, Route
 from ivig.engine import format_decimal
+from ivig.forms import SharedChoices
 
 from .models import MINUTES_BEFORE_MAX, MINUTES_BEFORE_MIN
 from .services import LineValues, line_problems
@@ -45,12 +46,20 @@ class PremedicationLineForm(forms.Form):
     remove = forms.BooleanField(required=False)
 
     def __init__(
-        self, *args: Any, drugs: QuerySet[PremedicationDrug], default_minutes: int, **kwargs: Any
+        self,
+        *args: Any,
+        drugs: QuerySet[PremedicationDrug],
+        default_minutes: int,
+        drug_choices: SharedChoices | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``drug_choices``: the options every row of the formset shows, read once."""
         super().__init__(*args, **kwargs)
         drug_field = self.fields["drug"]
         assert isinstance(drug_field, forms.ModelChoiceField)
         drug_field.queryset = drugs
+        if drug_choices is not None:
+            drug_choices.share(drug_field)
         self.default_minutes = default_minutes
 
     @property
@@ -126,7 +135,11 @@ def lines_formset(
         data,
         prefix=PREFIX,
         initial=initial,
-        form_kwargs={"drugs": drugs, "default_minutes": default_minutes},
+        form_kwargs={
+            "drugs": drugs,
+            "default_minutes": default_minutes,
+            "drug_choices": SharedChoices(),
+        },
     )
     formset.own_drug_ids = own_drug_ids
     return formset

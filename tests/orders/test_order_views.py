@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from formulary.models import Product
 from ivig.accounts.roles import Role
 from ivig.audit.models import AccessLog
 from orders.models import Indication, Order, OrderStatus
@@ -730,3 +731,22 @@ def test_the_print_stylesheet_fits_a4_and_letter_with_page_numbers():
     css = (Path(__file__).parents[2] / "static/css/print.css").read_text()
     assert "size: auto" in css
     assert "counter(page)" in css and "counter(pages)" in css
+
+
+# The new order page before a patient is chosen, on SQLite (issue 21: 15 when each premedication
+# row read the drug catalogue and the products' vials and steps were read for their names).
+NEW_ORDER_PAGE_QUERIES = 10
+
+
+def test_the_new_order_page_offers_products_by_name_without_reading_their_vials(
+    clinician, client_for, django_assert_max_num_queries
+) -> None:
+    client = client_for(clinician)
+    client.get(url("orders:order-create"))
+    with django_assert_max_num_queries(NEW_ORDER_PAGE_QUERIES) as queries:
+        page = client.get(url("orders:order-create")).content.decode()
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert 'FROM "formulary_vialsize"' not in read
+    assert 'FROM "formulary_labelratestep"' not in read
+    for product in Product.objects.filter(active=True):
+        assert f'<option value="{product.pk}">{product.brand_name}</option>' in page

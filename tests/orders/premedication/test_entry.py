@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus
@@ -44,6 +46,21 @@ def form_with(patient: Any, *lines: tuple[str, ...]) -> dict[str, Any]:
 
 
 # --- the order form --------------------------------------------------------------------------
+
+
+def test_the_rows_share_one_reading_of_the_drug_catalogue(
+    clinician, client_for, worked_patient
+) -> None:
+    """Issue 21: every row offers every drug, read once for the page, not once per row."""
+    path = reverse("orders:order-create") + f"?patient={worked_patient.pk}"
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for(clinician).get(path).content.decode()
+    rows = page.count('data-testid="premedication-row"')
+    assert rows == 4  # the two default lines and two blank rows
+    assert page.count('<option value="diphenhydramine"') == rows
+    assert page.count('<option value="diphenhydramine" selected>') == 1
+    drug_reads = [q for q in queries if 'FROM "formulary_premedicationdrug"' in q["sql"]]
+    assert len(drug_reads) == 2, "the patient's default lines, then the rows' options"
 
 
 def test_the_form_saves_the_lines_entered(clinician, client_for, worked_patient) -> None:
