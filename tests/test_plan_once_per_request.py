@@ -19,6 +19,7 @@ import ivig.engine.plan as engine_plan
 from formulary.models import DosingPolicy
 from infusions.models import Chair, InfusionSession, SessionStatus
 from ivig.accounts.recheck import CurrentRequestMiddleware
+from orders.dose_plans.engine_inputs import patient_facts
 from orders.dose_plans.plan_accessor import order_plan, plan_on_its_own
 from orders.models import Order, OrderStatus
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
@@ -120,24 +121,28 @@ def _course(nurse, client_for, earlier_cycles: int) -> tuple[Order, InfusionSess
 # SQLite (PostgreSQL's are the same or fewer): one more query fails.
 PAGES = [
     ("orders:order-detail", "clinician", 1, 31),
-    ("orders:order-print", "clinician", 2, 37),
+    # the sheet shows the latest weight its plans read (35 before: the weight and the session
+    # read again)
+    ("orders:order-print", "clinician", 2, 35),
     # the edit page also validates the previewed form against the order's constraints (a
     # query each; on SQLite each in a savepoint) and lists the products for the patient
     ("orders:order-edit", "clinician", 1, 51),
     ("api-order-plan", "clinician", 1, 21),
     # the session page reads its order's premedication lines once (with the session) for the
     # plan, the order's premedication and what was given, and its coverage panel reads the
-    # approvals the start's blockers read: 33 queries before
-    ("infusions:session-detail", "nurse", 1, 29),
-    ("api-infusion-session-plan", "nurse", 1, 24),
+    # approvals the start's blockers read: 33 queries before; it shows the latest weight its
+    # plan read and gives its plan the session it read (29 before)
+    ("infusions:session-detail", "nurse", 1, 27),
+    ("api-infusion-session-plan", "nurse", 1, 23),
     ("infusions:book", "nurse", 2, 35),
 ]
 
 # Rows every plan is made of and nothing else on these pages reads: a page reads each once,
 # however many plans it asks (the engine's request, the patient's facts and the product's are
-# kept on a request that reads). (The sheet and the session page show the latest weight, and
-# the sheet's coverage panel its approvals, by reads of their own.)
+# kept on a request that reads). The sheet and the session page show the latest weight their
+# plans read. (The sheet's coverage panel reads its approvals by a read of its own.)
 PLAN_FACT_TABLES = (
+    "orders_patientweight",
     "orders_labresult",
     "formulary_productprice",
     "formulary_vialsize",
@@ -262,3 +267,28 @@ def test_a_new_version_of_the_order_is_planned_again(client_for, nurse, engine_r
     engine_runs.reset()
     CurrentRequestMiddleware(view)(RequestFactory().get("/"))
     assert engine_runs.count == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "testid"),
+    [
+        ("orders:order-print", "sheet-weight"),
+        ("infusions:session-detail", "patient-weight"),
+    ],
+)
+def test_the_weight_shown_is_the_plans(name, testid, users_by_role, client_for, nurse):
+    """The sheet and the session page show the latest weight today's plan is made from (one
+    truth, docs/clinical-rules.md 3.1), read with the plan's facts: a weight dated after today
+    is not the plan's, and is not shown."""
+    order, session = _course(nurse, client_for, earlier_cycles=1)
+    PatientWeightFactory.create(
+        patient=order.patient, weight_kg=Decimal("90"), measured_on=_day(1), recorded_by=nurse
+    )
+    client = client_for(users_by_role["clinician"] if name == "orders:order-print" else nurse)
+    answer = client.get(_path(name, order, session))
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    shown = page.split(f'data-testid="{testid}"', 1)[1].split("</", 1)[0]
+    facts = patient_facts(order.patient, as_of=timezone.localdate())
+    assert facts.weight_kg == Decimal("82.5")
+    assert "82.5 kg" in shown and "90" not in shown, shown

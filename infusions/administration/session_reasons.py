@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from infusions.administration.models import SESSION_REASON_MAX_CHARS, SessionOverride
 from infusions.administration.start_coverage import session_is_covered
 from infusions.booking.models import NOT_STARTED_STATUSES, InfusionSession
-from infusions.booking.session_plan import session_plan
+from infusions.booking.session_plan import session_plan, session_row
 from infusions.common import local, save_as
 from infusions.errors import InfusionError
 from infusions.reactions.selectors import PRIOR_INFUSION_REACTION, reaction_facts
@@ -58,8 +58,8 @@ def session_reasons(session: InfusionSession) -> list[SessionReason]:
 def session_inputs(session_id: int) -> SessionInputs:
     """What session ``session_id`` brings to its plan: the reactions it carries forward and the
     reasons given on it (``orders.ports.register_session_source``, in
-    ``InfusionsConfig.ready``)."""
-    session = InfusionSession.objects.select_related("order__patient").get(pk=session_id)
+    ``InfusionsConfig.ready``); the session is the one its page read (``session_row``)."""
+    session = session_row(session_id)
     return SessionInputs(
         prior_reactions=reaction_facts(session),
         reasons=session_reasons(session),

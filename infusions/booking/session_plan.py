@@ -19,6 +19,7 @@ from infusions.errors import InfusionError
 from infusions.reactions.selectors import reaction_rate_cap
 from ivig.engine import DosePlan
 from ivig.engine.reaction_cap import capped_plan
+from orders.dose_plans.per_request import keep_answers, once_per_request
 from orders.dose_plans.plan_accessor import (
     CalendarSession,
     OrderPlan,
@@ -67,6 +68,27 @@ def live_sessions_of(patient_ids: Sequence[int]) -> dict[int, list[CalendarSessi
     return sessions
 
 
+def _session_row_key(session_id: int) -> tuple[str, int]:
+    return ("session with its patient", session_id)
+
+
+def session_row(session_id: int) -> InfusionSession:
+    """Session ``session_id`` with its order and patient (what the session brings to its plan
+    is read from it), read once per request that only reads: the session a page already read
+    to ask its plan is the one kept (``current_plan``)."""
+    return once_per_request(
+        _session_row_key(session_id),
+        lambda: InfusionSession.objects.select_related("order__patient").get(pk=session_id),
+    )
+
+
+def _keep_session_row(session: InfusionSession) -> None:
+    """Within a request that only reads, keep ``session`` for ``session_row`` when its order
+    and patient are read with it (a session page reads them once, issue 21)."""
+    if InfusionSession.order.is_cached(session) and Order.patient.is_cached(session.order):
+        keep_answers(lambda: {_session_row_key(session.pk): session})
+
+
 def current_plan(
     order: Order,
     *,
@@ -78,7 +100,10 @@ def current_plan(
     calendar and, for one ``session`` of the order, its day and the reactions it carries
     forward (CREATININE_DUE, PRIOR_INFUSION_REACTION: 3.8.2, 3.8.3); a product without a
     current price is ``InfusionError`` NO_PLAN."""
-    for_session = PlanSession(session.pk, local(session.planned_start).date()) if session else None
+    for_session = None
+    if session is not None:
+        _keep_session_row(session)
+        for_session = PlanSession(session.pk, local(session.planned_start).date())
     try:
         return order_plan(
             order, as_of=as_of or timezone.localdate(), proposed=proposed, session=for_session

@@ -81,6 +81,24 @@ def patient_facts(patient: Patient, *, as_of: date) -> PatientFacts:
     )
 
 
+@dataclass(frozen=True)
+class PlanWeight:
+    """The latest weight a plan is made from, as a page shows it beside the plan."""
+
+    weight_kg: Decimal
+    measured_on: date
+
+
+def plan_weight(patient: Patient, *, as_of: date) -> PlanWeight | None:
+    """The latest weight measured on or before ``as_of`` as the plans of that day read it
+    (``patient_facts``), or None: the figure a page shows beside its plan is the plan's (one
+    truth, docs/clinical-rules.md 3.1), and a page that plans reads it once (issue 21)."""
+    facts = patient_facts(patient, as_of=as_of)
+    if facts.weight_kg is None or facts.weight_measured_on is None:
+        return None
+    return PlanWeight(weight_kg=facts.weight_kg, measured_on=facts.weight_measured_on)
+
+
 def _read_patient_facts(patient: Patient, as_of: date) -> PatientFacts:
     return patients_facts([patient], as_of=as_of)[patient.pk]
 

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from formulary.engine_inputs import premedication_drug_facts
 from formulary.premedication.models import PremedicationDrug, Route
-from formulary.selectors import current_policy
 from ivig.accounts.models import User
 from ivig.engine import DEFAULT_PREMEDICATION_DRUGS, format_decimal
 from ivig.engine import PremedicationLine as LineFacts
 from ivig.engine.premedication import default_lines
+from orders.dose_plans.per_request import policy_in_force
 
 from ..errors import OrderError
 from ..models import Order, Patient
@@ -202,7 +202,7 @@ def default_line_values(patient: Patient | None, on: date) -> list[LineValues]:
         for default in DEFAULT_PREMEDICATION_DRUGS
         if default.slug in catalogue
     )
-    minutes_before = current_policy().premedication_lead_minutes
+    minutes_before = policy_in_force().premedication_lead_minutes
     return [
         LineValues(
             drug=catalogue[line.drug.slug],

@@ -734,8 +734,9 @@ def test_the_print_stylesheet_fits_a4_and_letter_with_page_numbers():
 
 
 # The new order page before a patient is chosen, on SQLite (issue 21: 15 when each premedication
-# row read the drug catalogue and the products' vials and steps were read for their names).
-NEW_ORDER_PAGE_QUERIES = 10
+# row read the drug catalogue and the products' vials and steps were read for their names; 10
+# when the default premedication lines read the dosing policy again).
+NEW_ORDER_PAGE_QUERIES = 9
 
 
 def test_the_new_order_page_offers_products_by_name_without_reading_their_vials(
@@ -748,5 +749,6 @@ def test_the_new_order_page_offers_products_by_name_without_reading_their_vials(
     read = " ".join(query["sql"] for query in queries.captured_queries)
     assert 'FROM "formulary_vialsize"' not in read
     assert 'FROM "formulary_labelratestep"' not in read
+    assert read.count('FROM "formulary_dosingpolicy"') == 1
     for product in Product.objects.filter(active=True):
         assert f'<option value="{product.pk}">{product.brand_name}</option>' in page
