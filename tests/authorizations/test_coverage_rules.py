@@ -272,3 +272,24 @@ def test_the_sessions_not_covered_are_judged_by_what_the_caller_read(order):
     assert sessions_not_covered(today, coverage=coverage) == []
     assert [cycle.covered for cycle in coverage[order.pk]] == [True, True, True]
     assert [row.session for row in sessions_not_covered(today, approvals={})] == [booked]
+
+
+def test_the_badge_and_the_list_find_a_sessions_cycle_by_its_number(clinician):
+    """A session moved off its cycle's planned days, still within the approval's dates, is
+    covered (its cycle found by number, not by day); an urgent order's first cycle gets no badge
+    (docs/clinical-rules.md 3.10) while its second, with no approval on file, does."""
+    from infusions.schedule.uncovered_sessions import sessions_not_covered, uncovered_session_ids
+
+    covered_order = make_order(start_date=START, by=clinician)
+    approved(covered_order, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240)
+    moved = session(covered_order, 1, 1, date(2027, 3, 5))  # planned 1-2 March
+    urgent = make_order(start_date=START, by=clinician, urgent=True, urgent_reason="TEN")
+    first = session(urgent, 1, 1, date(2027, 3, 3))
+    second = session(urgent, 2, 1, date(2027, 3, 22))
+
+    assert uncovered_session_ids([moved, first, second]) == {second.pk}
+    rows = sessions_not_covered(date(2027, 3, 1))
+    assert [(row.session, row.blocker) for row in rows] == [
+        (first, "No authorization covers cycle 1: no approved authorization."),
+        (second, "No authorization covers cycle 2: no approved authorization."),
+    ]

@@ -738,6 +738,11 @@ def test_correction_refusals_say_what_a_correction_may_correct(started, nurse) -
         "Entry #1000000000 is not in this session's record.",
         "correction_of",
     )
+    assert said(refusal_of_entry_to_correct(started, elsewhere.pk)) == (
+        "invalid",
+        f"Entry #{elsewhere.pk} is not in this session's record.",
+        "correction_of",
+    )
     assert administration.entry_to_correct(started, None) is None
     assert administration.entry_to_correct(started, vitals_entry.pk) == vitals_entry
 
