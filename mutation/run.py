@@ -135,10 +135,12 @@ def mutmut_table(scope: dict[str, object]) -> str:
 def refresh_stale_copies(scope_dir: Path, only_mutate: list[str]) -> None:
     """mutmut copies a source file into ``mutants/`` once and never again unless it mutates it:
     refresh the copies of the files it does not mutate, so an edit to a model or a test reaches
-    the next run. A module it mutates whose source changed since its mutants were written is put
-    back as the plain source (its time kept): with ``mutate_only_covered_lines`` mutmut runs the
-    tests for coverage before mutating, in ``mutants/``, and the stale module would be imported
-    (an import of a name added since fails the whole run); mutmut then mutates it again."""
+    the next run. Every module it mutates is put back as the plain source (its time kept), which
+    mutmut takes for "copied, not yet mutated" and mutates again: its per-function hashes then
+    keep the verdicts of the functions that did not change. (Judged by modification times, a
+    module edited before its mutants were written but synced after would stay stale, and with
+    ``mutate_only_covered_lines`` mutmut's coverage run imports it: a name added since fails
+    the whole run.)"""
     import fnmatch
 
     mutants = scope_dir / "mutants"
@@ -150,11 +152,8 @@ def refresh_stale_copies(scope_dir: Path, only_mutate: list[str]) -> None:
         source, target = scope_dir / name, mutants / name
         if not target.exists():
             continue
-        if any(fnmatch.fnmatch(name, pattern) for pattern in only_mutate):
-            stale = source.stat().st_mtime > target.stat().st_mtime
-        else:
-            stale = not _same(source, target)
-        if stale:
+        mutated = any(fnmatch.fnmatch(name, pattern) for pattern in only_mutate)
+        if mutated or not _same(source, target):
             shutil.copy2(source, target)
 
 
