@@ -14,6 +14,7 @@ from authorizations.models import Authorization, AuthorizationStatus
 from authorizations.services import authorization_open_retrospective
 from infusions.administration.services import session_start_blockers
 from orders.models import Indication, OrderStatus
+from tests.authorizations.factories import approved
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
@@ -113,19 +114,13 @@ def test_an_urgent_first_cycle_an_approval_covers_is_no_urgent_start(client_for,
         start_date=today - timedelta(days=10),
     )
     yesterday = today - timedelta(days=1)
-    Authorization.objects.create(
-        patient=urgent.patient,
-        order=urgent,
-        payer="Test payer",
-        member_id="TEST",
-        status=AuthorizationStatus.APPROVED,
-        submitted_at=timezone.now(),
-        decision_date=yesterday,
+    approved(
+        urgent,
         valid_from=today - timedelta(days=12),
         valid_to=yesterday,
-        approved_cycles=6,
-        approved_grams=Decimal(100000),
-        created_by=nurse,
+        cycles=6,
+        grams=100000,
+        decided=yesterday,
     )
     session = session_for(urgent, ChairFactory.create(), yesterday_at("09:00"), by=nurse)
 
