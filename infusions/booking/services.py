@@ -53,7 +53,7 @@ from infusions.reactions.services import booking_overrun, capped_for_patient
 from ivig.accounts.models import User
 from ivig.templatetags.clinical import count
 from orders.course_versions import in_force_on, in_force_until
-from orders.dose_plans.plan_accessor import ProposedDay
+from orders.dose_plans.plan_accessor import ProposedDay, cycle_first_day
 from orders.models import (
     BOOKABLE_STATUSES,
     Order,
@@ -371,7 +371,8 @@ def booking_proposal(
     within the chair's opening hours and free of active sessions, on days the patient has no other
     session (docs/clinical-rules.md 6.1), within the patient's time window if one is stored
     (docs/planner.md). Day 1 is the earliest day on or after ``requested_date`` (default: the
-    cycle's first day in the engine's calendar, or today if that has passed) with a fit. That
+    cycle's first day on the patient's calendar, ``cycle_first_day``: its planned day moved with
+    the latest cycle booked before it; or today if that has passed) with a fit. That
     day's chair and time (any active chair when none is given): ranked with the planner's model
     when a nurse is on shift on any of the cycle's days (``infusions.planning.ranking``: a day
     whose every free slot breaks the nurses' ratio is passed over for a later one that keeps
@@ -383,7 +384,7 @@ def booking_proposal(
     assert plan.cycles is not None and plan.chair_minutes is not None
     days_per_cycle = len(plan.cycles[cycle_number - 1].days)
     today = timezone.localdate()
-    first = max(requested_date or plan.cycles[cycle_number - 1].days[0], today)
+    first = max(requested_date or cycle_first_day(order, cycle_number), today)
     chairs = _chairs_to_try(chair)
     last = first + timedelta(days=BOOKING_HORIZON_DAYS + days_per_cycle)
     free = FreeSlots(

@@ -32,7 +32,7 @@ signed plan). A page planning many orders reads those facts for all of them befo
 Celery task, a command) always plans afresh.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -66,6 +66,7 @@ __all__ = [
     "SessionReason",
     "calendar_rows_key",
     "calendar_rows_of",
+    "cycle_first_day",
     "frozen_plan",
     "lineage_id",
     "order_plan",
@@ -394,14 +395,9 @@ def _following(
     ]
 
 
-def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[SessionDay]:
-    """This order's cycles after its latest booked one, moved with it (see ``_following``);
-    none when nothing is booked or nothing moved."""
-    booked: dict[int, date] = {}
-    for session in own:
-        if session.cycle_number not in booked or session.day < booked[session.cycle_number]:
-            booked[session.cycle_number] = session.day
-    planned = [
+def _planned_cycles(order: Order) -> list[tuple[int, list[date]]]:
+    """Each cycle of ``order`` with its days as planned (docs/clinical-rules.md 3.6)."""
+    return [
         (
             number,
             [
@@ -411,6 +407,40 @@ def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[Sessi
         )
         for number in range(1, order.cycles + 1)
     ]
+
+
+def _first_booked_days(days: Iterable[SessionDay]) -> dict[int, date]:
+    """The first day of each booked cycle among ``days``."""
+    booked: dict[int, date] = {}
+    for session in days:
+        if session.cycle_number not in booked or session.day < booked[session.cycle_number]:
+            booked[session.cycle_number] = session.day
+    return booked
+
+
+def cycle_first_day(order: Order, cycle_number: int) -> date:
+    """Cycle ``cycle_number``'s first day on the patient's calendar (docs/clinical-rules.md 3.9,
+    6): its planned day moved with this version's latest live cycle before it (``_following``),
+    the interval counting from the cycle given. Booking proposes it by default, so a cycle
+    booked a day late does not bring the next one a day early."""
+    sessions, _orders = _calendar_rows(order.patient_id)
+    booked = _first_booked_days(
+        SessionDay(cycle_number=session.cycle_number, day=session.day)
+        for session in sessions
+        if session.order_id == order.pk and session.cycle_number < cycle_number
+    )
+    return next(
+        days[0]
+        for number, days in _following(_planned_cycles(order), booked)
+        if number == cycle_number
+    )
+
+
+def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[SessionDay]:
+    """This order's cycles after its latest booked one, moved with it (see ``_following``);
+    none when nothing is booked or nothing moved."""
+    booked = _first_booked_days(own)
+    planned = _planned_cycles(order)
     if not booked or max(booked) >= order.cycles:
         return []
     latest = max(booked)

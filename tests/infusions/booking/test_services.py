@@ -764,3 +764,38 @@ def test_a_proposal_is_checked_with_its_own_days_on_the_patients_calendar(chair_
     early = refusal(booking.booking_propose, order, 1, requested_date=monday + timedelta(days=7))
     assert early.code == "stop_findings"
     assert early.message.startswith("Cannot propose a booking: Above the 28-day maximum dose")
+
+
+@pytest.mark.parametrize("days_late", [1, 3])
+def test_a_cycle_booked_late_carries_the_next_cycles_proposal_with_it(nurse, days_late):
+    """The interval counts from the cycle given (docs/clinical-rules.md 3.9, 6): cycle 2 booked
+    ``days_late`` days after its planned day, cycle 3 is proposed ``days_late`` days after its
+    own, never on its planned day, which would put six infusion days in 28 (here above the
+    28-day maximum: a refusal telling a clinician to revise an order that is right)."""
+    order = verified_order(cycles=3)
+    every_day = ChairFactory.create(name="Open every day")
+    for day in range(5):
+        session_for(
+            order,
+            every_day,
+            local(order.start_date + timedelta(days=day), "09:00"),
+            by=nurse,
+            cycle_number=1,
+            day_number=day + 1,
+        )
+    cycle_2 = order.start_date + timedelta(days=28 + days_late)
+    for day in range(5):
+        session_for(
+            order,
+            every_day,
+            local(cycle_2 + timedelta(days=day), "09:00"),
+            by=nurse,
+            cycle_number=2,
+            day_number=day + 1,
+        )
+    slots = booking.booking_propose(order, 3)
+    assert [slot.start.date() for slot in slots] == [
+        order.start_date + timedelta(days=56 + days_late + day) for day in range(5)
+    ]
+    asked = order.start_date + timedelta(days=70)  # a day the nurse asks for still wins
+    assert booking.booking_propose(order, 3, requested_date=asked)[0].start.date() == asked

@@ -5,7 +5,7 @@ first day (a reason in each one's history), books nothing, and tells the nurses 
 clinician what moved; rejecting the new version leaves everything as it was; the old version's
 cycles before the new first day stay its own, bookable and under way."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -205,20 +205,12 @@ def test_rejecting_the_new_version_leaves_everything_as_it_was(clinician, nurse,
     assert not Notification.objects.filter(kind=Kind.SESSIONS_REPLACED).exists()
 
 
-@pytest.fixture
-def seven_in_the_morning(monkeypatch):
-    """The clock at 07:00 today: a cycle planned today can still be booked today (later in the
-    day the proposal moves it to tomorrow, and the test would depend on when it runs)."""
-    morning = timezone.make_aware(datetime.combine(timezone.localdate(), time(7, 0)))
-    monkeypatch.setattr(timezone, "now", lambda: morning)
-    return morning
-
-
 def test_the_old_versions_cycles_before_the_new_first_day_stay_bookable_and_startable(
-    clinician, nurse, second_pharmacist, seven_in_the_morning
+    clinician, nurse, second_pharmacist
 ):
     """Cycle 3 not booked yet: bookable while the new version awaits verification, and after
-    it too (it is planned before the new first day); its sessions are then still given."""
+    it too (it is planned before the new first day); its sessions are then still given. Booked
+    late in the day, cycle 3 moves to tomorrow and cycle 4's proposal moves with it."""
     today = TODAY()
     order = _course(clinician, cycle_3_from=0)
     InfusionSession.objects.filter(order=order, cycle_number=3).delete()
