@@ -10,6 +10,7 @@ Changes go through ``orders.services``; every row change is kept by django-simpl
 the acting user the service passes.
 """
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -70,6 +71,7 @@ __all__ = [
     "ResponseReview",
     "RiskFactor",
     "Sex",
+    "cycle_day_after_booked",
     "cycle_due_day",
     "validate_risk_factors",
 ]
@@ -402,6 +404,22 @@ def cycle_due_day(order: Order, cycle_number: int | None) -> date | None:
     if cycle_number is None:
         return None
     return order.start_date + timedelta(days=(cycle_number - 1) * order.cycle_interval_days)
+
+
+def cycle_day_after_booked(
+    order: Order, cycle_number: int, first_booked_days: Mapping[int, date]
+) -> date:
+    """Cycle ``cycle_number``'s first day on the patient's calendar (docs/clinical-rules.md 6):
+    the interval counts from the latest cycle booked before it (``first_booked_days``: each
+    booked cycle's first live day), so a cycle booked a day late moves the next one a day too;
+    ``cycle_due_day`` when none is booked before it."""
+    earlier = [number for number in first_booked_days if number < cycle_number]
+    if not earlier:
+        return order.start_date + timedelta(days=(cycle_number - 1) * order.cycle_interval_days)
+    latest = max(earlier)
+    return first_booked_days[latest] + timedelta(
+        days=(cycle_number - latest) * order.cycle_interval_days
+    )
 
 
 class OrderOverride(models.Model):

@@ -13,6 +13,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from infusions.booking.models import LIVE_STATUSES, STARTED_STATUSES, InfusionSession
 from infusions.chairs.models import Chair
-from orders.models import BOOKABLE_STATUSES, Order, OrderStatus
+from orders.models import BOOKABLE_STATUSES, Order, OrderStatus, cycle_day_after_booked
 
 
 def _midnight(day: date) -> datetime:
@@ -64,7 +65,7 @@ def sessions_for_day(day: date, chair: Chair | None = None) -> QuerySet[Infusion
 class OrderToBook:
     order: Order
     next_cycle: int
-    cycle_first_day: date | None
+    cycle_first_day: date
 
 
 # "Cycles to book" lists cycles due within this many days from today (overdue ones included).
@@ -244,10 +245,27 @@ def cycles_to_book(
 
 
 def to_book_rows(orders: Iterable[Order]) -> list[OrderToBook]:
+    """Each order's next cycle to book, from the day booking proposes by default: its planned
+    day moved with the latest cycle booked before it (``cycle_day_after_booked``,
+    docs/clinical-rules.md 6). One query for the orders of a page."""
+    rows = [(order, order.next_cycle) for order in orders if order.next_cycle is not None]
+    first_booked_days: dict[int, dict[int, date]] = {order.pk: {} for order, _ in rows}
+    if rows:
+        for order_id, cycle_number, first_day in (
+            InfusionSession.objects.filter(
+                order_id__in=list(first_booked_days), status__in=LIVE_STATUSES
+            )
+            .order_by()
+            .values("order_id", "cycle_number")
+            .annotate(first_day=Min("planned_day"))
+            .values_list("order_id", "cycle_number", "first_day")
+        ):
+            first_booked_days[order_id][cycle_number] = first_day
     return [
-        OrderToBook(order, order.next_cycle, order.next_cycle_due)
-        for order in orders
-        if order.next_cycle is not None
+        OrderToBook(
+            order, number, cycle_day_after_booked(order, number, first_booked_days[order.pk])
+        )
+        for order, number in rows
     ]
 
 

@@ -44,7 +44,7 @@ from formulary.services import FormularyError
 from ivig.engine import DosePlan, Finding, PlanRequest, compute_plan, dose_plan_to_json
 from ivig.engine.models import CalendarDay, PatientCalendar, SessionDay
 from ivig.templatetags.clinical import finding_title
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, cycle_day_after_booked, cycle_due_day
 from orders.ports import (
     CalendarSession,
     SessionInputs,
@@ -395,20 +395,6 @@ def _following(
     ]
 
 
-def _planned_cycles(order: Order) -> list[tuple[int, list[date]]]:
-    """Each cycle of ``order`` with its days as planned (docs/clinical-rules.md 3.6)."""
-    return [
-        (
-            number,
-            [
-                order.start_date + timedelta(days=(number - 1) * order.cycle_interval_days + offset)
-                for offset in range(order.days_per_cycle)
-            ],
-        )
-        for number in range(1, order.cycles + 1)
-    ]
-
-
 def _first_booked_days(days: Iterable[SessionDay]) -> dict[int, date]:
     """The first day of each booked cycle among ``days``."""
     booked: dict[int, date] = {}
@@ -419,38 +405,34 @@ def _first_booked_days(days: Iterable[SessionDay]) -> dict[int, date]:
 
 
 def cycle_first_day(order: Order, cycle_number: int) -> date:
-    """Cycle ``cycle_number``'s first day on the patient's calendar (docs/clinical-rules.md 3.9,
-    6): its planned day moved with this version's latest live cycle before it (``_following``),
-    the interval counting from the cycle given. Booking proposes it by default, so a cycle
-    booked a day late does not bring the next one a day early."""
+    """Cycle ``cycle_number``'s first day on the patient's calendar (``cycle_day_after_booked``
+    of this version's live cycles before it). Booking proposes it by default, so a cycle booked
+    a day late does not bring the next one a day early."""
     sessions, _orders = _calendar_rows(order.patient_id)
     booked = _first_booked_days(
         SessionDay(cycle_number=session.cycle_number, day=session.day)
         for session in sessions
         if session.order_id == order.pk and session.cycle_number < cycle_number
     )
-    return next(
-        days[0]
-        for number, days in _following(_planned_cycles(order), booked)
-        if number == cycle_number
-    )
+    return cycle_day_after_booked(order, cycle_number, booked)
 
 
 def _own_cycles_following(order: Order, own: Sequence[SessionDay]) -> list[SessionDay]:
-    """This order's cycles after its latest booked one, moved with it (see ``_following``);
-    none when nothing is booked or nothing moved."""
+    """This order's cycles after its latest booked one, moved with it
+    (``cycle_day_after_booked``); none when nothing is booked or nothing moved."""
     booked = _first_booked_days(own)
-    planned = _planned_cycles(order)
     if not booked or max(booked) >= order.cycles:
         return []
     latest = max(booked)
-    if booked[latest] == planned[latest - 1][1][0]:
+    if booked[latest] == cycle_due_day(order, latest):
         return []
     return [
-        SessionDay(cycle_number=number, day=day)
-        for number, days in _following(planned, booked)
-        if number > latest
-        for day in days
+        SessionDay(
+            cycle_number=number,
+            day=cycle_day_after_booked(order, number, booked) + timedelta(days=offset),
+        )
+        for number in range(latest + 1, order.cycles + 1)
+        for offset in range(order.days_per_cycle)
     ]
 
 

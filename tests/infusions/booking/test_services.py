@@ -9,9 +9,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from infusions.booking import selectors
 from infusions.booking import services as booking
+from infusions.booking.next_cycles import refresh_next_cycle
 from infusions.booking.services import Slot
 from infusions.booking.session_plan import runnable_plan
 from infusions.errors import InfusionError
@@ -767,35 +770,34 @@ def test_a_proposal_is_checked_with_its_own_days_on_the_patients_calendar(chair_
 
 
 @pytest.mark.parametrize("days_late", [1, 3])
-def test_a_cycle_booked_late_carries_the_next_cycles_proposal_with_it(nurse, days_late):
-    """The interval counts from the cycle given (docs/clinical-rules.md 3.9, 6): cycle 2 booked
+def test_a_cycle_given_late_carries_the_next_cycles_proposal_with_it(nurse, days_late, client_for):
+    """The interval counts from the cycle given (docs/clinical-rules.md 3.9, 6): cycle 2 given
     ``days_late`` days after its planned day, cycle 3 is proposed ``days_late`` days after its
     own, never on its planned day, which would put six infusion days in 28 (here above the
-    28-day maximum: a refusal telling a clinician to revise an order that is right)."""
-    order = verified_order(cycles=3)
+    28-day maximum: a refusal telling a clinician to revise an order that is right). The
+    schedule's "Cycles to book" shows the day the proposal starts from."""
+    order = verified_order(cycles=3, start_date=timezone.localdate() - timedelta(days=50))
     every_day = ChairFactory.create(name="Open every day")
-    for day in range(5):
-        session_for(
-            order,
-            every_day,
-            local(order.start_date + timedelta(days=day), "09:00"),
-            by=nurse,
-            cycle_number=1,
-            day_number=day + 1,
-        )
-    cycle_2 = order.start_date + timedelta(days=28 + days_late)
-    for day in range(5):
-        session_for(
-            order,
-            every_day,
-            local(cycle_2 + timedelta(days=day), "09:00"),
-            by=nurse,
-            cycle_number=2,
-            day_number=day + 1,
-        )
+    for cycle, first in ((1, order.start_date), (2, order.start_date + timedelta(28 + days_late))):
+        for day in range(5):
+            session_for(
+                order,
+                every_day,
+                local(first + timedelta(days=day), "09:00"),
+                by=nurse,
+                cycle_number=cycle,
+                day_number=day + 1,
+                status=SessionStatus.COMPLETED,
+            )
+    refresh_next_cycle(order)
     slots = booking.booking_propose(order, 3)
+    cycle_3 = order.start_date + timedelta(days=56 + days_late)
     assert [slot.start.date() for slot in slots] == [
-        order.start_date + timedelta(days=56 + days_late + day) for day in range(5)
+        cycle_3 + timedelta(days=day) for day in range(5)
     ]
-    asked = order.start_date + timedelta(days=70)  # a day the nurse asks for still wins
+    rows = {row.order.pk: row for row in selectors.orders_to_book()}
+    assert (rows[order.pk].next_cycle, rows[order.pk].cycle_first_day) == (3, cycle_3)
+    schedule = client_for(nurse).get(reverse("infusions:schedule") + "?view=week")
+    assert f"<td>{cycle_3:%a} {cycle_3.day} {cycle_3:%b %Y}</td>" in schedule.content.decode()
+    asked = cycle_3 + timedelta(days=7)  # a day the nurse asks for still wins
     assert booking.booking_propose(order, 3, requested_date=asked)[0].start.date() == asked
