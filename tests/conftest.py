@@ -37,7 +37,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 # The lock files of the test database slots this process holds (kept open until it exits).
-_HELD_DATABASE_SLOTS: list[IO[str]] = []
+_HELD_DATABASE_SLOTS: dict[int, IO[str]] = {}
 
 
 def mutation_database_slot() -> int | None:
@@ -50,6 +50,10 @@ def mutation_database_slot() -> int | None:
     """
     if "MUTANT_UNDER_TEST" not in os.environ:
         return None
+    if _HELD_DATABASE_SLOTS:
+        # mutmut runs its statistics and clean-test sessions in its own process, one after
+        # the other: the slot this process holds already is free for the next session.
+        return next(iter(_HELD_DATABASE_SLOTS))
     for slot in range(64):
         handle = open(Path(tempfile.gettempdir()) / f"ivig-mutation-db-{slot}.lock", "w")  # noqa: SIM115
         try:
@@ -57,7 +61,7 @@ def mutation_database_slot() -> int | None:
         except BlockingIOError:
             handle.close()
             continue
-        _HELD_DATABASE_SLOTS.append(handle)
+        _HELD_DATABASE_SLOTS[slot] = handle
         return slot
     return None
 
