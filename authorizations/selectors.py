@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from orders.course_versions import lineage_order_ids
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Patient
+from orders.patients.selectors import patients_with_text
 from orders.selectors import PLAN_JSON_FIELDS
 
 from .coverage_rules import (
@@ -68,14 +69,23 @@ def authorizations_list(*, status: str = "", query: str = "") -> QuerySet[Author
     if status:
         authorizations = authorizations.filter(status=status)
     for term in query.split():
-        authorizations = authorizations.filter(
-            Q(payer__icontains=term)
-            | Q(member_id__icontains=term)
-            | Q(reference_number__icontains=term)
-            | Q(patient__mrn__icontains=term)
-            | Q(patient__family_name__icontains=term)
-        )
+        authorizations = authorizations.filter(pk__in=_authorizations_with_text(term))
     return authorizations
+
+
+def _authorizations_with_text(term: str) -> QuerySet[Authorization, Any]:
+    """The ids of the authorizations whose payer, member id or reference, or whose patient's MRN
+    or family name contains ``term`` (case-insensitive): those found by their own columns'
+    indexes, then those of the patients found by theirs (docs/architecture.md, "Text search"),
+    rather than every authorization joined to its patient to compare the words."""
+    own = Authorization.objects.filter(
+        Q(payer__icontains=term)
+        | Q(member_id__icontains=term)
+        | Q(reference_number__icontains=term)
+    )
+    patients = Patient.objects.filter(Q(mrn__icontains=term) | Q(family_name__icontains=term))
+    by_patient = Authorization.objects.filter(patient__in=patients.values("pk"))
+    return own.values("pk").order_by().union(by_patient.values("pk").order_by())
 
 
 def authorization_documents(authorization: Authorization) -> QuerySet[AuthorizationDocument]:
@@ -267,26 +277,23 @@ DASHBOARD_PER_PAGE = 20
 
 
 def patient_matches(query: str, prefix: str = "patient__") -> Q:
-    """Every word of ``query`` in the patient's MRN or names."""
+    """Every word of ``query`` in the MRN or names of the patient at ``prefix``: the rows of
+    the patients found by their indexes (``patients_with_text``)."""
     condition = Q()
     for term in query.split()[:5]:
-        condition &= (
-            Q(**{f"{prefix}mrn__icontains": term})
-            | Q(**{f"{prefix}family_name__icontains": term})
-            | Q(**{f"{prefix}given_name__icontains": term})
-        )
+        condition &= Q(**{f"{prefix}in": patients_with_text(term)})
     return condition
 
 
 def _authorization_matches(query: str) -> Q:
-    """Every word of ``query`` in the patient's MRN or names or the payer."""
+    """Every word of ``query`` in the patient's MRN or names or the payer: the authorizations
+    of the patients found by their indexes, and those of the payers found by theirs."""
     condition = Q()
     for term in query.split()[:5]:
-        condition &= (
-            Q(patient__mrn__icontains=term)
-            | Q(patient__family_name__icontains=term)
-            | Q(patient__given_name__icontains=term)
-            | Q(payer__icontains=term)
+        by_patient = Authorization.objects.filter(patient__in=patients_with_text(term))
+        by_payer = Authorization.objects.filter(payer__icontains=term)
+        condition &= Q(
+            pk__in=by_patient.values("pk").order_by().union(by_payer.values("pk").order_by())
         )
     return condition
 
