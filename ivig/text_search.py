@@ -4,10 +4,12 @@ Django's ``icontains`` compares ``UPPER(column::text) LIKE UPPER('%word%')``. A 
 (pg_trgm, GIN) of ``UPPER(column)`` serves exactly that expression, a word found anywhere in the
 value, so a search keeps its ``icontains`` and its results on every database.
 
-``TrigramIndexes`` is the migration operation that adds such indexes: on PostgreSQL only
-(SQLite has neither the extension nor GIN and scans its few rows), and outside the models'
-state, since Django would create a model's ``GinIndex`` on SQLite too. On PostgreSQL an index
-follows its column through any later change of the column.
+``TrigramIndexes`` is the migration operation that adds such indexes (and the pg_trgm extension
+where it is missing): on PostgreSQL only (SQLite has neither the extension nor GIN and scans its
+few rows), and outside the models' state, since Django would create a model's ``GinIndex`` on
+SQLite too. On PostgreSQL an index follows its column through any later change of the column.
+(Django's ``TrigramExtension`` operation is not used: undone on SQLite, it queries PostgreSQL's
+catalogue and fails.)
 """
 
 from typing import Any
@@ -20,8 +22,8 @@ from django.db.migrations.state import ProjectState
 class TrigramIndexes(Operation):
     """Trigram indexes of the upper case of ``table``'s columns, ``{index name: column}``, and
     the table analyzed (the planner's statistics of the indexed expressions: without them it
-    guesses how many rows a word finds until autovacuum next comes by). Needs the pg_trgm
-    extension (``TrigramExtension``) first."""
+    guesses how many rows a word finds until autovacuum next comes by). Undone, the indexes are
+    dropped and the extension kept (another operation's indexes may use it)."""
 
     reversible = True
     reduces_to_sql = False
@@ -45,6 +47,7 @@ class TrigramIndexes(Operation):
     ) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, column in self.indexes.items():
             schema_editor.execute(
                 f"CREATE INDEX {name} ON {self.table} USING gin (UPPER({column}) gin_trgm_ops)"

@@ -10,7 +10,6 @@ from ivig.text_search import TrigramIndexes
 class Migration(migrations.Migration):
     dependencies = [
         ("authorizations", "0004_list_indexes"),
-        ("orders", "0026_patient_text_search_indexes"),  # the pg_trgm extension
     ]
 
     operations = [

@@ -1,8 +1,7 @@
 """Patients searched by MRN or name from indexes on PostgreSQL (docs/architecture.md, "Text
-search"): the pg_trgm extension, and a trigram index of the upper case of the MRN and of each
-name, the expression ``icontains`` compares (ivig/text_search.py). Nothing on SQLite."""
+search"): a trigram index (pg_trgm) of the upper case of the MRN and of each name, the
+expression ``icontains`` compares (ivig/text_search.py). Nothing on SQLite."""
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 from ivig.text_search import TrigramIndexes
@@ -14,7 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),  # PostgreSQL only
         TrigramIndexes(
             table="orders_patient",
             indexes={
