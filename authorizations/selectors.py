@@ -285,17 +285,18 @@ def patient_matches(query: str, prefix: str = "patient__") -> Q:
     return condition
 
 
-def _authorization_matches(query: str) -> Q:
-    """Every word of ``query`` in the patient's MRN or names or the payer: the authorizations
-    of the patients found by their indexes, and those of the payers found by theirs."""
-    condition = Q()
+def _matching(authorizations: QuerySet[Authorization], query: str) -> QuerySet[Authorization]:
+    """``authorizations`` with every word of ``query`` in the patient's MRN or names or the
+    payer: those of the patients found by their indexes and those of the payers found by
+    theirs, each looked for among ``authorizations`` (a panel's rows, not every authorization)."""
+    found = authorizations
     for term in query.split()[:5]:
-        by_patient = Authorization.objects.filter(patient__in=patients_with_text(term))
-        by_payer = Authorization.objects.filter(payer__icontains=term)
-        condition &= Q(
+        by_patient = authorizations.filter(patient__in=patients_with_text(term))
+        by_payer = authorizations.filter(payer__icontains=term)
+        found = found.filter(
             pk__in=by_patient.values("pk").order_by().union(by_payer.values("pk").order_by())
         )
-    return condition
+    return found
 
 
 def _without_plans(*orders: str) -> list[str]:
@@ -340,9 +341,9 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
     """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (two
     queries; the order is the index ``authorization_waiting_since``'s)."""
     found = _page(
-        Authorization.objects.filter(status__in=AWAITING_DECISION)
-        .filter(_authorization_matches(query))
-        .order_by(WAITING_SINCE, "pk"),
+        _matching(Authorization.objects.filter(status__in=AWAITING_DECISION), query).order_by(
+            WAITING_SINCE, "pk"
+        ),
         page,
     )
     rows = []
@@ -362,9 +363,9 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
 def denials_page(*, page: Any = 1, query: str = "") -> Page:
     """Denials not renewed since, newest decision first (two queries)."""
     return _page(
-        Authorization.objects.filter(_denied_not_renewed())
-        .filter(_authorization_matches(query))
-        .order_by("-decision_date", "-pk"),
+        _matching(Authorization.objects.filter(_denied_not_renewed()), query).order_by(
+            "-decision_date", "-pk"
+        ),
         page,
     )
 
