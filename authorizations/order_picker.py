@@ -14,6 +14,7 @@ import re
 from django.db.models import Q, QuerySet
 
 from orders.models import Order, OrderStatus
+from orders.patients.selectors import patients_with_text
 
 ORDER_MATCHES = 20
 ORDER_QUERY_PARAM = "order_q"
@@ -45,17 +46,27 @@ def order_matches(query: str, limit: int | None = None) -> list[Order]:
     limit = ORDER_MATCHES if limit is None else limit
     orders = requestable_orders()
     for term in words[:5]:
-        matches = (
-            Q(patient__mrn__icontains=term)
-            | Q(patient__family_name__icontains=term)
-            | Q(patient__given_name__icontains=term)
-        )
-        number = ORDER_NUMBER.match(term)
-        if number:
-            root = int(number.group(1))
-            matches |= Q(pk=root) | Q(lineage_id=root)
-        orders = orders.filter(matches)
+        orders = orders.filter(_order_has_text(term))
     return list(orders.order_by("start_date", "pk")[:limit])
+
+
+def _order_has_text(term: str) -> Q:
+    """The order's patient's MRN or name contains ``term`` (the patients found by their indexes,
+    docs/architecture.md "Text search"), or ``term`` is the order's number (its versions, by
+    their first version's id). The two are read apart and joined (``union``): in one condition
+    with the patients' subquery PostgreSQL would read every order to test it."""
+    by_patient = Q(patient__in=patients_with_text(term))
+    number = ORDER_NUMBER.match(term)
+    if not number:
+        return by_patient
+    root = int(number.group(1))
+    either = (
+        Order.objects.filter(by_patient)
+        .values("pk")
+        .order_by()
+        .union(Order.objects.filter(Q(pk=root) | Q(lineage_id=root)).values("pk").order_by())
+    )
+    return Q(pk__in=either)
 
 
 def order_choices(orders: list[Order]) -> list[tuple[object, str]]:

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from ivig.audit.history import HistoryEntry, history_entries, newest_first
 from orders.course_versions import lineage_order_ids
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Patient
+from orders.patients.selectors import patients_with_text
 from orders.selectors import PLAN_JSON_FIELDS
 
 from .coverage_rules import (
@@ -68,14 +69,23 @@ def authorizations_list(*, status: str = "", query: str = "") -> QuerySet[Author
     if status:
         authorizations = authorizations.filter(status=status)
     for term in query.split():
-        authorizations = authorizations.filter(
-            Q(payer__icontains=term)
-            | Q(member_id__icontains=term)
-            | Q(reference_number__icontains=term)
-            | Q(patient__mrn__icontains=term)
-            | Q(patient__family_name__icontains=term)
-        )
+        authorizations = authorizations.filter(pk__in=_authorizations_with_text(term))
     return authorizations
+
+
+def _authorizations_with_text(term: str) -> QuerySet[Authorization, Any]:
+    """The ids of the authorizations whose payer, member id or reference, or whose patient's MRN
+    or family name contains ``term`` (case-insensitive): those found by their own columns'
+    indexes, then those of the patients found by theirs (docs/architecture.md, "Text search"),
+    rather than every authorization joined to its patient to compare the words."""
+    own = Authorization.objects.filter(
+        Q(payer__icontains=term)
+        | Q(member_id__icontains=term)
+        | Q(reference_number__icontains=term)
+    )
+    patients = Patient.objects.filter(Q(mrn__icontains=term) | Q(family_name__icontains=term))
+    by_patient = Authorization.objects.filter(patient__in=patients.values("pk"))
+    return own.values("pk").order_by().union(by_patient.values("pk").order_by())
 
 
 def authorization_documents(authorization: Authorization) -> QuerySet[AuthorizationDocument]:
@@ -267,28 +277,26 @@ DASHBOARD_PER_PAGE = 20
 
 
 def patient_matches(query: str, prefix: str = "patient__") -> Q:
-    """Every word of ``query`` in the patient's MRN or names."""
+    """Every word of ``query`` in the MRN or names of the patient at ``prefix``: the rows of
+    the patients found by their indexes (``patients_with_text``)."""
     condition = Q()
     for term in query.split()[:5]:
-        condition &= (
-            Q(**{f"{prefix}mrn__icontains": term})
-            | Q(**{f"{prefix}family_name__icontains": term})
-            | Q(**{f"{prefix}given_name__icontains": term})
-        )
+        condition &= Q(**{f"{prefix}in": patients_with_text(term)})
     return condition
 
 
-def _authorization_matches(query: str) -> Q:
-    """Every word of ``query`` in the patient's MRN or names or the payer."""
-    condition = Q()
+def _matching(authorizations: QuerySet[Authorization], query: str) -> QuerySet[Authorization]:
+    """``authorizations`` with every word of ``query`` in the patient's MRN or names or the
+    payer: those of the patients found by their indexes and those of the payers found by
+    theirs, each looked for among ``authorizations`` (a panel's rows, not every authorization)."""
+    found = authorizations
     for term in query.split()[:5]:
-        condition &= (
-            Q(patient__mrn__icontains=term)
-            | Q(patient__family_name__icontains=term)
-            | Q(patient__given_name__icontains=term)
-            | Q(payer__icontains=term)
+        by_patient = authorizations.filter(patient__in=patients_with_text(term))
+        by_payer = authorizations.filter(payer__icontains=term)
+        found = found.filter(
+            pk__in=by_patient.values("pk").order_by().union(by_payer.values("pk").order_by())
         )
-    return condition
+    return found
 
 
 def _without_plans(*orders: str) -> list[str]:
@@ -333,9 +341,9 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
     """Awaiting a decision, the longest waiting first, a page of ``AwaitingDecision`` rows (two
     queries; the order is the index ``authorization_waiting_since``'s)."""
     found = _page(
-        Authorization.objects.filter(status__in=AWAITING_DECISION)
-        .filter(_authorization_matches(query))
-        .order_by(WAITING_SINCE, "pk"),
+        _matching(Authorization.objects.filter(status__in=AWAITING_DECISION), query).order_by(
+            WAITING_SINCE, "pk"
+        ),
         page,
     )
     rows = []
@@ -355,9 +363,9 @@ def awaiting_decision_page(today: date, *, page: Any = 1, query: str = "") -> Pa
 def denials_page(*, page: Any = 1, query: str = "") -> Page:
     """Denials not renewed since, newest decision first (two queries)."""
     return _page(
-        Authorization.objects.filter(_denied_not_renewed())
-        .filter(_authorization_matches(query))
-        .order_by("-decision_date", "-pk"),
+        _matching(Authorization.objects.filter(_denied_not_renewed()), query).order_by(
+            "-decision_date", "-pk"
+        ),
         page,
     )
 
