@@ -126,10 +126,11 @@ PAGES = [
     # the sheet shows the latest weight its plans read (35 before: the weight and the session
     # read again; 33 since the order page's two above)
     ("orders:order-print", "clinician", 2, 33),
-    # the edit page also validates the previewed form against the order's constraints (a
-    # query each; on SQLite each in a savepoint) and lists the products for the patient (51
-    # before the version that changes the order was read with it)
-    ("orders:order-edit", "clinician", 1, 50),
+    # the edit page also validates the previewed form against the order's constraints (on
+    # SQLite in a savepoint; 50 before they were asked in one query, not one each) and lists
+    # the products for the patient (51 before the version that changes the order was read with
+    # it)
+    ("orders:order-edit", "clinician", 1, 29),
     ("api-order-plan", "clinician", 1, 21),
     # the session page reads its order's premedication lines once (with the session) for the
     # plan, the order's premedication and what was given, and its coverage panel reads the
