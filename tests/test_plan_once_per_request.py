@@ -131,7 +131,9 @@ PAGES = [
     # the products for the patient (51 before the version that changes the order was read with
     # it)
     ("orders:order-edit", "clinician", 1, 29),
-    ("api-order-plan", "clinician", 1, 21),
+    # the plan API reads the order with what its plan reads of it only (21 before: the people
+    # joined and the patient, product and indication read on their own)
+    ("api-order-plan", "clinician", 1, 18),
     # the session page reads its order's premedication lines once (with the session) for the
     # plan, the order's premedication and what was given, and its coverage panel reads the
     # approvals the start's blockers read: 33 queries before; it shows the latest weight its
