@@ -129,8 +129,9 @@ PAGES = [
     # the edit page also validates the previewed form against the order's constraints (on
     # SQLite in a savepoint; 50 before they were asked in one query, not one each) and lists
     # the products for the patient (51 before the version that changes the order was read with
-    # it)
-    ("orders:order-edit", "clinician", 1, 29),
+    # it; 29 before the model stopped reading again the patient, product and indication the
+    # form's fields read)
+    ("orders:order-edit", "clinician", 1, 26),
     # the plan API reads the order with what its plan reads of it only (21 before: the people
     # joined and the patient, product and indication read on their own)
     ("api-order-plan", "clinician", 1, 18),
