@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from ivig.templatetags.clinical import count, num
 from orders.course_versions import lineages_order_ids
+from orders.dose_plans.per_request import once_per_request
 from orders.dose_plans.plan_accessor import plan_on_its_own
 from orders.models import Order
 
@@ -229,10 +230,15 @@ def approvals_for_order(order: Order) -> list[Approval]:
 
 def approvals_for_orders(orders: Iterable[Order]) -> dict[int, list[Approval]]:
     """The approvals of the orders' lineages, grouped by lineage root (``approvals_by_lineage``):
-    one query, whatever the number of orders."""
-    roots = {lineage_root_id(order) for order in orders}
-    rows = approval_rows(Authorization.objects.filter(order_id__in=lineages_order_ids(roots)))
-    return approvals_by_lineage(rows)
+    one query, whatever the number of orders; once per request that only reads (the order page
+    asks them for its plan's NO_AUTHORIZATION and for its coverage panel, issue 21)."""
+    roots = frozenset(lineage_root_id(order) for order in orders)
+
+    def read() -> dict[int, list[Approval]]:
+        rows = approval_rows(Authorization.objects.filter(order_id__in=lineages_order_ids(roots)))
+        return dict(approvals_by_lineage(rows))
+
+    return once_per_request(("approvals of lineages", roots), read)
 
 
 # --- the rule -----------------------------------------------------------------------------

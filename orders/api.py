@@ -458,6 +458,8 @@ class OrderViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         if self.action == "list":  # the rows as listed, lean (the detail plans: whole rows)
             return selectors.order_api_rows()
+        if self.action == "plan":  # the plan alone: what it reads of the order
+            return selectors.orders_for_their_plans()
         return super().get_queryset()
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:

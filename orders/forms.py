@@ -320,6 +320,15 @@ class OrderForm(PlainDecimalsForm):
             ("Raise a finding for this patient", unsuitable),
         ]
 
+    def _get_validation_exclusions(self) -> set[str]:
+        """The model's own validation leaves out the patient, product and indication: each was
+        read by its field from that field's choices (a row that exists), so the model does not
+        read it again to check that it exists (three queries per validation: the edit page's
+        preview, every save; issue 21). A choice outside the field's choices is the field's
+        error, as before."""
+        exclusions: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
+        return {*exclusions, "patient", "product", "indication"}
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.lines_posted and not self.lines.is_valid():

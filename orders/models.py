@@ -10,7 +10,7 @@ Changes go through ``orders.services``; every row change is kept by django-simpl
 the acting user the service passes.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ivig.constraints import validate_constraints
 from ivig.engine import models as engine
 from ivig.vocabulary import same_values_as
 
@@ -391,6 +392,11 @@ class Order(models.Model):
                 kwargs["update_fields"] = {*update_fields, *PLAN_FIGURE_FIELDS}
         self.next_cycle_due = cycle_due_day(self, self.next_cycle)
         super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """Django's validation of the constraints, the check constraints in one query when they
+        all hold (``ivig.constraints``): the order form's preview asked eight (issue 21)."""
+        validate_constraints(self, exclude)
 
     @property
     def number(self) -> str:

@@ -108,9 +108,12 @@ COMPLETABLE = frozenset({OrderStatus.VERIFIED, OrderStatus.ACTIVE})
 
 def pending_change(order: Order) -> Order | None:
     """The new version that already changes ``order`` and awaits signing (docs/clinical-rules.md
-    4: one draft change of a version at a time), or None; only a version in force has one."""
+    4: one draft change of a version at a time), or None; only a version in force has one. The
+    order's ``superseded_by`` when read with it (the order page), else one query."""
     if order.status not in NEW_VERSION_WHEN:
         return None
+    if Order.superseded_by.is_cached(order):
+        return getattr(order, "superseded_by", None)
     return Order.objects.filter(supersedes_id=order.pk).first()
 
 

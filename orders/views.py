@@ -213,9 +213,12 @@ def order_patient_options(request: HttpRequest) -> HttpResponse:
 @logs_patient_reads("orders.order")
 @policy_required(policies.can_edit)
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    # The form and the preview built from it read the order's patient and lines: read once.
+    # The form and the preview built from it read the order's patient and lines, and the page
+    # is refused when a new version already changes it (``superseded_by``): read once.
     order = get_object_or_404(
-        Order.objects.select_related("patient", "product", "indication").prefetch_related(
+        Order.objects.select_related(
+            "patient", "product", "indication", "superseded_by"
+        ).prefetch_related(
             Prefetch(
                 "premedication_lines", queryset=PremedicationLine.objects.select_related("drug")
             )

@@ -302,8 +302,9 @@ class SessionViewSet(
             "order__patient", "order__product", "chair"
         ).order_by("planned_start", "chair__name", "pk")
         if self.action == "list":  # rows show no plan: leave the orders' JSON in the database
-            sessions = sessions.defer("order__plan_at_signing", "order__findings_at_signing")
-        return sessions
+            return sessions.defer("order__plan_at_signing", "order__findings_at_signing")
+        # One session: its plan reads the order's indication too (issue 21).
+        return sessions.select_related("order__indication")
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()

@@ -462,12 +462,12 @@ def _reason_forms(
 
 
 def _session(pk: int) -> InfusionSession:
-    """The session with its order, patient, product and chair, and the order's premedication
-    lines with their drugs: read once for the plan, the order's premedication and the record
-    of what was given (each read them again before)."""
+    """The session with its order, patient, product, indication and chair, and the order's
+    premedication lines with their drugs: read once for the plan, the order's premedication and
+    the record of what was given (each read them again before)."""
     return get_object_or_404(
         InfusionSession.objects.select_related(
-            "order__patient", "order__product", "chair"
+            "order__patient", "order__product", "order__indication", "chair"
         ).prefetch_related(
             Prefetch(
                 "order__premedication_lines",

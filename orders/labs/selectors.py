@@ -73,22 +73,28 @@ def lab_fact_fields(patient: Patient, *, as_of: date) -> dict[str, Any]:
 def lab_fact_fields_of(patients: Sequence[Patient], *, as_of: date) -> dict[int, dict[str, Any]]:
     """``lab_fact_fields`` of each patient by id, from each one's latest ``_RULE_RESULTS_READ``
     results of the analytes the rules read, taken on or before ``as_of``: one query, whatever the
-    number of patients (a patient without any result: ``lab_fields_from([])``)."""
+    number of patients (a patient without any result: ``lab_fields_from([])``).
+
+    For one patient (every page planning one order) the latest results are a plain limit: the
+    same rows, without the per-patient window that costs Django more to compile than the
+    database to run (issue 21)."""
     results = (
         LabResult.objects.filter(
             patient_id__in=[patient.pk for patient in patients],
             taken_on__lte=as_of,
             test__analyte__in=_RULE_ANALYTES,
         )
-        .annotate(
-            latest_rank=Window(
-                RowNumber(), partition_by=F("patient_id"), order_by=list(LAB_LATEST_FIRST)
-            )
-        )
-        .filter(latest_rank__lte=_RULE_RESULTS_READ)
         .select_related("test")
         .order_by(*LAB_LATEST_FIRST)
     )
+    if len(patients) == 1:
+        results = results[:_RULE_RESULTS_READ]
+    else:
+        results = results.annotate(
+            latest_rank=Window(
+                RowNumber(), partition_by=F("patient_id"), order_by=list(LAB_LATEST_FIRST)
+            )
+        ).filter(latest_rank__lte=_RULE_RESULTS_READ)
     by_patient: dict[int, list[LabResult]] = {patient.pk: [] for patient in patients}
     for result in results:
         by_patient[result.patient_id].append(result)

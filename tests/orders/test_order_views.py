@@ -309,6 +309,9 @@ def test_suitable_products_are_listed_first_with_why(clinician, client_for):
         {"product": "99999"},
         {"weight_today_kg": "-3"},
         {"patient": ""},
+        # rows that do not exist: the fields refuse them (the model does not read them again)
+        {"patient": "99999"},
+        {"indication": "99999"},
     ],
 )
 def test_bad_input_is_a_form_error_never_a_500(clinician, client_for, worked_patient, overrides):

@@ -5,9 +5,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.dose_plans.engine_inputs import patient_facts
+from orders.labs import selectors as lab_selectors
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
 from tests.orders.factories import PatientFactory
@@ -46,3 +49,33 @@ def test_the_latest_results_on_or_before_the_day_fill_the_facts(clinician):
     assert before.latest_egfr_ml_min_173m2 == Decimal(75)
     assert before.creatinine_on is None and before.abo_from_lab is None
     assert not before.iga_below_detection
+
+
+@pytest.mark.parametrize("patients_asked", [1, 2])
+def test_one_patient_or_many_read_the_same_latest_results(clinician, monkeypatch, patients_asked):
+    """The latest ``_RULE_RESULTS_READ`` results, whether asked for one patient (a plain limit,
+    issue 21) or with others (a window per patient): the newest first, the older left out."""
+    monkeypatch.setattr(lab_selectors, "_RULE_RESULTS_READ", 3)
+    patient, other = PatientFactory.create(), PatientFactory.create()
+    today = timezone.localdate()
+    for days_ago, value in enumerate(["11.0", "11.5", "12.0", "12.5", "13.0"]):
+        record(patient, clinician, "718-7", today - timedelta(days=days_ago), value)
+        record(other, clinician, "718-7", today - timedelta(days=days_ago + 1), value)
+    asked = [patient, other][:patients_asked]
+    fields = lab_selectors.lab_fact_fields_of(asked, as_of=today)[patient.pk]
+    assert [(v.taken_on, v.value) for v in fields["hemoglobin_results"]] == [
+        (today, Decimal("11.0")),
+        (today - timedelta(days=1), Decimal("11.5")),
+        (today - timedelta(days=2), Decimal("12.0")),
+    ]
+
+
+def test_one_patient_s_results_are_read_without_a_window(clinician):
+    """Every page planning one order reads its patient's results with a plain limit: Django
+    compiles the per-patient window (and its outer query) at several times the cost
+    (issue 21)."""
+    patient = PatientFactory.create()
+    with CaptureQueriesContext(connection) as queries:
+        lab_selectors.lab_fact_fields_of([patient], as_of=timezone.localdate())
+    (query,) = queries.captured_queries
+    assert "ROW_NUMBER" not in query["sql"].upper() and "LIMIT 200" in query["sql"].upper()
