@@ -337,3 +337,67 @@ def test_a_cycles_first_day_moves_with_this_versions_latest_cycle_booked_before_
         date(2027, 3, 23),
         date(2027, 4, 15),
     ]
+
+
+def test_another_orders_unbooked_cycles_move_only_after_its_latest_booked_cycle(
+    monkeypatch,
+) -> None:
+    """docs/clinical-rules.md 3.9: another open order's cycles not yet booked count on their
+    planned days, except those after its latest booked cycle, moved with it; a booked cycle its
+    version in force does not plan (an earlier version's) moves none of them."""
+    from orders.dose_plans import plan_accessor
+    from orders.ports import CalendarSession
+    from tests.infusions.factories import verified_order
+
+    def day(month: int, number: int) -> date:
+        return date(2027, month, number)
+
+    late = verified_order(
+        start_date=day(3, 1),
+        days_per_cycle=1,
+        cycles=3,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("30", {1: [day(3, 1)], 2: [day(3, 22)], 3: [day(4, 12)]}),
+    )
+    patient = late.patient
+    first = verified_order(
+        patient=patient,
+        start_date=day(3, 8),
+        days_per_cycle=1,
+        cycles=3,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("40", {1: [day(3, 8)], 2: [day(3, 29)], 3: [day(4, 19)]}),
+    )
+    newer = verified_order(
+        patient=patient,
+        status=OrderStatus.SIGNED,
+        lineage_id=first.pk,
+        revision=2,
+        start_date=day(3, 29),
+        days_per_cycle=1,
+        cycles=2,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("20", {2: [day(3, 29)], 3: [day(4, 19)]}),
+    )
+    own = verified_order(patient=patient, start_date=day(6, 1), cycles=1)
+    sessions = [
+        CalendarSession(1, late.pk, 2, day(3, 23), None),  # cycle 2 a day late
+        CalendarSession(2, first.pk, 1, day(3, 8), Decimal("45"), started=True),
+    ]
+    monkeypatch.setattr(
+        plan_accessor, "calendar_source", lambda: lambda patient_ids: {patient.pk: sessions}
+    )
+
+    calendar = plan_accessor.patient_calendar(own)
+
+    assert newer.lineage_id == first.pk
+    assert sorted(
+        (row.day, row.dose_g, row.order_id, row.order_open) for row in calendar.other_days
+    ) == [
+        (day(3, 1), Decimal("30"), late.pk, True),  # before the latest booked: as planned
+        (day(3, 8), Decimal("45"), first.pk, True),
+        (day(3, 23), Decimal("30"), late.pk, True),
+        (day(3, 29), Decimal("20"), first.pk, True),  # the newer version's cycles, not moved
+        (day(4, 13), Decimal("30"), late.pk, True),  # moved a day with cycle 2
+        (day(4, 19), Decimal("20"), first.pk, True),
+    ]
