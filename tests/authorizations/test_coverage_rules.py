@@ -449,7 +449,9 @@ def test_the_kept_gaps_are_listed_soonest_first_then_by_session_in_three_queries
 
     today = START
     later = session(make_order(start_date=START, by=clinician), 2, 1, date(2027, 3, 22))
-    at_nine = [session(make_order(start_date=START, by=clinician), 1, 1, START) for _ in range(22)]
+    orders = [make_order(start_date=START, by=clinician) for _ in range(22)]
+    # Booked last order first: the sessions' ids are not in their orders' order.
+    at_nine = [session(order, 1, 1, START) for order in reversed(orders)]
     session(at_nine[1].order, 1, 2, date(2027, 2, 28))  # yesterday: not listed
     rebuild_gaps()
     # The gaps and the sessions written again newest first: on disk they are not in the
@@ -485,3 +487,7 @@ def test_the_kept_gaps_are_listed_soonest_first_then_by_session_in_three_queries
     assert judged[0] + judged[1] == expected
     CoverageGapsBuilt.objects.all().delete()
     assert _panel_rows(sessions_not_covered_page(today, page=2)) == judged[1]
+    # Their coverage not stored: judged by the rule, the same pages.
+    OrderCycleCoverage.objects.filter(order__in=orders).delete()
+    by_rule = [_panel_rows(judged_page(today, page=number)) for number in (1, 2)]
+    assert by_rule[0] + by_rule[1] == expected
