@@ -250,12 +250,7 @@ def sessions_not_covered_page(today: date, *, page: Any = 1, query: str = "") ->
         SessionCoverageGap.objects.filter(planned_start__gte=start_of_day(today))
         .filter(patient_matches(query, "session__order__patient__"))
         .select_related("session__order__patient", "session__chair")
-        .only(
-            "planned_start",
-            "blocker",
-            "session_id",
-            *(f"session__{field}" for field in UNCOVERED_SESSION_FIELDS),
-        )
+        .only("blocker", *(f"session__{field}" for field in UNCOVERED_SESSION_FIELDS))
         .order_by("planned_start", "session_id")
     )
     found: Page[Any] = Paginator(gaps, UNCOVERED_PER_PAGE).get_page(page)

@@ -14,9 +14,10 @@ from authorizations.coverage_rules import (
     order_coverage,
     planned_cycles,
 )
-from authorizations.models import AuthorizationStatus
+from authorizations.models import AuthorizationStatus, OrderCycleCoverage
 from infusions.administration.start_coverage import session_coverage_blocker, session_is_covered
 from orders.models import Order, OrderStatus
+from tests.orders.factories import PatientFactory
 
 from .factories import approved, make_order, plan_json, session
 
@@ -293,3 +294,200 @@ def test_the_badge_and_the_list_find_a_sessions_cycle_by_its_number(clinician):
         (first, "No authorization covers cycle 1: no approved authorization."),
         (second, "No authorization covers cycle 2: no approved authorization."),
     ]
+
+
+def _panel_rows(page) -> list[tuple]:
+    """What the dashboard's panel reads of each row (infusions/_sessions_not_covered.html): the
+    session, its order's number and patient, start, cycle, day, chair and status, the row's day
+    and the words that refuse its start."""
+    return [
+        (
+            row.session.pk,
+            row.session.order.number,
+            str(row.session.order.patient),
+            row.session.planned_start,
+            row.session.cycle_number,
+            row.session.day_number,
+            row.session.chair.name,
+            row.session.get_status_display(),
+            row.day,
+            row.blocker,
+        )
+        for row in page.object_list
+    ]
+
+
+def _expected_rows(*rows: tuple) -> list[tuple]:
+    """``_panel_rows``' tuple of each (session, blocker), the session's day its local day."""
+    return [
+        (
+            s.pk,
+            s.order.number,
+            str(s.order.patient),
+            s.planned_start,
+            s.cycle_number,
+            s.day_number,
+            s.chair.name,
+            s.get_status_display(),
+            timezone.localdate(s.planned_start),
+            blocker,
+        )
+        for s, blocker in rows
+    ]
+
+
+@pytest.fixture
+def built_sessions():
+    """Counts the sessions a page builds from rows (each a model instance read)."""
+    from django.db.models.signals import post_init
+
+    from infusions.models import InfusionSession
+
+    built: list[int] = []
+
+    def count(sender, instance, **kwargs):
+        built.append(1)
+
+    post_init.connect(count, sender=InfusionSession, weak=False)
+    yield built
+    post_init.disconnect(count, sender=InfusionSession)
+
+
+def test_before_the_gaps_are_built_the_dashboard_judges_stored_and_unstored_coverage_alike(
+    clinician, django_assert_num_queries, built_sessions
+):
+    """docs/clinical-rules.md 7: before the kept gaps are first built (a bulk load), the
+    authorization admins' list judges every session scheduled from today on: those of orders
+    with stored coverage in SQL, the others by the rule, in one list soonest first (then by
+    session), each row with what the panel shows and the start's words. Five queries when every
+    order's coverage is stored, the rule's three more for the others (and one that finds the
+    gaps not built), whatever the rows: the page's sessions are the only ones read. A query
+    keeps the rows of the patients it names."""
+    from infusions.models import CoverageGapsBuilt, SessionCoverageGap
+    from infusions.schedule.uncovered_sessions import judged_page, sessions_not_covered_page
+
+    today = START
+    stored = make_order(
+        start_date=START, by=clinician, patient=PatientFactory.create(family_name="Storer")
+    )
+    judged = make_order(
+        start_date=START, by=clinician, patient=PatientFactory.create(family_name="Judd")
+    )
+    covered = make_order(start_date=START, by=clinician)
+    approval = approved(
+        covered, valid_from=START, valid_to=LAST_DAY_OF_CYCLE_3, cycles=3, grams=240
+    )
+    # Created later-first: the sessions' ids are not in the order of their days.
+    stored_cycle_2 = session(stored, 2, 1, date(2027, 3, 22))  # 09:00
+    stored_cycle_1 = session(stored, 1, 2, date(2027, 3, 2))  # 10:00
+    judged_cycle_2 = session(judged, 2, 2, date(2027, 3, 23))  # 10:00
+    judged_cycle_1 = session(judged, 1, 1, START)  # 09:00
+    session(stored, 1, 1, date(2027, 2, 28))  # yesterday: not listed
+    session(judged, 3, 1, date(2027, 4, 12), status="cancelled")
+    session(covered, 1, 1, date(2027, 3, 5))  # off its planned days, within the approval's
+    past_its_dates = session(covered, 3, 2, LAST_DAY_OF_CYCLE_3 + timedelta(days=1))
+    # Before the gaps are first built (a bulk load): no gap kept, every session judged.
+    CoverageGapsBuilt.objects.all().delete()
+    SessionCoverageGap.objects.all().delete()
+    cycle = "No authorization covers cycle {}: no approved authorization."
+    outside = (
+        "No authorization covers this session: 2027-04-14 is outside "
+        f"{approval.payer} {approval.reference_number}'s dates (2027-03-01 to 2027-04-13)."
+    )
+
+    # Every order's coverage stored: the page is SQL over it.
+    all_stored = _expected_rows(
+        (judged_cycle_1, cycle.format(1)),
+        (stored_cycle_1, cycle.format(1)),
+        (stored_cycle_2, cycle.format(2)),
+        (judged_cycle_2, cycle.format(2)),
+        (past_its_dates, outside),
+    )
+    built_sessions.clear()
+    with django_assert_num_queries(5):
+        assert _panel_rows(judged_page(today)) == all_stored
+    assert len(built_sessions) == 5
+    with django_assert_num_queries(6):
+        assert _panel_rows(sessions_not_covered_page(today)) == all_stored
+
+    # Two orders' coverage not stored: judged by the rule, their rows among the others'.
+    OrderCycleCoverage.objects.filter(order__in=(judged, covered)).delete()
+    built_sessions.clear()
+    with django_assert_num_queries(8):
+        page = sessions_not_covered_page(today)
+        assert _panel_rows(page) == all_stored
+    assert page.paginator.count == 5
+    assert len(built_sessions) == 5
+    assert _panel_rows(judged_page(today, query="judd")) == _expected_rows(
+        (judged_cycle_1, cycle.format(1)), (judged_cycle_2, cycle.format(2))
+    )
+    assert _panel_rows(sessions_not_covered_page(today, query="Storer")) == _expected_rows(
+        (stored_cycle_1, cycle.format(1)), (stored_cycle_2, cycle.format(2))
+    )
+
+
+def test_the_kept_gaps_are_listed_soonest_first_then_by_session_in_three_queries(
+    clinician, django_assert_num_queries, built_sessions
+):
+    """docs/clinical-rules.md 7: once the gaps are built, the authorization admins' list pages
+    the kept gaps from today on, soonest first and, at the same start, by session (whatever
+    order the gaps were written in and however the database reads them), each row with what
+    the panel shows: three queries a page (whether the gaps are built, the count, the page),
+    the page's sessions the only ones read, of their orders not the frozen plan."""
+    from django.db import connection
+    from django.db.models import F
+
+    from infusions.models import CoverageGapsBuilt, InfusionSession
+    from infusions.schedule.uncovered_sessions import (
+        GAP_FIELDS,
+        UNCOVERED_PER_PAGE,
+        judged_page,
+        rebuild_gaps,
+        sessions_not_covered_page,
+        store_gaps,
+    )
+
+    today = START
+    later = session(make_order(start_date=START, by=clinician), 2, 1, date(2027, 3, 22))
+    orders = [make_order(start_date=START, by=clinician) for _ in range(22)]
+    # Booked last order first: the sessions' ids are not in their orders' order.
+    at_nine = [session(order, 1, 1, START) for order in reversed(orders)]
+    session(at_nine[1].order, 1, 2, date(2027, 2, 28))  # yesterday: not listed
+    rebuild_gaps()
+    # The gaps and the sessions written again newest first: on disk they are not in the
+    # sessions' order, and the database reads them from disk, not through an index.
+    store_gaps(InfusionSession.objects.order_by("-pk").values_list(*GAP_FIELDS))
+    for row in reversed(at_nine):
+        InfusionSession.objects.filter(pk=row.pk).update(day_number=F("day_number"))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+    cycle = "No authorization covers cycle {}: no approved authorization."
+    expected = _expected_rows(
+        *((s, cycle.format(1)) for s in sorted(at_nine, key=lambda s: s.pk)),
+        (later, cycle.format(2)),
+    )
+    shown = []
+    for number in (1, 2):
+        built_sessions.clear()
+        with django_assert_num_queries(3):
+            page = sessions_not_covered_page(today, page=number)
+            shown.extend(_panel_rows(page))
+        assert len(built_sessions) == len(page.object_list)
+        assert all("plan_at_signing" in row.session.order.get_deferred_fields() for row in page)
+    assert len(page.object_list) == 23 - UNCOVERED_PER_PAGE
+    assert shown == expected
+    one = at_nine[3]
+    assert _panel_rows(sessions_not_covered_page(today, query=one.order.patient.mrn)) == (
+        _expected_rows((one, cycle.format(1)))
+    )
+    # Judged without the gaps (before they are built), the same pages.
+    judged = [_panel_rows(judged_page(today, page=number)) for number in (1, 2)]
+    assert judged[0] + judged[1] == expected
+    CoverageGapsBuilt.objects.all().delete()
+    assert _panel_rows(sessions_not_covered_page(today, page=2)) == judged[1]
+    # Their coverage not stored: judged by the rule, the same pages.
+    OrderCycleCoverage.objects.filter(order__in=orders).delete()
+    by_rule = [_panel_rows(judged_page(today, page=number)) for number in (1, 2)]
+    assert by_rule[0] + by_rule[1] == expected

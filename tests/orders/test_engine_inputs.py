@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from infusions.models import SessionStatus
 from ivig.engine import CycleFacts, HemoglobinReview, LabValue, PatientFacts
-from orders.dose_plans.engine_inputs import latest_weight, patient_facts
+from orders.dose_plans.engine_inputs import PlanWeight, latest_weight, patient_facts, plan_weight
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
 from orders.models import OrderStatus
@@ -74,6 +74,22 @@ def test_two_weights_on_one_day_the_later_recorded_wins():
     second = PatientWeightFactory.create(patient=patient, weight_kg=Decimal("71"))
     assert second.recorded_at >= first.recorded_at
     assert latest_weight(patient, as_of=timezone.localdate()) == second
+
+
+def test_the_weight_shown_beside_a_plan_is_the_plans_latest_weight_with_its_date():
+    """docs/clinical-rules.md 3.1: the figure a page shows beside a plan is the weight the plan
+    of that day is made from, dated; none when the patient has no weight by then."""
+    patient = PatientFactory.create()
+    PatientWeightFactory.create(
+        patient=patient, weight_kg=Decimal("70"), measured_on=date(2026, 1, 10)
+    )
+    PatientWeightFactory.create(
+        patient=patient, weight_kg=Decimal("75"), measured_on=date(2026, 2, 10)
+    )
+    assert plan_weight(patient, as_of=date(2026, 2, 9)) == PlanWeight(
+        weight_kg=Decimal("70"), measured_on=date(2026, 1, 10)
+    )
+    assert plan_weight(patient, as_of=date(2026, 1, 9)) is None
 
 
 def test_no_weight_gives_none_for_the_engine_to_flag():

@@ -2,7 +2,7 @@
 patient's calendar, at signing, at verification, on the order page, the printed sheet and the
 order API."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -272,4 +272,132 @@ def test_the_calendar_counts_another_orders_days_under_its_version_in_force(monk
         (day[22], Decimal("30"), first.pk, True),
         (day[43], Decimal("30"), first.pk, True),
         (day[44], Decimal("30"), first.pk, True),
+    ]
+
+
+def test_the_calendar_counts_a_day_not_given_of_a_plan_without_a_daily_dose_as_no_grams(
+    monkeypatch,
+) -> None:
+    """docs/clinical-rules.md 3.9: another order's day with no grams given yet, whose signed plan
+    has no daily dose (the formulary could not cost it), counts on the calendar as a day of 0 g
+    (and that order's cycles not yet booked, without a dose, are not counted)."""
+    from orders.dose_plans import plan_accessor
+    from orders.ports import CalendarSession
+    from tests.infusions.factories import verified_order
+
+    start = date(2027, 3, 1)
+    other = verified_order(
+        start_date=start,
+        days_per_cycle=1,
+        cycles=2,
+        cycle_interval_days=21,
+        plan_at_signing={
+            "cycles": [{"number": 1, "days": ["2027-03-01"]}, {"number": 2, "days": ["2027-03-22"]}]
+        },
+    )
+    own = verified_order(patient=other.patient, start_date=date(2027, 4, 30), cycles=1)
+    sessions = [CalendarSession(1, other.pk, 1, start, None)]
+    monkeypatch.setattr(
+        plan_accessor, "calendar_source", lambda: lambda patient_ids: {other.patient.pk: sessions}
+    )
+
+    calendar = plan_accessor.patient_calendar(own)
+
+    assert [(row.day, row.dose_g, row.order_id, row.order_open) for row in calendar.other_days] == [
+        (start, Decimal(0), other.pk, True)
+    ]
+
+
+def test_a_cycles_first_day_moves_with_this_versions_latest_cycle_booked_before_it(
+    monkeypatch,
+) -> None:
+    """docs/clinical-rules.md 3.9, 6: a cycle's first day on the patient's calendar (what booking
+    proposes) is its planned day moved with this version's latest cycle booked before it; the
+    cycle's own sessions (a cycle booked again) and another order's cycles do not move it."""
+    from orders.dose_plans import plan_accessor
+    from orders.ports import CalendarSession
+    from tests.infusions.factories import verified_order
+
+    start = date(2027, 3, 1)  # cycles planned 1-2 March, 22-23 March, 12-13 April
+    order = verified_order(start_date=start, days_per_cycle=2, cycles=3, cycle_interval_days=21)
+    other = verified_order(patient=order.patient, start_date=start, cycles=3)
+    sessions = [
+        CalendarSession(1, order.pk, 1, date(2027, 3, 2), None),  # a day late
+        CalendarSession(2, order.pk, 1, date(2027, 3, 3), None),
+        CalendarSession(3, order.pk, 2, date(2027, 3, 25), None),  # three days late
+        CalendarSession(4, other.pk, 1, date(2027, 3, 10), None),
+        CalendarSession(5, other.pk, 3, date(2027, 3, 12), None),
+    ]
+    monkeypatch.setattr(
+        plan_accessor, "calendar_source", lambda: lambda patient_ids: {order.patient.pk: sessions}
+    )
+
+    assert [plan_accessor.cycle_first_day(order, number) for number in (1, 2, 3)] == [
+        start,
+        date(2027, 3, 23),
+        date(2027, 4, 15),
+    ]
+
+
+def test_another_orders_unbooked_cycles_move_only_after_its_latest_booked_cycle(
+    monkeypatch,
+) -> None:
+    """docs/clinical-rules.md 3.9: another open order's cycles not yet booked count on their
+    planned days, except those after its latest booked cycle, moved with it; a booked cycle its
+    version in force does not plan (an earlier version's) moves none of them."""
+    from orders.dose_plans import plan_accessor
+    from orders.ports import CalendarSession
+    from tests.infusions.factories import verified_order
+
+    def day(month: int, number: int) -> date:
+        return date(2027, month, number)
+
+    late = verified_order(
+        start_date=day(3, 1),
+        days_per_cycle=1,
+        cycles=3,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("30", {1: [day(3, 1)], 2: [day(3, 22)], 3: [day(4, 12)]}),
+    )
+    patient = late.patient
+    first = verified_order(
+        patient=patient,
+        start_date=day(3, 8),
+        days_per_cycle=1,
+        cycles=3,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("40", {1: [day(3, 8)], 2: [day(3, 29)], 3: [day(4, 19)]}),
+    )
+    newer = verified_order(
+        patient=patient,
+        status=OrderStatus.SIGNED,
+        lineage_id=first.pk,
+        revision=2,
+        start_date=day(3, 29),
+        days_per_cycle=1,
+        cycles=2,
+        cycle_interval_days=21,
+        plan_at_signing=_frozen_plan("20", {2: [day(3, 29)], 3: [day(4, 19)]}),
+    )
+    own = verified_order(patient=patient, start_date=day(6, 1), cycles=1)
+    sessions = [
+        CalendarSession(1, late.pk, 2, day(3, 23), None),  # cycle 2 a day late
+        CalendarSession(2, first.pk, 1, day(3, 8), Decimal("45"), started=True),
+    ]
+    monkeypatch.setattr(
+        plan_accessor, "calendar_source", lambda: lambda patient_ids: {patient.pk: sessions}
+    )
+
+    calendar = plan_accessor.patient_calendar(own)
+
+    assert newer.lineage_id == first.pk
+    assert sorted(
+        (row.day, row.dose_g, row.order_id, row.order_open) for row in calendar.other_days
+    ) == [
+        (day(3, 1), Decimal("30"), late.pk, True),  # before the latest booked: as planned
+        (day(3, 8), Decimal("45"), first.pk, True),
+        (day(3, 23), Decimal("30"), late.pk, True),
+        (day(3, 29), Decimal("20"), first.pk, True),  # the newer version's cycles, not moved
+        (day(4, 13), Decimal("30"), late.pk, True),  # moved a day with cycle 2
+        (day(4, 19), Decimal("20"), first.pk, True),
     ]

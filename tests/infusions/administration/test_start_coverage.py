@@ -5,14 +5,19 @@ insurance authorization… sessions cannot start" and then started."""
 
 import html
 import re
+from datetime import date
 
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
 
 from authorizations.models import Authorization
 from infusions.administration import services as administration
+from infusions.administration.start_coverage import order_coverage_once
 from infusions.errors import InfusionError
+from ivig.accounts.recheck import CurrentRequestMiddleware
 from orders.models import OrderStatus
+from tests.authorizations.factories import approved, make_order
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +58,22 @@ def test_an_uncovered_session_says_so_and_does_not_start(order, nurse, client_fo
     with pytest.raises(InfusionError) as refused:
         administration.session_start(session, by=nurse, at=yesterday_at("09:30"))
     assert refused.value.code == InfusionError.CANNOT_START
+
+
+def test_a_request_that_only_reads_keeps_each_orders_own_coverage(clinician) -> None:
+    """The coverage a page reads once per request (``order_coverage_once``) is kept per order:
+    a second order asked on the same page gets its own, not the first one's."""
+    start = date(2027, 3, 1)
+    covered = make_order(start_date=start, by=clinician)
+    approved(covered, valid_from=start, valid_to=date(2027, 4, 30), cycles=3, grams=240)
+    uncovered = make_order(start_date=start, by=clinician)
+    answers: list[list[bool]] = []
+
+    def view(request) -> None:
+        answers.extend(
+            [cycle.covered for cycle in order_coverage_once(order)]
+            for order in (covered, uncovered, covered)
+        )
+
+    CurrentRequestMiddleware(view)(RequestFactory().get("/"))
+    assert answers == [[True, True, True], [False, False, False], [True, True, True]]
