@@ -412,7 +412,7 @@ def cycle_first_day(order: Order, cycle_number: int) -> date:
     booked = _first_booked_days(
         SessionDay(cycle_number=session.cycle_number, day=session.day)
         for session in sessions
-        if session.order_id == order.pk and session.cycle_number < cycle_number
+        if session.order_id == order.pk
     )
     return cycle_day_after_booked(order, cycle_number, booked)
 

@@ -320,12 +320,12 @@ def test_a_cycles_first_day_moves_with_this_versions_latest_cycle_booked_before_
 
     start = date(2027, 3, 1)  # cycles planned 1-2 March, 22-23 March, 12-13 April
     order = verified_order(start_date=start, days_per_cycle=2, cycles=3, cycle_interval_days=21)
-    other = verified_order(patient=order.patient, start_date=start, cycles=3)
+    other = verified_order(patient=order.patient, start_date=date(2027, 2, 22), cycles=3)
     sessions = [
         CalendarSession(1, order.pk, 1, date(2027, 3, 2), None),  # a day late
         CalendarSession(2, order.pk, 1, date(2027, 3, 3), None),
         CalendarSession(3, order.pk, 2, date(2027, 3, 25), None),  # three days late
-        CalendarSession(4, other.pk, 1, date(2027, 3, 10), None),
+        CalendarSession(4, other.pk, 1, date(2027, 2, 22), None),  # before this order's cycle 1
         CalendarSession(5, other.pk, 3, date(2027, 3, 12), None),
     ]
     monkeypatch.setattr(
