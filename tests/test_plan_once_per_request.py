@@ -20,7 +20,7 @@ from formulary.models import DosingPolicy
 from infusions.models import Chair, InfusionSession, SessionStatus
 from ivig.accounts.recheck import CurrentRequestMiddleware
 from orders.dose_plans.engine_inputs import patient_facts
-from orders.dose_plans.plan_accessor import order_plan, plan_on_its_own
+from orders.dose_plans.plan_accessor import PlanSession, order_plan, plan_on_its_own
 from orders.models import Order, OrderStatus
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
 from tests.orders.factories import PatientWeightFactory
@@ -275,6 +275,31 @@ def test_a_new_version_of_the_order_is_planned_again(client_for, nurse, engine_r
     engine_runs.reset()
     CurrentRequestMiddleware(view)(RequestFactory().get("/"))
     assert engine_runs.count == 3
+
+
+def test_each_session_of_a_request_brings_its_own_inputs(client_for, nurse):
+    """Two sessions' plans asked within one request that reads each carry their own session's
+    inputs (docs/clinical-rules.md 3.8.3): the reaction of cycle 1 is carried forward to today's
+    session, not back to cycle 1's own, whichever is asked first."""
+    order, today = _course(nurse, client_for, earlier_cycles=1)
+    first = InfusionSession.objects.get(order=order, cycle_number=1)
+    sessions = {
+        session.pk: PlanSession(session.pk, timezone.localtime(session.planned_start).date())
+        for session in (first, today)
+    }
+
+    def codes(session: InfusionSession) -> set[str]:
+        plan = order_plan(order, as_of=timezone.localdate(), session=sessions[session.pk]).plan
+        return {finding.code for finding in plan.findings}
+
+    for asked in ((first, today), (today, first)):
+
+        def view(request, asked=asked):
+            return {session.pk: codes(session) for session in asked}
+
+        answers = CurrentRequestMiddleware(view)(RequestFactory().get("/"))
+        assert "PRIOR_INFUSION_REACTION" in answers[today.pk]
+        assert "PRIOR_INFUSION_REACTION" not in answers[first.pk]
 
 
 @pytest.mark.parametrize(
