@@ -36,8 +36,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("IVIG_REQUIRE_SERVICES=1 needs REDIS_URL=redis://…")
 
 
-# The lock files of the test database slots this process holds (kept open until it exits).
-_HELD_DATABASE_SLOTS: dict[int, IO[str]] = {}
+# The lock files of the test database slots held, by the id of the process that took them (kept
+# open until it exits). mutmut forks each mutant's worker from the process that ran its
+# statistics and clean tests: a worker inherits that process's slot in this dict, but the slot is
+# not the worker's to use (its sibling inherits it too), so a worker takes one of its own.
+_HELD_DATABASE_SLOTS: dict[int, dict[int, IO[str]]] = {}
 
 
 def mutation_database_slot() -> int | None:
@@ -50,10 +53,11 @@ def mutation_database_slot() -> int | None:
     """
     if "MUTANT_UNDER_TEST" not in os.environ:
         return None
-    if _HELD_DATABASE_SLOTS:
+    held = _HELD_DATABASE_SLOTS.setdefault(os.getpid(), {})
+    if held:
         # mutmut runs its statistics and clean-test sessions in its own process, one after
         # the other: the slot this process holds already is free for the next session.
-        return next(iter(_HELD_DATABASE_SLOTS))
+        return next(iter(held))
     for slot in range(64):
         handle = open(Path(tempfile.gettempdir()) / f"ivig-mutation-db-{slot}.lock", "w")  # noqa: SIM115
         try:
@@ -61,7 +65,7 @@ def mutation_database_slot() -> int | None:
         except BlockingIOError:
             handle.close()
             continue
-        _HELD_DATABASE_SLOTS[slot] = handle
+        held[slot] = handle
         return slot
     return None
 
