@@ -634,9 +634,13 @@ def booking_confirm(
 
 def locked_session(session: InfusionSession, version: int | None) -> InfusionSession:
     """``session`` read again under its row lock, refused when it is not at ``version`` (when
-    given: someone changed it since it was read)."""
+    given: someone changed it since it was read). Its order's lock is taken first, then the
+    session's (module docstring); its chair is read, not locked: a chair is locked by id when a
+    slot on it is checked, so two moves between two chairs in opposite directions cannot each
+    hold the chair the other waits for."""
+    _lock_order_of(session)
     current = (
-        InfusionSession.objects.select_for_update()
+        InfusionSession.objects.select_for_update(of=("self",))
         .select_related("order", "chair")
         .get(pk=session.pk)
     )
@@ -740,7 +744,6 @@ def session_cancel(
     """Cancel a session that has not started (docs/clinical-rules.md 6), with a reason; the chair is
     freed."""
     reason = _reason(reason, "cancel")
-    _lock_order_of(session)
     current = locked_session(session, version)
     _check_not_started(current, "cancelled")
     current.status = SessionStatus.CANCELLED
@@ -760,6 +763,7 @@ def session_confirm(
     passed. Confirming does not make the session covered: starting still needs an approval
     (docs/clinical-rules.md 7), as for a session booked outright. Refused when the patient has
     another session that day (docs/clinical-rules.md 6.1)."""
+    _lock_order_of(session)
     patient_id = _patient_id_of(session)
     _lock_patient(patient_id)
     current = locked_session(session, version)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -556,7 +557,14 @@ def test_the_row_locks_are_taken_on_the_session_order_patient_and_chair(booked, 
             with connection.cursor() as cursor:
                 cursor.execute(query["sql"])
                 locked.append((table, {row[0] for row in cursor.fetchall()}))
-    assert locked[:4] == [
+    # Each table's first lock, in the order taken (the session's lock takes its order's again,
+    # held already: locked_session).
+    first_locks = [
+        (table, rows)
+        for index, (table, rows) in enumerate(locked)
+        if table not in {earlier for earlier, _ in locked[:index]}
+    ]
+    assert first_locks[:4] == [
         (Order._meta.db_table, {session.order_id}),
         (Patient._meta.db_table, {session.order.patient_id}),
         (InfusionSession._meta.db_table, {session.pk}),
@@ -801,3 +809,37 @@ def test_a_cycle_given_late_carries_the_next_cycles_proposal_with_it(nurse, days
     assert f"<td>{cycle_3:%a} {cycle_3.day} {cycle_3:%b %Y}</td>" in schedule.content.decode()
     asked = cycle_3 + timedelta(days=7)  # a day the nurse asks for still wins
     assert booking.booking_propose(order, 3, requested_date=asked)[0].start.date() == asked
+
+
+def _locked_by_another_connection(table: str, pk: int) -> bool:
+    """Whether row ``pk`` of ``table`` is locked by another transaction: a new connection's
+    ``FOR UPDATE NOWAIT`` on it is refused (PostgreSQL)."""
+    import psycopg2
+    from psycopg2.errors import LockNotAvailable
+
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [pk])
+        return False
+    except LockNotAvailable:
+        return True
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_sessions_lock_holds_its_order_and_not_its_chair(nurse):
+    """A session changed under its lock (a move, a cancel, a confirm, an entry) holds its order's
+    lock and its own, never its chair's (module docstring of infusions.booking.services): a move
+    locks the chair it goes to by id, so two moves in opposite directions between two chairs
+    cannot each hold the chair the other waits for."""
+    chair = ChairFactory.create()
+    session = session_for(verified_order(), chair, local(timezone.localdate(), "09:00"), by=nurse)
+    with transaction.atomic():
+        current = booking.locked_session(session, None)
+        assert current.chair == chair
+        assert _locked_by_another_connection("infusions_infusionsession", session.pk)
+        assert _locked_by_another_connection("orders_order", session.order_id)
+        assert not _locked_by_another_connection("infusions_chair", chair.pk)

@@ -3,11 +3,14 @@ sweep, its Celery task and ``run_reminders``); a tentative session is confirmed 
 API)."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,6 +130,23 @@ def test_run_reminders_marks_missed_sessions_first(order, chair, nurse, capsys) 
 def tentative(order, chair, nurse):
     start = local(timezone.localdate() + timedelta(days=2), "09:00")
     return session_for(order, chair, start, by=nurse, status=SessionStatus.TENTATIVE)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes no row locks")
+def test_confirming_locks_the_order_then_the_patient_then_the_session(tentative, nurse) -> None:
+    """The row locks in the module docstring's order (infusions.booking.services), as a booking
+    takes them: the order's first, so that a confirm and a booking of one order cannot each
+    hold the row the other waits for."""
+    with CaptureQueriesContext(connection) as queries:
+        booking.session_confirm(tentative, by=nurse, version=1)
+    locked = [
+        re.search(r'FROM "(\w+)"', query["sql"]).group(1)  # type: ignore[union-attr]
+        for query in queries.captured_queries
+        if "FOR UPDATE" in query["sql"]
+    ]
+    # Each table in the order its first lock was taken (a lock held already is taken again).
+    first_locks = list(dict.fromkeys(locked))
+    assert first_locks[:3] == ["orders_order", "orders_patient", "infusions_infusionsession"]
 
 
 def test_confirming_a_tentative_session_books_it(tentative, nurse) -> None:
