@@ -62,3 +62,18 @@ def test_a_forked_worker_takes_a_slot_of_its_own() -> None:
     # The worker has ended and its lock with it: the next worker takes slot 1 again.
     assert _slot_in_a_forked_worker() == 1
     assert conftest.mutation_database_slot() == 0
+
+
+def test_a_worker_creates_its_slots_database_when_it_is_not_current() -> None:
+    """A forked worker inherits its parent's set-up (pointing at the parent's kept database):
+    on a slot whose database does not exist yet, Django's own set-up creates it."""
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    django_create_test_db = BaseDatabaseCreation.create_test_db
+    try:
+        conftest.use_kept_database(True)
+        assert BaseDatabaseCreation.create_test_db is conftest._point_at_kept_database
+        conftest.use_kept_database(False)
+        assert BaseDatabaseCreation.create_test_db is django_create_test_db
+    finally:
+        BaseDatabaseCreation.create_test_db = django_create_test_db  # type: ignore[method-assign]
