@@ -291,6 +291,10 @@ def search_total(request: Request, rows: Rows, count: int) -> int | None:
     return counted if counted <= TOTAL_COUNTED else None
 
 
+# Every entry of a search is a match (no ``_include`` is served): one element, validated once.
+MATCH = BundleEntrySearch(mode="match")
+
+
 def searchset(
     request: Request,
     rows: Rows,
@@ -319,7 +323,7 @@ def searchset(
             BundleEntry(
                 fullUrl=f"{base}/{resource.id}",
                 resource=resource,
-                search=BundleEntrySearch(mode="match"),
+                search=MATCH,
             )
         )
     bundle = Bundle(type="searchset", total=total, link=links, entry=entries or None)
