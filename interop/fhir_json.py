@@ -80,20 +80,20 @@ def _leaf(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is bool or kind is int:
         return value
-    if kind is decimal.Decimal:
-        exponent = value.as_tuple().exponent
+    if isinstance(value, bytes | bytearray | float):
+        raise _Unknown
+    if isinstance(value, uuid.UUID):
+        return f"urn:uuid:{value}"
+    if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             raise _Unknown
+        exponent = value.as_tuple().exponent
         if value == value.to_integral_value() and isinstance(exponent, int) and exponent >= 0:
             return int(value)
         number = float(value)
         if not math.isfinite(number):
             raise _Unknown
         return number
-    if kind is uuid.UUID:
-        return f"urn:uuid:{value}"
-    if isinstance(value, bytes | bytearray | float):
-        raise _Unknown
     return to_jsonable_python(value)
 
 

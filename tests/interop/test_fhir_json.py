@@ -36,7 +36,20 @@ def _quantity(value: str) -> Quantity:
     return Quantity(value=Decimal(value), unit="g", system="http://unitsofmeasure.org", code="g")
 
 
-NUMBERS = ["0", "2", "2.0", "2.50", "22.8", "-0.5", "1E+1", "1E-7", "123456789.123456789", "1e3"]
+NUMBERS = [
+    "0",
+    "2",
+    "2.0",
+    "2.50",
+    "22.8",
+    "-0.5",
+    "1E+1",
+    "1E-7",
+    "123456789.123456789",
+    "1e3",
+    "1E+400",
+    "1.5E-400",
+]
 
 RESOURCES = (
     [
