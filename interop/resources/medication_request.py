@@ -68,6 +68,12 @@ ORDER_SYSTEM = "urn:ivig:order"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 DOSE_RATE_TYPE = "http://terminology.hl7.org/CodeSystem/dose-rate-type"
 SNOMED = "http://snomed.info/sct"
+# Elements every request carries alike, built (and validated) once: a model given as an element
+# of another is taken as it is, not validated again.
+ROUTE = CodeableConcept(
+    coding=[Coding(system=SNOMED, code="47625008", display="Intravenous route")]
+)
+ORDERED = CodeableConcept(coding=[Coding(system=DOSE_RATE_TYPE, code="ordered")])
 STATUS = {
     OrderStatus.SIGNED: "draft",
     OrderStatus.VERIFIED: "active",
@@ -111,7 +117,7 @@ def _dosage(order: Order) -> tuple[Dosage, DosePlan]:
     dose = (
         [
             DosageDoseAndRate(
-                type=CodeableConcept(coding=[Coding(system=DOSE_RATE_TYPE, code="ordered")]),
+                type=ORDERED,
                 doseQuantity=Quantity(value=Decimal(daily), unit="g", system=UCUM, code="g"),
             )
         ]
@@ -132,9 +138,7 @@ def _dosage(order: Order) -> tuple[Dosage, DosePlan]:
                 )
             ),
         ),
-        route=CodeableConcept(
-            coding=[Coding(system=SNOMED, code="47625008", display="Intravenous route")]
-        ),
+        route=ROUTE,
         doseAndRate=(dose + rates) or None,
     ), plan
 

@@ -161,6 +161,12 @@ def facts_of(
     )
 
 
+def product_facts_key(product_id: int, on: date) -> tuple[str, int, date]:
+    """The key a product's facts costed on ``on`` are kept under within a request that only
+    reads (``once_per_request``; ``orders.dose_plans.plan_facts`` reads a page's in bulk)."""
+    return ("product facts", product_id, on)
+
+
 @dataclass(frozen=True)
 class RegimenValues:
     """An order's regimen and administration choices, saved or straight from a form."""
@@ -212,7 +218,7 @@ def plan_request_from_values(
     return PlanRequest(
         patient=facts,
         product=once_per_request(
-            ("product facts", product.pk, evaluated_on),
+            product_facts_key(product.pk, evaluated_on),
             lambda: product_facts(product, on=evaluated_on),
         ),
         indication=indication_facts(indication),

@@ -3,7 +3,8 @@
 A page that plans many orders in one request that only reads (the FHIR ``MedicationRequest``
 search, the patient page charting each order) would read each order's facts on its own: the
 patient's weight, laboratory results, last cycle given and hemoglobin reviews, the patient's
-calendar rows, the coverage of its signed plan. ``read_plan_facts`` reads each of them for the
+calendar rows, the coverage of its signed plan, its product's vial sizes, label steps and price.
+``read_plan_facts`` reads each of them for the
 whole page at once, with the very readers the plan accessor asks one patient or order at a time
 (each single reader is its bulk reader asked for one), and keeps the answers on the request
 under the keys the plan accessor asks them by (``orders.dose_plans.per_request``). Then
@@ -14,10 +15,14 @@ page. Outside a request that only reads it does nothing (a change always reads a
 from collections.abc import Hashable, Sequence
 from datetime import date
 
+from django.db.models import prefetch_related_objects
+
+from formulary.engine_inputs import product_facts
+from formulary.services import FormularyError
 from orders.models import Order, Patient
 from orders.ports import coverage_judge
 
-from .engine_inputs import patient_facts_key, patients_facts
+from .engine_inputs import patient_facts_key, patients_facts, product_facts_key
 from .per_request import keep_answers
 from .plan_accessor import calendar_rows_key, calendar_rows_of, frozen_plan, version_key
 
@@ -39,6 +44,22 @@ def _plan_facts(orders: Sequence[Order], as_of: date) -> dict[Hashable, object]:
     answers.update(_patient_facts(patients, as_of))
     answers.update(_calendar_rows([patient.pk for patient in patients]))
     answers.update(_coverage(orders))
+    answers.update(_product_facts(orders, as_of))
+    return answers
+
+
+def _product_facts(orders: Sequence[Order], as_of: date) -> dict[Hashable, object]:
+    """The facts of the orders' products costed on ``as_of``, their vial sizes, label steps and
+    prices read for all of them at once (``product_facts`` then reads what was loaded). A
+    product that cannot be costed is left out: asked again, it refuses the plan as before."""
+    products = list({order.product_id: order.product for order in orders}.values())
+    prefetch_related_objects(products, "vial_sizes", "label_rate_steps", "prices")
+    answers: dict[Hashable, object] = {}
+    for product in products:
+        try:
+            answers[product_facts_key(product.pk, as_of)] = product_facts(product, on=as_of)
+        except FormularyError:
+            continue
     return answers
 
 

@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from authorizations.models import AuthorizationStatus
 from infusions.models import AdministrationEntry, EntryKind, InfusionSession, SessionStatus
+from interop.fhir import FhirJSONRenderer
+from interop.fhir_json import fhir_json
 from ivig.accounts.models import User
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
@@ -32,6 +34,21 @@ def validated(body: dict[str, Any]) -> Any:
     """The body parsed by fhir.resources' R4B model of its ``resourceType`` (raises if invalid);
     a Bundle's entries are validated as their own types by the Bundle model."""
     return get_fhir_model_class(body["resourceType"]).model_validate(body)
+
+
+@pytest.fixture(autouse=True)
+def emitted_json_is_the_library_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every resource these tests have the server emit (reads, searches, errors, transactions,
+    pushes) is compared with the library's own ``model_dump(mode="json")``, byte for byte: the
+    JSON sent is the validated model's (``interop.fhir_json``, issue 21)."""
+
+    def checked(model: Any) -> dict[str, Any]:
+        ours = fhir_json(model)
+        render = FhirJSONRenderer().render
+        assert render(ours) == render(model.model_dump(mode="json"))
+        return ours
+
+    monkeypatch.setattr("interop.fhir.fhir_json", checked)
 
 
 @pytest.fixture

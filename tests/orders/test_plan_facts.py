@@ -21,16 +21,21 @@ from authorizations.coverage_rules import (
     order_is_covered,
     orders_are_covered,
 )
+from formulary.engine_inputs import product_facts
+from formulary.models import ProductPrice
+from formulary.services import FormularyError
 from infusions.booking.last_cycle import last_cycles_of, patient_last_cycle
 from infusions.booking.models import SessionStatus
 from infusions.booking.session_plan import live_sessions, live_sessions_of
 from ivig.accounts.models import User
 from ivig.accounts.recheck import CurrentRequestMiddleware
+from orders.dose_plans import plan_facts
 from orders.dose_plans.engine_inputs import (
     latest_weight,
     latest_weights,
     patient_facts,
     patients_facts,
+    product_facts_key,
 )
 from orders.dose_plans.plan_accessor import calendar_rows_of, order_plan
 from orders.dose_plans.plan_facts import read_plan_facts
@@ -43,6 +48,7 @@ from orders.reviews.selectors import hemoglobin_reviews, hemoglobin_reviews_of
 from orders.services import order_create, order_sign
 from tests.authorizations.factories import approved
 from tests.conftest import TEST_PASSWORD
+from tests.formulary.factories import ProductFactory
 from tests.infusions.factories import ChairFactory, session_for
 from tests.interop.conftest import completed_session
 
@@ -248,6 +254,7 @@ def test_a_page_warmed_in_bulk_reads_no_fact_again_one_by_one(varied, monkeypatc
             patched.setattr("orders.dose_plans.engine_inputs.patients_facts", _refuse)
             patched.setattr("orders.dose_plans.plan_accessor.calendar_rows_of", _refuse)
             patched.setattr("orders.dose_plans.plan_accessor.coverage_judge", _refuse)
+            patched.setattr("orders.dose_plans.engine_inputs.product_facts", _refuse)
             for row in rows:
                 order_plan(row, as_of=TODAY)
 
@@ -260,6 +267,7 @@ def test_a_change_or_no_request_reads_nothing_ahead(varied, monkeypatch, method)
     monkeypatch.setattr("orders.dose_plans.plan_facts.patients_facts", _refuse)
     monkeypatch.setattr("orders.dose_plans.plan_facts.calendar_rows_of", _refuse)
     monkeypatch.setattr("orders.dose_plans.plan_facts.coverage_judge", _refuse)
+    monkeypatch.setattr("orders.dose_plans.plan_facts.product_facts", _refuse)
     if method is None:
         read_plan_facts(orders, as_of=TODAY)
     else:
@@ -271,3 +279,54 @@ def test_an_unsaved_order_is_left_to_be_planned_on_its_own(varied, monkeypatch):
     monkeypatch.setattr("orders.dose_plans.plan_facts.patients_facts", _refuse)
     unsaved = Order(**{**order_values(orders[0].patient), "created_by": orders[0].created_by})
     _in_a_read("get", lambda: read_plan_facts([unsaved], as_of=TODAY))
+
+
+# --- the products of a page ----------------------------------------------------------------------
+
+
+def _products_page(clinician: User) -> list[Order]:
+    """Drafts of three products: the formulary's, one priced twice (the price in effect today
+    is the later one of those dated on or before it, not the one dated tomorrow) with its own
+    vial sizes and steps, and one with no price at all."""
+    patient = worked_example_patient(clinician)
+    repriced = ProductFactory.create(vial_sizes=["2.5", "20"], steps=[("0.5", 30), ("3", None)])
+    ProductPrice.objects.create(
+        product=repriced, price_per_g=Decimal("95"), effective_from=TODAY - timedelta(days=3)
+    )
+    ProductPrice.objects.create(
+        product=repriced, price_per_g=Decimal("120"), effective_from=TODAY + timedelta(days=1)
+    )
+    unpriced = ProductFactory.create(price=False)
+    return [
+        order_create(by=clinician, **order_values(patient)),
+        order_create(by=clinician, **order_values(patient, product=repriced)),
+        order_create(by=clinician, **order_values(patient, product=unpriced)),
+    ]
+
+
+def test_the_products_of_a_page_are_read_at_once_and_plan_as_one_by_one(
+    clinician, monkeypatch, django_assert_max_num_queries
+):
+    orders = _products_page(clinician)
+    priced = orders[:2]
+    one_by_one = [order_plan(order, as_of=TODAY) for order in _fresh(priced)]
+    assert one_by_one[0].plan != one_by_one[1].plan
+    alone = {row.product_id: product_facts(row.product, on=TODAY) for row in _fresh(priced)}
+    assert alone[priced[1].product_id].price_per_g == Decimal("95")  # the price in effect
+    warmed: list[Any] = []
+
+    def page() -> None:
+        rows = _fresh(orders)
+        with django_assert_max_num_queries(3):
+            kept = plan_facts._product_facts(rows, TODAY)
+        # Each as read alone; the product without a price is left out.
+        assert kept == {product_facts_key(pk, TODAY): facts for pk, facts in alone.items()}
+        read_plan_facts(rows, as_of=TODAY)
+        with monkeypatch.context() as patched:
+            patched.setattr("orders.dose_plans.engine_inputs.product_facts", _refuse)
+            warmed.extend(order_plan(row, as_of=TODAY) for row in rows[:2])
+        with pytest.raises(FormularyError):  # refused as when asked alone
+            order_plan(rows[2], as_of=TODAY)
+
+    _in_a_read("get", page)
+    assert warmed == one_by_one
