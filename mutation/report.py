@@ -8,8 +8,9 @@ and the kill rate of the non-equivalent ones: killed / (mutants - equivalent - n
 Then every non-equivalent survivor with its change, and the equivalents file's entries that no
 longer match a surviving mutant (stale: the function changed and mutmut renumbered).
 
-Exit status 1 when a module is under the scope's ``minimum_kill_pct`` (mutation/scopes.toml) or
-has mutants not checked (an interrupted run proves nothing about them).
+Exit status 1 when a module is under the scope's ``minimum_kill_pct`` (mutation/scopes.toml), has
+mutants not checked (an interrupted run proves nothing about them), or an equivalents entry is
+stale (an equivalent mutant can never be killed: the entry is out of date, or the run broken).
 """
 
 from __future__ import annotations
@@ -155,8 +156,11 @@ def print_stale(
     known_equivalents: dict[str, dict[str, str]],
     status: dict[str, int | None],
     counts: dict[str, Counter[str]],
-) -> None:
-    """The equivalents file's entries of a reported module that no longer match a survivor."""
+) -> list[str]:
+    """The equivalents file's entries of a reported module that no longer match a survivor,
+    printed and returned. An equivalent mutant can never be killed: such an entry is out of
+    date (its function changed and mutmut renumbered its mutants) or the run is broken (a
+    worker whose tests fail whatever the mutant kills everything), and either fails the report."""
     stale = [
         mutant
         for mutant in known_equivalents
@@ -166,6 +170,7 @@ def print_stale(
         print("\nEquivalents file entries that no longer match a survivor (renumbered? killed?):")
         for mutant in stale:
             print(f"  {mutant}")
+    return stale
 
 
 def main() -> int:
@@ -183,11 +188,12 @@ def main() -> int:
     table, failing = print_modules(counts, minimum)
     print_all(counts, header)
     print_survivors(survivors)
-    print_stale(known_equivalents, status, counts)
+    if print_stale(known_equivalents, status, counts):
+        failing.append("the equivalents file (entries above)")
     if args.json:
         args.json.write_text(json.dumps(table, indent=2, sort_keys=True))
     if failing:
-        print(f"\nUnder {minimum:g} % or incomplete: {', '.join(failing)}")
+        print(f"\nUnder {minimum:g} % or incomplete, or out of date: {', '.join(failing)}")
         return 1
     return 0
 
