@@ -1,10 +1,12 @@
 """Forms of booking and of moving, cancelling and confirming sessions. They parse; the services
 decide (STYLE)."""
 
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.utils.choices import BaseChoiceIterator
 
 from infusions.chairs.models import Chair
 from infusions.chairs.widgets import ChairSelect
@@ -62,13 +64,36 @@ class BookingForm(forms.Form):
     )
 
 
+class _ChoicesReadOnce(BaseChoiceIterator):
+    """A model choice field's choices, read (when first drawn) once for the forms that share
+    them."""
+
+    def __init__(self, field: forms.ModelChoiceField) -> None:
+        self.field = field
+        self._choices: list[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._choices is None:
+            # Iterated, not measured: a model choice iterator's length is a COUNT query.
+            self._choices = list(iter(self.field.iterator(self.field)))
+        return iter(self._choices)
+
+
 def day_slot_formset(
     days: int, data: Any = None, initial: list[dict[str, Any]] | None = None
 ) -> Any:
+    """The days of a cycle, their chair selects drawn from one read of the chairs (the same
+    active chairs on every day: a day's select lists sixty)."""
     formset_class = forms.formset_factory(
         DaySlotForm, extra=0, min_num=days, max_num=days, validate_min=True, validate_max=True
     )
-    return formset_class(data, initial=initial, prefix="day")
+    formset = formset_class(data, initial=initial, prefix="day")
+    fields = [cast(forms.ModelChoiceField, form.fields["chair"]) for form in formset.forms]
+    if fields:
+        chairs = _ChoicesReadOnce(fields[0])
+        for field in fields:
+            field.choices = chairs
+    return formset
 
 
 def parse_day(value: str | None) -> date | None:
