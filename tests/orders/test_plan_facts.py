@@ -330,3 +330,16 @@ def test_the_products_of_a_page_are_read_at_once_and_plan_as_one_by_one(
 
     _in_a_read("get", page)
     assert warmed == one_by_one
+
+
+def test_a_page_s_products_are_costed_on_its_day_past_a_product_without_a_price(clinician):
+    """The products of a page are costed on the page's day (tomorrow: the later price), and a
+    product without a price leaves out only itself, wherever it comes on the page."""
+    orders = _products_page(clinician)
+    tomorrow = TODAY + timedelta(days=1)
+    kept = plan_facts._product_facts(_fresh([orders[2], *orders[:2]]), tomorrow)
+    assert kept == {
+        product_facts_key(row.product_id, tomorrow): product_facts(row.product, on=tomorrow)
+        for row in _fresh(orders[:2])
+    }
+    assert kept[product_facts_key(orders[1].product_id, tomorrow)].price_per_g == Decimal("120")
