@@ -23,6 +23,7 @@ from infusions.booking.session_plan import session_runnable_plan
 from infusions.models import InfusionSession
 from ivig.engine.restart import RateSegment, volume_given_ml
 from ivig.templatetags.clinical import num
+from orders.dose_plans.plan_accessor import patient_calendar
 from orders.models import OrderStatus
 from tests.infusions.factories import ChairFactory, session_for, verified_order, yesterday_at
 
@@ -110,6 +111,16 @@ def test_given_so_far_while_running_is_worked_out_and_never_more_than_the_day(
         f"Given so far: {num(so_far)} mL ({num(grams)} g) of the day's "
         f"{num(plan.daily_volume_ml)} mL" in page
     )
+
+
+def test_a_partial_dose_counts_on_the_patients_calendar_by_the_grams_given(session, nurse):
+    """The order's own completed day counts on the patient's calendar (docs/clinical-rules.md
+    3.9: the 28-day maximum) by the grams given, not the grams planned."""
+    record(session, nurse, "started", "09:30")
+    record(session, nurse, "completed", "09:40", volume_ml="5", grams_given="0.5")
+    days = patient_calendar(session.order).own_sessions
+    (own,) = [day for day in days if day.day == session.planned_day]
+    assert (own.cycle_number, own.given_g) == (session.cycle_number, Decimal("0.5"))
 
 
 def test_completing_much_less_than_planned_is_a_partial_dose_everywhere(
