@@ -29,6 +29,7 @@ from infusions.booking.models import SessionStatus
 from infusions.booking.session_plan import live_sessions, live_sessions_of
 from ivig.accounts.models import User
 from ivig.accounts.recheck import CurrentRequestMiddleware
+from ivig.engine.models import ProductFacts
 from orders.dose_plans import plan_facts
 from orders.dose_plans.engine_inputs import (
     latest_weight,
@@ -342,4 +343,5 @@ def test_a_page_s_products_are_costed_on_its_day_past_a_product_without_a_price(
         product_facts_key(row.product_id, tomorrow): product_facts(row.product, on=tomorrow)
         for row in _fresh(orders[:2])
     }
-    assert kept[product_facts_key(orders[1].product_id, tomorrow)].price_per_g == Decimal("120")
+    repriced = kept[product_facts_key(orders[1].product_id, tomorrow)]
+    assert isinstance(repriced, ProductFacts) and repriced.price_per_g == Decimal("120")
