@@ -63,7 +63,7 @@ def settle_sessions_of_superseded_order(
     dose. The days are moved or cancelled first, or the new version rejected."""
     first_day = successor.start_date
     sessions = list(
-        InfusionSession.objects.select_for_update()
+        InfusionSession.objects.select_for_update(of=("self",))  # the chairs read, not locked
         .filter(order=order, status__in=LIVE_STATUSES)
         .select_related("chair")
         .order_by("planned_start")

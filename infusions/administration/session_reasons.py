@@ -98,9 +98,11 @@ def session_override_record(
             f"A reason is at most {SESSION_REASON_MAX_CHARS} characters.",
             field="reason",
         )
-    # One at a time per session: the plan read below is the one the reason answers.
+    # One at a time per session: the plan read below is the one the reason answers. Only the
+    # session's row is locked; its order, patient, product and chair are read (a chair is
+    # locked by id where a slot is checked: infusions.booking.services).
     session = (
-        InfusionSession.objects.select_for_update()
+        InfusionSession.objects.select_for_update(of=("self",))
         .select_related("order__patient", "order__product", "chair")
         .get(pk=session.pk)
     )

@@ -8,19 +8,22 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from formulary.models import Product
 from infusions.administration import policies
 from infusions.administration.session_reasons import session_override_record
 from infusions.booking.session_plan import session_plan
 from infusions.errors import InfusionError
-from infusions.models import SessionOverride, SessionStatus
+from infusions.models import Chair, InfusionSession, SessionOverride, SessionStatus
 from ivig.engine import FINDING_TITLES
 from orders.labs.models import LabTest
 from orders.labs.services import lab_result_record
-from orders.models import OrderOverride, OrderStatus
+from orders.models import OrderOverride, OrderStatus, Patient
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+from tests.locks import locked_by_another_connection
 from tests.orders.factories import PatientWeightFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +251,18 @@ def test_through_the_api(course, client_for, clinician, nurse, pharmacist) -> No
     other = client_for(nurse).get(f"/api/v1/infusion-sessions/{first.pk}/plan/").json()
     assert other["session_reasons"] == []
     assert any(FINDING_TITLES["CREATININE_DUE"] in blocker for blocker in other["start_blockers"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes no row locks")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_giving_a_reason_locks_the_session_only(course, clinician) -> None:
+    """The reason is given under the session's row lock alone: its order's product and its chair
+    are read, never locked (a chair is locked by id where a slot is checked, infusions.booking.
+    services), so a reason does not hold the formulary or the chair."""
+    _, _, later = course
+    with transaction.atomic():
+        session_override_record(later, code="CREATININE_DUE", reason=REASON, by=clinician)
+        assert locked_by_another_connection(InfusionSession, later.pk)
+        assert not locked_by_another_connection(Chair, later.chair_id)
+        assert not locked_by_another_connection(Product, later.order.product_id)
+        assert not locked_by_another_connection(Patient, later.order.patient_id)

@@ -5,13 +5,11 @@ The order is docs/api.md's worked example: 5 days a cycle, 221 minutes of chair 
 (rules v3: 30 minutes premedication + 161 minutes infusion + 30 minutes observation).
 """
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError, connection, transaction
-from django.db.models import Model
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +22,7 @@ from infusions.errors import InfusionError
 from infusions.models import Chair, InfusionSession, SessionStatus
 from orders.models import Order, OrderStatus, Patient
 from tests.infusions.factories import ChairFactory, local, session_for, verified_order
+from tests.locks import locked_by_another_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -813,27 +812,6 @@ def test_a_cycle_given_late_carries_the_next_cycles_proposal_with_it(nurse, days
     assert booking.booking_propose(order, 3, requested_date=asked)[0].start.date() == asked
 
 
-def _locked_by_another_connection(model: type[Model], pk: int) -> bool:
-    """Whether row ``pk`` of ``model`` is locked by another transaction: from another thread
-    (its own connection), ``SELECT ... FOR UPDATE NOWAIT`` on it is refused (PostgreSQL)."""
-    answer: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with transaction.atomic():
-                list(model._default_manager.select_for_update(nowait=True).filter(pk=pk))
-            answer.append(False)
-        except OperationalError:
-            answer.append(True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    thread.join(timeout=30)
-    return answer == [True]
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_sessions_lock_holds_its_order_and_not_its_chair(nurse):
@@ -846,6 +824,6 @@ def test_a_sessions_lock_holds_its_order_and_not_its_chair(nurse):
     with transaction.atomic():
         current = booking.locked_session(session, None)
         assert current.chair == chair
-        assert _locked_by_another_connection(InfusionSession, session.pk)
-        assert _locked_by_another_connection(Order, session.order_id)
-        assert not _locked_by_another_connection(Chair, chair.pk)
+        assert locked_by_another_connection(InfusionSession, session.pk)
+        assert locked_by_another_connection(Order, session.order_id)
+        assert not locked_by_another_connection(Chair, chair.pk)
