@@ -70,6 +70,41 @@ def mutation_database_slot() -> int | None:
     return None
 
 
+# Where mutmut keeps each test's duration from its statistics run, relative to the directory it
+# runs a mutant's tests in (its ``mutants/`` copy).
+MUTMUT_STATISTICS = Path("mutmut-stats.json")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutmut, a mutant's tests run fastest first (mutmut runs them with ``-x`` in the
+    order of a set): a mutant is killed by its first failing test, so a fast kill comes early
+    and only a survivor runs every test. Runs after pytest-django's ordering and keeps it
+    (tests in a transaction after the others)."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if "__mutmut_" not in mutant or not MUTMUT_STATISTICS.is_file():
+        return
+    durations = mutation_test_durations(MUTMUT_STATISTICS)
+    items.sort(key=lambda item: (_runs_in_a_transaction(item), durations.get(item.nodeid, 0.0)))
+
+
+def mutation_test_durations(statistics: Path) -> dict[str, float]:
+    """Each test's duration in seconds, by node id, from mutmut's statistics."""
+    import json
+
+    recorded = json.loads(statistics.read_text()).get("duration_by_test", {})
+    return {node: float(seconds) for node, seconds in recorded.items()}
+
+
+def _runs_in_a_transaction(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    in_marker = marker is not None and bool(
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    )
+    fixtures = getattr(item, "fixturenames", ())
+    return in_marker or "transactional_db" in fixtures or "live_server" in fixtures
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(
     django_db_modify_db_settings_parallel_suffix: None, django_db_blocker: Any

@@ -77,3 +77,58 @@ def test_a_worker_creates_its_slots_database_when_it_is_not_current() -> None:
         assert BaseDatabaseCreation.create_test_db is django_create_test_db
     finally:
         BaseDatabaseCreation.create_test_db = django_create_test_db  # type: ignore[method-assign]
+
+
+class _Item:
+    """The parts of a collected pytest item the ordering reads."""
+
+    def __init__(self, nodeid: str, *, transaction: bool = False) -> None:
+        self.nodeid = nodeid
+        self.fixturenames = ["db"]
+        self._marker = pytest.mark.django_db(transaction=transaction).mark
+
+    def get_closest_marker(self, name: str) -> object:
+        return self._marker if name == "django_db" else None
+
+
+def _ordered_under(mutant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "mutmut-stats.json").write_text(
+        '{"duration_by_test": {"tests/t.py::slow": 9.0, "tests/t.py::fast": 0.1,'
+        ' "tests/t.py::middle": 1.0, "tests/t.py::in_a_transaction": 0.01}}'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MUTANT_UNDER_TEST", mutant)
+    items = [
+        _Item("tests/t.py::in_a_transaction", transaction=True),
+        _Item("tests/t.py::slow"),
+        _Item("tests/t.py::fast"),
+        _Item("tests/t.py::middle"),
+    ]
+    conftest.pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+    return [item.nodeid.split("::")[1] for item in items]
+
+
+def test_a_mutants_tests_run_fastest_first_and_transactions_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a mutant, the fastest test runs first (with ``-x`` a kill ends the run at the first
+    failure), and a test in a transaction still runs after the others, as pytest-django orders."""
+    mutant = "orders.dose_plans.plan_accessor.x_order_plan__mutmut_1"
+    assert _ordered_under(mutant, tmp_path, monkeypatch) == [
+        "fast",
+        "middle",
+        "slow",
+        "in_a_transaction",
+    ]
+
+
+def test_outside_a_mutant_the_order_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mutmut's statistics and clean-test runs (and every ordinary run) keep pytest's order."""
+    assert _ordered_under("stats", tmp_path, monkeypatch) == [
+        "in_a_transaction",
+        "slow",
+        "fast",
+        "middle",
+    ]
