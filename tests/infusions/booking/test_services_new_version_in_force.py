@@ -286,3 +286,24 @@ def test_discontinuing_the_new_version_cancels_what_the_old_one_still_held(
     ).exists()
     assert order.pk not in {pk for pk, _ in _to_book()}
     assert selectors.stale_next_cycles() == []
+
+
+@pytest.mark.parametrize(("days_before", "bookable"), [(5, True), (4, False)])
+def test_a_superseded_versions_cycle_is_booked_only_if_its_last_day_falls_before_the_new_first_day(
+    clinician, second_pharmacist, days_before, bookable
+):
+    """A superseded version governs the days before its new version's first day: a five-day
+    cycle asked for five days before it ends the day before and is booked; asked for four days
+    before, its last day would be the new first day, and nothing is proposed."""
+    order = _course(clinician, cycle_3_from=0)
+    taper = taper_accept(order, by=clinician, kind="interval", version=order.version)
+    _verify(_sign(taper, clinician), second_pharmacist)
+    order.refresh_from_db()
+    asked = taper.start_date - timedelta(days=days_before)
+    if bookable:
+        slots = booking.booking_propose(order, 4, requested_date=asked)
+        assert [slot.day for slot in slots] == [asked + timedelta(days=n) for n in range(5)]
+    else:
+        with pytest.raises(InfusionError) as refused:
+            booking.booking_propose(order, 4, requested_date=asked)
+        assert refused.value.code == InfusionError.NO_SLOT

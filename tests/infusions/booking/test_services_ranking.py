@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from infusions.booking import services as booking
+from infusions.errors import InfusionError
 from infusions.models import SessionStatus
 from infusions.planning.services import policy_save, preference_save
 from orders.models import Order
@@ -99,6 +100,47 @@ def test_continuity_with_the_last_cycle_is_preferred(nurse, day, chairs):
     proposal = booking.booking_proposal(one_day_order(day, patient=earlier.patient), 1)
     assert start_of(proposal) == ("B chair", "10:00")
     assert "the same chair and time as the last cycle" in proposal.why
+
+
+def test_continuity_follows_this_patients_last_cycle_not_anothers(nurse, day, chairs):
+    """The last cycle is the patient's own: another patient's later session, before this one's
+    first day, is not theirs to continue."""
+    one_nurse(nurse, day)
+    earlier = one_day_order(day - timedelta(days=2))
+    session_for(earlier, chairs[1], local(day - timedelta(days=2), "10:00"), by=nurse)
+    someone_else = one_day_order(day - timedelta(days=1))
+    session_for(someone_else, chairs[2], local(day - timedelta(days=1), "14:00"), by=nurse)
+    proposal = booking.booking_proposal(one_day_order(day, patient=earlier.patient), 1)
+    assert start_of(proposal) == ("B chair", "10:00")
+
+
+def test_continuity_follows_the_cycle_before_not_one_booked_after(nurse, day, chairs):
+    """The last cycle is the latest before the first day: the patient's session booked later
+    (here by another order, five days on) is not the one to continue."""
+    one_nurse(nurse, day)
+    earlier = one_day_order(day - timedelta(days=1))
+    session_for(earlier, chairs[1], local(day - timedelta(days=1), "10:00"), by=nurse)
+    later = one_day_order(day + timedelta(days=5), patient=earlier.patient)
+    session_for(later, chairs[2], local(day + timedelta(days=5), "14:00"), by=nurse)
+    proposal = booking.booking_proposal(one_day_order(day, patient=earlier.patient), 1)
+    assert start_of(proposal) == ("B chair", "10:00")
+
+
+@pytest.mark.parametrize(("busy_days", "first_free_offset"), [(42, 42), (43, None)])
+def test_the_horizon_ends_42_days_after_the_first_day(nurse, day, busy_days, first_free_offset):
+    """Day 1 may start on the first day or any of the 42 days after it, and no later
+    (docs/clinical-rules.md 6): the only chair is held by another patient until then."""
+    (chair,) = [ChairFactory.create(name="Only chair", hours=OPEN_8_TO_6)]
+    holder = one_day_order(day)
+    session_for(holder, chair, local(day, "00:00"), by=nurse, minutes=busy_days * 24 * 60)
+    order = one_day_order(day)
+    if first_free_offset is None:
+        with pytest.raises(InfusionError) as error:
+            booking.booking_proposal(order, 1)
+        assert error.value.code == InfusionError.NO_SLOT
+    else:
+        (slot,) = booking.booking_proposal(order, 1).slots
+        assert slot.day == day + timedelta(days=first_free_offset)
 
 
 def test_without_shifts_the_last_cycle_does_not_change_first_fit(nurse, day, chairs):
