@@ -421,7 +421,7 @@ def booking_proposal(
             chairs,
             best,
             length,
-            ranking.why(best_score, times=times),
+            ranking.why(best_score),
             new_session,
             over_ratio_day=best_score.over_ratio_day,
         )

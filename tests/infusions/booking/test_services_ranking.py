@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from infusions.booking import services as booking
+from infusions.booking.session_plan import runnable_plan
 from infusions.errors import InfusionError
 from infusions.models import SessionStatus
 from infusions.planning.services import policy_save, preference_save
@@ -85,12 +86,15 @@ def test_every_slot_over_the_ratio_is_still_proposed_with_a_warning(nurse, day):
         on = day + timedelta(weeks=week)
         session_for(one_day_order(on), chairs[0], local(on, "08:00"), by=nurse, minutes=600)
         one_nurse(nurse, on)
-    proposal = booking.booking_proposal(one_day_order(day), 1, requested_date=day)
+    order = one_day_order(day)
+    proposal = booking.booking_proposal(order, 1, requested_date=day)
     assert (proposal.over_ratio, proposal.over_ratio_day) == (True, day)
     assert "breaks the nurses' ratio" in proposal.why
     assert proposal.slots[0].day == day
     assert start_of(proposal) == ("B chair", "08:00")
-    assert "breaks the nurses' ratio" in proposal.why
+    # The session it would add, for the booking page's nurse load on that day.
+    assert proposal.session is not None
+    assert proposal.session.duration_min == runnable_plan(order).chair_minutes
 
 
 def test_continuity_with_the_last_cycle_is_preferred(nurse, day, chairs):
