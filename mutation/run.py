@@ -196,6 +196,15 @@ def survivors(scope_dir: Path) -> list[str]:
     return found
 
 
+def survivors_to_retest(cached: list[str], after_run: list[str]) -> list[str]:
+    """mutmut keeps a survivor's result while its function is unchanged, even when new tests
+    reach the function: the survivors it held before the run (``cached``, from an earlier run or
+    the baseline) that survive still are re-tested, so that a test written for one counts. A
+    survivor found in this run was tested against these tests already (about a minute each)."""
+    before = set(cached)
+    return [name for name in after_run if name in before]
+
+
 def run_scope(
     name: str, scope: dict[str, object], workers: int, fresh: bool, only: list[str]
 ) -> int:
@@ -226,11 +235,10 @@ def run_scope(
     mutmut = shutil.which("mutmut", path=str(bin_dir)) or "mutmut"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     command = [mutmut, "run", "--max-children", str(workers)]
+    cached_survivors = survivors(scope_dir)
     completed = subprocess.run([*command, *only], cwd=scope_dir, env=env, check=False)
     if completed.returncode == 0 and not only:
-        # mutmut keeps a survivor's result while its function is unchanged, even when new tests
-        # reach the function: re-test the survivors so that a test written for one counts.
-        again = survivors(scope_dir)
+        again = survivors_to_retest(cached_survivors, survivors(scope_dir))
         if again:
             print(f"== scope {name}: re-testing {len(again)} survivors", flush=True)
             completed = subprocess.run([*command, *again], cwd=scope_dir, env=env, check=False)
