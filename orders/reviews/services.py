@@ -109,8 +109,7 @@ def review_due_before_cycle(order: Order, cycle_number: int) -> str | None:
     return (
         f"A response review is due before cycle {cycle_number} of order {order.number} "
         f"(cycle {number} of the course): reviews are due every {interval} cycles and "
-        f"{since}. A clinician records it on the order's review page "
-        "(docs/clinical-rules.md 10.2)."
+        f"{since}. A clinician records it on the order's review page."
     )
 
 

@@ -361,8 +361,15 @@ def test_a_cycle_outside_the_order_is_refused_naming_its_range(order, chair_a) -
             f"Order {order.number} has cycles 1 to 6, not {number}.",
             "cycle_number",
         )
-    # The last cycle is in range: what refuses it is the response review due before it.
-    assert refusal(booking.booking_propose, order, 6).code == "review_due"
+    # The last cycle is in range: what refuses it is the response review due before it, said
+    # in words (the booking page shows the message as it is: no document reference).
+    assert said(refusal(booking.booking_propose, order, 6)) == (
+        "review_due",
+        f"A response review is due before cycle 6 of order {order.number} (cycle 6 of the "
+        "course): reviews are due every 3 cycles and no review is recorded yet. A clinician "
+        "records it on the order's review page.",
+        None,
+    )
 
 
 def test_an_order_not_in_force_is_refused_with_its_status(chair_a) -> None:
@@ -650,6 +657,24 @@ def test_a_cycle_before_one_given_is_past_and_not_booked(order, chair_a, nurse) 
         "cycle_number",
     )
     assert booking.booking_propose(order, 3)[0].day_number == 1  # after it: booked as usual
+
+
+def test_the_cycle_given_last_is_refused_as_booked_not_as_past(order, chair_a, nurse) -> None:
+    """Only a cycle before the latest one given is past: the latest one itself, with a day
+    given, is refused because it is booked (its sessions are moved or cancelled instead)."""
+    given = booking.booking_confirm(order, 2, booking.booking_propose(order, 2), nurse)
+    InfusionSession.objects.filter(pk=given[0].pk).update(status=SessionStatus.COMPLETED)
+    slots = [Slot(session.day_number, chair_a, session.planned_start) for session in given]
+    assert refusal(booking.booking_confirm, order, 2, slots, nurse).code == "cycle_booked"
+
+
+def test_another_orders_given_cycles_do_not_make_a_cycle_past(order, chair_a, nurse) -> None:
+    """Cycles are past by the order's own cycles given: another patient's cycle 3 under way
+    leaves this order's cycle 1 bookable."""
+    other = verified_order(start_date=next_monday(2))
+    (started, *_) = booking.booking_confirm(other, 3, booking.booking_propose(other, 3), nurse)
+    InfusionSession.objects.filter(pk=started.pk).update(status=SessionStatus.IN_PROGRESS)
+    assert booking.booking_propose(order, 1)[0].day_number == 1
 
 
 def test_a_replaced_versions_cycle_from_the_new_first_day_is_the_new_versions(
