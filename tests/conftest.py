@@ -17,6 +17,7 @@ from django.test import Client
 
 from ivig.accounts.models import User
 from ivig.accounts.roles import GROUP_NAMES, Role
+from tests import mutation_order
 
 REQUIRE_SERVICES = os.environ.get("IVIG_REQUIRE_SERVICES") == "1"
 TEST_PASSWORD = "a-long-test-password-2026"
@@ -70,39 +71,21 @@ def mutation_database_slot() -> int | None:
     return None
 
 
-# Where mutmut keeps each test's duration from its statistics run, relative to the directory it
-# runs a mutant's tests in (its ``mutants/`` copy).
-MUTMUT_STATISTICS = Path("mutmut-stats.json")
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under mutmut, a mutant's tests run fastest first (mutmut runs them with ``-x`` in the
-    order of a set): a mutant is killed by its first failing test, so a fast kill comes early
-    and only a survivor runs every test. Runs after pytest-django's ordering and keeps it
-    (tests in a transaction after the others)."""
-    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
-    if "__mutmut_" not in mutant or not MUTMUT_STATISTICS.is_file():
-        return
-    durations = mutation_test_durations(MUTMUT_STATISTICS)
-    items.sort(key=lambda item: (_runs_in_a_transaction(item), durations.get(item.nodeid, 0.0)))
+    """Under mutmut, a mutant's tests run likeliest killers first (``tests/mutation_order.py``);
+    after pytest-django's ordering, which it keeps."""
+    mutant = mutation_order.mutant_under_test()
+    if mutant is not None:
+        mutation_order.order_items(items, mutant)
 
 
-def mutation_test_durations(statistics: Path) -> dict[str, float]:
-    """Each test's duration in seconds, by node id, from mutmut's statistics."""
-    import json
-
-    recorded = json.loads(statistics.read_text()).get("duration_by_test", {})
-    return {node: float(seconds) for node, seconds in recorded.items()}
-
-
-def _runs_in_a_transaction(item: pytest.Item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    in_marker = marker is not None and bool(
-        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
-    )
-    fixtures = getattr(item, "fixturenames", ())
-    return in_marker or "transactional_db" in fixtures or "live_server" in fixtures
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Under mutmut, a test that fails kills the mutant: kept to run it first for the
+    function's other mutants."""
+    mutant = mutation_order.mutant_under_test()
+    if mutant is not None and report.failed:
+        mutation_order.record_kill(report.nodeid, mutant)
 
 
 @pytest.fixture(scope="session")
