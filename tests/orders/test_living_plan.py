@@ -65,6 +65,16 @@ def test_iga_deficiency_with_antibodies_after_verification_shows_as_a_new_stop(
     assert shown["findings_at_signing"] is not None  # the record of what was signed stays
 
 
+def test_a_draft_shows_no_findings_at_signing_and_a_signed_order_does(
+    clinician, client_for, worked_patient, sign
+) -> None:
+    draft = order_create(by=clinician, **order_values(worked_patient))
+    detail = reverse("orders:order-detail", args=[draft.pk])
+    assert 'data-testid="signed-findings"' not in client_for(clinician).get(detail).content.decode()
+    sign(draft, clinician)
+    assert 'data-testid="signed-findings"' in client_for(clinician).get(detail).content.decode()
+
+
 def _patient_of(weight_kg: str, by):
     patient = PatientFactory.create(blood_group="O", iga_status="normal")
     PatientWeightFactory.create(patient=patient, weight_kg=Decimal(weight_kg), recorded_by=by)

@@ -114,6 +114,23 @@ def test_a_reason_does_not_carry_to_the_next_session(course, clinician, nurse) -
     assert FINDING_TITLES["CREATININE_DUE"] in (session_plan(later).refusal("start") or "")
 
 
+def test_a_reason_for_a_finding_no_longer_raised_answers_nothing(course, clinician) -> None:
+    """A creatinine recorded after the reason was given: CREATININE_DUE is no longer raised,
+    so the session's plan lists no reason answering it (a reason answers only what is raised)."""
+    _, _, later = course
+    session_override_record(later, code="CREATININE_DUE", reason=REASON, by=clinician)
+    lab_result_record(
+        later.order.patient,
+        by=clinician,
+        test=LabTest.objects.get(code="2160-0"),
+        taken_on=day(3),
+        value="1.1",
+    )
+    after = session_plan(later)
+    assert "CREATININE_DUE" not in [f.code for f in after.findings]
+    assert after.session_reasons == {}
+
+
 def test_moved_to_another_day_the_session_is_judged_again(course, clinician) -> None:
     _, _, later = course
     session_override_record(later, code="CREATININE_DUE", reason=REASON, by=clinician)
