@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
+from orders.dose_plans.plan_accessor import LIVE_ONLY_CODES
 from orders.models import Order, OrderStatus, PatientWeight
 from orders.services import order_create, order_verify
 
@@ -71,8 +72,14 @@ def test_a_draft_shows_no_findings_at_signing_and_a_signed_order_does(
     draft = order_create(by=clinician, **order_values(worked_patient))
     detail = reverse("orders:order-detail", args=[draft.pk])
     assert 'data-testid="signed-findings"' not in client_for(clinician).get(detail).content.decode()
-    sign(draft, clinician)
-    assert 'data-testid="signed-findings"' in client_for(clinician).get(detail).content.decode()
+    signed = sign(draft, clinician)
+    text = client_for(clinician).get(detail).content.decode()
+    block = text.split('data-testid="signed-findings"', 1)[1].split("</div>", 1)[0]
+    # The block lists what was signed, finding by finding (a live-only one is shown live).
+    codes = {finding["code"] for finding in signed.findings_at_signing} - LIVE_ONLY_CODES
+    assert codes
+    for code in codes:
+        assert f'data-testid="finding-{code}"' in block
 
 
 def _patient_of(weight_kg: str, by):
