@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationStatus
-from orders.dose_plans.plan_accessor import LIVE_ONLY_CODES
+from orders.dose_plans.plan_accessor import LIVE_ONLY_CODES, order_plan
 from orders.models import Order, OrderStatus, PatientWeight
 from orders.services import order_create, order_verify
 
@@ -80,6 +80,18 @@ def test_a_draft_shows_no_findings_at_signing_and_a_signed_order_does(
     assert codes
     for code in codes:
         assert f'data-testid="finding-{code}"' in block
+
+
+def test_an_order_signed_with_no_record_of_its_findings_marks_none_as_new(
+    clinician, worked_patient, sign
+) -> None:
+    """Without the findings at signing (an order signed before they were kept) nothing can be
+    told new since signing: none is marked new, rather than every one."""
+    order = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
+    Order.objects.filter(pk=order.pk).update(findings_at_signing=None)
+    order.refresh_from_db()
+    living = order_plan(order, as_of=timezone.localdate())
+    assert living.findings and living.new_findings == []
 
 
 def _patient_of(weight_kg: str, by):
