@@ -94,6 +94,21 @@ def test_an_order_signed_with_no_record_of_its_findings_marks_none_as_new(
     assert living.findings and living.new_findings == []
 
 
+def test_a_signed_orders_weight_is_judged_at_signing_a_drafts_on_the_day(
+    clinician, worked_patient, sign
+) -> None:
+    """docs/clinical-rules.md 3.9: WEIGHT_OUTDATED is "more than 30 days old at signing". Read 60
+    days on, a signed order's weight (taken on the day it was signed) is not outdated; a draft's,
+    judged on the day it is read, is."""
+    later = timezone.localdate() + timedelta(days=60)
+    draft = order_create(by=clinician, **order_values(worked_patient))
+    draft_codes = [f.code for f in order_plan(draft, as_of=later).findings]
+    assert "WEIGHT_OUTDATED" in draft_codes
+    signed = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
+    signed_codes = [f.code for f in order_plan(signed, as_of=later).findings]
+    assert "WEIGHT_OUTDATED" not in signed_codes
+
+
 def _patient_of(weight_kg: str, by):
     patient = PatientFactory.create(blood_group="O", iga_status="normal")
     PatientWeightFactory.create(patient=patient, weight_kg=Decimal(weight_kg), recorded_by=by)
