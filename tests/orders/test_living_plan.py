@@ -107,6 +107,14 @@ def test_a_signed_orders_weight_is_judged_at_signing_a_drafts_on_the_day(
     signed = sign(order_create(by=clinician, **order_values(worked_patient)), clinician)
     signed_codes = [f.code for f in order_plan(signed, as_of=later).findings]
     assert "WEIGHT_OUTDATED" not in signed_codes
+    # The same, signed and weighed 60 days ago and read today.
+    PatientWeight.objects.filter(patient=worked_patient).update(
+        measured_on=timezone.localdate() - timedelta(days=60)
+    )
+    Order.objects.filter(pk=signed.pk).update(signed_at=timezone.now() - timedelta(days=60))
+    signed.refresh_from_db()
+    today_codes = [f.code for f in order_plan(signed, as_of=timezone.localdate()).findings]
+    assert "WEIGHT_OUTDATED" not in today_codes
 
 
 def _patient_of(weight_kg: str, by):
@@ -330,7 +338,16 @@ def test_the_calendar_counts_a_day_not_given_of_a_plan_without_a_daily_dose_as_n
     from tests.infusions.factories import verified_order
 
     start = date(2027, 3, 1)
+    # Another open order, with a daily dose (made first: orders are read newest first, so it
+    # comes after the one without): its cycle not yet booked counts all the same.
+    dosed = verified_order(
+        start_date=date(2027, 3, 8),
+        days_per_cycle=1,
+        cycles=1,
+        plan_at_signing=_frozen_plan("40", {1: [date(2027, 3, 8)]}),
+    )
     other = verified_order(
+        patient=dosed.patient,
         start_date=start,
         days_per_cycle=1,
         cycles=2,
@@ -348,7 +365,8 @@ def test_the_calendar_counts_a_day_not_given_of_a_plan_without_a_daily_dose_as_n
     calendar = plan_accessor.patient_calendar(own)
 
     assert [(row.day, row.dose_g, row.order_id, row.order_open) for row in calendar.other_days] == [
-        (start, Decimal(0), other.pk, True)
+        (start, Decimal(0), other.pk, True),
+        (date(2027, 3, 8), Decimal(40), dosed.pk, True),
     ]
 
 
