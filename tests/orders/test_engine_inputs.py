@@ -204,3 +204,31 @@ def test_the_request_carries_the_orders_choices_the_policy_given_and_the_day():
     assert request.policy == dosing_policy_facts(policy)
     assert request.policy.max_rate_ml_per_h == 180
     assert request.evaluated_on == on
+
+
+def test_a_saved_orders_request_carries_its_premedication_lines_and_the_facts_given(
+    clinician, worked_patient
+):
+    """plan_request_for_order adds the order's premedication lines (PREMEDICATION_DOSE_HIGH is
+    judged on them, docs/clinical-rules.md 3.5) and passes on the patient's facts and the policy
+    already read (seed_scale's bulk path)."""
+    from formulary.engine_inputs import dosing_policy_facts
+    from orders.dose_plans.engine_inputs import plan_request_for_order
+    from orders.dose_plans.per_request import policy_in_force
+    from orders.premedication.services import premedication_line_facts
+    from orders.services import order_create
+
+    from .factories import order_values
+
+    order = order_create(by=clinician, **order_values(worked_patient))
+    on = timezone.localdate()
+    request = plan_request_for_order(order, evaluated_on=on)
+    assert request.premedication and request.premedication == premedication_line_facts(order)
+
+    facts = patient_facts(worked_patient, as_of=on).model_copy(update={"weight_kg": Decimal(70)})
+    policy = policy_in_force()
+    policy.max_rate_ml_per_h = 180  # not saved: only this call sees it
+    given = plan_request_for_order(order, evaluated_on=on, facts=facts, policy=policy)
+    assert given.patient.weight_kg == Decimal(70)
+    assert given.policy == dosing_policy_facts(policy)
+    assert given.policy.max_rate_ml_per_h == 180
