@@ -29,7 +29,7 @@ def test_patient_facts_map_every_field_with_the_latest_weight_and_its_date():
         blood_group="A",
         iga_status="deficient",
         risk_factors=["migraine", "diabetes"],
-        pregnant=False,
+        pregnant=True,  # not the default: the mapping is what is tested
     )
     PatientWeightFactory.create(
         patient=patient, weight_kg=Decimal("80"), measured_on=date(2026, 1, 2)
@@ -51,7 +51,7 @@ def test_patient_facts_map_every_field_with_the_latest_weight_and_its_date():
         blood_group="A",
         iga_status="deficient",
         risk_factors=["migraine", "diabetes"],
-        pregnant=False,
+        pregnant=True,
         weight_measured_on=date(2026, 3, 1),
     )
 
