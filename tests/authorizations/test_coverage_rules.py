@@ -491,3 +491,22 @@ def test_the_kept_gaps_are_listed_soonest_first_then_by_session_in_three_queries
     OrderCycleCoverage.objects.filter(order__in=orders).delete()
     by_rule = [_panel_rows(judged_page(today, page=number)) for number in (1, 2)]
     assert by_rule[0] + by_rule[1] == expected
+
+
+def test_within_a_request_each_set_of_orders_gets_its_own_approvals(clinician, monkeypatch):
+    """Approvals are kept per request that only reads, under the lineages asked: a second
+    question about another order is answered with that order's approvals, not the first's."""
+    from types import SimpleNamespace
+
+    from authorizations.coverage_rules import approvals_for_orders, lineage_root_id
+    from orders.dose_plans import per_request
+
+    first = make_order(start_date=START, by=clinician)
+    second = make_order(start_date=START, by=clinician)
+    approved(second, valid_from=START, valid_to=date(2027, 6, 1), cycles=3, grams=240)
+    reading = SimpleNamespace(method="GET")
+    monkeypatch.setattr(per_request, "current_request", lambda: reading)
+
+    assert approvals_for_orders([first]).get(lineage_root_id(first), []) == []
+    of_second = approvals_for_orders([second]).get(lineage_root_id(second), [])
+    assert [approval.approved_grams for approval in of_second] == [Decimal(240)]
