@@ -139,6 +139,15 @@ def test_a_cycle_over_the_approved_grams_says_how_many_grams_are_used() -> None:
     )
 
 
+def test_a_cycle_without_grams_is_not_covered_and_says_why() -> None:
+    """A plan that gives a cycle no grams (no vials to count) has nothing to hold against an
+    approval: not covered, with the reason in words."""
+    cycle = PlannedCycle(number=1, days=(date(2027, 3, 1), date(2027, 3, 2)), grams=None)
+    (coverage,) = cover_cycles([cycle], [_approval(row())])
+    assert not coverage.covered
+    assert coverage.reason == "the plan gives no grams to count against an approval"
+
+
 # --- running out (docs/clinical-rules.md 8): renewal_flags at its edges ----------------------
 
 TODAY = date(2027, 3, 22)
