@@ -137,6 +137,19 @@ def test_a_cycle_over_the_approved_grams_says_how_many_grams_are_used() -> None:
     assert coverage[2].reason == (
         "80 g more would exceed Acme Health PA-1's 230 approved g (160 g used)"
     )
+    assert coverage[2].grams == Decimal(80)  # the cycle not covered still shows its grams
+
+
+def test_a_cycle_no_approval_has_room_for_gives_each_approvals_reason() -> None:
+    """Two approvals, neither with room for a 300 g cycle: both reasons, one after the other."""
+    cycle = PlannedCycle(number=1, days=(date(2027, 3, 1), date(2027, 3, 2)), grams=Decimal(300))
+    first = _approval(row(approved_grams=Decimal(230)))
+    second = _approval(row(id=13, reference_number="PA-2", approved_grams=Decimal(250)))
+    (coverage,) = cover_cycles([cycle], [first, second])
+    assert coverage.reason == (
+        "300 g more would exceed Acme Health PA-1's 230 approved g (0 g used); "
+        "300 g more would exceed Acme Health PA-2's 250 approved g (0 g used)"
+    )
 
 
 def test_a_cycle_without_grams_is_not_covered_and_says_why() -> None:
