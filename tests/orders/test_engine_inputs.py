@@ -179,10 +179,11 @@ def test_the_last_cycle_given_and_the_reviews_read_are_those_on_or_before_the_da
 
 
 def test_the_request_carries_the_orders_choices_the_policy_given_and_the_day():
-    """plan_request_from_values passes each administration choice of the order (not the
-    defaults), the policy it is given (not the one in force) and the day it is evaluated on."""
+    """plan_request_from_values (through plan_request_for_order, its saved orders' path) passes
+    each administration choice of the order (not the defaults), the policy it is given (not the
+    one in force) and the day it is evaluated on."""
     from formulary.engine_inputs import dosing_policy_facts
-    from orders.dose_plans.engine_inputs import plan_request_from_values, regimen_values
+    from orders.dose_plans.engine_inputs import plan_request_for_order
     from orders.dose_plans.per_request import policy_in_force
 
     order = verified_order(
@@ -191,14 +192,7 @@ def test_the_request_carries_the_orders_choices_the_policy_given_and_the_day():
     policy = policy_in_force()
     policy.max_rate_ml_per_h = 180  # not saved: only this call sees it
     on = date(2026, 11, 2)
-    request = plan_request_from_values(
-        patient=order.patient,
-        product=order.product,
-        indication=order.indication,
-        regimen=regimen_values(order),
-        evaluated_on=on,
-        policy=policy,
-    )
+    request = plan_request_for_order(order, evaluated_on=on, policy=policy)
     assert (request.dosing_weight_basis, request.rate_protocol) == ("actual", "label")
     assert request.target_rate_ml_per_h == 150
     assert request.policy == dosing_policy_facts(policy)
